@@ -1,0 +1,103 @@
+// The policy model: what a remediation policy file says, after loading and validation.
+//
+// The seed format loads verbatim (`remediation_policy:` with one policy), and so does the
+// list form (`remediation_policies:`), optionally beside an `engine:` block of engine-wide
+// settings. See docs/policy.md for every field, its default and its unit.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/types.hpp"
+
+namespace selfheal::engine {
+
+enum class Mode : std::uint8_t {
+  kShadow,     ///< decide and audit; never call the Actuator
+  kRecommend,  ///< suggest to a person; never call the Actuator
+  kAuto,       ///< execute when every guardrail passes
+};
+std::string_view to_string(Mode m);
+std::optional<Mode> parse_mode(std::string_view s);
+
+enum class RiskClass : std::uint8_t { kLow, kMedium, kHigh };
+std::string_view to_string(RiskClass r);
+
+/// One verification check after the window. Built-in checks read Telemetry signals;
+/// `promql` checks go to Telemetry::query (live only; the simulator marks them skipped).
+struct VerificationCheck {
+  std::optional<SignalName> signal;
+  std::string promql;
+  std::optional<double> max;      ///< pass when value <= max
+  std::optional<double> min;      ///< pass when value >= min
+  bool back_to_baseline = false;  ///< error rate / latency within 1.5x of baseline
+  std::string description;        ///< for audit and reports
+};
+
+struct PlannedEventHandling {
+  double confidence_penalty = 0.4;  ///< subtracted while a planned event is active
+  /// Actions that need a person's approval while a planned event is active.
+  std::vector<ActionKind> approval_required_for{ActionKind::kScale};
+  /// Which event kinds count ("" = all).
+  std::vector<std::string> kinds;
+};
+
+struct DependencyPrecheck {
+  bool enabled = false;
+  double max_upstream_error_rate = 0.05;  ///< an upstream above this is unhealthy
+};
+
+struct Scope {
+  std::vector<std::string> namespaces;  ///< empty = any
+  std::vector<std::string> services;    ///< empty = any
+  std::vector<std::string> exclude_services;
+};
+
+struct Policy {
+  std::string incident_type;        ///< e.g. "memory-leak"; unique within a set
+  std::string detection_signal;     ///< e.g. "OOMKilled" (documentation + sim detection)
+  std::vector<ActionSpec> actions;  ///< ordered escalating ladder; [0] is the first action
+  bool action_defaulted = false;    ///< no action was named; the type's default applied
+  bool auto_execute = false;        ///< false = recommend-only even in auto mode
+  double confidence_threshold = 0.9;
+  int max_attempts = 1;
+  Duration cooldown{std::chrono::minutes{10}};
+  Duration verification_window{std::chrono::minutes{5}};
+  bool rollback_if_failed = false;
+  std::string escalation_channel = "default";
+  RiskClass risk = RiskClass::kLow;
+  Scope scope;
+  DependencyPrecheck dependency_precheck;
+  PlannedEventHandling planned_events;
+  std::vector<VerificationCheck> verification;  ///< empty = defaults for the action
+  int source_line = 0;                          ///< where it was defined (for lint and audit)
+};
+
+struct GlobalLimits {
+  int max_concurrent_actions = 0;  ///< 0 = unlimited
+  int max_actions_per_window = 0;  ///< circuit breaker; 0 = off
+  Duration rate_window{std::chrono::hours{1}};
+  double blast_radius = 1.0;  ///< max share of a namespace's services in flight
+};
+
+struct EngineSettings {
+  Mode mode = Mode::kAuto;
+  bool kill_switch = false;
+  GlobalLimits limits;
+  std::vector<std::string> allowed_namespaces;  ///< empty = any
+};
+
+struct PolicySet {
+  std::vector<Policy> policies;
+  EngineSettings settings;
+  std::string source_file;
+  /// The policy for `incident_type`, or nullptr.
+  const Policy* find(std::string_view incident_type) const;
+};
+
+/// The default first action for an incident type (memory-leak -> restart, cpu-spike ->
+/// scale by 2x up to 10, bad-deployment -> rollback to previous, ...), or nullopt.
+std::optional<ActionSpec> default_action_for(std::string_view incident_type);
+
+}  // namespace selfheal::engine

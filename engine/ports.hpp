@@ -1,0 +1,173 @@
+// The ports: the only way the engine touches the world. Each is a small abstract
+// interface; the simulator implements them in sim/, live mode in live/. The engine holds
+// references (non-owning) through `EngineContext`; implementations must outlive it.
+//
+// All calls happen on one thread (the sim loop, or live mode's engine strand); none may
+// block for long. Long work (running kubectl) completes later through a callback the
+// implementation invokes on that same thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/audit.hpp"
+#include "engine/types.hpp"
+
+namespace selfheal::engine {
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual TimePoint now() const = 0;
+};
+
+using TimerId = std::uint64_t;
+
+class Scheduler {
+ public:
+  virtual ~Scheduler() = default;
+  /// Runs `cb` once, `delay` from now. Returns an id for cancel (never 0).
+  virtual TimerId after(Duration delay, std::function<void()> cb) = 0;
+  /// False when the timer already fired or is unknown.
+  virtual bool cancel(TimerId id) = 0;
+};
+
+class Telemetry {
+ public:
+  virtual ~Telemetry() = default;
+  /// Signals for `service` over the `window` ending now.
+  virtual ServiceSignals signals(const ServiceRef& service, Duration window) = 0;
+  /// Evaluates a free-form query (PromQL live) to a scalar, or nullopt when the source
+  /// cannot (the simulator has no PromQL) or the query returned nothing.
+  virtual std::optional<double> query(const std::string& expr, const ServiceRef& service) {
+    (void)expr;
+    (void)service;
+    return std::nullopt;
+  }
+};
+
+class Topology {
+ public:
+  virtual ~Topology() = default;
+  /// Direct upstream dependencies of `service` and their health now.
+  virtual std::vector<DependencyHealth> upstreams(const ServiceRef& service) = 0;
+  /// How many services the namespace has (the blast-radius denominator).
+  virtual std::size_t services_in_namespace(const std::string& ns) = 0;
+};
+
+class Calendar {
+ public:
+  virtual ~Calendar() = default;
+  /// Planned events affecting `service` that are active at `now`.
+  virtual std::vector<PlannedEvent> active(const ServiceRef& service, TimePoint now) = 0;
+};
+
+struct ActionRequest {
+  std::uint64_t id = 0;  ///< engine-assigned, unique per action
+  ServiceRef target;
+  ActionSpec action;
+  std::vector<std::string> argv;  ///< the engine's rendering (kubectl/helm)
+  Duration timeout{std::chrono::minutes{5}};
+};
+
+struct ActionResult {
+  bool ok = false;
+  std::string message;             ///< stdout/stderr summary or model note
+  std::optional<ActionSpec> undo;  ///< how to reverse it (previous replicas/revision)
+};
+
+class Actuator {
+ public:
+  virtual ~Actuator() = default;
+  /// Starts the action. Must be idempotent for the same request id. Calls `done` exactly
+  /// once, later (never re-entrantly from inside execute), on the engine's thread.
+  virtual void execute(const ActionRequest& request, std::function<void(ActionResult)> done) = 0;
+};
+
+/// A page or an approval request, with the full history of what automation did.
+struct Escalation {
+  std::string incident;  ///< fingerprint / dedup key
+  ServiceRef target;
+  std::string channel;   ///< e.g. "pagerduty-p1"
+  std::string severity;  ///< "critical" | "error" | "warning" | "info"
+  std::string summary;
+  Outcome reason = Outcome::kLowConfidence;
+  std::optional<ActionSpec> suggested_action;
+  std::vector<std::string> suggested_argv;
+  std::vector<AuditRecord> history;  ///< every record for this target's episode
+  std::uint64_t approval_id = 0;     ///< non-zero: an approval request; answer via Engine::approve
+  /// When the escalation is about an upstream (dependency-failure), the upstream to page.
+  std::optional<ServiceRef> upstream;
+};
+
+class Notifier {
+ public:
+  virtual ~Notifier() = default;
+  virtual void escalate(const Escalation& e) = 0;
+};
+
+/// Per-target remediation state. Persisted live (a restart that forgets a cooldown causes
+/// a loop).
+struct InFlightAction {
+  std::uint64_t action_id = 0;
+  std::string incident;
+  ActionSpec action;
+  TimePoint started_at{};
+  TimePoint verify_at{};  ///< when verification is due
+  bool executed = false;  ///< actuator reported done
+};
+
+struct TargetState {
+  std::optional<TimePoint> last_action_at;
+  int attempts = 0;             ///< failed-or-unverified automated attempts this episode
+  std::size_t ladder_step = 0;  ///< index into the policy's escalating actions
+  bool escalate_only = false;   ///< max attempts reached: only pages until reset/recovery
+  std::optional<InFlightAction> in_flight;
+};
+
+struct BreakerState {
+  bool tripped = false;
+  std::optional<TimePoint> tripped_at;
+  std::vector<TimePoint> recent_actions;  ///< action start times inside the rate window
+};
+
+class StateStore {
+ public:
+  virtual ~StateStore() = default;
+  /// State for `target`, default-constructed if never saved.
+  virtual TargetState load(const ServiceRef& target) = 0;
+  virtual void save(const ServiceRef& target, const TargetState& state) = 0;
+  /// Every target with an in-flight action (to resume verification after a restart).
+  virtual std::vector<std::pair<ServiceRef, TargetState>> in_flight() = 0;
+  virtual BreakerState load_breaker() = 0;
+  virtual void save_breaker(const BreakerState& b) = 0;
+  virtual bool kill_switch() = 0;
+  virtual void set_kill_switch(bool engaged) = 0;
+  /// Fingerprints already acted on / being handled, for dedup across restarts.
+  virtual bool seen(const std::string& dedup_key) = 0;
+  virtual void mark_seen(const std::string& dedup_key, TimePoint at) = 0;
+};
+
+class AuditSink {
+ public:
+  virtual ~AuditSink() = default;
+  virtual void record(const AuditRecord& r) = 0;
+};
+
+/// Everything the engine is handed. Non-owning.
+struct EngineContext {
+  Clock& clock;
+  Scheduler& scheduler;
+  Telemetry& telemetry;
+  Topology& topology;
+  Calendar& calendar;
+  Actuator& actuator;
+  Notifier& notifier;
+  StateStore& state;
+  AuditSink& audit;
+};
+
+}  // namespace selfheal::engine

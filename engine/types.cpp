@@ -1,0 +1,149 @@
+#include "engine/types.hpp"
+
+#include <array>
+#include <utility>
+
+#include "engine/audit.hpp"
+#include "engine/policy.hpp"
+
+namespace selfheal::engine {
+namespace {
+
+template <typename E, std::size_t N>
+std::optional<E> lookup(const std::array<std::pair<E, std::string_view>, N>& table,
+                        std::string_view s) {
+  for (const auto& [e, name] : table) {
+    if (name == s) return e;
+  }
+  return std::nullopt;
+}
+
+template <typename E, std::size_t N>
+std::string_view name_of(const std::array<std::pair<E, std::string_view>, N>& table, E e) {
+  for (const auto& [k, name] : table) {
+    if (k == e) return name;
+  }
+  return "?";
+}
+
+constexpr std::array<std::pair<ActionKind, std::string_view>, 7> kActions{{
+    {ActionKind::kRestart, "restart"},
+    {ActionKind::kScale, "scale"},
+    {ActionKind::kRollback, "rollback"},
+    {ActionKind::kCachePurge, "cache-purge"},
+    {ActionKind::kFeatureFlagDisable, "feature-flag-disable"},
+    {ActionKind::kTrafficShift, "traffic-shift"},
+    {ActionKind::kPage, "page"},
+}};
+
+constexpr std::array<std::pair<SignalName, std::string_view>, 11> kSignals{{
+    {SignalName::kErrorRate, "error_rate"},
+    {SignalName::kLatencyP99, "latency_p99_ms"},
+    {SignalName::kCpu, "cpu_utilization"},
+    {SignalName::kMemory, "memory_utilization"},
+    {SignalName::kOomKills, "oom_kills"},
+    {SignalName::kRestarts, "restarts"},
+    {SignalName::kReadyRatio, "ready_ratio"},
+    {SignalName::kQueueLag, "queue_lag"},
+    {SignalName::kQueueLagTrend, "queue_lag_trend"},
+    {SignalName::kRequestRate, "request_rate"},
+    {SignalName::kDependencyErrors, "dependency_errors"},
+}};
+
+constexpr std::array<std::pair<Outcome, std::string_view>, 14> kOutcomes{{
+    {Outcome::kExecuted, "executed"},
+    {Outcome::kShadow, "shadow"},
+    {Outcome::kRecommend, "recommend"},
+    {Outcome::kLowConfidence, "low-confidence"},
+    {Outcome::kNoPolicy, "no-policy"},
+    {Outcome::kCooldownActive, "cooldown-active"},
+    {Outcome::kMaxAttemptsReached, "max-attempts-reached"},
+    {Outcome::kDependencyFailure, "dependency-failure"},
+    {Outcome::kApprovalRequired, "approval-required"},
+    {Outcome::kKillSwitch, "kill-switch"},
+    {Outcome::kRateLimited, "rate-limited"},
+    {Outcome::kOutOfScope, "out-of-scope"},
+    {Outcome::kDuplicate, "duplicate"},
+    {Outcome::kResolved, "resolved"},
+}};
+
+constexpr std::array<std::pair<AuditKind, std::string_view>, 6> kAuditKinds{{
+    {AuditKind::kDecision, "decision"},
+    {AuditKind::kActionResult, "action-result"},
+    {AuditKind::kVerification, "verification"},
+    {AuditKind::kRollback, "rollback"},
+    {AuditKind::kEscalation, "escalation"},
+    {AuditKind::kOperator, "operator"},
+}};
+
+constexpr std::array<std::pair<Mode, std::string_view>, 3> kModes{{
+    {Mode::kShadow, "shadow"},
+    {Mode::kRecommend, "recommend"},
+    {Mode::kAuto, "auto"},
+}};
+
+constexpr std::array<std::pair<RiskClass, std::string_view>, 3> kRisks{{
+    {RiskClass::kLow, "low"},
+    {RiskClass::kMedium, "medium"},
+    {RiskClass::kHigh, "high"},
+}};
+
+}  // namespace
+
+std::string_view to_string(ActionKind k) {
+  return name_of(kActions, k);
+}
+std::optional<ActionKind> parse_action_kind(std::string_view s) {
+  return lookup(kActions, s);
+}
+std::string_view to_string(SignalName s) {
+  return name_of(kSignals, s);
+}
+std::optional<SignalName> parse_signal_name(std::string_view s) {
+  return lookup(kSignals, s);
+}
+std::string_view to_string(Outcome o) {
+  return name_of(kOutcomes, o);
+}
+std::string_view to_string(AuditKind k) {
+  return name_of(kAuditKinds, k);
+}
+std::string_view to_string(Mode m) {
+  return name_of(kModes, m);
+}
+std::optional<Mode> parse_mode(std::string_view s) {
+  return lookup(kModes, s);
+}
+std::string_view to_string(RiskClass r) {
+  return name_of(kRisks, r);
+}
+
+double signal_value(const ServiceSignals& v, SignalName s) {
+  switch (s) {
+    case SignalName::kErrorRate:
+      return v.error_rate;
+    case SignalName::kLatencyP99:
+      return v.latency_p99_ms;
+    case SignalName::kCpu:
+      return v.cpu_utilization;
+    case SignalName::kMemory:
+      return v.memory_utilization;
+    case SignalName::kOomKills:
+      return v.oom_kills;
+    case SignalName::kRestarts:
+      return v.restarts;
+    case SignalName::kReadyRatio:
+      return v.desired_replicas > 0 ? v.ready_replicas / v.desired_replicas : 1.0;
+    case SignalName::kQueueLag:
+      return v.queue_lag;
+    case SignalName::kQueueLagTrend:
+      return v.queue_lag_trend;
+    case SignalName::kRequestRate:
+      return v.request_rate;
+    case SignalName::kDependencyErrors:
+      return v.dependency_errors;
+  }
+  return 0.0;
+}
+
+}  // namespace selfheal::engine

@@ -1,0 +1,1 @@
+// Live mode: HTTP server, kubectl/helm executor, Prometheus client (pending).

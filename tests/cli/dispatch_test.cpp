@@ -1,0 +1,57 @@
+#include <catch2/catch.hpp>
+#include <sstream>
+#include <vector>
+
+#include "cli/command.hpp"
+
+namespace cli = selfheal::cli;
+
+namespace {
+struct Outcome {
+  int rc;
+  std::string out;
+  std::string err;
+};
+Outcome call(std::vector<const char*> argv) {
+  argv.insert(argv.begin(), "selfheal");
+  std::ostringstream out, err;
+  int rc = cli::dispatch(static_cast<int>(argv.size()), argv.data(), cli::Io{out, err});
+  return {rc, out.str(), err.str()};
+}
+}  // namespace
+
+TEST_CASE("selfheal --help lists every subcommand", "[cli]") {
+  auto r = call({"--help"});
+  CHECK(r.rc == 0);
+  for (const char* c : {"run", "check", "sweep", "decide", "lint", "serve"}) {
+    CHECK_THAT(r.out, Catch::Contains(std::string("  ") + c));
+  }
+}
+
+TEST_CASE("selfheal --version prints the version", "[cli]") {
+  auto r = call({"--version"});
+  CHECK(r.rc == 0);
+  CHECK_THAT(r.out, Catch::StartsWith("selfheal "));
+}
+
+TEST_CASE("no arguments or an unknown command is a usage error, exit 2", "[cli]") {
+  auto none = call({});
+  CHECK(none.rc == 2);
+  CHECK_THAT(none.err, Catch::Contains("usage: selfheal"));
+  auto unknown = call({"frobnicate"});
+  CHECK(unknown.rc == 2);
+  CHECK_THAT(unknown.err, Catch::Contains("unknown command 'frobnicate'"));
+  CHECK(unknown.out.empty());
+}
+
+TEST_CASE("every subcommand has --help and rejects unknown options", "[cli]") {
+  for (const auto& c : cli::commands()) {
+    INFO(c.name);
+    auto help = call({c.name, "--help"});
+    CHECK(help.rc == 0);
+    CHECK_THAT(help.out, Catch::Contains(std::string("selfheal ") + c.name));
+    auto bad = call({c.name, "--no-such-option"});
+    CHECK(bad.rc == 2);
+    CHECK_THAT(bad.err, Catch::Contains("no-such-option"));
+  }
+}
