@@ -24,7 +24,8 @@ namespace selfheal::engine {
 struct PolicyLoad {
   std::optional<PolicySet> policies;  ///< set iff diagnostics is empty
   core::Diagnostics diagnostics;
-  std::vector<std::string> notes;     ///< e.g. "policy memory-leak: no action named; default restart applied"
+  std::vector<std::string>
+      notes;  ///< e.g. "policy memory-leak: no action named; default restart applied"
 };
 
 PolicyLoad load_policy_file(const std::string& path);
