@@ -1,23 +1,100 @@
-// selfheal lint — not built yet (issue #3). It refuses clearly instead of pretending.
+// selfheal lint FILE... — validate policy files the way CI would: every problem at once,
+// compiler-style `file:line:col: field: message` lines on stderr, exit 2 if any file is bad.
 #include <boost/program_options.hpp>
+#include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "cli/command.hpp"
+#include "engine/policy_loader.hpp"
 
 namespace po = boost::program_options;
 
 namespace selfheal::cli {
+namespace {
+
+std::string summary(const engine::PolicySet& set) {
+  std::string types;
+  for (const auto& p : set.policies) {
+    if (!types.empty()) types += ", ";
+    types += p.incident_type;
+  }
+  const std::size_t n = set.policies.size();
+  return std::to_string(n) + (n == 1 ? " policy" : " policies") + " (" + types + "), mode " +
+         std::string(engine::to_string(set.settings.mode)) +
+         (set.settings.kill_switch ? ", kill switch ENGAGED" : "");
+}
+
+nlohmann::json error_json(const core::Error& e) {
+  return {{"file", e.file},   {"line", e.line},       {"column", e.column},
+          {"field", e.field}, {"message", e.message}, {"text", e.describe()}};
+}
+
+}  // namespace
 
 int cmd_lint(const Args& args, Io io) {
-  po::options_description opts("usage: selfheal lint [options]");
-  opts.add_options()("help,h", "show this help");
+  po::options_description opts(
+      "usage: selfheal lint [options] FILE...\n\n"
+      "Validate remediation policy files. Prints every problem as\n"
+      "`file:line:col: field: message` on stderr, notes (e.g. which default action\n"
+      "applied) and one OK line per valid file on stdout.\n"
+      "Exit 0 when every file is valid, 2 when any is not.\n\noptions");
+  opts.add_options()("help,h", "show this help")(
+      "format", po::value<std::string>()->default_value("text"),
+      "output format: text, or json (one document on stdout, nothing on stderr)");
   po::options_description hidden;
-  hidden.add_options()("args", po::value<std::vector<std::string>>());
+  hidden.add_options()("files", po::value<std::vector<std::string>>());
   po::positional_options_description pos;
-  pos.add("args", -1);
+  pos.add("files", -1);
   po::variables_map vm;
   if (int rc = parse_options(args, opts, hidden, pos, vm, io); rc >= 0) return rc;
-  io.err << "selfheal lint: not available in this build yet\n";
-  return kExitBadInput;
+
+  const std::string format = vm["format"].as<std::string>();
+  if (format != "text" && format != "json") {
+    io.err << "error: --format must be text or json, not '" << format << "'\n";
+    return kExitBadInput;
+  }
+  if (vm.count("files") == 0U) {
+    io.err << "error: no policy files given\n\n" << opts;
+    return kExitBadInput;
+  }
+
+  bool all_valid = true;
+  nlohmann::json report = nlohmann::json::array();
+  for (const auto& file : vm["files"].as<std::vector<std::string>>()) {
+    const engine::PolicyLoad load = engine::load_policy_file(file);
+    const bool valid = load.policies.has_value();
+    all_valid = all_valid && valid;
+    if (format == "json") {
+      nlohmann::json errors = nlohmann::json::array();
+      for (const auto& e : load.diagnostics.errors())
+        errors.push_back(error_json(e));
+      nlohmann::json policies = nlohmann::json::array();
+      if (valid) {
+        for (const auto& p : load.policies->policies)
+          policies.push_back(p.incident_type);
+      }
+      report.push_back({{"file", file},
+                        {"valid", valid},
+                        {"errors", errors},
+                        {"notes", load.notes},
+                        {"policies", policies}});
+      continue;
+    }
+    for (const auto& e : load.diagnostics.errors())
+      io.err << e.describe() << '\n';
+    for (const auto& n : load.notes)
+      io.out << "note: " << n << '\n';
+    if (valid) {
+      io.out << file << ": OK: " << summary(*load.policies) << '\n';
+    } else {
+      const std::size_t n = load.diagnostics.size();
+      io.err << file << ": " << n << (n == 1 ? " problem" : " problems") << '\n';
+    }
+  }
+  if (format == "json") {
+    io.out << nlohmann::json{{"valid", all_valid}, {"files", report}}.dump(2) << '\n';
+  }
+  return all_valid ? kExitOk : kExitBadInput;
 }
 
 }  // namespace selfheal::cli

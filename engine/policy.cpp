@@ -1,1 +1,75 @@
-// Implementation pending (issue #3).
+#include "engine/policy.hpp"
+
+#include <array>
+#include <utility>
+
+namespace selfheal::engine {
+namespace {
+
+// Names other tools (and the seed document) use for a type the classifier knows. Kept
+// deliberately short: an alias silently merges two policies, so only unambiguous ones.
+constexpr std::array<std::pair<std::string_view, std::string_view>, 1> kAliases{{
+    {"high-memory-leak", incident_types::kMemoryLeak},
+}};
+
+}  // namespace
+
+std::string_view canonical_incident_type(std::string_view incident_type) {
+  for (const auto& [alias, canonical] : kAliases) {
+    if (alias == incident_type) return canonical;
+  }
+  return incident_type;
+}
+
+const Policy* PolicySet::find(std::string_view incident_type) const {
+  const std::string_view wanted = canonical_incident_type(incident_type);
+  for (const auto& p : policies) {
+    if (p.incident_type == wanted) return &p;
+  }
+  return nullptr;
+}
+
+std::optional<ActionSpec> default_action_for(std::string_view incident_type) {
+  namespace it = incident_types;
+  const std::string_view t = canonical_incident_type(incident_type);
+  ActionSpec a;
+  if (t == it::kMemoryLeak || t == it::kConsumerStall) {
+    // A leak or a wedged consumer is reset by fresh processes; rollout restart replaces pods
+    // one at a time, so capacity stays up.
+    a.kind = ActionKind::kRestart;
+    return a;
+  }
+  if (t == it::kCpuSpike) {
+    // The seed's engine: `kubectl scale ... --replicas=6`.
+    a.kind = ActionKind::kScale;
+    a.replicas = 6;
+    return a;
+  }
+  if (t == it::kTrafficSpike) {
+    // Load grows with traffic, so capacity should too, but never without a ceiling.
+    a.kind = ActionKind::kScale;
+    a.factor = 2.0;
+    a.max_replicas = 20;
+    return a;
+  }
+  if (t == it::kBadDeployment) {
+    a.kind = ActionKind::kRollback;  // previous release (the seed's `helm rollback <svc>`)
+    return a;
+  }
+  if (t == it::kPoisonedCache) {
+    a.kind = ActionKind::kCachePurge;
+    return a;
+  }
+  if (t == it::kPodLoss || t == it::kDependencyFailure || t == it::kUnknown) {
+    // Pod loss: the deployment controller already works to restore the desired count; what
+    // stops it (node loss, quota, eviction, image pull, crash loop) needs a person, and a
+    // restart would take down the pods still serving. Dependency failure: the fix lives in
+    // the upstream, not in this service. Unknown: nothing safe to guess.
+    a.kind = ActionKind::kPage;
+    return a;
+  }
+  // bad-feature-flag needs the flag's name; other types are the user's own.
+  return std::nullopt;
+}
+
+}  // namespace selfheal::engine

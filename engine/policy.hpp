@@ -92,12 +92,25 @@ struct PolicySet {
   std::vector<Policy> policies;
   EngineSettings settings;
   std::string source_file;
-  /// The policy for `incident_type`, or nullptr.
+  /// The policy for `incident_type` (canonicalised first, see canonical_incident_type),
+  /// or nullptr.
   const Policy* find(std::string_view incident_type) const;
 };
 
-/// The default first action for an incident type (memory-leak -> restart, cpu-spike ->
-/// scale by 2x up to 10, bad-deployment -> rollback to previous, ...), or nullopt.
+/// The default first action for an incident type, or nullopt when the type has none (a
+/// policy for it must name its action). Aliases are canonicalised first. The table
+/// (docs/policy.md#default-actions):
+///   memory-leak -> restart            cpu-spike -> scale to 6 replicas (the seed's)
+///   bad-deployment -> rollback to the previous release
+///   traffic-spike -> scale by 2x, at most 20 replicas
+///   consumer-stall -> restart         poisoned-cache -> cache-purge
+///   pod-loss, dependency-failure, unknown -> page (no automated change)
+///   bad-feature-flag -> nullopt (the flag must be named)
 std::optional<ActionSpec> default_action_for(std::string_view incident_type);
+
+/// The canonical spelling of an incident type: `high-memory-leak` (the seed's name) ->
+/// `memory-leak`; any other text is returned unchanged. Policies store canonical types and
+/// PolicySet::find canonicalises its argument, so either spelling finds the policy.
+std::string_view canonical_incident_type(std::string_view incident_type);
 
 }  // namespace selfheal::engine

@@ -1,1 +1,1108 @@
-// Implementation pending (issue #3).
+// Policy files are written by hand and reviewed in pull requests, so the loader's job is as
+// much to explain as to parse: it walks the whole document, records every problem with its
+// location and field path, and only hands out a PolicySet when there were none.
+#include "engine/policy_loader.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "core/duration.hpp"
+
+namespace selfheal::engine {
+namespace {
+
+using core::Error;
+
+// ---------------------------------------------------------------------------------------
+// Suggestions
+
+// Optimal string alignment distance: Levenshtein plus adjacent transpositions, the typo a
+// person makes most ("confidnece").
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  const std::size_t n = a.size();
+  const std::size_t m = b.size();
+  std::vector<std::vector<std::size_t>> d(n + 1, std::vector<std::size_t>(m + 1, 0));
+  for (std::size_t i = 0; i <= n; ++i)
+    d[i][0] = i;
+  for (std::size_t j = 0; j <= m; ++j)
+    d[0][j] = j;
+  for (std::size_t i = 1; i <= n; ++i) {
+    for (std::size_t j = 1; j <= m; ++j) {
+      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[n][m];
+}
+
+// The closest candidate if it is close enough to be what the user meant, else "".
+std::string closest(std::string_view word, const std::vector<std::string_view>& candidates) {
+  std::string best;
+  std::size_t best_d = std::string_view::npos;
+  for (auto c : candidates) {
+    const std::size_t dist = edit_distance(word, c);
+    if (dist < best_d) {
+      best_d = dist;
+      best = std::string(c);
+    }
+  }
+  // Up to a third of the word may be wrong (at least 2 edits), so `restrat` finds `restart`
+  // but `foo` does not find `flag`.
+  const std::size_t limit = std::max<std::size_t>(2, word.size() / 3);
+  if (best_d != 0 && best_d <= limit) return best;
+  // An abbreviation or an elaboration (`rollbk`, `automatic`) of exactly one candidate.
+  std::string prefix_match;
+  for (auto c : candidates) {
+    const std::string_view shorter = c.size() < word.size() ? c : word;
+    const std::string_view longer = c.size() < word.size() ? word : c;
+    if (shorter.size() >= 3 && longer.substr(0, shorter.size()) == shorter) {
+      if (!prefix_match.empty()) return {};
+      prefix_match = std::string(c);
+    }
+  }
+  return prefix_match;
+}
+
+std::string did_you_mean(std::string_view word, const std::vector<std::string_view>& candidates) {
+  const std::string c = closest(word, candidates);
+  return c.empty() ? std::string{} : "; did you mean `" + c + "`?";
+}
+
+std::string list_names(const std::vector<std::string_view>& names) {
+  std::string out;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) out += ", ";
+    out += names[i];
+  }
+  return out;
+}
+
+const std::vector<std::string_view> kActionNames{
+    "restart", "scale", "rollback", "cache-purge", "feature-flag-disable", "traffic-shift", "page"};
+const std::vector<std::string_view> kKnownTypes{
+    incident_types::kMemoryLeak,    incident_types::kCpuSpike,
+    incident_types::kBadDeployment, incident_types::kDependencyFailure,
+    incident_types::kPodLoss,       incident_types::kTrafficSpike,
+    incident_types::kConsumerStall, incident_types::kBadFeatureFlag,
+    incident_types::kPoisonedCache, incident_types::kUnknown};
+
+// ---------------------------------------------------------------------------------------
+// Names that reach kubectl/helm argv.
+
+bool is_dns_label(std::string_view s) {
+  if (s.empty() || s.size() > 63) return false;
+  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (!alnum(s.front()) || !alnum(s.back())) return false;
+  return std::all_of(s.begin(), s.end(), [&](char c) { return alnum(c) || c == '-'; });
+}
+
+bool is_flag_name(std::string_view s) {
+  if (s.empty() || s.size() > 253) return false;
+  auto ok = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.';
+  };
+  return std::all_of(s.begin(), s.end(), ok) && s.front() != '-';
+}
+
+std::string describe_action(const ActionSpec& a) {
+  std::ostringstream os;
+  os << to_string(a.kind);
+  switch (a.kind) {
+    case ActionKind::kScale:
+      if (a.replicas) {
+        os << " to " << *a.replicas << " replicas";
+      } else if (a.factor) {
+        os << " by " << *a.factor << "x";
+        if (a.max_replicas) os << ", at most " << *a.max_replicas << " replicas";
+        if (a.min_replicas) os << ", at least " << *a.min_replicas << " replicas";
+      }
+      break;
+    case ActionKind::kRollback:
+      if (a.revision) {
+        os << " to revision " << *a.revision;
+      } else {
+        os << " to the previous release";
+      }
+      break;
+    case ActionKind::kFeatureFlagDisable:
+      os << " " << a.flag;
+      break;
+    case ActionKind::kTrafficShift:
+      if (a.traffic_share) os << " " << *a.traffic_share * 100 << "% to " << a.to;
+      break;
+    case ActionKind::kPage:
+      os << " (no automated change: escalate to a person)";
+      break;
+    default:
+      break;
+  }
+  return os.str();
+}
+
+// ---------------------------------------------------------------------------------------
+// The loader
+
+// One map's entries, checked against the keys it may hold.
+struct Entry {
+  std::string key;
+  YAML::Node key_node;
+  YAML::Node value;
+};
+
+class Fields {
+ public:
+  explicit Fields(std::vector<Entry> e) : entries_(std::move(e)) {}
+  const Entry* find(std::string_view key) const {
+    for (const auto& e : entries_) {
+      if (e.key == key) return &e;
+    }
+    return nullptr;
+  }
+
+ private:
+  std::vector<Entry> entries_;
+};
+
+class Loader {
+ public:
+  explicit Loader(std::string file) : file_(std::move(file)) {}
+
+  PolicyLoad load(const std::string& yaml);
+
+ private:
+  static int line_of(const YAML::Mark& m) { return m.is_null() ? 0 : m.line + 1; }
+  static int column_of(const YAML::Mark& m) { return m.is_null() ? 0 : m.column + 1; }
+
+  void error(const YAML::Node& at, const std::string& field, std::string message) {
+    const YAML::Mark m = at.Mark();
+    diags_.add(Error{std::move(message), file_, line_of(m), column_of(m), field});
+  }
+  void note(const YAML::Node& at, const std::string& field, const std::string& text) {
+    notes_.push_back(Error{text, file_, line_of(at.Mark()), 0, field}.describe());
+  }
+
+  static std::string kind_of(const YAML::Node& n) {
+    switch (n.Type()) {
+      case YAML::NodeType::Sequence:
+        return "a list";
+      case YAML::NodeType::Map:
+        return "a map";
+      case YAML::NodeType::Null:
+        return "nothing";
+      default:
+        return "\"" + n.Scalar() + "\"";
+    }
+  }
+
+  Fields fields(const YAML::Node& map, const std::string& path,
+                const std::vector<std::string_view>& known);
+
+  // Scalar readers: each reports its own error and returns nullopt on a problem.
+  std::optional<std::string> text(const YAML::Node& n, const std::string& field);
+  std::optional<double> number(const YAML::Node& n, const std::string& field);
+  std::optional<double> share(const YAML::Node& n, const std::string& field);
+  std::optional<long long> integer(const YAML::Node& n, const std::string& field, long long min);
+  std::optional<bool> boolean(const YAML::Node& n, const std::string& field);
+  std::optional<Duration> duration(const YAML::Node& n, const std::string& field, bool allow_zero);
+  std::optional<std::vector<std::string>> text_list(const YAML::Node& n, const std::string& field);
+  std::vector<std::string> name_list(const YAML::Node& n, const std::string& field,
+                                     const char* what);
+
+  std::optional<ActionSpec> action(const YAML::Node& n, const std::string& field);
+  void check_action(const ActionSpec& a, const YAML::Node& at, const std::string& field,
+                    const Fields* params);
+  Policy policy(const YAML::Node& n, const std::string& path);
+  void scope(const YAML::Node& n, const std::string& path, Scope& out);
+  void dependency_precheck(const YAML::Node& n, const std::string& path, DependencyPrecheck& out);
+  void planned_events(const YAML::Node& n, const std::string& path, PlannedEventHandling& out);
+  void verification(const YAML::Node& n, const std::string& path,
+                    std::vector<VerificationCheck>& out);
+  void engine_settings(const YAML::Node& n, const std::string& path, EngineSettings& out);
+
+  std::string file_;
+  // Per policy in load order: its field path and incident_type value (for duplicates).
+  std::vector<std::pair<std::string, YAML::Node>> type_sites_;
+  core::Diagnostics diags_;
+  std::vector<std::string> notes_;
+};
+
+Fields Loader::fields(const YAML::Node& map, const std::string& path,
+                      const std::vector<std::string_view>& known) {
+  std::vector<Entry> out;
+  for (auto it = map.begin(); it != map.end(); ++it) {
+    const YAML::Node k = it->first;
+    const std::string key = k.IsScalar() ? k.Scalar() : std::string{};
+    const std::string field = path.empty() ? key : path + "." + key;
+    if (!k.IsScalar()) {
+      error(k, path, "a key must be a plain name, not " + kind_of(k));
+      continue;
+    }
+    if (std::find(known.begin(), known.end(), key) == known.end()) {
+      error(k, field,
+            "unknown key `" + key + "`" + did_you_mean(key, known) +
+                " (known keys: " + list_names(known) + ")");
+      continue;
+    }
+    bool dup = false;
+    for (const auto& e : out) {
+      if (e.key == key) {
+        error(k, field,
+              "duplicate key `" + key + "` (first given at line " +
+                  std::to_string(line_of(e.key_node.Mark())) + ")");
+        dup = true;
+      }
+    }
+    if (!dup) out.push_back(Entry{key, k, it->second});
+  }
+  return Fields(std::move(out));
+}
+
+std::optional<std::string> Loader::text(const YAML::Node& n, const std::string& field) {
+  if (!n.IsScalar()) {
+    error(n, field, "expected a value, got " + kind_of(n));
+    return std::nullopt;
+  }
+  return n.Scalar();
+}
+
+std::optional<double> Loader::number(const YAML::Node& n, const std::string& field) {
+  if (!n.IsScalar()) {
+    error(n, field, "expected a number, got " + kind_of(n));
+    return std::nullopt;
+  }
+  const std::string& s = n.Scalar();
+  double v = 0;
+  const char* begin = s.data() + (!s.empty() && s.front() == '+' ? 1 : 0);
+  const auto [ptr, ec] = std::from_chars(begin, s.data() + s.size(), v);
+  if (ec != std::errc{} || ptr != s.data() + s.size() || !std::isfinite(v) || s.empty()) {
+    error(n, field, "expected a number, got \"" + s + "\"");
+    return std::nullopt;
+  }
+  return v;
+}
+
+std::optional<double> Loader::share(const YAML::Node& n, const std::string& field) {
+  auto v = number(n, field);
+  if (v && (*v < 0.0 || *v > 1.0)) {
+    error(n, field, "must be between 0 and 1, got " + n.Scalar());
+    return std::nullopt;
+  }
+  return v;
+}
+
+std::optional<long long> Loader::integer(const YAML::Node& n, const std::string& field,
+                                         long long min) {
+  if (!n.IsScalar()) {
+    error(n, field, "expected a whole number, got " + kind_of(n));
+    return std::nullopt;
+  }
+  const std::string& s = n.Scalar();
+  long long v = 0;
+  const char* begin = s.data() + (!s.empty() && s.front() == '+' ? 1 : 0);
+  const auto [ptr, ec] = std::from_chars(begin, s.data() + s.size(), v);
+  if (ec == std::errc::result_out_of_range || (ec == std::errc{} && v > 1'000'000'000)) {
+    error(n, field, "the number " + s + " is too large");
+    return std::nullopt;
+  }
+  if (ec != std::errc{} || ptr != s.data() + s.size() || s.empty()) {
+    error(n, field, "expected a whole number, got \"" + s + "\"");
+    return std::nullopt;
+  }
+  if (v < min) {
+    error(n, field, "must be at least " + std::to_string(min) + ", got " + s);
+    return std::nullopt;
+  }
+  return v;
+}
+
+std::optional<bool> Loader::boolean(const YAML::Node& n, const std::string& field) {
+  if (n.IsScalar()) {
+    std::string s = n.Scalar();
+    std::transform(s.begin(), s.end(), s.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (s == "true" || s == "yes" || s == "on") return true;
+    if (s == "false" || s == "no" || s == "off") return false;
+  }
+  error(n, field, "expected true or false, got " + kind_of(n));
+  return std::nullopt;
+}
+
+std::optional<Duration> Loader::duration(const YAML::Node& n, const std::string& field,
+                                         bool allow_zero) {
+  if (!n.IsScalar()) {
+    error(n, field, "expected a duration such as 10m, got " + kind_of(n));
+    return std::nullopt;
+  }
+  auto d = core::parse_duration(n.Scalar());
+  if (!d) {
+    error(n, field, d.error().message);
+    return std::nullopt;
+  }
+  if (!allow_zero && d->count() == 0) {
+    error(n, field, "must be longer than 0s");
+    return std::nullopt;
+  }
+  return *d;
+}
+
+std::optional<std::vector<std::string>> Loader::text_list(const YAML::Node& n,
+                                                          const std::string& field) {
+  if (!n.IsSequence()) {
+    error(n, field, "expected a list such as [a, b], got " + kind_of(n));
+    return std::nullopt;
+  }
+  std::vector<std::string> out;
+  bool ok = true;
+  for (std::size_t i = 0; i < n.size(); ++i) {
+    auto s = text(n[i], field + "[" + std::to_string(i) + "]");
+    if (s) {
+      out.push_back(*s);
+    } else {
+      ok = false;
+    }
+  }
+  if (!ok) return std::nullopt;
+  return out;
+}
+
+// Kubernetes names (namespaces, services): they end up in kubectl/helm argv.
+std::vector<std::string> Loader::name_list(const YAML::Node& n, const std::string& field,
+                                           const char* what) {
+  std::vector<std::string> out;
+  if (!n.IsSequence()) {
+    error(n, field,
+          std::string("expected a list of ") + what + " names such as [prod], got " + kind_of(n));
+    return out;
+  }
+  for (std::size_t i = 0; i < n.size(); ++i) {
+    const std::string f = field + "[" + std::to_string(i) + "]";
+    auto s = text(n[i], f);
+    if (!s) continue;
+    if (!is_dns_label(*s)) {
+      error(n[i], f,
+            std::string("\"") + *s + "\" is not a valid Kubernetes " + what +
+                " name (lowercase letters, digits and '-', at most 63, starting and ending "
+                "with a letter or digit)");
+      continue;
+    }
+    out.push_back(*s);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// Actions
+
+std::optional<ActionSpec> Loader::action(const YAML::Node& n, const std::string& field) {
+  ActionSpec a;
+  if (n.IsScalar()) {
+    const std::string& name = n.Scalar();
+    auto kind = parse_action_kind(name);
+    if (!kind) {
+      error(n, field,
+            "unknown action `" + name + "`" + did_you_mean(name, kActionNames) +
+                " (actions: " + list_names(kActionNames) + ")");
+      return std::nullopt;
+    }
+    a.kind = *kind;
+    const std::size_t before = diags_.size();
+    check_action(a, n, field, nullptr);
+    if (diags_.size() != before) return std::nullopt;
+    return a;
+  }
+  if (!n.IsMap()) {
+    error(n, field,
+          "expected an action name such as restart or a map such as {kind: scale, replicas: "
+          "6}, got " +
+              kind_of(n));
+    return std::nullopt;
+  }
+  const std::size_t before = diags_.size();
+  Fields f = fields(n, field,
+                    {"kind", "replicas", "factor", "max_replicas", "min_replicas", "revision",
+                     "flag", "share", "to"});
+  const Entry* kind = f.find("kind");
+  if (kind == nullptr) {
+    error(n, field + ".kind", "missing `kind` (one of " + list_names(kActionNames) + ")");
+    return std::nullopt;
+  }
+  if (auto name = text(kind->value, field + ".kind")) {
+    auto k = parse_action_kind(*name);
+    if (!k) {
+      error(kind->value, field + ".kind",
+            "unknown action `" + *name + "`" + did_you_mean(*name, kActionNames) +
+                " (actions: " + list_names(kActionNames) + ")");
+      return std::nullopt;
+    }
+    a.kind = *k;
+  } else {
+    return std::nullopt;
+  }
+  if (const Entry* e = f.find("replicas")) {
+    if (auto v = integer(e->value, field + ".replicas", 1)) a.replicas = static_cast<int>(*v);
+  }
+  if (const Entry* e = f.find("max_replicas")) {
+    if (auto v = integer(e->value, field + ".max_replicas", 1)) {
+      a.max_replicas = static_cast<int>(*v);
+    }
+  }
+  if (const Entry* e = f.find("min_replicas")) {
+    if (auto v = integer(e->value, field + ".min_replicas", 1)) {
+      a.min_replicas = static_cast<int>(*v);
+    }
+  }
+  if (const Entry* e = f.find("factor")) {
+    if (auto v = number(e->value, field + ".factor")) {
+      if (*v <= 0.0 || *v == 1.0) {
+        error(
+            e->value, field + ".factor",
+            "must be above 1 (scale out) or between 0 and 1 (scale in), got " + e->value.Scalar());
+      } else {
+        a.factor = *v;
+      }
+    }
+  }
+  if (const Entry* e = f.find("revision")) {
+    if (auto v = integer(e->value, field + ".revision", 1)) a.revision = static_cast<int>(*v);
+  }
+  if (const Entry* e = f.find("flag")) {
+    if (auto v = text(e->value, field + ".flag")) {
+      if (is_flag_name(*v)) {
+        a.flag = *v;
+      } else {
+        error(e->value, field + ".flag",
+              "\"" + *v + "\" is not a valid flag name (letters, digits, '-', '_', '.')");
+      }
+    }
+  }
+  if (const Entry* e = f.find("share")) {
+    if (auto v = share(e->value, field + ".share")) {
+      if (*v == 0.0) {
+        error(e->value, field + ".share", "must be above 0 (a share of traffic to move)");
+      } else {
+        a.traffic_share = *v;
+      }
+    }
+  }
+  if (const Entry* e = f.find("to")) {
+    if (auto v = text(e->value, field + ".to")) {
+      if (is_dns_label(*v)) {
+        a.to = *v;
+      } else {
+        error(e->value, field + ".to",
+              "\"" + *v +
+                  "\" is not a valid target name (lowercase letters, digits and '-', at most "
+                  "63)");
+      }
+    }
+  }
+  if (diags_.size() != before) return std::nullopt;
+  check_action(a, n, field, &f);
+  if (diags_.size() != before) return std::nullopt;
+  return a;
+}
+
+// Which parameters each kind takes, and the ones it needs.
+void Loader::check_action(const ActionSpec& a, const YAML::Node& at, const std::string& field,
+                          const Fields* params) {
+  struct Param {
+    std::string_view name;
+    ActionKind kind;
+  };
+  static const std::vector<Param> kParams{
+      {"replicas", ActionKind::kScale},     {"factor", ActionKind::kScale},
+      {"max_replicas", ActionKind::kScale}, {"min_replicas", ActionKind::kScale},
+      {"revision", ActionKind::kRollback},  {"flag", ActionKind::kFeatureFlagDisable},
+      {"share", ActionKind::kTrafficShift}, {"to", ActionKind::kTrafficShift},
+  };
+  const std::string kind(to_string(a.kind));
+  if (params != nullptr) {
+    for (const auto& p : kParams) {
+      const Entry* e = params->find(p.name);
+      if (e != nullptr && p.kind != a.kind) {
+        error(e->key_node, field + "." + std::string(p.name),
+              "`" + std::string(p.name) + "` does not apply to " + kind + " (it belongs to " +
+                  std::string(to_string(p.kind)) + ")");
+      }
+    }
+  }
+  switch (a.kind) {
+    case ActionKind::kScale:
+      if (a.replicas && a.factor) {
+        error(at, field, "scale takes either `replicas` or `factor`, not both");
+      } else if (a.replicas) {
+        if (a.max_replicas || a.min_replicas) {
+          error(at, field,
+                "`max_replicas`/`min_replicas` bound factor scaling; with `replicas: " +
+                    std::to_string(*a.replicas) + "` they have no effect, remove them");
+        }
+      } else if (a.factor) {
+        if (*a.factor > 1.0 && !a.max_replicas) {
+          error(at, field,
+                "scale by a factor needs an upper bound: add `max_replicas` (e.g. {kind: "
+                "scale, factor: 2, max_replicas: 10})");
+        }
+        if (*a.factor < 1.0 && !a.min_replicas) {
+          error(at, field, "scale in by a factor needs a lower bound: add `min_replicas`");
+        }
+      } else {
+        error(at, field,
+              "scale without bounds: give `replicas` (e.g. {kind: scale, replicas: 6}) or "
+              "`factor` with `max_replicas` (e.g. {kind: scale, factor: 2, max_replicas: 10})");
+      }
+      if (a.min_replicas && a.max_replicas && *a.min_replicas > *a.max_replicas) {
+        error(at, field,
+              "min_replicas (" + std::to_string(*a.min_replicas) + ") is above max_replicas (" +
+                  std::to_string(*a.max_replicas) + ")");
+      }
+      break;
+    case ActionKind::kFeatureFlagDisable:
+      if (a.flag.empty()) {
+        error(at, field,
+              "feature-flag-disable needs the flag to turn off: {kind: feature-flag-disable, "
+              "flag: NAME}");
+      }
+      break;
+    case ActionKind::kTrafficShift:
+      if (!a.traffic_share || a.to.empty()) {
+        error(at, field,
+              "traffic-shift needs `share` (0-1] and `to`: {kind: traffic-shift, share: 0.5, "
+              "to: eu-west}");
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Policy sections
+
+void Loader::scope(const YAML::Node& n, const std::string& path, Scope& out) {
+  if (n.IsNull()) return;
+  if (!n.IsMap()) {
+    error(n, path, "expected a map with namespaces/services/exclude_services, got " + kind_of(n));
+    return;
+  }
+  Fields f = fields(n, path, {"namespaces", "services", "exclude_services"});
+  if (const Entry* e = f.find("namespaces")) {
+    out.namespaces = name_list(e->value, path + ".namespaces", "namespace");
+  }
+  if (const Entry* e = f.find("services")) {
+    out.services = name_list(e->value, path + ".services", "service");
+  }
+  if (const Entry* e = f.find("exclude_services")) {
+    out.exclude_services = name_list(e->value, path + ".exclude_services", "service");
+    for (const auto& s : out.exclude_services) {
+      if (std::find(out.services.begin(), out.services.end(), s) != out.services.end()) {
+        error(e->value, path + ".exclude_services",
+              "`" + s + "` is both in services and exclude_services");
+      }
+    }
+  }
+}
+
+void Loader::dependency_precheck(const YAML::Node& n, const std::string& path,
+                                 DependencyPrecheck& out) {
+  if (n.IsScalar()) {
+    if (auto b = boolean(n, path)) out.enabled = *b;
+    return;
+  }
+  if (!n.IsMap()) {
+    error(
+        n, path,
+        "expected true/false or {enabled: true, max_upstream_error_rate: 0.05}, got " + kind_of(n));
+    return;
+  }
+  out.enabled = true;  // a map switches it on unless it says otherwise
+  Fields f = fields(n, path, {"enabled", "max_upstream_error_rate"});
+  if (const Entry* e = f.find("enabled")) {
+    if (auto b = boolean(e->value, path + ".enabled")) out.enabled = *b;
+  }
+  if (const Entry* e = f.find("max_upstream_error_rate")) {
+    if (auto v = share(e->value, path + ".max_upstream_error_rate")) {
+      out.max_upstream_error_rate = *v;
+    }
+  }
+}
+
+void Loader::planned_events(const YAML::Node& n, const std::string& path,
+                            PlannedEventHandling& out) {
+  if (!n.IsMap()) {
+    error(n, path,
+          "expected a map such as {confidence_penalty: 0.4, approval_required_for: [scale]}, "
+          "got " +
+              kind_of(n));
+    return;
+  }
+  Fields f = fields(n, path, {"confidence_penalty", "approval_required_for", "kinds"});
+  if (const Entry* e = f.find("confidence_penalty")) {
+    if (auto v = share(e->value, path + ".confidence_penalty")) out.confidence_penalty = *v;
+  }
+  if (const Entry* e = f.find("approval_required_for")) {
+    const std::string field = path + ".approval_required_for";
+    if (!e->value.IsSequence()) {
+      error(e->value, field,
+            "expected a list of actions such as [scale], got " + kind_of(e->value));
+    } else {
+      out.approval_required_for.clear();
+      for (std::size_t i = 0; i < e->value.size(); ++i) {
+        const std::string fi = field + "[" + std::to_string(i) + "]";
+        auto name = text(e->value[i], fi);
+        if (!name) continue;
+        auto k = parse_action_kind(*name);
+        if (!k) {
+          error(e->value[i], fi,
+                "unknown action `" + *name + "`" + did_you_mean(*name, kActionNames) +
+                    " (actions: " + list_names(kActionNames) + ")");
+          continue;
+        }
+        out.approval_required_for.push_back(*k);
+      }
+    }
+  }
+  if (const Entry* e = f.find("kinds")) {
+    if (auto v = text_list(e->value, path + ".kinds")) out.kinds = *v;
+  }
+}
+
+void Loader::verification(const YAML::Node& n, const std::string& path,
+                          std::vector<VerificationCheck>& out) {
+  if (!n.IsSequence()) {
+    error(n, path,
+          "expected a list of checks such as [{signal: error_rate, max: 0.02}], got " + kind_of(n));
+    return;
+  }
+  std::vector<std::string_view> signals;
+  for (int s = 0; s <= static_cast<int>(SignalName::kDependencyErrors); ++s) {
+    signals.push_back(to_string(static_cast<SignalName>(s)));
+  }
+  for (std::size_t i = 0; i < n.size(); ++i) {
+    const YAML::Node c = n[i];
+    const std::string field = path + "[" + std::to_string(i) + "]";
+    if (!c.IsMap()) {
+      error(c, field,
+            "expected a check such as {signal: error_rate, max: 0.02}, got " + kind_of(c));
+      continue;
+    }
+    const std::size_t before = diags_.size();
+    VerificationCheck check;
+    Fields f =
+        fields(c, field, {"signal", "promql", "max", "min", "back_to_baseline", "description"});
+    const Entry* sig = f.find("signal");
+    const Entry* promql = f.find("promql");
+    if (sig != nullptr && promql != nullptr) {
+      error(c, field, "a check reads either `signal` or `promql`, not both");
+    } else if (sig == nullptr && promql == nullptr) {
+      error(c, field, "a check needs `signal` (one of " + list_names(signals) + ") or `promql`");
+    }
+    if (sig != nullptr) {
+      if (auto name = text(sig->value, field + ".signal")) {
+        auto s = parse_signal_name(*name);
+        if (!s) {
+          error(sig->value, field + ".signal",
+                "unknown signal `" + *name + "`" + did_you_mean(*name, signals) +
+                    " (signals: " + list_names(signals) + ")");
+        }
+        check.signal = s;
+      }
+    }
+    if (promql != nullptr) {
+      if (auto q = text(promql->value, field + ".promql")) {
+        if (q->empty()) error(promql->value, field + ".promql", "the query is empty");
+        check.promql = *q;
+      }
+    }
+    if (const Entry* e = f.find("max")) check.max = number(e->value, field + ".max");
+    if (const Entry* e = f.find("min")) check.min = number(e->value, field + ".min");
+    if (const Entry* e = f.find("back_to_baseline")) {
+      check.back_to_baseline = boolean(e->value, field + ".back_to_baseline").value_or(false);
+      if (check.back_to_baseline && promql != nullptr) {
+        error(e->key_node, field + ".back_to_baseline",
+              "back_to_baseline needs a built-in signal with a baseline (error_rate, "
+              "latency_p99_ms, request_rate); a promql check takes max or min");
+      } else if (check.back_to_baseline && check.signal &&
+                 *check.signal != SignalName::kErrorRate &&
+                 *check.signal != SignalName::kLatencyP99 &&
+                 *check.signal != SignalName::kRequestRate) {
+        error(e->key_node, field + ".back_to_baseline",
+              "`" + std::string(to_string(*check.signal)) +
+                  "` has no baseline; back_to_baseline works for error_rate, latency_p99_ms "
+                  "and request_rate");
+      }
+    }
+    if (const Entry* e = f.find("description")) {
+      if (auto d = text(e->value, field + ".description")) check.description = *d;
+    }
+    if (diags_.size() == before) {
+      if (!check.max && !check.min && !check.back_to_baseline) {
+        error(c, field, "a check needs a bound: `max`, `min` or `back_to_baseline: true`");
+      } else if (check.max && check.min && *check.min > *check.max) {
+        error(c, field, "min is above max, so the check can never pass");
+      }
+    }
+    if (diags_.size() == before) {
+      if (check.description.empty()) {
+        std::ostringstream d;
+        d << (check.signal ? std::string(to_string(*check.signal)) : check.promql);
+        if (check.max) d << " <= " << *check.max;
+        if (check.min) d << (check.max ? " and " : " ") << ">= " << *check.min;
+        if (check.back_to_baseline) d << " back to baseline";
+        check.description = d.str();
+      }
+      out.push_back(std::move(check));
+    }
+  }
+}
+
+Policy Loader::policy(const YAML::Node& n, const std::string& path) {
+  Policy p;
+  p.source_line = line_of(n.Mark());
+  Fields f = fields(n, path,
+                    {"incident_type", "detection_signal", "action", "actions", "auto_execute",
+                     "confidence_threshold", "max_attempts", "cooldown_after_action", "cooldown",
+                     "verification_window", "rollback_if_failed", "escalation_channel", "risk",
+                     "scope", "dependency_precheck", "planned_events", "verification"});
+
+  if (const Entry* e = f.find("incident_type")) {
+    if (auto t = text(e->value, path + ".incident_type")) {
+      if (t->empty()) {
+        error(e->value, path + ".incident_type", "is empty");
+      } else {
+        const std::string_view canonical = canonical_incident_type(*t);
+        p.incident_type = std::string(canonical);
+        type_sites_.emplace_back(path, e->value);
+        if (canonical != *t) {
+          note(e->value, path + ".incident_type",
+               "incident type `" + *t + "` is read as `" + p.incident_type + "`");
+        } else if (std::find(kKnownTypes.begin(), kKnownTypes.end(), *t) == kKnownTypes.end()) {
+          note(e->value, path + ".incident_type",
+               "`" + *t +
+                   "` is not a type the built-in classifier produces; only an external "
+                   "classification naming it will match this policy" +
+                   did_you_mean(*t, kKnownTypes));
+        }
+      }
+    }
+  } else {
+    error(n, path + ".incident_type",
+          "missing `incident_type` (e.g. memory-leak, cpu-spike, bad-deployment)");
+  }
+
+  if (const Entry* e = f.find("detection_signal")) {
+    if (auto s = text(e->value, path + ".detection_signal")) p.detection_signal = *s;
+  }
+
+  const Entry* one = f.find("action");
+  const Entry* ladder = f.find("actions");
+  bool actions_ok = true;
+  if (one != nullptr && ladder != nullptr) {
+    error(ladder->key_node, path + ".actions",
+          "give either `action` (one) or `actions` (an escalating ladder), not both");
+    actions_ok = false;
+  } else if (one != nullptr) {
+    if (one->value.IsSequence()) {
+      error(one->value, path + ".action",
+            "`action` takes one action; write `actions:` for an escalating ladder");
+      actions_ok = false;
+    } else if (auto a = action(one->value, path + ".action")) {
+      p.actions.push_back(*a);
+    } else {
+      actions_ok = false;
+    }
+  } else if (ladder != nullptr) {
+    const std::string field = path + ".actions";
+    if (!ladder->value.IsSequence() || ladder->value.size() == 0) {
+      error(ladder->value, field,
+            "expected a non-empty list of actions such as [restart, rollback, page], got " +
+                kind_of(ladder->value));
+      actions_ok = false;
+    } else {
+      for (std::size_t i = 0; i < ladder->value.size(); ++i) {
+        const std::string fi = field + "[" + std::to_string(i) + "]";
+        if (auto a = action(ladder->value[i], fi)) {
+          if (a->kind == ActionKind::kPage && i + 1 < ladder->value.size()) {
+            error(ladder->value[i], fi,
+                  "`page` must be the last step: the steps after it would never run");
+          }
+          p.actions.push_back(*a);
+        } else {
+          actions_ok = false;
+        }
+      }
+    }
+  }
+  if (p.actions.empty() && actions_ok && !p.incident_type.empty()) {
+    if (auto d = default_action_for(p.incident_type)) {
+      p.actions.push_back(*d);
+      p.action_defaulted = true;
+      note(n, path,
+           "no action named; default for " + p.incident_type + " applied: " + describe_action(*d));
+    } else if (p.incident_type == incident_types::kBadFeatureFlag) {
+      error(n, path + ".action",
+            "bad-feature-flag has no default action: name the flag, e.g. action: {kind: "
+            "feature-flag-disable, flag: new-checkout}");
+    } else {
+      error(n, path + ".action",
+            "no action named and `" + p.incident_type +
+                "` has no default action; add e.g. `action: restart`");
+    }
+  }
+
+  if (const Entry* e = f.find("auto_execute")) {
+    if (auto b = boolean(e->value, path + ".auto_execute")) p.auto_execute = *b;
+  }
+  if (const Entry* e = f.find("confidence_threshold")) {
+    if (auto v = share(e->value, path + ".confidence_threshold")) p.confidence_threshold = *v;
+  }
+  if (const Entry* e = f.find("max_attempts")) {
+    if (auto v = integer(e->value, path + ".max_attempts", 1)) {
+      p.max_attempts = static_cast<int>(*v);
+    }
+  }
+  const Entry* cooldown = f.find("cooldown_after_action");
+  if (const Entry* alias = f.find("cooldown")) {
+    if (cooldown != nullptr) {
+      error(alias->key_node, path + ".cooldown",
+            "`cooldown` is another name for `cooldown_after_action`; give only one");
+    } else {
+      cooldown = alias;
+    }
+  }
+  if (cooldown != nullptr) {
+    if (auto d = duration(cooldown->value, path + "." + cooldown->key, true)) p.cooldown = *d;
+  }
+  if (const Entry* e = f.find("verification_window")) {
+    if (auto d = duration(e->value, path + ".verification_window", false)) {
+      p.verification_window = *d;
+    }
+  }
+  if (const Entry* e = f.find("rollback_if_failed")) {
+    if (auto b = boolean(e->value, path + ".rollback_if_failed")) p.rollback_if_failed = *b;
+  }
+  if (const Entry* e = f.find("escalation_channel")) {
+    if (auto s = text(e->value, path + ".escalation_channel")) {
+      if (s->empty()) {
+        error(e->value, path + ".escalation_channel", "is empty");
+      } else {
+        p.escalation_channel = *s;
+      }
+    }
+  }
+  if (const Entry* e = f.find("risk")) {
+    if (auto s = text(e->value, path + ".risk")) {
+      static const std::vector<std::string_view> kRisks{"low", "medium", "high"};
+      if (*s == "low") {
+        p.risk = RiskClass::kLow;
+      } else if (*s == "medium") {
+        p.risk = RiskClass::kMedium;
+      } else if (*s == "high") {
+        p.risk = RiskClass::kHigh;
+      } else {
+        error(
+            e->value, path + ".risk",
+            "unknown risk class `" + *s + "`" + did_you_mean(*s, kRisks) + " (low, medium, high)");
+      }
+    }
+  }
+  if (const Entry* e = f.find("scope")) scope(e->value, path + ".scope", p.scope);
+  if (const Entry* e = f.find("dependency_precheck")) {
+    dependency_precheck(e->value, path + ".dependency_precheck", p.dependency_precheck);
+  }
+  if (const Entry* e = f.find("planned_events")) {
+    planned_events(e->value, path + ".planned_events", p.planned_events);
+  }
+  if (const Entry* e = f.find("verification")) {
+    verification(e->value, path + ".verification", p.verification);
+  }
+  return p;
+}
+
+void Loader::engine_settings(const YAML::Node& n, const std::string& path, EngineSettings& out) {
+  if (!n.IsMap()) {
+    error(n, path, "expected a map such as {mode: auto, kill_switch: false}, got " + kind_of(n));
+    return;
+  }
+  Fields f = fields(n, path, {"mode", "kill_switch", "allowed_namespaces", "limits"});
+  if (const Entry* e = f.find("mode")) {
+    if (auto s = text(e->value, path + ".mode")) {
+      if (auto m = parse_mode(*s)) {
+        out.mode = *m;
+      } else {
+        error(e->value, path + ".mode",
+              "unknown mode `" + *s + "`" + did_you_mean(*s, {"shadow", "recommend", "auto"}) +
+                  " (shadow, recommend, auto)");
+      }
+    }
+  }
+  if (const Entry* e = f.find("kill_switch")) {
+    if (auto b = boolean(e->value, path + ".kill_switch")) out.kill_switch = *b;
+  }
+  if (const Entry* e = f.find("allowed_namespaces")) {
+    out.allowed_namespaces = name_list(e->value, path + ".allowed_namespaces", "namespace");
+  }
+  if (const Entry* e = f.find("limits")) {
+    const std::string lp = path + ".limits";
+    if (!e->value.IsMap()) {
+      error(e->value, lp,
+            "expected a map such as {max_concurrent_actions: 3, max_actions_per_window: 10}, "
+            "got " +
+                kind_of(e->value));
+      return;
+    }
+    Fields l =
+        fields(e->value, lp,
+               {"max_concurrent_actions", "max_actions_per_window", "rate_window", "blast_radius"});
+    if (const Entry* x = l.find("max_concurrent_actions")) {
+      if (auto v = integer(x->value, lp + ".max_concurrent_actions", 0)) {
+        out.limits.max_concurrent_actions = static_cast<int>(*v);
+      }
+    }
+    if (const Entry* x = l.find("max_actions_per_window")) {
+      if (auto v = integer(x->value, lp + ".max_actions_per_window", 0)) {
+        out.limits.max_actions_per_window = static_cast<int>(*v);
+      }
+    }
+    if (const Entry* x = l.find("rate_window")) {
+      if (auto d = duration(x->value, lp + ".rate_window", false)) out.limits.rate_window = *d;
+    }
+    if (const Entry* x = l.find("blast_radius")) {
+      if (auto v = share(x->value, lp + ".blast_radius")) {
+        if (*v == 0.0) {
+          error(x->value, lp + ".blast_radius",
+                "must be above 0 (0 would forbid every action; use kill_switch or mode: "
+                "shadow for that)");
+        } else {
+          out.limits.blast_radius = *v;
+        }
+      }
+    }
+  }
+}
+
+PolicyLoad Loader::load(const std::string& yaml) {
+  PolicyLoad result;
+  PolicySet set;
+  set.source_file = file_;
+  try {
+    const YAML::Node root = YAML::Load(yaml);
+    if (root.IsNull()) {
+      diags_.add(
+          Error{"the file is empty; expected `remediation_policy:` (one policy) or "
+                "`remediation_policies:` (a list)",
+                file_, 1, 1, ""});
+    } else if (!root.IsMap()) {
+      error(root, "",
+            "expected a map with `remediation_policy:` or `remediation_policies:` at the top, "
+            "got " +
+                kind_of(root));
+    } else {
+      Fields top = fields(root, "", {"remediation_policy", "remediation_policies", "engine"});
+      const Entry* single = top.find("remediation_policy");
+      const Entry* list = top.find("remediation_policies");
+      if (single == nullptr && list == nullptr) {
+        error(root, "",
+              "no policies: expected `remediation_policy:` (one policy) or "
+              "`remediation_policies:` (a list)");
+      }
+      if (single != nullptr) {
+        if (single->value.IsMap()) {
+          set.policies.push_back(policy(single->value, "remediation_policy"));
+        } else {
+          error(
+              single->value, "remediation_policy",
+              "expected one policy (a map with incident_type, ...), got " + kind_of(single->value) +
+                  (single->value.IsSequence() ? "; for a list write `remediation_policies:`" : ""));
+        }
+      }
+      if (list != nullptr) {
+        const YAML::Node seq = list->value;
+        if (!seq.IsSequence() || seq.size() == 0) {
+          error(seq, "remediation_policies",
+                "expected a non-empty list of policies, got " + kind_of(seq));
+        } else {
+          for (std::size_t i = 0; i < seq.size(); ++i) {
+            const std::string path = "remediation_policies[" + std::to_string(i) + "]";
+            if (!seq[i].IsMap()) {
+              error(seq[i], path,
+                    "expected a policy (a map with incident_type, ...), got " + kind_of(seq[i]));
+              continue;
+            }
+            set.policies.push_back(policy(seq[i], path));
+          }
+        }
+      }
+      if (const Entry* e = top.find("engine")) engine_settings(e->value, "engine", set.settings);
+
+      // One policy per incident type: the engine looks policies up by type.
+      std::map<std::string, std::size_t> seen;  // canonical type -> index in type_sites_
+      for (std::size_t i = 0; i < type_sites_.size(); ++i) {
+        const auto& [path, node] = type_sites_[i];
+        const std::string type(canonical_incident_type(node.Scalar()));
+        auto [it, inserted] = seen.emplace(type, i);
+        if (!inserted) {
+          const auto& [first_path, first_node] = type_sites_[it->second];
+          error(node, path + ".incident_type",
+                "duplicate incident type `" + type + "`: " + first_path + " at line " +
+                    std::to_string(line_of(first_node.Mark())) +
+                    " already covers it; one policy per incident type (use `actions:` for an "
+                    "escalating ladder)");
+        }
+      }
+    }
+  } catch (const YAML::ParserException& e) {
+    diags_.add(Error{"YAML syntax error: " + e.msg, file_, line_of(e.mark), column_of(e.mark), ""});
+  } catch (const YAML::Exception& e) {
+    diags_.add(Error{"cannot read YAML: " + e.msg, file_, line_of(e.mark), column_of(e.mark), ""});
+  }
+  // Report in file order, however the sections were walked.
+  std::vector<Error> errors = diags_.errors();
+  std::stable_sort(errors.begin(), errors.end(), [](const Error& a, const Error& b) {
+    return std::pair(a.line, a.column) < std::pair(b.line, b.column);
+  });
+  for (auto& e : errors)
+    result.diagnostics.add(std::move(e));
+  result.notes = notes_;
+  if (diags_.empty()) result.policies = std::move(set);
+  return result;
+}
+
+}  // namespace
+
+PolicyLoad load_policy_string(const std::string& yaml, const std::string& source_name) {
+  return Loader(source_name).load(yaml);
+}
+
+PolicyLoad load_policy_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    PolicyLoad r;
+    r.diagnostics.add(Error{"is a directory, not a policy file", path});
+    return r;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    const int err = errno;
+    PolicyLoad r;
+    r.diagnostics.add(Error{std::string("cannot open policy file: ") + std::strerror(err), path});
+    return r;
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return load_policy_string(ss.str(), path);
+}
+
+}  // namespace selfheal::engine
