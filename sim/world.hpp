@@ -1,0 +1,121 @@
+// A simulated world: the event kernel, the cluster model built from a ClusterSpec, the
+// alert rules, the Alertmanager-like notifier, the on-call responder, and the sim
+// implementations of every engine port. Deterministic: the same spec, seed and build give
+// the same timeline, byte for byte.
+//
+//   sim::World world{spec, /*seed=*/7};
+//   engine::Engine engine{world.context(), policies, engine::ClassifierModel::builtin()};
+//   world.set_incident_sink([&](const engine::Incident& i) { engine.handle(i); });
+//   world.set_approval_handler([&](std::uint64_t id, bool ok) { engine.approve(id, ok); });
+//   world.run_until(world.start() + 2h);
+//   const sim::Timeline& t = world.timeline();
+//
+// Without an engine attached the world runs the same: notifications go nowhere and the
+// on-call is only paged when OnCallSpec::direct_page_after is set.
+//
+// Threading and re-entrancy: everything runs on the caller's thread inside run_until().
+// Incidents are delivered after a scrape tick's model update is complete, so the engine
+// may call back into every port (Telemetry, Actuator, ...) from the incident sink. The
+// Actuator never calls `done` from inside execute(); it completes in a later event.
+//
+// Ownership: the World owns the Simulation, the model and the ports; the EngineContext it
+// returns refers to them, so the World must outlive any Engine built on it. Not copyable
+// or movable.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.hpp"
+#include "engine/incident.hpp"
+#include "engine/ports.hpp"
+#include "sim/cluster_spec.hpp"
+#include "sim/simulation.hpp"
+#include "sim/timeline.hpp"
+
+namespace selfheal::sim {
+
+struct WorldOptions {
+  std::size_t series_max_points = 2048;  ///< per service, see timeline.hpp
+  bool record_series = true;             ///< false: no chart series (objectives still kept)
+  Duration telemetry_retention = 2h;     ///< full-resolution history Telemetry can read
+  Duration recovery_hold = 5min;         ///< how long "back within objectives" must hold
+};
+
+/// A read-only view of one service's state now, for tests and debugging.
+struct ServiceSnapshot {
+  std::string name;
+  int desired = 0;
+  int ready = 0;  ///< Running and ready
+  int pending = 0;
+  int starting = 0;
+  int running = 0;    ///< including not-yet-warm pods
+  int crashloop = 0;  ///< CrashLoopBackOff or OOMKilled (waiting to restart)
+  int terminating = 0;
+  int restarts = 0;  ///< container restarts, all pods ever
+  int oom_kills = 0;
+  int revision = 0;  ///< current helm revision
+  std::string version;
+  bool rollout_in_progress = false;
+  double max_memory_mb = 0.0;  ///< over live containers
+  double request_rate = 0.0;   ///< last tick
+  double error_rate = 0.0;
+  double cpu = 0.0;
+  double latency_p99_ms = 0.0;
+  double queue_lag = 0.0;
+  double dependency_errors = 0.0;
+  std::vector<std::string> enabled_flags;
+};
+
+class World {
+ public:
+  /// Precondition: validate(spec) is empty (throws std::invalid_argument with every
+  /// problem described otherwise). Use create() to get an Error instead.
+  World(const ClusterSpec& spec, std::uint64_t seed, WorldOptions options = {});
+  ~World();
+  World(const World&) = delete;
+  World& operator=(const World&) = delete;
+
+  /// Validates first: an Error naming the field when the spec is not valid.
+  static core::Result<std::unique_ptr<World>> create(const ClusterSpec& spec, std::uint64_t seed,
+                                                     WorldOptions options = {});
+
+  /// The ports for an Engine: Clock, Scheduler (the event queue), Telemetry (the model's
+  /// series), Topology, Calendar, Actuator (the model, with real delays), Notifier (the
+  /// on-call + timeline), StateStore (in memory), AuditSink (into the timeline).
+  engine::EngineContext context();
+
+  /// Receives every alert notification (one Incident per alert of a service's group, at
+  /// group_wait / group_interval / repeat_interval, and once when resolved).
+  void set_incident_sink(std::function<void(const engine::Incident&)> sink);
+  /// Receives the on-call's answers to approval requests (Escalation::approval_id).
+  void set_approval_handler(std::function<void(std::uint64_t approval_id, bool approved)> h);
+
+  /// Runs the world up to `t` (absolute). Scrape ticks fall on start + k * scrape_interval.
+  void run_until(TimePoint t);
+  void run_for(Duration d) { run_until(now() + d); }
+  TimePoint now() const;
+  TimePoint start() const;
+
+  const Timeline& timeline() const;
+  const ClusterSpec& spec() const;
+  Simulation& simulation();
+
+  /// State of `service` now; throws std::out_of_range for an unknown name.
+  ServiceSnapshot snapshot(std::string_view service) const;
+  /// Signals as the Telemetry port reports them (same as context().telemetry).
+  engine::ServiceSignals signals(std::string_view service, Duration window);
+
+  /// Scrape ticks run so far (the benchmark's event count uses Simulation::dispatched()).
+  std::uint64_t ticks() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace selfheal::sim
