@@ -19,33 +19,42 @@ namespace selfheal::sim {
 /// SplitMix64 step: advances `state` and returns the next output.
 std::uint64_t splitmix64(std::uint64_t& state);
 
-/// 64-bit FNV-1a of `name`, the stable hash used to name substreams.
+/// 64-bit FNV-1a of `name`, the stable hash used to name substreams (same value on every
+/// platform and build).
 std::uint64_t stable_hash(std::string_view name);
 
 class Rng {
  public:
   /// Seeds the four words of state from SplitMix64(seed).
   explicit Rng(std::uint64_t seed);
-  /// An independent stream for `name` under `seed`.
+  /// An independent stream for `name` under `seed`: the generator seeded with
+  /// splitmix64(splitmix64(seed) ^ stable_hash(name)). Pure function of (seed, name).
   static Rng substream(std::uint64_t seed, std::string_view name);
 
-  /// Next raw 64-bit output.
+  /// Next raw 64-bit output of xoshiro256**.
   std::uint64_t next_u64();
 
+  // Distributions. Each throws std::invalid_argument naming the function and the value when
+  // a parameter is out of range (NaN, infinite, lo > hi, ...): a scenario loader should
+  // have rejected such a value with a proper error before it got here.
+
   /// Uniform integer in [lo, hi] (inclusive), unbiased (Lemire's method with rejection).
+  /// Any range works, including the full int64 range and lo == hi.
   std::int64_t uniform_int(std::int64_t lo, std::int64_t hi);
-  /// Uniform real in [lo, hi), 53 random bits.
+  /// Uniform real in [lo, hi), 53 random bits (lo when lo == hi).
   double uniform_real(double lo, double hi);
-  /// True with probability p (p clamped to [0, 1]).
+  /// Uniform real in [0, 1), 53 random bits.
+  double uniform01();
+  /// True with probability p (p clamped to [0, 1]). Always consumes one draw.
   bool bernoulli(double p);
   /// Exponential with the given mean (> 0).
   double exponential(double mean);
-  /// Normal(mean, stddev) by the Marsaglia polar method (the spare value is kept).
+  /// Normal(mean, stddev >= 0) by the Marsaglia polar method (the spare value is kept).
   double normal(double mean, double stddev);
   /// exp(Normal(mu, sigma)).
   double lognormal(double mu, double sigma);
-  /// Poisson with the given mean (>= 0): Knuth's product method for small means, the
-  /// PTRS transformed-rejection method (Hörmann 1993) for mean >= 10.
+  /// Poisson with the given mean (0 <= mean <= 2^52): Knuth's product method for small
+  /// means, the PTRS transformed-rejection method (Hörmann 1993) for mean >= 10.
   std::int64_t poisson(double mean);
 
  private:

@@ -37,28 +37,38 @@ class Simulation {
   TimePoint now() const { return now_; }
   std::uint64_t seed() const { return seed_; }
 
-  /// Schedules `cb` at `t` (clamped to now() if earlier). Returns its id (never 0).
+  /// Schedules `cb` at `t` (clamped to now() if earlier, so it runs after the events already
+  /// due now). Returns its id (never 0).
   EventId at(TimePoint t, EventQueue::Callback cb);
   /// Schedules `cb` at now() + d.
   EventId after(Duration d, EventQueue::Callback cb) { return at(now_ + d, std::move(cb)); }
   /// Cancels a pending event; false when it already ran, was cancelled, or is unknown.
   bool cancel(EventId id) { return queue_.cancel(id); }
 
-  /// Runs every event due at or before `t`, in order, then sets now() = t. Later events
-  /// stay queued.
+  /// Runs every event due at or before `t`, in order (including events those events
+  /// schedule at or before `t`), then sets now() = t. Later events stay queued. The clock
+  /// never goes back: a `t` earlier than now() runs nothing and leaves now() alone. After
+  /// stop(), now() stays at the time of the event that called it.
   void run_until(TimePoint t);
-  /// Runs until the queue is empty (or stop() is called).
+  /// Runs until the queue is empty (or stop() is called). now() ends at the last event.
   void run();
-  /// Makes run()/run_until() return after the current event.
+  /// Runs the earliest pending event, if any. False when nothing was pending.
+  bool step();
+  /// Makes the current run()/run_until() return after the current event. Each run()/
+  /// run_until() call starts un-stopped.
   void stop() { stopped_ = true; }
 
+  /// Live events still queued (cancelled ones are not counted).
   std::size_t pending() const { return queue_.size(); }
+  /// Events run so far (cancelled ones never count).
   std::uint64_t dispatched() const { return dispatched_; }
 
   /// A generator for `name`, independent of every other name under this seed.
   Rng stream(std::string_view name) const { return Rng::substream(seed_, name); }
 
  private:
+  void dispatch_next();
+
   EventQueue queue_;
   TimePoint start_;
   TimePoint now_;

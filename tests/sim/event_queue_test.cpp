@@ -1,0 +1,315 @@
+#include "sim/event_queue.hpp"
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sim/random.hpp"
+
+using selfheal::core::TimePoint;
+using selfheal::sim::EventCallback;
+using selfheal::sim::EventId;
+using selfheal::sim::EventQueue;
+using selfheal::sim::Rng;
+using namespace std::chrono_literals;
+
+namespace {
+
+TimePoint at_ms(std::int64_t ms) {
+  return TimePoint{std::chrono::milliseconds{ms}};
+}
+
+// Pops everything, running each callback; returns the times popped.
+std::vector<std::int64_t> drain(EventQueue& q) {
+  std::vector<std::int64_t> times;
+  while (!q.empty()) {
+    TimePoint t;
+    auto cb = q.pop(&t);
+    times.push_back(t.time_since_epoch().count());
+    if (cb) cb();
+  }
+  return times;
+}
+
+}  // namespace
+
+TEST_CASE("events pop by time, equal times in insertion order", "[sim][event_queue]") {
+  EventQueue q;
+  std::vector<int> order;
+  // Many events on few distinct instants, pushed in a scrambled time order.
+  Rng rng(1);
+  std::vector<std::pair<std::int64_t, int>> pushed;
+  for (int i = 0; i < 2000; ++i) {
+    const std::int64_t t = rng.uniform_int(0, 9);
+    pushed.emplace_back(t, i);
+    q.push(at_ms(t), [&order, i] { order.push_back(i); });
+  }
+  CHECK(q.size() == 2000);
+  const auto times = drain(q);
+  std::stable_sort(pushed.begin(), pushed.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<int> expected;
+  for (const auto& p : pushed)
+    expected.push_back(p.second);
+  CHECK(order == expected);
+  CHECK(std::is_sorted(times.begin(), times.end()));
+  CHECK(q.empty());
+}
+
+TEST_CASE("next_time reports the earliest live event", "[sim][event_queue]") {
+  EventQueue q;
+  const EventId early = q.push(at_ms(5), [] {});
+  q.push(at_ms(9), [] {});
+  q.push(at_ms(7), [] {});
+  CHECK(q.next_time() == at_ms(5));
+  REQUIRE(q.cancel(early));
+  CHECK(q.next_time() == at_ms(7));
+  CHECK(q.size() == 2);
+}
+
+TEST_CASE("cancel removes a pending event exactly once", "[sim][event_queue]") {
+  EventQueue q;
+  std::vector<char> ran;
+  q.push(at_ms(1), [&] { ran.push_back('a'); });
+  const EventId b = q.push(at_ms(2), [&] { ran.push_back('b'); });
+  q.push(at_ms(3), [&] { ran.push_back('c'); });
+
+  CHECK(b != 0);
+  CHECK(q.cancel(b));
+  CHECK_FALSE(q.cancel(b));  // double cancel
+  CHECK(q.size() == 2);
+  drain(q);
+  CHECK(ran == std::vector<char>{'a', 'c'});
+}
+
+TEST_CASE("cancel of an event that already ran returns false", "[sim][event_queue]") {
+  EventQueue q;
+  const EventId id = q.push(at_ms(1), [] {});
+  TimePoint t;
+  auto cb = q.pop(&t);
+  CHECK(t == at_ms(1));
+  CHECK_FALSE(q.cancel(id));
+  CHECK(q.empty());
+}
+
+TEST_CASE("unknown ids cancel nothing", "[sim][event_queue]") {
+  EventQueue q;
+  const EventId id = q.push(at_ms(1), [] {});
+  CHECK_FALSE(q.cancel(0));
+  CHECK_FALSE(q.cancel(id + 1));                   // a slot that does not exist
+  CHECK_FALSE(q.cancel(id + (EventId{1} << 32)));  // right slot, wrong generation
+  CHECK_FALSE(q.cancel(~EventId{0}));
+  CHECK(q.size() == 1);
+}
+
+TEST_CASE("a reused slot does not let an old id cancel the new event", "[sim][event_queue]") {
+  EventQueue q;
+  SECTION("slot freed by cancel") {
+    const EventId old_id = q.push(at_ms(1), [] {});
+    REQUIRE(q.cancel(old_id));
+    bool ran = false;
+    const EventId new_id = q.push(at_ms(2), [&] { ran = true; });
+    CHECK((new_id & 0xffffffffu) == (old_id & 0xffffffffu));  // same slot, reused
+    CHECK(new_id != old_id);
+    CHECK_FALSE(q.cancel(old_id));
+    REQUIRE(q.size() == 1);
+    drain(q);
+    CHECK(ran);
+  }
+  SECTION("slot freed by pop") {
+    const EventId old_id = q.push(at_ms(1), [] {});
+    q.pop(nullptr);
+    bool ran = false;
+    const EventId new_id = q.push(at_ms(2), [&] { ran = true; });
+    CHECK(new_id != old_id);
+    CHECK_FALSE(q.cancel(old_id));
+    drain(q);
+    CHECK(ran);
+  }
+}
+
+TEST_CASE("cancel destroys the callback and what it captured at once", "[sim][event_queue]") {
+  EventQueue q;
+  auto resource = std::make_shared<int>(42);
+  const EventId id = q.push(at_ms(1), [resource] { (void)*resource; });
+  CHECK(resource.use_count() == 2);
+  REQUIRE(q.cancel(id));
+  CHECK(resource.use_count() == 1);
+}
+
+TEST_CASE("matches a reference model under random push, cancel and pop", "[sim][event_queue]") {
+  // Heavy cancelling forces lazy deletion and heap compaction; the pop order must stay
+  // exactly (time, insertion sequence).
+  EventQueue q;
+  std::map<std::pair<std::int64_t, std::uint64_t>, EventId> model;  // (time, seq) -> id
+  std::vector<std::pair<EventId, std::pair<std::int64_t, std::uint64_t>>> pending;
+  Rng rng(99);
+  std::uint64_t seq = 0;
+  std::uint64_t last_popped_seq = 0;
+  std::int64_t now = 0;
+  for (int step = 0; step < 200000; ++step) {
+    // Alternate push-heavy and cancel-heavy phases so that dead keys pile up and the heap
+    // gets compacted while events are pending.
+    const bool cancel_phase = (step / 5000) % 2 == 1;
+    const auto roll = rng.uniform_int(0, 9);
+    const int op = cancel_phase ? (roll < 2   ? 0
+                                   : roll < 9 ? 1
+                                              : 2)  // push 20%, cancel 70%
+                                : (roll < 6   ? 0
+                                   : roll < 8 ? 1
+                                              : 2);  // push 60%, cancel 20%
+    if (op == 0 || model.empty()) {
+      const std::int64_t t = now + rng.uniform_int(0, 50);
+      const std::uint64_t my_seq = seq++;
+      const EventId id = q.push(at_ms(t), [&last_popped_seq, my_seq] { last_popped_seq = my_seq; });
+      model.emplace(std::make_pair(t, my_seq), id);
+      pending.emplace_back(id, std::make_pair(t, my_seq));
+    } else if (op == 1) {
+      // Cancel a random remembered id (it may have run or been cancelled already).
+      const auto i = static_cast<std::size_t>(
+          rng.uniform_int(0, static_cast<std::int64_t>(pending.size()) - 1));
+      const auto [id, key] = pending[i];
+      const bool expected = model.erase(key) == 1;
+      CHECK(q.cancel(id) == expected);
+      pending[i] = pending.back();
+      pending.pop_back();
+    } else {
+      TimePoint t;
+      auto cb = q.pop(&t);
+      cb();
+      const auto first = model.begin();
+      REQUIRE(t.time_since_epoch().count() == first->first.first);
+      REQUIRE(last_popped_seq == first->first.second);
+      now = first->first.first;
+      model.erase(first);
+    }
+    REQUIRE(q.size() == model.size());
+  }
+  while (!q.empty()) {
+    TimePoint t;
+    q.pop (&t)();
+    const auto first = model.begin();
+    REQUIRE(last_popped_seq == first->first.second);
+    model.erase(first);
+  }
+  CHECK(model.empty());
+}
+
+TEST_CASE("a queue that cancels almost everything stays small", "[sim][event_queue]") {
+  // The timeout pattern: schedule, then cancel. Only live events may keep memory.
+  EventQueue q;
+  q.push(at_ms(1'000'000), [] {});
+  for (int i = 0; i < 100000; ++i) {
+    REQUIRE(q.cancel(q.push(at_ms(i), [] {})));
+  }
+  CHECK(q.size() == 1);
+  CHECK(q.next_time() == at_ms(1'000'000));
+}
+
+TEST_CASE("pop and next_time on an empty queue throw", "[sim][event_queue]") {
+  EventQueue q;
+  CHECK_THROWS_AS(q.pop(nullptr), std::out_of_range);
+  CHECK_THROWS_AS(q.next_time(), std::out_of_range);
+  q.cancel(q.push(at_ms(1), [] {}));
+  CHECK(q.empty());
+  CHECK_THROWS_AS(q.pop(nullptr), std::out_of_range);
+}
+
+TEST_CASE("callbacks accept ordinary callables of any size", "[sim][event_queue]") {
+  std::string log;
+  SECTION("small trivially copyable lambda") {
+    EventCallback cb = [&log] { log += "small"; };
+    cb();
+    CHECK(log == "small");
+  }
+  SECTION("lambda owning a string") {
+    std::string text(100, 'x');
+    EventCallback cb = [&log, text] { log += text; };
+    EventCallback moved = std::move(cb);
+    CHECK_FALSE(cb);  // NOLINT(bugprone-use-after-move): moved-from is empty
+    moved();
+    CHECK(log == std::string(100, 'x'));
+  }
+  SECTION("lambda larger than the inline buffer") {
+    std::array<char, 200> big{};
+    big[199] = 'z';
+    EventCallback cb = [&log, big] { log += big[199]; };
+    EventCallback moved = std::move(cb);
+    moved();
+    CHECK(log == "z");
+  }
+  SECTION("move-only capture") {
+    auto owned = std::make_unique<int>(7);
+    EventCallback cb = [&log, p = std::move(owned)] { log += std::to_string(*p); };
+    cb();
+    CHECK(log == "7");
+  }
+  SECTION("std::function and function pointers") {
+    std::function<void()> f = [&log] { log += "f"; };
+    EventCallback cb = f;
+    cb();
+    static int calls = 0;
+    EventCallback fp = +[] { ++calls; };
+    fp();
+    CHECK(calls == 1);
+    CHECK(log == "f");
+  }
+  SECTION("empty callables make empty callbacks, which throw when called") {
+    EventCallback none;
+    EventCallback from_empty_function = std::function<void()>{};
+    void (*null_fn)() = nullptr;
+    EventCallback from_null_pointer = null_fn;
+    CHECK_FALSE(none);
+    CHECK_FALSE(from_empty_function);
+    CHECK_FALSE(from_null_pointer);
+    CHECK_THROWS_AS(none(), std::bad_function_call);
+  }
+}
+
+TEST_CASE("callbacks release what they own exactly once", "[sim][event_queue]") {
+  auto token = std::make_shared<int>(0);
+  {
+    EventQueue q;
+    std::array<char, 100> pad{};
+    q.push(at_ms(3), [token, pad] { (void)pad; });  // heap-stored
+    q.push(at_ms(1), [token] {});                   // inline, non-trivial
+    const EventId c = q.push(at_ms(2), [token] {});
+    CHECK(token.use_count() == 4);
+    q.cancel(c);
+    CHECK(token.use_count() == 3);
+    auto cb = q.pop(nullptr);
+    CHECK(token.use_count() == 3);  // moved out, not copied
+    cb = nullptr;
+    CHECK(token.use_count() == 2);
+  }
+  CHECK(token.use_count() == 1);  // the queue's destructor released the rest
+}
+
+TEST_CASE("a callback's destructor may use the queue during cancel", "[sim][event_queue]") {
+  // Destroying a callback runs the destructors of what it captured; one of those may cancel
+  // or schedule events. The queue must already be consistent at that point.
+  EventQueue q;
+  struct CancelOnDestroy {
+    EventQueue* q;
+    EventId victim;
+    std::shared_ptr<bool> armed;
+    ~CancelOnDestroy() {
+      if (armed && *armed) {
+        *armed = false;
+        q->cancel(victim);
+        q->push(TimePoint{7ms}, [] {});
+      }
+    }
+  };
+  const EventId victim = q.push(at_ms(5), [] {});
+  auto armed = std::make_shared<bool>(false);
+  const EventId id = q.push(at_ms(1), [guard = CancelOnDestroy{&q, victim, armed}] {});
+  *armed = true;
+  REQUIRE(q.cancel(id));
+  CHECK(q.size() == 1);
+  CHECK(q.next_time() == at_ms(7));
+}
