@@ -2,6 +2,7 @@
 selfheal_test(engine_policy_tests
   SOURCES
     ${CMAKE_CURRENT_LIST_DIR}/policy_loader_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/classifier_test.cpp
   LIBS selfheal::engine)
 
 selfheal_test(engine_lint_cli_tests
