@@ -1,0 +1,68 @@
+#include "reports/format.hpp"
+
+#include <cmath>
+#include <cstdio>
+
+#include "core/duration.hpp"
+
+namespace selfheal::reports {
+
+std::string fixed(double v, int decimals) {
+  if (!std::isfinite(v)) return "null";
+  char buf[64];
+  // snprintf's %f is locale-dependent only in the decimal point, and selfheal never calls
+  // setlocale, so the "C" locale applies.
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  std::string s = buf;
+  if (s.size() > 1 && s[0] == '-' && s.find_first_not_of("-0.") == std::string::npos) s.erase(0, 1);
+  return s;
+}
+
+double round_to(double v, int decimals) {
+  if (!std::isfinite(v)) return 0.0;
+  const double scale = std::pow(10.0, decimals);
+  const double r = std::round(v * scale) / scale;
+  return r == 0.0 ? 0.0 : r;  // no negative zero
+}
+
+std::string minutes(core::Duration d) {
+  return fixed(static_cast<double>(d.count()) / 60000.0, 3);
+}
+
+std::string offset(core::Duration d) {
+  if (d.count() < 0) return "-" + core::format_duration(-d);
+  return "+" + core::format_duration(d);
+}
+
+std::string xml_escape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        // Control characters other than tab/newline are not allowed in XML 1.0.
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' && c != '\r')
+          out += ' ';
+        else
+          out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace selfheal::reports

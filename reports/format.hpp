@@ -1,0 +1,27 @@
+// Deterministic text formatting shared by every report writer: fixed decimals (never the
+// locale, never shortest-round-trip guesses), durations, and escaping for XML/HTML.
+//
+//   fixed(0.8766, 3)         -> "0.877"
+//   minutes(Duration{90000}) -> "1.500"
+//   xml_escape("a<b & \"c\"")  -> "a&lt;b &amp; &quot;c&quot;"
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/time.hpp"
+
+namespace selfheal::reports {
+
+/// `v` with exactly `decimals` digits after the point; "-0.000" is printed "0.000".
+std::string fixed(double v, int decimals);
+/// `v` rounded to `decimals` places, as a double (for JSON numbers that print stably).
+double round_to(double v, int decimals);
+/// A duration in minutes with 3 decimals.
+std::string minutes(core::Duration d);
+/// Offset from the scenario start as "+1h05m" (core::format_duration with a sign).
+std::string offset(core::Duration d);
+/// Escapes & < > " ' for XML and HTML text and attributes.
+std::string xml_escape(std::string_view s);
+
+}  // namespace selfheal::reports

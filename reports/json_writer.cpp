@@ -1,0 +1,186 @@
+#include "reports/json_writer.hpp"
+
+#include "core/duration.hpp"
+#include "reports/format.hpp"
+
+namespace selfheal::reports {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+Json ms(std::optional<Duration> d) {
+  if (!d) return nullptr;
+  return d->count();
+}
+Json num(std::optional<double> v) {
+  if (!v) return nullptr;
+  return round_to(*v, 4);
+}
+template <typename T>
+Json opt(const std::optional<T>& v) {
+  if (!v) return nullptr;
+  return *v;
+}
+
+Json where_json(const Where& w) {
+  Json j = Json::object();
+  if (!w.service.empty()) j["service"] = w.service;
+  if (!w.action.empty()) j["action"] = w.action;
+  if (!w.incident.empty()) j["incident"] = w.incident;
+  if (!w.outcome.empty()) j["outcome"] = w.outcome;
+  return j;
+}
+
+}  // namespace
+
+Json report_json(const RunResult& r) {
+  const RunMetrics& m = r.metrics;
+  Json j;
+  j["schema_version"] = kReportSchemaVersion;
+  j["generator"] = "selfheal";
+  j["scenario"] = {
+      {"name", r.scenario},
+      {"description", r.description},
+      {"file", r.file},
+      {"seed", r.seed},
+      {"duration_ms", r.duration.count()},
+      {"mode", r.mode},
+      {"policies", r.policies},
+      {"twin", r.twin},
+  };
+  j["passed"] = r.passed();
+  Json s;
+  s["incidents"] = m.incidents.size();
+  s["recovered_incidents"] = m.recovered;
+  s["unrecovered_incidents"] = m.unrecovered;
+  s["mttr_ms"] = {{"mean", ms(m.mttr_mean)}, {"p50", ms(m.mttr_p50)}, {"p90", ms(m.mttr_p90)}};
+  s["remediation_loops"] = m.remediation_loops;
+  s["max_actions_per_target_hour"] = m.max_actions_per_target_hour;
+  s["max_actions_target"] = m.max_actions_target;
+  s["wrongly_acted_incidents"] = m.wrongly_acted;
+  s["made_worse_incidents"] = opt(m.made_worse);
+  s["automated_recovery_rate"] = num(m.automated_recovery_rate);
+  s["verification_pass_rate"] = num(m.verification_pass_rate);
+  s["pages"] = m.pages;
+  s["approval_requests"] = m.approval_requests;
+  s["pages_per_incident"] = num(m.pages_per_incident);
+  s["time_to_escalate_mean_ms"] = ms(m.time_to_escalate_mean);
+  s["actions"] = m.actions.size();
+  s["decisions"] = m.decisions.size();
+  s["error_budget_minutes"] = round_to(m.error_budget_minutes, 4);
+  s["error_budget_minutes_without_automation"] = num(m.twin_error_budget_minutes);
+  s["error_budget_saved_minutes"] =
+      m.twin_error_budget_minutes
+          ? Json(round_to(*m.twin_error_budget_minutes - m.error_budget_minutes, 4))
+          : Json(nullptr);
+  j["summary"] = s;
+
+  Json incs = Json::array();
+  for (const auto& i : m.incidents) {
+    Json o;
+    o["id"] = i.id;
+    o["kind"] = i.kind;
+    o["root_service"] = i.root_service;
+    o["affected_services"] = i.affected;
+    o["start_ms"] = i.start.count();
+    o["end_ms"] = ms(i.end);
+    o["true_type"] = i.true_type;
+    o["helpful_actions"] = i.helpful_actions;
+    o["detection_ms"] = ms(i.detection);
+    o["classification"] = {{"incident_type", i.classified_as},
+                           {"confidence", num(i.confidence)},
+                           {"source", i.classification_source},
+                           {"correct", opt(i.classification_correct)}};
+    o["decisions"] = i.decisions;
+    Json outs = Json::object();
+    for (const auto& [k, v] : i.outcomes)
+      outs[k] = v;
+    o["outcomes"] = outs;
+    o["actions"] = {{"total", i.actions}, {"helpful", i.helpful}, {"wrong", i.wrong}};
+    o["verifications"] = {{"total", i.verifications}, {"passed", i.verifications_passed}};
+    o["pages"] = i.pages;
+    o["approval_requests"] = i.approval_requests;
+    o["time_to_escalate_ms"] = ms(i.time_to_escalate);
+    o["recovered"] = i.recovered;
+    o["ttr_ms"] = ms(i.ttr);
+    o["automated_recovery"] = i.automated_recovery;
+    o["wrongly_acted"] = i.wrongly_acted;
+    o["error_budget_minutes"] = round_to(i.error_budget_minutes, 4);
+    o["error_budget_minutes_without_automation"] = num(i.twin_error_budget_minutes);
+    o["made_worse"] = opt(i.made_worse);
+    incs.push_back(std::move(o));
+  }
+  j["incidents"] = incs;
+
+  Json decisions = Json::array();
+  for (const auto& d : m.decisions)
+    decisions.push_back({{"at_ms", d.at.count()},
+                         {"service", d.service},
+                         {"incident", d.incident},
+                         {"outcome", d.outcome},
+                         {"policy", d.policy},
+                         {"incident_type", d.incident_type},
+                         {"confidence", round_to(d.confidence, 4)},
+                         {"action", d.action},
+                         {"guardrail", d.guardrail},
+                         {"reason", d.reason}});
+  j["decisions"] = decisions;
+
+  Json actions = Json::array();
+  for (const auto& a : m.actions)
+    actions.push_back({{"at_ms", a.at.count()},
+                       {"service", a.service},
+                       {"incident", a.incident},
+                       {"action", a.action},
+                       {"command", a.command},
+                       {"ok", a.ok},
+                       {"helpful", a.helpful},
+                       {"verified", opt(a.verified)}});
+  j["actions"] = actions;
+
+  Json vers = Json::array();
+  for (const auto& v : m.verifications)
+    vers.push_back({{"at_ms", v.at.count()},
+                    {"service", v.service},
+                    {"incident", v.incident},
+                    {"passed", v.passed},
+                    {"detail", v.detail}});
+  j["verifications"] = vers;
+
+  Json escs = Json::array();
+  for (const auto& e : m.escalations)
+    escs.push_back({{"at_ms", e.at.count()},
+                    {"service", e.service},
+                    {"incident", e.incident},
+                    {"kind", e.approval ? "approval-request" : "page"},
+                    {"channel", e.channel},
+                    {"reason", e.reason},
+                    {"summary", e.summary}});
+  j["escalations"] = escs;
+
+  Json loops = Json::array();
+  for (const auto& l : m.loops)
+    loops.push_back({{"service", l.service},
+                     {"first_ms", l.first.count()},
+                     {"last_ms", l.last.count()},
+                     {"actions", l.actions}});
+  j["loops"] = loops;
+
+  Json exps = Json::array();
+  for (const auto& e : r.expectations)
+    exps.push_back({{"metric", e.expectation.metric},
+                    {"where", where_json(e.expectation.where)},
+                    {"expected", e.expected},
+                    {"actual", e.actual},
+                    {"passed", e.passed},
+                    {"line", e.expectation.line}});
+  j["expectations"] = exps;
+  j["notes"] = r.notes;
+  return j;
+}
+
+std::string report_json_text(const RunResult& r) {
+  return report_json(r).dump(2) + "\n";
+}
+
+}  // namespace selfheal::reports

@@ -1,0 +1,21 @@
+// report.md: the run for people reading a PR or a terminal — summary table, incidents,
+// expectations (expected vs actual), loops, and the action log. Deterministic.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "reports/run_result.hpp"
+
+namespace selfheal::reports {
+
+std::string report_markdown(const RunResult& r);
+/// One table over many runs (for `check` and the library), linking each run's report.
+std::string index_markdown(const std::vector<RunResult>& runs,
+                           const std::vector<std::string>& report_dirs);
+
+/// Shared summary cells: "12m30s" or "-" for an optional duration.
+std::string opt_duration(const std::optional<Duration>& d);
+std::string opt_ratio(const std::optional<double>& v);
+
+}  // namespace selfheal::reports
