@@ -251,9 +251,11 @@ Fields Loader::fields(const YAML::Node& map, const std::string& path,
       continue;
     }
     if (std::find(known.begin(), known.end(), key) == known.end()) {
+      // A suggestion says enough; without one, list what is allowed here.
+      const std::string hint = did_you_mean(key, known);
       error(k, field,
-            "unknown key `" + key + "`" + did_you_mean(key, known) +
-                " (known keys: " + list_names(known) + ")");
+            "unknown key `" + key + "`" +
+                (hint.empty() ? " (known keys: " + list_names(known) + ")" : hint));
       continue;
     }
     bool dup = false;
@@ -892,6 +894,22 @@ Policy Loader::policy(const YAML::Node& n, const std::string& path) {
   }
   if (const Entry* e = f.find("rollback_if_failed")) {
     if (auto b = boolean(e->value, path + ".rollback_if_failed")) p.rollback_if_failed = *b;
+  }
+  if (p.rollback_if_failed && !p.actions.empty()) {
+    std::vector<std::string_view> final_steps;
+    for (const auto& a : p.actions) {
+      if (a.kind == ActionKind::kRestart || a.kind == ActionKind::kCachePurge) {
+        if (std::find(final_steps.begin(), final_steps.end(), to_string(a.kind)) ==
+            final_steps.end()) {
+          final_steps.push_back(to_string(a.kind));
+        }
+      }
+    }
+    if (!final_steps.empty()) {
+      note(f.find("rollback_if_failed")->value, path + ".rollback_if_failed",
+           list_names(final_steps) +
+               " cannot be undone; when its verification fails the engine escalates instead");
+    }
   }
   if (const Entry* e = f.find("escalation_channel")) {
     if (auto s = text(e->value, path + ".escalation_channel")) {
