@@ -1,1 +1,366 @@
-// Implementation pending (issue #3).
+#include "engine/audit_json.hpp"
+
+#include <array>
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+
+#include "core/duration.hpp"
+
+namespace selfheal::engine {
+
+using nlohmann::json;
+
+namespace {
+
+// Optional fields are omitted when unset, so a record only shows what applies to it.
+template <typename T>
+void put_opt(json& j, const char* key, const std::optional<T>& v) {
+  if (v) j[key] = *v;
+}
+void put_str(json& j, const char* key, const std::string& v) {
+  if (!v.empty()) j[key] = v;
+}
+template <typename T>
+void get_opt(const json& j, const char* key, std::optional<T>& v) {
+  if (j.contains(key) && !j.at(key).is_null()) {
+    v = j.at(key).get<T>();
+  } else {
+    v.reset();
+  }
+}
+std::string get_str(const json& j, const char* key) {
+  return j.contains(key) ? j.at(key).get<std::string>() : std::string{};
+}
+
+[[noreturn]] void bad_value(const char* what, const std::string& value) {
+  throw json::other_error::create(501, std::string("unknown ") + what + " \"" + value + "\"",
+                                  nullptr);
+}
+
+TimePoint get_time(const json& j, const char* key) {
+  const auto text = j.at(key).get<std::string>();
+  auto t = parse_time(text);
+  if (!t) bad_value("time (want ISO-8601 UTC, e.g. 2026-11-27T18:00:00Z)", text);
+  return *t;
+}
+
+// Parses exactly `n` digits at `pos`.
+bool digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
+  if (pos + n > s.size()) return false;
+  int v = 0;
+  for (std::size_t i = pos; i < pos + n; ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    v = v * 10 + (s[i] - '0');
+  }
+  out = v;
+  return true;
+}
+
+}  // namespace
+
+std::string format_time(TimePoint t) {
+  using namespace std::chrono;
+  const auto day = floor<days>(t);
+  const year_month_day ymd{day};
+  const hh_mm_ss<milliseconds> tod{t - day};
+  std::array<char, 40> buf{};
+  std::snprintf(buf.data(), buf.size(), "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ",
+                static_cast<int>(ymd.year()), static_cast<unsigned>(ymd.month()),
+                static_cast<unsigned>(ymd.day()), static_cast<int>(tod.hours().count()),
+                static_cast<int>(tod.minutes().count()), static_cast<int>(tod.seconds().count()),
+                static_cast<int>(tod.subseconds().count()));
+  return buf.data();
+}
+
+std::optional<TimePoint> parse_time(std::string_view s) {
+  using namespace std::chrono;
+  int y = 0, mo = 0, d = 0;
+  if (!digits(s, 0, 4, y) || s.size() < 10 || s[4] != '-' || !digits(s, 5, 2, mo) || s[7] != '-' ||
+      !digits(s, 8, 2, d)) {
+    return std::nullopt;
+  }
+  const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)},
+                           day{static_cast<unsigned>(d)}};
+  if (!ymd.ok()) return std::nullopt;
+  TimePoint t = time_point_cast<Duration>(sys_days{ymd});
+  if (s.size() == 10) return t;
+  if (s[10] != 'T' && s[10] != 't' && s[10] != ' ') return std::nullopt;
+  int h = 0, mi = 0, sec = 0;
+  if (!digits(s, 11, 2, h) || s.size() < 19 || s[13] != ':' || !digits(s, 14, 2, mi) ||
+      s[16] != ':' || !digits(s, 17, 2, sec) || h > 23 || mi > 59 || sec > 60) {
+    return std::nullopt;
+  }
+  t += hours{h} + minutes{mi} + seconds{sec};
+  std::size_t pos = 19;
+  if (pos < s.size() && s[pos] == '.') {
+    ++pos;
+    int ms = 0, n = 0;
+    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+      if (n < 3) ms = ms * 10 + (s[pos] - '0');
+      ++n;
+      ++pos;
+    }
+    if (n == 0) return std::nullopt;
+    for (int i = n; i < 3; ++i)
+      ms *= 10;
+    t += milliseconds{ms};
+  }
+  if (pos >= s.size()) return std::nullopt;  // no offset: refuse local time
+  if (s[pos] == 'Z' || s[pos] == 'z') return pos + 1 == s.size() ? std::optional{t} : std::nullopt;
+  if (s[pos] != '+' && s[pos] != '-') return std::nullopt;
+  int oh = 0, om = 0;
+  if (!digits(s, pos + 1, 2, oh) || s.size() != pos + 6 || s[pos + 3] != ':' ||
+      !digits(s, pos + 4, 2, om)) {
+    return std::nullopt;
+  }
+  const auto offset = hours{oh} + minutes{om};
+  return s[pos] == '+' ? t - offset : t + offset;
+}
+
+std::optional<Outcome> parse_outcome(std::string_view s) {
+  for (int i = 0; i <= static_cast<int>(Outcome::kResolved); ++i) {
+    if (to_string(static_cast<Outcome>(i)) == s) return static_cast<Outcome>(i);
+  }
+  return std::nullopt;
+}
+
+std::optional<AuditKind> parse_audit_kind(std::string_view s) {
+  for (int i = 0; i <= static_cast<int>(AuditKind::kOperator); ++i) {
+    if (to_string(static_cast<AuditKind>(i)) == s) return static_cast<AuditKind>(i);
+  }
+  return std::nullopt;
+}
+
+// ---- ServiceRef / ActionSpec -----------------------------------------------------------
+
+void to_json(json& j, const ServiceRef& s) {
+  j = json{{"namespace", s.ns}, {"name", s.name}};
+}
+void from_json(const json& j, ServiceRef& s) {
+  s.ns = j.at("namespace").get<std::string>();
+  s.name = j.at("name").get<std::string>();
+}
+
+void to_json(json& j, const ActionSpec& a) {
+  j = json{{"kind", std::string(to_string(a.kind))}};
+  put_opt(j, "replicas", a.replicas);
+  put_opt(j, "factor", a.factor);
+  put_opt(j, "max_replicas", a.max_replicas);
+  put_opt(j, "min_replicas", a.min_replicas);
+  put_opt(j, "revision", a.revision);
+  put_str(j, "flag", a.flag);
+  put_opt(j, "traffic_share", a.traffic_share);
+  put_str(j, "to", a.to);
+}
+void from_json(const json& j, ActionSpec& a) {
+  const auto kind = j.at("kind").get<std::string>();
+  auto k = parse_action_kind(kind);
+  if (!k) bad_value("action kind", kind);
+  a = ActionSpec{};
+  a.kind = *k;
+  get_opt(j, "replicas", a.replicas);
+  get_opt(j, "factor", a.factor);
+  get_opt(j, "max_replicas", a.max_replicas);
+  get_opt(j, "min_replicas", a.min_replicas);
+  get_opt(j, "revision", a.revision);
+  a.flag = get_str(j, "flag");
+  get_opt(j, "traffic_share", a.traffic_share);
+  a.to = get_str(j, "to");
+}
+
+// ---- Classification --------------------------------------------------------------------
+
+void to_json(json& j, const Evidence& e) {
+  j = json{{"signal", e.signal},
+           {"value", e.value},
+           {"bucket", e.bucket},
+           {"log_likelihood_ratio", e.log_likelihood_ratio}};
+}
+void from_json(const json& j, Evidence& e) {
+  e.signal = j.at("signal").get<std::string>();
+  e.value = j.value("value", 0.0);
+  e.bucket = get_str(j, "bucket");
+  e.log_likelihood_ratio = j.value("log_likelihood_ratio", 0.0);
+}
+
+void to_json(json& j, const Classification& c) {
+  j = json{{"incident_type", c.incident_type},
+           {"confidence", c.confidence},
+           {"source", c.source},
+           {"evidence", c.evidence}};
+}
+void from_json(const json& j, Classification& c) {
+  c.incident_type = j.at("incident_type").get<std::string>();
+  c.confidence = j.at("confidence").get<double>();
+  c.source = get_str(j, "source");
+  c.evidence = j.contains("evidence") ? j.at("evidence").get<std::vector<Evidence>>()
+                                      : std::vector<Evidence>{};
+}
+
+// ---- AuditRecord -----------------------------------------------------------------------
+
+void to_json(json& j, const AuditRecord& r) {
+  j = json{{"seq", r.seq},
+           {"time", format_time(r.time)},
+           {"kind", std::string(to_string(r.kind))},
+           {"incident", r.incident},
+           {"target", r.target},
+           {"policy", r.policy},
+           {"guardrail", r.guardrail},
+           {"reason", r.reason},
+           {"argv", r.argv},
+           {"escalate", r.escalate}};
+  if (r.classification) j["classification"] = *r.classification;
+  if (r.outcome) j["outcome"] = std::string(to_string(*r.outcome));
+  if (r.action) j["action"] = *r.action;
+  if (!r.argv.empty()) j["command"] = render_command(r.argv);
+  put_opt(j, "success", r.success);
+  put_str(j, "detail", r.detail);
+}
+void from_json(const json& j, AuditRecord& r) {
+  r = AuditRecord{};
+  r.seq = j.at("seq").get<std::uint64_t>();
+  r.time = get_time(j, "time");
+  const auto kind = j.at("kind").get<std::string>();
+  auto k = parse_audit_kind(kind);
+  if (!k) bad_value("audit kind", kind);
+  r.kind = *k;
+  r.incident = get_str(j, "incident");
+  r.target = j.at("target").get<ServiceRef>();
+  get_opt(j, "classification", r.classification);
+  r.policy = get_str(j, "policy");
+  if (j.contains("outcome")) {
+    const auto o = j.at("outcome").get<std::string>();
+    r.outcome = parse_outcome(o);
+    if (!r.outcome) bad_value("outcome", o);
+  }
+  r.guardrail = get_str(j, "guardrail");
+  r.reason = get_str(j, "reason");
+  get_opt(j, "action", r.action);
+  r.argv = j.value("argv", std::vector<std::string>{});
+  r.escalate = j.value("escalate", false);
+  get_opt(j, "success", r.success);
+  r.detail = get_str(j, "detail");
+}
+
+// ---- Decision --------------------------------------------------------------------------
+
+void to_json(json& j, const Decision& d) {
+  j = json{{"status", std::string(to_string(d.outcome))},
+           {"escalate", d.escalate},
+           {"policy", d.policy},
+           {"guardrail", d.guardrail},
+           {"reason", d.reason},
+           {"classification", d.classification},
+           {"confidence", d.confidence},
+           {"argv", d.argv}};
+  // The command as one string under the seed's names: `action` when the engine acted (or
+  // would have, in shadow), `suggested_action` when a person should.
+  if (d.action) {
+    j["action"] = render_command(d.argv);
+    j["action_spec"] = *d.action;
+  }
+  if (d.suggested) {
+    j["suggested_action"] = render_command(d.argv);
+    j["suggested_action_spec"] = *d.suggested;
+  }
+  if (d.action_id != 0) j["action_id"] = d.action_id;
+  if (d.approval_id != 0) j["approval_id"] = d.approval_id;
+  if (d.upstream) j["upstream"] = *d.upstream;
+}
+void from_json(const json& j, Decision& d) {
+  d = Decision{};
+  const auto status = j.at("status").get<std::string>();
+  auto o = parse_outcome(status);
+  if (!o) bad_value("status", status);
+  d.outcome = *o;
+  d.escalate = j.at("escalate").get<bool>();
+  d.policy = get_str(j, "policy");
+  d.guardrail = get_str(j, "guardrail");
+  d.reason = get_str(j, "reason");
+  if (j.contains("classification")) d.classification = j.at("classification").get<Classification>();
+  d.confidence = j.value("confidence", d.classification.confidence);
+  d.argv = j.value("argv", std::vector<std::string>{});
+  get_opt(j, "action_spec", d.action);
+  get_opt(j, "suggested_action_spec", d.suggested);
+  d.action_id = j.value("action_id", std::uint64_t{0});
+  d.approval_id = j.value("approval_id", std::uint64_t{0});
+  get_opt(j, "upstream", d.upstream);
+}
+
+// ---- Escalation / state ----------------------------------------------------------------
+
+void to_json(json& j, const Escalation& e) {
+  j = json{{"incident", e.incident}, {"target", e.target},
+           {"channel", e.channel},   {"severity", e.severity},
+           {"summary", e.summary},   {"reason", std::string(to_string(e.reason))},
+           {"history", e.history}};
+  if (e.suggested_action) {
+    j["suggested_action"] = render_command(e.suggested_argv);
+    j["suggested_action_spec"] = *e.suggested_action;
+    j["suggested_argv"] = e.suggested_argv;
+  }
+  if (e.approval_id != 0) j["approval_id"] = e.approval_id;
+  if (e.upstream) j["upstream"] = *e.upstream;
+}
+
+void to_json(json& j, const InFlightAction& a) {
+  j = json{{"action_id", a.action_id},
+           {"incident", a.incident},
+           {"action", a.action},
+           {"started_at", format_time(a.started_at)},
+           {"verify_at", format_time(a.verify_at)},
+           {"executed", a.executed}};
+  put_str(j, "policy", a.policy);
+  put_opt(j, "undo", a.undo);
+}
+void from_json(const json& j, InFlightAction& a) {
+  a = InFlightAction{};
+  a.action_id = j.at("action_id").get<std::uint64_t>();
+  a.incident = get_str(j, "incident");
+  a.action = j.at("action").get<ActionSpec>();
+  a.started_at = get_time(j, "started_at");
+  a.verify_at = get_time(j, "verify_at");
+  a.executed = j.value("executed", false);
+  a.policy = get_str(j, "policy");
+  get_opt(j, "undo", a.undo);
+}
+
+void to_json(json& j, const TargetState& s) {
+  j = json{
+      {"attempts", s.attempts}, {"ladder_step", s.ladder_step}, {"escalate_only", s.escalate_only}};
+  if (s.last_action_at) j["last_action_at"] = format_time(*s.last_action_at);
+  if (s.in_flight) j["in_flight"] = *s.in_flight;
+}
+void from_json(const json& j, TargetState& s) {
+  s = TargetState{};
+  if (j.contains("last_action_at")) s.last_action_at = get_time(j, "last_action_at");
+  s.attempts = j.value("attempts", 0);
+  s.ladder_step = j.value("ladder_step", std::size_t{0});
+  s.escalate_only = j.value("escalate_only", false);
+  get_opt(j, "in_flight", s.in_flight);
+}
+
+void to_json(json& j, const BreakerState& b) {
+  j = json{{"tripped", b.tripped}};
+  if (b.tripped_at) j["tripped_at"] = format_time(*b.tripped_at);
+  auto recent = json::array();
+  for (auto t : b.recent_actions)
+    recent.push_back(format_time(t));
+  j["recent_actions"] = std::move(recent);
+}
+void from_json(const json& j, BreakerState& b) {
+  b = BreakerState{};
+  b.tripped = j.value("tripped", false);
+  if (j.contains("tripped_at")) b.tripped_at = get_time(j, "tripped_at");
+  if (j.contains("recent_actions")) {
+    for (const auto& t : j.at("recent_actions")) {
+      auto tp = parse_time(t.get<std::string>());
+      if (!tp) bad_value("time", t.get<std::string>());
+      b.recent_actions.push_back(*tp);
+    }
+  }
+}
+
+}  // namespace selfheal::engine

@@ -118,6 +118,8 @@ struct InFlightAction {
   TimePoint started_at{};
   TimePoint verify_at{};  ///< when verification is due
   bool executed = false;  ///< actuator reported done
+  std::string policy;     ///< incident_type of the policy that chose it (verification after resume)
+  std::optional<ActionSpec> undo;  ///< from the ActionResult: how to reverse it, if known
 };
 
 struct TargetState {

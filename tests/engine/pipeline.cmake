@@ -1,0 +1,6 @@
+# Decision pipeline, rendering, audit JSON and `selfheal decide` (owner: pipeline).
+selfheal_test(engine_pipeline_tests
+  SOURCES
+    ${CMAKE_CURRENT_LIST_DIR}/pipeline_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/render_test.cpp
+  LIBS selfheal::engine)
