@@ -242,6 +242,7 @@ class Loader {
 Fields Loader::fields(const YAML::Node& map, const std::string& path,
                       const std::vector<std::string_view>& known) {
   std::vector<Entry> out;
+  std::vector<YAML::Node> merges;  // values of `<<` keys, in order
   for (auto it = map.begin(); it != map.end(); ++it) {
     const YAML::Node k = it->first;
     const std::string key = k.IsScalar() ? k.Scalar() : std::string{};
@@ -250,6 +251,13 @@ Fields Loader::fields(const YAML::Node& map, const std::string& path,
       error(k, path, "a key must be a plain name, not " + kind_of(k));
       continue;
     }
+    if (key == "<<") {
+      merges.push_back(it->second);
+      continue;
+    }
+    // Top-level `x-...` keys are the user's own (e.g. a home for YAML anchors), as in
+    // OpenAPI and Compose files.
+    if (path.empty() && key.rfind("x-", 0) == 0) continue;
     if (std::find(known.begin(), known.end(), key) == known.end()) {
       // A suggestion says enough; without one, list what is allowed here.
       const std::string hint = did_you_mean(key, known);
@@ -268,6 +276,43 @@ Fields Loader::fields(const YAML::Node& map, const std::string& path,
       }
     }
     if (!dup) out.push_back(Entry{key, k, it->second});
+  }
+  // YAML merge keys (`<<: *defaults`, which yaml-cpp leaves to us): the map's own keys win,
+  // then earlier merges over later ones. Problems point at the merged text.
+  const std::string merge_field = path.empty() ? "<<" : path + ".<<";
+  for (const auto& m : merges) {
+    std::vector<YAML::Node> sources;
+    if (m.IsMap()) {
+      sources.push_back(m);
+    } else if (m.IsSequence()) {
+      for (std::size_t i = 0; i < m.size(); ++i) {
+        if (m[i].IsMap()) {
+          sources.push_back(m[i]);
+        } else {
+          error(m[i], merge_field, "a merge key takes maps, got " + kind_of(m[i]));
+        }
+      }
+    } else {
+      error(m, merge_field,
+            "a merge key takes a map or a list of maps (e.g. an alias such as *defaults), got " +
+                kind_of(m));
+    }
+    for (const auto& src : sources) {
+      for (auto it = src.begin(); it != src.end(); ++it) {
+        const std::string key = it->first.IsScalar() ? it->first.Scalar() : std::string{};
+        const std::string field = path.empty() ? key : path + "." + key;
+        if (std::find(known.begin(), known.end(), key) == known.end()) {
+          const std::string hint = did_you_mean(key, known);
+          error(it->first, field,
+                "unknown key `" + key + "` (merged in with <<)" +
+                    (hint.empty() ? " (known keys: " + list_names(known) + ")" : hint));
+          continue;
+        }
+        const bool present =
+            std::any_of(out.begin(), out.end(), [&](const Entry& e) { return e.key == key; });
+        if (!present) out.push_back(Entry{key, it->first, it->second});
+      }
+    }
   }
   return Fields(std::move(out));
 }
@@ -1082,7 +1127,20 @@ PolicyLoad Loader::load(const std::string& yaml) {
       }
     }
   } catch (const YAML::ParserException& e) {
-    diags_.add(Error{"YAML syntax error: " + e.msg, file_, line_of(e.mark), column_of(e.mark), ""});
+    std::string hint;
+    if (!e.mark.is_null()) {
+      // yaml-cpp's message for a tab in the indentation ("illegal map value") hides the cause.
+      std::istringstream lines(yaml);
+      std::string text;
+      for (int i = 0; i <= e.mark.line && std::getline(lines, text); ++i) {
+      }
+      const auto indent_end = text.find_first_not_of(" \t");
+      if (text.substr(0, indent_end).find('\t') != std::string::npos) {
+        hint = " (this line is indented with a tab; YAML indentation must use spaces)";
+      }
+    }
+    diags_.add(
+        Error{"YAML syntax error: " + e.msg + hint, file_, line_of(e.mark), column_of(e.mark), ""});
   } catch (const YAML::Exception& e) {
     diags_.add(Error{"cannot read YAML: " + e.msg, file_, line_of(e.mark), column_of(e.mark), ""});
   }

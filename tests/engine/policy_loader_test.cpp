@@ -428,3 +428,66 @@ TEST_CASE("default actions per incident type", "[policy]") {
   auto custom = load("remediation_policy: {incident_type: disk-full}\n");
   CHECK(has_error(custom, 1, "remediation_policy.action", "has no default action"));
 }
+
+TEST_CASE("a tab in the indentation is named as the cause of the syntax error", "[policy]") {
+  auto r = load("remediation_policy:\n\tincident_type: memory-leak\n");
+  REQUIRE(r.diagnostics.size() == 1);
+  CHECK(r.diagnostics.errors()[0].line == 2);
+  CHECK_THAT(r.diagnostics.errors()[0].message, Catch::Contains("indented with a tab"));
+}
+
+TEST_CASE("anchors and top-level x- keys let policies share settings", "[policy]") {
+  auto r = load(R"(x-defaults: &defaults
+  auto_execute: true
+  max_attempts: 2
+remediation_policies:
+  - incident_type: memory-leak
+    <<: *defaults
+  - incident_type: consumer-stall
+    <<: *defaults
+    action: restart
+    max_attempts: 3
+)");
+  INFO(all_errors(r));
+  REQUIRE(r.policies);
+  const Policy& leak = r.policies->policies[0];
+  CHECK(leak.auto_execute);
+  CHECK(leak.max_attempts == 2);
+  // A key the policy states itself wins over the merged default.
+  CHECK(r.policies->policies[1].max_attempts == 3);
+  auto bad = load(R"(x-defaults: &defaults
+  max_atempts: 2
+  cooldown: 5 m
+remediation_policies:
+  - incident_type: memory-leak
+    <<: *defaults
+  - incident_type: cpu-spike
+    <<: [*defaults]
+    action: {kind: scale, replicas: 6}
+)");
+  INFO(all_errors(bad));
+  CHECK(has_error(bad, 2, "remediation_policies[0].max_atempts", "did you mean `max_attempts`?"));
+  CHECK(has_error(bad, 3, "remediation_policies[0].cooldown", "spaces are not allowed"));
+  CHECK(has_error(bad, 3, "remediation_policies[1].cooldown", "spaces are not allowed"));
+  auto plain = load(R"(x-channel: &channel pagerduty-p1
+remediation_policy:
+  incident_type: memory-leak
+  escalation_channel: *channel
+)");
+  INFO(all_errors(plain));
+  REQUIRE(plain.policies);
+  CHECK(plain.policies->policies[0].escalation_channel == "pagerduty-p1");
+}
+
+TEST_CASE("an unknown key with no close match lists the keys allowed there", "[policy]") {
+  auto r = load("remediation_policy:\n  incident_type: memory-leak\n  owner: team-a\n");
+  REQUIRE(r.diagnostics.size() == 1);
+  CHECK(has_error(r, 3, "remediation_policy.owner", "known keys: incident_type"));
+}
+
+TEST_CASE("duplicate keys in one map are errors", "[policy]") {
+  auto r = load(
+      "remediation_policy:\n  incident_type: memory-leak\n  max_attempts: 2\n  max_attempts: "
+      "3\n");
+  CHECK(has_error(r, 4, "remediation_policy.max_attempts", "first given at line 3"));
+}
