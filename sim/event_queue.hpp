@@ -1,6 +1,6 @@
 // Pending events ordered by (time, insertion sequence), with O(1) cancel.
 //
-// Layout: a 4-ary min-heap of 24-byte trivially copyable keys {time, seq, slot, generation};
+// Layout: a 4-ary min-heap of 16-byte trivially copyable keys {time, seq|slot};
 // the callbacks live apart in a slot table reused through a free list, so sifting moves only
 // small keys. Cancel frees the slot at once (the callback and whatever it captured are
 // destroyed) and bumps the slot's generation; the key left in the heap no longer matches and
@@ -13,7 +13,7 @@
 //   q.cancel(id);                         // true: it was pending
 //   q.cancel(id);                         // false: already cancelled
 //
-// Callbacks are `EventCallback`: a move-only `void()` callable with 48 bytes of inline
+// Callbacks are `EventCallback`: a move-only `void()` callable with 40 bytes of inline
 // storage. Any lambda, function pointer or std::function converts to it; a callable that is
 // larger than the buffer (or whose move may throw) is kept on the heap instead.
 #pragma once
@@ -44,13 +44,14 @@ inline constexpr bool is_std_function<std::function<R(Args...)>> = true;
 }  // namespace detail
 
 /// A move-only `void()` callable, like std::move_only_function<void()> (C++23), with a
-/// 48-byte small buffer. Trivially copyable callables (a lambda capturing pointers,
-/// references and numbers) are moved with a plain copy and need no destructor call, which
-/// is what makes scheduling cheap. Calling an empty callback throws std::bad_function_call.
+/// 40-byte small buffer (a slot with its bookkeeping is one 64-byte cache line). Trivially copyable
+/// callables (a lambda capturing pointers, references and numbers) are moved with a plain copy and
+/// need no destructor call, which is what makes scheduling cheap. Calling an empty callback throws
+/// std::bad_function_call.
 class EventCallback {
  public:
   /// Bytes of inline storage; larger callables are heap-allocated.
-  static constexpr std::size_t kInlineSize = 48;
+  static constexpr std::size_t kInlineSize = 40;
 
   EventCallback() noexcept = default;
   EventCallback(std::nullptr_t) noexcept {}  // NOLINT(google-explicit-constructor)
@@ -163,7 +164,8 @@ class EventQueue {
   /// Any `void()` callable: a lambda, a function pointer, a std::function<void()>.
   using Callback = EventCallback;
 
-  /// Adds an event. Equal times pop in push order. Never returns 0.
+  /// Adds an event. Equal times pop in push order. Never returns 0. Throws
+  /// std::length_error beyond 2^28 (268 million) events pending at once.
   EventId push(core::TimePoint t, Callback cb);
   /// Cancels a pending event and destroys its callback. False when it already ran (or is
   /// running), was cancelled, or never existed.
@@ -172,55 +174,95 @@ class EventQueue {
   bool empty() const { return live_ == 0; }
   /// Number of live (not cancelled) pending events.
   std::size_t size() const { return live_; }
-  /// Time of the earliest live event. Precondition: !empty().
+  /// Time of the earliest live event. Throws std::out_of_range when empty().
   core::TimePoint next_time();
   /// Removes the earliest live event and returns its callback; its time goes to `*when`
   /// (when non-null). The event counts as run: cancel(its id) now returns false.
-  /// Precondition: !empty().
+  /// Throws std::out_of_range when empty().
   Callback pop(core::TimePoint* when);
   /// Pre-allocates room for `n` pending events.
   void reserve(std::size_t n);
 
  private:
+  friend struct EventQueueTestAccess;  // tests: drive the sequence counter to its limit
+
+  // A heap key is 16 bytes: the time (sign bit flipped, so unsigned order is signed order)
+  // and an `order` word holding the insertion sequence above the slot index. Read as one
+  // 128-bit number, (time, order) compares like (time, seq) — seqs are unique, so the slot
+  // bits never decide — and the comparison is branch-free (cmp + sbb). Four children are
+  // exactly one 64-byte cache line, and the heap is laid out so that they share one.
   struct Key {
-    std::int64_t time_ms;
-    std::uint64_t seq;
-    std::uint32_t slot;
-    std::uint32_t generation;
+    std::uint64_t time;
+    std::uint64_t order;
   };
+  static constexpr unsigned kSlotBits = 28;
+  static constexpr std::uint64_t kSlotMask = (std::uint64_t{1} << kSlotBits) - 1;
+  /// When the sequence reaches this (after ~6.9e10 pushes) the pending keys are renumbered
+  /// 0..n-1 in their current order, which leaves the pop order unchanged.
+  static constexpr std::uint64_t kSeqLimit = std::uint64_t{1} << (64 - kSlotBits);
+  static constexpr std::uint64_t kTimeBias = std::uint64_t{1} << 63;
+  static constexpr std::uint64_t kNoKey = ~std::uint64_t{0};
+
   struct Slot {
     Callback cb;
-    std::uint32_t generation = 1;
-    bool live = false;
+    std::uint64_t order = kNoKey;  // the pending key's order word; kNoKey when not pending
+    std::uint32_t generation = 1;  // bumped whenever the slot is freed; part of the EventId
   };
 
-  static bool before(const Key& a, const Key& b) {
-    return a.time_ms < b.time_ms || (a.time_ms == b.time_ms && a.seq < b.seq);
+  __extension__ using Rank = unsigned __int128;
+  static Rank rank(const Key& k) { return (static_cast<Rank>(k.time) << 64) | k.order; }
+  static bool before(const Key& a, const Key& b) { return rank(a) < rank(b); }
+  static std::uint32_t slot_of(const Key& k) {
+    return static_cast<std::uint32_t>(k.order & kSlotMask);
   }
+
   // Slots live in fixed-size chunks that never move: a callback is never relocated when
   // the table grows, and a reference to a slot stays valid while user code runs (the
   // destructor of a captured object may push or cancel while its callback is moved).
   static constexpr unsigned kChunkBits = 8;
   static constexpr std::uint32_t kChunkSize = 1u << kChunkBits;
   Slot& slot_at(std::uint32_t i) const { return chunks_[i >> kChunkBits][i & (kChunkSize - 1)]; }
-  bool is_live(const Key& k) const { return slot_at(k.slot).generation == k.generation; }
+  bool is_live(const Key& k) const { return slot_at(slot_of(k)).order == k.order; }
   std::uint32_t acquire_slot();
+  static void free_slot(Slot& s);
+
+  // heap_ holds kPad unused keys in front of the root, so that the four children of node i
+  // (4i+1 .. 4i+4) start at a multiple of four keys, i.e. on a cache-line boundary.
+  static constexpr std::size_t kPad = 3;
+  template <class T>
+  struct CacheAligned {
+    using value_type = T;
+    CacheAligned() = default;
+    template <class U>
+    CacheAligned(const CacheAligned<U>&) noexcept {}  // NOLINT(google-explicit-constructor)
+    T* allocate(std::size_t n) {
+      return static_cast<T*>(::operator new (n * sizeof(T), std::align_val_t{64}));
+    }
+    void deallocate(T* p, std::size_t) noexcept { ::operator delete (p, std::align_val_t{64}); }
+    friend bool operator==(const CacheAligned&, const CacheAligned&) { return true; }
+  };
+  Key* heap() { return heap_.data() + kPad; }
+  std::size_t heap_size() const { return heap_.empty() ? 0 : heap_.size() - kPad; }
+  void grow_heap();
+  void heap_push(Key k);
+  void heap_pop_back() { heap_.pop_back(); }
   void sift_up(std::size_t i, Key k);
   void sift_down(std::size_t i, Key k);
   void fill_hole();
   void drop_dead_top();
   void compact();
+  void renumber();
 
-  // The heap. When `hole_` is set, heap_[0] is a vacancy left by pop(): the next push
-  // drops its key there and sifts it down (one sift instead of two — in a simulation most
-  // events schedule a successor), anything else fills it from the back first.
-  std::vector<Key> heap_;
+  // When `hole_` is set, the root is a vacancy left by pop(): the next push drops its key
+  // there and sifts it down (one sift instead of two — in a simulation most events schedule
+  // a successor); anything else fills it from the back first.
+  std::vector<Key, CacheAligned<Key>> heap_;
   std::vector<std::unique_ptr<Slot[]>> chunks_;
   std::uint32_t slot_count_ = 0;
   std::vector<std::uint32_t> free_;  // capacity always >= slot_count_: pushing never throws
   std::uint64_t next_seq_ = 0;
   std::size_t live_ = 0;
-  std::size_t dead_ = 0;  // keys in heap_ whose event was cancelled
+  std::size_t dead_ = 0;  // keys in the heap whose event was cancelled
   bool hole_ = false;
 };
 

@@ -157,8 +157,11 @@ double Rng::exponential(double mean) {
   if (!(mean > 0) || !std::isfinite(mean)) {
     bad_parameter("exponential", "mean must be finite and > 0", mean);
   }
-  // 1 - u is in (0, 1], so the log is finite.
-  return -mean * std::log1p(-uniform01());
+  // Inversion with u uniform on (0, 1] (53 bits, never 0, so the log is finite). std::log
+  // rather than log1p(-u): u is exact, so nothing is lost, and log is about three times
+  // cheaper — this sits in the inner loop of every arrival process.
+  const double u = static_cast<double>((next_u64() >> 11) + 1) * 0x1.0p-53;
+  return -mean * std::log(u);
 }
 
 double Rng::normal(double mean, double stddev) {

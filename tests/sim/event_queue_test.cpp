@@ -10,6 +10,15 @@
 
 #include "sim/random.hpp"
 
+namespace selfheal::sim {
+// Test access to the sequence counter, which otherwise takes ~7e10 pushes to exhaust.
+struct EventQueueTestAccess {
+  static void jump_to_sequence_limit(EventQueue& q, std::uint64_t pushes_left) {
+    q.next_seq_ = EventQueue::kSeqLimit - pushes_left;
+  }
+};
+}  // namespace selfheal::sim
+
 using selfheal::core::TimePoint;
 using selfheal::sim::EventCallback;
 using selfheal::sim::EventId;
@@ -312,4 +321,35 @@ TEST_CASE("a callback's destructor may use the queue during cancel", "[sim][even
   REQUIRE(q.cancel(id));
   CHECK(q.size() == 1);
   CHECK(q.next_time() == at_ms(7));
+}
+
+TEST_CASE("insertion order and ids survive the sequence counter running out",
+          "[sim][event_queue]") {
+  EventQueue q;
+  std::vector<int> order;
+  std::vector<std::pair<std::int64_t, int>> expected;
+  std::vector<EventId> ids;
+  const auto add = [&](int i) {
+    const std::int64_t t = i % 5;
+    ids.push_back(q.push(at_ms(t), [&order, i] { order.push_back(i); }));
+    expected.emplace_back(t, i);
+  };
+  for (int i = 0; i < 100; ++i)
+    add(i);
+  selfheal::sim::EventQueueTestAccess::jump_to_sequence_limit(q, 10);
+  for (int i = 100; i < 200; ++i)
+    add(i);  // renumbers after 10 of these
+  // Ids issued before and after the renumbering still cancel their own event.
+  for (int i = 0; i < 200; i += 7) {
+    REQUIRE(q.cancel(ids[static_cast<std::size_t>(i)]));
+    expected.erase(
+        std::find(expected.begin(), expected.end(), std::make_pair(std::int64_t{i % 5}, i)));
+  }
+  drain(q);
+  std::stable_sort(expected.begin(), expected.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<int> want;
+  for (const auto& e : expected)
+    want.push_back(e.second);
+  CHECK(order == want);
 }
