@@ -4,3 +4,7 @@ selfheal_test(engine_pipeline_tests
     ${CMAKE_CURRENT_LIST_DIR}/pipeline_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/render_test.cpp
   LIBS selfheal::engine)
+
+selfheal_test(engine_decide_cli_tests
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/decide_cli_test.cpp
+  LIBS selfheal_cli_lib)

@@ -1,0 +1,234 @@
+// `selfheal decide`: the seed's remediate() as a command.
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli/command.hpp"
+
+namespace cli = selfheal::cli;
+using nlohmann::json;
+
+namespace {
+
+struct Run {
+  int rc;
+  std::string out;
+  std::string err;
+  json doc() const { return json::parse(out); }
+};
+
+Run decide(std::vector<std::string> args) {
+  std::vector<const char*> argv{"selfheal", "decide"};
+  for (const auto& a : args)
+    argv.push_back(a.c_str());
+  std::ostringstream out, err;
+  const int rc = cli::dispatch(static_cast<int>(argv.size()), argv.data(), cli::Io{out, err});
+  return {rc, out.str(), err.str()};
+}
+
+// A fresh temporary directory, removed with the object.
+class TempDir {
+ public:
+  TempDir() {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("selfheal-decide-" + std::to_string(reinterpret_cast<std::uintptr_t>(this)));
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  std::string write(const std::string& name, const std::string& text) const {
+    const auto p = (dir_ / name).string();
+    std::ofstream(p) << text;
+    return p;
+  }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+
+ private:
+  std::filesystem::path dir_;
+};
+
+const char* kSeedPolicies = R"(remediation_policies:
+  - incident_type: cpu-spike
+    action: {kind: scale, replicas: 6}
+    auto_execute: true
+    confidence_threshold: 0.85
+  - incident_type: high-memory-leak
+    detection_signal: OOMKilled
+    auto_execute: true
+    confidence_threshold: 0.92
+    max_attempts: 2
+    cooldown_after_action: 10m
+    verification_window: 5m
+    rollback_if_failed: true
+    escalation_channel: pagerduty-p1
+)";
+
+}  // namespace
+
+TEST_CASE("decide: seed exercise 1 through the command", "[decide]") {
+  TempDir tmp;
+  const auto policy = tmp.write("policy.yaml", kSeedPolicies);
+  const auto incident = tmp.write(
+      "incident.json",
+      R"({"incident_type": "cpu-spike", "service": "payment-api", "namespace": "prod", "confidence": 0.61})");
+  const Run r = decide({"--policy", policy, "--incident", incident});
+  INFO(r.err);
+  REQUIRE(r.rc == 0);
+  const json j = r.doc();
+  CHECK(j["status"] == "low-confidence");
+  CHECK(j["escalate"] == true);
+  CHECK(j["suggested_action"] == "kubectl scale deployment/payment-api -n prod --replicas=6");
+  CHECK(j["argv"] ==
+        json::array({"kubectl", "scale", "deployment/payment-api", "-n", "prod", "--replicas=6"}));
+  CHECK(j["guardrail"] == "confidence");
+  CHECK(j["classification"]["incident_type"] == "cpu-spike");
+  CHECK(j["dry_run"] == true);
+  CHECK_FALSE(j.contains("action"));
+}
+
+TEST_CASE("decide: --state carries a cooldown across calls", "[decide]") {
+  TempDir tmp;
+  const auto policy = tmp.write("policy.yaml", kSeedPolicies);
+  const auto incident = tmp.write(
+      "incident.json",
+      R"({"incident_type": "high-memory-leak", "service": "payment-api", "namespace": "prod",
+          "confidence": 0.95, "alertname": "OOMKilled", "signals": {"oom_kills": 3}})");
+  const auto state = tmp.path("state.json");
+
+  const Run first = decide({"--policy", policy, "--incident", incident, "--state", state, "--now",
+                            "2026-11-27T18:00:00Z"});
+  INFO(first.err);
+  REQUIRE(first.rc == 0);
+  CHECK(first.doc()["status"] == "executed");
+  CHECK(first.doc()["action"] == "kubectl rollout restart deployment/payment-api -n prod");
+  REQUIRE(std::filesystem::exists(state));
+
+  const Run second = decide({"--policy", policy, "--incident", incident, "--state", state, "--now",
+                             "2026-11-27T18:04:00Z"});
+  REQUIRE(second.rc == 0);
+  CHECK(second.doc()["status"] == "cooldown-active");
+
+  // Without the state file the engine would not remember.
+  const Run stateless =
+      decide({"--policy", policy, "--incident", incident, "--now", "2026-11-27T18:04:00Z"});
+  CHECK(stateless.doc()["status"] == "executed");
+
+  // After the cooldown: the second (last allowed) attempt, then escalate-only.
+  CHECK(decide({"--policy", policy, "--incident", incident, "--state", state, "--now",
+                "2026-11-27T18:11:00Z"})
+            .doc()["status"] == "executed");
+  const Run third = decide({"--policy", policy, "--incident", incident, "--state", state, "--now",
+                            "2026-11-27T18:30:00Z"});
+  CHECK(third.doc()["status"] == "max-attempts-reached");
+  CHECK(third.doc()["escalate"] == true);
+
+  std::ifstream in(state);
+  const json saved = json::parse(in);
+  REQUIRE(saved["targets"].size() == 1);
+  CHECK(saved["targets"][0]["attempts"] == 2);
+  CHECK(saved["targets"][0]["escalate_only"] == true);
+  CHECK(saved["targets"][0]["last_action_at"] == "2026-11-27T18:11:00.000Z");
+}
+
+TEST_CASE("decide: an unknown incident type is no-policy, not an error", "[decide]") {
+  TempDir tmp;
+  const auto policy = tmp.write("policy.yaml", kSeedPolicies);
+  const auto incident = tmp.write(
+      "incident.json",
+      R"({"incident_type": "cpu-spik", "service": "payment-api", "namespace": "prod", "confidence": 0.99})");
+  const Run r = decide({"--policy", policy, "--incident", incident});
+  REQUIRE(r.rc == 0);
+  CHECK(r.doc()["status"] == "no-policy");
+  CHECK(r.doc()["escalate"] == true);
+}
+
+TEST_CASE("decide: planned events, upstreams and signals come from the incident", "[decide]") {
+  TempDir tmp;
+  const auto policy = tmp.write("policy.yaml", R"(remediation_policies:
+  - incident_type: cpu-spike
+    action: {kind: scale, replicas: 20}
+    auto_execute: true
+    confidence_threshold: 0.85
+  - incident_type: application-crash
+    action: restart
+    auto_execute: true
+    confidence_threshold: 0.9
+    dependency_precheck: true
+)");
+  const auto campaign = tmp.write("campaign.json", R"({
+    "incident_type": "cpu-spike", "service": "checkout-api", "namespace": "prod",
+    "confidence": 0.91, "time": "2026-11-27T18:00:00Z",
+    "active_events": [{"name": "spring-campaign", "kind": "marketing-campaign",
+                       "start": "2026-11-27T17:00:00Z", "end": "2026-11-27T20:00:00Z"}]})");
+  const Run r = decide({"--policy", policy, "--incident", campaign});
+  INFO(r.err);
+  REQUIRE(r.rc == 0);
+  CHECK(r.doc()["status"] == "approval-required");
+  CHECK(r.doc()["confidence"].get<double>() == Approx(0.51));
+
+  const auto db = tmp.write("db.json", R"({
+    "incident_type": "application-crash", "service": "payment-api", "namespace": "prod",
+    "confidence": 0.95,
+    "upstreams": [{"service": "payments-db", "healthy": false, "error_rate": 0.82}]})");
+  const Run d = decide({"--policy", policy, "--incident", db});
+  REQUIRE(d.rc == 0);
+  CHECK(d.doc()["status"] == "dependency-failure");
+  CHECK(d.doc()["upstream"]["name"] == "payments-db");
+  CHECK(d.doc()["escalations"][0]["upstream"]["name"] == "payments-db");
+}
+
+TEST_CASE("decide: bad input exits 2 naming the file, position and field", "[decide]") {
+  TempDir tmp;
+  const auto policy = tmp.write("policy.yaml", kSeedPolicies);
+
+  const auto malformed =
+      tmp.write("bad.json", "{\n  \"incident_type\": \"cpu-spike\",\n  \"service\" \"x\"\n}");
+  const Run m = decide({"--policy", policy, "--incident", malformed});
+  CHECK(m.rc == 2);
+  CHECK(m.err.find("bad.json:3:") != std::string::npos);
+  CHECK(m.err.find("malformed JSON") != std::string::npos);
+  CHECK(m.out.empty());
+
+  const auto missing =
+      tmp.write("missing.json",
+                R"({"incident_type": "cpu-spike", "service": "payment-api", "confidense": 0.6})");
+  const Run f = decide({"--policy", policy, "--incident", missing});
+  CHECK(f.rc == 2);
+  CHECK(f.err.find("namespace") != std::string::npos);
+  CHECK(f.err.find("confidence") != std::string::npos);
+  CHECK(f.err.find("did you mean \"confidence\"") != std::string::npos);
+
+  const auto range = tmp.write(
+      "range.json",
+      R"({"incident_type": "cpu-spike", "service": "payment-api", "namespace": "prod", "confidence": 1.5})");
+  CHECK(decide({"--policy", policy, "--incident", range}).rc == 2);
+
+  const auto ok = tmp.write(
+      "ok.json",
+      R"({"incident_type": "cpu-spike", "service": "payment-api", "namespace": "prod", "confidence": 0.6})");
+  CHECK(decide({"--policy", tmp.path("nope.yaml"), "--incident", ok}).rc == 2);
+  CHECK(decide({"--policy", policy, "--incident", tmp.path("nope.json")}).rc == 2);
+  CHECK(decide({"--policy", policy, "--incident", ok, "--now", "tomorrow"}).rc == 2);
+  CHECK(decide({"--incident", ok}).rc == 2);
+
+  const auto state = tmp.write("state.json", "{\"targets\": [{\"name\": 3}]}");
+  const Run s = decide({"--policy", policy, "--incident", ok, "--state", state});
+  CHECK(s.rc == 2);
+  CHECK(s.err.find("state.json") != std::string::npos);
+}
+
+TEST_CASE("decide --help describes the command", "[decide]") {
+  const Run r = decide({"--help"});
+  CHECK(r.rc == 0);
+  CHECK((r.out + r.err).find("--incident") != std::string::npos);
+}
