@@ -11,6 +11,14 @@ namespace selfheal::sim {
 
 namespace {
 constexpr std::size_t kArity = 4;
+
+// cond ? a : b without a branch (compilers turn a ternary on 128-bit values into jumps).
+template <class K>
+K select(bool cond, const K& a, const K& b) {
+  const std::uint64_t mask = 0 - static_cast<std::uint64_t>(cond);
+  return K{b.time ^ ((a.time ^ b.time) & mask), b.order ^ ((a.order ^ b.order) & mask)};
+}
+
 // Below this many dead keys lazy deletion is always cheaper than compacting.
 constexpr std::size_t kMinDeadForCompaction = 64;
 }  // namespace
@@ -144,23 +152,28 @@ void EventQueue::sift_down(std::size_t i, Key k) {
   Key* h = heap();
   const std::size_t n = heap_size();
   const std::size_t top = i;
-  for (;;) {
-    const std::size_t first = kArity * i + 1;
-    std::size_t best;
-    if (first + kArity <= n) {
-      // Index arithmetic on the comparison results rather than branches: which child wins
-      // is a coin toss the branch predictor cannot learn.
-      const std::size_t b01 = first + static_cast<std::size_t>(before(h[first + 1], h[first]));
-      const std::size_t b23 =
-          first + 2 + static_cast<std::size_t>(before(h[first + 3], h[first + 2]));
-      best = before(h[b23], h[b01]) ? b23 : b01;
-    } else if (first < n) {
-      best = first;
-      for (std::size_t c = first + 1; c < n; ++c) {
-        if (before(h[c], h[best])) best = c;
-      }
-    } else {
-      break;
+  // Levels where all four children exist: load the four ranks at once and pick the
+  // smallest with conditional moves on the values themselves (not on indices followed by
+  // a reload), which keeps the load -> compare -> next address chain short. Which child
+  // wins is a coin toss the branch predictor cannot learn, so there are no branches.
+  while (kArity * i + kArity < n) {
+    const Key* c = h + kArity * i + 1;
+    const bool lt01 = before(c[1], c[0]);
+    const bool lt23 = before(c[3], c[2]);
+    const Key m01 = select(lt01, c[1], c[0]);
+    const Key m23 = select(lt23, c[3], c[2]);
+    const std::size_t j01 = lt01;
+    const std::size_t j23 = 2 + static_cast<std::size_t>(lt23);
+    const bool lt = before(m23, m01);
+    const std::size_t j = j01 ^ ((j01 ^ j23) & (0 - static_cast<std::size_t>(lt)));
+    h[i] = select(lt, m23, m01);
+    i = kArity * i + 1 + j;
+  }
+  // The last, partial family (fewer than four children), if any.
+  if (const std::size_t first = kArity * i + 1; first < n) {
+    std::size_t best = first;
+    for (std::size_t c = first + 1; c < n; ++c) {
+      if (before(h[c], h[best])) best = c;
     }
     h[i] = h[best];
     i = best;
