@@ -50,9 +50,10 @@ std::optional<ServiceKind> parse_service_kind(std::string_view s);
 /// Traffic a service receives from outside the cluster (its callers inside the cluster add
 /// one call per request they serve).
 struct TrafficSpec {
-  double rps = 100.0;       ///< mean requests/s (messages/s for a worker) over a day
-  bool daily_shape = true;  ///< a diurnal curve: trough ~0.45x at 04:00, peak ~1.45x at 14:00
-  double noise = 0.05;      ///< relative std-dev of the seeded, autocorrelated noise, >= 0
+  double rps = 100.0;  ///< mean requests/s (messages/s for a worker) over a day
+  bool daily_shape =
+      true;  ///< diurnal curve 1 + 0.45 sin: peak 1.45x at 14:00, trough 0.55x at 02:00 UTC
+  double noise = 0.05;  ///< relative std-dev of the seeded, autocorrelated noise, >= 0
 };
 
 /// Kubernetes int-or-percent (maxSurge / maxUnavailable).
@@ -105,6 +106,15 @@ struct ServiceSpec {
   bool critical = false;                   ///< alerts get severity=critical
   SloSpec slo;
 };
+
+/// A ServiceSpec with the defaults for `kind` (the struct's own defaults are an API's):
+///   api:      3 replicas x 100 rps, p99 50 ms, 256/512 MB, 100 rps external traffic
+///   worker:   3 replicas x 40 msg/s, 50 msg/s produced, SLO queue lag 5000
+///   database: 2 replicas x 2000 rps, p99 5 ms, 2048/4096 MB, no external traffic,
+///             startup 60 s
+///   cache:    2 replicas x 5000 rps, p99 1 ms, 1024/2048 MB, no external traffic
+/// Loaders start from this and apply what the user wrote.
+ServiceSpec service_defaults(ServiceKind kind);
 
 // ---------------------------------------------------------------------------------------
 // Faults

@@ -1,0 +1,665 @@
+// Validation, default rules and ground truth for a ClusterSpec. The ground-truth tables
+// mirror the model's mechanics (world.cpp): an action is listed as helpful only when the
+// model actually makes it help, so metrics and the on-call agree with what happens.
+#include "sim/cluster_spec.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <functional>
+#include <map>
+#include <set>
+#include <utility>
+
+namespace selfheal::sim {
+namespace {
+
+using engine::ActionKind;
+
+template <typename E, std::size_t N>
+std::optional<E> lookup(const std::array<std::pair<E, std::string_view>, N>& table,
+                        std::string_view s) {
+  for (const auto& [e, name] : table) {
+    if (name == s) return e;
+  }
+  return std::nullopt;
+}
+
+template <typename E, std::size_t N>
+std::string_view name_of(const std::array<std::pair<E, std::string_view>, N>& table, E e) {
+  for (const auto& [k, name] : table) {
+    if (k == e) return name;
+  }
+  return "?";
+}
+
+constexpr std::array<std::pair<ServiceKind, std::string_view>, 4> kServiceKinds{{
+    {ServiceKind::kApi, "api"},
+    {ServiceKind::kWorker, "worker"},
+    {ServiceKind::kDatabase, "database"},
+    {ServiceKind::kCache, "cache"},
+}};
+
+constexpr std::array<std::pair<FaultKind, std::string_view>, 10> kFaultKinds{{
+    {FaultKind::kMemoryLeak, "memory-leak"},
+    {FaultKind::kCpuHog, "cpu-hog"},
+    {FaultKind::kBadDeploy, "bad-deploy"},
+    {FaultKind::kDependencyOutage, "dependency-outage"},
+    {FaultKind::kDependencyDegradation, "dependency-degradation"},
+    {FaultKind::kTrafficSpike, "traffic-spike"},
+    {FaultKind::kPodLoss, "pod-loss"},
+    {FaultKind::kConsumerStall, "consumer-stall"},
+    {FaultKind::kBadFeatureFlag, "bad-feature-flag"},
+    {FaultKind::kPoisonedCache, "poisoned-cache"},
+}};
+
+constexpr std::array<std::pair<PlannedKind, std::string_view>, 3> kPlannedKinds{{
+    {PlannedKind::kMarketingCampaign, "marketing-campaign"},
+    {PlannedKind::kDeployWindow, "deploy-window"},
+    {PlannedKind::kMaintenance, "maintenance"},
+}};
+
+constexpr std::array<std::pair<CompareOp, std::string_view>, 4> kOps{{
+    {CompareOp::kGt, ">"},
+    {CompareOp::kGe, ">="},
+    {CompareOp::kLt, "<"},
+    {CompareOp::kLe, "<="},
+}};
+
+bool is_dns1123_label(std::string_view s) {
+  if (s.empty() || s.size() > 63) return false;
+  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (!alnum(s.front()) || !alnum(s.back())) return false;
+  return std::all_of(s.begin(), s.end(), [&](char c) { return alnum(c) || c == '-'; });
+}
+
+bool finite(double v) {
+  return std::isfinite(v);
+}
+
+std::string fmt_share(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+/// Incident ids for faults then planned events: the given name, else "<kind>-<target>",
+/// with "-2", "-3" ... appended to repeats.
+std::vector<std::string> incident_ids(const ClusterSpec& spec) {
+  std::vector<std::string> ids;
+  std::map<std::string, int> used;
+  auto take = [&](std::string base) {
+    int& n = used[base];
+    ++n;
+    std::string id = n == 1 ? base : base + "-" + std::to_string(n);
+    while (n > 1 && used.count(id) != 0)
+      id += "x";
+    if (n > 1) used[id] = 1;
+    ids.push_back(std::move(id));
+  };
+  for (const auto& f : spec.faults) {
+    take(!f.name.empty() ? f.name : std::string(to_string(f.kind)) + "-" + f.target);
+  }
+  for (const auto& p : spec.planned) {
+    take(!p.name.empty()
+             ? p.name
+             : std::string(to_string(p.kind)) + (p.service.empty() ? "" : "-") + p.service);
+  }
+  return ids;
+}
+
+const ServiceSpec* find_service(const ClusterSpec& spec, std::string_view name) {
+  for (const auto& s : spec.services) {
+    if (s.name == name) return &s;
+  }
+  return nullptr;
+}
+
+/// `root` and every service that depends on it directly or transitively, in spec order.
+std::vector<std::string> affected_by(const ClusterSpec& spec, const std::string& root) {
+  std::set<std::string> hit{root};
+  bool grew = true;
+  while (grew) {
+    grew = false;
+    for (const auto& s : spec.services) {
+      if (hit.count(s.name) != 0) continue;
+      for (const auto& d : s.depends_on) {
+        if (hit.count(d) != 0) {
+          hit.insert(s.name);
+          grew = true;
+          break;
+        }
+      }
+    }
+  }
+  std::vector<std::string> out;
+  for (const auto& s : spec.services) {
+    if (hit.count(s.name) != 0) out.push_back(s.name);
+  }
+  return out;
+}
+
+bool has_bad_current_release(const ServiceSpec& s) {
+  return !s.releases.empty() && s.releases.back().bad;
+}
+
+engine::ActionSpec action(ActionKind k) {
+  engine::ActionSpec a;
+  a.kind = k;
+  return a;
+}
+
+void add_upstream_wrongs(GroundTruth& t, const std::string& upstream, const char* what) {
+  for (const auto& d : t.affected) {
+    if (d == upstream) continue;
+    t.wrong.push_back({{ActionKind::kRestart, d},
+                       std::string("restart during an upstream ") + what + " (" + upstream +
+                           ") does not help: new pods hit the same failing upstream, and "
+                           "the rollout dips capacity"});
+    t.wrong.push_back({{ActionKind::kScale, d},
+                       std::string("scale-out during an upstream ") + what + " (" + upstream +
+                           ") adds pods that fail the same way"});
+    t.wrong.push_back({{ActionKind::kRollback, d},
+                       "rollback with no bad release on " + d + ": the cause is " + upstream});
+  }
+}
+
+}  // namespace
+
+std::string_view to_string(ServiceKind k) {
+  return name_of(kServiceKinds, k);
+}
+std::optional<ServiceKind> parse_service_kind(std::string_view s) {
+  return lookup(kServiceKinds, s);
+}
+std::string_view to_string(FaultKind k) {
+  return name_of(kFaultKinds, k);
+}
+std::optional<FaultKind> parse_fault_kind(std::string_view s) {
+  return lookup(kFaultKinds, s);
+}
+std::string_view to_string(PlannedKind k) {
+  return name_of(kPlannedKinds, k);
+}
+std::optional<PlannedKind> parse_planned_kind(std::string_view s) {
+  return lookup(kPlannedKinds, s);
+}
+std::string_view to_string(CompareOp op) {
+  return name_of(kOps, op);
+}
+std::optional<CompareOp> parse_compare_op(std::string_view s) {
+  return lookup(kOps, s);
+}
+
+ServiceSpec service_defaults(ServiceKind kind) {
+  ServiceSpec s;
+  s.kind = kind;
+  switch (kind) {
+    case ServiceKind::kApi:
+      break;
+    case ServiceKind::kWorker:
+      s.capacity_rps_per_replica = 40.0;
+      s.traffic.rps = 50.0;
+      s.base_latency_ms = 200.0;
+      s.slo.queue_lag = 5000.0;
+      break;
+    case ServiceKind::kDatabase:
+      s.replicas = 2;
+      s.capacity_rps_per_replica = 2000.0;
+      s.base_latency_ms = 5.0;
+      s.memory_per_pod_mb = 2048.0;
+      s.memory_limit_mb = 4096.0;
+      s.traffic.rps = 0.0;
+      s.startup_delay = 60s;
+      break;
+    case ServiceKind::kCache:
+      s.replicas = 2;
+      s.capacity_rps_per_replica = 5000.0;
+      s.base_latency_ms = 1.0;
+      s.memory_per_pod_mb = 1024.0;
+      s.memory_limit_mb = 2048.0;
+      s.traffic.rps = 0.0;
+      break;
+  }
+  return s;
+}
+
+std::vector<AlertRuleSpec> default_alert_rules() {
+  using engine::SignalName;
+  std::vector<AlertRuleSpec> r;
+  auto add = [&](std::string name, SignalName sig, CompareOp op, double thr, Duration for_,
+                 Duration window, std::string severity, std::vector<ServiceKind> kinds = {}) {
+    AlertRuleSpec a;
+    a.name = std::move(name);
+    a.signal = sig;
+    a.op = op;
+    a.threshold = thr;
+    a.for_ = for_;
+    a.window = window;
+    a.labels["severity"] = std::move(severity);
+    a.kinds = std::move(kinds);
+    r.push_back(std::move(a));
+  };
+  add("OOMKilled", SignalName::kOomKills, CompareOp::kGt, 0.0, 0s, 10min, "warning");
+  add("HighErrorRate", SignalName::kErrorRate, CompareOp::kGt, 0.05, 1min, 1min, "critical");
+  add("HighCPU", SignalName::kCpu, CompareOp::kGt, 0.85, 5min, 5min, "warning");
+  add("PodCountDrop", SignalName::kReadyRatio, CompareOp::kLt, 0.75, 2min, 2min, "warning");
+  add("HighLatency", SignalName::kLatencyP99, CompareOp::kGt, 1000.0, 5min, 5min, "warning");
+  add("QueueLag", SignalName::kQueueLag, CompareOp::kGt, 1000.0, 5min, 5min, "warning",
+      {ServiceKind::kWorker});
+  add("PodCrashLooping", SignalName::kRestarts, CompareOp::kGt, 2.0, 0s, 10min, "warning");
+  return r;
+}
+
+std::vector<AlertRuleSpec> effective_alert_rules(const ClusterSpec& spec) {
+  std::vector<AlertRuleSpec> rules;
+  if (spec.default_rules) rules = default_alert_rules();
+  for (const auto& o : spec.alert_rules) {
+    auto it = std::find_if(rules.begin(), rules.end(),
+                           [&](const AlertRuleSpec& r) { return r.name == o.name; });
+    if (it != rules.end()) {
+      *it = o;
+    } else {
+      rules.push_back(o);
+    }
+  }
+  rules.erase(
+      std::remove_if(rules.begin(), rules.end(), [](const AlertRuleSpec& r) { return !r.enabled; }),
+      rules.end());
+  return rules;
+}
+
+core::Diagnostics validate(const ClusterSpec& spec) {
+  core::Diagnostics d;
+  auto err = [&](std::string field, std::string msg) {
+    d.add(core::Error(std::move(msg), {}, 0, 0, std::move(field)));
+  };
+  auto check_share = [&](const std::string& field, double v) {
+    if (!finite(v) || v < 0.0 || v > 1.0) {
+      err(field, "must be a share between 0 and 1, got " + fmt_share(v));
+    }
+  };
+  if (!is_dns1123_label(spec.ns)) {
+    err("namespace", "\"" + spec.ns +
+                         "\" is not a valid namespace: use lowercase letters, digits and '-', "
+                         "at most 63 characters");
+  }
+  if (spec.scrape_interval < 1s) err("scrape_interval", "must be at least 1s");
+  if (spec.capacity_pods && *spec.capacity_pods < 1) {
+    err("capacity_pods", "must be at least 1 when set");
+  }
+  if (spec.services.empty()) err("services", "a cluster needs at least one service");
+
+  std::map<std::string, std::size_t> index;
+  for (std::size_t i = 0; i < spec.services.size(); ++i) {
+    const auto& s = spec.services[i];
+    const std::string f = "services[" + std::to_string(i) + "]";
+    if (!is_dns1123_label(s.name)) {
+      err(f + ".name", "\"" + s.name +
+                           "\" is not a valid service name: use lowercase letters, digits and "
+                           "'-', at most 63 characters");
+    } else if (!index.emplace(s.name, i).second) {
+      err(f + ".name", "duplicate service \"" + s.name + "\"");
+    }
+  }
+  for (std::size_t i = 0; i < spec.services.size(); ++i) {
+    const auto& s = spec.services[i];
+    const std::string f = "services[" + std::to_string(i) + "]";
+    if (s.replicas < 0 || s.replicas > 10000) err(f + ".replicas", "must be in [0, 10000]");
+    if (!finite(s.capacity_rps_per_replica) || s.capacity_rps_per_replica <= 0) {
+      err(f + ".capacity_rps_per_replica", "must be > 0");
+    }
+    if (!finite(s.base_latency_ms) || s.base_latency_ms <= 0) {
+      err(f + ".base_latency_ms", "must be > 0");
+    }
+    check_share(f + ".base_error_rate", s.base_error_rate);
+    if (!finite(s.traffic.rps) || s.traffic.rps < 0) err(f + ".traffic.rps", "must be >= 0");
+    if (!finite(s.traffic.noise) || s.traffic.noise < 0 || s.traffic.noise > 1) {
+      err(f + ".traffic.noise", "must be a relative std-dev in [0, 1]");
+    }
+    if (!finite(s.memory_per_pod_mb) || s.memory_per_pod_mb <= 0) {
+      err(f + ".memory_per_pod_mb", "must be > 0");
+    }
+    if (!finite(s.memory_limit_mb) || s.memory_limit_mb <= s.memory_per_pod_mb) {
+      err(f + ".memory_limit_mb", "must be greater than memory_per_pod_mb");
+    }
+    if (s.startup_delay < 0s) err(f + ".startup_delay", "must be >= 0");
+    if (s.warmup < 0s) err(f + ".warmup", "must be >= 0");
+    if (s.termination_grace < 0s) err(f + ".termination_grace", "must be >= 0");
+    if (s.max_surge.value < 0) err(f + ".max_surge", "must be >= 0");
+    if (s.max_unavailable.value < 0) err(f + ".max_unavailable", "must be >= 0");
+    if (!s.max_surge.percent && !s.max_unavailable.percent && s.max_surge.value == 0 &&
+        s.max_unavailable.value == 0) {
+      err(f + ".max_surge", "max_surge and max_unavailable cannot both be 0");
+    }
+    std::set<std::string> deps;
+    for (std::size_t j = 0; j < s.depends_on.size(); ++j) {
+      const auto& dep = s.depends_on[j];
+      const std::string df = f + ".depends_on[" + std::to_string(j) + "]";
+      if (dep == s.name) {
+        err(df, "a service cannot depend on itself");
+      } else if (index.count(dep) == 0) {
+        err(df, "unknown service \"" + dep + "\"");
+      } else if (!deps.insert(dep).second) {
+        err(df, "duplicate dependency \"" + dep + "\"");
+      }
+    }
+    int prev = 0;
+    for (std::size_t j = 0; j < s.releases.size(); ++j) {
+      const auto& r = s.releases[j];
+      const std::string rf = f + ".releases[" + std::to_string(j) + "]";
+      if (r.revision <= prev) {
+        err(rf + ".revision", "revisions must increase, oldest first, starting at 1");
+      }
+      prev = r.revision;
+      check_share(rf + ".error_rate", r.error_rate);
+      if (r.crash_after < 0s) err(rf + ".crash_after", "must be >= 0");
+    }
+    check_share(f + ".slo.error_rate", s.slo.error_rate);
+    if (!finite(s.slo.latency_p99_ms) || s.slo.latency_p99_ms < 0) {
+      err(f + ".slo.latency_p99_ms", "must be >= 0 (0 = no latency objective)");
+    }
+    if (!finite(s.slo.queue_lag) || s.slo.queue_lag < 0) {
+      err(f + ".slo.queue_lag", "must be >= 0 (0 = no queue-lag objective)");
+    }
+  }
+  // Dependency cycles (colour DFS over indices; only report each cycle once).
+  if (d.empty()) {
+    std::vector<int> colour(spec.services.size(), 0);
+    std::function<bool(std::size_t)> visit = [&](std::size_t i) -> bool {
+      colour[i] = 1;
+      for (const auto& dep : spec.services[i].depends_on) {
+        const std::size_t j = index.at(dep);
+        if (colour[j] == 1) {
+          err("services[" + std::to_string(i) + "].depends_on",
+              "dependency cycle through \"" + spec.services[i].name + "\" and \"" + dep + "\"");
+          return true;
+        }
+        if (colour[j] == 0 && visit(j)) return true;
+      }
+      colour[i] = 2;
+      return false;
+    };
+    for (std::size_t i = 0; i < spec.services.size(); ++i) {
+      if (colour[i] == 0 && visit(i)) break;
+    }
+  }
+
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < spec.faults.size(); ++i) {
+    const auto& fs = spec.faults[i];
+    const std::string f = "faults[" + std::to_string(i) + "]";
+    if (!fs.name.empty() && !names.insert(fs.name).second) {
+      err(f + ".name", "duplicate incident name \"" + fs.name + "\"");
+    }
+    if (fs.at < 0s) err(f + ".at", "must be >= 0 (an offset from the scenario start)");
+    if (fs.duration && *fs.duration <= 0s) err(f + ".duration", "must be > 0 when set");
+    const auto it = index.find(fs.target);
+    if (it == index.end()) {
+      err(f + ".target", "unknown service \"" + fs.target + "\"");
+    } else if (fs.kind == FaultKind::kConsumerStall &&
+               spec.services[it->second].kind != ServiceKind::kWorker) {
+      err(f + ".target", "consumer-stall needs a worker service; \"" + fs.target +
+                             "\" is of kind " +
+                             std::string(to_string(spec.services[it->second].kind)));
+    }
+    const auto& p = fs.params;
+    if (!finite(p.rate) || p.rate < 0) err(f + ".params.rate", "must be >= 0 (MB/min)");
+    check_share(f + ".params.severity", p.severity);
+    if (!finite(p.multiplier) || p.multiplier <= 0) {
+      err(f + ".params.multiplier", "must be > 0");
+    }
+    if (p.pods < 1) err(f + ".params.pods", "must be >= 1");
+    if (p.capacity_loss < 0) err(f + ".params.capacity_loss", "must be >= 0");
+    if (p.replace_after < 0s) err(f + ".params.replace_after", "must be >= 0");
+    if (!finite(p.latency_ms) || p.latency_ms < 0) {
+      err(f + ".params.latency_ms", "must be >= 0");
+    }
+  }
+  for (std::size_t i = 0; i < spec.planned.size(); ++i) {
+    const auto& ps = spec.planned[i];
+    const std::string f = "calendar[" + std::to_string(i) + "]";
+    if (!ps.name.empty() && !names.insert(ps.name).second) {
+      err(f + ".name", "duplicate incident name \"" + ps.name + "\"");
+    }
+    if (ps.start < 0s) err(f + ".start", "must be >= 0 (an offset from the scenario start)");
+    if (ps.end <= ps.start) err(f + ".end", "must be after start");
+    if (ps.service.empty()) {
+      if (ps.kind != PlannedKind::kMaintenance && ps.kind != PlannedKind::kMarketingCampaign) {
+        err(f + ".service", "a deploy window needs a service");
+      }
+      if (ps.kind == PlannedKind::kMarketingCampaign) {
+        err(f + ".service", "a marketing campaign needs the service whose traffic it raises");
+      }
+    } else if (index.count(ps.service) == 0) {
+      err(f + ".service", "unknown service \"" + ps.service + "\"");
+    }
+    if (!finite(ps.traffic_multiplier) || ps.traffic_multiplier <= 0) {
+      err(f + ".traffic_multiplier", "must be > 0");
+    }
+    if (ps.kind == PlannedKind::kDeployWindow && !ps.release) {
+      err(f + ".release", "a deploy window needs the release it rolls out");
+    }
+    if (ps.release) check_share(f + ".release.error_rate", ps.release->error_rate);
+    check_share(f + ".severity", ps.severity);
+  }
+  for (std::size_t i = 0; i < spec.alert_rules.size(); ++i) {
+    const auto& r = spec.alert_rules[i];
+    const std::string f = "alert_rules[" + std::to_string(i) + "]";
+    if (r.name.empty()) err(f + ".name", "an alert rule needs a name");
+    if (!finite(r.threshold)) err(f + ".threshold", "must be a finite number");
+    if (r.for_ < 0s) err(f + ".for", "must be >= 0");
+    if (r.window <= 0s) err(f + ".window", "must be > 0");
+  }
+  if (spec.routing.group_wait < 0s) err("routing.group_wait", "must be >= 0");
+  if (spec.routing.group_interval <= 0s) err("routing.group_interval", "must be > 0");
+  if (spec.routing.repeat_interval <= 0s) err("routing.repeat_interval", "must be > 0");
+  const auto& oc = spec.oncall;
+  if (oc.response_time < 0s) err("oncall.response_time", "must be >= 0");
+  if (oc.night_response_time && *oc.night_response_time < 0s) {
+    err("oncall.night_response_time", "must be >= 0");
+  }
+  if (oc.business_hours_start < 0 || oc.business_hours_start > 23 ||
+      oc.business_hours_end <= oc.business_hours_start || oc.business_hours_end > 24) {
+    err("oncall.business_hours", "need 0 <= start < end <= 24 (hours of day, UTC)");
+  }
+  if (oc.fix_time < 0s) err("oncall.fix_time", "must be >= 0");
+  if (oc.direct_page_after && *oc.direct_page_after < 0s) {
+    err("oncall.direct_page_after", "must be >= 0");
+  }
+  return d;
+}
+
+GroundTruth ground_truth(const ClusterSpec& spec, std::size_t index, bool planned) {
+  const std::vector<std::string> ids = incident_ids(spec);
+  GroundTruth t;
+  t.planned = planned;
+  auto helpful = [&](ActionKind k, const std::string& svc) { t.helpful.push_back({k, svc}); };
+  auto wrong = [&](ActionKind k, const std::string& svc, std::string why) {
+    t.wrong.push_back({{k, svc}, std::move(why)});
+  };
+  auto fix = [&](ActionKind k, const std::string& svc, bool ends, std::string note) {
+    t.human_fix = action(k);
+    t.human_fix_service = svc;
+    t.human_fix_ends_cause = ends;
+    t.human_note = std::move(note);
+  };
+  auto wait = [&](bool ends, std::string note) {
+    t.human_fix.reset();
+    t.human_fix_service.clear();
+    t.human_fix_ends_cause = ends;
+    t.human_note = std::move(note);
+  };
+
+  if (!planned) {
+    const FaultSpec& f = spec.faults.at(index);
+    const std::string& s = f.target;
+    const ServiceSpec* svc = find_service(spec, s);
+    t.id = ids.at(index);
+    t.kind = std::string(to_string(f.kind));
+    t.root_service = s;
+    t.start = f.at;
+    if (f.duration) t.end = f.at + *f.duration;
+    t.affected = affected_by(spec, s);
+    const bool bad_release = svc != nullptr && has_bad_current_release(*svc);
+    auto no_bad_release = [&] {
+      if (!bad_release) {
+        wrong(ActionKind::kRollback, s, "rollback with no bad release on " + s);
+      }
+    };
+    switch (f.kind) {
+      case FaultKind::kMemoryLeak:
+        t.incident_type = std::string(engine::incident_types::kMemoryLeak);
+        helpful(ActionKind::kRestart, s);
+        no_bad_release();
+        wrong(ActionKind::kScale, s, "scale-out adds pods that leak the same way");
+        fix(ActionKind::kRestart, s, true, "restart " + s + ", then ship the leak fix");
+        break;
+      case FaultKind::kCpuHog:
+        t.incident_type = std::string(engine::incident_types::kCpuSpike);
+        helpful(ActionKind::kRestart, s);
+        helpful(ActionKind::kScale, s);
+        no_bad_release();
+        fix(ActionKind::kRestart, s, true, "restart " + s + " to kill the runaway threads");
+        break;
+      case FaultKind::kBadDeploy:
+        t.end.reset();  // a bad release stays until it is rolled back
+        t.incident_type = std::string(engine::incident_types::kBadDeployment);
+        helpful(ActionKind::kRollback, s);
+        wrong(ActionKind::kRestart, s, "restart re-creates pods from the same bad release");
+        wrong(ActionKind::kScale, s, "scale-out adds pods running the bad release");
+        fix(ActionKind::kRollback, s, false, "helm rollback " + s + " to the previous revision");
+        break;
+      case FaultKind::kDependencyOutage:
+      case FaultKind::kDependencyDegradation: {
+        const char* what = f.kind == FaultKind::kDependencyOutage ? "outage" : "degradation";
+        t.incident_type = std::string(engine::incident_types::kDependencyFailure);
+        add_upstream_wrongs(t, s, what);
+        wrong(ActionKind::kRestart, s,
+              "the " + std::string(what) + " of " + s + " is outside the cluster's control");
+        if (f.duration) {
+          wait(false, "wait for " + s + " to recover");
+        } else {
+          wait(true, "restore " + s + " (failover by its owners)");
+        }
+        break;
+      }
+      case FaultKind::kTrafficSpike:
+        t.incident_type = std::string(engine::incident_types::kTrafficSpike);
+        helpful(ActionKind::kScale, s);
+        helpful(ActionKind::kTrafficShift, s);
+        wrong(ActionKind::kRestart, s, "restart dips capacity under load");
+        no_bad_release();
+        fix(ActionKind::kScale, s, false, "scale " + s + " out");
+        t.human_fix->factor = 2.0;
+        t.human_fix->max_replicas = std::max(4, (svc != nullptr ? svc->replicas : 1) * 4);
+        break;
+      case FaultKind::kPodLoss:
+        t.incident_type = std::string(engine::incident_types::kPodLoss);
+        helpful(ActionKind::kScale, s);
+        wrong(ActionKind::kRestart, s, "restart cycles the surviving pods");
+        no_bad_release();
+        wait(true, "wait for replacement pods; replace the failed node");
+        break;
+      case FaultKind::kConsumerStall:
+        t.incident_type = std::string(engine::incident_types::kConsumerStall);
+        helpful(ActionKind::kRestart, s);
+        helpful(ActionKind::kScale, s);
+        no_bad_release();
+        fix(ActionKind::kRestart, s, false, "restart the stuck consumers of " + s);
+        break;
+      case FaultKind::kBadFeatureFlag:
+        t.incident_type = std::string(engine::incident_types::kBadFeatureFlag);
+        helpful(ActionKind::kFeatureFlagDisable, s);
+        wrong(ActionKind::kRestart, s, "the flag stays on across restarts");
+        wrong(ActionKind::kRollback, s, "the flag is not part of the release");
+        fix(ActionKind::kFeatureFlagDisable, s, false, "disable the flag");
+        t.human_fix->flag = f.params.flag.empty() ? "new-" + s + "-flow" : f.params.flag;
+        break;
+      case FaultKind::kPoisonedCache:
+        t.incident_type = std::string(engine::incident_types::kPoisonedCache);
+        helpful(ActionKind::kCachePurge, s);
+        wrong(ActionKind::kRestart, s, "a restart does not purge the shared cache");
+        no_bad_release();
+        fix(ActionKind::kCachePurge, s, false, "purge the cache of " + s);
+        break;
+    }
+    return t;
+  }
+
+  const PlannedEventSpec& p = spec.planned.at(index);
+  t.id = ids.at(spec.faults.size() + index);
+  t.kind = std::string(to_string(p.kind));
+  t.root_service = p.service;
+  t.start = p.start;
+  t.end = p.end;
+  if (!p.service.empty()) t.affected = affected_by(spec, p.service);
+  const std::string& s = p.service;
+  switch (p.kind) {
+    case PlannedKind::kMarketingCampaign:
+      t.incident_type = std::string(engine::incident_types::kTrafficSpike);
+      wrong(ActionKind::kScale, s,
+            "scale-out for a planned campaign: the load is expected and was provisioned for");
+      wrong(ActionKind::kRestart, s, "restart during a planned campaign dips capacity");
+      wrong(ActionKind::kRollback, s, "rollback with no bad release on " + s);
+      wait(false, "planned campaign: no action");
+      break;
+    case PlannedKind::kDeployWindow:
+      if (p.release && p.release->bad) {
+        t.incident_type = std::string(engine::incident_types::kBadDeployment);
+        helpful(ActionKind::kRollback, s);
+        wrong(ActionKind::kRestart, s, "restart re-creates pods from the same bad release");
+        fix(ActionKind::kRollback, s, false, "helm rollback " + s + " to the previous revision");
+      } else {
+        t.incident_type = "planned-deploy";
+        wrong(ActionKind::kRollback, s, "rollback of a good planned release");
+        wait(false, "planned deploy: no action");
+      }
+      break;
+    case PlannedKind::kMaintenance:
+      t.incident_type = "maintenance";
+      if (!s.empty()) add_upstream_wrongs(t, s, "maintenance");
+      wait(false, "planned maintenance: wait for the window to end");
+      break;
+  }
+  return t;
+}
+
+std::vector<GroundTruth> ground_truths(const ClusterSpec& spec) {
+  std::vector<GroundTruth> out;
+  for (std::size_t i = 0; i < spec.faults.size(); ++i)
+    out.push_back(ground_truth(spec, i, false));
+  for (std::size_t i = 0; i < spec.planned.size(); ++i)
+    out.push_back(ground_truth(spec, i, true));
+  return out;
+}
+
+ActionVerdict judge(const GroundTruth& truth, engine::ActionKind kind, std::string_view service) {
+  const std::string act(engine::to_string(kind));
+  const std::string svc(service);
+  if (kind == ActionKind::kPage) return {false, "a page is not an automated change"};
+  for (const auto& h : truth.helpful) {
+    if (h.kind == kind && h.service == service) {
+      return {true,
+              act + " on " + svc + " addresses the " + truth.kind + " of " + truth.root_service};
+    }
+  }
+  for (const auto& [w, why] : truth.wrong) {
+    if (w.kind == kind && w.service == service) return {false, why};
+  }
+  if (std::find(truth.affected.begin(), truth.affected.end(), svc) == truth.affected.end()) {
+    return {false, act + " on " + svc + ", a service " + truth.id +
+                       " does not affect (root cause: " + truth.root_service + ")"};
+  }
+  if (svc != truth.root_service) {
+    return {false, "the root cause is " + truth.root_service + "; " + act + " on " + svc +
+                       " does not help"};
+  }
+  if (truth.planned) {
+    return {false, truth.kind + " is planned: " + act + " on " + svc + " is unnecessary"};
+  }
+  return {false, act + " does not address a " + truth.kind};
+}
+
+}  // namespace selfheal::sim

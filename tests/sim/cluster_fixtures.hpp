@@ -1,0 +1,95 @@
+// Small worlds and helpers shared by the cluster-model tests.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/ports.hpp"
+#include "sim/world.hpp"
+
+namespace selfheal::sim::testing {
+
+using namespace std::chrono_literals;
+
+/// payment-api (3 x 100 rps, 150 rps external, critical) -> payments-db.
+inline ClusterSpec payments_cluster() {
+  ClusterSpec c;
+  c.ns = "prod";
+  ServiceSpec api = service_defaults(ServiceKind::kApi);
+  api.name = "payment-api";
+  api.traffic.rps = 150;
+  api.depends_on = {"payments-db"};
+  api.critical = true;
+  ServiceSpec db = service_defaults(ServiceKind::kDatabase);
+  db.name = "payments-db";
+  c.services = {api, db};
+  return c;
+}
+
+inline FaultSpec fault(FaultKind kind, std::string target, Duration at,
+                       std::optional<Duration> duration = std::nullopt) {
+  FaultSpec f;
+  f.kind = kind;
+  f.target = std::move(target);
+  f.at = at;
+  f.duration = duration;
+  return f;
+}
+
+struct ActionProbe {
+  std::optional<engine::ActionResult> result;
+  TimePoint done_at{};
+  int calls = 0;
+};
+
+/// Executes `a` on `service` through the World's Actuator port; the probe fills in when
+/// the actuator calls back.
+inline std::shared_ptr<ActionProbe> act(World& w, const std::string& service, engine::ActionSpec a,
+                                        std::uint64_t id) {
+  auto probe = std::make_shared<ActionProbe>();
+  engine::ActionRequest r;
+  r.id = id;
+  r.target = {w.spec().ns, service};
+  r.action = std::move(a);
+  w.context().actuator.execute(r, [probe, &w](engine::ActionResult res) {
+    probe->result = std::move(res);
+    probe->done_at = w.now();
+    ++probe->calls;
+  });
+  return probe;
+}
+
+inline engine::ActionSpec action(engine::ActionKind k) {
+  engine::ActionSpec a;
+  a.kind = k;
+  return a;
+}
+
+inline int count_events(const Timeline& t, EventKind kind, const std::string& service = {},
+                        const std::string& name = {}) {
+  int n = 0;
+  for (const auto& e : t.events) {
+    if (e.kind == kind && (service.empty() || e.service == service) &&
+        (name.empty() || e.name == name)) {
+      ++n;
+    }
+  }
+  return n;
+}
+
+inline const TimelineEvent* first_event(const Timeline& t, EventKind kind,
+                                        const std::string& service = {},
+                                        const std::string& name = {}) {
+  for (const auto& e : t.events) {
+    if (e.kind == kind && (service.empty() || e.service == service) &&
+        (name.empty() || e.name == name)) {
+      return &e;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace selfheal::sim::testing
