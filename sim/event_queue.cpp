@@ -53,7 +53,7 @@ void EventQueue::grow_heap() {
   if (heap_.empty()) heap_.resize(kPad);
 }
 
-EventId EventQueue::push(core::TimePoint t, Callback cb) {
+EventId EventQueue::push(core::TimePoint t, Callback&& cb) {
   if (next_seq_ == kSeqLimit) renumber();
   const std::uint32_t index = acquire_slot();
   Slot& s = slot_at(index);

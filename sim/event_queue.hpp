@@ -166,7 +166,7 @@ class EventQueue {
 
   /// Adds an event. Equal times pop in push order. Never returns 0. Throws
   /// std::length_error beyond 2^28 (268 million) events pending at once.
-  EventId push(core::TimePoint t, Callback cb);
+  EventId push(core::TimePoint t, Callback&& cb);
   /// Cancels a pending event and destroys its callback. False when it already ran (or is
   /// running), was cancelled, or never existed.
   bool cancel(EventId id);

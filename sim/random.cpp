@@ -3,6 +3,7 @@
 // promise that). Only std::log/exp/sqrt are taken from the platform's libm.
 #include "sim/random.hpp"
 
+#include <array>
 #include <cmath>
 #include <limits>
 #include <sstream>
@@ -50,6 +51,43 @@ double log_gamma(double x) {
     x0 -= 1.0;
   }
   return gl;
+}
+
+// The ziggurat tables for Exp(1): layer i spans [0, x_i) with equal areas v; k is the
+// fraction of a layer (scaled to 2^53) lying entirely under the density, w converts a
+// 53-bit position to x, f is the density at the layer edges. Built once, from the
+// published constants r and v (Marsaglia & Tsang 2000, 256 layers).
+struct ExpZiggurat {
+  static constexpr double kR = 7.69711747013104972;
+  static constexpr double kV = 3.949659822581572e-3;
+  std::array<std::uint64_t, 256> k{};
+  std::array<double, 256> w{};
+  std::array<double, 256> f{};
+
+  ExpZiggurat() {
+    constexpr double kScale = 9007199254740992.0;  // 2^53
+    double x = kR;
+    double previous = x;
+    const double q = kV / std::exp(-x);
+    k[0] = static_cast<std::uint64_t>((x / q) * kScale);
+    k[1] = 0;
+    w[0] = q / kScale;
+    w[255] = x / kScale;
+    f[0] = 1.0;
+    f[255] = std::exp(-x);
+    for (int i = 254; i >= 1; --i) {
+      x = -std::log(kV / x + std::exp(-x));
+      k[static_cast<std::size_t>(i) + 1] = static_cast<std::uint64_t>((x / previous) * kScale);
+      previous = x;
+      f[static_cast<std::size_t>(i)] = std::exp(-x);
+      w[static_cast<std::size_t>(i)] = x / kScale;
+    }
+  }
+};
+
+const ExpZiggurat& exp_ziggurat() {
+  static const ExpZiggurat tables;
+  return tables;
 }
 
 constexpr double kPoissonPtrsFrom = 10.0;
@@ -157,11 +195,28 @@ double Rng::exponential(double mean) {
   if (!(mean > 0) || !std::isfinite(mean)) {
     bad_parameter("exponential", "mean must be finite and > 0", mean);
   }
-  // Inversion with u uniform on (0, 1] (53 bits, never 0, so the log is finite). std::log
-  // rather than log1p(-u): u is exact, so nothing is lost, and log is about three times
-  // cheaper — this sits in the inner loop of every arrival process.
-  const double u = static_cast<double>((next_u64() >> 11) + 1) * 0x1.0p-53;
-  return -mean * std::log(u);
+  return mean * standard_exponential();
+}
+
+double Rng::standard_exponential() {
+  // Ziggurat (Marsaglia & Tsang 2000) with 256 layers, in the 64-bit form numpy uses: 8
+  // bits pick a layer, 53 bits the position. About 99% of draws take the first return (one
+  // generator call, one multiply, one compare); the rest fall back to an exact rejection
+  // test or, in the base layer, to the tail beyond r, which by memorylessness is r + Exp(1).
+  const ExpZiggurat& z = exp_ziggurat();
+  for (;;) {
+    const std::uint64_t bits = next_u64() >> 3;
+    const auto layer = static_cast<std::size_t>(bits & 0xff);
+    const std::uint64_t position = bits >> 8;
+    const double x = static_cast<double>(position) * z.w[layer];
+    if (position < z.k[layer]) return x;
+    if (layer == 0) {
+      // u in (0, 1]: never 0, so the log is finite.
+      const double u = static_cast<double>((next_u64() >> 11) + 1) * 0x1.0p-53;
+      return ExpZiggurat::kR - std::log(u);
+    }
+    if (z.f[layer] + uniform01() * (z.f[layer - 1] - z.f[layer]) < std::exp(-x)) return x;
+  }
 }
 
 double Rng::normal(double mean, double stddev) {

@@ -47,8 +47,10 @@ class Rng {
   double uniform01();
   /// True with probability p (p clamped to [0, 1]). Always consumes one draw.
   bool bernoulli(double p);
-  /// Exponential with the given mean (> 0).
+  /// Exponential with the given mean (> 0), by the ziggurat method.
   double exponential(double mean);
+  /// Exponential with mean 1.
+  double standard_exponential();
   /// Normal(mean, stddev >= 0) by the Marsaglia polar method (the spare value is kept).
   double normal(double mean, double stddev);
   /// exp(Normal(mu, sigma)).

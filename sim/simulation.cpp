@@ -7,10 +7,6 @@ namespace selfheal::sim {
 Simulation::Simulation(std::uint64_t seed, TimePoint start)
     : start_(start), now_(start), seed_(seed) {}
 
-EventId Simulation::at(TimePoint t, EventQueue::Callback cb) {
-  return queue_.push(t < now_ ? now_ : t, std::move(cb));
-}
-
 void Simulation::dispatch_next() {
   TimePoint when;
   EventQueue::Callback cb = queue_.pop(&when);

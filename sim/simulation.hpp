@@ -39,9 +39,11 @@ class Simulation {
 
   /// Schedules `cb` at `t` (clamped to now() if earlier, so it runs after the events already
   /// due now). Returns its id (never 0).
-  EventId at(TimePoint t, EventQueue::Callback cb);
+  EventId at(TimePoint t, EventQueue::Callback&& cb) {
+    return queue_.push(t < now_ ? now_ : t, std::move(cb));
+  }
   /// Schedules `cb` at now() + d.
-  EventId after(Duration d, EventQueue::Callback cb) { return at(now_ + d, std::move(cb)); }
+  EventId after(Duration d, EventQueue::Callback&& cb) { return at(now_ + d, std::move(cb)); }
   /// Cancels a pending event; false when it already ran, was cancelled, or is unknown.
   bool cancel(EventId id) { return queue_.cancel(id); }
 
