@@ -1,0 +1,499 @@
+#include "live/config.hpp"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <yaml-cpp/yaml.h>
+
+#include "core/duration.hpp"
+#include "live/names.hpp"
+
+namespace selfheal::live {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Walks the YAML tree collecting every error with its position; accessors return nullopt
+// after recording a problem so callers simply skip the field.
+class Reader {
+ public:
+  Reader(std::string file, std::string base_dir, core::Diagnostics& diag)
+      : file_(std::move(file)), base_(std::move(base_dir)), diag_(diag) {}
+
+  void error(const YAML::Node& n, const std::string& field, std::string message) {
+    int line = 0, col = 0;
+    if (n.IsDefined() && n.Mark().line >= 0) {
+      line = n.Mark().line + 1;
+      col = n.Mark().column + 1;
+    }
+    diag_.add(core::Error(std::move(message), file_, line, col, field));
+  }
+
+  bool expect_map(const YAML::Node& n, const std::string& field,
+                  std::initializer_list<const char*> known) {
+    if (!n.IsMap()) {
+      error(n, field, "must be a mapping");
+      return false;
+    }
+    std::set<std::string> k(known.begin(), known.end());
+    for (const auto& kv : n) {
+      const auto key = kv.first.Scalar();
+      if (!k.contains(key)) {
+        std::string list;
+        for (const auto& s : k)
+          list += (list.empty() ? "" : ", ") + s;
+        error(kv.first, join(field, key), "unknown key; expected one of: " + list);
+      }
+    }
+    return true;
+  }
+
+  static std::string join(const std::string& a, const std::string& b) {
+    return a.empty() ? b : a + "." + b;
+  }
+
+  std::optional<std::string> str(const YAML::Node& n, const std::string& field) {
+    if (!n.IsScalar()) {
+      error(n, field, "must be a string");
+      return std::nullopt;
+    }
+    return n.Scalar();
+  }
+  std::optional<long long> integer(const YAML::Node& n, const std::string& field, long long lo,
+                                   long long hi) {
+    long long v = 0;
+    if (!n.IsScalar() || !YAML::convert<long long>::decode(n, v)) {
+      error(n, field, "must be an integer");
+      return std::nullopt;
+    }
+    if (v < lo || v > hi) {
+      error(n, field,
+            "must be between " + std::to_string(lo) + " and " + std::to_string(hi) + ", got " +
+                std::to_string(v));
+      return std::nullopt;
+    }
+    return v;
+  }
+  std::optional<double> number(const YAML::Node& n, const std::string& field, double lo,
+                               double hi) {
+    double v = 0;
+    if (!n.IsScalar() || !YAML::convert<double>::decode(n, v)) {
+      error(n, field, "must be a number");
+      return std::nullopt;
+    }
+    if (!(v >= lo && v <= hi)) {
+      error(n, field, "must be between " + fmt(lo) + " and " + fmt(hi));
+      return std::nullopt;
+    }
+    return v;
+  }
+  std::optional<bool> boolean(const YAML::Node& n, const std::string& field) {
+    bool v = false;
+    if (!n.IsScalar() || !YAML::convert<bool>::decode(n, v)) {
+      error(n, field, "must be true or false");
+      return std::nullopt;
+    }
+    return v;
+  }
+  std::optional<core::Duration> duration(const YAML::Node& n, const std::string& field,
+                                         bool positive = true) {
+    auto s = str(n, field);
+    if (!s) return std::nullopt;
+    auto d = core::parse_duration(*s);
+    if (!d) {
+      error(n, field, d.error().message);
+      return std::nullopt;
+    }
+    if (positive && d->count() <= 0) {
+      error(n, field, "must be greater than 0");
+      return std::nullopt;
+    }
+    return *d;
+  }
+  std::optional<std::vector<std::string>> strings(const YAML::Node& n, const std::string& field) {
+    if (!n.IsSequence()) {
+      error(n, field, "must be a list of strings");
+      return std::nullopt;
+    }
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < n.size(); ++i) {
+      auto s = str(n[i], field + "[" + std::to_string(i) + "]");
+      if (!s) return std::nullopt;
+      out.push_back(*s);
+    }
+    return out;
+  }
+  std::string path(const std::string& p) const {
+    if (p.empty() || fs::path(p).is_absolute()) return p;
+    return (fs::path(base_) / p).lexically_normal().string();
+  }
+  // A secret given as value, *_env or *_file; exactly one.
+  std::optional<std::string> secret(const YAML::Node& parent, const std::string& field,
+                                    const std::string& key) {
+    const auto v = parent[key], env = parent[key + "_env"], file = parent[key + "_file"];
+    const int given = v.IsDefined() + env.IsDefined() + file.IsDefined();
+    if (given == 0) return std::nullopt;
+    if (given > 1) {
+      error(parent, field, "give only one of " + key + ", " + key + "_env, " + key + "_file");
+      return std::nullopt;
+    }
+    if (v.IsDefined()) return str(v, join(field, key));
+    if (env.IsDefined()) {
+      auto name = str(env, join(field, key + "_env"));
+      if (!name) return std::nullopt;
+      const char* val = std::getenv(name->c_str());
+      if (val == nullptr || *val == '\0') {
+        error(env, join(field, key + "_env"), "environment variable " + *name + " is not set");
+        return std::nullopt;
+      }
+      return std::string(val);
+    }
+    auto p = str(file, join(field, key + "_file"));
+    if (!p) return std::nullopt;
+    std::ifstream in(path(*p));
+    if (!in) {
+      error(file, join(field, key + "_file"), "cannot read " + path(*p));
+      return std::nullopt;
+    }
+    std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' '))
+      s.pop_back();
+    if (s.empty()) {
+      error(file, join(field, key + "_file"), path(*p) + " is empty");
+      return std::nullopt;
+    }
+    return s;
+  }
+
+ private:
+  static std::string fmt(double d) {
+    std::ostringstream o;
+    o << d;
+    return o.str();
+  }
+  std::string file_;
+  std::string base_;
+  core::Diagnostics& diag_;
+};
+
+void check_http_url(Reader& r, const YAML::Node& n, const std::string& field,
+                    const std::string& url) {
+  if (url.starts_with("https://")) {
+    r.error(n, field,
+            "https is not supported by this build (no TLS client); point it at a local "
+            "TLS-terminating proxy over http:// (docs/live.md#tls)");
+  } else if (!url.starts_with("http://") || url.size() <= 7) {
+    r.error(n, field, "must be an http:// URL, got \"" + url + "\"");
+  }
+}
+
+void read_config(Reader& r, const YAML::Node& root, ServeConfig& c) {
+  if (!r.expect_map(root, "",
+                    {"listen", "auth", "policies", "engine", "dry_run", "prometheus", "kubernetes",
+                     "allowed_namespaces", "labels", "notifiers", "state", "kill_switch_file",
+                     "body_limit", "topology", "calendar", "io_threads"}))
+    return;
+
+  if (auto n = root["listen"]; n.IsDefined() && r.expect_map(n, "listen", {"address", "port"})) {
+    if (n["address"].IsDefined())
+      if (auto s = r.str(n["address"], "listen.address")) c.listen_address = *s;
+    if (n["port"].IsDefined())
+      if (auto p = r.integer(n["port"], "listen.port", 0, 65535))
+        c.port = static_cast<std::uint16_t>(*p);
+  }
+
+  if (auto n = root["auth"]; !n.IsDefined()) {
+    r.error(root, "auth",
+            "required: a bearer token for the webhook and operator endpoints "
+            "(auth: {token_file: ...} | {token_env: NAME} | {token: ...})");
+  } else if (r.expect_map(n, "auth", {"token", "token_env", "token_file"})) {
+    auto t = r.secret(n, "auth", "token");
+    if (!t && !n["token"].IsDefined() && !n["token_env"].IsDefined() &&
+        !n["token_file"].IsDefined())
+      r.error(n, "auth", "give one of token, token_env, token_file");
+    if (t) {
+      if (t->size() < 16)
+        r.error(n, "auth.token", "token is too short (at least 16 characters)");
+      else
+        c.token = *t;
+    }
+  }
+
+  if (auto n = root["policies"]; !n.IsDefined()) {
+    r.error(root, "policies", "required: a policy file path or an inline policy mapping");
+  } else if (n.IsScalar()) {
+    c.policies_file = r.path(n.Scalar());
+  } else if (n.IsMap()) {
+    YAML::Emitter e;
+    e << n;
+    c.policies_yaml = e.c_str();
+  } else {
+    r.error(n, "policies", "must be a file path or a mapping");
+  }
+
+  if (auto n = root["engine"];
+      n.IsDefined() && r.expect_map(n, "engine",
+                                    {"mode", "max_concurrent_actions", "max_actions_per_window",
+                                     "rate_window", "blast_radius"})) {
+    if (n["mode"].IsDefined()) {
+      if (auto s = r.str(n["mode"], "engine.mode")) {
+        if (auto m = engine::parse_mode(*s))
+          c.engine.mode = *m;
+        else
+          r.error(n["mode"], "engine.mode", "must be shadow, recommend or auto");
+      }
+    }
+    if (n["max_concurrent_actions"].IsDefined())
+      if (auto v =
+              r.integer(n["max_concurrent_actions"], "engine.max_concurrent_actions", 0, 100000))
+        c.engine.max_concurrent_actions = static_cast<int>(*v);
+    if (n["max_actions_per_window"].IsDefined())
+      if (auto v =
+              r.integer(n["max_actions_per_window"], "engine.max_actions_per_window", 0, 100000))
+        c.engine.max_actions_per_window = static_cast<int>(*v);
+    if (n["rate_window"].IsDefined())
+      if (auto d = r.duration(n["rate_window"], "engine.rate_window")) c.engine.rate_window = *d;
+    if (n["blast_radius"].IsDefined())
+      if (auto v = r.number(n["blast_radius"], "engine.blast_radius", 0.0, 1.0))
+        c.engine.blast_radius = *v;
+  }
+
+  if (auto n = root["dry_run"]; n.IsDefined())
+    if (auto b = r.boolean(n, "dry_run")) c.dry_run = *b;
+
+  if (auto n = root["prometheus"];
+      n.IsDefined() &&
+      r.expect_map(n, "prometheus",
+                   {"url", "timeout", "window", "unhealthy_error_rate", "queries"})) {
+    if (n["url"].IsDefined())
+      if (auto s = r.str(n["url"], "prometheus.url")) {
+        check_http_url(r, n["url"], "prometheus.url", *s);
+        c.prometheus.url = *s;
+      }
+    if (n["timeout"].IsDefined())
+      if (auto d = r.duration(n["timeout"], "prometheus.timeout")) c.prometheus.timeout = *d;
+    if (n["window"].IsDefined())
+      if (auto d = r.duration(n["window"], "prometheus.window")) c.prometheus.window = *d;
+    if (n["unhealthy_error_rate"].IsDefined())
+      if (auto v = r.number(n["unhealthy_error_rate"], "prometheus.unhealthy_error_rate", 0, 1))
+        c.prometheus.unhealthy_error_rate = *v;
+    if (auto q = n["queries"]; q.IsDefined()) {
+      if (!q.IsMap()) {
+        r.error(q, "prometheus.queries", "must be a mapping of signal name to PromQL");
+      } else {
+        for (const auto& kv : q) {
+          auto s = r.str(kv.second, "prometheus.queries." + kv.first.Scalar());
+          if (s) c.prometheus.queries[kv.first.Scalar()] = *s;
+        }
+      }
+    }
+  }
+
+  if (auto n = root["kubernetes"];
+      n.IsDefined() && r.expect_map(n, "kubernetes", {"kubectl", "helm", "context", "timeout"})) {
+    if (n["kubectl"].IsDefined())
+      if (auto s = r.str(n["kubectl"], "kubernetes.kubectl")) c.kube.kubectl = *s;
+    if (n["helm"].IsDefined())
+      if (auto s = r.str(n["helm"], "kubernetes.helm")) c.kube.helm = *s;
+    if (n["context"].IsDefined())
+      if (auto s = r.str(n["context"], "kubernetes.context")) {
+        if (s->empty() || s->front() == '-' ||
+            s->find_first_of(" \t\n;&|$`'\"\\") != std::string::npos)
+          r.error(n["context"], "kubernetes.context",
+                  "\"" + *s + "\" is not a plausible kubeconfig context name");
+        else
+          c.kube.context = *s;
+      }
+    if (n["timeout"].IsDefined())
+      if (auto d = r.duration(n["timeout"], "kubernetes.timeout")) c.kube.timeout = *d;
+  }
+
+  if (auto n = root["allowed_namespaces"]; n.IsDefined()) {
+    if (auto v = r.strings(n, "allowed_namespaces")) {
+      for (std::size_t i = 0; i < v->size(); ++i)
+        if (auto p = dns1123_problem((*v)[i]); !p.empty())
+          r.error(n[i], "allowed_namespaces[" + std::to_string(i) + "]",
+                  "\"" + (*v)[i] + "\" is not a DNS-1123 name: " + p);
+      c.labels.allowed_namespaces = *v;
+    }
+  }
+
+  if (auto n = root["labels"];
+      n.IsDefined() && r.expect_map(n, "labels", {"service", "namespace"})) {
+    auto one = [&](const char* key, std::vector<std::string>& out) {
+      auto v = n[key];
+      if (!v.IsDefined()) return;
+      if (v.IsScalar()) {
+        out = {v.Scalar()};
+      } else if (auto l = r.strings(v, std::string("labels.") + key)) {
+        if (l->empty())
+          r.error(v, std::string("labels.") + key, "must name at least one label");
+        else
+          out = *l;
+      }
+    };
+    one("service", c.labels.service);
+    one("namespace", c.labels.ns);
+  }
+
+  if (auto n = root["notifiers"]; n.IsDefined()) {
+    if (!n.IsSequence()) {
+      r.error(n, "notifiers", "must be a list");
+    } else {
+      std::set<std::string> names;
+      for (std::size_t i = 0; i < n.size(); ++i) {
+        const auto f = "notifiers[" + std::to_string(i) + "]";
+        const auto e = n[i];
+        if (!r.expect_map(e, f,
+                          {"name", "type", "url", "routing_key", "routing_key_env",
+                           "routing_key_file", "channels", "max_attempts", "backoff", "timeout"}))
+          continue;
+        NotifierConfig nc;
+        if (auto t = e["type"]; !t.IsDefined()) {
+          r.error(e, f + ".type", "required: pagerduty or webhook");
+        } else if (auto s = r.str(t, f + ".type")) {
+          if (*s == "pagerduty")
+            nc.type = NotifierConfig::Type::kPagerDuty;
+          else if (*s == "webhook")
+            nc.type = NotifierConfig::Type::kWebhook;
+          else
+            r.error(t, f + ".type", "must be pagerduty or webhook, got \"" + *s + "\"");
+        }
+        if (e["name"].IsDefined()) {
+          if (auto s = r.str(e["name"], f + ".name")) nc.name = *s;
+        } else {
+          nc.name = (nc.type == NotifierConfig::Type::kPagerDuty ? "pagerduty-" : "webhook-") +
+                    std::to_string(i);
+        }
+        if (!names.insert(nc.name).second)
+          r.error(e["name"], f + ".name", "duplicate notifier name \"" + nc.name + "\"");
+        if (auto u = e["url"]; !u.IsDefined()) {
+          if (nc.type == NotifierConfig::Type::kPagerDuty)
+            r.error(e, f + ".url",
+                    "required (PagerDuty's is https://events.pagerduty.com/v2/enqueue, "
+                    "reached through a local TLS proxy; see docs/live.md#tls)");
+          else
+            r.error(e, f + ".url", "required");
+        } else if (auto s = r.str(u, f + ".url")) {
+          check_http_url(r, u, f + ".url", *s);
+          nc.url = *s;
+        }
+        if (auto k = r.secret(e, f, "routing_key")) nc.routing_key = *k;
+        if (nc.type == NotifierConfig::Type::kPagerDuty && nc.routing_key.empty() &&
+            !e["routing_key"].IsDefined() && !e["routing_key_env"].IsDefined() &&
+            !e["routing_key_file"].IsDefined())
+          r.error(e, f + ".routing_key", "required for type pagerduty");
+        if (e["channels"].IsDefined())
+          if (auto v = r.strings(e["channels"], f + ".channels")) nc.channels = *v;
+        if (e["max_attempts"].IsDefined())
+          if (auto v = r.integer(e["max_attempts"], f + ".max_attempts", 1, 100))
+            nc.max_attempts = static_cast<int>(*v);
+        if (e["backoff"].IsDefined())
+          if (auto d = r.duration(e["backoff"], f + ".backoff")) nc.backoff = *d;
+        if (e["timeout"].IsDefined())
+          if (auto d = r.duration(e["timeout"], f + ".timeout")) nc.timeout = *d;
+        c.notifiers.push_back(std::move(nc));
+      }
+    }
+  }
+
+  if (auto n = root["state"]; n.IsDefined() && r.expect_map(n, "state", {"path"})) {
+    if (n["path"].IsDefined())
+      if (auto s = r.str(n["path"], "state.path"))
+        c.state_path = *s == ":memory:" ? *s : r.path(*s);
+  }
+  if (!root["state"].IsDefined()) c.state_path = r.path(c.state_path);
+
+  if (auto n = root["kill_switch_file"]; n.IsDefined())
+    if (auto s = r.str(n, "kill_switch_file")) c.kill_switch_file = r.path(*s);
+
+  if (auto n = root["body_limit"]; n.IsDefined())
+    if (auto v = r.integer(n, "body_limit", 1024, 256LL << 20))
+      c.body_limit = static_cast<std::size_t>(*v);
+
+  if (auto n = root["io_threads"]; n.IsDefined())
+    if (auto v = r.integer(n, "io_threads", 1, 64)) c.io_threads = static_cast<int>(*v);
+
+  if (auto n = root["topology"]; n.IsDefined() && r.expect_map(n, "topology", {"services"})) {
+    if (auto s = n["services"]; s.IsDefined()) {
+      if (!s.IsMap()) {
+        r.error(s, "topology.services", "must be a mapping of service name to settings");
+      } else {
+        for (const auto& kv : s) {
+          const auto name = kv.first.Scalar();
+          const auto f = "topology.services." + name;
+          if (auto p = dns1123_problem(name); !p.empty())
+            r.error(kv.first, f, "\"" + name + "\" is not a DNS-1123 name: " + p);
+          if (!r.expect_map(kv.second, f, {"namespace", "depends_on"})) continue;
+          TopologyService ts;
+          ts.name = name;
+          if (auto ns = kv.second["namespace"]; !ns.IsDefined()) {
+            r.error(kv.second, f + ".namespace", "required");
+          } else if (auto v = r.str(ns, f + ".namespace")) {
+            if (auto p = dns1123_problem(*v); !p.empty())
+              r.error(ns, f + ".namespace", "\"" + *v + "\" is not a DNS-1123 name: " + p);
+            ts.ns = *v;
+          }
+          if (auto d = kv.second["depends_on"]; d.IsDefined())
+            if (auto v = r.strings(d, f + ".depends_on")) ts.depends_on = *v;
+          c.topology.push_back(std::move(ts));
+        }
+      }
+    }
+  }
+
+  if (auto n = root["calendar"]; n.IsDefined())
+    if (auto s = r.str(n, "calendar")) c.calendar_file = r.path(*s);
+}
+
+}  // namespace
+
+ConfigLoad load_serve_config_string(const std::string& yaml, const std::string& source_name,
+                                    const std::string& base_dir) {
+  ConfigLoad out;
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml);
+  } catch (const YAML::Exception& e) {
+    out.diagnostics.add(
+        core::Error("invalid YAML: " + e.msg, source_name, e.mark.line + 1, e.mark.column + 1));
+    return out;
+  }
+  ServeConfig c;
+  c.source_file = source_name;
+  Reader r(source_name, base_dir, out.diagnostics);
+  if (!root.IsDefined() || root.IsNull()) {
+    out.diagnostics.add(core::Error("the configuration is empty", source_name));
+    return out;
+  }
+  read_config(r, root, c);
+  if (out.diagnostics.empty()) out.config = std::move(c);
+  return out;
+}
+
+ConfigLoad load_serve_config(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) {
+    ConfigLoad out;
+    out.diagnostics.add(core::Error("cannot read the configuration file", path));
+    return out;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto base = fs::path(path).parent_path().string();
+  if (base.empty()) base = ".";
+  return load_serve_config_string(ss.str(), path, base);
+}
+
+void apply_overrides(const EngineOverrides& o, engine::EngineSettings& s) {
+  if (o.mode) s.mode = *o.mode;
+  if (o.max_concurrent_actions) s.limits.max_concurrent_actions = *o.max_concurrent_actions;
+  if (o.max_actions_per_window) s.limits.max_actions_per_window = *o.max_actions_per_window;
+  if (o.rate_window) s.limits.rate_window = *o.rate_window;
+  if (o.blast_radius) s.limits.blast_radius = *o.blast_radius;
+}
+
+}  // namespace selfheal::live

@@ -1,0 +1,115 @@
+// `selfheal serve` configuration: one YAML file (docs/live.md#configuration).
+//
+//   listen: {address: 127.0.0.1, port: 9095}
+//   auth: {token_file: /etc/selfheal/token}      # or token: ... | token_env: NAME
+//   policies: policies.yaml                      # path (relative to this file) or inline map
+//   engine: {mode: auto, max_concurrent_actions: 3}   # overrides the policy file's engine:
+//   dry_run: true                                # --execute on the command line acts
+//   prometheus: {url: http://127.0.0.1:9090, timeout: 5s, window: 5m, queries: {...}}
+//   kubernetes: {kubectl: kubectl, helm: helm, context: prod, timeout: 2m}
+//   allowed_namespaces: [prod]
+//   labels: {service: [service, app, deployment], namespace: [namespace]}
+//   notifiers:
+//     - {name: pd, type: pagerduty, url: ..., routing_key_env: PD_KEY, channels: [pagerduty-p1]}
+//     - {name: chat, type: webhook, url: http://127.0.0.1:8080/hook}
+//   state: {path: /var/lib/selfheal/state.db}
+//   kill_switch_file: /run/selfheal/kill
+//   body_limit: 1048576                          # bytes
+//   topology: {services: {payment-api: {namespace: prod, depends_on: [payments-db]}}}
+//   calendar: planned-events.yaml
+//
+// Every problem is reported (file, line, field), unknown keys included; a config with any
+// error is not returned. Relative paths resolve against the config file's directory.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+#include "core/time.hpp"
+#include "engine/policy.hpp"
+#include "live/alertmanager.hpp"
+
+namespace selfheal::live {
+
+struct NotifierConfig {
+  enum class Type { kPagerDuty, kWebhook };
+  std::string name;
+  Type type = Type::kWebhook;
+  std::string url;                    ///< http:// only (see docs/live.md#tls)
+  std::string routing_key;            ///< PagerDuty integration key (resolved from *_env / *_file)
+  std::vector<std::string> channels;  ///< escalation channels it serves; empty = every one
+  int max_attempts = 5;               ///< delivery attempts before giving up
+  core::Duration backoff{std::chrono::seconds{1}};  ///< first retry delay, doubled each time
+  core::Duration timeout{std::chrono::seconds{5}};  ///< per attempt
+};
+
+struct PrometheusConfig {
+  std::string url;  ///< empty = no Prometheus (signals missing; promql checks skipped)
+  core::Duration timeout{std::chrono::seconds{5}};
+  core::Duration window{std::chrono::minutes{5}};  ///< default window for signal queries
+  double unhealthy_error_rate = 0.05;  ///< an upstream above this error rate is unhealthy
+  /// Signal name (types.hpp SignalName spelling, plus the *_baseline, ready/desired replica
+  /// and growth names) -> PromQL template. Overrides the defaults (live/prometheus.hpp).
+  std::map<std::string, std::string> queries;
+};
+
+struct KubeConfig {
+  std::string kubectl = "kubectl";
+  std::string helm = "helm";
+  std::string context;  ///< kubeconfig context; empty = current
+  core::Duration timeout{std::chrono::minutes{2}};
+};
+
+struct TopologyService {
+  std::string ns;
+  std::string name;
+  std::vector<std::string> depends_on;  ///< same namespace unless written ns/name
+};
+
+struct EngineOverrides {
+  std::optional<engine::Mode> mode;
+  std::optional<int> max_concurrent_actions;
+  std::optional<int> max_actions_per_window;
+  std::optional<core::Duration> rate_window;
+  std::optional<double> blast_radius;
+};
+
+struct ServeConfig {
+  std::string source_file;
+  std::string listen_address = "127.0.0.1";
+  std::uint16_t port = 9095;
+  std::string token;          ///< resolved bearer token (never logged)
+  std::string policies_file;  ///< set when `policies:` is a path
+  std::string policies_yaml;  ///< set when `policies:` is inline (re-emitted YAML)
+  EngineOverrides engine;
+  bool dry_run = true;
+  PrometheusConfig prometheus;
+  KubeConfig kube;
+  LabelMapping labels;  ///< allowed_namespaces lives here too
+  std::vector<NotifierConfig> notifiers;
+  std::string state_path = "selfheal-state.db";
+  std::string kill_switch_file;
+  std::size_t body_limit = 1 << 20;
+  std::vector<TopologyService> topology;
+  std::string calendar_file;
+  int io_threads = 1;
+};
+
+struct ConfigLoad {
+  std::optional<ServeConfig> config;  ///< set iff diagnostics is empty
+  core::Diagnostics diagnostics;
+};
+
+ConfigLoad load_serve_config(const std::string& path);
+/// `source_name` names the file in errors; relative paths resolve against `base_dir`.
+ConfigLoad load_serve_config_string(const std::string& yaml, const std::string& source_name,
+                                    const std::string& base_dir);
+
+/// Applies the overrides to policy-file settings.
+void apply_overrides(const EngineOverrides& o, engine::EngineSettings& s);
+
+}  // namespace selfheal::live

@@ -1,1 +1,0 @@
-// Live mode: HTTP server, kubectl/helm executor, Prometheus client (pending).

@@ -1,0 +1,131 @@
+#include <catch2/catch.hpp>
+
+#include "live/config.hpp"
+
+using namespace selfheal;
+using namespace selfheal::live;
+
+namespace {
+
+ConfigLoad load(const std::string& yaml) {
+  return load_serve_config_string(yaml, "serve.yaml", "/etc/selfheal");
+}
+
+bool has_error(const ConfigLoad& l, const std::string& field, int line) {
+  for (const auto& e : l.diagnostics.errors())
+    if (e.field == field && e.line == line && e.file == "serve.yaml") return true;
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("a full serve configuration loads", "[live][config]") {
+  auto l = load(R"(
+listen: {address: 0.0.0.0, port: 9095}
+auth: {token: "0123456789abcdef0123"}
+policies: policies.yaml
+engine: {mode: shadow, max_concurrent_actions: 2, rate_window: 30m, blast_radius: 0.5}
+dry_run: false
+prometheus:
+  url: http://127.0.0.1:9090
+  timeout: 3s
+  window: 10m
+  queries: {error_rate: 'sum(rate(x{service="{service}"}[{window}]))'}
+kubernetes: {kubectl: /usr/local/bin/kubectl, helm: helm3, context: prod-eu, timeout: 90s}
+allowed_namespaces: [prod, staging]
+labels: {service: [svc, app], namespace: kubernetes_namespace}
+notifiers:
+  - {name: pd, type: pagerduty, url: "http://127.0.0.1:8081/v2/enqueue", routing_key: R0UT1NG,
+     channels: [pagerduty-p1], max_attempts: 3, backoff: 500ms}
+  - {type: webhook, url: "http://127.0.0.1:8082/hook"}
+state: {path: state/selfheal.db}
+kill_switch_file: /run/selfheal/kill
+body_limit: 65536
+topology:
+  services:
+    payment-api: {namespace: prod, depends_on: [payments-db]}
+calendar: events.yaml
+)");
+  INFO(l.diagnostics.describe());
+  REQUIRE(l.config);
+  const auto& c = *l.config;
+  CHECK(c.listen_address == "0.0.0.0");
+  CHECK(c.port == 9095);
+  CHECK(c.token == "0123456789abcdef0123");
+  CHECK(c.policies_file == "/etc/selfheal/policies.yaml");
+  CHECK(c.engine.mode == engine::Mode::kShadow);
+  CHECK(c.engine.max_concurrent_actions == 2);
+  CHECK(c.engine.rate_window == std::chrono::minutes{30});
+  CHECK_FALSE(c.dry_run);
+  CHECK(c.prometheus.url == "http://127.0.0.1:9090");
+  CHECK(c.prometheus.window == std::chrono::minutes{10});
+  CHECK(c.prometheus.queries.count("error_rate") == 1);
+  CHECK(c.kube.context == "prod-eu");
+  CHECK(c.kube.timeout == std::chrono::seconds{90});
+  CHECK(c.labels.allowed_namespaces == std::vector<std::string>{"prod", "staging"});
+  CHECK(c.labels.service == std::vector<std::string>{"svc", "app"});
+  CHECK(c.labels.ns == std::vector<std::string>{"kubernetes_namespace"});
+  REQUIRE(c.notifiers.size() == 2);
+  CHECK(c.notifiers[0].type == NotifierConfig::Type::kPagerDuty);
+  CHECK(c.notifiers[0].routing_key == "R0UT1NG");
+  CHECK(c.notifiers[0].backoff == std::chrono::milliseconds{500});
+  CHECK(c.notifiers[1].name == "webhook-1");
+  CHECK(c.state_path == "/etc/selfheal/state/selfheal.db");
+  CHECK(c.body_limit == 65536);
+  REQUIRE(c.topology.size() == 1);
+  CHECK(c.topology[0].depends_on == std::vector<std::string>{"payments-db"});
+  CHECK(c.calendar_file == "/etc/selfheal/events.yaml");
+}
+
+TEST_CASE("defaults: dry-run, loopback, service/app/deployment labels", "[live][config]") {
+  auto l = load("auth: {token: 0123456789abcdef}\npolicies: p.yaml\n");
+  REQUIRE(l.config);
+  CHECK(l.config->dry_run);
+  CHECK(l.config->listen_address == "127.0.0.1");
+  CHECK(l.config->labels.service == std::vector<std::string>{"service", "app", "deployment"});
+  CHECK(l.config->labels.ns == std::vector<std::string>{"namespace"});
+}
+
+TEST_CASE("every configuration error names file, line and field", "[live][config]") {
+  auto l = load(R"(auth: {token: short}
+policies: p.yaml
+listen: {port: 70000}
+prometheus: {url: "https://prom.example.com", timeout: 5 seconds}
+allowed_namespaces: [Prod]
+notifiers:
+  - {type: pagerduty, url: "http://x:1/"}
+  - {type: carrier-pigeon, url: "http://x:1/"}
+kubernetes: {context: "prod; rm -rf /"}
+bodylimit: 10
+)");
+  REQUIRE_FALSE(l.config);
+  INFO(l.diagnostics.describe());
+  CHECK(has_error(l, "auth.token", 1));
+  CHECK(has_error(l, "listen.port", 3));
+  CHECK(has_error(l, "prometheus.url", 4));
+  CHECK(has_error(l, "prometheus.timeout", 4));
+  CHECK(has_error(l, "allowed_namespaces[0]", 5));
+  CHECK(has_error(l, "notifiers[0].routing_key", 7));
+  CHECK(has_error(l, "notifiers[1].type", 8));
+  CHECK(has_error(l, "kubernetes.context", 9));
+  CHECK(has_error(l, "bodylimit", 10));
+}
+
+TEST_CASE("auth is required and the token may come from the environment", "[live][config]") {
+  auto missing = load("policies: p.yaml\n");
+  REQUIRE_FALSE(missing.config);
+  CHECK(missing.diagnostics.describe().find("auth") != std::string::npos);
+
+  ::setenv("SELFHEAL_TEST_TOKEN", "from-the-environment-123", 1);
+  auto env = load("auth: {token_env: SELFHEAL_TEST_TOKEN}\npolicies: p.yaml\n");
+  REQUIRE(env.config);
+  CHECK(env.config->token == "from-the-environment-123");
+  auto unset = load("auth: {token_env: SELFHEAL_TEST_TOKEN_UNSET}\npolicies: p.yaml\n");
+  CHECK_FALSE(unset.config);
+}
+
+TEST_CASE("invalid YAML is an error with its position", "[live][config]") {
+  auto l = load("auth: {token: [unterminated\n");
+  REQUIRE_FALSE(l.config);
+  CHECK(l.diagnostics.errors()[0].line >= 1);
+}
