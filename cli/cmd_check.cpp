@@ -1,23 +1,169 @@
-// selfheal check — not built yet (issue #5). It refuses clearly instead of pretending.
+// selfheal check PATH... — the CI gate: run every scenario and its `expect:` block, print a
+// table, write JUnit (and optionally the reports), compare with a baseline.
+#include <algorithm>
+#include <atomic>
 #include <boost/program_options.hpp>
+#include <map>
+#include <thread>
 
 #include "cli/command.hpp"
+#include "reports/baseline.hpp"
+#include "reports/junit_writer.hpp"
+#include "reports/runner.hpp"
+#include "reports/scenario.hpp"
+#include "reports/text_writer.hpp"
+#include "reports/writers.hpp"
 
 namespace po = boost::program_options;
 
 namespace selfheal::cli {
 
 int cmd_check(const Args& args, Io io) {
-  po::options_description opts("usage: selfheal check [options]");
-  opts.add_options()("help,h", "show this help");
+  po::options_description opts(
+      "usage: selfheal check [options] PATH...\n\n"
+      "Run every scenario (a PATH may be a directory: its *.yaml files, not subfolders\n"
+      "such as policies/) with its counterfactual twin, evaluate each `expect:` entry, and\n"
+      "print a table. With --baseline, also fail when MTTR regresses (beyond 10% or 1m) or\n"
+      "unrecovered, loops, wrongly-acted or made-worse incidents increase.\n"
+      "Exit 0 all good, 1 an expectation failed or a regression, 2 bad input (every\n"
+      "scenario that loads still runs, so the JUnit file is complete).\n\noptions");
+  opts.add_options()("help,h", "show this help")("junit", po::value<std::string>(),
+                                                 "write JUnit XML here")(
+      "out", po::value<std::string>(),
+      "write each scenario's reports to DIR/<scenario>/ and DIR/index.html")(
+      "baseline", po::value<std::string>(), "fail on regressions against this baseline")(
+      "update-baseline", po::value<std::string>(), "write the figures of this run as a baseline")(
+      "seed", po::value<std::uint64_t>(), "seed for every run (default: each scenario's)")(
+      "jobs,j", po::value<unsigned>()->default_value(1), "scenarios run in parallel")(
+      "no-twin", "skip the shadow-mode twins (made-worse expectations then fail)");
   po::options_description hidden;
-  hidden.add_options()("args", po::value<std::vector<std::string>>());
+  hidden.add_options()("paths", po::value<std::vector<std::string>>());
   po::positional_options_description pos;
-  pos.add("args", -1);
+  pos.add("paths", -1);
   po::variables_map vm;
   if (int rc = parse_options(args, opts, hidden, pos, vm, io); rc >= 0) return rc;
-  io.err << "selfheal check: not available in this build yet\n";
-  return kExitBadInput;
+  if (vm.count("paths") == 0U) {
+    io.err << "error: no scenario file or directory given\n\n" << opts;
+    return kExitBadInput;
+  }
+  if (vm.count("baseline") && vm.count("update-baseline")) {
+    io.err << "error: give --baseline or --update-baseline, not both\n";
+    return kExitBadInput;
+  }
+
+  core::Diagnostics diags;
+  std::vector<std::string> files;
+  for (const auto& p : vm["paths"].as<std::vector<std::string>>())
+    for (auto& f : reports::scenario_files(p, diags))
+      files.push_back(std::move(f));
+
+  std::optional<reports::Baseline> baseline;
+  if (vm.count("baseline")) {
+    auto b = reports::load_baseline(vm["baseline"].as<std::string>());
+    if (!b) {
+      diags.add(b.error());
+    } else {
+      baseline = std::move(*b);
+    }
+  }
+
+  std::vector<reports::JunitSuite> suites;
+  std::vector<reports::Scenario> scenarios;
+  std::map<std::string, std::string> names;  // scenario name -> file
+  for (const auto& f : files) {
+    auto load = reports::load_scenario_file(f);
+    if (!load.scenario) {
+      diags.append(load.diagnostics);
+      suites.push_back({f, f, {}, load.diagnostics.describe()});
+      continue;
+    }
+    auto [it, fresh] = names.emplace(load.scenario->name, f);
+    if (!fresh) {
+      const std::string msg = "scenario name \"" + load.scenario->name + "\" is also used by " +
+                              it->second + ": names must be unique";
+      diags.add(core::Error{msg, f, 1, 0, "scenario"});
+      suites.push_back({load.scenario->name, f, {}, msg});
+      continue;
+    }
+    scenarios.push_back(std::move(*load.scenario));
+  }
+
+  reports::RunOptions ro;
+  if (vm.count("seed")) ro.seed = vm["seed"].as<std::uint64_t>();
+  ro.twin = vm.count("no-twin") == 0U;
+  std::vector<reports::RunResult> runs(scenarios.size());
+  const unsigned jobs = std::max(1U, vm["jobs"].as<unsigned>());
+  if (jobs == 1 || scenarios.size() < 2) {
+    for (std::size_t i = 0; i < scenarios.size(); ++i)
+      runs[i] = reports::run_scenario(scenarios[i], ro);
+  } else {
+    // Each run is independent and deterministic; results land in their own slot.
+    std::vector<std::thread> pool;
+    std::atomic<std::size_t> next{0};
+    for (unsigned k = 0; k < std::min<std::size_t>(jobs, scenarios.size()); ++k)
+      pool.emplace_back([&] {
+        for (std::size_t i = next++; i < scenarios.size(); i = next++)
+          runs[i] = reports::run_scenario(scenarios[i], ro);
+      });
+    for (auto& t : pool)
+      t.join();
+  }
+  for (const auto& r : runs)
+    suites.push_back({r.scenario, r.file, r.expectations, std::nullopt});
+
+  io.out << reports::text_table(runs);
+  const std::string failures = reports::text_failures(runs);
+  if (!failures.empty()) io.out << "\nfailed expectations:\n" << failures;
+
+  bool regressed = false;
+  if (baseline) {
+    std::vector<std::string> notes;
+    const auto regs = reports::compare_to_baseline(runs, *baseline, &notes);
+    for (const auto& n : notes)
+      io.out << "baseline: " << n << "\n";
+    if (!regs.empty())
+      io.out << "\nregressions against " << vm["baseline"].as<std::string>() << ":\n";
+    for (const auto& r : regs)
+      io.out << "  " << r.scenario << ": " << r.what << "\n";
+    regressed = !regs.empty();
+    if (!regressed) io.out << "baseline: no regression\n";
+  }
+
+  if (vm.count("junit")) {
+    if (auto st = reports::write_file(vm["junit"].as<std::string>(), reports::junit_xml(suites));
+        !st)
+      diags.add(st.error());
+  }
+  if (vm.count("out")) {
+    const std::string out = vm["out"].as<std::string>();
+    std::vector<std::string> subdirs;
+    for (const auto& r : runs) {
+      subdirs.push_back(r.scenario);
+      if (auto st = reports::write_run_reports(r, out + "/" + r.scenario); !st)
+        diags.add(st.error());
+    }
+    if (auto st = reports::write_index(runs, subdirs, out); !st) diags.add(st.error());
+  }
+  if (vm.count("update-baseline")) {
+    if (auto st = reports::write_file(vm["update-baseline"].as<std::string>(),
+                                      reports::baseline_json(runs));
+        !st)
+      diags.add(st.error());
+    else
+      io.out << "baseline written: " << vm["update-baseline"].as<std::string>() << "\n";
+  }
+
+  int failed = 0;
+  for (const auto& r : runs)
+    failed += r.passed() ? 0 : 1;
+  io.out << "\n"
+         << runs.size() << " scenario(s) run, " << failed << " failed"
+         << (diags.empty() ? "" : ", " + std::to_string(diags.size()) + " input error(s)") << "\n";
+  if (!diags.empty()) {
+    io.err << diags.describe();
+    return kExitBadInput;
+  }
+  return failed || regressed ? kExitFailed : kExitOk;
 }
 
 }  // namespace selfheal::cli

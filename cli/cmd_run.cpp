@@ -1,23 +1,99 @@
-// selfheal run — not built yet (issue #5). It refuses clearly instead of pretending.
+// selfheal run SCENARIO... — run scenarios in the simulator (plus the shadow-mode twin),
+// print a concise summary and write report.json / report.md / report.html.
 #include <boost/program_options.hpp>
+#include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "cli/command.hpp"
+#include "reports/json_writer.hpp"
+#include "reports/runner.hpp"
+#include "reports/scenario.hpp"
+#include "reports/text_writer.hpp"
+#include "reports/writers.hpp"
 
 namespace po = boost::program_options;
 
 namespace selfheal::cli {
 
 int cmd_run(const Args& args, Io io) {
-  po::options_description opts("usage: selfheal run [options]");
-  opts.add_options()("help,h", "show this help");
+  po::options_description opts(
+      "usage: selfheal run [options] SCENARIO...\n\n"
+      "Run scenarios in the simulated cluster with the real engine, and again with the\n"
+      "engine in shadow mode (the counterfactual twin) to measure what automation changed.\n"
+      "Prints a summary and writes report.json, report.md and report.html: into --out for a\n"
+      "single scenario, into --out/<scenario>/ (plus index.html) for several.\n"
+      "Exit 0 when every expectation holds, 1 when one fails, 2 on bad input.\n\noptions");
+  opts.add_options()("help,h", "show this help")("seed", po::value<std::uint64_t>(),
+                                                 "seed for every run (default: the scenario's)")(
+      "out", po::value<std::string>(), "report directory (default out/<scenario>)")(
+      "format", po::value<std::string>()->default_value("text"),
+      "stdout format: text (summary) or json (the report.json document(s))")(
+      "no-twin", "skip the shadow-mode twin (no made-worse / budget-saved figures)");
   po::options_description hidden;
-  hidden.add_options()("args", po::value<std::vector<std::string>>());
+  hidden.add_options()("scenarios", po::value<std::vector<std::string>>());
   po::positional_options_description pos;
-  pos.add("args", -1);
+  pos.add("scenarios", -1);
   po::variables_map vm;
   if (int rc = parse_options(args, opts, hidden, pos, vm, io); rc >= 0) return rc;
-  io.err << "selfheal run: not available in this build yet\n";
-  return kExitBadInput;
+
+  const std::string format = vm["format"].as<std::string>();
+  if (format != "text" && format != "json") {
+    io.err << "error: --format must be text or json, not '" << format << "'\n";
+    return kExitBadInput;
+  }
+  if (vm.count("scenarios") == 0U) {
+    io.err << "error: no scenario given\n\n" << opts;
+    return kExitBadInput;
+  }
+  // Load everything first: a typo in the third file must not cost two runs.
+  std::vector<reports::Scenario> scenarios;
+  bool bad = false;
+  for (const auto& f : vm["scenarios"].as<std::vector<std::string>>()) {
+    auto load = reports::load_scenario_file(f);
+    if (!load.scenario) {
+      io.err << load.diagnostics.describe();
+      bad = true;
+      continue;
+    }
+    scenarios.push_back(std::move(*load.scenario));
+  }
+  if (bad) return kExitBadInput;
+
+  reports::RunOptions ro;
+  if (vm.count("seed")) ro.seed = vm["seed"].as<std::uint64_t>();
+  ro.twin = vm.count("no-twin") == 0U;
+  const bool single = scenarios.size() == 1;
+  const std::string out = vm.count("out") ? vm["out"].as<std::string>() : "out";
+  const bool out_given = vm.count("out") != 0U;
+
+  std::vector<reports::RunResult> runs;
+  std::vector<std::string> subdirs;
+  nlohmann::ordered_json docs = nlohmann::ordered_json::array();
+  for (const auto& s : scenarios) {
+    reports::RunResult r = reports::run_scenario(s, ro);
+    const std::string dir = single && out_given ? out : out + "/" + s.name;
+    if (auto st = reports::write_run_reports(r, dir); !st) {
+      io.err << st.error().describe() << "\n";
+      return kExitBadInput;
+    }
+    if (format == "json")
+      docs.push_back(reports::report_json(r));
+    else
+      io.out << reports::text_summary(r) << "  reports: " << dir << "/report.html\n";
+    subdirs.push_back(single && out_given ? "." : s.name);
+    runs.push_back(std::move(r));
+  }
+  if (!single) {
+    if (auto st = reports::write_index(runs, subdirs, out); !st) {
+      io.err << st.error().describe() << "\n";
+      return kExitBadInput;
+    }
+    if (format == "text") io.out << "index: " << out << "/index.html\n";
+  }
+  if (format == "json") io.out << (single ? docs[0] : docs).dump(2) << "\n";
+  for (const auto& r : runs)
+    if (!r.passed()) return kExitFailed;
+  return kExitOk;
 }
 
 }  // namespace selfheal::cli

@@ -145,7 +145,6 @@ struct RunMetrics {
 
 /// Tunables of the definitions (documented in docs/metrics.md).
 struct MetricsOptions {
-  Duration recovery_hold{std::chrono::minutes{5}};  ///< back within objectives this long
   Duration loop_window{std::chrono::hours{1}};
   int loop_min_actions = 3;
   /// Made worse: automation burned more than the twin by more than this many minutes
@@ -153,6 +152,11 @@ struct MetricsOptions {
   double made_worse_abs_minutes = 0.5;
   double made_worse_rel = 0.05;
 };
+
+/// The metrics of a run from its timeline; `twin` is the same scenario and seed run with the
+/// engine in shadow mode (nullptr: made-worse and the budget comparison stay unset).
+RunMetrics compute_metrics(const sim::Timeline& run, const sim::Timeline* twin,
+                           const MetricsOptions& options = {});
 
 /// The p-th percentile (0..100) by the nearest-rank method over sorted `v`; v non-empty.
 Duration percentile(std::vector<Duration> v, int p);

@@ -1,1 +1,0 @@
-// Reports: metrics and writers (pending).

@@ -1,0 +1,90 @@
+// Scenarios: what a user writes to describe a simulated world, the policies under test
+// and what must come out (docs/scenario.md has every field with its default and unit).
+//
+//   scenario: db-outage-restart-loop
+//   description: payments-db goes down; payment-api starts returning 503s.
+//   duration: 2h
+//   seed: 7
+//   cluster:
+//     namespace: prod
+//     services:
+//       payment-api: {replicas: 3, depends_on: [payments-db], traffic: {rps: 150}}
+//       payments-db: {kind: database}
+//   policies: policies/naive-restart.yaml      # relative to this file, or inline
+//   oncall: {response_time: 15m}
+//   faults:
+//     - {at: 10m, kind: dependency-outage, target: payments-db, duration: 45m}
+//   expect:
+//     - {metric: actions, where: {service: payment-api, action: restart}, max: 2}
+//
+// Loading collects EVERY problem, each with file, line and field (unknown keys with
+// did-you-mean, unknown services, faults after the end of the run, a policy file that does
+// not exist, unknown metrics, bad durations, and the cluster model's own validation), and
+// returns no scenario when there is any (never a half-applied one).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+#include "engine/incident.hpp"
+#include "engine/policy.hpp"
+#include "reports/expectation.hpp"
+#include "sim/cluster_spec.hpp"
+
+namespace selfheal::reports {
+
+/// A classification supplied from outside (an AI service's verdict) for a fault's or a
+/// calendar event's incidents: attached to every notification on `service` while that
+/// incident is active (started, not yet recovered).
+struct InjectedClassification {
+  std::string fault;    ///< the fault's (or calendar event's) incident id
+  std::string service;  ///< the service whose notifications carry it (default: the target)
+  engine::ExternalClassification classification;
+};
+
+/// Randomisation for sweeps (`selfheal sweep`); `run` and `check` record but do not apply it.
+struct Variation {
+  std::optional<Duration> fault_start_jitter;  ///< each fault starts up to +- this
+  std::optional<double> traffic_noise;         ///< replaces every service's traffic.noise
+  std::optional<double> classifier_noise;      ///< std-dev added to injected confidences
+  std::optional<Duration> responder_delay;     ///< on-call response time up to + this
+  bool empty() const {
+    return !fault_start_jitter && !traffic_noise && !classifier_noise && !responder_delay;
+  }
+};
+
+struct Scenario {
+  std::string name;
+  std::string description;
+  std::string file;  ///< as given (for messages)
+  Duration duration{};
+  std::uint64_t seed = 1;
+  sim::ClusterSpec cluster;  ///< faults named (ids final), validated
+  engine::PolicySet policies;
+  std::string policy_source;  ///< the policy file's path, or "inline"
+  std::vector<std::string> policy_notes;
+  std::vector<InjectedClassification> classifications;
+  std::vector<Expectation> expectations;
+  Variation variation;
+  std::vector<std::string> incident_ids;  ///< faults then planned events
+};
+
+struct ScenarioLoad {
+  std::optional<Scenario> scenario;  ///< set iff diagnostics is empty
+  core::Diagnostics diagnostics;
+};
+
+ScenarioLoad load_scenario_file(const std::string& path);
+/// `source_name` names the text in diagnostics; relative policy paths resolve against
+/// `base_dir`.
+ScenarioLoad load_scenario_string(const std::string& yaml, const std::string& source_name,
+                                  const std::string& base_dir);
+
+/// Every scenario file under `path`: the file itself, or a directory's `*.yaml`/`*.yml`
+/// files (sorted by name, not descending into subdirectories such as policies/).
+std::vector<std::string> scenario_files(const std::string& path, core::Diagnostics& diags);
+
+}  // namespace selfheal::reports
