@@ -1,5 +1,6 @@
-// JSON encodings of engine state and audit records for the durable store and the HTTP API.
-// Times are Unix milliseconds (`*_ms`) plus RFC 3339 for humans in audit output.
+// JSON encodings of engine state and audit records for the durable store and the HTTP API:
+// thin wrappers over the engine's documented serialisation (engine/audit_json.hpp,
+// docs/audit.md), so the audit log served live reads exactly like `selfheal decide`'s.
 //
 //   nlohmann::json j = to_json(record);   // {"seq":7,"time":"2026-...","kind":"decision",...}
 //   TargetState s = target_state_from_json(to_json(state));  // round-trips exactly

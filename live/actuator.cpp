@@ -1,0 +1,149 @@
+#include "live/actuator.hpp"
+
+#include <boost/asio/post.hpp>
+#include <nlohmann/json.hpp>
+
+#include "engine/engine.hpp"
+#include "live/names.hpp"
+
+namespace selfheal::live {
+
+std::vector<std::string> localize_argv(const std::vector<std::string>& argv,
+                                       const KubeConfig& kube) {
+  if (argv.empty()) return argv;
+  std::vector<std::string> out;
+  out.reserve(argv.size() + 2);
+  if (argv[0] == "kubectl") {
+    out.push_back(kube.kubectl);
+    if (!kube.context.empty()) {
+      out.push_back("--context");
+      out.push_back(kube.context);
+    }
+  } else if (argv[0] == "helm") {
+    out.push_back(kube.helm);
+    if (!kube.context.empty()) {
+      out.push_back("--kube-context");
+      out.push_back(kube.context);
+    }
+  } else {
+    out.push_back(argv[0]);
+  }
+  out.insert(out.end(), argv.begin() + 1, argv.end());
+  return out;
+}
+
+KubeActuator::KubeActuator(KubeConfig kube, bool dry_run, CommandExecutor& executor,
+                           boost::asio::any_io_executor engine_executor)
+    : kube_(std::move(kube)),
+      dry_run_(dry_run),
+      exec_(executor),
+      engine_ex_(std::move(engine_executor)) {}
+
+void KubeActuator::post(std::function<void(engine::ActionResult)> done, engine::ActionResult r) {
+  boost::asio::post(engine_ex_,
+                    [done = std::move(done), r = std::move(r)]() mutable { done(std::move(r)); });
+}
+
+void KubeActuator::finish(std::uint64_t id, engine::ActionResult result) {
+  auto& e = requests_[id];
+  e.result = result;
+  auto waiting = std::move(e.waiting);
+  e.waiting.clear();
+  for (auto& d : waiting)
+    d(result);  // already on the engine executor
+}
+
+void KubeActuator::execute(const engine::ActionRequest& request,
+                           std::function<void(engine::ActionResult)> done) {
+  if (auto it = requests_.find(request.id); it != requests_.end()) {
+    if (it->second.result)
+      post(std::move(done), *it->second.result);
+    else
+      it->second.waiting.push_back(std::move(done));
+    return;
+  }
+  auto& entry = requests_[request.id];
+  entry.waiting.push_back(std::move(done));
+  const auto id = request.id;
+  auto fail_now = [&](std::string why) {
+    engine::ActionResult r;
+    r.ok = false;
+    r.message = std::move(why);
+    boost::asio::post(engine_ex_, [this, id, r] { finish(id, r); });
+  };
+  for (const auto* name : {&request.target.ns, &request.target.name}) {
+    if (auto p = dns1123_problem(*name); !p.empty())
+      return fail_now("refused: \"" + *name + "\" is not a DNS-1123 name: " + p);
+  }
+  if (request.argv.empty()) return fail_now("refused: the engine rendered no command");
+  const auto argv = localize_argv(request.argv, kube_);
+  const auto shown = engine::render_command(argv);
+  if (dry_run_) {
+    engine::ActionResult r;
+    r.ok = true;
+    r.message = "dry-run: not executed: " + shown;
+    boost::asio::post(engine_ex_, [this, id, r] { finish(id, r); });
+    return;
+  }
+
+  const auto& t = request.target;
+  auto run_action = [this, id, argv,
+                     timeout = request.timeout](std::optional<engine::ActionSpec> undo) {
+    started_.push_back(argv);
+    exec_.run(argv, timeout, [this, id, undo](CommandResult c) {
+      engine::ActionResult r;
+      r.ok = c.ok();
+      r.message = c.summary() + (c.output.empty() ? "" : ": " + c.output);
+      if (r.ok) r.undo = undo;
+      finish(id, std::move(r));
+    });
+  };
+  const auto kind = request.action.kind;
+  if (kind == engine::ActionKind::kScale) {
+    auto get = localize_argv(
+        {"kubectl", "get", "deployment/" + t.name, "-n", t.ns, "-o", "jsonpath={.spec.replicas}"},
+        kube_);
+    started_.push_back(get);
+    exec_.run(get, std::min(request.timeout, kube_.timeout),
+              [this, id, run_action](CommandResult c) {
+                if (!c.ok()) {
+                  engine::ActionResult r;
+                  r.ok = false;
+                  r.message = "not scaled: cannot read the current replica count (" + c.summary() +
+                              "): " + c.output;
+                  return finish(id, std::move(r));
+                }
+                std::optional<engine::ActionSpec> undo;
+                try {
+                  engine::ActionSpec back;
+                  back.kind = engine::ActionKind::kScale;
+                  back.replicas = std::stoi(c.output);
+                  undo = back;
+                } catch (const std::exception&) {
+                }
+                run_action(undo);
+              });
+    return;
+  }
+  if (kind == engine::ActionKind::kRollback) {
+    auto status = localize_argv({"helm", "status", t.name, "-n", t.ns, "-o", "json"}, kube_);
+    started_.push_back(status);
+    exec_.run(status, std::min(request.timeout, kube_.timeout), [run_action](CommandResult c) {
+      std::optional<engine::ActionSpec> undo;
+      if (c.ok()) {
+        auto j = nlohmann::json::parse(c.output, nullptr, false);
+        if (j.is_object() && j.contains("version") && j["version"].is_number_integer()) {
+          engine::ActionSpec back;
+          back.kind = engine::ActionKind::kRollback;
+          back.revision = j["version"].get<int>();
+          undo = back;
+        }
+      }
+      run_action(undo);  // the rollback itself does not depend on knowing the undo
+    });
+    return;
+  }
+  run_action(std::nullopt);
+}
+
+}  // namespace selfheal::live

@@ -1,0 +1,62 @@
+// The live Actuator: runs the engine's kubectl/helm argv through CommandExecutor.
+//
+// - argv[0] "kubectl" / "helm" is replaced by the configured binaries, and the configured
+//   context is added (`--context <ctx>` for kubectl, `--kube-context <ctx>` for helm).
+// - The target's namespace and name are re-checked as DNS-1123 labels (defence in depth);
+//   anything else is refused without running.
+// - Dry-run (the default): nothing runs; the result is ok with the exact command in the
+//   message, so the decision, the command and the (failing) verification are all audited.
+// - Executing: before a scale, `kubectl get deployment/<svc> -n <ns> -o
+//   jsonpath={.spec.replicas}` reads the current count, which becomes the undo (scale back);
+//   before a Helm rollback, `helm status <svc> -n <ns> -o json` reads the current revision
+//   (undo: roll back to it). Restart and the annotation-based actions have no undo.
+// - Idempotent per request id: a repeated execute of the same id never runs the command
+//   again; it gets the first run's result.
+// - `done` is always posted to the engine executor, never called re-entrantly.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include "engine/ports.hpp"
+#include "live/config.hpp"
+#include "live/executor.hpp"
+
+namespace selfheal::live {
+
+/// `argv` as it will run: binaries from config, context inserted after the program name.
+std::vector<std::string> localize_argv(const std::vector<std::string>& argv,
+                                       const KubeConfig& kube);
+
+class KubeActuator final : public engine::Actuator {
+ public:
+  KubeActuator(KubeConfig kube, bool dry_run, CommandExecutor& executor,
+               boost::asio::any_io_executor engine_executor);
+  void execute(const engine::ActionRequest& request,
+               std::function<void(engine::ActionResult)> done) override;
+  bool dry_run() const { return dry_run_; }
+  /// Every command line actually started (not in dry-run), for tests and logs.
+  const std::vector<std::vector<std::string>>& started() const { return started_; }
+
+ private:
+  void finish(std::uint64_t id, engine::ActionResult result);
+  void post(std::function<void(engine::ActionResult)> done, engine::ActionResult r);
+
+  KubeConfig kube_;
+  bool dry_run_;
+  CommandExecutor& exec_;
+  boost::asio::any_io_executor engine_ex_;
+  struct Entry {
+    std::optional<engine::ActionResult> result;
+    std::vector<std::function<void(engine::ActionResult)>> waiting;
+  };
+  std::map<std::uint64_t, Entry> requests_;
+  std::vector<std::vector<std::string>> started_;
+};
+
+}  // namespace selfheal::live

@@ -1,0 +1,253 @@
+#include "live/prometheus.hpp"
+
+#include <cmath>
+#include <cstdlib>
+#include <iostream>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "core/duration.hpp"
+#include "live/http_client.hpp"
+
+namespace selfheal::live {
+
+using json = nlohmann::json;
+
+core::Result<std::optional<double>> parse_query_response(const std::string& body) {
+  json j;
+  try {
+    j = json::parse(body);
+  } catch (const json::exception& e) {
+    return core::Error(std::string("Prometheus answered malformed JSON: ") + e.what());
+  }
+  if (!j.is_object()) return core::Error("Prometheus answer is not an object");
+  if (j.value("status", "") != "success")
+    return core::Error("Prometheus query failed: " + j.value("errorType", std::string("?")) + ": " +
+                       j.value("error", std::string("?")));
+  const auto& data = j.value("data", json::object());
+  const auto type = data.value("resultType", "");
+  const auto& result = data.value("result", json());
+  auto sample = [](const json& pair) -> std::optional<double> {
+    // [ <unix seconds>, "<value>" ]; values are strings so NaN/Inf survive JSON.
+    if (!pair.is_array() || pair.size() != 2 || !pair[1].is_string()) return std::nullopt;
+    const auto s = pair[1].get<std::string>();
+    char* end = nullptr;
+    const double v = std::strtod(s.c_str(), &end);
+    if (end == s.c_str() || std::isnan(v)) return std::nullopt;
+    return v;
+  };
+  if (type == "scalar") return sample(result);
+  if (type == "vector") {
+    if (!result.is_array()) return core::Error("Prometheus vector result is not an array");
+    std::optional<double> best;
+    for (const auto& series : result) {
+      if (!series.is_object() || !series.contains("value")) continue;
+      auto v = sample(series["value"]);
+      if (v && (!best || *v > *best)) best = v;
+    }
+    return best;
+  }
+  return core::Error("unsupported Prometheus result type \"" + type +
+                     "\" (an instant query must return a vector or scalar)");
+}
+
+core::Result<std::optional<double>> PrometheusClient::query(const std::string& promql) const {
+  std::string base = base_url_;
+  while (!base.empty() && base.back() == '/')
+    base.pop_back();
+  auto r =
+      http_request({"GET", base + "/api/v1/query?query=" + url_encode(promql), {}, {}}, timeout_);
+  if (!r) return r.error();
+  // 400/422 carry an API error body worth reporting; other statuses are transport trouble.
+  if (r->status == 200 || r->status == 400 || r->status == 422) {
+    auto v = parse_query_response(r->body);
+    if (!v && r->status != 200)
+      return core::Error("Prometheus returned HTTP " + std::to_string(r->status));
+    return v;
+  }
+  return core::Error("Prometheus returned HTTP " + std::to_string(r->status));
+}
+
+const std::map<std::string, std::string>& default_signal_queries() {
+  // Selectors shared by the defaults.
+  static const std::map<std::string, std::string> kDefaults = [] {
+    const std::string http = R"(namespace="{namespace}",service="{service}")";
+    const std::string pod = R"(namespace="{namespace}",pod=~"{service}-.*")";
+    const std::string rate_all = "sum(rate(http_requests_total{" + http + "}[{window}]))";
+    const std::string rate_5xx =
+        "sum(rate(http_requests_total{" + http + R"(,code=~"5.."}[{window}]))";
+    std::map<std::string, std::string> m;
+    m["request_rate"] = rate_all;
+    m["request_rate_baseline"] = rate_all + " offset 1w";
+    m["error_rate"] = "(" + rate_5xx + " / " + rate_all + ")";
+    m["error_rate_baseline"] = "(" + rate_5xx + " offset 1w / " + rate_all + " offset 1w)";
+    m["latency_p99_ms"] =
+        "1000 * histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{" +
+        http + "}[{window}])))";
+    m["latency_p99_baseline_ms"] =
+        "1000 * histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{" +
+        http + "}[{window}] offset 1w)))";
+    m["cpu_utilization"] =
+        "sum(rate(container_cpu_usage_seconds_total{" + pod +
+        R"(,container!=""}[{window}])) / sum(kube_pod_container_resource_requests{)" + pod +
+        R"(,resource="cpu"})";
+    m["memory_utilization"] =
+        "max(container_memory_working_set_bytes{" + pod +
+        R"(,container!=""} / on (namespace, pod, container) kube_pod_container_resource_limits{)" +
+        pod + R"(,resource="memory"})";
+    m["memory_growth_per_hour"] =
+        "max(deriv(container_memory_working_set_bytes{" + pod +
+        R"(,container!=""}[{window}])) * 3600 / max(kube_pod_container_resource_limits{)" + pod +
+        R"(,resource="memory"})";
+    m["oom_kills"] =
+        "sum(increase(container_oom_events_total{" + pod + R"(,container!=""}[{window}]))";
+    m["restarts"] =
+        "sum(increase(kube_pod_container_status_restarts_total{" + pod + "}[{window}]))";
+    m["ready_replicas"] =
+        R"(sum(kube_deployment_status_replicas_available{namespace="{namespace}",deployment="{service}"}))";
+    m["desired_replicas"] =
+        R"(sum(kube_deployment_spec_replicas{namespace="{namespace}",deployment="{service}"}))";
+    // No common exporter for these: configure them for your queue / mesh.
+    m["queue_lag"] = "";
+    m["queue_lag_trend"] = "";
+    m["dependency_errors"] = "";
+    m["seconds_since_last_deploy"] = "";
+    m["current_revision"] = "";
+    return m;
+  }();
+  return kDefaults;
+}
+
+std::string expand_template(const std::string& tmpl, const engine::ServiceRef& s,
+                            core::Duration window) {
+  // Prometheus durations: whole seconds are always valid ("300s").
+  const auto secs =
+      std::max<long long>(1, std::chrono::duration_cast<std::chrono::seconds>(window).count());
+  const std::map<std::string, std::string> vars{
+      {"{namespace}", s.ns}, {"{service}", s.name}, {"{window}", std::to_string(secs) + "s"}};
+  std::string out;
+  for (std::size_t i = 0; i < tmpl.size();) {
+    bool replaced = false;
+    if (tmpl[i] == '{') {
+      for (const auto& [k, v] : vars) {
+        if (tmpl.compare(i, k.size(), k) == 0) {
+          out += v;
+          i += k.size();
+          replaced = true;
+          break;
+        }
+      }
+    }
+    if (!replaced) out += tmpl[i++];
+  }
+  return out;
+}
+
+PrometheusTelemetry::PrometheusTelemetry(const PrometheusConfig& config)
+    : config_(config), templates_(default_signal_queries()) {
+  for (const auto& [k, v] : config.queries)
+    templates_[k] = v;
+  if (!config.url.empty()) client_.emplace(config.url, config.timeout);
+}
+
+std::optional<double> PrometheusTelemetry::run(const std::string& name, const std::string& promql) {
+  if (!client_ || promql.empty()) return std::nullopt;
+  ++sent_;
+  auto r = client_->query(promql);
+  if (!r) {
+    ++errors_;
+    std::cerr << "selfheal: prometheus " << name << ": " << r.error().message << "\n";
+    return std::nullopt;
+  }
+  return *r;
+}
+
+engine::ServiceSignals PrometheusTelemetry::signals(const engine::ServiceRef& service,
+                                                    core::Duration window) {
+  engine::ServiceSignals s;
+  auto get = [&](const char* name, double& field) {
+    auto it = templates_.find(name);
+    const auto v = it == templates_.end() ? std::nullopt
+                                          : run(name, expand_template(it->second, service, window));
+    if (v)
+      field = *v;
+    else
+      s.missing.emplace_back(name);
+  };
+  get("request_rate", s.request_rate);
+  get("request_rate_baseline", s.request_rate_baseline);
+  get("error_rate", s.error_rate);
+  get("error_rate_baseline", s.error_rate_baseline);
+  get("latency_p99_ms", s.latency_p99_ms);
+  get("latency_p99_baseline_ms", s.latency_p99_baseline_ms);
+  get("cpu_utilization", s.cpu_utilization);
+  get("memory_utilization", s.memory_utilization);
+  get("memory_growth_per_hour", s.memory_growth_per_hour);
+  get("oom_kills", s.oom_kills);
+  get("restarts", s.restarts);
+  get("ready_replicas", s.ready_replicas);
+  get("desired_replicas", s.desired_replicas);
+  get("queue_lag", s.queue_lag);
+  get("queue_lag_trend", s.queue_lag_trend);
+  get("dependency_errors", s.dependency_errors);
+  double since = -1;
+  get("seconds_since_last_deploy", since);
+  if (since >= 0)
+    s.since_last_deploy =
+        std::chrono::duration_cast<core::Duration>(std::chrono::duration<double>(since));
+  double rev = 0;
+  get("current_revision", rev);
+  s.current_revision = static_cast<int>(rev);
+  return s;
+}
+
+std::optional<double> PrometheusTelemetry::query(const std::string& expr,
+                                                 const engine::ServiceRef& service) {
+  return run("verification", expand_template(expr, service, config_.window));
+}
+
+ConfigTopology::ConfigTopology(std::vector<TopologyService> services, engine::Telemetry& telemetry,
+                               const PrometheusConfig& config)
+    : services_(std::move(services)),
+      telemetry_(telemetry),
+      unhealthy_(config.unhealthy_error_rate) {
+  auto it = config.queries.find("error_rate");
+  error_template_ =
+      it != config.queries.end() ? it->second : default_signal_queries().at("error_rate");
+}
+
+std::vector<engine::DependencyHealth> ConfigTopology::upstreams(const engine::ServiceRef& service) {
+  std::vector<engine::DependencyHealth> out;
+  for (const auto& s : services_) {
+    if (s.ns != service.ns || s.name != service.name) continue;
+    for (const auto& dep : s.depends_on) {
+      engine::DependencyHealth h;
+      const auto slash = dep.find('/');
+      h.service = slash == std::string::npos
+                      ? engine::ServiceRef{service.ns, dep}
+                      : engine::ServiceRef{dep.substr(0, slash), dep.substr(slash + 1)};
+      auto v = telemetry_.query(error_template_, h.service);
+      if (!v) {
+        h.healthy = true;
+        h.reason = "no error-rate data for " + h.service.key();
+      } else {
+        h.error_rate = *v;
+        h.healthy = *v <= unhealthy_;
+        h.reason = "error_rate " + std::to_string(*v) + (h.healthy ? " <= " : " > ") +
+                   std::to_string(unhealthy_);
+      }
+      out.push_back(std::move(h));
+    }
+  }
+  return out;
+}
+
+std::size_t ConfigTopology::services_in_namespace(const std::string& ns) {
+  std::set<std::string> names;
+  for (const auto& s : services_)
+    if (s.ns == ns) names.insert(s.name);
+  return names.size();
+}
+
+}  // namespace selfheal::live

@@ -1,0 +1,78 @@
+// The live Clock (system clock), Scheduler (Asio steady timers on the engine's
+// io_context) and Calendar (planned events from a YAML file).
+//
+// The engine is single-threaded: run its io_context on exactly one thread and post every
+// engine call to it; AsioScheduler's callbacks then run on that thread too.
+//
+//   boost::asio::io_context engine_io;
+//   SystemClock clock;
+//   AsioScheduler scheduler(engine_io.get_executor());
+//   scheduler.after(std::chrono::minutes{5}, [] { /* verification */ });
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "core/result.hpp"
+#include "engine/ports.hpp"
+
+namespace selfheal::live {
+
+class SystemClock final : public engine::Clock {
+ public:
+  engine::TimePoint now() const override;
+};
+
+/// Timers on an executor. Not thread-safe: call from the executor's (single) thread.
+class AsioScheduler final : public engine::Scheduler {
+ public:
+  explicit AsioScheduler(boost::asio::any_io_executor ex) : ex_(std::move(ex)) {}
+  ~AsioScheduler() override;
+  engine::TimerId after(engine::Duration delay, std::function<void()> cb) override;
+  bool cancel(engine::TimerId id) override;
+  std::size_t pending() const { return timers_.size(); }
+
+ private:
+  boost::asio::any_io_executor ex_;
+  engine::TimerId next_ = 1;
+  std::map<engine::TimerId, std::shared_ptr<boost::asio::steady_timer>> timers_;
+};
+
+/// Planned events from a YAML file:
+///   events:
+///     - {name: spring-campaign, kind: marketing-campaign, namespace: prod,
+///        service: checkout-api, start: 2026-11-27T18:00:00Z, end: 2026-11-28T00:00:00Z,
+///        traffic_multiplier: 3}
+/// `service` omitted = every service in the namespace; `namespace` omitted = all.
+/// The file is re-read when its modification time changes.
+class FileCalendar final : public engine::Calendar {
+ public:
+  struct Entry {
+    std::string ns;
+    std::string service;
+    engine::PlannedEvent event;
+  };
+  /// Empty path = no planned events.
+  static core::Result<std::unique_ptr<FileCalendar>> open(const std::string& path);
+  std::vector<engine::PlannedEvent> active(const engine::ServiceRef& service,
+                                           engine::TimePoint now) override;
+
+ private:
+  explicit FileCalendar(std::string path) : path_(std::move(path)) {}
+  core::Status reload();
+  std::string path_;
+  std::int64_t mtime_ = -1;
+  std::vector<Entry> entries_;
+};
+
+core::Result<std::vector<FileCalendar::Entry>> parse_calendar(const std::string& yaml,
+                                                              const std::string& source_name);
+
+}  // namespace selfheal::live
