@@ -242,9 +242,12 @@ void LiveService::stop() {
   if (i.server) i.server->stop();
   if (i.started) {
     drain(std::chrono::seconds{30});
-    // Pending timers (verifications) are abandoned here; their state is durable and
+    // The engine is destroyed on its own thread (its destructor cancels its timers through
+    // the scheduler). Pending verifications are abandoned here; their state is durable and
     // resume() re-arms them at the next start.
-    asio::post(i.engine_io, [&i] { i.scheduler.reset(); });
+    asio::post(i.engine_io, [&i] { i.engine.reset(); });
+    drain(std::chrono::seconds{5});
+    i.executor.reset();  // joins running commands (each bounded by its timeout)
     i.guard.reset();
     drain(std::chrono::seconds{5});
     i.engine_io.stop();
@@ -263,10 +266,14 @@ bool LiveService::drain(std::chrono::milliseconds timeout) {
     bool done = false;
   };
   auto flag = std::make_shared<Flag>();
-  asio::post(i.engine_io, [flag] {
-    std::lock_guard lock(flag->mu);
-    flag->done = true;
-    flag->cv.notify_all();
+  // The marker re-posts itself once, so work that the queued handlers post in turn (an
+  // actuator's immediate completion) has run too when drain returns.
+  asio::post(i.engine_io, [flag, &io = i.engine_io] {
+    asio::post(io, [flag] {
+      std::lock_guard lock(flag->mu);
+      flag->done = true;
+      flag->cv.notify_all();
+    });
   });
   std::unique_lock lock(flag->mu);
   return flag->cv.wait_for(lock, timeout, [&] { return flag->done; });

@@ -1,0 +1,446 @@
+// The server in-process over real loopback HTTP: auth, limits, malformed payloads, dedup,
+// resolved alerts, the kill switch, restart persistence, escalation delivery, and the
+// pieces it is built from (Prometheus responses, PagerDuty events, argv localisation).
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <nlohmann/json.hpp>
+
+#include "engine/policy_loader.hpp"
+#include "live/actuator.hpp"
+#include "live/http_client.hpp"
+#include "live/metrics.hpp"
+#include "live/notifier.hpp"
+#include "live/prometheus.hpp"
+#include "live/service.hpp"
+#include "live/sqlite_state.hpp"
+
+using namespace selfheal;
+using namespace selfheal::live;
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr const char* kToken = "test-token-0123456789";
+
+constexpr const char* kPolicies = R"(
+remediation_policies:
+  - incident_type: memory-leak
+    detection_signal: OOMKilled
+    action: restart
+    auto_execute: true
+    confidence_threshold: 0.9
+    max_attempts: 2
+    cooldown_after_action: 10m
+    verification_window: 10m
+    escalation_channel: pagerduty-p1
+  - incident_type: cpu-spike
+    action: {kind: scale, replicas: 6}
+    auto_execute: true
+    confidence_threshold: 0.5
+    verification_window: 10m
+)";
+
+struct TempDir {
+  std::filesystem::path path;
+  TempDir() {
+    static int n = 0;
+    path = std::filesystem::temp_directory_path() /
+           ("selfheal-svc-" + std::to_string(::getpid()) + "-" + std::to_string(n++));
+    std::filesystem::remove_all(path);
+    std::filesystem::create_directories(path);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+};
+
+// A local HTTP receiver that records every body it is sent.
+struct Receiver {
+  std::mutex mu;
+  std::vector<std::string> bodies;
+  std::atomic<int> fail_first{0};
+  HttpServer server{{"127.0.0.1", 0, 1 << 20, 1}, [this](const HttpServer::Request& r) {
+                      if (fail_first > 0) {
+                        --fail_first;
+                        return HttpServer::json(503, "{}");
+                      }
+                      std::lock_guard lock(mu);
+                      bodies.push_back(r.body());
+                      cv.notify_all();
+                      return HttpServer::json(202, R"({"status":"success"})");
+                    }};
+  std::uint16_t port = 0;
+  Receiver() { port = *server.start(); }
+  std::size_t count() {
+    std::lock_guard lock(mu);
+    return bodies.size();
+  }
+  std::condition_variable cv;
+  /// Waits (bounded) until `n` bodies have arrived.
+  bool wait_for(std::size_t n, std::chrono::seconds limit = 20s) {
+    std::unique_lock lock(mu);
+    return cv.wait_for(lock, limit, [&] { return bodies.size() >= n; });
+  }
+};
+
+ServeConfig make_config(const std::filesystem::path& dir, std::uint16_t receiver_port = 0) {
+  ServeConfig c;
+  c.token = kToken;
+  c.port = 0;
+  c.state_path = (dir / "state.db").string();
+  c.body_limit = 64 * 1024;
+  c.labels.allowed_namespaces = {"prod"};
+  c.kube.context = "kind-test";
+  if (receiver_port != 0) {
+    NotifierConfig n;
+    n.name = "pd";
+    n.type = NotifierConfig::Type::kPagerDuty;
+    n.url = "http://127.0.0.1:" + std::to_string(receiver_port) + "/v2/enqueue";
+    n.routing_key = "R0UT1NGKEY";
+    n.backoff = 10ms;
+    c.notifiers.push_back(n);
+  }
+  return c;
+}
+
+engine::PolicySet policies() {
+  auto l = engine::load_policy_string(kPolicies, "test-policies.yaml");
+  INFO(l.diagnostics.describe());
+  REQUIRE(l.policies);
+  return *l.policies;
+}
+
+std::string alert_payload(const std::string& fingerprint, const std::string& status = "firing",
+                          const std::string& service = "payment-api",
+                          const std::string& type = "memory-leak") {
+  json a = {{"status", status},
+            {"labels", {{"alertname", "OOMKilled"}, {"service", service}, {"namespace", "prod"}}},
+            {"annotations", {{"incident_type", type}, {"confidence", "0.97"}}},
+            {"startsAt", "2026-11-27T18:00:00Z"},
+            {"endsAt", status == "resolved" ? "2026-11-27T18:30:00Z" : "0001-01-01T00:00:00Z"},
+            {"generatorURL", "http://prometheus/graph"},
+            {"fingerprint", fingerprint}};
+  return json{{"version", "4"},
+              {"groupKey", "{}:{alertname=\"OOMKilled\"}"},
+              {"truncatedAlerts", 0},
+              {"status", status},
+              {"receiver", "selfheal"},
+              {"groupLabels", {{"alertname", "OOMKilled"}}},
+              {"commonLabels", json::object()},
+              {"commonAnnotations", json::object()},
+              {"externalURL", "http://alertmanager:9093"},
+              {"alerts", json::array({a})}}
+      .dump();
+}
+
+struct Running {
+  std::unique_ptr<LiveService> svc;
+  std::uint16_t port = 0;
+  Running(const ServeConfig& c, bool dry_run = true) {
+    auto s = LiveService::create(c, policies(), dry_run);
+    if (!s) FAIL(s.error().describe());
+    svc = std::move(*s);
+    auto p = svc->start();
+    if (!p) FAIL(p.error().describe());
+    port = *p;
+  }
+  HttpResponse send(const std::string& method, const std::string& path,
+                    const std::string& body = {}, const std::string& token = kToken) {
+    HttpRequest r{method, "http://127.0.0.1:" + std::to_string(port) + path, {}, body};
+    if (!token.empty()) r.headers.push_back({"Authorization", "Bearer " + token});
+    auto res = http_request(r, 10s);
+    if (!res) FAIL(res.error().message);
+    return *res;
+  }
+  std::vector<engine::AuditRecord> decisions(engine::Outcome o) {
+    REQUIRE(svc->drain(10s));
+    std::vector<engine::AuditRecord> out;
+    for (auto& r : svc->store().audit_log())
+      if (r.kind == engine::AuditKind::kDecision && r.outcome == o) out.push_back(r);
+    return out;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("constant-time token comparison", "[live][auth]") {
+  CHECK(constant_time_equal("abc", "abc"));
+  CHECK_FALSE(constant_time_equal("abc", "abd"));
+  CHECK_FALSE(constant_time_equal("abc", "abcd"));
+  CHECK_FALSE(constant_time_equal("", "a"));
+  CHECK(constant_time_equal("", ""));
+}
+
+TEST_CASE("a firing alert is decided and audited with the exact kubectl argv (dry-run)",
+          "[live][service]") {
+  TempDir dir;
+  Running s(make_config(dir.path));
+  auto r = s.send("POST", "/api/v1/alerts", alert_payload("fp-1"));
+  CHECK(r.status == 202);
+  CHECK(json::parse(r.body)["accepted"] == 1);
+  auto executed = s.decisions(engine::Outcome::kExecuted);
+  REQUIRE(executed.size() == 1);
+  CHECK(executed[0].argv == std::vector<std::string>{"kubectl", "rollout", "restart",
+                                                     "deployment/payment-api", "-n", "prod"});
+  // The actuator's result says what would have run, context included, and that it did not.
+  bool saw_result = false;
+  for (auto& rec : s.svc->store().audit_log()) {
+    if (rec.kind != engine::AuditKind::kActionResult) continue;
+    saw_result = true;
+    CHECK_THAT(rec.detail, Catch::Contains("dry-run: not executed: kubectl --context kind-test "
+                                           "rollout restart deployment/payment-api -n prod"));
+  }
+  CHECK(saw_result);
+  auto audit = s.send("GET", "/api/v1/audit?limit=10");
+  CHECK(audit.status == 200);
+  CHECK(json::parse(audit.body)["records"].size() >= 2);
+  auto metrics = s.send("GET", "/metrics", {}, "");
+  CHECK_THAT(metrics.body, Catch::Contains("selfheal_decisions_total{outcome=\"executed\"} 1"));
+}
+
+TEST_CASE("a duplicate storm gives exactly one action", "[live][service]") {
+  TempDir dir;
+  Running s(make_config(dir.path));
+  for (int i = 0; i < 40; ++i)
+    CHECK(s.send("POST", "/api/v1/alerts", alert_payload("fp-storm")).status == 202);
+  CHECK(s.decisions(engine::Outcome::kExecuted).size() == 1);
+  CHECK(s.decisions(engine::Outcome::kDuplicate).size() == 39);
+}
+
+TEST_CASE("bad tokens, huge bodies and malformed payloads are refused, nothing acted on",
+          "[live][service]") {
+  TempDir dir;
+  Running s(make_config(dir.path));
+  CHECK(s.send("POST", "/api/v1/alerts", alert_payload("fp-a"), "").status == 401);
+  CHECK(s.send("POST", "/api/v1/alerts", alert_payload("fp-a"), "wrong-token-0123456789").status ==
+        401);
+  CHECK(s.send("POST", "/api/v1/alerts", alert_payload("fp-a"), std::string(kToken) + "x").status ==
+        401);
+  CHECK(s.send("GET", "/api/v1/audit", {}, "").status == 401);
+  CHECK(s.send("POST", "/api/v1/kill-switch", R"({"engaged":true})", "").status == 401);
+  std::string huge = alert_payload("fp-a");
+  huge.insert(huge.size() - 1, ",\"padding\":\"" + std::string(100 * 1024, 'x') + "\"");
+  CHECK(s.send("POST", "/api/v1/alerts", huge).status == 413);
+  auto bad = s.send("POST", "/api/v1/alerts", R"({"version":"4","alerts":[]})");
+  CHECK(bad.status == 400);
+  CHECK_THAT(bad.body, Catch::Contains("groupKey"));
+  CHECK(s.send("POST", "/api/v1/alerts", "not json").status == 400);
+  CHECK(s.send("GET", "/nope", {}).status == 404);
+  CHECK(s.send("GET", "/healthz", {}, "").status == 200);
+  REQUIRE(s.svc->drain(10s));
+  CHECK(s.svc->store().audit_log().empty());
+  // ... and nothing was lost: a good delivery afterwards is acted on.
+  CHECK(s.send("POST", "/api/v1/alerts", alert_payload("fp-a")).status == 202);
+  CHECK(s.decisions(engine::Outcome::kExecuted).size() == 1);
+}
+
+TEST_CASE("names that are not DNS-1123 never reach the engine", "[live][service]") {
+  TempDir dir;
+  Running s(make_config(dir.path));
+  auto r = s.send("POST", "/api/v1/alerts", alert_payload("fp-x", "firing", "api;rm -rf /"));
+  CHECK(r.status == 202);
+  auto j = json::parse(r.body);
+  CHECK(j["accepted"] == 0);
+  CHECK(j["rejected"].size() == 1);
+  REQUIRE(s.svc->drain(10s));
+  CHECK(s.svc->store().audit_log().empty());
+}
+
+TEST_CASE("resolved alerts never act", "[live][service]") {
+  TempDir dir;
+  Running s(make_config(dir.path));
+  CHECK(s.send("POST", "/api/v1/alerts", alert_payload("fp-r", "resolved")).status == 202);
+  CHECK(s.decisions(engine::Outcome::kExecuted).empty());
+  CHECK(s.decisions(engine::Outcome::kResolved).size() == 1);
+}
+
+TEST_CASE("the kill switch refuses new actions and survives a restart", "[live][service]") {
+  TempDir dir;
+  auto cfg = make_config(dir.path);
+  {
+    Running s(cfg);
+    auto r = s.send("POST", "/api/v1/kill-switch", R"({"engaged":true})");
+    CHECK(r.status == 200);
+    CHECK(json::parse(r.body)["engaged"] == true);
+    CHECK(s.send("POST", "/api/v1/kill-switch", "{}").status == 400);
+  }
+  Running s(cfg);
+  CHECK(json::parse(s.send("GET", "/api/v1/kill-switch").body)["engaged"] == true);
+  s.send("POST", "/api/v1/alerts", alert_payload("fp-k"));
+  CHECK(s.decisions(engine::Outcome::kKillSwitch).size() == 1);
+  CHECK(s.decisions(engine::Outcome::kExecuted).empty());
+  s.send("POST", "/api/v1/kill-switch", R"({"engaged":false})");
+  s.send("POST", "/api/v1/alerts", alert_payload("fp-k2"));
+  CHECK(s.decisions(engine::Outcome::kExecuted).size() == 1);
+}
+
+TEST_CASE("the kill switch file engages the switch", "[live][service]") {
+  TempDir dir;
+  auto cfg = make_config(dir.path);
+  cfg.kill_switch_file = (dir.path / "kill").string();
+  std::ofstream(cfg.kill_switch_file) << "maintenance\n";
+  Running s(cfg);
+  s.send("POST", "/api/v1/alerts", alert_payload("fp-f"));
+  CHECK(s.decisions(engine::Outcome::kKillSwitch).size() == 1);
+}
+
+TEST_CASE("after a restart no cooldown is forgotten and no action runs twice",
+          "[live][service][durable]") {
+  TempDir dir;
+  auto cfg = make_config(dir.path);
+  {
+    Running s(cfg);
+    s.send("POST", "/api/v1/alerts", alert_payload("fp-1"));
+    REQUIRE(s.decisions(engine::Outcome::kExecuted).size() == 1);
+  }  // stopped: its verification timer is lost with the process
+  Running s(cfg);
+  REQUIRE(s.svc->drain(10s));
+  // The in-flight action is still known and its verification re-armed by resume().
+  auto flying = s.svc->store().in_flight();
+  REQUIRE(flying.size() == 1);
+  CHECK(flying[0].first == engine::ServiceRef{"prod", "payment-api"});
+  // Alertmanager re-delivers the same alert after the restart: not acted on again.
+  s.send("POST", "/api/v1/alerts", alert_payload("fp-1"));
+  // A new alert for the same target inside the cooldown: not acted on either.
+  s.send("POST", "/api/v1/alerts", alert_payload("fp-2"));
+  CHECK(s.decisions(engine::Outcome::kExecuted).size() == 1);  // still only the first one
+}
+
+TEST_CASE("escalations reach PagerDuty as Events v2, with retries", "[live][notifier]") {
+  Receiver pd;
+  pd.fail_first = 2;  // two 503s, then accepted
+  NotifierConfig n;
+  n.name = "pd";
+  n.type = NotifierConfig::Type::kPagerDuty;
+  n.url = "http://127.0.0.1:" + std::to_string(pd.port) + "/v2/enqueue";
+  n.routing_key = "R0UT1NGKEY";
+  n.backoff = 5ms;
+  n.max_attempts = 4;
+  std::atomic<int> delivered{0};
+  HttpNotifier notifier({n}, [&](const std::string&, bool ok) { delivered += ok ? 1 : 0; });
+  engine::Escalation e;
+  e.incident = "fp-9";
+  e.target = {"prod", "payment-api"};
+  e.channel = "pagerduty-p1";
+  e.severity = "critical";
+  e.summary = "automation gave up on prod/payment-api";
+  e.reason = engine::Outcome::kMaxAttemptsReached;
+  e.suggested_argv = {"kubectl", "rollout", "restart", "deployment/payment-api", "-n", "prod"};
+  engine::AuditRecord h;
+  h.kind = engine::AuditKind::kDecision;
+  h.outcome = engine::Outcome::kExecuted;
+  e.history.push_back(h);
+  notifier.escalate(e);
+  REQUIRE(pd.wait_for(1));
+  auto j = json::parse(pd.bodies[0]);
+  CHECK(j["routing_key"] == "R0UT1NGKEY");
+  CHECK(j["event_action"] == "trigger");
+  CHECK(j["dedup_key"] == "selfheal/prod/payment-api/fp-9");
+  CHECK(j["payload"]["summary"] == e.summary);
+  CHECK(j["payload"]["source"] == "prod/payment-api");
+  CHECK(j["payload"]["severity"] == "critical");
+  CHECK(j["payload"]["component"] == "payment-api");
+  CHECK(j["payload"]["group"] == "prod");
+  CHECK(j["payload"]["class"] == "max-attempts-reached");
+  CHECK(j["payload"]["custom_details"]["history"].size() == 1);
+  CHECK(j["payload"]["custom_details"]["suggested_command"] ==
+        "kubectl rollout restart deployment/payment-api -n prod");
+  notifier.stop();
+  CHECK(delivered == 1);
+}
+
+TEST_CASE("Prometheus query responses reduce to one value", "[live][prometheus]") {
+  auto v = parse_query_response(R"({"status":"success","data":{"resultType":"vector","result":[)"
+                                R"({"metric":{"pod":"a"},"value":[1700000000.1,"0.25"]},)"
+                                R"({"metric":{"pod":"b"},"value":[1700000000.1,"0.75"]}]}})");
+  REQUIRE(v);
+  CHECK(**v == Approx(0.75));  // the maximum over series
+  auto s = parse_query_response(
+      R"({"status":"success","data":{"resultType":"scalar","result":[1700000000,"3"]}})");
+  REQUIRE(s);
+  CHECK(**s == Approx(3));
+  auto empty =
+      parse_query_response(R"({"status":"success","data":{"resultType":"vector","result":[]}})");
+  REQUIRE(empty);
+  CHECK_FALSE(empty->has_value());
+  auto nan = parse_query_response(
+      R"({"status":"success","data":{"resultType":"scalar","result":[1,"NaN"]}})");
+  REQUIRE(nan);
+  CHECK_FALSE(nan->has_value());
+  auto err = parse_query_response(
+      R"({"status":"error","errorType":"bad_data","error":"parse error at char 5"})");
+  REQUIRE_FALSE(err);
+  CHECK_THAT(err.error().message, Catch::Contains("bad_data"));
+  CHECK_FALSE(
+      parse_query_response(R"({"status":"success","data":{"resultType":"matrix","result":[]}})"));
+  CHECK_FALSE(parse_query_response("<html>"));
+}
+
+TEST_CASE("PromQL templates expand validated names and the window", "[live][prometheus]") {
+  CHECK(expand_template(R"(rate(x{namespace="{namespace}",service="{service}"}[{window}]))",
+                        {"prod", "api"},
+                        5min) == R"(rate(x{namespace="prod",service="api"}[300s]))");
+  CHECK(url_encode("a b{c=\"d\"}") == "a%20b%7Bc%3D%22d%22%7D");
+}
+
+TEST_CASE("argv gets the configured binaries and context", "[live][actuator]") {
+  KubeConfig k;
+  k.kubectl = "/opt/bin/kubectl";
+  k.helm = "/opt/bin/helm";
+  k.context = "prod-eu";
+  CHECK(localize_argv({"kubectl", "rollout", "restart", "deployment/api", "-n", "prod"}, k) ==
+        std::vector<std::string>{"/opt/bin/kubectl", "--context", "prod-eu", "rollout", "restart",
+                                 "deployment/api", "-n", "prod"});
+  CHECK(localize_argv({"helm", "rollback", "api", "-n", "prod"}, k) ==
+        std::vector<std::string>{"/opt/bin/helm", "--kube-context", "prod-eu", "rollback", "api",
+                                 "-n", "prod"});
+  KubeConfig none;
+  CHECK(localize_argv({"kubectl", "get", "pods"}, none) ==
+        std::vector<std::string>{"kubectl", "get", "pods"});
+}
+
+TEST_CASE("executing mode runs the command through the executor, once per request",
+          "[live][actuator]") {
+  boost::asio::io_context io;
+  CommandExecutor exec(io.get_executor());
+  KubeConfig k;
+  k.kubectl = "echo";  // stands in for kubectl: prints the argv it was given
+  KubeActuator act(k, /*dry_run=*/false, exec, io.get_executor());
+  engine::ActionRequest req;
+  req.id = 7;
+  req.target = {"prod", "api"};
+  req.argv = {"kubectl", "rollout", "restart", "deployment/api", "-n", "prod"};
+  req.timeout = 10s;
+  std::vector<engine::ActionResult> results;
+  act.execute(req, [&](engine::ActionResult r) { results.push_back(r); });
+  act.execute(req, [&](engine::ActionResult r) { results.push_back(r); });  // same id
+  auto guard = boost::asio::make_work_guard(io);
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (results.size() < 2 && std::chrono::steady_clock::now() < deadline)
+    io.run_one_for(1s);
+  REQUIRE(results.size() == 2);
+  CHECK(results[0].ok);
+  CHECK_THAT(results[0].message, Catch::Contains("rollout restart deployment/api -n prod"));
+  CHECK(act.started().size() == 1);
+  // A target name that is not DNS-1123 is refused without running anything.
+  req.id = 8;
+  req.target = {"prod", "api --all"};
+  results.clear();
+  act.execute(req, [&](engine::ActionResult r) { results.push_back(r); });
+  while (results.empty() && std::chrono::steady_clock::now() < deadline)
+    io.run_one_for(1s);
+  REQUIRE(results.size() == 1);
+  CHECK_FALSE(results[0].ok);
+  CHECK(act.started().size() == 1);
+}
