@@ -10,7 +10,6 @@
 #include <cmath>
 #include <cstring>
 #include <fstream>
-#include <functional>
 #include <sstream>
 #include <stdexcept>
 
@@ -32,7 +31,7 @@ bool is_missing(const ServiceSignals& s, std::initializer_list<std::string_view>
   return false;
 }
 
-using Extractor = std::function<std::optional<double>(const ClassifierInput&)>;
+using Extractor = std::optional<double> (*)(const ClassifierInput&);
 
 struct FeatureDef {
   std::string name;
@@ -494,6 +493,7 @@ Classification classify(const ClassifierModel& model, const ClassifierInput& inp
     const ClassifierModel::Feature* feature;
     double value;
     std::size_t bucket;
+    double llr;
   };
   std::vector<Observed> observed;
   observed.reserve(model.features.size());
@@ -509,7 +509,7 @@ Classification classify(const ClassifierModel& model, const ClassifierInput& inp
     if (!shaped) continue;  // a hand-built table without this bucket: not evidence
     for (std::size_t t = 0; t < n; ++t)
       score[t] += log_p(f, t, b);
-    observed.push_back({&f, *v, b});
+    observed.push_back({&f, *v, b, 0.0});
   }
 
   // Winner and runner-up; strict comparisons keep ties on the type listed first.
@@ -528,22 +528,23 @@ Classification classify(const ClassifierModel& model, const ClassifierInput& inp
   out.incident_type = model.types[win];
   out.confidence = 1.0 / total;
 
+  // Rank the small POD records first, then build the strings once, in order.
+  for (auto& o : observed) {
+    o.llr = second == win ? 0.0
+                          : log_p(*o.feature, win, o.bucket) - log_p(*o.feature, second, o.bucket);
+  }
+  std::stable_sort(observed.begin(), observed.end(), [](const Observed& a, const Observed& b) {
+    return std::abs(a.llr) > std::abs(b.llr);
+  });
+  out.evidence.reserve(observed.size());
   for (const auto& o : observed) {
-    Evidence e;
+    Evidence& e = out.evidence.emplace_back();
     e.signal = o.feature->name;
     e.value = o.value;
     e.bucket = o.bucket < o.feature->bucket_names.size() ? o.feature->bucket_names[o.bucket]
                                                          : std::to_string(o.bucket);
-    if (second != win) {
-      e.log_likelihood_ratio =
-          log_p(*o.feature, win, o.bucket) - log_p(*o.feature, second, o.bucket);
-    }
-    out.evidence.push_back(std::move(e));
+    e.log_likelihood_ratio = o.llr;
   }
-  std::stable_sort(out.evidence.begin(), out.evidence.end(),
-                   [](const Evidence& a, const Evidence& b) {
-                     return std::abs(a.log_likelihood_ratio) > std::abs(b.log_likelihood_ratio);
-                   });
   return out;
 }
 
