@@ -310,9 +310,10 @@ struct Engine::Impl {
   bool escalate(const ServiceRef& target, const std::string& fp, const Policy* policy, Outcome why,
                 const std::string& severity, const std::string& summary,
                 const std::optional<ActionSpec>& suggested, const std::vector<std::string>& argv,
-                std::uint64_t approval_id = 0, std::optional<ServiceRef> upstream = std::nullopt) {
+                std::uint64_t approval_id = 0, std::optional<ServiceRef> upstream = std::nullopt,
+                bool force = false) {
     auto& ep = episodes[target];
-    if (approval_id == 0 && !ep.page_severity.empty() &&
+    if (approval_id == 0 && !force && !ep.page_severity.empty() &&
         severity_rank(severity) <= severity_rank(ep.page_severity)) {
       return false;
     }
@@ -328,7 +329,9 @@ struct Engine::Impl {
     e.approval_id = approval_id;
     e.upstream = std::move(upstream);
     e.history.assign(ep.history.begin(), ep.history.end());
-    if (approval_id == 0) ep.page_severity = severity;
+    if (approval_id == 0 && severity_rank(severity) >= severity_rank(ep.page_severity)) {
+      ep.page_severity = severity;
+    }
     auto r = record(AuditKind::kEscalation, target, fp);
     r.policy = policy != nullptr ? policy->incident_type : "";
     r.outcome = why;
@@ -385,10 +388,16 @@ struct Engine::Impl {
     return std::move(argv).value();
   }
 
-  // Ends a pass with `o`; writes the decision record and escalates when `escalate`.
+  enum class Notify {
+    kDeduped,  ///< page unless one of the same or higher severity is open for the episode
+    kSilent,   ///< escalate is set, but an earlier page already covers it (tripped breaker)
+    kForced,   ///< page regardless of open pages (the breaker trip: once per trip)
+  };
+
+  // Ends a pass with `o`; writes the decision record and escalates when `escalate_`.
   Decision finish(Run& r, Outcome o, std::string guardrail, std::string reason, bool escalate_,
                   bool suggest = false, const std::string& severity = {},
-                  std::uint64_t approval_id = 0) {
+                  std::uint64_t approval_id = 0, Notify notify = Notify::kDeduped) {
     r.d.outcome = o;
     r.d.guardrail = std::move(guardrail);
     r.d.reason = std::move(reason);
@@ -414,11 +423,11 @@ struct Engine::Impl {
     if (r.pass == Pass::kApproved) rec.detail = "approved by a person";
     const bool quiet_record = o == Outcome::kDuplicate;
     emit(std::move(rec), !quiet_record);
-    if (escalate_) {
+    if (escalate_ && notify != Notify::kSilent) {
       const std::string sev = severity.empty() ? severity_for(o) : severity;
       escalate(r.inc.target, r.fp, r.policy, o, sev,
                std::string(to_string(o)) + ": " + r.inc.target.key() + ": " + r.d.reason,
-               r.d.suggested, r.d.argv, approval_id, r.d.upstream);
+               r.d.suggested, r.d.argv, approval_id, r.d.upstream, notify == Notify::kForced);
     }
     return r.d;
   }
@@ -693,13 +702,11 @@ struct Engine::Impl {
     BreakerState b = ctx.state.load_breaker();
     if (b.tripped) {
       // The trip paged once; further refusals are recorded, not paged again.
-      auto d = finish(r, Outcome::kRateLimited, "circuit-breaker",
-                      "circuit breaker tripped at " +
-                          (b.tripped_at ? format_time(*b.tripped_at) : std::string("?")) +
-                          "; automation paused until a person resets it",
-                      false, true);
-      d.escalate = true;
-      return d;
+      return finish(r, Outcome::kRateLimited, "circuit-breaker",
+                    "circuit breaker tripped at " +
+                        (b.tripped_at ? format_time(*b.tripped_at) : std::string("?")) +
+                        "; automation paused until a person resets it",
+                    true, true, {}, 0, Notify::kSilent);
     }
     if (lim.max_concurrent_actions > 0 &&
         in_flight.size() >= static_cast<std::size_t>(lim.max_concurrent_actions)) {
@@ -732,16 +739,9 @@ struct Engine::Impl {
                                 core::format_duration(lim.rate_window) + " (max " +
                                 std::to_string(lim.max_actions_per_window) +
                                 "): circuit breaker tripped; automation paused until reset";
-        auto d = finish(r, Outcome::kRateLimited, "circuit-breaker", why, false, true);
         // One page for the trip, whatever episode pages are open.
-        auto& ep = episodes[r.inc.target];
-        const std::string open = ep.page_severity;
-        ep.page_severity.clear();
-        escalate(r.inc.target, r.fp, r.policy, Outcome::kRateLimited, "critical",
-                 "circuit breaker tripped: " + why, d.suggested, d.argv);
-        if (severity_rank(open) > severity_rank(ep.page_severity)) ep.page_severity = open;
-        d.escalate = true;
-        return d;
+        return finish(r, Outcome::kRateLimited, "circuit-breaker", why, true, true, "critical", 0,
+                      Notify::kForced);
       }
     }
     return std::nullopt;

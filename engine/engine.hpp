@@ -8,6 +8,13 @@
 //
 // The engine owns no I/O: it talks through the ports in `EngineContext`. It is
 // single-threaded: call every method from the thread that runs the Scheduler's callbacks.
+// Port implementations must not call back into the Engine from inside a port call (e.g.
+// approve() from inside Notifier::escalate): schedule the call instead.
+//
+//   Engine engine{ctx, load_policy_file("policy.yaml").policies.value(),
+//                 ClassifierModel::builtin()};
+//   Decision d = engine.handle(incident);   // d.outcome, d.argv, d.reason, ...
+//   // later, the Scheduler runs verification; the AuditSink receives every step.
 #pragma once
 
 #include <memory>

@@ -170,24 +170,17 @@ core::Result<MemoryStateStore> MemoryStateStore::from_json(const nlohmann::json&
 
 void RecordingActuator::execute(const ActionRequest& request,
                                 std::function<void(ActionResult)> done) {
-  for (const auto& r : requests_) {
-    if (r.id == request.id) {
-      ++duplicates_;  // idempotent: the first execute() owns the completion
-      return;
-    }
+  if (!ids_.insert(request.id).second) {
+    ++duplicates_;  // idempotent: the first execute() owns the completion
+    return;
   }
   requests_.push_back(request);
   pending_.emplace(request.id, std::move(done));
   if (scheduler_ != nullptr) {
-    const std::uint64_t id = request.id;
-    scheduler_->after(delay_, [this, id] {
+    scheduler_->after(delay_, [this, request] {
       ActionResult r = auto_result_;
-      if (undo_for) {
-        for (const auto& req : requests_) {
-          if (req.id == id) r.undo = undo_for(req);
-        }
-      }
-      complete(id, std::move(r));
+      if (undo_for) r.undo = undo_for(request);
+      complete(request.id, std::move(r));
     });
   }
 }

@@ -24,6 +24,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -162,6 +163,7 @@ class RecordingActuator final : public Actuator {
   ActionResult auto_result_{true, "ok", {}};
   std::vector<ActionRequest> requests_;
   std::map<std::uint64_t, std::function<void(ActionResult)>> pending_;
+  std::unordered_set<std::uint64_t> ids_;
   std::size_t duplicates_ = 0;
 };
 

@@ -780,3 +780,53 @@ TEST_CASE("the manual scheduler runs timers in time order and honours cancel", "
   s.advance(1h);
   CHECK(order == std::vector<int>{1, 10, 2});
 }
+
+TEST_CASE("a critical page still goes out when a warning is already open for the episode",
+          "[pipeline]") {
+  Policy p = seed_memory_leak();
+  p.max_attempts = 1;
+  World w({p});
+  w.telemetry.set({"prod", "payment-api"}, failing_signals());
+  CHECK(w.handle(incident("payment-api", "memory-leak", 0.80, "low")).outcome ==
+        Outcome::kLowConfidence);
+  REQUIRE(w.notifier.pages() == 1);
+  CHECK(w.notifier.escalations()[0].severity == "warning");
+  CHECK(w.handle(incident("payment-api", "memory-leak", 0.97, "high")).outcome ==
+        Outcome::kExecuted);
+  w.scheduler.advance(10min);  // verification fails; max_attempts 1
+  REQUIRE(w.notifier.pages() == 2);
+  CHECK(w.notifier.escalations()[1].severity == "critical");
+  // The history of the episode includes the earlier low-confidence decision.
+  const auto& history = w.notifier.escalations()[1].history;
+  CHECK(std::any_of(history.begin(), history.end(),
+                    [](const auto& r) { return r.outcome == Outcome::kLowConfidence; }));
+}
+
+TEST_CASE("refusals while the breaker is tripped say escalate but do not page again",
+          "[pipeline]") {
+  PolicySet set{{seed_memory_leak()}, {}, "test"};
+  set.settings.limits.max_actions_per_window = 1;
+  World w(set);
+  w.handle(incident("svc-a", "memory-leak", 0.95));
+  w.handle(incident("svc-b", "memory-leak", 0.95));  // trips
+  const Decision d = w.handle(incident("svc-c", "memory-leak", 0.95));
+  CHECK(d.outcome == Outcome::kRateLimited);
+  CHECK(d.escalate);
+  CHECK(w.audit.records().back().escalate);
+  CHECK(w.audit.records().back().kind == AuditKind::kDecision);
+  CHECK(w.notifier.pages() == 1);
+}
+
+TEST_CASE("the undo of a failed action is skipped while the kill switch is engaged", "[pipeline]") {
+  Policy p = policy("cpu-spike", {act(ActionKind::kScale, 6)}, 0.85);
+  p.rollback_if_failed = true;
+  World w({p});
+  w.actuator.undo_for = [](const ActionRequest&) { return act(ActionKind::kScale, 3); };
+  w.telemetry.set({"prod", "payment-api"}, failing_signals());
+  w.handle(incident("payment-api", "cpu-spike", 0.9));
+  w.engine->set_kill_switch(true);
+  w.scheduler.advance(10min);
+  CHECK(w.actuator.requests().size() == 1);
+  CHECK(w.count(AuditKind::kRollback, false) == 1);
+  CHECK(w.notifier.pages() == 1);
+}
