@@ -63,7 +63,8 @@ core::Result<std::optional<double>> PrometheusClient::query(const std::string& p
   if (r->status == 200 || r->status == 400 || r->status == 422) {
     auto v = parse_query_response(r->body);
     if (!v && r->status != 200)
-      return core::Error("Prometheus returned HTTP " + std::to_string(r->status));
+      return core::Error("Prometheus returned HTTP " + std::to_string(r->status) + ": " +
+                         v.error().message + " (query: " + promql + ")");
     return v;
   }
   return core::Error("Prometheus returned HTTP " + std::to_string(r->status));
@@ -72,42 +73,45 @@ core::Result<std::optional<double>> PrometheusClient::query(const std::string& p
 const std::map<std::string, std::string>& default_signal_queries() {
   // Selectors shared by the defaults.
   static const std::map<std::string, std::string> kDefaults = [] {
-    const std::string http = R"(namespace="{namespace}",service="{service}")";
-    const std::string pod = R"(namespace="{namespace}",pod=~"{service}-.*")";
-    const std::string rate_all = "sum(rate(http_requests_total{" + http + "}[{window}]))";
-    const std::string rate_5xx =
-        "sum(rate(http_requests_total{" + http + R"(,code=~"5.."}[{window}]))";
+    const std::string http = R"q(namespace="{namespace}",service="{service}")q";
+    const std::string pod = R"q(namespace="{namespace}",pod=~"{service}-.*")q";
+    auto rate_all = [&](const std::string& offset) {
+      return "sum(rate(http_requests_total{" + http + "}[{window}]" + offset + "))";
+    };
+    auto rate_5xx = [&](const std::string& offset) {
+      return "sum(rate(http_requests_total{" + http + R"q(,code=~"5.."}[{window}])q" + offset +
+             "))";
+    };
+    auto p99 = [&](const std::string& offset) {
+      return "1000 * histogram_quantile(0.99, sum by (le) "
+             "(rate(http_request_duration_seconds_bucket{" +
+             http + "}[{window}]" + offset + ")))";
+    };
     std::map<std::string, std::string> m;
-    m["request_rate"] = rate_all;
-    m["request_rate_baseline"] = rate_all + " offset 1w";
-    m["error_rate"] = "(" + rate_5xx + " / " + rate_all + ")";
-    m["error_rate_baseline"] = "(" + rate_5xx + " offset 1w / " + rate_all + " offset 1w)";
-    m["latency_p99_ms"] =
-        "1000 * histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{" +
-        http + "}[{window}])))";
-    m["latency_p99_baseline_ms"] =
-        "1000 * histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{" +
-        http + "}[{window}] offset 1w)))";
-    m["cpu_utilization"] =
-        "sum(rate(container_cpu_usage_seconds_total{" + pod +
-        R"(,container!=""}[{window}])) / sum(kube_pod_container_resource_requests{)" + pod +
-        R"(,resource="cpu"})";
-    m["memory_utilization"] =
-        "max(container_memory_working_set_bytes{" + pod +
-        R"(,container!=""} / on (namespace, pod, container) kube_pod_container_resource_limits{)" +
-        pod + R"(,resource="memory"})";
-    m["memory_growth_per_hour"] =
-        "max(deriv(container_memory_working_set_bytes{" + pod +
-        R"(,container!=""}[{window}])) * 3600 / max(kube_pod_container_resource_limits{)" + pod +
-        R"(,resource="memory"})";
+    m["request_rate"] = rate_all("");
+    m["request_rate_baseline"] = rate_all(" offset 1w");
+    m["error_rate"] = rate_5xx("") + " / " + rate_all("");
+    m["error_rate_baseline"] = rate_5xx(" offset 1w") + " / " + rate_all(" offset 1w");
+    m["latency_p99_ms"] = p99("");
+    m["latency_p99_baseline_ms"] = p99(" offset 1w");
+    const std::string dep = "namespace=\"{namespace}\",deployment=\"{service}\"";
+    const std::string limit_mem =
+        "kube_pod_container_resource_limits{" + pod + ",resource=\"memory\"}";
+    m["cpu_utilization"] = "sum(rate(container_cpu_usage_seconds_total{" + pod +
+                           ",container!=\"\"}[{window}])) / "
+                           "sum(kube_pod_container_resource_requests{" +
+                           pod + ",resource=\"cpu\"})";
+    m["memory_utilization"] = "max(container_memory_working_set_bytes{" + pod +
+                              ",container!=\"\"} / on (namespace, pod, container) " + limit_mem +
+                              ")";
+    m["memory_growth_per_hour"] = "max(deriv(container_memory_working_set_bytes{" + pod +
+                                  ",container!=\"\"}[{window}])) * 3600 / max(" + limit_mem + ")";
     m["oom_kills"] =
-        "sum(increase(container_oom_events_total{" + pod + R"(,container!=""}[{window}]))";
+        "sum(increase(container_oom_events_total{" + pod + ",container!=\"\"}[{window}]))";
     m["restarts"] =
         "sum(increase(kube_pod_container_status_restarts_total{" + pod + "}[{window}]))";
-    m["ready_replicas"] =
-        R"(sum(kube_deployment_status_replicas_available{namespace="{namespace}",deployment="{service}"}))";
-    m["desired_replicas"] =
-        R"(sum(kube_deployment_spec_replicas{namespace="{namespace}",deployment="{service}"}))";
+    m["ready_replicas"] = "sum(kube_deployment_status_replicas_available{" + dep + "})";
+    m["desired_replicas"] = "sum(kube_deployment_spec_replicas{" + dep + "})";
     // No common exporter for these: configure them for your queue / mesh.
     m["queue_lag"] = "";
     m["queue_lag_trend"] = "";

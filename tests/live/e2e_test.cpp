@@ -1,0 +1,312 @@
+// End to end with real components: Debian's prometheus and prometheus-alertmanager on
+// loopback. Prometheus scrapes a target whose metrics this test controls, a rule fires,
+// Alertmanager delivers the webhook to the selfheal server (in-process, real HTTP), the
+// decision is audited with the exact kubectl argv (dry-run), verification queries
+// Prometheus, and the escalation reaches a local PagerDuty-style receiver. Then a replay
+// storm of the very payload Alertmanager sent, bad tokens, a huge body and malformed JSON.
+//
+// Skips (with a message) only when the binaries are missing. Every wait is a bounded poll
+// of a condition; child processes are killed on every path (RAII).
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <nlohmann/json.hpp>
+
+#include "engine/policy_loader.hpp"
+#include "live/http_client.hpp"
+#include "live/prometheus.hpp"
+#include "live/service.hpp"
+#include "live/sqlite_state.hpp"
+
+extern char** environ;
+
+using namespace selfheal;
+using namespace selfheal::live;
+using json = nlohmann::json;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kPrometheus = "/usr/bin/prometheus";
+constexpr const char* kAlertmanager = "/usr/bin/prometheus-alertmanager";
+constexpr const char* kToken = "e2e-token-0123456789abcdef";
+
+std::uint16_t free_port() {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::acceptor a(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+  return a.local_endpoint().port();
+}
+
+// A child process, killed (TERM, then KILL) and reaped when this goes out of scope.
+class Child {
+ public:
+  Child(std::vector<std::string> argv, const fs::path& log) {
+    std::vector<char*> c;
+    for (auto& a : argv)
+      c.push_back(a.data());
+    c.push_back(nullptr);
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    const int rc = posix_spawn(&pid_, c[0], &fa, nullptr, c.data(), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0) pid_ = -1;
+  }
+  ~Child() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGTERM);
+    int status = 0;
+    for (int i = 0; i < 100; ++i) {  // up to ~5 s for a clean exit
+      if (waitpid(pid_, &status, WNOHANG) == pid_) return;
+      std::this_thread::sleep_for(50ms);
+    }
+    kill(pid_, SIGKILL);
+    waitpid(pid_, &status, 0);
+  }
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+  bool running() const { return pid_ > 0 && waitpid(pid_, nullptr, WNOHANG) == 0; }
+
+ private:
+  pid_t pid_ = -1;
+};
+
+// Polls `pred` until true or the deadline; the interval only paces the polling.
+template <typename F>
+bool eventually(F pred, std::chrono::seconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(100ms);
+  }
+  return pred();
+}
+
+struct Capture {
+  std::mutex mu;
+  std::vector<std::string> bodies;
+  HttpServer server{{"127.0.0.1", 0, 1 << 20, 1}, [this](const HttpServer::Request& r) {
+                      std::lock_guard lock(mu);
+                      bodies.push_back(r.body());
+                      return HttpServer::json(202, R"({"status":"success"})");
+                    }};
+  std::uint16_t port = *server.start();
+  std::vector<std::string> get() {
+    std::lock_guard lock(mu);
+    return bodies;
+  }
+};
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+TEST_CASE("Prometheus -> Alertmanager -> selfheal -> audit, verification, escalation",
+          "[live][e2e]") {
+  if (!fs::exists(kPrometheus) || !fs::exists(kAlertmanager)) {
+    WARN("SKIPPED: " << kPrometheus << " or " << kAlertmanager
+                     << " is not installed (apt-get install prometheus prometheus-alertmanager)");
+    return;
+  }
+  const fs::path dir = fs::temp_directory_path() / ("selfheal-e2e-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir / "prom-data");
+  fs::create_directories(dir / "am-data");
+  struct Cleanup {
+    fs::path d;
+    ~Cleanup() { fs::remove_all(d); }
+  } cleanup{dir};
+
+  // The scrape target: one gauge the test sets.
+  std::atomic<int> oom_events{0};
+  HttpServer target({"127.0.0.1", 0, 1 << 16, 1}, [&](const HttpServer::Request&) {
+    return HttpServer::text(
+        200,
+        "# TYPE oom_events gauge\noom_events{namespace=\"prod\",service=\"payment-api\"} " +
+            std::to_string(oom_events.load()) + "\n",
+        "text/plain; version=0.0.4");
+  });
+  const auto target_port = *target.start();
+  Capture pagerduty;   // the escalation receiver
+  Capture am_capture;  // a second webhook receiver: the exact payload Alertmanager sends
+
+  // selfheal, in-process, real HTTP.
+  const auto prom_port = free_port();
+  const auto am_port = free_port();
+  ServeConfig cfg;
+  cfg.token = kToken;
+  cfg.port = 0;
+  cfg.state_path = (dir / "state.db").string();
+  cfg.labels.allowed_namespaces = {"prod"};
+  cfg.prometheus.url = "http://127.0.0.1:" + std::to_string(prom_port);
+  cfg.prometheus.timeout = 5s;
+  NotifierConfig pd;
+  pd.name = "pd";
+  pd.type = NotifierConfig::Type::kPagerDuty;
+  pd.url = "http://127.0.0.1:" + std::to_string(pagerduty.port) + "/v2/enqueue";
+  pd.routing_key = "E2EROUTINGKEY";
+  pd.backoff = 100ms;
+  cfg.notifiers.push_back(pd);
+  auto policies = engine::load_policy_string(R"(
+remediation_policies:
+  - incident_type: memory-leak
+    detection_signal: OOMKilled
+    action: restart
+    auto_execute: true
+    confidence_threshold: 0.9
+    max_attempts: 1
+    cooldown_after_action: 10m
+    verification_window: 3s
+    verification:
+      - promql: 'max(oom_events{namespace="{namespace}",service="{service}"})'
+        max: 0
+        description: no OOM kills
+    escalation_channel: pagerduty-p1
+)",
+                                             "e2e-policies.yaml");
+  INFO(policies.diagnostics.describe());
+  REQUIRE(policies.policies);
+  auto svc = LiveService::create(cfg, *policies.policies, /*dry_run=*/true);
+  REQUIRE(svc);
+  auto port = (*svc)->start();
+  REQUIRE(port);
+  const std::string selfheal_url = "http://127.0.0.1:" + std::to_string(*port);
+
+  std::ofstream(dir / "rules.yml") << R"(groups:
+  - name: selfheal-e2e
+    interval: 1s
+    rules:
+      - alert: OOMKilled
+        expr: oom_events > 0
+        labels: {severity: critical}
+        annotations:
+          summary: payment-api containers are being OOM-killed
+          incident_type: memory-leak
+          confidence: "0.97"
+)";
+  std::ofstream(dir / "prometheus.yml")
+      << "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
+      << "rule_files: [" << (dir / "rules.yml").string() << "]\n"
+      << "alerting:\n  alertmanagers:\n    - static_configs: [{targets: ['127.0.0.1:" << am_port
+      << "']}]\n"
+      << "scrape_configs:\n  - job_name: app\n    static_configs: [{targets: ['127.0.0.1:"
+      << target_port << "']}]\n";
+  std::ofstream(dir / "alertmanager.yml")
+      << "route:\n  receiver: selfheal\n  group_by: [alertname]\n  group_wait: 1s\n"
+      << "  group_interval: 1s\n  repeat_interval: 1h\n"
+      << "receivers:\n  - name: selfheal\n    webhook_configs:\n"
+      << "      - url: " << selfheal_url << "/api/v1/alerts\n"
+      << "        send_resolved: true\n"
+      << "        http_config: {authorization: {type: Bearer, credentials: " << kToken << "}}\n"
+      << "      - url: http://127.0.0.1:" << am_capture.port << "/capture\n";
+
+  Child am(
+      {kAlertmanager, "--config.file=" + (dir / "alertmanager.yml").string(),
+       "--storage.path=" + (dir / "am-data").string(),
+       "--web.listen-address=127.0.0.1:" + std::to_string(am_port), "--cluster.listen-address="},
+      dir / "alertmanager.log");
+  Child prom({kPrometheus, "--config.file=" + (dir / "prometheus.yml").string(),
+              "--storage.tsdb.path=" + (dir / "prom-data").string(),
+              "--web.listen-address=127.0.0.1:" + std::to_string(prom_port)},
+             dir / "prometheus.log");
+  auto ready = [](std::uint16_t p, const char* path) {
+    auto r = http_request({"GET", "http://127.0.0.1:" + std::to_string(p) + path, {}, {}}, 2s);
+    return r && r->status == 200;
+  };
+  INFO("prometheus log:\n" << read_file(dir / "prometheus.log"));
+  INFO("alertmanager log:\n" << read_file(dir / "alertmanager.log"));
+  REQUIRE(eventually([&] { return ready(prom_port, "/-/ready"); }, 60s));
+  REQUIRE(eventually([&] { return ready(am_port, "/-/ready"); }, 60s));
+
+  // Every default signal template is valid PromQL for this Prometheus (no data is fine).
+  {
+    PrometheusClient client(cfg.prometheus.url, 5s);
+    for (const auto& [name, tmpl] : default_signal_queries()) {
+      if (tmpl.empty()) continue;
+      INFO(name << ": " << tmpl);
+      CHECK(client.query(expand_template(tmpl, {"prod", "payment-api"}, 5min)).ok());
+    }
+  }
+
+  // The fault: OOM kills start.
+  oom_events = 3;
+  auto& store = (*svc)->store();
+  auto records_of = [&](engine::AuditKind k) {
+    std::vector<engine::AuditRecord> out;
+    for (auto& r : store.audit_log())
+      if (r.kind == k) out.push_back(r);
+    return out;
+  };
+  auto executed = [&] {
+    std::vector<engine::AuditRecord> out;
+    for (auto& r : records_of(engine::AuditKind::kDecision))
+      if (r.outcome == engine::Outcome::kExecuted) out.push_back(r);
+    return out;
+  };
+  REQUIRE(eventually([&] { return !executed().empty(); }, 90s));
+  const auto decision = executed().front();
+  CHECK(decision.target == engine::ServiceRef{"prod", "payment-api"});
+  CHECK(decision.argv == std::vector<std::string>{"kubectl", "rollout", "restart",
+                                                  "deployment/payment-api", "-n", "prod"});
+  REQUIRE(decision.classification);
+  CHECK(decision.classification->source == "external");
+
+  // Verification after 3 s queried Prometheus: OOM kills are still 3 > 0, so it failed ...
+  REQUIRE(eventually([&] { return !records_of(engine::AuditKind::kVerification).empty(); }, 60s));
+  const auto verification = records_of(engine::AuditKind::kVerification).front();
+  CHECK(verification.success == false);
+  CHECK_THAT(verification.detail, Catch::Contains("no OOM kills"));
+  CHECK_THAT(verification.detail, Catch::Contains("3"));  // the value Prometheus returned
+  // ... and the escalation reached the PagerDuty receiver.
+  REQUIRE(eventually([&] { return !pagerduty.get().empty(); }, 60s));
+  auto page = json::parse(pagerduty.get().front());
+  CHECK(page["routing_key"] == "E2EROUTINGKEY");
+  CHECK(page["event_action"] == "trigger");
+  CHECK(page["payload"]["source"] == "prod/payment-api");
+  CHECK(page["payload"]["custom_details"]["history"].size() >= 2);
+
+  // The exact payload Alertmanager sent, replayed as a storm (retries, an HA pair): still
+  // exactly one action.
+  REQUIRE(eventually([&] { return !am_capture.get().empty(); }, 30s));
+  const auto payload = am_capture.get().front();
+  auto parsed = json::parse(payload);
+  CHECK(parsed["version"] == "4");
+  CHECK(parsed["alerts"][0]["labels"]["service"] == "payment-api");
+  auto post = [&](const std::string& body, const std::string& token) {
+    HttpRequest r{"POST", selfheal_url + "/api/v1/alerts", {}, body};
+    if (!token.empty()) r.headers.push_back({"Authorization", "Bearer " + token});
+    auto res = http_request(r, 10s);
+    REQUIRE(res);
+    return res->status;
+  };
+  for (int i = 0; i < 25; ++i)
+    CHECK(post(payload, kToken) == 202);
+  CHECK(post(payload, "") == 401);
+  CHECK(post(payload, "not-the-token-0123456789") == 401);
+  CHECK(post(payload + std::string(2 << 20, ' '), kToken) == 413);
+  CHECK(post(payload.substr(0, payload.size() / 2), kToken) == 400);
+  REQUIRE((*svc)->drain(30s));
+  CHECK(executed().size() == 1);
+
+  (*svc)->stop();
+}
