@@ -228,8 +228,9 @@ struct OnCallSpec {
   int business_hours_end = 18;                  ///< exclusive, > start
   bool weekends_are_night = true;               ///< Sat/Sun use night_response_time
   Duration fix_time = 10min;  ///< ack -> a fix with no actuator (restore an upstream) lands
-  /// When set, a firing alert labelled severity=critical pages the on-call directly after
-  /// it has fired this long, without the engine (Alertmanager's own PagerDuty route). Use it
+  /// When set, an alert labelled severity=critical pages the on-call directly, without the
+  /// engine (Alertmanager's own PagerDuty route), once it has been firing longer than this
+  /// in one episode. Flapping adds up; an episode ends after 30 min without firing. Use it
   /// for the counterfactual twin or a team that still pages on alerts.
   std::optional<Duration> direct_page_after;
 };

@@ -38,6 +38,7 @@ constexpr int64_t kPurgeWarmup = 5 * kMinute;    // cache refill after a purge
 constexpr int64_t kFlagPropagation = 10'000;     // flag SDKs poll
 constexpr int64_t kQuickActionDelay = 5'000;     // purge / flag / shift API call
 constexpr int64_t kNotFoundDelay = 1'000;
+constexpr int64_t kEpisodeGap = 30 * 60'000;  // alert quiet this long: a new episode
 
 enum class Phase : std::uint8_t {
   kPending,
@@ -87,6 +88,19 @@ struct Sample {
   std::uint32_t cum_oom = 0, cum_restarts = 0;
 };
 
+/// What one pass over a service's pods found.
+struct PodStats {
+  int active = 0;  // not Terminating/Gone (what the ReplicaSet counts)
+  int pending = 0;
+  int ready = 0;
+  int hogs = 0;
+  double cap = 0.0;             // requests/s the ready pods serve
+  double rel_err_w = 0.0;       // capacity-weighted release error
+  float max_leaked = 0.0f;      // over live containers
+  bool any_live = false;        // some container is Starting or Running
+  bool gone = false;            // some pod is Gone: compact the vector
+  int64_t next_event = kNever;  // earliest time-driven change (transition, warm-up end)
+};
 struct Svc {
   const ServiceSpec* spec = nullptr;
   std::size_t index = 0;
@@ -122,9 +136,16 @@ struct Svc {
   int64_t purge_ms = std::numeric_limits<int64_t>::min() / 2;
   std::vector<Flag> flags;
 
+  // Pod stats cache: while nothing touches the pods and no time-driven change is due, a
+  // tick reuses them instead of walking the pods (most services, most ticks).
+  PodStats stats;
+  bool pods_dirty = true;
+
   // Per-tick state.
   double queue = 0.0;
   std::uint32_t cum_oom = 0, cum_restarts = 0;
+  int64_t last_oom_ms = std::numeric_limits<int64_t>::min() / 2;      // last OOM kill
+  int64_t last_restart_ms = std::numeric_limits<int64_t>::min() / 2;  // last container restart
   double rps = 0, err = 0, p99 = 0, cpu = 0, mem = 0, dep_err = 0, calls = 0, shifted = 0;
   double util = 0.0;
   int ready = 0;
@@ -135,12 +156,16 @@ struct Svc {
 
   // Series recording.
   std::uint32_t bucket_ticks = 1;
+  std::uint32_t series_oom = 0, series_restarts = 0;  // counters at the last recorded tick
   std::uint32_t bucket_fill = 0;
 };
 
 struct AlertState {
+  bool busy = false;  // pending, firing or in an episode: false = nothing to do while quiet
   int64_t pending_since = -1;
   int64_t firing_since = -1;
+  int64_t resolved_at = -1;  // last resolution, while the episode lasts
+  int64_t firing_ms = 0;     // time spent firing in this episode (flapping adds up)
   bool resolved_unsent = false;
   bool paged = false;
   double value = 0.0;
@@ -154,7 +179,9 @@ struct Group {
 };
 
 struct IncidentRuntime {
-  std::vector<char> affects;  // per service index
+  std::vector<char> affects;                // per service index
+  std::vector<std::size_t> affected_index;  // the services it affects (spec order)
+  std::vector<char> impacted;               // per service: left its objectives
   std::ptrdiff_t root = -1;
   bool started = false;
   bool ended = false;
@@ -207,20 +234,6 @@ std::string join_argv(const std::vector<std::string>& argv) {
     out += a;
   }
   return out;
-}
-
-bool compare(CompareOp op, double v, double t) {
-  switch (op) {
-    case CompareOp::kGt:
-      return v > t;
-    case CompareOp::kGe:
-      return v >= t;
-    case CompareOp::kLt:
-      return v < t;
-    case CompareOp::kLe:
-      return v <= t;
-  }
-  return false;
 }
 
 double latency_factor(double util) {
@@ -330,9 +343,24 @@ struct World::Impl {
   std::unordered_map<std::string, std::size_t> by_name;
   std::vector<AlertRuleSpec> rules;
   std::vector<std::vector<char>> rule_applies;  // [rule][service]
-  std::vector<AlertState> alerts;               // [service * rules + rule]
-  std::vector<Group> groups;                    // per service
-  std::vector<IncidentRuntime> inc;             // parallel to timeline.incidents
+  std::vector<std::size_t> rule_back;           // [rule] window in ticks
+  /// The rules as the hot loop reads them: signal index, sign-folded comparison.
+  struct FastRule {
+    std::uint8_t signal = 0;  // engine::SignalName as an index into the tick's values
+    bool windowed = false;    // a counter increase or a trend over the window
+    bool strict = true;       // > or < (else >= or <=)
+    double sign = 1.0;        // -1 for < and <=: compare sign*value against sign*threshold
+    double threshold = 0.0;   // already multiplied by sign
+    int64_t for_ms = 0;
+  };
+  std::vector<FastRule> fast_rules;
+  std::vector<std::uint8_t> applies;  // [service * rules + rule]
+  std::vector<char> alert_critical;   // [service * rules + rule] severity=critical
+  int64_t direct_page_ms = -1;        // OnCallSpec::direct_page_after, -1 = off
+  std::vector<AlertState> alerts;     // [service * rules + rule]
+  std::vector<Group> groups;          // per service
+  std::vector<IncidentRuntime> inc;   // parallel to timeline.incidents
+  std::vector<std::size_t> live;      // started incidents still tracked or attributable
   std::vector<Wait> waits;
   std::unordered_set<std::uint64_t> action_ids;
   std::vector<engine::Incident> outbox;  // notifications of this tick
@@ -476,7 +504,30 @@ struct World::Impl {
                                                         svcs[i].spec->kind) != kinds.end();
       }
     }
+    for (const auto& r : rules) {
+      rule_back.push_back(ticks_in(r.window));
+      FastRule f;
+      f.signal = static_cast<std::uint8_t>(r.signal);
+      f.windowed = r.signal == engine::SignalName::kOomKills ||
+                   r.signal == engine::SignalName::kRestarts ||
+                   r.signal == engine::SignalName::kQueueLagTrend;
+      f.strict = r.op == CompareOp::kGt || r.op == CompareOp::kLt;
+      f.sign = (r.op == CompareOp::kLt || r.op == CompareOp::kLe) ? -1.0 : 1.0;
+      f.threshold = f.sign * r.threshold;
+      f.for_ms = r.for_.count();
+      fast_rules.push_back(f);
+    }
+    for (std::size_t i = 0; i < svcs.size(); ++i) {
+      for (std::size_t r = 0; r < rules.size(); ++r)
+        applies.push_back(rule_applies[r][i]);
+    }
     alerts.assign(svcs.size() * rules.size(), AlertState{});
+    for (std::size_t i = 0; i < svcs.size(); ++i) {
+      for (std::size_t r = 0; r < rules.size(); ++r) {
+        alert_critical.push_back(severity_of(svcs[i], rules[r]) == "critical");
+      }
+    }
+    if (spec.oncall.direct_page_after) direct_page_ms = spec.oncall.direct_page_after->count();
     groups.assign(svcs.size(), Group{});
   }
 
@@ -498,8 +549,11 @@ struct World::Impl {
       rec.start = spec.start + rec.truth.start;
       IncidentRuntime rt;
       rt.affects.assign(svcs.size(), 0);
-      for (const auto& a : rec.truth.affected)
+      rt.impacted.assign(svcs.size(), 0);
+      for (const auto& a : rec.truth.affected) {
         rt.affects[by_name.at(a)] = 1;
+        rt.affected_index.push_back(by_name.at(a));
+      }
       if (!rec.truth.root_service.empty())
         rt.root = static_cast<std::ptrdiff_t>(by_name.at(rec.truth.root_service));
       if (k < spec.faults.size()) {
@@ -543,7 +597,7 @@ struct World::Impl {
   std::ptrdiff_t attribute(std::size_t svc) const {
     std::ptrdiff_t best = -1;
     bool best_root = false;
-    for (std::size_t k = 0; k < inc.size(); ++k) {
+    for (const std::size_t k : live) {
       if (!active_for(k, svc)) continue;
       const bool root = inc[k].root == static_cast<std::ptrdiff_t>(svc);
       if (best < 0 || (root && !best_root) ||
@@ -563,6 +617,20 @@ struct World::Impl {
     return k < 0 ? std::string{} : tl.incidents[static_cast<std::size_t>(k)].truth.id;
   }
 
+  /// log() for a service known by index (no name lookup).
+  TimelineEvent& log_at(EventKind kind, std::size_t svc, std::string name, std::string detail) {
+    TimelineEvent e;
+    e.time = sim.now();
+    e.kind = kind;
+    const auto k = attribute(svc);
+    if (k >= 0) e.incident = tl.incidents[static_cast<std::size_t>(k)].truth.id;
+    e.service = svcs[svc].spec->name;
+    e.name = std::move(name);
+    e.detail = std::move(detail);
+    tl.events.push_back(std::move(e));
+    return tl.events.back();
+  }
+
   TimelineEvent& log(EventKind kind, std::string service, std::string name, std::string detail) {
     TimelineEvent e;
     e.time = sim.now();
@@ -580,6 +648,7 @@ struct World::Impl {
     auto& rt = inc[k];
     auto& rec = tl.incidents[k];
     rt.started = true;
+    live.push_back(k);
     const std::string& id = rec.truth.id;
     if (rt.fault >= 0) {
       const FaultSpec& f = spec.faults[static_cast<std::size_t>(rt.fault)];
@@ -621,6 +690,7 @@ struct World::Impl {
 
   std::string apply_fault(std::size_t k, const FaultSpec& f, Svc& v) {
     const ServiceSpec& ss = *v.spec;
+    v.pods_dirty = true;
     const auto& p = f.params;
     switch (f.kind) {
       case FaultKind::kMemoryLeak: {
@@ -726,6 +796,7 @@ struct World::Impl {
     if (rt.fault >= 0) {
       const FaultSpec& f = spec.faults[static_cast<std::size_t>(rt.fault)];
       Svc& v = svcs[static_cast<std::size_t>(rt.root)];
+      v.pods_dirty = true;
       service = f.target;
       name = std::string(to_string(f.kind));
       const auto& p = f.params;
@@ -798,8 +869,8 @@ struct World::Impl {
     v.tmpl = static_cast<std::uint32_t>(v.templates.size() - 1);
     v.current = rel;
     v.rollout = true;
-    log(EventKind::kDeploy, v.spec->name, "revision " + std::to_string(v.releases[rel].revision),
-        why + ": rolling out " + v.releases[rel].version);
+    log_at(EventKind::kDeploy, v.index, "revision " + std::to_string(v.releases[rel].revision),
+           why + ": rolling out " + v.releases[rel].version);
     return v.tmpl;
   }
 
@@ -853,8 +924,10 @@ struct World::Impl {
     if (p.failures < 6) ++p.failures;
     ++p.restarts;
     ++v.cum_restarts;
+    v.last_restart_ms = t;
     if (oom) {
       ++v.cum_oom;
+      v.last_oom_ms = t;
       p.flags = static_cast<std::uint8_t>(p.flags | kFlagOom);
     } else {
       p.flags = static_cast<std::uint8_t>(p.flags & ~kFlagOom);
@@ -867,13 +940,64 @@ struct World::Impl {
     p.leaked_mb = 0;
   }
 
-  /// Time-driven transitions up to `now`, memory growth and OOM kills. Returns whether
-  /// any pod is gone (the vector needs compaction).
-  bool advance_pods(Svc& v, int64_t now, int64_t dt) {
-    bool gone = false;
+  /// Accumulates pod `p` into `st` (after its transitions).
+  void account(const Svc& v, const Pod& p, int64_t now, PodStats& st) const {
+    st.next_event = std::min(st.next_event, p.next_ms);
+    switch (p.phase) {
+      case Phase::kGone:
+        st.gone = true;
+        return;
+      case Phase::kTerminating:
+        return;
+      case Phase::kPending:
+        ++st.active;
+        ++st.pending;
+        return;
+      case Phase::kStarting:
+        ++st.active;
+        st.any_live = true;
+        st.max_leaked = std::max(st.max_leaked, p.leaked_mb);
+        return;
+      case Phase::kRunning: {
+        ++st.active;
+        ++st.ready;
+        st.any_live = true;
+        st.max_leaked = std::max(st.max_leaked, p.leaked_mb);
+        double pc = v.spec->capacity_rps_per_replica;
+        if (now - p.ready_ms < v.spec->warmup.count()) {
+          pc *= 0.5;
+          st.next_event = std::min(st.next_event, p.ready_ms + v.spec->warmup.count());
+        }
+        if (p.flags & kFlagHog) {
+          pc *= 1.0 - v.hog_severity;
+          ++st.hogs;
+        }
+        if ((p.flags & kFlagStalled) && v.spec->kind == ServiceKind::kWorker) pc = 0.0;
+        st.cap += pc;
+        st.rel_err_w += pc * v.tmpl_err[p.tmpl];
+        return;
+      }
+      case Phase::kBackoff:
+      case Phase::kLost:
+        ++st.active;
+        return;
+    }
+  }
+
+  PodStats pod_stats(const Svc& v, int64_t now) const {
+    PodStats st;
+    for (const auto& p : v.pods)
+      account(v, p, now, st);
+    return st;
+  }
+
+  /// Time-driven transitions up to `now`, memory growth and OOM kills, and the stats of
+  /// the result (one pass over the pods).
+  PodStats advance_pods(Svc& v, int64_t now, int64_t dt) {
+    PodStats st;
     const double base_mem = v.spec->memory_per_pod_mb * (0.85 + 0.15 * std::min(1.0, v.util));
     const double limit = v.spec->memory_limit_mb;
-    const double leak = v.leak_mb_per_ms;
+    const float grow = static_cast<float>(v.leak_mb_per_ms * static_cast<double>(dt));
     for (auto& p : v.pods) {
       while (p.next_ms <= now) {
         const int64_t t = p.next_ms;
@@ -898,7 +1022,6 @@ struct World::Impl {
             p.phase = Phase::kGone;
             p.next_ms = kNever;
             --slots_used;
-            gone = true;
             break;
           case Phase::kPending:
           case Phase::kGone:
@@ -906,29 +1029,25 @@ struct World::Impl {
             break;
         }
       }
-      if (leak > 0 && (p.phase == Phase::kRunning || p.phase == Phase::kStarting)) {
-        p.leaked_mb += static_cast<float>(leak * static_cast<double>(dt)) * p.leak_factor;
+      if (grow > 0 && (p.phase == Phase::kRunning || p.phase == Phase::kStarting)) {
+        p.leaked_mb += grow * p.leak_factor;
         if (base_mem + p.leaked_mb >= limit) {
           container_died(v, p, now, true);
-          log(EventKind::kPodEvent, v.spec->name, "OOMKilled",
-              "container exceeded its " + fmt(limit) + " MB limit (restart " +
-                  std::to_string(p.restarts) + ")");
+          log_at(EventKind::kPodEvent, v.index, "OOMKilled",
+                 "container exceeded its " + fmt(limit) + " MB limit (restart " +
+                     std::to_string(p.restarts) + ")");
         }
       }
-      if (p.phase == Phase::kGone) gone = true;
+      account(v, p, now, st);
     }
-    return gone;
+    return st;
   }
 
-  /// The Deployment + ReplicaSet controllers for one service.
-  void reconcile(Svc& v, int64_t now) {
-    int active = 0, pending = 0;
-    for (const auto& p : v.pods) {
-      if (p.phase == Phase::kGone || p.phase == Phase::kTerminating) continue;
-      ++active;
-      if (p.phase == Phase::kPending) ++pending;
-    }
-    if (!v.rollout && active == v.desired && pending == 0) return;
+  /// The Deployment + ReplicaSet controllers for one service. `st` is the pods' state
+  /// now; returns false when there was nothing to do (steady state).
+  bool reconcile(Svc& v, int64_t now, const PodStats& st) {
+    const int active = st.active;
+    if (!v.rollout && active == v.desired && st.pending == 0) return false;
     for (auto& p : v.pods) {
       if (p.phase == Phase::kPending) schedule_pod(v, p, now);
     }
@@ -950,7 +1069,7 @@ struct World::Impl {
           }
         }
       }
-      return;
+      return true;
     }
     const int surge0 = v.spec->max_surge.resolve(v.desired, true);
     int unav = v.spec->max_unavailable.resolve(v.desired, false);
@@ -1007,6 +1126,7 @@ struct World::Impl {
     if (new_count == v.desired && new_ready >= v.desired && old_count == 0) {
       finish_rollout(v);
     }
+    return true;
   }
 
   void finish_rollout(Svc& v) {
@@ -1080,39 +1200,34 @@ struct World::Impl {
 
     for (auto& v : svcs) {
       const ServiceSpec& ss = *v.spec;
-      if (advance_pods(v, now, dt)) {
-        v.pods.erase(std::remove_if(v.pods.begin(), v.pods.end(),
-                                    [](const Pod& p) { return p.phase == Phase::kGone; }),
-                     v.pods.end());
+      PodStats& st = v.stats;
+      if (v.pods_dirty || v.leak_mb_per_ms != 0 || v.rollout || now >= st.next_event) {
+        st = advance_pods(v, now, dt);
+        if (st.gone) {
+          v.pods.erase(std::remove_if(v.pods.begin(), v.pods.end(),
+                                      [](const Pod& p) { return p.phase == Phase::kGone; }),
+                       v.pods.end());
+          st.gone = false;
+        }
       }
-      reconcile(v, now);
-
-      // Capacity from the pods that are Running (ready).
-      int ready = 0, hogs = 0;
-      double cap = 0.0, rel_err_w = 0.0, max_mem = 0.0;
+      if (reconcile(v, now, st)) st = pod_stats(v, now);
+      v.pods_dirty = false;
+      const int ready = st.ready;
+      const int hogs = st.hogs;
+      const double cap = st.cap;
+      const double rel_err_w = st.rel_err_w;
       const double base_mem = ss.memory_per_pod_mb * (0.85 + 0.15 * std::min(1.0, v.util));
+      const double max_mem = st.any_live ? base_mem + static_cast<double>(st.max_leaked) : 0.0;
       const bool worker = ss.kind == ServiceKind::kWorker;
-      for (const auto& p : v.pods) {
-        if (p.phase == Phase::kRunning || p.phase == Phase::kStarting) {
-          max_mem = std::max(max_mem, base_mem + static_cast<double>(p.leaked_mb));
-        }
-        if (p.phase != Phase::kRunning) continue;
-        ++ready;
-        double pc = ss.capacity_rps_per_replica;
-        if (now - p.ready_ms < ss.warmup.count()) pc *= 0.5;
-        if (p.flags & kFlagHog) {
-          pc *= 1.0 - v.hog_severity;
-          ++hogs;
-        }
-        if (worker && (p.flags & kFlagStalled)) pc = 0.0;
-        cap += pc;
-        rel_err_w += pc * v.tmpl_err[p.tmpl];
-      }
       v.ready = ready;
 
       // Demand: external traffic (daily shape, AR(1) noise, multipliers) plus calls.
       if (ss.traffic.noise > 0) {
-        v.noise = phi * v.noise + phi_innov * ss.traffic.noise * v.rng.normal(0.0, 1.0);
+        // Innovation: a triangular variate (sum of two uniforms) with unit variance; the
+        // AR(1) sum of many of them is close to normal, at a quarter of the cost of a
+        // normal draw in the hottest loop.
+        const double tri = (v.rng.uniform01() + v.rng.uniform01() - 1.0) * 2.449489742783178;
+        v.noise = phi * v.noise + phi_innov * ss.traffic.noise * tri;
       }
       double ext = ss.traffic.rps * (ss.traffic.daily_shape ? shape : 1.0) *
                    std::max(0.0, 1.0 + v.noise) * v.ext_mult;
@@ -1127,7 +1242,10 @@ struct World::Impl {
       double dep_ok = 1.0, up_lat = 0.0;
       for (std::size_t u : v.upstreams) {
         const Svc& up = svcs[u];
-        dep_ok *= 1.0 - up.prev_err;
+        // Only errors above the upstream's background rate reach callers as failures
+        // (background errors are retried away), so a healthy call chain does not compound.
+        const double base = up.spec->base_error_rate;
+        dep_ok *= 1.0 - std::clamp((up.prev_err - base) / (1.0 - base), 0.0, 1.0);
         up_lat = std::max(up_lat, up.prev_p99);
       }
       const double dep_err = 1.0 - dep_ok;
@@ -1238,8 +1356,10 @@ struct World::Impl {
       }
     }
     if (!opts.record_series) return;
-    const std::uint32_t d_oom = v.cum_oom - prev_sample(v).cum_oom;
-    const std::uint32_t d_rst = v.cum_restarts - prev_sample(v).cum_restarts;
+    const std::uint32_t d_oom = v.cum_oom - v.series_oom;
+    const std::uint32_t d_rst = v.cum_restarts - v.series_restarts;
+    v.series_oom = v.cum_oom;
+    v.series_restarts = v.cum_restarts;
     if (v.bucket_fill > 0 && v.bucket_fill < v.bucket_ticks) {
       SeriesPoint& b = ser.points.back();
       const float n = static_cast<float>(v.bucket_fill);
@@ -1307,7 +1427,7 @@ struct World::Impl {
   const Sample& sample_back(const Svc& v, std::size_t back) const {
     static const Sample kZero{};
     if (back >= ring_filled) return kZero;
-    const std::size_t slot = (ring_head + ring_len - back) % ring_len;
+    const std::size_t slot = ring_head >= back ? ring_head - back : ring_head + ring_len - back;
     return ring[v.index * ring_len + slot];
   }
   const Sample& prev_sample(const Svc& v) const { return sample_back(v, 1); }
@@ -1316,8 +1436,10 @@ struct World::Impl {
     return static_cast<std::size_t>(std::max<int64_t>(1, window.count() / scrape_ms));
   }
 
-  double rule_value(const Svc& v, const AlertRuleSpec& r) const {
+  double rule_value(const Svc& v, std::size_t ri) const {
     using engine::SignalName;
+    const AlertRuleSpec& r = rules[ri];
+    const std::size_t back = rule_back[ri];
     const Sample& s = sample_back(v, 0);
     switch (r.signal) {
       case SignalName::kErrorRate:
@@ -1329,16 +1451,17 @@ struct World::Impl {
       case SignalName::kMemory:
         return s.mem;
       case SignalName::kOomKills:
-        return static_cast<double>(s.cum_oom - sample_back(v, ticks_in(r.window)).cum_oom);
+        if (last_tick_ms - v.last_oom_ms > static_cast<int64_t>(back) * scrape_ms) return 0.0;
+        return static_cast<double>(s.cum_oom - sample_back(v, back).cum_oom);
       case SignalName::kRestarts:
-        return static_cast<double>(s.cum_restarts -
-                                   sample_back(v, ticks_in(r.window)).cum_restarts);
+        if (last_tick_ms - v.last_restart_ms > static_cast<int64_t>(back) * scrape_ms) return 0.0;
+        return static_cast<double>(s.cum_restarts - sample_back(v, back).cum_restarts);
       case SignalName::kReadyRatio:
         return s.desired > 0 ? s.ready / s.desired : 1.0;
       case SignalName::kQueueLag:
         return s.queue;
       case SignalName::kQueueLagTrend: {
-        const std::size_t n = std::min(ticks_in(r.window), ring_filled - 1);
+        const std::size_t n = std::min(back, ring_filled - 1);
         if (n == 0) return 0.0;
         const double mins = static_cast<double>(n * static_cast<std::size_t>(scrape_ms)) / 60'000.0;
         return (s.queue - sample_back(v, n).queue) / mins;
@@ -1359,29 +1482,56 @@ struct World::Impl {
 
   void evaluate_rules(Svc& v, int64_t now) {
     const std::size_t nr = rules.size();
+    // The tick's gauges, indexed by engine::SignalName (windowed ones filled per rule).
+    const Sample& s = sample_back(v, 0);
+    double vals[11] = {
+        s.err,   s.p99, s.cpu, s.mem,    0.0, 0.0, s.desired > 0 ? s.ready / s.desired : 1.0,
+        s.queue, 0.0,   s.rps, s.dep_err};
+    static_assert(static_cast<int>(engine::SignalName::kErrorRate) == 0 &&
+                  static_cast<int>(engine::SignalName::kReadyRatio) == 6 &&
+                  static_cast<int>(engine::SignalName::kRequestRate) == 9 &&
+                  static_cast<int>(engine::SignalName::kDependencyErrors) == 10);
+    const std::uint8_t* app = &applies[v.index * nr];
+    AlertState* states = &alerts[v.index * nr];
     for (std::size_t r = 0; r < nr; ++r) {
-      if (!rule_applies[r][v.index]) continue;
-      const AlertRuleSpec& rule = rules[r];
-      AlertState& st = alerts[v.index * nr + r];
-      const double value = rule_value(v, rule);
-      const bool cond = compare(rule.op, value, rule.threshold);
-      if (cond) {
-        st.value = value;
-        if (st.firing_since < 0) {
-          if (st.pending_since < 0) st.pending_since = now;
-          if (now - st.pending_since >= rule.for_.count()) fire(v, r, now);
-        } else if (spec.oncall.direct_page_after && !st.paged &&
-                   now - st.firing_since >= spec.oncall.direct_page_after->count() &&
-                   severity_of(v, rule) == "critical") {
+      if (!app[r]) continue;
+      const FastRule& f = fast_rules[r];
+      const double value = f.windowed ? rule_value(v, r) : vals[f.signal];
+      const double x = f.sign * value;
+      const bool cond = f.strict ? x > f.threshold : x >= f.threshold;
+      AlertState& st = states[r];
+      if (!cond) {
+        if (!st.busy) continue;
+        st.pending_since = -1;
+        if (st.firing_since >= 0) {
+          resolve(v, r, now);
+          st.resolved_at = now;
+        } else if (st.resolved_at >= 0 && now - st.resolved_at >= kEpisodeGap) {
+          // Quiet long enough: the next firing is a new episode (and may page again).
+          st.resolved_at = -1;
+          st.firing_ms = 0;
+          st.paged = false;
+        }
+        st.busy = st.firing_since >= 0 || st.resolved_at >= 0;
+        continue;
+      }
+      st.value = value;
+      st.busy = true;
+      if (st.firing_since < 0) {
+        if (st.pending_since < 0) st.pending_since = now;
+        if (now - st.pending_since >= f.for_ms) fire(v, r, now);
+      }
+      if (st.firing_since >= 0) {
+        st.firing_ms += scrape_ms;
+        if (direct_page_ms >= 0 && !st.paged && alert_critical[v.index * nr + r] &&
+            st.firing_ms > direct_page_ms) {
           st.paged = true;
+          const AlertRuleSpec& rule = rules[r];
           page_oncall(v.index, "alert " + rule.name + " (direct page)");
-          auto& e = log(EventKind::kPage, v.spec->name, rule.name,
-                        "Alertmanager paged the on-call directly: " + describe(v, rule, value));
+          auto& e = log_at(EventKind::kPage, v.index, rule.name,
+                           "Alertmanager paged the on-call directly: " + describe(v, rule, value));
           e.automated = false;
         }
-      } else {
-        st.pending_since = -1;
-        if (st.firing_since >= 0) resolve(v, r, now);
       }
     }
   }
@@ -1400,8 +1550,7 @@ struct World::Impl {
     const AlertRuleSpec& rule = rules[r];
     AlertState& st = alerts[v.index * rules.size() + r];
     st.firing_since = now;
-    st.paged = false;
-    auto& e = log(EventKind::kAlertFiring, v.spec->name, rule.name, describe(v, rule, st.value));
+    auto& e = log_at(EventKind::kAlertFiring, v.index, rule.name, describe(v, rule, st.value));
     e.fingerprint = fingerprint(v, rule);
     Group& g = groups[v.index];
     ++g.firing;
@@ -1419,10 +1568,9 @@ struct World::Impl {
     AlertState& st = alerts[v.index * rules.size() + r];
     st.firing_since = -1;
     st.resolved_unsent = true;
-    st.paged = false;
     auto& e =
-        log(EventKind::kAlertResolved, v.spec->name, rule.name,
-            std::string(engine::to_string(rule.signal)) + " back to " + fmt(rule_value(v, rule)));
+        log_at(EventKind::kAlertResolved, v.index, rule.name,
+               std::string(engine::to_string(rule.signal)) + " back to " + fmt(rule_value(v, r)));
     e.fingerprint = fingerprint(v, rule);
     Group& g = groups[v.index];
     --g.firing;
@@ -1469,8 +1617,8 @@ struct World::Impl {
           continue;
         }
         const engine::Incident& i = outbox.back();
-        auto& e = log(EventKind::kIncidentDelivered, v.spec->name, i.alertname,
-                      (i.resolved ? "resolved: " : "firing: ") + i.annotations.at("summary"));
+        auto& e = log_at(EventKind::kIncidentDelivered, v.index, i.alertname,
+                         (i.resolved ? "resolved: " : "firing: ") + i.annotations.at("summary"));
         e.fingerprint = i.fingerprint;
         e.success = !i.resolved;
       }
@@ -1487,21 +1635,24 @@ struct World::Impl {
   // ---- incidents: impact and recovery --------------------------------------------------
   void track_incidents(int64_t now) {
     const int64_t hold = opts.recovery_hold.count();
-    for (std::size_t k = 0; k < inc.size(); ++k) {
+    // Drop incidents that are over: cause ended and recovered (or never impacted).
+    live.erase(std::remove_if(live.begin(), live.end(),
+                              [&](std::size_t k) {
+                                return inc[k].ended && (tl.incidents[k].recovered || inc[k].closed);
+                              }),
+               live.end());
+    for (const std::size_t k : live) {
       auto& rt = inc[k];
-      if (!rt.started || rt.closed) continue;
+      if (rt.closed) continue;
       auto& rec = tl.incidents[k];
-      if (rec.recovered) {
-        rt.closed = rt.ended;
-        continue;
-      }
+      if (rec.recovered) continue;
       bool any_out = false;
-      for (std::size_t s = 0; s < svcs.size(); ++s) {
-        if (!rt.affects[s] || svcs[s].within) continue;
+      for (const std::size_t s : rt.affected_index) {
+        if (svcs[s].within) continue;
         any_out = true;
-        const std::string& name = svcs[s].spec->name;
-        if (std::find(rec.impacted.begin(), rec.impacted.end(), name) == rec.impacted.end()) {
-          rec.impacted.push_back(name);
+        if (!rt.impacted[s]) {
+          rt.impacted[s] = 1;
+          rec.impacted.push_back(svcs[s].spec->name);
         }
       }
       if (!rec.impact) {
@@ -1585,6 +1736,7 @@ struct World::Impl {
                   "\" not found in namespace \"" + target.ns + "\"");
     }
     Svc& v = svcs[it->second];
+    v.pods_dirty = true;
     const int64_t deadline = now + std::max<int64_t>(timeout.count(), scrape_ms);
     switch (a.kind) {
       case ActionKind::kRestart: {
@@ -1608,8 +1760,8 @@ struct World::Impl {
         undo.replicas = v.desired;
         const int before = v.desired;
         v.desired = n;
-        log(EventKind::kDeploy, v.spec->name, "scale",
-            "replicas " + std::to_string(before) + " -> " + std::to_string(n));
+        log_at(EventKind::kDeploy, v.index, "scale",
+               "replicas " + std::to_string(before) + " -> " + std::to_string(n));
         waits.push_back({id, v.index, false, 0, deadline, automated, std::move(done), undo,
                          "deployment.apps/" + target.name + " scaled to " + std::to_string(n)});
         return;
@@ -1678,7 +1830,7 @@ struct World::Impl {
           if (f.kind == FaultKind::kBadFeatureFlag && fname == a.flag) {
             inc[k].ended = true;  // the flag is off: the cause is gone
             tl.incidents[k].end = sim.now();
-            auto& e = log(EventKind::kFaultEnd, v.spec->name, "bad-feature-flag", msg);
+            auto& e = log_at(EventKind::kFaultEnd, v.index, "bad-feature-flag", msg);
             e.incident = tl.incidents[k].truth.id;
           }
         }
@@ -1787,8 +1939,8 @@ struct World::Impl {
         ++k;
         continue;
       }
-      auto& e = log(EventKind::kActionFinished, v.spec->name,
-                    w.rollout ? std::string("rollout") : std::string("scale"), res.message);
+      auto& e = log_at(EventKind::kActionFinished, v.index,
+                       w.rollout ? std::string("rollout") : std::string("scale"), res.message);
       e.action_id = w.id;
       e.success = res.ok;
       e.automated = w.automated;
