@@ -12,7 +12,7 @@
 namespace selfheal::reports {
 namespace {
 
-constexpr double kWidth = 1000, kLeft = 56, kRight = 56, kTop = 16, kPlotH = 170;
+constexpr double kWidth = 1040, kLeft = 104, kRight = 48, kTop = 16, kPlotH = 170;
 constexpr double kLaneH = 14;
 constexpr std::size_t kMaxPoints = 720;
 

@@ -27,7 +27,10 @@ sim::Timeline run_world(const Scenario& s, std::uint64_t seed, const sim::Cluste
       if (c.service != inc.target.name) continue;
       const sim::IncidentRecord* rec = world.timeline().incident(c.fault);
       if (!rec || rec->start > now) continue;
-      if (rec->recovered && *rec->recovered < now) continue;
+      // Over once the cause has stopped and the services recovered (a leak that recovered
+      // after a restart but still leaks is still this incident).
+      const bool cause_over = rec->end && *rec->end <= now;
+      if (cause_over && rec->recovered && *rec->recovered <= now) continue;
       inc.classification = c.classification;
     }
     eng.handle(inc);

@@ -1,0 +1,183 @@
+// `selfheal run` and `selfheal check` as CI uses them: exit codes, the table, JUnit, the
+// baseline gate, report files.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <unistd.h>
+#include <nlohmann/json.hpp>
+
+#include "cli/command.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Out {
+  int rc = 0;
+  std::string out, err;
+};
+
+Out call(std::vector<std::string> args) {
+  args.insert(args.begin(), "selfheal");
+  std::vector<const char*> argv;
+  for (const auto& a : args)
+    argv.push_back(a.c_str());
+  std::ostringstream o, e;
+  Out r;
+  r.rc = selfheal::cli::dispatch(static_cast<int>(argv.size()), argv.data(), {o, e});
+  r.out = o.str();
+  r.err = e.str();
+  return r;
+}
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void write(const fs::path& p, const std::string& text) {
+  fs::create_directories(p.parent_path());
+  std::ofstream(p) << text;
+}
+
+// A small scenario: a bad release the engine rolls back. `expect` is appended.
+std::string scenario(const std::string& name, const std::string& expect) {
+  return "scenario: " + name + R"(
+description: a bad release, rolled back
+duration: 1h
+seed: 3
+cluster:
+  namespace: prod
+  services:
+    cart-api: {replicas: 3, traffic: {rps: 100}, releases: [{revision: 1}, {revision: 2}]}
+policies:
+  engine: {mode: auto}
+  remediation_policies:
+    - incident_type: bad-deployment
+      action: rollback
+      auto_execute: true
+      confidence_threshold: 0.5
+      verification_window: 10m
+faults:
+  - {name: bad-release, at: 10m, kind: bad-deploy, target: cart-api, severity: 0.4,
+     classification: {incident_type: bad-deployment, confidence: 0.95}}
+expect:
+)" + expect;
+}
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    path = fs::temp_directory_path() / ("selfheal-cli-test-" + std::to_string(::getpid()) + "-" +
+                                        std::to_string(reinterpret_cast<std::uintptr_t>(this)));
+    fs::remove_all(path);
+    fs::create_directories(path);
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+}  // namespace
+
+TEST_CASE("check passes: exit 0, a table, JUnit with one testcase per expectation", "[cli]") {
+  TempDir d;
+  write(d.path / "lib" / "good.yaml",
+        scenario("good",
+                 "  - {metric: actions, where: {action: rollback}, equals: 1}\n"
+                 "  - {metric: wrongly_acted_incidents, equals: 0}\n"));
+  write(d.path / "lib" / "policies" / "not-a-scenario.yaml", "remediation_policy: {}\n");
+  const auto r = call({"check", (d.path / "lib").string(), "--junit",
+                       (d.path / "junit.xml").string(), "--out", (d.path / "out").string()});
+  INFO(r.out << r.err);
+  CHECK(r.rc == 0);
+  CHECK(r.out.find("good") != std::string::npos);
+  CHECK(r.out.find("1 scenario(s) run, 0 failed") != std::string::npos);
+  const std::string x = slurp(d.path / "junit.xml");
+  CHECK(x.find("tests=\"2\" failures=\"0\" errors=\"0\"") != std::string::npos);
+  CHECK(x.find("name=\"actions{action=rollback} == 1\"/>") != std::string::npos);
+  CHECK(fs::exists(d.path / "out" / "index.html"));
+  CHECK(fs::exists(d.path / "out" / "good" / "report.html"));
+  CHECK(fs::exists(d.path / "out" / "good" / "report.json"));
+  CHECK(fs::exists(d.path / "out" / "good" / "report.md"));
+}
+
+TEST_CASE("check fails an expectation: exit 1, expected vs actual in table and JUnit", "[cli]") {
+  TempDir d;
+  write(d.path / "bad.yaml",
+        scenario("strict", "  - {metric: actions, where: {action: rollback}, equals: 0}\n"));
+  const auto r =
+      call({"check", (d.path / "bad.yaml").string(), "--junit", (d.path / "junit.xml").string()});
+  INFO(r.out << r.err);
+  CHECK(r.rc == 1);
+  CHECK(r.out.find("bad.yaml:21: strict: actions{action=rollback}: expected == 0, actual 1") !=
+        std::string::npos);
+  const std::string x = slurp(d.path / "junit.xml");
+  CHECK(x.find("<failure message=\"expected == 0, actual 1\" type=\"expectation\">") !=
+        std::string::npos);
+}
+
+TEST_CASE("check on a malformed scenario: exit 2, file:line: field: message", "[cli]") {
+  TempDir d;
+  std::string y = scenario("broken", "  - {metric: restarts, max: 1}\n");
+  y.replace(y.find("target: cart-api"), 16, "target: cart-apu");
+  write(d.path / "broken.yaml", y);
+  const auto r = call(
+      {"check", (d.path / "broken.yaml").string(), "--junit", (d.path / "junit.xml").string()});
+  CHECK(r.rc == 2);
+  CHECK(r.err.find("broken.yaml:18: faults[0].target: unknown service \"cart-apu\"; did you mean "
+                   "\"cart-api\"?") != std::string::npos);
+  CHECK(r.err.find("broken.yaml:21: expect[0].metric: unknown metric \"restarts\"") !=
+        std::string::npos);
+  CHECK(slurp(d.path / "junit.xml").find("errors=\"1\"") != std::string::npos);
+  CHECK(call({"check", (d.path / "missing").string()}).rc == 2);
+  CHECK(call({"check"}).rc == 2);
+  CHECK(call({"check", "--help"}).rc == 0);
+}
+
+TEST_CASE("check --baseline fails on a regression; --update-baseline writes one", "[cli]") {
+  TempDir d;
+  write(d.path / "s.yaml",
+        scenario("base", "  - {metric: actions, where: {action: rollback}, max: 5}\n"));
+  const std::string base = (d.path / "baseline.json").string();
+  CHECK(call({"check", (d.path / "s.yaml").string(), "--update-baseline", base}).rc == 0);
+  auto j = nlohmann::json::parse(slurp(base));
+  CHECK(j["schema_version"] == 1);
+  REQUIRE(j["scenarios"].contains("base"));
+  CHECK(call({"check", (d.path / "s.yaml").string(), "--baseline", base}).rc == 0);
+  // A baseline that was better: the MTTR was a minute and nothing was wrongly acted.
+  j["scenarios"]["base"]["mttr_mean_ms"] = 10000;
+  j["scenarios"]["base"]["wrongly_acted_incidents"] = -1;
+  std::ofstream(base) << j.dump();
+  const auto r = call({"check", (d.path / "s.yaml").string(), "--baseline", base});
+  INFO(r.out);
+  CHECK(r.rc == 1);
+  CHECK(r.out.find("base: MTTR 10s ->") != std::string::npos);
+  CHECK(r.out.find("base: wrongly-acted incidents -1 -> 0") != std::string::npos);
+  CHECK(call({"check", (d.path / "s.yaml").string(), "--baseline", (d.path / "nope.json").string()})
+            .rc == 2);
+}
+
+TEST_CASE("run prints a summary or the JSON report, and writes the reports", "[cli]") {
+  TempDir d;
+  write(d.path / "s.yaml",
+        scenario("one", "  - {metric: actions, where: {action: rollback}, equals: 1}\n"));
+  auto r = call({"run", (d.path / "s.yaml").string(), "--out", (d.path / "out").string()});
+  INFO(r.out << r.err);
+  CHECK(r.rc == 0);
+  CHECK(r.out.find("one (seed 3, 1h, mode auto): PASS") != std::string::npos);
+  CHECK(fs::exists(d.path / "out" / "report.html"));
+  r = call({"run", (d.path / "s.yaml").string(), "--out", (d.path / "o2").string(), "--format",
+            "json", "--no-twin", "--seed", "5"});
+  CHECK(r.rc == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  CHECK(j["schema_version"] == 1);
+  CHECK(j["scenario"]["seed"] == 5);
+  CHECK(j["scenario"]["twin"] == false);
+  CHECK(j["summary"]["made_worse_incidents"].is_null());
+  CHECK(call({"run", (d.path / "s.yaml").string(), "--format", "yaml"}).rc == 2);
+  CHECK(call({"run", (d.path / "nope.yaml").string()}).rc == 2);
+}
