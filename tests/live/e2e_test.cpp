@@ -15,7 +15,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <condition_variable>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -309,4 +311,111 @@ remediation_policies:
   CHECK(executed().size() == 1);
 
   (*svc)->stop();
+}
+
+TEST_CASE("kill -9 of selfheal serve: after restart no action runs twice, verification resumes",
+          "[live][e2e][durable]") {
+  const char* bin_dir = std::getenv("SELFHEAL_BINARY_DIR");
+  const fs::path bin = fs::path(bin_dir ? bin_dir : "build") / "cli" / "selfheal";
+  if (!fs::exists(bin)) {
+    WARN("SKIPPED: " << bin << " is not built (cmake --build ... --target selfheal)");
+    return;
+  }
+  const fs::path dir = fs::temp_directory_path() / ("selfheal-kill9-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  struct Cleanup {
+    fs::path d;
+    ~Cleanup() { fs::remove_all(d); }
+  } cleanup{dir};
+  std::ofstream(dir / "policies.yaml") << R"(remediation_policy:
+  incident_type: memory-leak
+  action: restart
+  auto_execute: true
+  confidence_threshold: 0.9
+  max_attempts: 2
+  cooldown_after_action: 10m
+  verification_window: 10m
+)";
+  const auto port = free_port();
+  std::ofstream(dir / "serve.yaml") << "auth: {token: " << kToken << "}\n"
+                                    << "policies: policies.yaml\nstate: {path: state.db}\n"
+                                    << "listen: {port: " << port << "}\n";
+  const std::string url = "http://127.0.0.1:" + std::to_string(port);
+  auto call = [&](const std::string& method, const std::string& path, const std::string& body) {
+    HttpRequest r{method, url + path, {{"Authorization", std::string("Bearer ") + kToken}}, body};
+    return http_request(r, 5s);
+  };
+  auto payload = [](const std::string& fp) {
+    return json{
+        {"version", "4"},
+        {"groupKey", "g"},
+        {"status", "firing"},
+        {"receiver", "selfheal"},
+        {"alerts",
+         {{{"status", "firing"},
+           {"labels", {{"alertname", "OOMKilled"}, {"service", "api"}, {"namespace", "prod"}}},
+           {"annotations", {{"incident_type", "memory-leak"}, {"confidence", "0.97"}}},
+           {"startsAt", "2026-11-27T18:00:00Z"},
+           {"fingerprint", fp}}}}}
+        .dump();
+  };
+  auto records = [&] {
+    auto r = call("GET", "/api/v1/audit?limit=1000", "");
+    return r && r->status == 200 ? json::parse(r->body)["records"] : json::array();
+  };
+  auto count = [&](const std::string& kind, const std::string& outcome) {
+    int n = 0;
+    for (const auto& r : records())
+      if (r.value("kind", "") == kind && (outcome.empty() || r.value("outcome", "") == outcome))
+        ++n;
+    return n;
+  };
+  auto up = [&] {
+    auto r = http_request({"GET", url + "/healthz", {}, {}}, 1s);
+    return r && r->status == 200;
+  };
+  {
+    std::vector<std::string> argv{bin.string(), "serve", "-c", (dir / "serve.yaml").string()};
+    std::vector<char*> c;
+    for (auto& a : argv)
+      c.push_back(a.data());
+    c.push_back(nullptr);
+    pid_t pid = 0;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, (dir / "first.log").c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    REQUIRE(posix_spawn(&pid, c[0], &fa, nullptr, c.data(), environ) == 0);
+    posix_spawn_file_actions_destroy(&fa);
+    struct Reap {
+      pid_t p;
+      ~Reap() {
+        kill(p, SIGKILL);
+        waitpid(p, nullptr, 0);
+      }
+    } reap{pid};
+    REQUIRE(eventually(up, 30s));
+    REQUIRE(call("POST", "/api/v1/alerts", payload("fp-1"))->status == 202);
+    REQUIRE(eventually([&] { return count("decision", "executed") == 1; }, 30s));
+    // reap's destructor: kill -9, no clean shutdown
+  }
+  Child second({bin.string(), "serve", "-c", (dir / "serve.yaml").string()}, dir / "second.log");
+  REQUIRE(eventually(up, 30s));
+  // resume() re-armed the in-flight verification.
+  REQUIRE(eventually(
+      [&] {
+        for (const auto& r : records())
+          if (r.value("kind", "") == "operator" &&
+              r.value("reason", "").find("resumed") != std::string::npos)
+            return true;
+        return false;
+      },
+      30s));
+  // Re-delivery of the same alert and a new alert inside the cooldown: no second action.
+  REQUIRE(call("POST", "/api/v1/alerts", payload("fp-1"))->status == 202);
+  REQUIRE(call("POST", "/api/v1/alerts", payload("fp-2"))->status == 202);
+  REQUIRE(eventually([&] { return count("decision", "") >= 3; }, 30s));
+  CHECK(count("decision", "executed") == 1);
 }
