@@ -75,6 +75,32 @@ void BM_HoldSimulation(benchmark::State& state) {
 }
 BENCHMARK(BM_HoldSimulation)->Arg(1'000)->Arg(100'000)->Arg(1'000'000);
 
+// A lambda capturing three words (24 bytes) passed straight to Simulation::after: inline in
+// EventCallback (40-byte buffer); std::function would have to allocate for it (its buffer
+// is 16 bytes).
+void hold_next_wide(HoldModel& m) {
+  std::uint64_t* fired = &m.fired;
+  Rng* rng = &m.rng;
+  m.sim->after(increment(m.rng), [&m, fired, rng] {
+    ++*fired;
+    (void)rng;
+    hold_next_wide(m);
+  });
+}
+
+void BM_HoldSimulationWideCapture(benchmark::State& state) {
+  const auto pending = static_cast<std::size_t>(state.range(0));
+  Simulation sim{1};
+  HoldModel model{&sim, sim.stream("bench/hold")};
+  for (std::size_t i = 0; i < pending; ++i)
+    hold_next_wide(model);
+  for (auto _ : state)
+    sim.step();
+  benchmark::DoNotOptimize(model.fired);
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_HoldSimulationWideCapture)->Arg(1'000)->Arg(100'000)->Arg(1'000'000);
+
 // The same through a std::function<void()> carrying three captured words (too big for
 // std::function's own small buffer, so it allocates): the engine's Scheduler port hands
 // the simulation callbacks of this type.
