@@ -42,6 +42,8 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
+constexpr std::int64_t kMaxQueued = 10000;
+
 struct LiveService::Impl {
   ServeConfig config;
   bool dry_run = true;
@@ -85,6 +87,14 @@ struct LiveService::Impl {
     if (!msg) {
       const auto& e = msg.error();
       return error(400, (e.field.empty() ? "" : e.field + ": ") + e.message);
+    }
+    // Back-pressure: when the engine is this far behind, refuse with 503 so Alertmanager
+    // retries later, rather than queueing without bound.
+    if (queued.load() >= kMaxQueued) {
+      auto r = error(503, "engine queue full (" + std::to_string(kMaxQueued) +
+                              " alerts waiting); retry later");
+      r.set(http::field::retry_after, "5");
+      return r;
     }
     auto batch = to_incidents(*msg, config.labels);
     json rejected = json::array();

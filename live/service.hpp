@@ -6,7 +6,8 @@
 // `Authorization: Bearer <token>` (compared in constant time; 401 otherwise):
 //   POST /api/v1/alerts       Alertmanager webhook v4. 202 {"accepted":N,"rejected":[...]}
 //                             once parsed and queued for the engine; 400 with the reason on
-//                             malformed JSON or schema (nothing queued); 413 over body_limit.
+//                             malformed JSON or schema (nothing queued); 413 over body_limit;
+//                             503 + Retry-After when 10000 alerts already wait for the engine.
 //   GET  /api/v1/audit?limit=N  the newest N (default 100, max 1000) audit records, newest first
 //   GET  /api/v1/kill-switch  {"engaged":bool,"file":bool}
 //   POST /api/v1/kill-switch  {"engaged":true|false}
