@@ -1226,7 +1226,10 @@ struct World::Impl {
         // Innovation: a triangular variate (sum of two uniforms) with unit variance; the
         // AR(1) sum of many of them is close to normal, at a quarter of the cost of a
         // normal draw in the hottest loop.
-        const double tri = (v.rng.uniform01() + v.rng.uniform01() - 1.0) * 2.449489742783178;
+        const std::uint64_t bits = v.rng.next_u64();  // two 32-bit uniforms from one draw
+        const double u1 = static_cast<double>(bits >> 32) * 0x1.0p-32;
+        const double u2 = static_cast<double>(bits & 0xffffffffULL) * 0x1.0p-32;
+        const double tri = (u1 + u2 - 1.0) * 2.449489742783178;
         v.noise = phi * v.noise + phi_innov * ss.traffic.noise * tri;
       }
       double ext = ss.traffic.rps * (ss.traffic.daily_shape ? shape : 1.0) *
@@ -1492,11 +1495,21 @@ struct World::Impl {
                   static_cast<int>(engine::SignalName::kRequestRate) == 9 &&
                   static_cast<int>(engine::SignalName::kDependencyErrors) == 10);
     const std::uint8_t* app = &applies[v.index * nr];
+    constexpr auto oom_sig = static_cast<std::uint8_t>(engine::SignalName::kOomKills);
+    constexpr auto restart_sig = static_cast<std::uint8_t>(engine::SignalName::kRestarts);
     AlertState* states = &alerts[v.index * nr];
     for (std::size_t r = 0; r < nr; ++r) {
       if (!app[r]) continue;
       const FastRule& f = fast_rules[r];
-      const double value = f.windowed ? rule_value(v, r) : vals[f.signal];
+      double value = vals[f.signal];
+      if (f.windowed) {
+        // Counters are 0 unless they moved within the window (the common case, no lookup).
+        const int64_t last = f.signal == oom_sig       ? v.last_oom_ms
+                             : f.signal == restart_sig ? v.last_restart_ms
+                                                       : now;
+        value =
+            now - last > static_cast<int64_t>(rule_back[r]) * scrape_ms ? 0.0 : rule_value(v, r);
+      }
       const double x = f.sign * value;
       const bool cond = f.strict ? x > f.threshold : x >= f.threshold;
       AlertState& st = states[r];
