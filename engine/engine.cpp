@@ -769,8 +769,7 @@ struct Engine::Impl {
     r.st.last_action_at = t;
     r.st.attempts += 1;
     r.st.in_flight = fl;
-    ctx.state.save(target, r.st);
-    ctx.state.mark_seen(dedup_key(r.inc, r.fp), t);
+    ctx.state.save(target, r.st);  // duplicates are caught by the in-flight action itself
     if (set.settings.limits.max_actions_per_window > 0) {
       BreakerState b = ctx.state.load_breaker();
       std::erase_if(b.recent_actions,
