@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.hpp"
+#include "engine/classifier.hpp"
 #include "engine/policy_loader.hpp"
 
 namespace po = boost::program_options;
@@ -33,14 +34,17 @@ nlohmann::json error_json(const core::Error& e) {
 
 int cmd_lint(const Args& args, Io io) {
   po::options_description opts(
-      "usage: selfheal lint [options] FILE...\n\n"
+      "usage: selfheal lint [options] FILE...\n"
+      "       selfheal lint --classifier-model MODEL [FILE...]\n\n"
       "Validate remediation policy files. Prints every problem as\n"
       "`file:line:col: field: message` on stderr, notes (e.g. which default action\n"
       "applied) and one OK line per valid file on stdout.\n"
       "Exit 0 when every file is valid, 2 when any is not.\n\noptions");
   opts.add_options()("help,h", "show this help")(
       "format", po::value<std::string>()->default_value("text"),
-      "output format: text, or json (one document on stdout, nothing on stderr)");
+      "output format: text, or json (one document on stdout, nothing on stderr)")(
+      "classifier-model", po::value<std::vector<std::string>>()->composing(),
+      "also validate a classifier model file (docs/classifier.md); repeatable");
   po::options_description hidden;
   hidden.add_options()("files", po::value<std::vector<std::string>>());
   po::positional_options_description pos;
@@ -53,14 +57,33 @@ int cmd_lint(const Args& args, Io io) {
     io.err << "error: --format must be text or json, not '" << format << "'\n";
     return kExitBadInput;
   }
-  if (vm.count("files") == 0U) {
+  const auto files = vm.count("files") != 0U ? vm["files"].as<std::vector<std::string>>() : Args{};
+  const auto models = vm.count("classifier-model") != 0U
+                          ? vm["classifier-model"].as<std::vector<std::string>>()
+                          : Args{};
+  if (files.empty() && models.empty()) {
     io.err << "error: no policy files given\n\n" << opts;
     return kExitBadInput;
   }
 
   bool all_valid = true;
   nlohmann::json report = nlohmann::json::array();
-  for (const auto& file : vm["files"].as<std::vector<std::string>>()) {
+  nlohmann::json model_report = nlohmann::json::array();
+  for (const auto& file : models) {
+    auto model = engine::ClassifierModel::load_file(file);
+    all_valid = all_valid && model.ok();
+    if (format == "json") {
+      nlohmann::json errors = nlohmann::json::array();
+      if (!model.ok()) errors.push_back(error_json(model.error()));
+      model_report.push_back({{"file", file}, {"valid", model.ok()}, {"errors", errors}});
+    } else if (model.ok()) {
+      io.out << file << ": OK: classifier model, " << model->types.size() << " types, "
+             << model->features.size() << " features\n";
+    } else {
+      io.err << model.error().describe() << '\n';
+    }
+  }
+  for (const auto& file : files) {
     const engine::PolicyLoad load = engine::load_policy_file(file);
     const bool valid = load.policies.has_value();
     all_valid = all_valid && valid;
@@ -92,7 +115,9 @@ int cmd_lint(const Args& args, Io io) {
     }
   }
   if (format == "json") {
-    io.out << nlohmann::json{{"valid", all_valid}, {"files", report}}.dump(2) << '\n';
+    nlohmann::json doc{{"valid", all_valid}, {"files", report}};
+    if (!models.empty()) doc["classifier_models"] = model_report;
+    io.out << doc.dump(2) << '\n';
   }
   return all_valid ? kExitOk : kExitBadInput;
 }

@@ -107,3 +107,24 @@ TEST_CASE("lint --format json reports each file", "[lint]") {
   auto bad_format = lint({"--format", "xml", example("seed.yaml")});
   CHECK(bad_format.rc == 2);
 }
+
+TEST_CASE("lint --classifier-model validates a tuned model file", "[lint]") {
+  const char* d = std::getenv("SELFHEAL_SOURCE_DIR");
+  const std::string shipped = std::string(d != nullptr ? d : ".") + "/engine/classifier_model.yaml";
+  auto ok = lint({"--classifier-model", shipped});
+  CHECK(ok.rc == 0);
+  CHECK_THAT(ok.out, Catch::Contains("OK: classifier model, 8 types, 12 features"));
+  TempFile bad(
+      "types: [a, b]\n"
+      "priors: {a: 0.5, b: 0.5}\n"
+      "features:\n"
+      "  - name: oom_kills\n"
+      "    thresholds: [1]\n"
+      "    buckets: [none, some]\n"
+      "    likelihood: {a: [0.5, 0.5], b: [1.5, 0.5]}\n");
+  auto r = lint({"--classifier-model", bad.path(), example("seed.yaml")});
+  CHECK(r.rc == 2);
+  CHECK_THAT(r.err, Catch::Contains(bad.path() + ":7:37: features[0].likelihood.b[0]: a "
+                                                 "probability must be in (0, 1], got 1.5"));
+  CHECK_THAT(r.out, Catch::Contains("seed.yaml: OK"));
+}
