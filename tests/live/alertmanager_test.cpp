@@ -12,8 +12,7 @@ using namespace selfheal::live;
 namespace {
 
 std::string read_data(const std::string& name) {
-  const char* src = std::getenv("SELFHEAL_SOURCE_DIR");
-  std::ifstream in(std::string(src ? src : ".") + "/tests/live/data/" + name);
+  std::ifstream in(std::string(SELFHEAL_LIVE_TEST_DATA) + "/" + name);
   REQUIRE(in);
   std::stringstream ss;
   ss << in.rdbuf();
