@@ -44,10 +44,11 @@ std::optional<core::TimePoint> quiet_again(const Timeline& t, const std::string&
   std::map<std::string, bool> firing;  // fingerprint/alert -> firing
   std::optional<core::TimePoint> last;
   for (const auto& e : t.events) {
-    if (e.incident != id) continue;
     const std::string key = e.service + "/" + e.name + "/" + e.fingerprint;
-    if (e.kind == EventKind::kAlertFiring) firing[key] = true;
-    if (e.kind == EventKind::kAlertResolved) {
+    if (e.kind == EventKind::kAlertFiring && e.incident == id) firing[key] = true;
+    // The resolution may come after the incident's attribution ended (a campaign's alert
+    // resolves the instant the campaign ends): match it by the alert, not the incident.
+    if (e.kind == EventKind::kAlertResolved && firing.count(key)) {
       firing[key] = false;
       last = e.time;
     }
