@@ -737,7 +737,8 @@ std::optional<Scenario> Loader::load(const std::string& text) {
 
   if (!r_.diagnostics().empty()) return std::nullopt;
   // The model's own validation (dependency cycles, capacities, ...), reported at our lines.
-  for (const auto& e : sim::validate(s_.cluster).errors()) {
+  const core::Diagnostics model = sim::validate(s_.cluster);  // kept alive for the loop
+  for (const auto& e : model.errors()) {
     const Origin o = origin_of(e.field);
     r_.error_at(o.line, o.field.empty() ? e.field : o.field, e.message);
   }
