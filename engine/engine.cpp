@@ -239,6 +239,10 @@ struct Engine::Impl {
   std::uint64_t next_action_id = 0;
   std::uint64_t next_approval_id = 0;
   std::unordered_map<ServiceRef, Episode, ServiceRefHash> episodes;
+  /// Targets this engine instance acted on: their cooldowns are owned by our own
+  /// verification and follow-ups. A cooldown we inherited (a state file, a restart) is not,
+  /// so refusing inside it escalates, as the seed's cooldown exercise expects.
+  std::unordered_map<ServiceRef, TimePoint, ServiceRefHash> own_actions;
   std::unordered_map<ServiceRef, std::uint64_t, ServiceRefHash> in_flight;  // target -> action
   std::unordered_map<std::string, int> in_flight_by_ns;
   std::map<std::uint64_t, PendingApproval> approvals;
@@ -344,6 +348,13 @@ struct Engine::Impl {
     ctx.notifier.escalate(e);
     emit(std::move(r));
     return true;
+  }
+
+  // True when the last action on `target` was ours, so our own verification / follow-up
+  // already watches it and a refusal inside its cooldown stays quiet.
+  bool owned_cooldown(const ServiceRef& target, TimePoint last_action_at) const {
+    auto it = own_actions.find(target);
+    return it != own_actions.end() && it->second == last_action_at;
   }
 
   void close_episode(const ServiceRef& target) {
@@ -574,7 +585,7 @@ struct Engine::Impl {
                         core::format_duration(t - *r.st.last_action_at) + " ago) is within the " +
                         core::format_duration(p.cooldown) + " cooldown; next allowed at " +
                         format_time(*r.st.last_action_at + p.cooldown),
-                    false);
+                    !owned_cooldown(target, *r.st.last_action_at));
     }
 
     // 11. max attempts / escalate-only / ladder exhausted.
@@ -767,6 +778,7 @@ struct Engine::Impl {
     fl.verify_at = t + p.verification_window;
     fl.policy = p.incident_type;
     r.st.last_action_at = t;
+    own_actions[target] = t;
     r.st.attempts += 1;
     r.st.in_flight = fl;
     ctx.state.save(target, r.st);  // duplicates are caught by the in-flight action itself

@@ -153,10 +153,10 @@ TEST_CASE("seed 3: remediated 4 minutes ago with a 10m cooldown is cooldown-acti
   CHECK(d.outcome == Outcome::kCooldownActive);
   CHECK(d.guardrail == "cooldown");
   CHECK(w.actuator.requests().empty());
-  // Quiet by design (docs/pipeline.md#who-gets-paged): the action 4 minutes ago is still
-  // owned by its own verification, which pages if it fails.
-  CHECK_FALSE(d.escalate);
-  CHECK(w.notifier.escalations().empty());
+  // The action 4 minutes ago was not this engine's (it came with the state), so nobody is
+  // verifying it: the refusal escalates, as the seed's exercise says.
+  CHECK(d.escalate);
+  CHECK(w.notifier.escalations().size() == 1);
   // Once the cooldown is over the same incident acts.
   w.clock.advance(6min);
   CHECK(w.handle(incident("payment-api", "memory-leak", 0.95, "again")).outcome ==
