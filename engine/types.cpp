@@ -1,4 +1,5 @@
 #include "engine/types.hpp"
+#include "core/enum_names.hpp"
 
 #include <array>
 #include <utility>
@@ -9,22 +10,8 @@
 namespace selfheal::engine {
 namespace {
 
-template <typename E, std::size_t N>
-std::optional<E> lookup(const std::array<std::pair<E, std::string_view>, N>& table,
-                        std::string_view s) {
-  for (const auto& [e, name] : table) {
-    if (name == s) return e;
-  }
-  return std::nullopt;
-}
-
-template <typename E, std::size_t N>
-std::string_view name_of(const std::array<std::pair<E, std::string_view>, N>& table, E e) {
-  for (const auto& [k, name] : table) {
-    if (k == e) return name;
-  }
-  return "?";
-}
+using core::enum_from_name;
+using core::enum_name;
 
 constexpr std::array<std::pair<ActionKind, std::string_view>, 7> kActions{{
     {ActionKind::kRestart, "restart"},
@@ -91,31 +78,31 @@ constexpr std::array<std::pair<RiskClass, std::string_view>, 3> kRisks{{
 }  // namespace
 
 std::string_view to_string(ActionKind k) {
-  return name_of(kActions, k);
+  return enum_name(kActions, k);
 }
 std::optional<ActionKind> parse_action_kind(std::string_view s) {
-  return lookup(kActions, s);
+  return enum_from_name(kActions, s);
 }
 std::string_view to_string(SignalName s) {
-  return name_of(kSignals, s);
+  return enum_name(kSignals, s);
 }
 std::optional<SignalName> parse_signal_name(std::string_view s) {
-  return lookup(kSignals, s);
+  return enum_from_name(kSignals, s);
 }
 std::string_view to_string(Outcome o) {
-  return name_of(kOutcomes, o);
+  return enum_name(kOutcomes, o);
 }
 std::string_view to_string(AuditKind k) {
-  return name_of(kAuditKinds, k);
+  return enum_name(kAuditKinds, k);
 }
 std::string_view to_string(Mode m) {
-  return name_of(kModes, m);
+  return enum_name(kModes, m);
 }
 std::optional<Mode> parse_mode(std::string_view s) {
-  return lookup(kModes, s);
+  return enum_from_name(kModes, s);
 }
 std::string_view to_string(RiskClass r) {
-  return name_of(kRisks, r);
+  return enum_name(kRisks, r);
 }
 
 double signal_value(const ServiceSignals& v, SignalName s) {

@@ -2,6 +2,7 @@
 // mirror the model's mechanics (world.cpp): an action is listed as helpful only when the
 // model actually makes it help, so metrics and the on-call agree with what happens.
 #include "sim/cluster_spec.hpp"
+#include "core/enum_names.hpp"
 
 #include <algorithm>
 #include <array>
@@ -17,22 +18,8 @@ namespace {
 
 using engine::ActionKind;
 
-template <typename E, std::size_t N>
-std::optional<E> lookup(const std::array<std::pair<E, std::string_view>, N>& table,
-                        std::string_view s) {
-  for (const auto& [e, name] : table) {
-    if (name == s) return e;
-  }
-  return std::nullopt;
-}
-
-template <typename E, std::size_t N>
-std::string_view name_of(const std::array<std::pair<E, std::string_view>, N>& table, E e) {
-  for (const auto& [k, name] : table) {
-    if (k == e) return name;
-  }
-  return "?";
-}
+using core::enum_from_name;
+using core::enum_name;
 
 constexpr std::array<std::pair<ServiceKind, std::string_view>, 4> kServiceKinds{{
     {ServiceKind::kApi, "api"},
@@ -168,28 +155,28 @@ void add_upstream_wrongs(GroundTruth& t, const std::string& upstream, const char
 }  // namespace
 
 std::string_view to_string(ServiceKind k) {
-  return name_of(kServiceKinds, k);
+  return enum_name(kServiceKinds, k);
 }
 std::optional<ServiceKind> parse_service_kind(std::string_view s) {
-  return lookup(kServiceKinds, s);
+  return enum_from_name(kServiceKinds, s);
 }
 std::string_view to_string(FaultKind k) {
-  return name_of(kFaultKinds, k);
+  return enum_name(kFaultKinds, k);
 }
 std::optional<FaultKind> parse_fault_kind(std::string_view s) {
-  return lookup(kFaultKinds, s);
+  return enum_from_name(kFaultKinds, s);
 }
 std::string_view to_string(PlannedKind k) {
-  return name_of(kPlannedKinds, k);
+  return enum_name(kPlannedKinds, k);
 }
 std::optional<PlannedKind> parse_planned_kind(std::string_view s) {
-  return lookup(kPlannedKinds, s);
+  return enum_from_name(kPlannedKinds, s);
 }
 std::string_view to_string(CompareOp op) {
-  return name_of(kOps, op);
+  return enum_name(kOps, op);
 }
 std::optional<CompareOp> parse_compare_op(std::string_view s) {
-  return lookup(kOps, s);
+  return enum_from_name(kOps, s);
 }
 
 ServiceSpec service_defaults(ServiceKind kind) {
