@@ -1363,50 +1363,6 @@ struct World::Impl {
     const std::uint32_t d_rst = v.cum_restarts - v.series_restarts;
     v.series_oom = v.cum_oom;
     v.series_restarts = v.cum_restarts;
-    if (v.bucket_fill > 0 && v.bucket_fill < v.bucket_ticks) {
-      SeriesPoint& b = ser.points.back();
-      const float n = static_cast<float>(v.bucket_fill);
-      b.request_rate = (b.request_rate * n + s.rps) / (n + 1.0f);
-      b.error_rate = std::max(b.error_rate, s.err);
-      b.latency_p99_ms = std::max(b.latency_p99_ms, s.p99);
-      b.cpu = std::max(b.cpu, s.cpu);
-      b.memory = std::max(b.memory, s.mem);
-      b.ready = std::min(b.ready, s.ready);
-      b.desired = std::max(b.desired, s.desired);
-      b.queue_lag = std::max(b.queue_lag, s.queue);
-      b.dependency_errors = std::max(b.dependency_errors, s.dep_err);
-      b.oom_kills += d_oom;
-      b.restarts += d_rst;
-      b.within_objectives = b.within_objectives && !out;
-      ++v.bucket_fill;
-      return;
-    }
-    if (ser.points.size() >= std::max<std::size_t>(2, opts.series_max_points)) {
-      // Merge adjacent pairs: half the points, twice the step.
-      auto& pts = ser.points;
-      std::size_t w = 0;
-      for (std::size_t r = 0; r + 1 < pts.size(); r += 2) {
-        SeriesPoint a = pts[r];
-        const SeriesPoint& b = pts[r + 1];
-        a.request_rate = (a.request_rate + b.request_rate) * 0.5f;
-        a.error_rate = std::max(a.error_rate, b.error_rate);
-        a.latency_p99_ms = std::max(a.latency_p99_ms, b.latency_p99_ms);
-        a.cpu = std::max(a.cpu, b.cpu);
-        a.memory = std::max(a.memory, b.memory);
-        a.ready = std::min(a.ready, b.ready);
-        a.desired = std::max(a.desired, b.desired);
-        a.queue_lag = std::max(a.queue_lag, b.queue_lag);
-        a.dependency_errors = std::max(a.dependency_errors, b.dependency_errors);
-        a.oom_kills += b.oom_kills;
-        a.restarts += b.restarts;
-        a.within_objectives = a.within_objectives && b.within_objectives;
-        pts[w++] = a;
-      }
-      if (pts.size() % 2 == 1) pts[w++] = pts.back();
-      pts.resize(w);
-      v.bucket_ticks *= 2;
-      ser.step = ser.step * 2;
-    }
     SeriesPoint p;
     p.time = tp(now);
     p.request_rate = s.rps;
@@ -1421,8 +1377,45 @@ struct World::Impl {
     p.oom_kills = d_oom;
     p.restarts = d_rst;
     p.within_objectives = !out;
+    if (v.bucket_fill > 0 && v.bucket_fill < v.bucket_ticks) {
+      fold_into(ser.points.back(), p, static_cast<float>(v.bucket_fill));
+      ++v.bucket_fill;
+      return;
+    }
+    if (ser.points.size() >= std::max<std::size_t>(2, opts.series_max_points)) {
+      // Merge adjacent pairs: half the points, twice the step.
+      auto& pts = ser.points;
+      std::size_t w = 0;
+      for (std::size_t r = 0; r + 1 < pts.size(); r += 2) {
+        SeriesPoint a = pts[r];
+        fold_into(a, pts[r + 1], 1.0f);
+        pts[w++] = a;
+      }
+      if (pts.size() % 2 == 1) pts[w++] = pts.back();
+      pts.resize(w);
+      v.bucket_ticks *= 2;
+      ser.step = ser.step * 2;
+    }
     ser.points.push_back(p);
     v.bucket_fill = 1;
+  }
+
+  /// Folds `p` into `into`, which already stands for `weight` samples: rates average,
+  /// peaks keep the worst value (max, or min for ready pods), counts add. One rule for both
+  /// filling a bucket and halving the series, so a long run's points mean what short ones do.
+  static void fold_into(SeriesPoint& into, const SeriesPoint& p, float weight) {
+    into.request_rate = (into.request_rate * weight + p.request_rate) / (weight + 1.0f);
+    into.error_rate = std::max(into.error_rate, p.error_rate);
+    into.latency_p99_ms = std::max(into.latency_p99_ms, p.latency_p99_ms);
+    into.cpu = std::max(into.cpu, p.cpu);
+    into.memory = std::max(into.memory, p.memory);
+    into.ready = std::min(into.ready, p.ready);
+    into.desired = std::max(into.desired, p.desired);
+    into.queue_lag = std::max(into.queue_lag, p.queue_lag);
+    into.dependency_errors = std::max(into.dependency_errors, p.dependency_errors);
+    into.oom_kills += p.oom_kills;
+    into.restarts += p.restarts;
+    into.within_objectives = into.within_objectives && p.within_objectives;
   }
 
   /// The sample `back` ticks before the latest (clamped to the oldest kept); a zero sample
