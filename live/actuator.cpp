@@ -76,6 +76,11 @@ void KubeActuator::execute(const engine::ActionRequest& request,
       return fail_now("refused: \"" + *name + "\" is not a DNS-1123 name: " + p);
   }
   if (request.argv.empty()) return fail_now("refused: the engine rendered no command");
+  // Dry-run too: what the audit calls executed must not vanish in a crash either.
+  if (barrier_ && !barrier_())
+    return fail_now(
+        "refused: the in-flight record could not be committed to the state "
+        "database, so a restart could run the command again");
   const auto argv = localize_argv(request.argv, kube_);
   const auto shown = engine::render_command(argv);
   if (dry_run_) {

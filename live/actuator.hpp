@@ -13,6 +13,11 @@
 // - Idempotent per request id: a repeated execute of the same id never runs the command
 //   again; it gets the first run's result.
 // - `done` is always posted to the engine executor, never called re-entrantly.
+// - Durability barrier (set_durability_barrier): called on the engine thread before the
+//   first command of an action starts (and before a dry-run result); live mode passes
+//   SqliteStore::flush, so the in-flight record the engine saved just before execute() is
+//   committed before kubectl runs (a kill -9 at any point then never runs it twice). A
+//   barrier that returns false refuses the action (reported as failed, nothing runs).
 #pragma once
 
 #include <functional>
@@ -40,6 +45,7 @@ class KubeActuator final : public engine::Actuator {
   void execute(const engine::ActionRequest& request,
                std::function<void(engine::ActionResult)> done) override;
   bool dry_run() const { return dry_run_; }
+  void set_durability_barrier(std::function<bool()> barrier) { barrier_ = std::move(barrier); }
   /// Every command line actually started (not in dry-run), for tests and logs.
   const std::vector<std::vector<std::string>>& started() const { return started_; }
 
@@ -51,6 +57,7 @@ class KubeActuator final : public engine::Actuator {
   bool dry_run_;
   CommandExecutor& exec_;
   boost::asio::any_io_executor engine_ex_;
+  std::function<bool()> barrier_;
   struct Entry {
     std::optional<engine::ActionResult> result;
     std::vector<std::function<void(engine::ActionResult)>> waiting;

@@ -16,6 +16,17 @@
 //
 // Routing: a notifier takes an escalation when its `channels` is empty or lists the
 // escalation's channel.
+//
+// Durability (with an outbox store): each (escalation, notifier) is written to the store's
+// outbox and committed BEFORE the first attempt, and marked delivered / failed after the
+// last one. A page still in back-off when the process dies (kill -9) stays pending and
+// redeliver_pending() sends it again at the next start. Re-delivery is idempotent for
+// PagerDuty (same dedup_key: the open incident is updated, not duplicated); every request
+// carries `Idempotency-Key: selfheal-outbox-<id>` so a webhook receiver can drop a repeat.
+// The PagerDuty routing key is added at send time and never written to the database.
+//
+// Audit seq numbers in the history are shifted by the store's seq_offset(), so they match
+// the records served by GET /api/v1/audit.
 #pragma once
 
 #include <functional>
@@ -33,18 +44,30 @@ namespace selfheal::live {
 /// The PagerDuty Events v2 body for `e` (exposed for tests).
 nlohmann::json pagerduty_event(const engine::Escalation& e, const std::string& routing_key);
 
+class SqliteStore;
+
 class HttpNotifier final : public engine::Notifier {
  public:
   /// `on_result(notifier_name, delivered)` is called on the notifier thread once per
-  /// escalation and notifier, after the last attempt.
+  /// escalation and notifier, after the last attempt. `outbox` (may be null: nothing is
+  /// persisted) must outlive the notifier.
   HttpNotifier(std::vector<NotifierConfig> notifiers,
-               std::function<void(const std::string&, bool)> on_result = {});
+               std::function<void(const std::string&, bool)> on_result = {},
+               SqliteStore* outbox = nullptr);
   ~HttpNotifier() override;
   HttpNotifier(const HttpNotifier&) = delete;
   HttpNotifier& operator=(const HttpNotifier&) = delete;
 
+  /// Persists (with an outbox) and queues the delivery; never waits for the network.
   void escalate(const engine::Escalation& e) override;
-  /// Stops the thread; undelivered escalations are reported on stderr.
+  /// Queues every pending outbox entry left by a previous process, with a fresh retry
+  /// schedule. An entry whose notifier is no longer configured is marked failed (and
+  /// logged). Returns how many were queued. Call once, at start-up.
+  std::size_t redeliver_pending();
+  /// Deliveries queued or in back-off, not yet delivered or given up.
+  std::size_t undelivered() const;
+  /// Stops the thread; undelivered escalations are reported on stderr (with an outbox they
+  /// stay pending and are re-delivered by the next process).
   void stop();
 
  private:

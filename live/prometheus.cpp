@@ -155,16 +155,67 @@ PrometheusTelemetry::PrometheusTelemetry(const PrometheusConfig& config)
   if (!config.url.empty()) client_.emplace(config.url, config.timeout);
 }
 
-std::optional<double> PrometheusTelemetry::run(const std::string& name, const std::string& promql) {
-  if (!client_ || promql.empty()) return std::nullopt;
+PrometheusTelemetry::Answer PrometheusTelemetry::fetch(const std::string& promql) {
+  Answer a;
+  if (!client_ || promql.empty()) return a;
   ++sent_;
   auto r = client_->query(promql);
   if (!r) {
     ++errors_;
-    std::cerr << "selfheal: prometheus " << name << ": " << r.error().message << "\n";
-    return std::nullopt;
+    a.error = r.error().message;
+    return a;
   }
-  return *r;
+  a.value = *r;
+  return a;
+}
+
+std::optional<double> PrometheusTelemetry::run(const std::string& name, const std::string& promql) {
+  if (!client_ || promql.empty()) return std::nullopt;
+  Answer a;
+  if (auto it = prefetched_.find(promql); it != prefetched_.end()) {
+    ++hits_;
+    a = it->second;
+  } else {
+    ++blocking_;
+    a = fetch(promql);
+  }
+  if (!a.error.empty()) std::cerr << "selfheal: prometheus " << name << ": " << a.error << "\n";
+  return a.value;
+}
+
+std::vector<std::string> PrometheusTelemetry::signal_queries(const engine::ServiceRef& service,
+                                                             core::Duration window) const {
+  // Exactly the names signals() reads, in its order.
+  static constexpr const char* kNames[] = {"request_rate",
+                                           "request_rate_baseline",
+                                           "error_rate",
+                                           "error_rate_baseline",
+                                           "latency_p99_ms",
+                                           "latency_p99_baseline_ms",
+                                           "cpu_utilization",
+                                           "memory_utilization",
+                                           "memory_growth_per_hour",
+                                           "oom_kills",
+                                           "restarts",
+                                           "ready_replicas",
+                                           "desired_replicas",
+                                           "queue_lag",
+                                           "queue_lag_trend",
+                                           "dependency_errors",
+                                           "seconds_since_last_deploy",
+                                           "current_revision"};
+  std::vector<std::string> out;
+  for (const char* name : kNames) {
+    auto it = templates_.find(name);
+    if (it != templates_.end() && !it->second.empty())
+      out.push_back(expand_template(it->second, service, window));
+  }
+  return out;
+}
+
+std::string PrometheusTelemetry::check_query(const std::string& expr,
+                                             const engine::ServiceRef& service) const {
+  return expand_template(expr, service, config_.window);
 }
 
 engine::ServiceSignals PrometheusTelemetry::signals(const engine::ServiceRef& service,
@@ -208,7 +259,7 @@ engine::ServiceSignals PrometheusTelemetry::signals(const engine::ServiceRef& se
 
 std::optional<double> PrometheusTelemetry::query(const std::string& expr,
                                                  const engine::ServiceRef& service) {
-  return run("verification", expand_template(expr, service, config_.window));
+  return run("verification", check_query(expr, service));
 }
 
 ConfigTopology::ConfigTopology(std::vector<TopologyService> services, engine::Telemetry& telemetry,
@@ -242,6 +293,21 @@ std::vector<engine::DependencyHealth> ConfigTopology::upstreams(const engine::Se
                    std::to_string(unhealthy_);
       }
       out.push_back(std::move(h));
+    }
+  }
+  return out;
+}
+
+std::vector<engine::ServiceRef> ConfigTopology::upstream_refs(
+    const engine::ServiceRef& service) const {
+  std::vector<engine::ServiceRef> out;
+  for (const auto& s : services_) {
+    if (s.ns != service.ns || s.name != service.name) continue;
+    for (const auto& dep : s.depends_on) {
+      const auto slash = dep.find('/');
+      out.push_back(slash == std::string::npos
+                        ? engine::ServiceRef{service.ns, dep}
+                        : engine::ServiceRef{dep.substr(0, slash), dep.substr(slash + 1)});
     }
   }
   return out;

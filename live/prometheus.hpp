@@ -13,12 +13,19 @@
 // prometheus.queries. A signal whose template is empty or returns no data is reported in
 // ServiceSignals::missing.
 //
-// All calls block the calling (engine) thread for at most the configured timeout per query.
+// A call the engine makes blocks its thread for at most the configured timeout per query,
+// unless the answers were prefetched: PrefetchScheduler (live/prefetch.hpp) sends the
+// queries of a verification / follow-up on worker threads first (fetch() is thread-safe)
+// and installs them with set_prefetched() around the engine callback, so the engine reads
+// them without waiting. A query not prefetched is still sent, blocking (counted in
+// blocking_queries()).
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/result.hpp"
 #include "engine/ports.hpp"
@@ -55,16 +62,42 @@ class PrometheusTelemetry final : public engine::Telemetry {
   engine::ServiceSignals signals(const engine::ServiceRef& service, core::Duration window) override;
   /// Policy verification checks: `expr` may use the same placeholders.
   std::optional<double> query(const std::string& expr, const engine::ServiceRef& service) override;
+
+  /// False without a Prometheus URL (every answer is "no data", nothing is sent).
+  bool enabled() const { return client_.has_value(); }
+  /// The PromQL signals(service, window) sends (the non-empty templates, expanded).
+  std::vector<std::string> signal_queries(const engine::ServiceRef& service,
+                                          core::Duration window) const;
+  /// The PromQL query(expr, service) sends.
+  std::string check_query(const std::string& expr, const engine::ServiceRef& service) const;
+
+  struct Answer {
+    std::optional<double> value;  ///< nullopt: no data (or an error)
+    std::string error;            ///< non-empty when the query failed
+  };
+  using Answers = std::map<std::string, Answer>;  ///< PromQL -> answer
+  /// Sends one query now. Thread-safe; ignores the prefetched answers.
+  Answer fetch(const std::string& promql);
+  /// Engine thread: answers signals()/query() use instead of sending, until cleared.
+  void set_prefetched(Answers answers) { prefetched_ = std::move(answers); }
+  void clear_prefetched() { prefetched_.clear(); }
+
   std::uint64_t queries_sent() const { return sent_; }
   std::uint64_t query_errors() const { return errors_; }
+  /// Engine reads answered from prefetched answers / sent while the engine waited.
+  std::uint64_t prefetch_hits() const { return hits_; }
+  std::uint64_t blocking_queries() const { return blocking_; }
 
  private:
   std::optional<double> run(const std::string& name, const std::string& promql);
   PrometheusConfig config_;
   std::map<std::string, std::string> templates_;
   std::optional<PrometheusClient> client_;
-  std::uint64_t sent_ = 0;
-  std::uint64_t errors_ = 0;
+  Answers prefetched_;
+  std::atomic<std::uint64_t> sent_{0};
+  std::atomic<std::uint64_t> errors_{0};
+  std::atomic<std::uint64_t> hits_{0};
+  std::atomic<std::uint64_t> blocking_{0};
 };
 
 /// Dependencies from the config's topology; health from the upstream's error rate (the
@@ -76,6 +109,10 @@ class ConfigTopology final : public engine::Topology {
                  const PrometheusConfig& config);
   std::vector<engine::DependencyHealth> upstreams(const engine::ServiceRef& service) override;
   std::size_t services_in_namespace(const std::string& ns) override;
+  /// The upstreams configured for `service` (whose health upstreams() queries).
+  std::vector<engine::ServiceRef> upstream_refs(const engine::ServiceRef& service) const;
+  /// The PromQL template upstreams() sends per upstream (through Telemetry::query).
+  const std::string& error_template() const { return error_template_; }
 
  private:
   std::vector<TopologyService> services_;

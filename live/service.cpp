@@ -19,6 +19,7 @@
 #include "live/executor.hpp"
 #include "live/metrics.hpp"
 #include "live/notifier.hpp"
+#include "live/prefetch.hpp"
 #include "live/prometheus.hpp"
 #include "live/runtime.hpp"
 #include "live/sqlite_state.hpp"
@@ -44,7 +45,33 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
 
 constexpr std::int64_t kMaxQueued = 10000;
 
+namespace {
+
+// Tags the engine's work on an action's completion with its target, so the timers the
+// engine arms there (verification) are known to be about it (live/prefetch.hpp).
+class TaggingActuator final : public engine::Actuator {
+ public:
+  TaggingActuator(engine::Actuator& inner, PrefetchScheduler& scheduler)
+      : inner_(inner), scheduler_(scheduler) {}
+  void execute(const engine::ActionRequest& request,
+               std::function<void(engine::ActionResult)> done) override {
+    inner_.execute(request,
+                   [this, target = request.target, done = std::move(done)](engine::ActionResult r) {
+                     CurrentTarget on(scheduler_, target);
+                     done(std::move(r));
+                   });
+  }
+
+ private:
+  engine::Actuator& inner_;
+  PrefetchScheduler& scheduler_;
+};
+
+}  // namespace
+
 struct LiveService::Impl {
+  // Declaration order is destruction order reversed: whatever holds a reference is
+  // declared after what it refers to.
   ServeConfig config;
   bool dry_run = true;
   Metrics metrics;
@@ -54,18 +81,29 @@ struct LiveService::Impl {
   asio::executor_work_guard<asio::io_context::executor_type> guard{engine_io.get_executor()};
   std::thread engine_thread;
   SystemClock clock;
-  std::unique_ptr<AsioScheduler> scheduler;
   std::unique_ptr<PrometheusTelemetry> telemetry;
   std::unique_ptr<ConfigTopology> topology;
   std::unique_ptr<FileCalendar> calendar;
+  engine::PolicySet policies;  ///< the engine's copy, for the verification planner
+  std::unique_ptr<PrefetchScheduler> scheduler;
   std::unique_ptr<CommandExecutor> executor;
   std::unique_ptr<KubeActuator> actuator;
+  std::unique_ptr<TaggingActuator> tagging_actuator;
   std::unique_ptr<HttpNotifier> notifier;
   std::unique_ptr<engine::Engine> engine;
   std::unique_ptr<HttpServer> server;
   std::atomic<std::int64_t> queued{0};
   bool started = false;
   bool stopped = false;
+
+  // Decisions made back to back share one SQLite transaction: opened by the first, committed
+  // by a task queued behind the work already waiting (or every kMaxBatchWrites writes).
+  // Effects outside the process flush it first (actuator barrier, outbox, kill switch).
+  void ensure_batch() {
+    if (store->batch_open()) return;
+    store->begin_batch();
+    asio::post(engine_io, [this] { store->commit_batch(); });
+  }
 
   bool authorized(const HttpServer::Request& req) const {
     const auto field = req[http::field::authorization];
@@ -109,6 +147,8 @@ struct LiveService::Impl {
       asio::post(engine_io, [this, inc = std::move(inc)] {
         --queued;
         try {
+          ensure_batch();
+          CurrentTarget on(*scheduler, inc.target);
           engine->handle(inc);
         } catch (const std::exception& e) {
           std::cerr << "selfheal: engine error on " << inc.fingerprint << ": " << e.what() << "\n";
@@ -132,6 +172,8 @@ struct LiveService::Impl {
       }
     }
     limit = std::clamp<std::size_t>(limit, 1, 1000);
+    // Serve only what a crash cannot take back (this connection also sees the open batch).
+    store->flush();
     json out = json::array();
     for (auto& r : store->recent_audit(limit))
       out.push_back(std::move(r));
@@ -164,7 +206,8 @@ struct LiveService::Impl {
       return HttpServer::json(200, json{{"status", "ok"},
                                         {"dry_run", dry_run},
                                         {"kill_switch", store->kill_switch()},
-                                        {"engine_queue", queued.load()}}
+                                        {"engine_queue", queued.load()},
+                                        {"outbox_pending", store->outbox_count("pending")}}
                                        .dump());
     if (path == "/metrics" && m == http::verb::get)
       return HttpServer::text(200, metrics.render(), "text/plain; version=0.0.4; charset=utf-8");
@@ -203,28 +246,42 @@ core::Result<std::unique_ptr<LiveService>> LiveService::create(const ServeConfig
   if (!calendar) return calendar.error();
   i.calendar = std::move(*calendar);
   i.audit = std::make_unique<MetricsAuditSink>(*i.store, i.metrics);
-  i.scheduler = std::make_unique<AsioScheduler>(i.engine_io.get_executor());
   i.telemetry = std::make_unique<PrometheusTelemetry>(config.prometheus);
   i.topology = std::make_unique<ConfigTopology>(config.topology, *i.telemetry, config.prometheus);
-  i.executor = std::make_unique<CommandExecutor>(i.engine_io.get_executor(), 2);
-  i.actuator =
-      std::make_unique<KubeActuator>(config.kube, dry_run, *i.executor, i.engine_io.get_executor());
-  i.notifier = std::make_unique<HttpNotifier>(
-      config.notifiers,
-      [m = &i.metrics](const std::string& n, bool ok) { m->add_notification(n, ok); });
   if (!config.labels.allowed_namespaces.empty())
     policies.settings.allowed_namespaces = config.labels.allowed_namespaces;
   apply_overrides(config.engine, policies.settings);
+  i.policies = policies;
+  i.scheduler = std::make_unique<PrefetchScheduler>(
+      i.engine_io.get_executor(), *i.telemetry,
+      verification_planner(*i.store, i.clock, i.policies, *i.telemetry, *i.topology));
+  i.executor = std::make_unique<CommandExecutor>(i.engine_io.get_executor(), 2);
+  i.actuator =
+      std::make_unique<KubeActuator>(config.kube, dry_run, *i.executor, i.engine_io.get_executor());
+  // The in-flight record is committed before any command starts (no action twice after a
+  // kill -9, whatever batch is open).
+  i.actuator->set_durability_barrier([store = i.store.get()] { return store->flush(); });
+  i.tagging_actuator = std::make_unique<TaggingActuator>(*i.actuator, *i.scheduler);
+  i.notifier = std::make_unique<HttpNotifier>(
+      config.notifiers,
+      [m = &i.metrics](const std::string& n, bool ok) { m->add_notification(n, ok); },
+      i.store.get());
   i.engine = std::make_unique<engine::Engine>(
       engine::EngineContext{i.clock, *i.scheduler, *i.telemetry, *i.topology, *i.calendar,
-                            *i.actuator, *i.notifier, *i.store, *i.audit},
+                            *i.tagging_actuator, *i.notifier, *i.store, *i.audit},
       std::move(policies), engine::ClassifierModel::builtin());
   i.metrics.set_gauge_source([&i] {
     return std::map<std::string, double>{
         {"selfheal_kill_switch", i.store->kill_switch() ? 1.0 : 0.0},
         {"selfheal_dry_run", i.dry_run ? 1.0 : 0.0},
         {"selfheal_state_errors", static_cast<double>(i.store->errors())},
-        {"selfheal_engine_queue", static_cast<double>(i.queued.load())}};
+        {"selfheal_engine_queue", static_cast<double>(i.queued.load())},
+        {"selfheal_outbox_pending", static_cast<double>(i.store->outbox_count("pending"))},
+        {"selfheal_outbox_failed", static_cast<double>(i.store->outbox_count("failed"))},
+        {"selfheal_prometheus_queries", static_cast<double>(i.telemetry->queries_sent())},
+        {"selfheal_prometheus_query_errors", static_cast<double>(i.telemetry->query_errors())},
+        {"selfheal_prometheus_blocking_queries",
+         static_cast<double>(i.telemetry->blocking_queries())}};
   });
   HttpServer::Options opts;
   opts.address = config.listen_address;
@@ -239,6 +296,10 @@ core::Result<std::unique_ptr<LiveService>> LiveService::create(const ServeConfig
 core::Result<std::uint16_t> LiveService::start() {
   auto& i = *impl_;
   i.started = true;
+  // Pages a previous process persisted but did not deliver go out again first (before the
+  // engine runs, so nothing it escalates now is picked up twice).
+  if (const auto n = i.notifier->redeliver_pending(); n > 0)
+    std::cerr << "selfheal: re-sending " << n << " undelivered escalation(s) from the outbox\n";
   i.engine_thread = std::thread([&i] { i.engine_io.run(); });
   // In-flight verifications from before a restart are re-armed before any new alert.
   asio::post(i.engine_io, [&i] { i.engine->resume(); });
@@ -255,13 +316,17 @@ void LiveService::stop() {
     // The engine is destroyed on its own thread (its destructor cancels its timers through
     // the scheduler). Pending verifications are abandoned here; their state is durable and
     // resume() re-arms them at the next start.
-    asio::post(i.engine_io, [&i] { i.engine.reset(); });
+    asio::post(i.engine_io, [&i] {
+      i.engine.reset();
+      i.store->commit_batch();
+    });
     drain(std::chrono::seconds{5});
     i.executor.reset();  // joins running commands (each bounded by its timeout)
     i.guard.reset();
     drain(std::chrono::seconds{5});
     i.engine_io.stop();
     i.engine_thread.join();
+    i.scheduler.reset();  // joins the prefetch workers (each query bounded by its timeout)
   }
   if (i.notifier) i.notifier->stop();
   i.executor.reset();  // joins running commands (each bounded by its timeout)

@@ -56,6 +56,11 @@ CREATE TABLE IF NOT EXISTS audit (
   kind TEXT NOT NULL, incident TEXT NOT NULL, ns TEXT NOT NULL, name TEXT NOT NULL,
   outcome TEXT, record TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS audit_target ON audit (ns, name);
+CREATE TABLE IF NOT EXISTS outbox (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, notifier TEXT NOT NULL, body TEXT NOT NULL,
+  what TEXT NOT NULL, created_ms INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+  state TEXT NOT NULL DEFAULT 'pending', updated_ms INTEGER, last_error TEXT);
+CREATE INDEX IF NOT EXISTS outbox_state ON outbox (state);
 )sql";
 
 }  // namespace
@@ -84,6 +89,12 @@ core::Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& 
       !s->exec(kSchema))
     return core::Error("cannot initialise the state database: " + std::string(sqlite3_errmsg(db)),
                        path);
+  {
+    Stmt max(db, "SELECT COALESCE(MAX(seq), 0) FROM audit");
+    if (!max.ok() || max.step() != SQLITE_ROW)
+      return core::Error("cannot read the audit log: " + std::string(sqlite3_errmsg(db)), path);
+    s->seq_offset_ = static_cast<std::uint64_t>(max.column_int(0));
+  }
   return s;
 }
 
@@ -91,7 +102,56 @@ SqliteStore::SqliteStore(sqlite3* db, std::string kill_switch_file)
     : db_(db), kill_switch_file_(std::move(kill_switch_file)) {}
 
 SqliteStore::~SqliteStore() {
+  {
+    std::lock_guard lock(mu_);
+    commit_locked(false);
+  }
   sqlite3_close(db_);
+}
+
+void SqliteStore::begin_batch() {
+  std::lock_guard lock(mu_);
+  if (batch_) return;
+  // IMMEDIATE takes the write lock now, so no statement inside can fail to upgrade it.
+  if (exec("BEGIN IMMEDIATE")) {
+    batch_ = true;
+    batch_writes_ = 0;
+  } else {
+    ++errors_;
+  }
+}
+
+bool SqliteStore::commit_locked(bool reopen) {
+  if (!batch_) return true;
+  batch_ = false;
+  batch_writes_ = 0;
+  bool ok = exec("COMMIT");
+  if (!ok) {
+    // A failed COMMIT may leave the transaction open; its writes are lost either way.
+    ++errors_;
+    if (!sqlite3_get_autocommit(db_)) exec("ROLLBACK");
+  }
+  if (reopen && exec("BEGIN IMMEDIATE")) batch_ = true;
+  return ok;
+}
+
+bool SqliteStore::commit_batch() {
+  std::lock_guard lock(mu_);
+  return commit_locked(false);
+}
+
+bool SqliteStore::flush() {
+  std::lock_guard lock(mu_);
+  return commit_locked(true);
+}
+
+bool SqliteStore::batch_open() const {
+  std::lock_guard lock(mu_);
+  return batch_;
+}
+
+void SqliteStore::wrote() {
+  if (batch_ && ++batch_writes_ >= kMaxBatchWrites) commit_locked(true);
 }
 
 bool SqliteStore::exec(const char* sql) {
@@ -142,7 +202,8 @@ void SqliteStore::save(const engine::ServiceRef& target, const engine::TargetSta
   if (!st.ok()) return fail("save");
   st.text(1, target.ns).text(2, target.name).integer(3, state.in_flight ? 1 : 0);
   st.text(4, to_json(state).dump());
-  if (st.step() != SQLITE_DONE) fail("save");
+  if (st.step() != SQLITE_DONE) return fail("save");
+  wrote();
 }
 
 std::vector<std::pair<engine::ServiceRef, engine::TargetState>> SqliteStore::in_flight() {
@@ -182,7 +243,8 @@ void SqliteStore::save_breaker(const engine::BreakerState& b) {
   Stmt st(db_, "INSERT OR REPLACE INTO settings (key, value) VALUES ('breaker', ?1)");
   if (!st.ok()) return fail("save_breaker");
   st.text(1, to_json(b).dump());
-  if (st.step() != SQLITE_DONE) fail("save_breaker");
+  if (st.step() != SQLITE_DONE) return fail("save_breaker");
+  wrote();
 }
 
 bool SqliteStore::kill_switch_flag() {
@@ -212,7 +274,8 @@ void SqliteStore::set_kill_switch(bool engaged) {
   Stmt st(db_, "INSERT OR REPLACE INTO settings (key, value) VALUES ('kill_switch', ?1)");
   if (!st.ok()) return fail("set_kill_switch");
   st.text(1, engaged ? "1" : "0");
-  if (st.step() != SQLITE_DONE) fail("set_kill_switch");
+  if (st.step() != SQLITE_DONE) return fail("set_kill_switch");
+  commit_locked(batch_);  // durable before the API answers, batch or not
 }
 
 bool SqliteStore::seen(const std::string& dedup_key) {
@@ -235,7 +298,8 @@ void SqliteStore::mark_seen(const std::string& dedup_key, engine::TimePoint at) 
   Stmt st(db_, "INSERT OR IGNORE INTO seen (key, at_ms) VALUES (?1, ?2)");
   if (!st.ok()) return fail("mark_seen");
   st.text(1, dedup_key).integer(2, core::to_unix_ms(at));
-  if (st.step() != SQLITE_DONE) fail("mark_seen");
+  if (st.step() != SQLITE_DONE) return fail("mark_seen");
+  wrote();
 }
 
 std::size_t SqliteStore::prune_seen(engine::TimePoint before) {
@@ -250,8 +314,10 @@ std::size_t SqliteStore::prune_seen(engine::TimePoint before) {
   return static_cast<std::size_t>(sqlite3_changes(db_));
 }
 
-void SqliteStore::record(const engine::AuditRecord& r) {
+void SqliteStore::record(const engine::AuditRecord& engine_record) {
   std::lock_guard lock(mu_);
+  engine::AuditRecord r = engine_record;
+  r.seq += seq_offset_;
   Stmt st(db_,
           "INSERT INTO audit (seq, time_ms, kind, incident, ns, name, outcome, record) "
           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
@@ -261,7 +327,8 @@ void SqliteStore::record(const engine::AuditRecord& r) {
   st.text(5, r.target.ns).text(6, r.target.name);
   st.text(7, r.outcome ? std::string(engine::to_string(*r.outcome)) : std::string());
   st.text(8, to_json(r).dump());
-  if (st.step() != SQLITE_DONE) fail("audit");
+  if (st.step() != SQLITE_DONE) return fail("audit");
+  wrote();
 }
 
 std::vector<json> SqliteStore::recent_audit(std::size_t limit) {
@@ -289,6 +356,90 @@ std::vector<engine::AuditRecord> SqliteStore::audit_log() {
     if (!j.is_discarded()) out.push_back(audit_from_json(j));
   }
   return out;
+}
+
+std::optional<std::int64_t> SqliteStore::outbox_add(const std::string& notifier,
+                                                    const std::string& body,
+                                                    const std::string& what, core::TimePoint now) {
+  std::lock_guard lock(mu_);
+  Stmt st(db_,
+          "INSERT INTO outbox (notifier, body, what, created_ms, updated_ms) "
+          "VALUES (?1, ?2, ?3, ?4, ?4)");
+  if (!st.ok()) {
+    fail("outbox_add");
+    return std::nullopt;
+  }
+  st.text(1, notifier).text(2, body).text(3, what).integer(4, core::to_unix_ms(now));
+  if (st.step() != SQLITE_DONE) {
+    fail("outbox_add");
+    return std::nullopt;
+  }
+  const std::int64_t id = sqlite3_last_insert_rowid(db_);
+  // Durable before the first attempt, so a crash during the back-off re-delivers it.
+  if (!commit_locked(batch_)) return std::nullopt;
+  return id;
+}
+
+void SqliteStore::outbox_attempted(std::int64_t id, const std::string& error) {
+  std::lock_guard lock(mu_);
+  Stmt st(db_, "UPDATE outbox SET attempts = attempts + 1, last_error = ?2 WHERE id = ?1");
+  if (!st.ok()) return fail("outbox_attempted");
+  st.integer(1, id).text(2, error);
+  if (st.step() != SQLITE_DONE) return fail("outbox_attempted");
+  wrote();
+}
+
+void SqliteStore::outbox_delivered(std::int64_t id, core::TimePoint at) {
+  std::lock_guard lock(mu_);
+  Stmt st(db_,
+          "UPDATE outbox SET attempts = attempts + 1, state = 'delivered', updated_ms = ?2, "
+          "last_error = NULL WHERE id = ?1");
+  if (!st.ok()) return fail("outbox_delivered");
+  st.integer(1, id).integer(2, core::to_unix_ms(at));
+  if (st.step() != SQLITE_DONE) return fail("outbox_delivered");
+  wrote();
+}
+
+void SqliteStore::outbox_failed(std::int64_t id, const std::string& error, core::TimePoint at) {
+  std::lock_guard lock(mu_);
+  Stmt st(db_,
+          "UPDATE outbox SET attempts = attempts + 1, state = 'failed', updated_ms = ?3, "
+          "last_error = ?2 WHERE id = ?1");
+  if (!st.ok()) return fail("outbox_failed");
+  st.integer(1, id).text(2, error).integer(3, core::to_unix_ms(at));
+  if (st.step() != SQLITE_DONE) return fail("outbox_failed");
+  wrote();
+}
+
+std::vector<OutboxEntry> SqliteStore::outbox_pending() {
+  std::lock_guard lock(mu_);
+  std::vector<OutboxEntry> out;
+  Stmt st(db_,
+          "SELECT id, notifier, body, what, created_ms, attempts FROM outbox "
+          "WHERE state = 'pending' ORDER BY id");
+  if (!st.ok()) {
+    fail("outbox_pending");
+    return out;
+  }
+  while (st.step() == SQLITE_ROW) {
+    OutboxEntry e;
+    e.id = st.column_int(0);
+    e.notifier = st.column_text(1);
+    e.body = st.column_text(2);
+    e.what = st.column_text(3);
+    e.created = core::from_unix_ms(st.column_int(4));
+    e.attempts = static_cast<int>(st.column_int(5));
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+std::size_t SqliteStore::outbox_count(const std::string& state) {
+  std::lock_guard lock(mu_);
+  Stmt st(db_, "SELECT COUNT(*) FROM outbox WHERE state = ?1");
+  if (!st.ok()) return 0;
+  st.text(1, state);
+  return st.step() == SQLITE_ROW ? static_cast<std::size_t>(st.column_int(0)) : 0;
 }
 
 }  // namespace selfheal::live

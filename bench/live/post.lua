@@ -9,6 +9,16 @@ f:close()
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer " .. (os.getenv("SELFHEAL_TOKEN") or "bench-token-0123456789")
 
+-- SELFHEAL_DELAY_MS paces each connection (wrk's delay() hook: the pause before its next
+-- request), so C connections offer about C * 1000 / (delay + latency) posts/s: a
+-- rate-controlled load below saturation instead of wrk's default as-fast-as-answered loop.
+local pace = tonumber(os.getenv("SELFHEAL_DELAY_MS") or "0")
+if pace > 0 then
+  function delay()
+    return pace
+  end
+end
+
 local non2xx = 0
 function response(status, headers, body)
   if status ~= 202 then non2xx = non2xx + 1 end

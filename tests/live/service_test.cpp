@@ -22,7 +22,9 @@
 #include "live/http_client.hpp"
 #include "live/metrics.hpp"
 #include "live/notifier.hpp"
+#include "live/prefetch.hpp"
 #include "live/prometheus.hpp"
+#include "live/runtime.hpp"
 #include "live/service.hpp"
 #include "live/sqlite_state.hpp"
 
@@ -65,19 +67,23 @@ struct TempDir {
   ~TempDir() { std::filesystem::remove_all(path); }
 };
 
-// A local HTTP receiver that records every body it is sent.
+// A local HTTP receiver that records every body it accepts (and counts every request).
 struct Receiver {
   std::mutex mu;
   std::vector<std::string> bodies;
+  std::vector<std::string> idempotency_keys;
+  int hits = 0;
   std::atomic<int> fail_first{0};
   HttpServer server{{"127.0.0.1", 0, 1 << 20, 1}, [this](const HttpServer::Request& r) {
+                      std::lock_guard lock(mu);
+                      ++hits;
+                      cv.notify_all();
                       if (fail_first > 0) {
                         --fail_first;
                         return HttpServer::json(503, "{}");
                       }
-                      std::lock_guard lock(mu);
                       bodies.push_back(r.body());
-                      cv.notify_all();
+                      idempotency_keys.emplace_back(r["Idempotency-Key"]);
                       return HttpServer::json(202, R"({"status":"success"})");
                     }};
   std::uint16_t port = 0;
@@ -92,6 +98,45 @@ struct Receiver {
     std::unique_lock lock(mu);
     return cv.wait_for(lock, limit, [&] { return bodies.size() >= n; });
   }
+  /// Waits (bounded) until `n` requests, accepted or not, have arrived.
+  bool wait_hits(int n, std::chrono::seconds limit = 20s) {
+    std::unique_lock lock(mu);
+    return cv.wait_for(lock, limit, [&] { return hits >= n; });
+  }
+};
+
+// A Prometheus that holds every query until the test releases it (no sleeping: the test
+// decides when the answer goes out), then answers 0 for everything.
+struct HeldPrometheus {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool released = false;
+  int received = 0;
+  HttpServer server{{"127.0.0.1", 0, 1 << 20, 1}, [this](const HttpServer::Request&) {
+                      std::unique_lock lock(mu);
+                      ++received;
+                      cv.notify_all();
+                      cv.wait(lock, [&] { return released; });
+                      return HttpServer::json(
+                          200, R"({"status":"success","data":{"resultType":"vector","result":[)"
+                               R"({"metric":{},"value":[1700000000,"0"]}]}})");
+                    }};
+  std::uint16_t port = 0;
+  HeldPrometheus() { port = *server.start(); }
+  ~HeldPrometheus() {
+    release();
+    server.stop();
+  }
+  void release() {
+    std::lock_guard lock(mu);
+    released = true;
+    cv.notify_all();
+  }
+  bool wait_received(int n, std::chrono::seconds limit = 20s) {
+    std::unique_lock lock(mu);
+    return cv.wait_for(lock, limit, [&] { return received >= n; });
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port); }
 };
 
 ServeConfig make_config(const std::filesystem::path& dir, std::uint16_t receiver_port = 0) {
@@ -123,10 +168,11 @@ engine::PolicySet policies() {
 
 std::string alert_payload(const std::string& fingerprint, const std::string& status = "firing",
                           const std::string& service = "payment-api",
-                          const std::string& type = "memory-leak") {
+                          const std::string& type = "memory-leak",
+                          const std::string& confidence = "0.97") {
   json a = {{"status", status},
             {"labels", {{"alertname", "OOMKilled"}, {"service", service}, {"namespace", "prod"}}},
-            {"annotations", {{"incident_type", type}, {"confidence", "0.97"}}},
+            {"annotations", {{"incident_type", type}, {"confidence", confidence}}},
             {"startsAt", "2026-11-27T18:00:00Z"},
             {"endsAt", status == "resolved" ? "2026-11-27T18:30:00Z" : "0001-01-01T00:00:00Z"},
             {"generatorURL", "http://prometheus/graph"},
@@ -169,6 +215,23 @@ struct Running {
     for (auto& r : svc->store().audit_log())
       if (r.kind == engine::AuditKind::kDecision && r.outcome == o) out.push_back(r);
     return out;
+  }
+  std::vector<engine::AuditRecord> records(engine::AuditKind kind) {
+    std::vector<engine::AuditRecord> out;
+    for (auto& r : svc->store().audit_log())
+      if (r.kind == kind) out.push_back(r);
+    return out;
+  }
+  /// Waits (bounded; each round trip through the engine thread is the wait, no sleep)
+  /// until a record of `kind` is in the audit log.
+  bool wait_record(engine::AuditKind kind, std::chrono::seconds limit = 30s) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (!records(kind).empty()) return true;
+      svc->drain(1s);
+      std::this_thread::yield();
+    }
+    return !records(kind).empty();
   }
 };
 
@@ -442,5 +505,288 @@ TEST_CASE("executing mode runs the command through the executor, once per reques
     io.run_one_for(1s);
   REQUIRE(results.size() == 1);
   CHECK_FALSE(results[0].ok);
+  CHECK(act.started().size() == 1);
+}
+
+TEST_CASE("a page pending when the process dies is re-delivered at the next start",
+          "[live][notifier][outbox][durable]") {
+  TempDir dir;
+  const auto db = (dir.path / "state.db").string();
+  Receiver pd;
+  pd.fail_first = 1000;  // PagerDuty is down
+  NotifierConfig n;
+  n.name = "pd";
+  n.type = NotifierConfig::Type::kPagerDuty;
+  n.url = "http://127.0.0.1:" + std::to_string(pd.port) + "/v2/enqueue";
+  n.routing_key = "R0UT1NGKEY";
+  n.backoff = std::chrono::hours{1};  // the second attempt would be an hour later
+  n.max_attempts = 5;
+  engine::Escalation e;
+  e.incident = "fp-9";
+  e.target = {"prod", "payment-api"};
+  e.channel = "pagerduty-p1";
+  e.severity = "critical";
+  e.summary = "automation gave up on prod/payment-api";
+  e.reason = engine::Outcome::kMaxAttemptsReached;
+  {
+    auto store = SqliteStore::open(db);
+    REQUIRE(store);
+    auto notifier =
+        std::make_unique<HttpNotifier>(std::vector<NotifierConfig>{n}, nullptr, store->get());
+    notifier->escalate(e);
+    REQUIRE(pd.wait_hits(1));  // the first attempt failed; now in back-off
+    CHECK(notifier->undelivered() == 1);
+    // The crash: the notifier and the store are dropped in the middle of the back-off.
+    notifier.reset();
+  }
+  // The integration key never reaches the disk; it is added when sending.
+  for (const auto* suffix : {"", "-wal"}) {
+    std::ifstream f(db + suffix, std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    CHECK(bytes.find("R0UT1NGKEY") == std::string::npos);
+  }
+  pd.fail_first = 0;  // PagerDuty is back
+  auto store = SqliteStore::open(db);
+  REQUIRE(store);
+  REQUIRE((*store)->outbox_pending().size() == 1);
+  CHECK((*store)->outbox_pending()[0].attempts == 1);
+  std::atomic<int> delivered{0};
+  HttpNotifier notifier(
+      {n}, [&](const std::string&, bool ok) { delivered += ok ? 1 : 0; }, store->get());
+  CHECK(notifier.redeliver_pending() == 1);
+  REQUIRE(pd.wait_for(1));
+  notifier.stop();
+  auto j = json::parse(pd.bodies[0]);
+  CHECK(j["routing_key"] == "R0UT1NGKEY");
+  CHECK(j["dedup_key"] == "selfheal/prod/payment-api/fp-9");  // PagerDuty dedups a repeat
+  CHECK(j["payload"]["summary"] == e.summary);
+  CHECK(pd.idempotency_keys[0].starts_with("selfheal-outbox-"));
+  CHECK(delivered == 1);
+  CHECK((*store)->outbox_pending().empty());
+  CHECK((*store)->outbox_count("delivered") == 1);
+}
+
+TEST_CASE("a page that cannot be delivered is given up after max_attempts, not re-sent",
+          "[live][notifier][outbox]") {
+  TempDir dir;
+  const auto db = (dir.path / "state.db").string();
+  Receiver hook;
+  hook.fail_first = 1000;
+  NotifierConfig n;
+  n.name = "chat";
+  n.url = "http://127.0.0.1:" + std::to_string(hook.port) + "/hook";
+  n.backoff = 1ms;
+  n.max_attempts = 3;
+  auto store = SqliteStore::open(db);
+  REQUIRE(store);
+  std::atomic<int> failed{0};
+  {
+    HttpNotifier notifier(
+        {n}, [&](const std::string&, bool ok) { failed += ok ? 0 : 1; }, store->get());
+    engine::Escalation e;
+    e.incident = "fp-x";
+    e.target = {"prod", "api"};
+    notifier.escalate(e);
+    REQUIRE(hook.wait_hits(3));
+    notifier.stop();
+  }
+  // The third attempt was in progress when the receiver counted it; stop() lets a running
+  // attempt finish, so the give-up is recorded by now.
+  CHECK(failed == 1);
+  CHECK((*store)->outbox_count("failed") == 1);
+  CHECK((*store)->outbox_pending().empty());
+  // A restart does not send it again.
+  HttpNotifier again({n}, nullptr, store->get());
+  CHECK(again.redeliver_pending() == 0);
+}
+
+TEST_CASE("an escalation in back-off when the server stops reaches the receiver after a restart",
+          "[live][service][outbox][durable]") {
+  TempDir dir;
+  Receiver pd;
+  pd.fail_first = 1000;
+  auto cfg = make_config(dir.path, pd.port);
+  cfg.notifiers[0].backoff = std::chrono::hours{1};
+  {
+    Running s(cfg);
+    // Confidence 0.5 < the policy's 0.9: no action, a page to a person.
+    CHECK(s.send("POST", "/api/v1/alerts",
+                 alert_payload("fp-low", "firing", "payment-api", "memory-leak", "0.5"))
+              .status == 202);
+    REQUIRE(s.decisions(engine::Outcome::kLowConfidence).size() == 1);
+    REQUIRE(pd.wait_hits(1));
+    CHECK(s.svc->store().outbox_count("pending") == 1);
+    CHECK_THAT(s.send("GET", "/healthz", {}, "").body, Catch::Contains("\"outbox_pending\":1"));
+  }
+  pd.fail_first = 0;
+  Running s(cfg);
+  REQUIRE(pd.wait_for(1));
+  auto j = json::parse(pd.bodies[0]);
+  CHECK(j["dedup_key"] == "selfheal/prod/payment-api/fp-low");
+  CHECK(j["routing_key"] == "R0UT1NGKEY");
+  CHECK(j["payload"]["class"] == "low-confidence");
+  REQUIRE(s.svc->drain(10s));
+  CHECK(s.decisions(engine::Outcome::kLowConfidence).size() == 1);  // not decided again
+}
+
+TEST_CASE("audit sequence numbers continue across a restart of the server",
+          "[live][service][durable]") {
+  TempDir dir;
+  auto cfg = make_config(dir.path);
+  {
+    Running s(cfg);
+    s.send("POST", "/api/v1/alerts", alert_payload("fp-1"));
+    REQUIRE(s.decisions(engine::Outcome::kExecuted).size() == 1);
+  }
+  Running s(cfg);
+  s.send("POST", "/api/v1/alerts", alert_payload("fp-2", "firing", "checkout-api"));
+  REQUIRE(s.decisions(engine::Outcome::kExecuted).size() == 2);
+  std::vector<std::uint64_t> seqs;
+  for (const auto& r : s.svc->store().audit_log())
+    seqs.push_back(r.seq);
+  REQUIRE(seqs.size() >= 4);
+  for (std::size_t k = 1; k < seqs.size(); ++k)
+    CHECK(seqs[k] == seqs[k - 1] + 1);  // one sequence, no restart at 1
+  auto newest = json::parse(s.send("GET", "/api/v1/audit?limit=1").body)["records"][0];
+  CHECK(newest["seq"] == seqs.back());
+}
+
+TEST_CASE("a slow Prometheus does not stall other decisions while a verification waits for it",
+          "[live][service][prometheus]") {
+  TempDir dir;
+  HeldPrometheus prom;
+  auto cfg = make_config(dir.path);
+  cfg.prometheus.url = prom.url();
+  cfg.prometheus.timeout = 120s;  // the hold is released by the test, never timed out
+  const engine::ServiceRef api{"prod", "payment-api"};
+  {
+    // A restart finds an executed action whose verification is due now.
+    auto store = SqliteStore::open(cfg.state_path);
+    REQUIRE(store);
+    SystemClock clock;
+    engine::TargetState st;
+    st.last_action_at = clock.now() - 1min;
+    st.attempts = 1;
+    engine::InFlightAction fl;
+    fl.action_id = 1;
+    fl.incident = "fp-before";
+    fl.action.kind = engine::ActionKind::kRestart;
+    fl.started_at = clock.now() - 1min;
+    fl.verify_at = clock.now() - 1s;
+    fl.executed = true;
+    fl.policy = "memory-leak";
+    st.in_flight = fl;
+    (*store)->save(api, st);
+  }
+  Running s(cfg);
+  // Should an assertion fail, release Prometheus before the server's stop waits for it.
+  struct ReleaseOnExit {
+    HeldPrometheus& p;
+    ~ReleaseOnExit() { p.release(); }
+  } release_on_exit{prom};
+  // resume() re-armed the verification; its queries are now held by Prometheus.
+  REQUIRE(prom.wait_received(1));
+  // A webhook for another service meanwhile: answered at once ...
+  auto r = s.send("POST", "/api/v1/alerts", alert_payload("fp-other", "firing", "checkout-api"));
+  CHECK(r.status == 202);
+  // ... and decided at once: the engine thread is not waiting for Prometheus.
+  REQUIRE(s.svc->drain(10s));
+  auto executed = s.decisions(engine::Outcome::kExecuted);
+  REQUIRE(executed.size() == 1);
+  CHECK(executed[0].target == engine::ServiceRef{"prod", "checkout-api"});
+  CHECK(s.records(engine::AuditKind::kVerification).empty());  // still waiting for its data
+  prom.release();
+  REQUIRE(s.wait_record(engine::AuditKind::kVerification));
+  auto v = s.records(engine::AuditKind::kVerification);
+  REQUIRE(v.size() == 1);
+  CHECK(v[0].target == api);
+  CHECK(v[0].success == true);  // every signal answered 0: no OOM kills, no restarts
+  // Every query the verification made was answered from the prefetch: none blocked.
+  auto metrics = s.send("GET", "/metrics", {}, "").body;
+  CHECK_THAT(metrics, Catch::Contains("selfheal_prometheus_blocking_queries 0"));
+}
+
+TEST_CASE("a timer cancelled while its queries are in flight never runs", "[live][prefetch]") {
+  HeldPrometheus prom;
+  PrometheusConfig pc;
+  pc.url = prom.url();
+  pc.timeout = 120s;
+  PrometheusTelemetry telemetry(pc);
+  boost::asio::io_context io;
+  auto guard = boost::asio::make_work_guard(io);
+  int planned = 0;
+  PrefetchScheduler sched(io.get_executor(), telemetry,
+                          [&](const std::optional<engine::ServiceRef>& tag) {
+                            ++planned;
+                            CHECK(tag == engine::ServiceRef{"prod", "api"});
+                            return telemetry.signal_queries(*tag, 5min);
+                          });
+  bool ran = false;
+  engine::TimerId id = 0;
+  {
+    CurrentTarget on(sched, engine::ServiceRef{"prod", "api"});
+    id = sched.after(0ms, [&] { ran = true; });
+  }
+  CHECK_FALSE(sched.current());
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (planned == 0 && std::chrono::steady_clock::now() < deadline)
+    io.run_one_for(1s);
+  REQUIRE(planned == 1);
+  REQUIRE(prom.wait_received(1));  // the prefetch is waiting for Prometheus
+  CHECK(sched.cancel(id));         // cancelled before the callback ran
+  CHECK_FALSE(sched.cancel(id));
+  prom.release();
+  // A second timer, not cancelled, runs with its answers prefetched (none sent blocking).
+  std::optional<double> seen;
+  {
+    CurrentTarget on(sched, engine::ServiceRef{"prod", "api"});
+    sched.after(0ms, [&] { seen = telemetry.signals({"prod", "api"}, 5min).oom_kills; });
+  }
+  while (!seen && std::chrono::steady_clock::now() < deadline)
+    io.run_one_for(1s);
+  REQUIRE(seen);
+  CHECK(*seen == 0.0);
+  CHECK_FALSE(ran);
+  CHECK(telemetry.blocking_queries() == 0);
+  CHECK(telemetry.prefetch_hits() > 0);
+  CHECK(sched.pending() == 0);
+}
+
+TEST_CASE("the in-flight record is made durable before a command starts", "[live][actuator]") {
+  boost::asio::io_context io;
+  CommandExecutor exec(io.get_executor());
+  KubeConfig k;
+  k.kubectl = "echo";
+  KubeActuator act(k, /*dry_run=*/false, exec, io.get_executor());
+  std::vector<std::size_t> started_at_barrier;
+  bool durable = true;
+  act.set_durability_barrier([&] {
+    started_at_barrier.push_back(act.started().size());
+    return durable;
+  });
+  engine::ActionRequest req;
+  req.id = 1;
+  req.target = {"prod", "api"};
+  req.argv = {"kubectl", "rollout", "restart", "deployment/api", "-n", "prod"};
+  req.timeout = 10s;
+  std::vector<engine::ActionResult> results;
+  act.execute(req, [&](engine::ActionResult r) { results.push_back(r); });
+  auto guard = boost::asio::make_work_guard(io);
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (results.empty() && std::chrono::steady_clock::now() < deadline)
+    io.run_one_for(1s);
+  REQUIRE(results.size() == 1);
+  CHECK(results[0].ok);
+  CHECK(started_at_barrier == std::vector<std::size_t>{0});  // before anything ran
+  // When the state cannot be committed, nothing runs.
+  durable = false;
+  req.id = 2;
+  results.clear();
+  act.execute(req, [&](engine::ActionResult r) { results.push_back(r); });
+  while (results.empty() && std::chrono::steady_clock::now() < deadline)
+    io.run_one_for(1s);
+  REQUIRE(results.size() == 1);
+  CHECK_FALSE(results[0].ok);
+  CHECK_THAT(results[0].message, Catch::Contains("could not be committed"));
   CHECK(act.started().size() == 1);
 }

@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <sys/wait.h>
 #include <unistd.h>
 #include <filesystem>
 #include <fstream>
@@ -151,4 +152,156 @@ TEST_CASE("an unopenable database is a clear error", "[live][sqlite]") {
   auto store = SqliteStore::open("/proc/definitely/not/writable/state.db");
   REQUIRE_FALSE(store);
   CHECK(store.error().file == "/proc/definitely/not/writable/state.db");
+}
+
+namespace {
+
+engine::AuditRecord audit_record(std::uint64_t seq, const std::string& incident) {
+  engine::AuditRecord r;
+  r.seq = seq;  // as the engine numbers them: from 1 in every process
+  r.time = at(1'700'000'000'000 + static_cast<std::int64_t>(seq));
+  r.incident = incident;
+  r.target = {"prod", "payment-api"};
+  r.outcome = engine::Outcome::kDuplicate;
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("audit sequence numbers continue from the highest persisted one after a restart",
+          "[live][sqlite][durable]") {
+  TempDir dir;
+  const auto db = (dir.path / "state.db").string();
+  {
+    auto store = SqliteStore::open(db);
+    REQUIRE(store);
+    CHECK((*store)->seq_offset() == 0);
+    for (std::uint64_t seq = 1; seq <= 3; ++seq)
+      (*store)->record(audit_record(seq, "first-process"));
+  }
+  {
+    auto store = SqliteStore::open(db);  // the next process: its engine starts at 1 again
+    REQUIRE(store);
+    CHECK((*store)->seq_offset() == 3);
+    (*store)->record(audit_record(1, "second-process"));
+    (*store)->record(audit_record(2, "second-process"));
+  }
+  auto store = SqliteStore::open(db);
+  REQUIRE(store);
+  std::vector<std::uint64_t> seqs;
+  for (const auto& r : (*store)->audit_log())
+    seqs.push_back(r.seq);
+  CHECK(seqs == std::vector<std::uint64_t>{1, 2, 3, 4, 5});
+  // The JSON the API serves carries the same numbers, newest first.
+  auto recent = (*store)->recent_audit(2);
+  REQUIRE(recent.size() == 2);
+  CHECK(recent[0]["seq"] == 5);
+  CHECK(recent[0]["incident"] == "second-process");
+  CHECK(recent[1]["seq"] == 4);
+}
+
+TEST_CASE("a write batch is durable once flushed; a crash loses only what was not",
+          "[live][sqlite][durable]") {
+  TempDir dir;
+  const auto db = (dir.path / "state.db").string();
+  const engine::ServiceRef api{"prod", "payment-api"};
+  // A real crash: a child process writes, flushes, writes more and _exits without
+  // committing or closing anything (as kill -9 would leave it).
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    auto store = SqliteStore::open(db);
+    if (!store) ::_exit(3);
+    auto& st = **store;
+    st.begin_batch();
+    engine::TargetState s;
+    s.attempts = 1;
+    engine::InFlightAction f;
+    f.action_id = 9;
+    f.incident = "fp-durable";
+    s.in_flight = f;
+    st.save(api, s);
+    st.record(audit_record(1, "fp-durable"));
+    if (!st.flush()) ::_exit(4);  // what the actuator does before kubectl starts
+    st.mark_seen("fp-lost", at(1));
+    st.record(audit_record(2, "fp-lost"));
+    ::_exit(0);
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  REQUIRE(WEXITSTATUS(status) == 0);
+  auto store = SqliteStore::open(db);
+  REQUIRE(store);
+  auto& st = **store;
+  auto loaded = st.load(api);
+  REQUIRE(loaded.in_flight);  // flushed: survives
+  CHECK(loaded.in_flight->action_id == 9);
+  auto log = st.audit_log();
+  REQUIRE(log.size() == 1);
+  CHECK(log[0].incident == "fp-durable");
+  CHECK_FALSE(st.seen("fp-lost"));  // written after the flush, never committed
+}
+
+TEST_CASE("a batch commits on commit_batch and after kMaxBatchWrites writes", "[live][sqlite]") {
+  TempDir dir;
+  const auto db = (dir.path / "state.db").string();
+  auto writer = SqliteStore::open(db);
+  auto reader = SqliteStore::open(db);  // a second connection sees only committed data
+  REQUIRE(writer);
+  REQUIRE(reader);
+  auto& w = **writer;
+  w.begin_batch();
+  CHECK(w.batch_open());
+  w.mark_seen("k1", at(1));
+  CHECK(w.seen("k1"));                 // the writer reads its own batch
+  CHECK_FALSE((*reader)->seen("k1"));  // not committed yet
+  CHECK(w.commit_batch());
+  CHECK_FALSE(w.batch_open());
+  CHECK((*reader)->seen("k1"));
+  w.begin_batch();
+  for (int i = 0; i < SqliteStore::kMaxBatchWrites; ++i)
+    w.mark_seen("bulk-" + std::to_string(i), at(2));
+  CHECK((*reader)->seen("bulk-0"));  // the full batch was committed on its own
+  CHECK(w.batch_open());             // and a new one opened
+  w.set_kill_switch(true);           // durable at once, batch or not
+  CHECK((*reader)->kill_switch_flag());
+  CHECK(w.commit_batch());
+  CHECK(w.errors() == 0);
+}
+
+TEST_CASE("the escalation outbox keeps pending entries until delivered or given up",
+          "[live][sqlite][outbox]") {
+  TempDir dir;
+  const auto db = (dir.path / "state.db").string();
+  {
+    auto store = SqliteStore::open(db);
+    REQUIRE(store);
+    auto& st = **store;
+    st.begin_batch();  // outbox_add commits whatever batch is open
+    auto a = st.outbox_add("pd", R"({"event_action":"trigger"})", "escalation a", at(10));
+    auto b = st.outbox_add("chat", "{}", "escalation b", at(11));
+    auto c = st.outbox_add("pd", "{}", "escalation c", at(12));
+    REQUIRE(a);
+    REQUIRE(b);
+    REQUIRE(c);
+    auto other = SqliteStore::open(db);
+    REQUIRE(other);
+    CHECK((*other)->outbox_pending().size() == 3);  // committed before the first attempt
+    st.outbox_attempted(*a, "HTTP 503");
+    st.outbox_delivered(*b, at(20));
+    st.outbox_failed(*c, "HTTP 400: bad routing key", at(21));
+    CHECK(st.commit_batch());
+  }
+  auto store = SqliteStore::open(db);
+  REQUIRE(store);
+  auto pending = (*store)->outbox_pending();
+  REQUIRE(pending.size() == 1);
+  CHECK(pending[0].notifier == "pd");
+  CHECK(pending[0].body == R"({"event_action":"trigger"})");
+  CHECK(pending[0].what == "escalation a");
+  CHECK(pending[0].attempts == 1);
+  CHECK(pending[0].created == at(10));
+  CHECK((*store)->outbox_count("delivered") == 1);
+  CHECK((*store)->outbox_count("failed") == 1);
 }

@@ -1,0 +1,121 @@
+// Verification without stalling the engine: a Scheduler whose timers fetch the Prometheus
+// answers their callback will need on worker threads first, and only then run the
+// callback on the engine thread.
+//
+// The engine is single-threaded and its Telemetry port is synchronous, so a verification
+// (about 15 signal queries plus the policy's PromQL checks, each up to prometheus.timeout)
+// used to block every other decision queued behind it. With PrefetchScheduler:
+//
+//   timer expires (engine thread) -> planner(tag) lists the PromQL the callback will send
+//     -> the queries run in parallel on the worker pool (the engine keeps deciding)
+//     -> completion posted to the engine thread: answers installed in PrometheusTelemetry,
+//        the callback runs and reads them without waiting, answers cleared.
+//
+// Semantics kept: a timer's callback still runs exactly once on the engine thread, later by
+// the prefetch time (like a timer that fires late); cancel() before the callback ran
+// (during the prefetch too) returns true and the callback never runs. A query the planner
+// did not foresee is sent blocking, as before (PrometheusTelemetry::blocking_queries()).
+// Without a Prometheus URL or with an empty plan the callback runs at once.
+//
+// Tags: each timer remembers the target the engine was working on when it was armed
+// (set_current / CurrentTarget around every engine call the wiring makes), so a follow-up
+// timer knows whose signals to fetch. Verification timers are found from the StateStore
+// (in-flight actions whose verify_at is due), which also covers the timers Engine::resume
+// arms after a restart.
+//
+//   PrefetchScheduler sched(engine_io.get_executor(), telemetry, planner);
+//   { CurrentTarget on(sched, incident.target); engine.handle(incident); }
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include "engine/policy.hpp"
+#include "engine/ports.hpp"
+#include "live/prometheus.hpp"
+#include "live/runtime.hpp"
+
+namespace selfheal::live {
+
+class PrefetchScheduler final : public engine::Scheduler {
+ public:
+  /// The PromQL the callback of a timer armed while the engine worked on `tag` (nullopt:
+  /// not known) will send. Called on the engine thread when the timer expires.
+  using Planner =
+      std::function<std::vector<std::string>(const std::optional<engine::ServiceRef>& tag)>;
+
+  PrefetchScheduler(boost::asio::any_io_executor engine, PrometheusTelemetry& telemetry,
+                    Planner planner, std::size_t workers = 4);
+  /// Joins the workers (each query is bounded by prometheus.timeout); callbacks still
+  /// waiting for their prefetch never run.
+  ~PrefetchScheduler() override;
+  PrefetchScheduler(const PrefetchScheduler&) = delete;
+  PrefetchScheduler& operator=(const PrefetchScheduler&) = delete;
+
+  engine::TimerId after(engine::Duration delay, std::function<void()> cb) override;
+  bool cancel(engine::TimerId id) override;
+
+  /// Engine thread: the target the engine is working on now (tags timers armed meanwhile).
+  void set_current(std::optional<engine::ServiceRef> target) { current_ = std::move(target); }
+  const std::optional<engine::ServiceRef>& current() const { return current_; }
+
+  /// Timers armed or prefetching.
+  std::size_t pending() const { return entries_.size(); }
+  /// Callbacks that waited for a prefetch (for tests and logs).
+  std::uint64_t prefetched_callbacks() const { return prefetched_; }
+
+ private:
+  struct Entry {
+    std::optional<engine::ServiceRef> tag;
+    std::function<void()> cb;
+    engine::TimerId inner = 0;  ///< 0 once expired (prefetching)
+  };
+  void expired(engine::TimerId id);
+  void run(engine::TimerId id, PrometheusTelemetry::Answers answers);
+
+  boost::asio::any_io_executor engine_;
+  PrometheusTelemetry& telemetry_;
+  Planner planner_;
+  AsioScheduler inner_;
+  boost::asio::thread_pool pool_;
+  engine::TimerId next_ = 1;
+  std::map<engine::TimerId, Entry> entries_;
+  std::optional<engine::ServiceRef> current_;
+  std::uint64_t prefetched_ = 0;
+  std::shared_ptr<int> alive_ = std::make_shared<int>(0);
+};
+
+/// Sets the scheduler's current target for a scope (restoring the previous one).
+class CurrentTarget {
+ public:
+  CurrentTarget(PrefetchScheduler& s, std::optional<engine::ServiceRef> target)
+      : s_(s), previous_(s.current()) {
+    s_.set_current(std::move(target));
+  }
+  ~CurrentTarget() { s_.set_current(std::move(previous_)); }
+  CurrentTarget(const CurrentTarget&) = delete;
+  CurrentTarget& operator=(const CurrentTarget&) = delete;
+
+ private:
+  PrefetchScheduler& s_;
+  std::optional<engine::ServiceRef> previous_;
+};
+
+/// The live planner: for every in-flight action whose verification is due (from `state`),
+/// the signal queries over the policy's verification window and the policy's PromQL
+/// checks; for a tagged target with nothing in flight (a follow-up re-decides it), the
+/// classification signals and its upstreams' error-rate queries.
+PrefetchScheduler::Planner verification_planner(engine::StateStore& state, engine::Clock& clock,
+                                                const engine::PolicySet& policies,
+                                                const PrometheusTelemetry& telemetry,
+                                                const ConfigTopology& topology);
+
+}  // namespace selfheal::live
