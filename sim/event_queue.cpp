@@ -6,81 +6,124 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <utility>
 
 namespace selfheal::sim {
 
 namespace {
 constexpr std::size_t kArity = 4;
 
-// cond ? a : b without a branch (compilers turn a ternary on 128-bit values into jumps).
-template <class K>
-K select(bool cond, const K& a, const K& b) {
-  const std::uint64_t mask = 0 - static_cast<std::uint64_t>(cond);
-  return K{b.time ^ ((a.time ^ b.time) & mask), b.order ^ ((a.order ^ b.order) & mask)};
-}
-
 // Below this many dead keys lazy deletion is always cheaper than compacting.
 constexpr std::size_t kMinDeadForCompaction = 64;
+
+// a < b on (time, order) as one 128-bit number: cmp + sbb, no branch.
+__extension__ using U128 = unsigned __int128;
+inline bool less(std::uint64_t at, std::uint64_t ao, std::uint64_t bt, std::uint64_t bo) {
+  return ((static_cast<U128>(at) << 64) | ao) < ((static_cast<U128>(bt) << 64) | bo);
+}
+
+// (t, o, j) = (t2, o2, j + 1) when (t2, o2) < (t, o): the smaller of two keys and its index.
+inline void min_key(std::uint64_t& t, std::uint64_t& o, std::size_t& j, std::uint64_t t2,
+                    std::uint64_t o2) {
+#if defined(__x86_64__)
+  std::uint64_t scratch;
+  __asm__(
+      "cmp %[o], %[o2]\n\t"
+      "mov %[t2], %[scratch]\n\t"
+      "sbb %[t], %[scratch]\n\t"
+      "cmovb %[t2], %[t]\n\t"
+      "cmovb %[o2], %[o]\n\t"
+      "adc $0, %[j]"
+      : [t] "+r"(t), [o] "+r"(o), [j] "+r"(j), [scratch] "=&r"(scratch)
+      : [t2] "r"(t2), [o2] "r"(o2)
+      : "cc");
+#else
+  const bool lt = less(t2, o2, t, o);
+  const std::uint64_t mask = 0 - static_cast<std::uint64_t>(lt);
+  t ^= (t ^ t2) & mask;
+  o ^= (o ^ o2) & mask;
+  j += lt;
+#endif
+}
+
+// The same, taking (t2, o2)'s own index j2.
+inline void min_key(std::uint64_t& t, std::uint64_t& o, std::size_t& j, std::uint64_t t2,
+                    std::uint64_t o2, std::size_t j2) {
+#if defined(__x86_64__)
+  std::uint64_t scratch;
+  __asm__(
+      "cmp %[o], %[o2]\n\t"
+      "mov %[t2], %[scratch]\n\t"
+      "sbb %[t], %[scratch]\n\t"
+      "cmovb %[t2], %[t]\n\t"
+      "cmovb %[o2], %[o]\n\t"
+      "cmovb %[j2], %[j]"
+      : [t] "+r"(t), [o] "+r"(o), [j] "+r"(j), [scratch] "=&r"(scratch)
+      : [t2] "r"(t2), [o2] "r"(o2), [j2] "r"(j2)
+      : "cc");
+#else
+  const bool lt = less(t2, o2, t, o);
+  const std::uint64_t mask = 0 - static_cast<std::uint64_t>(lt);
+  t ^= (t ^ t2) & mask;
+  o ^= (o ^ o2) & mask;
+  j ^= (j ^ j2) & static_cast<std::size_t>(mask);
+#endif
+}
 }  // namespace
 
-std::uint32_t EventQueue::acquire_slot() {
-  if (!free_.empty()) {
-    const std::uint32_t slot = free_.back();
-    free_.pop_back();
-    return slot;
-  }
+EventQueue::~EventQueue() {
+  if (heap_ != nullptr) ::operator delete (heap_ - kPad, std::align_val_t{64});
+}
+
+EventQueue::EventQueue(EventQueue&& o) noexcept
+    : heap_(std::exchange(o.heap_, nullptr)),
+      n_(std::exchange(o.n_, 0)),
+      cap_(std::exchange(o.cap_, 0)),
+      chunks_(std::move(o.chunks_)),
+      slot_count_(std::exchange(o.slot_count_, 0)),
+      free_head_(std::exchange(o.free_head_, kNoSlot)),
+      next_seq_(std::exchange(o.next_seq_, 0)),
+      live_(std::exchange(o.live_, 0)),
+      dead_(std::exchange(o.dead_, 0)),
+      hole_(std::exchange(o.hole_, false)) {
+  o.chunks_.clear();
+}
+
+EventQueue& EventQueue::operator=(EventQueue&& o) noexcept {
+  EventQueue tmp(std::move(o));
+  std::swap(heap_, tmp.heap_);
+  std::swap(n_, tmp.n_);
+  std::swap(cap_, tmp.cap_);
+  std::swap(chunks_, tmp.chunks_);
+  std::swap(slot_count_, tmp.slot_count_);
+  std::swap(free_head_, tmp.free_head_);
+  std::swap(next_seq_, tmp.next_seq_);
+  std::swap(live_, tmp.live_);
+  std::swap(dead_, tmp.dead_);
+  std::swap(hole_, tmp.hole_);
+  return *this;  // tmp takes the old contents with it
+}
+
+std::uint32_t EventQueue::new_slot() {
   if (slot_count_ > kSlotMask) {
     throw std::length_error("EventQueue: more than 2^28 events pending at once");
   }
   if (slot_count_ % kChunkSize == 0) {
-    // free_ must be able to hold every slot so that pop() and cancel() never allocate.
-    free_.reserve(static_cast<std::size_t>(slot_count_) + kChunkSize);
     chunks_.reserve(chunks_.size() + 1);
     chunks_.push_back(std::make_unique<Slot[]>(kChunkSize));
   }
   return slot_count_++;
 }
 
-void EventQueue::free_slot(Slot& s) {
-  s.order = kNoKey;
-  // Invalidates the old id; generation 0 is skipped so that no id is ever 0.
-  if (++s.generation == 0) s.generation = 1;
-}
-
-void EventQueue::grow_heap() {
-  const std::size_t cap = heap_.capacity();
-  heap_.reserve(std::max<std::size_t>(64, cap * 2));
-  if (heap_.empty()) heap_.resize(kPad);
-}
-
-EventId EventQueue::push(core::TimePoint t, Callback&& cb) {
-  if (next_seq_ == kSeqLimit) renumber();
-  const std::uint32_t index = acquire_slot();
-  Slot& s = slot_at(index);
-  // Moving a callable may run a destructor of user code, which may push or cancel: the slot
-  // is neither free nor pending yet, so nothing else can touch it.
-  s.cb = std::move(cb);
-  if (!hole_ && heap_.size() == heap_.capacity()) {
-    try {
-      grow_heap();
-    } catch (...) {
-      s.cb = nullptr;
-      free_.push_back(index);
-      throw;
-    }
+void EventQueue::grow_heap(std::size_t min_cap) {
+  const std::size_t cap = std::max({std::size_t{64}, cap_ * 2, min_cap});
+  auto* buf = static_cast<Key*>(::operator new ((cap + kPad) * sizeof(Key), std::align_val_t{64}));
+  if (heap_ != nullptr) {
+    std::copy(heap_, heap_ + n_, buf + kPad);
+    ::operator delete (heap_ - kPad, std::align_val_t{64});
   }
-  const Key k{static_cast<std::uint64_t>(t.time_since_epoch().count()) ^ kTimeBias,
-              (next_seq_++ << kSlotBits) | index};
-  s.order = k.order;
-  ++live_;
-  if (hole_) {
-    hole_ = false;
-    sift_down(0, k);
-  } else {
-    heap_.push_back(k);
-    sift_up(heap_size() - 1, k);
-  }
-  return (static_cast<EventId>(s.generation) << 32) | index;
+  heap_ = buf + kPad;
+  cap_ = cap;
 }
 
 bool EventQueue::cancel(EventId id) {
@@ -92,49 +135,22 @@ bool EventQueue::cancel(EventId id) {
   // Make the queue consistent first (the id is dead, its heap key stale), then destroy the
   // callback: destructors of captured objects may push or cancel. The slot joins the free
   // list only afterwards, so such a push cannot reuse it mid-destruction.
-  free_slot(s);
+  retire(s);
   --live_;
   ++dead_;
   s.cb = nullptr;
-  free_.push_back(index);
+  release_slot(index, s);
   if (dead_ >= kMinDeadForCompaction && dead_ > live_) compact();
   return true;
 }
 
-core::TimePoint EventQueue::next_time() {
-  if (live_ == 0) throw std::out_of_range("EventQueue::next_time on an empty queue");
-  fill_hole();
-  drop_dead_top();
-  return core::TimePoint{core::Duration{static_cast<std::int64_t>(heap()[0].time ^ kTimeBias)}};
-}
-
-EventQueue::Callback EventQueue::pop(core::TimePoint* when) {
-  if (live_ == 0) throw std::out_of_range("EventQueue::pop on an empty queue");
-  fill_hole();
-  drop_dead_top();
-  const Key top = heap()[0];
-  const std::uint32_t index = slot_of(top);
-  Slot& s = slot_at(index);
-  free_slot(s);
-  --live_;
-  hole_ = true;
-  if (when != nullptr) {
-    *when = core::TimePoint{core::Duration{static_cast<std::int64_t>(top.time ^ kTimeBias)}};
-  }
-  Callback cb = std::move(s.cb);  // may run user code; the queue is consistent
-  free_.push_back(index);
-  return cb;
-}
-
 void EventQueue::reserve(std::size_t n) {
-  if (heap_.empty()) heap_.resize(kPad);
-  heap_.reserve(n + kPad);
+  if (n > cap_) grow_heap(n);
   chunks_.reserve((n + kChunkSize - 1) / kChunkSize);
-  free_.reserve(((n + kChunkSize - 1) / kChunkSize) * kChunkSize);
 }
 
 void EventQueue::sift_up(std::size_t i, Key k) {
-  Key* h = heap();
+  Key* h = heap_;
   while (i > 0) {
     const std::size_t parent = (i - 1) / kArity;
     if (!before(k, h[parent])) break;
@@ -149,25 +165,25 @@ void EventQueue::sift_down(std::size_t i, Key k) {
   // comparing against k, then sift k up from there. A key placed at the root usually
   // belongs near the bottom (most of a heap is its last levels), so this saves a compare
   // per level and the unpredictable "stop here?" branch on the way down.
-  Key* h = heap();
-  const std::size_t n = heap_size();
+  Key* h = heap_;
+  const std::size_t n = n_;
   const std::size_t top = i;
-  // Levels where all four children exist: load the four ranks at once and pick the
-  // smallest with conditional moves on the values themselves (not on indices followed by
-  // a reload), which keeps the load -> compare -> next address chain short. Which child
-  // wins is a coin toss the branch predictor cannot learn, so there are no branches.
-  while (kArity * i + kArity < n) {
-    const Key* c = h + kArity * i + 1;
-    const bool lt01 = before(c[1], c[0]);
-    const bool lt23 = before(c[3], c[2]);
-    const Key m01 = select(lt01, c[1], c[0]);
-    const Key m23 = select(lt23, c[3], c[2]);
-    const std::size_t j01 = lt01;
-    const std::size_t j23 = 2 + static_cast<std::size_t>(lt23);
-    const bool lt = before(m23, m01);
-    const std::size_t j = j01 ^ ((j01 ^ j23) & (0 - static_cast<std::size_t>(lt)));
-    h[i] = select(lt, m23, m01);
-    i = kArity * i + 1 + j;
+  // Levels where all four children exist: a tournament of three 128-bit compares. Which
+  // child wins is a coin toss the branch predictor cannot learn, so the winner must be
+  // picked with conditional moves — and GCC turns ternaries on these values into jumps
+  // (a mispredicted jump per compare costs more than the whole level), so on x86-64 the
+  // compare-and-pick is written out: cmp + sbb compare (time, order) as one 128-bit number,
+  // cmovb keeps the smaller key, adc/cmovb its child index.
+  for (std::size_t c = kArity * i + 1; c + (kArity - 1) < n; c = kArity * i + 1) {
+    const Key* p = h + c;
+    std::uint64_t ta = p[0].time, oa = p[0].order, tb = p[2].time, ob = p[2].order;
+    std::size_t ja = 0, jb = 2;
+    min_key(ta, oa, ja, p[1].time, p[1].order);
+    min_key(tb, ob, jb, p[3].time, p[3].order);
+    min_key(ta, oa, ja, tb, ob, jb);
+    h[i].time = ta;
+    h[i].order = oa;
+    i = c + ja;
   }
   // The last, partial family (fewer than four children), if any.
   if (const std::size_t first = kArity * i + 1; first < n) {
@@ -190,33 +206,33 @@ void EventQueue::sift_down(std::size_t i, Key k) {
 void EventQueue::fill_hole() {
   if (!hole_) return;
   hole_ = false;
-  const Key last = heap_.back();
-  heap_pop_back();
-  if (heap_size() > 0) sift_down(0, last);
+  const Key last = heap_[--n_];
+  if (n_ > 0) sift_down(0, last);
 }
 
 void EventQueue::drop_dead_top() {
-  while (heap_size() > 0 && !is_live(heap()[0])) {
-    const Key last = heap_.back();
-    heap_pop_back();
+  fill_hole();
+  while (n_ > 0 && slot_at(slot_of(heap_[0])).order != heap_[0].order) {
+    const Key last = heap_[--n_];
     --dead_;
-    if (heap_size() > 0) sift_down(0, last);
+    if (n_ > 0) sift_down(0, last);
   }
 }
 
 void EventQueue::compact() {
   fill_hole();
-  if (heap_size() == 0) return;
-  heap_.erase(std::remove_if(heap_.begin() + kPad, heap_.end(),
-                             [this](const Key& k) { return !is_live(k); }),
-              heap_.end());
+  if (n_ == 0) return;
+  n_ = static_cast<std::size_t>(
+      std::remove_if(heap_, heap_ + n_,
+                     [this](const Key& k) { return slot_at(slot_of(k)).order != k.order; }) -
+      heap_);
   dead_ = 0;
   // Floyd's bottom-up heap construction. The order is a strict total order on (time, seq),
   // so the rebuilt heap pops exactly the same sequence as before.
-  const std::size_t n = heap_size();
+  const std::size_t n = n_;
   if (n > 1) {
     for (std::size_t i = (n - 2) / kArity + 1; i-- > 0;)
-      sift_down(i, heap()[i]);
+      sift_down(i, heap_[i]);
   }
 }
 
@@ -224,8 +240,8 @@ void EventQueue::renumber() {
   // Dead keys go, the rest are sorted (a sorted array is a valid heap) and given the
   // sequence numbers 0..n-1 in the same relative order.
   compact();
-  Key* h = heap();
-  const std::size_t n = heap_size();
+  Key* h = heap_;
+  const std::size_t n = n_;
   std::sort(h, h + n, before);
   for (std::size_t i = 0; i < n; ++i) {
     const std::uint32_t index = slot_of(h[i]);

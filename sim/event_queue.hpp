@@ -24,6 +24,7 @@
 #include <functional>
 #include <memory>
 #include <new>
+#include <stdexcept>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -61,19 +62,21 @@ class EventCallback {
   template <class F, class D = std::decay_t<F>>
   requires(!std::is_same_v<D, EventCallback> && std::is_invocable_v<D&>)
       EventCallback(F&& f) {  // NOLINT(google-explicit-constructor)
-    if constexpr (std::is_pointer_v<D>) {
-      if (f == nullptr) return;
-    } else if constexpr (detail::is_std_function<D>) {
-      if (!f) return;
-    }
-    if constexpr (fits_inline<D>()) {
-      ::new (static_cast<void*>(buf_)) D(std::forward<F>(f));
-      ops_ = &kInlineOps<D>;
-    } else {
-      D* p = new D(std::forward<F>(f));
-      std::memcpy(buf_, &p, sizeof p);
-      ops_ = &kHeapOps<D>;
-    }
+    construct<F, D>(std::forward<F>(f));
+  }
+
+  /// Replaces the content with `f`, constructed in place (what `*this = EventCallback(f)`
+  /// does, minus a move of the buffer).
+  template <class F, class D = std::decay_t<F>>
+  requires(!std::is_same_v<D, EventCallback> && std::is_invocable_v<D&>) void emplace(F&& f) {
+    reset();
+    construct<F, D>(std::forward<F>(f));
+  }
+
+  /// Whether constructing from F may throw (copying captures, or a heap allocation).
+  template <class F, class D = std::decay_t<F>>
+  static constexpr bool nothrow_from() {
+    return fits_inline<D>() && std::is_nothrow_constructible_v<D, F>;
   }
 
   EventCallback(EventCallback&& o) noexcept { take(o); }
@@ -92,22 +95,51 @@ class EventCallback {
   EventCallback& operator=(const EventCallback&) = delete;
   ~EventCallback() { reset(); }
 
-  explicit operator bool() const noexcept { return ops_ != nullptr; }
+  explicit operator bool() const noexcept { return ops_ != 0; }
 
   /// Calls the wrapped callable. Throws std::bad_function_call when empty.
   void operator()() const {
-    if (ops_ == nullptr) throw std::bad_function_call();
-    ops_->invoke(const_cast<unsigned char*>(buf_));
+    if (ops_ == 0) throw std::bad_function_call();
+    ops()->invoke(const_cast<unsigned char*>(buf_));
   }
 
  private:
+  template <class F, class D>
+  void construct(F&& f) {
+    if constexpr (std::is_pointer_v<D>) {
+      if (f == nullptr) return;
+    } else if constexpr (detail::is_std_function<D>) {
+      if (!f) return;
+    }
+    if constexpr (fits_inline<D>()) {
+      ::new (static_cast<void*>(buf_)) D(std::forward<F>(f));
+      ops_ = tag(&kInlineOps<D>, !std::is_trivially_copyable_v<D>,
+                 !std::is_trivially_destructible_v<D>);
+    } else {
+      D* p = new D(std::forward<F>(f));
+      std::memcpy(buf_, &p, sizeof p);
+      ops_ = tag(&kHeapOps<D>, false, true);
+    }
+  }
+
   struct Ops {
     void (*invoke)(void* storage);
-    /// Move-constructs into dst and destroys src; nullptr: a byte copy is enough.
+    /// Move-constructs into dst and destroys src (only called when kRelocate is tagged).
     void (*relocate)(void* dst, void* src) noexcept;
-    /// nullptr: nothing to destroy.
+    /// Destroys (only called when kDestroy is tagged).
     void (*destroy)(void* storage) noexcept;
   };
+  // ops_ is the Ops address with two flags in its low bits (Ops is pointer-aligned), so a
+  // move or a reset of a trivially copyable callable reads no Ops at all.
+  static constexpr std::uintptr_t kRelocate = 1;  // a byte copy is not enough
+  static constexpr std::uintptr_t kDestroy = 2;   // has a destructor to run
+  static constexpr std::uintptr_t kFlags = kRelocate | kDestroy;
+  static_assert(alignof(Ops) > kFlags);
+  static std::uintptr_t tag(const Ops* o, bool relocate, bool destroy) noexcept {
+    return reinterpret_cast<std::uintptr_t>(o) | (relocate ? kRelocate : 0) |
+           (destroy ? kDestroy : 0);
+  }
+  const Ops* ops() const noexcept { return reinterpret_cast<const Ops*>(ops_ & ~kFlags); }
 
   template <class D>
   static constexpr bool fits_inline() {
@@ -126,37 +158,34 @@ class EventCallback {
   }
 
   template <class D>
-  static constexpr Ops kInlineOps{
-      [](void* s) { std::invoke(*inline_ptr<D>(s)); },
-      std::is_trivially_copyable_v<D> ? nullptr
-                                      : +[](void* dst, void* src) noexcept {
-                                          D* from = inline_ptr<D>(src);
-                                          ::new (dst) D(std::move(*from));
-                                          from->~D();
-                                        },
-      std::is_trivially_destructible_v<D> ? nullptr
-                                          : +[](void* s) noexcept { inline_ptr<D>(s)->~D(); }};
+  static constexpr Ops kInlineOps{[](void* s) { std::invoke(*inline_ptr<D>(s)); },
+                                  [](void* dst, void* src) noexcept {
+                                    D* from = inline_ptr<D>(src);
+                                    ::new (dst) D(std::move(*from));
+                                    from->~D();
+                                  },
+                                  [](void* s) noexcept { inline_ptr<D>(s)->~D(); }};
   template <class D>
   static constexpr Ops kHeapOps{[](void* s) { std::invoke(*heap_ptr<D>(s)); }, nullptr,
                                 [](void* s) noexcept { delete heap_ptr<D>(s); }};
 
   void take(EventCallback& o) noexcept {
     ops_ = o.ops_;
-    if (ops_ == nullptr) return;
-    if (ops_->relocate == nullptr) {
-      std::memcpy(buf_, o.buf_, kInlineSize);
+    if (ops_ & kRelocate) {
+      ops()->relocate(buf_, o.buf_);
     } else {
-      ops_->relocate(buf_, o.buf_);
+      std::memcpy(buf_, o.buf_, kInlineSize);
     }
-    o.ops_ = nullptr;
+    o.ops_ = 0;
   }
   void reset() noexcept {
-    if (ops_ != nullptr && ops_->destroy != nullptr) ops_->destroy(buf_);
-    ops_ = nullptr;
+    const std::uintptr_t o = ops_;
+    ops_ = 0;
+    if (o & kDestroy) reinterpret_cast<const Ops*>(o & ~kFlags)->destroy(buf_);
   }
 
   alignas(std::max_align_t) unsigned char buf_[kInlineSize];
-  const Ops* ops_ = nullptr;
+  std::uintptr_t ops_ = 0;  // tagged Ops address; 0 when empty
 };
 
 class EventQueue {
@@ -164,9 +193,20 @@ class EventQueue {
   /// Any `void()` callable: a lambda, a function pointer, a std::function<void()>.
   using Callback = EventCallback;
 
+  EventQueue() = default;
+  EventQueue(EventQueue&& o) noexcept;
+  EventQueue& operator=(EventQueue&& o) noexcept;
+  EventQueue(const EventQueue&) = delete;
+  EventQueue& operator=(const EventQueue&) = delete;
+  ~EventQueue();
+
   /// Adds an event. Equal times pop in push order. Never returns 0. Throws
   /// std::length_error beyond 2^28 (268 million) events pending at once.
   EventId push(core::TimePoint t, Callback&& cb);
+  /// The same for any callable, constructed directly in the queue's storage.
+  template <class F>
+  requires(!std::is_same_v<std::decay_t<F>, Callback> &&
+           std::is_invocable_v<std::decay_t<F>&>) EventId push(core::TimePoint t, F&& f);
   /// Cancels a pending event and destroys its callback. False when it already ran (or is
   /// running), was cancelled, or never existed.
   bool cancel(EventId id);
@@ -180,6 +220,14 @@ class EventQueue {
   /// (when non-null). The event counts as run: cancel(its id) now returns false.
   /// Throws std::out_of_range when empty().
   Callback pop(core::TimePoint* when);
+  /// Removes the earliest live event, calls `on_time(its time)`, then runs its callback
+  /// where it is stored (no move) and destroys it afterwards. The same as
+  /// `auto cb = pop(&t); on_time(t); if (cb) cb();` — the event counts as run before
+  /// on_time is called, the callback may push and cancel anything — minus two moves of the
+  /// callback. Throws std::out_of_range when empty(); an exception from the callback
+  /// propagates after the callback is destroyed.
+  template <class OnTime>
+  void run_next(OnTime&& on_time);
   /// Pre-allocates room for `n` pending events.
   void reserve(std::size_t n);
 
@@ -202,11 +250,15 @@ class EventQueue {
   static constexpr std::uint64_t kSeqLimit = std::uint64_t{1} << (64 - kSlotBits);
   static constexpr std::uint64_t kTimeBias = std::uint64_t{1} << 63;
   static constexpr std::uint64_t kNoKey = ~std::uint64_t{0};
+  static constexpr std::uint32_t kNoSlot = ~std::uint32_t{0};
 
-  struct Slot {
+  // One cache line. A slot is free (on the free list through next_free), pending (order is
+  // its heap key's), or neither: running, or being filled by push().
+  struct alignas(64) Slot {
     Callback cb;
     std::uint64_t order = kNoKey;  // the pending key's order word; kNoKey when not pending
-    std::uint32_t generation = 1;  // bumped whenever the slot is freed; part of the EventId
+    std::uint32_t generation = 1;  // bumped whenever the slot stops pending; part of the id
+    std::uint32_t next_free = kNoSlot;
   };
 
   __extension__ using Rank = unsigned __int128;
@@ -215,37 +267,42 @@ class EventQueue {
   static std::uint32_t slot_of(const Key& k) {
     return static_cast<std::uint32_t>(k.order & kSlotMask);
   }
+  static core::TimePoint time_of(const Key& k) {
+    return core::TimePoint{core::Duration{static_cast<std::int64_t>(k.time ^ kTimeBias)}};
+  }
 
   // Slots live in fixed-size chunks that never move: a callback is never relocated when
-  // the table grows, and a reference to a slot stays valid while user code runs (the
-  // destructor of a captured object may push or cancel while its callback is moved).
+  // the table grows, and a reference to a slot stays valid while user code runs (a running
+  // callback, or the destructor of a captured object, may push or cancel).
   static constexpr unsigned kChunkBits = 8;
   static constexpr std::uint32_t kChunkSize = 1u << kChunkBits;
   Slot& slot_at(std::uint32_t i) const { return chunks_[i >> kChunkBits][i & (kChunkSize - 1)]; }
-  bool is_live(const Key& k) const { return slot_at(slot_of(k)).order == k.order; }
-  std::uint32_t acquire_slot();
-  static void free_slot(Slot& s);
+  std::uint32_t acquire_slot() {
+    const std::uint32_t i = free_head_;
+    if (i == kNoSlot) return new_slot();
+    free_head_ = slot_at(i).next_free;
+    return i;
+  }
+  std::uint32_t new_slot();
+  void release_slot(std::uint32_t i, Slot& s) {
+    s.next_free = free_head_;
+    free_head_ = i;
+  }
+  static void retire(Slot& s) {
+    s.order = kNoKey;
+    // Invalidates the old id; generation 0 is skipped so that no id is ever 0.
+    if (++s.generation == 0) s.generation = 1;
+  }
+  /// Puts the filled slot `index` into the heap at `t`; returns its id.
+  EventId link(core::TimePoint t, std::uint32_t index, Slot& s);
+  /// The slot of the earliest live key, after filling the hole and dropping dead keys.
+  std::uint32_t top_slot();
 
-  // heap_ holds kPad unused keys in front of the root, so that the four children of node i
-  // (4i+1 .. 4i+4) start at a multiple of four keys, i.e. on a cache-line boundary.
+  // heap_ points at the root; kPad unused keys sit in front of it, so that the four
+  // children of node i (4i+1 .. 4i+4) start at a multiple of four keys, i.e. on a cache-line
+  // boundary of the 64-byte aligned buffer.
   static constexpr std::size_t kPad = 3;
-  template <class T>
-  struct CacheAligned {
-    using value_type = T;
-    CacheAligned() = default;
-    template <class U>
-    CacheAligned(const CacheAligned<U>&) noexcept {}  // NOLINT(google-explicit-constructor)
-    T* allocate(std::size_t n) {
-      return static_cast<T*>(::operator new (n * sizeof(T), std::align_val_t{64}));
-    }
-    void deallocate(T* p, std::size_t) noexcept { ::operator delete (p, std::align_val_t{64}); }
-    friend bool operator==(const CacheAligned&, const CacheAligned&) { return true; }
-  };
-  Key* heap() { return heap_.data() + kPad; }
-  std::size_t heap_size() const { return heap_.empty() ? 0 : heap_.size() - kPad; }
-  void grow_heap();
-  void heap_push(Key k);
-  void heap_pop_back() { heap_.pop_back(); }
+  void grow_heap(std::size_t min_cap = 0);
   void sift_up(std::size_t i, Key k);
   void sift_down(std::size_t i, Key k);
   void fill_hole();
@@ -255,15 +312,121 @@ class EventQueue {
 
   // When `hole_` is set, the root is a vacancy left by pop(): the next push drops its key
   // there and sifts it down (one sift instead of two — in a simulation most events schedule
-  // a successor); anything else fills it from the back first.
-  std::vector<Key, CacheAligned<Key>> heap_;
+  // a successor); anything else fills it from the back first. n_ counts the vacancy.
+  Key* heap_ = nullptr;
+  std::size_t n_ = 0;
+  std::size_t cap_ = 0;
   std::vector<std::unique_ptr<Slot[]>> chunks_;
   std::uint32_t slot_count_ = 0;
-  std::vector<std::uint32_t> free_;  // capacity always >= slot_count_: pushing never throws
+  std::uint32_t free_head_ = kNoSlot;  // intrusive free list through Slot::next_free
   std::uint64_t next_seq_ = 0;
   std::size_t live_ = 0;
   std::size_t dead_ = 0;  // keys in the heap whose event was cancelled
   bool hole_ = false;
 };
+
+// ---- hot paths, inline: a simulation pushes and pops once per event ----------------------
+
+inline EventId EventQueue::push(core::TimePoint t, Callback&& cb) {
+  if (next_seq_ == kSeqLimit) renumber();
+  const std::uint32_t index = acquire_slot();
+  Slot& s = slot_at(index);
+  // Moving a callable may run a destructor of user code, which may push or cancel: the slot
+  // is neither free nor pending yet, so nothing else can touch it. Only then is the heap's
+  // room checked (in link).
+  s.cb = std::move(cb);
+  return link(t, index, s);
+}
+
+template <class F>
+requires(!std::is_same_v<std::decay_t<F>, EventQueue::Callback> &&
+         std::is_invocable_v<std::decay_t<F>&>) inline EventId EventQueue::push(core::TimePoint t,
+                                                                                F&& f) {
+  if (next_seq_ == kSeqLimit) renumber();
+  const std::uint32_t index = acquire_slot();
+  Slot& s = slot_at(index);
+  if constexpr (Callback::nothrow_from<F>()) {
+    s.cb.emplace(std::forward<F>(f));
+  } else {
+    try {
+      s.cb.emplace(std::forward<F>(f));
+    } catch (...) {
+      s.cb = nullptr;
+      release_slot(index, s);
+      throw;
+    }
+  }
+  return link(t, index, s);
+}
+
+inline EventId EventQueue::link(core::TimePoint t, std::uint32_t index, Slot& s) {
+  if (!hole_ && n_ == cap_) {
+    try {
+      grow_heap();
+    } catch (...) {
+      s.cb = nullptr;
+      release_slot(index, s);
+      throw;
+    }
+  }
+  const Key k{static_cast<std::uint64_t>(t.time_since_epoch().count()) ^ kTimeBias,
+              (next_seq_++ << kSlotBits) | index};
+  s.order = k.order;
+  ++live_;
+  if (hole_) {
+    hole_ = false;
+    sift_down(0, k);
+  } else {
+    sift_up(n_++, k);
+  }
+  return (static_cast<EventId>(s.generation) << 32) | index;
+}
+
+inline std::uint32_t EventQueue::top_slot() {
+  if (live_ == 0) throw std::out_of_range("EventQueue: the queue is empty");
+  if (hole_) fill_hole();
+  if (slot_at(slot_of(heap_[0])).order != heap_[0].order) drop_dead_top();
+  return slot_of(heap_[0]);
+}
+
+inline core::TimePoint EventQueue::next_time() {
+  top_slot();
+  return time_of(heap_[0]);
+}
+
+inline EventQueue::Callback EventQueue::pop(core::TimePoint* when) {
+  const std::uint32_t index = top_slot();
+  Slot& s = slot_at(index);
+  if (when != nullptr) *when = time_of(heap_[0]);
+  retire(s);
+  --live_;
+  hole_ = true;
+  Callback cb = std::move(s.cb);  // may run user code; the queue is consistent
+  release_slot(index, s);
+  return cb;
+}
+
+template <class OnTime>
+void EventQueue::run_next(OnTime&& on_time) {
+  const std::uint32_t index = top_slot();
+  Slot& s = slot_at(index);
+  const core::TimePoint when = time_of(heap_[0]);
+  retire(s);
+  --live_;
+  hole_ = true;
+  // The slot stays off the free list until the callback is destroyed: a push from inside
+  // the callback takes another slot, and chunks never move, so `s` stays valid throughout.
+  struct Release {
+    EventQueue& q;
+    std::uint32_t index;
+    Slot& s;
+    ~Release() {
+      s.cb = nullptr;  // may run user code (captured objects' destructors)
+      q.release_slot(index, s);
+    }
+  } release{*this, index, s};
+  on_time(when);
+  if (s.cb) s.cb();
+}
 
 }  // namespace selfheal::sim

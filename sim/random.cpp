@@ -22,10 +22,6 @@ __extension__ typedef unsigned __int128 U128;
   throw std::invalid_argument(out.str());
 }
 
-std::uint64_t rotl(std::uint64_t x, int k) {
-  return (x << k) | (x >> (64 - k));
-}
-
 // log(Gamma(x)) for x >= 1 by the Stirling series (the version in numpy's random module);
 // our own rather than std::lgamma, which writes the global `signgam`.
 double log_gamma(double x) {
@@ -53,47 +49,33 @@ double log_gamma(double x) {
   return gl;
 }
 
-// The ziggurat tables for Exp(1): layer i spans [0, x_i) with equal areas v; k is the
-// fraction of a layer (scaled to 2^53) lying entirely under the density, w converts a
-// 53-bit position to x, f is the density at the layer edges. Built once, from the
-// published constants r and v (Marsaglia & Tsang 2000, 256 layers).
-struct ExpZiggurat {
-  static constexpr double kR = 7.69711747013104972;
-  static constexpr double kV = 3.949659822581572e-3;
-  std::array<std::uint64_t, 256> k{};
-  std::array<double, 256> w{};
-  std::array<double, 256> f{};
-
-  ExpZiggurat() {
-    constexpr double kScale = 9007199254740992.0;  // 2^53
-    double x = kR;
-    double previous = x;
-    const double q = kV / std::exp(-x);
-    k[0] = static_cast<std::uint64_t>((x / q) * kScale);
-    k[1] = 0;
-    w[0] = q / kScale;
-    w[255] = x / kScale;
-    f[0] = 1.0;
-    f[255] = std::exp(-x);
-    for (int i = 254; i >= 1; --i) {
-      x = -std::log(kV / x + std::exp(-x));
-      k[static_cast<std::size_t>(i) + 1] = static_cast<std::uint64_t>((x / previous) * kScale);
-      previous = x;
-      f[static_cast<std::size_t>(i)] = std::exp(-x);
-      w[static_cast<std::size_t>(i)] = x / kScale;
-    }
-  }
-};
-
-const ExpZiggurat& exp_ziggurat() {
-  static const ExpZiggurat tables;
-  return tables;
-}
-
 constexpr double kPoissonPtrsFrom = 10.0;
 constexpr double kPoissonMaxMean = 4503599627370496.0;  // 2^52: results stay exact integers
 
 }  // namespace
+
+namespace detail {
+// Built once, from the published constants r and v (Marsaglia & Tsang 2000, 256 layers).
+ExpZiggurat::ExpZiggurat() {
+  constexpr double kScale = 9007199254740992.0;  // 2^53
+  double x = kR;
+  double previous = x;
+  const double q = kV / std::exp(-x);
+  k[0] = static_cast<std::uint64_t>((x / q) * kScale);
+  k[1] = 0;
+  w[0] = q / kScale;
+  w[255] = x / kScale;
+  f[0] = 1.0;
+  f[255] = std::exp(-x);
+  for (int i = 254; i >= 1; --i) {
+    x = -std::log(kV / x + std::exp(-x));
+    k[static_cast<std::size_t>(i) + 1] = static_cast<std::uint64_t>((x / previous) * kScale);
+    previous = x;
+    f[static_cast<std::size_t>(i)] = std::exp(-x);
+    w[static_cast<std::size_t>(i)] = x / kScale;
+  }
+}
+}  // namespace detail
 
 std::uint64_t splitmix64(std::uint64_t& state) {
   std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
@@ -126,18 +108,6 @@ Rng Rng::substream(std::uint64_t seed, std::string_view name) {
   std::uint64_t st = seed;
   std::uint64_t mixed = splitmix64(st) ^ stable_hash(name);
   return Rng(splitmix64(mixed));
-}
-
-std::uint64_t Rng::next_u64() {
-  const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
-  const std::uint64_t t = s_[1] << 17;
-  s_[2] ^= s_[0];
-  s_[3] ^= s_[1];
-  s_[1] ^= s_[2];
-  s_[0] ^= s_[3];
-  s_[2] ^= t;
-  s_[3] = rotl(s_[3], 45);
-  return result;
 }
 
 std::int64_t Rng::uniform_int(std::int64_t lo, std::int64_t hi) {
@@ -191,21 +161,16 @@ bool Rng::bernoulli(double p) {
   return uniform01() < p;  // p <= 0 never, p >= 1 always: the clamp falls out
 }
 
-double Rng::exponential(double mean) {
-  if (!(mean > 0) || !std::isfinite(mean)) {
-    bad_parameter("exponential", "mean must be finite and > 0", mean);
-  }
-  return mean * standard_exponential();
+void Rng::bad_exponential_mean(double mean) {
+  bad_parameter("exponential", "mean must be finite and > 0", mean);
 }
 
-double Rng::standard_exponential() {
-  // Ziggurat (Marsaglia & Tsang 2000) with 256 layers, in the 64-bit form numpy uses: 8
-  // bits pick a layer, 53 bits the position. About 99% of draws take the first return (one
-  // generator call, one multiply, one compare); the rest fall back to an exact rejection
-  // test or, in the base layer, to the tail beyond r, which by memorylessness is r + Exp(1).
-  const ExpZiggurat& z = exp_ziggurat();
+double Rng::exponential_slow(std::uint64_t bits) {
+  // The rare branches of standard_exponential() (random.hpp): the base layer's tail
+  // beyond r, which by memorylessness is r + Exp(1), or an exact rejection test at a
+  // layer's edge; a rejected draw starts over.
+  const detail::ExpZiggurat& z = detail::exp_ziggurat();
   for (;;) {
-    const std::uint64_t bits = next_u64() >> 3;
     const auto layer = static_cast<std::size_t>(bits & 0xff);
     const std::uint64_t position = bits >> 8;
     const double x = static_cast<double>(position) * z.w[layer];
@@ -213,9 +178,10 @@ double Rng::standard_exponential() {
     if (layer == 0) {
       // u in (0, 1]: never 0, so the log is finite.
       const double u = static_cast<double>((next_u64() >> 11) + 1) * 0x1.0p-53;
-      return ExpZiggurat::kR - std::log(u);
+      return detail::ExpZiggurat::kR - std::log(u);
     }
     if (z.f[layer] + uniform01() * (z.f[layer - 1] - z.f[layer]) < std::exp(-x)) return x;
+    bits = next_u64() >> 3;
   }
 }
 

@@ -14,6 +14,8 @@
 #include <cstdint>
 #include <functional>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 
 #include "core/time.hpp"
 #include "sim/event_queue.hpp"
@@ -44,6 +46,18 @@ class Simulation {
   }
   /// Schedules `cb` at now() + d.
   EventId after(Duration d, EventQueue::Callback&& cb) { return at(now_ + d, std::move(cb)); }
+  /// The same for any `void()` callable, stored in the queue without an intermediate
+  /// EventCallback (how model code schedules a lambda).
+  template <class F>
+  requires(!std::is_same_v<std::decay_t<F>, EventQueue::Callback> &&
+           std::is_invocable_v<std::decay_t<F>&>) EventId at(TimePoint t, F&& f) {
+    return queue_.push(t < now_ ? now_ : t, std::forward<F>(f));
+  }
+  template <class F>
+  requires(!std::is_same_v<std::decay_t<F>, EventQueue::Callback> &&
+           std::is_invocable_v<std::decay_t<F>&>) EventId after(Duration d, F&& f) {
+    return at(now_ + d, std::forward<F>(f));
+  }
   /// Cancels a pending event; false when it already ran, was cancelled, or is unknown.
   bool cancel(EventId id) { return queue_.cancel(id); }
 

@@ -161,7 +161,6 @@ struct Svc {
 };
 
 struct AlertState {
-  bool busy = false;  // pending, firing or in an episode: false = nothing to do while quiet
   int64_t pending_since = -1;
   int64_t firing_since = -1;
   int64_t resolved_at = -1;  // last resolution, while the episode lasts
@@ -354,13 +353,27 @@ struct World::Impl {
     int64_t for_ms = 0;
   };
   std::vector<FastRule> fast_rules;
-  std::vector<std::uint8_t> applies;  // [service * rules + rule]
-  std::vector<char> alert_critical;   // [service * rules + rule] severity=critical
-  int64_t direct_page_ms = -1;        // OnCallSpec::direct_page_after, -1 = off
-  std::vector<AlertState> alerts;     // [service * rules + rule]
-  std::vector<Group> groups;          // per service
-  std::vector<IncidentRuntime> inc;   // parallel to timeline.incidents
-  std::vector<std::size_t> live;      // started incidents still tracked or attributable
+  /// The rules that apply to each service, in rule order, as the tick checks them: service
+  /// i's are checks[checks_at[i] .. checks_at[i + 1]) (rules that do not apply are never
+  /// read). One contiguous array: the quiet case reads nothing else but the busy flags.
+  struct RuleCheck {
+    double threshold = 0.0;  // FastRule::threshold (sign-folded)
+    double sign = 1.0;
+    int64_t window_ms = 0;  // windowed rules: the counter moved within this long
+    std::uint16_t rule = 0;
+    std::uint8_t signal = 0;
+    bool strict = true;
+    bool windowed = false;
+  };
+  std::vector<RuleCheck> checks;
+  std::vector<std::size_t> checks_at;
+  std::vector<std::uint8_t> alert_busy;  // [service * rules + rule] see AlertState
+  std::vector<char> alert_critical;      // [service * rules + rule] severity=critical
+  int64_t direct_page_ms = -1;           // OnCallSpec::direct_page_after, -1 = off
+  std::vector<AlertState> alerts;        // [service * rules + rule]
+  std::vector<Group> groups;             // per service
+  std::vector<IncidentRuntime> inc;      // parallel to timeline.incidents
+  std::vector<std::size_t> live;         // started incidents still tracked or attributable
   std::vector<Wait> waits;
   std::unordered_set<std::uint64_t> action_ids;
   std::vector<engine::Incident> outbox;  // notifications of this tick
@@ -518,9 +531,23 @@ struct World::Impl {
       fast_rules.push_back(f);
     }
     for (std::size_t i = 0; i < svcs.size(); ++i) {
-      for (std::size_t r = 0; r < rules.size(); ++r)
-        applies.push_back(rule_applies[r][i]);
+      checks_at.push_back(checks.size());
+      for (std::size_t r = 0; r < rules.size(); ++r) {
+        if (!rule_applies[r][i]) continue;
+        const FastRule& f = fast_rules[r];
+        RuleCheck c;
+        c.threshold = f.threshold;
+        c.sign = f.sign;
+        c.window_ms = static_cast<int64_t>(rule_back[r]) * scrape_ms;
+        c.rule = static_cast<std::uint16_t>(r);
+        c.signal = f.signal;
+        c.strict = f.strict;
+        c.windowed = f.windowed;
+        checks.push_back(c);
+      }
     }
+    checks_at.push_back(checks.size());
+    alert_busy.assign(svcs.size() * rules.size(), 0);
     alerts.assign(svcs.size() * rules.size(), AlertState{});
     for (std::size_t i = 0; i < svcs.size(); ++i) {
       for (std::size_t r = 0; r < rules.size(); ++r) {
@@ -1210,7 +1237,11 @@ struct World::Impl {
           st.gone = false;
         }
       }
-      if (reconcile(v, now, st)) st = pod_stats(v, now);
+      // The controllers have nothing to do in the steady state (checked here, not behind
+      // a call: it is every service on almost every tick).
+      if ((v.rollout || st.active != v.desired || st.pending != 0) && reconcile(v, now, st)) {
+        st = pod_stats(v, now);
+      }
       v.pods_dirty = false;
       const int ready = st.ready;
       const int hogs = st.hogs;
@@ -1487,57 +1518,65 @@ struct World::Impl {
                   static_cast<int>(engine::SignalName::kReadyRatio) == 6 &&
                   static_cast<int>(engine::SignalName::kRequestRate) == 9 &&
                   static_cast<int>(engine::SignalName::kDependencyErrors) == 10);
-    const std::uint8_t* app = &applies[v.index * nr];
     constexpr auto oom_sig = static_cast<std::uint8_t>(engine::SignalName::kOomKills);
     constexpr auto restart_sig = static_cast<std::uint8_t>(engine::SignalName::kRestarts);
-    AlertState* states = &alerts[v.index * nr];
-    for (std::size_t r = 0; r < nr; ++r) {
-      if (!app[r]) continue;
-      const FastRule& f = fast_rules[r];
-      double value = vals[f.signal];
-      if (f.windowed) {
+    std::uint8_t* busy = &alert_busy[v.index * nr];
+    const RuleCheck* c = checks.data() + checks_at[v.index];
+    const RuleCheck* const end = checks.data() + checks_at[v.index + 1];
+    for (; c != end; ++c) {
+      double value = vals[c->signal];
+      if (c->windowed) {
         // Counters are 0 unless they moved within the window (the common case, no lookup).
-        const int64_t last = f.signal == oom_sig       ? v.last_oom_ms
-                             : f.signal == restart_sig ? v.last_restart_ms
-                                                       : now;
-        value =
-            now - last > static_cast<int64_t>(rule_back[r]) * scrape_ms ? 0.0 : rule_value(v, r);
+        const int64_t last = c->signal == oom_sig       ? v.last_oom_ms
+                             : c->signal == restart_sig ? v.last_restart_ms
+                                                        : now;
+        value = now - last > c->window_ms ? 0.0 : rule_value(v, c->rule);
       }
-      const double x = f.sign * value;
-      const bool cond = f.strict ? x > f.threshold : x >= f.threshold;
-      AlertState& st = states[r];
-      if (!cond) {
-        if (!st.busy) continue;
-        st.pending_since = -1;
-        if (st.firing_since >= 0) {
-          resolve(v, r, now);
-          st.resolved_at = now;
-        } else if (st.resolved_at >= 0 && now - st.resolved_at >= kEpisodeGap) {
-          // Quiet long enough: the next firing is a new episode (and may page again).
-          st.resolved_at = -1;
-          st.firing_ms = 0;
-          st.paged = false;
-        }
-        st.busy = st.firing_since >= 0 || st.resolved_at >= 0;
-        continue;
-      }
-      st.value = value;
-      st.busy = true;
-      if (st.firing_since < 0) {
-        if (st.pending_since < 0) st.pending_since = now;
-        if (now - st.pending_since >= f.for_ms) fire(v, r, now);
-      }
+      const double x = c->sign * value;
+      const bool cond = c->strict ? x > c->threshold : x >= c->threshold;
+      // Quiet and nothing in progress (busy: pending, firing or in an episode): the common
+      // case, decided here.
+      if (!cond && !busy[c->rule]) continue;
+      update_alert(v, c->rule, cond, value, now);
+    }
+  }
+
+  /// The alert state machine of rule r on service v, for a tick where the condition holds
+  /// or the alert is pending, firing or in an episode.
+  [[gnu::noinline]] void update_alert(Svc& v, std::size_t r, bool cond, double value, int64_t now) {
+    const FastRule& f = fast_rules[r];
+    AlertState& st = alerts[v.index * rules.size() + r];
+    std::uint8_t& busy = alert_busy[v.index * rules.size() + r];
+    if (!cond) {
+      st.pending_since = -1;
       if (st.firing_since >= 0) {
-        st.firing_ms += scrape_ms;
-        if (direct_page_ms >= 0 && !st.paged && alert_critical[v.index * nr + r] &&
-            st.firing_ms > direct_page_ms) {
-          st.paged = true;
-          const AlertRuleSpec& rule = rules[r];
-          page_oncall(v.index, "alert " + rule.name + " (direct page)");
-          auto& e = log_at(EventKind::kPage, v.index, rule.name,
-                           "Alertmanager paged the on-call directly: " + describe(v, rule, value));
-          e.automated = false;
-        }
+        resolve(v, r, now);
+        st.resolved_at = now;
+      } else if (st.resolved_at >= 0 && now - st.resolved_at >= kEpisodeGap) {
+        // Quiet long enough: the next firing is a new episode (and may page again).
+        st.resolved_at = -1;
+        st.firing_ms = 0;
+        st.paged = false;
+      }
+      busy = st.firing_since >= 0 || st.resolved_at >= 0;
+      return;
+    }
+    st.value = value;
+    busy = 1;
+    if (st.firing_since < 0) {
+      if (st.pending_since < 0) st.pending_since = now;
+      if (now - st.pending_since >= f.for_ms) fire(v, r, now);
+    }
+    if (st.firing_since >= 0) {
+      st.firing_ms += scrape_ms;
+      if (direct_page_ms >= 0 && !st.paged && alert_critical[v.index * rules.size() + r] &&
+          st.firing_ms > direct_page_ms) {
+        st.paged = true;
+        const AlertRuleSpec& rule = rules[r];
+        page_oncall(v.index, "alert " + rule.name + " (direct page)");
+        auto& e = log_at(EventKind::kPage, v.index, rule.name,
+                         "Alertmanager paged the on-call directly: " + describe(v, rule, value));
+        e.automated = false;
       }
     }
   }
@@ -1614,19 +1653,31 @@ struct World::Impl {
       if (!g.active || g.next_flush > now) continue;
       for (std::size_t r = 0; r < nr; ++r) {
         AlertState& st = alerts[v.index * nr + r];
+        bool resolved = false;
         if (st.firing_since >= 0) {
-          outbox.push_back(make_incident(v, r, false, st.firing_since));
+          resolved = false;
         } else if (st.resolved_unsent) {
           st.resolved_unsent = false;
-          outbox.push_back(make_incident(v, r, true, now));
+          resolved = true;
         } else {
           continue;
         }
-        const engine::Incident& i = outbox.back();
-        auto& e = log_at(EventKind::kIncidentDelivered, v.index, i.alertname,
-                         (i.resolved ? "resolved: " : "firing: ") + i.annotations.at("summary"));
-        e.fingerprint = i.fingerprint;
-        e.success = !i.resolved;
+        if (sink) {
+          outbox.push_back(make_incident(v, r, resolved, resolved ? now : st.firing_since));
+          const engine::Incident& i = outbox.back();
+          auto& e = log_at(EventKind::kIncidentDelivered, v.index, i.alertname,
+                           (i.resolved ? "resolved: " : "firing: ") + i.annotations.at("summary"));
+          e.fingerprint = i.fingerprint;
+          e.success = !i.resolved;
+        } else {
+          // Nobody to deliver to (no engine attached): log what would have been delivered,
+          // without building the Incident's label and annotation maps.
+          const AlertRuleSpec& rule = rules[r];
+          auto& e = log_at(EventKind::kIncidentDelivered, v.index, rule.name,
+                           (resolved ? "resolved: " : "firing: ") + describe(v, rule, st.value));
+          e.fingerprint = fingerprint(v, rule);
+          e.success = !resolved;
+        }
       }
       g.last_flush = now;
       if (g.firing > 0) {

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <functional>
 #include <map>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -352,4 +354,137 @@ TEST_CASE("insertion order and ids survive the sequence counter running out",
   for (const auto& e : expected)
     want.push_back(e.second);
   CHECK(order == want);
+}
+
+TEST_CASE("run_next dispatches in place like pop, in (time, sequence) order under churn",
+          "[sim][event_queue]") {
+  // Callbacks run where the queue stores them: while one runs it pushes children (some due
+  // at the same instant), cancels random pending events and tries to cancel itself. The
+  // order must stay exactly (time, insertion sequence), checked against a reference model.
+  EventQueue q;
+  std::map<std::pair<std::int64_t, std::uint64_t>, EventId> model;
+  std::vector<std::pair<EventId, std::pair<std::int64_t, std::uint64_t>>> ids;
+  Rng rng(7);
+  std::uint64_t seq = 0;
+  std::int64_t now = 0;
+  std::vector<std::uint64_t> ran;
+  std::function<void(std::int64_t)> add = [&](std::int64_t t) {
+    const std::uint64_t my_seq = seq++;
+    // Capture enough to be stored inline but not trivially copyable half the time.
+    auto keep = (my_seq % 2 == 0) ? std::make_shared<int>(1) : nullptr;
+    const EventId id = q.push(at_ms(t), [&, my_seq, keep] {
+      ran.push_back(my_seq);
+      const auto roll = rng.uniform_int(0, 9);
+      // ~1.1 children per event, so the population grows until the cap.
+      if (roll < 8 && seq < 60000) add(now + rng.uniform_int(0, 3));
+      if (roll < 3 && seq < 60000) add(now);  // due now: runs after everything already due
+      if (roll == 9 && !ids.empty()) {
+        const auto i =
+            static_cast<std::size_t>(rng.uniform_int(0, static_cast<std::int64_t>(ids.size()) - 1));
+        const auto [victim, key] = ids[i];
+        CHECK(q.cancel(victim) == (model.erase(key) == 1));
+      }
+    });
+    model.emplace(std::make_pair(t, my_seq), id);
+    ids.emplace_back(id, std::make_pair(t, my_seq));
+  };
+  for (int i = 0; i < 500; ++i)
+    add(rng.uniform_int(0, 100));
+  while (!q.empty()) {
+    const auto first = model.begin();
+    const auto [expected_time, expected_seq] = first->first;
+    const EventId running = first->second;
+    model.erase(first);
+    std::int64_t when = -1;
+    q.run_next([&](TimePoint t) {
+      when = t.time_since_epoch().count();
+      now = when;
+      CHECK_FALSE(q.cancel(running));  // counts as run before its callback starts
+    });
+    REQUIRE(when == expected_time);
+    REQUIRE(ran.back() == expected_seq);
+    REQUIRE(q.size() == model.size());
+  }
+  CHECK(model.empty());
+  CHECK(seq > 10000);
+}
+
+TEST_CASE("run_next releases the callback when it throws", "[sim][event_queue]") {
+  EventQueue q;
+  auto owned = std::make_shared<int>(5);
+  q.push(at_ms(1), [owned] { throw std::runtime_error("boom"); });
+  q.push(at_ms(2), [] {});
+  CHECK(owned.use_count() == 2);
+  CHECK_THROWS_WITH(q.run_next([](TimePoint) {}), "boom");
+  CHECK(owned.use_count() == 1);  // destroyed with the event, not leaked
+  CHECK(q.size() == 1);
+  CHECK(q.next_time() == at_ms(2));
+  // The released slot is reused and the queue keeps its order.
+  q.push(at_ms(0), [] {});
+  CHECK(q.next_time() == at_ms(0));
+  CHECK(drain(q) == std::vector<std::int64_t>{0, 2});
+}
+
+TEST_CASE("a callback's destructor may push when run_next releases it", "[sim][event_queue]") {
+  EventQueue q;
+  struct PushOnDestroy {
+    EventQueue* q = nullptr;
+    int* pushed = nullptr;
+    ~PushOnDestroy() {
+      if (q != nullptr) {
+        q->push(at_ms(50), [this_pushed = pushed] { ++*this_pushed; });
+      }
+    }
+  };
+  int pushed = 0;
+  {
+    auto guard = std::make_shared<PushOnDestroy>();
+    guard->q = &q;
+    guard->pushed = &pushed;
+    q.push(at_ms(10), [guard] {});
+  }
+  q.run_next([](TimePoint) {});
+  REQUIRE(q.size() == 1);  // pushed from the destructor, after the callback ran
+  CHECK(q.next_time() == at_ms(50));
+  q.run_next([](TimePoint) {});
+  CHECK(pushed == 1);
+  CHECK(q.empty());
+}
+
+TEST_CASE("push of a callable whose copy throws leaves the queue unchanged", "[sim][event_queue]") {
+  struct Throws {
+    bool armed = false;
+    Throws() = default;
+    Throws(const Throws& o) : armed(o.armed) {
+      if (armed) throw std::runtime_error("copy failed");
+    }
+    void operator()() const {}
+  };
+  EventQueue q;
+  q.push(at_ms(3), [] {});
+  Throws bad;
+  bad.armed = true;
+  CHECK_THROWS_WITH(q.push(at_ms(1), bad), "copy failed");  // copied in place: throws there
+  CHECK(q.size() == 1);
+  CHECK(q.next_time() == at_ms(3));
+  Throws fine;
+  q.push(at_ms(2), fine);
+  CHECK(drain(q) == std::vector<std::int64_t>{2, 3});
+}
+
+TEST_CASE("a moved queue keeps its events, ids and order", "[sim][event_queue]") {
+  EventQueue a;
+  std::vector<int> order;
+  const EventId first = a.push(at_ms(5), [&] { order.push_back(5); });
+  a.push(at_ms(1), [&] { order.push_back(1); });
+  a.push(at_ms(9), [&] { order.push_back(9); });
+  EventQueue b{std::move(a)};
+  CHECK(b.size() == 3);
+  REQUIRE(b.cancel(first));
+  EventQueue c;
+  c.push(at_ms(0), [&] { order.push_back(0); });
+  c = std::move(b);  // c's own event is dropped with its old contents
+  CHECK(c.size() == 2);
+  drain(c);
+  CHECK(order == std::vector<int>{1, 9});
 }

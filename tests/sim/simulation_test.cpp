@@ -1,6 +1,8 @@
 #include "sim/simulation.hpp"
 
 #include <catch2/catch.hpp>
+#include <functional>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -218,4 +220,25 @@ TEST_CASE("stream(name) is the substream of the simulation's seed", "[sim][simul
   Rng b = Rng::substream(1234, "svc/payment-api");
   for (int i = 0; i < 16; ++i)
     CHECK(a.next_u64() == b.next_u64());
+}
+
+TEST_CASE("at() and after() take any callable: move-only, std::function, function pointer",
+          "[sim][simulation]") {
+  Simulation s{1};
+  std::vector<int> order;
+  auto owned = std::make_unique<int>(3);
+  s.after(3s, [&order, p = std::move(owned)] { order.push_back(*p); });  // move-only capture
+  const std::function<void()> copied = [&order] { order.push_back(2); };
+  s.after(2s, copied);  // an lvalue: copied into the queue, the original stays usable
+  static std::vector<int>* sink = nullptr;
+  sink = &order;
+  s.at(
+      s.start() + 1s, +[] { sink->push_back(1); });
+  void (*null_fn)() = nullptr;
+  s.after(4s, null_fn);  // an empty callback: runs as a no-op, still counts as an event
+  copied();
+  s.run();
+  CHECK(order == std::vector<int>{2, 1, 2, 3});
+  CHECK(s.dispatched() == 4);
+  CHECK(s.now() == s.start() + 4s);
 }
