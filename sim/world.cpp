@@ -2,7 +2,7 @@
 //
 // Hot loop layout (docs/model.md "Performance"): one scrape event per tick drives every
 // service; services live in one vector, each with its pods in one contiguous vector of
-// small PODs; the telemetry ring is one preallocated array [service x slot]. Nothing in a
+// small PODs; the telemetry ring is one preallocated array [slot x service]. Nothing in a
 // tick allocates except amortised growth of the series / event log and the rare event
 // (a pod created, an alert firing). Cross-service effects (upstream errors and latency,
 // calls from dependents) read the PREVIOUS tick's values, so the order services are
@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstdio>
 #include <limits>
 #include <map>
@@ -101,28 +102,40 @@ struct PodStats {
   bool gone = false;            // some pod is Gone: compact the vector
   int64_t next_event = kNever;  // earliest time-driven change (transition, warm-up end)
 };
+// Field order is by heat: a tick walks all services, and everything it reads of a service
+// sits in the first few cache lines, the constants of its spec copied in (the spec's own
+// fields are spread over a large struct); what other services read of it (the previous
+// tick) comes first. Pods, releases and templates are only touched on a change.
 struct Svc {
-  const ServiceSpec* spec = nullptr;
-  std::size_t index = 0;
-  std::vector<std::size_t> upstreams;
-  std::vector<std::size_t> dependents;
-  Rng rng{0};
-  double noise = 0.0;
-
-  // Deployment / ReplicaSet.
-  int desired = 0;
-  std::vector<Pod> pods;
-  std::uint32_t pod_seq = 0;      // pods ever created (names the next pod's leak_factor)
-  std::vector<Release> releases;  // helm history; `current` indexes it
-  std::size_t current = 0;
-  std::vector<std::size_t> templates;  // template generation -> release index
-  std::vector<double> tmpl_err;        // template generation -> error share (0 if good)
-  std::uint32_t tmpl = 0;
-  std::uint32_t completed_tmpl = 0;
+  // ---- read by dependents and upstreams: the previous tick, and constants they need
+  double prev_err = 0, prev_p99 = 0, prev_calls = 0, prev_shifted = 0;
+  double base_error_rate = 0;  // spec
+  int64_t purge_ms = std::numeric_limits<int64_t>::min() / 2;
+  bool cache = false;       // spec: kind == cache
+  bool worker = false;      // spec: kind == worker
+  bool daily_shape = true;  // spec.traffic
+  bool pods_dirty = true;
   bool rollout = false;
-  int64_t last_deploy_ms = 0;
+  bool within = true;
+  int desired = 0;
 
-  // Fault and action effects.
+  // ---- this tick
+  double rps = 0, err = 0, p99 = 0, cpu = 0, mem = 0, dep_err = 0, calls = 0, shifted = 0;
+  double util = 0.0;
+  double queue = 0.0;
+  double noise = 0.0;
+  int ready = 0;
+  int prev_ready = 0;
+  std::uint32_t cum_oom = 0, cum_restarts = 0;
+  int64_t last_oom_ms = std::numeric_limits<int64_t>::min() / 2;      // last OOM kill
+  int64_t last_restart_ms = std::numeric_limits<int64_t>::min() / 2;  // last container restart
+
+  // ---- constants of the spec the tick reads
+  double traffic_rps = 0, traffic_noise = 0;
+  double base_latency_ms = 0, memory_per_pod_mb = 0, memory_limit_mb = 0;
+  double slo_error_rate = 0, slo_latency_p99_ms = 0, slo_queue_lag = 0;
+
+  // ---- fault and action effects
   double leak_mb_per_ms = 0.0;
   double hog_severity = 0.0;
   double outage = 0.0;       // share unavailable (dependency-outage)
@@ -131,33 +144,35 @@ struct Svc {
   double degrade_latency = 0.0;
   double ext_mult = 1.0;  // traffic spikes x campaigns
   double shift = 0.0;     // share of external traffic shifted away
-  std::ptrdiff_t shift_to = -1;
   double poison = 0.0;
-  int64_t purge_ms = std::numeric_limits<int64_t>::min() / 2;
-  std::vector<Flag> flags;
+  std::ptrdiff_t shift_to = -1;
+
+  // ---- series recording
+  std::uint32_t bucket_ticks = 1;
+  std::uint32_t series_oom = 0, series_restarts = 0;  // counters at the last recorded tick
+  std::uint32_t bucket_fill = 0;
 
   // Pod stats cache: while nothing touches the pods and no time-driven change is due, a
   // tick reuses them instead of walking the pods (most services, most ticks).
   PodStats stats;
-  bool pods_dirty = true;
 
-  // Per-tick state.
-  double queue = 0.0;
-  std::uint32_t cum_oom = 0, cum_restarts = 0;
-  int64_t last_oom_ms = std::numeric_limits<int64_t>::min() / 2;      // last OOM kill
-  int64_t last_restart_ms = std::numeric_limits<int64_t>::min() / 2;  // last container restart
-  double rps = 0, err = 0, p99 = 0, cpu = 0, mem = 0, dep_err = 0, calls = 0, shifted = 0;
-  double util = 0.0;
-  int ready = 0;
-  bool within = true;
-  // Previous tick (what other services see).
-  double prev_err = 0, prev_p99 = 0, prev_calls = 0, prev_shifted = 0;
-  int prev_ready = 0;
+  Rng rng{0};
+  const ServiceSpec* spec = nullptr;
+  std::size_t index = 0;
+  std::vector<std::size_t> upstreams;
+  std::vector<std::size_t> dependents;
+  std::vector<Flag> flags;
 
-  // Series recording.
-  std::uint32_t bucket_ticks = 1;
-  std::uint32_t series_oom = 0, series_restarts = 0;  // counters at the last recorded tick
-  std::uint32_t bucket_fill = 0;
+  // ---- cold: Deployment / ReplicaSet
+  std::vector<Pod> pods;
+  std::uint32_t pod_seq = 0;      // pods ever created (names the next pod's leak_factor)
+  std::vector<Release> releases;  // helm history; `current` indexes it
+  std::size_t current = 0;
+  std::vector<std::size_t> templates;  // template generation -> release index
+  std::vector<double> tmpl_err;        // template generation -> error share (0 if good)
+  std::uint32_t tmpl = 0;
+  std::uint32_t completed_tmpl = 0;
+  int64_t last_deploy_ms = 0;
 };
 
 struct AlertState {
@@ -357,23 +372,27 @@ struct World::Impl {
   /// i's are checks[checks_at[i] .. checks_at[i + 1]) (rules that do not apply are never
   /// read). One contiguous array: the quiet case reads nothing else but the busy flags.
   struct RuleCheck {
-    double threshold = 0.0;  // FastRule::threshold (sign-folded)
-    double sign = 1.0;
-    int64_t window_ms = 0;  // windowed rules: the counter moved within this long
+    double threshold = 0.0;          // FastRule::threshold (sign-folded)
+    std::uint32_t window_ticks = 0;  // windowed rules: the counter moved within this many
     std::uint16_t rule = 0;
     std::uint8_t signal = 0;
-    bool strict = true;
-    bool windowed = false;
+    std::uint8_t flags = 0;  // kStrict | kWindowed | kNegate (FastRule::sign is -1)
   };
+  static constexpr std::uint8_t kStrict = 1, kWindowed = 2, kNegate = 4;
+  /// Services with the same rules (all of a kind, as a rule) share one list, so the lists
+  /// stay in L1 while a tick walks every service.
   std::vector<RuleCheck> checks;
-  std::vector<std::size_t> checks_at;
-  std::vector<std::uint8_t> alert_busy;  // [service * rules + rule] see AlertState
-  std::vector<char> alert_critical;      // [service * rules + rule] severity=critical
-  int64_t direct_page_ms = -1;           // OnCallSpec::direct_page_after, -1 = off
-  std::vector<AlertState> alerts;        // [service * rules + rule]
-  std::vector<Group> groups;             // per service
-  std::vector<IncidentRuntime> inc;      // parallel to timeline.incidents
-  std::vector<std::size_t> live;         // started incidents still tracked or attributable
+  std::vector<std::size_t> checks_at;     // [service] first check
+  std::vector<std::size_t> checks_end;    // [service] one past its last
+  std::vector<std::uint8_t> alert_busy;   // [service * rules + rule] see AlertState
+  std::vector<char> alert_critical;       // [service * rules + rule] severity=critical
+  int64_t direct_page_ms = -1;            // OnCallSpec::direct_page_after, -1 = off
+  std::vector<AlertState> alerts;         // [service * rules + rule]
+  std::vector<std::string> fingerprints;  // [service * rules + rule], filled on first use
+  std::vector<Group> groups;              // per service
+  std::size_t groups_active = 0;          // groups with Group::active set
+  std::vector<IncidentRuntime> inc;       // parallel to timeline.incidents
+  std::vector<std::size_t> live;          // started incidents still tracked or attributable
   std::vector<Wait> waits;
   std::unordered_set<std::uint64_t> action_ids;
   std::vector<engine::Incident> outbox;  // notifications of this tick
@@ -386,7 +405,7 @@ struct World::Impl {
   std::uint64_t tick_count = 0;
   int64_t last_tick_ms = -1;
 
-  // Telemetry ring: [service * ring_len + slot].
+  // Telemetry ring: [slot * services + service]: a tick writes one contiguous row.
   std::size_t ring_len = 0;
   std::size_t ring_head = 0;  // slot of the latest tick
   std::size_t ring_filled = 0;
@@ -434,6 +453,18 @@ struct World::Impl {
       const ServiceSpec& ss = spec.services[i];
       v.spec = &ss;
       v.index = i;
+      v.base_error_rate = ss.base_error_rate;
+      v.cache = ss.kind == ServiceKind::kCache;
+      v.worker = ss.kind == ServiceKind::kWorker;
+      v.daily_shape = ss.traffic.daily_shape;
+      v.traffic_rps = ss.traffic.rps;
+      v.traffic_noise = ss.traffic.noise;
+      v.base_latency_ms = ss.base_latency_ms;
+      v.memory_per_pod_mb = ss.memory_per_pod_mb;
+      v.memory_limit_mb = ss.memory_limit_mb;
+      v.slo_error_rate = ss.slo.error_rate;
+      v.slo_latency_p99_ms = ss.slo.latency_p99_ms;
+      v.slo_queue_lag = ss.slo.queue_lag;
       v.rng = sim.stream("svc/" + ss.name + "/traffic");
       if (ss.traffic.noise > 0) v.noise = v.rng.normal(0.0, ss.traffic.noise);
       for (const auto& d : ss.depends_on) {
@@ -530,25 +561,33 @@ struct World::Impl {
       f.for_ms = r.for_.count();
       fast_rules.push_back(f);
     }
+    std::map<std::vector<std::uint16_t>, std::size_t> lists;  // rule list -> where in checks
     for (std::size_t i = 0; i < svcs.size(); ++i) {
-      checks_at.push_back(checks.size());
+      std::vector<std::uint16_t> list;
       for (std::size_t r = 0; r < rules.size(); ++r) {
-        if (!rule_applies[r][i]) continue;
-        const FastRule& f = fast_rules[r];
-        RuleCheck c;
-        c.threshold = f.threshold;
-        c.sign = f.sign;
-        c.window_ms = static_cast<int64_t>(rule_back[r]) * scrape_ms;
-        c.rule = static_cast<std::uint16_t>(r);
-        c.signal = f.signal;
-        c.strict = f.strict;
-        c.windowed = f.windowed;
-        checks.push_back(c);
+        if (rule_applies[r][i]) list.push_back(static_cast<std::uint16_t>(r));
       }
+      auto [it, added] = lists.emplace(list, checks.size());
+      if (added) {
+        for (const std::uint16_t r : list) {
+          const FastRule& f = fast_rules[r];
+          RuleCheck c;
+          c.threshold = f.threshold;
+          c.window_ticks = static_cast<std::uint32_t>(
+              std::min<std::size_t>(rule_back[r], std::numeric_limits<std::uint32_t>::max()));
+          c.rule = r;
+          c.signal = f.signal;
+          c.flags = static_cast<std::uint8_t>(
+              (f.strict ? kStrict : 0) | (f.windowed ? kWindowed : 0) | (f.sign < 0 ? kNegate : 0));
+          checks.push_back(c);
+        }
+      }
+      checks_at.push_back(it->second);
+      checks_end.push_back(it->second + list.size());
     }
-    checks_at.push_back(checks.size());
     alert_busy.assign(svcs.size() * rules.size(), 0);
     alerts.assign(svcs.size() * rules.size(), AlertState{});
+    fingerprints.assign(svcs.size() * rules.size(), std::string{});
     for (std::size_t i = 0; i < svcs.size(); ++i) {
       for (std::size_t r = 0; r < rules.size(); ++r) {
         alert_critical.push_back(severity_of(svcs[i], rules[r]) == "critical");
@@ -1191,7 +1230,7 @@ struct World::Impl {
   }
 
   double call_factor(const Svc& d, int64_t now) const {
-    const bool cache = d.spec->kind == ServiceKind::kCache;
+    const bool cache = d.cache;
     double f = cache ? 0.1 : 1.0;
     const int64_t age = now - d.purge_ms;
     if (age >= 0 && age < kPurgeWarmup) {
@@ -1226,7 +1265,13 @@ struct World::Impl {
     const double dt_s = static_cast<double>(scrape_ms) / 1000.0;
 
     for (auto& v : svcs) {
-      const ServiceSpec& ss = *v.spec;
+      // The whole state of a service is read on every tick and all services together do
+      // not fit in L1: fetch the next one's while this one is computed.
+      if (&v != &svcs.back()) {
+        const char* next = reinterpret_cast<const char*>(&v + 1);
+        for (std::size_t off = 0; off < offsetof(Svc, pods); off += 64)
+          __builtin_prefetch(next + off);
+      }
       PodStats& st = v.stats;
       if (v.pods_dirty || v.leak_mb_per_ms != 0 || v.rollout || now >= st.next_event) {
         st = advance_pods(v, now, dt);
@@ -1247,13 +1292,13 @@ struct World::Impl {
       const int hogs = st.hogs;
       const double cap = st.cap;
       const double rel_err_w = st.rel_err_w;
-      const double base_mem = ss.memory_per_pod_mb * (0.85 + 0.15 * std::min(1.0, v.util));
+      const double base_mem = v.memory_per_pod_mb * (0.85 + 0.15 * std::min(1.0, v.util));
       const double max_mem = st.any_live ? base_mem + static_cast<double>(st.max_leaked) : 0.0;
-      const bool worker = ss.kind == ServiceKind::kWorker;
+      const bool worker = v.worker;
       v.ready = ready;
 
       // Demand: external traffic (daily shape, AR(1) noise, multipliers) plus calls.
-      if (ss.traffic.noise > 0) {
+      if (v.traffic_noise > 0) {
         // Innovation: a triangular variate (sum of two uniforms) with unit variance; the
         // AR(1) sum of many of them is close to normal, at a quarter of the cost of a
         // normal draw in the hottest loop.
@@ -1261,10 +1306,10 @@ struct World::Impl {
         const double u1 = static_cast<double>(bits >> 32) * 0x1.0p-32;
         const double u2 = static_cast<double>(bits & 0xffffffffULL) * 0x1.0p-32;
         const double tri = (u1 + u2 - 1.0) * 2.449489742783178;
-        v.noise = phi * v.noise + phi_innov * ss.traffic.noise * tri;
+        v.noise = phi * v.noise + phi_innov * v.traffic_noise * tri;
       }
-      double ext = ss.traffic.rps * (ss.traffic.daily_shape ? shape : 1.0) *
-                   std::max(0.0, 1.0 + v.noise) * v.ext_mult;
+      double ext =
+          v.traffic_rps * (v.daily_shape ? shape : 1.0) * std::max(0.0, 1.0 + v.noise) * v.ext_mult;
       v.shifted = ext * v.shift;
       ext -= v.shifted;
       double demand = ext;
@@ -1278,7 +1323,7 @@ struct World::Impl {
         const Svc& up = svcs[u];
         // Only errors above the upstream's background rate reach callers as failures
         // (background errors are retried away), so a healthy call chain does not compound.
-        const double base = up.spec->base_error_rate;
+        const double base = up.base_error_rate;
         dep_ok *= 1.0 - std::clamp((up.prev_err - base) / (1.0 - base), 0.0, 1.0);
         up_lat = std::max(up_lat, up.prev_p99);
       }
@@ -1291,7 +1336,7 @@ struct World::Impl {
       }
       const double rel_err = cap > 0 ? rel_err_w / cap : 0.0;
       const double unavail = 1.0 - (1.0 - v.outage) * (1.0 - v.maintenance);
-      const double own_ok = (1.0 - ss.base_error_rate) * (1.0 - rel_err) * (1.0 - flag_err) *
+      const double own_ok = (1.0 - v.base_error_rate) * (1.0 - rel_err) * (1.0 - flag_err) *
                             (1.0 - v.poison) * (1.0 - v.degrade_err) * (1.0 - unavail);
       const double hog_cpu = ready > 0 ? v.hog_severity * hogs / ready : 0.0;
 
@@ -1302,13 +1347,13 @@ struct World::Impl {
           v.err = 0;
           v.cpu = ready > 0 ? 0.05 + hog_cpu : 0.0;
           v.calls = 0;
-          v.p99 = ss.base_latency_ms + up_lat;
+          v.p99 = v.base_latency_ms + up_lat;
         } else if (cap <= 0) {
           v.util = 1.0;
           v.err = 1.0;  // no endpoints: the ingress answers 503
           v.cpu = 0.0;
           v.calls = 0;
-          v.p99 = ss.base_latency_ms;
+          v.p99 = v.base_latency_ms;
         } else {
           const double u = demand / cap;
           v.util = u;
@@ -1317,7 +1362,7 @@ struct World::Impl {
           v.cpu =
               0.05 + 0.95 * std::min(u, 1.0) * (1.0 - 0.7 * dep_err) * (1.0 - unavail) + hog_cpu;
           v.calls = demand * (1.0 - overload) * (1.0 - unavail);
-          double lat = ss.base_latency_ms * latency_factor(u) + v.degrade_latency + up_lat;
+          double lat = v.base_latency_ms * latency_factor(u) + v.degrade_latency + up_lat;
           if (dep_err > 0.01 || unavail > 0.01) lat = std::max(lat, kDependencyTimeoutMs);
           v.p99 = std::min(lat, kMaxLatencyMs);
         }
@@ -1330,17 +1375,17 @@ struct World::Impl {
         v.err = processed > 0 ? 1.0 - own_ok * (1.0 - dep_err) : 0.0;
         v.cpu = ready > 0 ? 0.05 + 0.95 * std::min(v.util, 1.0) * (1.0 - unavail) + hog_cpu : 0.0;
         v.calls = processed * (1.0 - unavail);
-        double lat = ss.base_latency_ms * latency_factor(v.util) + v.degrade_latency + up_lat;
+        double lat = v.base_latency_ms * latency_factor(v.util) + v.degrade_latency + up_lat;
         if (dep_err > 0.01) lat = std::max(lat, kDependencyTimeoutMs);
         v.p99 = std::min(lat, kMaxLatencyMs);
       }
       v.dep_err = dep_err;
-      v.mem = max_mem / ss.memory_limit_mb;
-      v.within = !(v.err > ss.slo.error_rate ||
-                   (ss.slo.latency_p99_ms > 0 && v.p99 > ss.slo.latency_p99_ms) ||
-                   (ss.slo.queue_lag > 0 && v.queue > ss.slo.queue_lag));
+      v.mem = max_mem / v.memory_limit_mb;
+      v.within = !(v.err > v.slo_error_rate ||
+                   (v.slo_latency_p99_ms > 0 && v.p99 > v.slo_latency_p99_ms) ||
+                   (v.slo_queue_lag > 0 && v.queue > v.slo_queue_lag));
 
-      Sample& s = ring[v.index * ring_len + ring_head];
+      Sample& s = ring[ring_head * svcs.size() + v.index];
       s.rps = static_cast<float>(v.rps);
       s.err = static_cast<float>(v.err);
       s.p99 = static_cast<float>(v.p99);
@@ -1455,7 +1500,7 @@ struct World::Impl {
     static const Sample kZero{};
     if (back >= ring_filled) return kZero;
     const std::size_t slot = ring_head >= back ? ring_head - back : ring_head + ring_len - back;
-    return ring[v.index * ring_len + slot];
+    return ring[slot * svcs.size() + v.index];
   }
   const Sample& prev_sample(const Svc& v) const { return sample_back(v, 1); }
 
@@ -1522,18 +1567,21 @@ struct World::Impl {
     constexpr auto restart_sig = static_cast<std::uint8_t>(engine::SignalName::kRestarts);
     std::uint8_t* busy = &alert_busy[v.index * nr];
     const RuleCheck* c = checks.data() + checks_at[v.index];
-    const RuleCheck* const end = checks.data() + checks_at[v.index + 1];
+    const RuleCheck* const end = checks.data() + checks_end[v.index];
     for (; c != end; ++c) {
       double value = vals[c->signal];
-      if (c->windowed) {
+      if (c->flags & kWindowed) {
         // Counters are 0 unless they moved within the window (the common case, no lookup).
         const int64_t last = c->signal == oom_sig       ? v.last_oom_ms
                              : c->signal == restart_sig ? v.last_restart_ms
                                                         : now;
-        value = now - last > c->window_ms ? 0.0 : rule_value(v, c->rule);
+        value = now - last > static_cast<int64_t>(c->window_ticks) * scrape_ms
+                    ? 0.0
+                    : rule_value(v, c->rule);
       }
-      const double x = c->sign * value;
-      const bool cond = c->strict ? x > c->threshold : x >= c->threshold;
+      // sign * value with sign = -1 is exactly -value.
+      const double x = (c->flags & kNegate) ? -value : value;
+      const bool cond = (c->flags & kStrict) ? x > c->threshold : x >= c->threshold;
       // Quiet and nothing in progress (busy: pending, firing or in an episode): the common
       // case, decided here.
       if (!cond && !busy[c->rule]) continue;
@@ -1587,8 +1635,12 @@ struct World::Impl {
            v.spec->name;
   }
 
-  std::string fingerprint(const Svc& v, const AlertRuleSpec& r) const {
-    return hex16(fnv1a(r.name + "\x1f" + spec.ns + "\x1f" + v.spec->name));
+  /// The alert's fingerprint: a pure function of (rule name, namespace, service), so it is
+  /// computed once per alert and kept (every firing, resolution and notification logs it).
+  const std::string& fingerprint(const Svc& v, std::size_t r) {
+    std::string& fp = fingerprints[v.index * rules.size() + r];
+    if (fp.empty()) fp = hex16(fnv1a(rules[r].name + "\x1f" + spec.ns + "\x1f" + v.spec->name));
+    return fp;
   }
 
   void fire(Svc& v, std::size_t r, int64_t now) {
@@ -1596,11 +1648,12 @@ struct World::Impl {
     AlertState& st = alerts[v.index * rules.size() + r];
     st.firing_since = now;
     auto& e = log_at(EventKind::kAlertFiring, v.index, rule.name, describe(v, rule, st.value));
-    e.fingerprint = fingerprint(v, rule);
+    e.fingerprint = fingerprint(v, r);
     Group& g = groups[v.index];
     ++g.firing;
     if (!g.active) {
       g.active = true;
+      ++groups_active;
       g.next_flush = now + spec.routing.group_wait.count();
     } else if (g.last_flush >= 0) {
       g.next_flush =
@@ -1616,7 +1669,7 @@ struct World::Impl {
     auto& e =
         log_at(EventKind::kAlertResolved, v.index, rule.name,
                std::string(engine::to_string(rule.signal)) + " back to " + fmt(rule_value(v, r)));
-    e.fingerprint = fingerprint(v, rule);
+    e.fingerprint = fingerprint(v, r);
     Group& g = groups[v.index];
     --g.firing;
     if (g.last_flush >= 0) {
@@ -1625,11 +1678,10 @@ struct World::Impl {
     }
   }
 
-  engine::Incident make_incident(const Svc& v, std::size_t r, bool resolved,
-                                 int64_t started) const {
+  engine::Incident make_incident(const Svc& v, std::size_t r, bool resolved, int64_t started) {
     const AlertRuleSpec& rule = rules[r];
     engine::Incident i;
-    i.fingerprint = fingerprint(v, rule);
+    i.fingerprint = fingerprint(v, r);
     i.group_key = "{}:{namespace=\"" + spec.ns + "\", service=\"" + v.spec->name + "\"}";
     i.target = {spec.ns, v.spec->name};
     i.resolved = resolved;
@@ -1647,6 +1699,7 @@ struct World::Impl {
   }
 
   void flush_groups(int64_t now) {
+    if (groups_active == 0) return;  // no alert firing or resolving anywhere
     const std::size_t nr = rules.size();
     for (auto& v : svcs) {
       Group& g = groups[v.index];
@@ -1675,7 +1728,7 @@ struct World::Impl {
           const AlertRuleSpec& rule = rules[r];
           auto& e = log_at(EventKind::kIncidentDelivered, v.index, rule.name,
                            (resolved ? "resolved: " : "firing: ") + describe(v, rule, st.value));
-          e.fingerprint = fingerprint(v, rule);
+          e.fingerprint = fingerprint(v, r);
           e.success = !resolved;
         }
       }
@@ -1684,6 +1737,7 @@ struct World::Impl {
         g.next_flush = now + spec.routing.repeat_interval.count();
       } else {
         g.active = false;
+        --groups_active;
         g.next_flush = kNever;
       }
     }
