@@ -1,5 +1,6 @@
 #include "live/prefetch.hpp"
 
+#include <algorithm>
 #include <mutex>
 #include <set>
 
@@ -40,44 +41,51 @@ bool PrefetchScheduler::cancel(engine::TimerId id) {
   return true;
 }
 
+void PrefetchScheduler::prefetch(
+    std::vector<std::string> plan,
+    std::function<void(std::shared_ptr<const PrometheusTelemetry::Answers>)> done) {
+  // The queries go out in parallel; the last answer posts `done` to the engine.
+  struct Gather {
+    std::mutex mu;
+    PrometheusTelemetry::Answers answers;
+    std::size_t remaining = 0;
+    std::function<void(std::shared_ptr<const PrometheusTelemetry::Answers>)> done;
+  };
+  auto g = std::make_shared<Gather>();
+  g->remaining = plan.size();
+  g->done = std::move(done);
+  std::weak_ptr<int> alive = alive_;
+  for (auto& q : plan) {
+    asio::post(pool_, [this, g, alive, q = std::move(q)] {
+      auto answer = telemetry_.fetch(q);
+      std::lock_guard lock(g->mu);
+      g->answers[q] = std::move(answer);
+      if (--g->remaining != 0) return;
+      asio::post(engine_, [g, alive] {
+        if (alive.expired()) return;
+        g->done(std::make_shared<const PrometheusTelemetry::Answers>(std::move(g->answers)));
+      });
+    });
+  }
+}
+
 void PrefetchScheduler::expired(engine::TimerId id) {
   auto it = entries_.find(id);
   if (it == entries_.end()) return;
   it->second.inner = 0;
   std::vector<std::string> plan;
   if (telemetry_.enabled() && planner_) plan = planner_(it->second.tag);
-  if (plan.empty()) return run(id, {});
-
-  // The queries go out in parallel; the last answer posts the callback to the engine.
-  struct Gather {
-    std::mutex mu;
-    PrometheusTelemetry::Answers answers;
-    std::size_t remaining = 0;
-  };
-  auto g = std::make_shared<Gather>();
-  g->remaining = plan.size();
-  std::weak_ptr<int> alive = alive_;
-  for (auto& q : plan) {
-    asio::post(pool_, [this, g, alive, id, q = std::move(q)] {
-      auto answer = telemetry_.fetch(q);
-      std::lock_guard lock(g->mu);
-      g->answers[q] = std::move(answer);
-      if (--g->remaining != 0) return;
-      asio::post(engine_, [this, g, alive, id] {
-        if (alive.expired()) return;
-        run(id, std::move(g->answers));
-      });
-    });
-  }
+  if (plan.empty()) return run(id, nullptr);
+  prefetch(std::move(plan), [this, id](auto answers) { run(id, std::move(answers)); });
 }
 
-void PrefetchScheduler::run(engine::TimerId id, PrometheusTelemetry::Answers answers) {
+void PrefetchScheduler::run(engine::TimerId id,
+                            std::shared_ptr<const PrometheusTelemetry::Answers> answers) {
   auto it = entries_.find(id);
   if (it == entries_.end()) return;  // cancelled while its answers were on their way
   Entry e = std::move(it->second);
   entries_.erase(it);
-  const bool prefetched = !answers.empty();
-  if (prefetched) ++prefetched_;
+  if (answers) ++prefetched_;
   telemetry_.set_prefetched(std::move(answers));
   struct Clear {
     PrometheusTelemetry& t;
@@ -85,6 +93,80 @@ void PrefetchScheduler::run(engine::TimerId id, PrometheusTelemetry::Answers ans
   } clear{telemetry_};
   CurrentTarget on(*this, e.tag);
   e.cb();
+}
+
+// ---- IncidentGate -------------------------------------------------------------------
+
+IncidentGate::IncidentGate(PrefetchScheduler& scheduler, PrometheusTelemetry& telemetry,
+                           Planner planner, Handler handler,
+                           std::chrono::steady_clock::duration reuse)
+    : scheduler_(scheduler),
+      telemetry_(telemetry),
+      planner_(std::move(planner)),
+      handler_(std::move(handler)),
+      reuse_(reuse) {}
+
+std::size_t IncidentGate::waiting() const {
+  std::size_t n = 0;
+  for (const auto& [t, q] : waiting_)
+    n += q.size();
+  return n;
+}
+
+void IncidentGate::submit(engine::Incident incident) {
+  const auto target = incident.target;
+  auto& q = waiting_[target];
+  q.push_back(std::move(incident));
+  if (q.size() == 1) drain(target);  // otherwise a fetch for this target is in flight
+}
+
+bool IncidentGate::covered(const engine::ServiceRef& target,
+                           const std::vector<std::string>& plan) const {
+  auto it = cache_.find(target);
+  if (it == cache_.end() || std::chrono::steady_clock::now() - it->second.at > reuse_) return false;
+  for (const auto& q : plan)
+    if (!it->second.answers->contains(q)) return false;
+  return true;
+}
+
+void IncidentGate::handle(const engine::Incident& incident,
+                          std::shared_ptr<const PrometheusTelemetry::Answers> answers) {
+  telemetry_.set_prefetched(std::move(answers));
+  struct Clear {
+    PrometheusTelemetry& t;
+    ~Clear() { t.clear_prefetched(); }
+  } clear{telemetry_};
+  handler_(incident);
+}
+
+void IncidentGate::drain(const engine::ServiceRef& target) {
+  auto it = waiting_.find(target);
+  while (it != waiting_.end() && !it->second.empty()) {
+    const engine::Incident incident = it->second.front();
+    std::vector<std::string> plan;
+    if (telemetry_.enabled() && planner_) plan = planner_(incident);
+    if (plan.empty()) {
+      it->second.pop_front();
+      handle(incident, nullptr);
+    } else if (covered(target, plan)) {
+      it->second.pop_front();
+      handle(incident, cache_[target].answers);
+    } else {
+      // The front waits for its answers (and everything behind it, to keep the order).
+      ++fetches_;
+      scheduler_.prefetch(std::move(plan), [this, target](auto answers) {
+        cache_[target] = {std::chrono::steady_clock::now(), std::move(answers)};
+        drain(target);
+      });
+      return;
+    }
+    it = waiting_.find(target);  // the handler may have submitted more (it does not today)
+  }
+  if (it != waiting_.end()) waiting_.erase(it);
+  // Old answers are dropped once nothing waits for their target.
+  std::erase_if(cache_, [&](const auto& kv) {
+    return std::chrono::steady_clock::now() - kv.second.at > reuse_;
+  });
 }
 
 namespace {
@@ -97,6 +179,28 @@ constexpr core::Duration kClassificationWindow{std::chrono::minutes{10}};
 constexpr core::Duration kDueSlack{std::chrono::seconds{2}};
 
 }  // namespace
+
+IncidentGate::Planner incident_planner(const engine::PolicySet& policies,
+                                       const PrometheusTelemetry& telemetry,
+                                       const ConfigTopology& topology) {
+  return [&policies, &telemetry, &topology](const engine::Incident& inc) {
+    std::vector<std::string> plan;
+    bool signals = inc.resolved || !inc.classification;
+    if (!signals) {
+      // A factor scale is rendered from the current replica count (a signal).
+      if (const auto* p = policies.find(inc.classification->incident_type)) {
+        for (const auto& a : p->actions)
+          if (a.kind == engine::ActionKind::kScale && a.factor && !a.replicas) signals = true;
+      }
+    }
+    if (signals) plan = telemetry.signal_queries(inc.target, kClassificationWindow);
+    for (const auto& up : topology.upstream_refs(inc.target))
+      plan.push_back(telemetry.check_query(topology.error_template(), up));
+    std::sort(plan.begin(), plan.end());
+    plan.erase(std::unique(plan.begin(), plan.end()), plan.end());
+    return plan;
+  };
+}
 
 PrefetchScheduler::Planner verification_planner(engine::StateStore& state, engine::Clock& clock,
                                                 const engine::PolicySet& policies,

@@ -17,6 +17,10 @@
 // did not foresee is sent blocking, as before (PrometheusTelemetry::blocking_queries()).
 // Without a Prometheus URL or with an empty plan the callback runs at once.
 //
+// Webhook decisions that will query (no external classification, ...) go through
+// IncidentGate (below) the same way, so no engine call waits for Prometheus unless a query
+// was not foreseen.
+//
 // Tags: each timer remembers the target the engine was working on when it was armed
 // (set_current / CurrentTarget around every engine call the wiring makes), so a follow-up
 // timer knows whose signals to fetch. Verification timers are found from the StateStore
@@ -27,7 +31,9 @@
 //   { CurrentTarget on(sched, incident.target); engine.handle(incident); }
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -38,6 +44,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include "engine/incident.hpp"
 #include "engine/policy.hpp"
 #include "engine/ports.hpp"
 #include "live/prometheus.hpp"
@@ -67,6 +74,11 @@ class PrefetchScheduler final : public engine::Scheduler {
   void set_current(std::optional<engine::ServiceRef> target) { current_ = std::move(target); }
   const std::optional<engine::ServiceRef>& current() const { return current_; }
 
+  /// Sends `plan` on the worker pool (in parallel) and posts `done` with every answer to the
+  /// engine thread; `done` never runs once the scheduler is destroyed. Engine thread.
+  void prefetch(std::vector<std::string> plan,
+                std::function<void(std::shared_ptr<const PrometheusTelemetry::Answers>)> done);
+
   /// Timers armed or prefetching.
   std::size_t pending() const { return entries_.size(); }
   /// Callbacks that waited for a prefetch (for tests and logs).
@@ -79,7 +91,7 @@ class PrefetchScheduler final : public engine::Scheduler {
     engine::TimerId inner = 0;  ///< 0 once expired (prefetching)
   };
   void expired(engine::TimerId id);
-  void run(engine::TimerId id, PrometheusTelemetry::Answers answers);
+  void run(engine::TimerId id, std::shared_ptr<const PrometheusTelemetry::Answers> answers);
 
   boost::asio::any_io_executor engine_;
   PrometheusTelemetry& telemetry_;
@@ -108,6 +120,56 @@ class CurrentTarget {
   PrefetchScheduler& s_;
   std::optional<engine::ServiceRef> previous_;
 };
+
+/// Webhook decisions get the same treatment: an incident whose decision will query
+/// Prometheus (planner non-empty: no external classification, a resolved alert's health
+/// check, a topology dependency pre-check) waits, off the engine's queue, while its
+/// queries are sent on the workers; other incidents are handled at once. Per target, order
+/// is kept: while a target has an incident waiting, every later incident for it queues
+/// behind. Answers are reused for the same target for `reuse` after they arrived, so a
+/// duplicate storm costs one round of queries, not one per duplicate (the engine dedups
+/// duplicates before it would query anyway). Engine thread only.
+class IncidentGate {
+ public:
+  using Planner = std::function<std::vector<std::string>(const engine::Incident&)>;
+  using Handler = std::function<void(const engine::Incident&)>;
+  IncidentGate(PrefetchScheduler& scheduler, PrometheusTelemetry& telemetry, Planner planner,
+               Handler handler,
+               std::chrono::steady_clock::duration reuse = std::chrono::seconds{1});
+  /// Handles `incident` now (through the handler, with any answers installed) or once its
+  /// target's queries are answered.
+  void submit(engine::Incident incident);
+  /// Incidents waiting for their queries.
+  std::size_t waiting() const;
+  /// Rounds of queries sent for incidents.
+  std::uint64_t fetches() const { return fetches_; }
+
+ private:
+  struct Cached {
+    std::chrono::steady_clock::time_point at;
+    std::shared_ptr<const PrometheusTelemetry::Answers> answers;
+  };
+  void drain(const engine::ServiceRef& target);
+  bool covered(const engine::ServiceRef& target, const std::vector<std::string>& plan) const;
+  void handle(const engine::Incident& incident,
+              std::shared_ptr<const PrometheusTelemetry::Answers> answers);
+
+  PrefetchScheduler& scheduler_;
+  PrometheusTelemetry& telemetry_;
+  Planner planner_;
+  Handler handler_;
+  std::chrono::steady_clock::duration reuse_;
+  std::map<engine::ServiceRef, std::deque<engine::Incident>> waiting_;
+  std::map<engine::ServiceRef, Cached> cache_;
+  std::uint64_t fetches_ = 0;
+};
+
+/// The live incident planner: the classification signals when the incident has no
+/// external classification, is resolved, or its policy scales by a factor; the upstreams'
+/// error-rate queries when the topology lists any.
+IncidentGate::Planner incident_planner(const engine::PolicySet& policies,
+                                       const PrometheusTelemetry& telemetry,
+                                       const ConfigTopology& topology);
 
 /// The live planner: for every in-flight action whose verification is due (from `state`),
 /// the signal queries over the policy's verification window and the policy's PromQL

@@ -171,16 +171,21 @@ PrometheusTelemetry::Answer PrometheusTelemetry::fetch(const std::string& promql
 
 std::optional<double> PrometheusTelemetry::run(const std::string& name, const std::string& promql) {
   if (!client_ || promql.empty()) return std::nullopt;
-  Answer a;
-  if (auto it = prefetched_.find(promql); it != prefetched_.end()) {
+  const Answer* known = nullptr;
+  if (prefetched_) {
+    if (auto it = prefetched_->find(promql); it != prefetched_->end()) known = &it->second;
+  }
+  Answer sent;
+  if (known != nullptr) {
     ++hits_;
-    a = it->second;
   } else {
     ++blocking_;
-    a = fetch(promql);
+    sent = fetch(promql);
+    known = &sent;
   }
-  if (!a.error.empty()) std::cerr << "selfheal: prometheus " << name << ": " << a.error << "\n";
-  return a.value;
+  if (!known->error.empty())
+    std::cerr << "selfheal: prometheus " << name << ": " << known->error << "\n";
+  return known->value;
 }
 
 std::vector<std::string> PrometheusTelemetry::signal_queries(const engine::ServiceRef& service,

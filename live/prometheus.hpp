@@ -23,6 +23,7 @@
 
 #include <atomic>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -79,8 +80,8 @@ class PrometheusTelemetry final : public engine::Telemetry {
   /// Sends one query now. Thread-safe; ignores the prefetched answers.
   Answer fetch(const std::string& promql);
   /// Engine thread: answers signals()/query() use instead of sending, until cleared.
-  void set_prefetched(Answers answers) { prefetched_ = std::move(answers); }
-  void clear_prefetched() { prefetched_.clear(); }
+  void set_prefetched(std::shared_ptr<const Answers> answers) { prefetched_ = std::move(answers); }
+  void clear_prefetched() { prefetched_.reset(); }
 
   std::uint64_t queries_sent() const { return sent_; }
   std::uint64_t query_errors() const { return errors_; }
@@ -93,7 +94,7 @@ class PrometheusTelemetry final : public engine::Telemetry {
   PrometheusConfig config_;
   std::map<std::string, std::string> templates_;
   std::optional<PrometheusClient> client_;
-  Answers prefetched_;
+  std::shared_ptr<const Answers> prefetched_;
   std::atomic<std::uint64_t> sent_{0};
   std::atomic<std::uint64_t> errors_{0};
   std::atomic<std::uint64_t> hits_{0};

@@ -86,6 +86,7 @@ struct LiveService::Impl {
   std::unique_ptr<FileCalendar> calendar;
   engine::PolicySet policies;  ///< the engine's copy, for the verification planner
   std::unique_ptr<PrefetchScheduler> scheduler;
+  std::unique_ptr<IncidentGate> gate;  ///< webhook incidents whose decision queries Prometheus
   std::unique_ptr<CommandExecutor> executor;
   std::unique_ptr<KubeActuator> actuator;
   std::unique_ptr<TaggingActuator> tagging_actuator;
@@ -103,6 +104,18 @@ struct LiveService::Impl {
     if (store->batch_open()) return;
     store->begin_batch();
     asio::post(engine_io, [this] { store->commit_batch(); });
+  }
+
+  // The gate's handler: one webhook incident through the engine (on the engine thread).
+  void decide(const engine::Incident& inc) {
+    --queued;
+    try {
+      ensure_batch();
+      CurrentTarget on(*scheduler, inc.target);
+      engine->handle(inc);
+    } catch (const std::exception& e) {
+      std::cerr << "selfheal: engine error on " << inc.fingerprint << ": " << e.what() << "\n";
+    }
   }
 
   bool authorized(const HttpServer::Request& req) const {
@@ -144,16 +157,8 @@ struct LiveService::Impl {
     const auto accepted = batch.incidents.size();
     queued += static_cast<std::int64_t>(accepted);
     for (auto& inc : batch.incidents) {
-      asio::post(engine_io, [this, inc = std::move(inc)] {
-        --queued;
-        try {
-          ensure_batch();
-          CurrentTarget on(*scheduler, inc.target);
-          engine->handle(inc);
-        } catch (const std::exception& e) {
-          std::cerr << "selfheal: engine error on " << inc.fingerprint << ": " << e.what() << "\n";
-        }
-      });
+      asio::post(engine_io,
+                 [this, inc = std::move(inc)]() mutable { gate->submit(std::move(inc)); });
     }
     if (msg->truncated_alerts > 0)
       std::cerr << "selfheal: Alertmanager truncated " << msg->truncated_alerts
@@ -255,6 +260,9 @@ core::Result<std::unique_ptr<LiveService>> LiveService::create(const ServeConfig
   i.scheduler = std::make_unique<PrefetchScheduler>(
       i.engine_io.get_executor(), *i.telemetry,
       verification_planner(*i.store, i.clock, i.policies, *i.telemetry, *i.topology));
+  i.gate = std::make_unique<IncidentGate>(*i.scheduler, *i.telemetry,
+                                          incident_planner(i.policies, *i.telemetry, *i.topology),
+                                          [&i](const engine::Incident& inc) { i.decide(inc); });
   i.executor = std::make_unique<CommandExecutor>(i.engine_io.get_executor(), 2);
   i.actuator =
       std::make_unique<KubeActuator>(config.kube, dry_run, *i.executor, i.engine_io.get_executor());

@@ -706,6 +706,53 @@ TEST_CASE("a slow Prometheus does not stall other decisions while a verification
   CHECK_THAT(metrics, Catch::Contains("selfheal_prometheus_blocking_queries 0"));
 }
 
+TEST_CASE("an unclassified alert waits for its queries off the engine thread, in order",
+          "[live][service][prometheus]") {
+  TempDir dir;
+  HeldPrometheus prom;
+  auto cfg = make_config(dir.path);
+  cfg.prometheus.url = prom.url();
+  cfg.prometheus.timeout = 120s;
+  Running s(cfg);
+  struct ReleaseOnExit {
+    HeldPrometheus& p;
+    ~ReleaseOnExit() { p.release(); }
+  } release_on_exit{prom};
+  // No incident_type annotation: the built-in classifier needs the signals.
+  json unclassified = json::parse(alert_payload("fp-unknown"));
+  unclassified["alerts"][0]["annotations"] = json::object();
+  for (int k = 0; k < 20; ++k)  // a duplicate storm while Prometheus holds
+    CHECK(s.send("POST", "/api/v1/alerts", unclassified.dump()).status == 202);
+  REQUIRE(prom.wait_received(1));
+  // Another service, classified by Alertmanager, is decided meanwhile.
+  CHECK(s.send("POST", "/api/v1/alerts", alert_payload("fp-c", "firing", "checkout-api")).status ==
+        202);
+  REQUIRE(s.svc->drain(10s));
+  auto decided = [&](const std::string& service) {
+    std::size_t n = 0;
+    for (const auto& r : s.records(engine::AuditKind::kDecision))
+      n += r.target.name == service ? 1 : 0;
+    return n;
+  };
+  CHECK(decided("checkout-api") == 1);
+  CHECK(decided("payment-api") == 0);  // waiting for its answers, not blocking the engine
+  prom.release();
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  while (decided("payment-api") < 20 && std::chrono::steady_clock::now() < deadline) {
+    s.svc->drain(1s);
+    std::this_thread::yield();
+  }
+  CHECK(decided("payment-api") == 20);  // all 20, after the release
+  // All zero signals classify as nothing this policy set handles: each delivery is audited.
+  for (const auto& r : s.records(engine::AuditKind::kDecision))
+    if (r.target.name == "payment-api") CHECK(r.outcome == engine::Outcome::kNoPolicy);
+  auto metrics = s.send("GET", "/metrics", {}, "").body;
+  CHECK_THAT(metrics, Catch::Contains("selfheal_prometheus_blocking_queries 0"));
+  // One round of queries for the storm (18 signal templates at most), not one per repeat.
+  std::lock_guard lock(prom.mu);
+  CHECK(prom.received <= 18);
+}
+
 TEST_CASE("a timer cancelled while its queries are in flight never runs", "[live][prefetch]") {
   HeldPrometheus prom;
   PrometheusConfig pc;
