@@ -5,6 +5,7 @@
 #include "sim/event_queue.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <stdexcept>
 #include <utility>
 
@@ -22,9 +23,10 @@ inline bool less(std::uint64_t at, std::uint64_t ao, std::uint64_t bt, std::uint
   return ((static_cast<U128>(at) << 64) | ao) < ((static_cast<U128>(bt) << 64) | bo);
 }
 
-// (t, o, j) = (t2, o2, j + 1) when (t2, o2) < (t, o): the smaller of two keys and its index.
-inline void min_key(std::uint64_t& t, std::uint64_t& o, std::size_t& j, std::uint64_t t2,
-                    std::uint64_t o2) {
+// (t, o, q) = (t2, o2, q2) when (t2, o2) < (t, o): the smaller of two keys and its address.
+template <class P>
+inline void min_key(std::uint64_t& t, std::uint64_t& o, P*& q, std::uint64_t t2, std::uint64_t o2,
+                    P* q2) {
 #if defined(__x86_64__)
   std::uint64_t scratch;
   __asm__(
@@ -33,40 +35,16 @@ inline void min_key(std::uint64_t& t, std::uint64_t& o, std::size_t& j, std::uin
       "sbb %[t], %[scratch]\n\t"
       "cmovb %[t2], %[t]\n\t"
       "cmovb %[o2], %[o]\n\t"
-      "adc $0, %[j]"
-      : [t] "+r"(t), [o] "+r"(o), [j] "+r"(j), [scratch] "=&r"(scratch)
-      : [t2] "r"(t2), [o2] "r"(o2)
+      "cmovb %[q2], %[q]"
+      : [t] "+r"(t), [o] "+r"(o), [q] "+r"(q), [scratch] "=&r"(scratch)
+      : [t2] "r"(t2), [o2] "r"(o2), [q2] "r"(q2)
       : "cc");
 #else
-  const bool lt = less(t2, o2, t, o);
-  const std::uint64_t mask = 0 - static_cast<std::uint64_t>(lt);
-  t ^= (t ^ t2) & mask;
-  o ^= (o ^ o2) & mask;
-  j += lt;
-#endif
-}
-
-// The same, taking (t2, o2)'s own index j2.
-inline void min_key(std::uint64_t& t, std::uint64_t& o, std::size_t& j, std::uint64_t t2,
-                    std::uint64_t o2, std::size_t j2) {
-#if defined(__x86_64__)
-  std::uint64_t scratch;
-  __asm__(
-      "cmp %[o], %[o2]\n\t"
-      "mov %[t2], %[scratch]\n\t"
-      "sbb %[t], %[scratch]\n\t"
-      "cmovb %[t2], %[t]\n\t"
-      "cmovb %[o2], %[o]\n\t"
-      "cmovb %[j2], %[j]"
-      : [t] "+r"(t), [o] "+r"(o), [j] "+r"(j), [scratch] "=&r"(scratch)
-      : [t2] "r"(t2), [o2] "r"(o2), [j2] "r"(j2)
-      : "cc");
-#else
-  const bool lt = less(t2, o2, t, o);
-  const std::uint64_t mask = 0 - static_cast<std::uint64_t>(lt);
-  t ^= (t ^ t2) & mask;
-  o ^= (o ^ o2) & mask;
-  j ^= (j ^ j2) & static_cast<std::size_t>(mask);
+  if (less(t2, o2, t, o)) {
+    t = t2;
+    o = o2;
+    q = q2;
+  }
 #endif
 }
 }  // namespace
@@ -173,17 +151,31 @@ void EventQueue::sift_down(std::size_t i, Key k) {
   // picked with conditional moves — and GCC turns ternaries on these values into jumps
   // (a mispredicted jump per compare costs more than the whole level), so on x86-64 the
   // compare-and-pick is written out: cmp + sbb compare (time, order) as one 128-bit number,
-  // cmovb keeps the smaller key, adc/cmovb its child index.
-  for (std::size_t c = kArity * i + 1; c + (kArity - 1) < n; c = kArity * i + 1) {
-    const Key* p = h + c;
-    std::uint64_t ta = p[0].time, oa = p[0].order, tb = p[2].time, ob = p[2].order;
-    std::size_t ja = 0, jb = 2;
-    min_key(ta, oa, ja, p[1].time, p[1].order);
-    min_key(tb, ob, jb, p[3].time, p[3].order);
-    min_key(ta, oa, ja, tb, ob, jb);
-    h[i].time = ta;
-    h[i].order = oa;
-    i = c + ja;
+  // cmovb keeps the smaller key and its address.
+  //
+  // The walk is done on addresses: with K = 16 - 3 * h (bytes), the first child of the
+  // hole at address a is at 4 * a + K (node i at h + 16 i has its first child at
+  // h + 16 (4 i + 1)), one lea per level, and the winner is picked as an address.
+  if (n > kArity) {
+    const std::uintptr_t base = reinterpret_cast<std::uintptr_t>(h);
+    const std::uintptr_t k_off = sizeof(Key) - (kArity - 1) * base;
+    const std::uintptr_t last = base + (n - kArity) * sizeof(Key);  // first child <= last
+    Key* hole = h + i;
+    std::uintptr_t first = kArity * reinterpret_cast<std::uintptr_t>(hole) + k_off;
+    while (first <= last) {
+      Key* p = reinterpret_cast<Key*>(first);
+      std::uint64_t ta = p[0].time, oa = p[0].order, tb = p[2].time, ob = p[2].order;
+      Key* qa = p;
+      Key* qb = p + 2;
+      min_key(ta, oa, qa, p[1].time, p[1].order, p + 1);
+      min_key(tb, ob, qb, p[3].time, p[3].order, p + 3);
+      min_key(ta, oa, qa, tb, ob, qb);
+      hole->time = ta;
+      hole->order = oa;
+      hole = qa;
+      first = kArity * reinterpret_cast<std::uintptr_t>(hole) + k_off;
+    }
+    i = static_cast<std::size_t>(hole - h);
   }
   // The last, partial family (fewer than four children), if any.
   if (const std::size_t first = kArity * i + 1; first < n) {
