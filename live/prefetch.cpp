@@ -114,10 +114,14 @@ std::size_t IncidentGate::waiting() const {
 }
 
 void IncidentGate::submit(engine::Incident incident) {
+  if (auto it = waiting_.find(incident.target); it != waiting_.end()) {
+    it->second.push_back(std::move(incident));  // behind a fetch for this target
+    return;
+  }
+  if (!telemetry_.enabled() || !planner_) return handle(incident, nullptr);  // nothing to fetch
   const auto target = incident.target;
-  auto& q = waiting_[target];
-  q.push_back(std::move(incident));
-  if (q.size() == 1) drain(target);  // otherwise a fetch for this target is in flight
+  waiting_[target].push_back(std::move(incident));
+  drain(target);
 }
 
 bool IncidentGate::covered(const engine::ServiceRef& target,
@@ -164,9 +168,10 @@ void IncidentGate::drain(const engine::ServiceRef& target) {
   }
   if (it != waiting_.end()) waiting_.erase(it);
   // Old answers are dropped once nothing waits for their target.
-  std::erase_if(cache_, [&](const auto& kv) {
-    return std::chrono::steady_clock::now() - kv.second.at > reuse_;
-  });
+  if (!cache_.empty()) {
+    const auto now = std::chrono::steady_clock::now();
+    std::erase_if(cache_, [&](const auto& kv) { return now - kv.second.at > reuse_; });
+  }
 }
 
 namespace {
