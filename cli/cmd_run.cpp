@@ -6,6 +6,7 @@
 
 #include "cli/command.hpp"
 #include "reports/json_writer.hpp"
+#include "reports/overrides.hpp"
 #include "reports/runner.hpp"
 #include "reports/scenario.hpp"
 #include "reports/text_writer.hpp"
@@ -22,9 +23,16 @@ int cmd_run(const Args& args, Io io) {
       "engine in shadow mode (the counterfactual twin) to measure what automation changed.\n"
       "Prints a summary and writes report.json, report.md and report.html: into --out for a\n"
       "single scenario, into --out/<scenario>/ (plus index.html) for several.\n"
+      "With --seed, the scenario's `variation:` block is drawn from that seed, exactly as\n"
+      "run i of `selfheal sweep` does with the seed it records in runs.csv.\n"
       "Exit 0 when every expectation holds, 1 when one fails, 2 on bad input.\n\noptions");
-  opts.add_options()("help,h", "show this help")("seed", po::value<std::uint64_t>(),
-                                                 "seed for every run (default: the scenario's)")(
+  opts.add_options()("help,h", "show this help")(
+      "seed", po::value<std::uint64_t>(),
+      "seed for every run (default: the scenario's); draws the variation block")(
+      "set", po::value<std::vector<std::string>>()->composing(),
+      "PATH=VALUE: change one scenario or policy field (repeatable), e.g.\n"
+      "policies.application-crash.max_attempts=3")(
+      "no-variation", "with --seed: run the scenario as written, without its variation")(
       "out", po::value<std::string>(), "report directory (default out/<scenario>)")(
       "format", po::value<std::string>()->default_value("text"),
       "stdout format: text (summary) or json (the report.json document(s))")(
@@ -48,8 +56,20 @@ int cmd_run(const Args& args, Io io) {
   // Load everything first: a typo in the third file must not cost two runs.
   std::vector<reports::Scenario> scenarios;
   bool bad = false;
+  std::vector<reports::Override> overrides;
+  if (vm.count("set"))
+    for (const auto& text : vm["set"].as<std::vector<std::string>>()) {
+      auto o = reports::parse_override(text);
+      if (!o) {
+        io.err << "error: --set: " << o.error().describe() << "\n";
+        bad = true;
+        continue;
+      }
+      overrides.push_back(std::move(*o));
+    }
+  if (bad) return kExitBadInput;
   for (const auto& f : vm["scenarios"].as<std::vector<std::string>>()) {
-    auto load = reports::load_scenario_file(f);
+    auto load = reports::load_scenario_file(f, overrides);
     if (!load.scenario) {
       io.err << load.diagnostics.describe();
       bad = true;
@@ -60,7 +80,10 @@ int cmd_run(const Args& args, Io io) {
   if (bad) return kExitBadInput;
 
   reports::RunOptions ro;
-  if (vm.count("seed")) ro.seed = vm["seed"].as<std::uint64_t>();
+  if (vm.count("seed")) {
+    ro.seed = vm["seed"].as<std::uint64_t>();
+    ro.vary = vm.count("no-variation") == 0U;
+  }
   ro.twin = vm.count("no-twin") == 0U;
   const bool single = scenarios.size() == 1;
   const std::string out = vm.count("out") ? vm["out"].as<std::string>() : "out";

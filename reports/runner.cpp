@@ -5,6 +5,7 @@
 
 #include "core/duration.hpp"
 #include "engine/engine.hpp"
+#include "reports/variation.hpp"
 #include "sim/world.hpp"
 
 namespace selfheal::reports {
@@ -196,8 +197,11 @@ void chart_data(const sim::Timeline& t, const RunMetrics& m, RunResult& r) {
 
 }  // namespace
 
-RunResult run_scenario(const Scenario& s, const RunOptions& o) {
-  const std::uint64_t seed = o.seed.value_or(s.seed);
+RunResult run_scenario(const Scenario& scenario, const RunOptions& o) {
+  const std::uint64_t seed = o.seed.value_or(scenario.seed);
+  std::optional<Scenario> varied;
+  if (o.vary && !scenario.variation.empty()) varied = vary(scenario, seed);
+  const Scenario& s = varied ? *varied : scenario;
   engine::PolicySet policies = s.policies;
   if (o.mode) policies.settings.mode = *o.mode;
   const sim::Timeline main = run_world(s, seed, s.cluster, policies);
@@ -222,8 +226,11 @@ RunResult run_scenario(const Scenario& s, const RunOptions& o) {
   r.twin = o.twin;
   r.metrics = compute_metrics(main, twin ? &*twin : nullptr, o.metrics);
   r.expectations = evaluate_all(s.expectations, r.metrics);
-  chart_data(main, r.metrics, r);
+  if (o.detail) chart_data(main, r.metrics, r);
   r.notes = s.policy_notes;
+  if (varied)
+    r.notes.push_back("variation: the scenario's variation block drawn from seed " +
+                      std::to_string(seed));
   for (const auto& rec : main.incidents) {
     bool counted = false;
     for (const auto& i : r.metrics.incidents)

@@ -633,7 +633,8 @@ void Loader::variation(const YAML::Node& n) {
   if (!n.IsDefined() || n.IsNull()) return;
   if (!r_.expect_map(n, "variation")) return;
   r_.check_keys(n, "variation",
-                {"fault_start_jitter", "traffic_noise", "classifier_noise", "responder_delay"});
+                {"fault_start_jitter", "traffic_noise", "classifier_noise", "classifier_accuracy",
+                 "responder_delay"});
   auto& v = s_.variation;
   v.fault_start_jitter = r_.duration(n["fault_start_jitter"], "variation.fault_start_jitter");
   if (n["traffic_noise"].IsDefined()) {
@@ -645,6 +646,11 @@ void Loader::variation(const YAML::Node& n) {
     double x = 0;
     num(n["classifier_noise"], "variation.classifier_noise", x, 0.0, 1.0);
     v.classifier_noise = x;
+  }
+  if (n["classifier_accuracy"].IsDefined()) {
+    double x = 1;
+    num(n["classifier_accuracy"], "variation.classifier_accuracy", x, 0.0, 1.0);
+    v.classifier_accuracy = x;
   }
   v.responder_delay = r_.duration(n["responder_delay"], "variation.responder_delay");
 }

@@ -45,14 +45,17 @@ struct InjectedClassification {
   engine::ExternalClassification classification;
 };
 
-/// Randomisation for sweeps (`selfheal sweep`); `run` and `check` record but do not apply it.
+/// Randomisation for sweeps (`selfheal sweep`, reports/variation.hpp). `selfheal run` applies
+/// it only with an explicit `--seed` (to reproduce one run of a sweep); `check` never does.
 struct Variation {
   std::optional<Duration> fault_start_jitter;  ///< each fault starts up to +- this
   std::optional<double> traffic_noise;         ///< replaces every service's traffic.noise
   std::optional<double> classifier_noise;      ///< std-dev added to injected confidences
+  std::optional<double> classifier_accuracy;   ///< P(an injected verdict keeps its type)
   std::optional<Duration> responder_delay;     ///< on-call response time up to + this
   bool empty() const {
-    return !fault_start_jitter && !traffic_noise && !classifier_noise && !responder_delay;
+    return !fault_start_jitter && !traffic_noise && !classifier_noise && !classifier_accuracy &&
+           !responder_delay;
   }
 };
 
