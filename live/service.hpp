@@ -15,7 +15,8 @@
 //   GET  /metrics             Prometheus text format
 //
 //   auto svc = LiveService::create(config, policies, /*dry_run=*/true);
-//   auto port = (*svc)->start();     // resumes in-flight verifications, then listens
+//   auto port = (*svc)->start();     // re-sends outbox pages, resumes in-flight
+//                                    // verifications, then listens
 //   ...
 //   (*svc)->stop();
 #pragma once
@@ -55,7 +56,8 @@ class LiveService {
   /// The HTTP handler (also callable in-process by tests).
   HttpServer::Response handle(const HttpServer::Request& req);
   /// Blocks until everything queued on the engine thread before the call has run (bounded
-  /// by `timeout`); false on timeout.
+  /// by `timeout`); false on timeout. Incidents and timers still waiting for Prometheus
+  /// answers (live/prefetch.hpp) are not waited for.
   bool drain(std::chrono::milliseconds timeout);
 
   SqliteStore& store();

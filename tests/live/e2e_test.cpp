@@ -280,6 +280,12 @@ remediation_policies:
   CHECK(verification.success == false);
   CHECK_THAT(verification.detail, Catch::Contains("no OOM kills"));
   CHECK_THAT(verification.detail, Catch::Contains("3"));  // the value Prometheus returned
+  // Every query of the verification was prefetched off the engine thread (none blocked it).
+  {
+    auto m = http_request({"GET", selfheal_url + "/metrics", {}, {}}, 10s);
+    REQUIRE(m);
+    CHECK_THAT(m->body, Catch::Contains("selfheal_prometheus_blocking_queries 0"));
+  }
   // ... and the escalation reached the PagerDuty receiver.
   REQUIRE(eventually([&] { return !pagerduty.get().empty(); }, 60s));
   auto page = json::parse(pagerduty.get().front());
@@ -287,6 +293,8 @@ remediation_policies:
   CHECK(page["event_action"] == "trigger");
   CHECK(page["payload"]["source"] == "prod/payment-api");
   CHECK(page["payload"]["custom_details"]["history"].size() >= 2);
+  // The page went through the outbox and is marked delivered there.
+  CHECK(eventually([&] { return store.outbox_count("delivered") >= 1; }, 30s));
 
   // The exact payload Alertmanager sent, replayed as a storm (retries, an HA pair): still
   // exactly one action.
