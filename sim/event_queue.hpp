@@ -16,6 +16,12 @@
 // Callbacks are `EventCallback`: a move-only `void()` callable with 40 bytes of inline
 // storage. Any lambda, function pointer or std::function converts to it; a callable that is
 // larger than the buffer (or whose move may throw) is kept on the heap instead.
+// `push(t, lambda)` constructs the callable directly in its slot, and `run_next` runs it
+// there: in a simulation's pop-run-push cycle a callback is never moved.
+//
+// Cost (bench/README.md): ~400 instructions per event with 1e3 pending, pop, callback,
+// exponential draw and push included; the inner loop is the heap's sift (~36 instructions
+// a level), which is why it is written with conditional moves.
 #pragma once
 
 #include <cstddef>
