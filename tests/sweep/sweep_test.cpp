@@ -35,7 +35,7 @@ sw::SweepResult run(const sw::SweepSpec& s, unsigned jobs,
 
 }  // namespace
 
-TEST_CASE("--set parses into axes and refuses empty or repeated values", "[sweep]") {
+TEST_CASE("set axes parse PATH=V1,V2 and refuse empty or repeated values", "[sweep]") {
   auto a = sw::parse_axis("oncall.response_time=5m,15m,30m");
   REQUIRE(a);
   CHECK(a->path == "oncall.response_time");
