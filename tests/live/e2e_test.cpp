@@ -102,7 +102,13 @@ bool eventually(F pred, std::chrono::seconds limit) {
 struct Capture {
   std::mutex mu;
   std::vector<std::string> bodies;
+  std::atomic<bool> down{false};  ///< answer 503 (and count it) instead of accepting
+  std::atomic<int> refused{0};
   HttpServer server{{"127.0.0.1", 0, 1 << 20, 1}, [this](const HttpServer::Request& r) {
+                      if (down) {
+                        ++refused;
+                        return HttpServer::json(503, "{}");
+                      }
                       std::lock_guard lock(mu);
                       bodies.push_back(r.body());
                       return HttpServer::json(202, R"({"status":"success"})");
@@ -427,4 +433,99 @@ TEST_CASE("kill -9 of selfheal serve: after restart no action runs twice, verifi
   REQUIRE(call("POST", "/api/v1/alerts", payload("fp-2"))->status == 202);
   REQUIRE(eventually([&] { return count("decision", "") >= 3; }, 30s));
   CHECK(count("decision", "executed") == 1);
+}
+
+TEST_CASE("kill -9 of selfheal serve while a page is in back-off: the next process delivers it",
+          "[live][e2e][durable][outbox]") {
+  const char* bin_dir = std::getenv("SELFHEAL_BINARY_DIR");
+  const fs::path bin = fs::path(bin_dir ? bin_dir : "build") / "cli" / "selfheal";
+  if (!fs::exists(bin)) {
+    WARN("SKIPPED: " << bin << " is not built (cmake --build ... --target selfheal)");
+    return;
+  }
+  const fs::path dir =
+      fs::temp_directory_path() / ("selfheal-kill9-page-" + std::to_string(getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  struct Cleanup {
+    fs::path d;
+    ~Cleanup() { fs::remove_all(d); }
+  } cleanup{dir};
+  Capture pagerduty;
+  pagerduty.down = true;  // PagerDuty unreachable: the page goes into back-off
+  std::ofstream(dir / "policies.yaml") << R"(remediation_policy:
+  incident_type: memory-leak
+  action: restart
+  auto_execute: true
+  confidence_threshold: 0.9
+  escalation_channel: pagerduty-p1
+)";
+  const auto port = free_port();
+  std::ofstream(dir / "serve.yaml")
+      << "auth: {token: " << kToken << "}\n"
+      << "policies: policies.yaml\nstate: {path: state.db}\n"
+      << "listen: {port: " << port << "}\n"
+      << "notifiers:\n"
+      << "  - {name: pd, type: pagerduty, url: 'http://127.0.0.1:" << pagerduty.port
+      << "/v2/enqueue', routing_key: E2EROUTINGKEY, backoff: 1h, max_attempts: 5}\n";
+  const std::string url = "http://127.0.0.1:" + std::to_string(port);
+  auto up = [&] {
+    auto r = http_request({"GET", url + "/healthz", {}, {}}, 1s);
+    return r && r->status == 200;
+  };
+  const std::string low_confidence = json{
+      {"version", "4"},
+      {"groupKey", "g"},
+      {"status", "firing"},
+      {"receiver", "selfheal"},
+      {"alerts",
+       {{{"status", "firing"},
+         {"labels", {{"alertname", "OOMKilled"}, {"service", "api"}, {"namespace", "prod"}}},
+         {"annotations", {{"incident_type", "memory-leak"}, {"confidence", "0.4"}}},
+         {"startsAt", "2026-11-27T18:00:00Z"},
+         {"fingerprint", "fp-page"}}}}}.dump();
+  {
+    std::vector<std::string> argv{bin.string(), "serve", "-c", (dir / "serve.yaml").string()};
+    std::vector<char*> c;
+    for (auto& a : argv)
+      c.push_back(a.data());
+    c.push_back(nullptr);
+    pid_t pid = 0;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, (dir / "first.log").c_str(),
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    REQUIRE(posix_spawn(&pid, c[0], &fa, nullptr, c.data(), environ) == 0);
+    posix_spawn_file_actions_destroy(&fa);
+    struct Reap {
+      pid_t p;
+      ~Reap() {
+        kill(p, SIGKILL);
+        waitpid(p, nullptr, 0);
+      }
+    } reap{pid};
+    REQUIRE(eventually(up, 30s));
+    HttpRequest r{"POST",
+                  url + "/api/v1/alerts",
+                  {{"Authorization", std::string("Bearer ") + kToken}},
+                  low_confidence};
+    REQUIRE(http_request(r, 5s)->status == 202);
+    // The first attempt was refused; the next one is an hour away.
+    REQUIRE(eventually([&] { return pagerduty.refused >= 1; }, 30s));
+    // reap's destructor: kill -9 in the middle of the back-off
+  }
+  CHECK(pagerduty.get().empty());
+  pagerduty.down = false;  // PagerDuty is back
+  Child second({bin.string(), "serve", "-c", (dir / "serve.yaml").string()}, dir / "second.log");
+  REQUIRE(eventually(up, 30s));
+  REQUIRE(eventually([&] { return !pagerduty.get().empty(); }, 30s));
+  const auto pages = pagerduty.get();
+  CHECK(pages.size() == 1);
+  auto page = json::parse(pages.front());
+  CHECK(page["routing_key"] == "E2EROUTINGKEY");
+  CHECK(page["dedup_key"] == "selfheal/prod/api/fp-page");
+  CHECK(page["payload"]["class"] == "low-confidence");
+  INFO(read_file(dir / "second.log"));
+  CHECK_THAT(read_file(dir / "second.log"), Catch::Contains("re-sending"));
 }
