@@ -9,6 +9,8 @@
 //    on restart costs at worst one repeated page, never a repeated action.
 #include "engine/engine.hpp"
 
+#include "core/number_format.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -32,14 +34,10 @@ constexpr Duration kClassificationWindow = std::chrono::minutes{10};
 constexpr std::size_t kMaxHistory = 200;
 
 std::string fmt(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f", v);
-  return buf;
+  return core::format_fixed(v, 2);
 }
 std::string fmt3(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3f", v);
-  return buf;
+  return core::format_fixed(v, 3);
 }
 
 int severity_rank(const std::string& s) {

@@ -38,7 +38,7 @@ sim::Timeline run_world(const Scenario& s, std::uint64_t seed, const sim::Cluste
   });
   world.set_approval_handler([&](std::uint64_t id, bool ok) { eng.approve(id, ok); });
   world.run_until(world.start() + s.duration);
-  return world.timeline();
+  return world.take_timeline();
 }
 
 std::string label_of(const sim::TimelineEvent& e, const sim::Timeline& t) {

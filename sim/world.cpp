@@ -9,6 +9,8 @@
 // computed in never matters and there is no cycle to resolve within a tick.
 #include "sim/world.hpp"
 
+#include "core/number_format.hpp"
+
 #include "core/duration.hpp"
 
 #include <algorithm>
@@ -236,9 +238,7 @@ std::string hex16(std::uint64_t v) {
 }
 
 std::string fmt(double v, int prec = 3) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*g", prec, v);
-  return buf;
+  return core::format_general(v, prec);
 }
 
 std::string join_argv(const std::vector<std::string>& argv) {
@@ -2456,6 +2456,9 @@ TimePoint World::start() const {
 }
 const Timeline& World::timeline() const {
   return impl_->tl;
+}
+Timeline World::take_timeline() {
+  return std::move(impl_->tl);
 }
 const ClusterSpec& World::spec() const {
   return impl_->spec;

@@ -102,6 +102,9 @@ class World {
   TimePoint start() const;
 
   const Timeline& timeline() const;
+  /// Moves the timeline out when the run is over (a sweep does this for every run rather
+  /// than copy it); the world's own timeline is left empty.
+  Timeline take_timeline();
   const ClusterSpec& spec() const;
   Simulation& simulation();
 
