@@ -17,17 +17,22 @@ constexpr std::size_t kArity = 4;
 // Below this many dead keys lazy deletion is always cheaper than compacting.
 constexpr std::size_t kMinDeadForCompaction = 64;
 
-// a < b on (time, order) as one 128-bit number: cmp + sbb, no branch.
+#if defined(__x86_64__) && !defined(SELFHEAL_NO_ASM)
+#define SELFHEAL_SIFT_ASM 1
+#else
+// a < b on (time, order) as one 128-bit number: cmp + sbb, no branch. The portable path;
+// the asan preset builds it (SELFHEAL_NO_ASM) so CI tests both.
 __extension__ using U128 = unsigned __int128;
 inline bool less(std::uint64_t at, std::uint64_t ao, std::uint64_t bt, std::uint64_t bo) {
   return ((static_cast<U128>(at) << 64) | ao) < ((static_cast<U128>(bt) << 64) | bo);
 }
+#endif
 
 // (t, o, q) = (t2, o2, q2) when (t2, o2) < (t, o): the smaller of two keys and its address.
 template <class P>
 inline void min_key(std::uint64_t& t, std::uint64_t& o, P*& q, std::uint64_t t2, std::uint64_t o2,
                     P* q2) {
-#if defined(__x86_64__)
+#if defined(SELFHEAL_SIFT_ASM)
   std::uint64_t scratch;
   __asm__(
       "cmp %[o], %[o2]\n\t"
