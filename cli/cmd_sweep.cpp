@@ -143,9 +143,7 @@ int cmd_sweep(const Args& args, Io io) {
   };
   sweep::ExecuteOptions eo;
   eo.jobs = jobs;
-  eo.on_run = [&](const sweep::RunRow& row) {
-    runs_csv << sweep::runs_csv_row(prepared.result, row);
-  };
+  eo.on_run = [&](const sweep::RunRow& row) { runs_csv << sweep::runs_csv_row(row); };
   if (show_progress)
     eo.on_progress = [&](std::uint64_t done, std::uint64_t total) {
       io.err << "\r" << progress_line(done, total, elapsed()) << std::flush;

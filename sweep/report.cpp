@@ -47,11 +47,6 @@ std::string num(double v) {
   return reports::fixed(v, 6);
 }
 
-std::string show(double v, Unit u) {
-  if (u == Unit::kRatio) return reports::fixed(v * 100.0, 1) + "%";
-  return reports::fixed(v, 2);
-}
-
 std::string show_duration_s(double seconds) {
   return core::format_duration(core::Duration{std::llround(seconds) * 1000});
 }
@@ -287,7 +282,7 @@ std::string runs_csv_header() {
   return h + "\n";
 }
 
-std::string runs_csv_row(const SweepResult&, const RunRow& row) {
+std::string runs_csv_row(const RunRow& row) {
   std::string s = std::to_string(row.combination) + "," + std::to_string(row.run) + "," +
                   std::to_string(row.seed);
   for (std::size_t i = 0; i < kMetricCount; ++i) {
@@ -356,7 +351,7 @@ std::string table(const SweepResult& r) {
     row.push_back(r.twin ? mean_ci(sum("made_worse"), 2) : std::string("-"));
     row.push_back(mean_ci(sum("unrecovered"), 2));
     const MetricSummary passed = sum("passed");
-    row.push_back(passed.n ? show(passed.mean, Unit::kRatio) : std::string("-"));
+    row.push_back(passed.n ? reports::fixed(passed.mean * 100.0, 1) + "%" : std::string("-"));
     row.push_back(front[c] ? "*" : "");
     rows.push_back(std::move(row));
   }

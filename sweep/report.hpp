@@ -44,7 +44,7 @@ core::Result<SweepResult> merge(const std::vector<SweepResult>& parts);
 
 std::string summary_csv(const SweepResult& r);
 std::string runs_csv_header();
-std::string runs_csv_row(const SweepResult& r, const RunRow& row);
+std::string runs_csv_row(const RunRow& row);
 
 /// Writes sweep.json and summary.csv into `dir` (created when missing).
 core::Status write_result(const SweepResult& r, const std::string& dir);

@@ -14,57 +14,23 @@
 #include <functional>
 #include <string_view>
 
+#include "bench/kernel/hold_model.hpp"
 #include "sim/event_queue.hpp"
 #include "sim/random.hpp"
 #include "sim/simulation.hpp"
 
 namespace {
 
-using selfheal::core::Duration;
 using selfheal::core::TimePoint;
 using selfheal::sim::EventQueue;
 using selfheal::sim::Rng;
 using selfheal::sim::Simulation;
 
-constexpr double kMeanIncrementMs = 60'000.0;
-
-Duration increment(Rng& rng) {
-  return Duration{static_cast<std::int64_t>(rng.exponential(kMeanIncrementMs))};
-}
-
-struct HoldModel {
-  Simulation* sim;
-  Rng rng;
-  std::uint64_t fired = 0;
-};
-
-void hold_next(HoldModel& m) {
-  m.sim->after(increment(m.rng), [&m] {
-    ++m.fired;
-    hold_next(m);
-  });
-}
-
-void hold_next_wide(HoldModel& m) {
-  std::uint64_t* fired = &m.fired;
-  Rng* rng = &m.rng;
-  m.sim->after(increment(m.rng), [&m, fired, rng] {
-    ++*fired;
-    (void)rng;
-    hold_next_wide(m);
-  });
-}
-
-void hold_next_function(HoldModel& m) {
-  std::uint64_t* fired = &m.fired;
-  Rng* rng = &m.rng;
-  std::function<void()> cb = [&m, fired, rng] {
-    ++*fired;
-    (void)rng;
-    hold_next_function(m);
-  };
-  m.sim->after(increment(m.rng), std::move(cb));
-}
+using selfheal::bench::hold_next;
+using selfheal::bench::hold_next_function;
+using selfheal::bench::hold_next_wide;
+using selfheal::bench::HoldModel;
+using selfheal::bench::increment;
 
 [[gnu::noinline]] std::uint64_t hold_loop_queue(EventQueue& q, Rng& rng, std::uint64_t n) {
   std::uint64_t sum = 0;
