@@ -1,24 +1,45 @@
-// Why this shape: in a discrete-event simulation the queue is the inner loop. Keys are
-// 16 bytes and trivially copyable, so a sift is a handful of branch-free compares and plain
-// stores; with four children per node the tree is half as deep as a binary heap and the
-// children of a node share one cache line. Callbacks never move during a sift.
+// Why this shape: in a discrete-event simulation the queue is the inner loop, and almost
+// every event schedules a successor. A tournament tree turns that pop-then-push into one
+// replay of a fixed path: the leaf the popped key sat in takes the new key, and each
+// ancestor becomes the smallest of its children. The path is known from the leaf index
+// alone, so every load on it can be issued at once, and the smallest of a node's three
+// siblings does not depend on the new key either: the only dependency chain is one
+// compare-and-pick per level (three cycles). A d-ary heap's sift instead decides where to go
+// next by comparing what it just loaded, a load-compare-load chain level after level (the
+// 4-ary heap this replaced: ~12 cycles a level, 250 of its 400 instructions per event).
+// Four children a node halve the levels of a binary tree, so a replay touches half as many
+// cache lines, which is what counts once the tree outgrows the caches.
 #include "sim/event_queue.hpp"
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
+#include <new>
 #include <stdexcept>
 #include <utility>
+
+#if defined(__linux__)
+#include <sys/mman.h>  // madvise
+#endif
 
 namespace selfheal::sim {
 
 namespace {
-constexpr std::size_t kArity = 4;
 
-// Below this many dead keys lazy deletion is always cheaper than compacting.
-constexpr std::size_t kMinDeadForCompaction = 64;
+// Below this many leaves the tree is not shrunk or grown in smaller steps.
+constexpr std::uint32_t kMinLeaves = 64;
+
+// A tree of this many bytes or more is aligned to, and asks Linux for, 2 MiB pages: a replay
+// touches one line in each of log4(leaves) levels, and with 4 KiB pages a tree of a million
+// leaves (22 MB) would miss the TLB on most of them (~10% of the time per event at 1e6).
+constexpr std::size_t kHugePage = std::size_t{1} << 21;
+
+std::align_val_t tree_alignment(std::size_t bytes) {
+  return std::align_val_t{bytes >= kHugePage ? kHugePage : 64};
+}
 
 #if defined(__x86_64__) && !defined(SELFHEAL_NO_ASM)
-#define SELFHEAL_SIFT_ASM 1
+#define SELFHEAL_REPLAY_ASM 1
 #else
 // a < b on (time, order) as one 128-bit number: cmp + sbb, no branch. The portable path;
 // the asan preset builds it (SELFHEAL_NO_ASM) so CI tests both.
@@ -28,62 +49,59 @@ inline bool less(std::uint64_t at, std::uint64_t ao, std::uint64_t bt, std::uint
 }
 #endif
 
-// (t, o, q) = (t2, o2, q2) when (t2, o2) < (t, o): the smaller of two keys and its address.
-template <class P>
-inline void min_key(std::uint64_t& t, std::uint64_t& o, P*& q, std::uint64_t t2, std::uint64_t o2,
-                    P* q2) {
-#if defined(SELFHEAL_SIFT_ASM)
-  std::uint64_t scratch;
-  __asm__(
-      "cmp %[o], %[o2]\n\t"
-      "mov %[t2], %[scratch]\n\t"
-      "sbb %[t], %[scratch]\n\t"
-      "cmovb %[t2], %[t]\n\t"
-      "cmovb %[o2], %[o]\n\t"
-      "cmovb %[q2], %[q]"
-      : [t] "+r"(t), [o] "+r"(o), [q] "+r"(q), [scratch] "=&r"(scratch)
-      : [t2] "r"(t2), [o2] "r"(o2), [q2] "r"(q2)
-      : "cc");
-#else
-  if (less(t2, o2, t, o)) {
-    t = t2;
-    o = o2;
-    q = q2;
-  }
-#endif
-}
 }  // namespace
 
 EventQueue::~EventQueue() {
-  if (heap_ != nullptr) ::operator delete (heap_ - kPad, std::align_val_t{64});
+  if (tree_ != nullptr) free_tree(tree_ - kPad, leaves_);
+}
+
+std::size_t EventQueue::tree_bytes(std::size_t leaves) {
+  return (kPad + (leaves - 1) / 3 + leaves) * sizeof(Key);
+}
+
+EventQueue::Key* EventQueue::allocate_tree(std::size_t leaves) {
+  const std::size_t bytes = tree_bytes(leaves);
+  void* buf = ::operator new(bytes, tree_alignment(bytes));
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  // Advice only: without transparent huge pages the call fails and nothing changes.
+  if (bytes >= kHugePage) madvise(buf, bytes & ~(kHugePage - 1), MADV_HUGEPAGE);
+#endif
+  return static_cast<Key*>(buf);
+}
+
+void EventQueue::free_tree(Key* buf, std::size_t leaves) {
+  ::operator delete(buf, tree_alignment(tree_bytes(leaves)));
 }
 
 EventQueue::EventQueue(EventQueue&& o) noexcept
-    : heap_(std::exchange(o.heap_, nullptr)),
-      n_(std::exchange(o.n_, 0)),
-      cap_(std::exchange(o.cap_, 0)),
+    : tree_(std::exchange(o.tree_, nullptr)),
+      leaves_(std::exchange(o.leaves_, 0)),
+      first_leaf_(std::exchange(o.first_leaf_, 0)),
+      hole_(std::exchange(o.hole_, kNoLeaf)),
+      free_leaves_(std::move(o.free_leaves_)),
       chunks_(std::move(o.chunks_)),
       slot_count_(std::exchange(o.slot_count_, 0)),
       free_head_(std::exchange(o.free_head_, kNoSlot)),
       next_seq_(std::exchange(o.next_seq_, 0)),
       live_(std::exchange(o.live_, 0)),
-      dead_(std::exchange(o.dead_, 0)),
-      hole_(std::exchange(o.hole_, false)) {
+      reserved_(std::exchange(o.reserved_, 0)) {
+  o.free_leaves_.clear();
   o.chunks_.clear();
 }
 
 EventQueue& EventQueue::operator=(EventQueue&& o) noexcept {
   EventQueue tmp(std::move(o));
-  std::swap(heap_, tmp.heap_);
-  std::swap(n_, tmp.n_);
-  std::swap(cap_, tmp.cap_);
+  std::swap(tree_, tmp.tree_);
+  std::swap(leaves_, tmp.leaves_);
+  std::swap(first_leaf_, tmp.first_leaf_);
+  std::swap(hole_, tmp.hole_);
+  std::swap(free_leaves_, tmp.free_leaves_);
   std::swap(chunks_, tmp.chunks_);
   std::swap(slot_count_, tmp.slot_count_);
   std::swap(free_head_, tmp.free_head_);
   std::swap(next_seq_, tmp.next_seq_);
   std::swap(live_, tmp.live_);
-  std::swap(dead_, tmp.dead_);
-  std::swap(hole_, tmp.hole_);
+  std::swap(reserved_, tmp.reserved_);
   return *this;  // tmp takes the old contents with it
 }
 
@@ -98,15 +116,178 @@ std::uint32_t EventQueue::new_slot() {
   return slot_count_++;
 }
 
-void EventQueue::grow_heap(std::size_t min_cap) {
-  const std::size_t cap = std::max({std::size_t{64}, cap_ * 2, min_cap});
-  auto* buf = static_cast<Key*>(::operator new ((cap + kPad) * sizeof(Key), std::align_val_t{64}));
-  if (heap_ != nullptr) {
-    std::copy(heap_, heap_ + n_, buf + kPad);
-    ::operator delete (heap_ - kPad, std::align_val_t{64});
+void EventQueue::replay(std::uint32_t leaf, Key k) {
+  // On addresses: a family of four is one aligned 64-byte line, so the siblings of the node
+  // at address a are at a ^ 16, a ^ 32 and a ^ 48, and with K = 16 - 3 * tree_ (bytes) its
+  // parent is at ((a - K) / 4) & ~15 (node i's first child is at 4 * (tree_ + 16 i) + K).
+  // The walk takes log4(leaves_) steps from every leaf, so the loop's exit is predicted.
+  const auto base = reinterpret_cast<std::uintptr_t>(tree_);
+  std::uintptr_t a = base + (std::size_t{first_leaf_} + leaf) * sizeof(Key);
+  std::memcpy(reinterpret_cast<void*>(a), &k, sizeof k);
+  const std::uintptr_t k_off = sizeof(Key) - 3 * base;
+  std::uint64_t kt = k.time;
+  std::uint64_t ko = k.order;
+#if defined(SELFHEAL_REPLAY_ASM)
+  // One asm block for the walk (35 instructions a level). Each compare-and-pick is cmp +
+  // sbb (the two keys as 128-bit numbers) and two cmovb: which side wins is a coin toss the
+  // branch predictor cannot learn, and GCC turns ternaries on these values into jumps.
+  // The smaller of siblings 1 and 2 and then of that and sibling 3 are off the dependency
+  // chain; only the last pick, against the new key, is on it.
+  if (a == base) return;  // a one-leaf tree
+  std::uintptr_t s;
+  std::uint64_t t1, o1, t2, o2, x;
+  __asm__ volatile(
+      "1:\n\t"
+      "mov %[a], %[s]\n\t"
+      "xor $16, %[s]\n\t"
+      "mov (%[s]), %[t1]\n\t"
+      "mov 8(%[s]), %[o1]\n\t"
+      "xor $48, %[s]\n\t"  // a ^ 32
+      "mov (%[s]), %[t2]\n\t"
+      "mov 8(%[s]), %[o2]\n\t"
+      "cmp %[o1], %[o2]\n\t"
+      "mov %[t2], %[x]\n\t"
+      "sbb %[t1], %[x]\n\t"
+      "cmovb %[t2], %[t1]\n\t"
+      "cmovb %[o2], %[o1]\n\t"
+      "xor $16, %[s]\n\t"  // a ^ 48
+      "mov (%[s]), %[t2]\n\t"
+      "mov 8(%[s]), %[o2]\n\t"
+      "cmp %[o1], %[o2]\n\t"
+      "mov %[t2], %[x]\n\t"
+      "sbb %[t1], %[x]\n\t"
+      "cmovb %[t2], %[t1]\n\t"
+      "cmovb %[o2], %[o1]\n\t"
+      "cmp %[ko], %[o1]\n\t"
+      "mov %[t1], %[x]\n\t"
+      "sbb %[kt], %[x]\n\t"
+      "cmovb %[t1], %[kt]\n\t"
+      "cmovb %[o1], %[ko]\n\t"
+      "sub %[koff], %[a]\n\t"
+      "shr $2, %[a]\n\t"
+      "and $-16, %[a]\n\t"
+      "mov %[kt], (%[a])\n\t"
+      "mov %[ko], 8(%[a])\n\t"
+      "cmp %[base], %[a]\n\t"
+      "jne 1b"
+      : [a] "+r"(a), [kt] "+r"(kt), [ko] "+r"(ko), [s] "=&r"(s), [t1] "=&r"(t1), [o1] "=&r"(o1),
+        [t2] "=&r"(t2), [o2] "=&r"(o2), [x] "=&r"(x)
+      : [base] "r"(base), [koff] "r"(k_off)
+      : "cc", "memory");
+#else
+  while (a != base) {
+    for (std::uintptr_t mask = 16; mask <= 48; mask += 16) {
+      Key sibling;
+      std::memcpy(&sibling, reinterpret_cast<const void*>(a ^ mask), sizeof sibling);
+      if (less(sibling.time, sibling.order, kt, ko)) {
+        kt = sibling.time;
+        ko = sibling.order;
+      }
+    }
+    a = ((a - k_off) / 4) & ~std::uintptr_t{15};
+    const Key node{kt, ko};
+    std::memcpy(reinterpret_cast<void*>(a), &node, sizeof node);
   }
-  heap_ = buf + kPad;
-  cap_ = cap;
+#endif
+}
+
+std::uint32_t EventQueue::take_leaf() {
+  if (free_leaves_.empty()) grow_tree(std::size_t{leaves_} * 4);
+  const std::uint32_t leaf = free_leaves_.back();
+  free_leaves_.pop_back();
+  return leaf;
+}
+
+void EventQueue::grow_tree(std::size_t min_leaves) {
+  if (min_leaves > kSlotMask + 1) {
+    throw std::length_error("EventQueue: more than 2^28 events pending at once");
+  }
+  std::size_t n = std::max<std::size_t>(kMinLeaves, leaves_);
+  while (n < min_leaves)
+    n *= 4;
+  if (n == leaves_) return;
+  const std::size_t first = (n - 1) / 3;
+  Key* buf = allocate_tree(n);
+  std::vector<std::uint32_t> free_leaves;
+  try {
+    free_leaves.reserve(n);
+  } catch (...) {
+    free_tree(buf, n);
+    throw;
+  }
+  free_leaves.assign(free_leaves_.begin(), free_leaves_.end());
+  // New leaves join the free list highest first, so the lowest is taken first.
+  for (std::size_t j = n; j-- > leaves_;)
+    free_leaves.push_back(static_cast<std::uint32_t>(j));
+  Key* tree = buf + kPad;
+  std::fill(buf, tree, kMaxKey);  // unused
+  if (tree_ != nullptr) {
+    std::copy(tree_ + first_leaf_, tree_ + first_leaf_ + leaves_, tree + first);
+    free_tree(tree_ - kPad, leaves_);
+  }
+  std::fill(tree + first + leaves_, tree + first + n, kMaxKey);
+  tree_ = tree;
+  leaves_ = static_cast<std::uint32_t>(n);
+  first_leaf_ = static_cast<std::uint32_t>(first);
+  free_leaves_ = std::move(free_leaves);
+  rebuild();
+}
+
+void EventQueue::rebuild() {
+  Key* t = tree_;
+  for (std::size_t i = first_leaf_; i-- > 0;) {
+    const Key* c = t + 4 * i + 1;
+    const Key& a = before(c[1], c[0]) ? c[1] : c[0];
+    const Key& b = before(c[3], c[2]) ? c[3] : c[2];
+    t[i] = before(b, a) ? b : a;
+  }
+}
+
+void EventQueue::empty_hole() {
+  const std::uint32_t leaf = std::exchange(hole_, kNoLeaf);
+  replay(leaf, kMaxKey);
+  free_leaves_.push_back(leaf);
+  if (live_ < leaves_ / 16 && leaves_ > kMinLeaves) shrink();
+}
+
+void EventQueue::shrink() {
+  // A replay walks log4(leaves_) levels however few events are pending, so after a burst
+  // the tree is rebuilt small: the pending keys move to the lowest leaves (same keys, so the
+  // same pop order) and their slots learn their new leaf. Shrinking to a quarter full
+  // (growing happens when full) keeps a queue that hovers near a boundary from rebuilding
+  // back and forth.
+  std::size_t n = kMinLeaves;
+  while (n < 4 * live_ || n < reserved_)
+    n *= 4;
+  if (n >= leaves_ || hole_ != kNoLeaf) return;
+  try {
+    shrink_to(n);
+  } catch (const std::bad_alloc&) {
+    // Shrinking only saves time and memory; without room for the copy, the big tree stays.
+  }
+}
+
+void EventQueue::shrink_to(std::size_t n) {
+  std::vector<Key> pending;
+  pending.reserve(live_);
+  for (std::size_t j = 0; j < leaves_; ++j) {
+    const Key& k = tree_[first_leaf_ + j];
+    if (k.order != kMaxKey.order) pending.push_back(k);
+  }
+  EventQueue smaller;
+  smaller.grow_tree(n);
+  for (std::size_t j = 0; j < pending.size(); ++j) {
+    smaller.tree_[smaller.first_leaf_ + j] = pending[j];
+    slot_at(slot_of(pending[j])).leaf = static_cast<std::uint32_t>(j);
+  }
+  smaller.free_leaves_.erase(
+      smaller.free_leaves_.end() - static_cast<std::ptrdiff_t>(pending.size()),
+      smaller.free_leaves_.end());
+  smaller.rebuild();
+  std::swap(tree_, smaller.tree_);
+  std::swap(leaves_, smaller.leaves_);
+  std::swap(first_leaf_, smaller.first_leaf_);
+  std::swap(free_leaves_, smaller.free_leaves_);
 }
 
 bool EventQueue::cancel(EventId id) {
@@ -114,138 +295,46 @@ bool EventQueue::cancel(EventId id) {
   const auto generation = static_cast<std::uint32_t>(id >> 32);
   if (index >= slot_count_) return false;
   Slot& s = slot_at(index);
-  if (s.order == kNoKey || s.generation != generation) return false;
-  // Make the queue consistent first (the id is dead, its heap key stale), then destroy the
+  if (s.leaf == kNoLeaf || s.generation != generation) return false;
+  // Make the queue consistent first (the id is dead, its leaf empty), then destroy the
   // callback: destructors of captured objects may push or cancel. The slot joins the free
-  // list only afterwards, so such a push cannot reuse it mid-destruction.
+  // list only afterwards, so such a push cannot reuse it mid-destruction. A pending hole may
+  // still hold the last popped key; its own replay fixes every node that key reached.
+  const std::uint32_t leaf = s.leaf;
   retire(s);
   --live_;
-  ++dead_;
+  replay(leaf, kMaxKey);
+  free_leaves_.push_back(leaf);
+  if (live_ < leaves_ / 16 && leaves_ > kMinLeaves) shrink();
   s.cb = nullptr;
   release_slot(index, s);
-  if (dead_ >= kMinDeadForCompaction && dead_ > live_) compact();
   return true;
 }
 
 void EventQueue::reserve(std::size_t n) {
-  if (n > cap_) grow_heap(n);
+  if (n > leaves_) grow_tree(n);
+  reserved_ = std::max(reserved_, n);
   chunks_.reserve((n + kChunkSize - 1) / kChunkSize);
 }
 
-void EventQueue::sift_up(std::size_t i, Key k) {
-  Key* h = heap_;
-  while (i > 0) {
-    const std::size_t parent = (i - 1) / kArity;
-    if (!before(k, h[parent])) break;
-    h[i] = h[parent];
-    i = parent;
-  }
-  h[i] = k;
-}
-
-void EventQueue::sift_down(std::size_t i, Key k) {
-  // Bottom-up (Wegener): walk the hole down along the smallest children to a leaf without
-  // comparing against k, then sift k up from there. A key placed at the root usually
-  // belongs near the bottom (most of a heap is its last levels), so this saves a compare
-  // per level and the unpredictable "stop here?" branch on the way down.
-  Key* h = heap_;
-  const std::size_t n = n_;
-  const std::size_t top = i;
-  // Levels where all four children exist: a tournament of three 128-bit compares. Which
-  // child wins is a coin toss the branch predictor cannot learn, so the winner must be
-  // picked with conditional moves — and GCC turns ternaries on these values into jumps
-  // (a mispredicted jump per compare costs more than the whole level), so on x86-64 the
-  // compare-and-pick is written out: cmp + sbb compare (time, order) as one 128-bit number,
-  // cmovb keeps the smaller key and its address.
-  //
-  // The walk is done on addresses: with K = 16 - 3 * h (bytes), the first child of the
-  // hole at address a is at 4 * a + K (node i at h + 16 i has its first child at
-  // h + 16 (4 i + 1)), one lea per level, and the winner is picked as an address.
-  if (n > kArity) {
-    const std::uintptr_t base = reinterpret_cast<std::uintptr_t>(h);
-    const std::uintptr_t k_off = sizeof(Key) - (kArity - 1) * base;
-    const std::uintptr_t last = base + (n - kArity) * sizeof(Key);  // first child <= last
-    Key* hole = h + i;
-    std::uintptr_t first = kArity * reinterpret_cast<std::uintptr_t>(hole) + k_off;
-    while (first <= last) {
-      Key* p = reinterpret_cast<Key*>(first);
-      std::uint64_t ta = p[0].time, oa = p[0].order, tb = p[2].time, ob = p[2].order;
-      Key* qa = p;
-      Key* qb = p + 2;
-      min_key(ta, oa, qa, p[1].time, p[1].order, p + 1);
-      min_key(tb, ob, qb, p[3].time, p[3].order, p + 3);
-      min_key(ta, oa, qa, tb, ob, qb);
-      hole->time = ta;
-      hole->order = oa;
-      hole = qa;
-      first = kArity * reinterpret_cast<std::uintptr_t>(hole) + k_off;
-    }
-    i = static_cast<std::size_t>(hole - h);
-  }
-  // The last, partial family (fewer than four children), if any.
-  if (const std::size_t first = kArity * i + 1; first < n) {
-    std::size_t best = first;
-    for (std::size_t c = first + 1; c < n; ++c) {
-      if (before(h[c], h[best])) best = c;
-    }
-    h[i] = h[best];
-    i = best;
-  }
-  while (i > top) {
-    const std::size_t parent = (i - 1) / kArity;
-    if (!before(k, h[parent])) break;
-    h[i] = h[parent];
-    i = parent;
-  }
-  h[i] = k;
-}
-
-void EventQueue::fill_hole() {
-  if (!hole_) return;
-  hole_ = false;
-  const Key last = heap_[--n_];
-  if (n_ > 0) sift_down(0, last);
-}
-
-void EventQueue::drop_dead_top() {
-  fill_hole();
-  while (n_ > 0 && slot_at(slot_of(heap_[0])).order != heap_[0].order) {
-    const Key last = heap_[--n_];
-    --dead_;
-    if (n_ > 0) sift_down(0, last);
-  }
-}
-
-void EventQueue::compact() {
-  fill_hole();
-  if (n_ == 0) return;
-  n_ = static_cast<std::size_t>(
-      std::remove_if(heap_, heap_ + n_,
-                     [this](const Key& k) { return slot_at(slot_of(k)).order != k.order; }) -
-      heap_);
-  dead_ = 0;
-  // Floyd's bottom-up heap construction. The order is a strict total order on (time, seq),
-  // so the rebuilt heap pops exactly the same sequence as before.
-  const std::size_t n = n_;
-  if (n > 1) {
-    for (std::size_t i = (n - 2) / kArity + 1; i-- > 0;)
-      sift_down(i, heap_[i]);
-  }
-}
-
 void EventQueue::renumber() {
-  // Dead keys go, the rest are sorted (a sorted array is a valid heap) and given the
-  // sequence numbers 0..n-1 in the same relative order.
-  compact();
-  Key* h = heap_;
-  const std::size_t n = n_;
-  std::sort(h, h + n, before);
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::uint32_t index = slot_of(h[i]);
-    h[i].order = (static_cast<std::uint64_t>(i) << kSlotBits) | index;
-    slot_at(index).order = h[i].order;
+  // The pending keys are sorted and given the sequence numbers 0..n-1 in the same relative
+  // order, in place in their leaves; then the inner nodes are rebuilt.
+  if (hole_ != kNoLeaf) empty_hole();
+  std::vector<std::pair<Key, std::uint32_t>> pending;  // (key, leaf)
+  pending.reserve(live_);
+  for (std::uint32_t j = 0; j < leaves_; ++j) {
+    const Key& k = tree_[std::size_t{first_leaf_} + j];
+    if (k.order != kMaxKey.order) pending.emplace_back(k, j);
   }
-  next_seq_ = n;
+  std::sort(pending.begin(), pending.end(),
+            [](const auto& a, const auto& b) { return before(a.first, b.first); });
+  for (std::size_t i = 0; i < pending.size(); ++i) {
+    Key& k = tree_[std::size_t{first_leaf_} + pending[i].second];
+    k.order = (static_cast<std::uint64_t>(i) << kSlotBits) | slot_of(k);
+  }
+  next_seq_ = pending.size();
+  rebuild();
 }
 
 }  // namespace selfheal::sim

@@ -1,12 +1,15 @@
-// Pending events ordered by (time, insertion sequence), with O(1) cancel.
+// Pending events ordered by (time, insertion sequence), with cancel.
 //
-// Layout: a 4-ary min-heap of 16-byte trivially copyable keys {time, seq|slot};
-// the callbacks live apart in a slot table reused through a free list, so sifting moves only
-// small keys. Cancel frees the slot at once (the callback and whatever it captured are
-// destroyed) and bumps the slot's generation; the key left in the heap no longer matches and
-// is skipped when it reaches the top (lazy deletion). When dead keys outnumber live ones the
-// heap is compacted, so a workload that cancels most of what it schedules (timeouts) does not
-// grow without bound.
+// Layout: a tournament tree with four children a node over 16-byte trivially copyable keys
+// {time, seq|slot}: each leaf holds one pending event's key (or nothing), each inner node
+// the smallest key below it, so the root is the next event. The callbacks live apart in a
+// slot table reused through a free list, so the tree moves only small keys. Popping leaves
+// the event's leaf as a hole; a push fills it and replays the path to the root once — in a
+// simulation almost every event schedules a successor, so that is one replay per event.
+// Cancel empties the event's leaf at once (one replay), destroys the callback and whatever
+// it captured, and bumps the slot's generation so the old id no longer matches. The tree
+// grows fourfold when full and is rebuilt a quarter full when fewer than 1/16 of its leaves
+// are in use, so the cost tracks the events pending now, not the largest burst.
 //
 //   sim::EventQueue q;
 //   auto id = q.push(t0 + 5s, [&] { fired = true; });
@@ -19,9 +22,9 @@
 // `push(t, lambda)` constructs the callable directly in its slot, and `run_next` runs it
 // there: in a simulation's pop-run-push cycle a callback is never moved.
 //
-// Cost (bench/README.md): ~400 instructions per event with 1e3 pending, pop, callback,
-// exponential draw and push included; the inner loop is the heap's sift (~36 instructions
-// a level), which is why it is written with conditional moves.
+// Cost (bench/README.md): ~330 instructions and ~36 ns per event with 1e3 pending (pop,
+// callback, exponential draw and push included), log4(pending) levels of ~35 instructions.
+// push, pop and cancel are O(log pending); the pop order never depends on the layout.
 #pragma once
 
 #include <cstddef>
@@ -207,7 +210,8 @@ class EventQueue {
   ~EventQueue();
 
   /// Adds an event. Equal times pop in push order. Never returns 0. Throws
-  /// std::length_error beyond 2^28 (268 million) events pending at once.
+  /// std::length_error beyond 2^28 (268 million) events pending at once (the tree would
+  /// need more leaves than a slot index can name).
   EventId push(core::TimePoint t, Callback&& cb);
   /// The same for any callable, constructed directly in the queue's storage.
   template <class F>
@@ -234,17 +238,16 @@ class EventQueue {
   /// propagates after the callback is destroyed.
   template <class OnTime>
   void run_next(OnTime&& on_time);
-  /// Pre-allocates room for `n` pending events.
+  /// Pre-allocates room for `n` pending events (kept: the queue never shrinks below it).
   void reserve(std::size_t n);
 
  private:
   friend struct EventQueueTestAccess;  // tests: drive the sequence counter to its limit
 
-  // A heap key is 16 bytes: the time (sign bit flipped, so unsigned order is signed order)
-  // and an `order` word holding the insertion sequence above the slot index. Read as one
+  // A key is 16 bytes: the time (sign bit flipped, so unsigned order is signed order) and
+  // an `order` word holding the insertion sequence above the slot index. Read as one
   // 128-bit number, (time, order) compares like (time, seq) — seqs are unique, so the slot
-  // bits never decide — and the comparison is branch-free (cmp + sbb). Four children are
-  // exactly one 64-byte cache line, and the heap is laid out so that they share one.
+  // bits never decide — and the comparison is branch-free (cmp + sbb).
   struct Key {
     std::uint64_t time;
     std::uint64_t order;
@@ -252,17 +255,20 @@ class EventQueue {
   static constexpr unsigned kSlotBits = 28;
   static constexpr std::uint64_t kSlotMask = (std::uint64_t{1} << kSlotBits) - 1;
   /// When the sequence reaches this (after ~6.9e10 pushes) the pending keys are renumbered
-  /// 0..n-1 in their current order, which leaves the pop order unchanged.
-  static constexpr std::uint64_t kSeqLimit = std::uint64_t{1} << (64 - kSlotBits);
+  /// 0..n-1 in their current order, which leaves the pop order unchanged. One short of
+  /// 2^36, so that no key's order word is all ones and kMaxKey stays above every key.
+  static constexpr std::uint64_t kSeqLimit = (std::uint64_t{1} << (64 - kSlotBits)) - 1;
   static constexpr std::uint64_t kTimeBias = std::uint64_t{1} << 63;
-  static constexpr std::uint64_t kNoKey = ~std::uint64_t{0};
+  /// What an empty leaf holds: compares above every real key.
+  static constexpr Key kMaxKey{~std::uint64_t{0}, ~std::uint64_t{0}};
   static constexpr std::uint32_t kNoSlot = ~std::uint32_t{0};
+  static constexpr std::uint32_t kNoLeaf = ~std::uint32_t{0};
 
-  // One cache line. A slot is free (on the free list through next_free), pending (order is
-  // its heap key's), or neither: running, or being filled by push().
+  // One cache line. A slot is free (on the free list through next_free), pending (leaf is
+  // the tree leaf holding its key), or neither: running, or being filled by push().
   struct alignas(64) Slot {
     Callback cb;
-    std::uint64_t order = kNoKey;  // the pending key's order word; kNoKey when not pending
+    std::uint32_t leaf = kNoLeaf;  // kNoLeaf when not pending
     std::uint32_t generation = 1;  // bumped whenever the slot stops pending; part of the id
     std::uint32_t next_free = kNoSlot;
   };
@@ -295,40 +301,55 @@ class EventQueue {
     free_head_ = i;
   }
   static void retire(Slot& s) {
-    s.order = kNoKey;
+    s.leaf = kNoLeaf;
     // Invalidates the old id; generation 0 is skipped so that no id is ever 0.
     if (++s.generation == 0) s.generation = 1;
   }
-  /// Puts the filled slot `index` into the heap at `t`; returns its id.
+  /// Puts the filled slot `index` into the tree at `t`; returns its id.
   EventId link(core::TimePoint t, std::uint32_t index, Slot& s);
-  /// The slot of the earliest live key, after filling the hole and dropping dead keys.
+  /// The slot of the earliest pending key, after emptying the hole.
   std::uint32_t top_slot();
 
-  // heap_ points at the root; kPad unused keys sit in front of it, so that the four
-  // children of node i (4i+1 .. 4i+4) start at a multiple of four keys, i.e. on a cache-line
-  // boundary of the 64-byte aligned buffer.
+  // The tournament tree, four children a node: tree_[0] is the root, node i has children
+  // 4i + 1 .. 4i + 4, and leaf j is node first_leaf_ + j (leaves_ is a power of four,
+  // first_leaf_ = (leaves_ - 1) / 3). Every inner node holds the smallest of its children's
+  // keys, so tree_[0] is the earliest event. A leaf holds one pending key or kMaxKey.
+  // kPad unused keys sit in front of the root, so that each family of four starts on a
+  // 64-byte boundary of the buffer: one cache line.
   static constexpr std::size_t kPad = 3;
-  void grow_heap(std::size_t min_cap = 0);
-  void sift_up(std::size_t i, Key k);
-  void sift_down(std::size_t i, Key k);
-  void fill_hole();
-  void drop_dead_top();
-  void compact();
+  /// Sets leaf `leaf` to `k` and recomputes its ancestors, leaf to root.
+  void replay(std::uint32_t leaf, Key k);
+  /// A free leaf, growing the tree when there is none.
+  std::uint32_t take_leaf();
+  /// Grows the tree fourfold (at least to `min_leaves`), keeping every leaf's index.
+  void grow_tree(std::size_t min_leaves);
+  /// The tree's buffer for `leaves` leaves (kPad + inner nodes + leaves, 64-byte aligned,
+  /// 2 MiB aligned from 2 MiB up); free_tree releases it.
+  static std::size_t tree_bytes(std::size_t leaves);
+  static Key* allocate_tree(std::size_t leaves);
+  static void free_tree(Key* buf, std::size_t leaves);
+  /// Rebuilds every inner node from the leaves.
+  void rebuild();
+  /// Moves the pending keys into a tree a quarter full, when that is smaller.
+  void shrink();
+  void shrink_to(std::size_t leaves);
+  void empty_hole();
   void renumber();
 
-  // When `hole_` is set, the root is a vacancy left by pop(): the next push drops its key
-  // there and sifts it down (one sift instead of two — in a simulation most events schedule
-  // a successor); anything else fills it from the back first. n_ counts the vacancy.
-  Key* heap_ = nullptr;
-  std::size_t n_ = 0;
-  std::size_t cap_ = 0;
+  // When `hole_` is a leaf, it holds the key of the event pop() just removed: the next push
+  // takes that leaf and replays its path once (in a simulation most events schedule a
+  // successor); anything else empties it first.
+  Key* tree_ = nullptr;
+  std::uint32_t leaves_ = 0;
+  std::uint32_t first_leaf_ = 0;
+  std::uint32_t hole_ = kNoLeaf;
+  std::vector<std::uint32_t> free_leaves_;  // capacity leaves_: push_back never allocates
   std::vector<std::unique_ptr<Slot[]>> chunks_;
   std::uint32_t slot_count_ = 0;
   std::uint32_t free_head_ = kNoSlot;  // intrusive free list through Slot::next_free
   std::uint64_t next_seq_ = 0;
   std::size_t live_ = 0;
-  std::size_t dead_ = 0;  // keys in the heap whose event was cancelled
-  bool hole_ = false;
+  std::size_t reserved_ = 0;  // reserve()'s largest n: the tree never shrinks below it
 };
 
 // ---- hot paths, inline: a simulation pushes and pops once per event ----------------------
@@ -338,8 +359,8 @@ inline EventId EventQueue::push(core::TimePoint t, Callback&& cb) {
   const std::uint32_t index = acquire_slot();
   Slot& s = slot_at(index);
   // Moving a callable may run a destructor of user code, which may push or cancel: the slot
-  // is neither free nor pending yet, so nothing else can touch it. Only then is the heap's
-  // room checked (in link).
+  // is neither free nor pending yet, so nothing else can touch it. Only then is a leaf
+  // taken (in link).
   s.cb = std::move(cb);
   return link(t, index, s);
 }
@@ -366,47 +387,43 @@ requires(!std::is_same_v<std::decay_t<F>, EventQueue::Callback> &&
 }
 
 inline EventId EventQueue::link(core::TimePoint t, std::uint32_t index, Slot& s) {
-  if (!hole_ && n_ == cap_) {
+  std::uint32_t leaf = hole_;
+  if (leaf != kNoLeaf) {
+    hole_ = kNoLeaf;
+  } else {
     try {
-      grow_heap();
+      leaf = take_leaf();
     } catch (...) {
       s.cb = nullptr;
       release_slot(index, s);
       throw;
     }
   }
-  const Key k{static_cast<std::uint64_t>(t.time_since_epoch().count()) ^ kTimeBias,
-              (next_seq_++ << kSlotBits) | index};
-  s.order = k.order;
+  s.leaf = leaf;
   ++live_;
-  if (hole_) {
-    hole_ = false;
-    sift_down(0, k);
-  } else {
-    sift_up(n_++, k);
-  }
+  replay(leaf, Key{static_cast<std::uint64_t>(t.time_since_epoch().count()) ^ kTimeBias,
+                   (next_seq_++ << kSlotBits) | index});
   return (static_cast<EventId>(s.generation) << 32) | index;
 }
 
 inline std::uint32_t EventQueue::top_slot() {
   if (live_ == 0) throw std::out_of_range("EventQueue: the queue is empty");
-  if (hole_) fill_hole();
-  if (slot_at(slot_of(heap_[0])).order != heap_[0].order) drop_dead_top();
-  return slot_of(heap_[0]);
+  if (hole_ != kNoLeaf) empty_hole();
+  return slot_of(tree_[0]);
 }
 
 inline core::TimePoint EventQueue::next_time() {
   top_slot();
-  return time_of(heap_[0]);
+  return time_of(tree_[0]);
 }
 
 inline EventQueue::Callback EventQueue::pop(core::TimePoint* when) {
   const std::uint32_t index = top_slot();
   Slot& s = slot_at(index);
-  if (when != nullptr) *when = time_of(heap_[0]);
+  if (when != nullptr) *when = time_of(tree_[0]);
+  hole_ = s.leaf;
   retire(s);
   --live_;
-  hole_ = true;
   Callback cb = std::move(s.cb);  // may run user code; the queue is consistent
   release_slot(index, s);
   return cb;
@@ -416,10 +433,10 @@ template <class OnTime>
 void EventQueue::run_next(OnTime&& on_time) {
   const std::uint32_t index = top_slot();
   Slot& s = slot_at(index);
-  const core::TimePoint when = time_of(heap_[0]);
+  const core::TimePoint when = time_of(tree_[0]);
+  hole_ = s.leaf;
   retire(s);
   --live_;
-  hole_ = true;
   // The slot stays off the free list until the callback is destroyed: a push from inside
   // the callback takes another slot, and chunks never move, so `s` stays valid throughout.
   struct Release {

@@ -18,6 +18,8 @@ struct EventQueueTestAccess {
   static void jump_to_sequence_limit(EventQueue& q, std::uint64_t pushes_left) {
     q.next_seq_ = EventQueue::kSeqLimit - pushes_left;
   }
+  /// Leaves of the tournament tree: the capacity it currently walks.
+  static std::size_t leaves(const EventQueue& q) { return q.leaves_; }
 };
 }  // namespace selfheal::sim
 
@@ -153,7 +155,7 @@ TEST_CASE("cancel destroys the callback and what it captured at once", "[sim][ev
 }
 
 TEST_CASE("matches a reference model under random push, cancel and pop", "[sim][event_queue]") {
-  // Heavy cancelling forces lazy deletion and heap compaction; the pop order must stay
+  // Heavy cancelling empties leaves and shrinks and regrows the tree; the pop order must stay
   // exactly (time, insertion sequence).
   EventQueue q;
   std::map<std::pair<std::int64_t, std::uint64_t>, EventId> model;  // (time, seq) -> id
@@ -219,6 +221,80 @@ TEST_CASE("a queue that cancels almost everything stays small", "[sim][event_que
   }
   CHECK(q.size() == 1);
   CHECK(q.next_time() == at_ms(1'000'000));
+}
+
+TEST_CASE("the queue shrinks after a burst and keeps its order", "[sim][event_queue]") {
+  // 20,000 events pending at once, then back down to a few: the tree must not keep walking
+  // the burst's height, and the events that stay must still pop in (time, sequence) order
+  // with their ids intact.
+  using Access = selfheal::sim::EventQueueTestAccess;
+  EventQueue q;
+  std::vector<int> order;
+  std::vector<EventId> ids;
+  Rng rng(7);
+  std::vector<std::pair<std::int64_t, int>> kept;
+  for (int i = 0; i < 20000; ++i) {
+    const std::int64_t t = rng.uniform_int(0, 999);
+    ids.push_back(q.push(at_ms(t), [&order, i] { order.push_back(i); }));
+    if (i % 1000 == 7) kept.emplace_back(t, i);
+  }
+  const std::size_t burst_leaves = Access::leaves(q);
+  CHECK(burst_leaves >= 20000);
+  for (int i = 0; i < 20000; ++i) {
+    if (i % 1000 != 7) REQUIRE(q.cancel(ids[static_cast<std::size_t>(i)]));
+  }
+  CHECK(q.size() == kept.size());
+  CHECK(Access::leaves(q) < burst_leaves / 16);
+  // A kept event can still be cancelled by its id, and the rest pop in order.
+  REQUIRE(q.cancel(ids[1007]));
+  kept.erase(std::find(kept.begin(), kept.end(), std::make_pair(kept[1].first, 1007)));
+  drain(q);
+  std::stable_sort(kept.begin(), kept.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<int> want;
+  for (const auto& e : kept)
+    want.push_back(e.second);
+  CHECK(order == want);
+  // And it grows again.
+  for (int i = 0; i < 5000; ++i)
+    q.push(at_ms(i), [] {});
+  CHECK(q.size() == 5000);
+  CHECK(q.next_time() == at_ms(0));
+  // Room reserved on purpose is kept.
+  EventQueue r;
+  r.reserve(10000);
+  const std::size_t reserved_leaves = Access::leaves(r);
+  CHECK(reserved_leaves >= 10000);
+  r.cancel(r.push(at_ms(1), [] {}));
+  r.push(at_ms(2), [] {});
+  r.pop(nullptr);
+  CHECK(r.empty());
+  CHECK(Access::leaves(r) == reserved_leaves);
+}
+
+TEST_CASE("the earliest and latest representable times keep their order", "[sim][event_queue]") {
+  // An empty leaf holds a key above every real one; events at the extremes of the clock,
+  // equal times included, must still sort below it and in insertion order.
+  EventQueue q;
+  std::vector<int> order;
+  const TimePoint latest = TimePoint::max();
+  const TimePoint earliest = TimePoint::min();
+  for (int i = 0; i < 100; ++i) {
+    const TimePoint t = i % 3 == 0 ? latest : (i % 3 == 1 ? earliest : at_ms(i));
+    q.push(t, [&order, i] { order.push_back(i); });
+  }
+  const auto times = drain(q);
+  REQUIRE(order.size() == 100);
+  std::vector<int> want;
+  for (int i = 1; i < 100; i += 3)
+    want.push_back(i);
+  for (int i = 2; i < 100; i += 3)
+    want.push_back(i);
+  for (int i = 0; i < 100; i += 3)
+    want.push_back(i);
+  CHECK(order == want);
+  CHECK(times.front() == earliest.time_since_epoch().count());
+  CHECK(times.back() == latest.time_since_epoch().count());
 }
 
 TEST_CASE("pop and next_time on an empty queue throw", "[sim][event_queue]") {
