@@ -647,6 +647,11 @@ struct Engine::Impl {
     if (mode == Mode::kShadow && ctx.state.seen("shadow|" + dedup_key(r.inc, r.fp))) {
       return "already shadowed for this firing of the alert";
     }
+    // Alertmanager re-sends a firing alert every group/repeat interval: a person who said no
+    // is not asked again about the same firing (a new firing, with a new startsAt, asks).
+    if (r.inc.started_at != TimePoint{} && ctx.state.seen("declined|" + dedup_key(r.inc, r.fp))) {
+      return "a person declined the approval for this firing of the alert";
+    }
     return {};
   }
 
@@ -1118,7 +1123,11 @@ void Engine::approve(std::uint64_t approval_id, bool approved) {
   rec.reason = "approval #" + std::to_string(approval_id) + (approved ? " approved" : " declined") +
                " by a person";
   im.emit(std::move(rec));
-  if (approved) im.decide(a.incident, Impl::Pass::kApproved, &a);
+  if (approved) {
+    im.decide(a.incident, Impl::Pass::kApproved, &a);
+  } else if (a.incident.started_at != TimePoint{}) {
+    im.ctx.state.mark_seen("declined|" + Impl::dedup_key(a.incident, a.fingerprint), im.now());
+  }
 }
 
 void Engine::reset_target(const ServiceRef& target) {

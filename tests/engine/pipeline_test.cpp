@@ -321,6 +321,33 @@ TEST_CASE("an approved action runs through the remaining guardrails; a declined 
   CHECK(w.actuator.requests().size() == 1);
 }
 
+TEST_CASE("a declined approval is not asked again for the same firing", "[pipeline]") {
+  // Alertmanager re-sends a firing alert every few minutes; the person who said no must not
+  // get the same question each time. A new firing (new startsAt) asks again.
+  World w({policy("cpu-spike", {act(ActionKind::kScale, 20)}, 0.85)});
+  w.calendar.add({"spring-campaign", "marketing-campaign", kT0 - 1h, kT0 + 3h, 3.0});
+  const Decision a = w.handle(incident("checkout-api", "cpu-spike", 0.91));
+  REQUIRE(a.outcome == Outcome::kApprovalRequired);
+  w.engine->approve(a.approval_id, false);
+  for (int i = 0; i < 6; ++i) {
+    w.scheduler.advance(5min);
+    const Decision again = w.handle(incident("checkout-api", "cpu-spike", 0.91));
+    CHECK(again.outcome == Outcome::kDuplicate);
+    CHECK_THAT(again.reason, Catch::Contains("declined"));
+  }
+  CHECK(w.notifier.escalations().size() == 1);
+  CHECK(w.actuator.requests().empty());
+
+  Incident next = incident("checkout-api", "cpu-spike", 0.91);
+  next.started_at = kT0 + 1h;
+  const Decision b = w.handle(next);
+  CHECK(b.outcome == Outcome::kApprovalRequired);
+  CHECK(w.notifier.escalations().size() == 2);
+  // The new firing can still be approved.
+  w.engine->approve(b.approval_id, true);
+  CHECK(w.actuator.requests().size() == 1);
+}
+
 TEST_CASE("an approval never beats the kill switch", "[pipeline]") {
   World w({policy("cpu-spike", {act(ActionKind::kScale, 20)}, 0.85)});
   w.calendar.add({"spring-campaign", "marketing-campaign", kT0 - 1h, kT0 + 2h, 3.0});
