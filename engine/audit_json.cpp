@@ -314,6 +314,7 @@ void to_json(json& j, const InFlightAction& a) {
            {"executed", a.executed}};
   put_str(j, "policy", a.policy);
   put_opt(j, "undo", a.undo);
+  put_str(j, "firing", a.firing);
 }
 void from_json(const json& j, InFlightAction& a) {
   a = InFlightAction{};
@@ -325,6 +326,7 @@ void from_json(const json& j, InFlightAction& a) {
   a.executed = j.value("executed", false);
   a.policy = get_str(j, "policy");
   get_opt(j, "undo", a.undo);
+  a.firing = get_str(j, "firing");
 }
 
 void to_json(json& j, const TargetState& s) {
@@ -332,6 +334,11 @@ void to_json(json& j, const TargetState& s) {
       {"attempts", s.attempts}, {"ladder_step", s.ladder_step}, {"escalate_only", s.escalate_only}};
   if (s.last_action_at) j["last_action_at"] = format_time(*s.last_action_at);
   if (s.in_flight) j["in_flight"] = *s.in_flight;
+  if (s.recovered) {
+    j["recovered"] = json{{"firing", s.recovered->firing},
+                          {"policy", s.recovered->policy},
+                          {"until", format_time(s.recovered->until)}};
+  }
 }
 void from_json(const json& j, TargetState& s) {
   s = TargetState{};
@@ -340,6 +347,10 @@ void from_json(const json& j, TargetState& s) {
   s.ladder_step = j.value("ladder_step", std::size_t{0});
   s.escalate_only = j.value("escalate_only", false);
   get_opt(j, "in_flight", s.in_flight);
+  if (j.contains("recovered")) {
+    const json& r = j.at("recovered");
+    s.recovered = RecoveredFiring{get_str(r, "firing"), get_str(r, "policy"), get_time(r, "until")};
+  }
 }
 
 void to_json(json& j, const BreakerState& b) {

@@ -647,6 +647,16 @@ struct Engine::Impl {
     if (mode == Mode::kShadow && ctx.state.seen("shadow|" + dedup_key(r.inc, r.fp))) {
       return "already shadowed for this firing of the alert";
     }
+    // The firing an action fixed is re-sent until its rule resolves; while the objective
+    // still holds that is lag, not a new problem (a relapse fails the checks and goes on).
+    if (const auto& rec = r.st.recovered;
+        rec && now() < rec->until && rec->firing == dedup_key(r.inc, r.fp)) {
+      if (const Checked c = check_objective(target, lookup(rec->policy)); c.ok) {
+        return "this firing's action was verified and the objective still holds (" + c.detail +
+               "); the alert has not resolved yet: re-deliveries are held until " +
+               format_time(rec->until);
+      }
+    }
     // Alertmanager re-sends a firing alert every group/repeat interval: a person who said no
     // is not asked again about the same firing (a new firing, with a new startsAt, asks).
     if (r.inc.started_at != TimePoint{} && ctx.state.seen("declined|" + dedup_key(r.inc, r.fp))) {
@@ -780,6 +790,7 @@ struct Engine::Impl {
     fl.started_at = t;
     fl.verify_at = t + p.verification_window;
     fl.policy = p.incident_type;
+    fl.firing = dedup_key(r.inc, r.fp);
     r.st.last_action_at = t;
     own_actions[target] = t;
     r.st.attempts += 1;
@@ -926,12 +937,17 @@ struct Engine::Impl {
         ctx.scheduler.after(window, guarded([this, target, id] { verify(target, id); }));
   }
 
-  void verify(const ServiceRef& target, std::uint64_t id) {
-    episodes[target].verify_timer = 0;
-    TargetState st = ctx.state.load(target);
-    if (!st.in_flight || st.in_flight->action_id != id) return;
-    const InFlightAction fl = *st.in_flight;
-    const Policy* p = lookup(fl.policy);
+  /// How long the re-deliveries of a verified firing can be held (while the checks pass).
+  static constexpr Duration kRecoveredHold = std::chrono::hours{24};
+
+  struct Checked {
+    bool ok = false;  ///< no check failed and at least one passed
+    int failed = 0;
+    std::string detail;  ///< "pass: ...; FAIL: ...; skipped: ..."
+  };
+  /// The policy's verification checks (the default checks without a policy or without
+  /// checks) on the target's signals over the policy's verification window.
+  Checked check_objective(const ServiceRef& target, const Policy* p) {
     const Duration window =
         p != nullptr ? p->verification_window : Duration{std::chrono::minutes{5}};
     const ServiceSignals s = ctx.telemetry.signals(target, window);
@@ -942,32 +958,46 @@ struct Engine::Impl {
     } else {
       checks = default_checks(s);
     }
-    int passed = 0, failed = 0;
-    std::string detail;
+    Checked out;
+    int passed = 0;
     for (const auto& c : checks) {
       const char* tag = c.status == CheckStatus::kPass   ? "pass"
                         : c.status == CheckStatus::kFail ? "FAIL"
                                                          : "skipped";
-      detail += (detail.empty() ? "" : "; ") + std::string(tag) + ": " + c.text;
+      out.detail += (out.detail.empty() ? "" : "; ") + std::string(tag) + ": " + c.text;
       passed += c.status == CheckStatus::kPass;
-      failed += c.status == CheckStatus::kFail;
+      out.failed += c.status == CheckStatus::kFail;
     }
-    const bool ok = failed == 0 && passed > 0;
+    out.ok = out.failed == 0 && passed > 0;
+    return out;
+  }
+
+  void verify(const ServiceRef& target, std::uint64_t id) {
+    episodes[target].verify_timer = 0;
+    TargetState st = ctx.state.load(target);
+    if (!st.in_flight || st.in_flight->action_id != id) return;
+    const InFlightAction fl = *st.in_flight;
+    const Policy* p = lookup(fl.policy);
+    const Checked c = check_objective(target, p);
     auto rec = record(AuditKind::kVerification, target, fl.incident);
     rec.policy = fl.policy;
     rec.action = fl.action;
-    rec.success = ok;
-    rec.detail = detail;
-    rec.reason =
-        ok ? "verified: service objective recovered after " + std::string(to_string(fl.action.kind))
-        : failed == 0 ? "not verified: every check was skipped (no data)"
-                      : "verification failed after " + std::string(to_string(fl.action.kind));
+    rec.success = c.ok;
+    rec.detail = c.detail;
+    rec.reason = c.ok ? "verified: service objective recovered after " +
+                            std::string(to_string(fl.action.kind))
+                 : c.failed == 0
+                     ? "not verified: every check was skipped (no data)"
+                     : "verification failed after " + std::string(to_string(fl.action.kind));
     emit(std::move(rec));
-    if (ok) {
+    if (c.ok) {
       st.in_flight.reset();
       st.attempts = 0;
       st.ladder_step = 0;
       st.escalate_only = false;
+      if (!fl.firing.empty() && fl.firing != fl.incident) {  // a firing with a startsAt
+        st.recovered = RecoveredFiring{fl.firing, fl.policy, now() + kRecoveredHold};
+      }
       ctx.state.save(target, st);
       untrack(target);
       close_episode(target);  // recovered: closes without paging

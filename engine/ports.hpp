@@ -120,6 +120,18 @@ struct InFlightAction {
   bool executed = false;  ///< actuator reported done
   std::string policy;     ///< incident_type of the policy that chose it (verification after resume)
   std::optional<ActionSpec> undo;  ///< from the ActionResult: how to reverse it, if known
+  std::string firing;  ///< the alert firing it answers: fingerprint@startsAt (or fingerprint)
+};
+
+/// A firing whose action was verified: Alertmanager keeps re-sending it until its rule
+/// resolves (group/repeat interval; a rule over `increase(...[1h])` stays up for an hour),
+/// and those re-deliveries must not page a person about a service that is fine again.
+/// Until `until`, a re-delivery of that firing whose target still passes `policy`'s
+/// verification checks is a duplicate; one that fails them is a relapse and goes on.
+struct RecoveredFiring {
+  std::string firing;  ///< InFlightAction::firing of the verified action
+  std::string policy;  ///< whose verification checks are re-run
+  TimePoint until{};   ///< verified-at + 24 h
 };
 
 struct TargetState {
@@ -128,6 +140,7 @@ struct TargetState {
   std::size_t ladder_step = 0;  ///< index into the policy's escalating actions
   bool escalate_only = false;   ///< max attempts reached: only pages until reset/recovery
   std::optional<InFlightAction> in_flight;
+  std::optional<RecoveredFiring> recovered;  ///< the last verified firing, while it is held
 };
 
 struct BreakerState {

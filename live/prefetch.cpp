@@ -185,10 +185,11 @@ constexpr core::Duration kDueSlack{std::chrono::seconds{2}};
 
 }  // namespace
 
-IncidentGate::Planner incident_planner(const engine::PolicySet& policies,
+IncidentGate::Planner incident_planner(engine::StateStore& state, engine::Clock& clock,
+                                       const engine::PolicySet& policies,
                                        const PrometheusTelemetry& telemetry,
                                        const ConfigTopology& topology) {
-  return [&policies, &telemetry, &topology](const engine::Incident& inc) {
+  return [&state, &clock, &policies, &telemetry, &topology](const engine::Incident& inc) {
     std::vector<std::string> plan;
     bool signals = inc.resolved || !inc.classification;
     if (!signals) {
@@ -201,6 +202,20 @@ IncidentGate::Planner incident_planner(const engine::PolicySet& policies,
     if (signals) plan = telemetry.signal_queries(inc.target, kClassificationWindow);
     for (const auto& up : topology.upstream_refs(inc.target))
       plan.push_back(telemetry.check_query(topology.error_template(), up));
+    if (!inc.resolved) {
+      const engine::TargetState st = state.load(inc.target);
+      if (st.recovered && clock.now() < st.recovered->until) {
+        const engine::Policy* p = policies.find(st.recovered->policy);
+        const auto window =
+            p != nullptr ? p->verification_window : core::Duration{std::chrono::minutes{5}};
+        const auto more = telemetry.signal_queries(inc.target, window);
+        plan.insert(plan.end(), more.begin(), more.end());
+        if (p != nullptr) {
+          for (const auto& c : p->verification)
+            if (!c.promql.empty()) plan.push_back(telemetry.check_query(c.promql, inc.target));
+        }
+      }
+    }
     std::sort(plan.begin(), plan.end());
     plan.erase(std::unique(plan.begin(), plan.end()), plan.end());
     return plan;

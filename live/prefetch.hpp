@@ -166,8 +166,11 @@ class IncidentGate {
 
 /// The live incident planner: the classification signals when the incident has no
 /// external classification, is resolved, or its policy scales by a factor; the upstreams'
-/// error-rate queries when the topology lists any.
-IncidentGate::Planner incident_planner(const engine::PolicySet& policies,
+/// error-rate queries when the topology lists any; and, while the target holds the
+/// re-deliveries of a verified firing (engine::RecoveredFiring in `state`), that policy's
+/// verification queries, which the engine re-runs before holding one.
+IncidentGate::Planner incident_planner(engine::StateStore& state, engine::Clock& clock,
+                                       const engine::PolicySet& policies,
                                        const PrometheusTelemetry& telemetry,
                                        const ConfigTopology& topology);
 

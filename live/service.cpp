@@ -260,9 +260,10 @@ core::Result<std::unique_ptr<LiveService>> LiveService::create(const ServeConfig
   i.scheduler = std::make_unique<PrefetchScheduler>(
       i.engine_io.get_executor(), *i.telemetry,
       verification_planner(*i.store, i.clock, i.policies, *i.telemetry, *i.topology));
-  i.gate = std::make_unique<IncidentGate>(*i.scheduler, *i.telemetry,
-                                          incident_planner(i.policies, *i.telemetry, *i.topology),
-                                          [&i](const engine::Incident& inc) { i.decide(inc); });
+  i.gate = std::make_unique<IncidentGate>(
+      *i.scheduler, *i.telemetry,
+      incident_planner(*i.store, i.clock, i.policies, *i.telemetry, *i.topology),
+      [&i](const engine::Incident& inc) { i.decide(inc); });
   i.executor = std::make_unique<CommandExecutor>(i.engine_io.get_executor(), 2);
   i.actuator =
       std::make_unique<KubeActuator>(config.kube, dry_run, *i.executor, i.engine_io.get_executor());

@@ -85,12 +85,12 @@ struct World {
   VectorAuditSink audit;
   std::optional<Engine> engine;
 
-  explicit World(PolicySet set) {
+  explicit World(PolicySet set, ClassifierModel model = {}) {
     telemetry.fallback = healthy_signals();
     topology.default_services_per_namespace = 10;
     engine.emplace(EngineContext{clock, scheduler, telemetry, topology, calendar, actuator,
                                  notifier, state, audit},
-                   std::move(set), ClassifierModel{});
+                   std::move(set), std::move(model));
   }
   explicit World(std::vector<Policy> policies)
       : World(PolicySet{std::move(policies), {}, "test"}) {}
@@ -774,6 +774,7 @@ TEST_CASE("the memory state store round-trips through JSON", "[audit]") {
   st.attempts = 1;
   st.ladder_step = 1;
   st.escalate_only = true;
+  st.recovered = RecoveredFiring{"fp@1", "memory-leak", kT0 + 24h};
   s.save({"prod", "payment-api"}, st);
   s.set_kill_switch(true);
   s.mark_seen("fp@1", kT0);
@@ -781,6 +782,11 @@ TEST_CASE("the memory state store round-trips through JSON", "[audit]") {
   REQUIRE(back.ok());
   CHECK(back->to_json() == s.to_json());
   CHECK(back->load({"prod", "payment-api"}).escalate_only);
+  const auto recovered = back->load({"prod", "payment-api"}).recovered;
+  REQUIRE(recovered);
+  CHECK(recovered->firing == "fp@1");
+  CHECK(recovered->policy == "memory-leak");
+  CHECK(recovered->until == kT0 + 24h);
   CHECK(back->kill_switch());
   CHECK(back->seen("fp@1"));
 
@@ -856,4 +862,58 @@ TEST_CASE("the undo of a failed action is skipped while the kill switch is engag
   CHECK(w.actuator.requests().size() == 1);
   CHECK(w.count(AuditKind::kRollback, false) == 1);
   CHECK(w.notifier.pages() == 1);
+}
+
+TEST_CASE("a verified firing that Alertmanager keeps re-sending pages nobody", "[pipeline]") {
+  // The restart works, but the OOMKilled rule stays up for a while (its window, Alertmanager's
+  // group interval). Those re-deliveries are lag: no page, no second restart — with the
+  // builtin classifier (which now sees a healthy service: "unknown") and with an external
+  // classification (which still says memory-leak) alike.
+  const ServiceRef target{"prod", "payment-api"};
+  ServiceSignals oom = healthy_signals();
+  oom.oom_kills = 3;
+  oom.memory_growth_per_hour = 0.3;
+  oom.memory_utilization = 0.95;
+  for (const bool builtin : {true, false}) {
+    INFO((builtin ? "builtin classifier" : "external classification"));
+    World w(PolicySet{{seed_memory_leak()}, {}, "test"}, ClassifierModel::builtin());
+    w.telemetry.set(target, oom);
+    Incident firing = incident("payment-api", "memory-leak", 0.95);
+    firing.alertname = "OOMKilled";
+    if (builtin) firing.classification.reset();
+    REQUIRE(w.handle(firing).outcome == Outcome::kExecuted);
+    w.telemetry.set(target, healthy_signals());
+    w.scheduler.advance(30s + 5min);
+    REQUIRE(w.count(AuditKind::kVerification, true) == 1);
+    for (int k = 0; k < 8; ++k) {  // 40 minutes, past the 10-minute cooldown
+      w.scheduler.advance(5min);
+      const Decision again = w.handle(firing);
+      CHECK(again.outcome == Outcome::kDuplicate);
+      CHECK_FALSE(again.escalate);
+      CHECK_THAT(again.reason, Catch::Contains("verified"));
+    }
+    CHECK(w.notifier.escalations().empty());
+    CHECK(w.actuator.requests().size() == 1);
+
+    // A relapse under the same firing fails the checks and is handled, not held: past the
+    // cooldown, that is a second restart.
+    w.telemetry.set(target, oom);
+    CHECK(w.handle(firing).outcome == Outcome::kExecuted);
+    CHECK(w.actuator.requests().size() == 2);
+  }
+}
+
+TEST_CASE("a new firing after a verified fix is not held", "[pipeline]") {
+  const ServiceRef target{"prod", "payment-api"};
+  World w({seed_memory_leak()});
+  Incident first = incident("payment-api", "memory-leak", 0.95);
+  REQUIRE(w.handle(first).outcome == Outcome::kExecuted);
+  w.scheduler.advance(30s + 5min);
+  REQUIRE(w.count(AuditKind::kVerification, true) == 1);
+  // The alert resolved and fired again 20 minutes later: a new startsAt, a new problem.
+  w.scheduler.advance(20min);
+  Incident second = first;
+  second.started_at = kT0 + 25min;
+  CHECK(w.handle(second).outcome == Outcome::kExecuted);
+  CHECK(w.actuator.requests().size() == 2);
 }

@@ -17,6 +17,7 @@
 #include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
 
+#include "engine/memory_ports.hpp"
 #include "engine/policy_loader.hpp"
 #include "live/actuator.hpp"
 #include "live/http_client.hpp"
@@ -836,4 +837,45 @@ TEST_CASE("the in-flight record is made durable before a command starts", "[live
   CHECK_FALSE(results[0].ok);
   CHECK_THAT(results[0].message, Catch::Contains("could not be committed"));
   CHECK(act.started().size() == 1);
+}
+
+TEST_CASE("the incident planner foresees the checks a held verified firing re-runs",
+          "[live][prefetch]") {
+  // While a target holds the re-deliveries of a verified firing, the engine re-runs the
+  // policy's verification checks before holding one: those queries must be in the plan, or
+  // every such delivery would query Prometheus blocking on the engine thread.
+  PrometheusConfig pc;
+  pc.url = "http://127.0.0.1:9";
+  PrometheusTelemetry telemetry(pc);
+  ConfigTopology topology({}, telemetry, pc);
+  engine::MemoryStateStore state;
+  engine::ManualClock clock(engine::TimePoint{std::chrono::hours{1000}});
+  engine::Policy p;
+  p.incident_type = "memory-leak";
+  p.verification_window = 7min;
+  engine::VerificationCheck check;
+  check.promql = "sum(rate(http_errors_total{service=\"{{service}}\"}[5m]))";
+  check.max = 0.01;
+  p.verification.push_back(check);
+  engine::PolicySet policies{{p}, {}, "test"};
+  const auto plan = incident_planner(state, clock, policies, telemetry, topology);
+
+  engine::Incident inc;
+  inc.target = {"prod", "payment-api"};
+  inc.classification = engine::ExternalClassification{"memory-leak", 0.95};
+  CHECK(plan(inc).empty());  // external classification, no hold: nothing to fetch
+
+  engine::TargetState st;
+  st.recovered = engine::RecoveredFiring{"fp@1", "memory-leak", clock.now() + 1h};
+  state.save(inc.target, st);
+  const auto held = plan(inc);
+  const auto contains = [&held](const std::string& q) {
+    return std::find(held.begin(), held.end(), q) != held.end();
+  };
+  CHECK(contains(telemetry.check_query(check.promql, inc.target)));
+  for (const auto& q : telemetry.signal_queries(inc.target, 7min))
+    CHECK(contains(q));
+
+  clock.advance(2h);  // the hold is over
+  CHECK(plan(inc).empty());
 }
