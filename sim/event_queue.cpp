@@ -40,6 +40,17 @@ std::align_val_t tree_alignment(std::size_t bytes) {
 
 #if defined(__x86_64__) && !defined(SELFHEAL_NO_ASM)
 #define SELFHEAL_REPLAY_ASM 1
+// Asm text for (T, O) = the smaller of (T, O) and (T2, O2), operands named as in replay's
+// block: cmp + sbb compute (T2, O2) - (T, O) as one 128-bit subtraction, whose borrow says
+// which is smaller, and two cmovb keep it. %[x] is scratch.
+// clang-format off
+#define SELFHEAL_PICK_MIN(T, O, T2, O2)   \
+  "cmp %[" O "], %[" O2 "]\n\t"           \
+  "mov %[" T2 "], %[x]\n\t"               \
+  "sbb %[" T "], %[x]\n\t"                \
+  "cmovb %[" T2 "], %[" T "]\n\t"         \
+  "cmovb %[" O2 "], %[" O "]\n\t"
+// clang-format on
 #else
 // a < b on (time, order) as one 128-bit number: cmp + sbb, no branch. The portable path;
 // the asan preset builds it (SELFHEAL_NO_ASM) so CI tests both.
@@ -139,30 +150,18 @@ void EventQueue::replay(std::uint32_t leaf, Key k) {
   __asm__ volatile(
       "1:\n\t"
       "mov %[a], %[s]\n\t"
-      "xor $16, %[s]\n\t"
+      "xor $16, %[s]\n\t"  // a ^ 16
       "mov (%[s]), %[t1]\n\t"
       "mov 8(%[s]), %[o1]\n\t"
       "xor $48, %[s]\n\t"  // a ^ 32
       "mov (%[s]), %[t2]\n\t"
-      "mov 8(%[s]), %[o2]\n\t"
-      "cmp %[o1], %[o2]\n\t"
-      "mov %[t2], %[x]\n\t"
-      "sbb %[t1], %[x]\n\t"
-      "cmovb %[t2], %[t1]\n\t"
-      "cmovb %[o2], %[o1]\n\t"
+      "mov 8(%[s]), %[o2]\n\t" SELFHEAL_PICK_MIN("t1", "o1", "t2", "o2")
       "xor $16, %[s]\n\t"  // a ^ 48
       "mov (%[s]), %[t2]\n\t"
-      "mov 8(%[s]), %[o2]\n\t"
-      "cmp %[o1], %[o2]\n\t"
-      "mov %[t2], %[x]\n\t"
-      "sbb %[t1], %[x]\n\t"
-      "cmovb %[t2], %[t1]\n\t"
-      "cmovb %[o2], %[o1]\n\t"
-      "cmp %[ko], %[o1]\n\t"
-      "mov %[t1], %[x]\n\t"
-      "sbb %[kt], %[x]\n\t"
-      "cmovb %[t1], %[kt]\n\t"
-      "cmovb %[o1], %[ko]\n\t"
+      "mov 8(%[s]), %[o2]\n\t" SELFHEAL_PICK_MIN("t1", "o1", "t2", "o2")
+      // The smallest sibling against the key coming up from below: the only pick on the
+      // dependency chain from one level to the next.
+      SELFHEAL_PICK_MIN("kt", "ko", "t1", "o1")
       "sub %[koff], %[a]\n\t"
       "shr $2, %[a]\n\t"
       "and $-16, %[a]\n\t"
