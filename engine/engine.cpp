@@ -501,9 +501,17 @@ struct Engine::Impl {
     // 6. policy lookup (+ the policy's own scope).
     r.policy = approved != nullptr ? approved->policy : lookup(r.d.classification.incident_type);
     if (r.policy == nullptr) {
-      return finish(r, Outcome::kNoPolicy, "policy",
-                    "no policy for incident type \"" + r.d.classification.incident_type + "\"",
-                    true);
+      std::string why = "no policy for incident type \"" + r.d.classification.incident_type + "\"";
+      // Nothing will be done, but the page should still say where the trouble is: a
+      // problem nobody wrote a runbook for, on a service whose upstream is failing, belongs
+      // with the upstream's owner (the default pre-check bound decides "failing").
+      if (const DependencyHealth* u =
+              worst_upstream(r, Policy{}.dependency_precheck.max_upstream_error_rate)) {
+        r.d.upstream = u->service;
+        why += "; upstream " + u->service.key() + " is unhealthy (error rate " +
+               fmt(u->error_rate) + (u->reason.empty() ? "" : ", " + u->reason) + ")";
+      }
+      return finish(r, Outcome::kNoPolicy, "policy", why, true);
     }
     const Policy& p = *r.policy;
     if (auto why = policy_scope(p, target); !why.empty()) {
@@ -679,15 +687,20 @@ struct Engine::Impl {
     return {};
   }
 
-  std::string dependency_failure(Run& r, const Policy& p) {
-    const double bound = p.dependency_precheck.max_upstream_error_rate;
+  /// The direct upstream reported unhealthy or above `bound` with the highest error rate.
+  const DependencyHealth* worst_upstream(Run& r, double bound) {
     const DependencyHealth* worst = nullptr;
     for (const auto& u : upstreams(r)) {
       if (!u.healthy || u.error_rate > bound) {
         if (worst == nullptr || u.error_rate > worst->error_rate) worst = &u;
       }
     }
-    if (worst != nullptr) {
+    return worst;
+  }
+
+  std::string dependency_failure(Run& r, const Policy& p) {
+    const double bound = p.dependency_precheck.max_upstream_error_rate;
+    if (const DependencyHealth* worst = worst_upstream(r, bound)) {
       r.d.upstream = worst->service;
       std::string why = "upstream " + worst->service.key() + " is unhealthy (error rate " +
                         fmt(worst->error_rate) + (worst->error_rate > bound ? " > " : " <= ") +

@@ -143,6 +143,34 @@ TEST_CASE("seed 2: an incident type without a policy is no-policy and escalates"
   CHECK(w.notifier.escalations().size() == 1);
 }
 
+TEST_CASE("a no-policy page names a failing upstream, so it reaches that owner", "[pipeline]") {
+  // A DB outage the classifier did not recognise: nothing is done either way, but the page
+  // should point at payments-db, not leave payment-api's owner to find it.
+  World w({seed_memory_leak()});
+  w.topology.set_upstreams(
+      {"prod", "payment-api"},
+      {DependencyHealth{{"prod", "cache"}, true, 0.001, ""},
+       DependencyHealth{{"prod", "payments-db"}, false, 0.82, "db-connection-errors 0.82 > 0.05"}});
+  const Decision d = w.handle(incident("payment-api", "disk-full", 0.99));
+  CHECK(d.outcome == Outcome::kNoPolicy);
+  REQUIRE(d.upstream);
+  CHECK(d.upstream->name == "payments-db");
+  CHECK_THAT(d.reason, Catch::Contains("payments-db") && Catch::Contains("0.82"));
+  REQUIRE(w.notifier.escalations().size() == 1);
+  REQUIRE(w.notifier.escalations()[0].upstream);
+  CHECK(w.notifier.escalations()[0].upstream->name == "payments-db");
+  CHECK(w.actuator.requests().empty());
+
+  // Healthy upstreams: a plain no-policy page.
+  World quiet({seed_memory_leak()});
+  quiet.topology.set_upstreams({"prod", "payment-api"},
+                               {DependencyHealth{{"prod", "cache"}, true, 0.001, ""}});
+  const Decision plain = quiet.handle(incident("payment-api", "disk-full", 0.99));
+  CHECK(plain.outcome == Outcome::kNoPolicy);
+  CHECK_FALSE(plain.upstream);
+  CHECK(plain.reason == "no policy for incident type \"disk-full\"");
+}
+
 TEST_CASE("seed 3: remediated 4 minutes ago with a 10m cooldown is cooldown-active",
           "[pipeline][seed]") {
   World w({seed_memory_leak()});
