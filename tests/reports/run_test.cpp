@@ -57,6 +57,20 @@ TEST_CASE("the same seed gives a byte-identical report run in two threads at onc
   CHECK(a == report_json_text(run_scenario(s)));
 }
 
+TEST_CASE("a verified restart is not paged while its alert lingers", "[run]") {
+  // memory-leak-worker with the default 10-minute OOMKilled rule: the alert outlives the
+  // restart's verification and Alertmanager keeps re-sending it. Those re-deliveries must
+  // neither page nor restart again (the engine once paged "no policy for unknown" here).
+  const RunResult r = run_scenario(scenario("scenarios/memory-leak-worker.yaml"));
+  const RunMetrics& m = r.metrics;
+  CHECK(m.pages == 0);
+  CHECK(m.escalations.empty());
+  CHECK(m.actions.size() == 1);
+  REQUIRE(m.incidents.size() == 1);
+  CHECK(m.incidents[0].automated_recovery);
+  CHECK(r.failed_expectations() == 0);
+}
+
 TEST_CASE("the twin measures made-worse and budget; --no-twin leaves them unset", "[run]") {
   const Scenario s = scenario("scenarios/db-outage-naive.yaml");
   const RunResult with = run_scenario(s);
