@@ -2,23 +2,11 @@
 #include <sstream>
 #include <vector>
 
-#include "cli/command.hpp"
+#include "tests/support/cli_harness.hpp"
 
 namespace cli = selfheal::cli;
 
-namespace {
-struct Outcome {
-  int rc;
-  std::string out;
-  std::string err;
-};
-Outcome call(std::vector<const char*> argv) {
-  argv.insert(argv.begin(), "selfheal");
-  std::ostringstream out, err;
-  int rc = cli::dispatch(static_cast<int>(argv.size()), argv.data(), cli::Io{out, err});
-  return {rc, out.str(), err.str()};
-}
-}  // namespace
+using selfheal::test::call;
 
 TEST_CASE("selfheal --help lists every subcommand", "[cli]") {
   auto r = call({"--help"});

@@ -82,7 +82,15 @@ class Child {
   }
   Child(const Child&) = delete;
   Child& operator=(const Child&) = delete;
+  bool started() const { return pid_ > 0; }
   bool running() const { return pid_ > 0 && waitpid(pid_, nullptr, WNOHANG) == 0; }
+  /// kill -9 and reap: no clean shutdown (what a crash or the OOM killer does).
+  void kill_hard() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
 
  private:
   pid_t pid_ = -1;
@@ -391,30 +399,12 @@ TEST_CASE("kill -9 of selfheal serve: after restart no action runs twice, verifi
     return r && r->status == 200;
   };
   {
-    std::vector<std::string> argv{bin.string(), "serve", "-c", (dir / "serve.yaml").string()};
-    std::vector<char*> c;
-    for (auto& a : argv)
-      c.push_back(a.data());
-    c.push_back(nullptr);
-    pid_t pid = 0;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, (dir / "first.log").c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    REQUIRE(posix_spawn(&pid, c[0], &fa, nullptr, c.data(), environ) == 0);
-    posix_spawn_file_actions_destroy(&fa);
-    struct Reap {
-      pid_t p;
-      ~Reap() {
-        kill(p, SIGKILL);
-        waitpid(p, nullptr, 0);
-      }
-    } reap{pid};
+    Child first({bin.string(), "serve", "-c", (dir / "serve.yaml").string()}, dir / "first.log");
+    REQUIRE(first.started());
     REQUIRE(eventually(up, 30s));
     REQUIRE(call("POST", "/api/v1/alerts", payload("fp-1"))->status == 202);
     REQUIRE(eventually([&] { return count("decision", "executed") == 1; }, 30s));
-    // reap's destructor: kill -9, no clean shutdown
+    first.kill_hard();  // kill -9, no clean shutdown
   }
   Child second({bin.string(), "serve", "-c", (dir / "serve.yaml").string()}, dir / "second.log");
   REQUIRE(eventually(up, 30s));
@@ -485,26 +475,8 @@ TEST_CASE("kill -9 of selfheal serve while a page is in back-off: the next proce
          {"startsAt", "2026-11-27T18:00:00Z"},
          {"fingerprint", "fp-page"}}}}}.dump();
   {
-    std::vector<std::string> argv{bin.string(), "serve", "-c", (dir / "serve.yaml").string()};
-    std::vector<char*> c;
-    for (auto& a : argv)
-      c.push_back(a.data());
-    c.push_back(nullptr);
-    pid_t pid = 0;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, (dir / "first.log").c_str(),
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    REQUIRE(posix_spawn(&pid, c[0], &fa, nullptr, c.data(), environ) == 0);
-    posix_spawn_file_actions_destroy(&fa);
-    struct Reap {
-      pid_t p;
-      ~Reap() {
-        kill(p, SIGKILL);
-        waitpid(p, nullptr, 0);
-      }
-    } reap{pid};
+    Child first({bin.string(), "serve", "-c", (dir / "serve.yaml").string()}, dir / "first.log");
+    REQUIRE(first.started());
     REQUIRE(eventually(up, 30s));
     HttpRequest r{"POST",
                   url + "/api/v1/alerts",
@@ -513,7 +485,7 @@ TEST_CASE("kill -9 of selfheal serve while a page is in back-off: the next proce
     REQUIRE(http_request(r, 5s)->status == 202);
     // The first attempt was refused; the next one is an hour away.
     REQUIRE(eventually([&] { return pagerduty.refused >= 1; }, 30s));
-    // reap's destructor: kill -9 in the middle of the back-off
+    first.kill_hard();  // kill -9 in the middle of the back-off
   }
   CHECK(pagerduty.get().empty());
   pagerduty.down = false;  // PagerDuty is back

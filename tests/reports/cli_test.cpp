@@ -9,36 +9,14 @@
 #include <unistd.h>
 #include <nlohmann/json.hpp>
 
-#include "cli/command.hpp"
+#include "tests/support/cli_harness.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Out {
-  int rc = 0;
-  std::string out, err;
-};
-
-Out call(std::vector<std::string> args) {
-  args.insert(args.begin(), "selfheal");
-  std::vector<const char*> argv;
-  for (const auto& a : args)
-    argv.push_back(a.c_str());
-  std::ostringstream o, e;
-  Out r;
-  r.rc = selfheal::cli::dispatch(static_cast<int>(argv.size()), argv.data(), {o, e});
-  r.out = o.str();
-  r.err = e.str();
-  return r;
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using selfheal::test::call;
+using selfheal::test::slurp;
 
 void write(const fs::path& p, const std::string& text) {
   fs::create_directories(p.parent_path());
@@ -70,15 +48,8 @@ expect:
 )" + expect;
 }
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() / ("selfheal-cli-test-" + std::to_string(::getpid()) + "-" +
-                                        std::to_string(reinterpret_cast<std::uintptr_t>(this)));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
+struct TempDir : selfheal::test::TempDir {
+  TempDir() : selfheal::test::TempDir("cli-test") {}
 };
 
 }  // namespace

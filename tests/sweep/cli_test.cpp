@@ -8,47 +8,16 @@
 #include <sstream>
 #include <vector>
 
-#include "cli/command.hpp"
+#include "tests/support/cli_harness.hpp"
 
 namespace fs = std::filesystem;
 namespace cli = selfheal::cli;
 
 namespace {
 
-struct Outcome {
-  int rc;
-  std::string out;
-  std::string err;
-};
-
-Outcome call(std::vector<std::string> args) {
-  std::vector<const char*> argv{"selfheal"};
-  for (const auto& a : args)
-    argv.push_back(a.c_str());
-  std::ostringstream out, err;
-  int rc = cli::dispatch(static_cast<int>(argv.size()), argv.data(), cli::Io{out, err});
-  return {rc, out.str(), err.str()};
-}
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    path = fs::temp_directory_path() /
-           ("selfheal-sweep-" + std::to_string(reinterpret_cast<std::uintptr_t>(this)) + "-" +
-            std::to_string(::getpid()));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string operator/(const std::string& s) const { return (path / s).string(); }
-};
+using selfheal::test::call;
+using selfheal::test::slurp;
+using selfheal::test::TempDir;
 
 const std::string kScenario = "tests/sweep/data/db-outage-varied.yaml";
 const std::string kSet = "policies.application-crash.max_attempts=1,3";
