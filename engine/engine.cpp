@@ -506,7 +506,7 @@ struct Engine::Impl {
       // problem nobody wrote a runbook for, on a service whose upstream is failing, belongs
       // with the upstream's owner (the default pre-check bound decides "failing").
       if (const DependencyHealth* u =
-              worst_upstream(r, Policy{}.dependency_precheck.max_upstream_error_rate)) {
+              worst_upstream(r, DependencyPrecheck{}.max_upstream_error_rate)) {
         r.d.upstream = u->service;
         why += "; upstream " + u->service.key() + " is unhealthy (error rate " +
                fmt(u->error_rate) + (u->reason.empty() ? "" : ", " + u->reason) + ")";
@@ -803,7 +803,7 @@ struct Engine::Impl {
     fl.started_at = t;
     fl.verify_at = t + p.verification_window;
     fl.policy = p.incident_type;
-    fl.firing = dedup_key(r.inc, r.fp);
+    if (r.inc.started_at != TimePoint{}) fl.firing = dedup_key(r.inc, r.fp);
     r.st.last_action_at = t;
     own_actions[target] = t;
     r.st.attempts += 1;
@@ -1008,7 +1008,7 @@ struct Engine::Impl {
       st.attempts = 0;
       st.ladder_step = 0;
       st.escalate_only = false;
-      if (!fl.firing.empty() && fl.firing != fl.incident) {  // a firing with a startsAt
+      if (!fl.firing.empty()) {  // only a firing with a startsAt can be told from the next
         st.recovered = RecoveredFiring{fl.firing, fl.policy, now() + kRecoveredHold};
       }
       ctx.state.save(target, st);

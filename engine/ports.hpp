@@ -120,7 +120,7 @@ struct InFlightAction {
   bool executed = false;  ///< actuator reported done
   std::string policy;     ///< incident_type of the policy that chose it (verification after resume)
   std::optional<ActionSpec> undo;  ///< from the ActionResult: how to reverse it, if known
-  std::string firing;  ///< the alert firing it answers: fingerprint@startsAt (or fingerprint)
+  std::string firing;  ///< the alert firing it answers: fingerprint@startsAt; "" without startsAt
 };
 
 /// A firing whose action was verified: Alertmanager keeps re-sending it until its rule

@@ -243,7 +243,10 @@ void EventQueue::rebuild() {
 }
 
 void EventQueue::empty_hole() {
-  const std::uint32_t leaf = std::exchange(hole_, kNoLeaf);
+  free_leaf(std::exchange(hole_, kNoLeaf));
+}
+
+void EventQueue::free_leaf(std::uint32_t leaf) {
   replay(leaf, kMaxKey);
   free_leaves_.push_back(leaf);
   if (live_ < leaves_ / 16 && leaves_ > kMinLeaves) shrink();
@@ -302,9 +305,7 @@ bool EventQueue::cancel(EventId id) {
   const std::uint32_t leaf = s.leaf;
   retire(s);
   --live_;
-  replay(leaf, kMaxKey);
-  free_leaves_.push_back(leaf);
-  if (live_ < leaves_ / 16 && leaves_ > kMinLeaves) shrink();
+  free_leaf(leaf);
   s.cb = nullptr;
   release_slot(index, s);
   return true;

@@ -334,6 +334,8 @@ class EventQueue {
   void shrink();
   void shrink_to(std::size_t leaves);
   void empty_hole();
+  /// Empties `leaf` (one replay) and returns it to the free list; shrinks when due.
+  void free_leaf(std::uint32_t leaf);
   void renumber();
 
   // When `hole_` is a leaf, it holds the key of the event pop() just removed: the next push
