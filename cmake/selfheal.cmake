@@ -19,6 +19,13 @@ function(selfheal_target tgt)
   endif()
 endfunction()
 
+# Arguments every Catch2 case registered with CTest runs with. `--warn NoTests` makes a run
+# whose test spec matches no case exit non-zero: catch_discover_tests splits a case name at
+# ';' (CTest list syntax) into entries that match nothing, and without it those report
+# "Passed" while no case ran. Case names must not contain ';' (scripts/check-test-registration
+# checks that every listed case runs exactly once).
+set(SELFHEAL_CATCH_ARGS --warn NoTests)
+
 # selfheal_test(<name> SOURCES ... LIBS ...): one Catch2 executable, its cases registered
 # individually with CTest.
 function(selfheal_test name)
@@ -26,7 +33,10 @@ function(selfheal_test name)
   add_executable(${name} ${T_SOURCES})
   target_link_libraries(${name} PRIVATE ${T_LIBS} selfheal_catch_main)
   selfheal_target(${name})
+  # One ENVIRONMENT entry only: PROPERTIES reaches set_tests_properties as a flat list, so a
+  # second `A=B` after a ';' would be read as a property name and silently dropped.
   catch_discover_tests(${name}
     WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
-    PROPERTIES ENVIRONMENT "SELFHEAL_SOURCE_DIR=${PROJECT_SOURCE_DIR};SELFHEAL_BINARY_DIR=${PROJECT_BINARY_DIR}")
+    EXTRA_ARGS ${SELFHEAL_CATCH_ARGS}
+    PROPERTIES ENVIRONMENT "SELFHEAL_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
 endfunction()

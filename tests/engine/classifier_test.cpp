@@ -158,7 +158,7 @@ TEST_CASE("503s while the upstream database shows connection errors -> dependenc
 }
 
 TEST_CASE(
-    "high CPU with traffic 3x baseline -> traffic-spike; the classifier cannot see a "
+    "high CPU with traffic 3x baseline -> traffic-spike, the classifier cannot see a "
     "campaign",
     "[classifier]") {
   auto in = healthy();

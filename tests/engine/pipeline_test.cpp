@@ -329,7 +329,7 @@ TEST_CASE("seed 8: a 0.91 scale-out during a marketing campaign needs approval",
 
 // ---- approvals, modes, operator controls --------------------------------------------------
 
-TEST_CASE("an approved action runs through the remaining guardrails; a declined one closes",
+TEST_CASE("an approved action runs through the remaining guardrails, a declined one closes",
           "[pipeline]") {
   World w({policy("cpu-spike", {act(ActionKind::kScale, 20)}, 0.85)});
   w.calendar.add({"spring-campaign", "marketing-campaign", kT0 - 1h, kT0 + 2h, 3.0});
@@ -618,7 +618,7 @@ TEST_CASE("an action the actuator reports as failed counts as a failed attempt",
   CHECK(w.state.peek({"prod", "payment-api"})->attempts == 1);
 }
 
-TEST_CASE("verification uses the policy's checks; a query without data is skipped, not passed",
+TEST_CASE("verification uses the policy's checks and skips, not passes, a query without data",
           "[pipeline]") {
   Policy p = seed_memory_leak();
   VerificationCheck q;

@@ -200,7 +200,7 @@ TEST_CASE("audit sequence numbers continue from the highest persisted one after 
   CHECK(recent[1]["seq"] == 4);
 }
 
-TEST_CASE("a write batch is durable once flushed; a crash loses only what was not",
+TEST_CASE("a write batch is durable once flushed, a crash loses only what was not",
           "[live][sqlite][durable]") {
   TempDir dir;
   const auto db = (dir.path / "state.db").string();

@@ -109,7 +109,7 @@ TEST_CASE("check on a malformed scenario: exit 2, file:line: field: message", "[
   CHECK(call({"check", "--help"}).rc == 0);
 }
 
-TEST_CASE("check --baseline fails on a regression; --update-baseline writes one", "[cli]") {
+TEST_CASE("check --baseline fails on a regression, --update-baseline writes one", "[cli]") {
   TempDir d;
   write(d.path / "s.yaml",
         scenario("base", "  - {metric: actions, where: {action: rollback}, max: 5}\n"));

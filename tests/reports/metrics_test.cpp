@@ -136,7 +136,7 @@ sim::Timeline twin() {
 
 }  // namespace
 
-TEST_CASE("incidents are faults that fired an alert; TTR and MTTR count the unrecovered",
+TEST_CASE("incidents are faults that fired an alert, TTR and MTTR count the unrecovered",
           "[metrics]") {
   const sim::Timeline t = run();
   const RunMetrics m = compute_metrics(t, nullptr);

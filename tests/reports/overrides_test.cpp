@@ -28,7 +28,7 @@ std::string slurp(const std::string& p) {
 
 }  // namespace
 
-TEST_CASE("PATH=VALUE parses; a missing '=' or value is refused", "[reports][overrides]") {
+TEST_CASE("PATH=VALUE parses, a missing '=' or value is refused", "[reports][overrides]") {
   auto o = r::parse_override("a.b=c=d");
   REQUIRE(o);
   CHECK(o->path == "a.b");

@@ -71,7 +71,7 @@ TEST_CASE("a verified restart is not paged while its alert lingers", "[run]") {
   CHECK(r.failed_expectations() == 0);
 }
 
-TEST_CASE("the twin measures made-worse and budget; --no-twin leaves them unset", "[run]") {
+TEST_CASE("the twin measures made-worse and budget, --no-twin leaves them unset", "[run]") {
   const Scenario s = scenario("scenarios/db-outage-naive.yaml");
   const RunResult with = run_scenario(s);
   CHECK(with.twin);

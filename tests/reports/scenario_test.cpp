@@ -123,7 +123,7 @@ TEST_CASE("an unknown metric in expect is an error with did-you-mean", "[scenari
   CHECK(has(l2, "expect[1].metric: unknown metric \"mtr\"; did you mean \"mttr\"?"));
 }
 
-TEST_CASE("unknown keys get did-you-mean; bad durations say what is valid", "[scenario][errors]") {
+TEST_CASE("unknown keys get did-you-mean, bad durations say what is valid", "[scenario][errors]") {
   const auto l =
       load(replace(replace(kGood, "oncall:", "on_call:"), "duration: 2h", "duration: 2 hours"));
   CHECK_FALSE(l.scenario);

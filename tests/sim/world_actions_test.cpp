@@ -82,7 +82,7 @@ TEST_CASE("a restart does nothing for a DB outage", "[sim][world][actuator]") {
   CHECK(s.dependency_errors > 0.95);
 }
 
-TEST_CASE("a rollback fixes a bad deploy; a restart does not", "[sim][world][actuator]") {
+TEST_CASE("a rollback fixes a bad deploy, a restart does not", "[sim][world][actuator]") {
   ClusterSpec c = payments_cluster();
   c.faults.push_back(fault(FaultKind::kBadDeploy, "payment-api", 10min));
   World w{c, 7};
@@ -135,7 +135,7 @@ TEST_CASE("rollback with no earlier revision fails like helm", "[sim][world][act
   CHECK(probe->result->message.find("not found") != std::string::npos);
 }
 
-TEST_CASE("scale: new pods are ready after the startup delay; undo restores the count",
+TEST_CASE("scale: new pods are ready after the startup delay, undo restores the count",
           "[sim][world][actuator]") {
   World w{payments_cluster(), 7};
   w.run_until(w.start() + 10min);
@@ -206,7 +206,7 @@ TEST_CASE("cache purge fixes a poisoned cache and briefly spikes the upstream",
   CHECK(w.timeline().incident("poisoned-cache-payment-api")->end);
 }
 
-TEST_CASE("feature-flag disable turns a bad flag off; an unknown flag fails",
+TEST_CASE("feature-flag disable turns a bad flag off, an unknown flag fails",
           "[sim][world][actuator]") {
   ClusterSpec c = payments_cluster();
   c.faults.push_back(fault(FaultKind::kBadFeatureFlag, "payment-api", 10min));
@@ -247,7 +247,7 @@ TEST_CASE("a restart unsticks stalled consumers and the queue drains", "[sim][wo
   CHECK(w.signals("invoice-worker", 1min).queue_lag < 100);
 }
 
-TEST_CASE("traffic shift moves a share of traffic away; undo restores it",
+TEST_CASE("traffic shift moves a share of traffic away, undo restores it",
           "[sim][world][actuator]") {
   World w{payments_cluster(), 7};
   w.run_until(w.start() + 10min);

@@ -249,7 +249,7 @@ TEST_CASE("clock, scheduler and state store ports", "[sim][world][ports]") {
   CHECK(ctx.topology.services_in_namespace("staging") == 0);
 }
 
-TEST_CASE("same seed, same series; another seed, other noise", "[sim][world][determinism]") {
+TEST_CASE("same seed gives the same series, another seed other noise", "[sim][world][determinism]") {
   ClusterSpec c = outage_cluster();
   c.faults.push_back(fault(FaultKind::kMemoryLeak, "payment-api", 2h));
   World a{c, 7};
@@ -298,7 +298,7 @@ TEST_CASE("adding a service leaves another service's traffic unchanged",
     CHECK(pa[k].request_rate == pb[k].request_rate);
 }
 
-TEST_CASE("series memory is bounded; objectives stay exact", "[sim][world][timeline]") {
+TEST_CASE("series memory is bounded and objectives stay exact", "[sim][world][timeline]") {
   ClusterSpec c = outage_cluster();
   WorldOptions o;
   o.series_max_points = 64;

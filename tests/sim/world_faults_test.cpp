@@ -241,7 +241,7 @@ TEST_CASE("bad feature flag and poisoned cache raise errors on the service",
   CHECK(v.signals("payment-api", 2min).error_rate == Approx(0.25).margin(0.02));
 }
 
-TEST_CASE("a campaign raises CPU exactly like an anomaly; only the calendar differs",
+TEST_CASE("a campaign raises CPU exactly like an anomaly, only the calendar differs",
           "[sim][world][fault][seed]") {
   auto base = [] {
     ClusterSpec c;

@@ -108,7 +108,7 @@ TEST_CASE("bucketed percentiles stay within 0.1% of the exact value", "[sweep]")
   CHECK(Accumulator::bucket(-5) == -5);
 }
 
-TEST_CASE("128-bit sums round-trip through text; garbage is refused", "[sweep]") {
+TEST_CASE("128-bit sums round-trip through text and garbage is refused", "[sweep]") {
   const Int128 big = static_cast<Int128>(1) << 100;
   Int128 back = 0;
   REQUIRE(selfheal::sweep::parse_int128(selfheal::sweep::to_string(-big), back));
