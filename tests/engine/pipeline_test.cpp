@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cmath>
 
 #include "engine/audit_json.hpp"
 #include "engine/engine.hpp"
@@ -944,4 +945,55 @@ TEST_CASE("a new firing after a verified fix is not held", "[pipeline]") {
   second.started_at = kT0 + 25min;
   CHECK(w.handle(second).outcome == Outcome::kExecuted);
   CHECK(w.actuator.requests().size() == 2);
+}
+
+TEST_CASE("a confidence exactly at the threshold acts, one step below does not", "[pipeline]") {
+  // The threshold is inclusive: `confidence < threshold` refuses, equality passes.
+  constexpr double kThreshold = 0.9;
+  World at({policy("application-crash", {act(ActionKind::kRestart)}, kThreshold)});
+  const Decision d = at.handle(incident("payment-api", "application-crash", kThreshold));
+  CHECK(d.outcome == Outcome::kExecuted);
+  CHECK_FALSE(d.escalate);
+  CHECK(at.commands() ==
+        std::vector<std::string>{"kubectl rollout restart deployment/payment-api -n prod"});
+
+  World below({policy("application-crash", {act(ActionKind::kRestart)}, kThreshold)});
+  const double just_below = std::nextafter(kThreshold, 0.0);
+  const Decision low = below.handle(incident("payment-api", "application-crash", just_below));
+  CHECK(low.outcome == Outcome::kLowConfidence);
+  CHECK(low.guardrail == "confidence");
+  CHECK(below.actuator.requests().empty());
+}
+
+TEST_CASE("the pre-check refuses when an upstream is up but erroring above its bound",
+          "[pipeline]") {
+  // payments-db answers its health check (healthy) but fails 30% of the calls: above the
+  // policy's max_upstream_error_rate, so restarting payment-api would not help.
+  Policy p = policy("application-crash", {act(ActionKind::kRestart)}, 0.9);
+  p.dependency_precheck.enabled = true;
+  p.dependency_precheck.max_upstream_error_rate = 0.05;
+  const ServiceRef svc{"prod", "payment-api"};
+  World w({p});
+  w.topology.set_upstreams(svc, {DependencyHealth{{"prod", "cache"}, true, 0.001, ""},
+                                 DependencyHealth{{"prod", "payments-db"}, true, 0.30, ""}});
+  const Decision d = w.handle(incident("payment-api", "application-crash", 0.95));
+  CHECK(d.outcome == Outcome::kDependencyFailure);
+  CHECK(d.guardrail == "dependency-precheck");
+  REQUIRE(d.upstream);
+  CHECK(d.upstream->name == "payments-db");
+  CHECK_THAT(d.reason, Catch::Contains("error rate 0.3") && Catch::Contains("> 0.05"));
+  CHECK(w.actuator.requests().empty());
+
+  // At the bound exactly it is not failing, and the policy's own bound is the one used:
+  // 0.30 is within a bound of 0.5.
+  World at_bound({p});
+  at_bound.topology.set_upstreams(svc, {DependencyHealth{{"prod", "payments-db"}, true, 0.05, ""}});
+  CHECK(at_bound.handle(incident("payment-api", "application-crash", 0.95)).outcome ==
+        Outcome::kExecuted);
+  Policy lenient = p;
+  lenient.dependency_precheck.max_upstream_error_rate = 0.5;
+  World loose({lenient});
+  loose.topology.set_upstreams(svc, {DependencyHealth{{"prod", "payments-db"}, true, 0.30, ""}});
+  CHECK(loose.handle(incident("payment-api", "application-crash", 0.95)).outcome ==
+        Outcome::kExecuted);
 }

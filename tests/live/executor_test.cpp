@@ -1,5 +1,12 @@
 #include <catch2/catch.hpp>
 
+#include <poll.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -44,12 +51,51 @@ TEST_CASE("a missing program is a spawn failure, not a crash", "[live][executor]
   CHECK(r.summary().find("could not start") != std::string::npos);
 }
 
+namespace {
+
+// Waits, without a polling loop, until process `pid` (not necessarily our child) has
+// exited: true, or `limit` passed with it still running: false. Already gone counts as
+// exited. A pidfd becomes readable once the process is a zombie or reaped.
+bool exits_within(pid_t pid, std::chrono::milliseconds limit) {
+  const int fd =
+      static_cast<int>(syscall(SYS_pidfd_open, pid, 0));  // <sys/pidfd.h> lacks extern "C"
+  if (fd < 0) return errno == ESRCH;
+  pollfd p{fd, POLLIN, 0};
+  const bool exited = poll(&p, 1, static_cast<int>(limit.count())) == 1;
+  close(fd);
+  return exited;
+}
+
+// Dead: no such process, or a zombie waiting for init to reap it.
+bool dead(pid_t pid) {
+  if (kill(pid, 0) != 0) return errno == ESRCH;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string pid_field, comm, state;
+  stat >> pid_field >> comm >> state;
+  return !stat || state == "Z";
+}
+
+}  // namespace
+
 TEST_CASE("the timeout kills the command and its children", "[live][executor]") {
-  // A shell here is the *program under test*, spawning a child that would outlive it.
-  auto r = run_command({"sh", "-c", "sleep 30 & sleep 30"}, 300ms);
+  // A shell here is the *program under test*: it starts a background `sleep` that would
+  // outlive it, prints the sleep's pid and waits. The timeout must kill the whole process
+  // group, the sleep included, not only the shell.
+  const std::string child_sleep = "300";     // seconds: far beyond every bound below
+  constexpr std::chrono::seconds kGone{30};  // bound on the kill taking effect
+  const auto r = run_command({"sh", "-c", "sleep " + child_sleep + " & echo $!; wait"}, 2s);
   CHECK(r.timed_out);
   CHECK_FALSE(r.ok());
-  CHECK(r.elapsed < 10s);  // returned on the deadline, not after the children's 30s
+  CHECK(r.exit_code == -1);
+  CHECK(r.summary().find("timed out") != std::string::npos);
+  CHECK(r.elapsed < 10s);  // returned on the deadline, not after the child's sleep
+  REQUIRE_FALSE(r.output.empty());
+  const pid_t child = static_cast<pid_t>(std::stol(r.output));
+  REQUIRE(child > 1);
+  const bool gone = exits_within(child, kGone);
+  CHECK(gone);
+  CHECK(dead(child));
+  if (!gone) kill(child, SIGKILL);  // do not leave it behind when the test fails
 }
 
 TEST_CASE("output is bounded", "[live][executor]") {
