@@ -806,11 +806,31 @@ TEST_CASE("the in-flight record is made durable before a command starts", "[live
   KubeConfig k;
   k.kubectl = "echo";
   KubeActuator act(k, /*dry_run=*/false, exec, io.get_executor());
+  // The real store, as serve wires it (live/service.cpp): the barrier is SqliteStore::flush
+  // of the open write batch. A second connection (another process after a crash, in
+  // effect) sees only what was committed.
+  TempDir dir;
+  const std::string db = (dir.path / "state.db").string();
+  auto store = SqliteStore::open(db);
+  REQUIRE(store);
+  auto reader = SqliteStore::open(db);
+  REQUIRE(reader);
+  (*store)->begin_batch();
+  engine::TargetState st;
+  st.in_flight = engine::InFlightAction{};
+  st.in_flight->action_id = 1;
+  st.in_flight->incident = "api-crash";
+  (*store)->save({"prod", "api"}, st);
+  REQUIRE((*reader)->in_flight().empty());  // only in the open batch so far
   std::vector<std::size_t> started_at_barrier;
+  std::vector<std::size_t> committed_at_barrier;  // in-flight records the reader sees
   bool durable = true;
   act.set_durability_barrier([&] {
     started_at_barrier.push_back(act.started().size());
-    return durable;
+    if (!durable) return false;
+    const bool ok = (*store)->flush();
+    committed_at_barrier.push_back((*reader)->in_flight().size());
+    return ok;
   });
   engine::ActionRequest req;
   req.id = 1;
@@ -825,7 +845,17 @@ TEST_CASE("the in-flight record is made durable before a command starts", "[live
     io.run_one_for(1s);
   REQUIRE(results.size() == 1);
   CHECK(results[0].ok);
-  CHECK(started_at_barrier == std::vector<std::size_t>{0});  // before anything ran
+  CHECK(started_at_barrier == std::vector<std::size_t>{0});    // before anything ran
+  CHECK(committed_at_barrier == std::vector<std::size_t>{1});  // committed by then
+  REQUIRE(act.started().size() == 1);
+  CHECK(act.started()[0] ==
+        std::vector<std::string>{"echo", "rollout", "restart", "deployment/api", "-n", "prod"});
+  CHECK_THAT(results[0].message, Catch::EndsWith(": rollout restart deployment/api -n prod\n"));
+  const auto seen = (*reader)->in_flight();
+  REQUIRE(seen.size() == 1);
+  CHECK(seen[0].first.name == "api");
+  CHECK(seen[0].second.in_flight->action_id == 1);
+  CHECK((*store)->errors() == 0);
   // When the state cannot be committed, nothing runs.
   durable = false;
   req.id = 2;
