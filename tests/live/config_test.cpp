@@ -114,14 +114,24 @@ bodylimit: 10
 TEST_CASE("auth is required and the token may come from the environment", "[live][config]") {
   auto missing = load("policies: p.yaml\n");
   REQUIRE_FALSE(missing.config);
-  CHECK(missing.diagnostics.describe().find("auth") != std::string::npos);
+  REQUIRE(missing.diagnostics.errors().size() == 1);
+  CHECK(missing.diagnostics.errors()[0].field == "auth");
+  CHECK_THAT(missing.diagnostics.errors()[0].message, Catch::Contains("required"));
 
   ::setenv("SELFHEAL_TEST_TOKEN", "from-the-environment-123", 1);
   auto env = load("auth: {token_env: SELFHEAL_TEST_TOKEN}\npolicies: p.yaml\n");
+  ::unsetenv("SELFHEAL_TEST_TOKEN");
   REQUIRE(env.config);
   CHECK(env.config->token == "from-the-environment-123");
+  CHECK(env.diagnostics.errors().empty());
+
+  ::unsetenv("SELFHEAL_TEST_TOKEN_UNSET");
   auto unset = load("auth: {token_env: SELFHEAL_TEST_TOKEN_UNSET}\npolicies: p.yaml\n");
-  CHECK_FALSE(unset.config);
+  REQUIRE_FALSE(unset.config);
+  REQUIRE(unset.diagnostics.errors().size() == 1);
+  CHECK(has_error(unset, "auth.token_env", 1));
+  CHECK(unset.diagnostics.errors()[0].message ==
+        "environment variable SELFHEAL_TEST_TOKEN_UNSET is not set");
 }
 
 TEST_CASE("invalid YAML is an error with its position", "[live][config]") {

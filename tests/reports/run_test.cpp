@@ -75,15 +75,37 @@ TEST_CASE("the twin measures made-worse and budget, --no-twin leaves them unset"
   const Scenario s = scenario("scenarios/db-outage-naive.yaml");
   const RunResult with = run_scenario(s);
   CHECK(with.twin);
-  CHECK(with.metrics.made_worse.has_value());
-  CHECK(with.metrics.twin_error_budget_minutes.has_value());
+  // The DB outage lasts 45 minutes either way: the 13 restarts neither shorten nor lengthen
+  // it (payment-api is outside its objectives for the whole outage), so nothing was made
+  // worse and the twin, without automation, burns the same 90 error-budget minutes.
+  REQUIRE(with.metrics.made_worse);
+  CHECK(*with.metrics.made_worse == 0);
+  REQUIRE(with.metrics.twin_error_budget_minutes);
+  CHECK(*with.metrics.twin_error_budget_minutes == Approx(90.0));
+  CHECK(with.metrics.error_budget_minutes == Approx(90.0));
+  REQUIRE(with.metrics.incidents.size() == 1);
+  CHECK(with.metrics.incidents[0].made_worse == false);
   RunOptions o;
   o.twin = false;
   const RunResult without = run_scenario(s, o);
+  CHECK_FALSE(without.twin);
   CHECK_FALSE(without.metrics.made_worse.has_value());
   CHECK_FALSE(without.metrics.twin_error_budget_minutes.has_value());
-  // The main run is the same either way.
-  CHECK(with.metrics.actions.size() == without.metrics.actions.size());
+  // The main run is the same either way: the whole report but the twin's fields.
+  auto main_run = [](const RunResult& r) {
+    auto j = report_json(r);
+    j["scenario"].erase("twin");
+    for (const char* k : {"made_worse_incidents", "error_budget_minutes_without_automation",
+                          "error_budget_saved_minutes"})
+      j["summary"].erase(k);
+    for (auto& i : j["incidents"]) {
+      i.erase("made_worse");
+      i.erase("error_budget_minutes_without_automation");
+    }
+    return j.dump(2);
+  };
+  CHECK(main_run(with) == main_run(without));
+  CHECK(with.metrics.actions.size() == 13);
 }
 
 TEST_CASE("report.html is one self-contained page with an SVG timeline and hover markers",

@@ -141,10 +141,31 @@ TEST_CASE("every problem is reported at once, and the model's own checks get our
                           "kind: dependency-outrage, target: payments-db, duration: 45m");
   y = replace(y, "depends_on: [payments-db]", "depends_on: [payment-api]");  // a self-loop
   const auto l = load(y);
+  INFO(l.diagnostics.describe());
   CHECK_FALSE(l.scenario);
+  // Every problem of the scenario itself at once: the bad kind, and the expectation naming
+  // the second outage, whose default name came from the (now unknown) kind.
   CHECK(has(l,
-            "faults[0].kind: unknown fault kind \"dependency-outrage\"; did you mean "
+            "s.yaml:18: faults[0].kind: unknown fault kind \"dependency-outrage\"; did you mean "
             "\"dependency-outage\"?"));
+  CHECK(has(l, "s.yaml:25: expect[1].where.incident: unknown incident"));
+  // The model's own checks (sim::validate: the self-loop) run only once the scenario itself
+  // is valid, so they are not part of this first answer.
+  CHECK(l.diagnostics.errors().size() == 2);
+  CHECK_FALSE(has(l, "depend on itself"));
+
+  // Then they are reported at the scenario's line and field, not the model's.
+  const auto self = load(replace(kGood, "depends_on: [payments-db]", "depends_on: [payment-api]"));
+  CHECK_FALSE(self.scenario);
+  CHECK(self.diagnostics.describe() ==
+        "s.yaml:9: cluster.services.payment-api.depends_on[0]: a service cannot depend on "
+        "itself\n");
+  const auto cycle = load(replace(kGood, "payments-db: {kind: database}",
+                                  "payments-db: {kind: database, depends_on: [payment-api]}"));
+  CHECK_FALSE(cycle.scenario);
+  CHECK(cycle.diagnostics.describe() ==
+        "s.yaml:10: cluster.services.payments-db: dependency cycle through \"payments-db\" and "
+        "\"payment-api\"\n");
 }
 
 TEST_CASE("inline policies report their mistakes at the scenario's lines", "[scenario][errors]") {

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "reports/runner.hpp"
 #include "reports/variation.hpp"
 #include "sim/random.hpp"
@@ -70,10 +72,16 @@ TEST_CASE("run applies the variation only when asked, and says so", "[reports][v
   varied.vary = true;
   const auto a = r::run_scenario(s, plain);
   const auto b = r::run_scenario(s, varied);
-  bool noted = false;
-  for (const auto& n : b.notes)
-    noted = noted || n.find("variation") != std::string::npos;
-  CHECK(noted);
+  const std::string note = "variation: the scenario's variation block drawn from seed 5";
+  CHECK(std::count(b.notes.begin(), b.notes.end(), note) == 1);
   for (const auto& n : a.notes)
     CHECK(n.find("variation:") == std::string::npos);
+  // What ran: the plain run the scenario as written (the fault at 10m), the varied run the
+  // draw of vary() for the run's seed (the fault elsewhere in 5m..15m).
+  const auto drawn = r::vary(s, 5).cluster.faults[0].at;
+  REQUIRE(drawn != s.cluster.faults[0].at);
+  REQUIRE(a.metrics.incidents.size() == 1);
+  REQUIRE(b.metrics.incidents.size() == 1);
+  CHECK(a.metrics.incidents[0].start == 10min);
+  CHECK(b.metrics.incidents[0].start == drawn);
 }
