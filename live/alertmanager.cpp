@@ -41,6 +41,7 @@ class ErrorLocator : public nlohmann::json_sax<json> {
   std::string path() const {
     std::string p;
     for (const auto& f : stack_) {
+      if (p.size() > kQuotedValueMax) return p + "...";  // 100,000 nested arrays
       if (f.array) {
         p += "[" + std::to_string(f.index) + "]";
       } else if (f.has_key) {
@@ -255,7 +256,8 @@ core::Result<WebhookMessage> parse_webhook(std::string_view body) {
   if (!get_string(j, "groupKey", "", m.group_key, err)) return *err;
   if (!get_string(j, "status", "", m.status, err)) return *err;
   if (m.status != "firing" && m.status != "resolved")
-    return schema_error("status", "must be \"firing\" or \"resolved\", got " + quote_value(m.status));
+    return schema_error("status",
+                        "must be \"firing\" or \"resolved\", got " + quote_value(m.status));
   if (!get_string(j, "receiver", "", m.receiver, err)) return *err;
   if (!get_string(j, "externalURL", "", m.external_url, err, /*required=*/false)) return *err;
   if (auto it = j.find("truncatedAlerts"); it != j.end()) {

@@ -193,11 +193,11 @@ void check_http_url(Reader& r, const YAML::Node& n, const std::string& field,
 constexpr auto kMaxRequestTimeout = std::chrono::minutes{10};
 
 void read_config(Reader& r, const YAML::Node& root, ServeConfig& c) {
-  if (!r.expect_map(root, "",
-                    {"listen", "auth", "policies", "engine", "dry_run", "prometheus", "kubernetes",
-                     "allowed_namespaces", "labels", "notifiers", "state", "kill_switch_file",
-                     "body_limit", "topology", "calendar", "io_threads", "max_connections",
-                     "request_timeout"}))
+  if (!r.expect_map(
+          root, "",
+          {"listen", "auth", "policies", "engine", "dry_run", "prometheus", "kubernetes",
+           "allowed_namespaces", "labels", "notifiers", "state", "kill_switch_file", "body_limit",
+           "topology", "calendar", "io_threads", "max_connections", "request_timeout"}))
     return;
 
   if (auto n = root["listen"]; n.IsDefined() && r.expect_map(n, "listen", {"address", "port"})) {

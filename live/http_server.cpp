@@ -194,7 +194,7 @@ struct HttpServer::Impl {
   bool started = false;
 
   struct Scan {
-    std::size_t counted = 0;  ///< open and not being evicted
+    std::size_t counted = 0;                ///< open and not being evicted
     std::shared_ptr<Session> longest_idle;  ///< waiting for a request the longest, or null
   };
   Scan scan() {
@@ -265,8 +265,7 @@ struct HttpServer::Impl {
         ioc.run();
         return;
       } catch (const std::exception& e) {
-        log_limited(registry, "http: dropped a connection after an error: " +
-                                  log_escape(e.what()));
+        log_limited(registry, "http: dropped a connection after an error: " + log_escape(e.what()));
       }
     }
   }
@@ -302,8 +301,8 @@ core::Result<std::uint16_t> HttpServer::start() {
                        std::to_string(i.options.port) + ": " + ec.message());
   const int cap = connection_cap(i.options.max_connections, fd_soft_limit());
   if (cap < i.options.max_connections)
-    std::cerr << "selfheal: max_connections " << i.options.max_connections << " lowered to "
-              << cap << " (descriptor limit " << fd_soft_limit() << " minus " << kReservedFds
+    std::cerr << "selfheal: max_connections " << i.options.max_connections << " lowered to " << cap
+              << " (descriptor limit " << fd_soft_limit() << " minus " << kReservedFds
               << " reserved; raise it with ulimit -n)\n";
   i.options.max_connections = cap;
   const auto port = i.acceptor.local_endpoint().port();

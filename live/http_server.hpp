@@ -40,8 +40,8 @@ class HttpServer {
   struct Options {
     std::string address = "127.0.0.1";
     std::uint16_t port = 9095;
-    std::size_t body_limit = 1 << 20;  ///< bytes; larger bodies get 413
-    int threads = 1;                   ///< I/O threads
+    std::size_t body_limit = 1 << 20;      ///< bytes; larger bodies get 413
+    int threads = 1;                       ///< I/O threads
     std::size_t header_limit = 16 * 1024;  ///< bytes; also bounds chunk lines and trailers
     int max_connections = 256;             ///< open at once; see connection_cap
     std::chrono::steady_clock::duration request_timeout = std::chrono::seconds{10};

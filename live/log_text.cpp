@@ -12,10 +12,18 @@ std::string log_escape(std::string_view text, std::size_t max_bytes) {
   for (std::size_t i = 0; i < kept; ++i) {
     const auto c = static_cast<unsigned char>(text[i]);
     switch (c) {
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\\': out += "\\\\"; break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
       default:
         // Bytes >= 0x80 are escaped too: the output must stay valid in any JSON encoder,
         // and a cut may have split a UTF-8 sequence.

@@ -28,13 +28,13 @@ struct Server {
   HttpServer server;
   std::uint16_t port = 0;
   explicit Server(int max_connections = 64, std::chrono::milliseconds timeout = 5000ms)
-      : server(HttpServer::Options{"127.0.0.1", 0, 1 << 20, 1, kHeaderLimit, max_connections,
-                                   timeout},
-               [this](const HttpServer::Request& r) {
-                 ++handled;
-                 if (r.target() == "/throw") throw std::runtime_error("boom\nforged line");
-                 return HttpServer::text(200, "ok:" + std::to_string(r.body().size()));
-               }) {
+      : server(
+            HttpServer::Options{"127.0.0.1", 0, 1 << 20, 1, kHeaderLimit, max_connections, timeout},
+            [this](const HttpServer::Request& r) {
+              ++handled;
+              if (r.target() == "/throw") throw std::runtime_error("boom\nforged line");
+              return HttpServer::text(200, "ok:" + std::to_string(r.body().size()));
+            }) {
     auto p = server.start();
     REQUIRE(p);
     port = *p;
@@ -69,8 +69,7 @@ TEST_CASE("a chunked trailer field of 70000 bytes gets 400 and the server stays 
   RawConn c(s.port);
   // Before the limit this reached beast's fields container, which throws length_error for a
   // field of 65534 bytes or more: out of the I/O thread, std::terminate.
-  c.send_all(chunked_head() + "5\r\nhello\r\n0\r\nX-Big: " + std::string(70000, 'a') +
-             "\r\n\r\n");
+  c.send_all(chunked_head() + "5\r\nhello\r\n0\r\nX-Big: " + std::string(70000, 'a') + "\r\n\r\n");
   const auto reply = c.read_response();
   CHECK(status_of(reply) == 400);
   CHECK_THAT(reply, Catch::Contains("trailer exceeds the limit of 16384 bytes"));
@@ -81,8 +80,7 @@ TEST_CASE("a chunked trailer field of 70000 bytes gets 400 and the server stays 
 TEST_CASE("a trailer within the limit is accepted", "[live][http][attack]") {
   Server s;
   RawConn c(s.port);
-  c.send_all(chunked_head() + "5\r\nhello\r\n0\r\nX-Small: " + std::string(1000, 'a') +
-             "\r\n\r\n");
+  c.send_all(chunked_head() + "5\r\nhello\r\n0\r\nX-Small: " + std::string(1000, 'a') + "\r\n\r\n");
   const auto reply = c.read_response();
   CHECK(status_of(reply) == 200);
   CHECK_THAT(reply, Catch::Contains("ok:5"));
@@ -176,8 +174,7 @@ TEST_CASE("log_escape: no control bytes, pure ASCII, bounded", "[live][log]") {
       CHECK((out >= 0x20 && out < 0x7f));
 }
 
-TEST_CASE("LogRateLimiter admits a burst per interval and counts what it dropped",
-          "[live][log]") {
+TEST_CASE("LogRateLimiter admits a burst per interval and counts what it dropped", "[live][log]") {
   LogRateLimiter limit(2, std::chrono::seconds{10});
   const LogRateLimiter::Clock::time_point t0{std::chrono::seconds{100}};
   CHECK(limit.admit(t0) == std::optional<std::uint64_t>{0});

@@ -109,17 +109,17 @@ bool eventually(F pred, std::chrono::seconds limit) {
 }
 
 std::string alert_body(const std::string& service, const std::string& fingerprint) {
-  return json{{"version", "4"},
-              {"groupKey", "g"},
-              {"status", "firing"},
-              {"receiver", "selfheal"},
-              {"alerts",
-               {{{"status", "firing"},
-                 {"labels",
-                  {{"alertname", "OOMKilled"}, {"service", service}, {"namespace", "prod"}}},
-                 {"annotations", {{"incident_type", "memory-leak"}, {"confidence", "0.97"}}},
-                 {"startsAt", "2026-11-27T18:00:00Z"},
-                 {"fingerprint", fingerprint}}}}}
+  return json{
+      {"version", "4"},
+      {"groupKey", "g"},
+      {"status", "firing"},
+      {"receiver", "selfheal"},
+      {"alerts",
+       {{{"status", "firing"},
+         {"labels", {{"alertname", "OOMKilled"}, {"service", service}, {"namespace", "prod"}}},
+         {"annotations", {{"incident_type", "memory-leak"}, {"confidence", "0.97"}}},
+         {"startsAt", "2026-11-27T18:00:00Z"},
+         {"fingerprint", fingerprint}}}}}
       .dump();
 }
 
@@ -141,19 +141,19 @@ TEST_CASE("selfheal serve survives the issue-18 attacks and then answers a valid
   verification_window: 10m
 )";
   const auto port = free_port();
-  std::ofstream(dir.path / "serve.yaml")
-      << "auth: {token: " << kToken << "}\n"
-      << "policies: policies.yaml\nstate: {path: state.db}\n"
-      << "listen: {port: " << port << "}\nrequest_timeout: 2s\n";
+  std::ofstream(dir.path / "serve.yaml") << "auth: {token: " << kToken << "}\n"
+                                         << "policies: policies.yaml\nstate: {path: state.db}\n"
+                                         << "listen: {port: " << port << "}\nrequest_timeout: 2s\n";
   const auto log_path = dir.path / "serve.log";
   ServeProcess serve(bin, dir.path / "serve.yaml", log_path);
   const std::string url = "http://127.0.0.1:" + std::to_string(port);
   const std::string auth = std::string("Authorization: Bearer ") + kToken + "\r\n";
   auto post = [&](const std::string& body) {
-    return http_request(
-        {"POST", url + "/api/v1/alerts", {{"Authorization", std::string("Bearer ") + kToken}},
-         body},
-        5s);
+    return http_request({"POST",
+                         url + "/api/v1/alerts",
+                         {{"Authorization", std::string("Bearer ") + kToken}},
+                         body},
+                        5s);
   };
   auto up = [&] {
     auto r = http_request({"GET", url + "/healthz", {}, {}}, 2s);
@@ -171,17 +171,19 @@ TEST_CASE("selfheal serve survives the issue-18 attacks and then answers a valid
   {
     // 1. A chunked trailer field of 70,000 bytes (was: length_error, SIGABRT).
     RawConn c(port);
-    c.send_all("POST /api/v1/alerts HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
-               "2\r\n{}\r\n0\r\nX-Big: " +
-               std::string(70000, 'a') + "\r\n\r\n");
+    c.send_all(
+        "POST /api/v1/alerts HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "2\r\n{}\r\n0\r\nX-Big: " +
+        std::string(70000, 'a') + "\r\n\r\n");
     CHECK(status_of(c.read_response()) == 400);
     REQUIRE(up());
   }
   {
     // 2. A chunk extension without end (was: buffered without bound).
     RawConn c(port, 2000ms);
-    c.send_all("POST /api/v1/alerts HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
-               "5;e=");
+    c.send_all(
+        "POST /api/v1/alerts HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "5;e=");
     const auto sent = c.send_repeated(std::string(64 * 1024, 'x'), 1024);
     CHECK(status_of(c.read_response()) == 400);
     CHECK(sent < 64u * 1024 * 1024);
