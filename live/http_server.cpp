@@ -198,11 +198,18 @@ struct HttpServer::Impl {
     std::shared_ptr<Session> longest_idle;  ///< waiting for a request the longest, or null
   };
   Scan scan() {
-    std::lock_guard lock(registry.mu);
+    // Collected under the lock, examined and released after it: dropping what may be the
+    // last reference runs ~Session, which takes the same lock.
+    std::vector<std::shared_ptr<Session>> sessions;
+    {
+      std::lock_guard lock(registry.mu);
+      sessions.reserve(registry.live.size());
+      for (const auto& [raw, weak] : registry.live)
+        if (auto s = weak.lock()) sessions.push_back(std::move(s));
+    }
     Scan out;
-    for (const auto& [raw, weak] : registry.live) {
-      auto s = weak.lock();
-      if (!s || s->idle_since() == Session::kEvicted) continue;
+    for (auto& s : sessions) {
+      if (s->idle_since() == Session::kEvicted) continue;
       ++out.counted;
       if (s->idle_since() < 0) continue;
       if (!out.longest_idle || s->idle_since() < out.longest_idle->idle_since())
