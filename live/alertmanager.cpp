@@ -1,11 +1,13 @@
 #include "live/alertmanager.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cmath>
 
 #include <nlohmann/json.hpp>
 
+#include "live/log_text.hpp"
 #include "live/names.hpp"
 
 namespace selfheal::live {
@@ -19,6 +21,99 @@ core::Error schema_error(std::string field, std::string message) {
 
 const char* type_name(const json& j) {
   return j.type_name();
+}
+
+// A user-supplied value quoted in a reason: escaped (no control bytes, pure ASCII) and short.
+constexpr std::size_t kQuotedValueMax = 128;
+std::string quote_value(std::string_view value) {
+  return "\"" + log_escape(value, kQuotedValueMax) + "\"";
+}
+
+// Alertmanager fingerprints are 16 hex digits; anything printable up to this length is
+// accepted (tests and other senders use readable ones), nothing that could forge a log line.
+constexpr std::size_t kMaxFingerprint = 128;
+
+// Where json::parse failed, as a JSON path, and why — found by a second, SAX-only pass over
+// the body (only on the error path). nlohmann's own message quotes the offending bytes raw
+// (invalid UTF-8 included), so it is never passed on unescaped.
+class ErrorLocator : public nlohmann::json_sax<json> {
+ public:
+  std::string path() const {
+    std::string p;
+    for (const auto& f : stack_) {
+      if (p.size() > kQuotedValueMax) return p + "...";  // 100,000 nested arrays
+      if (f.array) {
+        p += "[" + std::to_string(f.index) + "]";
+      } else if (f.has_key) {
+        p += (p.empty() ? "" : ".") + log_escape(f.key, kQuotedValueMax);
+      }
+    }
+    return p;
+  }
+  std::string reason;
+
+  bool null() override { return value(); }
+  bool boolean(bool) override { return value(); }
+  bool number_integer(number_integer_t) override { return value(); }
+  bool number_unsigned(number_unsigned_t) override { return value(); }
+  bool number_float(number_float_t, const string_t&) override { return value(); }
+  bool string(string_t&) override { return value(); }
+  bool binary(binary_t&) override { return value(); }
+  bool start_object(std::size_t) override {
+    stack_.push_back({});
+    return true;
+  }
+  bool key(string_t& k) override {
+    stack_.back().key = k;
+    stack_.back().has_key = true;
+    return true;
+  }
+  bool end_object() override {
+    stack_.pop_back();
+    return value();
+  }
+  bool start_array(std::size_t) override {
+    Frame f;
+    f.array = true;
+    stack_.push_back(std::move(f));
+    return true;
+  }
+  bool end_array() override {
+    stack_.pop_back();
+    return value();
+  }
+  bool parse_error(std::size_t position, const std::string&,
+                   const nlohmann::detail::exception& ex) override {
+    const std::string what = ex.what();
+    if (ex.id == kNumberOverflow)
+      reason = "number out of range (not representable as a double)";
+    else if (what.find("UTF-8") != std::string::npos)
+      reason = "invalid UTF-8 in a string";
+    else
+      reason = "malformed JSON at byte " + std::to_string(position) + ": " + log_escape(what);
+    return false;
+  }
+
+ private:
+  static constexpr int kNumberOverflow = 406;  // nlohmann's out_of_range.406
+  struct Frame {
+    bool array = false;
+    std::size_t index = 0;  ///< elements completed so far (arrays)
+    std::string key;        ///< the member being read (objects)
+    bool has_key = false;
+  };
+  bool value() {
+    if (!stack_.empty() && stack_.back().array) ++stack_.back().index;
+    return true;
+  }
+  std::vector<Frame> stack_;
+};
+
+core::Error locate_json_error(std::string_view body) {
+  ErrorLocator loc;
+  json::sax_parse(body, &loc);
+  if (loc.reason.empty()) loc.reason = "malformed JSON";
+  return schema_error(loc.path(), loc.reason);
 }
 
 // A required string member; sets `err` and returns false when absent or mistyped.
@@ -54,7 +149,7 @@ bool get_labels(const json& obj, const char* key, const std::string& path, Label
   }
   for (const auto& [k, v] : it->items()) {
     if (!v.is_string()) {
-      err = schema_error(path + key + "." + k,
+      err = schema_error(path + key + "." + log_escape(k, kQuotedValueMax),
                          std::string("label values must be strings, got ") + type_name(v));
       return false;
     }
@@ -73,7 +168,7 @@ bool parse_int(std::string_view s, int& out) {
 core::Result<core::TimePoint> parse_rfc3339(std::string_view t) {
   // YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm|-hh:mm)
   auto bad = [&](const char* why) {
-    return core::Error("invalid RFC 3339 timestamp \"" + std::string(t) + "\": " + why +
+    return core::Error("invalid RFC 3339 timestamp " + quote_value(t) + ": " + why +
                        "; expected e.g. 2026-11-27T18:00:00Z");
   };
   if (t.size() < 20) return bad("too short");
@@ -144,8 +239,10 @@ core::Result<WebhookMessage> parse_webhook(std::string_view body) {
   json j;
   try {
     j = json::parse(body);
-  } catch (const json::parse_error& e) {
-    return core::Error(std::string("malformed JSON: ") + e.what());
+  } catch (const json::exception&) {
+    // parse_error (syntax, invalid UTF-8) and out_of_range (1e400) alike: a 400 naming the
+    // field, never an exception for the server to turn into a 500.
+    return locate_json_error(body);
   }
   if (!j.is_object())
     return schema_error("", std::string("payload must be a JSON object, got ") + type_name(j));
@@ -154,12 +251,13 @@ core::Result<WebhookMessage> parse_webhook(std::string_view body) {
   std::optional<core::Error> err;
   if (!get_string(j, "version", "", m.version, err)) return *err;
   if (m.version != "4")
-    return schema_error("version", "unsupported webhook version \"" + m.version +
-                                       "\" (selfheal reads Alertmanager's version 4)");
+    return schema_error("version", "unsupported webhook version " + quote_value(m.version) +
+                                       " (selfheal reads Alertmanager's version 4)");
   if (!get_string(j, "groupKey", "", m.group_key, err)) return *err;
   if (!get_string(j, "status", "", m.status, err)) return *err;
   if (m.status != "firing" && m.status != "resolved")
-    return schema_error("status", "must be \"firing\" or \"resolved\", got \"" + m.status + "\"");
+    return schema_error("status",
+                        "must be \"firing\" or \"resolved\", got " + quote_value(m.status));
   if (!get_string(j, "receiver", "", m.receiver, err)) return *err;
   if (!get_string(j, "externalURL", "", m.external_url, err, /*required=*/false)) return *err;
   if (auto it = j.find("truncatedAlerts"); it != j.end()) {
@@ -186,11 +284,18 @@ core::Result<WebhookMessage> parse_webhook(std::string_view body) {
     if (!get_string(a, "status", path, wa.status, err)) return *err;
     if (wa.status != "firing" && wa.status != "resolved")
       return schema_error(path + "status",
-                          "must be \"firing\" or \"resolved\", got \"" + wa.status + "\"");
+                          "must be \"firing\" or \"resolved\", got " + quote_value(wa.status));
     if (!get_labels(a, "labels", path, wa.labels, err, true)) return *err;
     if (!get_labels(a, "annotations", path, wa.annotations, err, false)) return *err;
     if (!get_string(a, "fingerprint", path, wa.fingerprint, err)) return *err;
     if (wa.fingerprint.empty()) return schema_error(path + "fingerprint", "must not be empty");
+    if (wa.fingerprint.size() > kMaxFingerprint ||
+        !std::all_of(wa.fingerprint.begin(), wa.fingerprint.end(),
+                     [](char c) { return c > 0x20 && c < 0x7f; }))
+      return schema_error(path + "fingerprint",
+                          "must be 1.." + std::to_string(kMaxFingerprint) +
+                              " printable ASCII characters without spaces, got " +
+                              quote_value(wa.fingerprint));
     if (!get_string(a, "generatorURL", path, wa.generator_url, err, false)) return *err;
     std::string starts, ends;
     if (!get_string(a, "startsAt", path, starts, err)) return *err;
@@ -240,11 +345,13 @@ IncidentBatch to_incidents(const WebhookMessage& msg, const LabelMapping& mappin
       continue;
     }
     if (auto p = dns1123_problem(*svc); !p.empty()) {
-      reject("label " + svc_label + " \"" + *svc + "\" is not a DNS-1123 name: " + p);
+      reject("label " + log_escape(svc_label) + " " + quote_value(*svc) +
+             " is not a DNS-1123 name: " + p);
       continue;
     }
     if (auto p = dns1123_problem(*ns); !p.empty()) {
-      reject("label " + ns_label + " \"" + *ns + "\" is not a DNS-1123 name: " + p);
+      reject("label " + log_escape(ns_label) + " " + quote_value(*ns) +
+             " is not a DNS-1123 name: " + p);
       continue;
     }
     if (!mapping.allowed_namespaces.empty()) {
@@ -252,7 +359,7 @@ IncidentBatch to_incidents(const WebhookMessage& msg, const LabelMapping& mappin
       for (const auto& allowed : mapping.allowed_namespaces)
         ok = ok || allowed == *ns;
       if (!ok) {
-        reject("namespace \"" + *ns + "\" is not in allowed_namespaces (" +
+        reject("namespace " + quote_value(*ns) + " is not in allowed_namespaces (" +
                join(mapping.allowed_namespaces) + ")");
         continue;
       }
@@ -277,7 +384,7 @@ IncidentBatch to_incidents(const WebhookMessage& msg, const LabelMapping& mappin
       const auto& cs = c->second;
       auto [p, ec] = std::from_chars(cs.data(), cs.data() + cs.size(), v);
       if (ec != std::errc{} || p != cs.data() + cs.size() || !std::isfinite(v) || v < 0 || v > 1) {
-        reject("annotation confidence \"" + cs + "\" is not a number in [0, 1]");
+        reject("annotation confidence " + quote_value(cs) + " is not a number in [0, 1]");
         continue;
       }
       inc.classification = engine::ExternalClassification{it->second, v};

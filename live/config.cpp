@@ -190,11 +190,14 @@ void check_http_url(Reader& r, const YAML::Node& n, const std::string& field,
   }
 }
 
+constexpr auto kMaxRequestTimeout = std::chrono::minutes{10};
+
 void read_config(Reader& r, const YAML::Node& root, ServeConfig& c) {
-  if (!r.expect_map(root, "",
-                    {"listen", "auth", "policies", "engine", "dry_run", "prometheus", "kubernetes",
-                     "allowed_namespaces", "labels", "notifiers", "state", "kill_switch_file",
-                     "body_limit", "topology", "calendar", "io_threads"}))
+  if (!r.expect_map(
+          root, "",
+          {"listen", "auth", "policies", "engine", "dry_run", "prometheus", "kubernetes",
+           "allowed_namespaces", "labels", "notifiers", "state", "kill_switch_file", "body_limit",
+           "topology", "calendar", "io_threads", "max_connections", "request_timeout"}))
     return;
 
   if (auto n = root["listen"]; n.IsDefined() && r.expect_map(n, "listen", {"address", "port"})) {
@@ -413,6 +416,17 @@ void read_config(Reader& r, const YAML::Node& root, ServeConfig& c) {
   if (auto n = root["body_limit"]; n.IsDefined())
     if (auto v = r.integer(n, "body_limit", 1024, 256LL << 20))
       c.body_limit = static_cast<std::size_t>(*v);
+
+  if (auto n = root["max_connections"]; n.IsDefined())
+    if (auto v = r.integer(n, "max_connections", 1, 65536))
+      c.max_connections = static_cast<int>(*v);
+  if (auto n = root["request_timeout"]; n.IsDefined())
+    if (auto d = r.duration(n, "request_timeout")) {
+      if (*d > kMaxRequestTimeout)
+        r.error(n, "request_timeout", "must be at most 10m (a slow client holds a connection)");
+      else
+        c.request_timeout = *d;
+    }
 
   if (auto n = root["io_threads"]; n.IsDefined())
     if (auto v = r.integer(n, "io_threads", 1, 64)) c.io_threads = static_cast<int>(*v);

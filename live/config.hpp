@@ -15,6 +15,8 @@
 //   state: {path: /var/lib/selfheal/state.db}
 //   kill_switch_file: /run/selfheal/kill
 //   body_limit: 1048576                          # bytes
+//   max_connections: 256                         # clamped below the descriptor limit
+//   request_timeout: 10s                         # to read one request; idle keep-alive too
 //   topology: {services: {payment-api: {namespace: prod, depends_on: [payments-db]}}}
 //   calendar: planned-events.yaml
 //
@@ -94,6 +96,8 @@ struct ServeConfig {
   std::string state_path = "selfheal-state.db";
   std::string kill_switch_file;
   std::size_t body_limit = 1 << 20;
+  int max_connections = 256;  ///< concurrent HTTP connections (docs/security.md#limits)
+  core::Duration request_timeout{std::chrono::seconds{10}};  ///< per request read / idle wait
   std::vector<TopologyService> topology;
   std::string calendar_file;
   int io_threads = 1;

@@ -17,6 +17,7 @@
 #include "live/actuator.hpp"
 #include "live/alertmanager.hpp"
 #include "live/executor.hpp"
+#include "live/log_text.hpp"
 #include "live/metrics.hpp"
 #include "live/notifier.hpp"
 #include "live/prefetch.hpp"
@@ -128,7 +129,9 @@ struct LiveService::Impl {
   }
 
   static HttpServer::Response error(int status, const std::string& message) {
-    auto r = HttpServer::json(status, json{{"error", message}}.dump());
+    // Invalid UTF-8 in a message is replaced, never a throw (that would turn a 400 into a 500).
+    auto r = HttpServer::json(
+        status, json{{"error", message}}.dump(-1, ' ', false, json::error_handler_t::replace));
     if (status == 401) r.set(http::field::www_authenticate, "Bearer realm=\"selfheal\"");
     return r;
   }
@@ -162,7 +165,7 @@ struct LiveService::Impl {
     }
     if (msg->truncated_alerts > 0)
       std::cerr << "selfheal: Alertmanager truncated " << msg->truncated_alerts
-                << " alert(s) in group " << msg->group_key << " (raise max_alerts)\n";
+                << " alert(s) in group " << log_escape(msg->group_key) << " (raise max_alerts)\n";
     return HttpServer::json(202, json{{"accepted", accepted}, {"rejected", rejected}}.dump());
   }
 
@@ -297,6 +300,8 @@ core::Result<std::unique_ptr<LiveService>> LiveService::create(const ServeConfig
   opts.port = config.port;
   opts.body_limit = config.body_limit;
   opts.threads = config.io_threads;
+  opts.max_connections = config.max_connections;
+  opts.request_timeout = config.request_timeout;
   i.server = std::make_unique<HttpServer>(
       opts, [svc = svc.get()](const HttpServer::Request& r) { return svc->handle(r); });
   return svc;
