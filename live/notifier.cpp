@@ -30,14 +30,22 @@ std::string utf8_sanitize(std::string_view s) {
     // surrogates, nothing above U+10FFFF).
     std::size_t len = 0;
     unsigned char lo = 0x80, hi = 0xBF;
-    if (c < 0x80) len = 1;
-    else if (c >= 0xC2 && c <= 0xDF) len = 2;
-    else if (c == 0xE0) len = 3, lo = 0xA0;
-    else if (c == 0xED) len = 3, hi = 0x9F;
-    else if (c >= 0xE1 && c <= 0xEF) len = 3;
-    else if (c == 0xF0) len = 4, lo = 0x90;
-    else if (c == 0xF4) len = 4, hi = 0x8F;
-    else if (c >= 0xF1 && c <= 0xF3) len = 4;
+    if (c < 0x80)
+      len = 1;
+    else if (c >= 0xC2 && c <= 0xDF)
+      len = 2;
+    else if (c == 0xE0)
+      len = 3, lo = 0xA0;
+    else if (c == 0xED)
+      len = 3, hi = 0x9F;
+    else if (c >= 0xE1 && c <= 0xEF)
+      len = 3;
+    else if (c == 0xF0)
+      len = 4, lo = 0x90;
+    else if (c == 0xF4)
+      len = 4, hi = 0x8F;
+    else if (c >= 0xF1 && c <= 0xF3)
+      len = 4;
     bool ok = len > 0 && i + len <= s.size();
     for (std::size_t k = 1; ok && k < len; ++k) {
       const auto b = static_cast<unsigned char>(s[i + k]);
@@ -182,8 +190,8 @@ struct HttpNotifier::Impl {
 
   std::string build_body(const engine::Escalation& e, const NotifierConfig& n) const;
   void send(const NotifierConfig& n, std::string body, std::string what);
-  void fallback(const engine::Escalation& e, const std::string& failed,
-                const std::string& problem, const std::vector<const NotifierConfig*>& taken);
+  void fallback(const engine::Escalation& e, const std::string& failed, const std::string& problem,
+                const std::vector<const NotifierConfig*>& taken);
 
   void queue(std::shared_ptr<Job> job) {
     ++open_jobs;

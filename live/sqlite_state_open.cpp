@@ -75,7 +75,8 @@ std::string inspect_db(sqlite3* db) {
   for (const char* table : kTables) {
     Stmt t(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1");
     if (!t.ok()) return "it cannot be read: " + std::string(sqlite3_errmsg(db));
-    if (t.text(1, table).step() != SQLITE_ROW) missing += (missing.empty() ? "" : ", ") + std::string(table);
+    if (t.text(1, table).step() != SQLITE_ROW)
+      missing += (missing.empty() ? "" : ", ") + std::string(table);
   }
   Stmt app(db, "PRAGMA application_id");
   const std::int64_t id = app.ok() && app.step() == SQLITE_ROW ? app.column_int(0) : -1;
@@ -96,9 +97,8 @@ core::Result<std::string> move_aside(const std::string& path) {
                         .count();
   const std::string aside = path + ".bad-" + std::to_string(secs);
   if (std::rename(path.c_str(), aside.c_str()) != 0)
-    return core::Error("cannot move the bad state database aside to " + aside + ": " +
-                           std::strerror(errno),
-                       path);
+    return core::Error(
+        "cannot move the bad state database aside to " + aside + ": " + std::strerror(errno), path);
   std::rename((path + "-wal").c_str(), (aside + "-wal").c_str());
   std::remove((path + "-shm").c_str());
   return aside;
@@ -160,10 +160,19 @@ core::Result<std::unique_ptr<SqliteStore>> SqliteStore::open_checked(const std::
           "cannot switch the state database to WAL mode: " + std::string(sqlite3_errmsg(db)), path);
   }
   // The schema and the id in one transaction: a crash cannot leave a half-made database.
+  // Skipped when both are there already (it would wait for another connection's batch).
+  const bool ready = [&] {
+    Stmt app(db, "PRAGMA application_id");
+    if (!app.ok() || app.step() != SQLITE_ROW || app.column_int(0) != kApplicationId) return false;
+    Stmt n(db,
+           "SELECT COUNT(*) FROM sqlite_master WHERE type IN ('table', 'index') AND name IN "
+           "('target_state', 'settings', 'seen', 'audit', 'outbox', 'audit_time')");
+    return n.ok() && n.step() == SQLITE_ROW && n.column_int(0) == 6;
+  }();
   const std::string init = "BEGIN IMMEDIATE;" + std::string(kSchema) +
                            "PRAGMA application_id = " + std::to_string(kApplicationId) + ";COMMIT;";
   if (!s->exec("PRAGMA synchronous=NORMAL") || !s->exec("PRAGMA foreign_keys=ON") ||
-      !s->exec(init.c_str()))
+      (!ready && !s->exec(init.c_str())))
     return core::Error("cannot initialise the state database: " + std::string(sqlite3_errmsg(db)),
                        path);
   {
