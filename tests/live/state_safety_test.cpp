@@ -176,7 +176,7 @@ TEST_CASE("a state database truncated to 0 bytes stops start-up unless --reset-s
   CHECK(kept);
 }
 
-TEST_CASE("a foreign or non-SQLite state file is refused, an absent one is created",
+TEST_CASE("a foreign or non-SQLite state file is refused and an absent one is created",
           "[live][sqlite][state-safety]") {
   TempDir dir;
   const auto foreign = (dir.path / "foreign.db").string();
@@ -284,8 +284,9 @@ TEST_CASE("a summary cut inside a UTF-8 character still pages", "[live][notifier
   CHECK(summary == std::string(1023, 'a'));
 }
 
-TEST_CASE("a page whose body cannot be built goes out minimal through every notifier, audited",
-          "[live][notifier]") {
+TEST_CASE(
+    "a page whose body cannot be built goes out minimal through every notifier and is audited",
+    "[live][notifier]") {
   TempDir dir;
   Receiver pd, hook;
   auto store = SqliteStore::open((dir.path / "state.db").string());
@@ -325,7 +326,7 @@ TEST_CASE("a page whose body cannot be built goes out minimal through every noti
   notifier.stop();
 }
 
-TEST_CASE("the audit log is pruned by row count and age, seq keeps counting",
+TEST_CASE("the audit log is pruned by row count and age while seq keeps counting",
           "[live][sqlite][retention]") {
   TempDir dir;
   const auto db = (dir.path / "state.db").string();
@@ -353,6 +354,9 @@ TEST_CASE("the audit log is pruned by row count and age, seq keeps counting",
     late.time = t0 + 48h;
     (*store)->record(late);
     CHECK((*store)->audit_count() == 1);
+    // However old, the newest row stays: it carries the seq the next process continues.
+    (*store)->prune(t0 + std::chrono::hours{24 * 365});
+    CHECK((*store)->audit_count() == 1);
   }
   auto store = SqliteStore::open(db);
   REQUIRE(store);
@@ -378,7 +382,7 @@ TEST_CASE("live-layer audit records take the next seq without repeating the engi
   CHECK(seqs == std::vector<std::uint64_t>{1, 2, 3});
 }
 
-TEST_CASE("past max_open_targets a new target is refused, paged once, never acted on",
+TEST_CASE("past max_open_targets a new target is refused and paged once and never acted on",
           "[live][service][state-safety]") {
   TempDir dir;
   Receiver pd;
