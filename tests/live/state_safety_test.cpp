@@ -221,6 +221,19 @@ TEST_CASE("a target_state row of invalid JSON fails safe as escalate-only",
     CHECK(st.escalate_only);
     CHECK((*store)->unreadable_count() == 1);
     CHECK((*store)->scan_unreadable().size() == 1);
+    CHECK_FALSE((*store)->kill_switch());
+  }
+  {
+    // An unreadable kill-switch value reads as engaged, an unreadable breaker as tripped.
+    const auto other = (dir.path / "other.db").string();
+    populate(other);
+    raw_sql(other,
+            "UPDATE settings SET value = 'yes?' WHERE key = 'kill_switch';"
+            "INSERT INTO settings (key, value) VALUES ('breaker', '[');");
+    auto store = SqliteStore::open(other);
+    REQUIRE(store);
+    CHECK((*store)->kill_switch());
+    CHECK((*store)->load_breaker().tripped);
   }
   Running s(make_config(dir.path));
   s.send("POST", "/api/v1/alerts", alert_payload("fp-bad-row"));
