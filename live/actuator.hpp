@@ -59,7 +59,8 @@ class KubeActuator final : public engine::Actuator {
   void finish(std::uint64_t id, engine::ActionResult result);
   void post(std::function<void(engine::ActionResult)> done, engine::ActionResult r);
   /// The start gate refused a command of `request`: reports it failed, calls the hook.
-  void refuse(const engine::ActionRequest& request, const std::string& why);
+  void refuse(const engine::ActionRequest& request, const std::string& why,
+              const std::vector<std::string>& argv);
 
   KubeConfig kube_;
   bool dry_run_;
