@@ -21,7 +21,10 @@ int cmd_serve(const Args& args, Io io) {
       "execute", "run the kubectl/helm commands (default: dry-run, computed and audited only)")(
       "dry-run", "never run commands, whatever the config says")(
       "check-config", "validate the configuration and policies, then exit")(
-      "port", po::value<int>(), "override listen.port (0 = any free port, printed on start)");
+      "port", po::value<int>(), "override listen.port (0 = any free port, printed on start)")(
+      "reset-state",
+      "if the state database is empty, corrupt or foreign, move it aside and start with EMPTY "
+      "state (kill switch, cooldowns, in-flight actions forgotten; docs/live.md#state-safety)");
   po::options_description hidden;
   hidden.add_options()("args", po::value<std::vector<std::string>>());
   po::positional_options_description pos;
@@ -48,6 +51,7 @@ int cmd_serve(const Args& args, Io io) {
     return kExitBadInput;
   }
   auto& config = *loaded.config;
+  config.reset_state = vm.count("reset-state") > 0;
   if (vm.count("port")) {
     const int p = vm["port"].as<int>();
     if (p < 0 || p > 65535) {

@@ -1,5 +1,7 @@
 #include "live/actuator.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/post.hpp>
 #include <nlohmann/json.hpp>
 
@@ -53,6 +55,18 @@ void KubeActuator::finish(std::uint64_t id, engine::ActionResult result) {
     d(result);  // already on the engine executor
 }
 
+void KubeActuator::refuse(const engine::ActionRequest& request, const std::string& why,
+                          const std::vector<std::string>& argv) {
+  // started() lists what actually ran: the refused command did not.
+  if (auto it = std::find(started_.rbegin(), started_.rend(), argv); it != started_.rend())
+    started_.erase(std::next(it).base());
+  engine::ActionResult r;
+  r.ok = false;
+  r.message = "not started: " + why + " (the action was decided before; nothing ran)";
+  if (refused_) refused_(request, why);  // first: the in-flight record is still there
+  finish(request.id, std::move(r));
+}
+
 void KubeActuator::execute(const engine::ActionRequest& request,
                            std::function<void(engine::ActionResult)> done) {
   if (auto it = requests_.find(request.id); it != requests_.end()) {
@@ -92,10 +106,10 @@ void KubeActuator::execute(const engine::ActionRequest& request,
   }
 
   const auto& t = request.target;
-  auto run_action = [this, id, argv,
-                     timeout = request.timeout](std::optional<engine::ActionSpec> undo) {
+  auto run_action = [this, id, argv, request](std::optional<engine::ActionSpec> undo) {
     started_.push_back(argv);
-    exec_.run(argv, timeout, [this, id, undo](CommandResult c) {
+    exec_.run(argv, request.timeout, [this, id, undo, request, argv](CommandResult c) {
+      if (c.refused) return refuse(request, c.output, argv);
       engine::ActionResult r;
       r.ok = c.ok();
       r.message = c.summary() + (c.output.empty() ? "" : ": " + c.output);
@@ -110,7 +124,8 @@ void KubeActuator::execute(const engine::ActionRequest& request,
         kube_);
     started_.push_back(get);
     exec_.run(get, std::min(request.timeout, kube_.timeout),
-              [this, id, run_action](CommandResult c) {
+              [this, id, run_action, request, get](CommandResult c) {
+                if (c.refused) return refuse(request, c.output, get);
                 if (!c.ok()) {
                   engine::ActionResult r;
                   r.ok = false;
@@ -133,19 +148,21 @@ void KubeActuator::execute(const engine::ActionRequest& request,
   if (kind == engine::ActionKind::kRollback) {
     auto status = localize_argv({"helm", "status", t.name, "-n", t.ns, "-o", "json"}, kube_);
     started_.push_back(status);
-    exec_.run(status, std::min(request.timeout, kube_.timeout), [run_action](CommandResult c) {
-      std::optional<engine::ActionSpec> undo;
-      if (c.ok()) {
-        auto j = nlohmann::json::parse(c.output, nullptr, false);
-        if (j.is_object() && j.contains("version") && j["version"].is_number_integer()) {
-          engine::ActionSpec back;
-          back.kind = engine::ActionKind::kRollback;
-          back.revision = j["version"].get<int>();
-          undo = back;
-        }
-      }
-      run_action(undo);  // the rollback itself does not depend on knowing the undo
-    });
+    exec_.run(status, std::min(request.timeout, kube_.timeout),
+              [this, run_action, request, status](CommandResult c) {
+                if (c.refused) return refuse(request, c.output, status);
+                std::optional<engine::ActionSpec> undo;
+                if (c.ok()) {
+                  auto j = nlohmann::json::parse(c.output, nullptr, false);
+                  if (j.is_object() && j.contains("version") && j["version"].is_number_integer()) {
+                    engine::ActionSpec back;
+                    back.kind = engine::ActionKind::kRollback;
+                    back.revision = j["version"].get<int>();
+                    undo = back;
+                  }
+                }
+                run_action(undo);  // the rollback itself does not depend on knowing the undo
+              });
     return;
   }
   run_action(std::nullopt);

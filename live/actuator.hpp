@@ -18,6 +18,10 @@
 //   SqliteStore::flush, so the in-flight record the engine saved just before execute() is
 //   committed before kubectl runs (a kill -9 at any point then never runs it twice). A
 //   barrier that returns false refuses the action (reported as failed, nothing runs).
+// - Start gate (CommandExecutor::set_start_gate): a command still queued when the kill
+//   switch is engaged is not started. The action is reported failed ("not started: ...",
+//   the engine audits it) and the refusal hook (set_refusal_hook; serve pages with it) is
+//   called on the engine executor with the request and the reason.
 #pragma once
 
 #include <functional>
@@ -46,18 +50,24 @@ class KubeActuator final : public engine::Actuator {
                std::function<void(engine::ActionResult)> done) override;
   bool dry_run() const { return dry_run_; }
   void set_durability_barrier(std::function<bool()> barrier) { barrier_ = std::move(barrier); }
+  using RefusalHook = std::function<void(const engine::ActionRequest&, const std::string& why)>;
+  void set_refusal_hook(RefusalHook hook) { refused_ = std::move(hook); }
   /// Every command line actually started (not in dry-run), for tests and logs.
   const std::vector<std::vector<std::string>>& started() const { return started_; }
 
  private:
   void finish(std::uint64_t id, engine::ActionResult result);
   void post(std::function<void(engine::ActionResult)> done, engine::ActionResult r);
+  /// The start gate refused a command of `request`: reports it failed, calls the hook.
+  void refuse(const engine::ActionRequest& request, const std::string& why,
+              const std::vector<std::string>& argv);
 
   KubeConfig kube_;
   bool dry_run_;
   CommandExecutor& exec_;
   boost::asio::any_io_executor engine_ex_;
   std::function<bool()> barrier_;
+  RefusalHook refused_;
   struct Entry {
     std::optional<engine::ActionResult> result;
     std::vector<std::function<void(engine::ActionResult)>> waiting;

@@ -403,10 +403,26 @@ void read_config(Reader& r, const YAML::Node& root, ServeConfig& c) {
     }
   }
 
-  if (auto n = root["state"]; n.IsDefined() && r.expect_map(n, "state", {"path"})) {
+  if (auto n = root["state"];
+      n.IsDefined() &&
+      r.expect_map(n, "state", {"path", "audit_max_age", "audit_max_rows", "max_open_targets"})) {
     if (n["path"].IsDefined())
       if (auto s = r.str(n["path"], "state.path"))
         c.state_path = *s == ":memory:" ? *s : r.path(*s);
+    // Retention and the open-target cap (0 disables each; docs/live.md#state-safety).
+    if (n["audit_max_age"].IsDefined())
+      if (auto d = r.duration(n["audit_max_age"], "state.audit_max_age", false)) {
+        if (d->count() < 0)
+          r.error(n["audit_max_age"], "state.audit_max_age", "must not be negative");
+        else
+          c.audit_max_age = *d;
+      }
+    if (n["audit_max_rows"].IsDefined())
+      if (auto v = r.integer(n["audit_max_rows"], "state.audit_max_rows", 0, 1'000'000'000))
+        c.audit_max_rows = static_cast<std::size_t>(*v);
+    if (n["max_open_targets"].IsDefined())
+      if (auto v = r.integer(n["max_open_targets"], "state.max_open_targets", 0, 10'000'000))
+        c.max_open_targets = static_cast<std::size_t>(*v);
   }
   if (!root["state"].IsDefined()) c.state_path = r.path(c.state_path);
 

@@ -12,7 +12,8 @@
 //   notifiers:
 //     - {name: pd, type: pagerduty, url: ..., routing_key_env: PD_KEY, channels: [pagerduty-p1]}
 //     - {name: chat, type: webhook, url: http://127.0.0.1:8080/hook}
-//   state: {path: /var/lib/selfheal/state.db}
+//   state: {path: /var/lib/selfheal/state.db, audit_max_age: 90d, audit_max_rows: 500000,
+//           max_open_targets: 10000}
 //   kill_switch_file: /run/selfheal/kill
 //   body_limit: 1048576                          # bytes
 //   max_connections: 256                         # clamped below the descriptor limit
@@ -101,6 +102,18 @@ struct ServeConfig {
   std::vector<TopologyService> topology;
   std::string calendar_file;
   int io_threads = 1;
+
+  // State safety and retention (docs/live.md#state-safety); keys under `state:`.
+  /// Audit records older than this are pruned (0 = kept by age forever).
+  core::Duration audit_max_age{std::chrono::hours{24 * 90}};
+  /// At most this many audit records are kept, the oldest pruned first (0 = no limit).
+  std::size_t audit_max_rows = 500'000;
+  /// Targets with unresolved alerts the service tracks at once; an alert for a new target
+  /// past it is refused (audited, paged once, never acted on). 0 = no cap.
+  std::size_t max_open_targets = 10'000;
+  /// Set by `serve --reset-state` only, never from the file: a bad state database is moved
+  /// aside and replaced by an empty one instead of stopping start-up.
+  bool reset_state = false;
 };
 
 struct ConfigLoad {

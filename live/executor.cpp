@@ -21,6 +21,7 @@ extern char** environ;
 namespace selfheal::live {
 
 std::string CommandResult::summary() const {
+  if (refused) return "not started: " + output;
   if (spawn_failed) return "could not start: " + output;
   if (timed_out) return "timed out after " + core::format_duration(elapsed) + " (killed)";
   if (signal != 0) return "killed by signal " + std::to_string(signal);
@@ -135,6 +136,7 @@ CommandResult run_command(const std::vector<std::string>& argv, core::Duration t
 
 struct CommandExecutor::Impl {
   boost::asio::any_io_executor completion;
+  std::function<std::string()> gate;
   boost::asio::thread_pool pool;
   Impl(boost::asio::any_io_executor c, std::size_t n) : completion(std::move(c)), pool(n) {}
 };
@@ -150,12 +152,23 @@ void CommandExecutor::run(std::vector<std::string> argv, core::Duration timeout,
                           std::function<void(CommandResult)> done) {
   boost::asio::post(
       impl_->pool, [this, argv = std::move(argv), timeout, done = std::move(done)]() mutable {
-        auto result = run_command(argv, timeout);
+        CommandResult result;
+        // Asked here, on the worker, not when queued: the queue may wait behind long commands.
+        if (std::string why = impl_->gate ? impl_->gate() : std::string(); !why.empty()) {
+          result.refused = true;
+          result.output = std::move(why);
+        } else {
+          result = run_command(argv, timeout);
+        }
         boost::asio::post(impl_->completion,
                           [done = std::move(done), result = std::move(result)]() mutable {
                             done(std::move(result));
                           });
       });
+}
+
+void CommandExecutor::set_start_gate(std::function<std::string()> gate) {
+  impl_->gate = std::move(gate);
 }
 
 }  // namespace selfheal::live

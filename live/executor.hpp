@@ -7,6 +7,11 @@
 //            std::chrono::minutes{2}, [](CommandResult r) { /* on engine_io's thread */ });
 //
 // An argument such as "x; rm -rf /" reaches the program as that one literal argument.
+//
+// Start gate (set_start_gate): asked on the worker thread immediately before each queued
+// command would be spawned; a non-empty answer refuses it (CommandResult::refused, nothing
+// runs). `selfheal serve` answers "kill switch engaged" while the switch is on, so a
+// command queued behind busy workers does not start after the switch was engaged.
 #pragma once
 
 #include <cstddef>
@@ -26,11 +31,13 @@ struct CommandResult {
   int signal = 0;             ///< the terminating signal, if any
   bool timed_out = false;     ///< killed (SIGKILL to its process group) on the deadline
   bool spawn_failed = false;  ///< the program could not be started (see output)
+  bool refused = false;       ///< the start gate refused it: never started (see output)
   std::string output;         ///< stdout + stderr, at most max_output bytes
   bool truncated = false;
   core::Duration elapsed{0};
-  bool ok() const { return exit_code == 0 && !timed_out && !spawn_failed; }
-  /// "exit 0", "timed out after 2m", "killed by signal 9", "could not start: ..."
+  bool ok() const { return exit_code == 0 && !timed_out && !spawn_failed && !refused; }
+  /// "exit 0", "timed out after 2m", "killed by signal 9", "could not start: ...",
+  /// "not started: kill switch engaged"
   std::string summary() const;
 };
 
@@ -50,6 +57,9 @@ class CommandExecutor {
 
   void run(std::vector<std::string> argv, core::Duration timeout,
            std::function<void(CommandResult)> done);
+  /// `gate()` returns why a command must not start now ("" = start it). Called on worker
+  /// threads, so it must be thread-safe. Set before the first run().
+  void set_start_gate(std::function<std::string()> gate);
 
  private:
   struct Impl;

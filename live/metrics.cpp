@@ -82,6 +82,11 @@ void Metrics::add_notification(const std::string& notifier, bool delivered) {
   ++notifications_[{notifier, delivered ? "delivered" : "failed"}];
 }
 
+void Metrics::add_safety_event(const std::string& event) {
+  std::lock_guard lock(mu_);
+  ++safety_events_[event];
+}
+
 void Metrics::set_gauge_source(std::function<std::map<std::string, double>()> f) {
   std::lock_guard lock(mu_);
   gauges_ = std::move(f);
@@ -118,6 +123,11 @@ std::string Metrics::render() const {
   for (const auto& [k, v] : notifications_)
     o << "selfheal_notifications_total{notifier=\"" << escape(k.first) << "\",result=\"" << k.second
       << "\"} " << v << '\n';
+  header(o, "selfheal_safety_events_total", "counter",
+         "State-safety events: refused new targets at the cap, queued actions not started "
+         "under the kill switch, unfinished actions escalated at start-up, unreadable state.");
+  for (const auto& [k, v] : safety_events_)
+    o << "selfheal_safety_events_total{event=\"" << escape(k) << "\"} " << v << '\n';
   header(o, "selfheal_webhook_alerts_total", "counter",
          "Alerts received in webhooks, accepted for the engine or rejected (bad names, "
          "namespace not allowed).");

@@ -33,6 +33,10 @@ class Metrics {
   void observe_request(const std::string& endpoint, int status, double seconds);
   void add_alerts(std::uint64_t accepted, std::uint64_t rejected);
   void add_notification(const std::string& notifier, bool delivered);
+  /// One state-safety event (docs/live.md#state-safety): "open_target_refused",
+  /// "queued_action_not_started", "unfinished_action_escalated", "unreadable_target".
+  /// Rendered as selfheal_safety_events_total{event="..."}.
+  void add_safety_event(const std::string& event);
   /// Extra gauges sampled at scrape time (e.g. kill switch, state-store errors).
   void set_gauge_source(std::function<std::map<std::string, double>()> f);
 
@@ -53,6 +57,7 @@ class Metrics {
   std::uint64_t alerts_accepted_ = 0;
   std::uint64_t alerts_rejected_ = 0;
   std::map<std::pair<std::string, std::string>, std::uint64_t> notifications_;
+  std::map<std::string, std::uint64_t> safety_events_;
   std::function<std::map<std::string, double>()> gauges_;
 };
 

@@ -19,6 +19,58 @@ namespace selfheal::live {
 
 using json = nlohmann::json;
 
+std::string utf8_sanitize(std::string_view s) {
+  static constexpr std::string_view kReplacement = "\xEF\xBF\xBD";
+  std::string out;
+  out.reserve(s.size());
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    // Sequence length and the allowed range of the second byte (no overlongs, no
+    // surrogates, nothing above U+10FFFF).
+    std::size_t len = 0;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (c < 0x80)
+      len = 1;
+    else if (c >= 0xC2 && c <= 0xDF)
+      len = 2;
+    else if (c == 0xE0)
+      len = 3, lo = 0xA0;
+    else if (c == 0xED)
+      len = 3, hi = 0x9F;
+    else if (c >= 0xE1 && c <= 0xEF)
+      len = 3;
+    else if (c == 0xF0)
+      len = 4, lo = 0x90;
+    else if (c == 0xF4)
+      len = 4, hi = 0x8F;
+    else if (c >= 0xF1 && c <= 0xF3)
+      len = 4;
+    bool ok = len > 0 && i + len <= s.size();
+    for (std::size_t k = 1; ok && k < len; ++k) {
+      const auto b = static_cast<unsigned char>(s[i + k]);
+      ok = k == 1 ? (b >= lo && b <= hi) : (b >= 0x80 && b <= 0xBF);
+    }
+    if (ok) {
+      out.append(s.substr(i, len));
+      i += len;
+    } else {
+      out.append(kReplacement);
+      ++i;
+    }
+  }
+  return out;
+}
+
+std::string utf8_truncate(std::string_view s, std::size_t max_bytes) {
+  if (s.size() <= max_bytes) return std::string(s);
+  std::size_t cut = max_bytes;
+  // Back off over continuation bytes (10xxxxxx): s[cut] then starts a character.
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80)
+    --cut;
+  return std::string(s.substr(0, cut));
+}
+
 json pagerduty_event(const engine::Escalation& e, const std::string& routing_key) {
   static const std::vector<std::string> kSeverities{"critical", "error", "warning", "info"};
   std::string severity = e.severity;
@@ -27,7 +79,9 @@ json pagerduty_event(const engine::Escalation& e, const std::string& routing_key
   std::string summary = e.summary.empty()
                             ? e.target.key() + ": " + std::string(engine::to_string(e.reason))
                             : e.summary;
-  if (summary.size() > 1024) summary.resize(1024);  // the API's limit
+  // The API's limit, cut on a character boundary (a cut inside one made the JSON encoding
+  // throw and the page was lost).
+  summary = utf8_truncate(utf8_sanitize(summary), kPagerDutySummaryLimit);
   json history = json::array();
   for (const auto& r : e.history)
     history.push_back(json(r));
@@ -134,6 +188,11 @@ struct HttpNotifier::Impl {
     finish(job, false, problem);
   }
 
+  std::string build_body(const engine::Escalation& e, const NotifierConfig& n) const;
+  void send(const NotifierConfig& n, std::string body, std::string what);
+  void fallback(const engine::Escalation& e, const std::string& failed, const std::string& problem,
+                const std::vector<const NotifierConfig*>& taken);
+
   void queue(std::shared_ptr<Job> job) {
     ++open_jobs;
     boost::asio::post(io, [this, job] { attempt(job); });
@@ -170,36 +229,134 @@ void HttpNotifier::stop() {
                                            : " (lost: no outbox)\n");
 }
 
+namespace {
+
+// Printable ASCII only (anything else becomes '?'), at most `max` bytes: what a minimal
+// page may carry whatever the escalation held.
+std::string ascii_only(std::string_view s, std::size_t max) {
+  std::string out;
+  for (const char c : s.substr(0, std::min(s.size(), max)))
+    out.push_back(c >= 0x20 && c < 0x7F ? c : '?');
+  return out;
+}
+
+// The fallback page when an escalation's own body cannot be built: only fields that cannot
+// fail to encode.
+std::string minimal_body(const engine::Escalation& e, const NotifierConfig& n,
+                         const std::string& problem) {
+  constexpr std::size_t kField = 256;
+  const std::string target = ascii_only(e.target.key(), kField);
+  const std::string summary =
+      ascii_only("selfheal: the page for " + target + " could not be built (" + problem +
+                     "); see the audit log. " + e.summary,
+                 kPagerDutySummaryLimit);
+  json details = {{"reason", engine::to_string(e.reason)},
+                  {"incident", ascii_only(e.incident, kField)},
+                  {"channel", ascii_only(e.channel, kField)},
+                  {"page_build_error", ascii_only(problem, kField)}};
+  if (n.type != NotifierConfig::Type::kPagerDuty) {
+    details["target"] = target;
+    details["summary"] = summary;
+    return details.dump();
+  }
+  return json{{"event_action", "trigger"},
+              {"dedup_key", "selfheal/" + target + "/" + ascii_only(e.incident, kField)},
+              {"client", "selfheal"},
+              {"payload",
+               {{"summary", summary},
+                {"source", target},
+                {"severity", "critical"},
+                {"component", ascii_only(e.target.name, kField)},
+                {"group", ascii_only(e.target.ns, kField)},
+                {"class", engine::to_string(e.reason)},
+                {"custom_details", details}}}}
+      .dump();
+}
+
+}  // namespace
+
+std::string HttpNotifier::Impl::build_body(const engine::Escalation& e,
+                                           const NotifierConfig& n) const {
+  if (n.type == NotifierConfig::Type::kPagerDuty) {
+    auto body = pagerduty_event(e, n.routing_key);
+    body.erase("routing_key");
+    return body.dump();
+  }
+  return json(e).dump();
+}
+
+void HttpNotifier::Impl::send(const NotifierConfig& n, std::string body, std::string what) {
+  auto job = std::make_shared<Job>();
+  job->n = &n;
+  job->what = std::move(what);
+  job->body = std::move(body);
+  if (outbox != nullptr) {
+    auto id = outbox->outbox_add(n.name, job->body, job->what, clock.now());
+    if (id)
+      job->outbox_id = *id;
+    else
+      std::cerr << "selfheal: notifier " << n.name << ": " << job->what
+                << " could not be persisted; delivering without a durable record\n";
+  }
+  queue(std::move(job));
+}
+
+// Building a page failed for `failed` (notifier names): a minimal page to every notifier
+// that did not get the full one, and an audit record, so the escalation the engine decided
+// still reaches a person.
+void HttpNotifier::Impl::fallback(const engine::Escalation& e, const std::string& failed,
+                                  const std::string& problem,
+                                  const std::vector<const NotifierConfig*>& taken) {
+  std::cerr << "selfheal: notifier " << failed << ": the page for "
+            << ascii_only(e.target.key(), 256) << " could not be built (" << problem
+            << "); sending a minimal page to every notifier\n";
+  if (outbox != nullptr) {
+    engine::AuditRecord r;
+    r.time = clock.now();
+    r.kind = engine::AuditKind::kEscalation;
+    r.incident = utf8_sanitize(e.incident);
+    r.target = e.target;
+    r.escalate = true;
+    r.success = false;
+    r.guardrail = "page-build";
+    r.reason = "the page for notifier " + failed + " could not be built (" +
+               utf8_sanitize(problem) +
+               "); a minimal page went to it and to every other notifier instead";
+    outbox->record_note(std::move(r));
+  }
+  const std::string what = "minimal page for " + ascii_only(e.target.key(), 256) + " (" +
+                           ascii_only(e.incident, 256) + ")";
+  for (const auto& n : notifiers) {
+    // A notifier whose full page already went out keeps it; the others get the minimal one.
+    if (std::find(taken.begin(), taken.end(), &n) != taken.end()) continue;
+    send(n, minimal_body(e, n, problem), what);
+  }
+}
+
 void HttpNotifier::escalate(const engine::Escalation& original) {
   engine::Escalation e = original;
   if (impl_->outbox != nullptr) {
     for (auto& r : e.history)
-      r.seq += impl_->outbox->seq_offset();
+      r.seq = impl_->outbox->stored_seq(r.seq);
   }
+  std::vector<const NotifierConfig*> taken;  // sent the full page
+  std::string failed, problem;
   for (const auto& n : impl_->notifiers) {
     if (!n.channels.empty() &&
         std::find(n.channels.begin(), n.channels.end(), e.channel) == n.channels.end())
       continue;
-    auto job = std::make_shared<Impl::Job>();
-    job->n = &n;
-    job->what = "escalation for " + e.target.key() + " (" + e.incident + ")";
-    if (n.type == NotifierConfig::Type::kPagerDuty) {
-      auto body = pagerduty_event(e, n.routing_key);
-      body.erase("routing_key");
-      job->body = body.dump();
-    } else {
-      job->body = json(e).dump();
+    std::string body;
+    try {
+      body = impl_->build_body(e, n);
+    } catch (const std::exception& ex) {
+      failed += (failed.empty() ? "" : ", ") + n.name;
+      if (problem.empty()) problem = ex.what();
+      continue;
     }
-    if (impl_->outbox != nullptr) {
-      auto id = impl_->outbox->outbox_add(n.name, job->body, job->what, impl_->clock.now());
-      if (id)
-        job->outbox_id = *id;
-      else
-        std::cerr << "selfheal: notifier " << n.name << ": " << job->what
-                  << " could not be persisted; delivering without a durable record\n";
-    }
-    impl_->queue(std::move(job));
+    taken.push_back(&n);
+    impl_->send(n, std::move(body), "escalation for " + e.target.key() + " (" + e.incident + ")");
   }
+  if (!failed.empty()) impl_->fallback(e, failed, problem, taken);
 }
 
 std::size_t HttpNotifier::redeliver_pending() {

@@ -25,13 +25,21 @@
 // carries `Idempotency-Key: selfheal-outbox-<id>` so a webhook receiver can drop a repeat.
 // The PagerDuty routing key is added at send time and never written to the database.
 //
-// Audit seq numbers in the history are shifted by the store's seq_offset(), so they match
+// Audit seq numbers in the history are mapped by the store's stored_seq(), so they match
 // the records served by GET /api/v1/audit.
+//
+// A page is never lost to its own encoding: the PagerDuty summary is cut to 1,024 bytes on a
+// UTF-8 character boundary and invalid bytes in it are replaced (U+FFFD). If building a
+// notifier's body still fails (e.g. invalid UTF-8 elsewhere in the escalation), a minimal
+// ASCII-safe page (target, incident, reason, sanitised summary, the build error) goes to
+// that notifier AND to every other configured notifier whatever its channels (the fallback
+// channel), and an escalation audit record saying so is stored (with an outbox store).
 #pragma once
 
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -43,6 +51,14 @@ namespace selfheal::live {
 
 /// The PagerDuty Events v2 body for `e` (exposed for tests).
 nlohmann::json pagerduty_event(const engine::Escalation& e, const std::string& routing_key);
+
+/// `s` with every byte that is not part of a valid UTF-8 sequence replaced by U+FFFD.
+std::string utf8_sanitize(std::string_view s);
+/// The longest prefix of `s` of at most `max_bytes` bytes that ends on a UTF-8 character
+/// boundary: utf8_truncate("ab\xC3\xA9", 3) == "ab".
+std::string utf8_truncate(std::string_view s, std::size_t max_bytes);
+/// PagerDuty's limit on payload.summary, in bytes.
+inline constexpr std::size_t kPagerDutySummaryLimit = 1024;
 
 class SqliteStore;
 

@@ -5,7 +5,9 @@
 #include <condition_variable>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -45,6 +47,15 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
 }
 
 constexpr std::int64_t kMaxQueued = 10000;
+/// A tracked open target whose alerts were last delivered this long ago may be dropped to
+/// make room (Alertmanager re-sends firing alerts every repeat_interval, 4 h by default).
+constexpr core::Duration kOpenTargetIdle = std::chrono::hours{24};
+/// Firing fingerprints remembered per open target (more still refresh it).
+constexpr std::size_t kMaxFiringPerTarget = 64;
+/// Audit records between two retention prunes.
+constexpr std::size_t kPruneEvery = 1000;
+/// Dedup keys only need to outlive Alertmanager's retries and repeat intervals.
+constexpr core::Duration kSeenMaxAge = std::chrono::hours{24 * 7};
 
 namespace {
 
@@ -95,6 +106,14 @@ struct LiveService::Impl {
   std::unique_ptr<engine::Engine> engine;
   std::unique_ptr<HttpServer> server;
   std::atomic<std::int64_t> queued{0};
+  // Open targets (engine thread only): target key -> its unresolved firing fingerprints.
+  struct OpenTarget {
+    std::set<std::string> firing;
+    core::TimePoint last{};
+  };
+  std::map<std::string, OpenTarget> open_targets;
+  std::atomic<std::size_t> open_target_count{0};
+  bool cap_paged = false;  ///< the cap's page went out since a target was last admitted
   bool started = false;
   bool stopped = false;
 
@@ -117,6 +136,178 @@ struct LiveService::Impl {
     } catch (const std::exception& e) {
       std::cerr << "selfheal: engine error on " << inc.fingerprint << ": " << e.what() << "\n";
     }
+  }
+
+  // A record of the live layer (not the engine), stored and counted like the engine's.
+  void note(engine::AuditRecord r) {
+    r.time = clock.now();
+    r.seq = store->record_note(r);
+    metrics.observe_audit(r);
+  }
+
+  // Engine thread: may `inc` go to the engine? Past max_open_targets a firing alert for a
+  // target not already open is refused: audited, paged once per episode at the cap, never
+  // acted on (an invented name must not grow memory and state without bound).
+  bool admit(const engine::Incident& inc) {
+    if (config.max_open_targets == 0) return true;
+    const std::string key = inc.target.key();
+    const auto now = clock.now();
+    auto it = open_targets.find(key);
+    if (inc.resolved) {
+      if (it != open_targets.end() && it->second.firing.erase(inc.fingerprint) != 0 &&
+          it->second.firing.empty())
+        open_targets.erase(it);
+      open_target_count = open_targets.size();
+      return true;  // never acts; lets the engine clear what it holds
+    }
+    if (it == open_targets.end() && open_targets.size() >= config.max_open_targets)
+      std::erase_if(open_targets,
+                    [&](const auto& kv) { return now - kv.second.last > kOpenTargetIdle; });
+    if (it == open_targets.end() && open_targets.size() >= config.max_open_targets) {
+      refuse_target(inc);
+      return false;
+    }
+    if (it == open_targets.end()) {
+      it = open_targets.emplace(key, OpenTarget{}).first;
+      cap_paged = false;
+    }
+    if (it->second.firing.size() < kMaxFiringPerTarget) it->second.firing.insert(inc.fingerprint);
+    it->second.last = now;
+    open_target_count = open_targets.size();
+    return true;
+  }
+
+  void refuse_target(const engine::Incident& inc) {
+    metrics.add_safety_event("open_target_refused");
+    engine::AuditRecord r;
+    r.kind = engine::AuditKind::kDecision;
+    r.incident = inc.fingerprint;
+    r.target = inc.target;
+    r.outcome = engine::Outcome::kRateLimited;
+    r.guardrail = "open-target-cap";
+    r.escalate = true;
+    r.reason = std::to_string(open_targets.size()) +
+               " targets already have unresolved alerts (state.max_open_targets " +
+               std::to_string(config.max_open_targets) +
+               "): a new target is not handed to the engine; nothing done";
+    note(r);
+    if (cap_paged) return;  // one page per stretch at the cap, not one per invented name
+    cap_paged = true;
+    std::cerr << "selfheal: open-target cap reached (" << config.max_open_targets
+              << "): alerts for new targets are refused (audited, never acted on) until some "
+                 "resolve\n";
+    engine::Escalation e;
+    e.incident = inc.fingerprint;
+    e.target = inc.target;
+    e.channel = "default";
+    e.severity = "critical";
+    e.reason = engine::Outcome::kRateLimited;
+    e.summary = "selfheal refuses alerts for new targets: " + r.reason +
+                " (first refused: " + inc.target.key() + "; see the audit log)";
+    notifier->escalate(e);
+  }
+
+  // Engine thread: a queued command of `req` was not started (kill switch engaged after the
+  // decision). Pages at once: the engine's own follow-up waits for the cooldown.
+  void not_started(const engine::ActionRequest& req, const std::string& why) {
+    metrics.add_safety_event("queued_action_not_started");
+    const engine::TargetState st = store->load(req.target);
+    const bool ours = st.in_flight && st.in_flight->action_id == req.id;
+    engine::Escalation e;
+    e.incident = ours ? st.in_flight->incident : std::string();
+    e.target = req.target;
+    e.channel = "default";
+    if (const auto* p = ours ? find_policy(st.in_flight->policy) : nullptr)
+      e.channel = p->escalation_channel;
+    e.severity = "error";
+    e.reason = engine::Outcome::kKillSwitch;
+    e.summary = "action #" + std::to_string(req.id) + " (" +
+                std::string(engine::to_string(req.action.kind)) + ") on " + req.target.key() +
+                " was decided before the kill switch was engaged and was NOT started (" + why +
+                "); the alert is unhandled";
+    engine::AuditRecord r;
+    r.kind = engine::AuditKind::kEscalation;
+    r.incident = e.incident;
+    r.target = req.target;
+    r.action = req.action;
+    r.argv = req.argv;
+    r.success = false;
+    r.escalate = true;
+    r.guardrail = "kill-switch";
+    r.reason = e.summary;
+    note(r);
+    notifier->escalate(e);
+  }
+
+  // Before the engine runs: an action decided but never reported (executed == false) when
+  // the last process stopped may or may not have started. It is escalated at once, not
+  // re-driven: running a restart, scale or rollback twice can do harm (a second rollback
+  // goes back one more revision), and only a person can tell whether it ran.
+  void escalate_unfinished() {
+    for (auto& [target, st] : store->in_flight()) {
+      if (st.in_flight->executed) continue;
+      const engine::InFlightAction fl = *st.in_flight;
+      st.in_flight.reset();
+      st.escalate_only = true;
+      store->save(target, st);
+      metrics.add_safety_event("unfinished_action_escalated");
+      engine::AuditRecord r;
+      r.kind = engine::AuditKind::kEscalation;
+      r.incident = fl.incident;
+      r.target = target;
+      r.policy = fl.policy;
+      r.action = fl.action;
+      r.success = false;
+      r.escalate = true;
+      r.guardrail = "restart";
+      r.reason = "action #" + std::to_string(fl.action_id) + " (" +
+                 std::string(engine::to_string(fl.action.kind)) + ") on " + target.key() +
+                 " was decided but no result was recorded before the previous process "
+                 "stopped: it may or may not have run. Not re-driven; the target is "
+                 "escalate-only until it recovers or a person resets it";
+      note(r);
+      std::cerr << "selfheal: " << r.reason << "\n";
+      engine::Escalation e;
+      e.incident = fl.incident;
+      e.target = target;
+      e.channel = "default";
+      if (const auto* p = find_policy(fl.policy)) e.channel = p->escalation_channel;
+      e.severity = "critical";
+      e.reason = engine::Outcome::kMaxAttemptsReached;
+      e.summary = r.reason;
+      e.suggested_action = fl.action;
+      notifier->escalate(e);
+    }
+    store->flush();
+  }
+
+  // Start-up: rows of target_state that cannot be read (each is escalate-only from now).
+  void report_unreadable() {
+    const auto bad = store->scan_unreadable();
+    if (bad.empty()) return;
+    for (std::size_t k = 0; k < bad.size(); ++k)
+      metrics.add_safety_event("unreadable_target");
+    std::string names;
+    for (std::size_t k = 0; k < bad.size() && k < 10; ++k)
+      names += (names.empty() ? "" : ", ") + bad[k].first.key();
+    if (bad.size() > 10) names += ", ...";
+    engine::Escalation e;
+    e.incident = "unreadable-state";
+    e.target = bad.front().first;
+    e.channel = "default";
+    e.severity = "error";
+    e.reason = engine::Outcome::kMaxAttemptsReached;
+    e.summary = std::to_string(bad.size()) + " target state row(s) in " + config.state_path +
+                " are unreadable (" + names +
+                "): treated as escalate-only, no automated action on them until reset";
+    std::cerr << "selfheal: " << e.summary << "\n";
+    notifier->escalate(e);
+  }
+
+  const engine::Policy* find_policy(const std::string& incident_type) const {
+    for (const auto& p : policies.policies)
+      if (p.incident_type == incident_type) return &p;
+    return nullptr;
   }
 
   bool authorized(const HttpServer::Request& req) const {
@@ -160,8 +351,12 @@ struct LiveService::Impl {
     const auto accepted = batch.incidents.size();
     queued += static_cast<std::int64_t>(accepted);
     for (auto& inc : batch.incidents) {
-      asio::post(engine_io,
-                 [this, inc = std::move(inc)]() mutable { gate->submit(std::move(inc)); });
+      asio::post(engine_io, [this, inc = std::move(inc)]() mutable {
+        if (admit(inc))
+          gate->submit(std::move(inc));
+        else
+          --queued;
+      });
     }
     if (msg->truncated_alerts > 0)
       std::cerr << "selfheal: Alertmanager truncated " << msg->truncated_alerts
@@ -245,11 +440,11 @@ core::Result<std::unique_ptr<LiveService>> LiveService::create(const ServeConfig
   auto& i = *svc->impl_;
   i.config = config;
   i.dry_run = dry_run;
-  auto store = SqliteStore::open(config.state_path, config.kill_switch_file);
+  auto store = SqliteStore::open(config.state_path, config.kill_switch_file, config.reset_state);
   if (!store) return store.error();
   i.store = std::move(*store);
-  // Dedup keys only need to outlive Alertmanager's retries and repeat intervals.
-  i.store->prune_seen(i.clock.now() - std::chrono::hours{24 * 7});
+  i.store->set_retention({config.audit_max_age, config.audit_max_rows, kSeenMaxAge, kPruneEvery});
+  i.store->prune(i.clock.now());
   auto calendar = FileCalendar::open(config.calendar_file);
   if (!calendar) return calendar.error();
   i.calendar = std::move(*calendar);
@@ -268,11 +463,18 @@ core::Result<std::unique_ptr<LiveService>> LiveService::create(const ServeConfig
       incident_planner(*i.store, i.clock, i.policies, *i.telemetry, *i.topology),
       [&i](const engine::Incident& inc) { i.decide(inc); });
   i.executor = std::make_unique<CommandExecutor>(i.engine_io.get_executor(), 2);
+  // "Finish in-flight, start nothing new" holds for the queue too: a command waiting for a
+  // worker is not started once the switch is on.
+  i.executor->set_start_gate([store = i.store.get()] {
+    return store->kill_switch() ? std::string("kill switch engaged") : std::string();
+  });
   i.actuator =
       std::make_unique<KubeActuator>(config.kube, dry_run, *i.executor, i.engine_io.get_executor());
   // The in-flight record is committed before any command starts (no action twice after a
   // kill -9, whatever batch is open).
   i.actuator->set_durability_barrier([store = i.store.get()] { return store->flush(); });
+  i.actuator->set_refusal_hook(
+      [&i](const engine::ActionRequest& req, const std::string& why) { i.not_started(req, why); });
   i.tagging_actuator = std::make_unique<TaggingActuator>(*i.actuator, *i.scheduler);
   i.notifier = std::make_unique<HttpNotifier>(
       config.notifiers,
@@ -290,6 +492,10 @@ core::Result<std::unique_ptr<LiveService>> LiveService::create(const ServeConfig
         {"selfheal_engine_queue", static_cast<double>(i.queued.load())},
         {"selfheal_outbox_pending", static_cast<double>(i.store->outbox_count("pending"))},
         {"selfheal_outbox_failed", static_cast<double>(i.store->outbox_count("failed"))},
+        {"selfheal_open_targets", static_cast<double>(i.open_target_count.load())},
+        {"selfheal_open_targets_max", static_cast<double>(i.config.max_open_targets)},
+        {"selfheal_state_unreadable_targets", static_cast<double>(i.store->unreadable_count())},
+        {"selfheal_audit_pruned", static_cast<double>(i.store->audit_pruned())},
         {"selfheal_prometheus_queries", static_cast<double>(i.telemetry->queries_sent())},
         {"selfheal_prometheus_query_errors", static_cast<double>(i.telemetry->query_errors())},
         {"selfheal_prometheus_blocking_queries",
@@ -314,6 +520,9 @@ core::Result<std::uint16_t> LiveService::start() {
   // engine runs, so nothing it escalates now is picked up twice).
   if (const auto n = i.notifier->redeliver_pending(); n > 0)
     std::cerr << "selfheal: re-sending " << n << " undelivered escalation(s) from the outbox\n";
+  // Then what the last process left unfinished or unreadable, before the engine resumes.
+  i.report_unreadable();
+  i.escalate_unfinished();
   i.engine_thread = std::thread([&i] { i.engine_io.run(); });
   // In-flight verifications from before a restart are re-armed before any new alert.
   asio::post(i.engine_io, [&i] { i.engine->resume(); });

@@ -5,6 +5,7 @@
 
 #include <iostream>
 
+#include "live/sqlite_stmt.hpp"
 #include "live/state_json.hpp"
 
 namespace selfheal::live {
@@ -12,91 +13,12 @@ namespace {
 
 using json = nlohmann::json;
 
-// RAII prepared statement.
-class Stmt {
- public:
-  Stmt(sqlite3* db, const char* sql) {
-    ok_ = sqlite3_prepare_v2(db, sql, -1, &s_, nullptr) == SQLITE_OK;
-  }
-  ~Stmt() { sqlite3_finalize(s_); }
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-  bool ok() const { return ok_; }
-  Stmt& text(int i, const std::string& v) {
-    sqlite3_bind_text(s_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Stmt& integer(int i, std::int64_t v) {
-    sqlite3_bind_int64(s_, i, v);
-    return *this;
-  }
-  int step() { return sqlite3_step(s_); }
-  std::string column_text(int i) {
-    const auto* p = sqlite3_column_text(s_, i);
-    return p ? std::string(reinterpret_cast<const char*>(p),
-                           static_cast<std::size_t>(sqlite3_column_bytes(s_, i)))
-             : std::string();
-  }
-  std::int64_t column_int(int i) { return sqlite3_column_int64(s_, i); }
+using detail::Stmt;
 
- private:
-  sqlite3_stmt* s_ = nullptr;
-  bool ok_ = false;
-};
-
-constexpr const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS target_state (
-  ns TEXT NOT NULL, name TEXT NOT NULL, in_flight INTEGER NOT NULL DEFAULT 0,
-  state TEXT NOT NULL, PRIMARY KEY (ns, name));
-CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY, at_ms INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS seen_at ON seen (at_ms);
-CREATE TABLE IF NOT EXISTS audit (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, seq INTEGER NOT NULL, time_ms INTEGER NOT NULL,
-  kind TEXT NOT NULL, incident TEXT NOT NULL, ns TEXT NOT NULL, name TEXT NOT NULL,
-  outcome TEXT, record TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS audit_target ON audit (ns, name);
-CREATE TABLE IF NOT EXISTS outbox (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, notifier TEXT NOT NULL, body TEXT NOT NULL,
-  what TEXT NOT NULL, created_ms INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
-  state TEXT NOT NULL DEFAULT 'pending', updated_ms INTEGER, last_error TEXT);
-CREATE INDEX IF NOT EXISTS outbox_state ON outbox (state);
-)sql";
+// How many target keys the log names when it reports unreadable rows.
+constexpr std::size_t kLoggedUnreadable = 20;
 
 }  // namespace
-
-core::Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const std::string& path,
-                                                             std::string kill_switch_file) {
-  sqlite3* db = nullptr;
-  const int rc =
-      sqlite3_open_v2(path.c_str(), &db,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
-  if (rc != SQLITE_OK) {
-    std::string msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-    sqlite3_close(db);
-    return core::Error("cannot open state database: " + msg, path);
-  }
-  sqlite3_busy_timeout(db, 5000);
-  std::unique_ptr<SqliteStore> s(new SqliteStore(db, std::move(kill_switch_file)));
-  // WAL: readers do not block the writer; NORMAL sync is durable across process crashes.
-  if (path != ":memory:") {
-    Stmt wal(db, "PRAGMA journal_mode=WAL");
-    if (!wal.ok() || wal.step() != SQLITE_ROW || wal.column_text(0) != "wal")
-      return core::Error(
-          "cannot switch the state database to WAL mode: " + std::string(sqlite3_errmsg(db)), path);
-  }
-  if (!s->exec("PRAGMA synchronous=NORMAL") || !s->exec("PRAGMA foreign_keys=ON") ||
-      !s->exec(kSchema))
-    return core::Error("cannot initialise the state database: " + std::string(sqlite3_errmsg(db)),
-                       path);
-  {
-    Stmt max(db, "SELECT COALESCE(MAX(seq), 0) FROM audit");
-    if (!max.ok() || max.step() != SQLITE_ROW)
-      return core::Error("cannot read the audit log: " + std::string(sqlite3_errmsg(db)), path);
-    s->seq_offset_ = static_cast<std::uint64_t>(max.column_int(0));
-  }
-  return s;
-}
 
 SqliteStore::SqliteStore(sqlite3* db, std::string kill_switch_file)
     : db_(db), kill_switch_file_(std::move(kill_switch_file)) {}
@@ -186,11 +108,58 @@ engine::TargetState SqliteStore::load(const engine::ServiceRef& target) {
     try {
       return target_state_from_json(json::parse(st.column_text(0)));
     } catch (const std::exception& e) {
-      ++errors_;
-      std::cerr << "selfheal: state for " << target.key() << " is unreadable: " << e.what() << "\n";
+      return unreadable_locked(target, e.what());
     }
   }
   return {};
+}
+
+engine::TargetState SqliteStore::unreadable_locked(const engine::ServiceRef& target,
+                                                   const std::string& why) {
+  // Fail safe: an unknown cooldown / in-flight action must not read as "none", so the
+  // target only pages until a person resets it or it recovers (the next save replaces the
+  // row with readable state).
+  if (unreadable_.insert(target.key()).second) {
+    ++errors_;
+    std::cerr << "selfheal: state for " << target.key() << " is unreadable (" << why
+              << "): treated as escalate-only, no automated action until a person resets it or "
+                 "it recovers\n";
+  }
+  engine::TargetState safe;
+  safe.escalate_only = true;
+  return safe;
+}
+
+std::vector<std::pair<engine::ServiceRef, std::string>> SqliteStore::scan_unreadable() {
+  std::lock_guard lock(mu_);
+  std::vector<std::pair<engine::ServiceRef, std::string>> out;
+  Stmt st(db_, "SELECT ns, name, state FROM target_state ORDER BY ns, name");
+  if (!st.ok()) {
+    fail("scan_unreadable");
+    return out;
+  }
+  while (st.step() == SQLITE_ROW) {
+    engine::ServiceRef t{st.column_text(0), st.column_text(1)};
+    try {
+      (void)target_state_from_json(json::parse(st.column_text(2)));
+    } catch (const std::exception& e) {
+      if (out.size() < kLoggedUnreadable || !unreadable_.contains(t.key()))
+        (void)unreadable_locked(t, e.what());
+      out.emplace_back(std::move(t), e.what());
+    }
+  }
+  return out;
+}
+
+std::size_t SqliteStore::unreadable_count() const {
+  std::lock_guard lock(mu_);
+  return unreadable_.size();
+}
+
+std::size_t SqliteStore::target_count() {
+  std::lock_guard lock(mu_);
+  Stmt st(db_, "SELECT COUNT(*) FROM target_state");
+  return st.ok() && st.step() == SQLITE_ROW ? static_cast<std::size_t>(st.column_int(0)) : 0;
 }
 
 void SqliteStore::save(const engine::ServiceRef& target, const engine::TargetState& state) {
@@ -215,11 +184,12 @@ std::vector<std::pair<engine::ServiceRef, engine::TargetState>> SqliteStore::in_
     return out;
   }
   while (st.step() == SQLITE_ROW) {
+    engine::ServiceRef t{st.column_text(0), st.column_text(1)};
     try {
-      out.emplace_back(engine::ServiceRef{st.column_text(0), st.column_text(1)},
-                       target_state_from_json(json::parse(st.column_text(2))));
-    } catch (const std::exception&) {
-      ++errors_;
+      auto state = target_state_from_json(json::parse(st.column_text(2)));
+      if (state.in_flight) out.emplace_back(std::move(t), std::move(state));
+    } catch (const std::exception& e) {
+      (void)unreadable_locked(t, e.what());  // escalate-only from now on (see load())
     }
   }
   return out;
@@ -231,8 +201,14 @@ engine::BreakerState SqliteStore::load_breaker() {
   if (st.ok() && st.step() == SQLITE_ROW) {
     try {
       return breaker_from_json(json::parse(st.column_text(0)));
-    } catch (const std::exception&) {
+    } catch (const std::exception& e) {
+      // Fail safe: a breaker that cannot be read is tripped (nothing acts; pages only).
       ++errors_;
+      std::cerr << "selfheal: the circuit breaker state is unreadable (" << e.what()
+                << "): treated as tripped\n";
+      engine::BreakerState tripped;
+      tripped.tripped = true;
+      return tripped;
     }
   }
   return {};
@@ -255,7 +231,8 @@ bool SqliteStore::kill_switch_flag() {
     return true;
   }
   const int rc = st.step();
-  if (rc == SQLITE_ROW) return st.column_text(0) == "1";
+  // Anything but an explicit "0" reads as engaged (fail safe).
+  if (rc == SQLITE_ROW) return st.column_text(0) != "0";
   if (rc == SQLITE_DONE) return false;
   fail("kill_switch");
   return true;
@@ -314,10 +291,49 @@ std::size_t SqliteStore::prune_seen(engine::TimePoint before) {
   return static_cast<std::size_t>(sqlite3_changes(db_));
 }
 
+std::uint64_t SqliteStore::stored_seq_locked(std::uint64_t engine_seq) const {
+  std::uint64_t notes = 0;
+  for (auto it = shifts_.rbegin(); it != shifts_.rend(); ++it) {
+    if (it->first <= engine_seq) {
+      notes = it->second;
+      break;
+    }
+  }
+  return engine_seq + seq_offset_ + notes;
+}
+
+std::uint64_t SqliteStore::stored_seq(std::uint64_t engine_seq) const {
+  std::lock_guard lock(mu_);
+  return stored_seq_locked(engine_seq);
+}
+
 void SqliteStore::record(const engine::AuditRecord& engine_record) {
   std::lock_guard lock(mu_);
   engine::AuditRecord r = engine_record;
-  r.seq += seq_offset_;
+  last_engine_seq_ = std::max(last_engine_seq_, r.seq);
+  r.seq = stored_seq_locked(r.seq);
+  insert_audit_locked(r);
+  if (retention_.prune_every > 0 && ++since_prune_ >= retention_.prune_every) {
+    since_prune_ = 0;
+    prune_locked(r.time);
+  }
+}
+
+std::uint64_t SqliteStore::record_note(engine::AuditRecord r) {
+  std::lock_guard lock(mu_);
+  r.seq = last_engine_seq_ + seq_offset_ + notes_ + 1;
+  ++notes_;
+  // Engine records from last_engine_seq_ + 1 on are stored one further up.
+  if (!shifts_.empty() && shifts_.back().first == last_engine_seq_ + 1)
+    shifts_.back().second = notes_;
+  else
+    shifts_.emplace_back(last_engine_seq_ + 1, notes_);
+  if (shifts_.size() > kMaxSeqShifts) shifts_.erase(shifts_.begin());
+  insert_audit_locked(r);
+  return r.seq;
+}
+
+void SqliteStore::insert_audit_locked(const engine::AuditRecord& r) {
   Stmt st(db_,
           "INSERT INTO audit (seq, time_ms, kind, incident, ns, name, outcome, record) "
           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
@@ -326,9 +342,61 @@ void SqliteStore::record(const engine::AuditRecord& engine_record) {
   st.text(3, std::string(engine::to_string(r.kind))).text(4, r.incident);
   st.text(5, r.target.ns).text(6, r.target.name);
   st.text(7, r.outcome ? std::string(engine::to_string(*r.outcome)) : std::string());
-  st.text(8, to_json(r).dump());
+  st.text(8, to_json(r).dump(-1, ' ', false, json::error_handler_t::replace));
   if (st.step() != SQLITE_DONE) return fail("audit");
   wrote();
+}
+
+void SqliteStore::set_retention(const Retention& r) {
+  std::lock_guard lock(mu_);
+  retention_ = r;
+}
+
+std::uint64_t SqliteStore::audit_pruned() const {
+  std::lock_guard lock(mu_);
+  return audit_pruned_;
+}
+
+std::size_t SqliteStore::audit_count() {
+  std::lock_guard lock(mu_);
+  Stmt st(db_, "SELECT COUNT(*) FROM audit");
+  return st.ok() && st.step() == SQLITE_ROW ? static_cast<std::size_t>(st.column_int(0)) : 0;
+}
+
+SqliteStore::Pruned SqliteStore::prune(engine::TimePoint now) {
+  std::lock_guard lock(mu_);
+  return prune_locked(now);
+}
+
+SqliteStore::Pruned SqliteStore::prune_locked(engine::TimePoint now) {
+  Pruned p;
+  auto run = [&](const char* sql, std::int64_t arg, const char* what) -> std::size_t {
+    Stmt st(db_, sql);
+    if (!st.ok() || st.integer(1, arg).step() != SQLITE_DONE) {
+      fail(what);
+      return 0;
+    }
+    wrote();
+    return static_cast<std::size_t>(sqlite3_changes(db_));
+  };
+  // The newest audit row always stays: open() continues seq from MAX(seq).
+  if (retention_.audit_max_age > core::Duration::zero()) {
+    const auto cutoff = core::to_unix_ms(now - retention_.audit_max_age);
+    p.audit += run("DELETE FROM audit WHERE time_ms < ?1 AND id < (SELECT MAX(id) FROM audit)",
+                   cutoff, "prune audit");
+    p.outbox = run("DELETE FROM outbox WHERE state != 'pending' AND updated_ms < ?1", cutoff,
+                   "prune outbox");
+  }
+  if (retention_.audit_max_rows > 0) {
+    p.audit += run(
+        "DELETE FROM audit WHERE id <= (SELECT id FROM audit ORDER BY id DESC LIMIT 1 OFFSET ?1)",
+        static_cast<std::int64_t>(retention_.audit_max_rows), "prune audit");
+  }
+  if (retention_.seen_max_age > core::Duration::zero())
+    p.seen = run("DELETE FROM seen WHERE at_ms < ?1",
+                 core::to_unix_ms(now - retention_.seen_max_age), "prune seen");
+  audit_pruned_ += p.audit;
+  return p;
 }
 
 std::vector<json> SqliteStore::recent_audit(std::size_t limit) {

@@ -25,6 +25,21 @@
 // Failure policy: a read that fails answers the safe way (seen() -> true, kill_switch() ->
 // true: do not act); a write that fails is counted in errors() and reported on stderr.
 //
+// State safety (docs/live.md#state-safety). open() creates the file only when it is absent.
+// An existing file that is empty (0 bytes), not an SQLite database, corrupt (quick_check)
+// or foreign (an SQLite database without selfheal's tables) is refused with an error naming
+// the file and the problem, because starting empty would forget the kill switch, every
+// cooldown and every in-flight action; `reset_bad_state` (serve --reset-state) moves such a
+// file aside (<path>.bad-<unix seconds>, its -wal too) and starts empty instead. A
+// target_state row that cannot be read fails safe: load() answers escalate-only (pages,
+// never acts) and the target is logged once and counted (unreadable_targets()). An
+// unreadable kill-switch value reads as engaged, an unreadable breaker as tripped.
+//
+// Retention (set_retention): every `prune_every` audit records, record() prunes the audit
+// log by age and row count (the newest row always stays, so seq keeps counting), the dedup
+// keys by age and finished outbox rows by age, with the record's own time as "now"
+// (deterministic under a fake clock).
+//
 // Thread-safe (one connection behind a mutex): the engine thread writes, the HTTP thread
 // reads the audit log and sets the kill switch, the notifier thread updates the outbox.
 //
@@ -36,12 +51,14 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "core/result.hpp"
+#include "core/time.hpp"
 #include "engine/ports.hpp"
 
 struct sqlite3;
@@ -62,9 +79,14 @@ struct OutboxEntry {
 
 class SqliteStore final : public engine::StateStore, public engine::AuditSink {
  public:
-  /// Opens (creating if needed) the database at `path` (":memory:" for tests).
+  /// Opens the database at `path` (":memory:" for tests), creating it only when the file
+  /// is absent. An existing empty / non-SQLite / corrupt / foreign file is an error, or with
+  /// `reset_bad_state` is moved aside and replaced by an empty database (header comment).
   static core::Result<std::unique_ptr<SqliteStore>> open(const std::string& path,
-                                                         std::string kill_switch_file = {});
+                                                         std::string kill_switch_file = {},
+                                                         bool reset_bad_state = false);
+  /// The application_id stamped into every database selfheal creates ("SHL1").
+  static constexpr std::int32_t kApplicationId = 0x53484C31;
   ~SqliteStore() override;
   SqliteStore(const SqliteStore&) = delete;
   SqliteStore& operator=(const SqliteStore&) = delete;
@@ -80,10 +102,44 @@ class SqliteStore final : public engine::StateStore, public engine::AuditSink {
   bool seen(const std::string& dedup_key) override;
   void mark_seen(const std::string& dedup_key, engine::TimePoint at) override;
 
-  // AuditSink: stores `r` with seq + seq_offset().
+  // AuditSink: stores `r` with stored_seq(r.seq).
   void record(const engine::AuditRecord& r) override;
   /// The highest audit seq in the database when it was opened (0 when empty).
   std::uint64_t seq_offset() const { return seq_offset_; }
+  /// A record made by the live layer, not the engine (a refused queued command, a page that
+  /// could not be built, an action found unfinished at start-up): stored with the next seq
+  /// (r.seq is ignored); the engine's later records move up by one so seq never repeats.
+  /// Returns the seq it was stored with.
+  std::uint64_t record_note(engine::AuditRecord r);
+  /// The seq under which the engine's record `engine_seq` is (or will be) stored: seq_offset()
+  /// plus the notes stored before it. Exact for the last kMaxSeqShifts note positions.
+  std::uint64_t stored_seq(std::uint64_t engine_seq) const;
+  static constexpr std::size_t kMaxSeqShifts = 4096;
+
+  /// Audit, dedup-key and outbox retention (header comment). 0 disables a limit.
+  struct Retention {
+    core::Duration audit_max_age{std::chrono::hours{24 * 90}};
+    std::size_t audit_max_rows = 500'000;
+    core::Duration seen_max_age{std::chrono::hours{24 * 7}};
+    std::size_t prune_every = 1000;  ///< audit records between two prunes
+  };
+  void set_retention(const Retention& r);
+  struct Pruned {
+    std::size_t audit = 0, seen = 0, outbox = 0;
+  };
+  /// Prunes now (also called by record() every prune_every records).
+  Pruned prune(engine::TimePoint now);
+  std::size_t audit_count();
+  /// Audit rows pruned since open.
+  std::uint64_t audit_pruned() const;
+
+  /// Reads every target_state row; those that cannot be read, with the reason ("state for
+  /// prod/api is unreadable: ..."). Each is also remembered as unreadable (see load()).
+  std::vector<std::pair<engine::ServiceRef, std::string>> scan_unreadable();
+  /// Distinct targets found unreadable since open (by load() or scan_unreadable()).
+  std::size_t unreadable_count() const;
+  /// Rows in target_state (targets with durable state).
+  std::size_t target_count();
 
   // Write batching (see the header comment). Not nested: begin_batch while one is open is a
   // no-op. commit_batch / flush return false when the commit failed (the batch's writes
@@ -123,7 +179,13 @@ class SqliteStore final : public engine::StateStore, public engine::AuditSink {
 
  private:
   SqliteStore(sqlite3* db, std::string kill_switch_file);
+  static core::Result<std::unique_ptr<SqliteStore>> open_checked(const std::string& path,
+                                                                 std::string kill_switch_file);
   bool exec(const char* sql);
+  void insert_audit_locked(const engine::AuditRecord& r);
+  std::uint64_t stored_seq_locked(std::uint64_t engine_seq) const;
+  Pruned prune_locked(engine::TimePoint now);
+  engine::TargetState unreadable_locked(const engine::ServiceRef& target, const std::string& why);
   void fail(const char* what);
   // Under mu_: counts one write of the open batch, committing when it is full.
   void wrote();
@@ -136,6 +198,14 @@ class SqliteStore final : public engine::StateStore, public engine::AuditSink {
   std::uint64_t seq_offset_ = 0;
   bool batch_ = false;
   int batch_writes_ = 0;
+  std::uint64_t last_engine_seq_ = 0;
+  std::uint64_t notes_ = 0;  ///< live-layer records stored so far
+  /// (first engine seq stored after a note, notes stored before it), ascending.
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> shifts_;
+  Retention retention_;
+  std::size_t since_prune_ = 0;
+  std::uint64_t audit_pruned_ = 0;
+  std::set<std::string> unreadable_;  ///< target keys
 };
 
 }  // namespace selfheal::live
