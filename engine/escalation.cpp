@@ -4,7 +4,6 @@
 // go out, since they need an answer.
 #include <algorithm>
 
-#include "engine/audit_json.hpp"
 #include "engine/defaults.hpp"
 #include "engine/engine_impl.hpp"
 

@@ -3,10 +3,10 @@
 // whatever was scheduled for it.
 #include <algorithm>
 
-#include "engine/audit_json.hpp"
 #include "engine/checks.hpp"
 #include "engine/defaults.hpp"
 #include "engine/engine_impl.hpp"
+#include "engine/time_text.hpp"
 
 namespace selfheal::engine {
 

@@ -4,9 +4,9 @@
 #include <algorithm>
 
 #include "core/duration.hpp"
-#include "engine/audit_json.hpp"
 #include "engine/checks.hpp"
 #include "engine/engine_impl.hpp"
+#include "engine/time_text.hpp"
 
 namespace selfheal::engine {
 

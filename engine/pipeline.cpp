@@ -9,9 +9,9 @@
 #include <cmath>
 
 #include "core/duration.hpp"
-#include "engine/audit_json.hpp"
 #include "engine/defaults.hpp"
 #include "engine/engine_impl.hpp"
+#include "engine/time_text.hpp"
 
 namespace selfheal::engine {
 

@@ -4,7 +4,6 @@
 // leaves the target escalate-only.
 #include <algorithm>
 
-#include "engine/audit_json.hpp"
 #include "engine/checks.hpp"
 #include "engine/defaults.hpp"
 #include "engine/engine_impl.hpp"
