@@ -14,7 +14,8 @@
 #include "core/duration.hpp"
 #include "engine/audit_json.hpp"
 #include "engine/engine.hpp"
-#include "engine/memory_ports.hpp"
+#include "engine/fixed_ports.hpp"
+#include "engine/memory_state_store.hpp"
 #include "engine/policy_loader.hpp"
 
 namespace po = boost::program_options;

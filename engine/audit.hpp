@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/types.hpp"
@@ -30,6 +31,8 @@ enum class Outcome : std::uint8_t {
   kResolved,   ///< resolved notification; nothing done
 };
 std::string_view to_string(Outcome o);
+/// The inverse of to_string(Outcome); nullopt for an unknown spelling.
+std::optional<Outcome> parse_outcome(std::string_view s);
 
 /// Why the classifier chose what it chose: one line per piece of evidence.
 struct Evidence {
@@ -55,6 +58,8 @@ enum class AuditKind : std::uint8_t {
   kOperator,      ///< kill switch, breaker reset, target reset, approval answer
 };
 std::string_view to_string(AuditKind k);
+/// The inverse of to_string(AuditKind); nullopt for an unknown spelling.
+std::optional<AuditKind> parse_audit_kind(std::string_view s);
 
 struct AuditRecord {
   std::uint64_t seq = 0;  ///< assigned by the engine, monotonically increasing

@@ -11,8 +11,8 @@
 //   nlohmann::json j = r;   // {"seq":1,"time":"2026-11-27T18:00:00.000Z","kind":"decision",...}
 //   AuditRecord back = j.get<AuditRecord>();
 //
-// Times are ISO-8601 UTC strings with milliseconds ("2026-11-27T18:00:00.000Z");
-// durations are canonical duration strings ("10m", "1h30m").
+// Times are ISO-8601 UTC strings (engine/time_text.hpp) with milliseconds
+// ("2026-11-27T18:00:00.000Z"); durations are canonical duration strings ("10m", "1h30m").
 #pragma once
 
 #include <optional>
@@ -22,22 +22,12 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/audit.hpp"
-#include "engine/engine.hpp"
+#include "engine/decision.hpp"
 #include "engine/ports.hpp"
+#include "engine/time_text.hpp"
 #include "engine/types.hpp"
 
 namespace selfheal::engine {
-
-/// "2026-11-27T18:00:00.000Z" (always UTC, always milliseconds).
-std::string format_time(TimePoint t);
-/// Reads ISO-8601 / RFC 3339: "2026-11-27T18:00:00Z", "...T18:00:00.5Z",
-/// "...T19:00:00+01:00", "2026-11-27 18:00:00Z"; a date alone is midnight UTC. nullopt when
-/// malformed (including a missing offset on a date-time: times are never local).
-std::optional<TimePoint> parse_time(std::string_view text);
-
-/// Outcome / AuditKind / ActionKind from their documented spellings.
-std::optional<Outcome> parse_outcome(std::string_view s);
-std::optional<AuditKind> parse_audit_kind(std::string_view s);
 
 void to_json(nlohmann::json& j, const ServiceRef& s);  ///< {"namespace","name"}
 void from_json(const nlohmann::json& j, ServiceRef& s);

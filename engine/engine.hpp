@@ -24,29 +24,13 @@
 
 #include "core/result.hpp"
 #include "engine/classifier.hpp"
+#include "engine/decision.hpp"
 #include "engine/incident.hpp"
 #include "engine/policy.hpp"
 #include "engine/ports.hpp"
+#include "engine/render.hpp"
 
 namespace selfheal::engine {
-
-/// What `handle` decided, as `selfheal decide` prints it.
-struct Decision {
-  Outcome outcome = Outcome::kNoPolicy;
-  bool escalate = false;
-  Classification classification;
-  std::string policy;                   ///< incident_type of the policy, or empty
-  std::optional<ActionSpec> action;     ///< the action executed / shadowed
-  std::optional<ActionSpec> suggested;  ///< the action suggested to a person
-  std::vector<std::string> argv;        ///< rendering of action or suggested
-  std::string guardrail;                ///< the step that decided
-  std::string reason;
-  std::uint64_t action_id = 0;  ///< non-zero when an action started
-  // Additions (issue #3 pipeline):
-  double confidence = 0.0;        ///< confidence the threshold saw (after planned-event penalty)
-  std::uint64_t approval_id = 0;  ///< non-zero for approval-required: answer via approve()
-  std::optional<ServiceRef> upstream;  ///< dependency-failure: the upstream to blame
-};
 
 class Engine {
  public:
@@ -75,32 +59,5 @@ class Engine {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
-
-/// The exact command for `action` on `target`, as argv (never a shell string):
-///   restart  -> kubectl rollout restart deployment/<svc> -n <ns>
-///   scale    -> kubectl scale deployment/<svc> -n <ns> --replicas=<N>
-///   rollback -> helm rollback <svc> [<revision>] -n <ns>
-/// `current_replicas` resolves factor scaling (bounded by max_replicas).
-std::vector<std::string> render_argv(const ServiceRef& target, const ActionSpec& action,
-                                     int current_replicas = 0);
-/// The validating form of render_argv: an Error naming the offending field when a name is
-/// not a DNS-1123 label (namespace, service, traffic-shift `to`; Helm release names at most
-/// 53 characters), a scale cannot be resolved (factor without a current replica count or
-/// without max_replicas, replicas outside [min, max]), a flag name is missing or unsafe,
-/// or the action is `page` (no command). render_argv returns {} in those cases.
-/// The other actions (docs/pipeline.md#commands):
-///   cache-purge          -> kubectl annotate deployment/<svc> -n <ns> --overwrite
-///                           selfheal.io/cache-purge=<nonce>
-///   feature-flag-disable -> kubectl set env deployment/<svc> -n <ns> FEATURE_<FLAG>=false
-///   traffic-shift        -> kubectl annotate service/<svc> -n <ns> --overwrite
-///                           selfheal.io/traffic-shift=<to>:<percent>
-/// `nonce` (the engine passes its action id; 0 renders "requested") makes a repeated purge
-/// a real change that a watching controller sees.
-core::Result<std::vector<std::string>> render_action(const ServiceRef& target,
-                                                     const ActionSpec& action,
-                                                     int current_replicas = 0,
-                                                     std::uint64_t nonce = 0);
-/// argv joined by spaces, for display only.
-std::string render_command(const std::vector<std::string>& argv);
 
 }  // namespace selfheal::engine

@@ -3,6 +3,8 @@
 #include <array>
 #include <utility>
 
+#include "core/enum_names.hpp"
+
 namespace selfheal::engine {
 namespace {
 
@@ -12,7 +14,29 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 1> kAliases{
     {"high-memory-leak", incident_types::kMemoryLeak},
 }};
 
+constexpr std::array<std::pair<Mode, std::string_view>, 3> kModes{{
+    {Mode::kShadow, "shadow"},
+    {Mode::kRecommend, "recommend"},
+    {Mode::kAuto, "auto"},
+}};
+
+constexpr std::array<std::pair<RiskClass, std::string_view>, 3> kRisks{{
+    {RiskClass::kLow, "low"},
+    {RiskClass::kMedium, "medium"},
+    {RiskClass::kHigh, "high"},
+}};
+
 }  // namespace
+
+std::string_view to_string(Mode m) {
+  return core::enum_name(kModes, m);
+}
+std::optional<Mode> parse_mode(std::string_view s) {
+  return core::enum_from_name(kModes, s);
+}
+std::string_view to_string(RiskClass r) {
+  return core::enum_name(kRisks, r);
+}
 
 std::string_view canonical_incident_type(std::string_view incident_type) {
   for (const auto& [alias, canonical] : kAliases) {

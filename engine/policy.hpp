@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/defaults.hpp"
 #include "engine/types.hpp"
 
 namespace selfheal::engine {
@@ -62,8 +63,8 @@ struct Policy {
   bool auto_execute = false;        ///< false = recommend-only even in auto mode
   double confidence_threshold = 0.9;
   int max_attempts = 1;
-  Duration cooldown{std::chrono::minutes{10}};
-  Duration verification_window{std::chrono::minutes{5}};
+  Duration cooldown{defaults::kCooldown};
+  Duration verification_window{defaults::kVerificationWindow};
   bool rollback_if_failed = false;
   std::string escalation_channel = "default";
   RiskClass risk = RiskClass::kLow;
@@ -77,7 +78,7 @@ struct Policy {
 struct GlobalLimits {
   int max_concurrent_actions = 0;  ///< 0 = unlimited
   int max_actions_per_window = 0;  ///< circuit breaker; 0 = off
-  Duration rate_window{std::chrono::hours{1}};
+  Duration rate_window{defaults::kRateWindow};
   double blast_radius = 1.0;  ///< max share of a namespace's services in flight
 };
 

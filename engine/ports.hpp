@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "engine/audit.hpp"
+#include "engine/defaults.hpp"
 #include "engine/types.hpp"
 
 namespace selfheal::engine {
@@ -70,7 +71,7 @@ struct ActionRequest {
   ServiceRef target;
   ActionSpec action;
   std::vector<std::string> argv;  ///< the engine's rendering (kubectl/helm)
-  Duration timeout{std::chrono::minutes{5}};
+  Duration timeout{defaults::kActionTimeout};
 };
 
 struct ActionResult {
@@ -131,7 +132,7 @@ struct InFlightAction {
 struct RecoveredFiring {
   std::string firing;  ///< InFlightAction::firing of the verified action
   std::string policy;  ///< whose verification checks are re-run
-  TimePoint until{};   ///< verified-at + 24 h
+  TimePoint until{};   ///< verified-at + defaults::kRecoveredHold (24 h)
 };
 
 struct TargetState {

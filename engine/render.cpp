@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/engine.hpp"
+#include "engine/render.hpp"
 
 namespace selfheal::engine {
 namespace {

@@ -2,10 +2,8 @@
 #include "core/enum_names.hpp"
 
 #include <array>
+#include <functional>
 #include <utility>
-
-#include "engine/audit.hpp"
-#include "engine/policy.hpp"
 
 namespace selfheal::engine {
 namespace {
@@ -37,44 +35,6 @@ constexpr std::array<std::pair<SignalName, std::string_view>, 11> kSignals{{
     {SignalName::kDependencyErrors, "dependency_errors"},
 }};
 
-constexpr std::array<std::pair<Outcome, std::string_view>, 14> kOutcomes{{
-    {Outcome::kExecuted, "executed"},
-    {Outcome::kShadow, "shadow"},
-    {Outcome::kRecommend, "recommend"},
-    {Outcome::kLowConfidence, "low-confidence"},
-    {Outcome::kNoPolicy, "no-policy"},
-    {Outcome::kCooldownActive, "cooldown-active"},
-    {Outcome::kMaxAttemptsReached, "max-attempts-reached"},
-    {Outcome::kDependencyFailure, "dependency-failure"},
-    {Outcome::kApprovalRequired, "approval-required"},
-    {Outcome::kKillSwitch, "kill-switch"},
-    {Outcome::kRateLimited, "rate-limited"},
-    {Outcome::kOutOfScope, "out-of-scope"},
-    {Outcome::kDuplicate, "duplicate"},
-    {Outcome::kResolved, "resolved"},
-}};
-
-constexpr std::array<std::pair<AuditKind, std::string_view>, 6> kAuditKinds{{
-    {AuditKind::kDecision, "decision"},
-    {AuditKind::kActionResult, "action-result"},
-    {AuditKind::kVerification, "verification"},
-    {AuditKind::kRollback, "rollback"},
-    {AuditKind::kEscalation, "escalation"},
-    {AuditKind::kOperator, "operator"},
-}};
-
-constexpr std::array<std::pair<Mode, std::string_view>, 3> kModes{{
-    {Mode::kShadow, "shadow"},
-    {Mode::kRecommend, "recommend"},
-    {Mode::kAuto, "auto"},
-}};
-
-constexpr std::array<std::pair<RiskClass, std::string_view>, 3> kRisks{{
-    {RiskClass::kLow, "low"},
-    {RiskClass::kMedium, "medium"},
-    {RiskClass::kHigh, "high"},
-}};
-
 }  // namespace
 
 std::string_view to_string(ActionKind k) {
@@ -89,20 +49,11 @@ std::string_view to_string(SignalName s) {
 std::optional<SignalName> parse_signal_name(std::string_view s) {
   return enum_from_name(kSignals, s);
 }
-std::string_view to_string(Outcome o) {
-  return enum_name(kOutcomes, o);
-}
-std::string_view to_string(AuditKind k) {
-  return enum_name(kAuditKinds, k);
-}
-std::string_view to_string(Mode m) {
-  return enum_name(kModes, m);
-}
-std::optional<Mode> parse_mode(std::string_view s) {
-  return enum_from_name(kModes, s);
-}
-std::string_view to_string(RiskClass r) {
-  return enum_name(kRisks, r);
+
+std::size_t ServiceRefHash::operator()(const ServiceRef& s) const noexcept {
+  const std::size_t a = std::hash<std::string>{}(s.ns);
+  const std::size_t b = std::hash<std::string>{}(s.name);
+  return a ^ (b + 0x9e3779b97f4a7c15ULL + (a << 6) + (a >> 2));
 }
 
 double signal_value(const ServiceSignals& v, SignalName s) {

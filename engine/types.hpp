@@ -1,6 +1,7 @@
 // Vocabulary shared by the engine and every implementation of its ports.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -24,6 +25,12 @@ struct ServiceRef {
   friend auto operator<=>(const ServiceRef&, const ServiceRef&) = default;
   /// "ns/name"
   std::string key() const { return ns + '/' + name; }
+};
+
+/// Hash for ServiceRef keys (no allocation: combines the two strings' hashes).
+///   std::unordered_map<ServiceRef, int, ServiceRefHash> per_target;
+struct ServiceRefHash {
+  std::size_t operator()(const ServiceRef& s) const noexcept;
 };
 
 /// Incident types the built-in classifier knows. Policies may name others (strings);

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <mutex>
-#include <set>
 
 #include <boost/asio/post.hpp>
 
@@ -176,12 +175,33 @@ void IncidentGate::drain(const engine::ServiceRef& target) {
 
 namespace {
 
-// engine.cpp's kClassificationWindow: the window the engine reads signals over when it
-// (re)classifies. Should they ever differ, the follow-up's queries are merely sent blocking.
-constexpr core::Duration kClassificationWindow{std::chrono::minutes{10}};
 // A verification timer expires when verify_at is reached (steady vs system clock may
 // differ by a little); anything due within this much is prefetched.
 constexpr core::Duration kDueSlack{std::chrono::seconds{2}};
+
+// The PromQL that answers the engine's named needs for `target`: the signal queries over
+// each window, the upstreams' error-rate queries (what ConfigTopology::upstreams sends),
+// and the policy's PromQL checks.
+void add_plan(std::vector<std::string>& plan, const engine::DataNeeds& needs,
+              const engine::ServiceRef& target, const PrometheusTelemetry& telemetry,
+              const ConfigTopology& topology) {
+  for (const auto window : needs.signal_windows) {
+    const auto qs = telemetry.signal_queries(target, window);
+    plan.insert(plan.end(), qs.begin(), qs.end());
+  }
+  if (needs.upstreams) {
+    for (const auto& up : topology.upstream_refs(target))
+      plan.push_back(telemetry.check_query(topology.error_template(), up));
+  }
+  for (const auto& expr : needs.queries)
+    plan.push_back(telemetry.check_query(expr, target));
+}
+
+std::vector<std::string> sorted_unique(std::vector<std::string> plan) {
+  std::sort(plan.begin(), plan.end());
+  plan.erase(std::unique(plan.begin(), plan.end()), plan.end());
+  return plan;
+}
 
 }  // namespace
 
@@ -191,34 +211,9 @@ IncidentGate::Planner incident_planner(engine::StateStore& state, engine::Clock&
                                        const ConfigTopology& topology) {
   return [&state, &clock, &policies, &telemetry, &topology](const engine::Incident& inc) {
     std::vector<std::string> plan;
-    bool signals = inc.resolved || !inc.classification;
-    if (!signals) {
-      // A factor scale is rendered from the current replica count (a signal).
-      if (const auto* p = policies.find(inc.classification->incident_type)) {
-        for (const auto& a : p->actions)
-          if (a.kind == engine::ActionKind::kScale && a.factor && !a.replicas) signals = true;
-      }
-    }
-    if (signals) plan = telemetry.signal_queries(inc.target, kClassificationWindow);
-    for (const auto& up : topology.upstream_refs(inc.target))
-      plan.push_back(telemetry.check_query(topology.error_template(), up));
-    if (!inc.resolved) {
-      const engine::TargetState st = state.load(inc.target);
-      if (st.recovered && clock.now() < st.recovered->until) {
-        const engine::Policy* p = policies.find(st.recovered->policy);
-        const auto window =
-            p != nullptr ? p->verification_window : core::Duration{std::chrono::minutes{5}};
-        const auto more = telemetry.signal_queries(inc.target, window);
-        plan.insert(plan.end(), more.begin(), more.end());
-        if (p != nullptr) {
-          for (const auto& c : p->verification)
-            if (!c.promql.empty()) plan.push_back(telemetry.check_query(c.promql, inc.target));
-        }
-      }
-    }
-    std::sort(plan.begin(), plan.end());
-    plan.erase(std::unique(plan.begin(), plan.end()), plan.end());
-    return plan;
+    const auto needs = engine::decision_needs(policies, inc, state.load(inc.target), clock.now());
+    add_plan(plan, needs, inc.target, telemetry, topology);
+    return sorted_unique(std::move(plan));
   };
 }
 
@@ -228,32 +223,21 @@ PrefetchScheduler::Planner verification_planner(engine::StateStore& state, engin
                                                 const ConfigTopology& topology) {
   return [&state, &clock, &policies, &telemetry,
           &topology](const std::optional<engine::ServiceRef>& tag) {
-    std::set<std::string> qs;
-    auto add = [&](const std::vector<std::string>& v) { qs.insert(v.begin(), v.end()); };
-    auto verification = [&](const engine::ServiceRef& target, const engine::InFlightAction& fl) {
-      const engine::Policy* p = policies.find(fl.policy);
-      const auto window =
-          p != nullptr ? p->verification_window : core::Duration{std::chrono::minutes{5}};
-      add(telemetry.signal_queries(target, window));
-      if (p == nullptr) return;
-      for (const auto& c : p->verification)
-        if (!c.promql.empty()) qs.insert(telemetry.check_query(c.promql, target));
-    };
+    std::vector<std::string> plan;
     const auto due = clock.now() + kDueSlack;
     for (const auto& [target, st] : state.in_flight()) {
       const auto& fl = *st.in_flight;
       const bool tagged = tag && *tag == target;
-      if (fl.executed && (tagged || fl.verify_at <= due)) verification(target, fl);
-    }
-    if (tag) {
-      const auto st = state.load(*tag);
-      if (!st.in_flight) {
-        add(telemetry.signal_queries(*tag, kClassificationWindow));
-        for (const auto& up : topology.upstream_refs(*tag))
-          qs.insert(telemetry.check_query(topology.error_template(), up));
+      if (fl.executed && (tagged || fl.verify_at <= due)) {
+        add_plan(plan, engine::verification_needs(policies, fl.policy), target, telemetry,
+                 topology);
       }
     }
-    return std::vector<std::string>(qs.begin(), qs.end());
+    // A tagged target with nothing in flight: a follow-up re-decides it.
+    if (tag && !state.load(*tag).in_flight) {
+      add_plan(plan, engine::follow_up_needs(), *tag, telemetry, topology);
+    }
+    return sorted_unique(std::move(plan));
   };
 }
 

@@ -44,6 +44,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include "engine/data_needs.hpp"
 #include "engine/incident.hpp"
 #include "engine/policy.hpp"
 #include "engine/ports.hpp"
@@ -164,20 +165,19 @@ class IncidentGate {
   std::uint64_t fetches_ = 0;
 };
 
-/// The live incident planner: the classification signals when the incident has no
-/// external classification, is resolved, or its policy scales by a factor; the upstreams'
-/// error-rate queries when the topology lists any; and, while the target holds the
-/// re-deliveries of a verified firing (engine::RecoveredFiring in `state`), that policy's
-/// verification queries, which the engine re-runs before holding one.
+/// The live incident planner: the PromQL answering what the engine says the decision will
+/// read (engine::decision_needs: signal windows, upstreams, PromQL checks), given the
+/// target's state in `state` and the time on `clock`. Upstreams become their error-rate
+/// queries (what ConfigTopology::upstreams sends).
 IncidentGate::Planner incident_planner(engine::StateStore& state, engine::Clock& clock,
                                        const engine::PolicySet& policies,
                                        const PrometheusTelemetry& telemetry,
                                        const ConfigTopology& topology);
 
 /// The live planner: for every in-flight action whose verification is due (from `state`),
-/// the signal queries over the policy's verification window and the policy's PromQL
-/// checks; for a tagged target with nothing in flight (a follow-up re-decides it), the
-/// classification signals and its upstreams' error-rate queries.
+/// the PromQL for engine::verification_needs (the policy's verification window and its
+/// PromQL checks); for a tagged target with nothing in flight (a follow-up re-decides it),
+/// the PromQL for engine::follow_up_needs.
 PrefetchScheduler::Planner verification_planner(engine::StateStore& state, engine::Clock& clock,
                                                 const engine::PolicySet& policies,
                                                 const PrometheusTelemetry& telemetry,

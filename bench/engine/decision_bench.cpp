@@ -17,7 +17,8 @@
 
 #include "engine/audit_json.hpp"
 #include "engine/engine.hpp"
-#include "engine/memory_ports.hpp"
+#include "engine/fixed_ports.hpp"
+#include "engine/memory_state_store.hpp"
 
 namespace {
 

@@ -3,7 +3,8 @@ selfheal_test(engine_pipeline_tests
   SOURCES
     ${CMAKE_CURRENT_LIST_DIR}/pipeline_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/render_test.cpp
-  LIBS selfheal::engine)
+    ${CMAKE_CURRENT_LIST_DIR}/data_needs_test.cpp
+  LIBS selfheal::engine selfheal::engine_testing)
 
 selfheal_test(engine_decide_cli_tests
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/decide_cli_test.cpp

@@ -7,7 +7,9 @@
 
 #include "engine/audit_json.hpp"
 #include "engine/engine.hpp"
-#include "engine/memory_ports.hpp"
+#include "engine/fixed_ports.hpp"
+#include "engine/memory_state_store.hpp"
+#include "engine/testing/scripted_actuator.hpp"
 
 using namespace selfheal::engine;
 using namespace std::chrono_literals;
@@ -80,7 +82,7 @@ struct World {
   StaticTelemetry telemetry;
   StaticTopology topology;
   StaticCalendar calendar;
-  RecordingActuator actuator{&scheduler, 30s};
+  testing::ScriptedActuator actuator{&scheduler, 30s};
   RecordingNotifier notifier;
   MemoryStateStore state;
   VectorAuditSink audit;

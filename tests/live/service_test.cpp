@@ -17,7 +17,8 @@
 #include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
 
-#include "engine/memory_ports.hpp"
+#include "engine/fixed_ports.hpp"
+#include "engine/memory_state_store.hpp"
 #include "engine/policy_loader.hpp"
 #include "live/actuator.hpp"
 #include "live/http_client.hpp"

@@ -1,20 +1,21 @@
-// In-memory implementations of every engine port: for tests, for `selfheal decide`, and for
-// the simulator (which may use them directly or wrap them).
-//
-// All of them are deterministic and single-threaded, like the engine. None reads the wall
-// clock: time comes from a ManualClock that the owner advances.
+// Engine ports over values given up front: a clock that moves only when told, timers run
+// by hand, telemetry/topology/calendar answers you set, and an actuator, notifier and audit
+// sink that record. `selfheal decide` runs one dry-run decision over them; tests, benches
+// and the simulator's unit tests drive the engine with them. Deterministic and
+// single-threaded, like the engine; none reads the wall clock.
 //
 //   ManualClock clock{from_unix_ms(0)};
 //   ManualScheduler scheduler{clock};
-//   MemoryStateStore state;
+//   MemoryStateStore state;                 // engine/memory_state_store.hpp
 //   VectorAuditSink audit;
-//   RecordingActuator actuator{&scheduler, 30s};   // completes every action 30s later, ok
+//   RecordingActuator actuator;             // records; completes only when told
 //   RecordingNotifier notifier;
 //   StaticTelemetry telemetry; StaticTopology topology; StaticCalendar calendar;
 //   Engine engine{{clock, scheduler, telemetry, topology, calendar, actuator, notifier,
 //                  state, audit}, policies, ClassifierModel::builtin()};
 //   engine.handle(incident);
-//   scheduler.advance(5min);   // runs the actuator completion and the verification
+//   actuator.complete_all({true, "ok", {}});
+//   scheduler.advance(5min);   // runs the verification
 #pragma once
 
 #include <cstddef>
@@ -28,17 +29,9 @@
 #include <utility>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
-#include "core/result.hpp"
 #include "engine/ports.hpp"
 
 namespace selfheal::engine {
-
-/// Hash for ServiceRef keys (no allocation: combines the two strings' hashes).
-struct ServiceRefHash {
-  std::size_t operator()(const ServiceRef& s) const noexcept;
-};
 
 /// A clock that only moves when told to.
 class ManualClock final : public Clock {
@@ -82,42 +75,6 @@ class ManualScheduler final : public Scheduler {
   std::unordered_map<TimerId, TimePoint> due_of_;
 };
 
-/// The StateStore in memory: a hash map keyed by target (O(1) load/save; 10,000 targets
-/// and more). `to_json`/`from_json` persist it (what `selfheal decide --state` reads and
-/// rewrites).
-class MemoryStateStore final : public StateStore {
- public:
-  TargetState load(const ServiceRef& target) override;
-  void save(const ServiceRef& target, const TargetState& state) override;
-  std::vector<std::pair<ServiceRef, TargetState>> in_flight() override;
-  BreakerState load_breaker() override { return breaker_; }
-  void save_breaker(const BreakerState& b) override { breaker_ = b; }
-  bool kill_switch() override { return kill_switch_; }
-  void set_kill_switch(bool engaged) override { kill_switch_ = engaged; }
-  bool seen(const std::string& dedup_key) override;
-  void mark_seen(const std::string& dedup_key, TimePoint at) override;
-
-  /// Drops dedup keys marked before `cutoff` (keeps memory bounded in long runs).
-  void forget_seen_before(TimePoint cutoff);
-  std::size_t targets() const { return targets_.size(); }
-  /// Direct read access (tests, reports); nullptr when never saved.
-  const TargetState* peek(const ServiceRef& target) const;
-
-  /// Stable JSON form (docs/audit.md#state-file):
-  /// {"version":1,"kill_switch":false,"breaker":{...},"targets":[{"namespace":..,
-  ///  "name":..,"last_action_at":..,"attempts":..,"ladder_step":..,"escalate_only":..,
-  ///  "in_flight":{...}}],"seen":[{"key":..,"at":..}]}
-  nlohmann::json to_json() const;
-  /// The inverse of to_json; an Error naming the field when the document is malformed.
-  static core::Result<MemoryStateStore> from_json(const nlohmann::json& j);
-
- private:
-  std::unordered_map<ServiceRef, TargetState, ServiceRefHash> targets_;
-  BreakerState breaker_;
-  bool kill_switch_ = false;
-  std::unordered_map<std::string, TimePoint> seen_;
-};
-
 /// Keeps every audit record in order.
 class VectorAuditSink final : public AuditSink {
  public:
@@ -129,18 +86,12 @@ class VectorAuditSink final : public AuditSink {
   std::vector<AuditRecord> records_;
 };
 
-/// Records every request. Completion is either manual (`complete`) or automatic: with a
-/// scheduler, each action completes `delay` after execute() with `auto_result` (the
-/// `undo` of a result is filled in by `undo_for` when set). Completion never happens
-/// inside execute(), as the Actuator contract requires. Repeating a request id is
-/// idempotent: the second execute() is recorded in `duplicates()` and never completes.
+/// Records every request and never completes one by itself (`selfheal decide` runs nothing).
+/// `complete` reports a result for a pending request, as a real Actuator would later.
+/// Repeating a request id is idempotent: the second execute() is recorded in
+/// `duplicates()` and never completes. (testing::ScriptedActuator completes by itself.)
 class RecordingActuator final : public Actuator {
  public:
-  RecordingActuator() = default;
-  RecordingActuator(Scheduler* scheduler, Duration delay,
-                    ActionResult auto_result = {true, "ok", {}})
-      : scheduler_(scheduler), delay_(delay), auto_result_(std::move(auto_result)) {}
-
   void execute(const ActionRequest& request, std::function<void(ActionResult)> done) override;
 
   /// Completes a pending request. False when `id` is not pending.
@@ -151,16 +102,8 @@ class RecordingActuator final : public Actuator {
   const std::vector<ActionRequest>& requests() const { return requests_; }
   std::size_t pending() const { return pending_.size(); }
   std::size_t duplicates() const { return duplicates_; }
-  /// How an action would be undone, attached to automatic results (e.g. the previous
-  /// replica count for a scale). Unset: results carry no undo.
-  std::function<std::optional<ActionSpec>(const ActionRequest&)> undo_for;
-  /// Result for automatic completion (may be changed between actions).
-  ActionResult& auto_result() { return auto_result_; }
 
  private:
-  Scheduler* scheduler_ = nullptr;
-  Duration delay_{0};
-  ActionResult auto_result_{true, "ok", {}};
   std::vector<ActionRequest> requests_;
   std::map<std::uint64_t, std::function<void(ActionResult)>> pending_;
   std::unordered_set<std::uint64_t> ids_;

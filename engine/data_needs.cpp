@@ -1,0 +1,85 @@
+// The pipeline's reads, named. Each rule here mirrors one place the pipeline calls a port
+// (engine/pipeline.cpp, engine/verification.cpp); tests/engine/data_needs_test.cpp runs the
+// engine over recording ports and fails when a call is not named here.
+#include "engine/data_needs.hpp"
+
+#include <algorithm>
+
+#include "engine/defaults.hpp"
+
+namespace selfheal::engine {
+namespace {
+
+void add_window(DataNeeds& n, Duration w) {
+  auto it = std::lower_bound(n.signal_windows.begin(), n.signal_windows.end(), w);
+  if (it == n.signal_windows.end() || *it != w) n.signal_windows.insert(it, w);
+}
+
+void add_query(DataNeeds& n, const std::string& q) {
+  if (std::find(n.queries.begin(), n.queries.end(), q) == n.queries.end()) n.queries.push_back(q);
+}
+
+// A factor scale is rendered from the current desired replicas: a signal.
+bool scales_by_factor(const Policy& p) {
+  return std::any_of(p.actions.begin(), p.actions.end(), [](const ActionSpec& a) {
+    return a.kind == ActionKind::kScale && a.factor && !a.replicas;
+  });
+}
+
+}  // namespace
+
+void DataNeeds::merge(const DataNeeds& other) {
+  for (Duration w : other.signal_windows)
+    add_window(*this, w);
+  upstreams = upstreams || other.upstreams;
+  for (const auto& q : other.queries)
+    add_query(*this, q);
+}
+
+DataNeeds verification_needs(const PolicySet& policies, std::string_view policy) {
+  const Policy* p = policies.find(policy);
+  DataNeeds n;
+  add_window(n, p != nullptr ? p->verification_window : defaults::kVerificationWindow);
+  if (p == nullptr) return n;  // the default checks read signals only
+  for (const auto& c : p->verification) {
+    if (!c.promql.empty()) add_query(n, c.promql);
+  }
+  return n;
+}
+
+DataNeeds follow_up_needs() {
+  DataNeeds n;
+  add_window(n, defaults::kClassificationWindow);
+  n.upstreams = true;
+  return n;
+}
+
+DataNeeds decision_needs(const PolicySet& policies, const Incident& incident,
+                         const TargetState& state, TimePoint now) {
+  DataNeeds n;
+  if (incident.resolved) {
+    // The health check that may clear attempts; skipped while an action is in flight.
+    if (!state.in_flight) add_window(n, defaults::kClassificationWindow);
+    return n;
+  }
+  if (!incident.classification) {
+    n = follow_up_needs();  // the built-in classifier reads both
+  } else if (const Policy* p = policies.find(incident.classification->incident_type);
+             p == nullptr) {
+    n.upstreams = true;  // a no-policy page names the worst failing upstream
+  } else {
+    if (p->dependency_precheck.enabled) {
+      n.upstreams = true;
+      add_window(n, defaults::kClassificationWindow);  // dependency_errors fallback
+    }
+    if (scales_by_factor(*p)) add_window(n, defaults::kClassificationWindow);
+  }
+  // A held re-delivery re-runs the verification checks (the firing is matched later; an
+  // upper bound here is enough).
+  if (state.recovered && now < state.recovered->until) {
+    n.merge(verification_needs(policies, state.recovered->policy));
+  }
+  return n;
+}
+
+}  // namespace selfheal::engine

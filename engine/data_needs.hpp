@@ -1,0 +1,68 @@
+// What the engine will ask its Telemetry and Topology ports for, before it asks.
+//
+// The engine's ports are synchronous; live mode answers them from Prometheus, which is slow.
+// So live/ fetches the answers first, on worker threads, and runs the engine call once they
+// are in. To know what to fetch it asks these functions instead of copying the engine's
+// windows and rules: whatever the pipeline reads, these name, from the same inputs the
+// pipeline has (tests/engine/data_needs_test.cpp records the engine's port calls and holds
+// them to these answers, so the two cannot drift).
+//
+// The answers are an upper bound: everything the engine may ask for that target in that
+// call, never less (a step that ends the pipeline earlier only means some went unused).
+//
+//   const DataNeeds n = decision_needs(policies, incident, state.load(incident.target), now);
+//   for (Duration w : n.signal_windows) fetch(signal queries for incident.target over w);
+//   if (n.upstreams) fetch(the upstreams' health);
+//   for (const auto& q : n.queries) fetch(q for incident.target);
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/incident.hpp"
+#include "engine/policy.hpp"
+#include "engine/ports.hpp"
+
+namespace selfheal::engine {
+
+/// The port calls one engine step may make for one target.
+struct DataNeeds {
+  /// Telemetry::signals(target, w) for each window (ascending, no repeats).
+  std::vector<Duration> signal_windows;
+  /// Topology::upstreams(target).
+  bool upstreams = false;
+  /// Telemetry::query(expr, target) for each expression (in policy order, no repeats).
+  std::vector<std::string> queries;
+
+  bool empty() const { return signal_windows.empty() && !upstreams && queries.empty(); }
+  /// Adds `other`'s needs to these.
+  void merge(const DataNeeds& other);
+  friend bool operator==(const DataNeeds&, const DataNeeds&) = default;
+};
+
+/// What Engine::handle(incident) may ask, given the target's state (`state.load(target)`)
+/// and the time of the call:
+///  - resolved: the signals over the classification window (the health check) unless an
+///    action is in flight;
+///  - firing: the classification signals and upstreams without an external classification
+///    (the built-in classifier); upstreams when no policy handles the external type (the
+///    page names a failing upstream) or the policy has a dependency pre-check (with the
+///    classification signals for its dependency_errors fallback); the classification
+///    signals when the policy scales by a factor (rendered from the current replicas);
+///    and, while the target holds the re-deliveries of a verified firing, that policy's
+///    verification needs (the engine re-runs its checks before holding one).
+DataNeeds decision_needs(const PolicySet& policies, const Incident& incident,
+                         const TargetState& state, TimePoint now);
+
+/// What the verification of an action chosen by policy `policy` (InFlightAction::policy)
+/// asks: the signals over the policy's verification window (the default window when the
+/// policy is no longer loaded) and the policy's PromQL checks.
+DataNeeds verification_needs(const PolicySet& policies, std::string_view policy);
+
+/// What a follow-up (the next ladder step after a failed verification re-decides the stored
+/// incident) may ask, for a caller that cannot see that incident: the needs of an incident
+/// classified by the built-in classifier, which cover every other firing decision's.
+DataNeeds follow_up_needs();
+
+}  // namespace selfheal::engine

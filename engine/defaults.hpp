@@ -1,0 +1,42 @@
+// Every default the engine applies when nothing else says, in one place. Policy fields
+// default to these (engine/policy.hpp), the pipeline falls back to them when a policy is no
+// longer loaded, and live/ learns them through engine::DataNeeds (engine/data_needs.hpp),
+// never by copying them. docs/policy.md lists the policy defaults for users.
+//
+//   Duration w = p != nullptr ? p->verification_window : defaults::kVerificationWindow;
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+
+#include "core/time.hpp"
+
+namespace selfheal::engine::defaults {
+
+/// How long after an action reports done the engine verifies it (policy
+/// `verification_window`; also the window for a policy no longer loaded). Five minutes:
+/// long enough for a restarted pod to pass readiness and serve, short enough to try the
+/// next rung while the incident is young.
+inline constexpr core::Duration kVerificationWindow = std::chrono::minutes{5};
+
+/// The window the classifier, the dependency pre-check, factor-scale rendering and the
+/// health check of a resolved alert read signals over ("OOMKilled 3 times in 10 minutes").
+inline constexpr core::Duration kClassificationWindow = std::chrono::minutes{10};
+
+/// Policy `cooldown`: the least time between two actions on one target.
+inline constexpr core::Duration kCooldown = std::chrono::minutes{10};
+
+/// How long the Actuator may take before an action counts as failed (ActionRequest::timeout).
+inline constexpr core::Duration kActionTimeout = std::chrono::minutes{5};
+
+/// How long the re-deliveries of a verified firing are held while its checks still pass
+/// (RecoveredFiring::until = verified-at + this).
+inline constexpr core::Duration kRecoveredHold = std::chrono::hours{24};
+
+/// Engine `rate_window`: the circuit breaker's window.
+inline constexpr core::Duration kRateWindow = std::chrono::hours{1};
+
+/// At most this many audit records are kept per episode for pages (oldest dropped).
+inline constexpr std::size_t kMaxHistory = 200;
+
+}  // namespace selfheal::engine::defaults

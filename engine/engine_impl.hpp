@@ -1,0 +1,199 @@
+// Private to engine/: the Engine's state and the declarations its implementation files
+// share. Not part of the contract (include engine/engine.hpp).
+//
+// The implementation is split by concern, one file each:
+//   engine.cpp        the public Engine calls (approve, resume, operator switches)
+//   escalation.cpp    audit records, pages and episodes (emit, escalate, finish)
+//   pipeline.cpp      the decision pipeline in order (decide and its steps)
+//   guardrails.cpp    the refusals: duplicates, scope, dependencies, attempts, global limits
+//   execution.cpp     starting an action, its result, its timeout, resolved alerts
+//   verification.cpp  the checks after the window, undo, the next rung or giving up
+//   checks.cpp        the verification checks themselves (pure functions of signals)
+//
+// State lives in two places on purpose:
+//  - the StateStore holds what must survive a restart (cooldowns, attempts, ladder step,
+//    escalate-only, in-flight actions, the breaker, the kill switch);
+//  - Impl holds what only matters while the process lives (open pages per episode, the
+//    episode's history for pages, pending approvals and follow-ups, timers). Losing it
+//    on restart costs at worst one repeated page, never a repeated action.
+#pragma once
+
+#include <algorithm>
+#include <deque>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/number_format.hpp"
+#include "engine/engine.hpp"
+
+namespace selfheal::engine {
+
+inline std::string fmt(double v) {
+  return core::format_fixed(v, 2);
+}
+inline std::string fmt3(double v) {
+  return core::format_fixed(v, 3);
+}
+inline bool contains(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+struct Engine::Impl {
+  enum class Pass { kDelivery, kFollowUp, kApproved };
+
+  struct Episode {
+    std::string page_severity;  ///< severity of the open page; empty = none open
+    std::deque<AuditRecord> history;
+    std::optional<Incident> incident;  ///< what follow-ups re-decide
+    TimerId verify_timer = 0;
+    TimerId timeout_timer = 0;
+    TimerId followup_timer = 0;
+    std::string followup_fingerprint;
+    std::uint64_t undo_id = 0;  ///< non-zero while an undo runs
+    std::string undo_fingerprint;
+  };
+
+  struct PendingApproval {
+    Incident incident;
+    std::string fingerprint;
+    const Policy* policy = nullptr;
+    Classification classification;
+    ActionSpec action;
+    double confidence = 0.0;
+  };
+
+  // Everything one pass through the pipeline knows; telemetry is fetched lazily so an
+  // external classification with no pre-check never touches Telemetry.
+  struct Run {
+    const Incident& inc;
+    Pass pass;
+    std::string fp;
+    Decision d;
+    const Policy* policy = nullptr;
+    TargetState st;
+    std::optional<ActionSpec> action;
+    std::optional<ServiceSignals> signals;
+    std::optional<std::vector<DependencyHealth>> upstreams;
+    const PendingApproval* approved = nullptr;  ///< set on the approved pass
+    double confidence = 0.0;                    ///< what the threshold compares
+    std::string event_note;                     ///< planned events' effect, for the reason
+    TimePoint t{};                              ///< when the pass started
+  };
+
+  enum class Notify {
+    kDeduped,  ///< page unless one of the same or higher severity is open for the episode
+    kSilent,   ///< escalate is set, but an earlier page already covers it (tripped breaker)
+    kForced,   ///< page regardless of open pages (the breaker trip: once per trip)
+  };
+
+  struct Checked {
+    bool ok = false;  ///< no check failed and at least one passed
+    int failed = 0;
+    std::string detail;  ///< "pass: ...; FAIL: ...; skipped: ..."
+  };
+
+  struct StringHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>{}(s);
+    }
+  };
+
+  EngineContext ctx;
+  PolicySet set;
+  ClassifierModel model;
+  Mode mode;
+  std::unordered_map<std::string, const Policy*, StringHash, std::equal_to<>> by_type;
+  std::uint64_t seq = 0;
+  std::uint64_t next_action_id = 0;
+  std::uint64_t next_approval_id = 0;
+  std::unordered_map<ServiceRef, Episode, ServiceRefHash> episodes;
+  /// Targets this engine instance acted on: their cooldowns are owned by our own
+  /// verification and follow-ups. A cooldown we inherited (a state file, a restart) is not,
+  /// so refusing inside it escalates, as the seed's cooldown exercise expects.
+  std::unordered_map<ServiceRef, TimePoint, ServiceRefHash> own_actions;
+  std::unordered_map<ServiceRef, std::uint64_t, ServiceRefHash> in_flight;  // target -> action
+  std::unordered_map<std::string, int> in_flight_by_ns;
+  std::map<std::uint64_t, PendingApproval> approvals;
+  std::shared_ptr<int> alive = std::make_shared<int>(0);
+
+  Impl(EngineContext c, PolicySet p, ClassifierModel m);
+  ~Impl();
+
+  TimePoint now() const { return ctx.clock.now(); }
+  const Policy* lookup(std::string_view type) const {
+    auto it = by_type.find(canonical_incident_type(type));
+    return it == by_type.end() ? nullptr : it->second;
+  }
+  /// The policy's verification window, or the default when the policy is gone.
+  static Duration verification_window(const Policy* p);
+
+  // A weak guard for callbacks that may outlive the engine.
+  template <typename F>
+  auto guarded(F f) {
+    return [w = std::weak_ptr<int>(alive), f = std::move(f)](auto&&... args) mutable {
+      if (w.expired()) return;
+      f(std::forward<decltype(args)>(args)...);
+    };
+  }
+
+  static std::string fingerprint_of(const Incident& inc);
+  static std::string dedup_key(const Incident& inc, const std::string& fp);
+
+  // escalation.cpp
+  AuditRecord record(AuditKind kind, const ServiceRef& target, const std::string& fp);
+  void emit(AuditRecord r, bool keep_in_history = true);
+  bool escalate(const ServiceRef& target, const std::string& fp, const Policy* policy, Outcome why,
+                const std::string& severity, const std::string& summary,
+                const std::optional<ActionSpec>& suggested, const std::vector<std::string>& argv,
+                std::uint64_t approval_id = 0, std::optional<ServiceRef> upstream = std::nullopt,
+                bool force = false);
+  bool owned_cooldown(const ServiceRef& target, TimePoint last_action_at) const;
+  void close_episode(const ServiceRef& target);
+  Decision finish(Run& r, Outcome o, std::string guardrail, std::string reason, bool escalate_,
+                  bool suggest = false, const std::string& severity = {},
+                  std::uint64_t approval_id = 0, Notify notify = Notify::kDeduped);
+  void operator_record(const ServiceRef& target, std::string reason);
+
+  // pipeline.cpp
+  const ServiceSignals& signals(Run& r);
+  const std::vector<DependencyHealth>& upstreams(Run& r);
+  std::vector<std::string> render(Run& r, const ActionSpec& a, std::uint64_t nonce,
+                                  std::string* error);
+  const ActionSpec* rung(const Policy& p, std::size_t step) const;
+  Decision decide(const Incident& inc, Pass pass, const PendingApproval* approved = nullptr);
+  std::optional<Decision> classify_and_find_policy(Run& r);
+  std::optional<Decision> precheck_events_confidence(Run& r, const Policy& p);
+  std::optional<Decision> planned_events(Run& r, const Policy& p);
+  std::optional<Decision> cooldown(Run& r, const Policy& p);
+  Decision mode_and_execute(Run& r, const Policy& p);
+
+  // guardrails.cpp
+  std::string duplicate_reason(Run& r);
+  static std::string policy_scope(const Policy& p, const ServiceRef& target);
+  const DependencyHealth* worst_upstream(Run& r, double bound);
+  std::string dependency_failure(Run& r, const Policy& p);
+  std::string exhausted(const Run& r, const Policy& p) const;
+  std::optional<Decision> global_limits(Run& r);
+
+  // execution.cpp
+  Decision execute(Run& r, const Policy& p, const ActionSpec& action);
+  void track(const ServiceRef& target, std::uint64_t id);
+  void untrack(const ServiceRef& target);
+  Decision on_resolved(Run& r);
+  void on_timeout(const ServiceRef& target, std::uint64_t id);
+  void on_action_done(const ServiceRef& target, std::uint64_t id, ActionResult res);
+
+  // verification.cpp
+  Checked check_objective(const ServiceRef& target, const Policy* p);
+  void verify(const ServiceRef& target, std::uint64_t id);
+  void fail(const ServiceRef& target, const std::string& why);
+  void after_failure(const ServiceRef& target, const InFlightAction& fl, const std::string& why);
+};
+
+}  // namespace selfheal::engine

@@ -1,0 +1,128 @@
+#include "engine/fixed_ports.hpp"
+
+#include <algorithm>
+#include <functional>
+
+namespace selfheal::engine {
+
+// ---- ManualScheduler -------------------------------------------------------------------
+
+TimerId ManualScheduler::after(Duration delay, std::function<void()> cb) {
+  if (delay < Duration::zero()) delay = Duration::zero();
+  const TimerId id = next_id_++;
+  const TimePoint due = clock_.now() + delay;
+  timers_.emplace(std::make_pair(due, id), std::move(cb));
+  due_of_.emplace(id, due);
+  return id;
+}
+
+bool ManualScheduler::cancel(TimerId id) {
+  auto it = due_of_.find(id);
+  if (it == due_of_.end()) return false;
+  timers_.erase({it->second, id});
+  due_of_.erase(it);
+  return true;
+}
+
+void ManualScheduler::run_until(TimePoint t) {
+  while (!timers_.empty() && timers_.begin()->first.first <= t) {
+    auto node = timers_.extract(timers_.begin());
+    due_of_.erase(node.key().second);
+    if (node.key().first > clock_.now()) clock_.set(node.key().first);
+    node.mapped()();
+  }
+  if (t > clock_.now()) clock_.set(t);
+}
+
+void ManualScheduler::advance(Duration d) {
+  run_until(clock_.now() + d);
+}
+
+std::size_t ManualScheduler::run_all(std::size_t max_timers) {
+  std::size_t ran = 0;
+  while (!timers_.empty() && ran < max_timers) {
+    auto node = timers_.extract(timers_.begin());
+    due_of_.erase(node.key().second);
+    if (node.key().first > clock_.now()) clock_.set(node.key().first);
+    node.mapped()();
+    ++ran;
+  }
+  return ran;
+}
+
+std::optional<TimePoint> ManualScheduler::next_due() const {
+  if (timers_.empty()) return std::nullopt;
+  return timers_.begin()->first.first;
+}
+
+// ---- RecordingActuator -----------------------------------------------------------------
+
+void RecordingActuator::execute(const ActionRequest& request,
+                                std::function<void(ActionResult)> done) {
+  if (!ids_.insert(request.id).second) {
+    ++duplicates_;  // idempotent: the first execute() owns the completion
+    return;
+  }
+  requests_.push_back(request);
+  pending_.emplace(request.id, std::move(done));
+}
+
+bool RecordingActuator::complete(std::uint64_t id, ActionResult result) {
+  auto it = pending_.find(id);
+  if (it == pending_.end()) return false;
+  auto done = std::move(it->second);
+  pending_.erase(it);
+  done(std::move(result));
+  return true;
+}
+
+std::size_t RecordingActuator::complete_all(const ActionResult& result) {
+  std::size_t n = 0;
+  while (!pending_.empty()) {
+    complete(pending_.begin()->first, result);
+    ++n;
+  }
+  return n;
+}
+
+// ---- RecordingNotifier / Static* -------------------------------------------------------
+
+std::size_t RecordingNotifier::pages() const {
+  std::size_t n = 0;
+  for (const auto& e : escalations_)
+    n += e.approval_id == 0 ? 1 : 0;
+  return n;
+}
+
+ServiceSignals StaticTelemetry::signals(const ServiceRef& service, Duration) {
+  ++calls_;
+  auto it = signals_.find(service);
+  return it == signals_.end() ? fallback : it->second;
+}
+
+std::optional<double> StaticTelemetry::query(const std::string& expr, const ServiceRef&) {
+  auto it = queries_.find(expr);
+  if (it == queries_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<DependencyHealth> StaticTopology::upstreams(const ServiceRef& service) {
+  auto it = upstreams_.find(service);
+  return it == upstreams_.end() ? std::vector<DependencyHealth>{} : it->second;
+}
+
+std::size_t StaticTopology::services_in_namespace(const std::string& ns) {
+  auto it = counts_.find(ns);
+  return it == counts_.end() ? default_services_per_namespace : it->second;
+}
+
+std::vector<PlannedEvent> StaticCalendar::active(const ServiceRef& service, TimePoint now) {
+  std::vector<PlannedEvent> out;
+  for (const auto& [svc, e] : events_) {
+    if (svc && !(*svc == service)) continue;
+    if (e.start <= now && now < e.end) out.push_back(e);
+  }
+  return out;
+}
+
+}  // namespace selfheal::engine

@@ -1,0 +1,164 @@
+// The refusals: the pipeline's guardrails that stop an action before it starts. Each returns
+// the reason in words (empty: passed) or the finished Decision; engine/pipeline.cpp calls
+// them in the documented order (docs/pipeline.md).
+#include <algorithm>
+
+#include "core/duration.hpp"
+#include "engine/checks.hpp"
+#include "engine/engine_impl.hpp"
+#include "engine/time_text.hpp"
+
+namespace selfheal::engine {
+
+std::string Engine::Impl::duplicate_reason(Run& r) {
+  const auto& target = r.inc.target;
+  if (r.st.in_flight && r.st.in_flight->incident == r.fp) {
+    return "action #" + std::to_string(r.st.in_flight->action_id) + " for this alert is in flight";
+  }
+  if (auto it = episodes.find(target); it != episodes.end()) {
+    const auto& e = it->second;
+    if (e.followup_timer != 0 && e.followup_fingerprint == r.fp) {
+      return "the next step for this alert is already scheduled";
+    }
+    if (e.undo_id != 0 && e.undo_fingerprint == r.fp) {
+      return "the undo of the failed action for this alert is running";
+    }
+  }
+  for (const auto& [id, a] : approvals) {
+    if (a.fingerprint == r.fp && a.incident.target == target) {
+      return "approval #" + std::to_string(id) + " for this alert is pending";
+    }
+  }
+  if (mode == Mode::kShadow && ctx.state.seen("shadow|" + dedup_key(r.inc, r.fp))) {
+    return "already shadowed for this firing of the alert";
+  }
+  // The firing an action fixed is re-sent until its rule resolves; while the objective
+  // still holds that is lag, not a new problem (a relapse fails the checks and goes on).
+  if (const auto& rec = r.st.recovered;
+      rec && now() < rec->until && rec->firing == dedup_key(r.inc, r.fp)) {
+    if (const Checked c = check_objective(target, lookup(rec->policy)); c.ok) {
+      return "this firing's action was verified and the objective still holds (" + c.detail +
+             "); the alert has not resolved yet: re-deliveries are held until " +
+             format_time(rec->until);
+    }
+  }
+  // Alertmanager re-sends a firing alert every group/repeat interval: a person who said no
+  // is not asked again about the same firing (a new firing, with a new startsAt, asks).
+  if (r.inc.started_at != TimePoint{} && ctx.state.seen("declined|" + dedup_key(r.inc, r.fp))) {
+    return "a person declined the approval for this firing of the alert";
+  }
+  return {};
+}
+
+std::string Engine::Impl::policy_scope(const Policy& p, const ServiceRef& target) {
+  const auto& s = p.scope;
+  if (!s.namespaces.empty() && !contains(s.namespaces, target.ns)) {
+    return "namespace " + target.ns + " is outside policy " + p.incident_type + "'s scope";
+  }
+  if (!s.services.empty() && !contains(s.services, target.name)) {
+    return "service " + target.name + " is outside policy " + p.incident_type + "'s scope";
+  }
+  if (contains(s.exclude_services, target.name)) {
+    return "service " + target.name + " is excluded by policy " + p.incident_type;
+  }
+  return {};
+}
+
+/// The direct upstream reported unhealthy or above `bound` with the highest error rate.
+const DependencyHealth* Engine::Impl::worst_upstream(Run& r, double bound) {
+  const DependencyHealth* worst = nullptr;
+  for (const auto& u : upstreams(r)) {
+    if (!u.healthy || u.error_rate > bound) {
+      if (worst == nullptr || u.error_rate > worst->error_rate) worst = &u;
+    }
+  }
+  return worst;
+}
+
+std::string Engine::Impl::dependency_failure(Run& r, const Policy& p) {
+  const double bound = p.dependency_precheck.max_upstream_error_rate;
+  if (const DependencyHealth* worst = worst_upstream(r, bound)) {
+    r.d.upstream = worst->service;
+    std::string why = "upstream " + worst->service.key() + " is unhealthy (error rate " +
+                      fmt(worst->error_rate) + (worst->error_rate > bound ? " > " : " <= ") +
+                      fmt(bound) + (worst->reason.empty() ? "" : ", " + worst->reason) + ")";
+    return why + "; acting on " + r.inc.target.name + " would not help: escalating to " +
+           worst->service.name + "'s owner";
+  }
+  const auto& s = signals(r);
+  if (!is_missing(s, SignalName::kDependencyErrors) && s.dependency_errors > bound) {
+    return "dependency_errors " + fmt(s.dependency_errors) + " > " + fmt(bound) +
+           ": calls to upstreams are failing (upstream not identified); acting on " +
+           r.inc.target.name + " would not help";
+  }
+  return {};
+}
+
+std::string Engine::Impl::exhausted(const Run& r, const Policy& p) const {
+  if (r.st.escalate_only) {
+    return "target is escalate-only after " + std::to_string(r.st.attempts) +
+           " unverified attempt(s) until it recovers or a person resets it";
+  }
+  if (r.st.attempts >= p.max_attempts) {
+    return std::to_string(r.st.attempts) + " attempt(s) without a verified recovery (max " +
+           std::to_string(p.max_attempts) + "): escalate-only until recovery or reset";
+  }
+  if (!r.action || (r.st.ladder_step > 0 && r.action->kind == ActionKind::kPage)) {
+    return "escalation ladder exhausted after " + std::to_string(r.st.ladder_step) +
+           " step(s): escalate-only until recovery or reset";
+  }
+  return {};
+}
+
+std::optional<Decision> Engine::Impl::global_limits(Run& r) {
+  const auto& lim = set.settings.limits;
+  const TimePoint t = now();
+  BreakerState b = ctx.state.load_breaker();
+  if (b.tripped) {
+    // The trip paged once; further refusals are recorded, not paged again.
+    return finish(r, Outcome::kRateLimited, "circuit-breaker",
+                  "circuit breaker tripped at " +
+                      (b.tripped_at ? format_time(*b.tripped_at) : std::string("?")) +
+                      "; automation paused until a person resets it",
+                  true, true, {}, 0, Notify::kSilent);
+  }
+  if (lim.max_concurrent_actions > 0 &&
+      in_flight.size() >= static_cast<std::size_t>(lim.max_concurrent_actions)) {
+    return finish(r, Outcome::kRateLimited, "concurrency",
+                  std::to_string(in_flight.size()) + " actions in flight (max " +
+                      std::to_string(lim.max_concurrent_actions) + ")",
+                  true, true);
+  }
+  if (lim.blast_radius < 1.0) {
+    const std::size_t n =
+        std::max<std::size_t>(1, ctx.topology.services_in_namespace(r.inc.target.ns));
+    auto it = in_flight_by_ns.find(r.inc.target.ns);
+    const int busy = it == in_flight_by_ns.end() ? 0 : it->second;
+    const double share = static_cast<double>(busy + 1) / static_cast<double>(n);
+    if (share > lim.blast_radius + 1e-9) {
+      return finish(r, Outcome::kRateLimited, "blast-radius",
+                    std::to_string(busy + 1) + " of " + std::to_string(n) + " services in " +
+                        r.inc.target.ns + " would be under remediation (" + fmt(share) +
+                        " > blast radius " + fmt(lim.blast_radius) + ")",
+                    true, true);
+    }
+  }
+  if (lim.max_actions_per_window > 0) {
+    std::erase_if(b.recent_actions, [&](TimePoint a) { return a <= t - lim.rate_window; });
+    if (b.recent_actions.size() >= static_cast<std::size_t>(lim.max_actions_per_window)) {
+      b.tripped = true;
+      b.tripped_at = t;
+      ctx.state.save_breaker(b);
+      const std::string why = std::to_string(b.recent_actions.size()) + " actions in the last " +
+                              core::format_duration(lim.rate_window) + " (max " +
+                              std::to_string(lim.max_actions_per_window) +
+                              "): circuit breaker tripped; automation paused until reset";
+      // One page for the trip, whatever episode pages are open.
+      return finish(r, Outcome::kRateLimited, "circuit-breaker", why, true, true, "critical", 0,
+                    Notify::kForced);
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace selfheal::engine
