@@ -448,7 +448,8 @@ void Loader::calendar(const YAML::Node& n) {
                "the event starts at " + core::format_duration(p.start) +
                    ", at or after the end of the run (duration " +
                    core::format_duration(s_.duration) + ")");
-    note(YamlReader::index("calendar", i) + ".service", x["service"], f + ".service");
+    if (x["service"].IsDefined())
+      note(YamlReader::index("calendar", i) + ".service", x["service"], f + ".service");
     if (auto sv = r_.str(x["service"], f + ".service")) {
       p.service = *sv;
       check_service(x["service"], f + ".service", *sv);
