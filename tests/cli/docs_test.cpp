@@ -30,6 +30,7 @@
 #include <tuple>
 #include <vector>
 
+#include "engine/classifier.hpp"
 #include "tests/support/cli_harness.hpp"
 
 namespace fs = std::filesystem;
@@ -283,4 +284,26 @@ TEST_CASE("the docs test's output matching: ... for lines and for text", "[docs]
   const std::vector<std::string> err{"error 1", "error 2"};
   CHECK(Interleaved{{"error 1", "note", "error 2", "OK"}, out, err, {}}.match(0, 0, 0));
   CHECK_FALSE(Interleaved{{"OK", "note", "error 1", "error 2"}, out, err, {}}.match(0, 0, 0));
+}
+
+TEST_CASE("docs/policy.md's incident types are the ones the code knows", "[docs][types]") {
+  // The table under "### Incident types": | `name` | the built-in classifier | or
+  // | `name` | external classifications only |.
+  std::ifstream in("docs/policy.md");
+  REQUIRE(in);
+  std::vector<std::pair<std::string, bool>> documented;
+  std::string line;
+  bool in_section = false;
+  while (std::getline(in, line)) {
+    if (line.rfind("#", 0) == 0) in_section = line == "### Incident types";
+    if (!in_section || line.rfind("| `", 0) != 0) continue;
+    const auto close = line.find('`', 3);
+    REQUIRE(close != std::string::npos);
+    documented.emplace_back(line.substr(3, close - 3),
+                            line.find("the built-in classifier") != std::string::npos);
+  }
+  std::vector<std::pair<std::string, bool>> known;
+  for (const auto& k : selfheal::engine::known_incident_types())
+    known.emplace_back(std::string(k.name), k.builtin);
+  CHECK(documented == known);
 }
