@@ -57,6 +57,8 @@ class Loader {
     return Origin{0, spec_path};
   }
   void fill_missing_lines(const YAML::Node& root);
+  bool policy_file(const YAML::Node& root);
+  void check_unique_ids();
 
   void cluster(const YAML::Node& n);
   void service(const std::string& name, const YAML::Node& n, std::size_t index);
@@ -717,19 +719,7 @@ std::optional<Scenario> Loader::load(const std::string& text) {
     return std::nullopt;
   }
   s_.file = r_.file();
-  // A policy file next to the scenarios (check DIR reads every *.yaml): say what it is
-  // instead of a list of unknown keys. The seed's single-policy form counts too.
-  for (const char* key : {"remediation_policies", "remediation_policy"}) {
-    if (const YAML::Node pol = root[key]; pol.IsDefined() && !root["scenario"].IsDefined()) {
-      policy_document_ = true;
-      // The key's own line (a value's mark can sit on the next line).
-      int line = 1;
-      for (const auto& kv : root)
-        if (kv.first.Scalar() == key) line = kv.first.Mark().line + 1;
-      r_.error_at(line, key, "this is a policy file; scenarios reference it with `policies:`");
-      return std::nullopt;
-    }
-  }
+  if (policy_file(root)) return std::nullopt;
   r_.check_keys(root, "", kTopKeys);
   if (auto nm = r_.str(root["scenario"], "scenario"))
     s_.name = *nm;
@@ -771,16 +761,7 @@ std::optional<Scenario> Loader::load(const std::string& text) {
     s_.incident_ids.push_back(f.name);
   for (const auto& p : s_.cluster.planned)
     s_.incident_ids.push_back(p.name);
-  {
-    std::vector<int> lines = fault_lines_;
-    lines.insert(lines.end(), planned_lines_.begin(), planned_lines_.end());
-    std::set<std::string> seen;
-    for (std::size_t i = 0; i < s_.incident_ids.size(); ++i)
-      if (!seen.insert(s_.incident_ids[i]).second)
-        r_.error_at(lines[i], i < fault_lines_.size() ? "faults" : "calendar",
-                    "two faults or calendar events are named \"" + s_.incident_ids[i] +
-                        "\": give each a unique name");
-  }
+  check_unique_ids();
   s_.expectations = parse_expectations(root["expect"], r_, service_names_, s_.incident_ids);
 
   if (!r_.diagnostics().empty()) {
@@ -796,6 +777,35 @@ std::optional<Scenario> Loader::load(const std::string& text) {
   fill_missing_lines(root);
   if (!r_.diagnostics().empty()) return std::nullopt;
   return std::move(s_);
+}
+
+// A policy file next to the scenarios (check DIR reads every *.yaml): say what it is
+// instead of a list of unknown keys. The seed's single-policy form counts too.
+bool Loader::policy_file(const YAML::Node& root) {
+  for (const char* key : {"remediation_policies", "remediation_policy"}) {
+    if (!root[key].IsDefined() || root["scenario"].IsDefined()) continue;
+    policy_document_ = true;
+    // The key's own line (a value's mark can sit on the next line).
+    int line = 1;
+    for (const auto& kv : root)
+      if (kv.first.Scalar() == key) line = kv.first.Mark().line + 1;
+    r_.error_at(line, key, "this is a policy file; scenarios reference it with `policies:`");
+    return true;
+  }
+  return false;
+}
+
+// Faults and calendar events share one namespace of incident ids; a repeat is reported at
+// the line of the second one.
+void Loader::check_unique_ids() {
+  std::vector<int> lines = fault_lines_;
+  lines.insert(lines.end(), planned_lines_.begin(), planned_lines_.end());
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < s_.incident_ids.size(); ++i)
+    if (!seen.insert(s_.incident_ids[i]).second)
+      r_.error_at(lines[i], i < fault_lines_.size() ? "faults" : "calendar",
+                  "two faults or calendar events are named \"" + s_.incident_ids[i] +
+                      "\": give each a unique name");
 }
 
 // Every message names a line. An error reported on an absent node (a missing key) or by a
