@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "reports/scenario.hpp"
+#include "sim/world.hpp"
 
 using namespace selfheal;
 using namespace selfheal::reports;
@@ -154,4 +155,22 @@ remediation_policies:
 
 TEST_CASE("a scenario is not taken for a policy file", "[scenario][lines]") {
   CHECK_FALSE(load("").policy_document);
+}
+
+TEST_CASE("a maintenance without a service is active for every service and fails nothing",
+          "[scenario][lines][calendar]") {
+  // docs/model.md and docs/scenario.md: cluster-wide context for the planned-events step.
+  const auto l = load(R"(calendar:
+  - {name: db-maintenance, kind: maintenance, start: 1h, end: 2h, severity: 0.5}
+)");
+  REQUIRE(l.scenario);
+  sim::World w{l.scenario->cluster, 1};
+  w.run_until(w.start() + std::chrono::minutes{90});
+  for (const char* svc : {"payment-api", "payments-db"}) {
+    INFO(svc);
+    const auto events = w.context().calendar.active({"default", svc}, w.now());
+    REQUIRE(events.size() == 1);
+    CHECK(events[0].name == "db-maintenance");
+    CHECK(w.signals(svc, std::chrono::minutes{2}).error_rate < 0.05);
+  }
 }
