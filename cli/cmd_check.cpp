@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <atomic>
 #include <boost/program_options.hpp>
+#include <filesystem>
 #include <map>
+#include <set>
 #include <thread>
 
 #include "cli/command.hpp"
@@ -22,9 +24,10 @@ int cmd_check(const Args& args, Io io) {
   po::options_description opts(
       "usage: selfheal check [options] PATH...\n\n"
       "Run every scenario (a PATH may be a directory: its *.yaml files, not subfolders\n"
-      "such as policies/) with its counterfactual twin, evaluate each `expect:` entry, and\n"
-      "print a table. With --baseline, also fail when MTTR regresses (beyond 10% or 1m) or\n"
-      "unrecovered, loops, wrongly-acted or made-worse incidents increase.\n"
+      "such as policies/; a policy file there is skipped with a note) with its\n"
+      "counterfactual twin, evaluate each `expect:` entry, and print a table. With\n"
+      "--baseline, also fail when MTTR regresses (beyond 10% or 1m) or unrecovered,\n"
+      "loops, wrongly-acted or made-worse incidents increase.\n"
       "Exit 0 all good, 1 an expectation failed or a regression, 2 bad input (every\n"
       "scenario that loads still runs, so the JUnit file is complete).\n\noptions");
   opts.add_options()("help,h", "show this help")("junit", po::value<std::string>(),
@@ -53,9 +56,15 @@ int cmd_check(const Args& args, Io io) {
 
   core::Diagnostics diags;
   std::vector<std::string> files;
-  for (const auto& p : vm["paths"].as<std::vector<std::string>>())
-    for (auto& f : reports::scenario_files(p, diags))
+  std::set<std::string> from_directory;  // files found by listing a directory
+  for (const auto& p : vm["paths"].as<std::vector<std::string>>()) {
+    std::error_code ec;
+    const bool dir = std::filesystem::is_directory(p, ec);
+    for (auto& f : reports::scenario_files(p, diags)) {
+      if (dir) from_directory.insert(f);
       files.push_back(std::move(f));
+    }
+  }
 
   std::optional<reports::Baseline> baseline;
   if (vm.count("baseline")) {
@@ -72,6 +81,11 @@ int cmd_check(const Args& args, Io io) {
   std::map<std::string, std::string> names;  // scenario name -> file
   for (const auto& f : files) {
     auto load = reports::load_scenario_file(f);
+    if (load.policy_document && from_directory.count(f) != 0U) {
+      // A policy file kept next to the scenarios: not an error, but not silent either.
+      io.err << "note: " << load.diagnostics.describe();
+      continue;
+    }
     if (!load.scenario) {
       diags.append(load.diagnostics);
       suites.push_back({f, f, {}, load.diagnostics.describe()});

@@ -13,6 +13,7 @@
 #include "cli/command.hpp"
 #include "core/duration.hpp"
 #include "engine/audit_json.hpp"
+#include "engine/classifier.hpp"
 #include "engine/engine.hpp"
 #include "engine/fixed_ports.hpp"
 #include "engine/memory_state_store.hpp"
@@ -299,15 +300,22 @@ std::optional<Input> read_incident(const std::string& file, core::Diagnostics& d
       {"incident_type", "service", "namespace", "confidence", "fingerprint", "alertname",
        "resolved", "signals", "active_events", "upstreams", "time", "services_in_namespace"});
   Input in;
-  const auto type = r.str(j, "", "incident_type", true);
+  // Neither incident_type nor confidence: the built-in classifier decides from the signals.
+  const bool classify = !j.contains("incident_type") && !j.contains("confidence");
+  if (classify && !j.contains("signals")) {
+    r.error("incident_type",
+            "missing: give incident_type and confidence (an external classification), or "
+            "signals for the built-in classifier");
+  }
+  const auto type = r.str(j, "", "incident_type", !classify);
   const auto service = r.str(j, "", "service", true);
   const auto ns = r.str(j, "", "namespace", true);
-  const auto confidence = r.num(j, "", "confidence", true, 0.0, 1.0);
+  const auto confidence = r.num(j, "", "confidence", !classify, 0.0, 1.0);
   in.incident.target = {ns.value_or(""), service.value_or("")};
   in.incident.alertname = r.str(j, "", "alertname", false).value_or("");
   in.incident.fingerprint =
       r.str(j, "", "fingerprint", false)
-          .value_or("decide:" + in.incident.target.key() + "/" + type.value_or(""));
+          .value_or("decide:" + in.incident.target.key() + "/" + type.value_or("builtin"));
   if (j.contains("resolved")) {
     if (j.at("resolved").is_boolean()) {
       in.incident.resolved = j.at("resolved").get<bool>();
@@ -315,8 +323,10 @@ std::optional<Input> read_incident(const std::string& file, core::Diagnostics& d
       r.error("resolved", "must be true or false");
     }
   }
-  in.incident.classification =
-      engine::ExternalClassification{type.value_or(""), confidence.value_or(0.0)};
+  if (!classify) {
+    in.incident.classification =
+        engine::ExternalClassification{type.value_or(""), confidence.value_or(0.0)};
+  }
   if (j.contains("signals")) in.signals = r.signals(j.at("signals"));
   if (j.contains("active_events")) in.events = r.events(j.at("active_events"));
   if (j.contains("upstreams")) in.upstreams = r.upstreams(j.at("upstreams"), ns.value_or(""));
@@ -364,6 +374,35 @@ bool write_atomically(const std::string& file, const std::string& text, std::str
   return true;
 }
 
+// The built-in classifier's reasoning for an incident without a type, for the person who
+// reads the decision: the posterior over every type (most likely first) and every known
+// feature with its bucket and contribution (ln P(bucket | chosen) - ln P(bucket | runner-up),
+// largest first). Computed from the same evidence the engine's pipeline reads; the
+// decision's own confidence can be lower (an active planned event's penalty).
+json classifier_evidence(const Input& in, const engine::ClassifierModel& model) {
+  engine::ClassifierInput ci;
+  if (in.signals) ci.signals = *in.signals;
+  ci.upstreams = in.upstreams;
+  ci.planned_events = in.events;
+  const engine::Classification c = engine::classify(model, ci);
+  auto post = engine::posterior(model, ci);
+  std::stable_sort(post.begin(), post.end(),
+                   [](const auto& a, const auto& b) { return a.second > b.second; });
+  json posterior = json::array();
+  for (const auto& [type, p] : post)
+    posterior.push_back({{"incident_type", type}, {"probability", p}});
+  json evidence = json::array();
+  for (const auto& e : c.evidence)
+    evidence.push_back({{"feature", e.signal},
+                        {"value", e.value},
+                        {"bucket", e.bucket},
+                        {"contribution", e.log_likelihood_ratio}});
+  return {{"incident_type", c.incident_type},
+          {"confidence", c.confidence},
+          {"posterior", std::move(posterior)},
+          {"evidence", std::move(evidence)}};
+}
+
 void print_diagnostics(const core::Diagnostics& d, Io io) {
   for (const auto& e : d.errors())
     io.err << e.describe() << "\n";
@@ -378,8 +417,11 @@ int cmd_decide(const Args& args, Io io) {
       "status (the outcome), escalate, action or suggested_action (the exact kubectl/helm\n"
       "command) and argv, guardrail, reason, classification. Nothing is executed: decide\n"
       "prints what the engine would do.\n\n"
-      "The incident JSON needs incident_type, service, namespace and confidence; optional:\n"
-      "fingerprint, alertname, resolved, signals {error_rate, oom_kills, ...},\n"
+      "The incident JSON needs service, namespace and either incident_type with confidence\n"
+      "(an external classification) or signals {error_rate, oom_kills, ...}: without a type\n"
+      "the built-in classifier decides, and `classifier` in the output shows its posterior\n"
+      "per type and each feature's contribution (docs/classifier.md). Optional:\n"
+      "fingerprint, alertname, resolved, signals,\n"
       "active_events [{name, kind, start, end}], upstreams [{service, healthy, error_rate}],\n"
       "services_in_namespace, time (ISO-8601).\n"
       "Exit 0 with a decision, 2 on bad input.\n\noptions");
@@ -486,6 +528,8 @@ int cmd_decide(const Args& args, Io io) {
   const engine::Decision d = eng.handle(input->incident);
 
   json out = d;
+  if (!input->incident.classification)
+    out["classifier"] = classifier_evidence(*input, engine::ClassifierModel::builtin());
   out["dry_run"] = true;
   out["time"] = engine::format_time(now);
   out["target"] = input->incident.target;

@@ -458,29 +458,56 @@ const std::vector<std::string>& classifier_features() {
   return kNames;
 }
 
+const std::vector<KnownIncidentType>& known_incident_types() {
+  // The built-in model's types (classifier_model.yaml; a test keeps the two equal), then
+  // the types only an external classifier sends: application-crash is the seed's AI verdict
+  // for a crashing application (the db-outage scenarios); bad-feature-flag and
+  // poisoned-cache have default actions but no telemetry signature the model can separate
+  // from a bad deployment or a dependency failure.
+  static const std::vector<KnownIncidentType> kTypes{
+      {incident_types::kMemoryLeak, true},
+      {incident_types::kCpuSpike, true},
+      {incident_types::kBadDeployment, true},
+      {incident_types::kDependencyFailure, true},
+      {incident_types::kPodLoss, true},
+      {incident_types::kTrafficSpike, true},
+      {incident_types::kConsumerStall, true},
+      {incident_types::kUnknown, true},
+      {"application-crash", false},
+      {incident_types::kBadFeatureFlag, false},
+      {incident_types::kPoisonedCache, false},
+  };
+  return kTypes;
+}
+
 std::optional<double> feature_value(std::string_view name, const ClassifierInput& input) {
   const FeatureDef* d = find_def(name);
   if (d == nullptr) return std::nullopt;
   return d->value(input);
 }
 
-// (Over 80 lines: naive Bayes in one pass, scoring then evidence, easier to check whole.)
-Classification classify(const ClassifierModel& model, const ClassifierInput& input) {
-  Classification out;
-  out.source = "builtin";
-  const std::size_t n = model.types.size();
-  if (n == 0) {
-    out.incident_type = std::string(incident_types::kUnknown);
-    return out;
-  }
-  // The cached log table when its shape matches, else the log of the raw probability.
-  auto log_p = [n](const ClassifierModel::Feature& f, std::size_t t, std::size_t b) {
-    const bool cached =
-        f.log_likelihood.size() == n && f.log_likelihood[t].size() == f.likelihood[t].size();
-    return cached ? f.log_likelihood[t][b] : std::log(f.likelihood[t][b]);
-  };
+namespace {
 
-  // Log prior, then add each known feature's log-likelihood of its observed bucket.
+// ln P(bucket b | type t) for feature f: the cached log table when its shape matches, else
+// the log of the raw probability (a hand-built model).
+double log_p(const ClassifierModel::Feature& f, std::size_t n, std::size_t t, std::size_t b) {
+  const bool cached =
+      f.log_likelihood.size() == n && f.log_likelihood[t].size() == f.likelihood[t].size();
+  return cached ? f.log_likelihood[t][b] : std::log(f.likelihood[t][b]);
+}
+
+struct Observed {
+  const ClassifierModel::Feature* feature;
+  double value;
+  std::size_t bucket;
+  double llr;
+};
+
+// Unnormalised log posterior per type (log prior plus each known feature's log-likelihood
+// of its observed bucket) and the features that were known. Needs model.types non-empty.
+std::vector<double> log_scores(const ClassifierModel& model, const ClassifierInput& input,
+                               std::vector<Observed>& observed) {
+  const std::size_t n = model.types.size();
   std::vector<double> score(n, 0.0);
   double prior_sum = 0.0;
   for (double p : model.priors)
@@ -491,13 +518,6 @@ Classification classify(const ClassifierModel& model, const ClassifierInput& inp
                    ? std::log(model.priors[t] / prior_sum)
                    : -std::log(static_cast<double>(n));
   }
-  struct Observed {
-    const ClassifierModel::Feature* feature;
-    double value;
-    std::size_t bucket;
-    double llr;
-  };
-  std::vector<Observed> observed;
   observed.reserve(model.features.size());
   for (const auto& f : model.features) {
     const FeatureDef* def = find_def(f.name);
@@ -510,9 +530,39 @@ Classification classify(const ClassifierModel& model, const ClassifierInput& inp
       shaped = shaped && b < f.likelihood[t].size();
     if (!shaped) continue;  // a hand-built table without this bucket: not evidence
     for (std::size_t t = 0; t < n; ++t)
-      score[t] += log_p(f, t, b);
+      score[t] += log_p(f, n, t, b);
     observed.push_back({&f, *v, b, 0.0});
   }
+  return score;
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, double>> posterior(const ClassifierModel& model,
+                                                      const ClassifierInput& input) {
+  std::vector<std::pair<std::string, double>> out;
+  if (model.types.empty()) return out;
+  std::vector<Observed> observed;
+  const std::vector<double> score = log_scores(model, input, observed);
+  const double top = *std::max_element(score.begin(), score.end());
+  double total = 0.0;
+  for (double s : score)
+    total += std::exp(s - top);
+  for (std::size_t t = 0; t < score.size(); ++t)
+    out.emplace_back(model.types[t], std::exp(score[t] - top) / total);
+  return out;
+}
+
+Classification classify(const ClassifierModel& model, const ClassifierInput& input) {
+  Classification out;
+  out.source = "builtin";
+  const std::size_t n = model.types.size();
+  if (n == 0) {
+    out.incident_type = std::string(incident_types::kUnknown);
+    return out;
+  }
+  std::vector<Observed> observed;
+  const std::vector<double> score = log_scores(model, input, observed);
 
   // Winner and runner-up; strict comparisons keep ties on the type listed first.
   std::size_t win = 0;
@@ -532,8 +582,9 @@ Classification classify(const ClassifierModel& model, const ClassifierInput& inp
 
   // Rank the small POD records first, then build the strings once, in order.
   for (auto& o : observed) {
-    o.llr = second == win ? 0.0
-                          : log_p(*o.feature, win, o.bucket) - log_p(*o.feature, second, o.bucket);
+    o.llr = second == win
+                ? 0.0
+                : log_p(*o.feature, n, win, o.bucket) - log_p(*o.feature, n, second, o.bucket);
   }
   std::stable_sort(observed.begin(), observed.end(), [](const Observed& a, const Observed& b) {
     return std::abs(a.llr) > std::abs(b.llr);

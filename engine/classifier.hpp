@@ -43,6 +43,18 @@ struct ClassifierModel {
                                                    const std::string& source_name);
 };
 
+/// The incident types selfheal knows: the one list docs/policy.md ("Incident types") mirrors
+/// (tests/cli/docs_test.cpp compares them). `builtin` types are the ones the shipped
+/// classifier model produces (exactly ClassifierModel::builtin().types); the others come
+/// only from an external classification (an AI service's verdict), e.g.
+/// {"poisoned-cache", false}. A policy may still name any other type; `lint` notes it with a
+/// did-you-mean.
+struct KnownIncidentType {
+  std::string_view name;
+  bool builtin = false;
+};
+const std::vector<KnownIncidentType>& known_incident_types();
+
 /// Evidence the classifier reads, gathered from Telemetry and Topology.
 struct ClassifierInput {
   ServiceSignals signals;
@@ -69,5 +81,11 @@ std::optional<double> feature_value(std::string_view name, const ClassifierInput
 /// Deterministic: the same model and input give the same result; ties go to the type listed
 /// first in the model. Source is "builtin".
 Classification classify(const ClassifierModel& model, const ClassifierInput& input);
+
+/// The whole posterior behind classify(): one (type, probability) per model type, in the
+/// model's order, summing to 1; empty for a model without types. classify's confidence is
+/// the largest of these. For showing the evidence (`selfheal decide` without a type).
+std::vector<std::pair<std::string, double>> posterior(const ClassifierModel& model,
+                                                      const ClassifierInput& input);
 
 }  // namespace selfheal::engine

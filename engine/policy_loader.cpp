@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "core/duration.hpp"
+#include "engine/classifier.hpp"
 
 namespace selfheal::engine {
 namespace {
@@ -91,12 +92,45 @@ std::string list_names(const std::vector<std::string_view>& names) {
 
 const std::vector<std::string_view> kActionNames{
     "restart", "scale", "rollback", "cache-purge", "feature-flag-disable", "traffic-shift", "page"};
-const std::vector<std::string_view> kKnownTypes{
-    incident_types::kMemoryLeak,    incident_types::kCpuSpike,
-    incident_types::kBadDeployment, incident_types::kDependencyFailure,
-    incident_types::kPodLoss,       incident_types::kTrafficSpike,
-    incident_types::kConsumerStall, incident_types::kBadFeatureFlag,
-    incident_types::kPoisonedCache, incident_types::kUnknown};
+
+// The known incident type named `t`, or nullptr (engine/classifier.hpp holds the list).
+const KnownIncidentType* find_known_type(std::string_view t) {
+  for (const auto& k : known_incident_types())
+    if (k.name == t) return &k;
+  return nullptr;
+}
+
+// "a-b-c" with its hyphen-separated words sorted, so word order does not count as typos.
+std::string sorted_words(std::string_view s) {
+  std::vector<std::string_view> words;
+  for (std::size_t start = 0; start <= s.size();) {
+    const std::size_t dash = std::min(s.find('-', start), s.size());
+    words.push_back(s.substr(start, dash - start));
+    start = dash + 1;
+  }
+  std::sort(words.begin(), words.end());
+  std::string out;
+  for (const auto w : words)
+    out += (out.empty() ? "" : "-") + std::string(w);
+  return out;
+}
+
+// did-you-mean for an unknown incident type: a typo of a known type, or its words in
+// another order (`cache-poison` for `poisoned-cache`).
+std::string type_suggestion(std::string_view t) {
+  std::vector<std::string_view> names;
+  for (const auto& k : known_incident_types())
+    names.push_back(k.name);
+  if (std::string hint = did_you_mean(t, names); !hint.empty()) return hint;
+  std::vector<std::string> sorted;
+  for (const auto n : names)
+    sorted.push_back(sorted_words(n));
+  const std::vector<std::string_view> sorted_views(sorted.begin(), sorted.end());
+  const std::string c = closest(sorted_words(t), sorted_views);
+  for (std::size_t i = 0; i < sorted.size() && !c.empty(); ++i)
+    if (sorted[i] == c) return "; did you mean `" + std::string(names[i]) + "`?";
+  return {};
+}
 
 // ---------------------------------------------------------------------------------------
 // Names that reach kubectl/helm argv.
@@ -835,12 +869,14 @@ Policy Loader::policy(const YAML::Node& n, const std::string& path) {
         if (canonical != *t) {
           note(e->value, path + ".incident_type",
                "incident type `" + *t + "` is read as `" + p.incident_type + "`");
-        } else if (std::find(kKnownTypes.begin(), kKnownTypes.end(), *t) == kKnownTypes.end()) {
+        } else if (const KnownIncidentType* k = find_known_type(*t); k == nullptr || !k->builtin) {
+          // Documented external-only types (poisoned-cache) get the note too: a user should
+          // know the built-in classifier never sends them; unknown ones get a did-you-mean.
           note(e->value, path + ".incident_type",
                "`" + *t +
                    "` is not a type the built-in classifier produces; only an external "
                    "classification naming it will match this policy" +
-                   did_you_mean(*t, kKnownTypes));
+                   (k == nullptr ? type_suggestion(*t) : std::string{}));
         }
       }
     }

@@ -113,7 +113,13 @@ Json report_json(const RunResult& r) {
   j["incidents"] = incs;
 
   Json decisions = Json::array();
-  for (const auto& d : m.decisions)
+  for (const auto& d : m.decisions) {
+    Json evidence = Json::array();
+    for (const auto& e : d.evidence)
+      evidence.push_back({{"feature", e.signal},
+                          {"value", round_to(e.value, 4)},
+                          {"bucket", e.bucket},
+                          {"contribution", round_to(e.log_likelihood_ratio, 4)}});
     decisions.push_back({{"at_ms", d.at.count()},
                          {"service", d.service},
                          {"incident", d.incident},
@@ -121,9 +127,12 @@ Json report_json(const RunResult& r) {
                          {"policy", d.policy},
                          {"incident_type", d.incident_type},
                          {"confidence", round_to(d.confidence, 4)},
+                         {"classification_source", d.classification_source},
+                         {"evidence", std::move(evidence)},
                          {"action", d.action},
                          {"guardrail", d.guardrail},
                          {"reason", d.reason}});
+  }
   j["decisions"] = decisions;
 
   Json actions = Json::array();

@@ -29,7 +29,7 @@ std::string at(Duration d) {
 }  // namespace
 
 std::string opt_duration(const std::optional<Duration>& d) {
-  return d ? core::format_duration(*d) : "-";
+  return d ? human_duration(*d) : "-";
 }
 std::string opt_ratio(const std::optional<double>& v) {
   return v ? fixed(*v, 3) : "-";

@@ -14,7 +14,7 @@ std::string report_markdown(const RunResult& r);
 std::string index_markdown(const std::vector<RunResult>& runs,
                            const std::vector<std::string>& report_dirs);
 
-/// Shared summary cells: "12m30s" or "-" for an optional duration.
+/// Shared summary cells: human_duration ("12m30s", "1h07m") or "-" for an optional duration.
 std::string opt_duration(const std::optional<Duration>& d);
 std::string opt_ratio(const std::optional<double>& v);
 

@@ -131,6 +131,10 @@ RunMetrics compute_metrics(const Timeline& t, const Timeline* twin, const Metric
           if (a->classification) {
             d.incident_type = a->classification->incident_type;
             d.confidence = a->classification->confidence;
+            d.classification_source = a->classification->source;
+            const auto& ev = a->classification->evidence;
+            d.evidence.assign(ev.begin(), ev.begin() + static_cast<std::ptrdiff_t>(
+                                                           std::min(ev.size(), kDecisionEvidence)));
           }
         }
         if (d.reason.empty()) d.reason = e.detail;

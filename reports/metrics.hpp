@@ -29,6 +29,9 @@ namespace selfheal::reports {
 
 using core::Duration;
 
+/// How many of the classifier's features a decision keeps (report.json `evidence`).
+inline constexpr std::size_t kDecisionEvidence = 5;
+
 /// One decision of the engine (an audit record of kind decision).
 struct DecisionFact {
   Duration at{};
@@ -38,6 +41,10 @@ struct DecisionFact {
   std::string policy;
   std::string incident_type;  ///< classification the engine used
   double confidence = 0.0;
+  std::string classification_source;  ///< "external" | "builtin", "" when none
+  /// Why the built-in classifier chose incident_type: its features, largest contribution
+  /// first (engine::classify), at most kDecisionEvidence of them; empty for external verdicts.
+  std::vector<engine::Evidence> evidence;
   std::string action;  ///< action executed / shadowed / suggested, "" if none
   std::string guardrail;
   std::string reason;

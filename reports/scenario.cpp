@@ -35,21 +35,30 @@ class Loader {
       : r_(std::move(file), d), base_dir_(std::move(base_dir)) {}
 
   std::optional<Scenario> load(const std::string& text);
+  bool policy_document() const { return policy_document_; }
 
  private:
   void note(const std::string& spec_path, const YAML::Node& n, const std::string& field) {
     origins_[spec_path] = Origin{line_of(n), field};
   }
-  Origin origin_of(std::string path) const {
+  // The closest noted ancestor of spec path `path`, with the rest of the path appended in
+  // the user's terms: `faults[0].params.rate` -> `faults[0].rate` at that fault's line.
+  Origin origin_of(const std::string& spec_path) const {
+    std::string path = spec_path;
     while (!path.empty()) {
       auto it = origins_.find(path);
-      if (it != origins_.end()) return it->second;
+      if (it != origins_.end()) {
+        return Origin{it->second.line, it->second.field + spec_path.substr(path.size())};
+      }
       const auto cut = path.find_last_of(".[");
       if (cut == std::string::npos) break;
       path.resize(cut);
     }
-    return Origin{0, path};
+    return Origin{0, spec_path};
   }
+  void fill_missing_lines(const YAML::Node& root);
+  bool policy_file(const YAML::Node& root);
+  void check_unique_ids();
 
   void cluster(const YAML::Node& n);
   void service(const std::string& name, const YAML::Node& n, std::size_t index);
@@ -103,6 +112,8 @@ class Loader {
   std::map<std::string, Origin> origins_;
   std::vector<std::string> service_names_;
   std::vector<std::pair<YAML::Node, std::string>> pending_service_refs_;  // (node, field)
+  std::vector<int> fault_lines_, planned_lines_;  // line of each accepted fault / event
+  bool policy_document_ = false;  ///< the text is a policy file (remediation_policies:)
 };
 
 void Loader::check_service(const YAML::Node& n, const std::string& field, const std::string& name) {
@@ -361,7 +372,10 @@ void Loader::faults(const YAML::Node& n) {
     ++c;
     fs.name = c == 1 ? base : base + "-" + std::to_string(c);
     classification(x["classification"], f + ".classification", fs.name, fs.target);
-    if (r_.diagnostics().size() == before) s_.cluster.faults.push_back(std::move(fs));
+    if (r_.diagnostics().size() == before) {
+      s_.cluster.faults.push_back(std::move(fs));
+      fault_lines_.push_back(line_of(x));
+    }
   }
 }
 
@@ -393,7 +407,8 @@ void Loader::calendar(const YAML::Node& n) {
   for (std::size_t i = 0; i < n.size(); ++i) {
     const YAML::Node x = n[i];
     const std::string f = YamlReader::index("calendar", i);
-    note(YamlReader::index("planned", i), x, f);
+    // The model's validation speaks of calendar[i] (sim::validate), so note that path.
+    note(YamlReader::index("calendar", i), x, f);
     if (!r_.expect_map(x, f)) continue;
     r_.check_keys(x, f,
                   {"name", "kind", "start", "end", "duration", "service", "traffic_multiplier",
@@ -404,10 +419,12 @@ void Loader::calendar(const YAML::Node& n) {
       p.name = *nm;
     else
       r_.error(x, f + ".name", "missing: name the event, e.g. spring-campaign");
+    bool kind_known = false;
     if (auto k = r_.str(x["kind"], f + ".kind")) {
-      if (auto pk = sim::parse_planned_kind(*k))
+      if (auto pk = sim::parse_planned_kind(*k)) {
         p.kind = *pk;
-      else
+        kind_known = true;
+      } else
         r_.error(x["kind"], f + ".kind",
                  "unknown kind \"" + *k +
                      "\"; one of marketing-campaign, deploy-window, "
@@ -433,15 +450,27 @@ void Loader::calendar(const YAML::Node& n) {
                "the event starts at " + core::format_duration(p.start) +
                    ", at or after the end of the run (duration " +
                    core::format_duration(s_.duration) + ")");
+    if (x["service"].IsDefined())
+      note(YamlReader::index("calendar", i) + ".service", x["service"], f + ".service");
     if (auto sv = r_.str(x["service"], f + ".service")) {
       p.service = *sv;
       check_service(x["service"], f + ".service", *sv);
+    } else if (kind_known && !x["service"].IsDefined() &&
+               p.kind != sim::PlannedKind::kMaintenance) {
+      // Only maintenance may omit the service (it then applies to every service).
+      r_.error(x, f + ".service",
+               p.kind == sim::PlannedKind::kMarketingCampaign
+                   ? "missing: a marketing campaign needs the service whose traffic it raises"
+                   : "missing: a deploy window needs the service it rolls out to");
     }
     num(x["traffic_multiplier"], f + ".traffic_multiplier", p.traffic_multiplier, 0.0, 1e4);
     if (x["release"].IsDefined()) p.release = release(x["release"], f + ".release");
     num(x["severity"], f + ".severity", p.severity, 0.0, 1.0);
     classification(x["classification"], f + ".classification", p.name, p.service);
-    if (r_.diagnostics().size() == before) s_.cluster.planned.push_back(std::move(p));
+    if (r_.diagnostics().size() == before) {
+      s_.cluster.planned.push_back(std::move(p));
+      planned_lines_.push_back(line_of(x));
+    }
   }
 }
 
@@ -690,6 +719,7 @@ std::optional<Scenario> Loader::load(const std::string& text) {
     return std::nullopt;
   }
   s_.file = r_.file();
+  if (policy_file(root)) return std::nullopt;
   r_.check_keys(root, "", kTopKeys);
   if (auto nm = r_.str(root["scenario"], "scenario"))
     s_.name = *nm;
@@ -731,25 +761,78 @@ std::optional<Scenario> Loader::load(const std::string& text) {
     s_.incident_ids.push_back(f.name);
   for (const auto& p : s_.cluster.planned)
     s_.incident_ids.push_back(p.name);
-  {
-    std::set<std::string> seen;
-    for (std::size_t i = 0; i < s_.incident_ids.size(); ++i)
-      if (!seen.insert(s_.incident_ids[i]).second)
-        r_.error_at(0, "faults",
-                    "two faults or calendar events are named \"" + s_.incident_ids[i] +
-                        "\": give each a unique name");
-  }
+  check_unique_ids();
   s_.expectations = parse_expectations(root["expect"], r_, service_names_, s_.incident_ids);
 
-  if (!r_.diagnostics().empty()) return std::nullopt;
+  if (!r_.diagnostics().empty()) {
+    fill_missing_lines(root);
+    return std::nullopt;
+  }
   // The model's own validation (dependency cycles, capacities, ...), reported at our lines.
   const core::Diagnostics model = sim::validate(s_.cluster);  // kept alive for the loop
   for (const auto& e : model.errors()) {
     const Origin o = origin_of(e.field);
-    r_.error_at(o.line, o.field.empty() ? e.field : o.field, e.message);
+    r_.error_at(o.line, o.field, e.message);
   }
+  fill_missing_lines(root);
   if (!r_.diagnostics().empty()) return std::nullopt;
   return std::move(s_);
+}
+
+// A policy file next to the scenarios (check DIR reads every *.yaml): say what it is
+// instead of a list of unknown keys. The seed's single-policy form counts too.
+bool Loader::policy_file(const YAML::Node& root) {
+  for (const char* key : {"remediation_policies", "remediation_policy"}) {
+    if (!root[key].IsDefined() || root["scenario"].IsDefined()) continue;
+    policy_document_ = true;
+    // The key's own line (a value's mark can sit on the next line).
+    int line = 1;
+    for (const auto& kv : root)
+      if (kv.first.Scalar() == key) line = kv.first.Mark().line + 1;
+    r_.error_at(line, key, "this is a policy file; scenarios reference it with `policies:`");
+    return true;
+  }
+  return false;
+}
+
+// Faults and calendar events share one namespace of incident ids; a repeat is reported at
+// the line of the second one.
+void Loader::check_unique_ids() {
+  std::vector<int> lines = fault_lines_;
+  lines.insert(lines.end(), planned_lines_.begin(), planned_lines_.end());
+  std::set<std::string> seen;
+  for (std::size_t i = 0; i < s_.incident_ids.size(); ++i)
+    if (!seen.insert(s_.incident_ids[i]).second)
+      r_.error_at(lines[i], i < fault_lines_.size() ? "faults" : "calendar",
+                  "two faults or calendar events are named \"" + s_.incident_ids[i] +
+                      "\": give each a unique name");
+}
+
+// Every message names a line. An error reported on an absent node (a missing key) or by a
+// check that has no node of its own gets the line of the closest enclosing field the loader
+// saw, else of its top-level key, else line 1 (the document).
+void Loader::fill_missing_lines(const YAML::Node& root) {
+  std::map<std::string, int> lines;
+  for (const auto& kv : root)
+    lines.emplace(kv.first.Scalar(), kv.first.Mark().line + 1);
+  for (const auto& [spec_path, o] : origins_)
+    if (o.line > 0) lines[o.field] = o.line;
+  core::Diagnostics filled;
+  for (auto e : r_.diagnostics().errors()) {
+    if (e.file != r_.file()) {  // a policy file's own diagnostics carry their own lines
+      filled.add(std::move(e));
+      continue;
+    }
+    std::string path = e.field;
+    while (e.line <= 0 && !path.empty()) {
+      if (auto it = lines.find(path); it != lines.end()) e.line = it->second;
+      const auto cut = path.find_last_of(".[");
+      path.resize(cut == std::string::npos ? 0 : cut);
+    }
+    if (e.line <= 0) e.line = 1;
+    filled.add(std::move(e));
+  }
+  r_.diagnostics() = std::move(filled);
 }
 
 }  // namespace
@@ -759,6 +842,7 @@ ScenarioLoad load_scenario_string(const std::string& yaml, const std::string& so
   ScenarioLoad out;
   Loader l{source_name, base_dir, out.diagnostics};
   auto s = l.load(yaml);
+  out.policy_document = l.policy_document();
   if (out.diagnostics.empty()) out.scenario = std::move(s);
   return out;
 }

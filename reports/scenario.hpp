@@ -77,6 +77,9 @@ struct Scenario {
 
 struct ScenarioLoad {
   std::optional<Scenario> scenario;  ///< set iff diagnostics is empty
+  /// The text is a policy file (top-level `remediation_policies`), not a scenario: the one
+  /// diagnostic says so; `selfheal check DIR` skips such a file with a note.
+  bool policy_document = false;
   core::Diagnostics diagnostics;
 };
 

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdlib>
@@ -326,4 +327,47 @@ TEST_CASE("model files are validated with file, line and field", "[classifier]")
   auto missing = ClassifierModel::load_file("/nonexistent/model.yaml");
   REQUIRE_FALSE(missing.ok());
   CHECK_THAT(missing.error().describe(), Catch::StartsWith("/nonexistent/model.yaml: cannot open"));
+}
+
+TEST_CASE("posterior covers every type, sums to 1, and its maximum is classify's confidence",
+          "[classifier]") {
+  auto in = healthy();
+  in.signals.oom_kills = 3;
+  in.signals.memory_utilization = 0.97;
+  in.signals.memory_growth_per_hour = 0.30;
+  const auto c = classify(model(), in);
+  const auto post = posterior(model(), in);
+  REQUIRE(post.size() == model().types.size());
+  double sum = 0;
+  double best = 0;
+  std::string best_type;
+  for (std::size_t t = 0; t < post.size(); ++t) {
+    CHECK(post[t].first == model().types[t]);
+    sum += post[t].second;
+    if (post[t].second > best) {
+      best = post[t].second;
+      best_type = post[t].first;
+    }
+  }
+  CHECK(sum == Approx(1.0));
+  CHECK(best_type == c.incident_type);
+  CHECK(best == Approx(c.confidence));
+  CHECK(posterior(ClassifierModel{}, in).empty());
+}
+
+TEST_CASE("the known incident types list the built-in model's types exactly as builtin",
+          "[classifier][types]") {
+  std::vector<std::string> builtin;
+  std::vector<std::string> all;
+  for (const auto& k : known_incident_types()) {
+    all.emplace_back(k.name);
+    if (k.builtin) builtin.emplace_back(k.name);
+  }
+  auto types = model().types;
+  std::sort(types.begin(), types.end());
+  std::sort(builtin.begin(), builtin.end());
+  CHECK(builtin == types);
+  // The external-only types the docs use and the engine has defaults for are known too.
+  for (const char* t : {"application-crash", "bad-feature-flag", "poisoned-cache"})
+    CHECK(std::find(all.begin(), all.end(), t) != all.end());
 }

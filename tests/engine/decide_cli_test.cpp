@@ -232,3 +232,66 @@ TEST_CASE("decide --help describes the command", "[decide]") {
   CHECK(r.rc == 0);
   CHECK((r.out + r.err).find("--incident") != std::string::npos);
 }
+
+TEST_CASE("decide: signals without a type run the built-in classifier and show its evidence",
+          "[decide][classify]") {
+  TempDir tmp;
+  const auto policy = tmp.write("policy.yaml", kSeedPolicies);
+  const auto incident =
+      tmp.write("incident.json", R"({"service": "payment-api", "namespace": "prod",
+      "alertname": "OOMKilled",
+      "signals": {"oom_kills": 3, "memory_utilization": 0.97, "memory_growth_per_hour": 0.3,
+                  "error_rate": 0.01, "error_rate_baseline": 0.001}})");
+  const Run r =
+      decide({"--policy", policy, "--incident", incident, "--now", "2026-11-27T18:00:00Z"});
+  INFO(r.err);
+  REQUIRE(r.rc == 0);
+  const json j = r.doc();
+  CHECK(j["classification"]["source"] == "builtin");
+  CHECK(j["classification"]["incident_type"] == "memory-leak");
+  CHECK(j["status"] == "executed");
+  REQUIRE(j.contains("classifier"));
+  const json& c = j["classifier"];
+  CHECK(c["incident_type"] == "memory-leak");
+  // The posterior covers every type, most likely first, and sums to 1.
+  REQUIRE(c["posterior"].size() >= 2);
+  CHECK(c["posterior"][0]["incident_type"] == "memory-leak");
+  CHECK(c["posterior"][0]["probability"].get<double>() == Approx(c["confidence"].get<double>()));
+  double sum = 0;
+  for (const auto& p : c["posterior"])
+    sum += p["probability"].get<double>();
+  CHECK(sum == Approx(1.0));
+  // Evidence: known features, the strongest first, with bucket and contribution.
+  REQUIRE_FALSE(c["evidence"].empty());
+  CHECK(c["evidence"][0]["feature"] == "oom_kills");
+  CHECK(c["evidence"][0]["contribution"].get<double>() > 0);
+  CHECK(c["evidence"][0].contains("bucket"));
+  CHECK(c["evidence"][0].contains("value"));
+}
+
+TEST_CASE("decide: an external verdict prints no classifier block", "[decide][classify]") {
+  TempDir tmp;
+  const auto policy = tmp.write("policy.yaml", kSeedPolicies);
+  const auto incident = tmp.write(
+      "incident.json",
+      R"({"incident_type": "cpu-spike", "service": "payment-api", "namespace": "prod", "confidence": 0.61})");
+  const Run r = decide({"--policy", policy, "--incident", incident});
+  REQUIRE(r.rc == 0);
+  CHECK_FALSE(r.doc().contains("classifier"));
+}
+
+TEST_CASE("decide: half a classification, or neither it nor signals, is bad input",
+          "[decide][classify]") {
+  TempDir tmp;
+  const auto policy = tmp.write("policy.yaml", kSeedPolicies);
+  const auto type_only = tmp.write(
+      "a.json",
+      R"({"incident_type": "cpu-spike", "service": "payment-api", "namespace": "prod", "signals": {}})");
+  const Run a = decide({"--policy", policy, "--incident", type_only});
+  CHECK(a.rc == 2);
+  CHECK_THAT(a.err, Catch::Contains("confidence: missing"));
+  const auto nothing = tmp.write("b.json", R"({"service": "payment-api", "namespace": "prod"})");
+  const Run b = decide({"--policy", policy, "--incident", nothing});
+  CHECK(b.rc == 2);
+  CHECK_THAT(b.err, Catch::Contains("or signals for the built-in classifier"));
+}

@@ -128,3 +128,39 @@ TEST_CASE("lint --classifier-model validates a tuned model file", "[lint]") {
                                                  "probability must be in (0, 1], got 1.5"));
   CHECK_THAT(r.out, Catch::Contains("seed.yaml: OK"));
 }
+
+TEST_CASE("lint suggests the known type for a near-miss incident type", "[lint][types]") {
+  TempFile words_swapped(
+      "remediation_policies:\n"
+      "  - incident_type: cache-poison\n"
+      "    action: cache-purge\n");
+  auto r = lint({words_swapped.path()});
+  CHECK(r.rc == 0);
+  CHECK_THAT(r.out, Catch::Contains("policy.yaml:2: remediation_policies[0].incident_type: "
+                                    "`cache-poison` is not a type the built-in classifier "
+                                    "produces; only an external classification naming it will "
+                                    "match this policy; did you mean `poisoned-cache`?"));
+  TempFile typo(
+      "remediation_policies:\n"
+      "  - incident_type: memory-laek\n"
+      "    action: restart\n");
+  CHECK_THAT(lint({typo.path()}).out, Catch::Contains("did you mean `memory-leak`?"));
+}
+
+TEST_CASE("lint notes a type only external classifications send", "[lint][types]") {
+  TempFile external(
+      "remediation_policies:\n"
+      "  - incident_type: poisoned-cache\n"
+      "    action: cache-purge\n");
+  auto r = lint({external.path()});
+  CHECK(r.rc == 0);
+  CHECK_THAT(r.out, Catch::Contains("`poisoned-cache` is not a type the built-in classifier "
+                                    "produces; only an external classification naming it will "
+                                    "match this policy\n"));
+  TempFile builtin(
+      "remediation_policies:\n"
+      "  - incident_type: cpu-spike\n"
+      "    action: {kind: scale, replicas: 6}\n");
+  CHECK_THAT(lint({builtin.path()}).out,
+             !Catch::Contains("not a type the built-in classifier produces"));
+}

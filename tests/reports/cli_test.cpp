@@ -152,3 +152,28 @@ TEST_CASE("run prints a summary or the JSON report, and writes the reports", "[c
   CHECK(call({"run", (d.path / "s.yaml").string(), "--format", "yaml"}).rc == 2);
   CHECK(call({"run", (d.path / "nope.yaml").string()}).rc == 2);
 }
+
+TEST_CASE("check DIR skips a policy file in it with a one-line note", "[cli]") {
+  TempDir d;
+  write(d.path / "lib" / "good.yaml",
+        scenario("good", "  - {metric: actions, where: {action: rollback}, equals: 1}\n"));
+  write(d.path / "lib" / "orders-policy.yaml",
+        "remediation_policies:\n  - incident_type: memory-leak\n    action: restart\n");
+  const auto r = call({"check", (d.path / "lib").string()});
+  INFO(r.out << r.err);
+  CHECK(r.rc == 0);
+  CHECK(r.out.find("1 scenario(s) run, 0 failed\n") != std::string::npos);
+  CHECK(r.err == "note: " + (d.path / "lib" / "orders-policy.yaml").string() +
+                     ":1: remediation_policies: this is a policy file; scenarios reference it "
+                     "with `policies:`\n");
+  CHECK(r.out.find("unknown key") == std::string::npos);
+}
+
+TEST_CASE("check FILE on a policy file is bad input that says what it is", "[cli]") {
+  TempDir d;
+  write(d.path / "seed.yaml", "remediation_policy:\n  incident_type: memory-leak\n");
+  const auto r = call({"check", (d.path / "seed.yaml").string()});
+  CHECK(r.rc == 2);
+  CHECK(r.err.find(":1: remediation_policy: this is a policy file; scenarios reference it with "
+                   "`policies:`") != std::string::npos);
+}

@@ -2,6 +2,7 @@
 // at once), the twin, and what the report files contain.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <thread>
 
 #include "reports/html_writer.hpp"
@@ -126,4 +127,38 @@ TEST_CASE("report.html is one self-contained page with an SVG timeline and hover
   CHECK(h.find("href=\"http") == std::string::npos);
   const std::string md = report_markdown(r);
   CHECK(md.find("| remediation loops | 1 |") != std::string::npos);
+}
+
+TEST_CASE("report.json decisions carry the built-in classifier's evidence", "[run][json]") {
+  // memory-leak-worker has no injected classification: the built-in classifier decides.
+  const auto j = report_json(run_scenario(scenario("scenarios/memory-leak-worker.yaml")));
+  std::size_t with_evidence = 0;
+  for (const auto& d : j["decisions"]) {
+    if (d["classification_source"] != "builtin") continue;
+    REQUIRE(d["evidence"].is_array());
+    CHECK(d["evidence"].size() <= kDecisionEvidence);
+    if (d["evidence"].empty()) continue;
+    ++with_evidence;
+    const auto& top = d["evidence"][0];
+    CHECK(top["feature"].is_string());
+    CHECK(top["bucket"].is_string());
+    CHECK(top["value"].is_number());
+    CHECK(top["contribution"].is_number());
+    // Largest contribution first.
+    for (std::size_t k = 1; k < d["evidence"].size(); ++k)
+      CHECK(std::abs(d["evidence"][k]["contribution"].get<double>()) <=
+            std::abs(top["contribution"].get<double>()));
+  }
+  CHECK(with_evidence > 0);
+}
+
+TEST_CASE("report.json decisions from an external verdict have no evidence", "[run][json]") {
+  const auto j = report_json(run_scenario(scenario("scenarios/db-outage-naive.yaml")));
+  std::size_t external = 0;
+  for (const auto& d : j["decisions"]) {
+    if (d["classification_source"] != "external") continue;
+    ++external;
+    CHECK(d["evidence"].empty());
+  }
+  CHECK(external > 0);
 }
