@@ -18,6 +18,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "config/messages.hpp"
 #include "core/duration.hpp"
 #include "engine/audit_json.hpp"
 #include "engine/memory_ports.hpp"
@@ -38,6 +39,13 @@ std::string fmt(double v) {
 }
 std::string fmt3(double v) {
   return core::format_fixed(v, 3);
+}
+
+// "a < b" with enough digits that the two sides differ whenever the values do: two decimals
+// as a rule, the shortest exact form when two decimals would print the same text twice.
+std::string fmt_compare(double a, const char* op, double b) {
+  if (fmt(a) != fmt(b) || a == b) return fmt(a) + " " + op + " " + fmt(b);
+  return config::exact_number(a) + " " + op + " " + config::exact_number(b);
 }
 
 int severity_rank(const std::string& s) {
@@ -568,7 +576,7 @@ struct Engine::Impl {
       if (confidence < p.confidence_threshold) {
         return finish(r, Outcome::kLowConfidence, "confidence",
                       (event_note.empty() ? "" : event_note + "; ") + "confidence " +
-                          fmt(confidence) + " < threshold " + fmt(p.confidence_threshold),
+                          fmt_compare(confidence, "< threshold", p.confidence_threshold),
                       true, true);
       }
     }
