@@ -77,10 +77,20 @@ bool YamlReader::expect_seq(const YAML::Node& n, const std::string& field) {
 void YamlReader::check_keys(const YAML::Node& n, const std::string& field,
                             const std::vector<std::string>& allowed) {
   if (!n.IsMap()) return;
+  std::vector<std::pair<std::string, int>> seen;  // yaml-cpp keeps duplicates silently
   for (const auto& kv : n) {
     const std::string key = kv.first.Scalar();
-    if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
-    error(kv.first, join(field, key), unknown_key(key, allowed));
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+      error(kv.first, join(field, key), unknown_key(key, allowed));
+      continue;
+    }
+    const auto first =
+        std::find_if(seen.begin(), seen.end(), [&](const auto& s) { return s.first == key; });
+    if (first != seen.end()) {
+      error(kv.first, join(field, key), duplicate_key(key, first->second));
+    } else {
+      seen.emplace_back(key, line_of(kv.first));
+    }
   }
 }
 

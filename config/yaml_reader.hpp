@@ -50,8 +50,8 @@ class YamlReader {
   bool expect_map(const YAML::Node& n, const std::string& field);
   bool expect_seq(const YAML::Node& n, const std::string& field);
 
-  /// Records every key of map `n` not in `allowed` (with did-you-mean). `field` is the
-  /// path of `n` ("" at the top level).
+  /// Records every key of map `n` not in `allowed` (with did-you-mean), and every key
+  /// given twice. `field` is the path of `n` ("" at the top level).
   void check_keys(const YAML::Node& n, const std::string& field,
                   const std::vector<std::string>& allowed);
 

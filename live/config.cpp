@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -42,9 +43,14 @@ class Reader {
     }
     const std::set<std::string> sorted(known.begin(), known.end());
     const std::vector<std::string> k(sorted.begin(), sorted.end());
+    std::map<std::string, int> seen;  // yaml-cpp keeps duplicate keys silently
     for (const auto& kv : n) {
       const auto key = kv.first.Scalar();
-      if (!sorted.contains(key)) error(kv.first, join(field, key), config::unknown_key(key, k));
+      if (!sorted.contains(key)) {
+        error(kv.first, join(field, key), config::unknown_key(key, k));
+      } else if (auto [it, fresh] = seen.emplace(key, config::line_of(kv.first)); !fresh) {
+        error(kv.first, join(field, key), config::duplicate_key(key, it->second));
+      }
     }
     return true;
   }

@@ -32,6 +32,14 @@ TEST_CASE("check_keys lists the known keys when nothing is close", "[config][yam
         "s.yaml:2: top.nme: unknown key \"nme\"; did you mean \"name\"?\n");
 }
 
+TEST_CASE("check_keys refuses a key given twice", "[config][yaml]") {
+  const YAML::Node n = YAML::Load("name: a\nkind: b\nname: c\n");
+  selfheal::core::Diagnostics d;
+  config::YamlReader r("s.yaml", d);
+  r.check_keys(n, "", {"name", "kind"});
+  CHECK(d.describe() == "s.yaml:3: name: duplicate key \"name\" (first given at line 1)\n");
+}
+
 TEST_CASE("kind_of says what a node is", "[config][yaml]") {
   const YAML::Node n = YAML::Load("l: [1]\nm: {a: 1}\nz:\ns: hi\n");
   CHECK(config::kind_of(n["l"]) == "a list");

@@ -145,4 +145,9 @@ TEST_CASE("config mistakes use the shared wording", "[live][config]") {
   CHECK(l.diagnostics.describe().find(
             "serve.yaml:3:10: listen.prot: unknown key \"prot\"; did you mean \"port\"?") !=
         std::string::npos);
+  auto dup = load("auth: {token: a-long-enough-token-123}\npolicies: p.yaml\npolicies: q.yaml\n");
+  REQUIRE_FALSE(dup.config);
+  CHECK(dup.diagnostics.describe().find(
+            "serve.yaml:3:1: policies: duplicate key \"policies\" (first given at line 2)") !=
+        std::string::npos);
 }
