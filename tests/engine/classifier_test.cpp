@@ -325,5 +325,6 @@ TEST_CASE("model files are validated with file, line and field", "[classifier]")
   }
   auto missing = ClassifierModel::load_file("/nonexistent/model.yaml");
   REQUIRE_FALSE(missing.ok());
-  CHECK_THAT(missing.error().describe(), Catch::StartsWith("/nonexistent/model.yaml: no such file"));
+  CHECK_THAT(missing.error().describe(),
+             Catch::StartsWith("/nonexistent/model.yaml: no such file"));
 }
