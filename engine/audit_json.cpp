@@ -178,7 +178,8 @@ void to_json(json& j, const Decision& d) {
     j["action_spec"] = *d.action;
   }
   if (d.suggested) {
-    j["suggested_action"] = render_command(d.argv);
+    // No command (nothing renderable, e.g. a page): no key, rather than an empty string.
+    if (!d.argv.empty()) j["suggested_action"] = render_command(d.argv);
     j["suggested_action_spec"] = *d.suggested;
   }
   if (d.action_id != 0) j["action_id"] = d.action_id;

@@ -9,9 +9,12 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
-#include <fstream>
 #include <sstream>
 #include <stdexcept>
+
+#include "config/file_io.hpp"
+#include "config/messages.hpp"
+#include "config/yaml_reader.hpp"
 
 namespace selfheal::engine {
 
@@ -157,17 +160,8 @@ class ModelLoader {
                             m.is_null() ? 0 : m.column + 1, field});
   }
   std::optional<double> number(const YAML::Node& n, const std::string& field) {
-    if (n.IsScalar()) {
-      const std::string& s = n.Scalar();
-      double v = 0;
-      const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-      if (ec == std::errc{} && ptr == s.data() + s.size() && std::isfinite(v) && !s.empty()) {
-        return v;
-      }
-    }
-    error(n, field,
-          "expected a number, got " +
-              (n.IsScalar() ? "\"" + n.Scalar() + "\"" : std::string("a non-scalar")));
+    if (auto v = config::parse_number(n)) return v;
+    error(n, field, config::wrong_type("a number", config::kind_of(n)));
     return std::nullopt;
   }
   std::optional<double> probability(const YAML::Node& n, const std::string& field) {
@@ -201,11 +195,8 @@ class ModelLoader {
     for (auto it = map.begin(); it != map.end(); ++it) {
       const std::string key = it->first.IsScalar() ? it->first.Scalar() : std::string{};
       if (std::find(known.begin(), known.end(), key) == known.end()) {
-        std::string list;
-        for (auto k : known)
-          list += (list.empty() ? "" : ", ") + std::string(k);
         error(it->first, path.empty() ? key : path + "." + key,
-              "unknown key `" + key + "` (known keys: " + list + ")");
+              config::unknown_key(key, std::vector<std::string_view>(known)));
       }
     }
   }
@@ -229,10 +220,10 @@ void ModelLoader::feature(const YAML::Node& n, const std::string& path, Classifi
   }
   f.name = name.Scalar();
   if (find_def(f.name) == nullptr) {
-    std::string list;
+    std::vector<std::string_view> known;
     for (const auto& d : feature_defs())
-      list += (list.empty() ? "" : ", ") + d.name;
-    error(name, path + ".name", "unknown feature `" + f.name + "` (features: " + list + ")");
+      known.emplace_back(d.name);
+    error(name, path + ".name", config::unknown_name("feature", f.name, known));
     return;
   }
   for (const auto& other : model.features) {
@@ -439,13 +430,9 @@ core::Result<ClassifierModel> ClassifierModel::load_string(const std::string& ya
 }
 
 core::Result<ClassifierModel> ClassifierModel::load_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return Error{std::string("cannot open classifier model: ") + std::strerror(errno), path};
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return load_string(ss.str(), path);
+  auto text = config::read_file(path);
+  if (!text) return text.error();
+  return load_string(*text, path);
 }
 
 const std::vector<std::string>& classifier_features() {

@@ -28,6 +28,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "config/messages.hpp"
 #include "core/number_format.hpp"
 #include "engine/engine.hpp"
 
@@ -38,6 +39,12 @@ inline std::string fmt(double v) {
 }
 inline std::string fmt3(double v) {
   return core::format_fixed(v, 3);
+}
+// "a < b" with enough digits that the two sides differ whenever the values do: two decimals
+// as a rule, the shortest exact form when two decimals would print the same text twice.
+inline std::string fmt_compare(double a, const char* op, double b) {
+  if (fmt(a) != fmt(b) || a == b) return fmt(a) + " " + op + " " + fmt(b);
+  return config::exact_number(a) + " " + op + " " + config::exact_number(b);
 }
 inline bool contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();

@@ -173,7 +173,7 @@ std::optional<Decision> Engine::Impl::precheck_events_confidence(Run& r, const P
   if (r.confidence < p.confidence_threshold) {
     return finish(r, Outcome::kLowConfidence, "confidence",
                   (r.event_note.empty() ? "" : r.event_note + "; ") + "confidence " +
-                      fmt(r.confidence) + " < threshold " + fmt(p.confidence_threshold),
+                      fmt_compare(r.confidence, "< threshold", p.confidence_threshold),
                   true, true);
   }
   return std::nullopt;

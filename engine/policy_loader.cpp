@@ -11,10 +11,13 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <sstream>
 
+#include "config/file_io.hpp"
+#include "config/messages.hpp"
+#include "config/names.hpp"
+#include "config/yaml_reader.hpp"
 #include "core/duration.hpp"
 #include "engine/classifier.hpp"
 
@@ -23,72 +26,8 @@ namespace {
 
 using core::Error;
 
-// ---------------------------------------------------------------------------------------
-// Suggestions
-
-// Optimal string alignment distance: Levenshtein plus adjacent transpositions, the typo a
-// person makes most ("confidnece").
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  const std::size_t n = a.size();
-  const std::size_t m = b.size();
-  std::vector<std::vector<std::size_t>> d(n + 1, std::vector<std::size_t>(m + 1, 0));
-  for (std::size_t i = 0; i <= n; ++i)
-    d[i][0] = i;
-  for (std::size_t j = 0; j <= m; ++j)
-    d[0][j] = j;
-  for (std::size_t i = 1; i <= n; ++i) {
-    for (std::size_t j = 1; j <= m; ++j) {
-      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
-      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
-        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-      }
-    }
-  }
-  return d[n][m];
-}
-
-// The closest candidate if it is close enough to be what the user meant, else "".
-std::string closest(std::string_view word, const std::vector<std::string_view>& candidates) {
-  std::string best;
-  std::size_t best_d = std::string_view::npos;
-  for (auto c : candidates) {
-    const std::size_t dist = edit_distance(word, c);
-    if (dist < best_d) {
-      best_d = dist;
-      best = std::string(c);
-    }
-  }
-  // Up to a third of the word may be wrong (at least 2 edits), so `restrat` finds `restart`
-  // but `foo` does not find `flag`.
-  const std::size_t limit = std::max<std::size_t>(2, word.size() / 3);
-  if (best_d != 0 && best_d <= limit) return best;
-  // An abbreviation or an elaboration (`rollbk`, `automatic`) of exactly one candidate.
-  std::string prefix_match;
-  for (auto c : candidates) {
-    const std::string_view shorter = c.size() < word.size() ? c : word;
-    const std::string_view longer = c.size() < word.size() ? word : c;
-    if (shorter.size() >= 3 && longer.substr(0, shorter.size()) == shorter) {
-      if (!prefix_match.empty()) return {};
-      prefix_match = std::string(c);
-    }
-  }
-  return prefix_match;
-}
-
-std::string did_you_mean(std::string_view word, const std::vector<std::string_view>& candidates) {
-  const std::string c = closest(word, candidates);
-  return c.empty() ? std::string{} : "; did you mean `" + c + "`?";
-}
-
-std::string list_names(const std::vector<std::string_view>& names) {
-  std::string out;
-  for (std::size_t i = 0; i < names.size(); ++i) {
-    if (i > 0) out += ", ";
-    out += names[i];
-  }
-  return out;
-}
+using config::did_you_mean;
+using config::list_names;
 
 const std::vector<std::string_view> kActionNames{
     "restart", "scale", "rollback", "cache-purge", "feature-flag-disable", "traffic-shift", "page"};
@@ -134,13 +73,6 @@ std::string type_suggestion(std::string_view t) {
 
 // ---------------------------------------------------------------------------------------
 // Names that reach kubectl/helm argv.
-
-bool is_dns_label(std::string_view s) {
-  if (s.empty() || s.size() > 63) return false;
-  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
-  if (!alnum(s.front()) || !alnum(s.back())) return false;
-  return std::all_of(s.begin(), s.end(), [&](char c) { return alnum(c) || c == '-'; });
-}
 
 bool is_flag_name(std::string_view s) {
   if (s.empty() || s.size() > 253) return false;
@@ -293,19 +225,13 @@ Fields Loader::fields(const YAML::Node& map, const std::string& path,
     // OpenAPI and Compose files.
     if (path.empty() && key.rfind("x-", 0) == 0) continue;
     if (std::find(known.begin(), known.end(), key) == known.end()) {
-      // A suggestion says enough; without one, list what is allowed here.
-      const std::string hint = did_you_mean(key, known);
-      error(k, field,
-            "unknown key `" + key + "`" +
-                (hint.empty() ? " (known keys: " + list_names(known) + ")" : hint));
+      error(k, field, config::unknown_key(key, known));
       continue;
     }
     bool dup = false;
     for (const auto& e : out) {
       if (e.key == key) {
-        error(k, field,
-              "duplicate key `" + key + "` (first given at line " +
-                  std::to_string(line_of(e.key_node.Mark())) + ")");
+        error(k, field, config::duplicate_key(key, line_of(e.key_node.Mark())));
         dup = true;
       }
     }
@@ -336,10 +262,7 @@ Fields Loader::fields(const YAML::Node& map, const std::string& path,
         const std::string key = it->first.IsScalar() ? it->first.Scalar() : std::string{};
         const std::string field = path.empty() ? key : path + "." + key;
         if (std::find(known.begin(), known.end(), key) == known.end()) {
-          const std::string hint = did_you_mean(key, known);
-          error(it->first, field,
-                "unknown key `" + key + "` (merged in with <<)" +
-                    (hint.empty() ? " (known keys: " + list_names(known) + ")" : hint));
+          error(it->first, field, config::unknown_key(key, known) + " (merged in with <<)");
           continue;
         }
         const bool present =
@@ -364,21 +287,20 @@ std::optional<double> Loader::number(const YAML::Node& n, const std::string& fie
     error(n, field, "expected a number, got " + kind_of(n));
     return std::nullopt;
   }
-  const std::string& s = n.Scalar();
-  double v = 0;
-  const char* begin = s.data() + (!s.empty() && s.front() == '+' ? 1 : 0);
-  const auto [ptr, ec] = std::from_chars(begin, s.data() + s.size(), v);
-  if (ec != std::errc{} || ptr != s.data() + s.size() || !std::isfinite(v) || s.empty()) {
-    error(n, field, "expected a number, got \"" + s + "\"");
-    return std::nullopt;
+  auto v = config::parse_number(n);
+  if (!v) {
+    error(n, field,
+          config::wrong_type("a number", config::quoted(n.Scalar())) +
+              (config::is_quoted(n) ? " (a quoted value is a string; remove the quotes)" : ""));
   }
   return v;
 }
 
 std::optional<double> Loader::share(const YAML::Node& n, const std::string& field) {
   auto v = number(n, field);
-  if (v && (*v < 0.0 || *v > 1.0)) {
-    error(n, field, "must be between 0 and 1, got " + n.Scalar());
+  // -0 is refused with the negatives: a threshold written "-0" is a sign slip, not a value.
+  if (v && (std::signbit(*v) || *v > 1.0)) {
+    error(n, field, config::out_of_range("0", "1", n.Scalar()));
     return std::nullopt;
   }
   return v;
@@ -386,7 +308,7 @@ std::optional<double> Loader::share(const YAML::Node& n, const std::string& fiel
 
 std::optional<long long> Loader::integer(const YAML::Node& n, const std::string& field,
                                          long long min) {
-  if (!n.IsScalar()) {
+  if (!n.IsScalar() || config::is_quoted(n)) {
     error(n, field, "expected a whole number, got " + kind_of(n));
     return std::nullopt;
   }
@@ -472,7 +394,7 @@ std::vector<std::string> Loader::name_list(const YAML::Node& n, const std::strin
     const std::string f = field + "[" + std::to_string(i) + "]";
     auto s = text(n[i], f);
     if (!s) continue;
-    if (!is_dns_label(*s)) {
+    if (!config::is_dns1123_label(*s)) {
       error(n[i], f,
             std::string("\"") + *s + "\" is not a valid Kubernetes " + what +
                 " name (lowercase letters, digits and '-', at most 63, starting and ending "
@@ -494,7 +416,7 @@ std::optional<ActionSpec> Loader::action(const YAML::Node& n, const std::string&
     auto kind = parse_action_kind(name);
     if (!kind) {
       error(n, field,
-            "unknown action `" + name + "`" + did_you_mean(name, kActionNames) +
+            "unknown action " + config::quoted(name) + did_you_mean(name, kActionNames) +
                 " (actions: " + list_names(kActionNames) + ")");
       return std::nullopt;
     }
@@ -524,7 +446,7 @@ std::optional<ActionSpec> Loader::action(const YAML::Node& n, const std::string&
     auto k = parse_action_kind(*name);
     if (!k) {
       error(kind->value, field + ".kind",
-            "unknown action `" + *name + "`" + did_you_mean(*name, kActionNames) +
+            "unknown action " + config::quoted(*name) + did_you_mean(*name, kActionNames) +
                 " (actions: " + list_names(kActionNames) + ")");
       return std::nullopt;
     }
@@ -580,7 +502,7 @@ std::optional<ActionSpec> Loader::action(const YAML::Node& n, const std::string&
   }
   if (const Entry* e = f.find("to")) {
     if (auto v = text(e->value, field + ".to")) {
-      if (is_dns_label(*v)) {
+      if (config::is_dns1123_label(*v)) {
         a.to = *v;
       } else {
         error(e->value, field + ".to",
@@ -747,7 +669,7 @@ void Loader::planned_events(const YAML::Node& n, const std::string& path,
         auto k = parse_action_kind(*name);
         if (!k) {
           error(e->value[i], fi,
-                "unknown action `" + *name + "`" + did_you_mean(*name, kActionNames) +
+                "unknown action " + config::quoted(*name) + did_you_mean(*name, kActionNames) +
                     " (actions: " + list_names(kActionNames) + ")");
           continue;
         }
@@ -795,7 +717,7 @@ void Loader::verification(const YAML::Node& n, const std::string& path,
         auto s = parse_signal_name(*name);
         if (!s) {
           error(sig->value, field + ".signal",
-                "unknown signal `" + *name + "`" + did_you_mean(*name, signals) +
+                "unknown signal " + config::quoted(*name) + did_you_mean(*name, signals) +
                     " (signals: " + list_names(signals) + ")");
         }
         check.signal = s;
@@ -809,6 +731,18 @@ void Loader::verification(const YAML::Node& n, const std::string& path,
     }
     if (const Entry* e = f.find("max")) check.max = number(e->value, field + ".max");
     if (const Entry* e = f.find("min")) check.min = number(e->value, field + ".min");
+    // Every built-in signal but a trend is a count, a rate or a ratio: never below 0, so a
+    // negative bound is a check that can never pass (max) or always passes (min).
+    if (check.signal && *check.signal != SignalName::kQueueLagTrend) {
+      for (const char* key : {"max", "min"}) {
+        const std::optional<double>& b = key[1] == 'a' ? check.max : check.min;
+        if (b && std::signbit(*b)) {
+          error(f.find(key)->value, field + "." + key,
+                "must be at least 0 (" + std::string(to_string(*check.signal)) +
+                    " is never negative), got " + f.find(key)->value.Scalar());
+        }
+      }
+    }
     if (const Entry* e = f.find("back_to_baseline")) {
       check.back_to_baseline = boolean(e->value, field + ".back_to_baseline").value_or(false);
       if (check.back_to_baseline && promql != nullptr) {
@@ -1011,9 +945,9 @@ Policy Loader::policy(const YAML::Node& n, const std::string& path) {
       } else if (*s == "high") {
         p.risk = RiskClass::kHigh;
       } else {
-        error(
-            e->value, path + ".risk",
-            "unknown risk class `" + *s + "`" + did_you_mean(*s, kRisks) + " (low, medium, high)");
+        error(e->value, path + ".risk",
+              "unknown risk class " + config::quoted(*s) + did_you_mean(*s, kRisks) +
+                  " (low, medium, high)");
       }
     }
   }
@@ -1042,8 +976,8 @@ void Loader::engine_settings(const YAML::Node& n, const std::string& path, Engin
         out.mode = *m;
       } else {
         error(e->value, path + ".mode",
-              "unknown mode `" + *s + "`" + did_you_mean(*s, {"shadow", "recommend", "auto"}) +
-                  " (shadow, recommend, auto)");
+              "unknown mode " + config::quoted(*s) +
+                  did_you_mean(*s, {"shadow", "recommend", "auto"}) + " (shadow, recommend, auto)");
       }
     }
   }
@@ -1199,22 +1133,13 @@ PolicyLoad load_policy_string(const std::string& yaml, const std::string& source
 }
 
 PolicyLoad load_policy_file(const std::string& path) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) {
+  auto text = config::read_file(path);
+  if (!text) {
     PolicyLoad r;
-    r.diagnostics.add(Error{"is a directory, not a policy file", path});
+    r.diagnostics.add(text.error());
     return r;
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    const int err = errno;
-    PolicyLoad r;
-    r.diagnostics.add(Error{std::string("cannot open policy file: ") + std::strerror(err), path});
-    return r;
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return load_policy_string(ss.str(), path);
+  return load_policy_string(*text, path);
 }
 
 }  // namespace selfheal::engine

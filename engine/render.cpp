@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "config/names.hpp"
 #include "engine/render.hpp"
 
 namespace selfheal::engine {
@@ -12,19 +13,11 @@ namespace {
 
 using core::Error;
 
-constexpr std::size_t kMaxLabel = 63;    // DNS-1123 label
+using config::is_dns1123_label;
+
+constexpr std::size_t kMaxLabel = config::kDns1123LabelMax;
 constexpr std::size_t kMaxRelease = 53;  // Helm release names
 constexpr int kMaxReplicas = 10000;      // a scale beyond this is a typo, not a plan
-
-bool is_dns1123_label(const std::string& s, std::size_t max_len) {
-  if (s.empty() || s.size() > max_len) return false;
-  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
-  if (!alnum(s.front()) || !alnum(s.back())) return false;
-  for (char c : s) {
-    if (!alnum(c) && c != '-') return false;
-  }
-  return true;
-}
 
 Error bad_name(const std::string& field, const std::string& value, std::size_t max_len) {
   return Error("\"" + value + "\" is not a valid name: use at most " + std::to_string(max_len) +

@@ -2,12 +2,15 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
 #include <yaml-cpp/yaml.h>
 
+#include "config/file_io.hpp"
+#include "config/messages.hpp"
+#include "config/yaml_reader.hpp"
 #include "core/duration.hpp"
 #include "live/names.hpp"
 
@@ -35,17 +38,18 @@ class Reader {
   bool expect_map(const YAML::Node& n, const std::string& field,
                   std::initializer_list<const char*> known) {
     if (!n.IsMap()) {
-      error(n, field, "must be a mapping");
+      error(n, field, config::wrong_type("a mapping (key: value pairs)", config::kind_of(n)));
       return false;
     }
-    std::set<std::string> k(known.begin(), known.end());
+    const std::set<std::string> sorted(known.begin(), known.end());
+    const std::vector<std::string> k(sorted.begin(), sorted.end());
+    std::map<std::string, int> seen;  // yaml-cpp keeps duplicate keys silently
     for (const auto& kv : n) {
       const auto key = kv.first.Scalar();
-      if (!k.contains(key)) {
-        std::string list;
-        for (const auto& s : k)
-          list += (list.empty() ? "" : ", ") + s;
-        error(kv.first, join(field, key), "unknown key; expected one of: " + list);
+      if (!sorted.contains(key)) {
+        error(kv.first, join(field, key), config::unknown_key(key, k));
+      } else if (auto [it, fresh] = seen.emplace(key, config::line_of(kv.first)); !fresh) {
+        error(kv.first, join(field, key), config::duplicate_key(key, it->second));
       }
     }
     return true;
@@ -57,7 +61,7 @@ class Reader {
 
   std::optional<std::string> str(const YAML::Node& n, const std::string& field) {
     if (!n.IsScalar()) {
-      error(n, field, "must be a string");
+      error(n, field, config::wrong_type("a string", config::kind_of(n)));
       return std::nullopt;
     }
     return n.Scalar();
@@ -65,27 +69,25 @@ class Reader {
   std::optional<long long> integer(const YAML::Node& n, const std::string& field, long long lo,
                                    long long hi) {
     long long v = 0;
-    if (!n.IsScalar() || !YAML::convert<long long>::decode(n, v)) {
-      error(n, field, "must be an integer");
+    if (!n.IsScalar() || config::is_quoted(n) || !YAML::convert<long long>::decode(n, v)) {
+      error(n, field, config::wrong_type("a whole number", config::kind_of(n)));
       return std::nullopt;
     }
     if (v < lo || v > hi) {
-      error(n, field,
-            "must be between " + std::to_string(lo) + " and " + std::to_string(hi) + ", got " +
-                std::to_string(v));
+      error(n, field, config::out_of_range(std::to_string(lo), std::to_string(hi), n.Scalar()));
       return std::nullopt;
     }
     return v;
   }
   std::optional<double> number(const YAML::Node& n, const std::string& field, double lo,
                                double hi) {
-    double v = 0;
-    if (!n.IsScalar() || !YAML::convert<double>::decode(n, v)) {
-      error(n, field, "must be a number");
+    const auto v = config::parse_number(n);
+    if (!v) {
+      error(n, field, config::wrong_type("a number", config::kind_of(n)));
       return std::nullopt;
     }
-    if (!(v >= lo && v <= hi)) {
-      error(n, field, "must be between " + fmt(lo) + " and " + fmt(hi));
+    if (!(*v >= lo && *v <= hi)) {
+      error(n, field, config::out_of_range(fmt(lo), fmt(hi), n.Scalar()));
       return std::nullopt;
     }
     return v;
@@ -93,7 +95,7 @@ class Reader {
   std::optional<bool> boolean(const YAML::Node& n, const std::string& field) {
     bool v = false;
     if (!n.IsScalar() || !YAML::convert<bool>::decode(n, v)) {
-      error(n, field, "must be true or false");
+      error(n, field, config::wrong_type("true or false", config::kind_of(n)));
       return std::nullopt;
     }
     return v;
@@ -115,7 +117,7 @@ class Reader {
   }
   std::optional<std::vector<std::string>> strings(const YAML::Node& n, const std::string& field) {
     if (!n.IsSequence()) {
-      error(n, field, "must be a list of strings");
+      error(n, field, config::wrong_type("a list of strings", config::kind_of(n)));
       return std::nullopt;
     }
     std::vector<std::string> out;
@@ -153,12 +155,13 @@ class Reader {
     }
     auto p = str(file, join(field, key + "_file"));
     if (!p) return std::nullopt;
-    std::ifstream in(path(*p));
-    if (!in) {
-      error(file, join(field, key + "_file"), "cannot read " + path(*p));
+    // Bounded: a token_file of /dev/zero or a huge file is refused, not read into memory.
+    auto text = config::read_file(path(*p), config::kMaxSecretBytes);
+    if (!text) {
+      error(file, join(field, key + "_file"), text.error().describe());
       return std::nullopt;
     }
-    std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string s = std::move(*text);
     while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' '))
       s.pop_back();
     if (s.empty()) {
@@ -319,7 +322,7 @@ void read_config(Reader& r, const YAML::Node& root, ServeConfig& c) {
       for (std::size_t i = 0; i < v->size(); ++i)
         if (auto p = dns1123_problem((*v)[i]); !p.empty())
           r.error(n[i], "allowed_namespaces[" + std::to_string(i) + "]",
-                  "\"" + (*v)[i] + "\" is not a DNS-1123 name: " + p);
+                  config::dns1123_message((*v)[i], p));
       c.labels.allowed_namespaces = *v;
     }
   }
@@ -456,7 +459,7 @@ void read_config(Reader& r, const YAML::Node& root, ServeConfig& c) {
           const auto name = kv.first.Scalar();
           const auto f = "topology.services." + name;
           if (auto p = dns1123_problem(name); !p.empty())
-            r.error(kv.first, f, "\"" + name + "\" is not a DNS-1123 name: " + p);
+            r.error(kv.first, f, config::dns1123_message(name, p));
           if (!r.expect_map(kv.second, f, {"namespace", "depends_on"})) continue;
           TopologyService ts;
           ts.name = name;
@@ -464,7 +467,7 @@ void read_config(Reader& r, const YAML::Node& root, ServeConfig& c) {
             r.error(kv.second, f + ".namespace", "required");
           } else if (auto v = r.str(ns, f + ".namespace")) {
             if (auto p = dns1123_problem(*v); !p.empty())
-              r.error(ns, f + ".namespace", "\"" + *v + "\" is not a DNS-1123 name: " + p);
+              r.error(ns, f + ".namespace", config::dns1123_message(*v, p));
             ts.ns = *v;
           }
           if (auto d = kv.second["depends_on"]; d.IsDefined())
@@ -505,17 +508,15 @@ ConfigLoad load_serve_config_string(const std::string& yaml, const std::string& 
 }
 
 ConfigLoad load_serve_config(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
+  auto text = config::read_file(path);
+  if (!text) {
     ConfigLoad out;
-    out.diagnostics.add(core::Error("cannot read the configuration file", path));
+    out.diagnostics.add(text.error());
     return out;
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
   auto base = fs::path(path).parent_path().string();
   if (base.empty()) base = ".";
-  return load_serve_config_string(ss.str(), path, base);
+  return load_serve_config_string(*text, path, base);
 }
 
 void apply_overrides(const EngineOverrides& o, engine::EngineSettings& s) {

@@ -8,6 +8,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "config/file_io.hpp"
 #include "live/alertmanager.hpp"
 
 namespace selfheal::live {
@@ -102,10 +103,9 @@ core::Status FileCalendar::reload() {
   if (::stat(path_.c_str(), &sb) != 0) return core::Error("cannot read calendar file", path_);
   const std::int64_t mtime = sb.st_mtim.tv_sec * 1'000'000'000LL + sb.st_mtim.tv_nsec;
   if (mtime == mtime_) return core::Ok{};
-  std::ifstream in(path_);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  auto parsed = parse_calendar(ss.str(), path_);
+  auto text = config::read_file(path_);
+  if (!text) return text.error();
+  auto parsed = parse_calendar(*text, path_);
   if (!parsed) return parsed.error();
   entries_ = std::move(*parsed);
   mtime_ = mtime;

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "config/json_reader.hpp"
 #include "core/duration.hpp"
 
 namespace selfheal::reports {
@@ -41,14 +42,10 @@ std::string baseline_json(const std::vector<RunResult>& runs) {
 }
 
 core::Result<Baseline> load_baseline(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return core::Error{"cannot read the baseline file (does it exist?)", path};
-  nlohmann::json j;
-  try {
-    in >> j;
-  } catch (const nlohmann::json::exception& e) {
-    return core::Error{std::string("not valid JSON: ") + e.what(), path};
-  }
+  core::Diagnostics diags;
+  auto doc = config::read_json_file(path, diags);
+  if (!doc) return diags.errors().front();
+  nlohmann::json& j = doc->root;
   if (!j.is_object() || !j.contains("schema_version") || j["schema_version"] != 1 ||
       !j.contains("scenarios") || !j["scenarios"].is_object())
     return core::Error{

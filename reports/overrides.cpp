@@ -6,6 +6,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "config/file_io.hpp"
 #include "reports/yaml_util.hpp"
 
 namespace fs = std::filesystem;
@@ -114,11 +115,9 @@ core::Status set_path(YAML::Node node, const std::vector<std::string>& segs,
 }
 
 std::optional<std::string> read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  auto text = config::read_file(p.string());
+  if (!text) return std::nullopt;
+  return std::move(*text);
 }
 
 // A policy path `policies.<incident_type>.<field>` addresses the element of the policy list

@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "config/file_io.hpp"
 #include "core/duration.hpp"
 #include "engine/policy_loader.hpp"
 #include "reports/yaml_util.hpp"
@@ -276,6 +277,12 @@ void Loader::cluster(const YAML::Node& n) {
     return;
   }
   if (!r_.expect_map(svcs, "cluster.services")) return;
+  if (svcs.size() > kMaxScenarioServices) {
+    r_.error(svcs, "cluster.services",
+             std::to_string(svcs.size()) + " services is more than a scenario may hold (at most " +
+                 std::to_string(kMaxScenarioServices) + "; docs/errors.md#limits)");
+    return;
+  }
   for (const auto& kv : svcs)
     service_names_.push_back(kv.first.Scalar());
   std::size_t i = 0;
@@ -476,14 +483,15 @@ void Loader::calendar(const YAML::Node& n) {
 
 void Loader::alert_rules(const YAML::Node& n) {
   if (!n.IsDefined() || n.IsNull()) return;
-  // Either a list of rules, or {defaults: false, rules: [...]}.
-  YAML::Node list = n;
+  // Either a list of rules, or {defaults: false, rules: [...]}. `list` is bound once:
+  // assigning a YAML::Node writes through to the node it refers to (it would overwrite
+  // `n`, and throw YAML::InvalidNode when `rules` is absent).
   if (n.IsMap()) {
     r_.check_keys(n, "alert_rules", {"defaults", "rules"});
     if (auto d = r_.boolean(n["defaults"], "alert_rules.defaults")) s_.cluster.default_rules = *d;
-    list = n["rules"];
-    if (!list.IsDefined()) return;
   }
+  const YAML::Node list = n.IsMap() ? n["rules"] : n;
+  if (!list.IsDefined() || list.IsNull()) return;
   if (!r_.expect_seq(list, "alert_rules")) return;
   const auto defaults = sim::default_alert_rules();
   for (std::size_t i = 0; i < list.size(); ++i) {
@@ -848,16 +856,14 @@ ScenarioLoad load_scenario_string(const std::string& yaml, const std::string& so
 }
 
 ScenarioLoad load_scenario_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  auto text = config::read_file(path);
+  if (!text) {
     ScenarioLoad out;
-    out.diagnostics.add(core::Error{"cannot read the scenario file (does it exist?)", path});
+    out.diagnostics.add(text.error());
     return out;
   }
-  std::ostringstream ss;
-  ss << in.rdbuf();
   const fs::path p(path);
-  return load_scenario_string(ss.str(), path, p.has_parent_path() ? p.parent_path().string() : ".");
+  return load_scenario_string(*text, path, p.has_parent_path() ? p.parent_path().string() : ".");
 }
 
 std::vector<std::string> scenario_files(const std::string& path, core::Diagnostics& diags) {

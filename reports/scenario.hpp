@@ -83,6 +83,12 @@ struct ScenarioLoad {
   core::Diagnostics diagnostics;
 };
 
+/// Most services one scenario may declare. Memory grows with services (the YAML tree, the
+/// world's pods and series): ~50 KB each, so 10,000 is ~0.5 GB; past that a run is not a
+/// scenario but a fleet, and is refused with a clear error (docs/errors.md#limits).
+inline constexpr std::size_t kMaxScenarioServices = 10'000;
+
+/// Reads at most config::kMaxInputBytes (8 MiB); see docs/errors.md#limits.
 ScenarioLoad load_scenario_file(const std::string& path);
 /// `source_name` names the text in diagnostics; relative policy paths resolve against
 /// `base_dir`.

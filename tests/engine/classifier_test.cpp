@@ -307,7 +307,7 @@ TEST_CASE("model files are validated with file, line and field", "[classifier]")
       {"[0.5, 0.3, 0.2]", "[0.5, 0.3, 0.3]", 9, "features[0].likelihood.a", "sum to 1"},
       {"[none, some, many]", "[none, many]", 7, "features[0].buckets", "2 thresholds make 3"},
       {"      b: [0.2, 0.3, 0.5]\n", "", 9, "features[0].likelihood", "no row for type `b`"},
-      {"oom_kills", "oom_kils", 5, "features[0].name", "unknown feature `oom_kils`"},
+      {"oom_kills", "oom_kils", 5, "features[0].name", "unknown feature \"oom_kils\""},
       {"[1, 3]", "[3, 1]", 6, "features[0].thresholds[1]", "strictly ascending"},
       {"{a: 0.5, b: 0.5}", "{a: 0.5, b: 0.6}", 3, "priors", "sum to 1"},
       {"{a: 0.5, b: 0.5}", "{a: 1}", 3, "priors", "no prior for type `b`"},
@@ -326,7 +326,8 @@ TEST_CASE("model files are validated with file, line and field", "[classifier]")
   }
   auto missing = ClassifierModel::load_file("/nonexistent/model.yaml");
   REQUIRE_FALSE(missing.ok());
-  CHECK_THAT(missing.error().describe(), Catch::StartsWith("/nonexistent/model.yaml: cannot open"));
+  CHECK_THAT(missing.error().describe(),
+             Catch::StartsWith("/nonexistent/model.yaml: no such file"));
 }
 
 TEST_CASE("posterior covers every type, sums to 1, and its maximum is classify's confidence",

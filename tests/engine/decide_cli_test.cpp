@@ -295,3 +295,121 @@ TEST_CASE("decide: half a classification, or neither it nor signals, is bad inpu
   CHECK(b.rc == 2);
   CHECK_THAT(b.err, Catch::Contains("or signals for the built-in classifier"));
 }
+
+TEST_CASE("decide: an overflowing number exits 2 naming the field", "[decide][hardening]") {
+  TempDir tmp;
+  const auto policy = tmp.write("policy.yaml", kSeedPolicies);
+  const auto conf = tmp.write(
+      "conf.json",
+      R"({"incident_type": "cpu-spike", "service": "payment-api", "namespace": "prod", "confidence": 1e400})");
+  const Run c = decide({"--policy", policy, "--incident", conf});
+  CHECK(c.rc == 2);
+  CHECK(c.err ==
+        conf + ":1:93: confidence: the number 1e400 is out of range (larger than any double)\n");
+
+  const auto sig = tmp.write(
+      "sig.json",
+      "{\"incident_type\": \"cpu-spike\", \"service\": \"payment-api\", \"namespace\": \"prod\",\n"
+      " \"confidence\": 0.9, \"signals\": {\"error_rate\": -1e400}}");
+  const Run s = decide({"--policy", policy, "--incident", sig});
+  CHECK(s.rc == 2);
+  CHECK(s.err.find(sig + ":2:47: signals.error_rate: the number -1e400") == 0);
+
+  const auto ok = tmp.write(
+      "ok.json",
+      R"({"incident_type": "cpu-spike", "service": "payment-api", "namespace": "prod", "confidence": 0.6})");
+  const auto state = tmp.write("state.json",
+                               "{\"targets\": [{\"namespace\": \"prod\", \"name\": "
+                               "\"x\", \"attempts\": 1e999}]}");
+  const Run st = decide({"--policy", policy, "--incident", ok, "--state", state});
+  CHECK(st.rc == 2);
+  CHECK(st.err.find("targets[0].attempts: the number 1e999") != std::string::npos);
+}
+
+TEST_CASE("decide: a wrong type in the state file names the field", "[decide][hardening]") {
+  TempDir tmp;
+  const auto policy = tmp.write("policy.yaml", kSeedPolicies);
+  const auto ok = tmp.write(
+      "ok.json",
+      R"({"incident_type": "cpu-spike", "service": "payment-api", "namespace": "prod", "confidence": 0.6})");
+  const auto state = tmp.write("state.json",
+                               "{\"targets\": [\n  {\"namespace\": \"prod\", \"name\": \"x\",\n"
+                               "   \"attempts\": \"two\"}]}");
+  const Run s = decide({"--policy", policy, "--incident", ok, "--state", state});
+  CHECK(s.rc == 2);
+  CHECK(s.err ==
+        state + ":3:4: targets[0].attempts: expected a whole number, got a string \"two\"\n");
+  // The state was not rewritten.
+  std::ifstream in(state);
+  CHECK(std::string(std::istreambuf_iterator<char>(in), {}).find("\"two\"") != std::string::npos);
+}
+
+TEST_CASE("decide: a directory given as a file says so", "[decide][hardening]") {
+  TempDir tmp;
+  const auto policy = tmp.write("policy.yaml", kSeedPolicies);
+  const Run r = decide({"--policy", policy, "--incident", tmp.path("")});
+  CHECK(r.rc == 2);
+  CHECK(r.err.find("is a directory, not a file") != std::string::npos);
+  CHECK(r.err.find("malformed JSON") == std::string::npos);
+  const auto ok = tmp.write(
+      "ok.json",
+      R"({"incident_type": "cpu-spike", "service": "payment-api", "namespace": "prod", "confidence": 0.6})");
+  const Run st = decide({"--policy", policy, "--incident", ok, "--state", tmp.path("")});
+  CHECK(st.rc == 2);
+  CHECK(st.err.find("is a directory, not a file") != std::string::npos);
+}
+
+TEST_CASE("decide: a duplicate JSON key is refused naming the key and line",
+          "[decide][hardening]") {
+  TempDir tmp;
+  const auto policy = tmp.write("policy.yaml", kSeedPolicies);
+  const auto dup = tmp.write(
+      "dup.json",
+      "{\"incident_type\": \"cpu-spike\", \"service\": \"payment-api\", \"namespace\": \"prod\",\n"
+      " \"confidence\": 0.6,\n \"confidence\": 0.99}");
+  const Run r = decide({"--policy", policy, "--incident", dup});
+  CHECK(r.rc == 2);
+  CHECK(r.err == dup + ":3:2: confidence: duplicate key \"confidence\" (first given at line 2)\n");
+}
+
+TEST_CASE("decide: confidence just below the threshold prints the digits that differ",
+          "[decide][hardening]") {
+  TempDir tmp;
+  const auto policy = tmp.write("policy.yaml", kSeedPolicies);
+  const auto below = tmp.write(
+      "below.json",
+      R"({"incident_type": "cpu-spike", "service": "payment-api", "namespace": "prod", "confidence": 0.8499999999999999})");
+  const Run r = decide({"--policy", policy, "--incident", below});
+  INFO(r.err);
+  REQUIRE(r.rc == 0);
+  CHECK(r.doc()["status"] == "low-confidence");
+  CHECK(r.doc()["reason"] == "confidence 0.8499999999999999 < threshold 0.85");
+  // Two decimals when they tell the values apart.
+  const auto low = tmp.write(
+      "low.json",
+      R"({"incident_type": "cpu-spike", "service": "payment-api", "namespace": "prod", "confidence": 0.61})");
+  CHECK(decide({"--policy", policy, "--incident", low}).doc()["reason"] ==
+        "confidence 0.61 < threshold 0.85");
+}
+
+TEST_CASE("decide: a suggested action that cannot be rendered is omitted, not empty",
+          "[decide][hardening]") {
+  TempDir tmp;
+  const auto policy = tmp.write("policy.yaml", R"(remediation_policy:
+  incident_type: cpu-spike
+  action: {kind: scale, factor: 2, max_replicas: 10}
+  confidence_threshold: 0.85
+)");
+  // No desired_replicas signal: a factor cannot become a replica count.
+  const auto incident = tmp.write(
+      "incident.json",
+      R"({"incident_type": "cpu-spike", "service": "payment-api", "namespace": "prod", "confidence": 0.5})");
+  const Run r = decide({"--policy", policy, "--incident", incident});
+  INFO(r.err);
+  REQUIRE(r.rc == 0);
+  const json j = r.doc();
+  CHECK(j["status"] == "low-confidence");
+  CHECK_FALSE(j.contains("suggested_action"));
+  CHECK(j.contains("suggested_action_spec"));
+  CHECK(j["reason"].get<std::string>().find("cannot be rendered") != std::string::npos);
+}

@@ -157,7 +157,7 @@ TEST_CASE("an unknown key is reported with a did-you-mean suggestion", "[policy]
   CHECK(e.line == 3);
   CHECK(e.column == 3);
   CHECK(e.field == "remediation_policy.confidense_threshold");
-  CHECK_THAT(e.message, Catch::Contains("did you mean `confidence_threshold`?"));
+  CHECK_THAT(e.message, Catch::Contains("did you mean \"confidence_threshold\"?"));
   CHECK_THAT(e.describe(), Catch::StartsWith("p.yaml:3:3: remediation_policy.confidense_threshold: "
                                              "unknown key"));
 }
@@ -219,11 +219,11 @@ TEST_CASE("unknown actions are errors with a suggestion", "[policy]") {
 )");
   INFO(all_errors(r));
   CHECK_FALSE(r.policies);
-  CHECK(has_error(r, 3, "remediation_policies[0].action", "did you mean `restart`?"));
-  CHECK(has_error(r, 5, "remediation_policies[1].actions[1].kind", "did you mean `rollback`?"));
-  CHECK(has_error(r, 5, "remediation_policies[1].actions[2]", "unknown action `reboot`"));
+  CHECK(has_error(r, 3, "remediation_policies[0].action", "did you mean \"restart\"?"));
+  CHECK(has_error(r, 5, "remediation_policies[1].actions[1].kind", "did you mean \"rollback\"?"));
+  CHECK(has_error(r, 5, "remediation_policies[1].actions[2]", "unknown action \"reboot\""));
   CHECK(has_error(r, 8, "remediation_policies[2].planned_events.approval_required_for[0]",
-                  "did you mean `scale`?"));
+                  "did you mean \"scale\"?"));
 }
 
 TEST_CASE("max_attempts below 1 and wrong types are errors", "[policy]") {
@@ -242,7 +242,7 @@ TEST_CASE("max_attempts below 1 and wrong types are errors", "[policy]") {
                   "expected a number, got \"high\""));
   CHECK(has_error(r, 5, "remediation_policy.auto_execute", "expected true or false"));
   CHECK(has_error(r, 6, "remediation_policy.escalation_channel", "got a list"));
-  CHECK(has_error(r, 7, "remediation_policy.risk", "unknown risk class `extreme`"));
+  CHECK(has_error(r, 7, "remediation_policy.risk", "unknown risk class \"extreme\""));
   auto frac = load("remediation_policy: {incident_type: memory-leak, max_attempts: 2.5}\n");
   CHECK(frac.diagnostics.size() == 1);
   CHECK_THAT(frac.diagnostics.errors()[0].message, Catch::Contains("whole number"));
@@ -316,12 +316,12 @@ TEST_CASE("a missing file or an empty document is an error, not a crash", "[poli
   CHECK_FALSE(missing.policies);
   REQUIRE(missing.diagnostics.size() == 1);
   CHECK(missing.diagnostics.errors()[0].file == "/nonexistent/policy.yaml");
-  CHECK_THAT(missing.diagnostics.errors()[0].message, Catch::Contains("cannot open"));
+  CHECK_THAT(missing.diagnostics.errors()[0].message, Catch::Contains("no such file"));
   auto empty = load("");
   CHECK_FALSE(empty.policies);
   CHECK_THAT(empty.diagnostics.describe(), Catch::Contains("remediation_policy"));
   auto wrong_top = load("remediation_polices:\n  - incident_type: memory-leak\n");
-  CHECK(has_error(wrong_top, 1, "remediation_polices", "did you mean `remediation_policies`?"));
+  CHECK(has_error(wrong_top, 1, "remediation_polices", "did you mean \"remediation_policies\"?"));
 }
 
 TEST_CASE("every problem in a file is reported at once", "[policy]") {
@@ -339,7 +339,7 @@ remediation_policies:
 )");
   INFO(all_errors(r));
   CHECK_FALSE(r.policies);
-  CHECK(has_error(r, 2, "engine.mode", "did you mean `auto`?"));
+  CHECK(has_error(r, 2, "engine.mode", "did you mean \"auto\"?"));
   CHECK(has_error(r, 3, "engine.limits.max_concurrent_actions", "at least 0"));
   CHECK(has_error(r, 3, "engine.limits.blast_radius", "between 0 and 1"));
   CHECK(has_error(r, 6, "remediation_policies[0].confidense_threshold", "did you mean"));
@@ -466,7 +466,7 @@ remediation_policies:
     action: {kind: scale, replicas: 6}
 )");
   INFO(all_errors(bad));
-  CHECK(has_error(bad, 2, "remediation_policies[0].max_atempts", "did you mean `max_attempts`?"));
+  CHECK(has_error(bad, 2, "remediation_policies[0].max_atempts", "did you mean \"max_attempts\"?"));
   CHECK(has_error(bad, 3, "remediation_policies[0].cooldown", "spaces are not allowed"));
   CHECK(has_error(bad, 3, "remediation_policies[1].cooldown", "spaces are not allowed"));
   auto plain = load(R"(x-channel: &channel pagerduty-p1
@@ -490,4 +490,41 @@ TEST_CASE("duplicate keys in one map are errors", "[policy]") {
       "remediation_policy:\n  incident_type: memory-leak\n  max_attempts: 2\n  max_attempts: "
       "3\n");
   CHECK(has_error(r, 4, "remediation_policy.max_attempts", "first given at line 3"));
+}
+
+TEST_CASE("a quoted threshold and a negative zero are refused", "[policy][hardening]") {
+  auto r = load(R"(remediation_policies:
+  - incident_type: memory-leak
+    confidence_threshold: '0.9'
+  - incident_type: cpu-spike
+    confidence_threshold: -0
+  - incident_type: pod-loss
+    max_attempts: "3"
+)");
+  INFO(all_errors(r));
+  CHECK_FALSE(r.policies);
+  CHECK(
+      has_error(r, 3, "remediation_policies[0].confidence_threshold",
+                "expected a number, got \"0.9\" (a quoted value is a string; remove the quotes)"));
+  CHECK(has_error(r, 5, "remediation_policies[1].confidence_threshold",
+                  "must be between 0 and 1, got -0"));
+  CHECK(has_error(r, 7, "remediation_policies[2].max_attempts", "expected a whole number"));
+}
+
+TEST_CASE("a negative verification bound on a signal that is never negative is refused",
+          "[policy][hardening]") {
+  auto r = load(R"(remediation_policy:
+  incident_type: memory-leak
+  verification:
+    - {signal: error_rate, max: -1}
+    - {signal: restarts, min: -0.5}
+    - {signal: queue_lag_trend, max: -10}
+)");
+  INFO(all_errors(r));
+  CHECK_FALSE(r.policies);
+  CHECK(has_error(r, 4, "remediation_policy.verification[0].max",
+                  "must be at least 0 (error_rate is never negative), got -1"));
+  CHECK(has_error(r, 5, "remediation_policy.verification[1].min", "must be at least 0"));
+  // A trend may fall: a negative bound there is meaningful.
+  CHECK(r.diagnostics.size() == 2);
 }

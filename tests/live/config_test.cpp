@@ -139,3 +139,25 @@ TEST_CASE("invalid YAML is an error with its position", "[live][config]") {
   REQUIRE_FALSE(l.config);
   CHECK(l.diagnostics.errors()[0].line >= 1);
 }
+
+TEST_CASE("a token file is read with a bound, so /dev/zero is an error",
+          "[live][config][hardening]") {
+  auto l = load("auth: {token_file: /dev/zero}\npolicies: p.yaml\n");
+  REQUIRE_FALSE(l.config);
+  INFO(l.diagnostics.describe());
+  CHECK(has_error(l, "auth.token_file", 1));
+  CHECK(l.diagnostics.describe().find("larger than 64 KiB") != std::string::npos);
+}
+
+TEST_CASE("config mistakes use the shared wording", "[live][config]") {
+  auto l = load("auth: {token: a-long-enough-token-123}\npolicies: p.yaml\nlisten: {prot: 1}\n");
+  REQUIRE_FALSE(l.config);
+  CHECK(l.diagnostics.describe().find(
+            "serve.yaml:3:10: listen.prot: unknown key \"prot\"; did you mean \"port\"?") !=
+        std::string::npos);
+  auto dup = load("auth: {token: a-long-enough-token-123}\npolicies: p.yaml\npolicies: q.yaml\n");
+  REQUIRE_FALSE(dup.config);
+  CHECK(dup.diagnostics.describe().find(
+            "serve.yaml:3:1: policies: duplicate key \"policies\" (first given at line 2)") !=
+        std::string::npos);
+}

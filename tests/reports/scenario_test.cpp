@@ -206,3 +206,39 @@ TEST_CASE("every scenario in the library loads", "[scenario][library]") {
     }
   }
 }
+
+TEST_CASE("alert_rules as an empty map or defaults-only loads instead of throwing",
+          "[scenario][hardening]") {
+  const std::string empty = replace(
+      kGood, "alert_rules:\n  - {name: HighErrorRate, threshold: 0.02}\n", "alert_rules: {}\n");
+  auto l = load(empty);
+  INFO(l.diagnostics.describe());
+  REQUIRE(l.scenario);
+  CHECK(l.scenario->cluster.default_rules);
+  CHECK(l.scenario->cluster.alert_rules.empty());
+
+  const std::string off =
+      replace(kGood, "alert_rules:\n  - {name: HighErrorRate, threshold: 0.02}\n",
+              "alert_rules: {defaults: false}\n");
+  auto l2 = load(off);
+  INFO(l2.diagnostics.describe());
+  REQUIRE(l2.scenario);
+  CHECK_FALSE(l2.scenario->cluster.default_rules);
+  CHECK(l2.scenario->cluster.alert_rules.empty());
+}
+
+TEST_CASE("a scenario past the services limit is refused with a clear error",
+          "[scenario][hardening]") {
+  std::string services;
+  for (std::size_t i = 0; i <= kMaxScenarioServices; ++i)
+    services += "    s" + std::to_string(i) + ": {}\n";
+  const std::string y = replace(kGood,
+                                "    payment-api: {replicas: 3, depends_on: [payments-db], "
+                                "traffic: {rps: 150}}\n    payments-db: {kind: database}\n",
+                                services);
+  auto l = load(y);
+  REQUIRE_FALSE(l.scenario);
+  CHECK(has(l,
+            "s.yaml:9: cluster.services: 10001 services is more than a scenario may hold "
+            "(at most 10000;"));
+}

@@ -1,48 +1,57 @@
-#include "reports/yaml_util.hpp"
+#include "config/yaml_reader.hpp"
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 
+#include "config/messages.hpp"
 #include "core/duration.hpp"
 
-namespace selfheal::reports {
-
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j)
-    prev[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
-std::string did_you_mean(std::string_view word, const std::vector<std::string>& candidates) {
-  std::string best;
-  std::size_t best_d = std::string::npos;
-  for (const auto& c : candidates) {
-    const std::size_t d = edit_distance(word, c);
-    if (d < best_d) {
-      best_d = d;
-      best = c;
-    }
-  }
-  // A typo changes a few characters; anything further is a different word.
-  const std::size_t limit = std::max<std::size_t>(2, word.size() / 3);
-  return best_d <= limit ? best : std::string{};
-}
+namespace selfheal::config {
 
 int line_of(const YAML::Node& n) {
   if (!n.IsDefined()) return 0;
   const YAML::Mark m = n.Mark();
   return m.line >= 0 ? m.line + 1 : 0;
+}
+
+int column_of(const YAML::Node& n) {
+  if (!n.IsDefined()) return 0;
+  const YAML::Mark m = n.Mark();
+  return m.column >= 0 ? m.column + 1 : 0;
+}
+
+std::string kind_of(const YAML::Node& n) {
+  if (!n.IsDefined()) return "nothing";
+  switch (n.Type()) {
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return "a map";
+    case YAML::NodeType::Null:
+    case YAML::NodeType::Undefined:
+      return "nothing";
+    default:
+      return config::quoted(n.Scalar());
+  }
+}
+
+bool is_quoted(const YAML::Node& n) {
+  // yaml-cpp tags a quoted scalar "!" (non-specific) and a plain one "?".
+  return n.IsScalar() && n.Tag() == "!";
+}
+
+std::optional<double> parse_number(const YAML::Node& n) {
+  if (!n.IsScalar() || is_quoted(n)) return std::nullopt;
+  const std::string& s = n.Scalar();
+  if (s.empty()) return std::nullopt;
+  double v = 0;
+  const char* begin = s.data() + (s.front() == '+' ? 1 : 0);
+  const auto [ptr, ec] = std::from_chars(begin, s.data() + s.size(), v);
+  if (ec != std::errc{} || ptr != s.data() + s.size() || !std::isfinite(v)) return std::nullopt;
+  return v;
 }
 
 void YamlReader::error(const YAML::Node& n, const std::string& field, const std::string& message) {
@@ -68,19 +77,20 @@ bool YamlReader::expect_seq(const YAML::Node& n, const std::string& field) {
 void YamlReader::check_keys(const YAML::Node& n, const std::string& field,
                             const std::vector<std::string>& allowed) {
   if (!n.IsMap()) return;
+  std::vector<std::pair<std::string, int>> seen;  // yaml-cpp keeps duplicates silently
   for (const auto& kv : n) {
     const std::string key = kv.first.Scalar();
-    if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
-    std::string msg = "unknown key \"" + key + "\"";
-    const std::string hint = did_you_mean(key, allowed);
-    if (!hint.empty()) {
-      msg += "; did you mean \"" + hint + "\"?";
-    } else {
-      msg += "; allowed keys:";
-      for (std::size_t i = 0; i < allowed.size(); ++i)
-        msg += (i ? ", " : " ") + allowed[i];
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+      error(kv.first, join(field, key), unknown_key(key, allowed));
+      continue;
     }
-    error(kv.first, join(field, key), msg);
+    const auto first =
+        std::find_if(seen.begin(), seen.end(), [&](const auto& s) { return s.first == key; });
+    if (first != seen.end()) {
+      error(kv.first, join(field, key), duplicate_key(key, first->second));
+    } else {
+      seen.emplace_back(key, line_of(kv.first));
+    }
   }
 }
 
@@ -95,21 +105,16 @@ std::optional<std::string> YamlReader::str(const YAML::Node& n, const std::strin
 
 std::optional<double> YamlReader::number(const YAML::Node& n, const std::string& field) {
   if (!n.IsDefined() || n.IsNull()) return std::nullopt;
-  if (n.IsScalar()) {
-    const std::string& s = n.Scalar();
-    char* end = nullptr;
-    errno = 0;
-    const double v = std::strtod(s.c_str(), &end);
-    if (!s.empty() && end == s.c_str() + s.size() && errno == 0 && std::isfinite(v)) return v;
-  }
+  if (auto v = parse_number(n)) return v;
   error(n, field,
-        "expected a number, got \"" + (n.IsScalar() ? n.Scalar() : std::string{"?"}) + "\"");
+        wrong_type("a number", n.IsScalar() ? config::quoted(n.Scalar()) : kind_of(n)) +
+            (is_quoted(n) ? " (a quoted value is a string; remove the quotes)" : ""));
   return std::nullopt;
 }
 
 std::optional<std::int64_t> YamlReader::integer(const YAML::Node& n, const std::string& field) {
   if (!n.IsDefined() || n.IsNull()) return std::nullopt;
-  if (n.IsScalar()) {
+  if (n.IsScalar() && !is_quoted(n)) {
     const std::string& s = n.Scalar();
     char* end = nullptr;
     errno = 0;
@@ -117,7 +122,8 @@ std::optional<std::int64_t> YamlReader::integer(const YAML::Node& n, const std::
     if (!s.empty() && end == s.c_str() + s.size() && errno == 0) return v;
   }
   error(n, field,
-        "expected a whole number, got \"" + (n.IsScalar() ? n.Scalar() : std::string{"?"}) + "\"");
+        wrong_type("a whole number", n.IsScalar() ? config::quoted(n.Scalar()) : kind_of(n)) +
+            (is_quoted(n) ? " (a quoted value is a string; remove the quotes)" : ""));
   return std::nullopt;
 }
 
@@ -176,4 +182,4 @@ std::string YamlReader::index(const std::string& field, std::size_t i) {
   return field + '[' + std::to_string(i) + ']';
 }
 
-}  // namespace selfheal::reports
+}  // namespace selfheal::config

@@ -1,0 +1,51 @@
+// Typed YAML reads shared by the scenario, policy, classifier and serve-config readers.
+#include <catch2/catch.hpp>
+
+#include "config/yaml_reader.hpp"
+
+namespace config = selfheal::config;
+
+TEST_CASE("a quoted number is a string, and is refused as a number", "[config][yaml]") {
+  const YAML::Node n = YAML::Load("a: '0.9'\nb: 0.9\nc: +2\nd: .inf\ne: \"1\"\n");
+  CHECK_FALSE(config::parse_number(n["a"]));
+  CHECK(config::parse_number(n["b"]) == 0.9);
+  CHECK(config::parse_number(n["c"]) == 2.0);
+  CHECK_FALSE(config::parse_number(n["d"]));
+  selfheal::core::Diagnostics d;
+  config::YamlReader r("s.yaml", d);
+  CHECK_FALSE(r.number(n["a"], "a"));
+  CHECK_FALSE(r.integer(n["e"], "e"));
+  CHECK(d.describe() ==
+        "s.yaml:1: a: expected a number, got \"0.9\" (a quoted value is a string; remove the "
+        "quotes)\n"
+        "s.yaml:5: e: expected a whole number, got \"1\" (a quoted value is a string; remove "
+        "the quotes)\n");
+}
+
+TEST_CASE("check_keys lists the known keys when nothing is close", "[config][yaml]") {
+  const YAML::Node n = YAML::Load("owner: x\nnme: y\n");
+  selfheal::core::Diagnostics d;
+  config::YamlReader r("s.yaml", d);
+  r.check_keys(n, "top", {"name", "kind"});
+  CHECK(d.describe() ==
+        "s.yaml:1: top.owner: unknown key \"owner\"; known keys: name, kind\n"
+        "s.yaml:2: top.nme: unknown key \"nme\"; did you mean \"name\"?\n");
+}
+
+TEST_CASE("check_keys refuses a key given twice", "[config][yaml]") {
+  const YAML::Node n = YAML::Load("name: a\nkind: b\nname: c\n");
+  selfheal::core::Diagnostics d;
+  config::YamlReader r("s.yaml", d);
+  r.check_keys(n, "", {"name", "kind"});
+  CHECK(d.describe() == "s.yaml:3: name: duplicate key \"name\" (first given at line 1)\n");
+}
+
+TEST_CASE("kind_of says what a node is", "[config][yaml]") {
+  const YAML::Node n = YAML::Load("l: [1]\nm: {a: 1}\nz:\ns: hi\n");
+  CHECK(config::kind_of(n["l"]) == "a list");
+  CHECK(config::kind_of(n["m"]) == "a map");
+  CHECK(config::kind_of(n["z"]) == "nothing");
+  CHECK(config::kind_of(n["s"]) == "\"hi\"");
+  CHECK(config::line_of(n["s"]) == 4);
+  CHECK(config::column_of(n["s"]) == 4);
+}
