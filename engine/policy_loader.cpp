@@ -17,6 +17,7 @@
 #include "config/file_io.hpp"
 #include "config/messages.hpp"
 #include "config/names.hpp"
+#include "config/suggest.hpp"
 #include "config/yaml_reader.hpp"
 #include "core/duration.hpp"
 #include "engine/classifier.hpp"
@@ -65,9 +66,9 @@ std::string type_suggestion(std::string_view t) {
   for (const auto n : names)
     sorted.push_back(sorted_words(n));
   const std::vector<std::string_view> sorted_views(sorted.begin(), sorted.end());
-  const std::string c = closest(sorted_words(t), sorted_views);
+  const std::string c = config::closest(sorted_words(t), sorted_views);
   for (std::size_t i = 0; i < sorted.size() && !c.empty(); ++i)
-    if (sorted[i] == c) return "; did you mean `" + std::string(names[i]) + "`?";
+    if (sorted[i] == c) return "; did you mean " + config::quoted(names[i]) + "?";
   return {};
 }
 

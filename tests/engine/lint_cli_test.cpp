@@ -139,12 +139,12 @@ TEST_CASE("lint suggests the known type for a near-miss incident type", "[lint][
   CHECK_THAT(r.out, Catch::Contains("policy.yaml:2: remediation_policies[0].incident_type: "
                                     "`cache-poison` is not a type the built-in classifier "
                                     "produces; only an external classification naming it will "
-                                    "match this policy; did you mean `poisoned-cache`?"));
+                                    "match this policy; did you mean \"poisoned-cache\"?"));
   TempFile typo(
       "remediation_policies:\n"
       "  - incident_type: memory-laek\n"
       "    action: restart\n");
-  CHECK_THAT(lint({typo.path()}).out, Catch::Contains("did you mean `memory-leak`?"));
+  CHECK_THAT(lint({typo.path()}).out, Catch::Contains("did you mean \"memory-leak\"?"));
 }
 
 TEST_CASE("lint notes a type only external classifications send", "[lint][types]") {
