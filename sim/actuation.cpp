@@ -14,9 +14,10 @@ namespace selfheal::sim {
 using namespace model;
 using engine::ActionKind;
 
-void World::Impl::complete_later(Duration delay, std::function<void(engine::ActionResult)> done,
-                                 engine::ActionResult res, std::uint64_t id, std::string service,
-                                 bool automated, std::string kind) {
+inline void World::Impl::complete_later(Duration delay,
+                                        std::function<void(engine::ActionResult)> done,
+                                        engine::ActionResult res, std::uint64_t id,
+                                        std::string service, bool automated, std::string kind) {
   sim.after(delay, [this, done = std::move(done), res = std::move(res), id,
                     service = std::move(service), automated, kind = std::move(kind)]() {
     auto& e = log(EventKind::kActionFinished, service, kind, res.message);
@@ -27,8 +28,8 @@ void World::Impl::complete_later(Duration delay, std::function<void(engine::Acti
   });
 }
 
-void World::Impl::execute(const engine::ActionRequest& r,
-                          std::function<void(engine::ActionResult)> done) {
+inline void World::Impl::execute(const engine::ActionRequest& r,
+                                 std::function<void(engine::ActionResult)> done) {
   if (r.id != 0 && !action_ids.insert(r.id).second) {
     auto& e =
         log(EventKind::kActionStarted, r.target.name, std::string(engine::to_string(r.action.kind)),
@@ -40,10 +41,10 @@ void World::Impl::execute(const engine::ActionRequest& r,
   start_action(r.target, r.action, r.argv, r.id, r.timeout, true, std::move(done));
 }
 
-void World::Impl::start_action(const engine::ServiceRef& target, const engine::ActionSpec& a,
-                               const std::vector<std::string>& argv, std::uint64_t id,
-                               Duration timeout, bool automated,
-                               std::function<void(engine::ActionResult)> done) {
+inline void World::Impl::start_action(const engine::ServiceRef& target, const engine::ActionSpec& a,
+                                      const std::vector<std::string>& argv, std::uint64_t id,
+                                      Duration timeout, bool automated,
+                                      std::function<void(engine::ActionResult)> done) {
   const std::string kind(engine::to_string(a.kind));
   const int64_t now = now_ms();
   {
@@ -89,18 +90,18 @@ void World::Impl::start_action(const engine::ServiceRef& target, const engine::A
   }
 }
 
-void World::Impl::fail_action(ActionCall& c, std::string msg) {
+inline void World::Impl::fail_action(ActionCall& c, std::string msg) {
   complete_later(kNotFoundDelay, std::move(c.done), {false, std::move(msg), std::nullopt}, c.id,
                  c.target.name, c.automated, c.kind);
 }
 
-void World::Impl::restart(Svc& v, ActionCall& c) {
+inline void World::Impl::restart(Svc& v, ActionCall& c) {
   const std::uint32_t t = new_template(v, v.current, "rollout restart");
   waits.push_back({c.id, v.index, true, t, c.deadline, c.automated, std::move(c.done), std::nullopt,
                    "deployment \"" + c.target.name + "\" successfully rolled out"});
 }
 
-void World::Impl::scale(Svc& v, ActionCall& c) {
+inline void World::Impl::scale(Svc& v, ActionCall& c) {
   int n = v.desired;
   if (c.a.replicas) {
     n = *c.a.replicas;
@@ -121,7 +122,7 @@ void World::Impl::scale(Svc& v, ActionCall& c) {
                    "deployment.apps/" + c.target.name + " scaled to " + std::to_string(n)});
 }
 
-void World::Impl::rollback(Svc& v, ActionCall& c) {
+inline void World::Impl::rollback(Svc& v, ActionCall& c) {
   std::size_t to = v.releases.size();
   if (c.a.revision) {
     for (std::size_t k = 0; k < v.releases.size(); ++k) {
@@ -153,7 +154,7 @@ void World::Impl::rollback(Svc& v, ActionCall& c) {
                        " as " + std::to_string(r.revision) + ")"});
 }
 
-void World::Impl::purge_cache(Svc& v, ActionCall& c) {
+inline void World::Impl::purge_cache(Svc& v, ActionCall& c) {
   const bool poisoned = v.poison > 0;
   v.poison = 0.0;
   v.purge_ms = c.now;
@@ -163,7 +164,7 @@ void World::Impl::purge_cache(Svc& v, ActionCall& c) {
                  c.automated, c.kind);
 }
 
-void World::Impl::disable_flag(Svc& v, ActionCall& c) {
+inline void World::Impl::disable_flag(Svc& v, ActionCall& c) {
   auto fl = std::find_if(v.flags.begin(), v.flags.end(),
                          [&](const Flag& f) { return f.name == c.a.flag; });
   if (c.a.flag.empty() || fl == v.flags.end()) {
@@ -191,7 +192,7 @@ void World::Impl::disable_flag(Svc& v, ActionCall& c) {
                  c.target.name, c.automated, c.kind);
 }
 
-void World::Impl::shift_traffic(Svc& v, ActionCall& c) {
+inline void World::Impl::shift_traffic(Svc& v, ActionCall& c) {
   engine::ActionSpec undo;
   undo.kind = ActionKind::kTrafficShift;
   undo.traffic_share = v.shift;
@@ -211,7 +212,8 @@ void World::Impl::shift_traffic(Svc& v, ActionCall& c) {
                  c.id, c.target.name, c.automated, c.kind);
 }
 
-std::string World::Impl::describe_action(const engine::ServiceRef& t, const engine::ActionSpec& a) {
+inline std::string World::Impl::describe_action(const engine::ServiceRef& t,
+                                                const engine::ActionSpec& a) {
   switch (a.kind) {
     case ActionKind::kRestart:
       return "kubectl rollout restart deployment/" + t.name + " -n " + t.ns;
@@ -237,7 +239,7 @@ std::string World::Impl::describe_action(const engine::ServiceRef& t, const engi
   return {};
 }
 
-void World::Impl::check_waits(int64_t now) {
+inline void World::Impl::check_waits(int64_t now) {
   for (std::size_t k = 0; k < waits.size();) {
     Wait& w = waits[k];
     const Svc& v = svcs[w.svc];

@@ -15,7 +15,7 @@ namespace selfheal::sim {
 using namespace model;
 using engine::ActionKind;
 
-void World::Impl::build_rules() {
+inline void World::Impl::build_rules() {
   rules = effective_alert_rules(spec);
   rule_applies.assign(rules.size(), std::vector<char>(svcs.size(), 0));
   for (std::size_t r = 0; r < rules.size(); ++r) {
@@ -74,11 +74,11 @@ void World::Impl::build_rules() {
   groups.assign(svcs.size(), Group{});
 }
 
-std::size_t World::Impl::ticks_in(Duration window) const {
+inline std::size_t World::Impl::ticks_in(Duration window) const {
   return static_cast<std::size_t>(std::max<int64_t>(1, window.count() / scrape_ms));
 }
 
-double World::Impl::rule_value(const Svc& v, std::size_t ri) const {
+inline double World::Impl::rule_value(const Svc& v, std::size_t ri) const {
   using engine::SignalName;
   const AlertRuleSpec& r = rules[ri];
   const std::size_t back = rule_back[ri];
@@ -117,13 +117,13 @@ double World::Impl::rule_value(const Svc& v, std::size_t ri) const {
   return 0.0;
 }
 
-std::string World::Impl::severity_of(const Svc& v, const AlertRuleSpec& r) const {
+inline std::string World::Impl::severity_of(const Svc& v, const AlertRuleSpec& r) const {
   if (v.spec->critical) return "critical";
   auto it = r.labels.find("severity");
   return it == r.labels.end() ? "warning" : it->second;
 }
 
-void World::Impl::evaluate_rules(Svc& v, int64_t now) {
+inline void World::Impl::evaluate_rules(Svc& v, int64_t now) {
   const std::size_t nr = rules.size();
   // The tick's gauges, indexed by engine::SignalName (windowed ones filled per rule).
   const Sample& s = sample_back(v, 0);
@@ -198,19 +198,19 @@ void World::Impl::update_alert(Svc& v, std::size_t r, bool cond, double value, i
   }
 }
 
-std::string World::Impl::describe(const Svc& v, const AlertRuleSpec& r, double value) const {
+inline std::string World::Impl::describe(const Svc& v, const AlertRuleSpec& r, double value) const {
   return std::string(engine::to_string(r.signal)) + " " + fmt(value) + " " +
          std::string(to_string(r.op)) + " " + fmt(r.threshold) + " on " + spec.ns + "/" +
          v.spec->name;
 }
 
-const std::string& World::Impl::fingerprint(const Svc& v, std::size_t r) {
+inline const std::string& World::Impl::fingerprint(const Svc& v, std::size_t r) {
   std::string& fp = fingerprints[v.index * rules.size() + r];
   if (fp.empty()) fp = hex16(fnv1a(rules[r].name + "\x1f" + spec.ns + "\x1f" + v.spec->name));
   return fp;
 }
 
-void World::Impl::fire(Svc& v, std::size_t r, int64_t now) {
+inline void World::Impl::fire(Svc& v, std::size_t r, int64_t now) {
   const AlertRuleSpec& rule = rules[r];
   AlertState& st = alerts[v.index * rules.size() + r];
   st.firing_since = now;
@@ -228,7 +228,7 @@ void World::Impl::fire(Svc& v, std::size_t r, int64_t now) {
   }
 }
 
-void World::Impl::resolve(Svc& v, std::size_t r, int64_t now) {
+inline void World::Impl::resolve(Svc& v, std::size_t r, int64_t now) {
   const AlertRuleSpec& rule = rules[r];
   AlertState& st = alerts[v.index * rules.size() + r];
   st.firing_since = -1;
@@ -245,8 +245,8 @@ void World::Impl::resolve(Svc& v, std::size_t r, int64_t now) {
   }
 }
 
-engine::Incident World::Impl::make_incident(const Svc& v, std::size_t r, bool resolved,
-                                            int64_t started) {
+inline engine::Incident World::Impl::make_incident(const Svc& v, std::size_t r, bool resolved,
+                                                   int64_t started) {
   const AlertRuleSpec& rule = rules[r];
   engine::Incident i;
   i.fingerprint = fingerprint(v, r);
@@ -266,7 +266,7 @@ engine::Incident World::Impl::make_incident(const Svc& v, std::size_t r, bool re
   return i;
 }
 
-void World::Impl::flush_groups(int64_t now) {
+inline void World::Impl::flush_groups(int64_t now) {
   if (groups_active == 0) return;  // no alert firing or resolving anywhere
   const std::size_t nr = rules.size();
   for (auto& v : svcs) {

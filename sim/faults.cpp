@@ -14,7 +14,7 @@ namespace selfheal::sim {
 using namespace model;
 using engine::ActionKind;
 
-void World::Impl::build_timeline() {
+inline void World::Impl::build_timeline() {
   tl.start = spec.start;
   tl.end = spec.start;
   tl.scrape_interval = spec.scrape_interval;
@@ -49,7 +49,7 @@ void World::Impl::build_timeline() {
   }
 }
 
-void World::Impl::schedule_scenario() {
+inline void World::Impl::schedule_scenario() {
   for (std::size_t k = 0; k < inc.size(); ++k) {
     const auto& rec = tl.incidents[k];
     sim.at(rec.start, [this, k] { begin_incident(k); });
@@ -65,14 +65,14 @@ void World::Impl::schedule_scenario() {
   }
 }
 
-bool World::Impl::active_for(std::size_t k, std::size_t svc) const {
+inline bool World::Impl::active_for(std::size_t k, std::size_t svc) const {
   const auto& rt = inc[k];
   if (!rt.started || !rt.affects[svc]) return false;
   const auto& rec = tl.incidents[k];
   return !rt.ended || (rec.impact && !rec.recovered);
 }
 
-std::ptrdiff_t World::Impl::attribute(std::size_t svc) const {
+inline std::ptrdiff_t World::Impl::attribute(std::size_t svc) const {
   std::ptrdiff_t best = -1;
   bool best_root = false;
   for (const std::size_t k : live) {
@@ -88,15 +88,15 @@ std::ptrdiff_t World::Impl::attribute(std::size_t svc) const {
   return best;
 }
 
-std::string World::Impl::incident_id_for(std::string_view service) const {
+inline std::string World::Impl::incident_id_for(std::string_view service) const {
   auto it = by_name.find(std::string(service));
   if (it == by_name.end()) return {};
   const auto k = attribute(it->second);
   return k < 0 ? std::string{} : tl.incidents[static_cast<std::size_t>(k)].truth.id;
 }
 
-TimelineEvent& World::Impl::log_at(EventKind kind, std::size_t svc, std::string name,
-                                   std::string detail) {
+inline TimelineEvent& World::Impl::log_at(EventKind kind, std::size_t svc, std::string name,
+                                          std::string detail) {
   TimelineEvent e;
   e.time = sim.now();
   e.kind = kind;
@@ -109,8 +109,8 @@ TimelineEvent& World::Impl::log_at(EventKind kind, std::size_t svc, std::string 
   return tl.events.back();
 }
 
-TimelineEvent& World::Impl::log(EventKind kind, std::string service, std::string name,
-                                std::string detail) {
+inline TimelineEvent& World::Impl::log(EventKind kind, std::string service, std::string name,
+                                       std::string detail) {
   TimelineEvent e;
   e.time = sim.now();
   e.kind = kind;
@@ -122,7 +122,7 @@ TimelineEvent& World::Impl::log(EventKind kind, std::string service, std::string
   return tl.events.back();
 }
 
-void World::Impl::begin_incident(std::size_t k) {
+inline void World::Impl::begin_incident(std::size_t k) {
   auto& rt = inc[k];
   auto& rec = tl.incidents[k];
   rt.started = true;
@@ -166,7 +166,7 @@ void World::Impl::begin_incident(std::size_t k) {
   }
 }
 
-std::string World::Impl::apply_fault(std::size_t k, const FaultSpec& f, Svc& v) {
+inline std::string World::Impl::apply_fault(std::size_t k, const FaultSpec& f, Svc& v) {
   const ServiceSpec& ss = *v.spec;
   v.pods_dirty = true;
   const auto& p = f.params;
@@ -261,7 +261,7 @@ std::string World::Impl::apply_fault(std::size_t k, const FaultSpec& f, Svc& v) 
   return {};
 }
 
-void World::Impl::end_incident(std::size_t k, const std::string& why) {
+inline void World::Impl::end_incident(std::size_t k, const std::string& why) {
   auto& rt = inc[k];
   if (rt.ended || !rt.started) return;
   rt.ended = true;
@@ -339,7 +339,8 @@ void World::Impl::end_incident(std::size_t k, const std::string& why) {
   e.incident = rec.truth.id;
 }
 
-void World::Impl::end_cause_of_kind(std::size_t svc, FaultKind kind, const std::string& why) {
+inline void World::Impl::end_cause_of_kind(std::size_t svc, FaultKind kind,
+                                           const std::string& why) {
   for (std::size_t k = 0; k < inc.size(); ++k) {
     const auto& rt = inc[k];
     if (rt.fault < 0 || rt.ended || !rt.started || rt.root != static_cast<std::ptrdiff_t>(svc))
@@ -348,7 +349,7 @@ void World::Impl::end_cause_of_kind(std::size_t svc, FaultKind kind, const std::
   }
 }
 
-void World::Impl::track_incidents(int64_t now) {
+inline void World::Impl::track_incidents(int64_t now) {
   const int64_t hold = opts.recovery_hold.count();
   // Drop incidents that are over: cause ended and recovered (or never impacted).
   live.erase(std::remove_if(live.begin(), live.end(),
@@ -400,8 +401,8 @@ void World::Impl::track_incidents(int64_t now) {
   }
 }
 
-std::vector<engine::PlannedEvent> World::Impl::calendar_active(const engine::ServiceRef& ref,
-                                                               TimePoint now) const {
+inline std::vector<engine::PlannedEvent> World::Impl::calendar_active(const engine::ServiceRef& ref,
+                                                                      TimePoint now) const {
   std::vector<engine::PlannedEvent> out;
   if (ref.ns != spec.ns) return out;
   for (std::size_t k = 0; k < spec.planned.size(); ++k) {

@@ -12,7 +12,7 @@ namespace selfheal::sim {
 using namespace model;
 using engine::ActionKind;
 
-Duration World::Impl::response_time(int64_t now) const {
+inline Duration World::Impl::response_time(int64_t now) const {
   const auto& oc = spec.oncall;
   if (!oc.night_response_time) return oc.response_time;
   const auto tpnt = tp(now);
@@ -26,7 +26,7 @@ Duration World::Impl::response_time(int64_t now) const {
   return business ? oc.response_time : *oc.night_response_time;
 }
 
-void World::Impl::escalate(const engine::Escalation& e) {
+inline void World::Impl::escalate(const engine::Escalation& e) {
   const bool approval = e.approval_id != 0;
   std::string detail = e.summary;
   if (e.suggested_action) {
@@ -78,7 +78,7 @@ void World::Impl::escalate(const engine::Escalation& e) {
   });
 }
 
-void World::Impl::page_oncall(std::size_t svc, const std::string& why) {
+inline void World::Impl::page_oncall(std::size_t svc, const std::string& why) {
   const std::ptrdiff_t k = attribute(svc);
   if (k >= 0 && inc[static_cast<std::size_t>(k)].engaged) return;
   if (k >= 0) inc[static_cast<std::size_t>(k)].engaged = true;
@@ -92,7 +92,7 @@ void World::Impl::page_oncall(std::size_t svc, const std::string& why) {
   });
 }
 
-void World::Impl::acknowledge(std::size_t k, std::size_t svc) {
+inline void World::Impl::acknowledge(std::size_t k, std::size_t svc) {
   auto& rt = inc[k];
   rt.engaged = true;
   auto& rec = tl.incidents[k];

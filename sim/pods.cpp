@@ -15,7 +15,7 @@ namespace selfheal::sim {
 using namespace model;
 using engine::ActionKind;
 
-void World::Impl::build_services() {
+inline void World::Impl::build_services() {
   svcs.resize(spec.services.size());
   for (std::size_t i = 0; i < spec.services.size(); ++i)
     by_name[spec.services[i].name] = i;
@@ -92,7 +92,7 @@ void World::Impl::build_services() {
   ring.assign(ring_len * svcs.size(), Sample{});
 }
 
-Release World::Impl::make_release(const ReleaseSpec& rs, int64_t start) {
+inline Release World::Impl::make_release(const ReleaseSpec& rs, int64_t start) {
   Release r;
   r.revision = rs.revision;
   r.version = rs.version;
@@ -104,12 +104,12 @@ Release World::Impl::make_release(const ReleaseSpec& rs, int64_t start) {
   return r;
 }
 
-double World::Impl::release_error(const Release& r) {
+inline double World::Impl::release_error(const Release& r) {
   if (!r.bad || r.crash_loop) return 0.0;
   return or_default(r.error_rate, kDefaultBadReleaseErrorRate);
 }
 
-std::uint32_t World::Impl::new_template(Svc& v, std::size_t rel, const std::string& why) {
+inline std::uint32_t World::Impl::new_template(Svc& v, std::size_t rel, const std::string& why) {
   v.templates.push_back(rel);
   v.tmpl_err.push_back(release_error(v.releases[rel]));
   v.tmpl = static_cast<std::uint32_t>(v.templates.size() - 1);
@@ -120,13 +120,13 @@ std::uint32_t World::Impl::new_template(Svc& v, std::size_t rel, const std::stri
   return v.tmpl;
 }
 
-std::uint32_t World::Impl::deploy_release(Svc& v, Release r, const std::string& why) {
+inline std::uint32_t World::Impl::deploy_release(Svc& v, Release r, const std::string& why) {
   v.last_deploy_ms = r.deployed_ms;
   v.releases.push_back(std::move(r));
   return new_template(v, v.releases.size() - 1, why);
 }
 
-void World::Impl::schedule_pod(Svc& v, Pod& p, int64_t now) {
+inline void World::Impl::schedule_pod(Svc& v, Pod& p, int64_t now) {
   if (slots_used >= capacity) {
     p.phase = Phase::kPending;
     p.next_ms = kNever;
@@ -140,12 +140,12 @@ void World::Impl::schedule_pod(Svc& v, Pod& p, int64_t now) {
   p.leaked_mb = 0;
 }
 
-float World::Impl::leak_factor_for(std::uint32_t seq) {
+inline float World::Impl::leak_factor_for(std::uint32_t seq) {
   const double x = static_cast<double>(seq) * kGoldenRatioFraction;
   return static_cast<float>(kLeakSpreadMin + kLeakSpreadWidth * (x - std::floor(x)));
 }
 
-void World::Impl::create_pod(Svc& v, int64_t now) {
+inline void World::Impl::create_pod(Svc& v, int64_t now) {
   Pod p;
   p.leak_factor = leak_factor_for(v.pod_seq++);
   p.tmpl = v.tmpl;
@@ -153,7 +153,7 @@ void World::Impl::create_pod(Svc& v, int64_t now) {
   v.pods.push_back(p);
 }
 
-void World::Impl::terminate(Svc& v, Pod& p, int64_t now) {
+inline void World::Impl::terminate(Svc& v, Pod& p, int64_t now) {
   if (p.phase == Phase::kPending) {
     p.phase = Phase::kGone;
     return;
@@ -163,7 +163,7 @@ void World::Impl::terminate(Svc& v, Pod& p, int64_t now) {
   p.next_ms = now + v.spec->termination_grace.count();
 }
 
-void World::Impl::container_died(Svc& v, Pod& p, int64_t t, bool oom) {
+inline void World::Impl::container_died(Svc& v, Pod& p, int64_t t, bool oom) {
   if (t - p.started_ms >= kBackoffReset.count()) p.failures = 0;
   const int64_t backoff = std::min(
       kBackoffMax.count(), kBackoffBase.count() << std::min<int>(p.failures, kBackoffMaxShift));
@@ -186,7 +186,7 @@ void World::Impl::container_died(Svc& v, Pod& p, int64_t t, bool oom) {
   p.leaked_mb = 0;
 }
 
-void World::Impl::account(const Svc& v, const Pod& p, int64_t now, PodStats& st) const {
+inline void World::Impl::account(const Svc& v, const Pod& p, int64_t now, PodStats& st) const {
   st.next_event = std::min(st.next_event, p.next_ms);
   switch (p.phase) {
     case Phase::kGone:
@@ -229,14 +229,14 @@ void World::Impl::account(const Svc& v, const Pod& p, int64_t now, PodStats& st)
   }
 }
 
-PodStats World::Impl::pod_stats(const Svc& v, int64_t now) const {
+inline PodStats World::Impl::pod_stats(const Svc& v, int64_t now) const {
   PodStats st;
   for (const auto& p : v.pods)
     account(v, p, now, st);
   return st;
 }
 
-PodStats World::Impl::advance_pods(Svc& v, int64_t now, int64_t dt) {
+inline PodStats World::Impl::advance_pods(Svc& v, int64_t now, int64_t dt) {
   PodStats st;
   const double base_mem = base_memory_mb(v.spec->memory_per_pod_mb, v.util);
   const double limit = v.spec->memory_limit_mb;
@@ -286,7 +286,7 @@ PodStats World::Impl::advance_pods(Svc& v, int64_t now, int64_t dt) {
   return st;
 }
 
-bool World::Impl::reconcile(Svc& v, int64_t now, const PodStats& st) {
+inline bool World::Impl::reconcile(Svc& v, int64_t now, const PodStats& st) {
   const int active = st.active;
   if (!v.rollout && active == v.desired && st.pending == 0) return false;
   for (auto& p : v.pods) {
@@ -370,7 +370,7 @@ bool World::Impl::reconcile(Svc& v, int64_t now, const PodStats& st) {
   return true;
 }
 
-const PodStats& World::Impl::refresh_pods(Svc& v, int64_t now, int64_t dt) {
+inline const PodStats& World::Impl::refresh_pods(Svc& v, int64_t now, int64_t dt) {
   PodStats& st = v.stats;
   if (v.pods_dirty || v.leak_mb_per_ms != 0 || v.rollout || now >= st.next_event) {
     st = advance_pods(v, now, dt);
@@ -390,7 +390,7 @@ const PodStats& World::Impl::refresh_pods(Svc& v, int64_t now, int64_t dt) {
   return st;
 }
 
-void World::Impl::finish_rollout(Svc& v) {
+inline void World::Impl::finish_rollout(Svc& v) {
   v.rollout = false;
   v.completed_tmpl = v.tmpl;
   const Release& r = v.releases[v.current];

@@ -11,7 +11,7 @@ namespace selfheal::sim {
 using namespace model;
 using engine::ActionKind;
 
-void World::Impl::record_series(Svc& v, const Sample& s, int64_t now) {
+inline void World::Impl::record_series(Svc& v, const Sample& s, int64_t now) {
   ServiceSeries& ser = tl.services[v.index];
   const bool out = !v.within;
   if (out) {
@@ -65,7 +65,7 @@ void World::Impl::record_series(Svc& v, const Sample& s, int64_t now) {
   v.bucket_fill = 1;
 }
 
-void World::Impl::fold_into(SeriesPoint& into, const SeriesPoint& p, float weight) {
+inline void World::Impl::fold_into(SeriesPoint& into, const SeriesPoint& p, float weight) {
   into.request_rate = (into.request_rate * weight + p.request_rate) / (weight + 1.0f);
   into.error_rate = std::max(into.error_rate, p.error_rate);
   into.latency_p99_ms = std::max(into.latency_p99_ms, p.latency_p99_ms);
@@ -80,7 +80,8 @@ void World::Impl::fold_into(SeriesPoint& into, const SeriesPoint& p, float weigh
   into.within_objectives = into.within_objectives && p.within_objectives;
 }
 
-engine::ServiceSignals World::Impl::signals_for(const engine::ServiceRef& ref, Duration window) {
+inline engine::ServiceSignals World::Impl::signals_for(const engine::ServiceRef& ref,
+                                                       Duration window) {
   engine::ServiceSignals out;
   auto it = by_name.find(ref.name);
   if (ref.ns != spec.ns || it == by_name.end() || ring_filled == 0) {
@@ -131,7 +132,7 @@ engine::ServiceSignals World::Impl::signals_for(const engine::ServiceRef& ref, D
   return out;
 }
 
-ServiceSnapshot World::Impl::snapshot(std::string_view name) const {
+inline ServiceSnapshot World::Impl::snapshot(std::string_view name) const {
   auto it = by_name.find(std::string(name));
   if (it == by_name.end()) throw std::out_of_range("unknown service " + std::string(name));
   const Svc& v = svcs[it->second];

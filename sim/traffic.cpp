@@ -22,7 +22,7 @@ namespace selfheal::sim {
 using namespace model;
 using engine::ActionKind;
 
-double World::Impl::daily_shape(int64_t ms) {
+inline double World::Impl::daily_shape(int64_t ms) {
   constexpr int64_t kDayMs = kDay.count();
   int64_t in_day = ms % kDayMs;
   if (in_day < 0) in_day += kDayMs;
@@ -30,7 +30,7 @@ double World::Impl::daily_shape(int64_t ms) {
   return 1.0 + kDailyAmplitude * std::sin(2.0 * kPi * (h - kDailyPhaseHour) / kHoursPerDay);
 }
 
-double World::Impl::call_factor(const Svc& d, int64_t now) const {
+inline double World::Impl::call_factor(const Svc& d, int64_t now) const {
   const bool cache = d.cache;
   double f = cache ? kCacheCallShare : 1.0;
   const int64_t age = now - d.purge_ms;
@@ -42,7 +42,7 @@ double World::Impl::call_factor(const Svc& d, int64_t now) const {
   return f;
 }
 
-void World::Impl::tick() {
+inline void World::Impl::tick() {
   const int64_t now = now_ms();
   const int64_t dt = last_tick_ms < 0 ? 0 : now - last_tick_ms;
   last_tick_ms = now;
@@ -112,7 +112,7 @@ void World::Impl::tick() {
   sim.at(tp(now + scrape_ms), [this] { tick(); });
 }
 
-double World::Impl::demand_of(Svc& v, int64_t now, double shape) {
+inline double World::Impl::demand_of(Svc& v, int64_t now, double shape) {
   // Demand: external traffic (daily shape, AR(1) noise, multipliers) plus calls.
   if (v.traffic_noise > 0) {
     // Innovation: a triangular variate (sum of two uniforms) with unit variance; the
@@ -135,7 +135,7 @@ double World::Impl::demand_of(Svc& v, int64_t now, double shape) {
   return demand;
 }
 
-void World::Impl::serve(Svc& v, const PodStats& st, int64_t now, double shape, double dt_s) {
+inline void World::Impl::serve(Svc& v, const PodStats& st, int64_t now, double shape, double dt_s) {
   const int ready = st.ready;
   const int hogs = st.hogs;
   const double cap = st.cap;
@@ -220,7 +220,7 @@ void World::Impl::serve(Svc& v, const PodStats& st, int64_t now, double shape, d
         (v.slo_queue_lag > 0 && v.queue > v.slo_queue_lag));
 }
 
-double World::Impl::baseline_rps(std::size_t i, int64_t now, int depth) const {
+inline double World::Impl::baseline_rps(std::size_t i, int64_t now, int depth) const {
   const Svc& v = svcs[i];
   double r = v.spec->traffic.rps * (v.spec->traffic.daily_shape ? daily_shape(now) : 1.0);
   if (depth > kBaselineMaxDepth) return r;
@@ -231,7 +231,7 @@ double World::Impl::baseline_rps(std::size_t i, int64_t now, int depth) const {
   return r;
 }
 
-double World::Impl::baseline_p99(std::size_t i, int64_t now, int depth) const {
+inline double World::Impl::baseline_p99(std::size_t i, int64_t now, int depth) const {
   const Svc& v = svcs[i];
   const double cap = std::max(1.0, v.spec->replicas * v.spec->capacity_rps_per_replica);
   double lat = v.spec->base_latency_ms * latency_factor(baseline_rps(i, now, 0) / cap);
@@ -242,7 +242,7 @@ double World::Impl::baseline_p99(std::size_t i, int64_t now, int depth) const {
   return lat + up;
 }
 
-std::vector<engine::DependencyHealth> World::Impl::upstream_health(
+inline std::vector<engine::DependencyHealth> World::Impl::upstream_health(
     const engine::ServiceRef& ref) const {
   std::vector<engine::DependencyHealth> out;
   auto it = by_name.find(ref.name);

@@ -22,6 +22,11 @@
 // between parts are calls (rollout complete -> end of a bad-deploy incident, alert ->
 // direct page, on-call -> action) or events on `sim`. Model coefficients live in
 // sim/model_constants.hpp. docs/architecture.md "The simulated world" has the picture.
+//
+// Build: the part files are one unity group (sim/CMakeLists.txt), compiled as a single
+// translation unit, and their member definitions are `inline` like the in-class definitions
+// they were: the scrape tick's callees are inlined as before (split and not inlined, the
+// 200-service 7-day run took ~15% more CPU). Call these members only from the part files.
 #pragma once
 
 #include <cstddef>
