@@ -189,20 +189,8 @@ inline std::string World::Impl::apply_fault(std::size_t k, const FaultSpec& f, S
       return "runaway threads in " + std::to_string(n) + " pods take " + fmt(v.hog_severity) +
              " of their CPU";
     }
-    case FaultKind::kBadDeploy: {
-      Release r;
-      r.revision = v.releases.back().revision + 1;
-      r.version = p.version.empty() ? v.releases[v.current].version + "-bad" : p.version;
-      r.bad = true;
-      r.crash_loop = p.crash_loop;
-      r.error_rate = or_default(p.severity, kDefaultBadReleaseErrorRate);
-      r.deployed_ms = now_ms();
-      std::string d =
-          "helm upgrade to revision " + std::to_string(r.revision) + " (" + r.version +
-          (r.crash_loop ? ", crash-loops)" : ", " + fmt(r.error_rate) + " of requests fail)");
-      deploy_release(v, std::move(r), "bad deploy");
-      return d;
-    }
+    case FaultKind::kBadDeploy:
+      return deploy_bad_release(p, v);
     case FaultKind::kDependencyOutage:
       v.outage = 1.0;
       return ss.name + " unavailable";
@@ -214,24 +202,8 @@ inline std::string World::Impl::apply_fault(std::size_t k, const FaultSpec& f, S
     case FaultKind::kTrafficSpike:
       v.ext_mult *= p.multiplier;
       return "unplanned external traffic x" + fmt(p.multiplier);
-    case FaultKind::kPodLoss: {
-      int lost = 0;
-      for (auto& pod : v.pods) {
-        if (lost >= p.pods) break;
-        if (pod.phase == Phase::kRunning || pod.phase == Phase::kStarting ||
-            pod.phase == Phase::kBackoff) {
-          pod.phase = Phase::kLost;
-          pod.ready_ms = kNever;
-          pod.next_ms = now_ms() + p.replace_after.count();
-          ++lost;
-        }
-      }
-      if (p.capacity_loss > 0 && capacity != std::numeric_limits<int64_t>::max()) {
-        capacity -= p.capacity_loss;
-        inc[k].capacity_lost = p.capacity_loss;
-      }
-      return "node failure: " + std::to_string(lost) + " pods lost";
-    }
+    case FaultKind::kPodLoss:
+      return lose_pods(k, p, v);
     case FaultKind::kConsumerStall: {
       int n = 0;
       for (auto& pod : v.pods) {
@@ -259,6 +231,40 @@ inline std::string World::Impl::apply_fault(std::size_t k, const FaultSpec& f, S
       return "cache serves bad entries: " + fmt(v.poison) + " of requests fail";
   }
   return {};
+}
+
+inline std::string World::Impl::lose_pods(std::size_t k, const FaultParams& p, Svc& v) {
+  int lost = 0;
+  for (auto& pod : v.pods) {
+    if (lost >= p.pods) break;
+    if (pod.phase == Phase::kRunning || pod.phase == Phase::kStarting ||
+        pod.phase == Phase::kBackoff) {
+      pod.phase = Phase::kLost;
+      pod.ready_ms = kNever;
+      pod.next_ms = now_ms() + p.replace_after.count();
+      ++lost;
+    }
+  }
+  if (p.capacity_loss > 0 && capacity != std::numeric_limits<int64_t>::max()) {
+    capacity -= p.capacity_loss;
+    inc[k].capacity_lost = p.capacity_loss;
+  }
+  return "node failure: " + std::to_string(lost) + " pods lost";
+}
+
+inline std::string World::Impl::deploy_bad_release(const FaultParams& p, Svc& v) {
+  Release r;
+  r.revision = v.releases.back().revision + 1;
+  r.version = p.version.empty() ? v.releases[v.current].version + "-bad" : p.version;
+  r.bad = true;
+  r.crash_loop = p.crash_loop;
+  r.error_rate = or_default(p.severity, kDefaultBadReleaseErrorRate);
+  r.deployed_ms = now_ms();
+  std::string d =
+      "helm upgrade to revision " + std::to_string(r.revision) + " (" + r.version +
+      (r.crash_loop ? ", crash-loops)" : ", " + fmt(r.error_rate) + " of requests fail)");
+  deploy_release(v, std::move(r), "bad deploy");
+  return d;
 }
 
 inline void World::Impl::end_incident(std::size_t k, const std::string& why) {

@@ -312,6 +312,31 @@ inline bool World::Impl::reconcile(Svc& v, int64_t now, const PodStats& st) {
     }
     return true;
   }
+  roll_out(v, now);
+  return true;
+}
+
+inline const PodStats& World::Impl::refresh_pods(Svc& v, int64_t now, int64_t dt) {
+  PodStats& st = v.stats;
+  if (v.pods_dirty || v.leak_mb_per_ms != 0 || v.rollout || now >= st.next_event) {
+    st = advance_pods(v, now, dt);
+    if (st.gone) {
+      v.pods.erase(std::remove_if(v.pods.begin(), v.pods.end(),
+                                  [](const Pod& p) { return p.phase == Phase::kGone; }),
+                   v.pods.end());
+      st.gone = false;
+    }
+  }
+  // The controllers have nothing to do in the steady state (checked here, not behind
+  // a call: it is every service on almost every tick).
+  if ((v.rollout || st.active != v.desired || st.pending != 0) && reconcile(v, now, st)) {
+    st = pod_stats(v, now);
+  }
+  v.pods_dirty = false;
+  return st;
+}
+
+inline void World::Impl::roll_out(Svc& v, int64_t now) {
   const int surge0 = v.spec->max_surge.resolve(v.desired, true);
   int unav = v.spec->max_unavailable.resolve(v.desired, false);
   if (surge0 == 0 && unav == 0) unav = 1;
@@ -367,27 +392,6 @@ inline bool World::Impl::reconcile(Svc& v, int64_t now, const PodStats& st) {
   if (new_count == v.desired && new_ready >= v.desired && old_count == 0) {
     finish_rollout(v);
   }
-  return true;
-}
-
-inline const PodStats& World::Impl::refresh_pods(Svc& v, int64_t now, int64_t dt) {
-  PodStats& st = v.stats;
-  if (v.pods_dirty || v.leak_mb_per_ms != 0 || v.rollout || now >= st.next_event) {
-    st = advance_pods(v, now, dt);
-    if (st.gone) {
-      v.pods.erase(std::remove_if(v.pods.begin(), v.pods.end(),
-                                  [](const Pod& p) { return p.phase == Phase::kGone; }),
-                   v.pods.end());
-      st.gone = false;
-    }
-  }
-  // The controllers have nothing to do in the steady state (checked here, not behind
-  // a call: it is every service on almost every tick).
-  if ((v.rollout || st.active != v.desired || st.pending != 0) && reconcile(v, now, st)) {
-    st = pod_stats(v, now);
-  }
-  v.pods_dirty = false;
-  return st;
 }
 
 inline void World::Impl::finish_rollout(Svc& v) {

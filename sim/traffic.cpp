@@ -135,6 +135,28 @@ inline double World::Impl::demand_of(Svc& v, int64_t now, double shape) {
   return demand;
 }
 
+inline double World::Impl::upstream_errors(const Svc& v, double& up_lat) const {
+  double dep_ok = 1.0;
+  for (std::size_t u : v.upstreams) {
+    const Svc& up = svcs[u];
+    // Only errors above the upstream's background rate reach callers as failures
+    // (background errors are retried away), so a healthy call chain does not compound.
+    const double base = up.base_error_rate;
+    dep_ok *= 1.0 - std::clamp((up.prev_err - base) / (1.0 - base), 0.0, 1.0);
+    up_lat = std::max(up_lat, up.prev_p99);
+  }
+  return 1.0 - dep_ok;
+}
+
+inline double World::Impl::flag_errors(const Svc& v, int64_t now) {
+  double flag_err = 0.0;
+  for (const auto& fl : v.flags) {
+    if (fl.severity > 0 && (fl.enabled || now < fl.off_at))
+      flag_err = std::max(flag_err, fl.severity);
+  }
+  return flag_err;
+}
+
 inline void World::Impl::serve(Svc& v, const PodStats& st, int64_t now, double shape, double dt_s) {
   const int ready = st.ready;
   const int hogs = st.hogs;
@@ -148,22 +170,10 @@ inline void World::Impl::serve(Svc& v, const PodStats& st, int64_t now, double s
   const double demand = demand_of(v, now, shape);
 
   // Upstreams, as seen on the previous tick.
-  double dep_ok = 1.0, up_lat = 0.0;
-  for (std::size_t u : v.upstreams) {
-    const Svc& up = svcs[u];
-    // Only errors above the upstream's background rate reach callers as failures
-    // (background errors are retried away), so a healthy call chain does not compound.
-    const double base = up.base_error_rate;
-    dep_ok *= 1.0 - std::clamp((up.prev_err - base) / (1.0 - base), 0.0, 1.0);
-    up_lat = std::max(up_lat, up.prev_p99);
-  }
-  const double dep_err = 1.0 - dep_ok;
+  double up_lat = 0.0;
+  const double dep_err = upstream_errors(v, up_lat);
 
-  double flag_err = 0.0;
-  for (const auto& fl : v.flags) {
-    if (fl.severity > 0 && (fl.enabled || now < fl.off_at))
-      flag_err = std::max(flag_err, fl.severity);
-  }
+  const double flag_err = flag_errors(v, now);
   const double rel_err = cap > 0 ? rel_err_w / cap : 0.0;
   const double unavail = 1.0 - (1.0 - v.outage) * (1.0 - v.maintenance);
   const double own_ok = (1.0 - v.base_error_rate) * (1.0 - rel_err) * (1.0 - flag_err) *

@@ -236,6 +236,9 @@ struct World::Impl {
   /// now; returns false when there was nothing to do (steady state).
   bool reconcile(Svc& v, int64_t now, const PodStats& st);
   void finish_rollout(Svc& v);
+  /// The Deployment controller during a rollout: old ReplicaSets down as availability
+  /// allows, the new one up within the surge; finishes the rollout when complete.
+  void roll_out(Svc& v, int64_t now);
   /// The pods' stats for this tick: transitions and controllers when something is due,
   /// else the cached stats (most services, most ticks). Compacts Gone pods.
   const PodStats& refresh_pods(Svc& v, int64_t now, int64_t dt);
@@ -250,6 +253,11 @@ struct World::Impl {
   /// One service's physics this tick from its pods' stats `st`: utilisation, errors,
   /// latency, CPU, calls, queue, memory and whether it is within its objectives.
   void serve(Svc& v, const PodStats& st, int64_t now, double shape, double dt_s);
+  /// Share of v's calls failing because of its upstreams (previous tick); sets `up_lat` to
+  /// the slowest upstream's p99.
+  double upstream_errors(const Svc& v, double& up_lat) const;
+  /// Share of requests failing on an enabled (or not yet propagated) bad feature flag.
+  static double flag_errors(const Svc& v, int64_t now);
   /// Requests/s expected now without faults, events or noise.
   double baseline_rps(std::size_t i, int64_t now, int depth) const;
   double baseline_p99(std::size_t i, int64_t now, int depth) const;
@@ -269,6 +277,10 @@ struct World::Impl {
   TimelineEvent& log_at(EventKind kind, std::size_t svc, std::string name, std::string detail);
   TimelineEvent& log(EventKind kind, std::string service, std::string name, std::string detail);
   void begin_incident(std::size_t k);
+  /// pod-loss: a node fails, taking its pods and (optionally) cluster capacity.
+  std::string lose_pods(std::size_t k, const FaultParams& p, Svc& v);
+  /// bad-deploy: a helm upgrade to a bad release.
+  std::string deploy_bad_release(const FaultParams& p, Svc& v);
   std::string apply_fault(std::size_t k, const FaultSpec& f, Svc& v);
   /// Stops the cause of incident k (duration elapsed, planned end, on-call fix).
   void end_incident(std::size_t k, const std::string& why);
