@@ -239,7 +239,8 @@ inline std::string World::Impl::describe_action(const engine::ServiceRef& t,
   return {};
 }
 
-inline void World::Impl::check_waits(int64_t now) {
+inline void World::Impl::check_waits(TimePoint at) {
+  const int64_t now = core::to_unix_ms(at);
   for (std::size_t k = 0; k < waits.size();) {
     Wait& w = waits[k];
     const Svc& v = svcs[w.svc];

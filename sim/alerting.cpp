@@ -123,7 +123,8 @@ inline std::string World::Impl::severity_of(const Svc& v, const AlertRuleSpec& r
   return it == r.labels.end() ? "warning" : it->second;
 }
 
-inline void World::Impl::evaluate_rules(Svc& v, int64_t now) {
+inline void World::Impl::evaluate_rules(Svc& v, TimePoint at) {
+  const int64_t now = core::to_unix_ms(at);
   const std::size_t nr = rules.size();
   // The tick's gauges, indexed by engine::SignalName (windowed ones filled per rule).
   const Sample& s = sample_back(v, 0);
@@ -266,7 +267,8 @@ inline engine::Incident World::Impl::make_incident(const Svc& v, std::size_t r, 
   return i;
 }
 
-inline void World::Impl::flush_groups(int64_t now) {
+inline void World::Impl::flush_groups(TimePoint at) {
+  const int64_t now = core::to_unix_ms(at);
   if (groups_active == 0) return;  // no alert firing or resolving anywhere
   const std::size_t nr = rules.size();
   for (auto& v : svcs) {

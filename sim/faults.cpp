@@ -355,7 +355,8 @@ inline void World::Impl::end_cause_of_kind(std::size_t svc, FaultKind kind,
   }
 }
 
-inline void World::Impl::track_incidents(int64_t now) {
+inline void World::Impl::track_incidents(TimePoint at) {
+  const int64_t now = core::to_unix_ms(at);
   const int64_t hold = opts.recovery_hold.count();
   // Drop incidents that are over: cause ended and recovered (or never impacted).
   live.erase(std::remove_if(live.begin(), live.end(),

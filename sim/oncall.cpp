@@ -12,10 +12,10 @@ namespace selfheal::sim {
 using namespace model;
 using engine::ActionKind;
 
-inline Duration World::Impl::response_time(int64_t now) const {
+inline Duration World::Impl::response_time(TimePoint now) const {
   const auto& oc = spec.oncall;
   if (!oc.night_response_time) return oc.response_time;
-  const auto tpnt = tp(now);
+  const auto tpnt = now;
   const auto day = std::chrono::floor<std::chrono::days>(tpnt);
   const int hour =
       static_cast<int>(std::chrono::duration_cast<std::chrono::hours>(tpnt - day).count());
@@ -52,7 +52,7 @@ inline void World::Impl::escalate(const engine::Escalation& e) {
   const std::uint64_t id = e.approval_id;
   const std::optional<engine::ActionSpec> suggested = e.suggested_action;
   const std::string target = e.target.name;
-  sim.after(response_time(now_ms()), [this, id, suggested, target, svc] {
+  sim.after(response_time(sim.now()), [this, id, suggested, target, svc] {
     const std::ptrdiff_t k = attribute(svc);
     bool approved = false;
     std::string why = "no incident found on " + target + ": denied";
@@ -82,7 +82,7 @@ inline void World::Impl::page_oncall(std::size_t svc, const std::string& why) {
   const std::ptrdiff_t k = attribute(svc);
   if (k >= 0 && inc[static_cast<std::size_t>(k)].engaged) return;
   if (k >= 0) inc[static_cast<std::size_t>(k)].engaged = true;
-  sim.after(response_time(now_ms()), [this, k, svc, why] {
+  sim.after(response_time(sim.now()), [this, k, svc, why] {
     if (k < 0) {
       log(EventKind::kOnCallAck, svcs[svc].spec->name, "ack",
           why + ": no incident found, nothing to do");

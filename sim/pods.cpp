@@ -86,7 +86,7 @@ inline void World::Impl::build_services() {
   }
   // Calls in flight before the first tick, so upstreams do not start from zero.
   for (std::size_t i = 0; i < svcs.size(); ++i) {
-    svcs[i].calls = svcs[i].prev_calls = baseline_rps(i, start_ms, 0);
+    svcs[i].calls = svcs[i].prev_calls = baseline_rps(i, spec.start, 0);
   }
   ring_len = static_cast<std::size_t>(opts.telemetry_retention.count() / scrape_ms) + 2;
   ring.assign(ring_len * svcs.size(), Sample{});
@@ -316,7 +316,9 @@ inline bool World::Impl::reconcile(Svc& v, int64_t now, const PodStats& st) {
   return true;
 }
 
-inline const PodStats& World::Impl::refresh_pods(Svc& v, int64_t now, int64_t dt) {
+inline const PodStats& World::Impl::refresh_pods(Svc& v, TimePoint at, Duration elapsed) {
+  const int64_t now = core::to_unix_ms(at);
+  const int64_t dt = elapsed.count();
   PodStats& st = v.stats;
   if (v.pods_dirty || v.leak_mb_per_ms != 0 || v.rollout || now >= st.next_event) {
     st = advance_pods(v, now, dt);

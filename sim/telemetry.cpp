@@ -11,7 +11,8 @@ namespace selfheal::sim {
 using namespace model;
 using engine::ActionKind;
 
-inline void World::Impl::record_series(Svc& v, const Sample& s, int64_t now) {
+inline void World::Impl::record_series(Svc& v, const Sample& s, TimePoint at) {
+  const int64_t now = core::to_unix_ms(at);
   ServiceSeries& ser = tl.services[v.index];
   const bool out = !v.within;
   if (out) {
@@ -125,7 +126,7 @@ inline engine::ServiceSignals World::Impl::signals_for(const engine::ServiceRef&
   out.queue_lag_trend = mins > 0 ? (last.queue - first.queue) / mins : 0.0;
   out.since_last_deploy = sim.now() - tp(v.last_deploy_ms);
   out.current_revision = v.releases[v.current].revision;
-  const int64_t now = now_ms();
+  const TimePoint now = sim.now();
   out.request_rate_baseline = baseline_rps(v.index, now, 0);
   out.error_rate_baseline = v.spec->base_error_rate;
   out.latency_p99_baseline_ms = baseline_p99(v.index, now, 0);

@@ -43,7 +43,8 @@ inline double World::Impl::call_factor(const Svc& d, int64_t now) const {
 }
 
 inline void World::Impl::tick() {
-  const int64_t now = now_ms();
+  const TimePoint at = sim.now();
+  const int64_t now = core::to_unix_ms(at);
   const int64_t dt = last_tick_ms < 0 ? 0 : now - last_tick_ms;
   last_tick_ms = now;
   ++tick_count;
@@ -73,8 +74,8 @@ inline void World::Impl::tick() {
       for (std::size_t off = 0; off < offsetof(Svc, pods); off += 64)
         __builtin_prefetch(next + off);
     }
-    const PodStats& st = refresh_pods(v, now, dt);
-    serve(v, st, now, shape, dt_s);
+    const PodStats& st = refresh_pods(v, at, Duration{dt});
+    serve(v, st, at, shape, dt_s);
     Sample& s = ring[ring_head * svcs.size() + v.index];
     s.rps = static_cast<float>(v.rps);
     s.err = static_cast<float>(v.err);
@@ -88,13 +89,13 @@ inline void World::Impl::tick() {
     s.cum_oom = v.cum_oom;
     s.cum_restarts = v.cum_restarts;
 
-    record_series(v, s, now);
-    evaluate_rules(v, now);
+    record_series(v, s, at);
+    evaluate_rules(v, at);
   }
 
-  track_incidents(now);
-  check_waits(now);
-  flush_groups(now);
+  track_incidents(at);
+  check_waits(at);
+  flush_groups(at);
   tl.end = sim.now();
 
   // Hand results and notifications out last: the engine may call back into any port.
@@ -157,7 +158,9 @@ inline double World::Impl::flag_errors(const Svc& v, int64_t now) {
   return flag_err;
 }
 
-inline void World::Impl::serve(Svc& v, const PodStats& st, int64_t now, double shape, double dt_s) {
+inline void World::Impl::serve(Svc& v, const PodStats& st, TimePoint at, double shape,
+                               double dt_s) {
+  const int64_t now = core::to_unix_ms(at);
   const int ready = st.ready;
   const int hogs = st.hogs;
   const double cap = st.cap;
@@ -230,25 +233,26 @@ inline void World::Impl::serve(Svc& v, const PodStats& st, int64_t now, double s
         (v.slo_queue_lag > 0 && v.queue > v.slo_queue_lag));
 }
 
-inline double World::Impl::baseline_rps(std::size_t i, int64_t now, int depth) const {
+inline double World::Impl::baseline_rps(std::size_t i, TimePoint at, int depth) const {
+  const int64_t now = core::to_unix_ms(at);
   const Svc& v = svcs[i];
   double r = v.spec->traffic.rps * (v.spec->traffic.daily_shape ? daily_shape(now) : 1.0);
   if (depth > kBaselineMaxDepth) return r;
   for (std::size_t d : v.dependents) {
-    r += baseline_rps(d, now, depth + 1) *
+    r += baseline_rps(d, at, depth + 1) *
          (svcs[d].spec->kind == ServiceKind::kCache ? kCacheCallShare : 1.0);
   }
   return r;
 }
 
-inline double World::Impl::baseline_p99(std::size_t i, int64_t now, int depth) const {
+inline double World::Impl::baseline_p99(std::size_t i, TimePoint at, int depth) const {
   const Svc& v = svcs[i];
   const double cap = std::max(1.0, v.spec->replicas * v.spec->capacity_rps_per_replica);
-  double lat = v.spec->base_latency_ms * latency_factor(baseline_rps(i, now, 0) / cap);
+  double lat = v.spec->base_latency_ms * latency_factor(baseline_rps(i, at, 0) / cap);
   if (depth > kBaselineMaxDepth) return lat;
   double up = 0.0;
   for (std::size_t u : v.upstreams)
-    up = std::max(up, baseline_p99(u, now, depth + 1));
+    up = std::max(up, baseline_p99(u, at, depth + 1));
   return lat + up;
 }
 
@@ -272,9 +276,9 @@ inline std::vector<engine::DependencyHealth> World::Impl::upstream_health(
     } else if (ready_ratio < kUnhealthyReadyRatio) {
       h.healthy = false;
       h.reason = "ready replicas " + std::to_string(up.ready) + "/" + std::to_string(up.desired);
-    } else if (up.p99 > kUnhealthyLatencyFactor * std::max(1.0, baseline_p99(u, now_ms(), 0))) {
+    } else if (up.p99 > kUnhealthyLatencyFactor * std::max(1.0, baseline_p99(u, sim.now(), 0))) {
       h.healthy = false;
-      h.reason = "p99 " + fmt(up.p99) + " ms, " + fmt(up.p99 / baseline_p99(u, now_ms(), 0)) +
+      h.reason = "p99 " + fmt(up.p99) + " ms, " + fmt(up.p99 / baseline_p99(u, sim.now(), 0)) +
                  "x its baseline";
     }
     out.push_back(std::move(h));

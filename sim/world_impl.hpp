@@ -241,7 +241,7 @@ struct World::Impl {
   void roll_out(Svc& v, int64_t now);
   /// The pods' stats for this tick: transitions and controllers when something is due,
   /// else the cached stats (most services, most ticks). Compacts Gone pods.
-  const PodStats& refresh_pods(Svc& v, int64_t now, int64_t dt);
+  const PodStats& refresh_pods(Svc& v, TimePoint now, Duration elapsed);
 
   // ---- traffic (sim/traffic.cpp)
   static double daily_shape(int64_t ms);
@@ -252,15 +252,15 @@ struct World::Impl {
   double demand_of(Svc& v, int64_t now, double shape);
   /// One service's physics this tick from its pods' stats `st`: utilisation, errors,
   /// latency, CPU, calls, queue, memory and whether it is within its objectives.
-  void serve(Svc& v, const PodStats& st, int64_t now, double shape, double dt_s);
+  void serve(Svc& v, const PodStats& st, TimePoint now, double shape, double dt_s);
   /// Share of v's calls failing because of its upstreams (previous tick); sets `up_lat` to
   /// the slowest upstream's p99.
   double upstream_errors(const Svc& v, double& up_lat) const;
   /// Share of requests failing on an enabled (or not yet propagated) bad feature flag.
   static double flag_errors(const Svc& v, int64_t now);
   /// Requests/s expected now without faults, events or noise.
-  double baseline_rps(std::size_t i, int64_t now, int depth) const;
-  double baseline_p99(std::size_t i, int64_t now, int depth) const;
+  double baseline_rps(std::size_t i, TimePoint now, int depth) const;
+  double baseline_p99(std::size_t i, TimePoint now, int depth) const;
   std::vector<engine::DependencyHealth> upstream_health(const engine::ServiceRef& ref) const;
 
   // ---- faults (sim/faults.cpp)
@@ -285,7 +285,7 @@ struct World::Impl {
   /// Stops the cause of incident k (duration elapsed, planned end, on-call fix).
   void end_incident(std::size_t k, const std::string& why);
   void end_cause_of_kind(std::size_t svc, FaultKind kind, const std::string& why);
-  void track_incidents(int64_t now);
+  void track_incidents(TimePoint now);
   std::vector<engine::PlannedEvent> calendar_active(const engine::ServiceRef& ref,
                                                     TimePoint now) const;
 
@@ -294,7 +294,7 @@ struct World::Impl {
   std::size_t ticks_in(Duration window) const;
   double rule_value(const Svc& v, std::size_t ri) const;
   std::string severity_of(const Svc& v, const AlertRuleSpec& r) const;
-  void evaluate_rules(Svc& v, int64_t now);
+  void evaluate_rules(Svc& v, TimePoint now);
   /// The alert state machine of rule r on service v, for a tick where the condition holds
   /// or the alert is pending, firing or in an episode.
   [[gnu::noinline]] void update_alert(Svc& v, std::size_t r, bool cond, double value, int64_t now);
@@ -305,7 +305,7 @@ struct World::Impl {
   void fire(Svc& v, std::size_t r, int64_t now);
   void resolve(Svc& v, std::size_t r, int64_t now);
   engine::Incident make_incident(const Svc& v, std::size_t r, bool resolved, int64_t started);
-  void flush_groups(int64_t now);
+  void flush_groups(TimePoint now);
 
   // ---- actuation (sim/actuation.cpp)
   void complete_later(Duration delay, std::function<void(engine::ActionResult)> done,
@@ -336,10 +336,10 @@ struct World::Impl {
   void disable_flag(Svc& v, ActionCall& c);
   void shift_traffic(Svc& v, ActionCall& c);
   static std::string describe_action(const engine::ServiceRef& t, const engine::ActionSpec& a);
-  void check_waits(int64_t now);
+  void check_waits(TimePoint now);
 
   // ---- oncall (sim/oncall.cpp)
-  Duration response_time(int64_t now) const;
+  Duration response_time(TimePoint now) const;
   void escalate(const engine::Escalation& e);
   /// A page reaches the on-call: they acknowledge after the response time and take over
   /// the incident attributed to `svc` (once per incident).
@@ -347,7 +347,7 @@ struct World::Impl {
   void acknowledge(std::size_t k, std::size_t svc);
 
   // ---- telemetry (sim/telemetry.cpp)
-  void record_series(Svc& v, const Sample& s, int64_t now);
+  void record_series(Svc& v, const Sample& s, TimePoint now);
   /// Folds `p` into `into`, which already stands for `weight` samples: rates average,
   /// peaks keep the worst value (max, or min for ready pods), counts add. One rule for both
   /// filling a bucket and halving the series, so a long run's points mean what short ones do.
