@@ -103,7 +103,7 @@ inline double World::Impl::rule_value(const Svc& v, std::size_t ri) const {
     case SignalName::kQueueLag:
       return s.queue;
     case SignalName::kQueueLagTrend: {
-      const std::size_t n = std::min(back, ring_filled - 1);
+      const std::size_t n = std::min(back, ring.filled() - 1);
       if (n == 0) return 0.0;
       const double mins =
           static_cast<double>(n * static_cast<std::size_t>(scrape_ms)) / kMsPerMinute;

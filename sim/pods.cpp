@@ -88,8 +88,8 @@ inline void World::Impl::build_services() {
   for (std::size_t i = 0; i < svcs.size(); ++i) {
     svcs[i].calls = svcs[i].prev_calls = baseline_rps(i, spec.start, 0);
   }
-  ring_len = static_cast<std::size_t>(opts.telemetry_retention.count() / scrape_ms) + 2;
-  ring.assign(ring_len * svcs.size(), Sample{});
+  ring.reset(static_cast<std::size_t>(opts.telemetry_retention.count() / scrape_ms) + 2,
+             svcs.size());
 }
 
 inline Release World::Impl::make_release(const ReleaseSpec& rs, int64_t start) {

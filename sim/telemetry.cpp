@@ -85,14 +85,14 @@ inline engine::ServiceSignals World::Impl::signals_for(const engine::ServiceRef&
                                                        Duration window) {
   engine::ServiceSignals out;
   auto it = by_name.find(ref.name);
-  if (ref.ns != spec.ns || it == by_name.end() || ring_filled == 0) {
+  if (ref.ns != spec.ns || it == by_name.end() || ring.filled() == 0) {
     out.missing = {"error_rate",   "latency_p99_ms",   "cpu_utilization", "memory_utilization",
                    "oom_kills",    "restarts",         "ready_ratio",     "queue_lag",
                    "request_rate", "dependency_errors"};
     return out;
   }
   const Svc& v = svcs[it->second];
-  const std::size_t n = std::min(ticks_in(window), ring_filled);
+  const std::size_t n = std::min(ticks_in(window), ring.filled());
   double rps = 0, err = 0, p99 = 0, cpu = 0, dep = 0;
   for (std::size_t b = 0; b < n; ++b) {
     const Sample& s = sample_back(v, b);
@@ -115,9 +115,9 @@ inline engine::ServiceSignals World::Impl::signals_for(const engine::ServiceRef&
   const double hours =
       static_cast<double>((n - 1) * static_cast<std::size_t>(scrape_ms)) / kMsPerHour;
   out.memory_growth_per_hour = hours > 0 ? (last.mem - first.mem) / hours : 0.0;
-  out.oom_kills = static_cast<double>(last.cum_oom - (n < ring_filled ? before.cum_oom : 0u));
+  out.oom_kills = static_cast<double>(last.cum_oom - (n < ring.filled() ? before.cum_oom : 0u));
   out.restarts =
-      static_cast<double>(last.cum_restarts - (n < ring_filled ? before.cum_restarts : 0u));
+      static_cast<double>(last.cum_restarts - (n < ring.filled() ? before.cum_restarts : 0u));
   out.ready_replicas = last.ready;
   out.desired_replicas = last.desired;
   out.queue_lag = last.queue;

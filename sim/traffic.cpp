@@ -62,8 +62,7 @@ inline void World::Impl::tick() {
     }
   }
   const double shape = daily_shape(now);
-  ring_head = (ring_head + 1) % ring_len;
-  if (ring_filled < ring_len) ++ring_filled;
+  ring.advance();
   const double dt_s = static_cast<double>(scrape_ms) / 1000.0;
 
   for (auto& v : svcs) {
@@ -76,7 +75,7 @@ inline void World::Impl::tick() {
     }
     const PodStats& st = refresh_pods(v, at, Duration{dt});
     serve(v, st, at, shape, dt_s);
-    Sample& s = ring[ring_head * svcs.size() + v.index];
+    Sample& s = ring.latest(v.index);
     s.rps = static_cast<float>(v.rps);
     s.err = static_cast<float>(v.err);
     s.p99 = static_cast<float>(v.p99);

@@ -45,6 +45,7 @@
 #include "sim/cluster_spec.hpp"
 #include "sim/model_types.hpp"
 #include "sim/simulation.hpp"
+#include "sim/telemetry_ring.hpp"
 #include "sim/timeline.hpp"
 #include "sim/world.hpp"
 
@@ -182,11 +183,7 @@ struct World::Impl {
   std::map<std::string, std::pair<int64_t, std::string>> last_decision;  // target -> (t, fp)
 
   // ---- telemetry (telemetry.cpp) ---------------------------------------------------------
-  // Telemetry ring: [slot * services + service]: a tick writes one contiguous row.
-  std::size_t ring_len = 0;
-  std::size_t ring_head = 0;  // slot of the latest tick
-  std::size_t ring_filled = 0;
-  std::vector<Sample> ring;
+  model::TelemetryRing ring;  // the last telemetry_retention of ticks, every service
 
   // ---- ports -----------------------------------------------------------------------------
   ClockPort clock_port{*this};
@@ -207,10 +204,7 @@ struct World::Impl {
   /// The sample `back` ticks before the latest (clamped to the oldest kept); a zero sample
   /// before the world started.
   const Sample& sample_back(const Svc& v, std::size_t back) const {
-    static const Sample kZero{};
-    if (back >= ring_filled) return kZero;
-    const std::size_t slot = ring_head >= back ? ring_head - back : ring_head + ring_len - back;
-    return ring[slot * svcs.size() + v.index];
+    return ring.back(v.index, back);
   }
 
   // ---- pods (sim/pods.cpp)
