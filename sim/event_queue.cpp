@@ -38,27 +38,13 @@ std::align_val_t tree_alignment(std::size_t bytes) {
   return std::align_val_t{bytes >= kHugePage ? kHugePage : 64};
 }
 
-#if defined(__x86_64__) && !defined(SELFHEAL_NO_ASM)
-#define SELFHEAL_REPLAY_ASM 1
-// Asm text for (T, O) = the smaller of (T, O) and (T2, O2), operands named as in replay's
-// block: cmp + sbb compute (T2, O2) - (T, O) as one 128-bit subtraction, whose borrow says
-// which is smaller, and two cmovb keep it. %[x] is scratch.
-// clang-format off
-#define SELFHEAL_PICK_MIN(T, O, T2, O2)   \
-  "cmp %[" O "], %[" O2 "]\n\t"           \
-  "mov %[" T2 "], %[x]\n\t"               \
-  "sbb %[" T "], %[x]\n\t"                \
-  "cmovb %[" T2 "], %[" T "]\n\t"         \
-  "cmovb %[" O2 "], %[" O "]\n\t"
-// clang-format on
-#else
-// a < b on (time, order) as one 128-bit number: cmp + sbb, no branch. The portable path;
-// the asan preset builds it (SELFHEAL_NO_ASM) so CI tests both.
+// a < b on (time, order) as one 128-bit number: cmp + sbb, no branch. (An x86-64 inline
+// assembly replay with cmov picks was measured against this: 2% less CPU on the 200-service
+// 7-day run, below the 5% that would pay for a second code path; bench/README.md.)
 __extension__ using U128 = unsigned __int128;
 inline bool less(std::uint64_t at, std::uint64_t ao, std::uint64_t bt, std::uint64_t bo) {
   return ((static_cast<U128>(at) << 64) | ao) < ((static_cast<U128>(bt) << 64) | bo);
 }
-#endif
 
 }  // namespace
 
@@ -138,42 +124,6 @@ void EventQueue::replay(std::uint32_t leaf, Key k) {
   const std::uintptr_t k_off = sizeof(Key) - 3 * base;
   std::uint64_t kt = k.time;
   std::uint64_t ko = k.order;
-#if defined(SELFHEAL_REPLAY_ASM)
-  // One asm block for the walk (35 instructions a level). Each compare-and-pick is cmp +
-  // sbb (the two keys as 128-bit numbers) and two cmovb: which side wins is a coin toss the
-  // branch predictor cannot learn, and GCC turns ternaries on these values into jumps.
-  // The smaller of siblings 1 and 2 and then of that and sibling 3 are off the dependency
-  // chain; only the last pick, against the new key, is on it.
-  if (a == base) return;  // a one-leaf tree
-  std::uintptr_t s;
-  std::uint64_t t1, o1, t2, o2, x;
-  __asm__ volatile(
-      "1:\n\t"
-      "mov %[a], %[s]\n\t"
-      "xor $16, %[s]\n\t"  // a ^ 16
-      "mov (%[s]), %[t1]\n\t"
-      "mov 8(%[s]), %[o1]\n\t"
-      "xor $48, %[s]\n\t"  // a ^ 32
-      "mov (%[s]), %[t2]\n\t"
-      "mov 8(%[s]), %[o2]\n\t" SELFHEAL_PICK_MIN("t1", "o1", "t2", "o2")
-      "xor $16, %[s]\n\t"  // a ^ 48
-      "mov (%[s]), %[t2]\n\t"
-      "mov 8(%[s]), %[o2]\n\t" SELFHEAL_PICK_MIN("t1", "o1", "t2", "o2")
-      // The smallest sibling against the key coming up from below: the only pick on the
-      // dependency chain from one level to the next.
-      SELFHEAL_PICK_MIN("kt", "ko", "t1", "o1")
-      "sub %[koff], %[a]\n\t"
-      "shr $2, %[a]\n\t"
-      "and $-16, %[a]\n\t"
-      "mov %[kt], (%[a])\n\t"
-      "mov %[ko], 8(%[a])\n\t"
-      "cmp %[base], %[a]\n\t"
-      "jne 1b"
-      : [a] "+r"(a), [kt] "+r"(kt), [ko] "+r"(ko), [s] "=&r"(s), [t1] "=&r"(t1), [o1] "=&r"(o1),
-        [t2] "=&r"(t2), [o2] "=&r"(o2), [x] "=&r"(x)
-      : [base] "r"(base), [koff] "r"(k_off)
-      : "cc", "memory");
-#else
   while (a != base) {
     for (std::uintptr_t mask = 16; mask <= 48; mask += 16) {
       Key sibling;
@@ -187,7 +137,6 @@ void EventQueue::replay(std::uint32_t leaf, Key k) {
     const Key node{kt, ko};
     std::memcpy(reinterpret_cast<void*>(a), &node, sizeof node);
   }
-#endif
 }
 
 std::uint32_t EventQueue::take_leaf() {

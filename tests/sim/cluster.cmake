@@ -7,4 +7,6 @@ selfheal_test(sim_cluster_tests
     ${CMAKE_CURRENT_LIST_DIR}/world_actions_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/world_detection_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/world_engine_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/world_branch_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/telemetry_ring_test.cpp
   LIBS selfheal::sim)

@@ -1,0 +1,316 @@
+// Alerting: Prometheus-like rules evaluated on every tick (pending for 'for', firing,
+// resolved; an episode ends after kEpisodeGap quiet) and Alertmanager-like grouping per
+// service (group_wait, group_interval, repeat_interval), producing the notifications the
+// engine receives as Incidents.
+#include "sim/world_impl.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace selfheal::sim {
+
+using namespace model;
+using engine::ActionKind;
+
+inline void World::Impl::build_rules() {
+  rules = effective_alert_rules(spec);
+  rule_applies.assign(rules.size(), std::vector<char>(svcs.size(), 0));
+  for (std::size_t r = 0; r < rules.size(); ++r) {
+    for (std::size_t i = 0; i < svcs.size(); ++i) {
+      const auto& kinds = rules[r].kinds;
+      rule_applies[r][i] =
+          kinds.empty() || std::find(kinds.begin(), kinds.end(), svcs[i].spec->kind) != kinds.end();
+    }
+  }
+  for (const auto& r : rules) {
+    rule_back.push_back(ticks_in(r.window));
+    FastRule f;
+    f.signal = static_cast<std::uint8_t>(r.signal);
+    f.windowed = r.signal == engine::SignalName::kOomKills ||
+                 r.signal == engine::SignalName::kRestarts ||
+                 r.signal == engine::SignalName::kQueueLagTrend;
+    f.strict = r.op == CompareOp::kGt || r.op == CompareOp::kLt;
+    f.sign = (r.op == CompareOp::kLt || r.op == CompareOp::kLe) ? -1.0 : 1.0;
+    f.threshold = f.sign * r.threshold;
+    f.for_ms = r.for_.count();
+    fast_rules.push_back(f);
+  }
+  std::map<std::vector<std::uint16_t>, std::size_t> lists;  // rule list -> where in checks
+  for (std::size_t i = 0; i < svcs.size(); ++i) {
+    std::vector<std::uint16_t> list;
+    for (std::size_t r = 0; r < rules.size(); ++r) {
+      if (rule_applies[r][i]) list.push_back(static_cast<std::uint16_t>(r));
+    }
+    auto [it, added] = lists.emplace(list, checks.size());
+    if (added) {
+      for (const std::uint16_t r : list) {
+        const FastRule& f = fast_rules[r];
+        RuleCheck c;
+        c.threshold = f.threshold;
+        c.window_ticks = static_cast<std::uint32_t>(
+            std::min<std::size_t>(rule_back[r], std::numeric_limits<std::uint32_t>::max()));
+        c.rule = r;
+        c.signal = f.signal;
+        c.flags = static_cast<std::uint8_t>(
+            (f.strict ? kStrict : 0) | (f.windowed ? kWindowed : 0) | (f.sign < 0 ? kNegate : 0));
+        checks.push_back(c);
+      }
+    }
+    checks_at.push_back(it->second);
+    checks_end.push_back(it->second + list.size());
+  }
+  alert_busy.assign(svcs.size() * rules.size(), 0);
+  alerts.assign(svcs.size() * rules.size(), AlertState{});
+  fingerprints.assign(svcs.size() * rules.size(), std::string{});
+  for (std::size_t i = 0; i < svcs.size(); ++i) {
+    for (std::size_t r = 0; r < rules.size(); ++r) {
+      alert_critical.push_back(severity_of(svcs[i], rules[r]) == "critical");
+    }
+  }
+  if (spec.oncall.direct_page_after) direct_page_ms = spec.oncall.direct_page_after->count();
+  groups.assign(svcs.size(), Group{});
+}
+
+inline std::size_t World::Impl::ticks_in(Duration window) const {
+  return static_cast<std::size_t>(std::max<int64_t>(1, window.count() / scrape_ms));
+}
+
+inline double World::Impl::rule_value(const Svc& v, std::size_t ri) const {
+  using engine::SignalName;
+  const AlertRuleSpec& r = rules[ri];
+  const std::size_t back = rule_back[ri];
+  const Sample& s = sample_back(v, 0);
+  switch (r.signal) {
+    case SignalName::kErrorRate:
+      return s.err;
+    case SignalName::kLatencyP99:
+      return s.p99;
+    case SignalName::kCpu:
+      return s.cpu;
+    case SignalName::kMemory:
+      return s.mem;
+    case SignalName::kOomKills:
+      if (last_tick_ms - v.last_oom_ms > static_cast<int64_t>(back) * scrape_ms) return 0.0;
+      return static_cast<double>(s.cum_oom - sample_back(v, back).cum_oom);
+    case SignalName::kRestarts:
+      if (last_tick_ms - v.last_restart_ms > static_cast<int64_t>(back) * scrape_ms) return 0.0;
+      return static_cast<double>(s.cum_restarts - sample_back(v, back).cum_restarts);
+    case SignalName::kReadyRatio:
+      return s.desired > 0 ? s.ready / s.desired : 1.0;
+    case SignalName::kQueueLag:
+      return s.queue;
+    case SignalName::kQueueLagTrend: {
+      const std::size_t n = std::min(back, ring.filled() - 1);
+      if (n == 0) return 0.0;
+      const double mins =
+          static_cast<double>(n * static_cast<std::size_t>(scrape_ms)) / kMsPerMinute;
+      return (s.queue - sample_back(v, n).queue) / mins;
+    }
+    case SignalName::kRequestRate:
+      return s.rps;
+    case SignalName::kDependencyErrors:
+      return s.dep_err;
+  }
+  return 0.0;
+}
+
+inline std::string World::Impl::severity_of(const Svc& v, const AlertRuleSpec& r) const {
+  if (v.spec->critical) return "critical";
+  auto it = r.labels.find("severity");
+  return it == r.labels.end() ? "warning" : it->second;
+}
+
+inline void World::Impl::evaluate_rules(Svc& v, TimePoint at) {
+  const int64_t now = core::to_unix_ms(at);
+  const std::size_t nr = rules.size();
+  // The tick's gauges, indexed by engine::SignalName (windowed ones filled per rule).
+  const Sample& s = sample_back(v, 0);
+  double vals[11] = {
+      s.err,   s.p99, s.cpu, s.mem,    0.0, 0.0, s.desired > 0 ? s.ready / s.desired : 1.0,
+      s.queue, 0.0,   s.rps, s.dep_err};
+  static_assert(static_cast<int>(engine::SignalName::kErrorRate) == 0 &&
+                static_cast<int>(engine::SignalName::kReadyRatio) == 6 &&
+                static_cast<int>(engine::SignalName::kRequestRate) == 9 &&
+                static_cast<int>(engine::SignalName::kDependencyErrors) == 10);
+  constexpr auto oom_sig = static_cast<std::uint8_t>(engine::SignalName::kOomKills);
+  constexpr auto restart_sig = static_cast<std::uint8_t>(engine::SignalName::kRestarts);
+  std::uint8_t* busy = &alert_busy[v.index * nr];
+  const RuleCheck* c = checks.data() + checks_at[v.index];
+  const RuleCheck* const end = checks.data() + checks_end[v.index];
+  for (; c != end; ++c) {
+    double value = vals[c->signal];
+    if (c->flags & kWindowed) {
+      // Counters are 0 unless they moved within the window (the common case, no lookup).
+      const int64_t last = c->signal == oom_sig       ? v.last_oom_ms
+                           : c->signal == restart_sig ? v.last_restart_ms
+                                                      : now;
+      value = now - last > static_cast<int64_t>(c->window_ticks) * scrape_ms
+                  ? 0.0
+                  : rule_value(v, c->rule);
+    }
+    // sign * value with sign = -1 is exactly -value.
+    const double x = (c->flags & kNegate) ? -value : value;
+    const bool cond = (c->flags & kStrict) ? x > c->threshold : x >= c->threshold;
+    // Quiet and nothing in progress (busy: pending, firing or in an episode): the common
+    // case, decided here.
+    if (!cond && !busy[c->rule]) continue;
+    update_alert(v, c->rule, cond, value, now);
+  }
+}
+
+void World::Impl::update_alert(Svc& v, std::size_t r, bool cond, double value, int64_t now) {
+  const FastRule& f = fast_rules[r];
+  AlertState& st = alerts[v.index * rules.size() + r];
+  std::uint8_t& busy = alert_busy[v.index * rules.size() + r];
+  if (!cond) {
+    st.pending_since = -1;
+    if (st.firing_since >= 0) {
+      resolve(v, r, now);
+      st.resolved_at = now;
+    } else if (st.resolved_at >= 0 && now - st.resolved_at >= kEpisodeGap.count()) {
+      // Quiet long enough: the next firing is a new episode (and may page again).
+      st.resolved_at = -1;
+      st.firing_ms = 0;
+      st.paged = false;
+    }
+    busy = st.firing_since >= 0 || st.resolved_at >= 0;
+    return;
+  }
+  st.value = value;
+  busy = 1;
+  if (st.firing_since < 0) {
+    if (st.pending_since < 0) st.pending_since = now;
+    if (now - st.pending_since >= f.for_ms) fire(v, r, now);
+  }
+  if (st.firing_since >= 0) {
+    st.firing_ms += scrape_ms;
+    if (direct_page_ms >= 0 && !st.paged && alert_critical[v.index * rules.size() + r] &&
+        st.firing_ms > direct_page_ms) {
+      st.paged = true;
+      const AlertRuleSpec& rule = rules[r];
+      page_oncall(v.index, "alert " + rule.name + " (direct page)");
+      auto& e = log_at(EventKind::kPage, v.index, rule.name,
+                       "Alertmanager paged the on-call directly: " + describe(v, rule, value));
+      e.automated = false;
+    }
+  }
+}
+
+inline std::string World::Impl::describe(const Svc& v, const AlertRuleSpec& r, double value) const {
+  return std::string(engine::to_string(r.signal)) + " " + fmt(value) + " " +
+         std::string(to_string(r.op)) + " " + fmt(r.threshold) + " on " + spec.ns + "/" +
+         v.spec->name;
+}
+
+inline const std::string& World::Impl::fingerprint(const Svc& v, std::size_t r) {
+  std::string& fp = fingerprints[v.index * rules.size() + r];
+  if (fp.empty()) fp = hex16(fnv1a(rules[r].name + "\x1f" + spec.ns + "\x1f" + v.spec->name));
+  return fp;
+}
+
+inline void World::Impl::fire(Svc& v, std::size_t r, int64_t now) {
+  const AlertRuleSpec& rule = rules[r];
+  AlertState& st = alerts[v.index * rules.size() + r];
+  st.firing_since = now;
+  auto& e = log_at(EventKind::kAlertFiring, v.index, rule.name, describe(v, rule, st.value));
+  e.fingerprint = fingerprint(v, r);
+  Group& g = groups[v.index];
+  ++g.firing;
+  if (!g.active) {
+    g.active = true;
+    ++groups_active;
+    g.next_flush = now + spec.routing.group_wait.count();
+  } else if (g.last_flush >= 0) {
+    g.next_flush =
+        std::min(g.next_flush, std::max(now, g.last_flush + spec.routing.group_interval.count()));
+  }
+}
+
+inline void World::Impl::resolve(Svc& v, std::size_t r, int64_t now) {
+  const AlertRuleSpec& rule = rules[r];
+  AlertState& st = alerts[v.index * rules.size() + r];
+  st.firing_since = -1;
+  st.resolved_unsent = true;
+  auto& e =
+      log_at(EventKind::kAlertResolved, v.index, rule.name,
+             std::string(engine::to_string(rule.signal)) + " back to " + fmt(rule_value(v, r)));
+  e.fingerprint = fingerprint(v, r);
+  Group& g = groups[v.index];
+  --g.firing;
+  if (g.last_flush >= 0) {
+    g.next_flush =
+        std::min(g.next_flush, std::max(now, g.last_flush + spec.routing.group_interval.count()));
+  }
+}
+
+inline engine::Incident World::Impl::make_incident(const Svc& v, std::size_t r, bool resolved,
+                                                   int64_t started) {
+  const AlertRuleSpec& rule = rules[r];
+  engine::Incident i;
+  i.fingerprint = fingerprint(v, r);
+  i.group_key = "{}:{namespace=\"" + spec.ns + "\", service=\"" + v.spec->name + "\"}";
+  i.target = {spec.ns, v.spec->name};
+  i.resolved = resolved;
+  i.alertname = rule.name;
+  i.started_at = tp(started);
+  for (const auto& [k, val] : rule.labels)
+    i.labels[k] = val;
+  i.labels["alertname"] = rule.name;
+  i.labels["namespace"] = spec.ns;
+  i.labels["service"] = v.spec->name;
+  i.labels["severity"] = severity_of(v, rule);
+  i.annotations["summary"] = describe(v, rule, alerts[v.index * rules.size() + r].value);
+  i.annotations["value"] = fmt(alerts[v.index * rules.size() + r].value, 6);
+  return i;
+}
+
+inline void World::Impl::flush_groups(TimePoint at) {
+  const int64_t now = core::to_unix_ms(at);
+  if (groups_active == 0) return;  // no alert firing or resolving anywhere
+  const std::size_t nr = rules.size();
+  for (auto& v : svcs) {
+    Group& g = groups[v.index];
+    if (!g.active || g.next_flush > now) continue;
+    for (std::size_t r = 0; r < nr; ++r) {
+      AlertState& st = alerts[v.index * nr + r];
+      bool resolved = false;
+      if (st.firing_since >= 0) {
+        resolved = false;
+      } else if (st.resolved_unsent) {
+        st.resolved_unsent = false;
+        resolved = true;
+      } else {
+        continue;
+      }
+      if (sink) {
+        outbox.push_back(make_incident(v, r, resolved, resolved ? now : st.firing_since));
+        const engine::Incident& i = outbox.back();
+        auto& e = log_at(EventKind::kIncidentDelivered, v.index, i.alertname,
+                         (i.resolved ? "resolved: " : "firing: ") + i.annotations.at("summary"));
+        e.fingerprint = i.fingerprint;
+        e.success = !i.resolved;
+      } else {
+        // Nobody to deliver to (no engine attached): log what would have been delivered,
+        // without building the Incident's label and annotation maps.
+        const AlertRuleSpec& rule = rules[r];
+        auto& e = log_at(EventKind::kIncidentDelivered, v.index, rule.name,
+                         (resolved ? "resolved: " : "firing: ") + describe(v, rule, st.value));
+        e.fingerprint = fingerprint(v, r);
+        e.success = !resolved;
+      }
+    }
+    g.last_flush = now;
+    if (g.firing > 0) {
+      g.next_flush = now + spec.routing.repeat_interval.count();
+    } else {
+      g.active = false;
+      --groups_active;
+      g.next_flush = kNever;
+    }
+  }
+}
+
+}  // namespace selfheal::sim

@@ -1,0 +1,235 @@
+// The cluster model's state, as plain values: pods, releases, flags, the per-service
+// record a scrape tick reads, alert and group state, incidents' runtime and actions
+// waiting on the model. Internal to sim/ (the parts of World::Impl share these types);
+// nothing here allocates or calls out. Times are Unix milliseconds (int64) in the hot
+// per-pod and per-service fields, where a tick compares them millions of times.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/number_format.hpp"
+#include "engine/ports.hpp"
+#include "sim/cluster_spec.hpp"
+#include "sim/model_constants.hpp"
+#include "sim/random.hpp"
+
+namespace selfheal::sim::model {
+
+using std::int64_t;
+
+enum class Phase : std::uint8_t {
+  kPending,
+  kStarting,
+  kRunning,
+  kBackoff,
+  kTerminating,
+  kLost,
+  kGone
+};
+
+enum : std::uint8_t { kFlagHog = 1, kFlagStalled = 2, kFlagOom = 4 };
+
+struct Pod {
+  int64_t next_ms = kNever;   // next time-driven transition
+  int64_t started_ms = 0;     // container start
+  int64_t ready_ms = kNever;  // became ready (Running)
+  float leaked_mb = 0;        // memory leaked by this container so far
+  float leak_factor = 1.0f;   // per-pod spread of a leak (0.75..1.25): pods drift apart
+  std::uint32_t tmpl = 0;     // pod-template generation (ReplicaSet)
+  std::uint16_t restarts = 0;
+  Phase phase = Phase::kPending;
+  std::uint8_t flags = 0;
+  std::uint8_t failures = 0;  // consecutive container failures (back-off exponent)
+};
+
+struct Release {
+  int revision = 1;
+  std::string version;
+  bool bad = false;
+  double error_rate = 0.0;
+  bool crash_loop = false;
+  int64_t crash_after_ms = 90'000;
+  int64_t deployed_ms = 0;
+};
+
+struct Flag {
+  std::string name;
+  double severity = 0.0;  // share of requests failing while enabled
+  bool enabled = true;
+  int64_t off_at = kNever;  // disabled, effective from this instant
+};
+
+/// One tick's values, kept in the telemetry ring.
+struct Sample {
+  float rps = 0, err = 0, p99 = 0, cpu = 0, mem = 0, ready = 0, desired = 0, queue = 0, dep_err = 0;
+  std::uint32_t cum_oom = 0, cum_restarts = 0;
+};
+
+/// What one pass over a service's pods found.
+struct PodStats {
+  int active = 0;  // not Terminating/Gone (what the ReplicaSet counts)
+  int pending = 0;
+  int ready = 0;
+  int hogs = 0;
+  double cap = 0.0;             // requests/s the ready pods serve
+  double rel_err_w = 0.0;       // capacity-weighted release error
+  float max_leaked = 0.0f;      // over live containers
+  bool any_live = false;        // some container is Starting or Running
+  bool gone = false;            // some pod is Gone: compact the vector
+  int64_t next_event = kNever;  // earliest time-driven change (transition, warm-up end)
+};
+// Field order is by heat: a tick walks all services, and everything it reads of a service
+// sits in the first few cache lines, the constants of its spec copied in (the spec's own
+// fields are spread over a large struct); what other services read of it (the previous
+// tick) comes first. Pods, releases and templates are only touched on a change.
+struct Svc {
+  // ---- read by dependents and upstreams: the previous tick, and constants they need
+  double prev_err = 0, prev_p99 = 0, prev_calls = 0, prev_shifted = 0;
+  double base_error_rate = 0;  // spec
+  int64_t purge_ms = std::numeric_limits<int64_t>::min() / 2;
+  bool cache = false;       // spec: kind == cache
+  bool worker = false;      // spec: kind == worker
+  bool daily_shape = true;  // spec.traffic
+  bool pods_dirty = true;
+  bool rollout = false;
+  bool within = true;
+  int desired = 0;
+
+  // ---- this tick
+  double rps = 0, err = 0, p99 = 0, cpu = 0, mem = 0, dep_err = 0, calls = 0, shifted = 0;
+  double util = 0.0;
+  double queue = 0.0;
+  double noise = 0.0;
+  int ready = 0;
+  int prev_ready = 0;
+  std::uint32_t cum_oom = 0, cum_restarts = 0;
+  int64_t last_oom_ms = std::numeric_limits<int64_t>::min() / 2;      // last OOM kill
+  int64_t last_restart_ms = std::numeric_limits<int64_t>::min() / 2;  // last container restart
+
+  // ---- constants of the spec the tick reads
+  double traffic_rps = 0, traffic_noise = 0;
+  double base_latency_ms = 0, memory_per_pod_mb = 0, memory_limit_mb = 0;
+  double slo_error_rate = 0, slo_latency_p99_ms = 0, slo_queue_lag = 0;
+
+  // ---- fault and action effects
+  double leak_mb_per_ms = 0.0;
+  double hog_severity = 0.0;
+  double outage = 0.0;       // share unavailable (dependency-outage)
+  double maintenance = 0.0;  // share failing (planned maintenance)
+  double degrade_err = 0.0;
+  double degrade_latency = 0.0;
+  double ext_mult = 1.0;  // traffic spikes x campaigns
+  double shift = 0.0;     // share of external traffic shifted away
+  double poison = 0.0;
+  std::ptrdiff_t shift_to = -1;
+
+  // ---- series recording
+  std::uint32_t bucket_ticks = 1;
+  std::uint32_t series_oom = 0, series_restarts = 0;  // counters at the last recorded tick
+  std::uint32_t bucket_fill = 0;
+
+  // Pod stats cache: while nothing touches the pods and no time-driven change is due, a
+  // tick reuses them instead of walking the pods (most services, most ticks).
+  PodStats stats;
+
+  Rng rng{0};
+  const ServiceSpec* spec = nullptr;
+  std::size_t index = 0;
+  std::vector<std::size_t> upstreams;
+  std::vector<std::size_t> dependents;
+  std::vector<Flag> flags;
+
+  // ---- cold: Deployment / ReplicaSet
+  std::vector<Pod> pods;
+  std::uint32_t pod_seq = 0;      // pods ever created (names the next pod's leak_factor)
+  std::vector<Release> releases;  // helm history; `current` indexes it
+  std::size_t current = 0;
+  std::vector<std::size_t> templates;  // template generation -> release index
+  std::vector<double> tmpl_err;        // template generation -> error share (0 if good)
+  std::uint32_t tmpl = 0;
+  std::uint32_t completed_tmpl = 0;
+  int64_t last_deploy_ms = 0;
+};
+
+struct AlertState {
+  int64_t pending_since = -1;
+  int64_t firing_since = -1;
+  int64_t resolved_at = -1;  // last resolution, while the episode lasts
+  int64_t firing_ms = 0;     // time spent firing in this episode (flapping adds up)
+  bool resolved_unsent = false;
+  bool paged = false;
+  double value = 0.0;
+};
+
+struct Group {
+  bool active = false;
+  int64_t next_flush = kNever;
+  int64_t last_flush = -1;
+  int firing = 0;
+};
+
+struct IncidentRuntime {
+  std::vector<char> affects;                // per service index
+  std::vector<std::size_t> affected_index;  // the services it affects (spec order)
+  std::vector<char> impacted;               // per service: left its objectives
+  std::ptrdiff_t root = -1;
+  bool started = false;
+  bool ended = false;
+  bool engaged = false;  // the on-call has taken it
+  int64_t hold_start = -1;
+  bool closed = false;          // no impact and long over: stop checking
+  std::ptrdiff_t fault = -1;    // index into spec.faults, or -1
+  std::ptrdiff_t planned = -1;  // index into spec.planned, or -1
+  int64_t capacity_lost = 0;
+};
+
+/// An action waiting for the model to reach a state (rollout complete, pods ready).
+struct Wait {
+  std::uint64_t id = 0;
+  std::size_t svc = 0;
+  bool rollout = false;  // else: scale (ready >= desired)
+  std::uint32_t tmpl = 0;
+  int64_t deadline = 0;
+  bool automated = true;
+  std::function<void(engine::ActionResult)> done;
+  std::optional<engine::ActionSpec> undo;
+  std::string ok_message;
+};
+
+inline std::uint64_t fnv1a(std::string_view s) {
+  std::uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+inline std::string hex16(std::uint64_t v) {
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+inline std::string fmt(double v, int prec = 3) {
+  return core::format_general(v, prec);
+}
+
+inline std::string join_argv(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const auto& a : argv) {
+    if (!out.empty()) out += ' ';
+    out += a;
+  }
+  return out;
+}
+
+}  // namespace selfheal::sim::model

@@ -1,0 +1,186 @@
+// Telemetry: chart series (bucketed, halved when full, objectives intervals kept exactly)
+// and the Telemetry port's signals, read from the full-resolution ring of recent ticks;
+// the snapshot view for tests.
+#include "sim/world_impl.hpp"
+
+#include <algorithm>
+#include <string>
+
+namespace selfheal::sim {
+
+using namespace model;
+using engine::ActionKind;
+
+inline void World::Impl::record_series(Svc& v, const Sample& s, TimePoint at) {
+  const int64_t now = core::to_unix_ms(at);
+  ServiceSeries& ser = tl.services[v.index];
+  const bool out = !v.within;
+  if (out) {
+    auto& iv = ser.outside_objectives;
+    const TimePoint t = tp(now);
+    if (!iv.empty() && iv.back().end == t) {
+      iv.back().end = t + spec.scrape_interval;
+    } else {
+      iv.push_back({t, t + spec.scrape_interval});
+    }
+  }
+  if (!opts.record_series) return;
+  const std::uint32_t d_oom = v.cum_oom - v.series_oom;
+  const std::uint32_t d_rst = v.cum_restarts - v.series_restarts;
+  v.series_oom = v.cum_oom;
+  v.series_restarts = v.cum_restarts;
+  SeriesPoint p;
+  p.time = tp(now);
+  p.request_rate = s.rps;
+  p.error_rate = s.err;
+  p.latency_p99_ms = s.p99;
+  p.cpu = s.cpu;
+  p.memory = s.mem;
+  p.ready = s.ready;
+  p.desired = s.desired;
+  p.queue_lag = s.queue;
+  p.dependency_errors = s.dep_err;
+  p.oom_kills = d_oom;
+  p.restarts = d_rst;
+  p.within_objectives = !out;
+  if (v.bucket_fill > 0 && v.bucket_fill < v.bucket_ticks) {
+    fold_into(ser.points.back(), p, static_cast<float>(v.bucket_fill));
+    ++v.bucket_fill;
+    return;
+  }
+  if (ser.points.size() >= std::max<std::size_t>(2, opts.series_max_points)) {
+    // Merge adjacent pairs: half the points, twice the step.
+    auto& pts = ser.points;
+    std::size_t w = 0;
+    for (std::size_t r = 0; r + 1 < pts.size(); r += 2) {
+      SeriesPoint a = pts[r];
+      fold_into(a, pts[r + 1], 1.0f);
+      pts[w++] = a;
+    }
+    if (pts.size() % 2 == 1) pts[w++] = pts.back();
+    pts.resize(w);
+    v.bucket_ticks *= 2;
+    ser.step = ser.step * 2;
+  }
+  ser.points.push_back(p);
+  v.bucket_fill = 1;
+}
+
+inline void World::Impl::fold_into(SeriesPoint& into, const SeriesPoint& p, float weight) {
+  into.request_rate = (into.request_rate * weight + p.request_rate) / (weight + 1.0f);
+  into.error_rate = std::max(into.error_rate, p.error_rate);
+  into.latency_p99_ms = std::max(into.latency_p99_ms, p.latency_p99_ms);
+  into.cpu = std::max(into.cpu, p.cpu);
+  into.memory = std::max(into.memory, p.memory);
+  into.ready = std::min(into.ready, p.ready);
+  into.desired = std::max(into.desired, p.desired);
+  into.queue_lag = std::max(into.queue_lag, p.queue_lag);
+  into.dependency_errors = std::max(into.dependency_errors, p.dependency_errors);
+  into.oom_kills += p.oom_kills;
+  into.restarts += p.restarts;
+  into.within_objectives = into.within_objectives && p.within_objectives;
+}
+
+inline engine::ServiceSignals World::Impl::signals_for(const engine::ServiceRef& ref,
+                                                       Duration window) {
+  engine::ServiceSignals out;
+  auto it = by_name.find(ref.name);
+  if (ref.ns != spec.ns || it == by_name.end() || ring.filled() == 0) {
+    out.missing = {"error_rate",   "latency_p99_ms",   "cpu_utilization", "memory_utilization",
+                   "oom_kills",    "restarts",         "ready_ratio",     "queue_lag",
+                   "request_rate", "dependency_errors"};
+    return out;
+  }
+  const Svc& v = svcs[it->second];
+  const std::size_t n = std::min(ticks_in(window), ring.filled());
+  double rps = 0, err = 0, p99 = 0, cpu = 0, dep = 0;
+  for (std::size_t b = 0; b < n; ++b) {
+    const Sample& s = sample_back(v, b);
+    rps += s.rps;
+    err += s.err;
+    p99 += s.p99;
+    cpu += s.cpu;
+    dep += s.dep_err;
+  }
+  const double dn = static_cast<double>(n);
+  const Sample& last = sample_back(v, 0);
+  const Sample& first = sample_back(v, n - 1);
+  const Sample& before = sample_back(v, n);  // zero before the start
+  out.request_rate = rps / dn;
+  out.error_rate = err / dn;
+  out.latency_p99_ms = p99 / dn;
+  out.cpu_utilization = cpu / dn;
+  out.dependency_errors = dep / dn;
+  out.memory_utilization = last.mem;
+  const double hours =
+      static_cast<double>((n - 1) * static_cast<std::size_t>(scrape_ms)) / kMsPerHour;
+  out.memory_growth_per_hour = hours > 0 ? (last.mem - first.mem) / hours : 0.0;
+  out.oom_kills = static_cast<double>(last.cum_oom - (n < ring.filled() ? before.cum_oom : 0u));
+  out.restarts =
+      static_cast<double>(last.cum_restarts - (n < ring.filled() ? before.cum_restarts : 0u));
+  out.ready_replicas = last.ready;
+  out.desired_replicas = last.desired;
+  out.queue_lag = last.queue;
+  const double mins =
+      static_cast<double>((n - 1) * static_cast<std::size_t>(scrape_ms)) / kMsPerMinute;
+  out.queue_lag_trend = mins > 0 ? (last.queue - first.queue) / mins : 0.0;
+  out.since_last_deploy = sim.now() - tp(v.last_deploy_ms);
+  out.current_revision = v.releases[v.current].revision;
+  const TimePoint now = sim.now();
+  out.request_rate_baseline = baseline_rps(v.index, now, 0);
+  out.error_rate_baseline = v.spec->base_error_rate;
+  out.latency_p99_baseline_ms = baseline_p99(v.index, now, 0);
+  return out;
+}
+
+inline ServiceSnapshot World::Impl::snapshot(std::string_view name) const {
+  auto it = by_name.find(std::string(name));
+  if (it == by_name.end()) throw std::out_of_range("unknown service " + std::string(name));
+  const Svc& v = svcs[it->second];
+  ServiceSnapshot s;
+  s.name = v.spec->name;
+  s.desired = v.desired;
+  const double base_mem = base_memory_mb(v.spec->memory_per_pod_mb, v.util);
+  for (const auto& p : v.pods) {
+    switch (p.phase) {
+      case Phase::kPending:
+        ++s.pending;
+        break;
+      case Phase::kStarting:
+        ++s.starting;
+        s.max_memory_mb = std::max(s.max_memory_mb, base_mem + p.leaked_mb);
+        break;
+      case Phase::kRunning:
+        ++s.running;
+        ++s.ready;
+        s.max_memory_mb = std::max(s.max_memory_mb, base_mem + p.leaked_mb);
+        break;
+      case Phase::kBackoff:
+        ++s.crashloop;
+        break;
+      case Phase::kTerminating:
+        ++s.terminating;
+        break;
+      case Phase::kLost:
+      case Phase::kGone:
+        break;
+    }
+  }
+  s.restarts = static_cast<int>(v.cum_restarts);
+  s.oom_kills = static_cast<int>(v.cum_oom);
+  s.revision = v.releases[v.current].revision;
+  s.version = v.releases[v.current].version;
+  s.rollout_in_progress = v.rollout;
+  s.request_rate = v.rps;
+  s.error_rate = v.err;
+  s.cpu = v.cpu;
+  s.latency_p99_ms = v.p99;
+  s.queue_lag = v.queue;
+  s.dependency_errors = v.dep_err;
+  for (const auto& f : v.flags) {
+    if (f.enabled) s.enabled_flags.push_back(f.name);
+  }
+  return s;
+}
+
+}  // namespace selfheal::sim

@@ -1,0 +1,288 @@
+// Traffic & service physics: the scrape tick. Each tick every service's demand (external
+// traffic with a daily shape and AR(1) noise, plus its dependents' calls), capacity (ready
+// pods), errors, latency, CPU, memory and queue are computed from the PREVIOUS tick's
+// values of the others, so the order services are computed in never matters. Then rules
+// are evaluated, incidents tracked, waits checked and groups flushed; notifications and
+// action results are handed out last (the engine may call back into any port).
+//
+// Hot loop layout (docs/model.md "Performance"): services live in one vector, each with
+// its pods in one contiguous vector of small PODs; the telemetry ring is one preallocated
+// array [slot x service]. Nothing in a tick allocates except amortised growth of the
+// series / event log and the rare event (a pod created, an alert firing).
+#include "sim/world_impl.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <utility>
+#include <vector>
+
+namespace selfheal::sim {
+
+using namespace model;
+using engine::ActionKind;
+
+inline double World::Impl::daily_shape(int64_t ms) {
+  constexpr int64_t kDayMs = kDay.count();
+  int64_t in_day = ms % kDayMs;
+  if (in_day < 0) in_day += kDayMs;
+  const double h = static_cast<double>(in_day) / kMsPerHour;
+  return 1.0 + kDailyAmplitude * std::sin(2.0 * kPi * (h - kDailyPhaseHour) / kHoursPerDay);
+}
+
+inline double World::Impl::call_factor(const Svc& d, int64_t now) const {
+  const bool cache = d.cache;
+  double f = cache ? kCacheCallShare : 1.0;
+  const int64_t age = now - d.purge_ms;
+  if (age >= 0 && age < kPurgeWarmup.count()) {
+    const double peak = cache ? kPurgeCallPeakCache : kPurgeCallPeakOther;
+    f *= 1.0 + (peak - 1.0) *
+                   (1.0 - static_cast<double>(age) / static_cast<double>(kPurgeWarmup.count()));
+  }
+  return f;
+}
+
+inline void World::Impl::tick() {
+  const TimePoint at = sim.now();
+  const int64_t now = core::to_unix_ms(at);
+  const int64_t dt = last_tick_ms < 0 ? 0 : now - last_tick_ms;
+  last_tick_ms = now;
+  ++tick_count;
+  for (auto& v : svcs) {
+    v.prev_err = v.err;
+    v.prev_p99 = v.p99;
+    v.prev_calls = v.calls;
+    v.prev_shifted = v.shifted;
+    v.prev_ready = v.ready;
+  }
+  if (any_shift) {
+    std::fill(shift_in.begin(), shift_in.end(), 0.0);
+    for (const auto& o : svcs) {
+      if (o.shift_to >= 0) shift_in[static_cast<std::size_t>(o.shift_to)] += o.prev_shifted;
+    }
+  }
+  const double shape = daily_shape(now);
+  ring.advance();
+  const double dt_s = static_cast<double>(scrape_ms) / 1000.0;
+
+  for (auto& v : svcs) {
+    // The whole state of a service is read on every tick and all services together do
+    // not fit in L1: fetch the next one's while this one is computed.
+    if (&v != &svcs.back()) {
+      const char* next = reinterpret_cast<const char*>(&v + 1);
+      for (std::size_t off = 0; off < offsetof(Svc, pods); off += 64)
+        __builtin_prefetch(next + off);
+    }
+    const PodStats& st = refresh_pods(v, at, Duration{dt});
+    serve(v, st, at, shape, dt_s);
+    Sample& s = ring.latest(v.index);
+    s.rps = static_cast<float>(v.rps);
+    s.err = static_cast<float>(v.err);
+    s.p99 = static_cast<float>(v.p99);
+    s.cpu = static_cast<float>(v.cpu);
+    s.mem = static_cast<float>(v.mem);
+    s.ready = static_cast<float>(v.ready);
+    s.desired = static_cast<float>(v.desired);
+    s.queue = static_cast<float>(v.queue);
+    s.dep_err = static_cast<float>(v.dep_err);
+    s.cum_oom = v.cum_oom;
+    s.cum_restarts = v.cum_restarts;
+
+    record_series(v, s, at);
+    evaluate_rules(v, at);
+  }
+
+  track_incidents(at);
+  check_waits(at);
+  flush_groups(at);
+  tl.end = sim.now();
+
+  // Hand results and notifications out last: the engine may call back into any port.
+  auto done = std::move(completions);
+  completions.clear();
+  for (auto& [cb, res] : done) {
+    if (cb) cb(res);
+  }
+  auto out = std::move(outbox);
+  outbox.clear();
+  if (sink) {
+    for (const auto& i : out)
+      sink(i);
+  }
+  sim.at(tp(now + scrape_ms), [this] { tick(); });
+}
+
+inline double World::Impl::demand_of(Svc& v, int64_t now, double shape) {
+  // Demand: external traffic (daily shape, AR(1) noise, multipliers) plus calls.
+  if (v.traffic_noise > 0) {
+    // Innovation: a triangular variate (sum of two uniforms) with unit variance; the
+    // AR(1) sum of many of them is close to normal, at a quarter of the cost of a
+    // normal draw in the hottest loop.
+    const std::uint64_t bits = v.rng.next_u64();  // two 32-bit uniforms from one draw
+    const double u1 = static_cast<double>(bits >> 32) * 0x1.0p-32;
+    const double u2 = static_cast<double>(bits & 0xffffffffULL) * 0x1.0p-32;
+    const double tri = (u1 + u2 - 1.0) * kTriangularToUnitVariance;
+    v.noise = phi * v.noise + phi_innov * v.traffic_noise * tri;
+  }
+  double ext =
+      v.traffic_rps * (v.daily_shape ? shape : 1.0) * std::max(0.0, 1.0 + v.noise) * v.ext_mult;
+  v.shifted = ext * v.shift;
+  ext -= v.shifted;
+  double demand = ext;
+  for (std::size_t d : v.dependents)
+    demand += svcs[d].prev_calls * call_factor(svcs[d], now);
+  if (any_shift) demand += shift_in[v.index];
+  return demand;
+}
+
+inline double World::Impl::upstream_errors(const Svc& v, double& up_lat) const {
+  double dep_ok = 1.0;
+  for (std::size_t u : v.upstreams) {
+    const Svc& up = svcs[u];
+    // Only errors above the upstream's background rate reach callers as failures
+    // (background errors are retried away), so a healthy call chain does not compound.
+    const double base = up.base_error_rate;
+    dep_ok *= 1.0 - std::clamp((up.prev_err - base) / (1.0 - base), 0.0, 1.0);
+    up_lat = std::max(up_lat, up.prev_p99);
+  }
+  return 1.0 - dep_ok;
+}
+
+inline double World::Impl::flag_errors(const Svc& v, int64_t now) {
+  double flag_err = 0.0;
+  for (const auto& fl : v.flags) {
+    if (fl.severity > 0 && (fl.enabled || now < fl.off_at))
+      flag_err = std::max(flag_err, fl.severity);
+  }
+  return flag_err;
+}
+
+inline void World::Impl::serve(Svc& v, const PodStats& st, TimePoint at, double shape,
+                               double dt_s) {
+  const int64_t now = core::to_unix_ms(at);
+  const int ready = st.ready;
+  const int hogs = st.hogs;
+  const double cap = st.cap;
+  const double rel_err_w = st.rel_err_w;
+  const double base_mem = base_memory_mb(v.memory_per_pod_mb, v.util);
+  const double max_mem = st.any_live ? base_mem + static_cast<double>(st.max_leaked) : 0.0;
+  const bool worker = v.worker;
+  v.ready = ready;
+
+  const double demand = demand_of(v, now, shape);
+
+  // Upstreams, as seen on the previous tick.
+  double up_lat = 0.0;
+  const double dep_err = upstream_errors(v, up_lat);
+
+  const double flag_err = flag_errors(v, now);
+  const double rel_err = cap > 0 ? rel_err_w / cap : 0.0;
+  const double unavail = 1.0 - (1.0 - v.outage) * (1.0 - v.maintenance);
+  const double own_ok = (1.0 - v.base_error_rate) * (1.0 - rel_err) * (1.0 - flag_err) *
+                        (1.0 - v.poison) * (1.0 - v.degrade_err) * (1.0 - unavail);
+  const double hog_cpu = ready > 0 ? v.hog_severity * hogs / ready : 0.0;
+
+  if (!worker) {
+    v.rps = demand;
+    if (demand <= 0) {
+      v.util = 0;
+      v.err = 0;
+      v.cpu = ready > 0 ? kIdleCpu + hog_cpu : 0.0;
+      v.calls = 0;
+      v.p99 = v.base_latency_ms + up_lat;
+    } else if (cap <= 0) {
+      v.util = 1.0;
+      v.err = 1.0;  // no endpoints: the ingress answers 503
+      v.cpu = 0.0;
+      v.calls = 0;
+      v.p99 = v.base_latency_ms;
+    } else {
+      const double u = demand / cap;
+      v.util = u;
+      const double overload = u > 1.0 ? 1.0 - 1.0 / u : 0.0;
+      v.err = 1.0 - own_ok * (1.0 - overload) * (1.0 - dep_err);
+      v.cpu = kIdleCpu +
+              kLoadCpu * std::min(u, 1.0) * (1.0 - kDependencyWaitCpuSaving * dep_err) *
+                  (1.0 - unavail) +
+              hog_cpu;
+      v.calls = demand * (1.0 - overload) * (1.0 - unavail);
+      double lat = v.base_latency_ms * latency_factor(u) + v.degrade_latency + up_lat;
+      if (dep_err > kTimeoutThreshold || unavail > kTimeoutThreshold)
+        lat = std::max(lat, kDependencyTimeoutMs);
+      v.p99 = std::min(lat, kMaxLatencyMs);
+    }
+  } else {
+    const double backlog_rate = v.queue / dt_s;
+    const double processed = std::min(cap, demand + backlog_rate);
+    v.queue = std::max(0.0, v.queue + (demand - processed) * dt_s);
+    v.rps = processed;
+    v.util = cap > 0 ? processed / cap : (demand > 0 ? 1.0 : 0.0);
+    v.err = processed > 0 ? 1.0 - own_ok * (1.0 - dep_err) : 0.0;
+    v.cpu =
+        ready > 0 ? kIdleCpu + kLoadCpu * std::min(v.util, 1.0) * (1.0 - unavail) + hog_cpu : 0.0;
+    v.calls = processed * (1.0 - unavail);
+    double lat = v.base_latency_ms * latency_factor(v.util) + v.degrade_latency + up_lat;
+    if (dep_err > kTimeoutThreshold) lat = std::max(lat, kDependencyTimeoutMs);
+    v.p99 = std::min(lat, kMaxLatencyMs);
+  }
+  v.dep_err = dep_err;
+  v.mem = max_mem / v.memory_limit_mb;
+  v.within =
+      !(v.err > v.slo_error_rate || (v.slo_latency_p99_ms > 0 && v.p99 > v.slo_latency_p99_ms) ||
+        (v.slo_queue_lag > 0 && v.queue > v.slo_queue_lag));
+}
+
+inline double World::Impl::baseline_rps(std::size_t i, TimePoint at, int depth) const {
+  const int64_t now = core::to_unix_ms(at);
+  const Svc& v = svcs[i];
+  double r = v.spec->traffic.rps * (v.spec->traffic.daily_shape ? daily_shape(now) : 1.0);
+  if (depth > kBaselineMaxDepth) return r;
+  for (std::size_t d : v.dependents) {
+    r += baseline_rps(d, at, depth + 1) *
+         (svcs[d].spec->kind == ServiceKind::kCache ? kCacheCallShare : 1.0);
+  }
+  return r;
+}
+
+inline double World::Impl::baseline_p99(std::size_t i, TimePoint at, int depth) const {
+  const Svc& v = svcs[i];
+  const double cap = std::max(1.0, v.spec->replicas * v.spec->capacity_rps_per_replica);
+  double lat = v.spec->base_latency_ms * latency_factor(baseline_rps(i, at, 0) / cap);
+  if (depth > kBaselineMaxDepth) return lat;
+  double up = 0.0;
+  for (std::size_t u : v.upstreams)
+    up = std::max(up, baseline_p99(u, at, depth + 1));
+  return lat + up;
+}
+
+inline std::vector<engine::DependencyHealth> World::Impl::upstream_health(
+    const engine::ServiceRef& ref) const {
+  std::vector<engine::DependencyHealth> out;
+  auto it = by_name.find(ref.name);
+  if (ref.ns != spec.ns || it == by_name.end()) return out;
+  for (std::size_t u : svcs[it->second].upstreams) {
+    const Svc& up = svcs[u];
+    engine::DependencyHealth h;
+    h.service = {spec.ns, up.spec->name};
+    const double ready_ratio = up.desired > 0 ? static_cast<double>(up.ready) / up.desired : 1.0;
+    h.error_rate = up.err;
+    const char* what = up.spec->kind == ServiceKind::kDatabase ? "db-connection-errors"
+                       : up.spec->kind == ServiceKind::kCache  ? "cache-errors"
+                                                               : "upstream-errors";
+    if (up.err > kUnhealthyErrorRate) {
+      h.healthy = false;
+      h.reason = std::string(what) + " " + fmt(up.err) + " > " + fmt(kUnhealthyErrorRate);
+    } else if (ready_ratio < kUnhealthyReadyRatio) {
+      h.healthy = false;
+      h.reason = "ready replicas " + std::to_string(up.ready) + "/" + std::to_string(up.desired);
+    } else if (up.p99 > kUnhealthyLatencyFactor * std::max(1.0, baseline_p99(u, sim.now(), 0))) {
+      h.healthy = false;
+      h.reason = "p99 " + fmt(up.p99) + " ms, " + fmt(up.p99 / baseline_p99(u, sim.now(), 0)) +
+                 "x its baseline";
+    }
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
+}  // namespace selfheal::sim
