@@ -40,7 +40,7 @@
 #include <utility>
 #include <vector>
 
-#include "engine/memory_ports.hpp"
+#include "engine/memory_state_store.hpp"
 #include "engine/ports.hpp"
 #include "sim/cluster_spec.hpp"
 #include "sim/model_types.hpp"
