@@ -88,6 +88,10 @@ Result<Duration> parse_duration(std::string_view text) {
     }
     total += n * scale;
   }
+  if (Duration{total} > kMaxDuration) {
+    return bad(
+        text, "it is longer than the maximum of " + format_duration(kMaxDuration) + " (ten years)");
+  }
   return Duration{total};
 }
 
