@@ -4,6 +4,7 @@
 // is the repository's policies/examples/full.yaml and --now is fixed (no wall clock).
 // Exit 2 with diagnostics is the expected answer to bad input; an escaping exception
 // (std::terminate), a crash or undefined behaviour is a finding.
+#include <iterator>
 #include <sstream>
 
 #include "cli/command.hpp"

@@ -3,6 +3,7 @@
 // and rewritten. Run through cli::dispatch as main() does (the reader is
 // engine::MemoryStateStore::from_json behind cmd_decide's read_json); the incident is a
 // fixed valid one, so the decision itself depends on the fuzzed state.
+#include <iterator>
 #include <sstream>
 
 #include "cli/command.hpp"

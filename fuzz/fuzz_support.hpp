@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -27,12 +28,17 @@ inline std::string source_dir() {
 }
 
 /// A private scratch directory for harnesses that must hand the product a file path
-/// (`selfheal decide --incident FILE`); one per process so parallel jobs do not collide.
+/// (`selfheal decide --incident FILE`); one per process so parallel jobs do not collide,
+/// removed when the process exits normally (a crash leaves it for inspection).
 inline const std::filesystem::path& scratch_dir() {
   static const std::filesystem::path dir = [] {
     auto d =
         std::filesystem::temp_directory_path() / ("selfheal-fuzz-" + std::to_string(::getpid()));
     std::filesystem::create_directories(d);
+    std::atexit([] {
+      std::error_code ec;
+      std::filesystem::remove_all(scratch_dir(), ec);
+    });
     return d;
   }();
   return dir;
