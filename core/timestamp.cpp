@@ -7,6 +7,8 @@
 #include <chrono>
 #include <string>
 
+#include "core/quote.hpp"
+
 namespace selfheal::core {
 namespace {
 
@@ -33,23 +35,12 @@ bool fixed_digits(std::string_view s, std::size_t pos, std::size_t n, int& out) 
   return true;
 }
 
-// The text for an error message: cut at kMaxQuotedBytes on a UTF-8 character boundary, so a
-// long or binary input is not echoed whole and the cut never splits a character.
-std::string quoted(std::string_view text) {
-  if (text.size() <= kMaxQuotedBytes) return "\"" + std::string(text) + "\"";
-  std::size_t cut = kMaxQuotedBytes;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0U) == 0x80U)
-    --cut;
-  return "\"" + std::string(text.substr(0, cut)) + "...\" (" + std::to_string(text.size()) +
-         " bytes)";
-}
-
 }  // namespace
 
 Result<TimePoint> parse_rfc3339(std::string_view t, TimestampForms forms) {
   using namespace std::chrono;
   auto bad = [&](const char* why) {
-    return Error("invalid RFC 3339 timestamp " + quoted(t) + ": " + why +
+    return Error("invalid RFC 3339 timestamp " + quote_input(t) + ": " + why +
                  "; expected e.g. 2026-11-27T18:00:00Z");
   };
   int y = 0, mo = 0, d = 0;

@@ -28,7 +28,7 @@ struct TimestampForms {
   bool optional_seconds = false;  ///< `2026-11-27T18:00Z` is 18:00:00
 };
 
-/// Parses `text`; the error message quotes the text (at most 64 bytes of it), says which
+/// Parses `text`; the error message quotes the text (core::quote_input), says which
 /// part is wrong and shows a valid example. Never throws.
 Result<TimePoint> parse_rfc3339(std::string_view text, TimestampForms forms = {});
 

@@ -75,3 +75,10 @@ TEST_CASE("durations have a documented upper bound of 3650d", "[core][duration]"
     CHECK_THAT(r.error().message, Catch::Contains("longer than the maximum of 3650d"));
   }
 }
+
+TEST_CASE("a bad duration is quoted escaped in the message", "[core][duration]") {
+  auto r = parse_duration("5m\x01\xFF");
+  REQUIRE_FALSE(r.ok());
+  CHECK_THAT(r.error().message, Catch::Contains("invalid duration \"5m\\x01\\xFF\""));
+  CHECK_THAT(r.error().message, Catch::Contains("unexpected character \"\\x01\" at offset 2"));
+}

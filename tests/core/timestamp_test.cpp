@@ -87,12 +87,19 @@ TEST_CASE("malformed RFC 3339 timestamps are refused with the reason", "[core][t
   }
 }
 
-TEST_CASE("a long timestamp is quoted cut on a character boundary", "[core][timestamp]") {
-  // 63 ASCII bytes, then a 2-byte character across the 64-byte cut.
+TEST_CASE("the quoted input is cut and escaped so logs and JSON stay valid", "[core][timestamp]") {
+  // Invalid UTF-8 in an error message made the 400 body's JSON encoding throw (issue 18); a
+  // newline would forge a log line; a long value was echoed whole.
   const std::string text = std::string(63, 'x') + "\xC3\xA9" + std::string(1000, 'y');
   auto r = parse_rfc3339(text);
   REQUIRE_FALSE(r.ok());
   const auto& m = r.error().message;
-  CHECK_THAT(m, Catch::Contains("\"" + std::string(63, 'x') + "...\" (1065 bytes)"));
+  CHECK_THAT(m, Catch::Contains("\"" + std::string(63, 'x') + "\\xC3\" (first 64 of 1065 bytes)"));
   CHECK(m.find("yy") == std::string::npos);
+  auto nl = parse_rfc3339("2026-11-27T18:00:00Z\nforged \"line\" \xFF");
+  REQUIRE_FALSE(nl.ok());
+  CHECK_THAT(nl.error().message,
+             Catch::Contains("\"2026-11-27T18:00:00Z\\x0Aforged \\\"line\\\" \\xFF\""));
+  for (unsigned char c : nl.error().message)
+    CHECK((c >= 0x20 && c <= 0x7E));
 }
