@@ -21,7 +21,6 @@ constexpr int kMillisDigits = 3;
 constexpr int kMaxHour = 23;
 constexpr int kMaxMinute = 59;
 constexpr int kMaxSecond = 60;               // a leap second
-constexpr std::size_t kMaxQuotedBytes = 64;  // of the input, in an error message
 
 // Exactly `n` ASCII digits at `pos` (no sign, no space).
 bool fixed_digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
