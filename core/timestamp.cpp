@@ -20,7 +20,7 @@ constexpr int kMaxFractionDigits = 9;        // nanoseconds
 constexpr int kMillisDigits = 3;
 constexpr int kMaxHour = 23;
 constexpr int kMaxMinute = 59;
-constexpr int kMaxSecond = 60;               // a leap second
+constexpr int kMaxSecond = 60;  // a leap second
 
 // Exactly `n` ASCII digits at `pos` (no sign, no space).
 bool fixed_digits(std::string_view s, std::size_t pos, std::size_t n, int& out) {
