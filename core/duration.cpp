@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <limits>
 
+#include "core/quote.hpp"
+
 namespace selfheal::core {
 namespace {
 
@@ -22,7 +24,7 @@ constexpr std::array<Unit, 5> kUnits{{
 }};
 
 Error bad(std::string_view text, const std::string& why) {
-  return Error{"invalid duration \"" + std::string(text) + "\": " + why +
+  return Error{"invalid duration " + quote_input(text) + ": " + why +
                "; write e.g. 30s, 5m, 1h30m, 2d or 250ms"};
 }
 
@@ -42,7 +44,7 @@ Result<Duration> parse_duration(std::string_view text) {
     const char c = text[i];
     if (c == '-' || c == '+') return bad(text, "durations cannot carry a sign");
     if (c < '0' || c > '9') {
-      return bad(text, std::string("unexpected character '") + c + "' at offset " +
+      return bad(text, "unexpected character " + quote_input(text.substr(i, 1)) + " at offset " +
                            std::to_string(i) + " (expected a digit)");
     }
     std::int64_t n = 0;
@@ -65,7 +67,7 @@ Result<Duration> parse_duration(std::string_view text) {
       ++j;
     const std::string_view name = text.substr(i, j - i);
     if (name.empty()) {
-      return bad(text, std::string("unexpected character '") + text[i] + "' at offset " +
+      return bad(text, "unexpected character " + quote_input(text.substr(i, 1)) + " at offset " +
                            std::to_string(i) + " (expected a unit)");
     }
     int unit = -1;
@@ -87,6 +89,10 @@ Result<Duration> parse_duration(std::string_view text) {
       return bad(text, "the value overflows");
     }
     total += n * scale;
+  }
+  if (Duration{total} > kMaxDuration) {
+    return bad(
+        text, "it is longer than the maximum of " + format_duration(kMaxDuration) + " (ten years)");
   }
   return Duration{total};
 }

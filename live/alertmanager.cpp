@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "live/log_text.hpp"
+#include "core/timestamp.hpp"
 #include "live/names.hpp"
 
 namespace selfheal::live {
@@ -158,64 +159,10 @@ bool get_labels(const json& obj, const char* key, const std::string& path, Label
   return true;
 }
 
-bool parse_int(std::string_view s, int& out) {
-  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-  return ec == std::errc{} && p == s.data() + s.size();
-}
-
 }  // namespace
 
 core::Result<core::TimePoint> parse_rfc3339(std::string_view t) {
-  // YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm|-hh:mm)
-  auto bad = [&](const char* why) {
-    return core::Error("invalid RFC 3339 timestamp " + quote_value(t) + ": " + why +
-                       "; expected e.g. 2026-11-27T18:00:00Z");
-  };
-  if (t.size() < 20) return bad("too short");
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
-  if (t[4] != '-' || t[7] != '-' || (t[10] != 'T' && t[10] != 't') || t[13] != ':' || t[16] != ':')
-    return bad("wrong separators");
-  if (!parse_int(t.substr(0, 4), y) || !parse_int(t.substr(5, 2), mo) ||
-      !parse_int(t.substr(8, 2), d) || !parse_int(t.substr(11, 2), h) ||
-      !parse_int(t.substr(14, 2), mi) || !parse_int(t.substr(17, 2), s))
-    return bad("non-numeric field");
-  std::size_t i = 19;
-  std::int64_t millis = 0;
-  if (i < t.size() && t[i] == '.') {
-    ++i;
-    int digits = 0;
-    while (i < t.size() && t[i] >= '0' && t[i] <= '9') {
-      if (digits < 3) millis = millis * 10 + (t[i] - '0');
-      ++digits;
-      ++i;
-    }
-    if (digits == 0) return bad("empty fraction");
-    for (int k = digits; k < 3; ++k)
-      millis *= 10;
-  }
-  if (i >= t.size()) return bad("missing time zone");
-  std::int64_t offset_min = 0;
-  if (t[i] == 'Z' || t[i] == 'z') {
-    ++i;
-  } else if (t[i] == '+' || t[i] == '-') {
-    int oh = 0, om = 0;
-    if (t.size() - i != 6 || t[i + 3] != ':' || !parse_int(t.substr(i + 1, 2), oh) ||
-        !parse_int(t.substr(i + 4, 2), om))
-      return bad("malformed offset");
-    offset_min = (oh * 60 + om) * (t[i] == '-' ? -1 : 1);
-    i += 6;
-  } else {
-    return bad("malformed time zone");
-  }
-  if (i != t.size()) return bad("trailing characters");
-  const std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month{unsigned(mo)},
-                                        std::chrono::day{unsigned(d)}};
-  if (!ymd.ok() || h > 23 || mi > 59 || s > 60) return bad("date or time out of range");
-  const auto days = std::chrono::sys_days{ymd};
-  return core::TimePoint{std::chrono::duration_cast<core::Duration>(days.time_since_epoch()) +
-                         std::chrono::hours{h} + std::chrono::minutes{mi} +
-                         std::chrono::seconds{s} + std::chrono::milliseconds{millis} -
-                         std::chrono::minutes{offset_min}};
+  return core::parse_rfc3339(t);
 }
 
 std::string format_rfc3339(core::TimePoint t) {

@@ -62,6 +62,7 @@ core::Result<WebhookMessage> parse_webhook(std::string_view body);
 
 /// Parses RFC 3339 timestamps as Alertmanager writes them (`2026-11-27T18:00:00Z`,
 /// fractional seconds up to nanoseconds, `Z` or `+hh:mm`). Truncated to milliseconds.
+/// Strict: core::parse_rfc3339 (core/timestamp.hpp) without relaxations.
 core::Result<core::TimePoint> parse_rfc3339(std::string_view text);
 /// `2026-11-27T18:00:00.123Z` (UTC, milliseconds).
 std::string format_rfc3339(core::TimePoint t);

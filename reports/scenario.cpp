@@ -9,6 +9,7 @@
 
 #include "config/file_io.hpp"
 #include "core/duration.hpp"
+#include "core/timestamp.hpp"
 #include "engine/policy_loader.hpp"
 #include "reports/yaml_util.hpp"
 
@@ -692,24 +693,13 @@ void Loader::variation(const YAML::Node& n) {
   v.responder_delay = r_.duration(n["responder_delay"], "variation.responder_delay");
 }
 
-// "2026-01-05T09:00:00Z" or "2026-01-05T09:00Z" (UTC only).
+// "2026-01-05T09:00:00Z" or "2026-01-05T09:00Z" (UTC only), read by the strict
+// core::parse_rfc3339 (the sscanf it replaces took "T-1:-1:-1Z" and "-999-01-01").
 std::optional<core::TimePoint> parse_start(const std::string& s) {
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
-  char z = 0;
-  if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &sec, &z) == 7 &&
-      z == 'Z') {
-  } else if (std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d%c", &y, &mo, &d, &h, &mi, &z) == 6 &&
-             z == 'Z') {
-    sec = 0;
-  } else {
-    return std::nullopt;
-  }
-  const std::chrono::year_month_day ymd{std::chrono::year{y}, std::chrono::month(mo),
-                                        std::chrono::day(d)};
-  if (!ymd.ok() || h > 23 || mi > 59 || sec > 59) return std::nullopt;
-  return core::TimePoint{std::chrono::duration_cast<Duration>(
-      std::chrono::sys_days{ymd}.time_since_epoch() + std::chrono::hours{h} +
-      std::chrono::minutes{mi} + std::chrono::seconds{sec})};
+  if (s.empty() || (s.back() != 'Z' && s.back() != 'z')) return std::nullopt;
+  auto t = core::parse_rfc3339(s, {.optional_seconds = true});
+  if (!t) return std::nullopt;
+  return *t;
 }
 
 std::optional<Scenario> Loader::load(const std::string& text) {

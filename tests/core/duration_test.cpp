@@ -62,3 +62,23 @@ TEST_CASE("format_duration round-trips through parse_duration", "[core][duration
     CHECK(*parse_duration(format_duration(d)) == d);
   }
 }
+
+TEST_CASE("durations have a documented upper bound of 3650d", "[core][duration]") {
+  using selfheal::core::kMaxDuration;
+  CHECK(kMaxDuration == std::chrono::days{3650});
+  CHECK(*parse_duration("3650d") == kMaxDuration);
+  CHECK(*parse_duration("3649d23h59m59s999ms") == kMaxDuration - 1ms);
+  for (const char* text : {"3650d1ms", "3651d", "106751991d", "106751991167d", "87601h"}) {
+    INFO("input: \"" << text << "\"");
+    auto r = parse_duration(text);
+    REQUIRE_FALSE(r.ok());
+    CHECK_THAT(r.error().message, Catch::Contains("longer than the maximum of 3650d"));
+  }
+}
+
+TEST_CASE("a bad duration is quoted escaped in the message", "[core][duration]") {
+  auto r = parse_duration("5m\x01\xFF");
+  REQUIRE_FALSE(r.ok());
+  CHECK_THAT(r.error().message, Catch::Contains("invalid duration \"5m\\x01\\xFF\""));
+  CHECK_THAT(r.error().message, Catch::Contains("unexpected character \"\\x01\" at offset 2"));
+}
