@@ -7,8 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "live/log_text.hpp"
 #include "core/timestamp.hpp"
+#include "live/log_text.hpp"
 #include "live/names.hpp"
 
 namespace selfheal::live {

@@ -249,7 +249,8 @@ TEST_CASE("clock, scheduler and state store ports", "[sim][world][ports]") {
   CHECK(ctx.topology.services_in_namespace("staging") == 0);
 }
 
-TEST_CASE("same seed gives the same series, another seed other noise", "[sim][world][determinism]") {
+TEST_CASE("same seed gives the same series, another seed other noise",
+          "[sim][world][determinism]") {
   ClusterSpec c = outage_cluster();
   c.faults.push_back(fault(FaultKind::kMemoryLeak, "payment-api", 2h));
   World a{c, 7};
