@@ -13,7 +13,7 @@
 
 namespace selfheal::engine {
 
-/// Decision outcomes, exactly the set in DESIGN.md.
+/// Decision outcomes: every way one pass through the pipeline can end (docs/audit.md).
 enum class Outcome : std::uint8_t {
   kExecuted,
   kShadow,     ///< would have executed (mode shadow)
