@@ -92,9 +92,13 @@ bool lint_scenario(const std::string& file, const std::string& format, nlohmann:
     return false;
   }
   const auto& s = *load.scenario;
+  auto count = [](std::size_t n, const char* what) {
+    return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
+  };
   io.out << file << ": " << (valid ? "OK" : "UNHEALTHY") << ": scenario " << s.name << ", "
-         << s.cluster.services.size() << " services, " << s.cluster.faults.size() << " faults, "
-         << s.cluster.planned.size() << " calendar events\n"
+         << count(s.cluster.services.size(), "service") << ", "
+         << count(s.cluster.faults.size(), "fault") << ", "
+         << count(s.cluster.planned.size(), "calendar event") << "\n"
          << reports::baseline_load_table(*h);
   if (!valid) io.err << core::Error{reports::unhealthy_baseline_error(s), file}.describe() << '\n';
   return valid;
