@@ -47,13 +47,11 @@ std::string baseline_load_table(const sim::BaselineHealth& h) {
                   cap.c_str(), fixed(l.headroom() * 100.0, 0).c_str());
     o << line;
   }
-  if (h.healthy()) {
+  const std::size_t n = h.problems.size();
+  if (n == 0)
     o << "baseline healthy\n";
-  } else {
-    o << "baseline UNHEALTHY:\n";
-    for (const auto& p : h.problems)
-      o << "  " << p << "\n";
-  }
+  else
+    o << "baseline UNHEALTHY: " << n << (n == 1 ? " problem" : " problems") << "\n";
   return o.str();
 }
 

@@ -22,7 +22,8 @@ inline constexpr const char* kAllowUnhealthyBaselineFlag = "allow-unhealthy-base
 std::string unhealthy_baseline_error(const Scenario& s);
 
 /// One row per service: offered load at the start and at the window's peak, capacity
-/// (replicas x rps) and headroom at the peak; then the problems, or "baseline healthy".
+/// (replicas x rps) and headroom at the peak; then "baseline healthy" or the number of
+/// problems (unhealthy_baseline_error names them).
 std::string baseline_load_table(const sim::BaselineHealth& h);
 
 }  // namespace selfheal::reports
