@@ -10,6 +10,7 @@
 
 #include "cli/command.hpp"
 #include "reports/baseline.hpp"
+#include "reports/baseline_health.hpp"
 #include "reports/junit_writer.hpp"
 #include "reports/runner.hpp"
 #include "reports/scenario.hpp"
@@ -38,7 +39,10 @@ int cmd_check(const Args& args, Io io) {
       "update-baseline", po::value<std::string>(), "write the figures of this run as a baseline")(
       "seed", po::value<std::uint64_t>(), "seed for every run (default: each scenario's)")(
       "jobs,j", po::value<unsigned>()->default_value(1), "scenarios run in parallel")(
-      "no-twin", "skip the shadow-mode twins (made-worse expectations then fail)");
+      "no-twin", "skip the shadow-mode twins (made-worse expectations then fail)")(
+      reports::kAllowUnhealthyBaselineFlag,
+      "run scenarios whose modelled world misses its objectives before the first fault\n"
+      "(their reports then carry a warning); without it they are input errors");
   po::options_description hidden;
   hidden.add_options()("paths", po::value<std::vector<std::string>>());
   po::positional_options_description pos;
@@ -97,6 +101,12 @@ int cmd_check(const Args& args, Io io) {
                               it->second + ": names must be unique";
       diags.add(core::Error{msg, f, 1, 0, "scenario"});
       suites.push_back({load.scenario->name, f, {}, msg});
+      continue;
+    }
+    if (auto why = reports::unhealthy_baseline_error(*load.scenario);
+        !why.empty() && vm.count(reports::kAllowUnhealthyBaselineFlag) == 0U) {
+      diags.add(core::Error{why, f});
+      suites.push_back({load.scenario->name, f, {}, why});
       continue;
     }
     scenarios.push_back(std::move(*load.scenario));

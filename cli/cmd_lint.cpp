@@ -1,12 +1,19 @@
 // selfheal lint FILE... — validate policy files the way CI would: every problem at once,
 // compiler-style `file:line:col: field: message` lines on stderr, exit 2 if any file is bad.
+// A scenario document (top-level `scenario:`) is loaded as a scenario instead, and its
+// baseline load table printed: offered load, capacity and headroom per service.
 #include <boost/program_options.hpp>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include <yaml-cpp/yaml.h>
+
 #include "cli/command.hpp"
+#include "config/file_io.hpp"
 #include "engine/classifier.hpp"
 #include "engine/policy_loader.hpp"
+#include "reports/baseline_health.hpp"
+#include "reports/scenario.hpp"
 
 namespace po = boost::program_options;
 
@@ -30,15 +37,86 @@ nlohmann::json error_json(const core::Error& e) {
           {"field", e.field}, {"message", e.message}, {"text", e.describe()}};
 }
 
+/// A readable YAML map with a top-level `scenario:` key. Anything else (unreadable, too
+/// large, bad YAML) goes to the policy loader, which reports it as it always has.
+bool is_scenario_document(const std::string& file) {
+  auto text = config::read_file(file);
+  if (!text) return false;
+  try {
+    const YAML::Node root = YAML::Load(*text);
+    return root.IsMap() && root["scenario"].IsDefined();
+  } catch (const YAML::Exception&) {
+    return false;
+  }
+}
+
+/// Lints one scenario: load diagnostics, then the baseline table. Valid iff it loads and
+/// its baseline is healthy (run and check would refuse it otherwise).
+bool lint_scenario(const std::string& file, const std::string& format, nlohmann::json& report,
+                   Io io) {
+  const reports::ScenarioLoad load = reports::load_scenario_file(file);
+  std::optional<sim::BaselineHealth> h;
+  if (load.scenario) h = sim::check_baseline(load.scenario->cluster, load.scenario->duration);
+  const bool valid = h && h->healthy();
+  if (format == "json") {
+    nlohmann::json errors = nlohmann::json::array();
+    for (const auto& e : load.diagnostics.errors())
+      errors.push_back(error_json(e));
+    nlohmann::json services = nlohmann::json::array();
+    nlohmann::json problems = nlohmann::json::array();
+    if (h) {
+      for (const auto& l : h->services)
+        services.push_back({{"service", l.service},
+                            {"offered_start_rps", l.offered_start_rps},
+                            {"offered_peak_rps", l.offered_peak_rps},
+                            {"replicas", l.scheduled},
+                            {"capacity_rps_per_replica", l.per_replica_rps},
+                            {"capacity_rps", l.capacity_rps},
+                            {"headroom", l.headroom()}});
+      for (const auto& p : h->problems)
+        problems.push_back(p);
+    }
+    report.push_back({{"file", file},
+                      {"kind", "scenario"},
+                      {"valid", valid},
+                      {"errors", errors},
+                      {"baseline", services},
+                      {"baseline_problems", problems}});
+    return valid;
+  }
+  for (const auto& e : load.diagnostics.errors())
+    io.err << e.describe() << '\n';
+  if (!h) {
+    const std::size_t n = load.diagnostics.size();
+    io.err << file << ": " << n << (n == 1 ? " problem" : " problems") << '\n';
+    return false;
+  }
+  const auto& s = *load.scenario;
+  auto count = [](std::size_t n, const char* what) {
+    return std::to_string(n) + " " + what + (n == 1 ? "" : "s");
+  };
+  io.out << file << ": " << (valid ? "OK" : "UNHEALTHY") << ": scenario " << s.name << ", "
+         << count(s.cluster.services.size(), "service") << ", "
+         << count(s.cluster.faults.size(), "fault") << ", "
+         << count(s.cluster.planned.size(), "calendar event") << "\n"
+         << reports::baseline_load_table(*h);
+  if (!valid) io.err << core::Error{reports::unhealthy_baseline_error(s), file}.describe() << '\n';
+  return valid;
+}
+
 }  // namespace
 
 int cmd_lint(const Args& args, Io io) {
   po::options_description opts(
       "usage: selfheal lint [options] FILE...\n"
+      "       selfheal lint SCENARIO.yaml\n"
       "       selfheal lint --classifier-model MODEL [FILE...]\n\n"
       "Validate remediation policy files. Prints every problem as\n"
       "`file:line:col: field: message` on stderr, notes (e.g. which default action\n"
       "applied) and one OK line per valid file on stdout.\n"
+      "A scenario (top-level `scenario:`) is loaded as one, and each service's offered\n"
+      "load, capacity and headroom before the first fault printed; an unhealthy baseline\n"
+      "is an error (docs/scenario.md \"Baseline health\").\n"
       "Exit 0 when every file is valid, 2 when any is not.\n\noptions");
   opts.add_options()("help,h", "show this help")(
       "format", po::value<std::string>()->default_value("text"),
@@ -84,6 +162,10 @@ int cmd_lint(const Args& args, Io io) {
     }
   }
   for (const auto& file : files) {
+    if (is_scenario_document(file)) {
+      all_valid = lint_scenario(file, format, report, io) && all_valid;
+      continue;
+    }
     const engine::PolicyLoad load = engine::load_policy_file(file);
     const bool valid = load.policies.has_value();
     all_valid = all_valid && valid;

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.hpp"
+#include "reports/baseline_health.hpp"
 #include "reports/json_writer.hpp"
 #include "reports/overrides.hpp"
 #include "reports/runner.hpp"
@@ -36,7 +37,10 @@ int cmd_run(const Args& args, Io io) {
       "out", po::value<std::string>(), "report directory (default out/<scenario>)")(
       "format", po::value<std::string>()->default_value("text"),
       "stdout format: text (summary) or json (the report.json document(s))")(
-      "no-twin", "skip the shadow-mode twin (no made-worse / budget-saved figures)");
+      "no-twin", "skip the shadow-mode twin (no made-worse / budget-saved figures)")(
+      reports::kAllowUnhealthyBaselineFlag,
+      "run even when the modelled world misses its objectives before the first fault\n"
+      "(every report then carries a warning)");
   po::options_description hidden;
   hidden.add_options()("scenarios", po::value<std::vector<std::string>>());
   po::positional_options_description pos;
@@ -72,6 +76,12 @@ int cmd_run(const Args& args, Io io) {
     auto load = reports::load_scenario_file(f, overrides);
     if (!load.scenario) {
       io.err << load.diagnostics.describe();
+      bad = true;
+      continue;
+    }
+    if (auto why = reports::unhealthy_baseline_error(*load.scenario);
+        !why.empty() && vm.count(reports::kAllowUnhealthyBaselineFlag) == 0U) {
+      io.err << core::Error{why, f}.describe() << "\n";
       bad = true;
       continue;
     }

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "cli/command.hpp"
+#include "reports/baseline_health.hpp"
 #include "sweep/report.hpp"
 #include "sweep/sweep.hpp"
 
@@ -65,6 +66,9 @@ int cmd_sweep(const Args& args, Io io) {
       "I/N: run only slice I (0-based) of N; combine with `selfheal merge`")(
       "out", po::value<std::string>(), "output directory (default out/sweep/<scenario>)")(
       "no-twin", "skip the shadow-mode twin (no made-worse / budget-saved figures)")(
+      reports::kAllowUnhealthyBaselineFlag,
+      "sweep even when a combination's modelled world misses its objectives before the\n"
+      "first fault (the warning is printed with the results)")(
       "progress", po::value<std::string>()->default_value("auto"),
       "progress bar on stderr: auto (when stderr is a terminal), always, never");
   po::options_description hidden;
@@ -124,6 +128,20 @@ int cmd_sweep(const Args& args, Io io) {
     return kExitBadInput;
   }
   const sweep::Prepared& prepared = *load.prepared;
+  // Every combination is checked (an axis may change replicas or traffic); each distinct
+  // problem is named once.
+  std::vector<std::string> unhealthy;
+  for (const auto& sc : prepared.scenarios) {
+    const auto why = reports::unhealthy_baseline_error(sc);
+    if (!why.empty() && std::find(unhealthy.begin(), unhealthy.end(), why) == unhealthy.end())
+      unhealthy.push_back(why);
+  }
+  const bool allow_unhealthy = vm.count(reports::kAllowUnhealthyBaselineFlag) != 0U;
+  if (!allow_unhealthy && !unhealthy.empty()) {
+    for (const auto& why : unhealthy)
+      io.err << core::Error{why, spec.scenario_path}.describe() << "\n";
+    return kExitBadInput;
+  }
   const std::string out =
       vm.count("out") ? vm["out"].as<std::string>() : "out/sweep/" + prepared.result.scenario;
   std::error_code ec;
@@ -161,6 +179,8 @@ int cmd_sweep(const Args& args, Io io) {
     return kExitBadInput;
   }
   io.out << sweep::table(result) << "written: " << out << "/sweep.json, summary.csv, runs.csv\n";
+  for (const auto& why : unhealthy)
+    io.out << "WARNING (--allow-unhealthy-baseline): " << why << "\n";
   const std::uint64_t n = result.runs_done() * result.combinations.size();
   char buf[160];
   std::snprintf(buf, sizeof buf, "%llu runs in %.2f s (%.0f runs/s, %u job%s)\n",

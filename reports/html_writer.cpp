@@ -235,6 +235,14 @@ std::string report_html(const RunResult& r) {
   o << "<h1>" << xml_escape(r.scenario) << " <span class=\"" << (r.passed() ? "pass" : "fail")
     << "\">" << (r.passed() ? "passed" : "FAILED") << "</span></h1>\n";
   if (!r.description.empty()) o << "<p>" << xml_escape(r.description) << "</p>\n";
+  if (!r.baseline_warnings.empty()) {
+    o << "<div class=\"fail\"><p><strong>Warning: unhealthy baseline.</strong> The modelled "
+         "world misses its objectives before its first fault (run with "
+         "<code>--allow-unhealthy-baseline</code>); verdicts below are not meaningful:</p><ul>\n";
+    for (const auto& w : r.baseline_warnings)
+      o << "<li>" << xml_escape(w) << "</li>\n";
+    o << "</ul></div>\n";
+  }
   o << "<p class=\"muted\">file <code>" << xml_escape(r.file) << "</code> · seed " << r.seed
     << " · duration " << core::format_duration(r.duration) << " · engine mode "
     << xml_escape(r.mode) << " · policies <code>" << xml_escape(r.policies) << "</code> · twin "

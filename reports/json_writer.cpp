@@ -49,6 +49,8 @@ Json report_json(const RunResult& r) {
       {"twin", r.twin},
   };
   j["passed"] = r.passed();
+  // Additive: present only when the run went ahead with --allow-unhealthy-baseline.
+  if (!r.baseline_warnings.empty()) j["baseline_warnings"] = r.baseline_warnings;
   Json s;
   s["incidents"] = m.incidents.size();
   s["recovered_incidents"] = m.recovered;

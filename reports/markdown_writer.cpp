@@ -40,6 +40,14 @@ std::string report_markdown(const RunResult& r) {
   std::ostringstream o;
   o << "# " << r.scenario << (r.passed() ? " — passed" : " — FAILED") << "\n\n";
   if (!r.description.empty()) o << r.description << "\n\n";
+  if (!r.baseline_warnings.empty()) {
+    o << "> **Warning: unhealthy baseline.** The modelled world misses its objectives before "
+         "its first fault (run with `--allow-unhealthy-baseline`); verdicts below are not "
+         "meaningful:\n>\n";
+    for (const auto& w : r.baseline_warnings)
+      o << "> - " << w << "\n";
+    o << "\n";
+  }
   o << "- file: `" << r.file << "`\n- seed: " << r.seed
     << "\n- duration: " << core::format_duration(r.duration) << "\n- engine mode: " << r.mode
     << "\n- policies: `" << r.policies

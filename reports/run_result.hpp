@@ -65,6 +65,9 @@ struct RunResult {
   std::vector<ServiceChart> charts;
   std::vector<Marker> markers;  ///< sorted by time, then service
   std::vector<std::string> notes;
+  /// The baseline health check's problems (sim/baseline_health.hpp), when the run went ahead
+  /// with --allow-unhealthy-baseline; empty for a healthy world. Every report warns.
+  std::vector<std::string> baseline_warnings;
 
   bool passed() const {
     for (const auto& e : expectations)

@@ -6,6 +6,7 @@
 #include "core/duration.hpp"
 #include "engine/engine.hpp"
 #include "reports/variation.hpp"
+#include "sim/baseline_health.hpp"
 #include "sim/world.hpp"
 
 namespace selfheal::reports {
@@ -228,6 +229,7 @@ RunResult run_scenario(const Scenario& scenario, const RunOptions& o) {
   r.expectations = evaluate_all(s.expectations, r.metrics);
   if (o.detail) chart_data(main, r.metrics, r);
   r.notes = s.policy_notes;
+  r.baseline_warnings = sim::check_baseline(s.cluster, s.duration).problems;
   if (varied)
     r.notes.push_back("variation: the scenario's variation block drawn from seed " +
                       std::to_string(seed));

@@ -14,6 +14,8 @@ std::string text_summary(const RunResult& r) {
   std::ostringstream o;
   o << r.scenario << " (seed " << r.seed << ", " << core::format_duration(r.duration) << ", mode "
     << r.mode << "): " << (r.passed() ? "PASS" : "FAIL") << "\n";
+  for (const auto& w : r.baseline_warnings)
+    o << "  WARNING unhealthy baseline (run with --allow-unhealthy-baseline): " << w << "\n";
   o << "  incidents " << m.incidents.size() << " (unrecovered " << m.unrecovered << "), MTTR "
     << opt_duration(m.mttr_mean) << " (p50 " << opt_duration(m.mttr_p50) << ", p90 "
     << opt_duration(m.mttr_p90) << ")\n";

@@ -17,6 +17,7 @@ using engine::ActionKind;
 
 inline void World::Impl::build_services() {
   svcs.resize(spec.services.size());
+  graph = load_graph(spec);
   for (std::size_t i = 0; i < spec.services.size(); ++i)
     by_name[spec.services[i].name] = i;
   for (std::size_t i = 0; i < spec.services.size(); ++i) {

@@ -9,6 +9,7 @@
 // its pods in one contiguous vector of small PODs; the telemetry ring is one preallocated
 // array [slot x service]. Nothing in a tick allocates except amortised growth of the
 // series / event log and the rare event (a pod created, an alert firing).
+#include "sim/baseline_health.hpp"
 #include "sim/world_impl.hpp"
 
 #include <algorithm>
@@ -23,11 +24,7 @@ using namespace model;
 using engine::ActionKind;
 
 inline double World::Impl::daily_shape(int64_t ms) {
-  constexpr int64_t kDayMs = kDay.count();
-  int64_t in_day = ms % kDayMs;
-  if (in_day < 0) in_day += kDayMs;
-  const double h = static_cast<double>(in_day) / kMsPerHour;
-  return 1.0 + kDailyAmplitude * std::sin(2.0 * kPi * (h - kDailyPhaseHour) / kHoursPerDay);
+  return sim::daily_shape(ms);
 }
 
 inline double World::Impl::call_factor(const Svc& d, int64_t now) const {
@@ -232,27 +229,14 @@ inline void World::Impl::serve(Svc& v, const PodStats& st, TimePoint at, double 
         (v.slo_queue_lag > 0 && v.queue > v.slo_queue_lag));
 }
 
+// The no-fault baselines are the pure functions the baseline health check uses
+// (sim/baseline_health.hpp): the check and the model cannot disagree.
 inline double World::Impl::baseline_rps(std::size_t i, TimePoint at, int depth) const {
-  const int64_t now = core::to_unix_ms(at);
-  const Svc& v = svcs[i];
-  double r = v.spec->traffic.rps * (v.spec->traffic.daily_shape ? daily_shape(now) : 1.0);
-  if (depth > kBaselineMaxDepth) return r;
-  for (std::size_t d : v.dependents) {
-    r += baseline_rps(d, at, depth + 1) *
-         (svcs[d].spec->kind == ServiceKind::kCache ? kCacheCallShare : 1.0);
-  }
-  return r;
+  return offered_rps(spec, graph, i, at, depth);
 }
 
 inline double World::Impl::baseline_p99(std::size_t i, TimePoint at, int depth) const {
-  const Svc& v = svcs[i];
-  const double cap = std::max(1.0, v.spec->replicas * v.spec->capacity_rps_per_replica);
-  double lat = v.spec->base_latency_ms * latency_factor(baseline_rps(i, at, 0) / cap);
-  if (depth > kBaselineMaxDepth) return lat;
-  double up = 0.0;
-  for (std::size_t u : v.upstreams)
-    up = std::max(up, baseline_p99(u, at, depth + 1));
-  return lat + up;
+  return baseline_p99_ms(spec, graph, i, at, depth);
 }
 
 inline std::vector<engine::DependencyHealth> World::Impl::upstream_health(

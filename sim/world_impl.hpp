@@ -42,6 +42,7 @@
 
 #include "engine/memory_state_store.hpp"
 #include "engine/ports.hpp"
+#include "sim/baseline_health.hpp"
 #include "sim/cluster_spec.hpp"
 #include "sim/model_types.hpp"
 #include "sim/simulation.hpp"
@@ -128,6 +129,7 @@ struct World::Impl {
   std::vector<Svc> svcs;
   std::unordered_map<std::string, std::size_t> by_name;
   int64_t capacity = std::numeric_limits<int64_t>::max();  // pod slots in the cluster
+  LoadGraph graph;  // spec's dependency graph by index (the no-fault baselines)
   int64_t slots_used = 0;
   bool any_shift = false;        // some service shifts traffic to another one
   std::vector<double> shift_in;  // per service: traffic shifted to it (previous tick)
