@@ -256,6 +256,17 @@ void to_json(json& j, const TargetState& s) {
                           {"policy", s.recovered->policy},
                           {"until", format_time(s.recovered->until)}};
   }
+  // Only when there is history, so state without it reads (and diffs) as before.
+  if (!s.remediations.empty()) {
+    auto list = json::array();
+    for (const auto& v : s.remediations) {
+      list.push_back(json{{"at", format_time(v.at)},
+                          {"policy", v.policy},
+                          {"action", v.action},
+                          {"action_id", v.action_id}});
+    }
+    j["remediations"] = std::move(list);
+  }
 }
 void from_json(const json& j, TargetState& s) {
   s = TargetState{};
@@ -267,6 +278,13 @@ void from_json(const json& j, TargetState& s) {
   if (j.contains("recovered")) {
     const json& r = j.at("recovered");
     s.recovered = RecoveredFiring{get_str(r, "firing"), get_str(r, "policy"), get_time(r, "until")};
+  }
+  if (j.contains("remediations")) {  // absent in state written before the recurrence guardrail
+    for (const json& v : j.at("remediations")) {
+      s.remediations.push_back(VerifiedRemediation{get_time(v, "at"), get_str(v, "policy"),
+                                                   v.at("action").get<ActionSpec>(),
+                                                   v.value("action_id", std::uint64_t{0})});
+    }
   }
 }
 

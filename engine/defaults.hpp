@@ -36,6 +36,16 @@ inline constexpr core::Duration kRecoveredHold = std::chrono::hours{24};
 /// Engine `rate_window`: the circuit breaker's window.
 inline constexpr core::Duration kRateWindow = std::chrono::hours{1};
 
+/// Policy `recurrence.max`: this many verified remediations of one incident type on one
+/// target inside `recurrence.window` and the next one pages instead of acting. Three in six
+/// hours: a leak restarted three times in a morning is a bug report, not a chore; a leak
+/// that recurs once a day (or a weekly deploy rollback) stays automated.
+inline constexpr int kRecurrenceMax = 3;
+/// Policy `recurrence.window`.
+inline constexpr core::Duration kRecurrenceWindow = std::chrono::hours{6};
+/// At most this many verified remediations are kept per target (TargetState::remediations).
+inline constexpr std::size_t kMaxRemediationHistory = 32;
+
 /// At most this many audit records are kept per episode for pages (oldest dropped).
 inline constexpr std::size_t kMaxHistory = 200;
 

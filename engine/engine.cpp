@@ -82,9 +82,14 @@ void Engine::reset_target(const ServiceRef& target) {
   st.attempts = 0;
   st.ladder_step = 0;
   st.escalate_only = false;
+  // A person who resets the target says the fault is dealt with: the recurrence count
+  // starts again too.
+  const bool had_history = !st.remediations.empty();
+  st.remediations.clear();
   im.ctx.state.save(target, st);
-  im.operator_record(target,
-                     "target reset by a person: attempts, ladder and escalate-only cleared");
+  im.operator_record(target, std::string("target reset by a person: attempts, ladder") +
+                                 (had_history ? ", escalate-only and recurrence history cleared"
+                                              : " and escalate-only cleared"));
   im.close_episode(target);
 }
 

@@ -186,6 +186,8 @@ struct Engine::Impl {
   const DependencyHealth* worst_upstream(Run& r, double bound);
   std::string dependency_failure(Run& r, const Policy& p);
   std::string exhausted(const Run& r, const Policy& p) const;
+  std::string recurring(const Run& r, const Policy& p) const;
+  void remember_verified(TargetState& st, const InFlightAction& fl);
   std::optional<Decision> global_limits(Run& r);
 
   // execution.cpp

@@ -5,6 +5,7 @@
 
 #include "core/duration.hpp"
 #include "engine/checks.hpp"
+#include "engine/defaults.hpp"
 #include "engine/engine_impl.hpp"
 #include "engine/time_text.hpp"
 
@@ -108,6 +109,46 @@ std::string Engine::Impl::exhausted(const Run& r, const Policy& p) const {
            " step(s): escalate-only until recovery or reset";
   }
   return {};
+}
+
+// A fault fixed `max` times inside the window is back: each fix verified (so attempts reset
+// and max-attempts never trips), but automation is hiding a bug that needs a person. The
+// reason carries the history so the page says what was done and when. An action a person
+// approved passes: they have seen the page.
+std::string Engine::Impl::recurring(const Run& r, const Policy& p) const {
+  const Recurrence& rc = p.recurrence;
+  if (rc.max <= 0 || r.approved != nullptr) return {};
+  std::string history;
+  int count = 0;
+  for (const auto& v : r.st.remediations) {
+    if (v.policy != p.incident_type || v.at <= r.t - rc.window) continue;
+    ++count;
+    history += (history.empty() ? "" : ", ") + std::string(to_string(v.action.kind)) + " #" +
+               std::to_string(v.action_id) + " verified at " + format_time(v.at);
+  }
+  if (count < rc.max) return {};
+  return "recurring: automation is masking a fault that needs a fix: " + std::to_string(count) +
+         " verified " + p.incident_type + " remediation(s) of " + r.inc.target.key() +
+         " in the last " + core::format_duration(rc.window) + " (max " + std::to_string(rc.max) +
+         ": " + history + "); no automated action until the window passes or a person resets it";
+}
+
+// Called when an action's verification passed: adds it to the target's history, dropping
+// entries outside their policy's window (the default window for a policy no longer loaded)
+// and the oldest beyond defaults::kMaxRemediationHistory.
+void Engine::Impl::remember_verified(TargetState& st, const InFlightAction& fl) {
+  const TimePoint t = now();
+  std::erase_if(st.remediations, [&](const VerifiedRemediation& v) {
+    const Policy* p = lookup(v.policy);
+    const Duration window = p != nullptr ? p->recurrence.window : defaults::kRecurrenceWindow;
+    return v.at <= t - window;
+  });
+  st.remediations.push_back(VerifiedRemediation{t, fl.policy, fl.action, fl.action_id});
+  if (st.remediations.size() > defaults::kMaxRemediationHistory) {
+    st.remediations.erase(
+        st.remediations.begin(),
+        st.remediations.end() - static_cast<std::ptrdiff_t>(defaults::kMaxRemediationHistory));
+  }
 }
 
 std::optional<Decision> Engine::Impl::global_limits(Run& r) {

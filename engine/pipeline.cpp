@@ -1,7 +1,8 @@
 // The decision pipeline, in the order docs/pipeline.md gives, top to bottom in `decide`:
 // resolved/duplicate -> kill switch -> scope -> classify -> policy lookup -> dependency
-// pre-check -> planned events -> confidence threshold -> cooldown -> max attempts -> global
-// limits -> mode -> execute. Each step either passes or ends the pass through `finish`.
+// pre-check -> planned events -> confidence threshold -> cooldown -> max attempts ->
+// recurrence -> global limits -> mode -> execute. Each step either passes or ends the pass through
+// `finish`.
 //
 // Port reads happen here and in verification.cpp only; engine/data_needs.cpp names each of
 // them for callers that must fetch the answers first (live/prefetch).
@@ -100,10 +101,15 @@ Decision Engine::Impl::decide(const Incident& inc, Pass pass, const PendingAppro
     return finish(r, Outcome::kMaxAttemptsReached, "max-attempts", why, true, false, "critical");
   }
 
-  // 12. global limits.
+  // 12. recurrence: verified fixes of this incident type keep coming back.
+  if (auto why = recurring(r, p); !why.empty()) {
+    return finish(r, Outcome::kMaxAttemptsReached, "recurrence", why, true, true, "critical");
+  }
+
+  // 13. global limits.
   if (auto limited = global_limits(r); limited) return std::move(*limited);
 
-  // 13-14. mode, then execute.
+  // 14-15. mode, then execute.
   return mode_and_execute(r, p);
 }
 
@@ -236,7 +242,7 @@ std::optional<Decision> Engine::Impl::cooldown(Run& r, const Policy& p) {
 }
 
 Decision Engine::Impl::mode_and_execute(Run& r, const Policy& p) {
-  // 13. mode.
+  // 14. mode.
   const ActionSpec action = *r.action;
   if (mode == Mode::kShadow) {
     std::string err;
@@ -257,7 +263,7 @@ Decision Engine::Impl::mode_and_execute(Run& r, const Policy& p) {
                                                  "(auto_execute: false)",
                   true, true);
   }
-  // 14. execute.
+  // 15. execute.
   return execute(r, p, action);
 }
 

@@ -49,6 +49,14 @@ struct DependencyPrecheck {
   double max_upstream_error_rate = 0.05;  ///< an upstream above this is unhealthy
 };
 
+/// The recurrence guardrail: `max` verified remediations of this incident type on one target
+/// inside `window` and the next action is a page instead ("automation is masking a fault
+/// that needs a fix"). max 0 = off.
+struct Recurrence {
+  int max = defaults::kRecurrenceMax;
+  Duration window{defaults::kRecurrenceWindow};
+};
+
 struct Scope {
   std::vector<std::string> namespaces;  ///< empty = any
   std::vector<std::string> services;    ///< empty = any
@@ -70,6 +78,7 @@ struct Policy {
   RiskClass risk = RiskClass::kLow;
   Scope scope;
   DependencyPrecheck dependency_precheck;
+  Recurrence recurrence;
   PlannedEventHandling planned_events;
   std::vector<VerificationCheck> verification;  ///< empty = defaults for the action
   int source_line = 0;                          ///< where it was defined (for lint and audit)

@@ -195,6 +195,7 @@ class Loader {
   void scope(const YAML::Node& n, const std::string& path, Scope& out);
   void dependency_precheck(const YAML::Node& n, const std::string& path, DependencyPrecheck& out);
   void planned_events(const YAML::Node& n, const std::string& path, PlannedEventHandling& out);
+  void recurrence(const YAML::Node& n, const std::string& path, Recurrence& out);
   void verification(const YAML::Node& n, const std::string& path,
                     std::vector<VerificationCheck>& out);
   void engine_settings(const YAML::Node& n, const std::string& path, EngineSettings& out);
@@ -643,6 +644,33 @@ void Loader::dependency_precheck(const YAML::Node& n, const std::string& path,
   }
 }
 
+constexpr std::string_view kRecurrenceShape = "off or a map such as {max: 3, window: 6h}";
+
+// `recurrence: {max: 3, window: 6h}` (either key may be left out: its default applies), or
+// `recurrence: off` for max 0.
+void Loader::recurrence(const YAML::Node& n, const std::string& path, Recurrence& out) {
+  if (n.IsScalar() && !config::is_quoted(n)) {
+    std::string s = n.Scalar();
+    std::transform(s.begin(), s.end(), s.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (s == "off" || s == "false" || s == "no") {
+      out.max = 0;
+      return;
+    }
+  }
+  if (!n.IsMap()) {
+    error(n, path, config::wrong_type(kRecurrenceShape, kind_of(n)));
+    return;
+  }
+  Fields f = fields(n, path, {"max", "window"});
+  if (const Entry* e = f.find("max")) {
+    if (auto v = integer(e->value, path + ".max", 0)) out.max = static_cast<int>(*v);
+  }
+  if (const Entry* e = f.find("window")) {
+    if (auto d = duration(e->value, path + ".window", false)) out.window = *d;
+  }
+}
+
 void Loader::planned_events(const YAML::Node& n, const std::string& path,
                             PlannedEventHandling& out) {
   if (!n.IsMap()) {
@@ -787,11 +815,12 @@ void Loader::verification(const YAML::Node& n, const std::string& path,
 Policy Loader::policy(const YAML::Node& n, const std::string& path) {
   Policy p;
   p.source_line = line_of(n.Mark());
-  Fields f = fields(n, path,
-                    {"incident_type", "detection_signal", "action", "actions", "auto_execute",
-                     "confidence_threshold", "max_attempts", "cooldown_after_action", "cooldown",
-                     "verification_window", "rollback_if_failed", "escalation_channel", "risk",
-                     "scope", "dependency_precheck", "planned_events", "verification"});
+  Fields f =
+      fields(n, path,
+             {"incident_type", "detection_signal", "action", "actions", "auto_execute",
+              "confidence_threshold", "max_attempts", "cooldown_after_action", "cooldown",
+              "verification_window", "rollback_if_failed", "escalation_channel", "risk", "scope",
+              "dependency_precheck", "recurrence", "planned_events", "verification"});
 
   if (const Entry* e = f.find("incident_type")) {
     if (auto t = text(e->value, path + ".incident_type")) {
@@ -955,6 +984,9 @@ Policy Loader::policy(const YAML::Node& n, const std::string& path) {
   if (const Entry* e = f.find("scope")) scope(e->value, path + ".scope", p.scope);
   if (const Entry* e = f.find("dependency_precheck")) {
     dependency_precheck(e->value, path + ".dependency_precheck", p.dependency_precheck);
+  }
+  if (const Entry* e = f.find("recurrence")) {
+    recurrence(e->value, path + ".recurrence", p.recurrence);
   }
   if (const Entry* e = f.find("planned_events")) {
     planned_events(e->value, path + ".planned_events", p.planned_events);

@@ -135,6 +135,16 @@ struct RecoveredFiring {
   TimePoint until{};   ///< verified-at + defaults::kRecoveredHold (24 h)
 };
 
+/// A remediation whose verification passed: what the recurrence guardrail counts (a fault
+/// that automation fixes again and again is being masked, not fixed). Kept per target in
+/// TargetState::remediations, oldest first.
+struct VerifiedRemediation {
+  TimePoint at{};               ///< when its verification passed
+  std::string policy;           ///< incident type of the policy that chose it ("memory-leak")
+  ActionSpec action;            ///< what was done
+  std::uint64_t action_id = 0;  ///< the engine's action id (audit cross-reference)
+};
+
 struct TargetState {
   std::optional<TimePoint> last_action_at;
   int attempts = 0;             ///< failed-or-unverified automated attempts this episode
@@ -142,6 +152,9 @@ struct TargetState {
   bool escalate_only = false;   ///< max attempts reached: only pages until reset/recovery
   std::optional<InFlightAction> in_flight;
   std::optional<RecoveredFiring> recovered;  ///< the last verified firing, while it is held
+  /// Verified remediations still inside their policy's recurrence window (at most
+  /// defaults::kMaxRemediationHistory, oldest dropped first); absent in older state = none.
+  std::vector<VerifiedRemediation> remediations;
 };
 
 struct BreakerState {

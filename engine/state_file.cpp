@@ -4,6 +4,7 @@
 #include "engine/state_file.hpp"
 
 #include <filesystem>
+#include <limits>
 
 #include "config/file_io.hpp"
 #include "config/json_reader.hpp"
@@ -20,6 +21,7 @@ using nlohmann::json;
 
 constexpr std::int64_t kStateVersion = 1;
 constexpr std::int64_t kMaxCounter = 1'000'000'000;  // attempts, ladder steps
+constexpr std::int64_t kMaxActionId = std::numeric_limits<std::int64_t>::max();
 
 constexpr const char* kTimeExample = "an ISO-8601 UTC time such as 2026-11-27T18:00:00Z";
 
@@ -39,7 +41,7 @@ void check_target(JsonReader& r, const json& t, const std::string& path) {
   }
   r.check_keys(t, path,
                {"namespace", "name", "last_action_at", "attempts", "ladder_step", "escalate_only",
-                "in_flight", "recovered"});
+                "in_flight", "recovered", "remediations"});
   (void)r.str(t, path, "namespace", kRequired);
   (void)r.str(t, path, "name", kRequired);
   check_time_member(r, t, path, "last_action_at");
@@ -54,6 +56,30 @@ void check_target(JsonReader& r, const json& t, const std::string& path) {
     (void)r.str(rec, rp, "firing", kOptional, /*allow_empty=*/true);
     (void)r.str(rec, rp, "policy", kOptional, /*allow_empty=*/true);
     check_time_member(r, rec, rp, "until");
+  }
+  if (r.is_list(t, path, "remediations")) {
+    const json& list = t.at("remediations");
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const std::string p = JsonReader::index(JsonReader::join(path, "remediations"), i);
+      if (!list[i].is_object()) {
+        r.error(p, config::wrong_type("an object {at, policy, action, action_id}",
+                                      JsonReader::kind_of(list[i])));
+        continue;
+      }
+      r.check_keys(list[i], p, {"at", "policy", "action", "action_id"});
+      if (list[i].contains("at")) {
+        check_time(r, list[i].at("at"), JsonReader::join(p, "at"));
+      } else {
+        r.error(JsonReader::join(p, "at"), config::missing_required(kTimeExample));
+      }
+      (void)r.str(list[i], p, "policy", kOptional, /*allow_empty=*/true);
+      if (!list[i].contains("action")) {
+        r.error(JsonReader::join(p, "action"), config::missing_required("an action object"));
+      } else {
+        (void)r.is_object(list[i], p, "action");
+      }
+      (void)r.integer(list[i], p, "action_id", kOptional, 0, kMaxActionId);
+    }
   }
 }
 

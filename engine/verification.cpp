@@ -58,6 +58,7 @@ void Engine::Impl::verify(const ServiceRef& target, std::uint64_t id) {
     st.attempts = 0;
     st.ladder_step = 0;
     st.escalate_only = false;
+    remember_verified(st, fl);
     if (!fl.firing.empty()) {  // only a firing with a startsAt can be told from the next
       st.recovered = RecoveredFiring{fl.firing, fl.policy, now() + defaults::kRecoveredHold};
     }

@@ -413,3 +413,40 @@ TEST_CASE("decide: a suggested action that cannot be rendered is omitted, not em
   CHECK(j.contains("suggested_action_spec"));
   CHECK(j["reason"].get<std::string>().find("cannot be rendered") != std::string::npos);
 }
+
+TEST_CASE("decide --state refuses a recurring fault from the file's history and keeps it",
+          "[decide][recurrence]") {
+  TempDir tmp;
+  const auto policy = tmp.write("policy.yaml", R"(remediation_policies:
+  - incident_type: memory-leak
+    action: restart
+    auto_execute: true
+)");
+  const auto incident =
+      tmp.write("incident.json", R"({"service": "report-worker", "namespace": "prod",
+          "incident_type": "memory-leak", "confidence": 0.97})");
+  // Three restarts verified within the last 6h (as `selfheal serve` would have recorded).
+  const auto state = tmp.write("state.json", R"({"version": 1, "targets": [
+    {"namespace": "prod", "name": "report-worker", "last_action_at": "2026-11-27T17:00:00Z",
+     "remediations": [
+      {"at": "2026-11-27T15:05:30Z", "policy": "memory-leak", "action": {"kind": "restart"}, "action_id": 1},
+      {"at": "2026-11-27T16:05:30Z", "policy": "memory-leak", "action": {"kind": "restart"}, "action_id": 2},
+      {"at": "2026-11-27T17:05:30Z", "policy": "memory-leak", "action": {"kind": "restart"}, "action_id": 3}]}]})");
+  const Run r = decide({"--policy", policy, "--incident", incident, "--state", state, "--now",
+                        "2026-11-27T18:00:00Z"});
+  INFO(r.err);
+  REQUIRE(r.rc == 0);
+  CHECK(r.doc()["status"] == "max-attempts-reached");
+  CHECK(r.doc()["guardrail"] == "recurrence");
+  CHECK(r.doc()["escalate"] == true);
+  CHECK_THAT(r.doc()["reason"].get<std::string>(),
+             Catch::Contains("restart #1 verified at 2026-11-27T15:05:30.000Z"));
+  std::ifstream in(state);
+  const json saved = json::parse(in);
+  CHECK(saved["targets"][0]["remediations"].size() == 3);  // rewritten, history kept
+
+  // Once the first has left the 6h window, the restart is automated again.
+  CHECK(decide({"--policy", policy, "--incident", incident, "--state", state, "--now",
+                "2026-11-27T21:06:00Z"})
+            .doc()["status"] == "executed");
+}
