@@ -9,12 +9,12 @@
 #include <thread>
 
 #include "cli/command.hpp"
-#include "reports/baseline.hpp"
 #include "reports/junit_writer.hpp"
-#include "reports/runner.hpp"
-#include "reports/scenario.hpp"
 #include "reports/text_writer.hpp"
 #include "reports/writers.hpp"
+#include "scenario/baseline.hpp"
+#include "scenario/runner.hpp"
+#include "scenario/scenario.hpp"
 
 namespace po = boost::program_options;
 

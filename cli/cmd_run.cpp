@@ -6,11 +6,11 @@
 
 #include "cli/command.hpp"
 #include "reports/json_writer.hpp"
-#include "reports/overrides.hpp"
-#include "reports/runner.hpp"
-#include "reports/scenario.hpp"
 #include "reports/text_writer.hpp"
 #include "reports/writers.hpp"
+#include "scenario/overrides.hpp"
+#include "scenario/runner.hpp"
+#include "scenario/scenario.hpp"
 
 namespace po = boost::program_options;
 

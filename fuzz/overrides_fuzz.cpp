@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "fuzz/fuzz_support.hpp"
-#include "reports/overrides.hpp"
+#include "scenario/overrides.hpp"
 
 namespace {
 

@@ -3,7 +3,7 @@
 // `policies: policies/production.yaml` load the real files. Loading only: a run of a
 // fuzzed scenario could legitimately take long (durations up to core::kMaxDuration).
 #include "fuzz/fuzz_support.hpp"
-#include "reports/scenario.hpp"
+#include "scenario/scenario.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const std::string base = selfheal::fuzz::source_dir() + "/scenarios";

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "reports/expectation.hpp"
+#include "scenario/expectation.hpp"
 
 namespace selfheal::reports {
 

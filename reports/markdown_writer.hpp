@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "reports/run_result.hpp"
+#include "scenario/run_result.hpp"
 
 namespace selfheal::reports {
 

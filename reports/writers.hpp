@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "core/result.hpp"
-#include "reports/run_result.hpp"
+#include "scenario/run_result.hpp"
 
 namespace selfheal::reports {
 

@@ -12,8 +12,8 @@
 #include <sstream>
 #include <thread>
 
-#include "reports/runner.hpp"
-#include "reports/variation.hpp"
+#include "scenario/runner.hpp"
+#include "scenario/variation.hpp"
 
 namespace selfheal::sweep {
 

@@ -27,9 +27,9 @@
 #include <vector>
 
 #include "core/result.hpp"
-#include "reports/overrides.hpp"
-#include "reports/scenario.hpp"
-#include "sweep/metrics.hpp"
+#include "scenario/overrides.hpp"
+#include "scenario/scenario.hpp"
+#include "sweep/run_values.hpp"
 #include "sweep/stats.hpp"
 
 namespace selfheal::sweep {

@@ -8,8 +8,8 @@
 #include "reports/html_writer.hpp"
 #include "reports/json_writer.hpp"
 #include "reports/markdown_writer.hpp"
-#include "reports/runner.hpp"
-#include "reports/scenario.hpp"
+#include "scenario/runner.hpp"
+#include "scenario/scenario.hpp"
 
 using namespace selfheal;
 using namespace selfheal::reports;

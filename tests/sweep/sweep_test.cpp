@@ -2,8 +2,8 @@
 
 #include <set>
 
-#include "reports/runner.hpp"
-#include "reports/variation.hpp"
+#include "scenario/runner.hpp"
+#include "scenario/variation.hpp"
 #include "sweep/report.hpp"
 #include "sweep/sweep.hpp"
 

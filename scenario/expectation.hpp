@@ -16,8 +16,8 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "reports/metrics.hpp"
-#include "reports/yaml_util.hpp"
+#include "scenario/run_metrics.hpp"
+#include "scenario/yaml_util.hpp"
 
 namespace selfheal::reports {
 

@@ -31,7 +31,7 @@
 #include "core/result.hpp"
 #include "engine/incident.hpp"
 #include "engine/policy.hpp"
-#include "reports/expectation.hpp"
+#include "scenario/expectation.hpp"
 #include "sim/cluster_spec.hpp"
 
 namespace selfheal::reports {
@@ -45,7 +45,7 @@ struct InjectedClassification {
   engine::ExternalClassification classification;
 };
 
-/// Randomisation for sweeps (`selfheal sweep`, reports/variation.hpp). `selfheal run` applies
+/// Randomisation for sweeps (`selfheal sweep`, scenario/variation.hpp). `selfheal run` applies
 /// it only with an explicit `--seed` (to reproduce one run of a sweep); `check` never does.
 struct Variation {
   std::optional<Duration> fault_start_jitter;  ///< each fault starts up to +- this

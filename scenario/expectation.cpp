@@ -1,10 +1,10 @@
-#include "reports/expectation.hpp"
+#include "scenario/expectation.hpp"
 
 #include <algorithm>
 #include <cmath>
 
 #include "core/duration.hpp"
-#include "reports/format.hpp"
+#include "core/number_format.hpp"
 
 namespace selfheal::reports {
 namespace {
@@ -22,9 +22,9 @@ std::string display_number(MetricKind k, double v) {
     case MetricKind::kDuration:
       return core::format_duration(Duration{static_cast<long long>(std::llround(v))});
     case MetricKind::kRatio:
-      return fixed(v, 3);
+      return core::format_decimals(v, 3);
     default:
-      return fixed(v, 3);
+      return core::format_decimals(v, 3);
   }
 }
 

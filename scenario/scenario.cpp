@@ -1,4 +1,4 @@
-#include "reports/scenario.hpp"
+#include "scenario/scenario.hpp"
 
 #include <algorithm>
 #include <filesystem>
@@ -11,7 +11,7 @@
 #include "core/duration.hpp"
 #include "core/timestamp.hpp"
 #include "engine/policy_loader.hpp"
-#include "reports/yaml_util.hpp"
+#include "scenario/yaml_util.hpp"
 
 namespace selfheal::reports {
 namespace {

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "reports/scenario.hpp"
+#include "scenario/scenario.hpp"
 #include "sim/world.hpp"
 
 using namespace selfheal;

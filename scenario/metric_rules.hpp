@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "reports/metrics.hpp"
+#include "scenario/run_metrics.hpp"
 
 namespace selfheal::reports {
 

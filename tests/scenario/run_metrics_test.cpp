@@ -12,7 +12,7 @@
 // worker 40..47 (twin: 40..70), api-2 100..120.
 #include <catch2/catch.hpp>
 
-#include "reports/metrics.hpp"
+#include "scenario/run_metrics.hpp"
 #include "sim/timeline.hpp"
 
 using namespace selfheal;

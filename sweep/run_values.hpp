@@ -9,7 +9,7 @@
 #include <optional>
 #include <string_view>
 
-#include "reports/run_result.hpp"
+#include "scenario/run_result.hpp"
 
 namespace selfheal::sweep {
 

@@ -1,4 +1,4 @@
-#include "reports/overrides.hpp"
+#include "scenario/overrides.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -7,7 +7,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "config/file_io.hpp"
-#include "reports/yaml_util.hpp"
+#include "scenario/yaml_util.hpp"
 
 namespace fs = std::filesystem;
 

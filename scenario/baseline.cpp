@@ -1,4 +1,4 @@
-#include "reports/baseline.hpp"
+#include "scenario/baseline.hpp"
 
 #include <fstream>
 #include <sstream>

@@ -1,11 +1,11 @@
-#include "reports/runner.hpp"
+#include "scenario/runner.hpp"
 
 #include <algorithm>
 #include <set>
 
 #include "core/duration.hpp"
 #include "engine/engine.hpp"
-#include "reports/variation.hpp"
+#include "scenario/variation.hpp"
 #include "sim/world.hpp"
 
 namespace selfheal::reports {

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "reports/runner.hpp"
-#include "reports/variation.hpp"
+#include "scenario/runner.hpp"
+#include "scenario/variation.hpp"
 #include "sim/random.hpp"
 
 namespace r = selfheal::reports;

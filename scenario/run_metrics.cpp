@@ -1,4 +1,4 @@
-#include "reports/metrics.hpp"
+#include "scenario/run_metrics.hpp"
 
 #include <algorithm>
 #include <map>
@@ -6,7 +6,7 @@
 
 #include "engine/engine.hpp"
 #include "engine/policy.hpp"
-#include "reports/metrics_core.hpp"
+#include "scenario/metric_rules.hpp"
 #include "sim/timeline.hpp"
 
 namespace selfheal::reports {

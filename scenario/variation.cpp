@@ -1,4 +1,4 @@
-#include "reports/variation.hpp"
+#include "scenario/variation.hpp"
 
 #include <algorithm>
 #include <set>

@@ -1,4 +1,4 @@
-#include "live/metrics.hpp"
+#include "live/server_metrics.hpp"
 
 #include <cstdio>
 #include <cstdlib>

@@ -4,7 +4,7 @@
 
 #include <filesystem>
 
-#include "reports/scenario.hpp"
+#include "scenario/scenario.hpp"
 
 using namespace selfheal;
 using namespace selfheal::reports;
@@ -164,7 +164,8 @@ TEST_CASE("every problem is reported at once, and the model's own checks get our
                                   "payments-db: {kind: database, depends_on: [payment-api]}"));
   CHECK_FALSE(cycle.scenario);
   CHECK(cycle.diagnostics.describe() ==
-        "s.yaml:10: cluster.services.payments-db.depends_on: dependency cycle through \"payments-db\" and "
+        "s.yaml:10: cluster.services.payments-db.depends_on: dependency cycle through "
+        "\"payments-db\" and "
         "\"payment-api\"\n");
 }
 

@@ -3,7 +3,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "reports/overrides.hpp"
+#include "scenario/overrides.hpp"
 
 namespace r = selfheal::reports;
 using namespace std::chrono_literals;

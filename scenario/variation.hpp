@@ -13,7 +13,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "reports/scenario.hpp"
+#include "scenario/scenario.hpp"
 
 namespace selfheal::reports {
 

@@ -1,4 +1,4 @@
-#include "reports/metrics_core.hpp"
+#include "scenario/metric_rules.hpp"
 
 #include <algorithm>
 

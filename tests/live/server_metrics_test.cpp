@@ -2,7 +2,7 @@
 
 #include <sstream>
 
-#include "live/metrics.hpp"
+#include "live/server_metrics.hpp"
 
 using namespace selfheal;
 using namespace selfheal::live;

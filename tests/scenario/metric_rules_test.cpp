@@ -1,7 +1,7 @@
 // The metric rules on hand-checked inputs (docs/metrics.md).
 #include <catch2/catch.hpp>
 
-#include "reports/metrics_core.hpp"
+#include "scenario/metric_rules.hpp"
 
 using namespace selfheal::reports;
 using namespace std::chrono_literals;

@@ -20,8 +20,8 @@
 #include <cstdint>
 #include <optional>
 
-#include "reports/run_result.hpp"
-#include "reports/scenario.hpp"
+#include "scenario/run_result.hpp"
+#include "scenario/scenario.hpp"
 
 namespace selfheal::reports {
 
@@ -29,7 +29,7 @@ struct RunOptions {
   std::optional<std::uint64_t> seed;  ///< overrides the scenario's seed
   bool twin = true;                   ///< run the shadow-mode counterfactual twin
   std::optional<engine::Mode> mode;   ///< overrides the engine mode of the main run
-  /// Apply the scenario's `variation:` block drawn from the run's seed (reports/variation.hpp):
+  /// Apply the scenario's `variation:` block drawn from the run's seed (scenario/variation.hpp):
   /// what a sweep does for each run, and `selfheal run --seed` to reproduce one.
   bool vary = false;
   /// Build the chart series and markers (RunResult::charts/markers). Sweeps aggregate

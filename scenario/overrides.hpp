@@ -28,7 +28,7 @@
 #include <vector>
 
 #include "core/result.hpp"
-#include "reports/scenario.hpp"
+#include "scenario/scenario.hpp"
 
 namespace selfheal::reports {
 

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "core/time.hpp"
-#include "reports/expectation.hpp"
-#include "reports/metrics.hpp"
+#include "scenario/expectation.hpp"
+#include "scenario/run_metrics.hpp"
 
 namespace selfheal::reports {
 

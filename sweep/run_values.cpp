@@ -1,4 +1,4 @@
-#include "sweep/metrics.hpp"
+#include "sweep/run_values.hpp"
 
 #include <cmath>
 
