@@ -54,12 +54,12 @@ int cmd_run(const Args& args, Io io) {
     return kExitBadInput;
   }
   // Load everything first: a typo in the third file must not cost two runs.
-  std::vector<reports::Scenario> scenarios;
+  std::vector<scenario::Scenario> scenarios;
   bool bad = false;
-  std::vector<reports::Override> overrides;
+  std::vector<scenario::Override> overrides;
   if (vm.count("set"))
     for (const auto& text : vm["set"].as<std::vector<std::string>>()) {
-      auto o = reports::parse_override(text);
+      auto o = scenario::parse_override(text);
       if (!o) {
         io.err << "error: --set: " << o.error().describe() << "\n";
         bad = true;
@@ -69,7 +69,7 @@ int cmd_run(const Args& args, Io io) {
     }
   if (bad) return kExitBadInput;
   for (const auto& f : vm["scenarios"].as<std::vector<std::string>>()) {
-    auto load = reports::load_scenario_file(f, overrides);
+    auto load = scenario::load_scenario_file(f, overrides);
     if (!load.scenario) {
       io.err << load.diagnostics.describe();
       bad = true;
@@ -79,7 +79,7 @@ int cmd_run(const Args& args, Io io) {
   }
   if (bad) return kExitBadInput;
 
-  reports::RunOptions ro;
+  scenario::RunOptions ro;
   if (vm.count("seed")) {
     ro.seed = vm["seed"].as<std::uint64_t>();
     ro.vary = vm.count("no-variation") == 0U;
@@ -89,11 +89,11 @@ int cmd_run(const Args& args, Io io) {
   const std::string out = vm.count("out") ? vm["out"].as<std::string>() : "out";
   const bool out_given = vm.count("out") != 0U;
 
-  std::vector<reports::RunResult> runs;
+  std::vector<scenario::RunResult> runs;
   std::vector<std::string> subdirs;
   nlohmann::ordered_json docs = nlohmann::ordered_json::array();
   for (const auto& s : scenarios) {
-    reports::RunResult r = reports::run_scenario(s, ro);
+    scenario::RunResult r = scenario::run_scenario(s, ro);
     const std::string dir = single && out_given ? out : out + "/" + s.name;
     if (auto st = reports::write_run_reports(r, dir); !st) {
       io.err << st.error().describe() << "\n";

@@ -15,8 +15,8 @@ namespace selfheal::reports {
 
 inline constexpr int kReportSchemaVersion = 1;
 
-nlohmann::ordered_json report_json(const RunResult& r);
+nlohmann::ordered_json report_json(const scenario::RunResult& r);
 /// report_json(r) dumped with 2-space indentation and a trailing newline.
-std::string report_json_text(const RunResult& r);
+std::string report_json_text(const scenario::RunResult& r);
 
 }  // namespace selfheal::reports

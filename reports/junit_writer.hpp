@@ -19,7 +19,7 @@ namespace selfheal::reports {
 struct JunitSuite {
   std::string name;  ///< scenario name
   std::string file;  ///< scenario file
-  std::vector<ExpectationResult> results;
+  std::vector<scenario::ExpectationResult> results;
   std::optional<std::string> error;  ///< the scenario could not run
 };
 

@@ -8,7 +8,7 @@
 #include "config/json_reader.hpp"
 #include "core/duration.hpp"
 
-namespace selfheal::reports {
+namespace selfheal::scenario {
 
 BaselineEntry baseline_entry(const RunResult& r) {
   const RunMetrics& m = r.metrics;
@@ -111,4 +111,4 @@ std::vector<Regression> compare_to_baseline(const std::vector<RunResult>& runs,
   return out;
 }
 
-}  // namespace selfheal::reports
+}  // namespace selfheal::scenario

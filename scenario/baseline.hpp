@@ -19,7 +19,7 @@
 #include "core/result.hpp"
 #include "scenario/run_result.hpp"
 
-namespace selfheal::reports {
+namespace selfheal::scenario {
 
 struct BaselineEntry {
   std::optional<long long> mttr_mean_ms;
@@ -45,4 +45,4 @@ std::vector<Regression> compare_to_baseline(const std::vector<RunResult>& runs,
                                             const Baseline& base,
                                             std::vector<std::string>* notes = nullptr);
 
-}  // namespace selfheal::reports
+}  // namespace selfheal::scenario

@@ -6,7 +6,7 @@
 #include "core/duration.hpp"
 #include "core/number_format.hpp"
 
-namespace selfheal::reports {
+namespace selfheal::scenario {
 namespace {
 
 const std::vector<std::string> kNone{};
@@ -487,4 +487,4 @@ std::vector<ExpectationResult> evaluate_all(const std::vector<Expectation>& es,
   return out;
 }
 
-}  // namespace selfheal::reports
+}  // namespace selfheal::scenario

@@ -19,7 +19,7 @@
 #include "scenario/run_metrics.hpp"
 #include "scenario/yaml_util.hpp"
 
-namespace selfheal::reports {
+namespace selfheal::scenario {
 
 enum class MetricKind { kCount, kNumber, kRatio, kDuration, kBool, kText };
 
@@ -87,4 +87,4 @@ ExpectationResult evaluate(const Expectation& e, const RunMetrics& m);
 std::vector<ExpectationResult> evaluate_all(const std::vector<Expectation>& es,
                                             const RunMetrics& m);
 
-}  // namespace selfheal::reports
+}  // namespace selfheal::scenario

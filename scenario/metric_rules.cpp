@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-namespace selfheal::reports {
+namespace selfheal::scenario {
 
 Duration percentile(std::vector<Duration> v, int p) {
   std::sort(v.begin(), v.end());
@@ -53,4 +53,4 @@ int max_in_window(std::vector<Duration> times, Duration window) {
   return best;
 }
 
-}  // namespace selfheal::reports
+}  // namespace selfheal::scenario

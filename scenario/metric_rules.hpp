@@ -8,7 +8,7 @@
 
 #include "scenario/run_metrics.hpp"
 
-namespace selfheal::reports {
+namespace selfheal::scenario {
 
 /// One automated action on a target, with whether a verified recovery followed it.
 struct TargetAction {
@@ -27,4 +27,4 @@ std::vector<LoopFact> find_loops(const std::string& service, std::vector<TargetA
 /// ms: [t, t + window)).
 int max_in_window(std::vector<Duration> times, Duration window);
 
-}  // namespace selfheal::reports
+}  // namespace selfheal::scenario

@@ -11,7 +11,7 @@
 
 namespace fs = std::filesystem;
 
-namespace selfheal::reports {
+namespace selfheal::scenario {
 namespace {
 
 std::vector<std::string> split_path(const std::string& path) {
@@ -225,4 +225,4 @@ ScenarioLoad load_scenario_file(const std::string& path, const std::vector<Overr
   return changed;
 }
 
-}  // namespace selfheal::reports
+}  // namespace selfheal::scenario

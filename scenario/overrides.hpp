@@ -30,7 +30,7 @@
 #include "core/result.hpp"
 #include "scenario/scenario.hpp"
 
-namespace selfheal::reports {
+namespace selfheal::scenario {
 
 struct Override {
   std::string path;   ///< dotted, e.g. "policies.memory-leak.max_attempts"
@@ -48,4 +48,4 @@ std::string to_string(const Override& o);
 /// cannot be followed, and the scenario's fields as usual otherwise.
 ScenarioLoad load_scenario_file(const std::string& path, const std::vector<Override>& overrides);
 
-}  // namespace selfheal::reports
+}  // namespace selfheal::scenario

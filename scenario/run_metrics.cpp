@@ -9,7 +9,7 @@
 #include "scenario/metric_rules.hpp"
 #include "sim/timeline.hpp"
 
-namespace selfheal::reports {
+namespace selfheal::scenario {
 namespace {
 
 using sim::EventKind;
@@ -344,4 +344,4 @@ RunMetrics compute_metrics(const Timeline& t, const Timeline* twin, const Metric
   return m;
 }
 
-}  // namespace selfheal::reports
+}  // namespace selfheal::scenario

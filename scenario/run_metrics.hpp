@@ -25,7 +25,7 @@ namespace selfheal::sim {
 struct Timeline;
 }
 
-namespace selfheal::reports {
+namespace selfheal::scenario {
 
 using core::Duration;
 
@@ -168,4 +168,4 @@ RunMetrics compute_metrics(const sim::Timeline& run, const sim::Timeline* twin,
 /// The p-th percentile (0..100) by the nearest-rank method over sorted `v`; v non-empty.
 Duration percentile(std::vector<Duration> v, int p);
 
-}  // namespace selfheal::reports
+}  // namespace selfheal::scenario

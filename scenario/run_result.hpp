@@ -13,7 +13,7 @@
 #include "scenario/expectation.hpp"
 #include "scenario/run_metrics.hpp"
 
-namespace selfheal::reports {
+namespace selfheal::scenario {
 
 struct ChartPoint {
   Duration t{};
@@ -79,4 +79,4 @@ struct RunResult {
   }
 };
 
-}  // namespace selfheal::reports
+}  // namespace selfheal::scenario

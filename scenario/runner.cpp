@@ -8,7 +8,7 @@
 #include "scenario/variation.hpp"
 #include "sim/world.hpp"
 
-namespace selfheal::reports {
+namespace selfheal::scenario {
 namespace {
 
 using sim::EventKind;
@@ -242,4 +242,4 @@ RunResult run_scenario(const Scenario& scenario, const RunOptions& o) {
   return r;
 }
 
-}  // namespace selfheal::reports
+}  // namespace selfheal::scenario

@@ -23,7 +23,7 @@
 #include "scenario/run_result.hpp"
 #include "scenario/scenario.hpp"
 
-namespace selfheal::reports {
+namespace selfheal::scenario {
 
 struct RunOptions {
   std::optional<std::uint64_t> seed;  ///< overrides the scenario's seed
@@ -40,4 +40,4 @@ struct RunOptions {
 
 RunResult run_scenario(const Scenario& s, const RunOptions& options = {});
 
-}  // namespace selfheal::reports
+}  // namespace selfheal::scenario

@@ -13,7 +13,7 @@
 #include "engine/policy_loader.hpp"
 #include "scenario/yaml_util.hpp"
 
-namespace selfheal::reports {
+namespace selfheal::scenario {
 namespace {
 
 namespace fs = std::filesystem;
@@ -877,4 +877,4 @@ std::vector<std::string> scenario_files(const std::string& path, core::Diagnosti
   return out;
 }
 
-}  // namespace selfheal::reports
+}  // namespace selfheal::scenario

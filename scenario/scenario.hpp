@@ -34,7 +34,7 @@
 #include "scenario/expectation.hpp"
 #include "sim/cluster_spec.hpp"
 
-namespace selfheal::reports {
+namespace selfheal::scenario {
 
 /// A classification supplied from outside (an AI service's verdict) for a fault's or a
 /// calendar event's incidents: attached to every notification on `service` while that
@@ -99,4 +99,4 @@ ScenarioLoad load_scenario_string(const std::string& yaml, const std::string& so
 /// files (sorted by name, not descending into subdirectories such as policies/).
 std::vector<std::string> scenario_files(const std::string& path, core::Diagnostics& diags);
 
-}  // namespace selfheal::reports
+}  // namespace selfheal::scenario

@@ -5,7 +5,7 @@
 
 #include "sim/random.hpp"
 
-namespace selfheal::reports {
+namespace selfheal::scenario {
 
 std::uint64_t run_seed(std::uint64_t base, std::uint64_t index) {
   // SplitMix64 advances its state by a constant per output, so the (index+1)-th output is
@@ -57,4 +57,4 @@ Scenario vary(const Scenario& s, std::uint64_t seed) {
   return v;
 }
 
-}  // namespace selfheal::reports
+}  // namespace selfheal::scenario

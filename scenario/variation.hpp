@@ -15,7 +15,7 @@
 
 #include "scenario/scenario.hpp"
 
-namespace selfheal::reports {
+namespace selfheal::scenario {
 
 /// The seed of run `index` (0-based) of a sweep with base seed `base`: the (index+1)-th
 /// output of SplitMix64 started at `base`. A pure function; shards compute it locally.
@@ -31,4 +31,4 @@ std::uint64_t run_seed(std::uint64_t base, std::uint64_t index);
 ///  - responder_delay R: the on-call's response times (day and night) + U[0, R].
 Scenario vary(const Scenario& s, std::uint64_t seed);
 
-}  // namespace selfheal::reports
+}  // namespace selfheal::scenario

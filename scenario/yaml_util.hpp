@@ -6,7 +6,7 @@
 #include "config/suggest.hpp"
 #include "config/yaml_reader.hpp"
 
-namespace selfheal::reports {
+namespace selfheal::scenario {
 
 using config::edit_distance;
 using config::line_of;
@@ -17,4 +17,4 @@ inline std::string did_you_mean(std::string_view word, const std::vector<std::st
   return config::closest(word, candidates);
 }
 
-}  // namespace selfheal::reports
+}  // namespace selfheal::scenario

@@ -32,8 +32,8 @@ std::int64_t fixed(double v, Unit u) {
 
 }  // namespace
 
-RunValues extract(const reports::RunResult& r) {
-  const reports::RunMetrics& m = r.metrics;
+RunValues extract(const scenario::RunResult& r) {
+  const scenario::RunMetrics& m = r.metrics;
   RunValues v{};
   auto set = [&](std::string_view name, std::optional<std::int64_t> x) {
     v[*metric_index(name)] = x;

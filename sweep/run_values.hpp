@@ -1,4 +1,4 @@
-// The metrics a sweep aggregates, per run, from reports::RunResult (docs/metrics.md has the
+// The metrics a sweep aggregates, per run, from scenario::RunResult (docs/metrics.md has the
 // definitions; docs/sweep.md this table). Each is a fixed-point integer in its unit's step
 // so sweep/stats.hpp can add them exactly; a metric a run does not define (MTTR when nothing
 // recovered, made-worse without the twin) is left out of that run's count, never zero.
@@ -60,6 +60,6 @@ inline constexpr std::array<std::size_t, 3> kParetoObjectives{0, 5, 9};
 using RunValues = std::array<std::optional<std::int64_t>, kMetricCount>;
 
 /// One run's values.
-RunValues extract(const reports::RunResult& r);
+RunValues extract(const scenario::RunResult& r);
 
 }  // namespace selfheal::sweep

@@ -3,7 +3,7 @@
 
 #include "scenario/expectation.hpp"
 
-using namespace selfheal::reports;
+using namespace selfheal::scenario;
 using namespace std::chrono_literals;
 
 namespace {

@@ -3,7 +3,7 @@
 
 #include "scenario/metric_rules.hpp"
 
-using namespace selfheal::reports;
+using namespace selfheal::scenario;
 using namespace std::chrono_literals;
 
 namespace {

@@ -5,7 +5,7 @@
 
 #include "scenario/overrides.hpp"
 
-namespace r = selfheal::reports;
+namespace r = selfheal::scenario;
 using namespace std::chrono_literals;
 
 namespace {

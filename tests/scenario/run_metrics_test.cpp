@@ -16,7 +16,7 @@
 #include "sim/timeline.hpp"
 
 using namespace selfheal;
-using namespace selfheal::reports;
+using namespace selfheal::scenario;
 using namespace std::chrono_literals;
 
 namespace {

@@ -9,7 +9,7 @@
 #include "sim/world.hpp"
 
 using namespace selfheal;
-using namespace selfheal::reports;
+using namespace selfheal::scenario;
 
 namespace {
 

@@ -7,7 +7,7 @@
 #include "scenario/scenario.hpp"
 
 using namespace selfheal;
-using namespace selfheal::reports;
+using namespace selfheal::scenario;
 using namespace std::chrono_literals;
 
 namespace {

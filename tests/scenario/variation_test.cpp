@@ -6,7 +6,7 @@
 #include "scenario/variation.hpp"
 #include "sim/random.hpp"
 
-namespace r = selfheal::reports;
+namespace r = selfheal::scenario;
 using namespace std::chrono_literals;
 
 namespace {
