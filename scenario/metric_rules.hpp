@@ -1,5 +1,5 @@
 // The pure building blocks of the metric definitions, over plain inputs, so each rule is
-// testable by hand (tests/reports/metrics_test.cpp). compute_metrics composes them.
+// testable by hand (tests/scenario/metric_rules_test.cpp). compute_metrics composes them.
 #pragma once
 
 #include <optional>

@@ -1,4 +1,4 @@
-// What a run measures (DESIGN.md "What a run measures"; every definition, unit and
+// What a run measures (every definition, unit and
 // tolerance is in docs/metrics.md).
 //
 // The metrics are computed from a run's sim::Timeline (and, when the counterfactual twin

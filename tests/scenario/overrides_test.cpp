@@ -28,7 +28,7 @@ std::string slurp(const std::string& p) {
 
 }  // namespace
 
-TEST_CASE("PATH=VALUE parses, a missing '=' or value is refused", "[reports][overrides]") {
+TEST_CASE("PATH=VALUE parses, a missing '=' or value is refused", "[scenario][overrides]") {
   auto o = r::parse_override("a.b=c=d");
   REQUIRE(o);
   CHECK(o->path == "a.b");
@@ -39,7 +39,7 @@ TEST_CASE("PATH=VALUE parses, a missing '=' or value is refused", "[reports][ove
 }
 
 TEST_CASE("a policy field in the scenario's policy file is changed in memory only",
-          "[reports][overrides]") {
+          "[scenario][overrides]") {
   const std::string before = slurp("tests/sweep/data/policies/restart.yaml");
   auto l = load({"policies.application-crash.max_attempts=7",
                  "policies.application-crash.confidence_threshold=0.95",
@@ -56,7 +56,7 @@ TEST_CASE("a policy field in the scenario's policy file is changed in memory onl
 }
 
 TEST_CASE("scenario fields: nested maps, list elements by name or index, new keys",
-          "[reports][overrides]") {
+          "[scenario][overrides]") {
   auto l = load({"cluster.services.payment-api.replicas=5", "faults.payments-db-down.duration=40m",
                  "faults.0.at=12m", "oncall.response_time=3m", "engine.mode=shadow",
                  "cluster.services.payments-db.traffic.rps=90"});
@@ -72,7 +72,7 @@ TEST_CASE("scenario fields: nested maps, list elements by name or index, new key
 }
 
 TEST_CASE("a wrong path or value is an error naming the --set, with a suggestion",
-          "[reports][overrides]") {
+          "[scenario][overrides]") {
   auto typo = load({"policies.aplication-crash.max_attempts=2"});
   CHECK_FALSE(typo.scenario);
   CHECK_THAT(typo.diagnostics.describe(), Catch::Contains("--set policies.aplication-crash"));
@@ -100,7 +100,7 @@ TEST_CASE("a wrong path or value is an error naming the --set, with a suggestion
   CHECK_FALSE(whole.scenario);
 }
 
-TEST_CASE("no override is exactly the plain load", "[reports][overrides]") {
+TEST_CASE("no override is exactly the plain load", "[scenario][overrides]") {
   auto a = r::load_scenario_file(kScenario, {});
   auto b = r::load_scenario_file(kScenario);
   REQUIRE(a.scenario);

@@ -18,7 +18,7 @@ r::Scenario scenario() {
 }
 }  // namespace
 
-TEST_CASE("run seeds are SplitMix64's outputs from the base seed", "[reports][variation]") {
+TEST_CASE("run seeds are SplitMix64's outputs from the base seed", "[scenario][variation]") {
   std::uint64_t state = 42;
   for (std::uint64_t i = 0; i < 5; ++i)
     CHECK(r::run_seed(42, i) == selfheal::sim::splitmix64(state));
@@ -26,7 +26,7 @@ TEST_CASE("run seeds are SplitMix64's outputs from the base seed", "[reports][va
 }
 
 TEST_CASE("each draw stays within its bounds and depends only on the seed",
-          "[reports][variation]") {
+          "[scenario][variation]") {
   const r::Scenario s = scenario();
   bool jittered = false, retyped = false, delayed = false;
   for (std::uint64_t seed = 1; seed <= 200; ++seed) {
@@ -54,7 +54,7 @@ TEST_CASE("each draw stays within its bounds and depends only on the seed",
   CHECK(delayed);
 }
 
-TEST_CASE("adding a fault does not change the draws of the others", "[reports][variation]") {
+TEST_CASE("adding a fault does not change the draws of the others", "[scenario][variation]") {
   r::Scenario s = scenario();
   const auto before = r::vary(s, 99).cluster.faults[0].at;
   auto extra = s.cluster.faults[0];
@@ -63,7 +63,7 @@ TEST_CASE("adding a fault does not change the draws of the others", "[reports][v
   CHECK(r::vary(s, 99).cluster.faults[1].at == before);
 }
 
-TEST_CASE("run applies the variation only when asked, and says so", "[reports][variation]") {
+TEST_CASE("run applies the variation only when asked, and says so", "[scenario][variation]") {
   const r::Scenario s = scenario();
   r::RunOptions plain;
   plain.seed = 5;
