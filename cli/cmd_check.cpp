@@ -9,13 +9,13 @@
 #include <thread>
 
 #include "cli/command.hpp"
-#include "reports/baseline.hpp"
-#include "reports/baseline_health.hpp"
 #include "reports/junit_writer.hpp"
-#include "reports/runner.hpp"
-#include "reports/scenario.hpp"
 #include "reports/text_writer.hpp"
 #include "reports/writers.hpp"
+#include "scenario/baseline.hpp"
+#include "scenario/baseline_health.hpp"
+#include "scenario/runner.hpp"
+#include "scenario/scenario.hpp"
 
 namespace po = boost::program_options;
 
@@ -40,7 +40,7 @@ int cmd_check(const Args& args, Io io) {
       "seed", po::value<std::uint64_t>(), "seed for every run (default: each scenario's)")(
       "jobs,j", po::value<unsigned>()->default_value(1), "scenarios run in parallel")(
       "no-twin", "skip the shadow-mode twins (made-worse expectations then fail)")(
-      reports::kAllowUnhealthyBaselineFlag,
+      scenario::kAllowUnhealthyBaselineFlag,
       "run scenarios whose modelled world misses its objectives before the first fault\n"
       "(their reports then carry a warning); without it they are input errors");
   po::options_description hidden;
@@ -64,15 +64,15 @@ int cmd_check(const Args& args, Io io) {
   for (const auto& p : vm["paths"].as<std::vector<std::string>>()) {
     std::error_code ec;
     const bool dir = std::filesystem::is_directory(p, ec);
-    for (auto& f : reports::scenario_files(p, diags)) {
+    for (auto& f : scenario::scenario_files(p, diags)) {
       if (dir) from_directory.insert(f);
       files.push_back(std::move(f));
     }
   }
 
-  std::optional<reports::Baseline> baseline;
+  std::optional<scenario::Baseline> baseline;
   if (vm.count("baseline")) {
-    auto b = reports::load_baseline(vm["baseline"].as<std::string>());
+    auto b = scenario::load_baseline(vm["baseline"].as<std::string>());
     if (!b) {
       diags.add(b.error());
     } else {
@@ -81,10 +81,10 @@ int cmd_check(const Args& args, Io io) {
   }
 
   std::vector<reports::JunitSuite> suites;
-  std::vector<reports::Scenario> scenarios;
+  std::vector<scenario::Scenario> scenarios;
   std::map<std::string, std::string> names;  // scenario name -> file
   for (const auto& f : files) {
-    auto load = reports::load_scenario_file(f);
+    auto load = scenario::load_scenario_file(f);
     if (load.policy_document && from_directory.count(f) != 0U) {
       // A policy file kept next to the scenarios: not an error, but not silent either.
       io.err << "note: " << load.diagnostics.describe();
@@ -103,8 +103,8 @@ int cmd_check(const Args& args, Io io) {
       suites.push_back({load.scenario->name, f, {}, msg});
       continue;
     }
-    if (auto why = reports::unhealthy_baseline_error(*load.scenario);
-        !why.empty() && vm.count(reports::kAllowUnhealthyBaselineFlag) == 0U) {
+    if (auto why = scenario::unhealthy_baseline_error(*load.scenario);
+        !why.empty() && vm.count(scenario::kAllowUnhealthyBaselineFlag) == 0U) {
       diags.add(core::Error{why, f});
       suites.push_back({load.scenario->name, f, {}, why});
       continue;
@@ -112,14 +112,14 @@ int cmd_check(const Args& args, Io io) {
     scenarios.push_back(std::move(*load.scenario));
   }
 
-  reports::RunOptions ro;
+  scenario::RunOptions ro;
   if (vm.count("seed")) ro.seed = vm["seed"].as<std::uint64_t>();
   ro.twin = vm.count("no-twin") == 0U;
-  std::vector<reports::RunResult> runs(scenarios.size());
+  std::vector<scenario::RunResult> runs(scenarios.size());
   const unsigned jobs = std::max(1U, vm["jobs"].as<unsigned>());
   if (jobs == 1 || scenarios.size() < 2) {
     for (std::size_t i = 0; i < scenarios.size(); ++i)
-      runs[i] = reports::run_scenario(scenarios[i], ro);
+      runs[i] = scenario::run_scenario(scenarios[i], ro);
   } else {
     // Each run is independent and deterministic; results land in their own slot.
     std::vector<std::thread> pool;
@@ -127,7 +127,7 @@ int cmd_check(const Args& args, Io io) {
     for (unsigned k = 0; k < std::min<std::size_t>(jobs, scenarios.size()); ++k)
       pool.emplace_back([&] {
         for (std::size_t i = next++; i < scenarios.size(); i = next++)
-          runs[i] = reports::run_scenario(scenarios[i], ro);
+          runs[i] = scenario::run_scenario(scenarios[i], ro);
       });
     for (auto& t : pool)
       t.join();
@@ -142,7 +142,7 @@ int cmd_check(const Args& args, Io io) {
   bool regressed = false;
   if (baseline) {
     std::vector<std::string> notes;
-    const auto regs = reports::compare_to_baseline(runs, *baseline, &notes);
+    const auto regs = scenario::compare_to_baseline(runs, *baseline, &notes);
     for (const auto& n : notes)
       io.out << "baseline: " << n << "\n";
     if (!regs.empty())
@@ -170,7 +170,7 @@ int cmd_check(const Args& args, Io io) {
   }
   if (vm.count("update-baseline")) {
     if (auto st = reports::write_file(vm["update-baseline"].as<std::string>(),
-                                      reports::baseline_json(runs));
+                                      scenario::baseline_json(runs));
         !st)
       diags.add(st.error());
     else

@@ -12,8 +12,8 @@
 #include "config/file_io.hpp"
 #include "engine/classifier.hpp"
 #include "engine/policy_loader.hpp"
-#include "reports/baseline_health.hpp"
-#include "reports/scenario.hpp"
+#include "scenario/baseline_health.hpp"
+#include "scenario/scenario.hpp"
 
 namespace po = boost::program_options;
 
@@ -54,7 +54,7 @@ bool is_scenario_document(const std::string& file) {
 /// its baseline is healthy (run and check would refuse it otherwise).
 bool lint_scenario(const std::string& file, const std::string& format, nlohmann::json& report,
                    Io io) {
-  const reports::ScenarioLoad load = reports::load_scenario_file(file);
+  const scenario::ScenarioLoad load = scenario::load_scenario_file(file);
   std::optional<sim::BaselineHealth> h;
   if (load.scenario) h = sim::check_baseline(load.scenario->cluster, load.scenario->duration);
   const bool valid = h && h->healthy();
@@ -99,8 +99,8 @@ bool lint_scenario(const std::string& file, const std::string& format, nlohmann:
          << count(s.cluster.services.size(), "service") << ", "
          << count(s.cluster.faults.size(), "fault") << ", "
          << count(s.cluster.planned.size(), "calendar event") << "\n"
-         << reports::baseline_load_table(*h);
-  if (!valid) io.err << core::Error{reports::unhealthy_baseline_error(s), file}.describe() << '\n';
+         << scenario::baseline_load_table(*h);
+  if (!valid) io.err << core::Error{scenario::unhealthy_baseline_error(s), file}.describe() << '\n';
   return valid;
 }
 

@@ -5,13 +5,13 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.hpp"
-#include "reports/baseline_health.hpp"
 #include "reports/json_writer.hpp"
-#include "reports/overrides.hpp"
-#include "reports/runner.hpp"
-#include "reports/scenario.hpp"
 #include "reports/text_writer.hpp"
 #include "reports/writers.hpp"
+#include "scenario/baseline_health.hpp"
+#include "scenario/overrides.hpp"
+#include "scenario/runner.hpp"
+#include "scenario/scenario.hpp"
 
 namespace po = boost::program_options;
 
@@ -38,7 +38,7 @@ int cmd_run(const Args& args, Io io) {
       "format", po::value<std::string>()->default_value("text"),
       "stdout format: text (summary) or json (the report.json document(s))")(
       "no-twin", "skip the shadow-mode twin (no made-worse / budget-saved figures)")(
-      reports::kAllowUnhealthyBaselineFlag,
+      scenario::kAllowUnhealthyBaselineFlag,
       "run even when the modelled world misses its objectives before the first fault\n"
       "(every report then carries a warning)");
   po::options_description hidden;
@@ -58,12 +58,12 @@ int cmd_run(const Args& args, Io io) {
     return kExitBadInput;
   }
   // Load everything first: a typo in the third file must not cost two runs.
-  std::vector<reports::Scenario> scenarios;
+  std::vector<scenario::Scenario> scenarios;
   bool bad = false;
-  std::vector<reports::Override> overrides;
+  std::vector<scenario::Override> overrides;
   if (vm.count("set"))
     for (const auto& text : vm["set"].as<std::vector<std::string>>()) {
-      auto o = reports::parse_override(text);
+      auto o = scenario::parse_override(text);
       if (!o) {
         io.err << "error: --set: " << o.error().describe() << "\n";
         bad = true;
@@ -73,14 +73,14 @@ int cmd_run(const Args& args, Io io) {
     }
   if (bad) return kExitBadInput;
   for (const auto& f : vm["scenarios"].as<std::vector<std::string>>()) {
-    auto load = reports::load_scenario_file(f, overrides);
+    auto load = scenario::load_scenario_file(f, overrides);
     if (!load.scenario) {
       io.err << load.diagnostics.describe();
       bad = true;
       continue;
     }
-    if (auto why = reports::unhealthy_baseline_error(*load.scenario);
-        !why.empty() && vm.count(reports::kAllowUnhealthyBaselineFlag) == 0U) {
+    if (auto why = scenario::unhealthy_baseline_error(*load.scenario);
+        !why.empty() && vm.count(scenario::kAllowUnhealthyBaselineFlag) == 0U) {
       io.err << core::Error{why, f}.describe() << "\n";
       bad = true;
       continue;
@@ -89,7 +89,7 @@ int cmd_run(const Args& args, Io io) {
   }
   if (bad) return kExitBadInput;
 
-  reports::RunOptions ro;
+  scenario::RunOptions ro;
   if (vm.count("seed")) {
     ro.seed = vm["seed"].as<std::uint64_t>();
     ro.vary = vm.count("no-variation") == 0U;
@@ -99,11 +99,11 @@ int cmd_run(const Args& args, Io io) {
   const std::string out = vm.count("out") ? vm["out"].as<std::string>() : "out";
   const bool out_given = vm.count("out") != 0U;
 
-  std::vector<reports::RunResult> runs;
+  std::vector<scenario::RunResult> runs;
   std::vector<std::string> subdirs;
   nlohmann::ordered_json docs = nlohmann::ordered_json::array();
   for (const auto& s : scenarios) {
-    reports::RunResult r = reports::run_scenario(s, ro);
+    scenario::RunResult r = scenario::run_scenario(s, ro);
     const std::string dir = single && out_given ? out : out + "/" + s.name;
     if (auto st = reports::write_run_reports(r, dir); !st) {
       io.err << st.error().describe() << "\n";

@@ -12,7 +12,7 @@
 #include <thread>
 
 #include "cli/command.hpp"
-#include "reports/baseline_health.hpp"
+#include "scenario/baseline_health.hpp"
 #include "sweep/report.hpp"
 #include "sweep/sweep.hpp"
 
@@ -66,7 +66,7 @@ int cmd_sweep(const Args& args, Io io) {
       "I/N: run only slice I (0-based) of N; combine with `selfheal merge`")(
       "out", po::value<std::string>(), "output directory (default out/sweep/<scenario>)")(
       "no-twin", "skip the shadow-mode twin (no made-worse / budget-saved figures)")(
-      reports::kAllowUnhealthyBaselineFlag,
+      scenario::kAllowUnhealthyBaselineFlag,
       "sweep even when a combination's modelled world misses its objectives before the\n"
       "first fault (the warning is printed with the results)")(
       "progress", po::value<std::string>()->default_value("auto"),
@@ -132,11 +132,11 @@ int cmd_sweep(const Args& args, Io io) {
   // problem is named once.
   std::vector<std::string> unhealthy;
   for (const auto& sc : prepared.scenarios) {
-    const auto why = reports::unhealthy_baseline_error(sc);
+    const auto why = scenario::unhealthy_baseline_error(sc);
     if (!why.empty() && std::find(unhealthy.begin(), unhealthy.end(), why) == unhealthy.end())
       unhealthy.push_back(why);
   }
-  const bool allow_unhealthy = vm.count(reports::kAllowUnhealthyBaselineFlag) != 0U;
+  const bool allow_unhealthy = vm.count(scenario::kAllowUnhealthyBaselineFlag) != 0U;
   if (!allow_unhealthy && !unhealthy.empty()) {
     for (const auto& why : unhealthy)
       io.err << core::Error{why, spec.scenario_path}.describe() << "\n";

@@ -5,9 +5,11 @@
 //
 //   format_fixed(0.125, 2)     -> "0.12"   (like %.2f)
 //   format_general(0.05, 3)    -> "0.05"   (like %.3g)
+//   format_decimals(-0.0001, 3) -> "0.000"  (reports: never "-0.000"; NaN/inf -> "null")
 #pragma once
 
 #include <charconv>
+#include <cmath>
 #include <string>
 
 namespace selfheal::core {
@@ -24,6 +26,17 @@ inline std::string format_general(double v, int precision) {
   const auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::general, precision);
   if (r.ec != std::errc{}) return "?";
   return std::string(buf, r.ptr);
+}
+
+/// `v` with exactly `decimals` digits after the point, as every report prints numbers: a
+/// negative zero ("-0.000") is printed without its sign, and a non-finite value is "null"
+/// (JSON's word for "no number"). Used by the report writers (reports/format.hpp `fixed`)
+/// and by the expectation verdicts (scenario/expectation.cpp), which sit below the writers.
+inline std::string format_decimals(double v, int decimals) {
+  if (!std::isfinite(v)) return "null";
+  std::string s = format_fixed(v, decimals);
+  if (s.size() > 1 && s[0] == '-' && s.find_first_not_of("-0.") == std::string::npos) s.erase(0, 1);
+  return s;
 }
 
 }  // namespace selfheal::core

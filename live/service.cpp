@@ -20,11 +20,11 @@
 #include "live/alertmanager.hpp"
 #include "live/executor.hpp"
 #include "live/log_text.hpp"
-#include "live/metrics.hpp"
 #include "live/notifier.hpp"
 #include "live/prefetch.hpp"
 #include "live/prometheus.hpp"
 #include "live/runtime.hpp"
+#include "live/server_metrics.hpp"
 #include "live/sqlite_state.hpp"
 
 namespace selfheal::live {

@@ -4,18 +4,12 @@
 #include <cstdio>
 
 #include "core/duration.hpp"
+#include "core/number_format.hpp"
 
 namespace selfheal::reports {
 
 std::string fixed(double v, int decimals) {
-  if (!std::isfinite(v)) return "null";
-  char buf[64];
-  // snprintf's %f is locale-dependent only in the decimal point, and selfheal never calls
-  // setlocale, so the "C" locale applies.
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  std::string s = buf;
-  if (s.size() > 1 && s[0] == '-' && s.find_first_not_of("-0.") == std::string::npos) s.erase(0, 1);
-  return s;
+  return core::format_decimals(v, decimals);
 }
 
 double round_to(double v, int decimals) {

@@ -10,6 +10,9 @@
 #include "reports/markdown_writer.hpp"
 
 namespace selfheal::reports {
+
+// The run, its metrics and verdicts, as the scenario runner leaves them.
+using namespace selfheal::scenario;
 namespace {
 
 constexpr double kWidth = 1040, kLeft = 104, kRight = 48, kTop = 16, kPlotH = 170;
@@ -376,30 +379,6 @@ std::string index_html(const std::vector<RunResult>& runs,
   }
   o << "</table>\n</body></html>\n";
   return o.str();
-}
-
-std::string_view to_string(MarkerKind k) {
-  switch (k) {
-    case MarkerKind::kFault:
-      return "fault";
-    case MarkerKind::kPlanned:
-      return "planned";
-    case MarkerKind::kAlert:
-      return "alert";
-    case MarkerKind::kDecision:
-      return "decision";
-    case MarkerKind::kAction:
-      return "action";
-    case MarkerKind::kVerification:
-      return "verification";
-    case MarkerKind::kPage:
-      return "page";
-    case MarkerKind::kApproval:
-      return "approval";
-    case MarkerKind::kRecovery:
-      return "recovery";
-  }
-  return "?";
 }
 
 }  // namespace selfheal::reports

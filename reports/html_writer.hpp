@@ -10,15 +10,15 @@
 #include <string>
 #include <vector>
 
-#include "reports/run_result.hpp"
+#include "scenario/run_result.hpp"
 
 namespace selfheal::reports {
 
-std::string report_html(const RunResult& r);
+std::string report_html(const scenario::RunResult& r);
 /// Inline SVG timeline chart for one service (exposed for tests).
-std::string chart_svg(const ServiceChart& chart, const std::vector<Marker>& markers,
-                      Duration run_length);
-std::string index_html(const std::vector<RunResult>& runs,
+std::string chart_svg(const scenario::ServiceChart& chart,
+                      const std::vector<scenario::Marker>& markers, core::Duration run_length);
+std::string index_html(const std::vector<scenario::RunResult>& runs,
                        const std::vector<std::string>& report_dirs);
 
 }  // namespace selfheal::reports

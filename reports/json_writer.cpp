@@ -4,6 +4,9 @@
 #include "reports/format.hpp"
 
 namespace selfheal::reports {
+
+// The run, its metrics and verdicts, as the scenario runner leaves them.
+using namespace selfheal::scenario;
 namespace {
 
 using Json = nlohmann::ordered_json;

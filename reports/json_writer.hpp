@@ -9,14 +9,14 @@
 
 #include <nlohmann/json.hpp>
 
-#include "reports/run_result.hpp"
+#include "scenario/run_result.hpp"
 
 namespace selfheal::reports {
 
 inline constexpr int kReportSchemaVersion = 1;
 
-nlohmann::ordered_json report_json(const RunResult& r);
+nlohmann::ordered_json report_json(const scenario::RunResult& r);
 /// report_json(r) dumped with 2-space indentation and a trailing newline.
-std::string report_json_text(const RunResult& r);
+std::string report_json_text(const scenario::RunResult& r);
 
 }  // namespace selfheal::reports

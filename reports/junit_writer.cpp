@@ -6,6 +6,9 @@
 
 namespace selfheal::reports {
 
+// The run, its metrics and verdicts, as the scenario runner leaves them.
+using namespace selfheal::scenario;
+
 std::string junit_xml(const std::vector<JunitSuite>& suites) {
   int tests = 0, failures = 0, errors = 0;
   for (const auto& s : suites) {

@@ -12,14 +12,14 @@
 #include <string>
 #include <vector>
 
-#include "reports/expectation.hpp"
+#include "scenario/expectation.hpp"
 
 namespace selfheal::reports {
 
 struct JunitSuite {
   std::string name;  ///< scenario name
   std::string file;  ///< scenario file
-  std::vector<ExpectationResult> results;
+  std::vector<scenario::ExpectationResult> results;
   std::optional<std::string> error;  ///< the scenario could not run
 };
 

@@ -6,6 +6,9 @@
 #include "reports/format.hpp"
 
 namespace selfheal::reports {
+
+// The run, its metrics and verdicts, as the scenario runner leaves them.
+using namespace selfheal::scenario;
 namespace {
 
 // Pipes would split a table cell.

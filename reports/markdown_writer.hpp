@@ -5,17 +5,17 @@
 #include <string>
 #include <vector>
 
-#include "reports/run_result.hpp"
+#include "scenario/run_result.hpp"
 
 namespace selfheal::reports {
 
-std::string report_markdown(const RunResult& r);
+std::string report_markdown(const scenario::RunResult& r);
 /// One table over many runs (for `check` and the library), linking each run's report.
-std::string index_markdown(const std::vector<RunResult>& runs,
+std::string index_markdown(const std::vector<scenario::RunResult>& runs,
                            const std::vector<std::string>& report_dirs);
 
 /// Shared summary cells: human_duration ("12m30s", "1h07m") or "-" for an optional duration.
-std::string opt_duration(const std::optional<Duration>& d);
+std::string opt_duration(const std::optional<core::Duration>& d);
 std::string opt_ratio(const std::optional<double>& v);
 
 }  // namespace selfheal::reports

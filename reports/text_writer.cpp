@@ -9,6 +9,9 @@
 
 namespace selfheal::reports {
 
+// The run, its metrics and verdicts, as the scenario runner leaves them.
+using namespace selfheal::scenario;
+
 std::string text_summary(const RunResult& r) {
   const RunMetrics& m = r.metrics;
   std::ostringstream o;

@@ -6,13 +6,13 @@
 #include <string>
 #include <vector>
 
-#include "reports/run_result.hpp"
+#include "scenario/run_result.hpp"
 
 namespace selfheal::reports {
 
-std::string text_summary(const RunResult& r);
-std::string text_table(const std::vector<RunResult>& runs);
+std::string text_summary(const scenario::RunResult& r);
+std::string text_table(const std::vector<scenario::RunResult>& runs);
 /// "file:line: scenario: expectation: expected X, actual Y" per failed expectation.
-std::string text_failures(const std::vector<RunResult>& runs);
+std::string text_failures(const std::vector<scenario::RunResult>& runs);
 
 }  // namespace selfheal::reports

@@ -9,6 +9,9 @@
 
 namespace selfheal::reports {
 
+// The run, its metrics and verdicts, as the scenario runner leaves them.
+using namespace selfheal::scenario;
+
 core::Status write_file(const std::string& path, const std::string& text) {
   namespace fs = std::filesystem;
   std::error_code ec;

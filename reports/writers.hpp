@@ -5,16 +5,16 @@
 #include <vector>
 
 #include "core/result.hpp"
-#include "reports/run_result.hpp"
+#include "scenario/run_result.hpp"
 
 namespace selfheal::reports {
 
 /// Writes `text` to `path` (creating parent directories). Error names the path.
 core::Status write_file(const std::string& path, const std::string& text);
 /// report.json, report.md and report.html of `r` into `dir`.
-core::Status write_run_reports(const RunResult& r, const std::string& dir);
+core::Status write_run_reports(const scenario::RunResult& r, const std::string& dir);
 /// index.html and index.md over `runs`, whose reports are in `dir`/<subdir[i]>.
-core::Status write_index(const std::vector<RunResult>& runs,
+core::Status write_index(const std::vector<scenario::RunResult>& runs,
                          const std::vector<std::string>& subdirs, const std::string& dir);
 
 }  // namespace selfheal::reports

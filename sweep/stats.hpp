@@ -1,6 +1,6 @@
 // Exact, mergeable statistics of one metric over many runs.
 //
-// Values are fixed-point integers (the metric table in sweep/metrics.hpp says the unit of
+// Values are fixed-point integers (the metric table in sweep/run_values.hpp says the unit of
 // one step: 1 ms, 1e-4 of a ratio, 1e-3 of a minute, 1 count). Sums are exact 128-bit
 // integers and the histogram counts values by key, so adding runs in any order, on any
 // thread or shard, and merging the pieces in any order gives identical results — what lets

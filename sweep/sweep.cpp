@@ -12,13 +12,13 @@
 #include <sstream>
 #include <thread>
 
-#include "reports/runner.hpp"
-#include "reports/variation.hpp"
+#include "scenario/runner.hpp"
+#include "scenario/variation.hpp"
 
 namespace selfheal::sweep {
 
 core::Result<Axis> parse_axis(std::string_view text) {
-  auto o = reports::parse_override(text);
+  auto o = scenario::parse_override(text);
   if (!o) return o.error();
   Axis a;
   a.path = o->path;
@@ -73,7 +73,7 @@ std::string Combination::label() const {
   if (params.empty()) return "(scenario as written)";
   std::string l;
   for (const auto& p : params)
-    l += (l.empty() ? "" : " ") + reports::to_string(p);
+    l += (l.empty() ? "" : " ") + scenario::to_string(p);
   return l;
 }
 
@@ -133,7 +133,7 @@ PrepareLoad prepare(const SweepSpec& spec) {
         out.diagnostics.add(core::Error("set twice; give all its values in one --set PATH=V1,V2",
                                         {}, 0, 0, "--set " + a.path));
   }
-  reports::ScenarioLoad base = reports::load_scenario_file(spec.scenario_path);
+  scenario::ScenarioLoad base = scenario::load_scenario_file(spec.scenario_path);
   if (!base.scenario) {
     out.diagnostics.append(base.diagnostics);
     return out;
@@ -160,13 +160,13 @@ PrepareLoad prepare(const SweepSpec& spec) {
   // (in a combination, one bad path would hide the other axes' problems).
   for (const auto& axis : spec.axes)
     for (const auto& v : axis.values) {
-      reports::ScenarioLoad l = reports::load_scenario_file(spec.scenario_path, {{axis.path, v}});
+      scenario::ScenarioLoad l = scenario::load_scenario_file(spec.scenario_path, {{axis.path, v}});
       for (const auto& e : l.diagnostics.errors())
         if (seen.insert(e.describe()).second) out.diagnostics.add(e);
     }
   if (!out.diagnostics.empty()) return out;
   for (auto& c : combinations(spec.axes)) {
-    reports::ScenarioLoad l = reports::load_scenario_file(spec.scenario_path, c.params);
+    scenario::ScenarioLoad l = scenario::load_scenario_file(spec.scenario_path, c.params);
     if (!l.scenario) {
       for (const auto& e : l.diagnostics.errors())
         if (seen.insert(e.describe()).second) out.diagnostics.add(e);
@@ -206,12 +206,12 @@ SweepResult execute(const Prepared& p, const ExecuteOptions& o) {
         // shards concatenate into the rows of the whole sweep.
         const std::size_t c = static_cast<std::size_t>(k % ncomb);
         const std::uint64_t run = range.begin + k / ncomb;
-        reports::RunOptions ro;
-        ro.seed = reports::run_seed(result.base_seed, run);
+        scenario::RunOptions ro;
+        ro.seed = scenario::run_seed(result.base_seed, run);
         ro.twin = p.spec.twin;
         ro.vary = true;
         ro.detail = false;
-        const RunValues v = extract(reports::run_scenario(p.scenarios[c], ro));
+        const RunValues v = extract(scenario::run_scenario(p.scenarios[c], ro));
         for (std::size_t i = 0; i < kMetricCount; ++i)
           if (v[i]) local[w][c][i].add(*v[i]);
         done.fetch_add(1);

@@ -2,7 +2,7 @@
 //
 // A sweep is: one scenario, a grid of `--set PATH=V1,V2,...` axes (their cartesian product
 // are the combinations; the first axis varies slowest), and `runs` runs per combination.
-// Run i of EVERY combination uses seed reports::run_seed(base_seed, i) for the world and
+// Run i of EVERY combination uses seed scenario::run_seed(base_seed, i) for the world and
 // for the scenario's `variation:` draw (common random numbers: combinations are compared on
 // the same draws, which removes most of the noise from their differences), so any run is
 // reproduced by `selfheal run SCENARIO --seed <seed> --set ...`.
@@ -27,9 +27,9 @@
 #include <vector>
 
 #include "core/result.hpp"
-#include "reports/overrides.hpp"
-#include "reports/scenario.hpp"
-#include "sweep/metrics.hpp"
+#include "scenario/overrides.hpp"
+#include "scenario/scenario.hpp"
+#include "sweep/run_values.hpp"
 #include "sweep/stats.hpp"
 
 namespace selfheal::sweep {
@@ -70,8 +70,8 @@ struct SweepSpec {
 
 /// One point of the grid.
 struct Combination {
-  std::vector<reports::Override> params;  ///< one per axis, in axis order
-  std::string label() const;              ///< "a=1 b=2", or "(scenario as written)"
+  std::vector<scenario::Override> params;  ///< one per axis, in axis order
+  std::string label() const;               ///< "a=1 b=2", or "(scenario as written)"
 };
 
 /// The grid's points: the cartesian product, first axis slowest. No axis: one point.
@@ -103,8 +103,8 @@ struct SweepResult {
 /// A sweep ready to run: every combination's scenario loaded and validated.
 struct Prepared {
   SweepSpec spec;
-  std::vector<reports::Scenario> scenarios;  ///< one per combination
-  SweepResult result;                        ///< identity filled, accumulators empty
+  std::vector<scenario::Scenario> scenarios;  ///< one per combination
+  SweepResult result;                         ///< identity filled, accumulators empty
 };
 struct PrepareLoad {
   std::optional<Prepared> prepared;  ///< set iff diagnostics is empty

@@ -16,8 +16,8 @@
 
 #include "live/config.hpp"
 #include "live/executor.hpp"
-#include "live/metrics.hpp"
 #include "live/notifier.hpp"
+#include "live/server_metrics.hpp"
 #include "live/sqlite_state.hpp"
 #include "tests/live/serve_harness.hpp"
 

@@ -8,15 +8,16 @@
 #include "reports/html_writer.hpp"
 #include "reports/json_writer.hpp"
 #include "reports/markdown_writer.hpp"
-#include "reports/runner.hpp"
-#include "reports/scenario.hpp"
+#include "scenario/runner.hpp"
+#include "scenario/scenario.hpp"
 
 using namespace selfheal;
 using namespace selfheal::reports;
+using namespace selfheal::scenario;
 
 namespace {
 
-Scenario scenario(const std::string& file) {
+Scenario loaded(const std::string& file) {
   auto l = load_scenario_file(file);
   INFO(l.diagnostics.describe());
   REQUIRE(l.scenario);
@@ -26,7 +27,7 @@ Scenario scenario(const std::string& file) {
 }  // namespace
 
 TEST_CASE("the same seed gives a byte-identical report.json, run twice", "[run][determinism]") {
-  const Scenario s = scenario("scenarios/db-outage-naive.yaml");
+  const Scenario s = loaded("scenarios/db-outage-naive.yaml");
   const std::string a = report_json_text(run_scenario(s));
   const std::string b = report_json_text(run_scenario(s));
   CHECK(a == b);
@@ -39,7 +40,7 @@ TEST_CASE("the same seed gives a byte-identical report.json, run twice", "[run][
 
 TEST_CASE("the same seed gives a byte-identical report run in two threads at once",
           "[run][determinism]") {
-  const Scenario s = scenario("scenarios/mixed-day.yaml");
+  const Scenario s = loaded("scenarios/mixed-day.yaml");
   std::string a, b, ha, hb;
   std::thread t1([&] {
     const auto r = run_scenario(s);
@@ -62,7 +63,7 @@ TEST_CASE("a verified restart is not paged while its alert lingers", "[run]") {
   // memory-leak-worker with the default 10-minute OOMKilled rule: the alert outlives the
   // restart's verification and Alertmanager keeps re-sending it. Those re-deliveries must
   // neither page nor restart again (the engine once paged "no policy for unknown" here).
-  const RunResult r = run_scenario(scenario("scenarios/memory-leak-worker.yaml"));
+  const RunResult r = run_scenario(loaded("scenarios/memory-leak-worker.yaml"));
   const RunMetrics& m = r.metrics;
   CHECK(m.pages == 0);
   CHECK(m.escalations.empty());
@@ -73,7 +74,7 @@ TEST_CASE("a verified restart is not paged while its alert lingers", "[run]") {
 }
 
 TEST_CASE("the twin measures made-worse and budget, --no-twin leaves them unset", "[run]") {
-  const Scenario s = scenario("scenarios/db-outage-naive.yaml");
+  const Scenario s = loaded("scenarios/db-outage-naive.yaml");
   const RunResult with = run_scenario(s);
   CHECK(with.twin);
   // The DB outage lasts 45 minutes either way: the 13 restarts neither shorten nor lengthen
@@ -111,7 +112,7 @@ TEST_CASE("the twin measures made-worse and budget, --no-twin leaves them unset"
 
 TEST_CASE("report.html is one self-contained page with an SVG timeline and hover markers",
           "[run][html]") {
-  const RunResult r = run_scenario(scenario("scenarios/db-outage-naive.yaml"));
+  const RunResult r = run_scenario(loaded("scenarios/db-outage-naive.yaml"));
   const std::string h = report_html(r);
   CHECK(h.rfind("<!DOCTYPE html>", 0) == 0);
   CHECK(h.find("<svg class=\"chart\"") != std::string::npos);
@@ -131,7 +132,7 @@ TEST_CASE("report.html is one self-contained page with an SVG timeline and hover
 
 TEST_CASE("report.json decisions carry the built-in classifier's evidence", "[run][json]") {
   // memory-leak-worker has no injected classification: the built-in classifier decides.
-  const auto j = report_json(run_scenario(scenario("scenarios/memory-leak-worker.yaml")));
+  const auto j = report_json(run_scenario(loaded("scenarios/memory-leak-worker.yaml")));
   std::size_t with_evidence = 0;
   for (const auto& d : j["decisions"]) {
     if (d["classification_source"] != "builtin") continue;
@@ -153,7 +154,7 @@ TEST_CASE("report.json decisions carry the built-in classifier's evidence", "[ru
 }
 
 TEST_CASE("report.json decisions from an external verdict have no evidence", "[run][json]") {
-  const auto j = report_json(run_scenario(scenario("scenarios/db-outage-naive.yaml")));
+  const auto j = report_json(run_scenario(loaded("scenarios/db-outage-naive.yaml")));
   std::size_t external = 0;
   for (const auto& d : j["decisions"]) {
     if (d["classification_source"] != "external") continue;

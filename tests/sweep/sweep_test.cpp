@@ -2,8 +2,8 @@
 
 #include <set>
 
-#include "reports/runner.hpp"
-#include "reports/variation.hpp"
+#include "scenario/runner.hpp"
+#include "scenario/variation.hpp"
 #include "sweep/report.hpp"
 #include "sweep/sweep.hpp"
 
@@ -130,14 +130,14 @@ TEST_CASE("the variation makes runs differ, and the same seed repeats a run exac
   CHECK(mttrs.size() > 1);
 
   // `selfheal run --seed <recorded>` is run_scenario with that seed and the variation on.
-  auto load = selfheal::reports::load_scenario_file(kScenario);
+  auto load = selfheal::scenario::load_scenario_file(kScenario);
   REQUIRE(load.scenario);
   const sw::RunRow& row = rows[5];
-  CHECK(row.seed == selfheal::reports::run_seed(42, 5));
-  selfheal::reports::RunOptions o;
+  CHECK(row.seed == selfheal::scenario::run_seed(42, 5));
+  selfheal::scenario::RunOptions o;
   o.seed = row.seed;
   o.vary = true;
-  CHECK(sw::extract(selfheal::reports::run_scenario(*load.scenario, o)) == row.values);
+  CHECK(sw::extract(selfheal::scenario::run_scenario(*load.scenario, o)) == row.values);
 }
 
 TEST_CASE("shards merged are identical to the whole sweep", "[sweep]") {

@@ -1,0 +1,114 @@
+#include "scenario/baseline.hpp"
+
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "config/json_reader.hpp"
+#include "core/duration.hpp"
+
+namespace selfheal::scenario {
+
+BaselineEntry baseline_entry(const RunResult& r) {
+  const RunMetrics& m = r.metrics;
+  BaselineEntry e;
+  if (m.mttr_mean) e.mttr_mean_ms = m.mttr_mean->count();
+  e.unrecovered = m.unrecovered;
+  e.loops = m.remediation_loops;
+  e.wrongly_acted = m.wrongly_acted;
+  e.made_worse = m.made_worse;
+  return e;
+}
+
+std::string baseline_json(const std::vector<RunResult>& runs) {
+  nlohmann::ordered_json j;
+  j["schema_version"] = 1;
+  nlohmann::ordered_json s = nlohmann::ordered_json::object();
+  std::map<std::string, BaselineEntry> sorted;
+  for (const auto& r : runs)
+    sorted[r.scenario] = baseline_entry(r);
+  for (const auto& [name, e] : sorted) {
+    nlohmann::ordered_json o;
+    o["mttr_mean_ms"] = e.mttr_mean_ms ? nlohmann::ordered_json(*e.mttr_mean_ms) : nullptr;
+    o["unrecovered_incidents"] = e.unrecovered;
+    o["remediation_loops"] = e.loops;
+    o["wrongly_acted_incidents"] = e.wrongly_acted;
+    o["made_worse_incidents"] = e.made_worse ? nlohmann::ordered_json(*e.made_worse) : nullptr;
+    s[name] = o;
+  }
+  j["scenarios"] = s;
+  return j.dump(2) + "\n";
+}
+
+core::Result<Baseline> load_baseline(const std::string& path) {
+  core::Diagnostics diags;
+  auto doc = config::read_json_file(path, diags);
+  if (!doc) return diags.errors().front();
+  nlohmann::json& j = doc->root;
+  if (!j.is_object() || !j.contains("schema_version") || j["schema_version"] != 1 ||
+      !j.contains("scenarios") || !j["scenarios"].is_object())
+    return core::Error{
+        "not a selfheal baseline (schema_version 1 with scenarios); write one "
+        "with selfheal check --update-baseline FILE",
+        path, 0, 0, "schema_version"};
+  Baseline b;
+  for (const auto& [name, o] : j["scenarios"].items()) {
+    if (!o.is_object()) return core::Error{"expected an object", path, 0, 0, "scenarios." + name};
+    BaselineEntry e;
+    try {
+      if (o.contains("mttr_mean_ms") && !o["mttr_mean_ms"].is_null())
+        e.mttr_mean_ms = o["mttr_mean_ms"].get<long long>();
+      e.unrecovered = o.value("unrecovered_incidents", 0);
+      e.loops = o.value("remediation_loops", 0);
+      e.wrongly_acted = o.value("wrongly_acted_incidents", 0);
+      if (o.contains("made_worse_incidents") && !o["made_worse_incidents"].is_null())
+        e.made_worse = o["made_worse_incidents"].get<int>();
+    } catch (const nlohmann::json::exception& ex) {
+      return core::Error{std::string("bad value: ") + ex.what(), path, 0, 0, "scenarios." + name};
+    }
+    b[name] = e;
+  }
+  return b;
+}
+
+std::vector<Regression> compare_to_baseline(const std::vector<RunResult>& runs,
+                                            const Baseline& base, std::vector<std::string>* notes) {
+  std::vector<Regression> out;
+  for (const auto& r : runs) {
+    auto it = base.find(r.scenario);
+    if (it == base.end()) {
+      if (notes) notes->push_back(r.scenario + ": not in the baseline (new scenario)");
+      continue;
+    }
+    const BaselineEntry& b = it->second;
+    const BaselineEntry now = baseline_entry(r);
+    auto fmt = [](long long ms) { return core::format_duration(Duration{ms}); };
+    if (b.mttr_mean_ms) {
+      if (!now.mttr_mean_ms) {
+        out.push_back(
+            {r.scenario, "MTTR " + fmt(*b.mttr_mean_ms) + " -> none (no incident recovered)"});
+      } else {
+        const long long allowed =
+            *b.mttr_mean_ms + std::max<long long>(60000, *b.mttr_mean_ms / 10);
+        if (*now.mttr_mean_ms > allowed)
+          out.push_back({r.scenario, "MTTR " + fmt(*b.mttr_mean_ms) + " -> " +
+                                         fmt(*now.mttr_mean_ms) +
+                                         " (tolerance: 10% or 1m, whichever is larger)"});
+      }
+    }
+    auto more = [&](const char* what, int was, int is) {
+      if (is > was)
+        out.push_back({r.scenario, std::string(what) + " " + std::to_string(was) + " -> " +
+                                       std::to_string(is)});
+    };
+    more("unrecovered incidents", b.unrecovered, now.unrecovered);
+    more("remediation loops", b.loops, now.loops);
+    more("wrongly-acted incidents", b.wrongly_acted, now.wrongly_acted);
+    if (b.made_worse && now.made_worse)
+      more("made-worse incidents", *b.made_worse, *now.made_worse);
+  }
+  return out;
+}
+
+}  // namespace selfheal::scenario

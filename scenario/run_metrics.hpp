@@ -1,0 +1,171 @@
+// What a run measures (every definition, unit and
+// tolerance is in docs/metrics.md).
+//
+// The metrics are computed from a run's sim::Timeline (and, when the counterfactual twin
+// ran, the twin's timeline) by `compute_metrics`. They keep the facts they were computed
+// from (every decision, action, verification, page, attributed to its incident), so an
+// expectation can filter them (`where: {service, action, incident, outcome}`) and the
+// report can show them. All times are offsets from the scenario start.
+//
+//   RunMetrics m = compute_metrics(run.timeline, &twin.timeline, options);
+//   m.mttr_mean;            // optional: no recovered incident -> nullopt
+//   m.unrecovered;          // counted, never dropped
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/time.hpp"
+#include "engine/audit.hpp"
+#include "engine/types.hpp"
+
+namespace selfheal::sim {
+struct Timeline;
+}
+
+namespace selfheal::scenario {
+
+using core::Duration;
+
+/// How many of the classifier's features a decision keeps (report.json `evidence`).
+inline constexpr std::size_t kDecisionEvidence = 5;
+
+/// One decision of the engine (an audit record of kind decision).
+struct DecisionFact {
+  Duration at{};
+  std::string service;
+  std::string incident;  ///< attributed incident id, "" when none matched
+  std::string outcome;   ///< engine::to_string(Outcome)
+  std::string policy;
+  std::string incident_type;  ///< classification the engine used
+  double confidence = 0.0;
+  std::string classification_source;  ///< "external" | "builtin", "" when none
+  /// Why the built-in classifier chose incident_type: its features, largest contribution
+  /// first (engine::classify), at most kDecisionEvidence of them; empty for external verdicts.
+  std::vector<engine::Evidence> evidence;
+  std::string action;  ///< action executed / shadowed / suggested, "" if none
+  std::string guardrail;
+  std::string reason;
+};
+
+/// One automated action the engine executed (not shadowed, not recommended).
+struct ActionFact {
+  Duration at{};
+  std::string service;
+  std::string incident;
+  std::string action;            ///< engine::to_string(ActionKind)
+  std::string command;           ///< rendered argv
+  bool helpful = false;          ///< ground truth: it addresses the incident's root cause
+  std::optional<bool> verified;  ///< verification verdict, nullopt when none happened
+  bool ok = true;                ///< the actuator reported success
+};
+
+struct VerificationFact {
+  Duration at{};
+  std::string service;
+  std::string incident;
+  bool passed = false;
+  std::string detail;
+};
+
+/// A page or an approval request to a person.
+struct EscalationFact {
+  Duration at{};
+  std::string service;
+  std::string incident;
+  bool approval = false;  ///< an approval request rather than a page
+  std::string channel;
+  std::string reason;  ///< outcome that caused it
+  std::string summary;
+};
+
+struct LoopFact {
+  std::string service;
+  Duration first{};
+  Duration last{};
+  int actions = 0;  ///< automated actions in the episode
+};
+
+struct IncidentMetrics {
+  std::string id;    ///< fault/event name from the scenario
+  std::string kind;  ///< fault kind, or the planned event's kind
+  std::string root_service;
+  std::vector<std::string> affected;  ///< services whose objectives it broke
+  Duration start{};
+  std::optional<Duration> end;               ///< when the fault itself stopped, if it does
+  std::string true_type;                     ///< ground-truth incident type
+  std::vector<std::string> helpful_actions;  ///< "service:action" per ground truth
+  std::optional<Duration> detection;         ///< first alert on an affected service - start
+  std::string classified_as;                 ///< first classification the engine made, "" if none
+  std::optional<double> confidence;
+  std::string classification_source;
+  std::optional<bool> classification_correct;
+  int decisions = 0;
+  std::map<std::string, int> outcomes;  ///< decisions by outcome
+  int actions = 0;
+  int helpful = 0;
+  int wrong = 0;
+  int verifications = 0;
+  int verifications_passed = 0;
+  int pages = 0;
+  int approval_requests = 0;
+  std::optional<Duration> time_to_escalate;  ///< first page/approval request - start
+  bool recovered = false;
+  std::optional<Duration> ttr;      ///< recovery - start
+  bool automated_recovery = false;  ///< recovered after a verified automated action, no page
+  bool wrongly_acted = false;
+  double error_budget_minutes = 0.0;
+  std::optional<double> twin_error_budget_minutes;
+  std::optional<bool> made_worse;
+};
+
+struct RunMetrics {
+  Duration duration{};
+  std::vector<IncidentMetrics> incidents;
+  std::vector<DecisionFact> decisions;
+  std::vector<ActionFact> actions;
+  std::vector<VerificationFact> verifications;
+  std::vector<EscalationFact> escalations;
+  std::vector<LoopFact> loops;
+
+  int recovered = 0;
+  int unrecovered = 0;
+  std::optional<Duration> mttr_mean;
+  std::optional<Duration> mttr_p50;
+  std::optional<Duration> mttr_p90;
+  int remediation_loops = 0;
+  int max_actions_per_target_hour = 0;
+  std::string max_actions_target;
+  int wrongly_acted = 0;
+  std::optional<int> made_worse;                  ///< nullopt without the twin
+  std::optional<double> automated_recovery_rate;  ///< nullopt with no incident
+  std::optional<double> verification_pass_rate;   ///< nullopt with no verification
+  std::optional<double> pages_per_incident;
+  std::optional<Duration> time_to_escalate_mean;
+  double error_budget_minutes = 0.0;
+  std::optional<double> twin_error_budget_minutes;
+  int pages = 0;
+  int approval_requests = 0;
+};
+
+/// Tunables of the definitions (documented in docs/metrics.md).
+struct MetricsOptions {
+  Duration loop_window{std::chrono::hours{1}};
+  int loop_min_actions = 3;
+  /// Made worse: automation burned more than the twin by more than this many minutes
+  /// and this share of the twin's burn.
+  double made_worse_abs_minutes = 0.5;
+  double made_worse_rel = 0.05;
+};
+
+/// The metrics of a run from its timeline; `twin` is the same scenario and seed run with the
+/// engine in shadow mode (nullptr: made-worse and the budget comparison stay unset).
+RunMetrics compute_metrics(const sim::Timeline& run, const sim::Timeline* twin,
+                           const MetricsOptions& options = {});
+
+/// The p-th percentile (0..100) by the nearest-rank method over sorted `v`; v non-empty.
+Duration percentile(std::vector<Duration> v, int p);
+
+}  // namespace selfheal::scenario
