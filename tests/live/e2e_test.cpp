@@ -429,6 +429,10 @@ TEST_CASE("kill -9 of selfheal serve: after restart no action runs twice, verifi
     REQUIRE(eventually(up, 30s));
     REQUIRE(call("POST", "/api/v1/alerts", payload("fp-1"))->status == 202);
     REQUIRE(eventually([&] { return count("decision", "executed") == 1; }, 30s));
+    // The (dry-run) command's result is committed: the action started, so the next process
+    // resumes its verification. Killed before this point, the action counts as decided but
+    // never reported and the next process escalates it instead (state_safety_test).
+    REQUIRE(eventually([&] { return count("action-result", "") == 1; }, 30s));
     first.kill_hard();  // kill -9, no clean shutdown
   }
   Child second({bin.string(), "serve", "-c", (dir / "serve.yaml").string()}, dir / "second.log");
