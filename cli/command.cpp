@@ -1,5 +1,7 @@
 #include "cli/command.hpp"
 
+#include "cli/help_text.hpp"
+
 #include <iostream>
 #include <string_view>
 
@@ -8,19 +10,8 @@ namespace po = boost::program_options;
 namespace selfheal::cli {
 namespace {
 
-constexpr std::string_view kVersion = "selfheal 0.1.0";
-
 void print_usage(std::ostream& os) {
-  os << "usage: selfheal <command> [options]\n\n"
-     << "Validate remediation policies in a simulated cluster, gate CI on what automation\n"
-     << "does, and run the same engine live.\n\ncommands:\n";
-  for (const auto& c : commands()) {
-    std::string name = c.name;
-    name.resize(10, ' ');
-    os << "  " << name << c.summary << '\n';
-  }
-  os << "\nRun `selfheal <command> --help` for a command's options.\n"
-     << "Exit codes: 0 ok, 1 an expectation or check failed, 2 bad input.\n";
+  os << usage_text();
 }
 
 }  // namespace
@@ -56,7 +47,7 @@ int dispatch(int argc, const char* const* argv, Io io) {
     return kExitOk;
   }
   if (first == "--version" || first == "-V") {
-    io.out << kVersion << '\n';
+    io.out << version_line() << '\n';
     return kExitOk;
   }
   for (const auto& c : commands()) {

@@ -17,7 +17,8 @@
 // Only `run`, `check`, `lint` and `decide` are run: offline, on repository files and in
 // seconds (`sweep` takes minutes, `serve` is a server, `merge` needs a sweep's shards).
 // Output options (--out, --junit, --state, --update-baseline) are sent to the temporary
-// directory. The test runs in the source directory (CTest's WORKING_DIRECTORY).
+// directory. A path under /usr/share/selfheal/ (the installed package's data) is read from
+// the repository's copy. The test runs in the source directory (CTest's WORKING_DIRECTORY).
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -48,6 +49,9 @@ struct Command {
 
 const std::set<std::string> kRunnable{"run", "check", "lint", "decide"};
 const std::set<std::string> kOutputOptions{"--out", "--junit", "--state", "--update-baseline"};
+// Where the Debian package installs the repository's scenarios/, policies/ and examples/
+// (docs/install.md): a documented path under it is run on the repository's own copy.
+const std::string kInstalledData = "/usr/share/selfheal/";
 
 std::vector<std::string> split_words(const std::string& line) {
   std::vector<std::string> out;
@@ -250,6 +254,8 @@ TEST_CASE("the docs' example commands run and print what the docs show", "[docs]
         });
         if (names_file || (i > 0 && kOutputOptions.count(args[i - 1]) != 0U))
           args[i] = (tmp.path / bare).string();
+        else if (args[i].rfind(kInstalledData, 0) == 0)
+          args[i] = args[i].substr(kInstalledData.size());
       }
       const auto r = selfheal::test::call(args);
       const std::string prefix = tmp.path.string() + "/";
