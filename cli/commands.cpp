@@ -11,6 +11,7 @@ int cmd_decide(const Args& args, Io io);
 int cmd_lint(const Args& args, Io io);
 int cmd_serve(const Args& args, Io io);
 int cmd_completion(const Args& args, Io io);
+int cmd_promote(const Args& args, Io io);
 int cmd_man(const Args& args, Io io);
 
 const std::vector<Command>& commands() {
@@ -22,6 +23,7 @@ const std::vector<Command>& commands() {
       {"decide", "decide one incident against a policy (the seed's remediate())", cmd_decide},
       {"lint", "validate policy files", cmd_lint},
       {"serve", "run the engine live: Alertmanager in, kubectl/helm out", cmd_serve},
+      {"promote", "evidence from serve's audit for shadow -> recommend -> auto", cmd_promote},
       {"completion", "print a shell completion script (bash)", cmd_completion},
       {"man", "print the manual page (roff)", cmd_man},
   };
