@@ -10,6 +10,8 @@ int cmd_merge(const Args& args, Io io);
 int cmd_decide(const Args& args, Io io);
 int cmd_lint(const Args& args, Io io);
 int cmd_serve(const Args& args, Io io);
+int cmd_import(const Args& args, Io io);
+int cmd_backtest(const Args& args, Io io);
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> kCommands{
@@ -20,6 +22,8 @@ const std::vector<Command>& commands() {
       {"decide", "decide one incident against a policy (the seed's remediate())", cmd_decide},
       {"lint", "validate policy files", cmd_lint},
       {"serve", "run the engine live: Alertmanager in, kubectl/helm out", cmd_serve},
+      {"import", "import alert history (webhook log, serve's audit) or a cluster", cmd_import},
+      {"backtest", "replay an alert history through a policy, open loop", cmd_backtest},
   };
   return kCommands;
 }
