@@ -5,9 +5,12 @@
 
 #include "cli/command.hpp"
 #include "config/file_io.hpp"
+#include "core/duration.hpp"
+#include "engine/time_text.hpp"
 #include "history/history.hpp"
 #include "importer/alerts.hpp"
 #include "importer/cluster.hpp"
+#include "importer/prometheus_import.hpp"
 
 namespace po = boost::program_options;
 
@@ -34,24 +37,48 @@ int write_or_print(const std::string& out, const std::string& text, Io io) {
 int import_alerts(const Args& args, Io io) {
   po::options_description opts(
       "usage: selfheal import alerts [--webhook-log FILE]... [--audit STATE.db]... "
-      "[--out HISTORY.json]\n\n"
+      "[--prometheus URL --from T --until T [--step 1m]] [--out HISTORY.json]\n\n"
       "Write one normalised alert history (docs/import.md#the-history-file) from:\n"
       "  --webhook-log  Alertmanager webhook payloads (version 4), one JSON document per line\n"
       "  --audit        `selfheal serve`'s SQLite state database (read-only)\n"
+      "  --prometheus   ALERTS{alertstate=\"firing\"} through /api/v1/query_range\n"
       "Any bad line or row fails the whole import (exit 2, file:line: field: message):\n"
-      "a partial history is never written. Prometheus ALERTS (query_range) is not yet\n"
-      "supported.\n\noptions");
+      "a partial history is never written.\n\noptions");
   opts.add_options()("help,h", "show this help")(
       "webhook-log", po::value<std::vector<std::string>>(), "webhook payload log (repeatable)")(
       "audit", po::value<std::vector<std::string>>(), "serve state database (repeatable)")(
+      "prometheus", po::value<std::string>(),
+      "Prometheus base URL (http://host:9090): ALERTS over --from .. --until")(
+      "from", po::value<std::string>(), "with --prometheus: range start (RFC 3339)")(
+      "until", po::value<std::string>(), "with --prometheus: range end (RFC 3339)")(
+      "step", po::value<std::string>()->default_value("1m"),
+      "with --prometheus: query_range resolution")(
       "out,o", po::value<std::string>()->default_value("-"), "history file (- = stdout)");
   po::options_description hidden;
   po::positional_options_description pos;
   po::variables_map vm;
   if (int rc = parse_options(args, opts, hidden, pos, vm, io); rc >= 0) return rc;
-  if (vm.count("webhook-log") == 0U && vm.count("audit") == 0U) {
-    io.err << "error: give at least one --webhook-log or --audit\n\n" << opts;
+  if (vm.count("webhook-log") == 0U && vm.count("audit") == 0U && vm.count("prometheus") == 0U) {
+    io.err << "error: give at least one --webhook-log, --audit or --prometheus\n\n" << opts;
     return kExitBadInput;
+  }
+  std::optional<importer::PrometheusRange> prom;
+  if (vm.count("prometheus") != 0U) {
+    importer::PrometheusRange range;
+    range.url = vm["prometheus"].as<std::string>();
+    auto from = vm.count("from") ? engine::parse_time(vm["from"].as<std::string>()) : std::nullopt;
+    auto until =
+        vm.count("until") ? engine::parse_time(vm["until"].as<std::string>()) : std::nullopt;
+    auto step = core::parse_duration(vm["step"].as<std::string>());
+    if (!from || !until || !step) {
+      io.err << "error: --prometheus needs --from and --until (RFC 3339, e.g. "
+                "2026-11-01T00:00:00Z) and a valid --step\n";
+      return kExitBadInput;
+    }
+    range.from = *from;
+    range.until = *until;
+    range.step = step.value();
+    prom = range;
   }
   core::Diagnostics diags;
   std::vector<std::string> notes;
@@ -65,6 +92,7 @@ int import_alerts(const Args& args, Io io) {
   if (vm.count("audit") != 0U)
     for (const auto& f : vm["audit"].as<std::vector<std::string>>())
       take(importer::import_audit_db(f, diags, notes));
+  if (prom) take(importer::import_prometheus(*prom, diags));
   if (!diags.empty()) {
     print_errors(diags, io);
     io.err << "import failed: nothing written\n";
