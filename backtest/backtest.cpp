@@ -35,18 +35,21 @@ constexpr engine::SignalName kAllSignals[] = {engine::SignalName::kErrorRate,
 // What the replay knows while the engine runs: which incident each target's records belong
 // to, and which targets' records depend on an unknowable verification.
 struct Attribution {
+  struct Target {
+    std::size_t incident = 0;  ///< index into incidents: the latest notification's
+    int open_firings = 0;
+    bool conditional = false;  ///< a verification happened; not all its alerts resolved since
+  };
   std::vector<IncidentResult>* incidents = nullptr;
-  std::unordered_map<ServiceRef, std::size_t, engine::ServiceRefHash> current;  // -> incident
-  std::unordered_map<ServiceRef, int, engine::ServiceRefHash> open_firings;
-  std::unordered_map<ServiceRef, bool, engine::ServiceRefHash> conditional;
+  std::unordered_map<ServiceRef, Target, engine::ServiceRefHash> targets;
 
   IncidentResult* of(const ServiceRef& t) {
-    auto it = current.find(t);
-    return it == current.end() ? nullptr : &(*incidents)[it->second];
+    auto it = targets.find(t);
+    return it == targets.end() ? nullptr : &(*incidents)[it->second.incident];
   }
   bool is_conditional(const ServiceRef& t) const {
-    auto it = conditional.find(t);
-    return it != conditional.end() && it->second;
+    auto it = targets.find(t);
+    return it != targets.end() && it->second.conditional;
   }
 };
 
@@ -116,11 +119,15 @@ class AuditRecorder final : public engine::AuditSink {
  public:
   explicit AuditRecorder(Attribution& a) : attr_(a) {}
   void record(const engine::AuditRecord& r) override {
-    if (r.kind == engine::AuditKind::kVerification) attr_.conditional[r.target] = true;
+    if (r.kind == engine::AuditKind::kVerification) attr_.targets[r.target].conditional = true;
     if (r.kind != engine::AuditKind::kDecision && r.kind != engine::AuditKind::kVerification &&
         r.kind != engine::AuditKind::kActionResult)
       return;
     if (IncidentResult* inc = attr_.of(r.target)) {
+      if (r.outcome == engine::Outcome::kDuplicate) {
+        ++inc->duplicates;
+        return;
+      }
       inc->decisions.push_back(
           {r.time, r.kind, r.outcome, r.guardrail, r.reason, attr_.is_conditional(r.target)});
     }
@@ -203,6 +210,8 @@ void tally(Result& r) {
     for (const auto& d : inc.decisions)
       if (d.kind == engine::AuditKind::kDecision && d.outcome)
         ++t.outcomes[std::string(engine::to_string(*d.outcome))];
+    if (inc.duplicates > 0)
+      t.outcomes[std::string(engine::to_string(engine::Outcome::kDuplicate))] += inc.duplicates;
     for (const auto& a : inc.actions) {
       ++t.actions;
       t.actions_conditional += a.conditional;
@@ -277,29 +286,33 @@ Result run(const history::History& h, const engine::PolicySet& policies, const O
   if (opts.mode) eng.set_mode(*opts.mode);
   r.mode = std::string(engine::to_string(opts.mode.value_or(policies.settings.mode)));
 
+  std::vector<engine::Incident> prototypes(h.alerts.size());
   for (const Notification& n : notifications(h, opts.repeat_interval)) {
     if (!routed[n.alert]) continue;
     scheduler.run_until(n.at);
-    const history::Alert& al = h.alerts[n.alert];
-    engine::Incident inc;
-    inc.fingerprint = al.fingerprint;
-    inc.target = {al.ns, al.service};
+    // One incident per alert, built once (its labels are copied once, not per delivery).
+    engine::Incident& inc = prototypes[n.alert];
+    if (inc.fingerprint.empty()) {
+      const history::Alert& al = h.alerts[n.alert];
+      inc.fingerprint = al.fingerprint;
+      inc.target = {al.ns, al.service};
+      inc.alertname = al.alertname;
+      inc.labels = al.labels;
+      inc.annotations = al.annotations;
+      inc.classification = classes[n.alert];
+    }
     inc.resolved = n.resolved;
-    inc.alertname = al.alertname;
-    inc.started_at = al.firings[n.firing].start;
-    inc.labels = al.labels;
-    inc.annotations = al.annotations;
-    inc.classification = classes[n.alert];
+    inc.started_at = h.alerts[n.alert].firings[n.firing].start;
     const std::size_t id = index[n.alert][n.firing];
     ++r.incidents[id].notifications;
-    attr.current[inc.target] = id;
-    int& open = attr.open_firings[inc.target];
-    if (!n.resolved && r.incidents[id].notifications == 1) ++open;
+    Attribution::Target& target = attr.targets[inc.target];
+    target.incident = id;
+    if (!n.resolved && r.incidents[id].notifications == 1) ++target.open_firings;
     eng.handle(inc);
     scheduler.run_until(n.at);  // the actuator's zero-delay completions
-    if (n.resolved && --open <= 0) {
-      open = 0;
-      attr.conditional[inc.target] = false;
+    if (n.resolved && --target.open_firings <= 0) {
+      target.open_firings = 0;
+      target.conditional = false;
     }
   }
   scheduler.run_until(h.until);

@@ -82,7 +82,10 @@ struct IncidentResult {
   engine::TimePoint start{};
   std::optional<engine::TimePoint> end;
   std::size_t notifications = 0;
-  std::vector<DecisionRow> decisions;
+  /// Re-deliveries the engine refused as duplicates: counted, not listed (most of a long
+  /// firing's notifications are).
+  std::size_t duplicates = 0;
+  std::vector<DecisionRow> decisions;  ///< every other decision, action result, verification
   std::vector<ActionRow> actions;
   std::vector<PageRow> pages;
 };

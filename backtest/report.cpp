@@ -144,7 +144,6 @@ void write_text(std::ostream& out, const Result& r, const std::vector<AlertChang
     std::vector<std::pair<engine::TimePoint, std::string>> lines;
     for (const auto& d : inc.decisions) {
       if (!d.outcome && d.kind == engine::AuditKind::kDecision) continue;
-      if (d.outcome == engine::Outcome::kDuplicate) continue;
       const std::string outcome =
           d.outcome ? " " + std::string(engine::to_string(*d.outcome)) : std::string();
       lines.emplace_back(d.at, t(d.at) + " " + std::string(engine::to_string(d.kind)) + outcome +
@@ -205,6 +204,7 @@ nlohmann::json to_json(const Result& r, const std::vector<AlertChange>* changes)
                          {"start", t(inc.start)},
                          {"end", inc.end ? json(t(*inc.end)) : json()},
                          {"notifications", inc.notifications},
+                         {"duplicates", inc.duplicates},
                          {"decisions", std::move(decisions)},
                          {"actions", std::move(actions)},
                          {"pages", std::move(pages)}});

@@ -234,7 +234,7 @@ std::optional<History> parse_history(const std::string& text, const std::string&
 }
 
 std::optional<History> read_history_file(const std::string& path, core::Diagnostics& diags) {
-  auto text = config::read_file(path);
+  auto text = config::read_file(path, kMaxHistoryBytes);
   if (!text) {
     diags.add(text.error());
     return std::nullopt;

@@ -17,6 +17,7 @@
 // overlapping; `end` absent = still firing at `until`; every time within [from, until].
 #pragma once
 
+#include <cstddef>
 #include <map>
 #include <optional>
 #include <string>
@@ -28,6 +29,9 @@
 namespace selfheal::history {
 
 inline constexpr int kFormatVersion = 1;
+/// A month of a large fleet's alerts is far more than a config file: the history file's own
+/// size limit (docs/errors.md#limits).
+inline constexpr std::size_t kMaxHistoryBytes = std::size_t{256} << 20;
 
 /// One interval an alert was firing: [start, end), end nullopt = still firing at `until`.
 struct Firing {

@@ -36,6 +36,18 @@ constexpr KindHint kHints[] = {
 constexpr const char* kKindLabels[] = {"app.kubernetes.io/component", "app.kubernetes.io/name",
                                        "component", "tier", "app"};
 
+// `j[key]` when `j` is an object holding a value of the expected kind, else an empty one:
+// Kubernetes objects are read leniently where kubectl itself may omit a field, and a field
+// of the wrong kind never throws.
+json object_at(const json& j, const char* key) {
+  if (!j.is_object() || !j.contains(key) || !j.at(key).is_object()) return json::object();
+  return j.at(key);
+}
+json array_at(const json& j, const char* key) {
+  if (!j.is_object() || !j.contains(key) || !j.at(key).is_array()) return json::array();
+  return j.at(key);
+}
+
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -52,7 +64,7 @@ std::string str_at(const json& j, std::initializer_list<const char*> path) {
 }
 
 void guess_kind(const json& item, const std::vector<std::string>& images, ImportedService& s) {
-  const json labels = item.value("metadata", json::object()).value("labels", json::object());
+  const json labels = object_at(object_at(item, "metadata"), "labels");
   for (const char* l : kKindLabels) {
     if (!labels.contains(l) || !labels.at(l).is_string()) continue;
     const std::string v = lower(labels.at(l).get<std::string>());
@@ -100,16 +112,14 @@ std::optional<ImportedService> read_workload(JsonReader& r, const json& item,
     r.error(path + ".metadata.name", config::dns1123_message(s.name, p));
     return std::nullopt;
   }
-  const json spec = item.value("spec", json::object());
+  const json spec = object_at(item, "spec");
   if (spec.contains("replicas")) {
     if (auto n = r.integer(spec, path + ".spec", "replicas", config::kRequired, 0, 100000))
       s.replicas = static_cast<int>(*n);
     else
       return std::nullopt;
   }
-  const json containers = spec.value("template", json::object())
-                              .value("spec", json::object())
-                              .value("containers", json::array());
+  const json containers = array_at(object_at(object_at(spec, "template"), "spec"), "containers");
   std::vector<std::string> images;
   long long total = 0;
   bool all_limited = !containers.empty();
@@ -214,10 +224,10 @@ std::optional<ImportedCluster> import_cluster_text(const std::string& text, cons
       const std::string dep = str_at(it, {"metadata", "annotations", kDependsOnAnnotation});
       if (!dep.empty()) service_deps[name] = dep;
     } else if (kind == "HorizontalPodAutoscaler") {
-      const json spec = it.value("spec", json::object());
+      const json spec = object_at(it, "spec");
       const std::string target = str_at(spec, {"scaleTargetRef", "name"});
       hpas[target] = "HPA " + spec.value("minReplicas", json(1)).dump() + ".." +
-                     spec.value("maxReplicas", json()).dump() + " replicas";
+                     spec.value("maxReplicas", json("?")).dump() + " replicas";
     } else {
       r.error(path + ".kind", config::unknown_name("object kind", kind,
                                                    {"Deployment", "StatefulSet", "Service",

@@ -80,3 +80,17 @@ TEST_CASE("memory quantities in MB (2^20 bytes), rounded up", "[import][cluster]
   CHECK_FALSE(im::memory_mb("lots"));
   CHECK_FALSE(im::memory_mb("-1Mi"));
 }
+
+TEST_CASE("import cluster: fields of the wrong kind never throw", "[import][cluster]") {
+  for (const char* text :
+       {R"({"kind":"List","items":[{"kind":"Deployment","metadata":{"name":"a"},"spec":5}]})",
+        R"({"kind":"List","items":[{"kind":"Deployment","metadata":{"name":"a","labels":[]},)"
+        R"("spec":{"template":{"spec":{"containers":{"x":1}}}}}]})",
+        R"({"kind":"List","items":[{"kind":"HorizontalPodAutoscaler","spec":"x"},)"
+        R"({"kind":"StatefulSet","metadata":{"name":"b"},"spec":{"replicas":"3"}}]})",
+        R"({"kind":"List","items":[7, {"kind":"Deployment","metadata":5}]})"}) {
+    INFO(text);
+    Diagnostics d;
+    CHECK_NOTHROW(im::import_cluster_text(text, "k.json", d));
+  }
+}
