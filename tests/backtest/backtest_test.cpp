@@ -110,7 +110,7 @@ TEST_CASE("backtest: guardrails run: shadow mode and the kill switch act on noth
   CHECK(k.totals.outcomes.count("kill-switch") == 1);
 }
 
-TEST_CASE("backtest: the cooldown holds a second firing; actions per target-hour are counted",
+TEST_CASE("backtest: the cooldown holds a second firing and actions per target-hour are counted",
           "[backtest]") {
   auto hist = history({alert("a1", "payment-api", "2026-11-27T18:00:00Z", "2026-11-27T18:02:00Z"),
                        alert("a2", "payment-api", "2026-11-27T18:03:00Z", "2026-11-27T18:04:00Z"),

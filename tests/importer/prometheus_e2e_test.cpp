@@ -87,8 +87,9 @@ bool eventually(F pred, std::chrono::seconds limit) {
 
 }  // namespace
 
-TEST_CASE("import alerts --prometheus reads a real Prometheus's ALERTS; backtest decides on it",
-          "[import][e2e]") {
+TEST_CASE(
+    "import alerts --prometheus reads a real Prometheus's ALERTS, then backtest decides on it",
+    "[import][e2e]") {
   if (!fs::exists(kPrometheus)) {
     const char* require = std::getenv("SELFHEAL_REQUIRE_E2E");
     if (require != nullptr && std::string_view(require) == "1")

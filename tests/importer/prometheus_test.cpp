@@ -26,7 +26,7 @@ im::PrometheusRange range() {
 
 }  // namespace
 
-TEST_CASE("prometheus: runs of ALERTS samples become firings; the last one is still open",
+TEST_CASE("prometheus: runs of ALERTS samples become firings, the last one still open",
           "[import][prometheus]") {
   REQUIRE(selfheal::engine::format_time(selfheal::core::from_unix_ms(1796407200000)) ==
           "2026-12-04T18:00:00.000Z");
