@@ -286,7 +286,9 @@ std::string to_cluster_yaml(const ImportedCluster& c) {
     o << "\n      kind: " << s.kind << "  # guess: " << s.kind_reason << "\n"
       << "      replicas: " << s.replicas << "\n";
     if (s.memory_limit_mb) {
-      o << "      memory_limit_mb: " << *s.memory_limit_mb << "\n";
+      o << "      memory_limit_mb: " << *s.memory_limit_mb << "\n"
+        << "      memory_per_pod_mb: " << std::max(1LL, *s.memory_limit_mb / 2)
+        << "  # guess: half the limit (a pod's working set is not in Kubernetes objects)\n";
     } else {
       o << "      # memory_limit_mb not set: " << s.memory_note
         << " (the kind's default applies)\n";

@@ -67,3 +67,20 @@ TEST_CASE("selfheal import alerts: a bad line fails with file:line, exit 2, noth
   auto bad_hist = call({"backtest", "--policy", t / "am.log", t / "am.log"});
   CHECK(bad_hist.rc == 2);
 }
+
+TEST_CASE("selfheal import cluster writes a cluster: that loads as a scenario", "[cli][import]") {
+  TempDir t("import-cluster");
+  auto imp = call(
+      {"import", "cluster", "tests/importer/data/kubectl-list.json", "--out", t / "cluster.yaml"});
+  INFO(imp.err);
+  REQUIRE(imp.rc == 0);
+  write(t / "s.yaml", "scenario: imported\nduration: 1h\npolicies: " +
+                          std::filesystem::absolute("policies/examples/seed.yaml").string() + "\n" +
+                          slurp(t / "cluster.yaml"));
+  auto lint = call({"lint", t / "s.yaml"});
+  INFO(lint.out << lint.err);
+  CHECK(lint.rc == 0);
+  auto not_list = call({"import", "cluster", t / "s.yaml"});
+  CHECK(not_list.rc == 2);
+  CHECK_THAT(not_list.err, Catch::Contains("nothing written"));
+}

@@ -25,12 +25,14 @@ TEST_CASE("import cluster: the kubectl List becomes services with every guess ma
   const std::string y = im::to_cluster_yaml(*c);
   CHECK_THAT(y, Catch::Contains("  namespace: prod\n"));
   CHECK_THAT(y, Catch::Contains("    payment-api:  # Deployment; HPA 3..12 replicas"));
-  CHECK_THAT(y, Catch::Contains("      replicas: 3\n      memory_limit_mb: 512\n"));
+  CHECK_THAT(y, Catch::Contains("      replicas: 3\n      memory_limit_mb: 512\n      "
+                                "memory_per_pod_mb: 256  # guess: half the limit"));
   CHECK_THAT(y, Catch::Contains("depends_on: [payments-db, session-cache]  # Deployment "
                                 "annotation selfheal.io/depends-on"));
   CHECK_THAT(y, Catch::Contains("    payments-db:  # StatefulSet\n      kind: database  # "
                                 "guess: label app.kubernetes.io/name=postgresql\n"
-                                "      replicas: 2\n      memory_limit_mb: 4160\n"));
+                                "      replicas: 2\n      memory_limit_mb: 4160\n"
+                                "      memory_per_pod_mb: 2080"));
   CHECK_THAT(y, Catch::Contains("kind: cache  # guess: image redis:7.2"));
   CHECK_THAT(y, Catch::Contains("    email-worker:  # Deployment\n      kind: worker  # guess: "
                                 "label app=email-worker"));
