@@ -116,9 +116,11 @@ history::History history_from_samples(const SeriesSamples& samples, const Promet
     history::Alert a;
     a.labels = labels;
     a.fingerprint = label_fingerprint(labels);
-    auto get = [&labels](const std::vector<std::string>& keys) {
+    // (a.labels, not the structured binding: clang before 16 cannot capture one.)
+    auto get = [&a](const std::vector<std::string>& keys) {
       for (const auto& k : keys)
-        if (auto it = labels.find(k); it != labels.end() && !it->second.empty()) return it->second;
+        if (auto it = a.labels.find(k); it != a.labels.end() && !it->second.empty())
+          return it->second;
       return std::string();
     };
     a.alertname = get({"alertname"});
