@@ -8,6 +8,7 @@
 #pragma once
 
 #include <iosfwd>
+#include <optional>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -26,5 +27,9 @@ inline constexpr const char* kOpenLoopNote =
 void write_text(std::ostream& out, const Result& r, const std::vector<AlertChange>* changes);
 nlohmann::json to_json(const Result& r, const std::vector<AlertChange>* changes);
 void write_markdown(std::ostream& out, const Result& r, const std::vector<AlertChange>* changes);
+/// JUnit XML for CI: a testcase per alert name (its actions and pages as output) and, when
+/// `max_actions_per_target_hour` is set, a testcase for that bound that fails when exceeded.
+void write_junit(std::ostream& out, const Result& r,
+                 std::optional<std::size_t> max_actions_per_target_hour);
 
 }  // namespace selfheal::backtest

@@ -2,10 +2,12 @@
 // open loop (docs/backtest.md). Wiring only: the replay is backtest/.
 #include <boost/program_options.hpp>
 #include <iostream>
+#include <sstream>
 
 #include "backtest/backtest.hpp"
 #include "backtest/report.hpp"
 #include "cli/command.hpp"
+#include "config/file_io.hpp"
 #include "core/duration.hpp"
 #include "engine/policy_loader.hpp"
 #include "history/history.hpp"
@@ -48,7 +50,8 @@ int cmd_backtest(const Args& args, Io io) {
       "blast-radius denominator (default: services the history names per namespace)")(
       "mode", po::value<std::string>(), "override the policy's mode: shadow | recommend | auto")(
       "max-actions-per-target-hour", po::value<std::size_t>(),
-      "CI bound: exit 1 when a target gets more actions in some hour");
+      "CI bound: exit 1 when a target gets more actions in some hour")(
+      "junit", po::value<std::string>(), "also write JUnit XML (a case per alert and per bound)");
   po::options_description hidden;
   hidden.add_options()("args", po::value<std::vector<std::string>>());
   po::positional_options_description pos;
@@ -107,6 +110,17 @@ int cmd_backtest(const Args& args, Io io) {
     backtest::write_markdown(io.out, r, c);
   } else {
     backtest::write_text(io.out, r, c);
+  }
+  std::optional<std::size_t> bound_opt;
+  if (vm.count("max-actions-per-target-hour") != 0U)
+    bound_opt = vm["max-actions-per-target-hour"].as<std::size_t>();
+  if (vm.count("junit") != 0U) {
+    std::ostringstream x;
+    backtest::write_junit(x, r, bound_opt);
+    if (auto w = config::atomic_write(vm["junit"].as<std::string>(), x.str()); !w) {
+      io.err << "error: --junit: " << w.error().describe() << "\n";
+      return kExitBadInput;
+    }
   }
   if (vm.count("max-actions-per-target-hour") != 0U) {
     const std::size_t bound = vm["max-actions-per-target-hour"].as<std::size_t>();

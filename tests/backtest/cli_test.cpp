@@ -51,6 +51,13 @@ TEST_CASE("selfheal import alerts then backtest: history file, text, JSON, the C
       {"backtest", "--policy", t / "p.yaml", "--max-actions-per-target-hour", "0", t / "h.json"});
   CHECK(bound.rc == 1);
   CHECK_THAT(bound.err, Catch::Contains("prod/payment-api"));
+  auto junit = call({"backtest", "--policy", t / "p.yaml", "--max-actions-per-target-hour", "0",
+                     "--junit", t / "junit.xml", t / "h.json"});
+  CHECK(junit.rc == 1);
+  const std::string x = slurp(t / "junit.xml");
+  CHECK_THAT(x, Catch::Contains("failures=\"1\"") &&
+                    Catch::Contains("<testcase classname=\"backtest\" name=\"OOMKilled\">") &&
+                    Catch::Contains("<failure message=\"1 actions on prod/payment-api"));
   auto against =
       call({"backtest", "--policy", t / "p.yaml", "--against", t / "p.yaml", t / "h.json"});
   CHECK_THAT(against.out, Catch::Contains("none: both policies act and page identically"));
