@@ -182,6 +182,42 @@ std::string classification(const history::Alert& a,
   return {};
 }
 
+// Which alerts reach the engine, with their classification, and one incident result per
+// firing of those, indexed by (alert, firing).
+struct Plan {
+  std::vector<std::vector<std::size_t>> index;
+  std::vector<std::optional<engine::ExternalClassification>> classes;
+  std::vector<bool> routed;
+};
+
+Plan make_plan(const history::History& h, Result& r) {
+  Plan p;
+  p.index.resize(h.alerts.size());
+  p.classes.resize(h.alerts.size());
+  p.routed.assign(h.alerts.size(), false);
+  for (std::size_t a = 0; a < h.alerts.size(); ++a) {
+    const history::Alert& al = h.alerts[a];
+    std::string why = al.service.empty() || al.ns.empty() ? "no service or namespace label"
+                                                          : classification(al, p.classes[a]);
+    if (!why.empty()) {
+      r.unrouted.push_back(al.fingerprint + " (" + al.alertname + "): " + why);
+      continue;
+    }
+    p.routed[a] = true;
+    for (const auto& f : al.firings) {
+      p.index[a].push_back(r.incidents.size());
+      IncidentResult inc;
+      inc.fingerprint = al.fingerprint;
+      inc.alertname = al.alertname;
+      inc.target = {al.ns, al.service};
+      inc.start = f.start;
+      inc.end = f.end;
+      r.incidents.push_back(std::move(inc));
+    }
+  }
+  return p;
+}
+
 void max_per_target_hour(Result& r) {
   std::map<ServiceRef, std::vector<TimePoint>> by_target;
   for (const auto& inc : r.incidents)
@@ -237,10 +273,7 @@ Result run(const history::History& h, const engine::PolicySet& policies, const O
   r.until = h.until;
   r.repeat_interval = opts.repeat_interval;
 
-  // One incident per firing, indexed by (alert, firing).
-  std::vector<std::vector<std::size_t>> index(h.alerts.size());
-  std::vector<std::optional<engine::ExternalClassification>> classes(h.alerts.size());
-  std::vector<bool> routed(h.alerts.size(), false);
+  Plan plan = make_plan(h, r);
   NoUpstreamsTopology topology{opts.services_in_namespace.value_or(kUnknownServicesInNamespace)};
   r.notes.emplace_back(
       "no upstream health or planned events in an alert history: the dependency pre-check and "
@@ -249,26 +282,6 @@ Result run(const history::History& h, const engine::PolicySet& policies, const O
     r.notes.emplace_back(
         "blast radius not evaluated: the history names only the services that alerted; give "
         "--services-in-namespace N");
-  for (std::size_t a = 0; a < h.alerts.size(); ++a) {
-    const history::Alert& al = h.alerts[a];
-    std::string why = al.service.empty() || al.ns.empty() ? "no service or namespace label"
-                                                          : classification(al, classes[a]);
-    if (!why.empty()) {
-      r.unrouted.push_back(al.fingerprint + " (" + al.alertname + "): " + why);
-      continue;
-    }
-    routed[a] = true;
-    for (const auto& f : al.firings) {
-      index[a].push_back(r.incidents.size());
-      IncidentResult inc;
-      inc.fingerprint = al.fingerprint;
-      inc.alertname = al.alertname;
-      inc.target = {al.ns, al.service};
-      inc.start = f.start;
-      inc.end = f.end;
-      r.incidents.push_back(std::move(inc));
-    }
-  }
 
   Attribution attr;
   attr.incidents = &r.incidents;
@@ -288,7 +301,7 @@ Result run(const history::History& h, const engine::PolicySet& policies, const O
 
   std::vector<engine::Incident> prototypes(h.alerts.size());
   for (const Notification& n : notifications(h, opts.repeat_interval)) {
-    if (!routed[n.alert]) continue;
+    if (!plan.routed[n.alert]) continue;
     scheduler.run_until(n.at);
     // One incident per alert, built once (its labels are copied once, not per delivery).
     engine::Incident& inc = prototypes[n.alert];
@@ -299,11 +312,11 @@ Result run(const history::History& h, const engine::PolicySet& policies, const O
       inc.alertname = al.alertname;
       inc.labels = al.labels;
       inc.annotations = al.annotations;
-      inc.classification = classes[n.alert];
+      inc.classification = plan.classes[n.alert];
     }
     inc.resolved = n.resolved;
     inc.started_at = h.alerts[n.alert].firings[n.firing].start;
-    const std::size_t id = index[n.alert][n.firing];
+    const std::size_t id = plan.index[n.alert][n.firing];
     ++r.incidents[id].notifications;
     Attribution::Target& target = attr.targets[inc.target];
     target.incident = id;

@@ -31,6 +31,28 @@ std::optional<engine::PolicySet> load_policies(const std::string& file, Io io) {
   return std::move(*load.policies);
 }
 
+// --repeat-interval, --services-in-namespace, --mode into `o`; false after an error.
+bool replay_options(const po::variables_map& vm, backtest::Options& o, Io io) {
+  auto repeat = core::parse_duration(vm["repeat-interval"].as<std::string>());
+  if (!repeat || repeat.value() <= core::Duration{0}) {
+    io.err << "error: --repeat-interval: \"" << vm["repeat-interval"].as<std::string>()
+           << "\" is not a positive duration (e.g. 4h, 30m)\n";
+    return false;
+  }
+  o.repeat_interval = repeat.value();
+  if (vm.count("services-in-namespace") != 0U)
+    o.services_in_namespace = vm["services-in-namespace"].as<std::size_t>();
+  if (vm.count("mode") != 0U) {
+    o.mode = engine::parse_mode(vm["mode"].as<std::string>());
+    if (!o.mode) {
+      io.err << "error: --mode: \"" << vm["mode"].as<std::string>()
+             << "\" is not shadow, recommend or auto\n";
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 int cmd_backtest(const Args& args, Io io) {
@@ -69,23 +91,7 @@ int cmd_backtest(const Args& args, Io io) {
     return kExitBadInput;
   }
   backtest::Options o;
-  auto repeat = core::parse_duration(vm["repeat-interval"].as<std::string>());
-  if (!repeat || repeat.value() <= core::Duration{0}) {
-    io.err << "error: --repeat-interval: \"" << vm["repeat-interval"].as<std::string>()
-           << "\" is not a positive duration (e.g. 4h, 30m)\n";
-    return kExitBadInput;
-  }
-  o.repeat_interval = repeat.value();
-  if (vm.count("services-in-namespace") != 0U)
-    o.services_in_namespace = vm["services-in-namespace"].as<std::size_t>();
-  if (vm.count("mode") != 0U) {
-    o.mode = engine::parse_mode(vm["mode"].as<std::string>());
-    if (!o.mode) {
-      io.err << "error: --mode: \"" << vm["mode"].as<std::string>()
-             << "\" is not shadow, recommend or auto\n";
-      return kExitBadInput;
-    }
-  }
+  if (!replay_options(vm, o, io)) return kExitBadInput;
   auto policies = load_policies(vm["policy"].as<std::string>(), io);
   if (!policies) return kExitBadInput;
   std::optional<engine::PolicySet> old;
