@@ -10,6 +10,8 @@ int cmd_merge(const Args& args, Io io);
 int cmd_decide(const Args& args, Io io);
 int cmd_lint(const Args& args, Io io);
 int cmd_serve(const Args& args, Io io);
+int cmd_import(const Args& args, Io io);
+int cmd_backtest(const Args& args, Io io);
 int cmd_completion(const Args& args, Io io);
 int cmd_promote(const Args& args, Io io);
 int cmd_man(const Args& args, Io io);
@@ -23,6 +25,8 @@ const std::vector<Command>& commands() {
       {"decide", "decide one incident against a policy (the seed's remediate())", cmd_decide},
       {"lint", "validate policy files", cmd_lint},
       {"serve", "run the engine live: Alertmanager in, kubectl/helm out", cmd_serve},
+      {"import", "import alert history (webhook log, serve's audit) or a cluster", cmd_import},
+      {"backtest", "replay an alert history through a policy, open loop", cmd_backtest},
       {"promote", "evidence from serve's audit for shadow -> recommend -> auto", cmd_promote},
       {"completion", "print a shell completion script (bash)", cmd_completion},
       {"man", "print the manual page (roff)", cmd_man},

@@ -1,0 +1,172 @@
+// selfheal import alerts|cluster — reality in (docs/import.md). Wiring only: the importers
+// are in importer/, the history file in history/.
+#include <boost/program_options.hpp>
+#include <iostream>
+
+#include "cli/command.hpp"
+#include "config/file_io.hpp"
+#include "core/duration.hpp"
+#include "engine/time_text.hpp"
+#include "history/history.hpp"
+#include "importer/alerts.hpp"
+#include "importer/cluster.hpp"
+#include "importer/prometheus_import.hpp"
+
+namespace po = boost::program_options;
+
+namespace selfheal::cli {
+namespace {
+
+void print_errors(const core::Diagnostics& d, Io io) {
+  for (const auto& e : d.errors())
+    io.err << e.describe() << "\n";
+}
+
+int write_or_print(const std::string& out, const std::string& text, Io io) {
+  if (out.empty() || out == "-") {
+    io.out << text;
+    return kExitOk;
+  }
+  if (auto w = config::atomic_write(out, text); !w) {
+    io.err << "error: --out: " << w.error().describe() << "\n";
+    return kExitBadInput;
+  }
+  return kExitOk;
+}
+
+int import_alerts(const Args& args, Io io) {
+  po::options_description opts(
+      "usage: selfheal import alerts [--webhook-log FILE]... [--audit STATE.db]... "
+      "[--prometheus URL --from T --until T [--step 1m]] [--out HISTORY.json]\n\n"
+      "Write one normalised alert history (docs/import.md#the-history-file) from:\n"
+      "  --webhook-log  Alertmanager webhook payloads (version 4), one JSON document per line\n"
+      "  --audit        `selfheal serve`'s SQLite state database (read-only)\n"
+      "  --prometheus   ALERTS{alertstate=\"firing\"} through /api/v1/query_range\n"
+      "Any bad line or row fails the whole import (exit 2, file:line: field: message):\n"
+      "a partial history is never written.\n\noptions");
+  opts.add_options()("help,h", "show this help")(
+      "webhook-log", po::value<std::vector<std::string>>(), "webhook payload log (repeatable)")(
+      "audit", po::value<std::vector<std::string>>(), "serve state database (repeatable)")(
+      "prometheus", po::value<std::string>(),
+      "Prometheus base URL (http://host:9090): ALERTS over --from .. --until")(
+      "from", po::value<std::string>(), "with --prometheus: range start (RFC 3339)")(
+      "until", po::value<std::string>(), "with --prometheus: range end (RFC 3339)")(
+      "step", po::value<std::string>()->default_value("1m"),
+      "with --prometheus: query_range resolution")(
+      "out,o", po::value<std::string>()->default_value("-"), "history file (- = stdout)");
+  po::options_description hidden;
+  po::positional_options_description pos;
+  po::variables_map vm;
+  if (int rc = parse_options(args, opts, hidden, pos, vm, io); rc >= 0) return rc;
+  if (vm.count("webhook-log") == 0U && vm.count("audit") == 0U && vm.count("prometheus") == 0U) {
+    io.err << "error: give at least one --webhook-log, --audit or --prometheus\n\n" << opts;
+    return kExitBadInput;
+  }
+  std::optional<importer::PrometheusRange> prom;
+  if (vm.count("prometheus") != 0U) {
+    importer::PrometheusRange range;
+    range.url = vm["prometheus"].as<std::string>();
+    auto from = vm.count("from") ? engine::parse_time(vm["from"].as<std::string>()) : std::nullopt;
+    auto until =
+        vm.count("until") ? engine::parse_time(vm["until"].as<std::string>()) : std::nullopt;
+    auto step = core::parse_duration(vm["step"].as<std::string>());
+    if (!from || !until || !step) {
+      io.err << "error: --prometheus needs --from and --until (RFC 3339, e.g. "
+                "2026-11-01T00:00:00Z) and a valid --step\n";
+      return kExitBadInput;
+    }
+    range.from = *from;
+    range.until = *until;
+    range.step = step.value();
+    prom = range;
+  }
+  core::Diagnostics diags;
+  std::vector<std::string> notes;
+  std::vector<history::History> parts;
+  auto take = [&](std::optional<history::History> h) {
+    if (h) parts.push_back(std::move(*h));
+  };
+  if (vm.count("webhook-log") != 0U)
+    for (const auto& f : vm["webhook-log"].as<std::vector<std::string>>())
+      take(importer::import_webhook_log(f, diags, notes));
+  if (vm.count("audit") != 0U)
+    for (const auto& f : vm["audit"].as<std::vector<std::string>>())
+      take(importer::import_audit_db(f, diags, notes));
+  if (prom) take(importer::import_prometheus(*prom, diags));
+  if (!diags.empty()) {
+    print_errors(diags, io);
+    io.err << "import failed: nothing written\n";
+    return kExitBadInput;
+  }
+  auto merged = importer::merge_histories(std::move(parts), diags);
+  if (!merged) {
+    print_errors(diags, io);
+    io.err << "import failed: nothing written\n";
+    return kExitBadInput;
+  }
+  for (const auto& n : notes)
+    io.err << "note: " << n << "\n";
+  std::size_t firings = 0;
+  for (const auto& a : merged->alerts)
+    firings += a.firings.size();
+  io.err << "imported " << merged->alerts.size() << " alerts, " << firings << " firings\n";
+  return write_or_print(vm["out"].as<std::string>(), history::to_json_text(*merged), io);
+}
+
+int import_cluster(const Args& args, Io io) {
+  po::options_description opts(
+      "usage: selfheal import cluster KUBECTL.json [--namespace NS] [--out CLUSTER.yaml]\n\n"
+      "Write the `cluster:` part of a scenario from the output of\n"
+      "  kubectl get deployments,statefulsets,services,horizontalpodautoscalers -A -o json\n"
+      "Every guessed value is marked by a YAML comment; dependencies come from the\n"
+      "annotation selfheal.io/depends-on (docs/import.md#import-cluster). Exit 2 on bad "
+      "input.\n\noptions");
+  opts.add_options()("help,h", "show this help")(
+      "out,o", po::value<std::string>()->default_value("-"), "YAML file (- = stdout)")(
+      "namespace,n", po::value<std::string>()->default_value(""),
+      "the namespace to import (needed when the objects span several)");
+  po::options_description hidden;
+  hidden.add_options()("args", po::value<std::vector<std::string>>());
+  po::positional_options_description pos;
+  pos.add("args", -1);
+  po::variables_map vm;
+  if (int rc = parse_options(args, opts, hidden, pos, vm, io); rc >= 0) return rc;
+  if (vm.count("args") == 0U || vm["args"].as<std::vector<std::string>>().size() != 1) {
+    io.err << "error: give exactly one kubectl JSON file\n\n" << opts;
+    return kExitBadInput;
+  }
+  core::Diagnostics diags;
+  auto cluster = importer::import_cluster_file(vm["args"].as<std::vector<std::string>>()[0], diags,
+                                               vm["namespace"].as<std::string>());
+  if (!cluster) {
+    print_errors(diags, io);
+    io.err << "import failed: nothing written\n";
+    return kExitBadInput;
+  }
+  return write_or_print(vm["out"].as<std::string>(), importer::to_cluster_yaml(*cluster), io);
+}
+
+}  // namespace
+
+int cmd_import(const Args& args, Io io) {
+  const std::string usage =
+      "usage: selfheal import alerts|cluster [options]\n"
+      "  alerts   alert history from webhook logs and serve's audit -> history file\n"
+      "  cluster  kubectl JSON -> a scenario's cluster: section\n"
+      "Run `selfheal import alerts --help` or `selfheal import cluster --help`.\n";
+  if (args.empty()) {
+    io.err << usage;
+    return kExitBadInput;
+  }
+  const Args rest(args.begin() + 1, args.end());
+  if (args[0] == "alerts") return import_alerts(rest, io);
+  if (args[0] == "cluster") return import_cluster(rest, io);
+  if (args[0] == "--help" || args[0] == "-h") {
+    io.out << usage;
+    return kExitOk;
+  }
+  io.err << "error: unknown import source '" << args[0] << "'\n" << usage;
+  return kExitBadInput;
+}
+
+}  // namespace selfheal::cli
