@@ -137,7 +137,7 @@ TEST_CASE("engine freeze: a healthy watched service, or a target outside its sco
   }
 }
 
-TEST_CASE("engine freeze: shadow mode records it without paging; recommend mode is unchanged",
+TEST_CASE("engine freeze: shadow mode records it without paging, recommend mode is unchanged",
           "[pipeline][gates][freeze]") {
   SECTION("shadow") {
     Rig w(g::kFreezePolicies, g::kDbErrorRate, Mode::kShadow);

@@ -85,7 +85,7 @@ TEST_CASE("serve: a target outside the freeze's scope acts", "[live][service][ga
   CHECK(s.decisions(engine::Outcome::kKillSwitch).empty());
 }
 
-TEST_CASE("serve: the transitive pre-check sees orders-db two hops away; direct does not",
+TEST_CASE("serve: the transitive pre-check sees orders-db two hops away, direct does not",
           "[live][service][gates]") {
   TempDir dir;
   Receiver pd;

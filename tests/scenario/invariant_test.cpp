@@ -43,7 +43,7 @@ std::string load_error(const std::string& invariants) {
 
 }  // namespace
 
-TEST_CASE("orders-freeze: the freeze holds every invariant; without it the first one breaks",
+TEST_CASE("orders-freeze: the freeze holds every invariant, without it the first one breaks",
           "[scenario][invariants][gates]") {
   Scenario s = library_scenario();
   REQUIRE(s.invariants.size() == 3);

@@ -29,7 +29,7 @@ sw::SweepResult grid(F f) {
 
 }  // namespace
 
-TEST_CASE("an axis whose values change nothing is named; one that matters is not",
+TEST_CASE("an axis whose values change nothing is named, one that matters is not",
           "[sweep][no-effect]") {
   // y matters, x does not.
   const sw::SweepResult r =
