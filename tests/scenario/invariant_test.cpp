@@ -117,3 +117,24 @@ TEST_CASE("invariants: mistakes are reported with line, field and did-you-mean",
   CHECK_THAT(load_error("invariants:\n  - never: {action: any, while: {service: db}}\n"),
              Catch::Contains("unhealthy: true"));
 }
+
+TEST_CASE("orders-transitive: only the transitive pre-check keeps the worker two hops away",
+          "[scenario][invariants][gates]") {
+  auto l = load_scenario_file("scenarios/orders-transitive.yaml");
+  INFO(l.diagnostics.describe());
+  REQUIRE(l.scenario);
+  Scenario s = *l.scenario;
+  const RunResult transitive = run_scenario(s, {});
+  CHECK(transitive.passed());
+  CHECK(transitive.invariants.at(0).held);
+  CHECK(transitive.metrics.actions.empty());
+
+  REQUIRE(s.policies.policies.at(0).dependency_precheck.transitive);
+  s.policies.policies[0].dependency_precheck.transitive = false;  // today's direct pre-check
+  const RunResult direct = run_scenario(s, {});
+  const InvariantResult& first = direct.invariants.at(0);
+  CHECK_FALSE(first.held);
+  CHECK_THAT(first.decision, Catch::StartsWith("executed restart on report-worker"));
+  CHECK(direct.metrics.wrongly_acted == 1);
+  CHECK_FALSE(direct.passed());
+}
