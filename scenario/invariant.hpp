@@ -49,9 +49,9 @@ struct InvariantResult {
   std::string describe;
   int line = 0;
   bool held = true;
-  int violations = 0;          ///< decisions that broke it
+  int violations = 0;                ///< decisions that broke it
   std::optional<core::Duration> at;  ///< first violation, from the start of the run
-  std::string decision;        ///< the first violating decision, in words
+  std::string decision;              ///< the first violating decision, in words
 };
 
 /// Parses the `invariants` list; problems go to the reader's diagnostics (unknown keys
