@@ -148,7 +148,12 @@ int cmd_check(const Args& args, Io io) {
 
   io.out << reports::text_table(runs);
   const std::string failures = reports::text_failures(runs);
-  if (!failures.empty()) io.out << "\nfailed expectations:\n" << failures;
+  const bool broken = std::any_of(
+      runs.begin(), runs.end(), [](const scenario::RunResult& r) { return !r.invariants_held(); });
+  if (!failures.empty())
+    io.out << (broken ? "\nfailed expectations and broken invariants:\n"
+                      : "\nfailed expectations:\n")
+           << failures;
 
   bool regressed = false;
   if (baseline) {
