@@ -80,7 +80,7 @@ std::string paragraph(const std::string& scenario, const RunMetrics& m, const Ve
        std::to_string(m.decisions.size()) + " time(s) on " +
        plural(static_cast<int>(services.size()), "service") + ", executed " +
        plural(static_cast<int>(m.actions.size()), "action") + " (" + std::to_string(verified) +
-       " verified, " + std::to_string(m.wrongly_acted) + " wrong) and paged " +
+       " verified; " + plural(m.wrongly_acted, "incident") + " acted on wrongly) and paged " +
        std::to_string(v.incident_pages) + " time(s) for incidents and " +
        std::to_string(v.background_pages) + " time(s) outside any incident. ";
   if (v.budget_saved_minutes) {
