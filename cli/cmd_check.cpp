@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "cli/command.hpp"
+#include "core/duration.hpp"
 #include "reports/junit_writer.hpp"
 #include "reports/text_writer.hpp"
 #include "reports/writers.hpp"
@@ -132,12 +133,27 @@ int cmd_check(const Args& args, Io io) {
     for (auto& t : pool)
       t.join();
   }
-  for (const auto& r : runs)
+  for (const auto& r : runs) {
     suites.push_back({r.scenario, r.file, r.expectations, std::nullopt});
+    for (const auto& i : r.invariants) {  // an invariant is one more test case
+      scenario::ExpectationResult x;
+      x.expectation.describe = "invariant " + i.describe;
+      x.expectation.line = i.line;
+      x.passed = i.held;
+      x.expected = "holds at every moment";
+      x.actual = i.held ? "held" : "broken at " + core::format_duration(*i.at) + ": " + i.decision;
+      suites.back().results.push_back(std::move(x));
+    }
+  }
 
   io.out << reports::text_table(runs);
   const std::string failures = reports::text_failures(runs);
-  if (!failures.empty()) io.out << "\nfailed expectations:\n" << failures;
+  const bool broken = std::any_of(
+      runs.begin(), runs.end(), [](const scenario::RunResult& r) { return !r.invariants_held(); });
+  if (!failures.empty())
+    io.out << (broken ? "\nfailed expectations and broken invariants:\n"
+                      : "\nfailed expectations:\n")
+           << failures;
 
   bool regressed = false;
   if (baseline) {

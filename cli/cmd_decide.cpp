@@ -156,6 +156,21 @@ int cmd_decide(const Args& args, Io io) {
       notes.emplace_back("services_in_namespace not given: blast radius not evaluated");
     }
   }
+  // The freeze reads each watched service's health; `decide` knows only the incident's
+  // upstreams, so a watched service not among them counts as healthy: say so.
+  if (const auto& f = load.policies->settings.freeze;
+      f.enabled() && f.covers(input->incident.target)) {
+    for (const auto& entry : f.unhealthy) {
+      const auto s = engine::Freeze::resolve(entry, input->incident.target.ns);
+      const bool given =
+          std::any_of(input->upstreams.begin(), input->upstreams.end(),
+                      [&](const engine::DependencyHealth& u) { return u.service == s; });
+      if (!given)
+        notes.push_back("freeze_when: " + s.key() +
+                        " is not among the incident's upstreams: its health is unknown, "
+                        "treated as healthy");
+    }
+  }
   engine::StaticCalendar calendar;
   for (const auto& e : input->events)
     calendar.add(e, input->incident.target);

@@ -20,6 +20,19 @@ namespace po = boost::program_options;
 namespace selfheal::cli {
 namespace {
 
+// ", freeze while orders-db unhealthy (scope all)"; empty without freeze_when.
+std::string freeze_text(const engine::Freeze& f) {
+  if (!f.enabled()) return {};
+  std::string watched, scope;
+  for (const auto& s : f.unhealthy)
+    watched += (watched.empty() ? "" : ", ") + s;
+  for (const auto& n : f.namespaces)
+    scope += (scope.empty() ? "namespace " : ", namespace ") + n;
+  for (const auto& n : f.services)
+    scope += (scope.empty() ? "service " : ", service ") + n;
+  return ", freeze while " + watched + " unhealthy (scope " + (scope.empty() ? "all" : scope) + ")";
+}
+
 std::string summary(const engine::PolicySet& set) {
   std::string types;
   for (const auto& p : set.policies) {
@@ -29,7 +42,8 @@ std::string summary(const engine::PolicySet& set) {
   const std::size_t n = set.policies.size();
   return std::to_string(n) + (n == 1 ? " policy" : " policies") + " (" + types + "), mode " +
          std::string(engine::to_string(set.settings.mode)) +
-         (set.settings.kill_switch ? ", kill switch ENGAGED" : "");
+         (set.settings.kill_switch ? ", kill switch ENGAGED" : "") +
+         freeze_text(set.settings.freeze);
 }
 
 nlohmann::json error_json(const core::Error& e) {

@@ -166,7 +166,8 @@ int cmd_sweep(const Args& args, Io io) {
     eo.on_progress = [&](std::uint64_t done, std::uint64_t total) {
       io.err << "\r" << progress_line(done, total, elapsed()) << std::flush;
     };
-  const sweep::SweepResult result = sweep::execute(prepared, eo);
+  sweep::SweepResult result = sweep::execute(prepared, eo);
+  if (allow_unhealthy) result.baseline_warnings = unhealthy;
   const double seconds = elapsed();
   if (show_progress) io.err << "\n";
   runs_csv.flush();

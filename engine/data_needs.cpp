@@ -32,6 +32,10 @@ void DataNeeds::merge(const DataNeeds& other) {
   for (Duration w : other.signal_windows)
     add_window(*this, w);
   upstreams = upstreams || other.upstreams;
+  upstream_hops = std::max(upstream_hops, other.upstream_hops);
+  for (const auto& h : other.health) {
+    if (std::find(health.begin(), health.end(), h) == health.end()) health.push_back(h);
+  }
   for (const auto& q : other.queries)
     add_query(*this, q);
 }
@@ -54,6 +58,24 @@ DataNeeds follow_up_needs() {
   return n;
 }
 
+DataNeeds gate_needs(const PolicySet& policies, const ServiceRef& target) {
+  DataNeeds n;
+  const Freeze& f = policies.settings.freeze;
+  if (f.enabled() && f.covers(target)) {
+    for (const auto& entry : f.unhealthy) {
+      const ServiceRef s = Freeze::resolve(entry, target.ns);
+      if (std::find(n.health.begin(), n.health.end(), s) == n.health.end()) n.health.push_back(s);
+    }
+  }
+  for (const auto& p : policies.policies) {
+    if (p.dependency_precheck.enabled && p.dependency_precheck.depth() > 1) {
+      n.upstreams = true;
+      n.upstream_hops = std::max(n.upstream_hops, p.dependency_precheck.depth());
+    }
+  }
+  return n;
+}
+
 DataNeeds decision_needs(const PolicySet& policies, const Incident& incident,
                          const TargetState& state, TimePoint now) {
   DataNeeds n;
@@ -64,15 +86,22 @@ DataNeeds decision_needs(const PolicySet& policies, const Incident& incident,
   }
   if (!incident.classification) {
     n = follow_up_needs();  // the built-in classifier reads both
+    n.merge(gate_needs(policies, incident.target));
   } else if (const Policy* p = policies.find(incident.classification->incident_type);
              p == nullptr) {
     n.upstreams = true;  // a no-policy page names the worst failing upstream
   } else {
     if (p->dependency_precheck.enabled) {
       n.upstreams = true;
+      n.upstream_hops = p->dependency_precheck.depth();
       add_window(n, defaults::kClassificationWindow);  // dependency_errors fallback
     }
     if (scales_by_factor(*p)) add_window(n, defaults::kClassificationWindow);
+  }
+  if (incident.classification) {
+    DataNeeds freeze;  // the policy's own pre-check depth is named above
+    freeze.health = gate_needs(policies, incident.target).health;
+    n.merge(freeze);
   }
   // A held re-delivery re-runs the verification checks (the firing is matched later; an
   // upper bound here is enough).

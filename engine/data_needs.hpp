@@ -32,10 +32,19 @@ struct DataNeeds {
   std::vector<Duration> signal_windows;
   /// Topology::upstreams(target).
   bool upstreams = false;
+  /// With `upstreams`: how many hops the dependency pre-check walks (1 = the target's own
+  /// upstreams; n: Topology::upstreams of every service up to n-1 hops away as well, each
+  /// once). Live fetches the error rate of every service up to this many hops away.
+  int upstream_hops = 1;
+  /// Topology::health(s) for each (engine.freeze_when's watched services; no repeats, in
+  /// the order the freeze names them).
+  std::vector<ServiceRef> health;
   /// Telemetry::query(expr, target) for each expression (in policy order, no repeats).
   std::vector<std::string> queries;
 
-  bool empty() const { return signal_windows.empty() && !upstreams && queries.empty(); }
+  bool empty() const {
+    return signal_windows.empty() && !upstreams && queries.empty() && health.empty();
+  }
   /// Adds `other`'s needs to these.
   void merge(const DataNeeds& other);
   friend bool operator==(const DataNeeds&, const DataNeeds&) = default;
@@ -51,7 +60,8 @@ struct DataNeeds {
 ///    classification signals for its dependency_errors fallback); the classification
 ///    signals when the policy scales by a factor (rendered from the current replicas);
 ///    and, while the target holds the re-deliveries of a verified firing, that policy's
-///    verification needs (the engine re-runs its checks before holding one).
+///    verification needs (the engine re-runs its checks before holding one); and the
+///    gates' reads (gate_needs).
 DataNeeds decision_needs(const PolicySet& policies, const Incident& incident,
                          const TargetState& state, TimePoint now);
 
@@ -59,6 +69,12 @@ DataNeeds decision_needs(const PolicySet& policies, const Incident& incident,
 /// asks: the signals over the policy's verification window (the default window when the
 /// policy is no longer loaded) and the policy's PromQL checks.
 DataNeeds verification_needs(const PolicySet& policies, std::string_view policy);
+
+/// What the engine's gates may read for `target` on any firing decision: the health of
+/// engine.freeze_when's watched services when the freeze covers the target, and the
+/// deepest transitive dependency pre-check of any policy (with `upstreams`). Part of
+/// decision_needs; a follow-up's planner (below) adds it to follow_up_needs().
+DataNeeds gate_needs(const PolicySet& policies, const ServiceRef& target);
 
 /// What a follow-up (the next ladder step after a failed verification re-decides the stored
 /// incident) may ask, for a caller that cannot see that incident: the needs of an incident

@@ -46,6 +46,13 @@ inline constexpr core::Duration kRecurrenceWindow = std::chrono::hours{6};
 /// At most this many verified remediations are kept per target (TargetState::remediations).
 inline constexpr std::size_t kMaxRemediationHistory = 32;
 
+/// Policy `dependency_precheck.max_depth` with `depth: transitive`: upstreams this many hops
+/// away are checked. Four covers a front end -> API -> service -> database chain and then
+/// one more; deeper chains are rare and each hop is one more Topology read per decision.
+inline constexpr int kPrecheckMaxDepth = 4;
+/// The largest `max_depth` a policy may ask for (a bound on the reads of one decision).
+inline constexpr int kPrecheckDepthLimit = 16;
+
 /// At most this many audit records are kept per episode for pages (oldest dropped).
 inline constexpr std::size_t kMaxHistory = 200;
 

@@ -184,6 +184,12 @@ struct Engine::Impl {
   std::string duplicate_reason(Run& r);
   static std::string policy_scope(const Policy& p, const ServiceRef& target);
   const DependencyHealth* worst_upstream(Run& r, double bound);
+  /// Breadth first from the target's upstreams, up to `depth` hops, each service once: the
+  /// worst unhealthy service of the nearest hop that has one (its hop count and the chain
+  /// "a -> b -> c" from the target in `via`), or nullopt.
+  std::optional<DependencyHealth> nearest_unhealthy(Run& r, double bound, int depth, int* hops,
+                                                    std::string* via);
+  std::string frozen(Run& r);
   std::string dependency_failure(Run& r, const Policy& p);
   std::string exhausted(const Run& r, const Policy& p) const;
   std::string recurring(const Run& r, const Policy& p) const;

@@ -111,6 +111,26 @@ std::vector<DependencyHealth> StaticTopology::upstreams(const ServiceRef& servic
   return it == upstreams_.end() ? std::vector<DependencyHealth>{} : it->second;
 }
 
+DependencyHealth StaticTopology::health(const ServiceRef& service) {
+  if (auto it = health_.find(service); it != health_.end()) return it->second;
+  // Deterministic whatever the map's order: the first list (by service key) naming it.
+  std::optional<DependencyHealth> found;
+  std::string found_in;
+  for (const auto& [of, deps] : upstreams_) {
+    for (const auto& d : deps) {
+      if (d.service == service && (!found || of.key() < found_in)) {
+        found = d;
+        found_in = of.key();
+      }
+    }
+  }
+  if (found) return *found;
+  DependencyHealth h;
+  h.service = service;
+  h.reason = "unknown service " + service.key();
+  return h;
+}
+
 std::size_t StaticTopology::services_in_namespace(const std::string& ns) {
   auto it = counts_.find(ns);
   return it == counts_.end() ? default_services_per_namespace : it->second;

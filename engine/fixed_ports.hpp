@@ -143,19 +143,24 @@ class StaticTelemetry final : public Telemetry {
 };
 
 /// Topology from values you set: upstreams per service and service counts per namespace
-/// (a namespace never set counts `default_services_per_namespace`).
+/// (a namespace never set counts `default_services_per_namespace`). health(s) answers the
+/// value set_health gave, else the entry for `s` in any upstream list set (the first one
+/// set), else healthy with reason "unknown service".
 class StaticTopology final : public Topology {
  public:
   std::vector<DependencyHealth> upstreams(const ServiceRef& service) override;
+  DependencyHealth health(const ServiceRef& service) override;
   std::size_t services_in_namespace(const std::string& ns) override;
   void set_upstreams(const ServiceRef& service, std::vector<DependencyHealth> deps) {
     upstreams_[service] = std::move(deps);
   }
+  void set_health(DependencyHealth h) { health_[h.service] = std::move(h); }
   void set_services_in_namespace(const std::string& ns, std::size_t n) { counts_[ns] = n; }
   std::size_t default_services_per_namespace = 1;
 
  private:
   std::unordered_map<ServiceRef, std::vector<DependencyHealth>, ServiceRefHash> upstreams_;
+  std::unordered_map<ServiceRef, DependencyHealth, ServiceRefHash> health_;
   std::map<std::string, std::size_t> counts_;
 };
 

@@ -2,6 +2,7 @@
 // the reason in words (empty: passed) or the finished Decision; engine/pipeline.cpp calls
 // them in the documented order (docs/pipeline.md).
 #include <algorithm>
+#include <map>
 
 #include "core/duration.hpp"
 #include "engine/checks.hpp"
@@ -76,15 +77,62 @@ const DependencyHealth* Engine::Impl::worst_upstream(Run& r, double bound) {
   return worst;
 }
 
+std::optional<DependencyHealth> Engine::Impl::nearest_unhealthy(Run& r, double bound, int depth,
+                                                                int* hops, std::string* via) {
+  std::map<std::string, std::string> parent;  // service key -> the dependent it was reached by
+  const std::string root = r.inc.target.key();
+  parent[root] = "";
+  std::vector<DependencyHealth> level = upstreams(r);
+  for (const auto& u : level)
+    parent.emplace(u.service.key(), root);
+  for (int d = 1; d <= depth && !level.empty(); ++d) {
+    const DependencyHealth* worst = nullptr;
+    for (const auto& u : level) {
+      if ((!u.healthy || u.error_rate > bound) &&
+          (worst == nullptr || u.error_rate > worst->error_rate)) {
+        worst = &u;
+      }
+    }
+    if (worst != nullptr) {
+      *hops = d;
+      std::string chain = worst->service.name;
+      for (std::string k = parent[worst->service.key()]; !k.empty(); k = parent[k]) {
+        chain = k.substr(k.find('/') + 1) + " -> " + chain;
+      }
+      *via = chain;
+      return *worst;
+    }
+    if (d == depth) break;
+    std::vector<DependencyHealth> next;
+    for (const auto& u : level) {
+      for (auto& up : ctx.topology.upstreams(u.service)) {
+        if (parent.emplace(up.service.key(), u.service.key()).second) next.push_back(up);
+      }
+    }
+    level = std::move(next);
+  }
+  return std::nullopt;
+}
+
 std::string Engine::Impl::dependency_failure(Run& r, const Policy& p) {
   const double bound = p.dependency_precheck.max_upstream_error_rate;
-  if (const DependencyHealth* worst = worst_upstream(r, bound)) {
-    r.d.upstream = worst->service;
-    std::string why = "upstream " + worst->service.key() + " is unhealthy (error rate " +
-                      fmt(worst->error_rate) + (worst->error_rate > bound ? " > " : " <= ") +
-                      fmt(bound) + (worst->reason.empty() ? "" : ", " + worst->reason) + ")";
+  const auto blame = [&](const DependencyHealth& worst, const std::string& hops_note) {
+    r.d.upstream = worst.service;
+    std::string why = "upstream " + worst.service.key() + hops_note + " is unhealthy (error rate " +
+                      fmt(worst.error_rate) + (worst.error_rate > bound ? " > " : " <= ") +
+                      fmt(bound) + (worst.reason.empty() ? "" : ", " + worst.reason) + ")";
     return why + "; acting on " + r.inc.target.name + " would not help: escalating to " +
-           worst->service.name + "'s owner";
+           worst.service.name + "'s owner";
+  };
+  if (!p.dependency_precheck.transitive) {
+    if (const DependencyHealth* worst = worst_upstream(r, bound)) return blame(*worst, "");
+  } else {
+    int hops = 0;
+    std::string via;
+    if (auto worst = nearest_unhealthy(r, bound, p.dependency_precheck.depth(), &hops, &via)) {
+      return blame(*worst, hops == 1 ? std::string()
+                                     : ", " + std::to_string(hops) + " hops away (" + via + "),");
+    }
   }
   const auto& s = signals(r);
   if (!is_missing(s, SignalName::kDependencyErrors) && s.dependency_errors > bound) {
@@ -93,6 +141,23 @@ std::string Engine::Impl::dependency_failure(Run& r, const Policy& p) {
            r.inc.target.name + " would not help";
   }
   return {};
+}
+
+// engine.freeze_when: each watched service's health from the Topology port, read only when
+// an action would otherwise start. The page names every watched service that is down.
+std::string Engine::Impl::frozen(Run& r) {
+  const Freeze& f = set.settings.freeze;
+  if (!f.enabled() || !f.covers(r.inc.target)) return {};
+  std::string down;
+  for (const auto& entry : f.unhealthy) {
+    const DependencyHealth h = ctx.topology.health(Freeze::resolve(entry, r.inc.target.ns));
+    if (h.healthy) continue;
+    down += (down.empty() ? "" : "; ") + entry + " unhealthy" +
+            (h.reason.empty() ? "" : " (" + h.reason + ")");
+  }
+  if (down.empty()) return {};
+  return "freeze: " + down + ": no automated action on " + r.inc.target.key() +
+         " while the engine's freeze_when holds";
 }
 
 std::string Engine::Impl::exhausted(const Run& r, const Policy& p) const {

@@ -1,8 +1,8 @@
 // The decision pipeline, in the order docs/pipeline.md gives, top to bottom in `decide`:
 // resolved/duplicate -> kill switch -> scope -> classify -> policy lookup -> dependency
 // pre-check -> planned events -> confidence threshold -> cooldown -> max attempts ->
-// recurrence -> global limits -> mode -> execute. Each step either passes or ends the pass through
-// `finish`.
+// recurrence -> global limits -> freeze -> mode -> execute. Each step either passes or ends the
+// pass through `finish`.
 //
 // Port reads happen here and in verification.cpp only; engine/data_needs.cpp names each of
 // them for callers that must fetch the answers first (live/prefetch).
@@ -242,8 +242,16 @@ std::optional<Decision> Engine::Impl::cooldown(Run& r, const Policy& p) {
 }
 
 Decision Engine::Impl::mode_and_execute(Run& r, const Policy& p) {
-  // 14. mode.
   const ActionSpec action = *r.action;
+  // 13b. engine freeze: only where an action would start (auto, or shadowed); a
+  // recommendation is not automation and goes on as before.
+  if (mode == Mode::kShadow || (mode == Mode::kAuto && p.auto_execute)) {
+    if (auto why = frozen(r); !why.empty()) {
+      const bool page = mode == Mode::kAuto;  // shadow mode never pages
+      return finish(r, Outcome::kKillSwitch, "freeze", why, page, page);
+    }
+  }
+  // 14. mode.
   if (mode == Mode::kShadow) {
     std::string err;
     r.d.action = action;

@@ -1,5 +1,6 @@
 #include "engine/policy.hpp"
 
+#include <algorithm>
 #include <array>
 #include <utility>
 
@@ -94,6 +95,22 @@ std::optional<ActionSpec> default_action_for(std::string_view incident_type) {
   }
   // bad-feature-flag needs the flag's name; other types are the user's own.
   return std::nullopt;
+}
+
+}  // namespace selfheal::engine
+
+namespace selfheal::engine {
+
+ServiceRef Freeze::resolve(const std::string& entry, const std::string& ns) {
+  const auto slash = entry.find('/');
+  if (slash == std::string::npos) return ServiceRef{ns, entry};
+  return ServiceRef{entry.substr(0, slash), entry.substr(slash + 1)};
+}
+
+bool Freeze::covers(const ServiceRef& target) const {
+  if (namespaces.empty() && services.empty()) return true;
+  return std::find(namespaces.begin(), namespaces.end(), target.ns) != namespaces.end() ||
+         std::find(services.begin(), services.end(), target.name) != services.end();
 }
 
 }  // namespace selfheal::engine

@@ -47,6 +47,13 @@ struct PlannedEventHandling {
 struct DependencyPrecheck {
   bool enabled = false;
   double max_upstream_error_rate = 0.05;  ///< an upstream above this is unhealthy
+  /// false (`depth: direct`, the default): the target's own upstreams only. true (`depth:
+  /// transitive`): their upstreams too, breadth first, up to `max_depth` hops, each service
+  /// visited once (a dependency cycle ends there); the nearest unhealthy hop is blamed.
+  bool transitive = false;
+  int max_depth = defaults::kPrecheckMaxDepth;  ///< hops, with transitive; direct = 1
+  /// How many hops are checked: 1 when direct.
+  int depth() const { return transitive ? max_depth : 1; }
 };
 
 /// The recurrence guardrail: `max` verified remediations of this incident type on one target
@@ -91,11 +98,29 @@ struct GlobalLimits {
   double blast_radius = 1.0;  ///< max share of a namespace's services in flight
 };
 
+/// `engine.freeze_when`: while any of `unhealthy` is unhealthy (Topology::health), no
+/// automated action is started for a target in scope; the decision is refused with
+/// outcome kill-switch, guardrail "freeze", and pages ("freeze: orders-db unhealthy (...)").
+/// Example: `freeze_when: {unhealthy: [orders-db], scope: {namespaces: [orders]}}`.
+struct Freeze {
+  /// The services watched: "name" (in the namespace of the incident's target) or "ns/name".
+  std::vector<std::string> unhealthy;
+  /// The scope frozen: every target when both lists are empty (`scope: all`, the default),
+  /// else a target whose namespace is in `namespaces` or whose name is in `services`.
+  std::vector<std::string> namespaces;
+  std::vector<std::string> services;
+  bool enabled() const { return !unhealthy.empty(); }
+  /// The watched service `entry` resolved for a target in namespace `ns`.
+  static ServiceRef resolve(const std::string& entry, const std::string& ns);
+  bool covers(const ServiceRef& target) const;
+};
+
 struct EngineSettings {
   Mode mode = Mode::kAuto;
   bool kill_switch = false;
   GlobalLimits limits;
   std::vector<std::string> allowed_namespaces;  ///< empty = any
+  Freeze freeze;                                ///< off unless `freeze_when:` names services
 };
 
 struct PolicySet {

@@ -199,6 +199,8 @@ class Loader {
   void verification(const YAML::Node& n, const std::string& path,
                     std::vector<VerificationCheck>& out);
   void engine_settings(const YAML::Node& n, const std::string& path, EngineSettings& out);
+  void freeze(const YAML::Node& n, const std::string& path, Freeze& out);
+  std::vector<std::string> service_refs(const YAML::Node& n, const std::string& field);
 
   std::string file_;
   // Per policy in load order: its field path and incident_type value (for duplicates).
@@ -633,13 +635,37 @@ void Loader::dependency_precheck(const YAML::Node& n, const std::string& path,
     return;
   }
   out.enabled = true;  // a map switches it on unless it says otherwise
-  Fields f = fields(n, path, {"enabled", "max_upstream_error_rate"});
+  Fields f = fields(n, path, {"enabled", "max_upstream_error_rate", "depth", "max_depth"});
   if (const Entry* e = f.find("enabled")) {
     if (auto b = boolean(e->value, path + ".enabled")) out.enabled = *b;
   }
   if (const Entry* e = f.find("max_upstream_error_rate")) {
     if (auto v = share(e->value, path + ".max_upstream_error_rate")) {
       out.max_upstream_error_rate = *v;
+    }
+  }
+  if (const Entry* e = f.find("depth")) {
+    if (auto d = text(e->value, path + ".depth")) {
+      if (*d == "direct" || *d == "transitive") {
+        out.transitive = *d == "transitive";
+      } else {
+        error(e->value, path + ".depth",
+              "unknown depth " + config::quoted(*d) + did_you_mean(*d, {"direct", "transitive"}) +
+                  " (direct: the target's own upstreams; transitive: theirs too)");
+      }
+    }
+  }
+  if (const Entry* e = f.find("max_depth")) {
+    if (auto v = integer(e->value, path + ".max_depth", 1)) {
+      if (!out.transitive) {
+        error(e->value, path + ".max_depth", "max_depth needs depth: transitive");
+      } else if (*v > defaults::kPrecheckDepthLimit) {
+        error(e->value, path + ".max_depth",
+              "must be at most " + std::to_string(defaults::kPrecheckDepthLimit) + " hops, got " +
+                  std::to_string(*v));
+      } else {
+        out.max_depth = static_cast<int>(*v);
+      }
     }
   }
 }
@@ -1002,7 +1028,9 @@ void Loader::engine_settings(const YAML::Node& n, const std::string& path, Engin
     error(n, path, "expected a map such as {mode: auto, kill_switch: false}, got " + kind_of(n));
     return;
   }
-  Fields f = fields(n, path, {"mode", "kill_switch", "allowed_namespaces", "limits"});
+  Fields f =
+      fields(n, path, {"mode", "kill_switch", "allowed_namespaces", "freeze_when", "limits"});
+  if (const Entry* e = f.find("freeze_when")) freeze(e->value, path + ".freeze_when", out.freeze);
   if (const Entry* e = f.find("mode")) {
     if (auto s = text(e->value, path + ".mode")) {
       if (auto m = parse_mode(*s)) {
@@ -1056,6 +1084,76 @@ void Loader::engine_settings(const YAML::Node& n, const std::string& path, Engin
         }
       }
     }
+  }
+}
+
+// Watched services: one or a list of `name` or `ns/name`, each part a DNS-1123 label.
+std::vector<std::string> Loader::service_refs(const YAML::Node& n, const std::string& field) {
+  std::vector<std::string> out;
+  const bool one = n.IsScalar();
+  if (!one && !n.IsSequence()) {
+    error(n, field,
+          config::wrong_type("a service such as orders-db or a list of them", kind_of(n)));
+    return out;
+  }
+  const std::size_t count = one ? 1 : n.size();
+  for (std::size_t i = 0; i < count; ++i) {
+    const YAML::Node item = one ? n : n[i];
+    const std::string f = one ? field : field + "[" + std::to_string(i) + "]";
+    auto s = text(item, f);
+    if (!s) continue;
+    const auto slash = s->find('/');
+    const bool ok = slash == std::string::npos ? config::is_dns1123_label(*s)
+                                               : config::is_dns1123_label(s->substr(0, slash)) &&
+                                                     config::is_dns1123_label(s->substr(slash + 1));
+    if (!ok) {
+      error(item, f,
+            config::quoted(*s) +
+                " is not a service name or namespace/name (lowercase letters, digits and '-', "
+                "each part at most 63, starting and ending with a letter or digit)");
+      continue;
+    }
+    out.push_back(*s);
+  }
+  return out;
+}
+
+// `freeze_when: {unhealthy: orders-db | [orders-db, payments/ledger-db], scope: all |
+// {namespaces: [...], services: [...]}}`; scope defaults to all.
+void Loader::freeze(const YAML::Node& n, const std::string& path, Freeze& out) {
+  if (!n.IsMap()) {
+    error(n, path,
+          config::wrong_type("a map such as {unhealthy: [orders-db], scope: all}", kind_of(n)));
+    return;
+  }
+  Fields f = fields(n, path, {"unhealthy", "scope"});
+  if (const Entry* e = f.find("unhealthy")) {
+    out.unhealthy = service_refs(e->value, path + ".unhealthy");
+    if (out.unhealthy.empty() && e->value.IsSequence()) {
+      error(e->value, path + ".unhealthy", "names no service (leave freeze_when out instead)");
+    }
+  } else {
+    error(n, path + ".unhealthy", "is required: the services whose trouble freezes automation");
+  }
+  const Entry* e = f.find("scope");
+  if (e == nullptr) return;
+  const std::string sp = path + ".scope";
+  if (e->value.IsScalar() && !config::is_quoted(e->value) && e->value.Scalar() == "all") return;
+  if (!e->value.IsMap()) {
+    error(
+        e->value, sp,
+        config::wrong_type("all or a map {namespaces: [...], services: [...]}", kind_of(e->value)));
+    return;
+  }
+  Fields sf = fields(e->value, sp, {"namespaces", "services"});
+  if (const Entry* x = sf.find("namespaces")) {
+    out.namespaces = name_list(x->value, sp + ".namespaces", "namespace");
+  }
+  if (const Entry* x = sf.find("services")) {
+    out.services = name_list(x->value, sp + ".services", "service");
+  }
+  if (out.namespaces.empty() && out.services.empty()) {
+    error(e->value, sp, "names no namespace or service (write `scope: all` to freeze everything)");
   }
 }
 

@@ -55,6 +55,14 @@ class Topology {
   virtual ~Topology() = default;
   /// Direct upstream dependencies of `service` and their health now.
   virtual std::vector<DependencyHealth> upstreams(const ServiceRef& service) = 0;
+  /// The health of `service` itself now, by the same rule upstreams() applies to each
+  /// upstream (so `health(u)` and the entry for `u` in a dependent's upstreams() agree):
+  /// in the simulator error rate > 0.05, ready replicas < 50% or p99 > 5x its baseline;
+  /// live, its `error_rate` query above prometheus.unhealthy_error_rate. A service the
+  /// topology does not know, or without data, is healthy with the reason saying so (no
+  /// evidence is not evidence of an outage). What engine.freeze_when reads
+  /// (docs/policy.md#engine-freeze).
+  virtual DependencyHealth health(const ServiceRef& service) = 0;
   /// How many services the namespace has (the blast-radius denominator).
   virtual std::size_t services_in_namespace(const std::string& ns) = 0;
 };

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <set>
 
 #include <boost/asio/post.hpp>
 
@@ -190,9 +191,22 @@ void add_plan(std::vector<std::string>& plan, const engine::DataNeeds& needs,
     plan.insert(plan.end(), qs.begin(), qs.end());
   }
   if (needs.upstreams) {
-    for (const auto& up : topology.upstream_refs(target))
-      plan.push_back(telemetry.check_query(topology.error_template(), up));
+    // Breadth first, each service once, as the engine's transitive pre-check walks.
+    std::vector<engine::ServiceRef> level = topology.upstream_refs(target);
+    std::set<engine::ServiceRef> seen{target};
+    for (int hop = 1; hop <= needs.upstream_hops && !level.empty(); ++hop) {
+      std::vector<engine::ServiceRef> next;
+      for (const auto& up : level) {
+        plan.push_back(telemetry.check_query(topology.error_template(), up));
+        if (hop == needs.upstream_hops || !seen.insert(up).second) continue;
+        for (auto& further : topology.upstream_refs(up))
+          next.push_back(std::move(further));
+      }
+      level = std::move(next);
+    }
   }
+  for (const auto& s : needs.health)
+    plan.push_back(telemetry.check_query(topology.error_template(), s));
   for (const auto& expr : needs.queries)
     plan.push_back(telemetry.check_query(expr, target));
 }
@@ -235,7 +249,9 @@ PrefetchScheduler::Planner verification_planner(engine::StateStore& state, engin
     }
     // A tagged target with nothing in flight: a follow-up re-decides it.
     if (tag && !state.load(*tag).in_flight) {
-      add_plan(plan, engine::follow_up_needs(), *tag, telemetry, topology);
+      auto needs = engine::follow_up_needs();
+      needs.merge(engine::gate_needs(policies, *tag));
+      add_plan(plan, needs, *tag, telemetry, topology);
     }
     return sorted_unique(std::move(plan));
   };

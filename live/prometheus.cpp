@@ -279,28 +279,25 @@ ConfigTopology::ConfigTopology(std::vector<TopologyService> services, engine::Te
 
 std::vector<engine::DependencyHealth> ConfigTopology::upstreams(const engine::ServiceRef& service) {
   std::vector<engine::DependencyHealth> out;
-  for (const auto& s : services_) {
-    if (s.ns != service.ns || s.name != service.name) continue;
-    for (const auto& dep : s.depends_on) {
-      engine::DependencyHealth h;
-      const auto slash = dep.find('/');
-      h.service = slash == std::string::npos
-                      ? engine::ServiceRef{service.ns, dep}
-                      : engine::ServiceRef{dep.substr(0, slash), dep.substr(slash + 1)};
-      auto v = telemetry_.query(error_template_, h.service);
-      if (!v) {
-        h.healthy = true;
-        h.reason = "no error-rate data for " + h.service.key();
-      } else {
-        h.error_rate = *v;
-        h.healthy = *v <= unhealthy_;
-        h.reason = "error_rate " + std::to_string(*v) + (h.healthy ? " <= " : " > ") +
-                   std::to_string(unhealthy_);
-      }
-      out.push_back(std::move(h));
-    }
-  }
+  for (const auto& ref : upstream_refs(service))
+    out.push_back(health(ref));
   return out;
+}
+
+engine::DependencyHealth ConfigTopology::health(const engine::ServiceRef& service) {
+  engine::DependencyHealth h;
+  h.service = service;
+  auto v = telemetry_.query(error_template_, h.service);
+  if (!v) {
+    h.healthy = true;
+    h.reason = "no error-rate data for " + h.service.key();
+  } else {
+    h.error_rate = *v;
+    h.healthy = *v <= unhealthy_;
+    h.reason = "error_rate " + std::to_string(*v) + (h.healthy ? " <= " : " > ") +
+               std::to_string(unhealthy_);
+  }
+  return h;
 }
 
 std::vector<engine::ServiceRef> ConfigTopology::upstream_refs(

@@ -109,6 +109,9 @@ class ConfigTopology final : public engine::Topology {
   ConfigTopology(std::vector<TopologyService> services, engine::Telemetry& telemetry,
                  const PrometheusConfig& config);
   std::vector<engine::DependencyHealth> upstreams(const engine::ServiceRef& service) override;
+  /// `service`'s own error_rate query against prometheus.unhealthy_error_rate (whether or
+  /// not the config's topology lists it).
+  engine::DependencyHealth health(const engine::ServiceRef& service) override;
   std::size_t services_in_namespace(const std::string& ns) override;
   /// The upstreams configured for `service` (whose health upstreams() queries).
   std::vector<engine::ServiceRef> upstream_refs(const engine::ServiceRef& service) const;

@@ -8,6 +8,7 @@
 #include "core/duration.hpp"
 #include "reports/format.hpp"
 #include "reports/markdown_writer.hpp"
+#include "reports/verdict_writer.hpp"
 
 namespace selfheal::reports {
 
@@ -250,6 +251,7 @@ std::string report_html(const RunResult& r) {
     << " · duration " << core::format_duration(r.duration) << " · engine mode "
     << xml_escape(r.mode) << " · policies <code>" << xml_escape(r.policies) << "</code> · twin "
     << (r.twin ? "yes" : "no") << "</p>\n";
+  o << verdict_html(r);
 
   o << "<h2>Summary</h2>\n<table class=\"summary\">\n";
   summary_rows(o, m);
@@ -359,6 +361,7 @@ std::string index_html(const std::vector<RunResult>& runs,
     << kStyle << "</style></head><body>\n<h1>selfheal scenario library</h1>\n<p>" << runs.size()
     << " scenarios, <span class=\"" << (failed ? "fail" : "pass") << "\">" << failed
     << " failing</span>. Click a scenario for its report and timeline charts.</p>\n";
+  o << index_verdict_html(runs);
   o << "<table><tr><th>scenario</th><th>result</th><th>incidents</th><th>MTTR mean</th>"
        "<th>unrecovered</th><th>loops</th><th>wrongly acted</th><th>made worse</th>"
        "<th>actions</th><th>pages</th><th>budget min (twin)</th><th>expectations</th></tr>\n";

@@ -2,6 +2,7 @@
 
 #include "core/duration.hpp"
 #include "reports/format.hpp"
+#include "reports/verdict_writer.hpp"
 
 namespace selfheal::reports {
 
@@ -52,6 +53,7 @@ Json report_json(const RunResult& r) {
       {"twin", r.twin},
   };
   j["passed"] = r.passed();
+  j["verdict"] = verdict_json(r);  // the rollout verdict (docs/report-schema.md)
   // Additive: present only when the run went ahead with --allow-unhealthy-baseline.
   if (!r.baseline_warnings.empty()) j["baseline_warnings"] = r.baseline_warnings;
   Json s;

@@ -4,6 +4,7 @@
 
 #include "core/duration.hpp"
 #include "reports/format.hpp"
+#include "reports/verdict_writer.hpp"
 
 namespace selfheal::reports {
 
@@ -55,6 +56,7 @@ std::string report_markdown(const RunResult& r) {
     << "\n- duration: " << core::format_duration(r.duration) << "\n- engine mode: " << r.mode
     << "\n- policies: `" << r.policies
     << "`\n- counterfactual twin (shadow mode): " << (r.twin ? "yes" : "no (--no-twin)") << "\n\n";
+  o << verdict_markdown(r);
 
   o << "## Summary\n\n| metric | value |\n|---|---|\n";
   o << "| incidents | " << m.incidents.size() << " |\n";
@@ -187,6 +189,7 @@ std::string index_markdown(const std::vector<RunResult>& runs,
     failed += r.passed() ? 0 : 1;
   o << "# selfheal scenario library\n\n"
     << runs.size() << " scenarios, " << failed << " failing.\n\n";
+  o << index_verdict_markdown(runs);
   o << "| scenario | result | incidents | MTTR mean | unrecovered | loops | wrongly acted | made "
        "worse | actions | pages | expectations |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
   for (std::size_t k = 0; k < runs.size(); ++k) {

@@ -6,6 +6,7 @@
 #include "core/duration.hpp"
 #include "reports/format.hpp"
 #include "reports/markdown_writer.hpp"
+#include "reports/verdict_writer.hpp"
 
 namespace selfheal::reports {
 
@@ -19,6 +20,7 @@ std::string text_summary(const RunResult& r) {
     << r.mode << "): " << (r.passed() ? "PASS" : "FAIL") << "\n";
   for (const auto& w : r.baseline_warnings)
     o << "  WARNING unhealthy baseline (run with --allow-unhealthy-baseline): " << w << "\n";
+  o << verdict_text(r);
   o << "  incidents " << m.incidents.size() << " (unrecovered " << m.unrecovered << "), MTTR "
     << opt_duration(m.mttr_mean) << " (p50 " << opt_duration(m.mttr_p50) << ", p90 "
     << opt_duration(m.mttr_p90) << ")\n";
@@ -88,6 +90,11 @@ std::string text_failures(const std::vector<RunResult>& runs) {
         o << r.file << ":" << e.expectation.line << ": " << r.scenario << ": "
           << e.expectation.describe << ": expected " << e.expected << ", actual " << e.actual
           << "\n";
+  for (const auto& r : runs)
+    for (const auto& i : r.invariants)
+      if (!i.held)
+        o << r.file << ":" << i.line << ": " << r.scenario << ": invariant " << i.describe
+          << " broken at " << core::format_duration(*i.at) << ": " << i.decision << "\n";
   return o.str();
 }
 

@@ -11,7 +11,9 @@
 
 #include "core/time.hpp"
 #include "scenario/expectation.hpp"
+#include "scenario/invariant.hpp"
 #include "scenario/run_metrics.hpp"
+#include "scenario/verdict.hpp"
 
 namespace selfheal::scenario {
 
@@ -62,6 +64,11 @@ struct RunResult {
   bool twin = false;     ///< the counterfactual twin ran
   RunMetrics metrics;
   std::vector<ExpectationResult> expectations;
+  /// The scenario's invariants, checked over the run's timeline (empty: none stated). A
+  /// broken invariant fails the run like a failed expectation.
+  std::vector<InvariantResult> invariants;
+  /// The rollout verdict every report puts first (scenario/verdict.hpp).
+  Verdict verdict;
   std::vector<ServiceChart> charts;
   std::vector<Marker> markers;  ///< sorted by time, then service
   std::vector<std::string> notes;
@@ -72,6 +79,11 @@ struct RunResult {
   bool passed() const {
     for (const auto& e : expectations)
       if (!e.passed) return false;
+    return invariants_held();
+  }
+  bool invariants_held() const {
+    for (const auto& i : invariants)
+      if (!i.held) return false;
     return true;
   }
   int failed_expectations() const {

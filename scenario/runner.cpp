@@ -227,6 +227,9 @@ RunResult run_scenario(const Scenario& scenario, const RunOptions& o) {
   r.twin = o.twin;
   r.metrics = compute_metrics(main, twin ? &*twin : nullptr, o.metrics);
   r.expectations = evaluate_all(s.expectations, r.metrics);
+  r.invariants = check_invariants(s.invariants, main);
+  r.verdict =
+      rollout_verdict(r.scenario, r.metrics, r.invariants, r.failed_expectations(), s.policies);
   if (o.detail) chart_data(main, r.metrics, r);
   r.notes = s.policy_notes;
   r.baseline_warnings = sim::check_baseline(s.cluster, s.duration).problems;

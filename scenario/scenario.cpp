@@ -19,9 +19,10 @@ namespace {
 namespace fs = std::filesystem;
 using sim::ClusterSpec;
 
-const std::vector<std::string> kTopKeys{
-    "scenario", "description", "duration", "seed",   "start",       "cluster", "policies",
-    "engine",   "oncall",      "calendar", "faults", "alert_rules", "expect",  "variation"};
+const std::vector<std::string> kTopKeys{"scenario", "description", "duration",  "seed",
+                                        "start",    "cluster",     "policies",  "engine",
+                                        "oncall",   "calendar",    "faults",    "alert_rules",
+                                        "expect",   "variation",   "invariants"};
 
 // Where each ClusterSpec field came from, so the model's own validation (which speaks in
 // spec paths like `services[2].depends_on[0]`) can be reported at the user's line and in
@@ -761,6 +762,7 @@ std::optional<Scenario> Loader::load(const std::string& text) {
     s_.incident_ids.push_back(p.name);
   check_unique_ids();
   s_.expectations = parse_expectations(root["expect"], r_, service_names_, s_.incident_ids);
+  s_.invariants = parse_invariants(root["invariants"], r_, service_names_);
 
   if (!r_.diagnostics().empty()) {
     fill_missing_lines(root);

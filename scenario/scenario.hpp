@@ -32,6 +32,7 @@
 #include "engine/incident.hpp"
 #include "engine/policy.hpp"
 #include "scenario/expectation.hpp"
+#include "scenario/invariant.hpp"
 #include "sim/cluster_spec.hpp"
 
 namespace selfheal::scenario {
@@ -71,6 +72,7 @@ struct Scenario {
   std::vector<std::string> policy_notes;
   std::vector<InjectedClassification> classifications;
   std::vector<Expectation> expectations;
+  std::vector<Invariant> invariants;  ///< `invariants:` (scenario/invariant.hpp)
   Variation variation;
   std::vector<std::string> incident_ids;  ///< faults then planned events
 };

@@ -30,6 +30,9 @@ std::vector<engine::DependencyHealth> World::Impl::TopologyPort::upstreams(
     const engine::ServiceRef& s) {
   return w_.upstream_health(s);
 }
+engine::DependencyHealth World::Impl::TopologyPort::health(const engine::ServiceRef& s) {
+  return w_.health_of(s);
+}
 std::size_t World::Impl::TopologyPort::services_in_namespace(const std::string& ns) {
   return ns == w_.spec.ns ? w_.svcs.size() : 0;
 }

@@ -239,34 +239,48 @@ inline double World::Impl::baseline_p99(std::size_t i, TimePoint at, int depth) 
   return baseline_p99_ms(spec, graph, i, at, depth);
 }
 
+inline engine::DependencyHealth World::Impl::service_health(std::size_t u) const {
+  const Svc& up = svcs[u];
+  engine::DependencyHealth h;
+  h.service = {spec.ns, up.spec->name};
+  const double ready_ratio = up.desired > 0 ? static_cast<double>(up.ready) / up.desired : 1.0;
+  h.error_rate = up.err;
+  const char* what = up.spec->kind == ServiceKind::kDatabase ? "db-connection-errors"
+                     : up.spec->kind == ServiceKind::kCache  ? "cache-errors"
+                                                             : "upstream-errors";
+  if (up.err > kUnhealthyErrorRate) {
+    h.healthy = false;
+    h.reason = std::string(what) + " " + fmt(up.err) + " > " + fmt(kUnhealthyErrorRate);
+  } else if (ready_ratio < kUnhealthyReadyRatio) {
+    h.healthy = false;
+    h.reason = "ready replicas " + std::to_string(up.ready) + "/" + std::to_string(up.desired);
+  } else if (up.p99 > kUnhealthyLatencyFactor * std::max(1.0, baseline_p99(u, sim.now(), 0))) {
+    h.healthy = false;
+    h.reason = "p99 " + fmt(up.p99) + " ms, " + fmt(up.p99 / baseline_p99(u, sim.now(), 0)) +
+               "x its baseline";
+  }
+  return h;
+}
+
 inline std::vector<engine::DependencyHealth> World::Impl::upstream_health(
     const engine::ServiceRef& ref) const {
   std::vector<engine::DependencyHealth> out;
   auto it = by_name.find(ref.name);
   if (ref.ns != spec.ns || it == by_name.end()) return out;
-  for (std::size_t u : svcs[it->second].upstreams) {
-    const Svc& up = svcs[u];
-    engine::DependencyHealth h;
-    h.service = {spec.ns, up.spec->name};
-    const double ready_ratio = up.desired > 0 ? static_cast<double>(up.ready) / up.desired : 1.0;
-    h.error_rate = up.err;
-    const char* what = up.spec->kind == ServiceKind::kDatabase ? "db-connection-errors"
-                       : up.spec->kind == ServiceKind::kCache  ? "cache-errors"
-                                                               : "upstream-errors";
-    if (up.err > kUnhealthyErrorRate) {
-      h.healthy = false;
-      h.reason = std::string(what) + " " + fmt(up.err) + " > " + fmt(kUnhealthyErrorRate);
-    } else if (ready_ratio < kUnhealthyReadyRatio) {
-      h.healthy = false;
-      h.reason = "ready replicas " + std::to_string(up.ready) + "/" + std::to_string(up.desired);
-    } else if (up.p99 > kUnhealthyLatencyFactor * std::max(1.0, baseline_p99(u, sim.now(), 0))) {
-      h.healthy = false;
-      h.reason = "p99 " + fmt(up.p99) + " ms, " + fmt(up.p99 / baseline_p99(u, sim.now(), 0)) +
-                 "x its baseline";
-    }
-    out.push_back(std::move(h));
-  }
+  for (std::size_t u : svcs[it->second].upstreams)
+    out.push_back(service_health(u));
   return out;
+}
+
+inline engine::DependencyHealth World::Impl::health_of(const engine::ServiceRef& ref) const {
+  auto it = by_name.find(ref.name);
+  if (ref.ns != spec.ns || it == by_name.end()) {
+    engine::DependencyHealth h;
+    h.service = ref;
+    h.reason = "unknown service " + ref.key();
+    return h;
+  }
+  return service_health(it->second);
 }
 
 }  // namespace selfheal::sim

@@ -86,6 +86,7 @@ struct World::Impl {
   struct TopologyPort final : engine::Topology {
     explicit TopologyPort(Impl& w) : w_(w) {}
     std::vector<engine::DependencyHealth> upstreams(const engine::ServiceRef& s) override;
+    engine::DependencyHealth health(const engine::ServiceRef& s) override;
     std::size_t services_in_namespace(const std::string& ns) override;
     Impl& w_;
   };
@@ -258,6 +259,9 @@ struct World::Impl {
   double baseline_rps(std::size_t i, TimePoint now, int depth) const;
   double baseline_p99(std::size_t i, TimePoint now, int depth) const;
   std::vector<engine::DependencyHealth> upstream_health(const engine::ServiceRef& ref) const;
+  /// The health of service `u` by the rule upstream_health applies to each upstream.
+  engine::DependencyHealth service_health(std::size_t u) const;
+  engine::DependencyHealth health_of(const engine::ServiceRef& ref) const;
 
   // ---- faults (sim/faults.cpp)
   void build_timeline();

@@ -95,6 +95,44 @@ std::vector<bool> pareto_front(const SweepResult& r) {
   return front;
 }
 
+std::vector<long> identical_to(const SweepResult& r) {
+  std::vector<long> out(r.combinations.size(), -1);
+  for (std::size_t a = 0; a < r.combinations.size(); ++a)
+    for (std::size_t b = 0; b < r.combinations.size() && out[a] < 0; ++b)
+      if (a != b && r.combinations[a].metrics == r.combinations[b].metrics)
+        out[a] = static_cast<long>(b);
+  return out;
+}
+
+std::vector<std::string> no_effect_notes(const SweepResult& r) {
+  std::vector<std::string> notes;
+  const std::size_t actions = *metric_index("actions");
+  bool any_action = false;
+  for (const auto& cr : r.combinations)
+    any_action = any_action || cr.metrics[actions].max() > 0;
+  for (std::size_t k = 0; k < r.axes.size(); ++k) {
+    if (r.axes[k].values.size() < 2) continue;
+    bool same = true;
+    for (std::size_t a = 0; a < r.combinations.size() && same; ++a)
+      for (std::size_t b = a + 1; b < r.combinations.size() && same; ++b) {
+        const auto& pa = r.combinations[a].combination.params;
+        const auto& pb = r.combinations[b].combination.params;
+        bool others_equal = true;
+        for (std::size_t q = 0; q < pa.size(); ++q)
+          others_equal = others_equal && (q == k || pa[q].value == pb[q].value);
+        if (others_equal) same = r.combinations[a].metrics == r.combinations[b].metrics;
+      }
+    if (!same) continue;
+    notes.push_back(r.axes[k].path + " had no effect: its " +
+                    std::to_string(r.axes[k].values.size()) +
+                    " values gave identical metric distributions in every run" +
+                    (any_action ? std::string("; the Pareto marks cannot rank them")
+                                : "; no run executed an action (a recommend-only policy or a "
+                                  "non-auto mode: its values cannot matter)"));
+  }
+  return notes;
+}
+
 nlohmann::ordered_json to_json(const SweepResult& r) {
   nlohmann::ordered_json d;
   d["format"] = "selfheal-sweep";
@@ -112,6 +150,9 @@ nlohmann::ordered_json to_json(const SweepResult& r) {
     d["axes"].push_back({{"path", a.path}, {"values", a.values}});
   d["shards"] = {{"count", r.shard_count}, {"covered", r.shards}};
   d["complete"] = r.complete();
+  // Additive: present only when there is something to say.
+  if (const auto notes = no_effect_notes(r); !notes.empty()) d["notes"] = notes;
+  if (!r.baseline_warnings.empty()) d["baseline_warnings"] = r.baseline_warnings;
   const std::vector<bool> front = pareto_front(r);
   d["combinations"] = nlohmann::ordered_json::array();
   for (std::size_t c = 0; c < r.combinations.size(); ++c) {
@@ -173,6 +214,8 @@ core::Result<SweepResult> from_json(const nlohmann::json& d, const std::string& 
     r.base_seed = d.at("base_seed").get<std::uint64_t>();
     r.runs = d.at("runs").get<std::uint64_t>();
     r.twin = d.at("twin").get<bool>();
+    if (d.contains("baseline_warnings"))
+      r.baseline_warnings = d.at("baseline_warnings").get<std::vector<std::string>>();
     for (const auto& a : d.at("axes"))
       r.axes.push_back(
           {a.at("path").get<std::string>(), a.at("values").get<std::vector<std::string>>()});
@@ -272,6 +315,8 @@ std::string summary_csv(const SweepResult& r) {
       o << "," << (front[c] ? "true" : "false") << "\n";
     }
   }
+  for (const auto& n : no_effect_notes(r))
+    o << "# note: " << n << "\n";
   return o.str();
 }
 
@@ -322,11 +367,19 @@ std::string table(const SweepResult& r) {
   std::vector<std::string> head{"#"};
   for (const auto& a : r.axes)
     head.push_back(a.path);
+  // The invariants' column only for a scenario that states invariants.
+  const std::size_t violated = *metric_index("invariant_violated");
+  bool invariants = false;
+  for (const auto& cr : r.combinations)
+    invariants = invariants || cr.metrics[violated].count() > 0;
   for (const char* h : {"MTTR mean [95% CI]", "MTTR p90", "wrongly acted", "pages", "made worse",
-                        "unrecovered", "passed", "pareto"})
+                        "unrecovered", "passed"})
     head.push_back(h);
+  if (invariants) head.push_back("invariant violated [95% CI]");
+  head.push_back("pareto");
   std::vector<std::vector<std::string>> rows;
   const std::vector<bool> front = pareto_front(r);
+  const std::vector<long> same = identical_to(r);
   auto mean_ci = [](const MetricSummary& s, int decimals) {
     if (!s.n) return std::string("-");
     return reports::fixed(s.mean, decimals) + " [" + reports::fixed(s.ci_low, decimals) + ", " +
@@ -352,7 +405,14 @@ std::string table(const SweepResult& r) {
     row.push_back(mean_ci(sum("unrecovered"), 2));
     const MetricSummary passed = sum("passed");
     row.push_back(passed.n ? reports::fixed(passed.mean * 100.0, 1) + "%" : std::string("-"));
-    row.push_back(front[c] ? "*" : "");
+    if (invariants) {
+      const MetricSummary v = sum("invariant_violated");
+      row.push_back(v.n ? reports::fixed(v.mean * 100.0, 1) + "% [" +
+                              reports::fixed(std::max(0.0, v.ci_low) * 100.0, 1) + ", " +
+                              reports::fixed(std::min(1.0, v.ci_high) * 100.0, 1) + "]"
+                        : std::string("-"));
+    }
+    row.push_back(!front[c] ? "" : same[c] >= 0 ? "=" + std::to_string(same[c]) : "*");
     rows.push_back(std::move(row));
   }
   std::vector<std::size_t> width(head.size());
@@ -376,6 +436,11 @@ std::string table(const SweepResult& r) {
     line(row);
   o << "pareto *: no other combination has lower or equal mean MTTR, wrongly-acted incidents "
        "and pages with one strictly lower\n";
+  if (std::any_of(same.begin(), same.end(), [](long v) { return v >= 0; }))
+    o << "pareto =k: on the front only because it is identical to combination k in every "
+         "metric\n";
+  for (const auto& n : no_effect_notes(r))
+    o << "note: " << n << "\n";
   return o.str();
 }
 

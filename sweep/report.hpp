@@ -33,6 +33,19 @@ MetricSummary summarize(const Accumulator& a, Unit u);
 /// with no recovered incident in any run has no MTTR and counts as the worst on it.
 std::vector<bool> pareto_front(const SweepResult& r);
 
+/// Axes that changed nothing: for each axis, every group of combinations that differ only in
+/// that axis has identical metric distributions (the exact accumulators are equal), so the
+/// sweep cannot rank its values (every one would be marked Pareto alike). One note per such
+/// axis, e.g. "engine.mode... had no effect: its 3 values gave identical metric
+/// distributions in every run; no run executed an action (a recommend-only policy or a
+/// non-auto mode: its values cannot matter)". Shown in the table, sweep.json `notes` and
+/// summary.csv `# note:` lines at its end.
+std::vector<std::string> no_effect_notes(const SweepResult& r);
+
+/// Per combination: the index of the first other combination with identical metric
+/// distributions, or -1 (the table marks such a Pareto cell "=" instead of "*").
+std::vector<long> identical_to(const SweepResult& r);
+
 nlohmann::ordered_json to_json(const SweepResult& r);
 /// Reads what to_json wrote; `file` names the source in errors.
 core::Result<SweepResult> from_json(const nlohmann::json& j, const std::string& file);

@@ -63,6 +63,8 @@ RunValues extract(const scenario::RunResult& r) {
   set("max_actions_per_target_hour", m.max_actions_per_target_hour);
   set("failed_expectations", r.failed_expectations());
   set("passed", r.passed() ? fixed(1.0, Unit::kRatio) : 0);
+  if (!r.invariants.empty())
+    set("invariant_violated", r.invariants_held() ? 0 : fixed(1.0, Unit::kRatio));
   return v;
 }
 

@@ -29,7 +29,7 @@ struct MetricDef {
   std::string_view help;
 };
 
-inline constexpr std::array<MetricDef, 18> kMetrics{{
+inline constexpr std::array<MetricDef, 19> kMetrics{{
     {"mttr", Unit::kDuration, "mean time to recovery of the run's recovered incidents"},
     {"time_to_escalate", Unit::kDuration, "mean first page/approval request - incident start"},
     {"incidents", Unit::kCount, "incidents (faults and planned events that fired an alert)"},
@@ -47,7 +47,11 @@ inline constexpr std::array<MetricDef, 18> kMetrics{{
     {"budget_saved_minutes", Unit::kMinutes, "twin's error budget minus this run's"},
     {"max_actions_per_target_hour", Unit::kCount, "most automated actions on one target in 1h"},
     {"failed_expectations", Unit::kCount, "the scenario's expectations that failed"},
-    {"passed", Unit::kRatio, "1 when every expectation held (its mean is the pass rate)"},
+    {"passed", Unit::kRatio,
+     "1 when every expectation and invariant held (its mean is the pass rate)"},
+    {"invariant_violated", Unit::kRatio,
+     "1 when any of the scenario's invariants broke (its mean is the violation rate); "
+     "undefined for a scenario without invariants"},
 }};
 inline constexpr std::size_t kMetricCount = kMetrics.size();
 

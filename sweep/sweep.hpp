@@ -94,6 +94,9 @@ struct SweepResult {
   std::uint64_t shard_count = 1;
   std::vector<std::uint64_t> shards;  ///< the shard indices covered, sorted
   std::vector<CombinationResult> combinations;
+  /// The baseline health problems a sweep run with --allow-unhealthy-baseline went ahead
+  /// with (one per distinct problem); empty for a healthy world. sweep.json carries them.
+  std::vector<std::string> baseline_warnings;
 
   bool complete() const { return shards.size() == shard_count; }
   /// Runs per combination actually aggregated.

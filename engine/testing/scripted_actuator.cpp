@@ -53,4 +53,9 @@ std::vector<DependencyHealth> RecordingTopology::upstreams(const ServiceRef& ser
   return inner_.upstreams(service);
 }
 
+DependencyHealth RecordingTopology::health(const ServiceRef& service) {
+  calls_.push_back({PortCall::Kind::kHealth, service, Duration{0}, {}});
+  return inner_.health(service);
+}
+
 }  // namespace selfheal::engine::testing

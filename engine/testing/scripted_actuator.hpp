@@ -67,7 +67,7 @@ class ScriptedActuator final : public Actuator {
 
 /// One call the engine made to a data port.
 struct PortCall {
-  enum class Kind { kSignals, kQuery, kUpstreams };
+  enum class Kind { kSignals, kQuery, kUpstreams, kHealth };
   Kind kind = Kind::kSignals;
   ServiceRef service;
   Duration window{0};  ///< kSignals
@@ -88,11 +88,12 @@ class RecordingTelemetry final : public Telemetry {
   std::vector<PortCall> calls_;
 };
 
-/// Topology that answers from another and records upstreams() calls into `calls`.
+/// Topology that answers from another and records upstreams() and health() calls into `calls`.
 class RecordingTopology final : public Topology {
  public:
   RecordingTopology(Topology& inner, std::vector<PortCall>& calls) : inner_(inner), calls_(calls) {}
   std::vector<DependencyHealth> upstreams(const ServiceRef& service) override;
+  DependencyHealth health(const ServiceRef& service) override;
   std::size_t services_in_namespace(const std::string& ns) override {
     return inner_.services_in_namespace(ns);
   }

@@ -100,6 +100,9 @@ TEST_CASE("sweep refuses an unhealthy baseline unless allowed", "[cli][baseline]
   CHECK(ok.rc == 0);
   CHECK_THAT(ok.out, Catch::Contains("WARNING (--allow-unhealthy-baseline)"));
   CHECK_THAT(ok.out, Catch::Contains(kWhy));
+  // sweep.json carries the warning too (issue 20).
+  const std::string json = slurp(t.path / "sweep/sweep.json");
+  CHECK_THAT(json, Catch::Contains("\"baseline_warnings\"") && Catch::Contains(kWhy));
 }
 
 TEST_CASE("lint of a scenario prints offered load, capacity and headroom", "[cli][baseline]") {

@@ -189,8 +189,9 @@ inline std::string alert_payload(const std::string& fingerprint,
 struct Running {
   std::unique_ptr<LiveService> svc;
   std::uint16_t port = 0;
-  Running(const ServeConfig& c, bool dry_run = true) {
-    auto s = LiveService::create(c, policies(), dry_run);
+  Running(const ServeConfig& c, bool dry_run = true) : Running(c, policies(), dry_run) {}
+  Running(const ServeConfig& c, engine::PolicySet set, bool dry_run = true) {
+    auto s = LiveService::create(c, std::move(set), dry_run);
     if (!s) FAIL(s.error().describe());
     svc = std::move(*s);
     auto p = svc->start();

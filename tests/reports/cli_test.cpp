@@ -177,3 +177,25 @@ TEST_CASE("check FILE on a policy file is bad input that says what it is", "[cli
   CHECK(r.err.find(":1: remediation_policy: this is a policy file; scenarios reference it with "
                    "`policies:`") != std::string::npos);
 }
+
+TEST_CASE("check fails a broken invariant: exit 1, its time and decision in the table and JUnit",
+          "[cli][invariants]") {
+  TempDir d;
+  write(d.path / "inv.yaml",
+        scenario("guarded", "  - {metric: actions, where: {action: rollback}, equals: 1}\n") +
+            "invariants:\n  - never: {action: rollback, target: cart-api}\n"
+            "  - never: {action: restart}\n");
+  const auto r =
+      call({"check", (d.path / "inv.yaml").string(), "--junit", (d.path / "junit.xml").string()});
+  INFO(r.out << r.err);
+  CHECK(r.rc == 1);
+  CHECK(r.out.find("inv.yaml:23: guarded: invariant never rollback on cart-api broken at ") !=
+        std::string::npos);
+  CHECK(r.out.find(": executed rollback on cart-api") != std::string::npos);
+  CHECK(r.out.find("failed expectations and broken invariants:") != std::string::npos);
+  const std::string x = slurp(d.path / "junit.xml");
+  CHECK(x.find("tests=\"3\" failures=\"1\"") != std::string::npos);
+  CHECK(x.find("name=\"invariant never restart holds at every moment\"/>") != std::string::npos);
+  CHECK(x.find("name=\"invariant never rollback on cart-api holds at every moment\">") !=
+        std::string::npos);
+}
