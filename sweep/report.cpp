@@ -107,6 +107,7 @@ nlohmann::ordered_json to_json(const SweepResult& r) {
   d["runs"] = r.runs;
   d["runs_done"] = r.runs_done();
   d["twin"] = r.twin;
+  if (r.counterfactuals) d["counterfactuals"] = true;  // absent: off (older sweeps)
   d["axes"] = nlohmann::ordered_json::array();
   for (const auto& a : r.axes)
     d["axes"].push_back({{"path", a.path}, {"values", a.values}});
@@ -173,6 +174,7 @@ core::Result<SweepResult> from_json(const nlohmann::json& d, const std::string& 
     r.base_seed = d.at("base_seed").get<std::uint64_t>();
     r.runs = d.at("runs").get<std::uint64_t>();
     r.twin = d.at("twin").get<bool>();
+    r.counterfactuals = d.value("counterfactuals", false);
     for (const auto& a : d.at("axes"))
       r.axes.push_back(
           {a.at("path").get<std::string>(), a.at("values").get<std::vector<std::string>>()});
@@ -229,6 +231,7 @@ core::Result<SweepResult> merge(const std::vector<SweepResult>& parts) {
     if (p.base_seed != out.base_seed) return differ("base seed");
     if (p.runs != out.runs) return differ("--runs");
     if (p.twin != out.twin) return differ("twin setting");
+    if (p.counterfactuals != out.counterfactuals) return differ("counterfactuals setting");
     if (p.axes != out.axes) return differ("--set axes");
     if (p.shard_count != out.shard_count) return differ("shard count");
     for (auto s : p.shards)
@@ -315,7 +318,8 @@ std::string table(const SweepResult& r) {
   const std::uint64_t done = r.runs_done();
   o << "sweep " << r.scenario << ": " << r.combinations.size() << " combination"
     << (r.combinations.size() == 1 ? "" : "s") << " x " << done << " run" << (done == 1 ? "" : "s")
-    << ", base seed " << r.base_seed << (r.twin ? "" : ", no twin");
+    << ", base seed " << r.base_seed << (r.twin ? "" : ", no twin")
+    << (r.counterfactuals ? ", counterfactuals" : "");
   if (!r.complete()) o << ", shards " << r.shards.size() << " of " << r.shard_count << " (partial)";
   o << "\n";
   // Columns: the axes' values, then the headline metrics as mean [95% CI].
@@ -325,6 +329,9 @@ std::string table(const SweepResult& r) {
   for (const char* h : {"MTTR mean [95% CI]", "MTTR p90", "wrongly acted", "pages", "made worse",
                         "unrecovered", "passed", "pareto"})
     head.push_back(h);
+  if (r.counterfactuals)
+    for (const char* h : {"missed", "regret min", "verif. false fail"})
+      head.push_back(h);
   std::vector<std::vector<std::string>> rows;
   const std::vector<bool> front = pareto_front(r);
   auto mean_ci = [](const MetricSummary& s, int decimals) {
@@ -353,6 +360,11 @@ std::string table(const SweepResult& r) {
     const MetricSummary passed = sum("passed");
     row.push_back(passed.n ? reports::fixed(passed.mean * 100.0, 1) + "%" : std::string("-"));
     row.push_back(front[c] ? "*" : "");
+    if (r.counterfactuals) {
+      row.push_back(mean_ci(sum("missed"), 2));
+      row.push_back(mean_ci(sum("regret_minutes"), 1));
+      row.push_back(mean_ci(sum("verification_false_failures"), 2));
+    }
     rows.push_back(std::move(row));
   }
   std::vector<std::size_t> width(head.size());

@@ -63,6 +63,12 @@ RunValues extract(const scenario::RunResult& r) {
   set("max_actions_per_target_hour", m.max_actions_per_target_hour);
   set("failed_expectations", r.failed_expectations());
   set("passed", r.passed() ? fixed(1.0, Unit::kRatio) : 0);
+  if (m.missed_incidents) set("missed", *m.missed_incidents);
+  if (m.regret_minutes) set("regret_minutes", fixed(*m.regret_minutes, Unit::kMinutes));
+  if (m.harmful_decisions) set("harmful_decisions", *m.harmful_decisions);
+  if (m.verification_false_failures)
+    set("verification_false_failures", *m.verification_false_failures);
+  if (m.verification_false_passes) set("verification_false_passes", *m.verification_false_passes);
   return v;
 }
 

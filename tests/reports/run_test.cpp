@@ -31,7 +31,7 @@ TEST_CASE("the same seed gives a byte-identical report.json, run twice", "[run][
   const std::string a = report_json_text(run_scenario(s));
   const std::string b = report_json_text(run_scenario(s));
   CHECK(a == b);
-  CHECK(a.find("\"schema_version\": 1") != std::string::npos);
+  CHECK(a.find("\"schema_version\": 2") != std::string::npos);
   // A different seed is a different run (traffic noise differs).
   RunOptions other;
   other.seed = 8;
@@ -69,8 +69,16 @@ TEST_CASE("a verified restart is not paged while its alert lingers", "[run]") {
   CHECK(m.escalations.empty());
   CHECK(m.actions.size() == 1);
   REQUIRE(m.incidents.size() == 1);
-  CHECK(m.incidents[0].automated_recovery);
   CHECK(r.failed_expectations() == 0);
+  // Declared, the restart fixed the leak without a person. Measured, the leak never took the
+  // worker out of its objectives, so the restart changed nothing measurable and the
+  // recovery does not count as automation's (docs/metrics.md "Counterfactual branches").
+  CHECK_FALSE(m.incidents[0].automated_recovery);
+  RunOptions declared;
+  declared.counterfactuals = false;
+  CHECK(run_scenario(loaded("scenarios/memory-leak-worker.yaml"), declared)
+            .metrics.incidents[0]
+            .automated_recovery);
 }
 
 TEST_CASE("the twin measures made-worse and budget, --no-twin leaves them unset", "[run]") {
