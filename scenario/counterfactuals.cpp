@@ -51,12 +51,27 @@ struct Alternative {
   std::optional<engine::ActionSpec> action;
 };
 
+// Whether `service` can have an earlier release to roll back to at `at`: more than one
+// release in the spec, or a rollout of it before `at`. When neither, `helm rollback` fails
+// and changes nothing — the same world as not acting — so that branch is not played.
+bool may_roll_back(const sim::ClusterSpec& spec, const sim::Timeline& t, const std::string& service,
+                   core::TimePoint at) {
+  for (const auto& s : spec.services)
+    if (s.name == service && s.releases.size() > 1) return true;
+  for (const auto& e : t.events) {
+    if (e.time >= at) break;
+    if (e.kind == EventKind::kDeploy && e.service == service) return true;
+  }
+  return false;
+}
+
 std::vector<Alternative> alternatives(const engine::AuditRecord* a, bool acted,
-                                      const engine::PolicySet& p) {
+                                      const engine::PolicySet& p, bool rollback) {
   std::vector<Alternative> out;
   if (acted) out.push_back({std::string(kNone), std::nullopt});
   auto add = [&](const engine::ActionSpec& spec) {
     if (spec.kind == engine::ActionKind::kPage) return;
+    if (spec.kind == engine::ActionKind::kRollback && !rollback) return;
     const std::string name{engine::to_string(spec.kind)};
     for (const auto& o : out)
       if (o.name == name) return;
@@ -335,7 +350,8 @@ void measure_truth(const Scenario& s, std::uint64_t seed, const sim::ClusterSpec
     BranchOutcome as = measure_outcome(tl, d.incident, d.service, services, e.time, to);
     as.alternative = std::string(kAsDecided);
     t.branches.push_back(std::move(as));
-    for (const auto& alt : alternatives(a, t.acted, policies)) {
+    const bool rollback = may_roll_back(spec, tl, d.service, e.time);
+    for (const auto& alt : alternatives(a, t.acted, policies, rollback)) {
       const Intervention iv{ord->second, d.service, alt.action};
       const WorldRun b = run_world(s, seed, spec, policies, branch_world, &iv, to);
       ++played;

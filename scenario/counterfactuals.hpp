@@ -12,7 +12,7 @@
 //   - "none": not acting (only for a decision that executed an action);
 //   - the action the policy chose or would have chosen, and the other actions that apply
 //     to any deployment: restart, scale (the policy set's first scale action, else 2x up
-//     to 20 replicas), rollback (previous release).
+//     to 20 replicas), rollback (previous release; only when the service can have one).
 // Decisions are branched once per (incident, service, outcome, action): a repeat of the
 // same decision on the same incident shares the first one's verdict (cost, documented).
 //
