@@ -152,9 +152,12 @@ void judge(DecisionTruth& t, const CounterfactualOptions& o) {
   t.verdict = saved > 0 ? "missed" : "held back";
 }
 
+// Which decisions share a verdict: an executed one per (incident, service, action), a held-
+// back one per (incident, service) whatever held it back.
 using Key = std::tuple<std::string, std::string, std::string, std::string>;
 Key key_of(const DecisionFact& d) {
-  return {d.incident, d.service, d.outcome, d.action};
+  const bool acted = d.outcome == "executed";
+  return {d.incident, d.service, acted ? "executed" : "held", acted ? d.action : ""};
 }
 
 // Replaces the declared verdicts of the measured actions and recomputes what depends on them.

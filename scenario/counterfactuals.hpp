@@ -13,8 +13,9 @@
 //   - the action the policy chose or would have chosen, and the other actions that apply
 //     to any deployment: restart, scale (the policy set's first scale action, else 2x up
 //     to 20 replicas), rollback (previous release; only when the service can have one).
-// Decisions are branched once per (incident, service, outcome, action): a repeat of the
-// same decision on the same incident shares the first one's verdict (cost, documented).
+// Decisions are branched once per (incident, service, executed action) and once per
+// (incident, service) for held-back ones: a repeat on the same incident shares the first
+// one's verdict (cost, documented).
 //
 // Verdicts, with the tolerance tol(x) = max(tolerance_abs_minutes, tolerance_rel * x). A
 // branch B is better than a reference R by R - B error-budget minutes when that exceeds
