@@ -22,18 +22,18 @@ const scenario::DecisionTruth* truth_of(const scenario::RunMetrics& m, std::size
 std::string what_if_cell(const scenario::RunMetrics& m, std::size_t decision) {
   const scenario::DecisionTruth* t = truth_of(m, decision);
   if (!t) return {};
+  const std::string saved = t->basis.empty()
+                                ? std::string()
+                                : std::string(t->minutes_saved >= 0 ? "saved " : "lost ") +
+                                      min_text(std::abs(t->minutes_saved)) +
+                                      (t->basis == "time to recover" ? " of recovery" : "");
   std::string s;
-  if (t->verdict == "missed") s = "missed: acting would have saved " + min_text(t->minutes_saved);
-  if (t->verdict == "missed" && t->basis == "time to recover")
-    s += " of recovery";
+  if (t->verdict == "missed")
+    s = "missed: acting would have " + saved;
   else if (t->verdict == "held back")
     s = "held back rightly";
   else if (!t->verdict.empty())
-    s = t->verdict + (t->basis.empty()
-                          ? std::string()
-                          : std::string(", ") + (t->minutes_saved >= 0 ? "saved " : "lost ") +
-                                min_text(std::abs(t->minutes_saved)) +
-                                (t->basis == "time to recover" ? " of recovery" : ""));
+    s = t->verdict + (saved.empty() ? "" : ", " + saved);
   else
     s = "not judged";
   s += "; best: " + t->best + " " + min_text(t->best_minutes);

@@ -171,3 +171,30 @@ TEST_CASE("report.json decisions from an external verdict have no evidence", "[r
   }
   CHECK(external > 0);
 }
+
+TEST_CASE("reports carry the what-if of each branched decision and the disagreements",
+          "[run][counterfactuals]") {
+  const RunResult r = run_scenario(loaded("scenarios/campaign-underprovisioned-cautious.yaml"));
+  const std::string md = report_markdown(r);
+  CHECK(md.find("| what if |") != std::string::npos);
+  CHECK(md.find("| missed: acting would have saved 87.8 min; best: scale 0.8 min (regret 87.8 "
+                "min) |") != std::string::npos);
+  CHECK(md.find("## Declared vs measured") != std::string::npos);
+  const std::string html = report_html(r);
+  CHECK(html.find("(measured: missed, scale would have helped)") != std::string::npos);
+  CHECK(html.find("What if: counterfactual decisions") != std::string::npos);
+  const auto j = report_json(r);
+  REQUIRE(j["decisions"].size() >= 1);
+  CHECK(j["decisions"][0]["what_if"]["verdict"] == "missed");
+  CHECK(j["decisions"][0]["what_if"]["best"] == "scale");
+  CHECK(j["summary"]["missed_incidents"] == 1);
+  REQUIRE(j["disagreements"].size() == 1);
+  // Off: no what-if column, no section, nulls in JSON.
+  RunOptions off;
+  off.counterfactuals = false;
+  const RunResult plain =
+      run_scenario(loaded("scenarios/campaign-underprovisioned-cautious.yaml"), off);
+  CHECK(report_markdown(plain).find("what if") == std::string::npos);
+  CHECK(report_json(plain)["decisions"][0]["what_if"].is_null());
+  CHECK(report_json(plain)["summary"]["missed_incidents"].is_null());
+}
