@@ -1,6 +1,7 @@
 #include "scenario/counterfactuals.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 #include <tuple>
@@ -256,6 +257,10 @@ void disagreements(RunMetrics& m) {
 
 }  // namespace
 
+namespace {
+
+// When an incident that never left its objectives was over by `to`: its last alert resolved
+// with none still firing (run_metrics.cpp's rule, cut at `to`).
 std::optional<core::TimePoint> quiet_by(const sim::Timeline& t, const std::string& incident,
                                         core::TimePoint to) {
   std::map<std::string, bool> firing;  // service/alert/fingerprint -> firing
@@ -273,6 +278,8 @@ std::optional<core::TimePoint> quiet_by(const sim::Timeline& t, const std::strin
     if (f) return std::nullopt;
   return last;
 }
+
+}  // namespace
 
 BranchOutcome measure_outcome(const sim::Timeline& t, const std::string& incident,
                               const std::string& target, const std::vector<std::string>& services,
