@@ -41,6 +41,9 @@ int cmd_check(const Args& args, Io io) {
       "seed", po::value<std::uint64_t>(), "seed for every run (default: each scenario's)")(
       "jobs,j", po::value<unsigned>()->default_value(1), "scenarios run in parallel")(
       "no-twin", "skip the shadow-mode twins (made-worse expectations then fail)")(
+      "no-counterfactuals",
+      "skip the counterfactual branches (verdicts then come from the declared table;\n"
+      "missed/regret/verification-accuracy expectations then fail)")(
       scenario::kAllowUnhealthyBaselineFlag,
       "run scenarios whose modelled world misses its objectives before the first fault\n"
       "(their reports then carry a warning); without it they are input errors");
@@ -116,6 +119,7 @@ int cmd_check(const Args& args, Io io) {
   scenario::RunOptions ro;
   if (vm.count("seed")) ro.seed = vm["seed"].as<std::uint64_t>();
   ro.twin = vm.count("no-twin") == 0U;
+  ro.counterfactuals = vm.count("no-counterfactuals") == 0U;
   std::vector<scenario::RunResult> runs(scenarios.size());
   const unsigned jobs = std::max(1U, vm["jobs"].as<unsigned>());
   if (jobs == 1 || scenarios.size() < 2) {

@@ -38,6 +38,9 @@ int cmd_run(const Args& args, Io io) {
       "format", po::value<std::string>()->default_value("text"),
       "stdout format: text (summary) or json (the report.json document(s))")(
       "no-twin", "skip the shadow-mode twin (no made-worse / budget-saved figures)")(
+      "no-counterfactuals",
+      "skip the counterfactual branches (verdicts then come from the declared table;\n"
+      "missed/regret/verification-accuracy expectations then fail)")(
       scenario::kAllowUnhealthyBaselineFlag,
       "run even when the modelled world misses its objectives before the first fault\n"
       "(every report then carries a warning)");
@@ -95,6 +98,7 @@ int cmd_run(const Args& args, Io io) {
     ro.vary = vm.count("no-variation") == 0U;
   }
   ro.twin = vm.count("no-twin") == 0U;
+  ro.counterfactuals = vm.count("no-counterfactuals") == 0U;
   const bool single = scenarios.size() == 1;
   const std::string out = vm.count("out") ? vm["out"].as<std::string>() : "out";
   const bool out_given = vm.count("out") != 0U;

@@ -66,6 +66,9 @@ int cmd_sweep(const Args& args, Io io) {
       "I/N: run only slice I (0-based) of N; combine with `selfheal merge`")(
       "out", po::value<std::string>(), "output directory (default out/sweep/<scenario>)")(
       "no-twin", "skip the shadow-mode twin (no made-worse / budget-saved figures)")(
+      "counterfactuals",
+      "play counterfactual branches in every run and aggregate missed, regret and\n"
+      "verification accuracy (off by default: each run costs several world runs)")(
       scenario::kAllowUnhealthyBaselineFlag,
       "sweep even when a combination's modelled world misses its objectives before the\n"
       "first fault (the warning is printed with the results)")(
@@ -87,6 +90,7 @@ int cmd_sweep(const Args& args, Io io) {
   spec.runs = vm["runs"].as<std::uint64_t>();
   if (vm.count("seed")) spec.seed = vm["seed"].as<std::uint64_t>();
   spec.twin = vm.count("no-twin") == 0U;
+  spec.counterfactuals = vm.count("counterfactuals") != 0U;
   bool bad = false;
   if (vm.count("set"))
     for (const auto& s : vm["set"].as<std::vector<std::string>>()) {

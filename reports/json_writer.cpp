@@ -35,6 +35,32 @@ Json where_json(const Where& w) {
   return j;
 }
 
+// The counterfactual branches of decision `di`: null when it was not branched.
+Json what_if(const RunMetrics& m, std::size_t di) {
+  for (const auto& t : m.truths) {
+    if (t.decision != di) continue;
+    Json branches = Json::array();
+    for (const auto& b : t.branches)
+      branches.push_back({{"alternative", b.alternative},
+                          {"error_budget_minutes", round_to(b.error_budget_minutes, 4)},
+                          {"slo_breach", b.breached},
+                          {"recovered", b.recovered},
+                          {"ttr_ms", ms(b.ttr)},
+                          {"pages", b.pages},
+                          {"actions_after", b.actions_after}});
+    return {{"window_end_ms", t.window_end.count()},
+            {"verdict", t.verdict},
+            {"minutes_saved", round_to(t.minutes_saved, 4)},
+            {"basis", t.basis},
+            {"best", t.best},
+            {"best_minutes", round_to(t.best_minutes, 4)},
+            {"regret_minutes", round_to(t.regret_minutes, 4)},
+            {"declared_helpful", opt(t.declared_helpful)},
+            {"branches", std::move(branches)}};
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 Json report_json(const RunResult& r) {
@@ -80,6 +106,13 @@ Json report_json(const RunResult& r) {
       m.twin_error_budget_minutes
           ? Json(round_to(*m.twin_error_budget_minutes - m.error_budget_minutes, 4))
           : Json(nullptr);
+  // Schema 2: counterfactual branches (null when they did not run).
+  s["counterfactual_branches"] = opt(m.branches);
+  s["missed_incidents"] = opt(m.missed_incidents);
+  s["regret_minutes"] = m.regret_minutes ? Json(round_to(*m.regret_minutes, 4)) : Json(nullptr);
+  s["harmful_decisions"] = opt(m.harmful_decisions);
+  s["verification_false_failures"] = opt(m.verification_false_failures);
+  s["verification_false_passes"] = opt(m.verification_false_passes);
   j["summary"] = s;
 
   Json incs = Json::array();
@@ -115,12 +148,16 @@ Json report_json(const RunResult& r) {
     o["error_budget_minutes"] = round_to(i.error_budget_minutes, 4);
     o["error_budget_minutes_without_automation"] = num(i.twin_error_budget_minutes);
     o["made_worse"] = opt(i.made_worse);
+    o["missed"] = opt(i.missed);
+    o["measured_worse"] = opt(i.measured_worse);
+    o["regret_minutes"] = i.regret_minutes ? Json(round_to(*i.regret_minutes, 4)) : Json(nullptr);
     incs.push_back(std::move(o));
   }
   j["incidents"] = incs;
 
   Json decisions = Json::array();
-  for (const auto& d : m.decisions) {
+  for (std::size_t di = 0; di < m.decisions.size(); ++di) {
+    const auto& d = m.decisions[di];
     Json evidence = Json::array();
     for (const auto& e : d.evidence)
       evidence.push_back({{"feature", e.signal},
@@ -138,7 +175,8 @@ Json report_json(const RunResult& r) {
                          {"evidence", std::move(evidence)},
                          {"action", d.action},
                          {"guardrail", d.guardrail},
-                         {"reason", d.reason}});
+                         {"reason", d.reason},
+                         {"what_if", what_if(m, di)}});
   }
   j["decisions"] = decisions;
 
@@ -151,6 +189,8 @@ Json report_json(const RunResult& r) {
                        {"command", a.command},
                        {"ok", a.ok},
                        {"helpful", a.helpful},
+                       {"declared_helpful", a.declared_helpful},
+                       {"helpful_source", a.measured ? "measured" : "declared"},
                        {"verified", opt(a.verified)}});
   j["actions"] = actions;
 
@@ -191,6 +231,7 @@ Json report_json(const RunResult& r) {
                     {"passed", e.passed},
                     {"line", e.expectation.line}});
   j["expectations"] = exps;
+  j["disagreements"] = m.disagreements;
   j["notes"] = r.notes;
   return j;
 }

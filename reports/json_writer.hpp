@@ -13,7 +13,7 @@
 
 namespace selfheal::reports {
 
-inline constexpr int kReportSchemaVersion = 1;
+inline constexpr int kReportSchemaVersion = 2;
 
 nlohmann::ordered_json report_json(const scenario::RunResult& r);
 /// report_json(r) dumped with 2-space indentation and a trailing newline.

@@ -5,6 +5,7 @@
 #include "core/duration.hpp"
 #include "reports/format.hpp"
 #include "reports/verdict_writer.hpp"
+#include "reports/what_if.hpp"
 
 namespace selfheal::reports {
 
@@ -77,7 +78,20 @@ std::string report_markdown(const RunResult& r) {
   o << "| mean time to escalate | " << opt_duration(m.time_to_escalate_mean) << " |\n";
   o << "| error-budget minutes with automation | " << fixed(m.error_budget_minutes, 2) << " |\n";
   o << "| error-budget minutes without automation (twin) | "
-    << (m.twin_error_budget_minutes ? fixed(*m.twin_error_budget_minutes, 2) : "-") << " |\n\n";
+    << (m.twin_error_budget_minutes ? fixed(*m.twin_error_budget_minutes, 2) : "-") << " |\n";
+  if (m.branches) {
+    o << "| counterfactual branches played | " << *m.branches << " |\n";
+    o << "| missed incidents (held back, acting would have helped) | "
+      << m.missed_incidents.value_or(0) << " |\n";
+    o << "| harmful decisions (measured worse than not acting) | "
+      << m.harmful_decisions.value_or(0) << " |\n";
+    o << "| regret (error-budget minutes vs the best branch) | "
+      << fixed(m.regret_minutes.value_or(0.0), 2) << " |\n";
+    o << "| verification false failures / false passes | "
+      << m.verification_false_failures.value_or(0) << " / "
+      << m.verification_false_passes.value_or(0) << " |\n";
+  }
+  o << "\n";
 
   if (!r.expectations.empty()) {
     o << "## Expectations\n\n| | expectation | expected | actual | line |\n|---|---|---|---|---|\n";
@@ -166,12 +180,25 @@ std::string report_markdown(const RunResult& r) {
   o << "## Decisions\n\n";
   if (m.decisions.empty()) o << "None.\n";
   if (!m.decisions.empty()) {
+    const bool what_if = m.branches.has_value();
     o << "| at | service | outcome | classified as | confidence | action | reason "
-         "|\n|---|---|---|---|---|---|---|\n";
-    for (const auto& d : m.decisions)
+      << (what_if ? "| what if " : "") << "|\n|---|---|---|---|---|---|---|"
+      << (what_if ? "---|" : "") << "\n";
+    for (std::size_t k = 0; k < m.decisions.size(); ++k) {
+      const auto& d = m.decisions[k];
       o << "| " << at(d.at) << " | " << d.service << " | " << d.outcome << " | "
         << cell(d.incident_type) << " | " << fixed(d.confidence, 2) << " | " << cell(d.action)
-        << " | " << cell(d.reason) << " |\n";
+        << " | " << cell(d.reason) << " |";
+      if (what_if) o << " " << cell(what_if_cell(m, k)) << " |";
+      o << "\n";
+    }
+  }
+  if (m.branches) {
+    o << "\n## Declared vs measured\n\n";
+    if (m.disagreements.empty())
+      o << "The declared table and the measured branches agree on every branched decision.\n";
+    for (const auto& d : m.disagreements)
+      o << "- " << d << "\n";
   }
   if (!r.notes.empty()) {
     o << "\n## Notes\n\n";

@@ -34,6 +34,15 @@ std::string text_summary(const RunResult& r) {
     << ", automated recovery rate " << opt_ratio(m.automated_recovery_rate) << "\n";
   o << "  error-budget minutes " << fixed(m.error_budget_minutes, 1) << " (without automation "
     << (m.twin_error_budget_minutes ? fixed(*m.twin_error_budget_minutes, 1) : "-") << ")\n";
+  if (m.branches) {
+    o << "  counterfactuals: " << *m.branches << " branches, missed "
+      << m.missed_incidents.value_or(0) << ", harmful decisions " << m.harmful_decisions.value_or(0)
+      << ", regret " << fixed(m.regret_minutes.value_or(0.0), 1)
+      << " min, verification false failures " << m.verification_false_failures.value_or(0)
+      << " / false passes " << m.verification_false_passes.value_or(0) << "\n";
+    for (const auto& d : m.disagreements)
+      o << "  ! " << d << "\n";
+  }
   for (const auto& i : m.incidents) {
     o << "  - " << i.id << " @" << offset(i.start) << ": ";
     if (!i.classified_as.empty())

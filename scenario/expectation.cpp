@@ -101,7 +101,7 @@ MetricValue per_incident(const RunMetrics& m, const Where& w, const std::string&
     return dur(worst);
   }
   if (metric == "recovered" || metric == "classification_correct" || metric == "wrongly_acted" ||
-      metric == "made_worse") {
+      metric == "made_worse" || metric == "missed") {
     bool all = true;
     for (const auto* i : sel) {
       std::optional<bool> b;
@@ -109,6 +109,7 @@ MetricValue per_incident(const RunMetrics& m, const Where& w, const std::string&
       if (metric == "classification_correct") b = i->classification_correct;
       if (metric == "wrongly_acted") b = i->wrongly_acted;
       if (metric == "made_worse") b = i->made_worse;
+      if (metric == "missed") b = i->missed;
       if (!b) return none();
       all = all && *b;
     }
@@ -158,7 +159,7 @@ const std::vector<MetricInfo>& metric_catalog() {
       {"max_actions_per_target_hour", K::kCount, kNone,
        "most automated actions on one target within any hour"},
       {"wrongly_acted_incidents", K::kCount, kNone,
-       "incidents where an executed action does not help per ground truth"},
+       "incidents where an executed action does not help (measured when branches ran)"},
       {"made_worse_incidents", K::kCount, kNone,
        "incidents that burned more error budget than in the shadow-mode twin"},
       {"automated_recovery_rate", K::kRatio, kNone,
@@ -167,8 +168,21 @@ const std::vector<MetricInfo>& metric_catalog() {
       {"pages_per_incident", K::kNumber, kNone, "pages (not approval requests) per incident"},
       {"error_budget_saved_minutes", K::kNumber, kNone,
        "error-budget minutes without automation (twin) minus with automation"},
+      {"missed_incidents", K::kCount, kNone,
+       "incidents where a held-back decision missed an action that would have helped "
+       "(counterfactual branches)"},
+      {"regret_minutes", K::kNumber, kNone,
+       "error-budget minutes lost against the best branch, summed over incidents "
+       "(counterfactual branches)"},
+      {"harmful_decisions", K::kCount, kNone,
+       "executed decisions measured worse than not acting (counterfactual branches)"},
+      {"verification_false_failures", K::kCount, kNone,
+       "verifications that failed although the action measurably helped"},
+      {"verification_false_passes", K::kCount, kNone,
+       "verifications that passed although the action measurably did not help"},
       {"actions", K::kCount, kSvcActInc, "automated actions executed"},
-      {"helpful_actions", K::kCount, kSvcActInc, "executed actions that help per ground truth"},
+      {"helpful_actions", K::kCount, kSvcActInc,
+       "executed actions that help (measured by branches when they ran, else declared)"},
       {"wrong_actions", K::kCount, kSvcActInc, "executed actions that do not help"},
       {"decisions", K::kCount, kDecision, "engine decisions (filter by outcome)"},
       {"pages", K::kCount, kSvcInc, "pages to a person"},
@@ -183,6 +197,8 @@ const std::vector<MetricInfo>& metric_catalog() {
       {"recovered", K::kBool, kInc, "the incident(s) recovered"},
       {"wrongly_acted", K::kBool, kInc, "the incident was wrongly acted on"},
       {"made_worse", K::kBool, kInc, "automation made the incident worse (needs the twin)"},
+      {"missed", K::kBool, kInc,
+       "a held-back decision on the incident missed a helpful action (counterfactual branches)"},
       {"classified_as", K::kText, kInc, "incident type of the engine's first classification"},
       {"classification_confidence", K::kRatio, kInc, "confidence of that classification"},
       {"classification_correct", K::kBool, kInc, "classification matches the ground truth"},
@@ -379,6 +395,15 @@ MetricValue metric_value(const RunMetrics& m, const std::string& metric, const W
   if (metric == "wrongly_acted_incidents") return count(static_cast<std::size_t>(m.wrongly_acted));
   if (metric == "made_worse_incidents")
     return m.made_worse ? count(static_cast<std::size_t>(*m.made_worse)) : none();
+  const auto opt_count = [&](const std::optional<int>& v) {
+    return v ? count(static_cast<std::size_t>(*v)) : none();
+  };
+  if (metric == "missed_incidents") return opt_count(m.missed_incidents);
+  if (metric == "harmful_decisions") return opt_count(m.harmful_decisions);
+  if (metric == "verification_false_failures") return opt_count(m.verification_false_failures);
+  if (metric == "verification_false_passes") return opt_count(m.verification_false_passes);
+  if (metric == "regret_minutes")
+    return m.regret_minutes ? num(K::kNumber, *m.regret_minutes) : none();
   if (metric == "automated_recovery_rate")
     return m.automated_recovery_rate ? num(K::kRatio, *m.automated_recovery_rate) : none();
   if (metric == "verification_pass_rate")

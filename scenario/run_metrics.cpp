@@ -164,6 +164,7 @@ RunMetrics compute_metrics(const Timeline& t, const Timeline* twin, const Metric
         if (i) {
           auto kind = engine::parse_action_kind(e.name);
           a.helpful = kind && sim::judge(records[e.incident]->truth, *kind, e.service).helpful;
+          a.declared_helpful = a.helpful;
           ++i->actions;
           (a.helpful ? i->helpful : i->wrong) += 1;
           if (!a.helpful) i->wrongly_acted = true;

@@ -55,11 +55,52 @@ struct ActionFact {
   Duration at{};
   std::string service;
   std::string incident;
-  std::string action;            ///< engine::to_string(ActionKind)
-  std::string command;           ///< rendered argv
-  bool helpful = false;          ///< ground truth: it addresses the incident's root cause
-  std::optional<bool> verified;  ///< verification verdict, nullopt when none happened
-  bool ok = true;                ///< the actuator reported success
+  std::string action;   ///< engine::to_string(ActionKind)
+  std::string command;  ///< rendered argv
+  /// Whether it helped: measured by counterfactual branches when they ran for its
+  /// decision (`measured`), else the declared table's verdict (`declared_helpful`).
+  bool helpful = false;
+  std::optional<bool> verified;   ///< verification verdict, nullopt when none happened
+  bool ok = true;                 ///< the actuator reported success
+  bool declared_helpful = false;  ///< the declared table: it addresses the root cause
+  bool measured = false;          ///< `helpful` comes from branches (scenario/counterfactuals)
+};
+
+/// What one branch of a decision measured over the decision's window [at, window_end]
+/// (docs/metrics.md "Counterfactual branches").
+struct BranchOutcome {
+  std::string alternative;            ///< "as decided" (the run itself), "none", or an action kind
+  double error_budget_minutes = 0.0;  ///< affected services plus the target, in the window
+  bool breached = false;        ///< SLO breach: the incident pushed a service out of objectives
+  bool recovered = false;       ///< the incident recovered inside the window
+  std::optional<Duration> ttr;  ///< recovery - incident start, when recovered
+  int pages = 0;                ///< pages in the window on the target or the incident
+  int actions_after = 0;        ///< automated actions in the window (the intervention excluded)
+};
+
+/// The measured truth of one engine decision where acting was possible.
+struct DecisionTruth {
+  std::size_t decision = 0;  ///< index into RunMetrics::decisions
+  Duration at{};
+  Duration window_end{};  ///< at + horizon, capped at the run's end
+  std::string service;
+  std::string incident;
+  std::string outcome;                  ///< the engine's outcome at the decision
+  std::string action;                   ///< action executed or that would have been, "" if none
+  bool acted = false;                   ///< outcome executed
+  std::vector<BranchOutcome> branches;  ///< [0] is "as decided"
+  /// acted: "helped" | "no effect" | "hurt" (the chosen action vs not acting, both held);
+  /// held back: "missed" | "held back" (the best action vs the run as decided).
+  std::string verdict;
+  /// acted: none - action; held back: as decided - best action. In error-budget minutes,
+  /// or — when those are within the tolerance — in minutes of time to recover (`basis`).
+  double minutes_saved = 0.0;
+  std::string basis;          ///< "error budget" | "time to recover" | "" (no difference)
+  Duration incident_start{};  ///< the incident's start (the decision's time without one)
+  std::string best;           ///< the branch with the fewest minutes (first on a tie)
+  double best_minutes = 0.0;
+  double regret_minutes = 0.0;           ///< as decided - best, >= 0
+  std::optional<bool> declared_helpful;  ///< acted: what the declared table says
 };
 
 struct VerificationFact {
@@ -119,6 +160,10 @@ struct IncidentMetrics {
   double error_budget_minutes = 0.0;
   std::optional<double> twin_error_budget_minutes;
   std::optional<bool> made_worse;
+  // Measured by counterfactual branches (unset when they did not run):
+  std::optional<bool> missed;            ///< a held-back decision was "missed"
+  std::optional<double> regret_minutes;  ///< the largest regret of its decisions
+  std::optional<bool> measured_worse;    ///< an action of it measured "hurt"
 };
 
 struct RunMetrics {
@@ -148,6 +193,17 @@ struct RunMetrics {
   std::optional<double> twin_error_budget_minutes;
   int pages = 0;
   int approval_requests = 0;
+
+  // Counterfactual branches (scenario/counterfactuals.hpp); unset when they did not run.
+  std::vector<DecisionTruth> truths;
+  /// Declared table vs measured verdict, one line per disagreement.
+  std::vector<std::string> disagreements;
+  std::optional<int> missed_incidents;
+  std::optional<double> regret_minutes;            ///< sum over incidents of their regret
+  std::optional<int> harmful_decisions;            ///< executed decisions measured "hurt"
+  std::optional<int> verification_false_failures;  ///< failed although the action helped
+  std::optional<int> verification_false_passes;    ///< passed although it did not help
+  std::optional<int> branches;                     ///< branch runs played
 };
 
 /// Tunables of the definitions (documented in docs/metrics.md).

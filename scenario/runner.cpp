@@ -6,6 +6,7 @@
 #include "core/duration.hpp"
 #include "engine/engine.hpp"
 #include "scenario/variation.hpp"
+#include "scenario/world_run.hpp"
 #include "sim/baseline_health.hpp"
 #include "sim/world.hpp"
 
@@ -13,34 +14,6 @@ namespace selfheal::scenario {
 namespace {
 
 using sim::EventKind;
-
-sim::Timeline run_world(const Scenario& s, std::uint64_t seed, const sim::ClusterSpec& spec,
-                        engine::PolicySet policies) {
-  sim::World world{spec, seed};
-  engine::Engine eng{world.context(), std::move(policies), engine::ClassifierModel::builtin()};
-  world.set_incident_sink([&](const engine::Incident& incoming) {
-    if (s.classifications.empty()) {
-      eng.handle(incoming);
-      return;
-    }
-    engine::Incident inc = incoming;
-    const core::TimePoint now = world.now();
-    for (const auto& c : s.classifications) {
-      if (c.service != inc.target.name) continue;
-      const sim::IncidentRecord* rec = world.timeline().incident(c.fault);
-      if (!rec || rec->start > now) continue;
-      // Over once the cause has stopped and the services recovered (a leak that recovered
-      // after a restart but still leaks is still this incident).
-      const bool cause_over = rec->end && *rec->end <= now;
-      if (cause_over && rec->recovered && *rec->recovered <= now) continue;
-      inc.classification = c.classification;
-    }
-    eng.handle(inc);
-  });
-  world.set_approval_handler([&](std::uint64_t id, bool ok) { eng.approve(id, ok); });
-  world.run_until(world.start() + s.duration);
-  return world.take_timeline();
-}
 
 std::string label_of(const sim::TimelineEvent& e, const sim::Timeline& t) {
   std::string l;
@@ -184,6 +157,17 @@ void chart_data(const sim::Timeline& t, const RunMetrics& m, RunResult& r) {
     if (!charted(mk.service)) continue;
     r.markers.push_back(std::move(mk));
   }
+  // Decisions measured harmful or missed (counterfactual branches) are drawn emphasised.
+  for (const auto& t : m.truths) {
+    if (t.verdict != "hurt" && t.verdict != "missed") continue;
+    for (auto& mk : r.markers)
+      if (mk.kind == MarkerKind::kDecision && mk.at == t.at && mk.service == t.service) {
+        mk.bad = true;
+        mk.label += t.verdict == "hurt" ? " (measured: acting was worse than not acting)"
+                                        : " (measured: missed, " + t.best + " would have helped)";
+        break;
+      }
+  }
   // Wrong actions are drawn emphasised.
   for (auto& mk : r.markers) {
     if (mk.kind != MarkerKind::kAction) continue;
@@ -205,7 +189,9 @@ RunResult run_scenario(const Scenario& scenario, const RunOptions& o) {
   const Scenario& s = varied ? *varied : scenario;
   engine::PolicySet policies = s.policies;
   if (o.mode) policies.settings.mode = *o.mode;
-  const sim::Timeline main = run_world(s, seed, s.cluster, policies);
+  const core::TimePoint end = s.cluster.start + s.duration;
+  WorldRun main_run = run_world(s, seed, s.cluster, policies, {}, nullptr, end);
+  const sim::Timeline& main = main_run.timeline;
 
   std::optional<sim::Timeline> twin;
   if (o.twin) {
@@ -213,7 +199,7 @@ RunResult run_scenario(const Scenario& scenario, const RunOptions& o) {
     if (!spec.oncall.direct_page_after) spec.oncall.direct_page_after = Duration{0};
     engine::PolicySet shadow = s.policies;
     shadow.settings.mode = engine::Mode::kShadow;
-    twin = run_world(s, seed, spec, std::move(shadow));
+    twin = run_world(s, seed, spec, std::move(shadow), {}, nullptr, end).timeline;
   }
 
   RunResult r;
@@ -226,12 +212,21 @@ RunResult run_scenario(const Scenario& scenario, const RunOptions& o) {
   r.policies = s.policy_source;
   r.twin = o.twin;
   r.metrics = compute_metrics(main, twin ? &*twin : nullptr, o.metrics);
+  if (o.counterfactuals)
+    measure_truth(s, seed, s.cluster, policies, main_run, r.metrics, o.counterfactual);
   r.expectations = evaluate_all(s.expectations, r.metrics);
   r.invariants = check_invariants(s.invariants, main);
   r.verdict =
       rollout_verdict(r.scenario, r.metrics, r.invariants, r.failed_expectations(), s.policies);
   if (o.detail) chart_data(main, r.metrics, r);
   r.notes = s.policy_notes;
+  if (o.counterfactuals)
+    r.notes.push_back(
+        "verdicts are measured: helpful, wrong and wrongly-acted come from counterfactual "
+        "branches (" +
+        std::to_string(r.metrics.branches.value_or(0)) +
+        " played); the declared table is kept as the model's expectation and every "
+        "disagreement is listed");
   r.baseline_warnings = sim::check_baseline(s.cluster, s.duration).problems;
   if (varied)
     r.notes.push_back("variation: the scenario's variation block drawn from seed " +

@@ -4,7 +4,9 @@
 // shadow mode (it decides and audits but never acts, never pages), where a person is paged
 // by Alertmanager directly on critical alerts (OnCallSpec::direct_page_after, 0s unless the
 // scenario sets it) — the world as it would be without the automation. The metrics compare
-// the two (made-worse incidents, error budget saved).
+// the two (made-worse incidents, error budget saved). With `counterfactuals` it also plays
+// the branches of every decision (scenario/counterfactuals.hpp) and the verdicts of the
+// actions it measured come from them instead of the declared table.
 //
 // Injected classifications (a fault's `classification:`) are attached to every notification
 // on the named service while that fault's incident is active, as an AI service would.
@@ -20,6 +22,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "scenario/counterfactuals.hpp"
 #include "scenario/run_result.hpp"
 #include "scenario/scenario.hpp"
 
@@ -36,6 +39,11 @@ struct RunOptions {
   /// metrics only and switch this off.
   bool detail = true;
   MetricsOptions metrics;
+  /// Play the counterfactual branches of every decision where acting was possible and
+  /// measure the verdicts (scenario/counterfactuals.hpp). On by default, as in the CLI's
+  /// run and check; off with --no-counterfactuals; sweeps only with --counterfactuals.
+  bool counterfactuals = true;
+  CounterfactualOptions counterfactual;
 };
 
 RunResult run_scenario(const Scenario& s, const RunOptions& options = {});

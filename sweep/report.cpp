@@ -145,6 +145,7 @@ nlohmann::ordered_json to_json(const SweepResult& r) {
   d["runs"] = r.runs;
   d["runs_done"] = r.runs_done();
   d["twin"] = r.twin;
+  if (r.counterfactuals) d["counterfactuals"] = true;  // absent: off (older sweeps)
   d["axes"] = nlohmann::ordered_json::array();
   for (const auto& a : r.axes)
     d["axes"].push_back({{"path", a.path}, {"values", a.values}});
@@ -216,6 +217,7 @@ core::Result<SweepResult> from_json(const nlohmann::json& d, const std::string& 
     r.twin = d.at("twin").get<bool>();
     if (d.contains("baseline_warnings"))
       r.baseline_warnings = d.at("baseline_warnings").get<std::vector<std::string>>();
+    r.counterfactuals = d.value("counterfactuals", false);
     for (const auto& a : d.at("axes"))
       r.axes.push_back(
           {a.at("path").get<std::string>(), a.at("values").get<std::vector<std::string>>()});
@@ -272,6 +274,7 @@ core::Result<SweepResult> merge(const std::vector<SweepResult>& parts) {
     if (p.base_seed != out.base_seed) return differ("base seed");
     if (p.runs != out.runs) return differ("--runs");
     if (p.twin != out.twin) return differ("twin setting");
+    if (p.counterfactuals != out.counterfactuals) return differ("counterfactuals setting");
     if (p.axes != out.axes) return differ("--set axes");
     if (p.shard_count != out.shard_count) return differ("shard count");
     for (auto s : p.shards)
@@ -360,7 +363,8 @@ std::string table(const SweepResult& r) {
   const std::uint64_t done = r.runs_done();
   o << "sweep " << r.scenario << ": " << r.combinations.size() << " combination"
     << (r.combinations.size() == 1 ? "" : "s") << " x " << done << " run" << (done == 1 ? "" : "s")
-    << ", base seed " << r.base_seed << (r.twin ? "" : ", no twin");
+    << ", base seed " << r.base_seed << (r.twin ? "" : ", no twin")
+    << (r.counterfactuals ? ", counterfactuals" : "");
   if (!r.complete()) o << ", shards " << r.shards.size() << " of " << r.shard_count << " (partial)";
   o << "\n";
   // Columns: the axes' values, then the headline metrics as mean [95% CI].
@@ -377,6 +381,9 @@ std::string table(const SweepResult& r) {
     head.push_back(h);
   if (invariants) head.push_back("invariant violated [95% CI]");
   head.push_back("pareto");
+  if (r.counterfactuals)
+    for (const char* h : {"missed", "regret min", "verif. false fail"})
+      head.push_back(h);
   std::vector<std::vector<std::string>> rows;
   const std::vector<bool> front = pareto_front(r);
   const std::vector<long> same = identical_to(r);
@@ -413,6 +420,11 @@ std::string table(const SweepResult& r) {
                         : std::string("-"));
     }
     row.push_back(!front[c] ? "" : same[c] >= 0 ? "=" + std::to_string(same[c]) : "*");
+    if (r.counterfactuals) {
+      row.push_back(mean_ci(sum("missed"), 2));
+      row.push_back(mean_ci(sum("regret_minutes"), 1));
+      row.push_back(mean_ci(sum("verification_false_failures"), 2));
+    }
     rows.push_back(std::move(row));
   }
   std::vector<std::size_t> width(head.size());

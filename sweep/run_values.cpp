@@ -65,6 +65,12 @@ RunValues extract(const scenario::RunResult& r) {
   set("passed", r.passed() ? fixed(1.0, Unit::kRatio) : 0);
   if (!r.invariants.empty())
     set("invariant_violated", r.invariants_held() ? 0 : fixed(1.0, Unit::kRatio));
+  if (m.missed_incidents) set("missed", *m.missed_incidents);
+  if (m.regret_minutes) set("regret_minutes", fixed(*m.regret_minutes, Unit::kMinutes));
+  if (m.harmful_decisions) set("harmful_decisions", *m.harmful_decisions);
+  if (m.verification_false_failures)
+    set("verification_false_failures", *m.verification_false_failures);
+  if (m.verification_false_passes) set("verification_false_passes", *m.verification_false_passes);
   return v;
 }
 

@@ -29,7 +29,7 @@ struct MetricDef {
   std::string_view help;
 };
 
-inline constexpr std::array<MetricDef, 19> kMetrics{{
+inline constexpr std::array<MetricDef, 24> kMetrics{{
     {"mttr", Unit::kDuration, "mean time to recovery of the run's recovered incidents"},
     {"time_to_escalate", Unit::kDuration, "mean first page/approval request - incident start"},
     {"incidents", Unit::kCount, "incidents (faults and planned events that fired an alert)"},
@@ -52,6 +52,12 @@ inline constexpr std::array<MetricDef, 19> kMetrics{{
     {"invariant_violated", Unit::kRatio,
      "1 when any of the scenario's invariants broke (its mean is the violation rate); "
      "undefined for a scenario without invariants"},
+    // Counterfactual branches (sweep --counterfactuals); unset in runs without them.
+    {"missed", Unit::kCount, "incidents where holding back missed a helpful action"},
+    {"regret_minutes", Unit::kMinutes, "error-budget minutes lost against the best branch"},
+    {"harmful_decisions", Unit::kCount, "executed decisions measured worse than not acting"},
+    {"verification_false_failures", Unit::kCount, "verifications failed, action helped"},
+    {"verification_false_passes", Unit::kCount, "verifications passed, action did not help"},
 }};
 inline constexpr std::size_t kMetricCount = kMetrics.size();
 

@@ -151,6 +151,7 @@ PrepareLoad prepare(const SweepSpec& spec) {
   r.base_seed = spec.seed.value_or(base.scenario->seed);
   r.runs = spec.runs;
   r.twin = spec.twin;
+  r.counterfactuals = spec.counterfactuals;
   r.axes = spec.axes;
   r.shard_count = spec.shard.count;
   r.shards = {spec.shard.index};
@@ -209,6 +210,7 @@ SweepResult execute(const Prepared& p, const ExecuteOptions& o) {
         scenario::RunOptions ro;
         ro.seed = scenario::run_seed(result.base_seed, run);
         ro.twin = p.spec.twin;
+        ro.counterfactuals = p.spec.counterfactuals;
         ro.vary = true;
         ro.detail = false;
         const RunValues v = extract(scenario::run_scenario(p.scenarios[c], ro));

@@ -66,6 +66,8 @@ struct SweepSpec {
   std::vector<Axis> axes;
   Shard shard;
   bool twin = true;  ///< run the shadow twin (made-worse, budget saved)
+  /// Play counterfactual branches in every run (missed, regret, verification accuracy).
+  bool counterfactuals = false;
 };
 
 /// One point of the grid.
@@ -90,6 +92,7 @@ struct SweepResult {
   std::uint64_t base_seed = 0;
   std::uint64_t runs = 0;  ///< per combination, in the whole sweep
   bool twin = true;
+  bool counterfactuals = false;  ///< branches ran (sweep.json "counterfactuals" when true)
   std::vector<Axis> axes;
   std::uint64_t shard_count = 1;
   std::vector<std::uint64_t> shards;  ///< the shard indices covered, sorted

@@ -145,7 +145,7 @@ TEST_CASE("run prints a summary or the JSON report, and writes the reports", "[c
             "json", "--no-twin", "--seed", "5"});
   CHECK(r.rc == 0);
   const auto j = nlohmann::json::parse(r.out);
-  CHECK(j["schema_version"] == 1);
+  CHECK(j["schema_version"] == 2);
   CHECK(j["scenario"]["seed"] == 5);
   CHECK(j["scenario"]["twin"] == false);
   CHECK(j["summary"]["made_worse_incidents"].is_null());

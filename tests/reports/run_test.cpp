@@ -31,7 +31,7 @@ TEST_CASE("the same seed gives a byte-identical report.json, run twice", "[run][
   const std::string a = report_json_text(run_scenario(s));
   const std::string b = report_json_text(run_scenario(s));
   CHECK(a == b);
-  CHECK(a.find("\"schema_version\": 1") != std::string::npos);
+  CHECK(a.find("\"schema_version\": 2") != std::string::npos);
   // A different seed is a different run (traffic noise differs).
   RunOptions other;
   other.seed = 8;
@@ -69,8 +69,16 @@ TEST_CASE("a verified restart is not paged while its alert lingers", "[run]") {
   CHECK(m.escalations.empty());
   CHECK(m.actions.size() == 1);
   REQUIRE(m.incidents.size() == 1);
-  CHECK(m.incidents[0].automated_recovery);
   CHECK(r.failed_expectations() == 0);
+  // Declared, the restart fixed the leak without a person. Measured, the leak never took the
+  // worker out of its objectives, so the restart changed nothing measurable and the
+  // recovery does not count as automation's (docs/metrics.md "Counterfactual branches").
+  CHECK_FALSE(m.incidents[0].automated_recovery);
+  RunOptions declared;
+  declared.counterfactuals = false;
+  CHECK(run_scenario(loaded("scenarios/memory-leak-worker.yaml"), declared)
+            .metrics.incidents[0]
+            .automated_recovery);
 }
 
 TEST_CASE("the twin measures made-worse and budget, --no-twin leaves them unset", "[run]") {
@@ -165,4 +173,31 @@ TEST_CASE("report.json decisions from an external verdict have no evidence", "[r
     CHECK(d["evidence"].empty());
   }
   CHECK(external > 0);
+}
+
+TEST_CASE("reports carry the what-if of each branched decision and the disagreements",
+          "[run][counterfactuals]") {
+  const RunResult r = run_scenario(loaded("scenarios/campaign-underprovisioned-cautious.yaml"));
+  const std::string md = report_markdown(r);
+  CHECK(md.find("| what if |") != std::string::npos);
+  CHECK(md.find("| missed: acting would have saved 87.8 min; best: scale 0.8 min (regret 87.8 "
+                "min) |") != std::string::npos);
+  CHECK(md.find("## Declared vs measured") != std::string::npos);
+  const std::string html = report_html(r);
+  CHECK(html.find("(measured: missed, scale would have helped)") != std::string::npos);
+  CHECK(html.find("What if: counterfactual decisions") != std::string::npos);
+  const auto j = report_json(r);
+  REQUIRE(j["decisions"].size() >= 1);
+  CHECK(j["decisions"][0]["what_if"]["verdict"] == "missed");
+  CHECK(j["decisions"][0]["what_if"]["best"] == "scale");
+  CHECK(j["summary"]["missed_incidents"] == 1);
+  REQUIRE(j["disagreements"].size() == 1);
+  // Off: no what-if column, no section, nulls in JSON.
+  RunOptions off;
+  off.counterfactuals = false;
+  const RunResult plain =
+      run_scenario(loaded("scenarios/campaign-underprovisioned-cautious.yaml"), off);
+  CHECK(report_markdown(plain).find("what if") == std::string::npos);
+  CHECK(report_json(plain)["decisions"][0]["what_if"].is_null());
+  CHECK(report_json(plain)["summary"]["missed_incidents"].is_null());
 }

@@ -1,0 +1,381 @@
+#include "scenario/counterfactuals.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include "core/duration.hpp"
+#include "core/number_format.hpp"
+#include "engine/audit.hpp"
+#include "sim/timeline.hpp"
+
+namespace selfheal::scenario {
+namespace {
+
+using sim::EventKind;
+
+constexpr std::string_view kAsDecided = "as decided";
+constexpr std::string_view kNone = "none";
+constexpr int kMinutesDecimals = 1;
+
+// Outcomes where acting was possible: the engine acted, or a guardrail or the mode held it
+// back. Not: no policy, out of scope, duplicate, resolved (nothing to act on).
+bool acting_possible(std::string_view outcome) {
+  static const std::set<std::string_view> kHeld{"executed",           "shadow",
+                                                "recommend",          "low-confidence",
+                                                "cooldown-active",    "max-attempts-reached",
+                                                "dependency-failure", "approval-required",
+                                                "kill-switch",        "rate-limited"};
+  return kHeld.count(outcome) > 0;
+}
+
+engine::ActionSpec kind_only(engine::ActionKind k) {
+  engine::ActionSpec a;
+  a.kind = k;
+  return a;
+}
+
+// Scale as the operator configured it: the policy set's first scale action, else the
+// built-in traffic-spike default (2x, at most 20 replicas).
+engine::ActionSpec scale_spec(const engine::PolicySet& p) {
+  for (const auto& pol : p.policies)
+    for (const auto& a : pol.actions)
+      if (a.kind == engine::ActionKind::kScale) return a;
+  if (auto d = engine::default_action_for("traffic-spike")) return *d;
+  return kind_only(engine::ActionKind::kScale);
+}
+
+struct Alternative {
+  std::string name;
+  std::optional<engine::ActionSpec> action;
+};
+
+// Whether `service` can have an earlier release to roll back to at `at`: more than one
+// release in the spec, or a rollout of it before `at`. When neither, `helm rollback` fails
+// and changes nothing — the same world as not acting — so that branch is not played.
+bool may_roll_back(const sim::ClusterSpec& spec, const sim::Timeline& t, const std::string& service,
+                   core::TimePoint at) {
+  for (const auto& s : spec.services)
+    if (s.name == service && s.releases.size() > 1) return true;
+  for (const auto& e : t.events) {
+    if (e.time >= at) break;
+    if (e.kind == EventKind::kDeploy && e.service == service) return true;
+  }
+  return false;
+}
+
+std::vector<Alternative> alternatives(const engine::AuditRecord* a, bool acted,
+                                      const engine::PolicySet& p, bool rollback) {
+  std::vector<Alternative> out;
+  if (acted) out.push_back({std::string(kNone), std::nullopt});
+  auto add = [&](const engine::ActionSpec& spec) {
+    if (spec.kind == engine::ActionKind::kPage) return;
+    if (spec.kind == engine::ActionKind::kRollback && !rollback) return;
+    const std::string name{engine::to_string(spec.kind)};
+    for (const auto& o : out)
+      if (o.name == name) return;
+    out.push_back({name, spec});
+  };
+  if (a && a->action) add(*a->action);
+  add(kind_only(engine::ActionKind::kRestart));
+  add(scale_spec(p));
+  add(kind_only(engine::ActionKind::kRollback));
+  return out;
+}
+
+double tolerance(const CounterfactualOptions& o, double reference) {
+  return std::max(o.tolerance_abs_minutes, o.tolerance_rel * reference);
+}
+
+std::string minutes(double m) {
+  return core::format_decimals(m, kMinutesDecimals) + " min";
+}
+
+const BranchOutcome* branch(const DecisionTruth& t, std::string_view name) {
+  for (const auto& b : t.branches)
+    if (b.alternative == name) return &b;
+  return nullptr;
+}
+
+// Minutes from the incident's start until it recovered inside the window; the whole window
+// when it did not.
+double recovery_minutes(const DecisionTruth& t, const BranchOutcome& b) {
+  const Duration d = b.recovered && b.ttr ? *b.ttr : t.window_end - t.incident_start;
+  return std::chrono::duration<double, std::ratio<60>>(d).count();
+}
+
+// How much better `b` is than `reference` (positive: b is better), and on which basis:
+// error-budget minutes when they differ by more than the tolerance, else — when the
+// incident breached an objective in either — the time to recover when that does, else 0
+// (no difference). An incident that never left its objectives "recovers" when its alerts
+// resolve; ending an alert sooner without any objective at stake is not counted as help
+// (a scale-out that quiets a CPU alert during a campaign the service was provisioned for).
+std::pair<double, std::string> gain(const DecisionTruth& t, const BranchOutcome& reference,
+                                    const BranchOutcome& b, const CounterfactualOptions& o) {
+  const double budget = reference.error_budget_minutes - b.error_budget_minutes;
+  if (std::abs(budget) > tolerance(o, reference.error_budget_minutes))
+    return {budget, "error budget"};
+  if (!reference.breached && !b.breached) return {0.0, ""};
+  const double ref_rec = recovery_minutes(t, reference);
+  const double rec = ref_rec - recovery_minutes(t, b);
+  if (std::abs(rec) > tolerance(o, ref_rec)) return {rec, "time to recover"};
+  return {0.0, ""};
+}
+
+void judge(DecisionTruth& t, const CounterfactualOptions& o) {
+  const BranchOutcome& as_decided = t.branches.front();
+  const BranchOutcome* best = &as_decided;
+  for (const auto& b : t.branches)
+    if (gain(t, *best, b, o).first > 0) best = &b;
+  t.best = best->alternative;
+  t.best_minutes = best->error_budget_minutes;
+  t.regret_minutes = std::max(0.0, as_decided.error_budget_minutes - best->error_budget_minutes);
+  if (t.acted) {
+    const BranchOutcome* none = branch(t, kNone);
+    const BranchOutcome* chosen = branch(t, t.action);
+    if (!none || !chosen) return;
+    auto [saved, basis] = gain(t, *none, *chosen, o);
+    t.minutes_saved = saved;
+    t.basis = basis;
+    t.verdict = saved > 0 ? "helped" : saved < 0 ? "hurt" : "no effect";
+    return;
+  }
+  const BranchOutcome* best_action = nullptr;
+  for (std::size_t k = 1; k < t.branches.size(); ++k)
+    if (!best_action || gain(t, *best_action, t.branches[k], o).first > 0)
+      best_action = &t.branches[k];
+  if (!best_action) return;
+  auto [saved, basis] = gain(t, as_decided, *best_action, o);
+  t.minutes_saved = saved;
+  t.basis = basis;
+  t.verdict = saved > 0 ? "missed" : "held back";
+}
+
+// Which decisions share a verdict: an executed one per (incident, service, action), a held-
+// back one per (incident, service) whatever held it back.
+using Key = std::tuple<std::string, std::string, std::string, std::string>;
+Key key_of(const DecisionFact& d) {
+  const bool acted = d.outcome == "executed";
+  return {d.incident, d.service, acted ? "executed" : "held", acted ? d.action : ""};
+}
+
+// Replaces the declared verdicts of the measured actions and recomputes what depends on them.
+void apply_truths(RunMetrics& m, const std::map<Key, std::size_t>& truth_of) {
+  for (auto& a : m.actions) {
+    // An executed action's decision is at the same instant on the same service.
+    for (const auto& d : m.decisions) {
+      if (d.at != a.at || d.service != a.service || d.outcome != "executed" || d.action != a.action)
+        continue;
+      auto it = truth_of.find(key_of(d));
+      if (it == truth_of.end()) break;
+      const DecisionTruth& t = m.truths[it->second];
+      if (t.verdict.empty()) break;
+      a.measured = true;
+      a.helpful = t.verdict == "helped";
+      break;
+    }
+  }
+  m.wrongly_acted = 0;
+  int ff = 0;
+  int fp = 0;
+  for (const auto& a : m.actions) {
+    if (!a.measured || !a.verified) continue;
+    if (!*a.verified && a.helpful) ++ff;
+    if (*a.verified && !a.helpful) ++fp;
+  }
+  m.verification_false_failures = ff;
+  m.verification_false_passes = fp;
+  int missed = 0;
+  int harmful = 0;
+  double regret = 0.0;
+  for (const auto& t : m.truths) {
+    harmful += t.verdict == "hurt" ? 1 : 0;
+    if (t.incident.empty()) regret += t.regret_minutes;
+  }
+  int automated = 0;
+  for (auto& i : m.incidents) {
+    i.helpful = i.wrong = 0;
+    i.wrongly_acted = false;
+    for (const auto& a : m.actions) {
+      if (a.incident != i.id) continue;
+      (a.helpful ? i.helpful : i.wrong) += 1;
+      if (!a.helpful) i.wrongly_acted = true;
+    }
+    if (i.wrongly_acted) ++m.wrongly_acted;
+    i.missed = false;
+    i.measured_worse = false;
+    for (const auto& t : m.truths) {
+      if (t.incident != i.id) continue;
+      i.missed = i.missed.value_or(false) || t.verdict == "missed";
+      i.measured_worse = i.measured_worse.value_or(false) || t.verdict == "hurt";
+      i.regret_minutes = std::max(i.regret_minutes.value_or(0.0), t.regret_minutes);
+    }
+    if (i.missed.value_or(false)) ++missed;
+    regret += i.regret_minutes.value_or(0.0);
+    // Automated recovery depends on which actions helped (run_metrics.cpp, same rule).
+    if (i.recovered && i.ttr) {
+      const Duration rec = i.start + *i.ttr;
+      bool fix = false;
+      bool human = false;
+      for (const auto& a : m.actions)
+        fix = fix || (a.incident == i.id && a.helpful && a.verified.value_or(false) && a.at <= rec);
+      for (const auto& x : m.escalations)
+        human = human || (x.incident == i.id && x.at <= rec);
+      i.automated_recovery = fix && !human;
+    }
+    automated += i.automated_recovery ? 1 : 0;
+  }
+  if (!m.incidents.empty())
+    m.automated_recovery_rate = automated / static_cast<double>(m.incidents.size());
+  m.missed_incidents = missed;
+  m.harmful_decisions = harmful;
+  m.regret_minutes = regret;
+}
+
+void disagreements(RunMetrics& m) {
+  for (const auto& t : m.truths) {
+    if (!t.acted || t.verdict.empty() || !t.declared_helpful) continue;
+    const bool measured = t.verdict == "helped";
+    if (measured == *t.declared_helpful) continue;
+    m.disagreements.push_back(
+        std::string("declared ") + (*t.declared_helpful ? "helpful" : "wrong") + ", measured " +
+        t.verdict + ": " + t.action + " " + t.service + " at " + core::format_duration(t.at) +
+        (t.incident.empty() ? "" : " during " + t.incident) + " " +
+        (t.minutes_saved >= 0 ? "saved " : "lost ") + minutes(std::abs(t.minutes_saved)) +
+        (t.basis.empty() ? "" : " (" + t.basis + ")"));
+  }
+  for (const auto& t : m.truths) {
+    if (t.verdict != "missed") continue;
+    m.disagreements.push_back(
+        "missed: " + t.outcome + " on " + t.service + " at " + core::format_duration(t.at) +
+        (t.incident.empty() ? "" : " during " + t.incident) + "; " + t.best + " would have saved " +
+        minutes(t.minutes_saved) + " (" + t.basis + ")");
+  }
+}
+
+}  // namespace
+
+namespace {
+
+// When an incident that never left its objectives was over by `to`: its last alert resolved
+// with none still firing (run_metrics.cpp's rule, cut at `to`).
+std::optional<core::TimePoint> quiet_by(const sim::Timeline& t, const std::string& incident,
+                                        core::TimePoint to) {
+  std::map<std::string, bool> firing;  // service/alert/fingerprint -> firing
+  std::optional<core::TimePoint> last;
+  for (const auto& e : t.events) {
+    if (e.time > to) continue;
+    const std::string key = e.service + "/" + e.name + "/" + e.fingerprint;
+    if (e.kind == EventKind::kAlertFiring && e.incident == incident) firing[key] = true;
+    if (e.kind == EventKind::kAlertResolved && firing.count(key)) {
+      firing[key] = false;
+      last = e.time;
+    }
+  }
+  for (const auto& [k, f] : firing)
+    if (f) return std::nullopt;
+  return last;
+}
+
+}  // namespace
+
+BranchOutcome measure_outcome(const sim::Timeline& t, const std::string& incident,
+                              const std::string& target, const std::vector<std::string>& services,
+                              core::TimePoint from, core::TimePoint to) {
+  BranchOutcome b;
+  for (const auto& s : services)
+    b.error_budget_minutes += t.error_budget_minutes(s, from, to);
+  if (const sim::IncidentRecord* rec = incident.empty() ? nullptr : t.incident(incident)) {
+    if (rec->impact && *rec->impact <= to) {
+      b.breached = true;
+      if (rec->recovered && *rec->recovered <= to) {
+        b.recovered = true;
+        b.ttr = *rec->recovered - rec->start;
+      }
+    } else if (rec->impact) {
+      // Breaches after the window: not recovered inside it.
+    } else if (auto q = quiet_by(t, incident, to)) {
+      // Never out of objectives: over when its last alert resolved (run_metrics.cpp rule).
+      b.recovered = true;
+      b.ttr = *q - rec->start;
+    }
+  }
+  for (const auto& e : t.events) {
+    if (e.time < from || e.time > to) continue;
+    const bool ours = e.service == target || (!incident.empty() && e.incident == incident);
+    if (!ours) continue;
+    if (e.kind == EventKind::kPage) ++b.pages;
+    if (e.kind == EventKind::kActionStarted && e.automated && e.action_id != kInterventionActionId)
+      ++b.actions_after;
+  }
+  return b;
+}
+
+void measure_truth(const Scenario& s, std::uint64_t seed, const sim::ClusterSpec& spec,
+                   const engine::PolicySet& policies, const WorldRun& main, RunMetrics& m,
+                   const CounterfactualOptions& o) {
+  const sim::Timeline& tl = main.timeline;
+  std::map<Key, std::size_t> truth_of;
+  sim::WorldOptions branch_world;
+  branch_world.record_series = false;
+  int played = 0;
+  std::size_t k = 0;  // index into m.decisions, in timeline order (run_metrics.cpp)
+  for (std::size_t ei = 0; ei < tl.events.size(); ++ei) {
+    const sim::TimelineEvent& e = tl.events[ei];
+    if (e.kind != EventKind::kDecision || e.name == "resolved" || e.name == "duplicate") continue;
+    const std::size_t di = k++;
+    const DecisionFact& d = m.decisions[di];
+    auto ord = main.notification_of.find(ei);
+    if (!acting_possible(d.outcome) || ord == main.notification_of.end()) continue;
+    if (truth_of.count(key_of(d))) continue;
+    const engine::AuditRecord* a =
+        e.audit_index && *e.audit_index < tl.audit.size() ? &tl.audit[*e.audit_index] : nullptr;
+
+    DecisionTruth t;
+    t.decision = di;
+    t.at = d.at;
+    t.service = d.service;
+    t.incident = d.incident;
+    t.outcome = d.outcome;
+    t.action = d.action;
+    t.acted = d.outcome == "executed";
+    t.incident_start = d.at;
+    const core::TimePoint to = std::min(e.time + o.horizon, tl.end);
+    t.window_end = to - tl.start;
+    std::vector<std::string> services{d.service};
+    for (const auto& i : m.incidents) {
+      if (i.id != d.incident) continue;
+      t.incident_start = i.start;
+      for (const auto& svc : i.affected)
+        if (std::find(services.begin(), services.end(), svc) == services.end())
+          services.push_back(svc);
+      if (t.acted) {
+        auto kind = engine::parse_action_kind(d.action);
+        if (const sim::IncidentRecord* rec = tl.incident(i.id); kind && rec)
+          t.declared_helpful = sim::judge(rec->truth, *kind, d.service).helpful;
+      }
+    }
+    BranchOutcome as = measure_outcome(tl, d.incident, d.service, services, e.time, to);
+    as.alternative = std::string(kAsDecided);
+    t.branches.push_back(std::move(as));
+    const bool rollback = may_roll_back(spec, tl, d.service, e.time);
+    for (const auto& alt : alternatives(a, t.acted, policies, rollback)) {
+      const Intervention iv{ord->second, d.service, alt.action};
+      const WorldRun b = run_world(s, seed, spec, policies, branch_world, &iv, to);
+      ++played;
+      BranchOutcome out = measure_outcome(b.timeline, d.incident, d.service, services, e.time, to);
+      out.alternative = alt.name;
+      t.branches.push_back(std::move(out));
+    }
+    judge(t, o);
+    truth_of[key_of(d)] = m.truths.size();
+    m.truths.push_back(std::move(t));
+  }
+  m.branches = played;
+  apply_truths(m, truth_of);
+  disagreements(m);
+}
+
+}  // namespace selfheal::scenario
