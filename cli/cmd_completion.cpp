@@ -3,6 +3,8 @@
 // matches the binary that printed it. The Debian package installs its output as
 // /usr/share/bash-completion/completions/selfheal.
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "cli/command.hpp"
 #include "cli/help_text.hpp"
@@ -15,13 +17,20 @@ namespace {
 /// The shells a script is written for; more can be added beside bash.
 constexpr const char* kShells = "bash";
 
+std::string joined(const std::vector<std::string>& words) {
+  std::string out;
+  for (const auto& w : words)
+    out += (out.empty() ? "" : " ") + w;
+  return out;
+}
+
 void write_bash(std::ostream& os) {
   os << "# bash completion for selfheal, written by `selfheal completion bash` (" << version_line()
      << ").\n"
      << "# Install: selfheal completion bash > ~/.local/share/bash-completion/completions/"
         "selfheal\n"
      << "_selfheal() {\n"
-     << "  local cur=${COMP_WORDS[COMP_CWORD]} opts\n"
+     << "  local cur=${COMP_WORDS[COMP_CWORD]} opts words\n"
      << "  if ((COMP_CWORD == 1)); then\n"
      << "    mapfile -t COMPREPLY < <(compgen -W \"";
   for (const auto& c : commands())
@@ -31,16 +40,25 @@ void write_bash(std::ostream& os) {
      << "  fi\n"
      << "  case ${COMP_WORDS[1]} in\n";
   for (const auto& c : commands()) {
-    os << "    " << c.name << ") opts=\"";
-    const auto options = long_options(command_help(c));
-    for (std::size_t i = 0; i < options.size(); ++i)
-      os << (i ? " " : "") << options[i];
-    os << "\" ;;\n";
+    const std::string help = command_help(c);
+    const auto subs = subcommands(help);
+    if (subs.empty()) {
+      os << "    " << c.name << ") opts=\"" << joined(long_options(help)) << '"';
+      if (std::string_view(c.name) == "completion") os << " words=\"" << kShells << '"';
+      os << " ;;\n";
+      continue;
+    }
+    os << "    " << c.name << ") words=\"" << joined(subs) << "\"\n"
+       << "      case ${COMP_WORDS[2]} in\n";
+    for (const auto& sub : subs)
+      os << "        " << sub << ") opts=\"" << joined(long_options(command_help(c, sub)))
+         << "\" ;;\n";
+    os << "        *) opts=\"--help\" ;;\n      esac ;;\n";
   }
   os << "    *) return ;;\n"
      << "  esac\n"
-     << "  if [[ ${COMP_WORDS[1]} == completion && $cur != -* ]]; then\n"
-     << "    mapfile -t COMPREPLY < <(compgen -W \"" << kShells << "\" -- \"$cur\")\n"
+     << "  if [[ -n $words && COMP_CWORD -eq 2 && $cur != -* ]]; then\n"
+     << "    mapfile -t COMPREPLY < <(compgen -W \"$words\" -- \"$cur\")\n"
      << "  elif [[ $cur == -* ]]; then\n"
      << "    mapfile -t COMPREPLY < <(compgen -W \"$opts\" -- \"$cur\")\n"
      << "  else\n"

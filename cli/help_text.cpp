@@ -29,11 +29,26 @@ std::string usage_text() {
   return os.str();
 }
 
-std::string command_help(const Command& c) {
+std::string command_help(const Command& c, const std::string& sub) {
   std::ostringstream out;
   std::ostringstream err;
-  c.run(Args{"--help"}, Io{out, err});
+  c.run(sub.empty() ? Args{"--help"} : Args{sub, "--help"}, Io{out, err});
   return out.str();
+}
+
+std::vector<std::string> subcommands(std::string_view help) {
+  // "usage: selfheal NAME a|b|c ...": the word after the command name, when it is a list.
+  std::istringstream first{std::string(help.substr(0, help.find('\n')))};
+  std::string usage, program, name, word;
+  first >> usage >> program >> name >> word;
+  std::vector<std::string> out;
+  if (usage != "usage:" || word.find('|') == std::string::npos || word.front() == '-' ||
+      word.front() == '[')
+    return out;
+  std::istringstream parts{word};
+  for (std::string p; std::getline(parts, p, '|');)
+    if (!p.empty()) out.push_back(p);
+  return out;
 }
 
 std::vector<std::string> long_options(std::string_view help) {

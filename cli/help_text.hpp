@@ -21,8 +21,12 @@ std::string_view version_line();
 /// The top-level usage text (`selfheal --help`).
 std::string usage_text();
 
-/// What `selfheal <c.name> --help` prints (run in-process; nothing else happens).
-std::string command_help(const Command& c);
+/// What `selfheal <c.name> [sub] --help` prints (run in-process; nothing else happens).
+std::string command_help(const Command& c, const std::string& sub = {});
+
+/// The sub-commands a help text's usage line names, e.g. {"alerts", "cluster"} for
+/// "usage: selfheal import alerts|cluster [options]"; empty for a plain command.
+std::vector<std::string> subcommands(std::string_view help);
 
 /// The long options (`--name`) a help text lists in its option column, in order, each
 /// once. Options named only in descriptions are not listed.

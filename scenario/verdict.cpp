@@ -100,7 +100,10 @@ std::string paragraph(const std::string& scenario, const RunMetrics& m, const Ve
          " are reachable only through an external classification (the built-in classifier "
          "never produces them). ";
   }
-  p += "Verification false failures: not measured.";
+  p += v.verification_false_failures
+           ? "Verification false failures (measured by counterfactual branches): " +
+                 std::to_string(*v.verification_false_failures) + "."
+           : std::string("Verification false failures: not measured (--no-counterfactuals).");
   if (!v.go) {
     std::string why;
     for (const auto& r : v.hold_reasons)
@@ -143,6 +146,7 @@ Verdict rollout_verdict(const std::string& scenario, const RunMetrics& m,
   if (m.twin_error_budget_minutes) {
     v.budget_saved_minutes = *m.twin_error_budget_minutes - m.error_budget_minutes;
   }
+  v.verification_false_failures = m.verification_false_failures;
   if (v.invariants_broken > 0) {
     v.hold_reasons.push_back(plural(v.invariants_broken, "invariant") + " broken");
   }

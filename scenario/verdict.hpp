@@ -43,9 +43,9 @@ struct Verdict {
   int incident_pages = 0;                      ///< pages attributed to an incident
   int background_pages = 0;                    ///< pages outside any incident (overload, noise)
   std::optional<double> budget_saved_minutes;  ///< twin burn - run burn; nullopt without twin
-  /// Slot for measured verification false failures (a verification that failed while the
-  /// action had in fact fixed the fault). Not measured by this build: nullopt, and the
-  /// reports say "not measured".
+  /// Measured verification false failures (a verification that failed while the action's
+  /// counterfactual branches show it helped); nullopt without counterfactuals, and the
+  /// reports then say "not measured".
   std::optional<int> verification_false_failures;
   std::string paragraph;
 };

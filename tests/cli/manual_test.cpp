@@ -29,17 +29,40 @@ TEST_CASE("the bash completion lists every subcommand and each one's options", "
   auto r = call({"completion", "bash"});
   REQUIRE(r.rc == 0);
   CHECK_THAT(r.out, Catch::Contains("complete -F _selfheal selfheal"));
+  const auto joined = [](const std::vector<std::string>& words) {
+    std::string out;
+    for (const auto& w : words)
+      out += (out.empty() ? "" : " ") + w;
+    return out;
+  };
   for (const auto& c : cli::commands()) {
     INFO(c.name);
-    const auto options = cli::long_options(cli::command_help(c));
-    REQUIRE(!options.empty());
-    std::string joined;
-    for (const auto& o : options)
-      joined += (joined.empty() ? "" : " ") + o;
-    CHECK_THAT(r.out, Catch::Contains(std::string("    ") + c.name + ") opts=\"" + joined + "\""));
+    const std::string help = cli::command_help(c);
+    const auto subs = cli::subcommands(help);
+    if (subs.empty()) {
+      const auto options = cli::long_options(help);
+      REQUIRE(!options.empty());
+      CHECK_THAT(r.out, Catch::Contains(std::string("    ") + c.name + ") opts=\"" +
+                                        joined(options) + "\""));
+      continue;
+    }
+    CHECK_THAT(r.out, Catch::Contains(std::string("    ") + c.name + ") words=\"" + joined(subs)));
+    for (const auto& sub : subs) {
+      INFO(sub);
+      const auto options = cli::long_options(cli::command_help(c, sub));
+      REQUIRE(!options.empty());
+      CHECK_THAT(r.out, Catch::Contains("        " + sub + ") opts=\"" + joined(options) + "\""));
+    }
   }
   const auto run_options = cli::long_options(cli::command_help(cli::commands()[0]));
   CHECK(std::find(run_options.begin(), run_options.end(), "--seed") != run_options.end());
+}
+
+TEST_CASE("subcommands reads a usage line that lists sub-commands", "[cli][manual]") {
+  CHECK(cli::subcommands("usage: selfheal import alerts|cluster [options]\n  alerts ...\n") ==
+        std::vector<std::string>{"alerts", "cluster"});
+  CHECK(cli::subcommands("usage: selfheal run [options] SCENARIO...\n").empty());
+  CHECK(cli::subcommands("usage: selfheal x --a|--b\n").empty());
 }
 
 TEST_CASE("completion needs a known shell, exit 2 otherwise", "[cli][manual]") {

@@ -115,7 +115,7 @@ TEST_CASE("a line that is not an audit Event is an error naming file and line",
   CHECK(diags.size() == 3);
 }
 
-TEST_CASE("one firing is one observation; its resolution is attached", "[promote]") {
+TEST_CASE("one firing is one observation, with its resolution attached", "[promote]") {
   const auto t0 = at("2026-11-30T10:00:00Z");
   const std::vector<engine::AuditRecord> records{
       decision(t0, "fp1", "report-worker", engine::Outcome::kShadow),
@@ -188,7 +188,7 @@ TEST_CASE("no recommendation below the minimum number of observations", "[promot
   CHECK(promote::build_table(obs, people, four).rows[0].verdict == Verdict::kPromote);
 }
 
-TEST_CASE("alerts that resolve on their own are not automated; other fixes keep a person",
+TEST_CASE("alerts that resolve on their own are not automated, and other fixes keep a person",
           "[promote]") {
   const auto t0 = at("2026-11-30T10:00:00Z");
   std::vector<engine::AuditRecord> records;

@@ -37,7 +37,10 @@ TEST_CASE("every report format leads with the verdict and names the first violat
   CHECK(verdict_at < md.find("## Summary"));  // first, before the metrics
   CHECK_THAT(md, Catch::Contains(kInvariant) && Catch::Contains("BROKEN at " + when));
   CHECK_THAT(md, Catch::Contains("| report-worker | memory-leak |"));
-  CHECK_THAT(md, Catch::Contains("verification false failures | not measured"));
+  // Measured by the counterfactual branches (on by default): a number, not "not measured".
+  REQUIRE(r.metrics.verification_false_failures.has_value());
+  CHECK_THAT(md, Catch::Contains("verification false failures | " +
+                                 std::to_string(*r.metrics.verification_false_failures) + " |"));
 
   const std::string html = reports::report_html(r);
   REQUIRE(html.find("Rollout verdict") != std::string::npos);
@@ -52,7 +55,7 @@ TEST_CASE("every report format leads with the verdict and names the first violat
   CHECK(j["verdict"]["go"] == false);
   CHECK(j["verdict"]["invariants"][0]["held"] == false);
   CHECK(j["verdict"]["invariants"][0]["first_violation_ms"] == 36 * 60000 + 15000);
-  CHECK(j["verdict"]["verification_false_failures"].is_null());
+  CHECK(j["verdict"]["verification_false_failures"] == *r.metrics.verification_false_failures);
   CHECK_THAT(j["verdict"]["invariants"][0]["first_violation_decision"].get<std::string>(),
              Catch::StartsWith("executed restart on report-worker"));
 
