@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <string_view>
 
 #include "core/time.hpp"
 
@@ -45,6 +46,10 @@ inline constexpr int kRecurrenceMax = 3;
 inline constexpr core::Duration kRecurrenceWindow = std::chrono::hours{6};
 /// At most this many verified remediations are kept per target (TargetState::remediations).
 inline constexpr std::size_t kMaxRemediationHistory = 32;
+
+/// The channel of an escalation without a policy (no-policy pages, service-level pages) and
+/// of a policy that names none (docs/policy.md). The serve config routes it like any other.
+inline constexpr std::string_view kDefaultChannel = "default";
 
 /// At most this many audit records are kept per episode for pages (oldest dropped).
 inline constexpr std::size_t kMaxHistory = 200;

@@ -67,7 +67,8 @@ bool Engine::Impl::escalate(const ServiceRef& target, const std::string& fp, con
   Escalation e;
   e.incident = fp;
   e.target = target;
-  e.channel = policy != nullptr ? policy->escalation_channel : "default";
+  e.channel =
+      policy != nullptr ? policy->escalation_channel : std::string(defaults::kDefaultChannel);
   e.severity = severity;
   e.summary = summary;
   e.reason = why;

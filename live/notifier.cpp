@@ -11,6 +11,7 @@
 
 #include "engine/audit_json.hpp"
 #include "engine/engine.hpp"
+#include "engine/story.hpp"
 #include "live/http_client.hpp"
 #include "live/runtime.hpp"
 #include "live/sqlite_state.hpp"
@@ -88,7 +89,9 @@ json pagerduty_event(const engine::Escalation& e, const std::string& routing_key
   json details = {{"channel", e.channel},
                   {"reason", engine::to_string(e.reason)},
                   {"incident", e.incident},
-                  {"history", history}};
+                  {"history", history},
+                  {"story", engine::escalation_story(e)},
+                  {"next_step", engine::next_step(e)}};
   if (e.suggested_action) details["suggested_action"] = json(*e.suggested_action);
   if (!e.suggested_argv.empty()) {
     details["suggested_argv"] = e.suggested_argv;

@@ -169,7 +169,8 @@ Json report_json(const RunResult& r) {
                     {"kind", e.approval ? "approval-request" : "page"},
                     {"channel", e.channel},
                     {"reason", e.reason},
-                    {"summary", e.summary}});
+                    {"summary", e.summary},
+                    {"story", e.story}});
   j["escalations"] = escs;
 
   Json loops = Json::array();

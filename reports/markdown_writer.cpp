@@ -159,6 +159,14 @@ std::string report_markdown(const RunResult& r) {
         << (e.approval ? "approval request" : "page") << " | " << cell(e.reason) << " | "
         << cell(e.channel) << " |\n";
     o << "\n";
+    // What each page told the person: the steps automation took and the next one.
+    for (const auto& e : m.escalations) {
+      if (e.story.empty()) continue;
+      o << "Page at " << at(e.at) << " (" << e.service << ", " << cell(e.channel) << "):\n\n";
+      for (const auto& line : e.story)
+        o << "- " << cell(line) << "\n";
+      o << "\n";
+    }
   }
 
   o << "## Decisions\n\n";

@@ -212,6 +212,8 @@ RunMetrics compute_metrics(const Timeline& t, const Timeline* twin, const Metric
         x.approval = e.kind == EventKind::kApprovalRequest;
         x.reason = e.name;
         x.summary = e.detail;
+        x.channel = e.channel;
+        x.story = e.story;
         if (const engine::AuditRecord* a = audit_of(t, e)) {
           if (a->outcome) x.reason = std::string(engine::to_string(*a->outcome));
           if (x.summary.empty()) x.summary = a->reason;

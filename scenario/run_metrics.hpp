@@ -79,6 +79,9 @@ struct EscalationFact {
   std::string channel;
   std::string reason;  ///< outcome that caused it
   std::string summary;
+  /// What the page told: one line per step automation took, then the next step
+  /// (engine::escalation_story).
+  std::vector<std::string> story;
 };
 
 struct LoopFact {

@@ -1,11 +1,12 @@
 // The on-call person: answers pages and approval requests after a response time (night and
 // weekend aware), judges suggested actions against the ground truth, and applies the
 // scenario's human fix when automation did not.
-#include "sim/world_impl.hpp"
-
 #include <chrono>
 #include <optional>
 #include <string>
+
+#include "engine/story.hpp"
+#include "sim/world_impl.hpp"
 
 namespace selfheal::sim {
 
@@ -41,6 +42,8 @@ inline void World::Impl::escalate(const engine::Escalation& e) {
     ev.fingerprint = e.incident;
     ev.action_id = e.approval_id;
     ev.automated = true;
+    ev.channel = e.channel;
+    ev.story = engine::escalation_story(e);
   }
   auto it = by_name.find(e.target.name);
   if (it == by_name.end()) return;

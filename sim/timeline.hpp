@@ -76,6 +76,10 @@ struct TimelineEvent {
   std::optional<bool> success;
   bool automated = false;  ///< action/page by the engine (true) or by the on-call (false)
   std::optional<std::size_t> audit_index;  ///< index into Timeline::audit
+  std::string channel;  ///< pages and approval requests: the escalation's channel
+  /// Pages and approval requests: the incident's story as the page carried it
+  /// (engine::escalation_story), one line per decision, action, verification, next step.
+  std::vector<std::string> story;
 };
 
 /// A ground-truth incident and what the run observed about it.
