@@ -221,6 +221,8 @@ void to_json(json& j, const Escalation& e) {
   }
   if (e.approval_id != 0) j["approval_id"] = e.approval_id;
   if (e.upstream) j["upstream"] = *e.upstream;
+  if (!e.affected.empty()) j["affected"] = e.affected;
+  if (e.update) j["update"] = true;
 }
 
 void to_json(json& j, const InFlightAction& a) {

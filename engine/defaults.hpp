@@ -51,6 +51,11 @@ inline constexpr std::size_t kMaxRemediationHistory = 32;
 /// of a policy that names none (docs/policy.md). The serve config routes it like any other.
 inline constexpr std::string_view kDefaultChannel = "default";
 
+/// Correlation: how often a caller whose page joined its upstream's incident looks again
+/// whether that incident is still open; once it is closed and the caller's alert is still
+/// firing, the caller is decided as its own incident (docs/pipeline.md#correlation).
+inline constexpr core::Duration kCorrelationRecheck = std::chrono::minutes{5};
+
 /// At most this many audit records are kept per episode for pages (oldest dropped).
 inline constexpr std::size_t kMaxHistory = 200;
 

@@ -99,6 +99,15 @@ json pagerduty_event(const engine::Escalation& e, const std::string& routing_key
   }
   if (e.approval_id != 0) details["approval_id"] = e.approval_id;
   if (e.upstream) details["upstream"] = e.upstream->key();
+  if (!e.affected.empty()) {
+    // Correlation: the root service is `source`; every caller that joined is listed.
+    json affected = json::array();
+    for (const auto& a : e.affected)
+      affected.push_back(a.key());
+    details["affected"] = affected;
+    details["root"] = e.target.key();
+  }
+  if (e.update) details["update"] = true;
   // dedup_key: one PagerDuty incident per target and alert, so retries and repeated
   // escalations for the same episode update it instead of paging again.
   return {{"routing_key", routing_key},

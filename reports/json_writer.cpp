@@ -170,7 +170,9 @@ Json report_json(const RunResult& r) {
                     {"channel", e.channel},
                     {"reason", e.reason},
                     {"summary", e.summary},
-                    {"story", e.story}});
+                    {"story", e.story},
+                    {"affected", e.affected},
+                    {"updates", e.updates}});
   j["escalations"] = escs;
 
   Json loops = Json::array();

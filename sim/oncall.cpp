@@ -36,6 +36,18 @@ inline void World::Impl::escalate(const engine::Escalation& e) {
                                         : join_argv(e.suggested_argv)) +
               "]";
   }
+  if (e.update) {
+    // More services joined an open page's incident: the page is updated, nobody re-paged.
+    auto& ev = log(EventKind::kPageUpdate, e.target.name, std::string(engine::to_string(e.reason)),
+                   detail + " -> " + e.channel);
+    ev.fingerprint = e.incident;
+    ev.automated = true;
+    ev.channel = e.channel;
+    ev.story = engine::escalation_story(e);
+    for (const auto& a : e.affected)
+      ev.affected.push_back(a.key());
+    return;
+  }
   {
     auto& ev = log(approval ? EventKind::kApprovalRequest : EventKind::kPage, e.target.name,
                    std::string(engine::to_string(e.reason)), detail + " -> " + e.channel);
@@ -44,6 +56,8 @@ inline void World::Impl::escalate(const engine::Escalation& e) {
     ev.automated = true;
     ev.channel = e.channel;
     ev.story = engine::escalation_story(e);
+    for (const auto& a : e.affected)
+      ev.affected.push_back(a.key());
   }
   auto it = by_name.find(e.target.name);
   if (it == by_name.end()) return;
