@@ -121,6 +121,8 @@ void Engine::Impl::close_episode(const ServiceRef& target) {
     return;
   }
   e.page_severity.clear();
+  e.page = Escalation{};
+  e.affected.clear();  // callers that joined look again at their next recheck
   e.history.clear();
   e.followup_timer = 0;
   e.followup_fingerprint.clear();

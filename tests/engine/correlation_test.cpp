@@ -117,7 +117,7 @@ TEST_CASE("callers of a paged upstream join its page: one page, updated as they 
         }) == 1);
 }
 
-TEST_CASE("a caller of an upstream under remediation is held; it recovers with it: no page",
+TEST_CASE("a caller of an upstream under remediation is held and recovers with it: no page",
           "[engine][correlation]") {
   Rig w;
   REQUIRE(w.engine->handle(alert(kApi, "memory-leak")).outcome == Outcome::kExecuted);

@@ -762,3 +762,36 @@ TEST_CASE("pagerduty-p1 and pagerduty-p2 route to their own routing keys, with t
   const nlohmann::json w = e;
   CHECK(w["story"] == d["story"]);
 }
+
+// The same alert sequence as the engine's correlation test (tests/engine/correlation_test.cpp,
+// "callers of a paged upstream join its page"), through `selfheal serve`: one page, then an
+// update with the same dedup_key listing the caller.
+TEST_CASE("serve: a caller of a paged upstream updates its page instead of paging",
+          "[live][service][correlation]") {
+  Receiver pd;
+  TempDir dir;
+  auto cfg = make_config(dir.path, pd.port);
+  TopologyService api{"prod", "payment-api", {"payments-db"}};
+  cfg.topology = {api, TopologyService{"prod", "payments-db", {}}};
+  Running s(cfg);
+  s.send("POST", "/api/v1/alerts",
+         alert_payload("fp-db", "firing", "payments-db", "bad-deployment", "0.95"));
+  REQUIRE(pd.wait_for(1));
+  s.send("POST", "/api/v1/alerts",
+         alert_payload("fp-api", "firing", "payment-api", "dependency-failure", "0.95"));
+  REQUIRE(pd.wait_for(2));
+  const auto joined = s.decisions(engine::Outcome::kNoPolicy);
+  REQUIRE(joined.size() == 2);
+  CHECK_FALSE(joined[1].escalate);
+  CHECK(joined[1].reason.find("joined the open incident of upstream prod/payments-db") !=
+        std::string::npos);
+  std::lock_guard lock(pd.mu);
+  REQUIRE(pd.bodies.size() == 2);
+  const auto page = json::parse(pd.bodies[0]);
+  const auto update = json::parse(pd.bodies[1]);
+  CHECK(page["dedup_key"] == update["dedup_key"]);  // PagerDuty updates, nobody re-paged
+  CHECK(update["payload"]["source"] == "prod/payments-db");
+  CHECK(update["payload"]["custom_details"]["update"] == true);
+  CHECK(update["payload"]["custom_details"]["root"] == "prod/payments-db");
+  CHECK(update["payload"]["custom_details"]["affected"] == json::array({"prod/payment-api"}));
+}

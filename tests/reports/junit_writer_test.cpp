@@ -39,6 +39,9 @@ RunMetrics sample_run() {
                            "pagerduty-p1",
                            "max-attempts-reached",
                            "payment-api still failing",
+                           {},
+                           {},
+                           0,
                            {}});
   m.recovered = 1;
   m.mttr_mean = 50min;
