@@ -70,6 +70,15 @@ int cmd_serve(const Args& args, Io io) {
   }
   for (const auto& n : policies.notes)
     io.err << "note: " << n << "\n";
+  // A policy whose channel no notifier takes would page nobody (or the wrong people).
+  const auto channels = live::check_escalation_channels(
+      config, *policies.policies,
+      config.policies_file.empty() ? config.source_file + " (inline policies)"
+                                   : config.policies_file);
+  if (!channels.empty()) {
+    io.err << channels.describe();
+    return kExitBadInput;
+  }
   const bool dry_run = vm.count("dry-run") ? true : vm.count("execute") ? false : config.dry_run;
   if (vm.count("check-config")) {
     io.out << "configuration ok: " << policies.policies->policies.size() << " polic"

@@ -7,6 +7,7 @@
 
 #include "core/duration.hpp"
 #include "engine/render.hpp"
+#include "engine/story.hpp"
 
 namespace selfheal::engine {
 
@@ -212,7 +213,7 @@ void to_json(json& j, const Escalation& e) {
   j = json{{"incident", e.incident}, {"target", e.target},
            {"channel", e.channel},   {"severity", e.severity},
            {"summary", e.summary},   {"reason", std::string(to_string(e.reason))},
-           {"history", e.history}};
+           {"history", e.history},   {"story", escalation_story(e)}};
   if (e.suggested_action) {
     j["suggested_action"] = render_command(e.suggested_argv);
     j["suggested_action_spec"] = *e.suggested_action;
@@ -220,6 +221,8 @@ void to_json(json& j, const Escalation& e) {
   }
   if (e.approval_id != 0) j["approval_id"] = e.approval_id;
   if (e.upstream) j["upstream"] = *e.upstream;
+  if (!e.affected.empty()) j["affected"] = e.affected;
+  if (e.update) j["update"] = true;
 }
 
 void to_json(json& j, const InFlightAction& a) {

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <string_view>
 
 #include "core/time.hpp"
 
@@ -52,6 +53,15 @@ inline constexpr std::size_t kMaxRemediationHistory = 32;
 inline constexpr int kPrecheckMaxDepth = 4;
 /// The largest `max_depth` a policy may ask for (a bound on the reads of one decision).
 inline constexpr int kPrecheckDepthLimit = 16;
+
+/// The channel of an escalation without a policy (no-policy pages, service-level pages) and
+/// of a policy that names none (docs/policy.md). The serve config routes it like any other.
+inline constexpr std::string_view kDefaultChannel = "default";
+
+/// Correlation: how often a caller whose page joined its upstream's incident looks again
+/// whether that incident is still open; once it is closed and the caller's alert is still
+/// firing, the caller is decided as its own incident (docs/pipeline.md#correlation).
+inline constexpr core::Duration kCorrelationRecheck = std::chrono::minutes{5};
 
 /// At most this many audit records are kept per episode for pages (oldest dropped).
 inline constexpr std::size_t kMaxHistory = 200;

@@ -25,6 +25,8 @@ Engine::Impl::~Impl() {
       if (t != 0) ctx.scheduler.cancel(t);
     }
   }
+  for (auto& [ref, j] : joined)
+    if (j.timer != 0) ctx.scheduler.cancel(j.timer);
 }
 
 Duration Engine::Impl::verification_window(const Policy* p) {

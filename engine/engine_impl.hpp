@@ -51,7 +51,8 @@ inline bool contains(const std::vector<std::string>& v, const std::string& s) {
 }
 
 struct Engine::Impl {
-  enum class Pass { kDelivery, kFollowUp, kApproved };
+  /// kUncorrelated: a caller's alert re-decided after the upstream incident it joined closed.
+  enum class Pass { kDelivery, kFollowUp, kApproved, kUncorrelated };
 
   struct Episode {
     std::string page_severity;  ///< severity of the open page; empty = none open
@@ -63,6 +64,18 @@ struct Engine::Impl {
     std::string followup_fingerprint;
     std::uint64_t undo_id = 0;  ///< non-zero while an undo runs
     std::string undo_fingerprint;
+    // Correlation (correlation.cpp): the open page, for updates, and the callers whose
+    // alerts joined this incident.
+    Escalation page;                   ///< the last page sent for this episode
+    std::vector<ServiceRef> affected;  ///< callers that joined, in the order they joined
+  };
+
+  /// A caller whose page joined its upstream's open incident (correlation.cpp).
+  struct Joined {
+    ServiceRef root;
+    Incident incident;  ///< the caller's own alert, re-decided once the root is closed
+    std::string fingerprint;
+    TimerId timer = 0;  ///< the next look at whether the root is still open
   };
 
   struct PendingApproval {
@@ -127,6 +140,7 @@ struct Engine::Impl {
   std::unordered_map<ServiceRef, std::uint64_t, ServiceRefHash> in_flight;  // target -> action
   std::unordered_map<std::string, int> in_flight_by_ns;
   std::map<std::uint64_t, PendingApproval> approvals;
+  std::unordered_map<ServiceRef, Joined, ServiceRefHash> joined;  // caller -> its root
   std::shared_ptr<int> alive = std::make_shared<int>(0);
 
   Impl(EngineContext c, PolicySet p, ClassifierModel m);
@@ -166,6 +180,16 @@ struct Engine::Impl {
                   bool suggest = false, const std::string& severity = {},
                   std::uint64_t approval_id = 0, Notify notify = Notify::kDeduped);
   void operator_record(const ServiceRef& target, std::string reason);
+
+  // correlation.cpp
+  bool open_incident(const ServiceRef& service) const;
+  /// The open incident `target`'s page would join, if any; `r` (optional) has the upstreams
+  /// already read by the pass.
+  std::optional<ServiceRef> correlated_root(const ServiceRef& target, Run* r);
+  void join(const Incident& inc, const std::string& fp, const ServiceRef& root,
+            const std::string& why);
+  void recheck_joined(const ServiceRef& caller);
+  void forget_joined(const ServiceRef& caller, const std::string& fp);
 
   // pipeline.cpp
   const ServiceSignals& signals(Run& r);

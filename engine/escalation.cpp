@@ -67,7 +67,8 @@ bool Engine::Impl::escalate(const ServiceRef& target, const std::string& fp, con
   Escalation e;
   e.incident = fp;
   e.target = target;
-  e.channel = policy != nullptr ? policy->escalation_channel : "default";
+  e.channel =
+      policy != nullptr ? policy->escalation_channel : std::string(defaults::kDefaultChannel);
   e.severity = severity;
   e.summary = summary;
   e.reason = why;
@@ -75,6 +76,15 @@ bool Engine::Impl::escalate(const ServiceRef& target, const std::string& fp, con
   e.suggested_argv = argv;
   e.approval_id = approval_id;
   e.upstream = std::move(upstream);
+  if (approval_id == 0) ep.page = e;  // what an update re-sends (correlation.cpp)
+  if (!ep.affected.empty()) {
+    // Correlation: the root's page names every caller that joined its incident.
+    e.affected = ep.affected;
+    std::string list;
+    for (const auto& a : ep.affected)
+      list += (list.empty() ? "" : ", ") + a.key();
+    e.summary += " (affected: " + list + ")";
+  }
   e.history.assign(ep.history.begin(), ep.history.end());
   if (approval_id == 0 && severity_rank(severity) >= severity_rank(ep.page_severity)) {
     ep.page_severity = severity;
@@ -111,6 +121,8 @@ void Engine::Impl::close_episode(const ServiceRef& target) {
     return;
   }
   e.page_severity.clear();
+  e.page = Escalation{};
+  e.affected.clear();  // callers that joined look again at their next recheck
   e.history.clear();
   e.followup_timer = 0;
   e.followup_fingerprint.clear();
@@ -123,6 +135,18 @@ Decision Engine::Impl::finish(Run& r, Outcome o, std::string guardrail, std::str
   r.d.outcome = o;
   r.d.guardrail = std::move(guardrail);
   r.d.reason = std::move(reason);
+  // Correlation: a page while a direct upstream's incident is open joins that incident.
+  std::optional<ServiceRef> root;
+  std::string reason_before_join;
+  if (escalate_ && notify == Notify::kDeduped && approval_id == 0 && r.approved == nullptr) {
+    root = correlated_root(r.inc.target, &r);
+    if (root) {
+      reason_before_join = r.d.reason;
+      r.d.reason += "; joined the open incident of upstream " + root->key() +
+                    ": no page of its own (the upstream's page lists it)";
+      escalate_ = false;
+    }
+  }
   r.d.escalate = escalate_;
   r.d.policy = r.policy != nullptr ? r.policy->incident_type : "";
   if (suggest && r.action && r.action->kind != ActionKind::kPage) {
@@ -143,8 +167,11 @@ Decision Engine::Impl::finish(Run& r, Outcome o, std::string guardrail, std::str
   rec.escalate = escalate_;
   if (r.pass == Pass::kFollowUp) rec.detail = "follow-up after a failed verification";
   if (r.pass == Pass::kApproved) rec.detail = "approved by a person";
+  if (r.pass == Pass::kUncorrelated)
+    rec.detail = "the upstream incident this alert joined is closed; the alert still fires";
   const bool quiet_record = o == Outcome::kDuplicate;
   emit(std::move(rec), !quiet_record);
+  if (root) join(r.inc, r.fp, *root, std::string(to_string(o)) + ": " + reason_before_join);
   if (escalate_ && notify != Notify::kSilent) {
     const std::string sev = severity.empty() ? severity_for(o) : severity;
     escalate(r.inc.target, r.fp, r.policy, o, sev,

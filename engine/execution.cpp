@@ -90,6 +90,7 @@ Decision Engine::Impl::on_resolved(Run& r) {
       e.followup_fingerprint.clear();
     }
   }
+  forget_joined(target, r.fp);  // a caller that joined an upstream's incident recovered
   for (auto it = approvals.begin(); it != approvals.end();) {
     if (it->second.fingerprint == r.fp && it->second.incident.target == target) {
       it = approvals.erase(it);

@@ -90,7 +90,7 @@ std::size_t RecordingActuator::complete_all(const ActionResult& result) {
 std::size_t RecordingNotifier::pages() const {
   std::size_t n = 0;
   for (const auto& e : escalations_)
-    n += e.approval_id == 0 ? 1 : 0;
+    n += e.approval_id == 0 && !e.update ? 1 : 0;  // an update of an open page is no page
   return n;
 }
 

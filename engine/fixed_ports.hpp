@@ -115,7 +115,7 @@ class RecordingNotifier final : public Notifier {
  public:
   void escalate(const Escalation& e) override { escalations_.push_back(e); }
   const std::vector<Escalation>& escalations() const { return escalations_; }
-  /// Escalations that page (approval requests excluded).
+  /// Escalations that page (approval requests and updates of an open page excluded).
   std::size_t pages() const;
   void clear() { escalations_.clear(); }
 

@@ -81,7 +81,8 @@ struct Policy {
   Duration cooldown{defaults::kCooldown};
   Duration verification_window{defaults::kVerificationWindow};
   bool rollback_if_failed = false;
-  std::string escalation_channel = "default";
+  std::string escalation_channel = "default";  ///< defaults::kDefaultChannel when not written
+  int escalation_channel_line = 0;  ///< where escalation_channel was written; 0 = not written
   RiskClass risk = RiskClass::kLow;
   Scope scope;
   DependencyPrecheck dependency_precheck;

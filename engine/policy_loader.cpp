@@ -988,6 +988,7 @@ Policy Loader::policy(const YAML::Node& n, const std::string& path) {
         error(e->value, path + ".escalation_channel", "is empty");
       } else {
         p.escalation_channel = *s;
+        p.escalation_channel_line = line_of(e->value.Mark());
       }
     }
   }

@@ -110,6 +110,12 @@ struct Escalation {
   std::uint64_t approval_id = 0;     ///< non-zero: an approval request; answer via Engine::approve
   /// When the escalation is about an upstream (dependency-failure), the upstream to page.
   std::optional<ServiceRef> upstream;
+  /// Correlation: callers whose alerts joined this incident (their own pages were held;
+  /// docs/pipeline.md#correlation). `target` is the root service.
+  std::vector<ServiceRef> affected;
+  /// True: an update of the page already open for `incident` (same PagerDuty dedup_key),
+  /// sent because more services joined; not a new page.
+  bool update = false;
 };
 
 class Notifier {

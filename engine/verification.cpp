@@ -161,7 +161,20 @@ void Engine::Impl::after_failure(const ServiceRef& target, const InFlightAction&
         why + "; " + stop + ": target is escalate-only until it recovers or a person resets it";
     rec.escalate = true;
     const std::string summary = rec.reason;
+    // Correlation: while an upstream's incident is open, giving up on this caller joins it
+    // (docs/pipeline.md#correlation); the caller is re-decided, and pages, once it closes.
+    const std::optional<ServiceRef> root =
+        ep.incident ? correlated_root(target, nullptr) : std::nullopt;
+    if (root) {
+      rec.escalate = false;
+      rec.reason += "; joined the open incident of upstream " + root->key() +
+                    ": no page of its own (the upstream's page lists it)";
+    }
     emit(std::move(rec));
+    if (root) {
+      join(*ep.incident, fl.incident, *root, "max-attempts-reached: " + summary);
+      return;
+    }
     escalate(target, fl.incident, p, Outcome::kMaxAttemptsReached, "critical",
              "automation gave up on " + target.key() + ": " + summary, std::nullopt, {});
     return;

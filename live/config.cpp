@@ -10,8 +10,10 @@
 
 #include "config/file_io.hpp"
 #include "config/messages.hpp"
+#include "config/suggest.hpp"
 #include "config/yaml_reader.hpp"
 #include "core/duration.hpp"
+#include "engine/defaults.hpp"
 #include "live/names.hpp"
 
 namespace selfheal::live {
@@ -358,6 +360,7 @@ void read_config(Reader& r, const YAML::Node& root, ServeConfig& c) {
                            "routing_key_file", "channels", "max_attempts", "backoff", "timeout"}))
           continue;
         NotifierConfig nc;
+        nc.source_line = e.Mark().line >= 0 ? e.Mark().line + 1 : 0;
         if (auto t = e["type"]; !t.IsDefined()) {
           r.error(e, f + ".type", "required: pagerduty or webhook");
         } else if (auto s = r.str(t, f + ".type")) {
@@ -517,6 +520,43 @@ ConfigLoad load_serve_config(const std::string& path) {
   auto base = fs::path(path).parent_path().string();
   if (base.empty()) base = ".";
   return load_serve_config_string(*text, path, base);
+}
+
+core::Diagnostics check_escalation_channels(const ServeConfig& config,
+                                            const engine::PolicySet& policies,
+                                            const std::string& policy_file) {
+  core::Diagnostics d;
+  std::set<std::string> listed;
+  bool catch_all = false;
+  for (const auto& n : config.notifiers) {
+    listed.insert(n.channels.begin(), n.channels.end());
+    catch_all = catch_all || n.channels.empty();
+  }
+  if (listed.empty()) return d;  // no routing by channel: every notifier takes every page
+  const std::vector<std::string> known(listed.begin(), listed.end());
+  std::string known_text;
+  for (const auto& k : known)
+    known_text += (known_text.empty() ? "" : ", ") + k;
+  for (const auto& p : policies.policies) {
+    if (listed.count(p.escalation_channel) != 0) continue;
+    if (p.escalation_channel == engine::defaults::kDefaultChannel && catch_all) continue;
+    std::string msg = "policy " + p.incident_type + " pages channel \"" + p.escalation_channel +
+                      "\", which no notifier lists (notifiers list: " + known_text + ")";
+    const std::string near = config::closest(p.escalation_channel, known);
+    if (!near.empty()) msg += "; did you mean \"" + near + "\"?";
+    d.add(core::Error(msg, policy_file,
+                      p.escalation_channel_line != 0 ? p.escalation_channel_line : p.source_line, 0,
+                      "escalation_channel"));
+  }
+  if (!catch_all && listed.count(std::string(engine::defaults::kDefaultChannel)) == 0) {
+    d.add(core::Error("every notifier lists channels and none lists \"" +
+                          std::string(engine::defaults::kDefaultChannel) +
+                          "\": pages without a policy would reach nobody; add it to one "
+                          "notifier's channels or leave one notifier's channels empty",
+                      config.source_file, config.notifiers.front().source_line, 0,
+                      "notifiers[0].channels"));
+  }
+  return d;
 }
 
 void apply_overrides(const EngineOverrides& o, engine::EngineSettings& s) {

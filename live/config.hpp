@@ -45,6 +45,7 @@ struct NotifierConfig {
   std::string url;                    ///< http:// only (see docs/live.md#tls)
   std::string routing_key;            ///< PagerDuty integration key (resolved from *_env / *_file)
   std::vector<std::string> channels;  ///< escalation channels it serves; empty = every one
+  int source_line = 0;                ///< where it was defined in the serve config
   int max_attempts = 5;               ///< delivery attempts before giving up
   core::Duration backoff{std::chrono::seconds{1}};  ///< first retry delay, doubled each time
   core::Duration timeout{std::chrono::seconds{5}};  ///< per attempt
@@ -125,6 +126,18 @@ ConfigLoad load_serve_config(const std::string& path);
 /// `source_name` names the file in errors; relative paths resolve against `base_dir`.
 ConfigLoad load_serve_config_string(const std::string& yaml, const std::string& source_name,
                                     const std::string& base_dir);
+
+/// Every page must reach a notifier meant for it (docs/live.md#escalation). When at least one
+/// notifier lists `channels` (the config routes by channel), every `escalation_channel` a
+/// policy names must be listed by some notifier: a channel listed by none is an error naming
+/// the policy file, line and field (a typo such as `pagerduty-p3` would otherwise page only
+/// the catch-all notifiers, or nobody). Pages without a policy use the default channel
+/// (engine::defaults::kDefaultChannel); when every notifier lists channels and none lists it,
+/// that is an error at the first notifier. `policy_file` names the policies in errors.
+/// Empty when every page has somewhere to go; call it at start-up, after both files load.
+core::Diagnostics check_escalation_channels(const ServeConfig& config,
+                                            const engine::PolicySet& policies,
+                                            const std::string& policy_file);
 
 /// Applies the overrides to policy-file settings.
 void apply_overrides(const EngineOverrides& o, engine::EngineSettings& s);

@@ -11,6 +11,7 @@
 
 #include "engine/audit_json.hpp"
 #include "engine/engine.hpp"
+#include "engine/story.hpp"
 #include "live/http_client.hpp"
 #include "live/runtime.hpp"
 #include "live/sqlite_state.hpp"
@@ -88,7 +89,9 @@ json pagerduty_event(const engine::Escalation& e, const std::string& routing_key
   json details = {{"channel", e.channel},
                   {"reason", engine::to_string(e.reason)},
                   {"incident", e.incident},
-                  {"history", history}};
+                  {"history", history},
+                  {"story", engine::escalation_story(e)},
+                  {"next_step", engine::next_step(e)}};
   if (e.suggested_action) details["suggested_action"] = json(*e.suggested_action);
   if (!e.suggested_argv.empty()) {
     details["suggested_argv"] = e.suggested_argv;
@@ -96,6 +99,15 @@ json pagerduty_event(const engine::Escalation& e, const std::string& routing_key
   }
   if (e.approval_id != 0) details["approval_id"] = e.approval_id;
   if (e.upstream) details["upstream"] = e.upstream->key();
+  if (!e.affected.empty()) {
+    // Correlation: the root service is `source`; every caller that joined is listed.
+    json affected = json::array();
+    for (const auto& a : e.affected)
+      affected.push_back(a.key());
+    details["affected"] = affected;
+    details["root"] = e.target.key();
+  }
+  if (e.update) details["update"] = true;
   // dedup_key: one PagerDuty incident per target and alert, so retries and repeated
   // escalations for the same episode update it instead of paging again.
   return {{"routing_key", routing_key},

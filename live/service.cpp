@@ -15,6 +15,7 @@
 #include <boost/asio/post.hpp>
 #include <nlohmann/json.hpp>
 
+#include "engine/defaults.hpp"
 #include "engine/engine.hpp"
 #include "live/actuator.hpp"
 #include "live/alertmanager.hpp"
@@ -199,7 +200,7 @@ struct LiveService::Impl {
     engine::Escalation e;
     e.incident = inc.fingerprint;
     e.target = inc.target;
-    e.channel = "default";
+    e.channel = std::string(engine::defaults::kDefaultChannel);
     e.severity = "critical";
     e.reason = engine::Outcome::kRateLimited;
     e.summary = "selfheal refuses alerts for new targets: " + r.reason +
@@ -216,7 +217,7 @@ struct LiveService::Impl {
     engine::Escalation e;
     e.incident = ours ? st.in_flight->incident : std::string();
     e.target = req.target;
-    e.channel = "default";
+    e.channel = std::string(engine::defaults::kDefaultChannel);
     if (const auto* p = ours ? find_policy(st.in_flight->policy) : nullptr)
       e.channel = p->escalation_channel;
     e.severity = "error";
@@ -270,7 +271,7 @@ struct LiveService::Impl {
       engine::Escalation e;
       e.incident = fl.incident;
       e.target = target;
-      e.channel = "default";
+      e.channel = std::string(engine::defaults::kDefaultChannel);
       if (const auto* p = find_policy(fl.policy)) e.channel = p->escalation_channel;
       e.severity = "critical";
       e.reason = engine::Outcome::kMaxAttemptsReached;
@@ -294,7 +295,7 @@ struct LiveService::Impl {
     engine::Escalation e;
     e.incident = "unreadable-state";
     e.target = bad.front().first;
-    e.channel = "default";
+    e.channel = std::string(engine::defaults::kDefaultChannel);
     e.severity = "error";
     e.reason = engine::Outcome::kMaxAttemptsReached;
     e.summary = std::to_string(bad.size()) + " target state row(s) in " + config.state_path +

@@ -361,12 +361,24 @@ std::string report_html(const RunResult& r) {
   o << "<h2>Escalations</h2>\n";
   if (m.escalations.empty()) o << "<p>None: nobody was paged.</p>\n";
   if (!m.escalations.empty()) {
-    o << "<table><tr><th>at</th><th>service</th><th>kind</th><th>reason</th><th>summary</th>"
-         "</tr>\n";
-    for (const auto& e : m.escalations)
+    o << "<table><tr><th>at</th><th>service</th><th>kind</th><th>channel</th><th>reason</th>"
+         "<th>summary</th><th>affected</th><th>story</th></tr>\n";
+    for (const auto& e : m.escalations) {
       o << "<tr><td>" << offset(e.at) << "</td><td>" << xml_escape(e.service) << "</td><td>"
-        << (e.approval ? "approval request" : "page") << "</td><td>" << xml_escape(e.reason)
-        << "</td><td>" << xml_escape(e.summary) << "</td></tr>\n";
+        << (e.approval ? "approval request" : "page") << "</td><td>"
+        << xml_escape(e.channel.empty() ? "-" : e.channel) << "</td><td>" << xml_escape(e.reason)
+        << "</td><td>" << xml_escape(e.summary) << "</td><td>";
+      for (std::size_t k = 0; k < e.affected.size(); ++k)
+        o << (k == 0 ? "" : ", ") << xml_escape(e.affected[k]);
+      o << "</td><td>";
+      if (!e.story.empty()) {
+        o << "<details><summary>" << e.story.size() << " line(s)</summary><ol>";
+        for (const auto& line : e.story)
+          o << "<li>" << xml_escape(line) << "</li>";
+        o << "</ol></details>";
+      }
+      o << "</td></tr>\n";
+    }
     o << "</table>\n";
   }
   if (!r.notes.empty()) {

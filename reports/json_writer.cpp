@@ -211,7 +211,10 @@ Json report_json(const RunResult& r) {
                     {"kind", e.approval ? "approval-request" : "page"},
                     {"channel", e.channel},
                     {"reason", e.reason},
-                    {"summary", e.summary}});
+                    {"summary", e.summary},
+                    {"story", e.story},
+                    {"affected", e.affected},
+                    {"updates", e.updates}});
   j["escalations"] = escs;
 
   Json loops = Json::array();

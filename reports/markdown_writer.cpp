@@ -169,12 +169,24 @@ std::string report_markdown(const RunResult& r) {
   o << "## Escalations\n\n";
   if (m.escalations.empty()) o << "None: nobody was paged.\n\n";
   if (!m.escalations.empty()) {
-    o << "| at | service | kind | reason | channel |\n|---|---|---|---|---|\n";
-    for (const auto& e : m.escalations)
+    o << "| at | service | kind | reason | channel | affected |\n|---|---|---|---|---|---|\n";
+    for (const auto& e : m.escalations) {
+      std::string affected;
+      for (const auto& a : e.affected)
+        affected += (affected.empty() ? "" : ", ") + a;
       o << "| " << at(e.at) << " | " << e.service << " | "
         << (e.approval ? "approval request" : "page") << " | " << cell(e.reason) << " | "
-        << cell(e.channel) << " |\n";
+        << cell(e.channel) << " | " << cell(affected) << " |\n";
+    }
     o << "\n";
+    // What each page told the person: the steps automation took and the next one.
+    for (const auto& e : m.escalations) {
+      if (e.story.empty()) continue;
+      o << "Page at " << at(e.at) << " (" << e.service << ", " << cell(e.channel) << "):\n\n";
+      for (const auto& line : e.story)
+        o << "- " << cell(line) << "\n";
+      o << "\n";
+    }
   }
 
   o << "## Decisions\n\n";

@@ -213,6 +213,10 @@ RunMetrics compute_metrics(const Timeline& t, const Timeline* twin, const Metric
         x.approval = e.kind == EventKind::kApprovalRequest;
         x.reason = e.name;
         x.summary = e.detail;
+        x.channel = e.channel;
+        x.story = e.story;
+        x.affected = e.affected;
+        x.fingerprint = e.fingerprint;
         if (const engine::AuditRecord* a = audit_of(t, e)) {
           if (a->outcome) x.reason = std::string(engine::to_string(*a->outcome));
           if (x.summary.empty()) x.summary = a->reason;
@@ -226,6 +230,20 @@ RunMetrics compute_metrics(const Timeline& t, const Timeline* twin, const Metric
           if (!i->time_to_escalate) i->time_to_escalate = x.at - i->start;
         }
         m.escalations.push_back(std::move(x));
+        break;
+      }
+      case EventKind::kPageUpdate: {
+        // The open page of this incident (same service and fingerprint) now lists more
+        // affected services: refresh it, count no new page.
+        for (std::size_t k = m.escalations.size(); k-- > 0;) {
+          auto& x = m.escalations[k];
+          if (x.approval || x.service != e.service || x.fingerprint != e.fingerprint) continue;
+          x.summary = e.detail;
+          x.story = e.story;
+          x.affected = e.affected;
+          ++x.updates;
+          break;
+        }
         break;
       }
       default:

@@ -120,6 +120,14 @@ struct EscalationFact {
   std::string channel;
   std::string reason;  ///< outcome that caused it
   std::string summary;
+  /// What the page told: one line per step automation took, then the next step
+  /// (engine::escalation_story).
+  std::vector<std::string> story;
+  /// Correlation: callers whose alerts joined this page's incident ("ns/name"), as of the
+  /// page or its latest update (an update is not a new page; it refreshes summary and story).
+  std::vector<std::string> affected;
+  int updates = 0;          ///< how many times the open page was updated as services joined
+  std::string fingerprint;  ///< the engine incident (PagerDuty dedup) the page is for
 };
 
 struct LoopFact {

@@ -1,11 +1,12 @@
 // The on-call person: answers pages and approval requests after a response time (night and
 // weekend aware), judges suggested actions against the ground truth, and applies the
 // scenario's human fix when automation did not.
-#include "sim/world_impl.hpp"
-
 #include <chrono>
 #include <optional>
 #include <string>
+
+#include "engine/story.hpp"
+#include "sim/world_impl.hpp"
 
 namespace selfheal::sim {
 
@@ -35,12 +36,28 @@ inline void World::Impl::escalate(const engine::Escalation& e) {
                                         : join_argv(e.suggested_argv)) +
               "]";
   }
+  if (e.update) {
+    // More services joined an open page's incident: the page is updated, nobody re-paged.
+    auto& ev = log(EventKind::kPageUpdate, e.target.name, std::string(engine::to_string(e.reason)),
+                   detail + " -> " + e.channel);
+    ev.fingerprint = e.incident;
+    ev.automated = true;
+    ev.channel = e.channel;
+    ev.story = engine::escalation_story(e);
+    for (const auto& a : e.affected)
+      ev.affected.push_back(a.key());
+    return;
+  }
   {
     auto& ev = log(approval ? EventKind::kApprovalRequest : EventKind::kPage, e.target.name,
                    std::string(engine::to_string(e.reason)), detail + " -> " + e.channel);
     ev.fingerprint = e.incident;
     ev.action_id = e.approval_id;
     ev.automated = true;
+    ev.channel = e.channel;
+    ev.story = engine::escalation_story(e);
+    for (const auto& a : e.affected)
+      ev.affected.push_back(a.key());
   }
   auto it = by_name.find(e.target.name);
   if (it == by_name.end()) return;

@@ -7,7 +7,7 @@
 namespace selfheal::sim {
 namespace {
 
-constexpr std::array<std::pair<EventKind, std::string_view>, 20> kKinds{{
+constexpr std::array<std::pair<EventKind, std::string_view>, 21> kKinds{{
     {EventKind::kFaultStart, "fault-start"},
     {EventKind::kFaultEnd, "fault-end"},
     {EventKind::kPlannedStart, "planned-start"},
@@ -28,6 +28,7 @@ constexpr std::array<std::pair<EventKind, std::string_view>, 20> kKinds{{
     {EventKind::kRecovered, "recovered"},
     {EventKind::kDeploy, "deploy"},
     {EventKind::kPodEvent, "pod-event"},
+    {EventKind::kPageUpdate, "page-update"},
 }};
 
 }  // namespace

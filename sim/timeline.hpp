@@ -61,6 +61,7 @@ enum class EventKind : std::uint8_t {
   kRecovered,          ///< every affected service back within objectives and held
   kDeploy,             ///< a new ReplicaSet rollout began (release, restart, rollback)
   kPodEvent,           ///< OOMKilled, CrashLoopBackOff, pod lost, pod Pending (detail)
+  kPageUpdate,  ///< an update of an open page (more services joined its incident): no new page
 };
 std::string_view to_string(EventKind k);  ///< "fault-start", "alert-firing", ...
 
@@ -76,6 +77,12 @@ struct TimelineEvent {
   std::optional<bool> success;
   bool automated = false;  ///< action/page by the engine (true) or by the on-call (false)
   std::optional<std::size_t> audit_index;  ///< index into Timeline::audit
+  std::string channel;  ///< pages and approval requests: the escalation's channel
+  /// Pages and approval requests: the incident's story as the page carried it
+  /// (engine::escalation_story), one line per decision, action, verification, next step.
+  std::vector<std::string> story;
+  /// Pages and page updates: the callers that joined the incident (correlation), "ns/name".
+  std::vector<std::string> affected;
 };
 
 /// A ground-truth incident and what the run observed about it.

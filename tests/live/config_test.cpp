@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include "engine/policy_loader.hpp"
 #include "live/config.hpp"
 
 using namespace selfheal;
@@ -160,4 +161,78 @@ TEST_CASE("config mistakes use the shared wording", "[live][config]") {
   CHECK(dup.diagnostics.describe().find(
             "serve.yaml:3:1: policies: duplicate key \"policies\" (first given at line 2)") !=
         std::string::npos);
+}
+
+namespace {
+
+engine::PolicySet channel_policies() {
+  auto p = engine::load_policy_string(R"(remediation_policies:
+  - incident_type: memory-leak
+    action: restart
+    escalation_channel: pagerduty-p1
+  - incident_type: bad-deployment
+    action: rollback
+    escalation_channel: pagerduty-p3
+)",
+                                      "policies.yaml");
+  INFO(p.diagnostics.describe());
+  REQUIRE(p.policies);
+  return *p.policies;
+}
+
+ServeConfig with_notifiers(const std::string& notifiers) {
+  auto l =
+      load("auth: {token: \"0123456789abcdef0123\"}\npolicies: p.yaml\nnotifiers:\n" + notifiers);
+  INFO(l.diagnostics.describe());
+  REQUIRE(l.config);
+  return *l.config;
+}
+
+}  // namespace
+
+TEST_CASE("a policy channel no notifier lists is an error naming the policy file and line",
+          "[live][config][channels]") {
+  const auto policies = channel_policies();
+  const auto c = with_notifiers(
+      R"(  - {name: p1, type: pagerduty, url: "http://127.0.0.1:1/e", routing_key: K1,
+     channels: [pagerduty-p1]}
+  - {name: p2, type: pagerduty, url: "http://127.0.0.1:1/e", routing_key: K2,
+     channels: [pagerduty-p2]}
+  - {name: chat, type: webhook, url: "http://127.0.0.1:1/hook"}
+)");
+  REQUIRE(c.notifiers.size() == 3);
+  CHECK(c.notifiers[1].channels == std::vector<std::string>{"pagerduty-p2"});
+  const auto d = check_escalation_channels(c, policies, "policies.yaml");
+  INFO(d.describe());
+  REQUIRE(d.size() == 1);  // pagerduty-p1 is listed; "default" reaches the catch-all chat
+  const auto& e = d.errors().front();
+  CHECK(e.file == "policies.yaml");
+  CHECK(e.line == 7);
+  CHECK(e.field == "escalation_channel");
+  CHECK(e.message.find("\"pagerduty-p3\"") != std::string::npos);
+  CHECK(e.message.find("did you mean") != std::string::npos);
+}
+
+TEST_CASE("every notifier listing channels must leave pages without a policy somewhere to go",
+          "[live][config][channels]") {
+  const auto policies = channel_policies();
+  const auto strict = with_notifiers(R"(  - {name: p1, type: webhook, url: "http://127.0.0.1:1/a",
+     channels: [pagerduty-p1, pagerduty-p3]}
+)");
+  const auto d = check_escalation_channels(strict, policies, "policies.yaml");
+  INFO(d.describe());
+  REQUIRE(d.size() == 1);
+  CHECK(d.errors().front().file == "serve.yaml");
+  CHECK(d.errors().front().line == 4);
+  CHECK(d.errors().front().message.find("\"default\"") != std::string::npos);
+  const auto with_default =
+      with_notifiers(R"(  - {name: p1, type: webhook, url: "http://127.0.0.1:1/a",
+     channels: [pagerduty-p1, pagerduty-p3, default]}
+)");
+  CHECK(check_escalation_channels(with_default, policies, "policies.yaml").empty());
+  // Without any channel lists every notifier takes every page: nothing is unknown.
+  const auto no_routing =
+      with_notifiers(R"(  - {name: hook, type: webhook, url: "http://127.0.0.1:1/a"}
+)");
+  CHECK(check_escalation_channels(no_routing, policies, "policies.yaml").empty());
 }

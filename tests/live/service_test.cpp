@@ -17,6 +17,7 @@
 #include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
 
+#include "engine/audit_json.hpp"
 #include "engine/fixed_ports.hpp"
 #include "engine/memory_state_store.hpp"
 #include "engine/policy_loader.hpp"
@@ -707,4 +708,90 @@ TEST_CASE("the incident planner foresees the checks a held verified firing re-ru
 
   clock.advance(2h);  // the hold is over
   CHECK(plan(inc).empty());
+}
+
+TEST_CASE("pagerduty-p1 and pagerduty-p2 route to their own routing keys, with the story",
+          "[live][notifier][channels]") {
+  Receiver p1, p2;
+  auto pd = [](const std::string& name, std::uint16_t port, const std::string& key,
+               const std::string& channel) {
+    NotifierConfig n;
+    n.name = name;
+    n.type = NotifierConfig::Type::kPagerDuty;
+    n.url = "http://127.0.0.1:" + std::to_string(port) + "/v2/enqueue";
+    n.routing_key = key;
+    n.channels = {channel};
+    n.backoff = 5ms;
+    return n;
+  };
+  HttpNotifier notifier(
+      {pd("p1", p1.port, "KEY-P1", "pagerduty-p1"), pd("p2", p2.port, "KEY-P2", "pagerduty-p2")});
+  engine::Escalation e;
+  e.incident = "fp-2";
+  e.target = {"prod", "checkout"};
+  e.channel = "pagerduty-p2";
+  e.severity = "critical";
+  e.reason = engine::Outcome::kMaxAttemptsReached;
+  engine::AuditRecord act;
+  act.kind = engine::AuditKind::kDecision;
+  act.outcome = engine::Outcome::kExecuted;
+  act.action = engine::ActionSpec{};
+  act.action->kind = engine::ActionKind::kRollback;
+  act.reason = "every guardrail passed";
+  engine::AuditRecord ver;
+  ver.kind = engine::AuditKind::kVerification;
+  ver.success = false;
+  ver.reason = "verification failed after rollback";
+  ver.detail = "FAIL: latency_p99 216 > 150";
+  e.history = {act, ver};
+  notifier.escalate(e);
+  REQUIRE(p2.wait_for(1));
+  notifier.stop();
+  CHECK(p1.count() == 0);  // the p1 service is not woken for a p2 page
+  const auto j = json::parse(p2.bodies[0]);
+  CHECK(j["routing_key"] == "KEY-P2");
+  const auto& d = j["payload"]["custom_details"];
+  CHECK(d["channel"] == "pagerduty-p2");
+  REQUIRE(d.contains("story"));
+  REQUIRE(d["story"].size() == 3);
+  CHECK(d["story"][0].get<std::string>().find("decision executed rollback") != std::string::npos);
+  CHECK(d["story"][1].get<std::string>().find("verification failed") != std::string::npos);
+  CHECK(d["story"][1].get<std::string>().find("latency_p99 216 > 150") != std::string::npos);
+  CHECK(d["next_step"] == "next: a person decides (max-attempts-reached)");
+  // The webhook body (the Escalation JSON) tells the same story.
+  const nlohmann::json w = e;
+  CHECK(w["story"] == d["story"]);
+}
+
+// The same alert sequence as the engine's correlation test (tests/engine/correlation_test.cpp,
+// "callers of a paged upstream join its page"), through `selfheal serve`: one page, then an
+// update with the same dedup_key listing the caller.
+TEST_CASE("serve: a caller of a paged upstream updates its page instead of paging",
+          "[live][service][correlation]") {
+  Receiver pd;
+  TempDir dir;
+  auto cfg = make_config(dir.path, pd.port);
+  TopologyService api{"prod", "payment-api", {"payments-db"}};
+  cfg.topology = {api, TopologyService{"prod", "payments-db", {}}};
+  Running s(cfg);
+  s.send("POST", "/api/v1/alerts",
+         alert_payload("fp-db", "firing", "payments-db", "bad-deployment", "0.95"));
+  REQUIRE(pd.wait_for(1));
+  s.send("POST", "/api/v1/alerts",
+         alert_payload("fp-api", "firing", "payment-api", "dependency-failure", "0.95"));
+  REQUIRE(pd.wait_for(2));
+  const auto joined = s.decisions(engine::Outcome::kNoPolicy);
+  REQUIRE(joined.size() == 2);
+  CHECK_FALSE(joined[1].escalate);
+  CHECK(joined[1].reason.find("joined the open incident of upstream prod/payments-db") !=
+        std::string::npos);
+  std::lock_guard lock(pd.mu);
+  REQUIRE(pd.bodies.size() == 2);
+  const auto page = json::parse(pd.bodies[0]);
+  const auto update = json::parse(pd.bodies[1]);
+  CHECK(page["dedup_key"] == update["dedup_key"]);  // PagerDuty updates, nobody re-paged
+  CHECK(update["payload"]["source"] == "prod/payments-db");
+  CHECK(update["payload"]["custom_details"]["update"] == true);
+  CHECK(update["payload"]["custom_details"]["root"] == "prod/payments-db");
+  CHECK(update["payload"]["custom_details"]["affected"] == json::array({"prod/payment-api"}));
 }

@@ -32,8 +32,17 @@ RunMetrics sample_run() {
     m.actions.push_back({Duration{(12 + 4 * k) * 60000}, "payment-api", "db-down", "restart",
                          "kubectl rollout restart deployment/payment-api -n prod", false, false,
                          true});
-  m.escalations.push_back({28min, "payment-api", "db-down", false, "pagerduty-p1",
-                           "max-attempts-reached", "payment-api still failing"});
+  m.escalations.push_back({28min,
+                           "payment-api",
+                           "db-down",
+                           false,
+                           "pagerduty-p1",
+                           "max-attempts-reached",
+                           "payment-api still failing",
+                           {},
+                           {},
+                           0,
+                           {}});
   m.recovered = 1;
   m.mttr_mean = 50min;
   m.wrongly_acted = 1;

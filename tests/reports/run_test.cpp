@@ -201,3 +201,33 @@ TEST_CASE("reports carry the what-if of each branched decision and the disagreem
   CHECK(report_json(plain)["decisions"][0]["what_if"].is_null());
   CHECK(report_json(plain)["summary"]["missed_incidents"].is_null());
 }
+
+TEST_CASE("every escalation carries its policy's channel (default without one) and its story",
+          "[run][channels]") {
+  bool policy_channel = false, default_channel = false;
+  // mixed-day's policies all name pagerduty-p1; db-outage-fixed's database has no policy.
+  for (const char* file : {"scenarios/mixed-day.yaml", "scenarios/db-outage-fixed.yaml"}) {
+    const auto r = run_scenario(loaded(file));
+    const auto& escs = r.metrics.escalations;
+    REQUIRE_FALSE(escs.empty());
+    for (const auto& e : escs) {
+      INFO(file << ": " << e.service << " " << e.reason);
+      // Pages without a policy use "default".
+      CHECK(e.channel == (e.reason == "no-policy" ? "default" : "pagerduty-p1"));
+      policy_channel = policy_channel || e.channel == "pagerduty-p1";
+      default_channel = default_channel || e.channel == "default";
+      REQUIRE_FALSE(e.story.empty());
+      CHECK(e.story.back().rfind("next: ", 0) == 0);
+      CHECK(e.story.size() >= 2);  // at least the decision that paged, then the next step
+    }
+    const std::string md = report_markdown(r);
+    CHECK(md.find(escs.front().channel + " |") != std::string::npos);
+    const std::string html = report_html(r);
+    CHECK(html.find("<td>" + escs.front().channel + "</td>") != std::string::npos);
+    const std::string json = report_json_text(r);
+    CHECK(json.find("\"channel\": \"" + escs.front().channel + "\"") != std::string::npos);
+    CHECK(json.find("\"story\": [") != std::string::npos);
+  }
+  CHECK(policy_channel);
+  CHECK(default_channel);
+}
