@@ -1003,7 +1003,11 @@ void Loader::engine_settings(const YAML::Node& n, const std::string& path, Engin
     error(n, path, "expected a map such as {mode: auto, kill_switch: false}, got " + kind_of(n));
     return;
   }
-  Fields f = fields(n, path, {"mode", "kill_switch", "allowed_namespaces", "limits"});
+  Fields f =
+      fields(n, path, {"mode", "kill_switch", "allowed_namespaces", "limits", "flap_window"});
+  if (const Entry* e = f.find("flap_window")) {
+    if (auto d = duration(e->value, path + ".flap_window", true)) out.flap_window = *d;
+  }
   if (const Entry* e = f.find("mode")) {
     if (auto s = text(e->value, path + ".mode")) {
       if (auto m = parse_mode(*s)) {
