@@ -132,6 +132,7 @@ void Engine::Impl::close_episode(const ServiceRef& target) {
   e.page_severity.clear();
   e.page = Escalation{};
   e.affected.clear();  // callers that joined look again at their next recheck
+  e.flap_cycle = 0;
   e.history.clear();
   e.followup_timer = 0;
   e.followup_fingerprint.clear();

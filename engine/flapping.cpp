@@ -1,10 +1,10 @@
 // Flapping: one alert on one target that fires, resolves and fires again inside the flap
 // window (settings.flap_window, docs/pipeline.md#flapping) is one incident. A healthy
-// resolve still clears the target's attempts and closes its episode, exactly as without the
-// window; what it cleared is remembered here, and a re-fire of the same alert inside the
-// window puts it back: the attempt budget (attempts, ladder step, escalate-only) and the
-// open page. So an intermittent fault cannot earn a fresh budget every time it blinks off,
-// and its later pages update the first one instead of paging again.
+// resolve, or a verified fix, still clears the target's attempts and closes its episode,
+// exactly as without the window; what it cleared is remembered here, and a re-fire of the
+// same alert inside the window puts it back: the attempt budget (attempts, ladder step,
+// escalate-only) and the open page. So an intermittent fault cannot earn a fresh budget every time
+// it blinks off, and its later pages update the first one instead of paging again.
 #include <algorithm>
 
 #include "core/duration.hpp"
@@ -17,21 +17,20 @@ std::string Engine::Impl::remember_flap(const ServiceRef& target, const std::str
                                         const TargetState& st) {
   const Duration window = set.settings.flap_window;
   if (window <= Duration::zero()) return {};
-  Flap next;
-  if (auto it = flaps.find(target);
-      it != flaps.end() && it->second.fingerprint == fp && !it->second.resolved_at) {
-    next.cycles = it->second.cycles;  // this firing continued a flap: keep its count
+  Flap& f = flaps[target];
+  // The same incident still: a firing that continued a flap, or a second end of the same
+  // firing (a verified fix, then the alert's resolve) inside the window.
+  const bool same = f.fingerprint == fp && (!f.resolved_at || now() - *f.resolved_at <= window);
+  if (!same) f = Flap{};
+  f.fingerprint = fp;
+  f.resolved_at = now();
+  f.attempts = std::max(f.attempts, st.attempts);
+  f.ladder_step = std::max(f.ladder_step, st.ladder_step);
+  f.escalate_only = f.escalate_only || st.escalate_only;
+  if (auto e = episodes.find(target); e != episodes.end() && !e->second.page_severity.empty()) {
+    f.page_severity = e->second.page_severity;
+    f.page = e->second.page;
   }
-  next.fingerprint = fp;
-  next.resolved_at = now();
-  next.attempts = st.attempts;
-  next.ladder_step = st.ladder_step;
-  next.escalate_only = st.escalate_only;
-  if (auto e = episodes.find(target); e != episodes.end()) {
-    next.page_severity = e->second.page_severity;
-    next.page = e->second.page;
-  }
-  flaps[target] = std::move(next);
   return "; a re-fire before " + format_time(now() + window) + " (flap window " +
          core::format_duration(window) + ") continues this incident";
 }
