@@ -5,6 +5,7 @@
 //   engine.cpp        the public Engine calls (approve, resume, operator switches)
 //   escalation.cpp    audit records, pages and episodes (emit, escalate, finish)
 //   pipeline.cpp      the decision pipeline in order (decide and its steps)
+//   flapping.cpp      a re-fire inside the flap window continues the incident that resolved
 //   guardrails.cpp    the refusals: duplicates, scope, dependencies, attempts, global limits
 //   execution.cpp     starting an action, its result, its timeout, resolved alerts
 //   verification.cpp  the checks after the window, undo, the next rung or giving up
