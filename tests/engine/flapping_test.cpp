@@ -191,3 +191,30 @@ TEST_CASE("a flap's later page of a higher severity updates the first page", "[e
            r.detail.find("update (flapping, cycle 2)") != std::string::npos;
   }));
 }
+
+TEST_CASE("a fix verified in a quiet phase does not refill a flapping alert's budget",
+          "[engine][flapping]") {
+  Rig w(30min, restart_policy(2));
+  // The fault blinks off right after each restart: the restart verifies.
+  auto fire_and_blink_off = [&w] {
+    w.healthy(false);
+    const Decision d = w.engine->handle(alert());
+    w.healthy(true);
+    w.scheduler.advance(30s + 5min + 1s);
+    w.scheduler.advance(4min);
+    return d;
+  };
+  CHECK(fire_and_blink_off().outcome == Outcome::kExecuted);
+  const Decision second = fire_and_blink_off();
+  INFO(second.reason);
+  CHECK(second.outcome == Outcome::kExecuted);
+  CHECK(second.reason.find("attempt 2 of 2") != std::string::npos);
+  CHECK(second.reason.find("flapping: fired again") != std::string::npos);
+  CHECK(fire_and_blink_off().outcome == Outcome::kMaxAttemptsReached);
+  CHECK(w.actuator.requests().size() == 2);
+  const auto& recs = w.audit.records();
+  CHECK(std::count_if(recs.begin(), recs.end(), [](const AuditRecord& r) {
+          return r.kind == AuditKind::kVerification && r.success == true &&
+                 r.reason.find("continues this incident") != std::string::npos;
+        }) == 2);
+}
