@@ -218,3 +218,17 @@ TEST_CASE("a fix verified in a quiet phase does not refill a flapping alert's bu
                  r.reason.find("continues this incident") != std::string::npos;
         }) == 2);
 }
+
+// The alert sequence tests/live/service_test.cpp sends through `selfheal serve`: an unsure
+// classification pages (low-confidence); the alert flaps; nobody is paged again.
+TEST_CASE("a flapping unsure alert pages once", "[engine][flapping]") {
+  Rig w(30min, restart_policy(1));
+  for (int cycle = 0; cycle < 3; ++cycle) {
+    if (cycle > 0) w.resolve(1min);
+    const Decision d = w.engine->handle(alert(false, 0.3));
+    CHECK(d.outcome == Outcome::kLowConfidence);
+    CHECK((d.reason.find("flapping: fired again") != std::string::npos) == (cycle > 0));
+  }
+  CHECK(w.pages().size() == 1);
+  CHECK(w.updates().empty());
+}

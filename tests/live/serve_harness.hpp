@@ -10,6 +10,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <optional>
+
 #include <unistd.h>
 
 #include <atomic>
@@ -189,8 +191,9 @@ inline std::string alert_payload(const std::string& fingerprint,
 struct Running {
   std::unique_ptr<LiveService> svc;
   std::uint16_t port = 0;
-  Running(const ServeConfig& c, bool dry_run = true) {
-    auto s = LiveService::create(c, policies(), dry_run);
+  Running(const ServeConfig& c, bool dry_run = true,
+          const std::optional<engine::PolicySet>& with = std::nullopt) {
+    auto s = LiveService::create(c, with ? *with : policies(), dry_run);
     if (!s) FAIL(s.error().describe());
     svc = std::move(*s);
     auto p = svc->start();
