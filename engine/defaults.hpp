@@ -62,6 +62,9 @@ inline constexpr std::string_view kDefaultChannel = "default";
 /// whether that incident is still open; once it is closed and the caller's alert is still
 /// firing, the caller is decided as its own incident (docs/pipeline.md#correlation).
 inline constexpr core::Duration kCorrelationRecheck = std::chrono::minutes{5};
+/// Flapping (settings.flap_window): 0 = off, every firing after a resolve is a new incident.
+/// Off by default so a policy file that does not name it decides exactly as before.
+inline constexpr core::Duration kFlapWindow = core::Duration::zero();
 
 /// At most this many audit records are kept per episode for pages (oldest dropped).
 inline constexpr std::size_t kMaxHistory = 200;

@@ -5,6 +5,7 @@
 //   engine.cpp        the public Engine calls (approve, resume, operator switches)
 //   escalation.cpp    audit records, pages and episodes (emit, escalate, finish)
 //   pipeline.cpp      the decision pipeline in order (decide and its steps)
+//   flapping.cpp      a re-fire inside the flap window continues the incident that resolved
 //   guardrails.cpp    the refusals: duplicates, scope, dependencies, attempts, global limits
 //   execution.cpp     starting an action, its result, its timeout, resolved alerts
 //   verification.cpp  the checks after the window, undo, the next rung or giving up
@@ -68,6 +69,21 @@ struct Engine::Impl {
     // alerts joined this incident.
     Escalation page;                   ///< the last page sent for this episode
     std::vector<ServiceRef> affected;  ///< callers that joined, in the order they joined
+    /// Flapping (flapping.cpp): this episode continues one that resolved inside the flap
+    /// window; a page of a higher severity goes out as an update of the open one.
+    int flap_cycle = 0;
+  };
+
+  /// What a resolved alert leaves for a re-fire inside the flap window (flapping.cpp).
+  struct Flap {
+    std::string fingerprint;
+    std::optional<TimePoint> resolved_at;  ///< unset while the alert fires again
+    int cycles = 1;                        ///< fire/resolve cycles of this incident so far
+    int attempts = 0;
+    std::size_t ladder_step = 0;
+    bool escalate_only = false;
+    std::string page_severity;  ///< the open page at the resolve; empty = none
+    Escalation page;
   };
 
   /// A caller whose page joined its upstream's open incident (correlation.cpp).
@@ -103,6 +119,7 @@ struct Engine::Impl {
     double confidence = 0.0;                    ///< what the threshold compares
     std::string event_note;                     ///< planned events' effect, for the reason
     TimePoint t{};                              ///< when the pass started
+    std::string flap_note;                      ///< set when this firing continues a flap
   };
 
   enum class Notify {
@@ -141,6 +158,7 @@ struct Engine::Impl {
   std::unordered_map<std::string, int> in_flight_by_ns;
   std::map<std::uint64_t, PendingApproval> approvals;
   std::unordered_map<ServiceRef, Joined, ServiceRefHash> joined;  // caller -> its root
+  std::unordered_map<ServiceRef, Flap, ServiceRefHash> flaps;     // target -> its last resolve
   std::shared_ptr<int> alive = std::make_shared<int>(0);
 
   Impl(EngineContext c, PolicySet p, ClassifierModel m);
@@ -190,6 +208,14 @@ struct Engine::Impl {
             const std::string& why);
   void recheck_joined(const ServiceRef& caller);
   void forget_joined(const ServiceRef& caller, const std::string& fp);
+
+  // flapping.cpp
+  /// A healthy resolve about to clear `st` and close the episode: remember both for a
+  /// re-fire inside the flap window. Returns the text the resolve's reason gains.
+  std::string remember_flap(const ServiceRef& target, const std::string& fp, const TargetState& st);
+  /// A firing: when it re-fires inside the flap window, restore the attempt budget and the
+  /// open page into `r` and the episode, and set r.flap_note.
+  void continue_flap(Run& r);
 
   // pipeline.cpp
   const ServiceSignals& signals(Run& r);

@@ -76,6 +76,13 @@ bool Engine::Impl::escalate(const ServiceRef& target, const std::string& fp, con
   e.suggested_argv = argv;
   e.approval_id = approval_id;
   e.upstream = std::move(upstream);
+  // Flapping: a later page of the same incident (a higher severity) updates the open page
+  // (same incident, so the same PagerDuty dedup_key) instead of paging again.
+  const bool flap_update = approval_id == 0 && ep.flap_cycle > 0 && !ep.page_severity.empty();
+  if (flap_update) {
+    e.incident = ep.page.incident;
+    e.update = true;
+  }
   if (approval_id == 0) ep.page = e;  // what an update re-sends (correlation.cpp)
   if (!ep.affected.empty()) {
     // Correlation: the root's page names every caller that joined its incident.
@@ -94,8 +101,10 @@ bool Engine::Impl::escalate(const ServiceRef& target, const std::string& fp, con
   r.outcome = why;
   r.escalate = true;
   r.reason = summary;
-  r.detail = "channel " + e.channel + ", severity " + severity +
-             (approval_id != 0 ? ", approval #" + std::to_string(approval_id) : "");
+  r.detail =
+      "channel " + e.channel + ", severity " + severity +
+      (approval_id != 0 ? ", approval #" + std::to_string(approval_id) : "") +
+      (flap_update ? ", update (flapping, cycle " + std::to_string(ep.flap_cycle) + ")" : "");
   r.action = suggested;
   r.argv = argv;
   ctx.notifier.escalate(e);
@@ -123,6 +132,7 @@ void Engine::Impl::close_episode(const ServiceRef& target) {
   e.page_severity.clear();
   e.page = Escalation{};
   e.affected.clear();  // callers that joined look again at their next recheck
+  e.flap_cycle = 0;
   e.history.clear();
   e.followup_timer = 0;
   e.followup_fingerprint.clear();
@@ -135,6 +145,7 @@ Decision Engine::Impl::finish(Run& r, Outcome o, std::string guardrail, std::str
   r.d.outcome = o;
   r.d.guardrail = std::move(guardrail);
   r.d.reason = std::move(reason);
+  if (!r.flap_note.empty()) r.d.reason += "; " + r.flap_note;
   // Correlation: a page while a direct upstream's incident is open joins that incident.
   std::optional<ServiceRef> root;
   std::string reason_before_join;

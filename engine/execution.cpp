@@ -106,6 +106,7 @@ Decision Engine::Impl::on_resolved(Run& r) {
     std::string why;
     const auto s = ctx.telemetry.signals(target, defaults::kClassificationWindow);
     if (healthy(s, why)) {
+      reason += remember_flap(target, r.fp, st);
       if (st.escalate_only || st.attempts != 0 || st.ladder_step != 0) {
         reason += "; signals healthy: attempts and escalate-only cleared";
         st.attempts = 0;

@@ -1,5 +1,5 @@
 // The decision pipeline, in the order docs/pipeline.md gives, top to bottom in `decide`:
-// resolved/duplicate -> kill switch -> scope -> classify -> policy lookup -> dependency
+// resolved/duplicate -> flapping -> kill switch -> scope -> classify -> policy lookup -> dependency
 // pre-check -> planned events -> confidence threshold -> cooldown -> max attempts ->
 // recurrence -> global limits -> freeze -> mode -> execute. Each step either passes or ends the
 // pass through `finish`.
@@ -47,9 +47,20 @@ const ActionSpec* Engine::Impl::rung(const Policy& p, std::size_t step) const {
 }
 
 Decision Engine::Impl::decide(const Incident& inc, Pass pass, const PendingApproval* approved) {
-  Run r{inc,          pass,         fingerprint_of(inc), {},       nullptr, {},
-        std::nullopt, std::nullopt, std::nullopt,        approved, 0.0,     {},
-        now()};
+  Run r{inc,
+        pass,
+        fingerprint_of(inc),
+        {},
+        nullptr,
+        {},
+        std::nullopt,
+        std::nullopt,
+        std::nullopt,
+        approved,
+        0.0,
+        {},
+        now(),
+        {}};
   const ServiceRef& target = inc.target;
 
   // 1. resolved: never acts.
@@ -62,6 +73,8 @@ Decision Engine::Impl::decide(const Incident& inc, Pass pass, const PendingAppro
       return finish(r, Outcome::kDuplicate, "duplicate", why, false);
     }
   }
+  // 2b. flapping: a re-fire inside the flap window continues the incident that resolved.
+  if (pass == Pass::kDelivery) continue_flap(r);
 
   // 3. kill switch.
   if (set.settings.kill_switch || ctx.state.kill_switch()) {

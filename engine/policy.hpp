@@ -122,6 +122,10 @@ struct EngineSettings {
   GlobalLimits limits;
   std::vector<std::string> allowed_namespaces;  ///< empty = any
   Freeze freeze;                                ///< off unless `freeze_when:` names services
+  /// Flapping (docs/pipeline.md#flapping): an alert that fires again on the same target
+  /// within this long of resolving continues the incident it resolved: it shares that
+  /// incident's attempt budget and page. 0 (the default) = off: every firing is new.
+  Duration flap_window{defaults::kFlapWindow};
 };
 
 struct PolicySet {

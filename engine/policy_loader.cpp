@@ -1030,8 +1030,12 @@ void Loader::engine_settings(const YAML::Node& n, const std::string& path, Engin
     return;
   }
   Fields f =
-      fields(n, path, {"mode", "kill_switch", "allowed_namespaces", "freeze_when", "limits"});
+      fields(n, path,
+             {"mode", "kill_switch", "allowed_namespaces", "freeze_when", "limits", "flap_window"});
   if (const Entry* e = f.find("freeze_when")) freeze(e->value, path + ".freeze_when", out.freeze);
+  if (const Entry* e = f.find("flap_window")) {
+    if (auto d = duration(e->value, path + ".flap_window", true)) out.flap_window = *d;
+  }
   if (const Entry* e = f.find("mode")) {
     if (auto s = text(e->value, path + ".mode")) {
       if (auto m = parse_mode(*s)) {

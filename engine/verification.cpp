@@ -52,6 +52,9 @@ void Engine::Impl::verify(const ServiceRef& target, std::uint64_t id) {
       c.ok ? "verified: service objective recovered after " + std::string(to_string(fl.action.kind))
       : c.failed == 0 ? "not verified: every check was skipped (no data)"
                       : "verification failed after " + std::string(to_string(fl.action.kind));
+  // Flapping: a fix verified while the fault is merely off must not refill the budget of a
+  // re-fire inside the flap window (flapping.cpp).
+  if (c.ok) rec.reason += remember_flap(target, fl.incident, st);
   emit(std::move(rec));
   if (c.ok) {
     st.in_flight.reset();

@@ -1,6 +1,7 @@
 #include "scenario/scenario.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -18,6 +19,9 @@ namespace {
 
 namespace fs = std::filesystem;
 using sim::ClusterSpec;
+
+/// intermittent.jitter as a share: at most this much of a phase (a phase never shrinks to 0).
+constexpr double kMaxJitterShare = 0.9;
 
 const std::vector<std::string> kTopKeys{"scenario", "description", "duration",  "seed",
                                         "start",    "cluster",     "policies",  "engine",
@@ -69,6 +73,7 @@ class Loader {
   std::optional<sim::IntOrPercent> int_or_percent(const YAML::Node& n, const std::string& field);
   void faults(const YAML::Node& n);
   void calendar(const YAML::Node& n);
+  void intermittent(const YAML::Node& n, const std::string& f, sim::FaultSpec& fs);
   void classification(const YAML::Node& n, const std::string& field, const std::string& id,
                       const std::string& target);
   void alert_rules(const YAML::Node& n);
@@ -305,7 +310,7 @@ void Loader::faults(const YAML::Node& n) {
     r_.check_keys(x, f,
                   {"name", "at", "kind", "target", "duration", "classification", "rate", "severity",
                    "multiplier", "pods", "capacity_loss", "replace_after", "flag", "latency_ms",
-                   "crash_loop", "version"});
+                   "crash_loop", "version", "intermittent"});
     sim::FaultSpec fs;
     const std::size_t before = r_.diagnostics().size();
     auto kind = r_.str(x["kind"], f + ".kind");
@@ -381,11 +386,49 @@ void Loader::faults(const YAML::Node& n) {
     ++c;
     fs.name = c == 1 ? base : base + "-" + std::to_string(c);
     classification(x["classification"], f + ".classification", fs.name, fs.target);
+    intermittent(x["intermittent"], f + ".intermittent", fs);
     if (r_.diagnostics().size() == before) {
       s_.cluster.faults.push_back(std::move(fs));
       fault_lines_.push_back(line_of(x));
     }
   }
+}
+
+// `intermittent: {on: 5m, off: 10m, jitter: 0.2}`: jitter is a share of each phase (a
+// number) or a duration (with a unit).
+void Loader::intermittent(const YAML::Node& n, const std::string& f, sim::FaultSpec& fs) {
+  if (!n.IsDefined() || n.IsNull() || !r_.expect_map(n, f)) return;
+  r_.check_keys(n, f, {"on", "off", "jitter"});
+  sim::IntermittentSpec in;
+  for (const char* key : {"on", "off"}) {
+    const std::string field = f + "." + key;
+    if (!n[key].IsDefined()) {
+      r_.error(n, field,
+               std::string("missing: how long the fault's effect stays ") + key + ", e.g. " + key +
+                   ": 5m");
+    } else if (auto d = r_.duration(n[key], field)) {
+      if (d->count() <= 0) r_.error(n[key], field, "must be longer than 0s");
+      (std::string_view(key) == "on" ? in.on : in.off) = *d;
+    }
+  }
+  if (const YAML::Node j = n["jitter"]; j.IsDefined() && !j.IsNull()) {
+    const std::string t = j.IsScalar() ? j.Scalar() : "";
+    const bool share = !t.empty() && (std::isdigit(static_cast<unsigned char>(t.back())) != 0);
+    if (share) {
+      num(j, f + ".jitter", in.jitter_fraction, 0.0, kMaxJitterShare);
+    } else if (auto d = r_.duration(j, f + ".jitter")) {
+      if (*d >= std::min(in.on, in.off))
+        r_.error(j, f + ".jitter",
+                 "must be shorter than both phases (a share of each phase: jitter: 0.2)");
+      in.jitter = *d;
+    }
+  }
+  if (fs.kind != sim::FaultKind::kDependencyOutage &&
+      fs.kind != sim::FaultKind::kDependencyDegradation)
+    r_.error(n, f,
+             "supported for dependency-outage and dependency-degradation only (a " +
+                 std::string(sim::to_string(fs.kind)) + " does not switch off cleanly)");
+  fs.intermittent = in;
 }
 
 void Loader::classification(const YAML::Node& cl, const std::string& f, const std::string& id,
@@ -501,8 +544,9 @@ void Loader::alert_rules(const YAML::Node& n) {
     const std::string f = YamlReader::index("alert_rules", i);
     note(YamlReader::index("alert_rules", i), x, f);
     if (!r_.expect_map(x, f)) continue;
-    r_.check_keys(
-        x, f, {"name", "signal", "op", "threshold", "for", "window", "labels", "kinds", "enabled"});
+    r_.check_keys(x, f,
+                  {"name", "signal", "op", "threshold", "for", "keep_firing_for", "window",
+                   "labels", "kinds", "enabled"});
     sim::AlertRuleSpec a;
     auto name = r_.str(x["name"], f + ".name");
     if (!name) {
@@ -539,6 +583,7 @@ void Loader::alert_rules(const YAML::Node& n) {
     else if (!overriding && !x["threshold"].IsDefined())
       r_.error(x, f + ".threshold", "missing: the value the signal is compared with");
     dur(x["for"], f + ".for", a.for_);
+    dur(x["keep_firing_for"], f + ".keep_firing_for", a.keep_firing_for);
     dur(x["window"], f + ".window", a.window);
     if (const YAML::Node l = x["labels"]; l.IsDefined() && r_.expect_map(l, f + ".labels")) {
       for (const auto& kv : l)
@@ -642,8 +687,10 @@ void Loader::engine_overrides(const YAML::Node& n) {
   // file's setting, the rest stays.
   if (!n.IsDefined() || n.IsNull()) return;
   if (!r_.expect_map(n, "engine")) return;
-  r_.check_keys(n, "engine", {"mode", "kill_switch", "allowed_namespaces", "limits"});
+  r_.check_keys(n, "engine",
+                {"mode", "kill_switch", "allowed_namespaces", "limits", "flap_window"});
   auto& st = s_.policies.settings;
+  dur(n["flap_window"], "engine.flap_window", st.flap_window);
   if (auto m = r_.str(n["mode"], "engine.mode")) {
     if (auto pm = engine::parse_mode(*m))
       st.mode = *pm;

@@ -36,6 +36,7 @@ inline void World::Impl::build_rules() {
     f.sign = (r.op == CompareOp::kLt || r.op == CompareOp::kLe) ? -1.0 : 1.0;
     f.threshold = f.sign * r.threshold;
     f.for_ms = r.for_.count();
+    f.keep_ms = r.keep_firing_for.count();
     fast_rules.push_back(f);
   }
   std::map<std::vector<std::uint16_t>, std::size_t> lists;  // rule list -> where in checks
@@ -167,6 +168,15 @@ void World::Impl::update_alert(Svc& v, std::size_t r, bool cond, double value, i
   std::uint8_t& busy = alert_busy[v.index * rules.size() + r];
   if (!cond) {
     st.pending_since = -1;
+    if (st.firing_since >= 0 && f.keep_ms > 0) {
+      // keep_firing_for: the alert stays firing until the condition has been false this long.
+      if (st.clear_since < 0) st.clear_since = now;
+      if (now - st.clear_since < f.keep_ms) {
+        busy = 1;
+        return;
+      }
+    }
+    st.clear_since = -1;
     if (st.firing_since >= 0) {
       resolve(v, r, now);
       st.resolved_at = now;
@@ -180,6 +190,7 @@ void World::Impl::update_alert(Svc& v, std::size_t r, bool cond, double value, i
     return;
   }
   st.value = value;
+  st.clear_since = -1;
   busy = 1;
   if (st.firing_since < 0) {
     if (st.pending_since < 0) st.pending_since = now;

@@ -437,6 +437,7 @@ core::Diagnostics validate(const ClusterSpec& spec) {
     if (r.name.empty()) err(f + ".name", "an alert rule needs a name");
     if (!finite(r.threshold)) err(f + ".threshold", "must be a finite number");
     if (r.for_ < 0s) err(f + ".for", "must be >= 0");
+    if (r.keep_firing_for < 0s) err(f + ".keep_firing_for", "must be >= 0");
     if (r.window <= 0s) err(f + ".window", "must be > 0");
   }
   if (spec.routing.group_wait < 0s) err("routing.group_wait", "must be >= 0");

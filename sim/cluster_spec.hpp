@@ -148,6 +148,19 @@ struct FaultParams {
   std::string version;      ///< bad-deploy: version of the new release (default "<prev>-bad")
 };
 
+/// An intermittent fault (docs/scenario.md#intermittent-faults): from its start the fault's
+/// effect is on for `on`, off for `off`, on again ..., until the fault ends (its duration,
+/// or a fix). Each phase is lengthened or shortened by a draw in [-jitter, +jitter], where
+/// jitter is `jitter` or, when `jitter_fraction` > 0, that share of the phase; draws come
+/// from the seeded stream "fault/<incident id>/intermittent". Supported for
+/// dependency-outage and dependency-degradation (their effect switches cleanly).
+struct IntermittentSpec {
+  Duration on{0};                ///< > 0
+  Duration off{0};               ///< > 0
+  double jitter_fraction = 0.0;  ///< in [0, 1)
+  Duration jitter{0};            ///< >= 0, below both phases
+};
+
 struct FaultSpec {
   std::string name;  ///< incident id in reports; empty = "<kind>-<target>" (+ "-N" if repeated)
   Duration at{0};    ///< offset from the scenario start
@@ -155,6 +168,7 @@ struct FaultSpec {
   std::string target;                ///< the service where the fault lives (the root cause)
   std::optional<Duration> duration;  ///< ends by itself after this; nullopt = until fixed
   FaultParams params;
+  std::optional<IntermittentSpec> intermittent;  ///< nullopt = on for its whole life
 };
 
 // ---------------------------------------------------------------------------------------
@@ -188,7 +202,8 @@ std::string_view to_string(CompareOp op);  ///< ">" ">=" "<" "<="
 std::optional<CompareOp> parse_compare_op(std::string_view s);
 
 /// A Prometheus-style alert rule, evaluated per service at every scrape tick:
-/// `signal op threshold` held for `for_` fires; false again resolves (no keep_firing_for).
+/// `signal op threshold` held for `for_` fires; false again for `keep_firing_for` resolves
+/// (Prometheus' keep_firing_for; 0 = resolves on the first false evaluation).
 /// Gauges (error rate, cpu, p99, memory, ready ratio, queue lag, dependency errors, request
 /// rate) use the tick's value; counters (oom_kills, restarts) use their increase over
 /// `window` (like `increase(x[10m]) > 0`); queue_lag_trend is per minute over `window`.
@@ -198,6 +213,7 @@ struct AlertRuleSpec {
   CompareOp op = CompareOp::kGt;
   double threshold = 0.0;
   Duration for_{0};
+  Duration keep_firing_for{0};  ///< keeps firing this long after the condition clears
   Duration window = 10min;
   std::map<std::string, std::string> labels;  ///< e.g. severity=warning (added to alert labels)
   std::vector<ServiceKind> kinds;  ///< evaluated only for these kinds; empty = every kind

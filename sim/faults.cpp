@@ -58,11 +58,49 @@ inline void World::Impl::schedule_scenario() {
       if (f.duration && f.kind != FaultKind::kBadDeploy) {
         sim.at(rec.start + *f.duration, [this, k] { end_incident(k, "duration elapsed"); });
       }
+      if (f.intermittent) {
+        phase_rng.emplace(k, sim.stream("fault/" + rec.truth.id + "/intermittent"));
+        sim.at(rec.start + jittered(k, f.intermittent->on, *f.intermittent),
+               [this, k] { intermittent_phase(k, false); });
+      }
     } else {
       const PlannedEventSpec& p = spec.planned[static_cast<std::size_t>(inc[k].planned)];
       sim.at(spec.start + p.end, [this, k] { end_incident(k, "planned end"); });
     }
   }
+}
+
+inline Duration World::Impl::jittered(std::size_t k, Duration phase, const IntermittentSpec& spec) {
+  const double j = spec.jitter_fraction > 0
+                       ? spec.jitter_fraction * static_cast<double>(phase.count())
+                       : static_cast<double>(spec.jitter.count());
+  if (j <= 0) return phase;
+  const double d = phase_rng.at(k).uniform_real(-j, j);
+  return std::max(Duration{1}, phase + Duration{static_cast<std::int64_t>(std::llround(d))});
+}
+
+inline void World::Impl::intermittent_phase(std::size_t k, bool on) {
+  auto& rt = inc[k];
+  if (rt.ended || !rt.started) return;
+  const FaultSpec& f = spec.faults[static_cast<std::size_t>(rt.fault)];
+  Svc& v = svcs[static_cast<std::size_t>(rt.root)];
+  std::string detail;
+  if (on) {
+    detail = "intermittent: on again: " + apply_fault(k, f, v);
+  } else {
+    v.pods_dirty = true;
+    if (f.kind == FaultKind::kDependencyOutage) v.outage = 0.0;
+    if (f.kind == FaultKind::kDependencyDegradation) {
+      v.degrade_err = 0.0;
+      v.degrade_latency = 0.0;
+    }
+    detail = "intermittent: off for now (the fault is not over)";
+  }
+  rt.effect_off = !on;
+  auto& e = log(EventKind::kFaultPhase, f.target, std::string(to_string(f.kind)), detail);
+  e.incident = tl.incidents[k].truth.id;
+  const Duration next = jittered(k, on ? f.intermittent->on : f.intermittent->off, *f.intermittent);
+  sim.after(next, [this, k, on] { intermittent_phase(k, !on); });
 }
 
 inline bool World::Impl::active_for(std::size_t k, std::size_t svc) const {

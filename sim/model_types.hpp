@@ -163,6 +163,7 @@ struct AlertState {
   int64_t pending_since = -1;
   int64_t firing_since = -1;
   int64_t resolved_at = -1;  // last resolution, while the episode lasts
+  int64_t clear_since = -1;  // firing, condition false since (keep_firing_for)
   int64_t firing_ms = 0;     // time spent firing in this episode (flapping adds up)
   bool resolved_unsent = false;
   bool paged = false;
@@ -189,6 +190,7 @@ struct IncidentRuntime {
   std::ptrdiff_t fault = -1;    // index into spec.faults, or -1
   std::ptrdiff_t planned = -1;  // index into spec.planned, or -1
   int64_t capacity_lost = 0;
+  bool effect_off = false;  // an intermittent fault in its off phase
 };
 
 /// An action waiting for the model to reach a state (rollout complete, pods ready).

@@ -7,7 +7,7 @@
 namespace selfheal::sim {
 namespace {
 
-constexpr std::array<std::pair<EventKind, std::string_view>, 21> kKinds{{
+constexpr std::array<std::pair<EventKind, std::string_view>, 22> kKinds{{
     {EventKind::kFaultStart, "fault-start"},
     {EventKind::kFaultEnd, "fault-end"},
     {EventKind::kPlannedStart, "planned-start"},
@@ -29,6 +29,7 @@ constexpr std::array<std::pair<EventKind, std::string_view>, 21> kKinds{{
     {EventKind::kDeploy, "deploy"},
     {EventKind::kPodEvent, "pod-event"},
     {EventKind::kPageUpdate, "page-update"},
+    {EventKind::kFaultPhase, "fault-phase"},
 }};
 
 }  // namespace

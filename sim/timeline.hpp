@@ -62,6 +62,7 @@ enum class EventKind : std::uint8_t {
   kDeploy,             ///< a new ReplicaSet rollout began (release, restart, rollback)
   kPodEvent,           ///< OOMKilled, CrashLoopBackOff, pod lost, pod Pending (detail)
   kPageUpdate,  ///< an update of an open page (more services joined its incident): no new page
+  kFaultPhase,  ///< an intermittent fault switched its effect off or on (detail says which)
 };
 std::string_view to_string(EventKind k);  ///< "fault-start", "alert-firing", ...
 

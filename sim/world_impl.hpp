@@ -147,6 +147,7 @@ struct World::Impl {
     double sign = 1.0;        // -1 for < and <=: compare sign*value against sign*threshold
     double threshold = 0.0;   // already multiplied by sign
     int64_t for_ms = 0;
+    int64_t keep_ms = 0;  // keep_firing_for
   };
   std::vector<FastRule> fast_rules;
   /// The rules that apply to each service, in rule order, as the tick checks them: service
@@ -285,6 +286,11 @@ struct World::Impl {
   /// Stops the cause of incident k (duration elapsed, planned end, on-call fix).
   void end_incident(std::size_t k, const std::string& why);
   void end_cause_of_kind(std::size_t svc, FaultKind kind, const std::string& why);
+  /// An intermittent fault switches its effect off (`on` false) or on again and schedules
+  /// the next switch; nothing once the fault has ended.
+  void intermittent_phase(std::size_t k, bool on);
+  Duration jittered(std::size_t k, Duration phase, const IntermittentSpec& spec);
+  std::map<std::size_t, Rng> phase_rng;  // incident -> its intermittent stream
   void track_incidents(TimePoint now);
   std::vector<engine::PlannedEvent> calendar_active(const engine::ServiceRef& ref,
                                                     TimePoint now) const;

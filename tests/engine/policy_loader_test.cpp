@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdlib>
 #include <string>
@@ -361,6 +362,7 @@ TEST_CASE("engine settings, scope, pre-check, planned events and verification lo
   mode: shadow
   kill_switch: true
   allowed_namespaces: [prod]
+  flap_window: 45m
   limits: {max_concurrent_actions: 2, max_actions_per_window: 5, rate_window: 30m, blast_radius: 0.5}
 remediation_policy:
   incident_type: cpu-spike
@@ -381,6 +383,7 @@ remediation_policy:
   CHECK(s.mode == Mode::kShadow);
   CHECK(s.kill_switch);
   CHECK(s.allowed_namespaces == std::vector<std::string>{"prod"});
+  CHECK(s.flap_window == 45min);
   CHECK(s.limits.max_concurrent_actions == 2);
   CHECK(s.limits.max_actions_per_window == 5);
   CHECK(s.limits.rate_window == 30min);
@@ -527,4 +530,17 @@ TEST_CASE("a negative verification bound on a signal that is never negative is r
   CHECK(has_error(r, 5, "remediation_policy.verification[1].min", "must be at least 0"));
   // A trend may fall: a negative bound there is meaningful.
   CHECK(r.diagnostics.size() == 2);
+}
+
+TEST_CASE("flap_window defaults to off and is checked", "[policy][flapping]") {
+  auto ok = load("remediation_policy: {incident_type: memory-leak, action: restart}\n");
+  REQUIRE(ok.policies);
+  CHECK(ok.policies->settings.flap_window == 0s);
+  auto bad = load(
+      "engine: {flap_window: soon}\nremediation_policy: {incident_type: memory-leak, action: "
+      "restart}\n");
+  INFO(all_errors(bad));
+  CHECK_FALSE(bad.policies);
+  CHECK(std::any_of(bad.diagnostics.errors().begin(), bad.diagnostics.errors().end(),
+                    [](const auto& e) { return e.line == 1 && e.field == "engine.flap_window"; }));
 }

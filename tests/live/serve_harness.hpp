@@ -10,6 +10,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <optional>
+
 #include <unistd.h>
 
 #include <atomic>
@@ -190,6 +192,8 @@ struct Running {
   std::unique_ptr<LiveService> svc;
   std::uint16_t port = 0;
   Running(const ServeConfig& c, bool dry_run = true) : Running(c, policies(), dry_run) {}
+  Running(const ServeConfig& c, bool dry_run, const std::optional<engine::PolicySet>& with)
+      : Running(c, with ? *with : policies(), dry_run) {}
   Running(const ServeConfig& c, engine::PolicySet set, bool dry_run = true) {
     auto s = LiveService::create(c, std::move(set), dry_run);
     if (!s) FAIL(s.error().describe());

@@ -795,3 +795,28 @@ TEST_CASE("serve: a caller of a paged upstream updates its page instead of pagin
   CHECK(update["payload"]["custom_details"]["root"] == "prod/payments-db");
   CHECK(update["payload"]["custom_details"]["affected"] == json::array({"prod/payment-api"}));
 }
+
+// The same alert sequence as the engine's flapping test (tests/engine/flapping_test.cpp, "a
+// flapping unsure alert pages once"), through `selfheal serve` with engine.flap_window in
+// the policy file: fire, resolve, fire, resolve, fire -> one page.
+TEST_CASE("serve: a flapping alert pages once", "[live][service][flapping]") {
+  Receiver pd;
+  TempDir dir;
+  auto l = engine::load_policy_string(std::string(kPolicies) + "engine: {flap_window: 30m}\n",
+                                      "test-policies.yaml");
+  INFO(l.diagnostics.describe());
+  REQUIRE(l.policies);
+  Running s(make_config(dir.path, pd.port), true, *l.policies);
+  for (int cycle = 0; cycle < 3; ++cycle) {
+    if (cycle > 0) s.send("POST", "/api/v1/alerts", alert_payload("fp-flap", "resolved"));
+    s.send("POST", "/api/v1/alerts",
+           alert_payload("fp-flap", "firing", "payment-api", "memory-leak", "0.3"));
+  }
+  const auto unsure = s.decisions(engine::Outcome::kLowConfidence);
+  REQUIRE(unsure.size() == 3);
+  CHECK(unsure[0].reason.find("flapping") == std::string::npos);
+  CHECK(unsure[1].reason.find("flapping: fired again") != std::string::npos);
+  CHECK(unsure[2].reason.find("cycle 3 within the 30m flap window") != std::string::npos);
+  CHECK(s.records(engine::AuditKind::kEscalation).size() == 1);  // one page
+  REQUIRE(pd.wait_for(1));
+}

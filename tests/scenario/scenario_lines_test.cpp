@@ -174,3 +174,48 @@ TEST_CASE("a maintenance without a service is active for every service and fails
     CHECK(w.signals(svc, std::chrono::minutes{2}).error_rate < 0.05);
   }
 }
+
+TEST_CASE("intermittent faults, keep_firing_for and flap_window load", "[scenario][flapping]") {
+  const auto l = load(R"(engine: {flap_window: 30m}
+faults:
+  - {at: 10m, kind: dependency-outage, target: payments-db, duration: 1h,
+     intermittent: {on: 5m, off: 10m, jitter: 0.2}}
+  - {at: 10m, kind: dependency-degradation, target: payments-db,
+     intermittent: {on: 5m, off: 10m, jitter: 90s}}
+alert_rules:
+  - {name: HighErrorRate, keep_firing_for: 3m}
+)");
+  REQUIRE(l.scenario);
+  const auto& s = *l.scenario;
+  CHECK(s.policies.settings.flap_window == std::chrono::minutes{30});
+  REQUIRE(s.cluster.faults.size() == 2);
+  REQUIRE(s.cluster.faults[0].intermittent);
+  CHECK(s.cluster.faults[0].intermittent->on == std::chrono::minutes{5});
+  CHECK(s.cluster.faults[0].intermittent->off == std::chrono::minutes{10});
+  CHECK(s.cluster.faults[0].intermittent->jitter_fraction == 0.2);
+  CHECK(s.cluster.faults[1].intermittent->jitter == std::chrono::seconds{90});
+  REQUIRE(s.cluster.alert_rules.size() == 1);
+  CHECK(s.cluster.alert_rules[0].keep_firing_for == std::chrono::minutes{3});
+  CHECK(s.cluster.alert_rules[0].for_ == std::chrono::minutes{1});  // the default rule's
+}
+
+TEST_CASE("intermittent mistakes are reported at their line", "[scenario][errors][flapping]") {
+  CHECK(only_error(load(R"(faults:
+  - {at: 10m, kind: dependency-outage, target: payments-db,
+     intermittent: {on: 5m, off: 10m, jiter: 0.2}}
+)")) == "s.yaml:13: faults[0].intermittent.jiter: unknown key \"jiter\"; did you mean \"jitter\"?");
+  CHECK(only_error(load(R"(faults:
+  - {at: 10m, kind: memory-leak, target: payments-db, intermittent: {on: 5m, off: 10m}}
+)"))
+            .find("faults[0].intermittent: supported for dependency-outage and "
+                  "dependency-degradation only") != std::string::npos);
+  CHECK(only_error(load(R"(faults:
+  - {at: 10m, kind: dependency-outage, target: payments-db,
+     intermittent: {on: 5m, off: 10m, jitter: 6m}}
+)"))
+            .find("faults[0].intermittent.jitter: must be shorter than both phases") !=
+        std::string::npos);
+  CHECK(only_error(load(R"(engine: {flap_windw: 30m}
+)"))
+            .find("did you mean \"flap_window\"?") != std::string::npos);
+}

@@ -4,6 +4,7 @@ selfheal_test(sim_cluster_tests
   SOURCES
     ${CMAKE_CURRENT_LIST_DIR}/cluster_spec_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/world_faults_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/world_flapping_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/world_actions_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/world_detection_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/world_engine_test.cpp
