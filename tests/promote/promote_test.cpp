@@ -166,8 +166,8 @@ TEST_CASE("people doing the recommended action every time promotes it, with the 
         decision(t0 + 2min, "b", "report-worker", engine::Outcome::kRecommend)};
     const std::vector<promote::PersonAction> one{
         person(t0 + 5min, "report-worker", ChangeKind::kRestart)};
-    const auto t = promote::build_table(promote::observations_from_audit(close), one,
-                                        promote::Options{});
+    const auto t =
+        promote::build_table(promote::observations_from_audit(close), one, promote::Options{});
     CHECK(t.rows[0].would_act == 2);
     CHECK(t.rows[0].person_same == 1);
     CHECK(t.rows[0].no_signal == 1);
