@@ -2,6 +2,8 @@
 // or paged (a month of alerts is mostly duplicates); JSON lists every incident.
 #include "backtest/report.hpp"
 
+#include "core/xml.hpp"
+
 #include <algorithm>
 #include <iterator>
 #include <map>
@@ -283,33 +285,6 @@ void write_markdown(std::ostream& out, const Result& r, const std::vector<AlertC
   }
 }
 
-namespace {
-
-std::string xml(const std::string& in) {
-  std::string out;
-  for (char c : in) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
 void write_junit(std::ostream& out, const Result& r,
                  std::optional<std::size_t> max_actions_per_target_hour) {
   const auto per_alert = by_alert(r);
@@ -317,21 +292,21 @@ void write_junit(std::ostream& out, const Result& r,
   const bool failed =
       max_actions_per_target_hour && s.max_actions_per_target_hour > *max_actions_per_target_hour;
   out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n"
-      << "  <testsuite name=\"backtest " << xml(r.policy_file) << "\" tests=\""
+      << "  <testsuite name=\"backtest " << core::xml_escape(r.policy_file) << "\" tests=\""
       << per_alert.size() + (max_actions_per_target_hour ? 1 : 0) << "\" failures=\""
       << (failed ? 1 : 0) << "\">\n";
   for (const auto& [name, rows] : per_alert) {
-    out << "    <testcase classname=\"backtest\" name=\"" << xml(name) << "\">\n"
+    out << "    <testcase classname=\"backtest\" name=\"" << core::xml_escape(name) << "\">\n"
         << "      <system-out>" << rows.actions.size() << " actions, " << rows.pages.size()
-        << " pages (" << xml(kOpenLoopNote) << ")</system-out>\n    </testcase>\n";
+        << " pages (" << core::xml_escape(kOpenLoopNote) << ")</system-out>\n    </testcase>\n";
   }
   if (max_actions_per_target_hour) {
     out << "    <testcase classname=\"backtest\" name=\"max-actions-per-target-hour &lt;= "
         << *max_actions_per_target_hour << "\">\n";
     if (failed)
       out << "      <failure message=\"" << s.max_actions_per_target_hour << " actions on "
-          << xml(s.max_actions_target) << " within an hour from " << t(s.max_actions_at)
-          << "\"/>\n";
+          << core::xml_escape(s.max_actions_target) << " within an hour from "
+          << t(s.max_actions_at) << "\"/>\n";
     out << "    </testcase>\n";
   }
   out << "  </testsuite>\n</testsuites>\n";

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "core/time.hpp"
+#include "core/xml.hpp"
 
 namespace selfheal::reports {
 
@@ -27,7 +28,10 @@ std::string minutes(core::Duration d);
 std::string human_duration(core::Duration d);
 /// Offset from the scenario start as "+1h05m" (core::format_duration with a sign).
 std::string offset(core::Duration d);
-/// Escapes & < > " ' for XML and HTML text and attributes.
-std::string xml_escape(std::string_view s);
+/// Escapes & < > " ' for XML and HTML (core/xml.hpp: one escape for every XML writer).
+using core::xml_escape;
+/// A Markdown table cell: a pipe is escaped (it would split the cell), a newline becomes a
+/// space (it would end the row), and an empty cell shows "-".
+std::string md_cell(std::string_view s);
 
 }  // namespace selfheal::reports

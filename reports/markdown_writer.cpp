@@ -13,20 +13,6 @@ namespace selfheal::reports {
 using namespace selfheal::scenario;
 namespace {
 
-// Pipes would split a table cell.
-std::string cell(std::string s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '|')
-      out += "\\|";
-    else if (c == '\n')
-      out += ' ';
-    else
-      out += c;
-  }
-  return out.empty() ? "-" : out;
-}
-
 std::string at(Duration d) {
   return offset(d);
 }
@@ -96,8 +82,8 @@ std::string report_markdown(const RunResult& r) {
   if (!r.expectations.empty()) {
     o << "## Expectations\n\n| | expectation | expected | actual | line |\n|---|---|---|---|---|\n";
     for (const auto& e : r.expectations)
-      o << "| " << (e.passed ? "pass" : "**FAIL**") << " | " << cell(e.expectation.describe)
-        << " | " << cell(e.expected) << " | " << cell(e.actual) << " | " << e.expectation.line
+      o << "| " << (e.passed ? "pass" : "**FAIL**") << " | " << md_cell(e.expectation.describe)
+        << " | " << md_cell(e.expected) << " | " << md_cell(e.actual) << " | " << e.expectation.line
         << " |\n";
     o << "\n";
   }
@@ -107,7 +93,7 @@ std::string report_markdown(const RunResult& r) {
   for (const auto& i : m.incidents) {
     o << "### " << i.id << " (" << i.kind << " on " << i.root_service << ", " << at(i.start)
       << ")\n\n";
-    o << "- ground truth: " << cell(i.true_type) << "; helpful actions: ";
+    o << "- ground truth: " << md_cell(i.true_type) << "; helpful actions: ";
     if (i.helpful_actions.empty()) o << "none (no automated action helps)";
     for (std::size_t k = 0; k < i.helpful_actions.size(); ++k)
       o << (k ? ", " : "") << i.helpful_actions[k];
@@ -160,8 +146,8 @@ std::string report_markdown(const RunResult& r) {
   if (!m.actions.empty()) {
     o << "| at | service | action | command | helpful | verified |\n|---|---|---|---|---|---|\n";
     for (const auto& a : m.actions)
-      o << "| " << at(a.at) << " | " << a.service << " | " << a.action << " | `" << cell(a.command)
-        << "` | " << (a.helpful ? "yes" : "**no**") << " | "
+      o << "| " << at(a.at) << " | " << a.service << " | " << a.action << " | `"
+        << md_cell(a.command) << "` | " << (a.helpful ? "yes" : "**no**") << " | "
         << (a.verified ? (*a.verified ? "passed" : "failed") : "-") << " |\n";
     o << "\n";
   }
@@ -175,16 +161,16 @@ std::string report_markdown(const RunResult& r) {
       for (const auto& a : e.affected)
         affected += (affected.empty() ? "" : ", ") + a;
       o << "| " << at(e.at) << " | " << e.service << " | "
-        << (e.approval ? "approval request" : "page") << " | " << cell(e.reason) << " | "
-        << cell(e.channel) << " | " << cell(affected) << " |\n";
+        << (e.approval ? "approval request" : "page") << " | " << md_cell(e.reason) << " | "
+        << md_cell(e.channel) << " | " << md_cell(affected) << " |\n";
     }
     o << "\n";
     // What each page told the person: the steps automation took and the next one.
     for (const auto& e : m.escalations) {
       if (e.story.empty()) continue;
-      o << "Page at " << at(e.at) << " (" << e.service << ", " << cell(e.channel) << "):\n\n";
+      o << "Page at " << at(e.at) << " (" << e.service << ", " << md_cell(e.channel) << "):\n\n";
       for (const auto& line : e.story)
-        o << "- " << cell(line) << "\n";
+        o << "- " << md_cell(line) << "\n";
       o << "\n";
     }
   }
@@ -199,9 +185,9 @@ std::string report_markdown(const RunResult& r) {
     for (std::size_t k = 0; k < m.decisions.size(); ++k) {
       const auto& d = m.decisions[k];
       o << "| " << at(d.at) << " | " << d.service << " | " << d.outcome << " | "
-        << cell(d.incident_type) << " | " << fixed(d.confidence, 2) << " | " << cell(d.action)
-        << " | " << cell(d.reason) << " |";
-      if (what_if) o << " " << cell(what_if_cell(m, k)) << " |";
+        << md_cell(d.incident_type) << " | " << fixed(d.confidence, 2) << " | " << md_cell(d.action)
+        << " | " << md_cell(d.reason) << " |";
+      if (what_if) o << " " << md_cell(what_if_cell(m, k)) << " |";
       o << "\n";
     }
   }

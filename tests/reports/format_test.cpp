@@ -32,3 +32,17 @@ TEST_CASE("every writer's duration cell is human_duration", "[format]") {
   CHECK(opt_duration(Duration{402666}) == "6m43s");
   CHECK(opt_duration(std::nullopt) == "-");
 }
+
+TEST_CASE("md_cell keeps a table cell one cell: pipes escaped, newlines joined, empty shown -",
+          "[reports][format]") {
+  CHECK(selfheal::reports::md_cell("a|b") == "a\\|b");
+  CHECK(selfheal::reports::md_cell("line one\nline two") == "line one line two");
+  CHECK(selfheal::reports::md_cell("") == "-");
+  CHECK(selfheal::reports::md_cell("ok") == "ok");
+}
+
+TEST_CASE("xml_escape is the one escape of every XML writer (JUnit, HTML, the backtest)",
+          "[reports][format]") {
+  CHECK(selfheal::core::xml_escape("a<b & \"c\" 'd'") == "a&lt;b &amp; &quot;c&quot; &#39;d&#39;");
+  CHECK(selfheal::core::xml_escape(std::string("bell\x07tab\t")) == "bell tab\t");
+}
