@@ -3,61 +3,22 @@
 
 #include "reports/junit_writer.hpp"
 #include "scenario/expectation.hpp"
+#include "tests/support/expectation_fixture.hpp"
 
 using namespace selfheal::reports;
 using namespace selfheal::scenario;
 using namespace std::chrono_literals;
 
-namespace {
-
-std::vector<Expectation> parse(const std::string& yaml, selfheal::core::Diagnostics& d) {
-  YamlReader r{"s.yaml", d};
-  return parse_expectations(YAML::Load(yaml), r, {"payment-api", "payments-db"}, {"db-down"});
-}
-
-RunMetrics sample_run() {
-  RunMetrics m;
-  IncidentMetrics i;
-  i.id = "db-down";
-  i.root_service = "payments-db";
-  i.affected = {"payments-db", "payment-api"};
-  i.start = 10min;
-  i.recovered = true;
-  i.ttr = 50min;
-  i.classified_as = "dependency-failure";
-  i.confidence = 0.9;
-  i.classification_correct = true;
-  m.incidents.push_back(i);
-  for (int k = 0; k < 12; ++k)
-    m.actions.push_back({Duration{(12 + 4 * k) * 60000}, "payment-api", "db-down", "restart",
-                         "kubectl rollout restart deployment/payment-api -n prod", false, false,
-                         true});
-  m.escalations.push_back({28min,
-                           "payment-api",
-                           "db-down",
-                           false,
-                           "pagerduty-p1",
-                           "max-attempts-reached",
-                           "payment-api still failing",
-                           {},
-                           {},
-                           0,
-                           {}});
-  m.recovered = 1;
-  m.mttr_mean = 50min;
-  m.wrongly_acted = 1;
-  return m;
-}
-
-}  // namespace
+using selfheal::test::parse_expect;
+using selfheal::test::sample_run;
 
 TEST_CASE("JUnit has one testcase per expectation, failures say expected vs actual", "[junit]") {
   selfheal::core::Diagnostics d;
-  auto es = parse(R"(
+  auto es = parse_expect(R"(
 - {metric: actions, where: {service: payment-api}, max: 2}
 - {metric: recovered, where: {incident: db-down}, equals: true}
 )",
-                  d);
+                         d);
   REQUIRE(es.size() == 2);
   JunitSuite s{"db-outage-naive", "scenarios/db.yaml", evaluate_all(es, sample_run()), {}};
   JunitSuite bad{"broken", "scenarios/broken.yaml", {}, "scenarios/broken.yaml:3: oops"};

@@ -2,63 +2,24 @@
 #include <catch2/catch.hpp>
 
 #include "scenario/expectation.hpp"
+#include "tests/support/expectation_fixture.hpp"
 
 using namespace selfheal::scenario;
 using namespace std::chrono_literals;
 
-namespace {
-
-std::vector<Expectation> parse(const std::string& yaml, selfheal::core::Diagnostics& d) {
-  YamlReader r{"s.yaml", d};
-  return parse_expectations(YAML::Load(yaml), r, {"payment-api", "payments-db"}, {"db-down"});
-}
-
-RunMetrics sample_run() {
-  RunMetrics m;
-  IncidentMetrics i;
-  i.id = "db-down";
-  i.root_service = "payments-db";
-  i.affected = {"payments-db", "payment-api"};
-  i.start = 10min;
-  i.recovered = true;
-  i.ttr = 50min;
-  i.classified_as = "dependency-failure";
-  i.confidence = 0.9;
-  i.classification_correct = true;
-  m.incidents.push_back(i);
-  for (int k = 0; k < 12; ++k)
-    m.actions.push_back({Duration{(12 + 4 * k) * 60000}, "payment-api", "db-down", "restart",
-                         "kubectl rollout restart deployment/payment-api -n prod", false, false,
-                         true});
-  m.escalations.push_back({28min,
-                           "payment-api",
-                           "db-down",
-                           false,
-                           "pagerduty-p1",
-                           "max-attempts-reached",
-                           "payment-api still failing",
-                           {},
-                           {},
-                           0,
-                           {}});
-  m.recovered = 1;
-  m.mttr_mean = 50min;
-  m.wrongly_acted = 1;
-  return m;
-}
-
-}  // namespace
+using selfheal::test::parse_expect;
+using selfheal::test::sample_run;
 
 TEST_CASE("expectations read bounds by the metric's kind", "[expect]") {
   selfheal::core::Diagnostics d;
-  auto es = parse(R"(
+  auto es = parse_expect(R"(
 - {metric: actions, where: {service: payment-api, action: restart}, max: 2}
 - {metric: time_to_escalate, where: {service: payment-api}, max: 20m}
 - {metric: wrongly_acted_incidents, equals: 0}
 - {metric: classified_as, where: {incident: db-down}, equals: dependency-failure}
 - {metric: recovered, where: {incident: db-down}, equals: true}
 )",
-                  d);
+                         d);
   INFO(d.describe());
   REQUIRE(d.empty());
   REQUIRE(es.size() == 5);
@@ -76,7 +37,8 @@ TEST_CASE("expectations read bounds by the metric's kind", "[expect]") {
 
 TEST_CASE("a bound on something that never happened fails with 'none'", "[expect]") {
   selfheal::core::Diagnostics d;
-  auto es = parse("- {metric: time_to_escalate, where: {service: payments-db}, max: 20m}", d);
+  auto es =
+      parse_expect("- {metric: time_to_escalate, where: {service: payments-db}, max: 20m}", d);
   REQUIRE(es.size() == 1);
   const auto r = evaluate(es[0], sample_run());
   CHECK_FALSE(r.passed);
@@ -85,7 +47,7 @@ TEST_CASE("a bound on something that never happened fails with 'none'", "[expect
 
 TEST_CASE("expectation mistakes name line and field, with did-you-mean", "[expect]") {
   selfheal::core::Diagnostics d;
-  auto es = parse(R"(
+  auto es = parse_expect(R"(
 - {metric: action, max: 2}
 - {metric: actions, where: {service: payment-ap}, max: 2}
 - {metric: actions, maximum: 2}
@@ -93,7 +55,7 @@ TEST_CASE("expectation mistakes name line and field, with did-you-mean", "[expec
 - {metric: wrongly_acted_incidents, where: {service: payment-api}, max: 0}
 - {metric: verification_pass_rate, min: 2}
 )",
-                  d);
+                         d);
   CHECK(es.empty());
   const std::string all = d.describe();
   INFO(all);
