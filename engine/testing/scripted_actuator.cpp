@@ -4,12 +4,9 @@ namespace selfheal::engine::testing {
 
 void ScriptedActuator::execute(const ActionRequest& request,
                                std::function<void(ActionResult)> done) {
-  if (!ids_.insert(request.id).second) {
-    ++duplicates_;  // idempotent: the first execute() owns the completion
-    return;
-  }
-  requests_.push_back(request);
-  pending_.emplace(request.id, std::move(done));
+  const std::size_t seen = recorded_.duplicates();
+  recorded_.execute(request, std::move(done));
+  if (recorded_.duplicates() != seen) return;  // the first execute() owns the completion
   if (scheduler_ != nullptr) {
     scheduler_->after(delay_, [this, request] {
       ActionResult r = auto_result_;
@@ -17,24 +14,6 @@ void ScriptedActuator::execute(const ActionRequest& request,
       complete(request.id, std::move(r));
     });
   }
-}
-
-bool ScriptedActuator::complete(std::uint64_t id, ActionResult result) {
-  auto it = pending_.find(id);
-  if (it == pending_.end()) return false;
-  auto done = std::move(it->second);
-  pending_.erase(it);
-  done(std::move(result));
-  return true;
-}
-
-std::size_t ScriptedActuator::complete_all(const ActionResult& result) {
-  std::size_t n = 0;
-  while (!pending_.empty()) {
-    complete(pending_.begin()->first, result);
-    ++n;
-  }
-  return n;
 }
 
 ServiceSignals RecordingTelemetry::signals(const ServiceRef& service, Duration window) {

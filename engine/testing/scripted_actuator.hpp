@@ -42,13 +42,15 @@ class ScriptedActuator final : public Actuator {
   void execute(const ActionRequest& request, std::function<void(ActionResult)> done) override;
 
   /// Completes a pending request. False when `id` is not pending.
-  bool complete(std::uint64_t id, ActionResult result);
+  bool complete(std::uint64_t id, ActionResult result) {
+    return recorded_.complete(id, std::move(result));
+  }
   /// Completes every pending request with `result`, oldest first; returns how many.
-  std::size_t complete_all(const ActionResult& result);
+  std::size_t complete_all(const ActionResult& result) { return recorded_.complete_all(result); }
 
-  const std::vector<ActionRequest>& requests() const { return requests_; }
-  std::size_t pending() const { return pending_.size(); }
-  std::size_t duplicates() const { return duplicates_; }
+  const std::vector<ActionRequest>& requests() const { return recorded_.requests(); }
+  std::size_t pending() const { return recorded_.pending(); }
+  std::size_t duplicates() const { return recorded_.duplicates(); }
   /// How an action would be undone, attached to automatic results (e.g. the previous
   /// replica count for a scale). Unset: results carry no undo.
   std::function<std::optional<ActionSpec>(const ActionRequest&)> undo_for;
@@ -59,10 +61,9 @@ class ScriptedActuator final : public Actuator {
   Scheduler* scheduler_ = nullptr;
   Duration delay_{0};
   ActionResult auto_result_{true, "ok", {}};
-  std::vector<ActionRequest> requests_;
-  std::map<std::uint64_t, std::function<void(ActionResult)>> pending_;
-  std::unordered_set<std::uint64_t> ids_;
-  std::size_t duplicates_ = 0;
+  /// Requests, pending completions and the idempotence by id: engine::RecordingActuator's,
+  /// which this one extends with completion on a timer.
+  RecordingActuator recorded_;
 };
 
 /// One call the engine made to a data port.
