@@ -14,7 +14,8 @@ namespace po = boost::program_options;
 namespace selfheal::cli {
 namespace {
 
-/// The shells a script is written for; more can be added beside bash.
+/// The shells a script is written for, as the usage line lists them ("bash|zsh" once a
+/// second is added); the completion script offers them from that line.
 constexpr const char* kShells = "bash";
 
 std::string joined(const std::vector<std::string>& words) {
@@ -44,7 +45,6 @@ void write_bash(std::ostream& os) {
     const auto subs = subcommands(help);
     if (subs.empty()) {
       os << "    " << c.name << ") opts=\"" << joined(long_options(help)) << '"';
-      if (std::string_view(c.name) == "completion") os << " words=\"" << kShells << '"';
       os << " ;;\n";
       continue;
     }
@@ -73,8 +73,9 @@ void write_bash(std::ostream& os) {
 
 int cmd_completion(const Args& args, Io io) {
   po::options_description opts(
-      "usage: selfheal completion SHELL\n\n"
-      "Prints a shell completion script for subcommands and their options. SHELL: bash.\n"
+      std::string("usage: selfheal completion ") + kShells +
+      "\n\n"
+      "Prints a shell completion script for subcommands and their options.\n"
       "  source <(selfheal completion bash)      # this shell only\n\n"
       "options");
   opts.add_options()("help,h", "show this help");

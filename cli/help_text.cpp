@@ -37,14 +37,17 @@ std::string command_help(const Command& c, const std::string& sub) {
 }
 
 std::vector<std::string> subcommands(std::string_view help) {
-  // "usage: selfheal NAME a|b|c ...": the word after the command name, when it is a list.
+  // "usage: selfheal NAME a|b|c ...": the word after the command name, when it is written
+  // in lower case (a literal word to type: "import alerts|cluster", "completion bash"), not an
+  // option ("--policy"), an optional part ("[options]") or a placeholder ("SCENARIO").
   std::istringstream first{std::string(help.substr(0, help.find('\n')))};
   std::string usage, program, name, word;
   first >> usage >> program >> name >> word;
   std::vector<std::string> out;
-  if (usage != "usage:" || word.find('|') == std::string::npos || word.front() == '-' ||
-      word.front() == '[')
-    return out;
+  const bool literal = !word.empty() && std::all_of(word.begin(), word.end(), [](char ch) {
+    return std::islower(static_cast<unsigned char>(ch)) || ch == '|' || ch == '-';
+  });
+  if (usage != "usage:" || !literal || word.front() == '-') return out;
   std::istringstream parts{word};
   for (std::string p; std::getline(parts, p, '|');)
     if (!p.empty()) out.push_back(p);
