@@ -25,65 +25,20 @@
 #include "engine/policy_loader.hpp"
 #include "importer/prometheus_import.hpp"
 #include "live/http_client.hpp"
+#include "tests/support/child_process.hpp"
 
-extern char** environ;
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+
+using selfheal::test::Child;
+using selfheal::test::eventually;
+using selfheal::test::free_port;
 
 namespace {
 
 constexpr const char* kPrometheus = "/usr/bin/prometheus";
 constexpr int kSkipExitCode = 77;
-
-std::uint16_t free_port() {
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::acceptor a(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
-  return a.local_endpoint().port();
-}
-
-// A child process, killed (TERM, then KILL) and reaped when this goes out of scope.
-class Child {
- public:
-  Child(std::vector<std::string> argv, const fs::path& log) {
-    std::vector<char*> c;
-    for (auto& a : argv)
-      c.push_back(a.data());
-    c.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    if (posix_spawn(&pid_, c[0], &fa, nullptr, c.data(), environ) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&fa);
-  }
-  ~Child() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGTERM);
-    int status = 0;
-    for (int i = 0; i < 100; ++i) {  // up to ~5 s for a clean exit
-      if (waitpid(pid_, &status, WNOHANG) == pid_) return;
-      std::this_thread::sleep_for(50ms);
-    }
-    kill(pid_, SIGKILL);
-    waitpid(pid_, &status, 0);
-  }
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-
- private:
-  pid_t pid_ = -1;
-};
-
-template <typename F>
-bool eventually(F pred, std::chrono::seconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(200ms);
-  }
-  return pred();
-}
 
 }  // namespace
 

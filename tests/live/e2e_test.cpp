@@ -37,14 +37,18 @@
 #include "live/prometheus.hpp"
 #include "live/service.hpp"
 #include "live/sqlite_state.hpp"
+#include "tests/support/child_process.hpp"
 
-extern char** environ;
 
 using namespace selfheal;
 using namespace selfheal::live;
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
+
+using selfheal::test::Child;
+using selfheal::test::eventually;
+using selfheal::test::free_port;
 
 namespace {
 
@@ -79,66 +83,6 @@ fs::path selfheal_binary() {
   INFO("build it with: cmake --build ... --target selfheal");
   REQUIRE(fs::exists(bin));
   return bin;
-}
-
-std::uint16_t free_port() {
-  boost::asio::io_context io;
-  boost::asio::ip::tcp::acceptor a(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
-  return a.local_endpoint().port();
-}
-
-// A child process, killed (TERM, then KILL) and reaped when this goes out of scope.
-class Child {
- public:
-  Child(std::vector<std::string> argv, const fs::path& log) {
-    std::vector<char*> c;
-    for (auto& a : argv)
-      c.push_back(a.data());
-    c.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    const int rc = posix_spawn(&pid_, c[0], &fa, nullptr, c.data(), environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) pid_ = -1;
-  }
-  ~Child() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGTERM);
-    int status = 0;
-    for (int i = 0; i < 100; ++i) {  // up to ~5 s for a clean exit
-      if (waitpid(pid_, &status, WNOHANG) == pid_) return;
-      std::this_thread::sleep_for(50ms);
-    }
-    kill(pid_, SIGKILL);
-    waitpid(pid_, &status, 0);
-  }
-  Child(const Child&) = delete;
-  Child& operator=(const Child&) = delete;
-  bool started() const { return pid_ > 0; }
-  bool running() const { return pid_ > 0 && waitpid(pid_, nullptr, WNOHANG) == 0; }
-  /// kill -9 and reap: no clean shutdown (what a crash or the OOM killer does).
-  void kill_hard() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-};
-
-// Polls `pred` until true or the deadline; the interval only paces the polling.
-template <typename F>
-bool eventually(F pred, std::chrono::seconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(100ms);
-  }
-  return pred();
 }
 
 struct Capture {

@@ -22,9 +22,9 @@
 
 #include "live/http_client.hpp"
 #include "tests/live/raw_http.hpp"
+#include "tests/support/child_process.hpp"
 #include "tests/support/cli_harness.hpp"
 
-extern char** environ;
 
 using namespace selfheal;
 using namespace selfheal::live;
@@ -35,78 +35,15 @@ using json = nlohmann::json;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
+using selfheal::test::eventually;
+using selfheal::test::free_port;
+
 namespace {
 
 constexpr const char* kToken = "attack-token-0123456789abcdef";
 // The child's descriptor limit: low enough that the idle flood below exceeds it.
 constexpr rlim_t kChildFdLimit = 160;
 constexpr int kIdleFlood = 200;
-
-std::uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
-// `selfheal serve` as a child process with its own RLIMIT_NOFILE, output to `log`; killed
-// (TERM, then KILL) and reaped when this goes out of scope.
-class ServeProcess {
- public:
-  ServeProcess(const fs::path& bin, const fs::path& config, const fs::path& log) {
-    std::vector<std::string> argv{bin.string(), "serve", "-c", config.string()};
-    std::vector<char*> c;
-    for (auto& a : argv)
-      c.push_back(a.data());
-    c.push_back(nullptr);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    // The child inherits the limit; this process gets its own back right after the spawn.
-    rlimit saved{};
-    ::getrlimit(RLIMIT_NOFILE, &saved);
-    rlimit low = saved;
-    low.rlim_cur = std::min(saved.rlim_cur, kChildFdLimit);
-    ::setrlimit(RLIMIT_NOFILE, &low);
-    const int rc = posix_spawn(&pid_, c[0], &fa, nullptr, c.data(), environ);
-    ::setrlimit(RLIMIT_NOFILE, &saved);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) pid_ = -1;
-  }
-  ~ServeProcess() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    for (int i = 0; i < 100; ++i) {  // up to ~5 s for a clean exit
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) return;
-      std::this_thread::sleep_for(50ms);
-    }
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, &status, 0);
-  }
-  ServeProcess(const ServeProcess&) = delete;
-  ServeProcess& operator=(const ServeProcess&) = delete;
-  bool running() const { return pid_ > 0 && ::waitpid(pid_, nullptr, WNOHANG) == 0; }
-
- private:
-  pid_t pid_ = -1;
-};
-
-template <typename F>
-bool eventually(F pred, std::chrono::seconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(50ms);
-  }
-  return pred();
-}
 
 std::string alert_body(const std::string& service, const std::string& fingerprint) {
   return json{
@@ -145,7 +82,9 @@ TEST_CASE("selfheal serve survives the issue-18 attacks and then answers a valid
                                          << "policies: policies.yaml\nstate: {path: state.db}\n"
                                          << "listen: {port: " << port << "}\nrequest_timeout: 2s\n";
   const auto log_path = dir.path / "serve.log";
-  ServeProcess serve(bin, dir.path / "serve.yaml", log_path);
+  // `selfheal serve` with its own descriptor limit, low enough that the idle flood exceeds it.
+  selfheal::test::Child serve({bin.string(), "serve", "-c", (dir.path / "serve.yaml").string()},
+                              log_path, kChildFdLimit);
   const std::string url = "http://127.0.0.1:" + std::to_string(port);
   const std::string auth = std::string("Authorization: Bearer ") + kToken + "\r\n";
   auto post = [&](const std::string& body) {
