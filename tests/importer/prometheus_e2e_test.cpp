@@ -27,7 +27,6 @@
 #include "live/http_client.hpp"
 #include "tests/support/child_process.hpp"
 
-
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 

@@ -39,7 +39,6 @@
 #include "live/sqlite_state.hpp"
 #include "tests/support/child_process.hpp"
 
-
 using namespace selfheal;
 using namespace selfheal::live;
 using json = nlohmann::json;

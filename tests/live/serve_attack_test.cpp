@@ -25,7 +25,6 @@
 #include "tests/support/child_process.hpp"
 #include "tests/support/cli_harness.hpp"
 
-
 using namespace selfheal;
 using namespace selfheal::live;
 using selfheal::test::raw_request;
