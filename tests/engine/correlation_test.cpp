@@ -9,7 +9,7 @@
 #include "engine/engine.hpp"
 #include "engine/fixed_ports.hpp"
 #include "engine/memory_state_store.hpp"
-#include "engine/testing/scripted_actuator.hpp"
+#include "engine/testing/engine_rig.hpp"
 #include "engine/time_text.hpp"
 
 using namespace selfheal::engine;
@@ -44,43 +44,11 @@ Policy restart_policy() {
   return p;
 }
 
-struct Rig {
-  ManualClock clock{kT0};
-  ManualScheduler scheduler{clock};
-  StaticTelemetry telemetry;
-  StaticTopology topology;
-  StaticCalendar calendar;
-  testing::ScriptedActuator actuator{&scheduler, 30s};
-  RecordingNotifier notifier;
-  MemoryStateStore state;
-  VectorAuditSink audit;
-  std::optional<Engine> engine;
-
-  Rig() {
-    telemetry.fallback.error_rate = 0.001;
-    telemetry.fallback.error_rate_baseline = 0.002;
-    telemetry.fallback.ready_replicas = 3;
-    telemetry.fallback.desired_replicas = 3;
-    telemetry.fallback.latency_p99_ms = 120;
-    telemetry.fallback.latency_p99_baseline_ms = 110;
-    topology.default_services_per_namespace = 10;
+struct Rig : testing::EngineRig {
+  Rig() : EngineRig(kT0) {
     for (const auto& caller : {kWeb, kMobile})
       topology.set_upstreams(caller, {{kApi, false, 0.35, "error_rate 0.35 > 0.05"}});
-    engine.emplace(EngineContext{clock, scheduler, telemetry, topology, calendar, actuator,
-                                 notifier, state, audit},
-                   PolicySet{{restart_policy()}, {}, "test"}, ClassifierModel{});
-  }
-  std::vector<Escalation> pages() const {
-    std::vector<Escalation> out;
-    for (const auto& e : notifier.escalations())
-      if (e.approval_id == 0 && !e.update) out.push_back(e);
-    return out;
-  }
-  std::vector<Escalation> updates() const {
-    std::vector<Escalation> out;
-    for (const auto& e : notifier.escalations())
-      if (e.update) out.push_back(e);
-    return out;
+    start(PolicySet{{restart_policy()}, {}, "test"});
   }
 };
 

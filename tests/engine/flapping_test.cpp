@@ -10,7 +10,7 @@
 #include "engine/engine.hpp"
 #include "engine/fixed_ports.hpp"
 #include "engine/memory_state_store.hpp"
-#include "engine/testing/scripted_actuator.hpp"
+#include "engine/testing/engine_rig.hpp"
 #include "engine/time_text.hpp"
 
 using namespace selfheal::engine;
@@ -46,31 +46,12 @@ Policy restart_policy(int max_attempts) {
   return p;
 }
 
-struct Rig {
-  ManualClock clock{kT0};
-  ManualScheduler scheduler{clock};
-  StaticTelemetry telemetry;
-  StaticTopology topology;
-  StaticCalendar calendar;
-  testing::ScriptedActuator actuator{&scheduler, 30s};
-  RecordingNotifier notifier;
-  MemoryStateStore state;
-  VectorAuditSink audit;
-  std::optional<Engine> engine;
-
-  Rig(Duration flap_window, Policy policy) {
+struct Rig : testing::EngineRig {
+  Rig(Duration flap_window, Policy policy) : EngineRig(kT0) {
     healthy(false);
-    telemetry.fallback.error_rate_baseline = 0.002;
-    telemetry.fallback.ready_replicas = 3;
-    telemetry.fallback.desired_replicas = 3;
-    telemetry.fallback.latency_p99_ms = 120;
-    telemetry.fallback.latency_p99_baseline_ms = 110;
-    topology.default_services_per_namespace = 10;
     EngineSettings settings;
     settings.flap_window = flap_window;
-    engine.emplace(EngineContext{clock, scheduler, telemetry, topology, calendar, actuator,
-                                 notifier, state, audit},
-                   PolicySet{{std::move(policy)}, settings, "test"}, ClassifierModel{});
+    start(PolicySet{{std::move(policy)}, settings, "test"});
   }
   void healthy(bool yes) { telemetry.fallback.error_rate = yes ? 0.001 : 0.30; }
   // One fire/resolve cycle: the alert fires on a broken service, whatever the engine does
@@ -86,18 +67,6 @@ struct Rig {
     healthy(true);
     engine->handle(alert(true));
     scheduler.advance(gap);
-  }
-  std::vector<Escalation> pages() const {
-    std::vector<Escalation> out;
-    for (const auto& e : notifier.escalations())
-      if (e.approval_id == 0 && !e.update) out.push_back(e);
-    return out;
-  }
-  std::vector<Escalation> updates() const {
-    std::vector<Escalation> out;
-    for (const auto& e : notifier.escalations())
-      if (e.update) out.push_back(e);
-    return out;
   }
   std::size_t decisions_naming(const std::string& text) const {
     const auto& recs = audit.records();
