@@ -257,30 +257,6 @@ void disagreements(RunMetrics& m) {
 
 }  // namespace
 
-namespace {
-
-// When an incident that never left its objectives was over by `to`: its last alert resolved
-// with none still firing (run_metrics.cpp's rule, cut at `to`).
-std::optional<core::TimePoint> quiet_by(const sim::Timeline& t, const std::string& incident,
-                                        core::TimePoint to) {
-  std::map<std::string, bool> firing;  // service/alert/fingerprint -> firing
-  std::optional<core::TimePoint> last;
-  for (const auto& e : t.events) {
-    if (e.time > to) continue;
-    const std::string key = e.service + "/" + e.name + "/" + e.fingerprint;
-    if (e.kind == EventKind::kAlertFiring && e.incident == incident) firing[key] = true;
-    if (e.kind == EventKind::kAlertResolved && firing.count(key)) {
-      firing[key] = false;
-      last = e.time;
-    }
-  }
-  for (const auto& [k, f] : firing)
-    if (f) return std::nullopt;
-  return last;
-}
-
-}  // namespace
-
 BranchOutcome measure_outcome(const sim::Timeline& t, const std::string& incident,
                               const std::string& target, const std::vector<std::string>& services,
                               core::TimePoint from, core::TimePoint to) {
@@ -296,7 +272,7 @@ BranchOutcome measure_outcome(const sim::Timeline& t, const std::string& inciden
       }
     } else if (rec->impact) {
       // Breaches after the window: not recovered inside it.
-    } else if (auto q = quiet_by(t, incident, to)) {
+    } else if (auto q = quiet_again(t, incident, to)) {
       // Never out of objectives: over when its last alert resolved (run_metrics.cpp rule).
       b.recovered = true;
       b.ttr = *q - rec->start;

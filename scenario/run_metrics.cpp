@@ -38,12 +38,22 @@ std::set<std::string> alerted(const Timeline& t) {
   return ids;
 }
 
-// When an incident that never pushed a service out of its objectives is over: its last
-// alert resolved with none still firing at the end of the run.
-std::optional<core::TimePoint> quiet_again(const Timeline& t, const std::string& id) {
+double budget(const Timeline& t, const std::vector<std::string>& services, core::TimePoint from,
+              core::TimePoint to) {
+  double m = 0.0;
+  for (const auto& s : services)
+    m += t.error_budget_minutes(s, from, to);
+  return m;
+}
+
+}  // namespace
+
+std::optional<core::TimePoint> quiet_again(const Timeline& t, const std::string& id,
+                                           core::TimePoint until) {
   std::map<std::string, bool> firing;  // fingerprint/alert -> firing
   std::optional<core::TimePoint> last;
   for (const auto& e : t.events) {
+    if (e.time > until) continue;
     const std::string key = e.service + "/" + e.name + "/" + e.fingerprint;
     if (e.kind == EventKind::kAlertFiring && e.incident == id) firing[key] = true;
     // The resolution may come after the incident's attribution ended (a campaign's alert
@@ -57,16 +67,6 @@ std::optional<core::TimePoint> quiet_again(const Timeline& t, const std::string&
     if (f) return std::nullopt;
   return last;
 }
-
-double budget(const Timeline& t, const std::vector<std::string>& services, core::TimePoint from,
-              core::TimePoint to) {
-  double m = 0.0;
-  for (const auto& s : services)
-    m += t.error_budget_minutes(s, from, to);
-  return m;
-}
-
-}  // namespace
 
 RunMetrics compute_metrics(const Timeline& t, const Timeline* twin, const MetricsOptions& o) {
   RunMetrics m;

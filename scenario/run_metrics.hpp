@@ -232,4 +232,13 @@ RunMetrics compute_metrics(const sim::Timeline& run, const sim::Timeline* twin,
 /// The p-th percentile (0..100) by the nearest-rank method over sorted `v`; v non-empty.
 Duration percentile(std::vector<Duration> v, int p);
 
+/// When an incident that never pushed a service out of its objectives was over: the time
+/// its last alert resolved with none of its alerts still firing, counting only events at
+/// or before `until` (the end of the run; a counterfactual branch passes its horizon).
+/// A resolution is matched by the alert, not the incident: a campaign's alert may resolve
+/// the instant the campaign ends, after the incident's attribution. nullopt while one still
+/// fires, or when none resolved.
+std::optional<core::TimePoint> quiet_again(const sim::Timeline& t, const std::string& incident,
+                                           core::TimePoint until = core::TimePoint::max());
+
 }  // namespace selfheal::scenario
