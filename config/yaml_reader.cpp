@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "config/messages.hpp"
+#include "config/names.hpp"
 #include "core/duration.hpp"
 
 namespace selfheal::config {
@@ -54,8 +55,15 @@ std::optional<double> parse_number(const YAML::Node& n) {
   return v;
 }
 
+const Entry* Fields::find(std::string_view key) const {
+  for (const auto& e : entries_) {
+    if (e.key == key) return &e;
+  }
+  return nullptr;
+}
+
 void YamlReader::error(const YAML::Node& n, const std::string& field, const std::string& message) {
-  error_at(line_of(n), field, message);
+  diags_.add(core::Error{message, file_, line_of(n), column_of(n), field});
 }
 
 void YamlReader::error_at(int line, const std::string& field, const std::string& message) {
@@ -64,84 +72,191 @@ void YamlReader::error_at(int line, const std::string& field, const std::string&
 
 bool YamlReader::expect_map(const YAML::Node& n, const std::string& field) {
   if (n.IsMap()) return true;
-  error(n, field, "expected a mapping (key: value pairs)");
+  error(n, field, wrong_type("a mapping (key: value pairs)", kind_of(n)));
   return false;
 }
 
 bool YamlReader::expect_seq(const YAML::Node& n, const std::string& field) {
   if (n.IsSequence()) return true;
-  error(n, field, "expected a list");
+  error(n, field, wrong_type("a list", kind_of(n)));
   return false;
 }
 
-void YamlReader::check_keys(const YAML::Node& n, const std::string& field,
-                            const std::vector<std::string>& allowed) {
-  if (!n.IsMap()) return;
-  std::vector<std::pair<std::string, int>> seen;  // yaml-cpp keeps duplicates silently
-  for (const auto& kv : n) {
-    const std::string key = kv.first.Scalar();
-    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-      error(kv.first, join(field, key), unknown_key(key, allowed));
+Fields YamlReader::fields(const YAML::Node& n, const std::string& field,
+                          const std::vector<std::string_view>& known) {
+  std::vector<Entry> out;
+  if (!n.IsMap()) return Fields{};
+  std::vector<YAML::Node> merges;  // values of `<<` keys, in order
+  for (auto it = n.begin(); it != n.end(); ++it) {
+    const YAML::Node k = it->first;
+    if (!k.IsScalar()) {
+      error(k, field, "a key must be a plain name, not " + kind_of(k));
+      continue;
+    }
+    const std::string key = k.Scalar();
+    if (key == "<<") {
+      merges.push_back(it->second);
+      continue;
+    }
+    if (field.empty() && key.starts_with("x-")) continue;
+    if (std::find(known.begin(), known.end(), key) == known.end()) {
+      error(k, join(field, key), unknown_key(key, known));
       continue;
     }
     const auto first =
-        std::find_if(seen.begin(), seen.end(), [&](const auto& s) { return s.first == key; });
-    if (first != seen.end()) {
-      error(kv.first, join(field, key), duplicate_key(key, first->second));
-    } else {
-      seen.emplace_back(key, line_of(kv.first));
+        std::find_if(out.begin(), out.end(), [&](const Entry& e) { return e.key == key; });
+    if (first != out.end()) {
+      error(k, join(field, key), duplicate_key(key, line_of(first->key_node)));
+      continue;
+    }
+    out.push_back(Entry{key, k, it->second});
+  }
+  for (const auto& m : merges)
+    merge_into(out, m, field, known);
+  return Fields(std::move(out));
+}
+
+// YAML merge keys (`<<: *defaults`, which yaml-cpp leaves to its users): the map's own keys
+// win, then earlier merges over later ones. Problems point at the merged text.
+void YamlReader::merge_into(std::vector<Entry>& out, const YAML::Node& merge,
+                            const std::string& field, const std::vector<std::string_view>& known) {
+  const std::string merge_field = join(field, "<<");
+  std::vector<YAML::Node> sources;
+  if (merge.IsMap()) {
+    sources.push_back(merge);
+  } else if (merge.IsSequence()) {
+    for (std::size_t i = 0; i < merge.size(); ++i) {
+      if (merge[i].IsMap()) {
+        sources.push_back(merge[i]);
+      } else {
+        error(merge[i], merge_field, "a merge key takes maps, got " + kind_of(merge[i]));
+      }
+    }
+  } else {
+    error(merge, merge_field,
+          "a merge key takes a map or a list of maps (e.g. an alias such as *defaults), got " +
+              kind_of(merge));
+  }
+  for (const auto& src : sources) {
+    for (auto it = src.begin(); it != src.end(); ++it) {
+      const std::string key = it->first.IsScalar() ? it->first.Scalar() : std::string{};
+      if (std::find(known.begin(), known.end(), key) == known.end()) {
+        error(it->first, join(field, key), unknown_key(key, known) + " (merged in with <<)");
+        continue;
+      }
+      const bool present =
+          std::any_of(out.begin(), out.end(), [&](const Entry& e) { return e.key == key; });
+      if (!present) out.push_back(Entry{key, it->first, it->second});
     }
   }
 }
 
+void YamlReader::check_keys(const YAML::Node& n, const std::string& field,
+                            const std::vector<std::string_view>& known) {
+  (void)fields(n, field, known);
+}
+
+void YamlReader::check_keys(const YAML::Node& n, const std::string& field,
+                            const std::vector<std::string>& known) {
+  check_keys(n, field, std::vector<std::string_view>(known.begin(), known.end()));
+}
+
+void YamlReader::check_keys(const YAML::Node& n, const std::string& field,
+                            std::initializer_list<std::string_view> known) {
+  check_keys(n, field, std::vector<std::string_view>(known));
+}
+
 std::optional<std::string> YamlReader::str(const YAML::Node& n, const std::string& field) {
-  if (!n.IsDefined() || n.IsNull()) return std::nullopt;
+  if (!n.IsDefined()) return std::nullopt;
   if (!n.IsScalar()) {
-    error(n, field, "expected a string");
+    error(n, field, wrong_type("a string", kind_of(n)));
     return std::nullopt;
   }
   return n.Scalar();
 }
 
+namespace {
+// " (a quoted value is a string; remove the quotes)" for a quoted scalar, else "".
+std::string quoted_hint(const YAML::Node& n) {
+  return is_quoted(n) ? " (a quoted value is a string; remove the quotes)" : "";
+}
+}  // namespace
+
 std::optional<double> YamlReader::number(const YAML::Node& n, const std::string& field) {
-  if (!n.IsDefined() || n.IsNull()) return std::nullopt;
+  if (!n.IsDefined()) return std::nullopt;
   if (auto v = parse_number(n)) return v;
-  error(n, field,
-        wrong_type("a number", n.IsScalar() ? config::quoted(n.Scalar()) : kind_of(n)) +
-            (is_quoted(n) ? " (a quoted value is a string; remove the quotes)" : ""));
+  error(n, field, wrong_type("a number", kind_of(n)) + quoted_hint(n));
   return std::nullopt;
 }
 
-std::optional<std::int64_t> YamlReader::integer(const YAML::Node& n, const std::string& field) {
-  if (!n.IsDefined() || n.IsNull()) return std::nullopt;
-  if (n.IsScalar() && !is_quoted(n)) {
-    const std::string& s = n.Scalar();
-    char* end = nullptr;
-    errno = 0;
-    const long long v = std::strtoll(s.c_str(), &end, 10);
-    if (!s.empty() && end == s.c_str() + s.size() && errno == 0) return v;
+std::optional<double> YamlReader::number_in(const YAML::Node& n, const std::string& field,
+                                            double lo, double hi) {
+  auto v = number(n, field);
+  if (v && !(*v >= lo && *v <= hi)) {
+    error(n, field, out_of_range(exact_number(lo), exact_number(hi), n.Scalar()));
+    return std::nullopt;
   }
-  error(n, field,
-        wrong_type("a whole number", n.IsScalar() ? config::quoted(n.Scalar()) : kind_of(n)) +
-            (is_quoted(n) ? " (a quoted value is a string; remove the quotes)" : ""));
-  return std::nullopt;
+  return v;
+}
+
+std::optional<double> YamlReader::share(const YAML::Node& n, const std::string& field) {
+  auto v = number(n, field);
+  if (v && (std::signbit(*v) || *v > 1.0)) {
+    error(n, field, out_of_range("0", "1", n.Scalar()));
+    return std::nullopt;
+  }
+  return v;
+}
+
+std::optional<std::int64_t> YamlReader::integer(const YAML::Node& n, const std::string& field,
+                                                std::int64_t lo, std::int64_t hi) {
+  if (!n.IsDefined()) return std::nullopt;
+  std::int64_t v = 0;
+  std::errc ec = std::errc::invalid_argument;
+  if (n.IsScalar() && !is_quoted(n) && !n.Scalar().empty()) {
+    const std::string& s = n.Scalar();
+    const char* begin = s.data() + (s.front() == '+' ? 1 : 0);
+    const auto r = std::from_chars(begin, s.data() + s.size(), v);
+    ec = r.ptr == s.data() + s.size() ? r.ec : std::errc::invalid_argument;
+  }
+  if (ec == std::errc::result_out_of_range) {
+    error(n, field, "the number " + n.Scalar() + " is too large");
+    return std::nullopt;
+  }
+  if (ec != std::errc{}) {
+    error(n, field, wrong_type("a whole number", kind_of(n)) + quoted_hint(n));
+    return std::nullopt;
+  }
+  constexpr auto kMin = std::numeric_limits<std::int64_t>::min();
+  constexpr auto kMax = std::numeric_limits<std::int64_t>::max();
+  if (v < lo || v > hi) {
+    error(n, field,
+          hi == kMax   ? "must be at least " + std::to_string(lo) + ", got " + n.Scalar()
+          : lo == kMin ? "must be at most " + std::to_string(hi) + ", got " + n.Scalar()
+                       : out_of_range(std::to_string(lo), std::to_string(hi), n.Scalar()));
+    return std::nullopt;
+  }
+  return v;
 }
 
 std::optional<bool> YamlReader::boolean(const YAML::Node& n, const std::string& field) {
-  if (!n.IsDefined() || n.IsNull()) return std::nullopt;
-  if (n.IsScalar()) {
-    const std::string& s = n.Scalar();
+  if (!n.IsDefined()) return std::nullopt;
+  if (n.IsScalar() && !is_quoted(n)) {
+    std::string s = n.Scalar();
+    std::transform(s.begin(), s.end(), s.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
     if (s == "true" || s == "yes" || s == "on") return true;
     if (s == "false" || s == "no" || s == "off") return false;
   }
-  error(n, field, "expected true or false");
+  error(n, field, wrong_type("true or false", kind_of(n)) + quoted_hint(n));
   return std::nullopt;
 }
 
-std::optional<core::Duration> YamlReader::duration(const YAML::Node& n, const std::string& field) {
-  if (!n.IsDefined() || n.IsNull()) return std::nullopt;
+std::optional<core::Duration> YamlReader::duration(const YAML::Node& n, const std::string& field,
+                                                   DurationMin min) {
+  if (!n.IsDefined()) return std::nullopt;
   if (!n.IsScalar()) {
-    error(n, field, "expected a duration such as 10m");
+    error(n, field, wrong_type("a duration such as 10m", kind_of(n)));
     return std::nullopt;
   }
   auto d = core::parse_duration(n.Scalar());
@@ -149,27 +264,56 @@ std::optional<core::Duration> YamlReader::duration(const YAML::Node& n, const st
     error(n, field, d.error().message);
     return std::nullopt;
   }
+  if (min == DurationMin::kPositive && d->count() <= 0) {
+    error(n, field, "must be longer than 0s");
+    return std::nullopt;
+  }
   return *d;
 }
 
 std::optional<std::vector<std::string>> YamlReader::str_list(const YAML::Node& n,
-                                                             const std::string& field) {
-  if (!n.IsDefined() || n.IsNull()) return std::nullopt;
+                                                             const std::string& field,
+                                                             bool scalar_is_list) {
+  if (!n.IsDefined()) return std::nullopt;
   std::vector<std::string> out;
-  if (n.IsScalar()) {
+  if (scalar_is_list && n.IsScalar()) {
     out.push_back(n.Scalar());
     return out;
   }
   if (!n.IsSequence()) {
-    error(n, field, "expected a list of names");
+    error(n, field, wrong_type("a list such as [a, b]", kind_of(n)));
     return std::nullopt;
   }
+  bool ok = true;
   for (std::size_t i = 0; i < n.size(); ++i) {
-    if (!n[i].IsScalar()) {
-      error(n[i], index(field, i), "expected a name");
-      return std::nullopt;
+    if (auto s = str(n[i], index(field, i))) {
+      out.push_back(*s);
+    } else {
+      ok = false;
     }
-    out.push_back(n[i].Scalar());
+  }
+  if (!ok) return std::nullopt;
+  return out;
+}
+
+std::vector<std::string> YamlReader::name_list(const YAML::Node& n, const std::string& field,
+                                               std::string_view what) {
+  std::vector<std::string> out;
+  if (!n.IsDefined()) return out;
+  if (!n.IsSequence()) {
+    error(n, field,
+          wrong_type("a list of " + std::string(what) + " names such as [prod]", kind_of(n)));
+    return out;
+  }
+  for (std::size_t i = 0; i < n.size(); ++i) {
+    const std::string f = index(field, i);
+    auto s = str(n[i], f);
+    if (!s) continue;
+    if (const std::string problem = dns1123_problem(*s); !problem.empty()) {
+      error(n[i], f, dns1123_message(*s, problem));
+      continue;
+    }
+    out.push_back(*s);
   }
   return out;
 }

@@ -16,9 +16,9 @@ TEST_CASE("a quoted number is a string, and is refused as a number", "[config][y
   CHECK_FALSE(r.number(n["a"], "a"));
   CHECK_FALSE(r.integer(n["e"], "e"));
   CHECK(d.describe() ==
-        "s.yaml:1: a: expected a number, got \"0.9\" (a quoted value is a string; remove the "
+        "s.yaml:1:4: a: expected a number, got \"0.9\" (a quoted value is a string; remove the "
         "quotes)\n"
-        "s.yaml:5: e: expected a whole number, got \"1\" (a quoted value is a string; remove "
+        "s.yaml:5:4: e: expected a whole number, got \"1\" (a quoted value is a string; remove "
         "the quotes)\n");
 }
 
@@ -28,8 +28,8 @@ TEST_CASE("check_keys lists the known keys when nothing is close", "[config][yam
   config::YamlReader r("s.yaml", d);
   r.check_keys(n, "top", {"name", "kind"});
   CHECK(d.describe() ==
-        "s.yaml:1: top.owner: unknown key \"owner\"; known keys: name, kind\n"
-        "s.yaml:2: top.nme: unknown key \"nme\"; did you mean \"name\"?\n");
+        "s.yaml:1:1: top.owner: unknown key \"owner\"; known keys: name, kind\n"
+        "s.yaml:2:1: top.nme: unknown key \"nme\"; did you mean \"name\"?\n");
 }
 
 TEST_CASE("check_keys refuses a key given twice", "[config][yaml]") {
@@ -37,7 +37,7 @@ TEST_CASE("check_keys refuses a key given twice", "[config][yaml]") {
   selfheal::core::Diagnostics d;
   config::YamlReader r("s.yaml", d);
   r.check_keys(n, "", {"name", "kind"});
-  CHECK(d.describe() == "s.yaml:3: name: duplicate key \"name\" (first given at line 1)\n");
+  CHECK(d.describe() == "s.yaml:3:1: name: duplicate key \"name\" (first given at line 1)\n");
 }
 
 TEST_CASE("kind_of says what a node is", "[config][yaml]") {

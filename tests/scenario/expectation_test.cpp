@@ -59,12 +59,12 @@ TEST_CASE("expectation mistakes name line and field, with did-you-mean", "[expec
   CHECK(es.empty());
   const std::string all = d.describe();
   INFO(all);
-  CHECK(all.find("s.yaml:2: expect[0].metric: unknown metric \"action\"; did you mean "
+  CHECK(all.find("s.yaml:2:12: expect[0].metric: unknown metric \"action\"; did you mean "
                  "\"actions\"?") != std::string::npos);
-  CHECK(all.find("s.yaml:3: expect[1].where.service: unknown service \"payment-ap\"; did you "
+  CHECK(all.find("s.yaml:3:38: expect[1].where.service: unknown service \"payment-ap\"; did you "
                  "mean \"payment-api\"?") != std::string::npos);
   CHECK(all.find("expect[2].maximum: unknown key \"maximum\"") != std::string::npos);
-  CHECK(all.find("s.yaml:5: expect[3].max: invalid duration") != std::string::npos);
+  CHECK(all.find("s.yaml:5:50: expect[3].max: invalid duration") != std::string::npos);
   CHECK(all.find("expect[4].where: metric wrongly_acted_incidents is run-wide") !=
         std::string::npos);
   CHECK(all.find("expect[5].min: verification_pass_rate is a ratio") != std::string::npos);

@@ -49,7 +49,7 @@ TEST_CASE("a marketing campaign without a service is reported at the event's lin
 )");
   CHECK_FALSE(l.scenario);
   CHECK(only_error(l) ==
-        "s.yaml:12: calendar[0].service: missing: a marketing campaign needs the service whose "
+        "s.yaml:12:5: calendar[0].service: missing: a marketing campaign needs the service whose "
         "traffic it raises");
 }
 
@@ -59,7 +59,7 @@ TEST_CASE("a deploy window without a service is reported at the event's line",
   - {name: release, kind: deploy-window, start: 1h, end: 90m, release: {version: 2.0.0}}
 )");
   CHECK(only_error(l) ==
-        "s.yaml:12: calendar[0].service: missing: a deploy window needs the service it rolls out "
+        "s.yaml:12:5: calendar[0].service: missing: a deploy window needs the service it rolls out "
         "to");
 }
 
@@ -203,7 +203,7 @@ TEST_CASE("intermittent mistakes are reported at their line", "[scenario][errors
   CHECK(only_error(load(R"(faults:
   - {at: 10m, kind: dependency-outage, target: payments-db,
      intermittent: {on: 5m, off: 10m, jiter: 0.2}}
-)")) == "s.yaml:13: faults[0].intermittent.jiter: unknown key \"jiter\"; did you mean \"jitter\"?");
+)")) == "s.yaml:13:39: faults[0].intermittent.jiter: unknown key \"jiter\"; did you mean \"jitter\"?");
   CHECK(only_error(load(R"(faults:
   - {at: 10m, kind: memory-leak, target: payments-db, intermittent: {on: 5m, off: 10m}}
 )"))

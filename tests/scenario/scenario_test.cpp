@@ -97,7 +97,7 @@ TEST_CASE("an unknown service in a fault is reported at its line with did-you-me
       replace(kGood, "target: payments-db, duration: 45m", "target: payment-db, duration: 45m"));
   CHECK_FALSE(l.scenario);
   CHECK(has(l,
-            "s.yaml:18: faults[0].target: unknown service \"payment-db\"; did you mean "
+            "s.yaml:18:48: faults[0].target: unknown service \"payment-db\"; did you mean "
             "\"payments-db\"?"));
 }
 
@@ -105,20 +105,20 @@ TEST_CASE("a fault after the end of the run is an error", "[scenario][errors]") 
   const auto l = load(replace(kGood, "at: 70m", "at: 3h"));
   CHECK_FALSE(l.scenario);
   CHECK(has(l,
-            "s.yaml:20: faults[1].at: the fault starts at 3h, at or after the end of the run "
+            "s.yaml:20:10: faults[1].at: the fault starts at 3h, at or after the end of the run "
             "(duration 2h)"));
 }
 
 TEST_CASE("a policy file that does not exist is an error", "[scenario][errors]") {
   const auto l = load(replace(kGood, "policies/naive-restart.yaml", "policies/nope.yaml"));
   CHECK_FALSE(l.scenario);
-  CHECK(has(l, "s.yaml:11: policies: policy file \"policies/nope.yaml\" does not exist"));
+  CHECK(has(l, "s.yaml:11:11: policies: policy file \"policies/nope.yaml\" does not exist"));
 }
 
 TEST_CASE("an unknown metric in expect is an error with did-you-mean", "[scenario][errors]") {
   const auto l = load(replace(kGood, "metric: actions", "metric: restarts_total"));
   CHECK_FALSE(l.scenario);
-  CHECK(has(l, "s.yaml:24: expect[0].metric: unknown metric \"restarts_total\""));
+  CHECK(has(l, "s.yaml:24:14: expect[0].metric: unknown metric \"restarts_total\""));
   const auto l2 = load(replace(kGood, "metric: ttr", "metric: mtr"));
   CHECK(has(l2, "expect[1].metric: unknown metric \"mtr\"; did you mean \"mttr\"?"));
 }
@@ -127,11 +127,11 @@ TEST_CASE("unknown keys get did-you-mean, bad durations say what is valid", "[sc
   const auto l =
       load(replace(replace(kGood, "oncall:", "on_call:"), "duration: 2h", "duration: 2 hours"));
   CHECK_FALSE(l.scenario);
-  CHECK(has(l, "s.yaml:13: on_call: unknown key \"on_call\"; did you mean \"oncall\"?"));
-  CHECK(has(l, "s.yaml:3: duration: invalid duration \"2 hours\""));
+  CHECK(has(l, "s.yaml:13:1: on_call: unknown key \"on_call\"; did you mean \"oncall\"?"));
+  CHECK(has(l, "s.yaml:3:11: duration: invalid duration \"2 hours\""));
   const auto l2 = load(replace(kGood, "replicas: 3,", "replica: 3,"));
   CHECK(has(l2,
-            "s.yaml:9: cluster.services.payment-api.replica: unknown key \"replica\"; did "
+            "s.yaml:9:19: cluster.services.payment-api.replica: unknown key \"replica\"; did "
             "you mean \"replicas\"?"));
 }
 
@@ -146,9 +146,9 @@ TEST_CASE("every problem is reported at once, and the model's own checks get our
   // Every problem of the scenario itself at once: the bad kind, and the expectation naming
   // the second outage, whose default name came from the (now unknown) kind.
   CHECK(has(l,
-            "s.yaml:18: faults[0].kind: unknown fault kind \"dependency-outrage\"; did you mean "
+            "s.yaml:18:21: faults[0].kind: unknown fault kind \"dependency-outrage\"; did you mean "
             "\"dependency-outage\"?"));
-  CHECK(has(l, "s.yaml:25: expect[1].where.incident: unknown incident"));
+  CHECK(has(l, "s.yaml:25:37: expect[1].where.incident: unknown incident"));
   // The model's own checks (sim::validate: the self-loop) run only once the scenario itself
   // is valid, so they are not part of this first answer.
   CHECK(l.diagnostics.errors().size() == 2);
@@ -240,6 +240,6 @@ TEST_CASE("a scenario past the services limit is refused with a clear error",
   auto l = load(y);
   REQUIRE_FALSE(l.scenario);
   CHECK(has(l,
-            "s.yaml:9: cluster.services: 10001 services is more than a scenario may hold "
+            "s.yaml:9:5: cluster.services: 10001 services is more than a scenario may hold "
             "(at most 10000;"));
 }
