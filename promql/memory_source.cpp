@@ -30,7 +30,9 @@ std::size_t MemorySource::series_count() const {
 void MemorySource::select(
     std::span<const Matcher> matchers, core::TimePoint start, core::TimePoint end,
     const std::function<void(const Labels&, std::span<const Sample>)>& visit) const {
-  for (const auto& [labels, samples] : impl_->series) {
+  for (const auto& entry : impl_->series) {
+    const Labels& labels = entry.first;
+    const std::vector<Sample>& samples = entry.second;
     bool ok = std::all_of(matchers.begin(), matchers.end(), [&](const Matcher& m) {
       return matches(m, label_value(labels, m.name));
     });
