@@ -288,7 +288,6 @@ Labels absent_labels(const Node& arg) {
   for (const auto& m : n.matchers) {
     if (m.name == "__name__") continue;
     bool have =
-        !label_value(out, m.name).empty() ||
         std::any_of(out.begin(), out.end(), [&](const Label& l) { return l.name == m.name; });
     if (m.op == Matcher::Op::kEq && !have) {
       out.push_back({m.name, m.value});
