@@ -136,6 +136,19 @@ const std::vector<std::string> kExpressions{
     "vector(time())",
     "label_replace(up, \"svc\", \"$1\", \"pod\", \"(.*)-[0-9]+\")",
     "NaN_gauge + 1",
+    // more combinations
+    "histogram_quantile(0.75, sum by (le) (increase(http_request_duration_seconds_bucket[2m])))",
+    "count_over_time(sparse_total[3m])",
+    "last_over_time(up[10m] offset 1m)",
+    "memory_bytes offset -5m",
+    "-rate(http_requests_total[5m])",
+    "round(rate(http_requests_total[5m]))",
+    "(memory_bytes > 5e8) * 2",
+    "sum(rate(http_requests_total[5m])) by (service, code) > bool 1",
+    "topk(3, NaN_gauge or memory_bytes)",
+    "bottomk(3, NaN_gauge or memory_bytes)",
+    "quantile(0.5, NaN_gauge or memory_bytes)",
+    "max(NaN_gauge or memory_bytes)",
     "sum(NaN_gauge)",
 };
 
