@@ -5,6 +5,9 @@
 // values within 1e-9 relative, NaN equal to NaN), and errors must be errors in both.
 // Skipped (exit 77) when prometheus or promtool is missing; a failure instead under
 // SELFHEAL_REQUIRE_E2E=1 (CI). SELFHEAL_PROMQL_SEED=<n> replays other random series.
+//
+// generate() and the test case are longer than 80 lines on purpose: each is one linear
+// script (a block per series family; set up, then compare), clearer read whole.
 #include <unistd.h>
 
 #include <utility>  // before asio: its awaitable.hpp uses std::exchange
@@ -349,6 +352,13 @@ bool same(double a, double b) {
          std::max(kAbsoluteFloor, kRelativeTolerance * std::max(std::abs(a), std::abs(b)));
 }
 
+bool same_answer(const Answer& a, const Answer& b) {
+  return a.size() == b.size() && std::all_of(a.begin(), a.end(), [&](const auto& kv) {
+           auto it = b.find(kv.first);
+           return it != b.end() && same(kv.second, it->second);
+         });
+}
+
 std::string show(const Answer& a) {
   std::string out;
   for (const auto& [k, v] : a)
@@ -440,13 +450,8 @@ TEST_CASE("promql instant queries agree with a real Prometheus on the same serie
         FAIL_CHECK("ours failed: " << mine.error().message << "\nPrometheus:\n" << show(*theirs));
       if (!mine) continue;
       Answer a = from_ours(*mine);
-      bool equal =
-          a.size() == theirs->size() && std::all_of(a.begin(), a.end(), [&](const auto& kv) {
-            auto it = theirs->find(kv.first);
-            return it != theirs->end() && same(kv.second, it->second);
-          });
       INFO("ours:\n" << show(a) << "Prometheus:\n" << show(*theirs));
-      CHECK(equal);
+      CHECK(same_answer(a, *theirs));
       ++compared;
       if (!theirs->empty()) ++non_empty;
     }
