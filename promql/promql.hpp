@@ -1,0 +1,160 @@
+// selfheal::promql — a PromQL evaluator for the subset alert rules and verification checks
+// use (docs/promql.md), with Prometheus 2.x semantics: instant queries at one time point over
+// a `SeriesSource` the caller provides (the simulator's telemetry, a test fixture).
+//
+// Ownership and units: an `Expr` is immutable and cheap to copy (it shares its tree). Times are
+// `core::TimePoint` (integer milliseconds); sample values are doubles. Nothing here reads the
+// wall clock or keeps state between calls: the same source, expression and time give the
+// same `Value`, bit for bit.
+//
+//   auto e = promql::parse("sum by (service) (rate(http_requests_total{code=~\"5..\"}[5m]))");
+//   if (!e) return e.error();              // "unsupported function 'predict_linear' at 12"
+//   promql::MemorySource src;
+//   src.add({{"__name__", "http_requests_total"}, {"code", "500"}, {"service", "api"}},
+//           {{t0, 1}, {t0 + 1min, 7}});
+//   auto v = promql::evaluate(*e, src, t0 + 1min);   // Value{kVector, {{{service=api}, 0.1}}}
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.hpp"
+#include "core/time.hpp"
+
+namespace selfheal::promql {
+
+struct Label {
+  std::string name, value;
+  friend bool operator==(const Label&, const Label&) = default;
+  friend auto operator<=>(const Label&, const Label&) = default;
+};
+/// A series' identity, sorted by name, names unique. A raw series carries its metric name as
+/// the label "__name__"; results of functions and operators that drop the name do not.
+using Labels = std::vector<Label>;
+
+/// The value of label `name`, or "" when absent (Prometheus treats both alike).
+std::string_view label_value(const Labels& labels, std::string_view name);
+/// Sorts by name (stable on duplicates; callers must not pass duplicates).
+void sort_labels(Labels& labels);
+/// Prometheus's text form: `name{a="x", b="y"}` (the name omitted when there is none; values
+/// escaped as Prometheus prints them).
+std::string format_labels(const Labels& labels);
+
+struct Sample {
+  core::TimePoint t;
+  double v = 0;
+};
+
+/// A label matcher. `kRe`/`kNre` are fully anchored regular expressions (Prometheus uses RE2;
+/// we use std::regex ECMAScript, anchored — docs/promql.md lists the differences).
+struct Matcher {
+  enum class Op { kEq, kNe, kRe, kNre };
+  std::string name;
+  Op op = Op::kEq;
+  std::string value;
+};
+
+/// The data an expression reads.
+class SeriesSource {
+ public:
+  virtual ~SeriesSource() = default;
+  /// Calls `visit` once per series matching every matcher (a missing label matches as ""),
+  /// with that series' samples in [start, end] (both inclusive), ascending t, no duplicate t.
+  /// A series with no sample in the window may be skipped or visited with an empty span.
+  /// `labels` and `samples` need only live for the duration of the call.
+  virtual void select(
+      std::span<const Matcher> matchers, core::TimePoint start, core::TimePoint end,
+      const std::function<void(const Labels&, std::span<const Sample>)>& visit) const = 0;
+};
+
+/// Whether `value` satisfies `m`. Regexes are compiled once per thread and pattern (a small
+/// per-thread cache), so a source may call this per series.
+bool matches(const Matcher& m, std::string_view value);
+
+/// A SeriesSource over series held in memory: for tests, fixtures and small simulated data.
+/// `add` appends samples to the series with exactly these labels (created on first use);
+/// samples must be added in ascending time per series.
+class MemorySource final : public SeriesSource {
+ public:
+  MemorySource();
+  ~MemorySource() override;
+  MemorySource(MemorySource&&) noexcept;
+  MemorySource& operator=(MemorySource&&) noexcept;
+
+  void add(Labels labels, std::span<const Sample> samples);
+  void add(Labels labels, std::initializer_list<Sample> samples) {
+    add(std::move(labels), std::span<const Sample>(samples.begin(), samples.size()));
+  }
+  std::size_t series_count() const;
+
+  void select(
+      std::span<const Matcher> matchers, core::TimePoint start, core::TimePoint end,
+      const std::function<void(const Labels&, std::span<const Sample>)>& visit) const override;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// What an expression yields at top level. Range vectors and strings are parse errors at top
+/// level (a rule or check must give an instant vector or a scalar).
+enum class ValueType { kScalar, kVector };
+
+namespace detail {
+struct Node;
+}
+
+/// A parsed expression: immutable, cheap to copy and share between threads.
+class Expr {
+ public:
+  ValueType type() const;
+  /// The text it was parsed from.
+  const std::string& text() const;
+  /// Every selector's matchers (the metric name as an `__name__` kEq matcher), in text order:
+  /// lets a caller check at load time that the series an expression reads exist.
+  std::vector<std::vector<Matcher>> selectors() const;
+
+  explicit Expr(std::shared_ptr<const detail::Node> root, std::string text);
+  const detail::Node& root() const { return *root_; }
+
+ private:
+  std::shared_ptr<const detail::Node> root_;
+  std::shared_ptr<const std::string> text_;
+};
+
+/// Parses `text`. Errors name the construct and the 0-based byte offset, e.g.
+/// "unsupported function 'predict_linear' at 12", "unexpected ')' at 7; expected an expression".
+/// Everything outside the subset of docs/promql.md is an error, never silently ignored.
+core::Result<Expr> parse(std::string_view text);
+
+struct Series {
+  Labels labels;
+  double value = 0;
+};
+
+/// An instant query's result. For kVector, `vector` is sorted by labels (Prometheus leaves
+/// the order unspecified except for sort(); sorting makes ours deterministic).
+struct Value {
+  enum class Kind { kScalar, kVector };
+  Kind kind = Kind::kVector;
+  double scalar = 0;
+  std::vector<Series> vector;
+};
+
+struct EvalOptions {
+  /// How far back an instant selector looks for the most recent sample (Prometheus's
+  /// --query.lookback-delta).
+  core::Duration lookback = std::chrono::minutes(5);
+};
+
+/// Evaluates `expr` at `at`. Errors are evaluation errors Prometheus also raises (e.g.
+/// "vector cannot contain metrics with the same labelset", many-to-many matching without
+/// group_left/group_right), never unsupported constructs (parse rejects those).
+core::Result<Value> evaluate(const Expr& expr, const SeriesSource& source, core::TimePoint at,
+                             const EvalOptions& options = {});
+
+}  // namespace selfheal::promql
