@@ -276,6 +276,7 @@ TEST_CASE(
   INFO(r.err);
   REQUIRE(r.rc == 0);
   CHECK_THAT(r.out, Catch::Contains("dry-run"));
+  CHECK(r.err.empty());  // no start-up warning: every escalation has a notifier
   const auto loaded = selfheal::live::load_serve_config(serve);
   REQUIRE(loaded.config);
   const auto& cfg = *loaded.config;
