@@ -322,6 +322,14 @@ TEST_CASE("selfheal promote --scenario builds the table from simulated shadow tw
   REQUIRE(one.rc == 0);
   CHECK_THAT(one.out, Catch::Contains("\"source\": \"simulation\""));
   CHECK_THAT(one.out, Catch::Contains("\"verdict\": \"too-few-observations\""));
+  // Two firings per run, a person restarting after one of them: runs laid end to end keep
+  // each person's action with its own run's decision.
+  auto freeze =
+      test::call({"promote", "--scenario", "scenarios/orders-freeze.yaml", "--runs", "6"});
+  REQUIRE(freeze.rc == 0);
+  CHECK_THAT(freeze.out,
+             Catch::Contains("memory-leak       orders/report-worker    restart   12     "
+                             "6      0      6      0      17m     do-not-automate"));
   CHECK(test::call({"promote", "--scenario", scenario, "--runs", "0"}).rc == 2);
   CHECK(test::call({"promote", "--scenario", "no-such.yaml"}).rc == 2);
 }
