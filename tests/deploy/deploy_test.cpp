@@ -16,6 +16,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -87,50 +88,48 @@ bool has_mount_prefix(const YAML::Node& c, const std::string& path, bool writabl
 // An API request: (API group, resource, verb). The core group is "".
 using Request = std::tuple<std::string, std::string, std::string>;
 
-std::set<Request> requests(const std::string& group, const std::string& resource,
-                           const std::vector<std::string>& verbs) {
-  std::set<Request> out;
-  for (const auto& v : verbs)
-    out.insert({group, resource, v});
-  return out;
+/// A command's key in tests/deploy/api_requests.txt: the program, then its words up to the
+/// first one naming an object, cut after its '/' ("kubectl scale deployment/"); for a
+/// command naming no object (helm), its sub-command ("helm rollback").
+std::string command_key(const std::vector<std::string>& argv) {
+  const std::string prog = fs::path(argv.at(0)).filename().string();
+  std::vector<std::string> words;
+  for (std::size_t i = 1; i < argv.size() && argv[i].rfind('-', 0) != 0; ++i)
+    words.push_back(argv[i]);
+  std::string key = prog;
+  for (const auto& w : words) {
+    const auto slash = w.find('/');
+    key += " " + (slash == std::string::npos ? w : w.substr(0, slash + 1));
+    if (slash != std::string::npos) return key;
+  }
+  return words.empty() ? prog : prog + " " + words.front();
 }
 
-/// What the API server sees when the command runs (kubectl reads an object before it
-/// patches it; `kubectl scale` patches the scale subresource; Helm keeps releases in
-/// Secrets and patches the chart's objects back — docs/deploy.md "RBAC per action").
-/// Empty for a command the table does not know: the test then fails and names it.
-std::set<Request> api_requests(const std::vector<std::string>& argv) {
-  const std::string prog = fs::path(argv.at(0)).filename().string();
-  std::string words;
-  for (std::size_t i = 1; i < argv.size() && argv[i].rfind('-', 0) != 0; ++i) {
-    const auto slash = argv[i].find('/');  // deployment/api -> deployment/
-    words += (words.empty() ? "" : " ") +
-             (slash == std::string::npos ? argv[i] : argv[i].substr(0, slash + 1));
-  }
-  const auto get_patch = requests("apps", "deployments", {"get", "patch"});
-  if (prog == "kubectl") {
-    if (words == "rollout restart deployment/") return get_patch;
-    if (words == "annotate deployment/" || words == "set env deployment/") return get_patch;
-    if (words == "get deployment/") return requests("apps", "deployments", {"get"});
-    if (words == "annotate service/") return requests("", "services", {"get", "patch"});
-    if (words == "scale deployment/") {
-      auto r = requests("apps", "deployments", {"get"});
-      r.merge(requests("apps", "deployments/scale", {"patch"}));
-      return r;
+/// tests/deploy/api_requests.txt: command key -> what the API server sees when it runs
+/// (its kubectl lines are checked against the real kubectl by scripts/check-kubectl-requests).
+std::map<std::string, std::set<Request>> api_request_table() {
+  std::map<std::string, std::set<Request>> out;
+  std::ifstream in(deploy_dir().parent_path() / "tests/deploy/api_requests.txt");
+  REQUIRE(in);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    const auto tab = line.find('\t');
+    REQUIRE(tab != std::string::npos);
+    std::istringstream cmd(line.substr(0, tab)), reqs(line.substr(tab + 1));
+    std::vector<std::string> argv;
+    for (std::string w; cmd >> w;)
+      argv.push_back(w);
+    auto& set = out[command_key(argv)];
+    for (std::string r; reqs >> r;) {
+      const auto colon = r.rfind(':');
+      const auto slash = r.find('/');
+      const std::string group = r.substr(0, slash);
+      set.insert({group == "core" ? "" : group, r.substr(slash + 1, colon - slash - 1),
+                  r.substr(colon + 1)});
     }
   }
-  if (prog == "helm") {
-    if (words.rfind("status ", 0) == 0) return requests("", "secrets", {"list"});
-    if (words.rfind("rollback ", 0) == 0) {
-      auto r = requests("", "secrets", {"get", "list", "create", "update", "delete"});
-      r.insert(get_patch.begin(),
-               get_patch.end());  // the chart's objects as shipped: Deployment, Service, ConfigMap
-      r.merge(requests("", "services", {"get", "patch"}));
-      r.merge(requests("", "configmaps", {"get", "patch"}));
-      return r;
-    }
-  }
-  return {};
+  return out;
 }
 
 std::string show(const std::set<Request>& s) {
@@ -306,18 +305,19 @@ TEST_CASE(
   write_config_files(ms, dir.path);
   const auto ps = selfheal::engine::load_policy_file((dir.path / "policies.yaml").string());
   REQUIRE(ps.policies);
+  const auto table = api_request_table();
   std::set<Request> needed;
   for (const auto& argv : commands_started(*ps.policies, dir.path)) {
-    const auto r = api_requests(argv);
     std::string line;
     for (const auto& a : argv)
       line += a + " ";
     INFO(
-        "live/ ran a command whose API requests are unknown; add it to api_requests and "
-        "deploy/rbac.yaml: "
+        "live/ ran a command tests/deploy/api_requests.txt does not know; add it there "
+        "(and to deploy/rbac.yaml): "
         << line);
-    REQUIRE_FALSE(r.empty());
-    needed.insert(r.begin(), r.end());
+    const auto r = table.find(command_key(argv));
+    REQUIRE(r != table.end());
+    needed.insert(r->second.begin(), r->second.end());
   }
   for (const auto& m : ms) {
     if (m.kind() != "Role") continue;
