@@ -9,6 +9,7 @@
 #include "engine/policy_loader.hpp"
 #include "live/config.hpp"
 #include "live/service.hpp"
+#include "live/startup_warnings.hpp"
 
 namespace po = boost::program_options;
 
@@ -79,6 +80,9 @@ int cmd_serve(const Args& args, Io io) {
     io.err << channels.describe();
     return kExitBadInput;
   }
+  // Loud, not fatal: a server that pages nobody still audits, and may be meant as a trial.
+  for (const auto& w : live::escalation_warnings(config, *policies.policies))
+    io.err << w << "\n";
   const bool dry_run = vm.count("dry-run") ? true : vm.count("execute") ? false : config.dry_run;
   if (vm.count("check-config")) {
     io.out << "configuration ok: " << policies.policies->policies.size() << " polic"

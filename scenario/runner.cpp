@@ -182,6 +182,15 @@ void chart_data(const sim::Timeline& t, const RunMetrics& m, RunResult& r) {
 
 }  // namespace
 
+sim::Timeline run_shadow_twin(const Scenario& s, std::uint64_t seed) {
+  sim::ClusterSpec spec = s.cluster;
+  if (!spec.oncall.direct_page_after) spec.oncall.direct_page_after = Duration{0};
+  engine::PolicySet shadow = s.policies;
+  shadow.settings.mode = engine::Mode::kShadow;
+  return run_world(s, seed, spec, std::move(shadow), {}, nullptr, s.cluster.start + s.duration)
+      .timeline;
+}
+
 RunResult run_scenario(const Scenario& scenario, const RunOptions& o) {
   const std::uint64_t seed = o.seed.value_or(scenario.seed);
   std::optional<Scenario> varied;
@@ -194,13 +203,7 @@ RunResult run_scenario(const Scenario& scenario, const RunOptions& o) {
   const sim::Timeline& main = main_run.timeline;
 
   std::optional<sim::Timeline> twin;
-  if (o.twin) {
-    sim::ClusterSpec spec = s.cluster;
-    if (!spec.oncall.direct_page_after) spec.oncall.direct_page_after = Duration{0};
-    engine::PolicySet shadow = s.policies;
-    shadow.settings.mode = engine::Mode::kShadow;
-    twin = run_world(s, seed, spec, std::move(shadow), {}, nullptr, end).timeline;
-  }
+  if (o.twin) twin = run_shadow_twin(s, seed);
 
   RunResult r;
   r.scenario = s.name;

@@ -48,4 +48,10 @@ struct RunOptions {
 
 RunResult run_scenario(const Scenario& s, const RunOptions& options = {});
 
+/// The counterfactual twin alone: `s` (already varied, if it should be) with the engine in
+/// shadow mode and the on-call paged directly by alerts, run for the scenario's duration.
+/// Its audit holds the engine's would-act (shadow) decisions; its timeline the on-call's
+/// actions (kActionStarted, automated = false): `selfheal promote --scenario` compares them.
+sim::Timeline run_shadow_twin(const Scenario& s, std::uint64_t seed);
+
 }  // namespace selfheal::scenario

@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <fstream>
 #include <sstream>
 #include <vector>
 
@@ -7,6 +8,7 @@
 namespace cli = selfheal::cli;
 
 using selfheal::test::call;
+using selfheal::test::TempDir;
 
 TEST_CASE("selfheal --help lists every subcommand", "[cli]") {
   auto r = call({"--help"});
@@ -42,4 +44,24 @@ TEST_CASE("every subcommand has --help and rejects unknown options", "[cli]") {
     CHECK(bad.rc == 2);
     CHECK_THAT(bad.err, Catch::Contains("no-such-option"));
   }
+}
+
+TEST_CASE("serve warns loudly at start-up when no notifier would receive an escalation",
+          "[cli][serve]") {
+  TempDir t("serve-warn");
+  const std::string base =
+      "auth: {token: \"0123456789abcdef0123\"}\n"
+      "policies: {remediation_policies: [{incident_type: memory-leak, "
+      "action: restart}]}\nengine: {mode: recommend}\n";
+  std::ofstream(t.path / "none.yaml") << base;
+  std::ofstream(t.path / "hook.yaml")
+      << base << "notifiers: [{name: hook, type: webhook, url: \"http://127.0.0.1:1/a\"}]\n";
+  const auto none = call({"serve", "--config", (t.path / "none.yaml").string(), "--check-config"});
+  CHECK(none.rc == 0);  // a warning, not an error: the server still audits
+  CHECK_THAT(none.err, Catch::StartsWith("WARNING: "));
+  CHECK_THAT(none.err, Catch::Contains("no notifiers are configured"));
+  CHECK_THAT(none.err, Catch::Contains("nothing is ever approved"));
+  const auto hook = call({"serve", "--config", (t.path / "hook.yaml").string(), "--check-config"});
+  CHECK(hook.rc == 0);
+  CHECK(hook.err.empty());
 }

@@ -2,6 +2,7 @@
 
 #include "engine/policy_loader.hpp"
 #include "live/config.hpp"
+#include "live/startup_warnings.hpp"
 
 using namespace selfheal;
 using namespace selfheal::live;
@@ -235,4 +236,24 @@ TEST_CASE("every notifier listing channels must leave pages without a policy som
       with_notifiers(R"(  - {name: hook, type: webhook, url: "http://127.0.0.1:1/a"}
 )");
   CHECK(check_escalation_channels(no_routing, policies, "policies.yaml").empty());
+}
+
+TEST_CASE("no notifier at all is a loud start-up warning naming the mode and the channels",
+          "[live][config][channels]") {
+  const auto policies = channel_policies();
+  const auto none = with_notifiers("  []\n");
+  REQUIRE(none.notifiers.empty());
+  CHECK(check_escalation_channels(none, policies, "policies.yaml").empty());  // not an error
+  const auto w = escalation_warnings(none, policies);
+  REQUIRE(w.size() == 1);
+  CHECK_THAT(w[0], Catch::StartsWith("WARNING: serve.yaml: no notifiers are configured"));
+  CHECK_THAT(w[0], Catch::Contains("\"pagerduty-p3\""));
+  CHECK_THAT(w[0], Catch::Contains("reach NOBODY"));
+  auto recommend = none;
+  recommend.engine.mode = engine::Mode::kRecommend;
+  CHECK_THAT(escalation_warnings(recommend, policies)[0],
+             Catch::Contains("nothing is ever approved"));
+  const auto hook = with_notifiers(R"(  - {name: hook, type: webhook, url: "http://127.0.0.1:1/a"}
+)");
+  CHECK(escalation_warnings(hook, policies).empty());
 }

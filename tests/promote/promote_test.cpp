@@ -10,7 +10,9 @@
 #include "live/sqlite_state.hpp"
 #include "promote/evidence.hpp"
 #include "promote/k8s_audit.hpp"
+#include "promote/sim_source.hpp"
 #include "promote/write.hpp"
+#include "sim/timeline.hpp"
 #include "tests/support/cli_harness.hpp"
 
 using namespace selfheal;
@@ -244,4 +246,119 @@ TEST_CASE("selfheal promote reads serve's state database and the audit log", "[p
       test::call({"promote", "--state", (tmp.path / "none.db").string(), "--k8s-audit", kSample});
   CHECK(missing.rc == 2);
   CHECK_THAT(missing.err, Catch::Contains("no such state database"));
+}
+
+namespace {
+
+sim::TimelineEvent started(core::TimePoint t, const std::string& service, const char* action,
+                           bool automated) {
+  sim::TimelineEvent e;
+  e.time = t;
+  e.kind = sim::EventKind::kActionStarted;
+  e.service = service;
+  e.name = action;
+  e.automated = automated;
+  return e;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "a shadow twin's decisions and on-call actions are the evidence, as the audit log "
+    "would show them",
+    "[promote][sim]") {
+  const auto t0 = at("2026-11-30T10:00:00Z");
+  sim::Timeline twin;
+  twin.audit = {decision(t0, "fp1", "report-worker", engine::Outcome::kShadow),
+                decision(t0 + 12min, "fp1", "report-worker", engine::Outcome::kResolved)};
+  twin.events = {started(t0 + 4min, "report-worker", "restart", false),
+                 started(t0 + 5min, "report-worker", "restart", true),  // the engine's own
+                 started(t0 + 6min, "report-worker", "cache-purge", false),
+                 started(t0 + 7min, "report-worker", "traffic-shift", false),  // a Service
+                 started(t0 + 8min, "report-worker", "scale", false)};
+  promote::Evidence ev;
+  promote::add_shadow_twin(twin, "batch", 2h, "twin.yaml seed 1", ev);
+  REQUIRE(ev.observations.size() == 1);
+  CHECK(ev.observations[0].time == t0 + 2h);
+  CHECK(ev.observations[0].resolved_at == t0 + 12min + 2h);
+  REQUIRE(ev.person_actions.size() == 3);
+  CHECK(ev.person_actions[0].kind == ChangeKind::kRestart);
+  CHECK(ev.person_actions[0].time == t0 + 4min + 2h);
+  CHECK(ev.person_actions[0].target == engine::ServiceRef{"batch", "report-worker"});
+  CHECK(ev.person_actions[0].where == "twin.yaml seed 1");
+  CHECK(ev.person_actions[1].kind == ChangeKind::kOther);  // an annotation on the Deployment
+  CHECK(ev.person_actions[2].kind == ChangeKind::kScale);
+  CHECK_FALSE(promote::audit_kind_of(engine::ActionKind::kTrafficShift));
+  // The namespace is the simulated one, so the decision (target prod/...) and the person
+  // (batch/...) are different workloads here: nothing matches.
+  auto table = promote::build_table(ev.observations, ev.person_actions, promote::Options{});
+  REQUIRE(table.rows.size() == 1);
+  CHECK(table.rows[0].person_same == 0);
+  // On the decision's own namespace the on-call's restart is the same action, 4 min later.
+  ev = {};
+  promote::add_shadow_twin(twin, "prod", 0s, "twin.yaml seed 1", ev);
+  table = promote::build_table(ev.observations, ev.person_actions, promote::Options{});
+  REQUIRE(table.rows.size() == 1);
+  CHECK(table.rows[0].person_same == 1);
+  CHECK(table.rows[0].median_saved == 4min);
+}
+
+TEST_CASE("selfheal promote --scenario builds the table from simulated shadow twins",
+          "[promote][sim][cli]") {
+  const std::string scenario = "scenarios/bad-deploy-rollback.yaml";
+  auto r = test::call({"promote", "--scenario", scenario, "--runs", "5"});
+  INFO(r.err);
+  REQUIRE(r.rc == 0);
+  // Each run's on-call rolls the bad release back after the page, as the engine would have.
+  CHECK_THAT(
+      r.out,
+      Catch::Matches(
+          R"((.|\n)*bad-deployment +prod/cart-api +rollback +5 +5 +0 +0 +0 .* promote\n(.|\n)*)"));
+  CHECK_THAT(r.out, Catch::Contains("5 of 5 recommended rollbacks were done by a person"));
+  CHECK_THAT(r.out, Catch::Contains("auto_execute: true"));
+  CHECK(test::call({"promote", "--scenario", scenario, "--runs", "5"}).out == r.out);
+  // One run is below the minimum: no recommendation, and it says so.
+  auto one = test::call({"promote", "--scenario", scenario, "--format", "json"});
+  REQUIRE(one.rc == 0);
+  CHECK_THAT(one.out, Catch::Contains("\"source\": \"simulation\""));
+  CHECK_THAT(one.out, Catch::Contains("\"verdict\": \"too-few-observations\""));
+  // Two firings per run, a person restarting after one of them: runs laid end to end keep
+  // each person's action with its own run's decision.
+  auto freeze =
+      test::call({"promote", "--scenario", "scenarios/orders-freeze.yaml", "--runs", "6"});
+  REQUIRE(freeze.rc == 0);
+  CHECK_THAT(freeze.out,
+             Catch::Contains("memory-leak       orders/report-worker    restart   12     "
+                             "6      0      6      0      17m     do-not-automate"));
+  CHECK(test::call({"promote", "--scenario", scenario, "--runs", "0"}).rc == 2);
+  CHECK(test::call({"promote", "--scenario", "no-such.yaml"}).rc == 2);
+}
+
+TEST_CASE("selfheal promote with both sources prints production and simulation side by side",
+          "[promote][sim][cli]") {
+  test::TempDir tmp("promote-both");
+  const std::string db = (tmp.path / "state.db").string();
+  {
+    auto store = live::SqliteStore::open(db);
+    REQUIRE(store);
+    store.value()->record(
+        decision(at("2026-11-30T10:00:00Z"), "fp1", "report-worker", engine::Outcome::kRecommend));
+  }
+  auto r = test::call({"promote", "--state", db, "--k8s-audit", kSample, "--scenario",
+                       "scenarios/memory-leak-worker.yaml", "--runs", "5"});
+  INFO(r.err);
+  REQUIRE(r.rc == 0);
+  const auto prod = r.out.find("## production");
+  const auto sim = r.out.find("## simulation");
+  REQUIRE(prod != std::string::npos);
+  REQUIRE(sim != std::string::npos);
+  CHECK(prod < sim);
+  CHECK(r.out.find("prod/report-worker") < sim);   // production's row
+  CHECK(r.out.find("batch/report-worker") > sim);  // the simulated namespace's row
+  auto j = test::call({"promote", "--state", db, "--k8s-audit", kSample, "--scenario",
+                       "scenarios/memory-leak-worker.yaml", "--format", "json"});
+  REQUIRE(j.rc == 0);
+  CHECK_THAT(j.out, Catch::Contains("\"production\""));
+  CHECK_THAT(j.out, Catch::Contains("\"simulation\""));
+  CHECK_THAT(j.out, Catch::Contains("\"source\": \"both\""));
 }
