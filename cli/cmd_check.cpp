@@ -36,6 +36,9 @@ int cmd_check(const Args& args, Io io) {
                                                  "write JUnit XML here")(
       "out", po::value<std::string>(),
       "write each scenario's reports to DIR/<scenario>/ and DIR/index.html")(
+      "link", po::value<std::vector<std::string>>()->composing(),
+      "TEXT=HREF: list this link in --out's index.html (repeatable; e.g. a sweep's\n"
+      "sweep.html written under DIR: \"sweep=sweep/sweep.html\")")(
       "baseline", po::value<std::string>(), "fail on regressions against this baseline")(
       "update-baseline", po::value<std::string>(), "write the figures of this run as a baseline")(
       "seed", po::value<std::uint64_t>(), "seed for every run (default: each scenario's)")(
@@ -56,6 +59,21 @@ int cmd_check(const Args& args, Io io) {
   if (vm.count("paths") == 0U) {
     io.err << "error: no scenario file or directory given\n\n" << opts;
     return kExitBadInput;
+  }
+  std::vector<reports::IndexLink> links;
+  if (vm.count("link")) {
+    for (const auto& l : vm["link"].as<std::vector<std::string>>()) {
+      const auto eq = l.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == l.size()) {
+        io.err << "error: --link: expected TEXT=HREF, not \"" << l << "\"\n";
+        return kExitBadInput;
+      }
+      links.push_back({l.substr(0, eq), l.substr(eq + 1)});
+    }
+    if (vm.count("out") == 0U) {
+      io.err << "error: --link lists a link in --out's index.html: give --out\n";
+      return kExitBadInput;
+    }
   }
   if (vm.count("baseline") && vm.count("update-baseline")) {
     io.err << "error: give --baseline or --update-baseline, not both\n";
@@ -186,7 +204,7 @@ int cmd_check(const Args& args, Io io) {
       if (auto st = reports::write_run_reports(r, out + "/" + r.scenario); !st)
         diags.add(st.error());
     }
-    if (auto st = reports::write_index(runs, subdirs, out); !st) diags.add(st.error());
+    if (auto st = reports::write_index(runs, subdirs, out, links); !st) diags.add(st.error());
   }
   if (vm.count("update-baseline")) {
     if (auto st = reports::write_file(vm["update-baseline"].as<std::string>(),

@@ -13,6 +13,7 @@
 
 #include "cli/command.hpp"
 #include "scenario/baseline_health.hpp"
+#include "sweep/html.hpp"
 #include "sweep/report.hpp"
 #include "sweep/sweep.hpp"
 
@@ -52,8 +53,9 @@ int cmd_sweep(const Args& args, Io io) {
       "seed — for every combination of the --set values, and aggregate every metric (mean,\n"
       "p50, p90, 95% confidence interval). Prints a table with the Pareto-optimal\n"
       "combinations (MTTR vs wrongly-acted incidents vs pages) marked, and writes\n"
-      "sweep.json, summary.csv and runs.csv into --out. Run i of every combination uses\n"
-      "the seed in runs.csv; `selfheal run SCENARIO --seed SEED --set PATH=V` repeats it.\n"
+      "sweep.json, summary.csv, sweep.html (charts) and runs.csv into --out. Run i of every\n"
+      "combination uses the seed in runs.csv; `selfheal run SCENARIO --seed SEED --set\n"
+      "PATH=V` repeats it.\n"
       "Exit 0 when the sweep ran, 2 on bad input.\n\noptions");
   opts.add_options()("help,h", "show this help")(
       "runs", po::value<std::uint64_t>()->default_value(100), "runs per combination")(
@@ -72,6 +74,9 @@ int cmd_sweep(const Args& args, Io io) {
       scenario::kAllowUnhealthyBaselineFlag,
       "sweep even when a combination's modelled world misses its objectives before the\n"
       "first fault (the warning is printed with the results)")(
+      "trade-off", po::value<std::string>()->default_value("mttr,wrongly_acted"),
+      "X,Y: the two metrics sweep.html plots against each other, with their Pareto\n"
+      "front and the best combination (docs/sweep.md)")(
       "progress", po::value<std::string>()->default_value("auto"),
       "progress bar on stderr: auto (when stderr is a terminal), always, never");
   po::options_description hidden;
@@ -110,6 +115,12 @@ int cmd_sweep(const Args& args, Io io) {
     } else {
       spec.shard = *sh;
     }
+  }
+  if (auto t = sweep::parse_trade_off(vm["trade-off"].as<std::string>()); !t) {
+    io.err << "error: " << t.error().describe() << "\n";
+    bad = true;
+  } else {
+    spec.trade_off = *t;
   }
   const std::string progress = vm["progress"].as<std::string>();
   if (progress != "auto" && progress != "always" && progress != "never") {
@@ -183,7 +194,8 @@ int cmd_sweep(const Args& args, Io io) {
     io.err << "error: " << st.error().describe() << "\n";
     return kExitBadInput;
   }
-  io.out << sweep::table(result) << "written: " << out << "/sweep.json, summary.csv, runs.csv\n";
+  io.out << sweep::table(result) << "written: " << out
+         << "/sweep.json, summary.csv, sweep.html, runs.csv\n";
   for (const auto& why : unhealthy)
     io.out << "WARNING (--allow-unhealthy-baseline): " << why << "\n";
   const std::uint64_t n = result.runs_done() * result.combinations.size();

@@ -373,7 +373,8 @@ std::string report_html(const RunResult& r) {
 }
 
 std::string index_html(const std::vector<RunResult>& runs,
-                       const std::vector<std::string>& report_dirs) {
+                       const std::vector<std::string>& report_dirs,
+                       const std::vector<IndexLink>& links) {
   std::ostringstream o;
   int failed = 0;
   for (const auto& r : runs)
@@ -381,6 +382,13 @@ std::string index_html(const std::vector<RunResult>& runs,
   o << html_head("selfheal: scenario library") << "<h1>selfheal scenario library</h1>\n<p>"
     << runs.size() << " scenarios, <span class=\"" << (failed ? "fail" : "pass") << "\">" << failed
     << " failing</span>. Click a scenario for its report and timeline charts.</p>\n";
+  if (!links.empty()) {
+    o << "<p>Also:";
+    for (std::size_t k = 0; k < links.size(); ++k)
+      o << (k ? " · " : " ") << "<a href=\"" << xml_escape(links[k].href) << "\">"
+        << xml_escape(links[k].text) << "</a>";
+    o << "</p>\n";
+  }
   o << index_verdict_html(runs);
   o << "<table><tr><th>scenario</th><th>result</th><th>incidents</th><th>MTTR mean</th>"
        "<th>unrecovered</th><th>loops</th><th>wrongly acted</th><th>made worse</th>"

@@ -199,3 +199,22 @@ TEST_CASE("check fails a broken invariant: exit 1, its time and decision in the 
   CHECK(x.find("name=\"invariant never rollback on cart-api holds at every moment\">") !=
         std::string::npos);
 }
+
+TEST_CASE("check --link lists a page (a sweep's sweep.html) in --out's index.html", "[cli]") {
+  TempDir d;
+  write(d.path / "s.yaml",
+        scenario("linked", "  - {metric: actions, where: {action: rollback}, max: 5}\n"));
+  const std::string s = (d.path / "s.yaml").string(), out = (d.path / "out").string();
+  auto r = call({"check", s, "--out", out, "--link", "sweep of <x>=sweep/sweep.html"});
+  INFO(r.out << r.err);
+  REQUIRE(r.rc == 0);
+  CHECK_THAT(slurp(d.path / "out/index.html"),
+             Catch::Contains("<p>Also: <a href=\"sweep/sweep.html\">sweep of &lt;x&gt;</a></p>"));
+  // Without a link the index is as before: no "Also".
+  REQUIRE(call({"check", s, "--out", out}).rc == 0);
+  CHECK(slurp(d.path / "out/index.html").find("Also:") == std::string::npos);
+  CHECK(call({"check", s, "--link", "a=b"}).rc == 2);  // no --out: nowhere to list it
+  auto bad = call({"check", s, "--out", out, "--link", "no-equals-sign"});
+  CHECK(bad.rc == 2);
+  CHECK_THAT(bad.err, Catch::Contains("expected TEXT=HREF"));
+}
