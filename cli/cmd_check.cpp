@@ -28,8 +28,9 @@ int cmd_check(const Args& args, Io io) {
       "Run every scenario (a PATH may be a directory: its *.yaml files, not subfolders\n"
       "such as policies/; a policy file there is skipped with a note) with its\n"
       "counterfactual twin, evaluate each `expect:` entry, and print a table. With\n"
-      "--baseline, also fail when MTTR regresses (beyond 10% or 1m) or unrecovered,\n"
-      "loops, wrongly-acted or made-worse incidents increase.\n"
+      "--baseline, also print the figures that changed as a table (baseline, now, delta,\n"
+      "verdict) and fail when MTTR regresses (beyond 10% or 1m) or unrecovered, loops,\n"
+      "wrongly-acted or made-worse incidents increase.\n"
       "Exit 0 all good, 1 an expectation failed or a regression, 2 bad input (every\n"
       "scenario that loads still runs, so the JUnit file is complete).\n\noptions");
   opts.add_options()("help,h", "show this help")("junit", po::value<std::string>(),
@@ -180,15 +181,13 @@ int cmd_check(const Args& args, Io io) {
   bool regressed = false;
   if (baseline) {
     std::vector<std::string> notes;
-    const auto regs = scenario::compare_to_baseline(runs, *baseline, &notes);
+    regressed = !scenario::compare_to_baseline(runs, *baseline, &notes).empty();
     for (const auto& n : notes)
       io.out << "baseline: " << n << "\n";
-    if (!regs.empty())
-      io.out << "\nregressions against " << vm["baseline"].as<std::string>() << ":\n";
-    for (const auto& r : regs)
-      io.out << "  " << r.scenario << ": " << r.what << "\n";
-    regressed = !regs.empty();
-    if (!regressed) io.out << "baseline: no regression\n";
+    const auto changes = scenario::baseline_changes(runs, *baseline);
+    if (!changes.empty())
+      io.out << "\nchanged against the baseline " << vm["baseline"].as<std::string>() << ":\n";
+    io.out << reports::baseline_table(changes, runs.size() - notes.size(), notes.size());
   }
 
   if (vm.count("junit")) {
