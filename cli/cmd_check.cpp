@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "cli/command.hpp"
+#include "cli/progress.hpp"
 #include "core/duration.hpp"
 #include "reports/junit_writer.hpp"
 #include "reports/text_writer.hpp"
@@ -51,6 +52,7 @@ int cmd_check(const Args& args, Io io) {
       scenario::kAllowUnhealthyBaselineFlag,
       "run scenarios whose modelled world misses its objectives before the first fault\n"
       "(their reports then carry a warning); without it they are input errors");
+  add_progress_option(opts);
   po::options_description hidden;
   hidden.add_options()("paths", po::value<std::vector<std::string>>());
   po::positional_options_description pos;
@@ -76,6 +78,8 @@ int cmd_check(const Args& args, Io io) {
       return kExitBadInput;
     }
   }
+  const std::optional<bool> show_progress = progress_from_options(vm, io);
+  if (!show_progress) return kExitBadInput;
   if (vm.count("baseline") && vm.count("update-baseline")) {
     io.err << "error: give --baseline or --update-baseline, not both\n";
     return kExitBadInput;
@@ -141,9 +145,16 @@ int cmd_check(const Args& args, Io io) {
   ro.counterfactuals = vm.count("no-counterfactuals") == 0U;
   std::vector<scenario::RunResult> runs(scenarios.size());
   const unsigned jobs = std::max(1U, vm["jobs"].as<unsigned>());
+  Progress progress(io.err, *show_progress, "scenarios");
+  std::atomic<std::size_t> finished{0};
+  auto run_one = [&](std::size_t i) {
+    runs[i] = scenario::run_scenario(scenarios[i], ro);
+    progress.update(++finished, scenarios.size());
+  };
+  progress.update(0, scenarios.size());
   if (jobs == 1 || scenarios.size() < 2) {
     for (std::size_t i = 0; i < scenarios.size(); ++i)
-      runs[i] = scenario::run_scenario(scenarios[i], ro);
+      run_one(i);
   } else {
     // Each run is independent and deterministic; results land in their own slot.
     std::vector<std::thread> pool;
@@ -151,11 +162,12 @@ int cmd_check(const Args& args, Io io) {
     for (unsigned k = 0; k < std::min<std::size_t>(jobs, scenarios.size()); ++k)
       pool.emplace_back([&] {
         for (std::size_t i = next++; i < scenarios.size(); i = next++)
-          runs[i] = scenario::run_scenario(scenarios[i], ro);
+          run_one(i);
       });
     for (auto& t : pool)
       t.join();
   }
+  progress.finish();
   for (const auto& r : runs) {
     suites.push_back({r.scenario, r.file, r.expectations, std::nullopt});
     for (const auto& i : r.invariants) {  // an invariant is one more test case

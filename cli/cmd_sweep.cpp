@@ -1,17 +1,15 @@
 // selfheal sweep SCENARIO --runs N [--set PATH=V1,V2]... [--jobs J] [--shard I/N] — Monte
 // Carlo runs over a parameter grid; a table on stdout, sweep.json / summary.csv / runs.csv
 // in --out. Wiring only: the work is in sweep/.
-#include <unistd.h>
-
 #include <algorithm>
 #include <boost/program_options.hpp>
-#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <thread>
 
 #include "cli/command.hpp"
+#include "cli/progress.hpp"
 #include "scenario/baseline_health.hpp"
 #include "sweep/html.hpp"
 #include "sweep/report.hpp"
@@ -20,31 +18,6 @@
 namespace po = boost::program_options;
 
 namespace selfheal::cli {
-namespace {
-
-// "[#######.............]  412/1000 runs  823 runs/s  ETA 1s", redrawn in place.
-std::string progress_line(std::uint64_t done, std::uint64_t total, double seconds) {
-  constexpr int kWidth = 24;
-  const double frac = total ? static_cast<double>(done) / static_cast<double>(total) : 1.0;
-  const int fill = static_cast<int>(frac * kWidth);
-  std::string bar = "[" + std::string(fill, '#') + std::string(kWidth - fill, '.') + "]";
-  const double rate = seconds > 0 ? static_cast<double>(done) / seconds : 0.0;
-  char buf[160];
-  if (rate > 0 && done < total) {
-    const auto eta = static_cast<long long>(static_cast<double>(total - done) / rate + 0.5);
-    std::snprintf(buf, sizeof buf, " %llu/%llu runs  %.0f runs/s  ETA %lldm%02llds",
-                  static_cast<unsigned long long>(done), static_cast<unsigned long long>(total),
-                  rate, eta / 60, eta % 60);
-  } else {
-    std::snprintf(buf, sizeof buf, " %llu/%llu runs  %.0f runs/s",
-                  static_cast<unsigned long long>(done), static_cast<unsigned long long>(total),
-                  rate);
-  }
-  return bar + buf;
-}
-
-}  // namespace
-
 int cmd_sweep(const Args& args, Io io) {
   po::options_description opts(
       "usage: selfheal sweep [options] SCENARIO\n\n"
@@ -76,9 +49,8 @@ int cmd_sweep(const Args& args, Io io) {
       "first fault (the warning is printed with the results)")(
       "trade-off", po::value<std::string>()->default_value("mttr,wrongly_acted"),
       "X,Y: the two metrics sweep.html plots against each other, with their Pareto\n"
-      "front and the best combination (docs/sweep.md)")(
-      "progress", po::value<std::string>()->default_value("auto"),
-      "progress bar on stderr: auto (when stderr is a terminal), always, never");
+      "front and the best combination (docs/sweep.md)");
+  add_progress_option(opts);
   po::options_description hidden;
   hidden.add_options()("scenario", po::value<std::vector<std::string>>());
   po::positional_options_description pos;
@@ -122,11 +94,8 @@ int cmd_sweep(const Args& args, Io io) {
   } else {
     spec.trade_off = *t;
   }
-  const std::string progress = vm["progress"].as<std::string>();
-  if (progress != "auto" && progress != "always" && progress != "never") {
-    io.err << "error: --progress must be auto, always or never, not '" << progress << "'\n";
-    bad = true;
-  }
+  const std::optional<bool> show_progress = progress_from_options(vm, io);
+  bad = bad || !show_progress;
   unsigned jobs = std::max(1U, std::thread::hardware_concurrency());
   if (vm.count("jobs")) {
     jobs = vm["jobs"].as<unsigned>();
@@ -168,23 +137,15 @@ int cmd_sweep(const Args& args, Io io) {
   }
   runs_csv << sweep::runs_csv_header();
 
-  const bool show_progress =
-      progress == "always" || (progress == "auto" && ::isatty(STDERR_FILENO) == 1);
-  const auto t0 = std::chrono::steady_clock::now();
-  auto elapsed = [&] {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  };
+  Progress progress(io.err, *show_progress, "runs");
   sweep::ExecuteOptions eo;
   eo.jobs = jobs;
   eo.on_run = [&](const sweep::RunRow& row) { runs_csv << sweep::runs_csv_row(row); };
-  if (show_progress)
-    eo.on_progress = [&](std::uint64_t done, std::uint64_t total) {
-      io.err << "\r" << progress_line(done, total, elapsed()) << std::flush;
-    };
+  eo.on_progress = [&](std::uint64_t done, std::uint64_t total) { progress.update(done, total); };
   sweep::SweepResult result = sweep::execute(prepared, eo);
   if (allow_unhealthy) result.baseline_warnings = unhealthy;
-  const double seconds = elapsed();
-  if (show_progress) io.err << "\n";
+  const double seconds = progress.elapsed();
+  progress.finish();
   runs_csv.flush();
   if (!runs_csv) {
     io.err << "error: cannot write " << out << "/runs.csv\n";
