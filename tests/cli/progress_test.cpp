@@ -29,7 +29,7 @@ TEST_CASE("progress: the bar, the count, the rate and the ETA", "[progress]") {
         "[........................] 0/10 notifications  0 notifications/s");
 }
 
-TEST_CASE("progress: nothing when disabled; first and last state and a newline when enabled",
+TEST_CASE("progress: nothing when disabled, first and last state and a newline when enabled",
           "[progress]") {
   std::ostringstream quiet;
   {

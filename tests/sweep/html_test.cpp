@@ -154,7 +154,7 @@ TEST_CASE("the best combination's policy fields as the policy file holds them", 
   CHECK_THAT(page, Catch::Contains("--set oncall.response_time=5m</pre>"));
 }
 
-TEST_CASE("--trade-off names two different metrics, with a did-you-mean", "[sweep][html]") {
+TEST_CASE("the trade-off names two different metrics, with a did-you-mean", "[sweep][html]") {
   auto ok = sw::parse_trade_off("pages,mttr");
   REQUIRE(ok);
   CHECK((*ok)[0] == *sw::metric_index("pages"));
