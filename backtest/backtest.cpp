@@ -305,7 +305,10 @@ Result run(const history::History& h, const engine::PolicySet& policies, const O
   r.mode = std::string(engine::to_string(opts.mode.value_or(policies.settings.mode)));
 
   std::vector<engine::Incident> prototypes(h.alerts.size());
-  for (const Notification& n : notifications(h, opts.repeat_interval)) {
+  const auto deliveries = notifications(h, opts.repeat_interval);
+  std::size_t replayed = 0;
+  for (const Notification& n : deliveries) {
+    if (opts.on_progress) opts.on_progress(replayed++, deliveries.size());
     if (!plan.routed[n.alert]) continue;
     scheduler.run_until(n.at);
     // One incident per alert, built once (its labels are copied once, not per delivery).
@@ -333,6 +336,7 @@ Result run(const history::History& h, const engine::PolicySet& policies, const O
       target.conditional = false;
     }
   }
+  if (opts.on_progress) opts.on_progress(deliveries.size(), deliveries.size());
   scheduler.run_until(h.until);
   r.totals.timers_pending_at_end = scheduler.pending();
   std::stable_sort(r.incidents.begin(), r.incidents.end(),

@@ -21,6 +21,7 @@
 // Deterministic: the same history and policy give the same result, byte for byte.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -46,6 +47,9 @@ struct Options {
   /// as `selfheal decide` does.
   std::optional<std::size_t> services_in_namespace;
   std::optional<engine::Mode> mode;  ///< overrides the policy file's mode
+  /// Called with (notifications replayed, notifications in all) after each one, on the
+  /// calling thread; may be empty. For a progress display only: it changes nothing.
+  std::function<void(std::size_t, std::size_t)> on_progress;
 };
 
 struct DecisionRow {

@@ -7,6 +7,7 @@
 #include "backtest/backtest.hpp"
 #include "backtest/report.hpp"
 #include "cli/command.hpp"
+#include "cli/progress.hpp"
 #include "config/file_io.hpp"
 #include "core/duration.hpp"
 #include "engine/policy_loader.hpp"
@@ -74,12 +75,15 @@ int cmd_backtest(const Args& args, Io io) {
       "max-actions-per-target-hour", po::value<std::size_t>(),
       "CI bound: exit 1 when a target gets more actions in some hour")(
       "junit", po::value<std::string>(), "also write JUnit XML (a case per alert and per bound)");
+  add_progress_option(opts);
   po::options_description hidden;
   hidden.add_options()("args", po::value<std::vector<std::string>>());
   po::positional_options_description pos;
   pos.add("args", -1);
   po::variables_map vm;
   if (int rc = parse_options(args, opts, hidden, pos, vm, io); rc >= 0) return rc;
+  const std::optional<bool> show_progress = progress_from_options(vm, io);
+  if (!show_progress) return kExitBadInput;
   if (vm.count("policy") == 0U || vm.count("args") == 0U ||
       vm["args"].as<std::vector<std::string>>().size() != 1) {
     io.err << "error: --policy and exactly one history file are required\n\n" << opts;
@@ -106,9 +110,18 @@ int cmd_backtest(const Args& args, Io io) {
     return kExitBadInput;
   }
 
+  // One bar over both replays when --against is given: the new policy's, then the old's.
+  Progress progress(io.err, *show_progress, "notifications");
+  const std::size_t passes = old ? 2 : 1;
+  std::size_t pass = 0;
+  o.on_progress = [&](std::size_t done, std::size_t total) {
+    progress.update(pass * total + done, passes * total);
+  };
   const backtest::Result r = backtest::run(*h, *policies, o);
   std::optional<std::vector<backtest::AlertChange>> changes;
+  pass = 1;
   if (old) changes = backtest::compare(backtest::run(*h, *old, o), r);
+  progress.finish();
   const auto* c = changes ? &*changes : nullptr;
   if (format == "json") {
     io.out << backtest::to_json(r, c).dump(2) << "\n";

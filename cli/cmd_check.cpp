@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "cli/command.hpp"
+#include "cli/progress.hpp"
 #include "core/duration.hpp"
 #include "reports/junit_writer.hpp"
 #include "reports/text_writer.hpp"
@@ -28,14 +29,18 @@ int cmd_check(const Args& args, Io io) {
       "Run every scenario (a PATH may be a directory: its *.yaml files, not subfolders\n"
       "such as policies/; a policy file there is skipped with a note) with its\n"
       "counterfactual twin, evaluate each `expect:` entry, and print a table. With\n"
-      "--baseline, also fail when MTTR regresses (beyond 10% or 1m) or unrecovered,\n"
-      "loops, wrongly-acted or made-worse incidents increase.\n"
+      "--baseline, also print the figures that changed as a table (baseline, now, delta,\n"
+      "verdict) and fail when MTTR regresses (beyond 10% or 1m) or unrecovered, loops,\n"
+      "wrongly-acted or made-worse incidents increase.\n"
       "Exit 0 all good, 1 an expectation failed or a regression, 2 bad input (every\n"
       "scenario that loads still runs, so the JUnit file is complete).\n\noptions");
   opts.add_options()("help,h", "show this help")("junit", po::value<std::string>(),
                                                  "write JUnit XML here")(
       "out", po::value<std::string>(),
       "write each scenario's reports to DIR/<scenario>/ and DIR/index.html")(
+      "link", po::value<std::vector<std::string>>()->composing(),
+      "TEXT=HREF: list this link in --out's index.html (repeatable; e.g. a sweep's\n"
+      "sweep.html written under DIR: \"sweep=sweep/sweep.html\")")(
       "baseline", po::value<std::string>(), "fail on regressions against this baseline")(
       "update-baseline", po::value<std::string>(), "write the figures of this run as a baseline")(
       "seed", po::value<std::uint64_t>(), "seed for every run (default: each scenario's)")(
@@ -47,6 +52,7 @@ int cmd_check(const Args& args, Io io) {
       scenario::kAllowUnhealthyBaselineFlag,
       "run scenarios whose modelled world misses its objectives before the first fault\n"
       "(their reports then carry a warning); without it they are input errors");
+  add_progress_option(opts);
   po::options_description hidden;
   hidden.add_options()("paths", po::value<std::vector<std::string>>());
   po::positional_options_description pos;
@@ -57,6 +63,23 @@ int cmd_check(const Args& args, Io io) {
     io.err << "error: no scenario file or directory given\n\n" << opts;
     return kExitBadInput;
   }
+  std::vector<reports::IndexLink> links;
+  if (vm.count("link")) {
+    for (const auto& l : vm["link"].as<std::vector<std::string>>()) {
+      const auto eq = l.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == l.size()) {
+        io.err << "error: --link: expected TEXT=HREF, not \"" << l << "\"\n";
+        return kExitBadInput;
+      }
+      links.push_back({l.substr(0, eq), l.substr(eq + 1)});
+    }
+    if (vm.count("out") == 0U) {
+      io.err << "error: --link lists a link in --out's index.html: give --out\n";
+      return kExitBadInput;
+    }
+  }
+  const std::optional<bool> show_progress = progress_from_options(vm, io);
+  if (!show_progress) return kExitBadInput;
   if (vm.count("baseline") && vm.count("update-baseline")) {
     io.err << "error: give --baseline or --update-baseline, not both\n";
     return kExitBadInput;
@@ -122,9 +145,16 @@ int cmd_check(const Args& args, Io io) {
   ro.counterfactuals = vm.count("no-counterfactuals") == 0U;
   std::vector<scenario::RunResult> runs(scenarios.size());
   const unsigned jobs = std::max(1U, vm["jobs"].as<unsigned>());
+  Progress progress(io.err, *show_progress, "scenarios");
+  std::atomic<std::size_t> finished{0};
+  auto run_one = [&](std::size_t i) {
+    runs[i] = scenario::run_scenario(scenarios[i], ro);
+    progress.update(++finished, scenarios.size());
+  };
+  progress.update(0, scenarios.size());
   if (jobs == 1 || scenarios.size() < 2) {
     for (std::size_t i = 0; i < scenarios.size(); ++i)
-      runs[i] = scenario::run_scenario(scenarios[i], ro);
+      run_one(i);
   } else {
     // Each run is independent and deterministic; results land in their own slot.
     std::vector<std::thread> pool;
@@ -132,11 +162,12 @@ int cmd_check(const Args& args, Io io) {
     for (unsigned k = 0; k < std::min<std::size_t>(jobs, scenarios.size()); ++k)
       pool.emplace_back([&] {
         for (std::size_t i = next++; i < scenarios.size(); i = next++)
-          runs[i] = scenario::run_scenario(scenarios[i], ro);
+          run_one(i);
       });
     for (auto& t : pool)
       t.join();
   }
+  progress.finish();
   for (const auto& r : runs) {
     suites.push_back({r.scenario, r.file, r.expectations, std::nullopt});
     for (const auto& i : r.invariants) {  // an invariant is one more test case
@@ -162,15 +193,13 @@ int cmd_check(const Args& args, Io io) {
   bool regressed = false;
   if (baseline) {
     std::vector<std::string> notes;
-    const auto regs = scenario::compare_to_baseline(runs, *baseline, &notes);
+    regressed = !scenario::compare_to_baseline(runs, *baseline, &notes).empty();
     for (const auto& n : notes)
       io.out << "baseline: " << n << "\n";
-    if (!regs.empty())
-      io.out << "\nregressions against " << vm["baseline"].as<std::string>() << ":\n";
-    for (const auto& r : regs)
-      io.out << "  " << r.scenario << ": " << r.what << "\n";
-    regressed = !regs.empty();
-    if (!regressed) io.out << "baseline: no regression\n";
+    const auto changes = scenario::baseline_changes(runs, *baseline);
+    if (!changes.empty())
+      io.out << "\nchanged against the baseline " << vm["baseline"].as<std::string>() << ":\n";
+    io.out << reports::baseline_table(changes, runs.size() - notes.size(), notes.size());
   }
 
   if (vm.count("junit")) {
@@ -186,7 +215,7 @@ int cmd_check(const Args& args, Io io) {
       if (auto st = reports::write_run_reports(r, out + "/" + r.scenario); !st)
         diags.add(st.error());
     }
-    if (auto st = reports::write_index(runs, subdirs, out); !st) diags.add(st.error());
+    if (auto st = reports::write_index(runs, subdirs, out, links); !st) diags.add(st.error());
   }
   if (vm.count("update-baseline")) {
     if (auto st = reports::write_file(vm["update-baseline"].as<std::string>(),

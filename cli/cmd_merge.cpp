@@ -15,9 +15,9 @@ int cmd_merge(const Args& args, Io io) {
       "usage: selfheal merge [options] SHARD...\n\n"
       "Combine shard outputs of one sweep (each SHARD is a `selfheal sweep --shard I/N`\n"
       "output directory or its sweep.json) into the result of the whole sweep: the same\n"
-      "sweep.json, summary.csv and runs.csv a single `selfheal sweep` would write. Refuses\n"
-      "parts of different sweeps, a shard given twice, and — unless --partial — a missing\n"
-      "shard. Exit 0 when merged, 2 on bad input.\n\noptions");
+      "sweep.json, summary.csv, sweep.html and runs.csv a single `selfheal sweep` would\n"
+      "write. Refuses parts of different sweeps, a shard given twice, and — unless\n"
+      "--partial — a missing shard. Exit 0 when merged, 2 on bad input.\n\noptions");
   opts.add_options()("help,h", "show this help")("out", po::value<std::string>(),
                                                  "output directory (default out/sweep/<scenario>)")(
       "partial", "merge even when shards are missing (the result says which)");
@@ -53,7 +53,7 @@ int cmd_merge(const Args& args, Io io) {
   if (!all_rows)
     io.err << "note: a shard has no readable runs.csv next to its sweep.json; runs.csv not "
               "written\n";
-  io.out << sweep::table(*merged) << "written: " << out << "/sweep.json, summary.csv"
+  io.out << sweep::table(*merged) << "written: " << out << "/sweep.json, summary.csv, sweep.html"
          << (all_rows ? ", runs.csv" : "") << "\n";
   return kExitOk;
 }

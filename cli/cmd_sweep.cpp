@@ -1,49 +1,23 @@
 // selfheal sweep SCENARIO --runs N [--set PATH=V1,V2]... [--jobs J] [--shard I/N] — Monte
 // Carlo runs over a parameter grid; a table on stdout, sweep.json / summary.csv / runs.csv
 // in --out. Wiring only: the work is in sweep/.
-#include <unistd.h>
-
 #include <algorithm>
 #include <boost/program_options.hpp>
-#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <thread>
 
 #include "cli/command.hpp"
+#include "cli/progress.hpp"
 #include "scenario/baseline_health.hpp"
+#include "sweep/html.hpp"
 #include "sweep/report.hpp"
 #include "sweep/sweep.hpp"
 
 namespace po = boost::program_options;
 
 namespace selfheal::cli {
-namespace {
-
-// "[#######.............]  412/1000 runs  823 runs/s  ETA 1s", redrawn in place.
-std::string progress_line(std::uint64_t done, std::uint64_t total, double seconds) {
-  constexpr int kWidth = 24;
-  const double frac = total ? static_cast<double>(done) / static_cast<double>(total) : 1.0;
-  const int fill = static_cast<int>(frac * kWidth);
-  std::string bar = "[" + std::string(fill, '#') + std::string(kWidth - fill, '.') + "]";
-  const double rate = seconds > 0 ? static_cast<double>(done) / seconds : 0.0;
-  char buf[160];
-  if (rate > 0 && done < total) {
-    const auto eta = static_cast<long long>(static_cast<double>(total - done) / rate + 0.5);
-    std::snprintf(buf, sizeof buf, " %llu/%llu runs  %.0f runs/s  ETA %lldm%02llds",
-                  static_cast<unsigned long long>(done), static_cast<unsigned long long>(total),
-                  rate, eta / 60, eta % 60);
-  } else {
-    std::snprintf(buf, sizeof buf, " %llu/%llu runs  %.0f runs/s",
-                  static_cast<unsigned long long>(done), static_cast<unsigned long long>(total),
-                  rate);
-  }
-  return bar + buf;
-}
-
-}  // namespace
-
 int cmd_sweep(const Args& args, Io io) {
   po::options_description opts(
       "usage: selfheal sweep [options] SCENARIO\n\n"
@@ -52,8 +26,9 @@ int cmd_sweep(const Args& args, Io io) {
       "seed — for every combination of the --set values, and aggregate every metric (mean,\n"
       "p50, p90, 95% confidence interval). Prints a table with the Pareto-optimal\n"
       "combinations (MTTR vs wrongly-acted incidents vs pages) marked, and writes\n"
-      "sweep.json, summary.csv and runs.csv into --out. Run i of every combination uses\n"
-      "the seed in runs.csv; `selfheal run SCENARIO --seed SEED --set PATH=V` repeats it.\n"
+      "sweep.json, summary.csv, sweep.html (charts) and runs.csv into --out. Run i of every\n"
+      "combination uses the seed in runs.csv; `selfheal run SCENARIO --seed SEED --set\n"
+      "PATH=V` repeats it.\n"
       "Exit 0 when the sweep ran, 2 on bad input.\n\noptions");
   opts.add_options()("help,h", "show this help")(
       "runs", po::value<std::uint64_t>()->default_value(100), "runs per combination")(
@@ -72,8 +47,10 @@ int cmd_sweep(const Args& args, Io io) {
       scenario::kAllowUnhealthyBaselineFlag,
       "sweep even when a combination's modelled world misses its objectives before the\n"
       "first fault (the warning is printed with the results)")(
-      "progress", po::value<std::string>()->default_value("auto"),
-      "progress bar on stderr: auto (when stderr is a terminal), always, never");
+      "trade-off", po::value<std::string>()->default_value("mttr,wrongly_acted"),
+      "X,Y: the two metrics sweep.html plots against each other, with their Pareto\n"
+      "front and the best combination (docs/sweep.md)");
+  add_progress_option(opts);
   po::options_description hidden;
   hidden.add_options()("scenario", po::value<std::vector<std::string>>());
   po::positional_options_description pos;
@@ -111,11 +88,14 @@ int cmd_sweep(const Args& args, Io io) {
       spec.shard = *sh;
     }
   }
-  const std::string progress = vm["progress"].as<std::string>();
-  if (progress != "auto" && progress != "always" && progress != "never") {
-    io.err << "error: --progress must be auto, always or never, not '" << progress << "'\n";
+  if (auto t = sweep::parse_trade_off(vm["trade-off"].as<std::string>()); !t) {
+    io.err << "error: " << t.error().describe() << "\n";
     bad = true;
+  } else {
+    spec.trade_off = *t;
   }
+  const std::optional<bool> show_progress = progress_from_options(vm, io);
+  bad = bad || !show_progress;
   unsigned jobs = std::max(1U, std::thread::hardware_concurrency());
   if (vm.count("jobs")) {
     jobs = vm["jobs"].as<unsigned>();
@@ -157,23 +137,15 @@ int cmd_sweep(const Args& args, Io io) {
   }
   runs_csv << sweep::runs_csv_header();
 
-  const bool show_progress =
-      progress == "always" || (progress == "auto" && ::isatty(STDERR_FILENO) == 1);
-  const auto t0 = std::chrono::steady_clock::now();
-  auto elapsed = [&] {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  };
+  Progress progress(io.err, *show_progress, "runs");
   sweep::ExecuteOptions eo;
   eo.jobs = jobs;
   eo.on_run = [&](const sweep::RunRow& row) { runs_csv << sweep::runs_csv_row(row); };
-  if (show_progress)
-    eo.on_progress = [&](std::uint64_t done, std::uint64_t total) {
-      io.err << "\r" << progress_line(done, total, elapsed()) << std::flush;
-    };
+  eo.on_progress = [&](std::uint64_t done, std::uint64_t total) { progress.update(done, total); };
   sweep::SweepResult result = sweep::execute(prepared, eo);
   if (allow_unhealthy) result.baseline_warnings = unhealthy;
-  const double seconds = elapsed();
-  if (show_progress) io.err << "\n";
+  const double seconds = progress.elapsed();
+  progress.finish();
   runs_csv.flush();
   if (!runs_csv) {
     io.err << "error: cannot write " << out << "/runs.csv\n";
@@ -183,7 +155,8 @@ int cmd_sweep(const Args& args, Io io) {
     io.err << "error: " << st.error().describe() << "\n";
     return kExitBadInput;
   }
-  io.out << sweep::table(result) << "written: " << out << "/sweep.json, summary.csv, runs.csv\n";
+  io.out << sweep::table(result) << "written: " << out
+         << "/sweep.json, summary.csv, sweep.html, runs.csv\n";
   for (const auto& why : unhealthy)
     io.out << "WARNING (--allow-unhealthy-baseline): " << why << "\n";
   const std::uint64_t n = result.runs_done() * result.combinations.size();

@@ -9,6 +9,7 @@
 #include "reports/format.hpp"
 #include "reports/json_writer.hpp"
 #include "reports/markdown_writer.hpp"
+#include "reports/svg.hpp"
 #include "reports/verdict_writer.hpp"
 #include "reports/what_if.hpp"
 
@@ -70,18 +71,6 @@ std::vector<ChartPoint> downsample(const std::vector<ChartPoint>& pts) {
   return out;
 }
 
-const char* kStyle =
-    R"(body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:24px;color:#222;max-width:1100px}
-h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #ddd}
-h3{font-size:15px;margin:18px 0 6px}table{border-collapse:collapse;margin:6px 0 12px}
-td,th{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}th{background:#f4f4f4}
-.pass{color:#1a7f37;font-weight:600}.fail{color:#cf222e;font-weight:600}.muted{color:#666}
-code{background:#f4f4f4;padding:0 3px;border-radius:3px}
-svg.chart{display:block;border:1px solid #e4e4e4;background:#fff;margin:4px 0 16px}
-.marker{cursor:help}.marker:hover>*{stroke:#000;stroke-width:2}
-.legend span{display:inline-block;margin-right:14px}.sw{display:inline-block;width:12px;height:12px;vertical-align:-1px;margin-right:4px}
-)";
-
 void summary_rows(std::ostringstream& o, const RunMetrics& m) {
   auto row = [&](const std::string& k, const std::string& v) {
     o << "<tr><th>" << xml_escape(k) << "</th><td>" << xml_escape(v) << "</td></tr>\n";
@@ -117,26 +106,22 @@ std::string chart_svg(const ServiceChart& chart, const std::vector<Marker>& mark
   const double lanes_top = kTop + kPlotH + 26;
   const double height = lanes_top + kLaneH * static_cast<double>(kLanes.size()) + 8;
   const double len_ms = std::max<double>(1.0, static_cast<double>(run_length.count()));
-  auto x = [&](Duration t) {
-    const double v = kLeft + plot_w * static_cast<double>(t.count()) / len_ms;
-    return std::clamp(v, kLeft, kLeft + plot_w);
-  };
   double max_rep = 1;
   for (const auto& p : chart.points)
     max_rep = std::max({max_rep, p.ready, p.desired});
   max_rep = std::ceil(max_rep * 1.1);
-  auto y_err = [&](double e) { return kTop + kPlotH * (1.0 - std::clamp(e, 0.0, 1.0)); };
-  auto y_rep = [&](double r) { return kTop + kPlotH * (1.0 - r / max_rep); };
+  // Two plots over one area: the error rate (left axis) and the replicas (right axis).
+  const Plot err{kLeft, kTop, plot_w, kPlotH, {0, len_ms}, {0, 1}};
+  const Plot rep{kLeft, kTop, plot_w, kPlotH, {0, len_ms}, {0, max_rep}};
+  auto x = [&](Duration t) { return err.px(static_cast<double>(t.count())); };
+  auto y_err = [&](double e) { return err.py(e); };
+  auto y_rep = [&](double r) { return rep.py(r); };
 
   std::ostringstream o;
-  o << "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"" << kWidth
-    << "\" height=\"" << fixed(height, 0) << "\" viewBox=\"0 0 " << kWidth << " "
-    << fixed(height, 0) << "\" role=\"img\" aria-label=\"timeline of " << xml_escape(chart.service)
-    << "\">\n";
+  svg_open(o, kWidth, height, "timeline of " + chart.service);
   o << "<title>" << xml_escape(chart.service)
     << ": error rate and ready replicas over time</title>\n";
-  o << "<rect x=\"" << kLeft << "\" y=\"" << kTop << "\" width=\"" << fixed(plot_w, 0)
-    << "\" height=\"" << kPlotH << "\" fill=\"#fafafa\" stroke=\"#ccc\"/>\n";
+  plot_frame(o, err);
   // Time axis: a step that gives at most ~12 ticks.
   static constexpr std::array<long long, 10> kSteps{1, 5, 10, 15, 30, 60, 120, 180, 360, 720};
   long long step = kSteps.back();
@@ -145,13 +130,10 @@ std::string chart_svg(const ServiceChart& chart, const std::vector<Marker>& mark
       step = s;
       break;
     }
-  for (long long t = 0; static_cast<double>(t) * 60000.0 <= len_ms; t += step) {
-    const double tx = x(Duration{t * 60000});
-    o << "<line x1=\"" << fixed(tx, 1) << "\" y1=\"" << kTop << "\" x2=\"" << fixed(tx, 1)
-      << "\" y2=\"" << kTop + kPlotH << "\" stroke=\"#eee\"/><text x=\"" << fixed(tx, 1)
-      << "\" y=\"" << kTop + kPlotH + 14 << "\" font-size=\"11\" text-anchor=\"middle\" "
-      << "fill=\"#555\">" << clock(Duration{t * 60000}) << "</text>\n";
-  }
+  std::vector<std::pair<double, std::string>> ticks;
+  for (long long t = 0; static_cast<double>(t) * 60000.0 <= len_ms; t += step)
+    ticks.emplace_back(static_cast<double>(t * 60000), clock(Duration{t * 60000}));
+  x_ticks(o, err, ticks);
   // Y axes.
   for (int k = 0; k <= 4; ++k) {
     const double v = k / 4.0;
@@ -179,19 +161,18 @@ std::string chart_svg(const ServiceChart& chart, const std::vector<Marker>& mark
          "objective: at most "
       << fixed(chart.error_objective * 100, 2) << "% errors</title></line>\n";
   const auto pts = downsample(chart.points);
-  auto polyline = [&](const char* cls, const char* colour, const char* extra, auto value) {
-    o << "<polyline class=\"series " << cls << "\" fill=\"none\" stroke=\"" << colour
-      << "\" stroke-width=\"1.6\"" << extra << " points=\"";
-    for (std::size_t i = 0; i < pts.size(); ++i) {
-      if (i) o << ' ';
-      o << fixed(x(pts[i].t), 1) << ',' << fixed(value(pts[i]), 1);
-    }
-    o << "\"/>\n";
+  auto series = [&](auto value) {
+    std::vector<std::pair<double, double>> xy;
+    xy.reserve(pts.size());
+    for (const auto& pt : pts)
+      xy.emplace_back(static_cast<double>(pt.t.count()), value(pt));
+    return xy;
   };
-  polyline("desired", "#999", " stroke-dasharray=\"5 3\"",
-           [&](const ChartPoint& p) { return y_rep(p.desired); });
-  polyline("ready", "#1f77b4", "", [&](const ChartPoint& p) { return y_rep(p.ready); });
-  polyline("error-rate", "#d62728", "", [&](const ChartPoint& p) { return y_err(p.error_rate); });
+  polyline(o, rep, series([](const ChartPoint& p) { return p.desired; }), "desired", "#999",
+           " stroke-dasharray=\"5 3\"");
+  polyline(o, rep, series([](const ChartPoint& p) { return p.ready; }), "ready", "#1f77b4");
+  polyline(o, err, series([](const ChartPoint& p) { return p.error_rate; }), "error-rate",
+           "#d62728");
 
   // Marker lanes.
   for (std::size_t l = 0; l < kLanes.size(); ++l) {
@@ -236,8 +217,7 @@ std::string chart_svg(const ServiceChart& chart, const std::vector<Marker>& mark
 std::string report_html(const RunResult& r) {
   const RunMetrics& m = r.metrics;
   std::ostringstream o;
-  o << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>selfheal: "
-    << xml_escape(r.scenario) << "</title>\n<style>" << kStyle << "</style></head><body>\n";
+  o << html_head("selfheal: " + r.scenario);
   o << "<h1>" << xml_escape(r.scenario) << " <span class=\"" << (r.passed() ? "pass" : "fail")
     << "\">" << (r.passed() ? "passed" : "FAILED") << "</span></h1>\n";
   if (!r.description.empty()) o << "<p>" << xml_escape(r.description) << "</p>\n";
@@ -393,16 +373,22 @@ std::string report_html(const RunResult& r) {
 }
 
 std::string index_html(const std::vector<RunResult>& runs,
-                       const std::vector<std::string>& report_dirs) {
+                       const std::vector<std::string>& report_dirs,
+                       const std::vector<IndexLink>& links) {
   std::ostringstream o;
   int failed = 0;
   for (const auto& r : runs)
     failed += r.passed() ? 0 : 1;
-  o << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-       "<title>selfheal: scenario library</title>\n<style>"
-    << kStyle << "</style></head><body>\n<h1>selfheal scenario library</h1>\n<p>" << runs.size()
-    << " scenarios, <span class=\"" << (failed ? "fail" : "pass") << "\">" << failed
+  o << html_head("selfheal: scenario library") << "<h1>selfheal scenario library</h1>\n<p>"
+    << runs.size() << " scenarios, <span class=\"" << (failed ? "fail" : "pass") << "\">" << failed
     << " failing</span>. Click a scenario for its report and timeline charts.</p>\n";
+  if (!links.empty()) {
+    o << "<p>Also:";
+    for (std::size_t k = 0; k < links.size(); ++k)
+      o << (k ? " · " : " ") << "<a href=\"" << xml_escape(links[k].href) << "\">"
+        << xml_escape(links[k].text) << "</a>";
+    o << "</p>\n";
+  }
   o << index_verdict_html(runs);
   o << "<table><tr><th>scenario</th><th>result</th><th>incidents</th><th>MTTR mean</th>"
        "<th>unrecovered</th><th>loops</th><th>wrongly acted</th><th>made worse</th>"

@@ -18,7 +18,14 @@ std::string report_html(const scenario::RunResult& r);
 /// Inline SVG timeline chart for one service (exposed for tests).
 std::string chart_svg(const scenario::ServiceChart& chart,
                       const std::vector<scenario::Marker>& markers, core::Duration run_length);
+/// A link index.html lists above its table (`selfheal check --link TEXT=HREF`, e.g. a
+/// sweep's sweep.html written next to the reports). `href` is used as given.
+struct IndexLink {
+  std::string text;
+  std::string href;
+};
 std::string index_html(const std::vector<scenario::RunResult>& runs,
-                       const std::vector<std::string>& report_dirs);
+                       const std::vector<std::string>& report_dirs,
+                       const std::vector<IndexLink>& links = {});
 
 }  // namespace selfheal::reports

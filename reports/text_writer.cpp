@@ -74,10 +74,16 @@ std::string text_table(const std::vector<RunResult>& runs) {
          std::to_string(r.expectations.size() - static_cast<std::size_t>(r.failed_expectations())) +
              "/" + std::to_string(r.expectations.size())});
   }
-  std::vector<std::size_t> w(rows[0].size(), 0);
-  for (const auto& row : rows)
+  return text_columns(rows);
+}
+
+std::string text_columns(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<std::size_t> w;
+  for (const auto& row : rows) {
+    w.resize(std::max(w.size(), row.size()), 0);
     for (std::size_t c = 0; c < row.size(); ++c)
       w[c] = std::max(w[c], row[c].size());
+  }
   std::ostringstream o;
   for (const auto& row : rows) {
     std::string line;
@@ -88,6 +94,33 @@ std::string text_table(const std::vector<RunResult>& runs) {
     }
     o << line << "\n";
   }
+  return o.str();
+}
+
+std::string baseline_table(const std::vector<BaselineChange>& changes, std::size_t compared,
+                           std::size_t new_scenarios) {
+  std::ostringstream o;
+  std::size_t count[3] = {0, 0, 0};  // by verdict
+  std::vector<std::vector<std::string>> rows{
+      {"scenario", "metric", "baseline", "now", "delta", "verdict"}};
+  for (const auto& c : changes) {
+    ++count[static_cast<std::size_t>(c.verdict)];
+    rows.push_back(
+        {c.scenario, c.metric, c.baseline, c.now, c.delta, std::string(to_string(c.verdict))});
+  }
+  if (!changes.empty()) o << text_columns(rows);
+  const std::size_t regressions = count[static_cast<std::size_t>(BaselineVerdict::kRegression)];
+  o << "baseline: ";
+  if (changes.empty())
+    o << "no change";
+  else
+    o << (regressions ? std::to_string(regressions) + " regression" + (regressions == 1 ? "" : "s")
+                      : std::string("no regression"))
+      << ", " << count[static_cast<std::size_t>(BaselineVerdict::kImproved)] << " improved, "
+      << count[static_cast<std::size_t>(BaselineVerdict::kWithinTolerance)] << " within tolerance";
+  o << " (" << compared << " scenario" << (compared == 1 ? "" : "s") << " compared";
+  if (new_scenarios) o << ", " << new_scenarios << " new";
+  o << ")\n";
   return o.str();
 }
 

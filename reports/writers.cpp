@@ -33,9 +33,10 @@ core::Status write_run_reports(const RunResult& r, const std::string& dir) {
 }
 
 core::Status write_index(const std::vector<RunResult>& runs,
-                         const std::vector<std::string>& subdirs, const std::string& dir) {
+                         const std::vector<std::string>& subdirs, const std::string& dir,
+                         const std::vector<IndexLink>& links) {
   if (auto s = write_file(dir + "/index.md", index_markdown(runs, subdirs)); !s) return s;
-  return write_file(dir + "/index.html", index_html(runs, subdirs));
+  return write_file(dir + "/index.html", index_html(runs, subdirs, links));
 }
 
 }  // namespace selfheal::reports

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/result.hpp"
+#include "reports/html_writer.hpp"
 #include "scenario/run_result.hpp"
 
 namespace selfheal::reports {
@@ -13,8 +14,10 @@ namespace selfheal::reports {
 core::Status write_file(const std::string& path, const std::string& text);
 /// report.json, report.md and report.html of `r` into `dir`.
 core::Status write_run_reports(const scenario::RunResult& r, const std::string& dir);
-/// index.html and index.md over `runs`, whose reports are in `dir`/<subdir[i]>.
+/// index.html and index.md over `runs`, whose reports are in `dir`/<subdir[i]>; index.html
+/// also lists `links`.
 core::Status write_index(const std::vector<scenario::RunResult>& runs,
-                         const std::vector<std::string>& subdirs, const std::string& dir);
+                         const std::vector<std::string>& subdirs, const std::string& dir,
+                         const std::vector<IndexLink>& links = {});
 
 }  // namespace selfheal::reports

@@ -1,6 +1,8 @@
 #include "scenario/baseline.hpp"
 
+#include <algorithm>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -72,42 +74,99 @@ core::Result<Baseline> load_baseline(const std::string& path) {
   return b;
 }
 
-std::vector<Regression> compare_to_baseline(const std::vector<RunResult>& runs,
-                                            const Baseline& base, std::vector<std::string>* notes) {
-  std::vector<Regression> out;
+std::string_view to_string(BaselineVerdict v) {
+  switch (v) {
+    case BaselineVerdict::kRegression:
+      return "REGRESSION";
+    case BaselineVerdict::kWithinTolerance:
+      return "within tolerance";
+    case BaselineVerdict::kImproved:
+      return "improved";
+  }
+  return "";
+}
+
+namespace {
+
+// The MTTR tolerance: 10% of the baseline's MTTR or a minute, whichever is larger.
+constexpr long long kMttrToleranceMinMs = 60000;
+constexpr long long kMttrToleranceDivisor = 10;
+
+std::string fmt_ms(long long ms) {
+  return core::format_duration(Duration{ms});
+}
+
+std::string signed_ms(long long ms) {
+  return (ms < 0 ? "-" : "+") + fmt_ms(ms < 0 ? -ms : ms);
+}
+
+// The MTTR row of one scenario, if its MTTR changed.
+std::optional<BaselineChange> mttr_change(const std::string& scenario,
+                                          const std::optional<long long>& was,
+                                          const std::optional<long long>& is) {
+  if (was == is) return std::nullopt;
+  BaselineChange c{scenario,
+                   "MTTR mean",
+                   was ? fmt_ms(*was) : "none",
+                   is ? fmt_ms(*is) : "none",
+                   "n/a",
+                   BaselineVerdict::kImproved,
+                   ""};
+  if (!was) return c;  // it recovers now where nothing did
+  if (!is) {
+    c.verdict = BaselineVerdict::kRegression;
+    c.what = "MTTR " + fmt_ms(*was) + " -> none (no incident recovered)";
+    return c;
+  }
+  c.delta = signed_ms(*is - *was);
+  const long long allowed = *was + std::max(kMttrToleranceMinMs, *was / kMttrToleranceDivisor);
+  if (*is > allowed) {
+    c.verdict = BaselineVerdict::kRegression;
+    c.what = "MTTR " + fmt_ms(*was) + " -> " + fmt_ms(*is) +
+             " (tolerance: 10% or 1m, whichever is larger)";
+  } else if (*is > *was) {
+    c.verdict = BaselineVerdict::kWithinTolerance;
+  }
+  return c;
+}
+
+}  // namespace
+
+std::vector<BaselineChange> baseline_changes(const std::vector<RunResult>& runs,
+                                             const Baseline& base) {
+  std::vector<BaselineChange> out;
   for (const auto& r : runs) {
     auto it = base.find(r.scenario);
-    if (it == base.end()) {
-      if (notes) notes->push_back(r.scenario + ": not in the baseline (new scenario)");
-      continue;
-    }
+    if (it == base.end()) continue;
     const BaselineEntry& b = it->second;
     const BaselineEntry now = baseline_entry(r);
-    auto fmt = [](long long ms) { return core::format_duration(Duration{ms}); };
-    if (b.mttr_mean_ms) {
-      if (!now.mttr_mean_ms) {
-        out.push_back(
-            {r.scenario, "MTTR " + fmt(*b.mttr_mean_ms) + " -> none (no incident recovered)"});
-      } else {
-        const long long allowed =
-            *b.mttr_mean_ms + std::max<long long>(60000, *b.mttr_mean_ms / 10);
-        if (*now.mttr_mean_ms > allowed)
-          out.push_back({r.scenario, "MTTR " + fmt(*b.mttr_mean_ms) + " -> " +
-                                         fmt(*now.mttr_mean_ms) +
-                                         " (tolerance: 10% or 1m, whichever is larger)"});
-      }
-    }
-    auto more = [&](const char* what, int was, int is) {
-      if (is > was)
-        out.push_back({r.scenario, std::string(what) + " " + std::to_string(was) + " -> " +
-                                       std::to_string(is)});
+    if (auto c = mttr_change(r.scenario, b.mttr_mean_ms, now.mttr_mean_ms)) out.push_back(*c);
+    // A count: more is a regression, fewer an improvement.
+    auto count = [&](const char* what, int was, int is) {
+      if (was == is) return;
+      out.push_back({r.scenario, what, std::to_string(was), std::to_string(is),
+                     (is > was ? "+" : "") + std::to_string(is - was),
+                     is > was ? BaselineVerdict::kRegression : BaselineVerdict::kImproved,
+                     std::string(what) + " " + std::to_string(was) + " -> " + std::to_string(is)});
     };
-    more("unrecovered incidents", b.unrecovered, now.unrecovered);
-    more("remediation loops", b.loops, now.loops);
-    more("wrongly-acted incidents", b.wrongly_acted, now.wrongly_acted);
+    count("unrecovered incidents", b.unrecovered, now.unrecovered);
+    count("remediation loops", b.loops, now.loops);
+    count("wrongly-acted incidents", b.wrongly_acted, now.wrongly_acted);
     if (b.made_worse && now.made_worse)
-      more("made-worse incidents", *b.made_worse, *now.made_worse);
+      count("made-worse incidents", *b.made_worse, *now.made_worse);
   }
+  return out;
+}
+
+std::vector<Regression> compare_to_baseline(const std::vector<RunResult>& runs,
+                                            const Baseline& base, std::vector<std::string>* notes) {
+  if (notes)
+    for (const auto& r : runs)
+      if (base.find(r.scenario) == base.end())
+        notes->push_back(r.scenario + ": not in the baseline (new scenario)");
+  std::vector<Regression> out;
+  for (const auto& c : baseline_changes(runs, base))
+    if (c.verdict == BaselineVerdict::kRegression) out.push_back({c.scenario, c.what});
   return out;
 }
 

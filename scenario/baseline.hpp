@@ -14,6 +14,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.hpp"
@@ -41,8 +42,34 @@ struct Regression {
 };
 
 /// Regressions of `runs` against `base`; `notes` receives scenarios new to the baseline.
+/// The rows of baseline_changes() whose verdict is kRegression.
 std::vector<Regression> compare_to_baseline(const std::vector<RunResult>& runs,
                                             const Baseline& base,
                                             std::vector<std::string>* notes = nullptr);
+
+/// What a changed figure means under the rule above.
+enum class BaselineVerdict {
+  kRegression,       ///< fails `check --baseline`
+  kWithinTolerance,  ///< MTTR longer, but within 10% or 1 minute
+  kImproved,         ///< MTTR shorter (or recovered where it had none), a count lower
+};
+std::string_view to_string(BaselineVerdict v);  ///< "REGRESSION", "within tolerance", "improved"
+
+/// One figure of one scenario that differs from its baseline.
+struct BaselineChange {
+  std::string scenario;
+  std::string metric;    ///< "MTTR mean", "unrecovered incidents", ...
+  std::string baseline;  ///< as shown: "12m", "3", "none"
+  std::string now;
+  std::string delta;  ///< "+13m", "-1"; "n/a" when one side has no MTTR
+  BaselineVerdict verdict = BaselineVerdict::kRegression;
+  std::string what;  ///< the one-line description compare_to_baseline gives a regression
+};
+
+/// Every figure of `runs` that differs from `base`, in run order and within a scenario in
+/// the order MTTR, unrecovered, loops, wrongly acted, made worse (made worse only when both
+/// sides have a twin). Unchanged figures and scenarios new to the baseline give no row.
+std::vector<BaselineChange> baseline_changes(const std::vector<RunResult>& runs,
+                                             const Baseline& base);
 
 }  // namespace selfheal::scenario

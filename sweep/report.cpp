@@ -10,6 +10,7 @@
 
 #include "core/duration.hpp"
 #include "reports/format.hpp"
+#include "sweep/html.hpp"
 
 namespace selfheal::sweep {
 namespace {
@@ -74,11 +75,15 @@ MetricSummary summarize(const Accumulator& a, Unit u) {
 }
 
 std::vector<bool> pareto_front(const SweepResult& r) {
+  return pareto_front(r, kParetoObjectives);
+}
+
+std::vector<bool> pareto_front(const SweepResult& r, std::span<const std::size_t> objectives) {
   const std::size_t n = r.combinations.size();
-  std::vector<std::array<double, kParetoObjectives.size()>> obj(n);
+  std::vector<std::vector<double>> obj(n, std::vector<double>(objectives.size()));
   for (std::size_t c = 0; c < n; ++c)
-    for (std::size_t k = 0; k < kParetoObjectives.size(); ++k) {
-      const Accumulator& a = r.combinations[c].metrics[kParetoObjectives[k]];
+    for (std::size_t k = 0; k < objectives.size(); ++k) {
+      const Accumulator& a = r.combinations[c].metrics[objectives[k]];
       obj[c][k] = a.count() ? a.mean() : std::numeric_limits<double>::infinity();
     }
   std::vector<bool> front(n, true);
@@ -154,6 +159,8 @@ nlohmann::ordered_json to_json(const SweepResult& r) {
   // Additive: present only when there is something to say.
   if (const auto notes = no_effect_notes(r); !notes.empty()) d["notes"] = notes;
   if (!r.baseline_warnings.empty()) d["baseline_warnings"] = r.baseline_warnings;
+  if (r.trade_off != kDefaultTradeOff)
+    d["trade_off"] = {kMetrics[r.trade_off[0]].name, kMetrics[r.trade_off[1]].name};
   const std::vector<bool> front = pareto_front(r);
   d["combinations"] = nlohmann::ordered_json::array();
   for (std::size_t c = 0; c < r.combinations.size(); ++c) {
@@ -218,6 +225,15 @@ core::Result<SweepResult> from_json(const nlohmann::json& d, const std::string& 
     if (d.contains("baseline_warnings"))
       r.baseline_warnings = d.at("baseline_warnings").get<std::vector<std::string>>();
     r.counterfactuals = d.value("counterfactuals", false);
+    if (d.contains("trade_off")) {
+      const auto names = d.at("trade_off").get<std::vector<std::string>>();
+      if (names.size() != 2) return bad(file, "trade_off does not name two metrics");
+      for (std::size_t k = 0; k < 2; ++k) {
+        const auto i = metric_index(names[k]);
+        if (!i) return bad(file, "trade_off: unknown metric \"" + names[k] + "\"");
+        r.trade_off[k] = *i;
+      }
+    }
     for (const auto& a : d.at("axes"))
       r.axes.push_back(
           {a.at("path").get<std::string>(), a.at("values").get<std::vector<std::string>>()});
@@ -276,6 +292,7 @@ core::Result<SweepResult> merge(const std::vector<SweepResult>& parts) {
     if (p.twin != out.twin) return differ("twin setting");
     if (p.counterfactuals != out.counterfactuals) return differ("counterfactuals setting");
     if (p.axes != out.axes) return differ("--set axes");
+    if (p.trade_off != out.trade_off) return differ("--trade-off");
     if (p.shard_count != out.shard_count) return differ("shard count");
     for (auto s : p.shards)
       if (!covered.insert(s).second)
@@ -348,7 +365,8 @@ core::Status write_result(const SweepResult& r, const std::string& dir) {
   std::filesystem::create_directories(dir, ec);
   if (ec) return core::Error("cannot create directory: " + ec.message(), dir);
   const std::pair<const char*, std::string> files[] = {{"sweep.json", to_json(r).dump(2) + "\n"},
-                                                       {"summary.csv", summary_csv(r)}};
+                                                       {"summary.csv", summary_csv(r)},
+                                                       {"sweep.html", sweep_html(r)}};
   for (const auto& [name, text] : files) {
     const std::string path = dir + "/" + name;
     std::ofstream out(path, std::ios::binary | std::ios::trunc);

@@ -12,6 +12,7 @@
 // byte for byte once written, to the sweep run in one piece.
 #pragma once
 
+#include <span>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,9 @@ MetricSummary summarize(const Accumulator& a, Unit u);
 /// objective (mean MTTR, mean wrongly-acted, mean pages) and better on one. A combination
 /// with no recovered incident in any run has no MTTR and counts as the worst on it.
 std::vector<bool> pareto_front(const SweepResult& r);
+/// The same rule over any set of objectives (kMetrics indices, all minimised; sweep.html
+/// draws the front of the two trade-off metrics).
+std::vector<bool> pareto_front(const SweepResult& r, std::span<const std::size_t> objectives);
 
 /// Axes that changed nothing: for each axis, every group of combinations that differ only in
 /// that axis has identical metric distributions (the exact accumulators are equal), so the
@@ -59,7 +63,8 @@ std::string summary_csv(const SweepResult& r);
 std::string runs_csv_header();
 std::string runs_csv_row(const RunRow& row);
 
-/// Writes sweep.json and summary.csv into `dir` (created when missing).
+/// Writes sweep.json, summary.csv and sweep.html (sweep/html.hpp) into `dir` (created when
+/// missing).
 core::Status write_result(const SweepResult& r, const std::string& dir);
 
 /// The human table for stdout: one row per combination with the headline metrics.

@@ -67,6 +67,10 @@ std::optional<std::size_t> metric_index(std::string_view name);
 /// The three objectives of the Pareto front (all minimised): MTTR, wrongly acted, pages.
 inline constexpr std::array<std::size_t, 3> kParetoObjectives{0, 5, 9};
 
+/// The two metrics a tuner trades, drawn against each other in sweep.html (both minimised):
+/// by default mean MTTR (x) and mean wrongly-acted incidents (y); `--trade-off X,Y`.
+inline constexpr std::array<std::size_t, 2> kDefaultTradeOff{0, 5};
+
 using RunValues = std::array<std::optional<std::int64_t>, kMetricCount>;
 
 /// One run's values.

@@ -152,6 +152,7 @@ PrepareLoad prepare(const SweepSpec& spec) {
   r.runs = spec.runs;
   r.twin = spec.twin;
   r.counterfactuals = spec.counterfactuals;
+  r.trade_off = spec.trade_off;
   r.axes = spec.axes;
   r.shard_count = spec.shard.count;
   r.shards = {spec.shard.index};

@@ -68,6 +68,8 @@ struct SweepSpec {
   bool twin = true;  ///< run the shadow twin (made-worse, budget saved)
   /// Play counterfactual branches in every run (missed, regret, verification accuracy).
   bool counterfactuals = false;
+  /// The two metrics sweep.html plots against each other (kMetrics indices).
+  std::array<std::size_t, 2> trade_off = kDefaultTradeOff;
 };
 
 /// One point of the grid.
@@ -100,6 +102,9 @@ struct SweepResult {
   /// The baseline health problems a sweep run with --allow-unhealthy-baseline went ahead
   /// with (one per distinct problem); empty for a healthy world. sweep.json carries them.
   std::vector<std::string> baseline_warnings;
+  /// sweep.html's trade-off metrics (kMetrics indices); sweep.json "trade_off" when not
+  /// the default.
+  std::array<std::size_t, 2> trade_off = kDefaultTradeOff;
 
   bool complete() const { return shards.size() == shard_count; }
   /// Runs per combination actually aggregated.

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 
 #include <unistd.h>
@@ -118,7 +119,9 @@ TEST_CASE("check --baseline fails on a regression, --update-baseline writes one"
   auto j = nlohmann::json::parse(slurp(base));
   CHECK(j["schema_version"] == 1);
   REQUIRE(j["scenarios"].contains("base"));
-  CHECK(call({"check", (d.path / "s.yaml").string(), "--baseline", base}).rc == 0);
+  const auto same = call({"check", (d.path / "s.yaml").string(), "--baseline", base});
+  CHECK(same.rc == 0);
+  CHECK_THAT(same.out, Catch::Contains("\nbaseline: no change (1 scenario compared)\n"));
   // A baseline that was better: the MTTR was a minute and nothing was wrongly acted.
   j["scenarios"]["base"]["mttr_mean_ms"] = 10000;
   j["scenarios"]["base"]["wrongly_acted_incidents"] = -1;
@@ -126,8 +129,18 @@ TEST_CASE("check --baseline fails on a regression, --update-baseline writes one"
   const auto r = call({"check", (d.path / "s.yaml").string(), "--baseline", base});
   INFO(r.out);
   CHECK(r.rc == 1);
-  CHECK(r.out.find("base: MTTR 10s ->") != std::string::npos);
-  CHECK(r.out.find("base: wrongly-acted incidents -1 -> 0") != std::string::npos);
+  // The diff as a table a reviewer reads in a CI log: changed figures only, one summary line.
+  CHECK_THAT(r.out, Catch::Contains("changed against the baseline " + base +
+                                    ":\n"
+                                    "scenario  metric                   baseline  now"));
+  const std::regex mttr_row("\nbase +MTTR mean +10s +\\S+ +\\+\\S+ +REGRESSION\n");
+  CHECK(std::regex_search(r.out, mttr_row));
+  const std::regex wrong_row("\nbase +wrongly-acted incidents +-1 +0 +\\+1 +REGRESSION\n");
+  CHECK(std::regex_search(r.out, wrong_row));
+  // Unchanged figures are not listed: "unrecovered" is only in the run table's header.
+  CHECK(r.out.find("unrecovered") == r.out.rfind("unrecovered"));
+  CHECK_THAT(r.out, Catch::Contains("baseline: 2 regressions, 0 improved, 0 within tolerance "
+                                    "(1 scenario compared)\n"));
   CHECK(call({"check", (d.path / "s.yaml").string(), "--baseline", (d.path / "nope.json").string()})
             .rc == 2);
 }
@@ -198,4 +211,23 @@ TEST_CASE("check fails a broken invariant: exit 1, its time and decision in the 
   CHECK(x.find("name=\"invariant never restart holds at every moment\"/>") != std::string::npos);
   CHECK(x.find("name=\"invariant never rollback on cart-api holds at every moment\">") !=
         std::string::npos);
+}
+
+TEST_CASE("check --link lists a page (a sweep's sweep.html) in --out's index.html", "[cli]") {
+  TempDir d;
+  write(d.path / "s.yaml",
+        scenario("linked", "  - {metric: actions, where: {action: rollback}, max: 5}\n"));
+  const std::string s = (d.path / "s.yaml").string(), out = (d.path / "out").string();
+  auto r = call({"check", s, "--out", out, "--link", "sweep of <x>=sweep/sweep.html"});
+  INFO(r.out << r.err);
+  REQUIRE(r.rc == 0);
+  CHECK_THAT(slurp(d.path / "out/index.html"),
+             Catch::Contains("<p>Also: <a href=\"sweep/sweep.html\">sweep of &lt;x&gt;</a></p>"));
+  // Without a link the index is as before: no "Also".
+  REQUIRE(call({"check", s, "--out", out}).rc == 0);
+  CHECK(slurp(d.path / "out/index.html").find("Also:") == std::string::npos);
+  CHECK(call({"check", s, "--link", "a=b"}).rc == 2);  // no --out: nowhere to list it
+  auto bad = call({"check", s, "--out", out, "--link", "no-equals-sign"});
+  CHECK(bad.rc == 2);
+  CHECK_THAT(bad.err, Catch::Contains("expected TEXT=HREF"));
 }

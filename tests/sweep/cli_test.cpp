@@ -37,6 +37,10 @@ TEST_CASE("selfheal sweep writes a table, sweep.json, summary.csv and runs.csv",
   CHECK(j["combinations"].size() == 2);
   CHECK(j["combinations"][1]["params"]["policies.application-crash.max_attempts"] == "3");
   CHECK(j["combinations"][0]["metrics"]["pages"]["n"] == 4);
+  const std::string html = slurp(t / "all/sweep.html");
+  CHECK_THAT(html, Catch::StartsWith("<!DOCTYPE html>"));
+  CHECK_THAT(html, Catch::Contains("Trade-off: mttr vs wrongly_acted"));
+  CHECK_THAT(r.out, Catch::Contains("sweep.html"));
   std::istringstream runs(slurp(t / "all/runs.csv"));
   std::string line;
   int n = 0;
@@ -57,7 +61,7 @@ TEST_CASE("shards merged by selfheal merge write the very same files", "[sweep][
   auto m = call({"merge", t / "shard1", t / "shard0/sweep.json", "--out", t / "merged"});
   INFO(m.err);
   REQUIRE(m.rc == 0);
-  for (const char* f : {"sweep.json", "summary.csv", "runs.csv"}) {
+  for (const char* f : {"sweep.json", "summary.csv", "sweep.html", "runs.csv"}) {
     INFO(f);
     CHECK(slurp(t / (std::string("merged/") + f)) == slurp(t / (std::string("all/") + f)));
   }
@@ -166,6 +170,10 @@ TEST_CASE("bad sweep input exits 2 and writes nothing", "[sweep][cli]") {
   CHECK(call({"sweep", kScenario, "--shard", "2/2"}).rc == 2);
   CHECK(call({"sweep", kScenario, "--runs", "0", "--out", t / "x"}).rc == 2);
   CHECK(call({"sweep", kScenario, "--jobs", "0"}).rc == 2);
+  auto trade = call({"sweep", kScenario, "--trade-off", "mttr,pagse", "--out", t / "x"});
+  CHECK(trade.rc == 2);
+  CHECK_THAT(trade.err, Catch::Contains("did you mean \"pages\""));
+  CHECK_FALSE(fs::exists(t / "x"));
   CHECK(call({"sweep"}).rc == 2);
   CHECK(call({"sweep", "tests/sweep/data/nope.yaml"}).rc == 2);
 }
