@@ -11,6 +11,7 @@
 #include "importer/alerts.hpp"
 #include "importer/cluster.hpp"
 #include "importer/prometheus_import.hpp"
+#include "importer/service_graph.hpp"
 
 namespace po = boost::program_options;
 
@@ -115,13 +116,19 @@ int import_alerts(const Args& args, Io io) {
 
 int import_cluster(const Args& args, Io io) {
   po::options_description opts(
-      "usage: selfheal import cluster KUBECTL.json [--namespace NS] [--out CLUSTER.yaml]\n\n"
+      "usage: selfheal import cluster KUBECTL.json [--namespace NS] [--prometheus URL "
+      "[--graph-window 1d]] [--out CLUSTER.yaml]\n\n"
       "Write the `cluster:` part of a scenario from the output of\n"
       "  kubectl get deployments,statefulsets,services,horizontalpodautoscalers -A -o json\n"
       "Every guessed value is marked by a YAML comment; dependencies come from the\n"
-      "annotation selfheal.io/depends-on (docs/import.md#import-cluster). Exit 2 on bad "
-      "input.\n\noptions");
+      "annotation selfheal.io/depends-on, then (with --prometheus) the service-graph metrics\n"
+      "traces_service_graph_request_total and istio_requests_total, which also give traffic\n"
+      "(docs/import.md#import-cluster). Exit 2 on bad input.\n\noptions");
   opts.add_options()("help,h", "show this help")(
+      "prometheus", po::value<std::string>(),
+      "Prometheus base URL (http://host:9090): dependencies and traffic from the service graph")(
+      "graph-window", po::value<std::string>()->default_value("1d"),
+      "with --prometheus: the rate window (traffic.rps is its mean)")(
       "out,o", po::value<std::string>()->default_value("-"), "YAML file (- = stdout)")(
       "namespace,n", po::value<std::string>()->default_value(""),
       "the namespace to import (needed when the objects span several)");
@@ -138,6 +145,21 @@ int import_cluster(const Args& args, Io io) {
   core::Diagnostics diags;
   auto cluster = importer::import_cluster_file(vm["args"].as<std::vector<std::string>>()[0], diags,
                                                vm["namespace"].as<std::string>());
+  if (cluster && vm.count("prometheus") != 0U) {
+    auto window = core::parse_duration(vm["graph-window"].as<std::string>());
+    if (!window || window.value() < std::chrono::seconds{1}) {
+      io.err << "error: --graph-window: a duration of at least 1s (e.g. 1h, 1d)\n";
+      return kExitBadInput;
+    }
+    const std::string url = vm["prometheus"].as<std::string>();
+    auto edges = importer::query_service_graph({url, window.value(), cluster->ns}, diags);
+    if (edges)
+      importer::apply_service_graph(
+          *cluster, *edges,
+          "Prometheus " + url + " (rate over " + vm["graph-window"].as<std::string>() + ")");
+    else
+      cluster.reset();
+  }
   if (!cluster) {
     print_errors(diags, io);
     io.err << "import failed: nothing written\n";

@@ -90,4 +90,14 @@ TEST_CASE("selfheal import cluster writes a cluster: that loads as a scenario", 
   auto not_list = call({"import", "cluster", t / "s.yaml"});
   CHECK(not_list.rc == 2);
   CHECK_THAT(not_list.err, Catch::Contains("nothing written"));
+  auto no_prom = call({"import", "cluster", "tests/importer/data/kubectl-list.json", "--prometheus",
+                       "http://127.0.0.1:1", "--out", t / "graph.yaml"});
+  CHECK(no_prom.rc == 2);
+  CHECK_THAT(no_prom.err, Catch::Contains("Prometheus at http://127.0.0.1:1 unreachable") &&
+                              Catch::Contains("nothing written"));
+  CHECK_FALSE(std::filesystem::exists(t / "graph.yaml"));
+  auto bad_window = call({"import", "cluster", "tests/importer/data/kubectl-list.json",
+                          "--prometheus", "http://127.0.0.1:1", "--graph-window", "soon"});
+  CHECK(bad_window.rc == 2);
+  CHECK_THAT(bad_window.err, Catch::Contains("--graph-window"));
 }
