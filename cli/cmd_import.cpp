@@ -11,6 +11,7 @@
 #include "history/history.hpp"
 #include "importer/alerts.hpp"
 #include "importer/cluster.hpp"
+#include "importer/kubectl_run.hpp"
 #include "importer/prometheus_import.hpp"
 #include "importer/scenario_import.hpp"
 #include "importer/service_graph.hpp"
@@ -118,15 +119,19 @@ int import_alerts(const Args& args, Io io) {
 
 int import_cluster(const Args& args, Io io) {
   po::options_description opts(
-      "usage: selfheal import cluster KUBECTL.json [--namespace NS] [--prometheus URL "
-      "[--graph-window 1d]] [--out CLUSTER.yaml]\n\n"
-      "Write the `cluster:` part of a scenario from the output of\n"
+      "usage: selfheal import cluster (KUBECTL.json | --kubectl [--context CTX]) [--namespace NS]\n"
+      "                               [--prometheus URL [--graph-window 1d]] [--out "
+      "CLUSTER.yaml]\n\n"
+      "Write the `cluster:` part of a scenario from the output of (a file, or run with --kubectl)\n"
       "  kubectl get deployments,statefulsets,services,horizontalpodautoscalers -A -o json\n"
       "Every guessed value is marked by a YAML comment; dependencies come from the\n"
       "annotation selfheal.io/depends-on, then (with --prometheus) the service-graph metrics\n"
       "traces_service_graph_request_total and istio_requests_total, which also give traffic\n"
       "(docs/import.md#import-cluster). Exit 2 on bad input.\n\noptions");
   opts.add_options()("help,h", "show this help")(
+      "kubectl", "run kubectl (from PATH; argv only, no shell) instead of reading a file")(
+      "context", po::value<std::string>()->default_value(""),
+      "with --kubectl: the kubeconfig context (a DNS-1123 name)")(
       "prometheus", po::value<std::string>(),
       "Prometheus base URL (http://host:9090): dependencies and traffic from the service graph")(
       "graph-window", po::value<std::string>()->default_value("1d"),
@@ -140,13 +145,23 @@ int import_cluster(const Args& args, Io io) {
   pos.add("args", -1);
   po::variables_map vm;
   if (int rc = parse_options(args, opts, hidden, pos, vm, io); rc >= 0) return rc;
-  if (vm.count("args") == 0U || vm["args"].as<std::vector<std::string>>().size() != 1) {
-    io.err << "error: give exactly one kubectl JSON file\n\n" << opts;
+  const bool run_kubectl = vm.count("kubectl") != 0U;
+  const std::size_t files =
+      vm.count("args") == 0U ? 0 : vm["args"].as<std::vector<std::string>>().size();
+  if (files != (run_kubectl ? 0U : 1U) ||
+      (!run_kubectl && !vm["context"].as<std::string>().empty())) {
+    io.err << "error: give exactly one kubectl JSON file, or --kubectl (with --context)\n\n"
+           << opts;
     return kExitBadInput;
   }
   core::Diagnostics diags;
-  auto cluster = importer::import_cluster_file(vm["args"].as<std::vector<std::string>>()[0], diags,
-                                               vm["namespace"].as<std::string>());
+  std::optional<importer::ImportedCluster> cluster;
+  if (run_kubectl)
+    cluster = importer::import_cluster_kubectl(
+        {"kubectl", vm["namespace"].as<std::string>(), vm["context"].as<std::string>()}, diags);
+  else
+    cluster = importer::import_cluster_file(vm["args"].as<std::vector<std::string>>()[0], diags,
+                                            vm["namespace"].as<std::string>());
   if (cluster && vm.count("prometheus") != 0U) {
     auto window = core::parse_duration(vm["graph-window"].as<std::string>());
     if (!window || window.value() < std::chrono::seconds{1}) {

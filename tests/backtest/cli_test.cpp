@@ -96,6 +96,12 @@ TEST_CASE("selfheal import cluster writes a cluster: that loads as a scenario", 
   CHECK_THAT(no_prom.err, Catch::Contains("Prometheus at http://127.0.0.1:1 unreachable") &&
                               Catch::Contains("nothing written"));
   CHECK_FALSE(std::filesystem::exists(t / "graph.yaml"));
+  auto bad_ns = call({"import", "cluster", "--kubectl", "--namespace", "prod;id"});
+  CHECK(bad_ns.rc == 2);
+  CHECK_THAT(bad_ns.err,
+             Catch::Contains("not a DNS-1123 name") && Catch::Contains("nothing written"));
+  auto both = call({"import", "cluster", "tests/importer/data/kubectl-list.json", "--kubectl"});
+  CHECK(both.rc == 2);
   auto bad_window = call({"import", "cluster", "tests/importer/data/kubectl-list.json",
                           "--prometheus", "http://127.0.0.1:1", "--graph-window", "soon"});
   CHECK(bad_window.rc == 2);
