@@ -13,8 +13,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto from = selfheal::core::from_unix_ms(kFromMs);
   const auto until = from + hours{24 * 31};
   selfheal::core::Diagnostics diags;
-  auto events = selfheal::ical::read_ics(std::string(selfheal::fuzz::text(data, size)),
-                                         "fuzz.ics", from, until, diags);
+  auto events = selfheal::ical::read_ics(std::string(selfheal::fuzz::text(data, size)), "fuzz.ics",
+                                         from, until, diags);
   if (events) {
     if (events->size() > selfheal::ical::kMaxOccurrences) std::abort();
     for (const auto& e : *events)

@@ -70,7 +70,7 @@ TEST_CASE("import cluster --kubectl runs kubectl from PATH with argv only", "[im
   CHECK_THAT(fake.argv(), Catch::EndsWith("--request-timeout=60s\n-A\n"));
 }
 
-TEST_CASE("import cluster --kubectl: a bad name never reaches kubectl; its failure is an error",
+TEST_CASE("import cluster --kubectl: a bad name never reaches kubectl, and its failure is an error",
           "[import][kubectl]") {
   {
     FakeKubectl fake;

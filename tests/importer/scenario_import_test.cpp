@@ -119,7 +119,7 @@ TEST_CASE("import scenario: one incident's firings become faults, every guess co
 }
 
 TEST_CASE(
-    "import scenario: --at picks the firings active then; a symptom-only incident, an "
+    "import scenario: --at picks the firings active then, and a symptom-only incident, an "
     "unknown fingerprint and no choice are errors",
     "[import][scenario]") {
   auto in = inputs();

@@ -35,7 +35,7 @@ TEST_CASE("service graph: the PromQL asked of each source", "[import][graph]") {
         "destination_workload_namespace=\"prod\"}[86400s]))");
 }
 
-TEST_CASE("service graph: answers become edges; a broken answer is an error at its path",
+TEST_CASE("service graph: answers become edges, and a broken answer is an error at its path",
           "[import][graph]") {
   std::vector<im::GraphEdge> edges;
   REQUIRE(im::add_service_graph_response(
