@@ -245,6 +245,64 @@ std::optional<std::vector<Member>> chosen(const history::History& h, const Scena
   return out;
 }
 
+// The faults: section, built one firing at a time.
+struct FaultsText {
+  std::ostringstream text;
+  std::string first_target;  ///< the first fault's target (the scenario's default name)
+  std::string skipped;       ///< every firing not replayed, for the error when none is
+  int replayed = 0;
+};
+
+// One firing of the incident: a fault with its comments, or a `# not replayed:` line.
+void write_member(const Member& m, const ClusterView& c, const std::vector<Member>& members,
+                  core::TimePoint begin, FaultsText& out) {
+  const history::Alert& a = *m.alert;
+  const std::string what = (a.alertname.empty() ? std::string("alert") : a.alertname) + " on " +
+                           (a.service.empty() ? std::string("(no service)") : a.service) +
+                           " fired at +" + offset_text(m.firing->start, begin) + " (" +
+                           engine::format_time(m.firing->start) + ", fingerprint " + a.fingerprint +
+                           ")";
+  if (a.service.empty() || c.services.count(a.service) == 0U || (!a.ns.empty() && a.ns != c.ns)) {
+    const std::string why = a.service.empty()
+                                ? std::string("it names no service")
+                                : "not a service of the cluster (namespace " + c.ns + ")";
+    out.text << "  # not replayed: " << what << ": " << why << "\n";
+    out.skipped += "\n  " + what + ": " + why;
+    return;
+  }
+  const FaultGuess g = infer(m, c, members, begin);
+  if (g.kind.empty()) {
+    out.text << "  # not replayed: " << what << ": " << g.reason << "\n";
+    out.skipped += "\n  " + what + ": " + g.reason;
+    return;
+  }
+  ++out.replayed;
+  if (out.first_target.empty()) out.first_target = g.target;
+  out.text << "  # " << what << "; "
+           << (m.firing->end
+                   ? "resolved after " + core::format_duration(*m.firing->end - m.firing->start) +
+                         " (if it ended by itself rather than by a fix, add that "
+                         "`duration:`)"
+                   : std::string("still firing at the history's end"))
+           << "\n  - at: " << offset_text(m.firing->start, begin)
+           << "  # when it fired\n    kind: " << g.kind << "  # guess: " << g.reason
+           << "\n    target: " << g.target << "\n";
+  for (const auto& p : g.params)
+    out.text << "    " << p << "  # guess: " << g.reason << "\n";
+  const auto type = a.annotations.find("incident_type");
+  const auto conf = a.annotations.find("confidence");
+  if (type != a.annotations.end() && conf != a.annotations.end()) {
+    const std::optional<double> p = confidence(conf->second);
+    if (p && config::dns1123_problem(type->second).empty())
+      out.text << "    classification: {incident_type: " << type->second
+               << ", confidence: " << conf->second << ", service: " << a.service
+               << "}  # the alert's annotations: what serve was told\n";
+    else
+      out.text << "    # classification not copied: annotations incident_type=\"" << type->second
+               << "\", confidence=\"" << conf->second << "\" are not a type and a probability\n";
+  }
+}
+
 }  // namespace
 
 std::optional<ClusterView> read_cluster_yaml(const std::string& text, const std::string& file,
@@ -312,65 +370,19 @@ std::optional<std::string> import_scenario(const history::History& h, const Clus
   begin = std::chrono::floor<minutes>(begin - o.lead);
   const core::Duration duration = std::chrono::ceil<minutes>(end + o.tail - begin);
 
-  std::ostringstream faults;
-  std::string first_target, skipped;
-  int replayed = 0;
-  for (const auto& m : members) {
-    const history::Alert& a = *m.alert;
-    const std::string what = (a.alertname.empty() ? std::string("alert") : a.alertname) + " on " +
-                             (a.service.empty() ? std::string("(no service)") : a.service) +
-                             " fired at +" + offset_text(m.firing->start, begin) + " (" +
-                             engine::format_time(m.firing->start) + ", fingerprint " +
-                             a.fingerprint + ")";
-    if (a.service.empty() || c.services.count(a.service) == 0U || (!a.ns.empty() && a.ns != c.ns)) {
-      const std::string why = a.service.empty()
-                                  ? std::string("it names no service")
-                                  : "not a service of the cluster (namespace " + c.ns + ")";
-      faults << "  # not replayed: " << what << ": " << why << "\n";
-      skipped += "\n  " + what + ": " + why;
-      continue;
-    }
-    const FaultGuess g = infer(m, c, members, begin);
-    if (g.kind.empty()) {
-      faults << "  # not replayed: " << what << ": " << g.reason << "\n";
-      skipped += "\n  " + what + ": " + g.reason;
-      continue;
-    }
-    ++replayed;
-    if (first_target.empty()) first_target = g.target;
-    faults << "  # " << what << "; "
-           << (m.firing->end
-                   ? "resolved after " + core::format_duration(*m.firing->end - m.firing->start) +
-                         " (if it ended by itself rather than by a fix, add that "
-                         "`duration:`)"
-                   : std::string("still firing at the history's end"))
-           << "\n  - at: " << offset_text(m.firing->start, begin)
-           << "  # when it fired\n    kind: " << g.kind << "  # guess: " << g.reason
-           << "\n    target: " << g.target << "\n";
-    for (const auto& p : g.params)
-      faults << "    " << p << "  # guess: " << g.reason << "\n";
-    const auto type = a.annotations.find("incident_type");
-    const auto conf = a.annotations.find("confidence");
-    if (type != a.annotations.end() && conf != a.annotations.end()) {
-      const std::optional<double> p = confidence(conf->second);
-      if (p && config::dns1123_problem(type->second).empty())
-        faults << "    classification: {incident_type: " << type->second
-               << ", confidence: " << conf->second << ", service: " << a.service
-               << "}  # the alert's annotations: what serve was told\n";
-      else
-        faults << "    # classification not copied: annotations incident_type=\"" << type->second
-               << "\", confidence=\"" << conf->second << "\" are not a type and a probability\n";
-    }
-  }
-  if (replayed == 0) {
-    diags.add(
-        core::Error("no firing of the incident suggests a fault, nothing to replay:" + skipped));
+  FaultsText faults;
+  for (const auto& m : members)
+    write_member(m, c, members, begin, faults);
+  if (faults.replayed == 0) {
+    diags.add(core::Error("no firing of the incident suggests a fault, nothing to replay:" +
+                          faults.skipped));
     return std::nullopt;
   }
   std::string stamp = start_text(picked->front().firing->start);  // 2026-11-27T18:00:00Z
   stamp = stamp.substr(0, 4) + stamp.substr(5, 2) + stamp.substr(8, 2) + "-" + stamp.substr(11, 2) +
           stamp.substr(14, 2);
-  const std::string name = o.name.empty() ? "incident-" + first_target + "-" + stamp : o.name;
+  const std::string name =
+      o.name.empty() ? "incident-" + faults.first_target + "-" + stamp : o.name;
   std::ostringstream out;
   out << "# Imported by `selfheal import scenario` from " << o.history_source << " and " << c.file
       << ".\n"
@@ -378,15 +390,15 @@ std::optional<std::string> import_scenario(const history::History& h, const Clus
       << "# then replay the incident closed loop with `selfheal run`.\n"
       << "scenario: " << name << "\n"
       << "description: \"The incident of " << engine::format_time(first)
-      << " from the alert history, replayed against the policy (faults inferred: " << replayed
-      << ", from firings: " << members.size() << ").\"\n"
+      << " from the alert history, replayed against the policy (faults inferred: "
+      << faults.replayed << ", from firings: " << members.size() << ").\"\n"
       << "start: " << start_text(begin) << "  # " << core::format_duration(o.lead)
       << " before the first firing\n"
       << "duration: " << core::format_duration(duration) << "  # until "
       << core::format_duration(o.tail) << " after the last firing ended\n"
       << "policies: " << o.policies << "\n"
       << "faults:\n"
-      << faults.str() << c.text;
+      << faults.text.str() << c.text;
   if (!c.text.empty() && c.text.back() != '\n') out << "\n";
   return out.str();
 }
