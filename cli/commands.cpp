@@ -25,7 +25,7 @@ const std::vector<Command>& commands() {
       {"decide", "decide one incident against a policy (the seed's remediate())", cmd_decide},
       {"lint", "validate policy files", cmd_lint},
       {"serve", "run the engine live: Alertmanager in, kubectl/helm out", cmd_serve},
-      {"import", "import alert history (webhook log, serve's audit) or a cluster", cmd_import},
+      {"import", "import alert history, a cluster, or an incident as a scenario", cmd_import},
       {"backtest", "replay an alert history through a policy, open loop", cmd_backtest},
       {"promote", "evidence from serve's audit for shadow -> recommend -> auto", cmd_promote},
       {"completion", "print a shell completion script (bash)", cmd_completion},

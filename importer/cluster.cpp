@@ -277,9 +277,16 @@ std::string to_cluster_yaml(const ImportedCluster& c) {
   std::ostringstream o;
   o << "# Imported by `selfheal import cluster` from " << c.source << " (namespace " << c.ns << ", "
     << c.services.size() << " services).\n"
-    << "# Lines marked `guess:` were inferred, not read: check them. Traffic and service\n"
-    << "# capacities are not in Kubernetes objects; the kind's defaults apply (docs/scenario.md).\n"
-    << "cluster:\n  namespace: " << c.ns << "\n  services:\n";
+    << "# Lines marked `guess:` were inferred, not read: check them.";
+  if (c.graph_source.empty())
+    o << " Traffic and service\n"
+      << "# capacities are not in Kubernetes objects; the kind's defaults apply "
+         "(docs/scenario.md).\n";
+  else
+    o << "\n# Dependencies and traffic marked `service graph` were read from " << c.graph_source
+      << ";\n# where it saw nothing, and for capacities, the kind's defaults apply "
+         "(docs/scenario.md).\n";
+  o << "cluster:\n  namespace: " << c.ns << "\n  services:\n";
   for (const auto& s : c.services) {
     o << "    " << s.name << ":  # " << s.workload;
     if (!s.hpa.empty()) o << "; " << s.hpa << " (the simulator scales only by actions)";
@@ -293,12 +300,20 @@ std::string to_cluster_yaml(const ImportedCluster& c) {
       o << "      # memory_limit_mb not set: " << s.memory_note
         << " (the kind's default applies)\n";
     }
+    if (s.traffic_rps)
+      o << "      traffic: {rps: " << rate_text(*s.traffic_rps)
+        << "}  # service graph: " << s.traffic_source << "\n";
     if (!s.depends_on.empty()) {
       o << "      depends_on: [";
       for (std::size_t i = 0; i < s.depends_on.size(); ++i)
         o << (i ? ", " : "") << s.depends_on[i];
-      o << "]  # " << s.depends_on_source << " " << kDependsOnAnnotation << "\n";
+      if (s.depends_on_from_graph)
+        o << "]  # service graph: " << s.depends_on_source << "\n";
+      else
+        o << "]  # " << s.depends_on_source << " " << kDependsOnAnnotation << "\n";
     }
+    for (const auto& n : s.graph_notes)
+      o << "      # service graph: " << n << "\n";
   }
   return o.str();
 }

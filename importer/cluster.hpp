@@ -36,14 +36,19 @@ struct ImportedService {
   std::string kind;                          ///< api | worker | database | cache
   std::string kind_reason;                   ///< the guess, for the comment
   std::vector<std::string> depends_on;
-  std::string depends_on_source;  ///< where the annotation was
-  std::string hpa;                ///< "HPA 3..12 replicas", or ""
+  std::string depends_on_source;         ///< where the annotation was, or the graph's edges
+  bool depends_on_from_graph = false;    ///< from the service graph (service_graph.hpp)
+  std::string hpa;                       ///< "HPA 3..12 replicas", or ""
+  std::optional<double> traffic_rps;     ///< external requests/s, from the service graph
+  std::string traffic_source;            ///< what it was measured from, for the comment
+  std::vector<std::string> graph_notes;  ///< edges not modelled, as comments
 };
 
 struct ImportedCluster {
   std::string source;
   std::string ns;
   std::vector<ImportedService> services;  ///< by name
+  std::string graph_source;               ///< where the service graph came from; "" = not asked
 };
 
 /// Parses and checks a kubectl List. `ns` selects the namespace; empty = the only one
@@ -58,6 +63,10 @@ std::optional<ImportedCluster> import_cluster_file(const std::string& path,
 
 /// The YAML text: a header comment, then `cluster:` with namespace and services.
 std::string to_cluster_yaml(const ImportedCluster& c);
+
+/// A rate (requests/s) as written in the YAML: up to 3 decimals, no trailing zeros
+/// ("12.5", "0", "0.333"); the same rate always gives the same text.
+std::string rate_text(double rps);
 
 /// Kubernetes memory quantity ("512Mi", "4Gi", "1G", "1048576") in MB (2^20 bytes),
 /// rounded up; nullopt when malformed.

@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -9,6 +11,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "config/file_io.hpp"
+#include "ical/ical.hpp"
 #include "live/alertmanager.hpp"
 
 namespace selfheal::live {
@@ -89,6 +92,36 @@ core::Result<std::vector<FileCalendar::Entry>> parse_calendar(const std::string&
   return out;
 }
 
+core::Result<std::vector<FileCalendar::Entry>> parse_ics_calendar(const std::string& text,
+                                                                  const std::string& source_name,
+                                                                  engine::TimePoint from,
+                                                                  engine::TimePoint until) {
+  core::Diagnostics diags;
+  auto events = ical::read_ics(text, source_name, from, until, diags);
+  if (!events) return diags.errors().front();
+  std::vector<FileCalendar::Entry> out;
+  for (auto& e : *events)
+    out.push_back({e.ns, e.service, {e.name, e.kind, e.start, e.end, e.traffic_multiplier}});
+  return out;
+}
+
+FileCalendar::FileCalendar(std::string path) : path_(std::move(path)) {
+  const std::string ext = ".ics";
+  ics_ = path_.size() > ext.size() &&
+         std::equal(ext.rbegin(), ext.rend(), path_.rbegin(), [](char a, char b) {
+           return a == std::tolower(static_cast<unsigned char>(b));
+         });
+}
+
+core::Status FileCalendar::expand_ics(engine::TimePoint now) {
+  if (ics_window_ && now >= ics_window_->first && now < ics_window_->second) return core::Ok{};
+  auto parsed = parse_ics_calendar(ics_text_, path_, now, now + kIcsHorizon);
+  if (!parsed) return parsed.error();
+  entries_ = std::move(*parsed);
+  ics_window_ = {now, now + kIcsHorizon};
+  return core::Ok{};
+}
+
 core::Result<std::unique_ptr<FileCalendar>> FileCalendar::open(const std::string& path) {
   std::unique_ptr<FileCalendar> c(new FileCalendar(path));
   if (!path.empty()) {
@@ -105,6 +138,16 @@ core::Status FileCalendar::reload() {
   if (mtime == mtime_) return core::Ok{};
   auto text = config::read_file(path_);
   if (!text) return text.error();
+  if (ics_) {
+    // Checked now (a broken VEVENT is an error at startup), expanded when asked.
+    auto checked =
+        parse_ics_calendar(*text, path_, {}, engine::TimePoint{} + std::chrono::seconds{1});
+    if (!checked) return checked.error();
+    ics_text_ = std::move(*text);
+    ics_window_.reset();
+    mtime_ = mtime;
+    return core::Ok{};
+  }
   auto parsed = parse_calendar(*text, path_);
   if (!parsed) return parsed.error();
   entries_ = std::move(*parsed);
@@ -117,6 +160,9 @@ std::vector<engine::PlannedEvent> FileCalendar::active(const engine::ServiceRef&
   if (!path_.empty()) {
     // A broken edit keeps the last good calendar rather than silently dropping events.
     if (auto s = reload(); !s) std::cerr << "selfheal: calendar: " << s.error().describe() << "\n";
+    if (ics_ && !ics_text_.empty())
+      if (auto s = expand_ics(now); !s)
+        std::cerr << "selfheal: calendar: " << s.error().describe() << "\n";
   }
   std::vector<engine::PlannedEvent> out;
   for (const auto& e : entries_) {

@@ -14,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,8 @@ class AsioScheduler final : public engine::Scheduler {
 ///        service: checkout-api, start: 2026-11-27T18:00:00Z, end: 2026-11-28T00:00:00Z,
 ///        traffic_multiplier: 3}
 /// `service` omitted = every service in the namespace; `namespace` omitted = all.
+/// A path ending in `.ics` is an iCalendar file instead (ical/ical.hpp: a calendar tool's
+/// export, recurring events expanded a week at a time, kIcsHorizon, from the `now` asked).
 /// The file is re-read when its modification time changes.
 class FileCalendar final : public engine::Calendar {
  public:
@@ -65,12 +68,28 @@ class FileCalendar final : public engine::Calendar {
                                            engine::TimePoint now) override;
 
  private:
-  explicit FileCalendar(std::string path) : path_(std::move(path)) {}
+  explicit FileCalendar(std::string path);
   core::Status reload();
+  /// An .ics file: its occurrences over [now, now + kIcsHorizon) into entries_, when `now`
+  /// is outside the window last expanded or the text changed.
+  core::Status expand_ics(engine::TimePoint now);
   std::string path_;
+  bool ics_ = false;
+  std::string ics_text_;
+  std::optional<std::pair<engine::TimePoint, engine::TimePoint>> ics_window_;
   std::int64_t mtime_ = -1;
   std::vector<Entry> entries_;
 };
+
+/// How far ahead an .ics calendar's recurrences are expanded at a time.
+inline constexpr auto kIcsHorizon = std::chrono::hours{24 * 7};
+
+/// An .ics calendar's occurrences overlapping [from, until) as entries (errors name the
+/// file and line).
+core::Result<std::vector<FileCalendar::Entry>> parse_ics_calendar(const std::string& text,
+                                                                  const std::string& source_name,
+                                                                  engine::TimePoint from,
+                                                                  engine::TimePoint until);
 
 core::Result<std::vector<FileCalendar::Entry>> parse_calendar(const std::string& yaml,
                                                               const std::string& source_name);

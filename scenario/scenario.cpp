@@ -12,6 +12,7 @@
 #include "core/duration.hpp"
 #include "core/timestamp.hpp"
 #include "engine/policy_loader.hpp"
+#include "scenario/ics_calendar.hpp"
 #include "scenario/yaml_util.hpp"
 
 namespace selfheal::scenario {
@@ -455,6 +456,14 @@ void Loader::classification(const YAML::Node& cl, const std::string& f, const st
 
 void Loader::calendar(const YAML::Node& n) {
   if (!n.IsDefined() || n.IsNull()) return;
+  if (n.IsMap()) {  // calendar: {ics: FILE} (scenario/ics_calendar.hpp)
+    for (auto& p : planned_from_ics(n, r_, base_dir_, s_.cluster.start, s_.duration, s_.cluster.ns,
+                                    service_names_)) {
+      s_.cluster.planned.push_back(std::move(p));
+      planned_lines_.push_back(line_of(n));
+    }
+    return;
+  }
   if (!r_.expect_seq(n, "calendar")) return;
   for (std::size_t i = 0; i < n.size(); ++i) {
     const YAML::Node x = n[i];

@@ -90,4 +90,57 @@ TEST_CASE("selfheal import cluster writes a cluster: that loads as a scenario", 
   auto not_list = call({"import", "cluster", t / "s.yaml"});
   CHECK(not_list.rc == 2);
   CHECK_THAT(not_list.err, Catch::Contains("nothing written"));
+  auto no_prom = call({"import", "cluster", "tests/importer/data/kubectl-list.json", "--prometheus",
+                       "http://127.0.0.1:1", "--out", t / "graph.yaml"});
+  CHECK(no_prom.rc == 2);
+  CHECK_THAT(no_prom.err, Catch::Contains("Prometheus at http://127.0.0.1:1 unreachable") &&
+                              Catch::Contains("nothing written"));
+  CHECK_FALSE(std::filesystem::exists(t / "graph.yaml"));
+  auto bad_ns = call({"import", "cluster", "--kubectl", "--namespace", "prod;id"});
+  CHECK(bad_ns.rc == 2);
+  CHECK_THAT(bad_ns.err,
+             Catch::Contains("not a DNS-1123 name") && Catch::Contains("nothing written"));
+  auto both = call({"import", "cluster", "tests/importer/data/kubectl-list.json", "--kubectl"});
+  CHECK(both.rc == 2);
+  auto bad_window = call({"import", "cluster", "tests/importer/data/kubectl-list.json",
+                          "--prometheus", "http://127.0.0.1:1", "--graph-window", "soon"});
+  CHECK(bad_window.rc == 2);
+  CHECK_THAT(bad_window.err, Catch::Contains("--graph-window"));
+}
+
+TEST_CASE("selfheal import scenario: an incident of the history becomes a scenario that runs",
+          "[cli][import]") {
+  TempDir t("import-scenario");
+  write(t / "am.log", std::string(kLine) + "\n");
+  write(t / "p.yaml", kPolicy);
+  write(t / "cluster.yaml", R"(cluster:
+  namespace: prod
+  services:
+    payment-api: {replicas: 3, memory_limit_mb: 512, memory_per_pod_mb: 256,
+                  traffic: {rps: 120}, depends_on: [payments-db]}
+    payments-db: {kind: database}
+)");
+  REQUIRE(call({"import", "alerts", "--webhook-log", t / "am.log", "--out", t / "h.json"}).rc == 0);
+  std::filesystem::create_directories(t / "incidents");
+  auto imp = call({"import", "scenario", t / "h.json", "--cluster", t / "cluster.yaml",
+                   "--policies", t / "p.yaml", "--incident", "c0ffee01", "--name", "oom-replay",
+                   "--out", t / "incidents/oom.yaml"});
+  INFO(imp.err);
+  REQUIRE(imp.rc == 0);
+  const std::string y = slurp(t / "incidents/oom.yaml");
+  INFO(y);
+  CHECK_THAT(y, Catch::Contains("scenario: oom-replay\n"));
+  CHECK_THAT(y, Catch::Contains("policies: " + (t / "p.yaml") + "\n"));  // absolute stays
+  CHECK_THAT(y,
+             Catch::Contains("kind: memory-leak  # guess: annotation incident_type=memory-leak"));
+  auto run = call({"run", t / "incidents/oom.yaml", "--out", t / "report"});
+  INFO(run.out << run.err);
+  CHECK(run.rc == 0);
+
+  auto unknown = call({"import", "scenario", t / "h.json", "--cluster", t / "cluster.yaml",
+                       "--policies", t / "p.yaml", "--incident", "c0ffee02"});
+  CHECK(unknown.rc == 2);
+  CHECK_THAT(unknown.err, Catch::Contains("c0ffee01") && Catch::Contains("nothing written"));
+  auto no_cluster = call({"import", "scenario", t / "h.json", "--policies", t / "p.yaml"});
+  CHECK(no_cluster.rc == 2);
 }
