@@ -4,7 +4,6 @@
 #include <cmath>
 #include <map>
 #include <set>
-#include <tuple>
 
 #include "core/duration.hpp"
 #include "core/number_format.hpp"
@@ -153,22 +152,20 @@ void judge(DecisionTruth& t, const CounterfactualOptions& o) {
   t.verdict = saved > 0 ? "missed" : "held back";
 }
 
-// Which decisions share a verdict: an executed one per (incident, service, action), a held-
-// back one per (incident, service) whatever held it back.
-using Key = std::tuple<std::string, std::string, std::string, std::string>;
-Key key_of(const DecisionFact& d) {
-  const bool acted = d.outcome == "executed";
-  return {d.incident, d.service, acted ? "executed" : "held", acted ? d.action : ""};
-}
-
 // Replaces the declared verdicts of the measured actions and recomputes what depends on them.
-void apply_truths(RunMetrics& m, const std::map<Key, std::size_t>& truth_of) {
+// `truth_of` maps a decision (index into m.decisions) to its truth (index into m.truths).
+void apply_truths(RunMetrics& m, const std::map<std::size_t, std::size_t>& truth_of) {
+  // Each executed decision started one action at the same instant on the same service: pair
+  // them in order, so the 2nd restart of a loop takes the 2nd decision's verdict.
+  std::set<std::size_t> paired;
   for (auto& a : m.actions) {
-    // An executed action's decision is at the same instant on the same service.
-    for (const auto& d : m.decisions) {
-      if (d.at != a.at || d.service != a.service || d.outcome != "executed" || d.action != a.action)
+    for (std::size_t di = 0; di < m.decisions.size(); ++di) {
+      const DecisionFact& d = m.decisions[di];
+      if (d.at != a.at || d.service != a.service || d.outcome != "executed" ||
+          d.action != a.action || paired.count(di))
         continue;
-      auto it = truth_of.find(key_of(d));
+      paired.insert(di);
+      auto it = truth_of.find(di);
       if (it == truth_of.end()) break;
       const DecisionTruth& t = m.truths[it->second];
       if (t.verdict.empty()) break;
@@ -293,7 +290,7 @@ void measure_truth(const Scenario& s, std::uint64_t seed, const sim::ClusterSpec
                    const engine::PolicySet& policies, const WorldRun& main, RunMetrics& m,
                    const CounterfactualOptions& o) {
   const sim::Timeline& tl = main.timeline;
-  std::map<Key, std::size_t> truth_of;
+  std::map<std::size_t, std::size_t> truth_of;
   sim::WorldOptions branch_world;
   branch_world.record_series = false;
   int played = 0;
@@ -303,9 +300,12 @@ void measure_truth(const Scenario& s, std::uint64_t seed, const sim::ClusterSpec
     if (e.kind != EventKind::kDecision || e.name == "resolved" || e.name == "duplicate") continue;
     const std::size_t di = k++;
     const DecisionFact& d = m.decisions[di];
-    auto ord = main.notification_of.find(ei);
-    if (!acting_possible(d.outcome) || ord == main.notification_of.end()) continue;
-    if (truth_of.count(key_of(d))) continue;
+    // The branch point: the notification the decision answered, or the approval answer it
+    // was made on (an action executed after a person's yes).
+    // The branch point: the notification the decision answered, the approval answer it
+    // was made on, or the engine's timer it was made in (world_run.hpp).
+    const auto point = e.audit_index ? main.point_of.find(*e.audit_index) : main.point_of.end();
+    if (!acting_possible(d.outcome) || point == main.point_of.end()) continue;
     const engine::AuditRecord* a =
         e.audit_index && *e.audit_index < tl.audit.size() ? &tl.audit[*e.audit_index] : nullptr;
 
@@ -338,7 +338,7 @@ void measure_truth(const Scenario& s, std::uint64_t seed, const sim::ClusterSpec
     t.branches.push_back(std::move(as));
     const bool rollback = may_roll_back(spec, tl, d.service, e.time);
     for (const auto& alt : alternatives(a, t.acted, policies, rollback)) {
-      const Intervention iv{ord->second, d.service, alt.action};
+      const Intervention iv{point->second, d.service, alt.action};
       const WorldRun b = run_world(s, seed, spec, policies, branch_world, &iv, to);
       ++played;
       BranchOutcome out = measure_outcome(b.timeline, d.incident, d.service, services, e.time, to);
@@ -346,7 +346,7 @@ void measure_truth(const Scenario& s, std::uint64_t seed, const sim::ClusterSpec
       t.branches.push_back(std::move(out));
     }
     judge(t, o);
-    truth_of[key_of(d)] = m.truths.size();
+    truth_of[di] = m.truths.size();
     m.truths.push_back(std::move(t));
   }
   m.branches = played;

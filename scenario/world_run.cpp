@@ -1,5 +1,6 @@
 #include "scenario/world_run.hpp"
 
+#include <functional>
 #include <utility>
 
 #include "engine/engine.hpp"
@@ -38,6 +39,24 @@ class HeldStateStore final : public engine::StateStore {
   std::optional<engine::ServiceRef> held_;
 };
 
+// Counts the engine's timers as they fire and hands each to `fire` with its ordinal, so a
+// decision made inside a timer (the next rung after a failed verification) has a branch
+// point. Firing order is the kernel's, so the n-th timer is the same one in every re-run.
+class CountingScheduler final : public engine::Scheduler {
+ public:
+  using Fire = std::function<void(std::size_t ordinal, const std::function<void()>& cb)>;
+  CountingScheduler(engine::Scheduler& inner, Fire fire) : inner_(inner), fire_(std::move(fire)) {}
+  engine::TimerId after(core::Duration delay, std::function<void()> cb) override {
+    return inner_.after(delay, [this, cb = std::move(cb)] { fire_(fired_++, cb); });
+  }
+  bool cancel(engine::TimerId id) override { return inner_.cancel(id); }
+
+ private:
+  engine::Scheduler& inner_;
+  Fire fire_;
+  std::size_t fired_ = 0;
+};
+
 // Injected classifications (a fault's `classification:`) ride on every notification on the
 // named service while that fault's incident is active, as an AI service would attach them.
 engine::Incident classified(const Scenario& s, const sim::World& world,
@@ -65,32 +84,56 @@ WorldRun run_world(const Scenario& s, std::uint64_t seed, const sim::ClusterSpec
   sim::World world{spec, seed, world_options};
   engine::EngineContext base = world.context();
   HeldStateStore held{base.state};
-  engine::EngineContext ctx{base.clock,    base.scheduler, base.telemetry,
-                            base.topology, base.calendar,  base.actuator,
-                            base.notifier, held,           base.audit};
-  engine::Engine eng{ctx, std::move(policies), engine::ClassifierModel::builtin()};
   WorldRun out;
-  std::size_t ordinal = 0;
+  const bool replace = iv && iv->replace;
+  // Holds the target and executes the alternative at the branch point (world_run.hpp).
+  auto intervene = [&] {
+    held.hold({spec.ns, iv->target});
+    if (!iv->action) return;
+    engine::ActionRequest r;
+    r.id = kInterventionActionId;
+    r.target = {spec.ns, iv->target};
+    r.action = *iv->action;
+    base.actuator.execute(r, [](engine::ActionResult) {});
+  };
+  auto at = [&](PointKind kind, std::size_t n) {
+    return replace && iv->point == BranchPoint{kind, n};
+  };
+  // Runs one call into the engine and records the branch point of the decisions it made.
+  auto call = [&](PointKind kind, std::size_t n, const auto& fn) {
+    // By audit index: the audit is append-only, while a recovery is inserted into the
+    // events back-dated to where its hold began, shifting the later events' indices.
+    const std::size_t before = world.timeline().audit.size();
+    fn();
+    const auto& audit = world.timeline().audit;
+    for (std::size_t k = before; k < audit.size(); ++k)
+      if (audit[k].kind == engine::AuditKind::kDecision) out.point_of[k] = BranchPoint{kind, n};
+  };
+  CountingScheduler timers{base.scheduler, [&](std::size_t n, const std::function<void()>& cb) {
+                             if (at(PointKind::kTimer, n)) intervene();
+                             call(PointKind::kTimer, n, cb);
+                           }};
+  engine::EngineContext ctx{base.clock,    timers,        base.telemetry,
+                            base.topology, base.calendar, base.actuator,
+                            base.notifier, held,          base.audit};
+  engine::Engine eng{ctx, std::move(policies), engine::ClassifierModel::builtin()};
+  std::size_t notifications = 0;
   world.set_incident_sink([&](const engine::Incident& incoming) {
-    const std::size_t n = ordinal++;
-    if (iv && iv->replace && n == iv->notification) {
-      held.hold({spec.ns, iv->target});
-      if (iv->action) {
-        engine::ActionRequest r;
-        r.id = kInterventionActionId;
-        r.target = {spec.ns, iv->target};
-        r.action = *iv->action;
-        base.actuator.execute(r, [](engine::ActionResult) {});
-      }
+    const std::size_t n = notifications++;
+    if (at(PointKind::kNotification, n)) {
+      intervene();
       return;
     }
-    const std::size_t before = world.timeline().events.size();
-    eng.handle(s.classifications.empty() ? incoming : classified(s, world, incoming));
-    const auto& events = world.timeline().events;
-    for (std::size_t k = before; k < events.size(); ++k)
-      if (events[k].kind == sim::EventKind::kDecision) out.notification_of[k] = n;
+    call(PointKind::kNotification, n, [&] {
+      eng.handle(s.classifications.empty() ? incoming : classified(s, world, incoming));
+    });
   });
-  world.set_approval_handler([&](std::uint64_t id, bool ok) { eng.approve(id, ok); });
+  std::size_t answers = 0;
+  world.set_approval_handler([&](std::uint64_t id, bool ok) {
+    const std::size_t n = answers++;
+    if (at(PointKind::kApproval, n)) intervene();
+    call(PointKind::kApproval, n, [&] { eng.approve(id, ok); });
+  });
   world.run_until(until);
   out.timeline = world.take_timeline();
   return out;
