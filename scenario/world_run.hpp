@@ -31,6 +31,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -69,6 +70,30 @@ struct WorldRun {
   /// Timeline::audit index of each decision record (TimelineEvent::audit_index of its
   /// kDecision event) -> the branch point it was made at.
   std::map<std::size_t, BranchPoint> point_of;
+};
+
+/// One world with the engine attached, run in steps: a branch runs until its incident is
+/// over, then on to the window its decision's branches share (scenario/counterfactuals).
+/// Running to t in steps gives exactly the run to t in one call. Not copyable; movable.
+///   WorldRunner r{s, seed, s.cluster, s.policies, {}, &iv};
+///   r.run_until(t1); r.run_until(t2); WorldRun w = r.take();
+class WorldRunner {
+ public:
+  WorldRunner(const Scenario& s, std::uint64_t seed, const sim::ClusterSpec& spec,
+              engine::PolicySet policies, sim::WorldOptions world_options,
+              const Intervention* intervention);
+  ~WorldRunner();
+  WorldRunner(WorldRunner&&) noexcept;
+  WorldRunner& operator=(WorldRunner&&) = delete;
+
+  void run_until(core::TimePoint t);  ///< absolute; no-op when already there
+  core::TimePoint now() const;
+  const sim::Timeline& timeline() const;
+  WorldRun take();  ///< the timeline and branch points; the runner is spent
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 /// Runs the world with the engine until `until` (absolute; world start + s.duration for a
