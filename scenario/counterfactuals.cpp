@@ -18,6 +18,8 @@ using sim::EventKind;
 constexpr std::string_view kAsDecided = "as decided";
 constexpr std::string_view kNone = "none";
 constexpr int kMinutesDecimals = 1;
+/// How far a branch runs between checks of whether its incident is over.
+constexpr core::Duration kOverStep = std::chrono::minutes{5};
 
 // Outcomes where acting was possible: the engine acted, or a guardrail or the mode held it
 // back. Not: no policy, out of scope, duplicate, resolved (nothing to act on).
@@ -252,6 +254,53 @@ void disagreements(RunMetrics& m) {
   }
 }
 
+// The instant `incident` is over in `t`, looking only at what happened by `until`: its cause
+// stopped and it recovered (or, never out of its objectives, its alerts went quiet again).
+// nullopt while it is not over.
+std::optional<core::TimePoint> over_at(const sim::Timeline& t, const std::string& incident,
+                                       core::TimePoint until) {
+  const sim::IncidentRecord* rec = t.incident(incident);
+  if (!rec || !rec->end || *rec->end > until) return std::nullopt;
+  if (rec->impact && *rec->impact <= until) {
+    if (!rec->recovered || *rec->recovered > until) return std::nullopt;
+    return std::max(*rec->end, *rec->recovered);
+  }
+  if (auto q = quiet_again(t, incident, until)) return std::max(*rec->end, *q);
+  return std::nullopt;
+}
+
+// Plays the branches of a decision at `at` and returns the end of their shared window: the
+// instant the incident is over in the main run and in every branch, at most `cap` (the
+// decision + horizon, or the run's end). Each branch runs in kOverStep steps until its
+// incident is over, then on to the window's end, so none runs longer than it must. A
+// decision on no incident, or on one already over before it, is measured until `cap`.
+core::TimePoint play(std::vector<WorldRunner>& runners, const sim::Timeline& main,
+                     const std::string& incident, core::TimePoint at, core::TimePoint cap) {
+  std::optional<core::TimePoint> latest;
+  if (!incident.empty()) {
+    if (auto o = over_at(main, incident, cap); o && *o > at) latest = *o;
+  }
+  for (auto& r : runners) {
+    if (!latest) break;  // some run is not over by the cap: the window is the cap
+    r.run_until(at);
+    for (;;) {
+      if (auto o = over_at(r.timeline(), incident, r.now()); o && *o > at) {
+        latest = std::max(*latest, *o);
+        break;
+      }
+      if (r.now() >= cap) {
+        latest.reset();
+        break;
+      }
+      r.run_until(std::min(r.now() + kOverStep, cap));
+    }
+  }
+  const core::TimePoint to = latest ? std::min(*latest, cap) : cap;
+  for (auto& r : runners)
+    if (r.now() < to) r.run_until(to);
+  return to;
+}
+
 }  // namespace
 
 BranchOutcome measure_outcome(const sim::Timeline& t, const std::string& incident,
@@ -300,8 +349,6 @@ void measure_truth(const Scenario& s, std::uint64_t seed, const sim::ClusterSpec
     if (e.kind != EventKind::kDecision || e.name == "resolved" || e.name == "duplicate") continue;
     const std::size_t di = k++;
     const DecisionFact& d = m.decisions[di];
-    // The branch point: the notification the decision answered, or the approval answer it
-    // was made on (an action executed after a person's yes).
     // The branch point: the notification the decision answered, the approval answer it
     // was made on, or the engine's timer it was made in (world_run.hpp).
     const auto point = e.audit_index ? main.point_of.find(*e.audit_index) : main.point_of.end();
@@ -318,8 +365,7 @@ void measure_truth(const Scenario& s, std::uint64_t seed, const sim::ClusterSpec
     t.action = d.action;
     t.acted = d.outcome == "executed";
     t.incident_start = d.at;
-    const core::TimePoint to = std::min(e.time + o.horizon, tl.end);
-    t.window_end = to - tl.start;
+    const core::TimePoint cap = std::min(e.time + o.horizon, tl.end);
     std::vector<std::string> services{d.service};
     for (const auto& i : m.incidents) {
       if (i.id != d.incident) continue;
@@ -333,16 +379,23 @@ void measure_truth(const Scenario& s, std::uint64_t seed, const sim::ClusterSpec
           t.declared_helpful = sim::judge(rec->truth, *kind, d.service).helpful;
       }
     }
+    const bool rollback = may_roll_back(spec, tl, d.service, e.time);
+    std::vector<Alternative> alts = alternatives(a, t.acted, policies, rollback);
+    std::vector<WorldRunner> runners;
+    for (const auto& alt : alts) {
+      const Intervention iv{point->second, d.service, alt.action};
+      runners.emplace_back(s, seed, spec, policies, branch_world, &iv);
+    }
+    played += static_cast<int>(alts.size());
+    const core::TimePoint to = play(runners, tl, d.incident, e.time, cap);
+    t.window_end = to - tl.start;
     BranchOutcome as = measure_outcome(tl, d.incident, d.service, services, e.time, to);
     as.alternative = std::string(kAsDecided);
     t.branches.push_back(std::move(as));
-    const bool rollback = may_roll_back(spec, tl, d.service, e.time);
-    for (const auto& alt : alternatives(a, t.acted, policies, rollback)) {
-      const Intervention iv{point->second, d.service, alt.action};
-      const WorldRun b = run_world(s, seed, spec, policies, branch_world, &iv, to);
-      ++played;
-      BranchOutcome out = measure_outcome(b.timeline, d.incident, d.service, services, e.time, to);
-      out.alternative = alt.name;
+    for (std::size_t b = 0; b < alts.size(); ++b) {
+      BranchOutcome out =
+          measure_outcome(runners[b].timeline(), d.incident, d.service, services, e.time, to);
+      out.alternative = alts[b].name;
       t.branches.push_back(std::move(out));
     }
     judge(t, o);

@@ -87,12 +87,21 @@ TEST_CASE("a branch that repeats the main run's decision reproduces the main run
       const auto [event, ordinal] = decision_event(m, t);
       const core::TimePoint at = m.run.timeline.events[event].time;
       const core::TimePoint until = m.run.timeline.start + t.window_end;
+      // A recovery is known once it has held (5 min) and is then dated back to where the
+      // hold began: run on past the window, as branches do, and compare up to its end.
+      const core::TimePoint run_to = std::min(until + std::chrono::minutes{10}, m.run.timeline.end);
       Intervention same{ordinal, t.service, std::nullopt, /*replace=*/false};
       sim::WorldOptions branch_world;
       branch_world.record_series = false;  // as branches run
-      const WorldRun b = run_world(s, s.seed, s.cluster, s.policies, branch_world, &same, until);
-      CHECK(b.timeline.end == until);
+      const WorldRun b = run_world(s, s.seed, s.cluster, s.policies, branch_world, &same, run_to);
+      CHECK(b.timeline.end == run_to);
       CHECK(events_until(b.timeline, until) == events_until(m.run.timeline, until));
+      // Run in steps, as branches run until their incident is over: the very same world.
+      WorldRunner stepped{s, s.seed, s.cluster, s.policies, branch_world, &same};
+      for (core::TimePoint x = at; x < run_to; x += std::chrono::minutes{5})
+        stepped.run_until(x);
+      stepped.run_until(run_to);
+      CHECK(events_until(stepped.timeline(), until) == events_until(m.run.timeline, until));
       // Measured the same way, it is the "as decided" branch exactly.
       std::vector<std::string> services{t.service};
       for (const auto& i : m.metrics.incidents)
@@ -130,10 +139,20 @@ TEST_CASE("not acting differs from acting only after the decision, and is measur
   Intervention none{ordinal, t.service, std::nullopt, true};
   const WorldRun n = run_world(s, s.seed, s.cluster, s.policies, {}, &none, until);
   CHECK(events_until(n.timeline, until) != events_until(m.run.timeline, until));
-  // The branch stops at the decision + horizon (here capped at the scenario's end).
+  // The window ends when the incident is over in every branch (here the campaign ends at
+  // 2h30m and the service is back within its objectives at once), before the decision +
+  // horizon (3h01m30s, capped at the scenario's end, 3h).
   CHECK(n.timeline.end == until);
-  CHECK(until ==
+  CHECK(t.window_end == std::chrono::minutes{150});
+  CHECK(until <
         std::min(m.run.timeline.events[event].time + std::chrono::hours{2}, m.run.timeline.end));
+  // A longer horizon does not move it; a shorter one caps it.
+  CounterfactualOptions shorter;
+  shorter.horizon = std::chrono::minutes{30};
+  RunMetrics capped = compute_metrics(m.run.timeline, nullptr);
+  measure_truth(s, s.seed, s.cluster, s.policies, m.run, capped, shorter);
+  REQUIRE(capped.truths.size() == 1);
+  CHECK(capped.truths[0].window_end == t.at + std::chrono::minutes{30});
   // The verdict and the disagreement with the declared table.
   CHECK(t.verdict == "helped");
   CHECK(t.basis == "error budget");
