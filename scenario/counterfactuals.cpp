@@ -276,26 +276,30 @@ std::optional<core::TimePoint> over_at(const sim::Timeline& t, const std::string
 // decision on no incident, or on one already over before it, is measured until `cap`.
 core::TimePoint play(std::vector<WorldRunner>& runners, const sim::Timeline& main,
                      const std::string& incident, core::TimePoint at, core::TimePoint cap) {
-  std::optional<core::TimePoint> latest;
+  // `latest` is meaningful while `over`: every run so far is over by then.
+  bool over = false;
+  core::TimePoint latest = at;
   if (!incident.empty()) {
-    if (auto o = over_at(main, incident, cap); o && *o > at) latest = *o;
+    const auto o = over_at(main, incident, cap);
+    over = o && *o > at;
+    if (over) latest = *o;
   }
   for (auto& r : runners) {
-    if (!latest) break;  // some run is not over by the cap: the window is the cap
+    if (!over) break;  // some run is not over by the cap: the window is the cap
     r.run_until(at);
     for (;;) {
       if (auto o = over_at(r.timeline(), incident, r.now()); o && *o > at) {
-        latest = std::max(*latest, *o);
+        latest = std::max(latest, *o);
         break;
       }
       if (r.now() >= cap) {
-        latest.reset();
+        over = false;
         break;
       }
       r.run_until(std::min(r.now() + kOverStep, cap));
     }
   }
-  const core::TimePoint to = latest ? std::min(*latest, cap) : cap;
+  const core::TimePoint to = over ? std::min(latest, cap) : cap;
   for (auto& r : runners)
     if (r.now() < to) r.run_until(to);
   return to;
