@@ -4,7 +4,6 @@
 #include <cmath>
 #include <map>
 #include <set>
-#include <tuple>
 
 #include "core/duration.hpp"
 #include "core/number_format.hpp"
@@ -19,6 +18,8 @@ using sim::EventKind;
 constexpr std::string_view kAsDecided = "as decided";
 constexpr std::string_view kNone = "none";
 constexpr int kMinutesDecimals = 1;
+/// How far a branch runs between checks of whether its incident is over.
+constexpr core::Duration kOverStep = std::chrono::minutes{5};
 
 // Outcomes where acting was possible: the engine acted, or a guardrail or the mode held it
 // back. Not: no policy, out of scope, duplicate, resolved (nothing to act on).
@@ -153,22 +154,20 @@ void judge(DecisionTruth& t, const CounterfactualOptions& o) {
   t.verdict = saved > 0 ? "missed" : "held back";
 }
 
-// Which decisions share a verdict: an executed one per (incident, service, action), a held-
-// back one per (incident, service) whatever held it back.
-using Key = std::tuple<std::string, std::string, std::string, std::string>;
-Key key_of(const DecisionFact& d) {
-  const bool acted = d.outcome == "executed";
-  return {d.incident, d.service, acted ? "executed" : "held", acted ? d.action : ""};
-}
-
 // Replaces the declared verdicts of the measured actions and recomputes what depends on them.
-void apply_truths(RunMetrics& m, const std::map<Key, std::size_t>& truth_of) {
+// `truth_of` maps a decision (index into m.decisions) to its truth (index into m.truths).
+void apply_truths(RunMetrics& m, const std::map<std::size_t, std::size_t>& truth_of) {
+  // Each executed decision started one action at the same instant on the same service: pair
+  // them in order, so the 2nd restart of a loop takes the 2nd decision's verdict.
+  std::set<std::size_t> paired;
   for (auto& a : m.actions) {
-    // An executed action's decision is at the same instant on the same service.
-    for (const auto& d : m.decisions) {
-      if (d.at != a.at || d.service != a.service || d.outcome != "executed" || d.action != a.action)
+    for (std::size_t di = 0; di < m.decisions.size(); ++di) {
+      const DecisionFact& d = m.decisions[di];
+      if (d.at != a.at || d.service != a.service || d.outcome != "executed" ||
+          d.action != a.action || paired.count(di))
         continue;
-      auto it = truth_of.find(key_of(d));
+      paired.insert(di);
+      auto it = truth_of.find(di);
       if (it == truth_of.end()) break;
       const DecisionTruth& t = m.truths[it->second];
       if (t.verdict.empty()) break;
@@ -255,6 +254,57 @@ void disagreements(RunMetrics& m) {
   }
 }
 
+// The instant `incident` is over in `t`, looking only at what happened by `until`: its cause
+// stopped and it recovered (or, never out of its objectives, its alerts went quiet again).
+// nullopt while it is not over.
+std::optional<core::TimePoint> over_at(const sim::Timeline& t, const std::string& incident,
+                                       core::TimePoint until) {
+  const sim::IncidentRecord* rec = t.incident(incident);
+  if (!rec || !rec->end || *rec->end > until) return std::nullopt;
+  if (rec->impact && *rec->impact <= until) {
+    if (!rec->recovered || *rec->recovered > until) return std::nullopt;
+    return std::max(*rec->end, *rec->recovered);
+  }
+  if (auto q = quiet_again(t, incident, until)) return std::max(*rec->end, *q);
+  return std::nullopt;
+}
+
+// Plays the branches of a decision at `at` and returns the end of their shared window: the
+// instant the incident is over in the main run and in every branch, at most `cap` (the
+// decision + horizon, or the run's end). Each branch runs in kOverStep steps until its
+// incident is over, then on to the window's end, so none runs longer than it must. A
+// decision on no incident, or on one already over before it, is measured until `cap`.
+core::TimePoint play(std::vector<WorldRunner>& runners, const sim::Timeline& main,
+                     const std::string& incident, core::TimePoint at, core::TimePoint cap) {
+  // `latest` is meaningful while `over`: every run so far is over by then.
+  bool over = false;
+  core::TimePoint latest = at;
+  if (!incident.empty()) {
+    const auto o = over_at(main, incident, cap);
+    over = o && *o > at;
+    if (over) latest = *o;
+  }
+  for (auto& r : runners) {
+    if (!over) break;  // some run is not over by the cap: the window is the cap
+    r.run_until(at);
+    for (;;) {
+      if (auto o = over_at(r.timeline(), incident, r.now()); o && *o > at) {
+        latest = std::max(latest, *o);
+        break;
+      }
+      if (r.now() >= cap) {
+        over = false;
+        break;
+      }
+      r.run_until(std::min(r.now() + kOverStep, cap));
+    }
+  }
+  const core::TimePoint to = over ? std::min(latest, cap) : cap;
+  for (auto& r : runners)
+    if (r.now() < to) r.run_until(to);
+  return to;
+}
+
 }  // namespace
 
 BranchOutcome measure_outcome(const sim::Timeline& t, const std::string& incident,
@@ -293,7 +343,7 @@ void measure_truth(const Scenario& s, std::uint64_t seed, const sim::ClusterSpec
                    const engine::PolicySet& policies, const WorldRun& main, RunMetrics& m,
                    const CounterfactualOptions& o) {
   const sim::Timeline& tl = main.timeline;
-  std::map<Key, std::size_t> truth_of;
+  std::map<std::size_t, std::size_t> truth_of;
   sim::WorldOptions branch_world;
   branch_world.record_series = false;
   int played = 0;
@@ -303,9 +353,10 @@ void measure_truth(const Scenario& s, std::uint64_t seed, const sim::ClusterSpec
     if (e.kind != EventKind::kDecision || e.name == "resolved" || e.name == "duplicate") continue;
     const std::size_t di = k++;
     const DecisionFact& d = m.decisions[di];
-    auto ord = main.notification_of.find(ei);
-    if (!acting_possible(d.outcome) || ord == main.notification_of.end()) continue;
-    if (truth_of.count(key_of(d))) continue;
+    // The branch point: the notification the decision answered, the approval answer it
+    // was made on, or the engine's timer it was made in (world_run.hpp).
+    const auto point = e.audit_index ? main.point_of.find(*e.audit_index) : main.point_of.end();
+    if (!acting_possible(d.outcome) || point == main.point_of.end()) continue;
     const engine::AuditRecord* a =
         e.audit_index && *e.audit_index < tl.audit.size() ? &tl.audit[*e.audit_index] : nullptr;
 
@@ -318,8 +369,7 @@ void measure_truth(const Scenario& s, std::uint64_t seed, const sim::ClusterSpec
     t.action = d.action;
     t.acted = d.outcome == "executed";
     t.incident_start = d.at;
-    const core::TimePoint to = std::min(e.time + o.horizon, tl.end);
-    t.window_end = to - tl.start;
+    const core::TimePoint cap = std::min(e.time + o.horizon, tl.end);
     std::vector<std::string> services{d.service};
     for (const auto& i : m.incidents) {
       if (i.id != d.incident) continue;
@@ -333,20 +383,27 @@ void measure_truth(const Scenario& s, std::uint64_t seed, const sim::ClusterSpec
           t.declared_helpful = sim::judge(rec->truth, *kind, d.service).helpful;
       }
     }
+    const bool rollback = may_roll_back(spec, tl, d.service, e.time);
+    std::vector<Alternative> alts = alternatives(a, t.acted, policies, rollback);
+    std::vector<WorldRunner> runners;
+    for (const auto& alt : alts) {
+      const Intervention iv{point->second, d.service, alt.action};
+      runners.emplace_back(s, seed, spec, policies, branch_world, &iv);
+    }
+    played += static_cast<int>(alts.size());
+    const core::TimePoint to = play(runners, tl, d.incident, e.time, cap);
+    t.window_end = to - tl.start;
     BranchOutcome as = measure_outcome(tl, d.incident, d.service, services, e.time, to);
     as.alternative = std::string(kAsDecided);
     t.branches.push_back(std::move(as));
-    const bool rollback = may_roll_back(spec, tl, d.service, e.time);
-    for (const auto& alt : alternatives(a, t.acted, policies, rollback)) {
-      const Intervention iv{ord->second, d.service, alt.action};
-      const WorldRun b = run_world(s, seed, spec, policies, branch_world, &iv, to);
-      ++played;
-      BranchOutcome out = measure_outcome(b.timeline, d.incident, d.service, services, e.time, to);
-      out.alternative = alt.name;
+    for (std::size_t b = 0; b < alts.size(); ++b) {
+      BranchOutcome out =
+          measure_outcome(runners[b].timeline(), d.incident, d.service, services, e.time, to);
+      out.alternative = alts[b].name;
       t.branches.push_back(std::move(out));
     }
     judge(t, o);
-    truth_of[key_of(d)] = m.truths.size();
+    truth_of[di] = m.truths.size();
     m.truths.push_back(std::move(t));
   }
   m.branches = played;

@@ -2,20 +2,21 @@
 // possible (docs/metrics.md "Counterfactual branches").
 //
 // A branch of a decision re-runs the world with the same spec, seed and variation up to the
-// decision (scenario/world_run.hpp: the same prefix is the same world), replaces the
-// engine's answer to that notification by an alternative, holds automation on the target
-// from then on (the engine reads it as escalate-only: it keeps deciding and paging, never
-// acts on it), and stops at the decision + horizon (capped at the run's end). Everything
-// else — the engine on every other service, the on-call, the faults, every random stream —
-// runs as in the main run. The alternatives:
+// decision's branch point (scenario/world_run.hpp: the notification it answered, the
+// approval answer it was made on, or the engine timer it was made in; the same prefix is
+// the same world), replaces the engine's answer there by an alternative, holds automation
+// on the target from then on (the engine reads it as escalate-only: it keeps deciding and
+// paging, never acts on it), and plays on until the decision's window ends: when the
+// incident is over in the main run and in every branch, at most the decision + horizon
+// (and the run's end). Everything else — the engine on every other service, the on-call,
+// the faults, every random stream — runs as in the main run. The alternatives:
 //   - "as decided": the main run itself over the same window (no branch is played);
 //   - "none": not acting (only for a decision that executed an action);
 //   - the action the policy chose or would have chosen, and the other actions that apply
 //     to any deployment: restart, scale (the policy set's first scale action, else 2x up
 //     to 20 replicas), rollback (previous release; only when the service can have one).
-// Decisions are branched once per (incident, service, executed action) and once per
-// (incident, service) for held-back ones: a repeat on the same incident shares the first
-// one's verdict (cost, documented).
+// Every decision where acting was possible is branched at its own point and gets its own
+// verdict (the 2nd restart of a loop is measured from the 2nd restart).
 //
 // Verdicts, with the tolerance tol(x) = max(tolerance_abs_minutes, tolerance_rel * x). A
 // branch B is better than a reference R by R - B error-budget minutes when that exceeds
@@ -44,7 +45,7 @@
 namespace selfheal::scenario {
 
 struct CounterfactualOptions {
-  Duration horizon{std::chrono::hours{2}};  ///< how long a branch plays after the decision
+  Duration horizon{std::chrono::hours{2}};  ///< the longest a branch plays after the decision
   double tolerance_abs_minutes = 0.5;       ///< verdict tolerance, absolute part
   double tolerance_rel = 0.05;              ///< and the share of the reference's minutes
 };

@@ -82,7 +82,7 @@ struct BranchOutcome {
 struct DecisionTruth {
   std::size_t decision = 0;  ///< index into RunMetrics::decisions
   Duration at{};
-  Duration window_end{};  ///< at + horizon, capped at the run's end
+  Duration window_end{};  ///< the incident over in every branch; at most at + horizon, run end
   std::string service;
   std::string incident;
   std::string outcome;                  ///< the engine's outcome at the decision

@@ -1,5 +1,7 @@
 #include "scenario/world_run.hpp"
 
+#include <functional>
+#include <memory>
 #include <utility>
 
 #include "engine/engine.hpp"
@@ -38,6 +40,24 @@ class HeldStateStore final : public engine::StateStore {
   std::optional<engine::ServiceRef> held_;
 };
 
+// Counts the engine's timers as they fire and hands each to `fire` with its ordinal, so a
+// decision made inside a timer (the next rung after a failed verification) has a branch
+// point. Firing order is the kernel's, so the n-th timer is the same one in every re-run.
+class CountingScheduler final : public engine::Scheduler {
+ public:
+  using Fire = std::function<void(std::size_t ordinal, const std::function<void()>& cb)>;
+  CountingScheduler(engine::Scheduler& inner, Fire fire) : inner_(inner), fire_(std::move(fire)) {}
+  engine::TimerId after(core::Duration delay, std::function<void()> cb) override {
+    return inner_.after(delay, [this, cb = std::move(cb)] { fire_(fired_++, cb); });
+  }
+  bool cancel(engine::TimerId id) override { return inner_.cancel(id); }
+
+ private:
+  engine::Scheduler& inner_;
+  Fire fire_;
+  std::size_t fired_ = 0;
+};
+
 // Injected classifications (a fault's `classification:`) ride on every notification on the
 // named service while that fault's incident is active, as an AI service would attach them.
 engine::Incident classified(const Scenario& s, const sim::World& world,
@@ -59,41 +79,108 @@ engine::Incident classified(const Scenario& s, const sim::World& world,
 
 }  // namespace
 
+struct WorldRunner::Impl {
+  Impl(const Scenario& sc, std::uint64_t seed, const sim::ClusterSpec& sp,
+       engine::PolicySet policies, sim::WorldOptions world_options,
+       const Intervention* intervention)
+      : s(sc),
+        spec(sp),
+        world{sp, seed, world_options},
+        base(world.context()),
+        held{base.state},
+        iv(intervention ? std::optional<Intervention>(*intervention) : std::nullopt),
+        timers{base.scheduler,
+               [this](std::size_t n, const std::function<void()>& cb) {
+                 if (at(PointKind::kTimer, n)) intervene();
+                 call(PointKind::kTimer, n, cb);
+               }},
+        ctx{base.clock,    timers,        base.telemetry, base.topology, base.calendar,
+            base.actuator, base.notifier, held,           base.audit},
+        eng{ctx, std::move(policies), engine::ClassifierModel::builtin()} {
+    world.set_incident_sink([this](const engine::Incident& incoming) {
+      const std::size_t n = notifications++;
+      if (at(PointKind::kNotification, n)) {
+        intervene();
+        return;
+      }
+      call(PointKind::kNotification, n, [&] {
+        eng.handle(s.classifications.empty() ? incoming : classified(s, world, incoming));
+      });
+    });
+    world.set_approval_handler([this](std::uint64_t id, bool ok) {
+      const std::size_t n = answers++;
+      if (at(PointKind::kApproval, n)) intervene();
+      call(PointKind::kApproval, n, [&] { eng.approve(id, ok); });
+    });
+  }
+
+  bool at(PointKind kind, std::size_t n) const {
+    return iv && iv->replace && iv->point == BranchPoint{kind, n};
+  }
+  // Holds the target and executes the alternative at the branch point (world_run.hpp).
+  void intervene() {
+    held.hold({spec.ns, iv->target});
+    if (!iv->action) return;
+    engine::ActionRequest r;
+    r.id = kInterventionActionId;
+    r.target = {spec.ns, iv->target};
+    r.action = *iv->action;
+    base.actuator.execute(r, [](engine::ActionResult) {});
+  }
+  // Runs one call into the engine and records the branch point of the decisions it made.
+  template <class F>
+  void call(PointKind kind, std::size_t n, const F& fn) {
+    // By audit index: the audit is append-only, while a recovery is inserted into the
+    // events back-dated to where its hold began, shifting the later events' indices.
+    const std::size_t before = world.timeline().audit.size();
+    fn();
+    const auto& audit = world.timeline().audit;
+    for (std::size_t k = before; k < audit.size(); ++k)
+      if (audit[k].kind == engine::AuditKind::kDecision) out.point_of[k] = BranchPoint{kind, n};
+  }
+
+  const Scenario& s;
+  const sim::ClusterSpec& spec;
+  sim::World world;
+  engine::EngineContext base;
+  HeldStateStore held;
+  std::optional<Intervention> iv;
+  CountingScheduler timers;
+  engine::EngineContext ctx;
+  engine::Engine eng;
+  WorldRun out;
+  std::size_t notifications = 0;
+  std::size_t answers = 0;
+};
+
+WorldRunner::WorldRunner(const Scenario& s, std::uint64_t seed, const sim::ClusterSpec& spec,
+                         engine::PolicySet policies, sim::WorldOptions world_options,
+                         const Intervention* intervention)
+    : impl_(std::make_unique<Impl>(s, seed, spec, std::move(policies), world_options,
+                                   intervention)) {}
+WorldRunner::~WorldRunner() = default;
+WorldRunner::WorldRunner(WorldRunner&&) noexcept = default;
+
+void WorldRunner::run_until(core::TimePoint t) {
+  impl_->world.run_until(t);
+}
+core::TimePoint WorldRunner::now() const {
+  return impl_->world.now();
+}
+const sim::Timeline& WorldRunner::timeline() const {
+  return impl_->world.timeline();
+}
+WorldRun WorldRunner::take() {
+  impl_->out.timeline = impl_->world.take_timeline();
+  return std::move(impl_->out);
+}
+
 WorldRun run_world(const Scenario& s, std::uint64_t seed, const sim::ClusterSpec& spec,
                    engine::PolicySet policies, sim::WorldOptions world_options,
                    const Intervention* iv, core::TimePoint until) {
-  sim::World world{spec, seed, world_options};
-  engine::EngineContext base = world.context();
-  HeldStateStore held{base.state};
-  engine::EngineContext ctx{base.clock,    base.scheduler, base.telemetry,
-                            base.topology, base.calendar,  base.actuator,
-                            base.notifier, held,           base.audit};
-  engine::Engine eng{ctx, std::move(policies), engine::ClassifierModel::builtin()};
-  WorldRun out;
-  std::size_t ordinal = 0;
-  world.set_incident_sink([&](const engine::Incident& incoming) {
-    const std::size_t n = ordinal++;
-    if (iv && iv->replace && n == iv->notification) {
-      held.hold({spec.ns, iv->target});
-      if (iv->action) {
-        engine::ActionRequest r;
-        r.id = kInterventionActionId;
-        r.target = {spec.ns, iv->target};
-        r.action = *iv->action;
-        base.actuator.execute(r, [](engine::ActionResult) {});
-      }
-      return;
-    }
-    const std::size_t before = world.timeline().events.size();
-    eng.handle(s.classifications.empty() ? incoming : classified(s, world, incoming));
-    const auto& events = world.timeline().events;
-    for (std::size_t k = before; k < events.size(); ++k)
-      if (events[k].kind == sim::EventKind::kDecision) out.notification_of[k] = n;
-  });
-  world.set_approval_handler([&](std::uint64_t id, bool ok) { eng.approve(id, ok); });
-  world.run_until(until);
-  out.timeline = world.take_timeline();
-  return out;
+  WorldRunner r{s, seed, spec, std::move(policies), world_options, iv};
+  r.run_until(until);
+  return r.take();
 }
 
 }  // namespace selfheal::scenario

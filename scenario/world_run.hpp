@@ -2,19 +2,28 @@
 // the main run and the twin, and what a counterfactual branch does with an intervention
 // (scenario/counterfactuals.hpp).
 //
-// An Intervention replaces the engine's answer to ONE notification (the `notification`-th
-// delivered to the engine, counted from 0 over the whole run; the same run prefix makes it
-// the same notification in every re-run) and holds automation on its target from then on:
-//   - the notification is not handed to the engine; when `action` is set it is executed on
-//     the target through the engine's own Actuator port at that instant (request id
-//     kInterventionActionId, no verification, no rollback);
+// A decision is made inside one of three calls into the engine, its BRANCH POINT: a
+// notification delivered to it (Engine::handle), the on-call's answer to an approval request
+// (Engine::approve: an action executed on a person's yes) or one of the engine's own timers
+// firing (a verification that failed and climbs the ladder: the 2nd and 3rd restart of a
+// loop). Each kind is counted from 0 over the whole run; the same run prefix makes the n-th
+// of a kind the same call in every re-run.
+//
+// An Intervention at a branch point holds automation on its target from then on and
+// replaces what the engine did there:
+//   - at a notification, the notification is not handed to the engine; at an approval
+//     answer or a timer, the call still reaches the engine, which finds the target held
+//     and escalates (pages) instead of acting — the engine's action is what is replaced;
+//   - when `action` is set it is executed on the target through the engine's own Actuator
+//     port at that instant (request id kInterventionActionId, no verification, no
+//     rollback);
 //   - from that instant until the run stops, the engine still receives every notification
 //     (on every service) but reads the target's state as escalate-only, so it never acts on
 //     the target again and escalates (pages) the way it does for a target it gave up on.
 // Without an Intervention (or with replace = false) the run is the plain run.
 //
 //   WorldRun r = run_world(s, seed, s.cluster, s.policies, {}, nullptr, end);
-//   r.notification_of[event_index];   // which notification a kDecision event answered
+//   r.point_of[*event.audit_index];   // the branch point a kDecision event was made at
 //
 // Deterministic: the same inputs give byte-identical timelines. Nothing is shared between
 // calls (thread-safe for different calls).
@@ -22,6 +31,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -36,20 +46,54 @@ namespace selfheal::scenario {
 /// The actuator request id of an intervention's action (far above the engine's own ids).
 inline constexpr std::uint64_t kInterventionActionId = std::uint64_t{1} << 62;
 
+/// Which call into the engine a decision was made in (header comment).
+enum class PointKind : std::uint8_t { kNotification, kApproval, kTimer };
+
+struct BranchPoint {
+  PointKind kind = PointKind::kNotification;
+  std::size_t ordinal = 0;  ///< 0-based, among the calls of that kind
+  friend bool operator==(const BranchPoint&, const BranchPoint&) = default;
+};
+
 struct Intervention {
-  std::size_t notification = 0;              ///< 0-based ordinal of the replaced notification
+  BranchPoint point;                         ///< where the engine's answer is replaced
   std::string target;                        ///< service whose automation is held
   std::optional<engine::ActionSpec> action;  ///< nullopt: not acting
-  /// false: the identity intervention — the notification goes to the engine unchanged and
-  /// nothing is held (the branch that repeats the main run's decision; tests use it to
-  /// show that a branch differs from the main run only by its intervention).
+  /// false: the identity intervention — the call goes to the engine unchanged and nothing
+  /// is held (the branch that repeats the main run's decision; tests use it to show that a
+  /// branch differs from the main run only by its intervention).
   bool replace = true;
 };
 
 struct WorldRun {
   sim::Timeline timeline;
-  /// timeline event index of each kDecision event -> the notification ordinal it answered.
-  std::map<std::size_t, std::size_t> notification_of;
+  /// Timeline::audit index of each decision record (TimelineEvent::audit_index of its
+  /// kDecision event) -> the branch point it was made at.
+  std::map<std::size_t, BranchPoint> point_of;
+};
+
+/// One world with the engine attached, run in steps: a branch runs until its incident is
+/// over, then on to the window its decision's branches share (scenario/counterfactuals).
+/// Running to t in steps gives exactly the run to t in one call. Not copyable; movable.
+///   WorldRunner r{s, seed, s.cluster, s.policies, {}, &iv};
+///   r.run_until(t1); r.run_until(t2); WorldRun w = r.take();
+class WorldRunner {
+ public:
+  WorldRunner(const Scenario& s, std::uint64_t seed, const sim::ClusterSpec& spec,
+              engine::PolicySet policies, sim::WorldOptions world_options,
+              const Intervention* intervention);
+  ~WorldRunner();
+  WorldRunner(WorldRunner&&) noexcept;
+  WorldRunner& operator=(WorldRunner&&) = delete;
+
+  void run_until(core::TimePoint t);  ///< absolute; no-op when already there
+  core::TimePoint now() const;
+  const sim::Timeline& timeline() const;
+  WorldRun take();  ///< the timeline and branch points; the runner is spent
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
 };
 
 /// Runs the world with the engine until `until` (absolute; world start + s.duration for a

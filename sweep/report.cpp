@@ -66,9 +66,12 @@ MetricSummary summarize(const Accumulator& a, Unit u) {
   s.mean = a.mean() * k;
   s.p50 = static_cast<double>(a.percentile(50)) * k;
   s.p90 = static_cast<double>(a.percentile(90)) * k;
-  const auto [lo, hi] = a.ci95();
-  s.ci_low = lo * k;
-  s.ci_high = hi * k;
+  // A rate (a ratio in [0, 1]: pass rate, violation rate, recovery rate) gets the Wilson
+  // score interval, which stays honest when every run is 0 or 1; other metrics the t one.
+  const auto [lo, hi] = u == Unit::kRatio ? wilson_95(s.mean, s.n) : a.ci95();
+  const double scale = u == Unit::kRatio ? 1.0 : k;
+  s.ci_low = lo * scale;
+  s.ci_high = hi * scale;
   s.min = static_cast<double>(a.min()) * k;
   s.max = static_cast<double>(a.max()) * k;
   return s;

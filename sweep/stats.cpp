@@ -39,6 +39,11 @@ bool parse_int128(const std::string& s, Int128& out) {
   return true;
 }
 
+namespace {
+/// The standard normal's 97.5% quantile: the two-sided 95% critical value.
+constexpr double kNormal975 = 1.959963984540054;
+}  // namespace
+
 double t_critical_95(std::uint64_t df) {
   static constexpr std::array<double, 31> kTable = {
       0.0,    12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646, 2.3060, 2.2622, 2.2281,
@@ -46,7 +51,7 @@ double t_critical_95(std::uint64_t df) {
       2.0739, 2.0687,  2.0639, 2.0595, 2.0555, 2.0518, 2.0484, 2.0452, 2.0423};
   if (df == 0) return 0.0;
   if (df <= 30) return kTable[df];
-  const double z = 1.959963984540054;
+  const double z = kNormal975;
   const double d = static_cast<double>(df);
   const double z3 = z * z * z, z5 = z3 * z * z, z7 = z5 * z * z;
   const double g1 = (z3 + z) / 4.0;
@@ -117,6 +122,20 @@ double Accumulator::stddev() const {
   const long double var = static_cast<long double>(num) /
                           (static_cast<long double>(n_) * static_cast<long double>(n_ - 1));
   return static_cast<double>(std::sqrt(std::max<long double>(var, 0.0L)));
+}
+
+std::pair<double, double> wilson_95(double p, std::uint64_t n) {
+  if (n == 0) return {p, p};
+  p = std::clamp(p, 0.0, 1.0);
+  const double z = kNormal975;
+  const double nn = static_cast<double>(n);
+  const double z2n = z * z / nn;
+  const double centre = (p + z2n / 2.0) / (1.0 + z2n);
+  const double half = z / (1.0 + z2n) * std::sqrt(p * (1.0 - p) / nn + z2n / (4.0 * nn));
+  // At p = 0 (1) the lower (upper) bound is exactly 0 (1); rounding would leave 1e-18.
+  const double lo = p <= 0.0 ? 0.0 : std::max(0.0, centre - half);
+  const double hi = p >= 1.0 ? 1.0 : std::min(1.0, centre + half);
+  return {lo, hi};
 }
 
 std::pair<double, double> Accumulator::ci95() const {

@@ -36,6 +36,13 @@ bool parse_int128(const std::string& s, Int128& out);
 /// to 30, a Cornish-Fisher expansion above; 1.959964 as df grows).
 double t_critical_95(std::uint64_t df);
 
+/// The 95% Wilson score interval of a proportion `p` (in [0, 1]) observed over `n` trials,
+/// clamped to [0, 1]; {p, p} when n is 0. Unlike the t-interval it never collapses to a
+/// point at p = 0 or 1: 0 out of 100 gives [0, 0.037]. For a mean of values in [0, 1] that
+/// are not 0/1 (a per-run ratio), it is conservative: such values vary at most p(1 - p).
+///   wilson_95(0.5, 100)   // {0.404, 0.596}
+std::pair<double, double> wilson_95(double p, std::uint64_t n);
+
 class Accumulator {
  public:
   static constexpr std::size_t kExactLimit = 4096;
@@ -50,7 +57,8 @@ class Accumulator {
   std::int64_t max() const { return max_; }
   double mean() const;
   double stddev() const;  ///< sample standard deviation; 0 below two values
-  /// 95% confidence interval of the mean; {mean, mean} below two values.
+  /// 95% confidence interval of the mean (Student's t); {mean, mean} below two values.
+  /// Rates use wilson_95 instead (sweep/report.cpp summarize).
   std::pair<double, double> ci95() const;
   /// Nearest-rank percentile, p in (0, 100]; 0 when empty.
   std::int64_t percentile(int p) const;

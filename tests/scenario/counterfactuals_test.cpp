@@ -2,8 +2,10 @@
 // decision and differs from it only by its intervention, and every measured metric moves
 // when the behaviour it measures changes.
 #include <catch2/catch.hpp>
+#include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "scenario/counterfactuals.hpp"
@@ -51,16 +53,22 @@ Main main_run(const Scenario& s) {
   return m;
 }
 
-/// The timeline event index and notification ordinal of truth `t`'s decision.
-std::pair<std::size_t, std::size_t> decision_event(const Main& m, const DecisionTruth& t) {
+/// The timeline event index and branch point of truth `t`'s decision.
+std::pair<std::size_t, BranchPoint> decision_event(const Main& m, const DecisionTruth& t) {
   std::size_t k = 0;
-  for (const auto& [event, ordinal] : m.run.notification_of) {
-    const auto& e = m.run.timeline.events[event];
-    if (e.name == "resolved" || e.name == "duplicate") continue;
-    if (k++ == t.decision) return {event, ordinal};
+  const auto& events = m.run.timeline.events;
+  for (std::size_t ei = 0; ei < events.size(); ++ei) {
+    const auto& e = events[ei];
+    if (e.kind != sim::EventKind::kDecision || e.name == "resolved" || e.name == "duplicate")
+      continue;
+    if (k++ != t.decision) continue;
+    REQUIRE(e.audit_index);
+    auto it = m.run.point_of.find(*e.audit_index);
+    REQUIRE(it != m.run.point_of.end());
+    return {ei, it->second};
   }
   FAIL("decision not found");
-  return {0, 0};
+  return {0, {}};
 }
 
 }  // namespace
@@ -79,12 +87,21 @@ TEST_CASE("a branch that repeats the main run's decision reproduces the main run
       const auto [event, ordinal] = decision_event(m, t);
       const core::TimePoint at = m.run.timeline.events[event].time;
       const core::TimePoint until = m.run.timeline.start + t.window_end;
+      // A recovery is known once it has held (5 min) and is then dated back to where the
+      // hold began: run on past the window, as branches do, and compare up to its end.
+      const core::TimePoint run_to = std::min(until + std::chrono::minutes{10}, m.run.timeline.end);
       Intervention same{ordinal, t.service, std::nullopt, /*replace=*/false};
       sim::WorldOptions branch_world;
       branch_world.record_series = false;  // as branches run
-      const WorldRun b = run_world(s, s.seed, s.cluster, s.policies, branch_world, &same, until);
-      CHECK(b.timeline.end == until);
+      const WorldRun b = run_world(s, s.seed, s.cluster, s.policies, branch_world, &same, run_to);
+      CHECK(b.timeline.end == run_to);
       CHECK(events_until(b.timeline, until) == events_until(m.run.timeline, until));
+      // Run in steps, as branches run until their incident is over: the very same world.
+      WorldRunner stepped{s, s.seed, s.cluster, s.policies, branch_world, &same};
+      for (core::TimePoint x = at; x < run_to; x += std::chrono::minutes{5})
+        stepped.run_until(x);
+      stepped.run_until(run_to);
+      CHECK(events_until(stepped.timeline(), until) == events_until(m.run.timeline, until));
       // Measured the same way, it is the "as decided" branch exactly.
       std::vector<std::string> services{t.service};
       for (const auto& i : m.metrics.incidents)
@@ -122,10 +139,20 @@ TEST_CASE("not acting differs from acting only after the decision, and is measur
   Intervention none{ordinal, t.service, std::nullopt, true};
   const WorldRun n = run_world(s, s.seed, s.cluster, s.policies, {}, &none, until);
   CHECK(events_until(n.timeline, until) != events_until(m.run.timeline, until));
-  // The branch stops at the decision + horizon (here capped at the scenario's end).
+  // The window ends when the incident is over in every branch (here the campaign ends at
+  // 2h30m and the service is back within its objectives at once), before the decision +
+  // horizon (3h01m30s, capped at the scenario's end, 3h).
   CHECK(n.timeline.end == until);
-  CHECK(until ==
+  CHECK(t.window_end == std::chrono::minutes{150});
+  CHECK(until <
         std::min(m.run.timeline.events[event].time + std::chrono::hours{2}, m.run.timeline.end));
+  // A longer horizon does not move it; a shorter one caps it.
+  CounterfactualOptions shorter;
+  shorter.horizon = std::chrono::minutes{30};
+  RunMetrics capped = compute_metrics(m.run.timeline, nullptr);
+  measure_truth(s, s.seed, s.cluster, s.policies, m.run, capped, shorter);
+  REQUIRE(capped.truths.size() == 1);
+  CHECK(capped.truths[0].window_end == t.at + std::chrono::minutes{30});
   // The verdict and the disagreement with the declared table.
   CHECK(t.verdict == "helped");
   CHECK(t.basis == "error budget");
@@ -210,4 +237,146 @@ TEST_CASE("without counterfactuals the verdicts stay declared and the new metric
   CHECK(r.metrics.wrongly_acted == 1);
   // The scenario's expectations are the measured verdicts: they fail on declared ones.
   CHECK(r.failed_expectations() > 0);
+}
+
+namespace {
+
+// A traffic spike on checkout-api during a campaign: the calendar-aware policy asks for
+// approval to scale, the on-call approves (scaling helps a traffic spike) and the engine
+// scales on that yes — a decision made at an approval answer, not at a notification.
+constexpr const char* kApprovedScale = R"(scenario: approved-scale
+duration: 3h
+seed: 21
+start: 2026-01-05T09:00:00Z
+cluster:
+  namespace: prod
+  services:
+    checkout-api: {replicas: 4, traffic: {rps: 250}, critical: true}
+policies: policies/calendar-aware.yaml
+calendar:
+  - {name: winter-sale, kind: marketing-campaign, start: 1h, end: 2h30m, service: checkout-api,
+     traffic_multiplier: 1.2, classification: {incident_type: cpu-spike, confidence: 0.91}}
+faults:
+  - {name: bot-storm, at: 1h10m, kind: traffic-spike, target: checkout-api, multiplier: 3,
+     duration: 1h}
+)";
+
+Scenario approved_scale() {
+  auto l = load_scenario_string(kApprovedScale, "approved-scale.yaml", "scenarios");
+  INFO(l.diagnostics.describe());
+  REQUIRE(l.scenario);
+  return *l.scenario;
+}
+
+/// The branch point of every decision the engine made at `kind`, with its truth.
+std::vector<const DecisionTruth*> truths_at(const Main& m, PointKind kind) {
+  std::vector<const DecisionTruth*> out;
+  for (const auto& t : m.metrics.truths)
+    if (decision_event(m, t).second.kind == kind) out.push_back(&t);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("an action executed on a person's approval is branched at the approval answer",
+          "[scenario][counterfactuals]") {
+  const Scenario s = approved_scale();
+  const Main m = main_run(s);
+  const auto approved = truths_at(m, PointKind::kApproval);
+  REQUIRE(approved.size() == 1);
+  const DecisionTruth& t = *approved[0];
+  CHECK(t.acted);
+  CHECK(t.action == "scale");
+  CHECK(t.verdict == "helped");  // without the scale-out the spike burns ~40 min more
+  CHECK(t.minutes_saved > 30.0);
+  // Its action carries the measured verdict.
+  int measured = 0;
+  for (const auto& a : m.metrics.actions)
+    measured += a.measured && a.at == t.at ? 1 : 0;
+  CHECK(measured == 1);
+
+  // The identity intervention at the approval answer is the main run; replacing it is the
+  // main run up to that instant and a different world after it.
+  const auto [event, point] = decision_event(m, t);
+  const core::TimePoint at = m.run.timeline.events[event].time;
+  const core::TimePoint until = m.run.timeline.start + t.window_end;
+  const Intervention same{point, t.service, std::nullopt, false};
+  const WorldRun b = run_world(s, s.seed, s.cluster, s.policies, {}, &same, until);
+  CHECK(events_until(b.timeline, until) == events_until(m.run.timeline, until));
+  const Intervention none{point, t.service, std::nullopt, true};
+  const WorldRun n = run_world(s, s.seed, s.cluster, s.policies, {}, &none, until);
+  const core::TimePoint before = at - std::chrono::milliseconds{1};
+  CHECK(events_until(n.timeline, before) == events_until(m.run.timeline, before));
+  CHECK(events_until(n.timeline, until) != events_until(m.run.timeline, until));
+}
+
+TEST_CASE("each repeated decision is branched at its own point and gets its own verdict",
+          "[scenario][counterfactuals]") {
+  const Scenario s = loaded("scenarios/db-outage-naive.yaml");
+  const Main m = main_run(s);
+  // Every decision where acting was possible has a truth of its own, at its own instant.
+  int executed = 0;
+  int held = 0;
+  for (const auto& d : m.metrics.decisions) {
+    executed += d.outcome == "executed" ? 1 : 0;
+    held += d.outcome == "cooldown-active" ? 1 : 0;
+  }
+  REQUIRE(executed == 13);
+  int acted = 0;
+  int held_truths = 0;
+  std::set<std::size_t> decisions;
+  for (const auto& t : m.metrics.truths) {
+    CHECK(t.at == m.metrics.decisions[t.decision].at);
+    decisions.insert(t.decision);
+    acted += t.acted ? 1 : 0;
+    held_truths += t.outcome == "cooldown-active" ? 1 : 0;
+  }
+  CHECK(decisions.size() == m.metrics.truths.size());
+  CHECK(acted == executed);
+  CHECK(held_truths == held);
+  // The 2nd and 3rd restarts are measured from their own instants: different windows and
+  // different minutes at stake than the first.
+  std::vector<const DecisionTruth*> restarts;
+  for (const auto& t : m.metrics.truths)
+    if (t.acted) restarts.push_back(&t);
+  REQUIRE(restarts.size() >= 3);
+  CHECK(restarts[1]->at > restarts[0]->at);
+  CHECK(restarts[2]->at > restarts[1]->at);
+  CHECK(restarts[1]->branches.front().error_budget_minutes !=
+        restarts[0]->branches.front().error_budget_minutes);
+  // Every one of the loop's actions carries its own decision's measured verdict.
+  for (const auto& a : m.metrics.actions)
+    CHECK(a.measured);
+  // The ladder's later restarts are decided inside the engine's own timers (a failed
+  // verification climbs the ladder): those are branch points too.
+  CHECK_FALSE(truths_at(m, PointKind::kTimer).empty());
+}
+
+TEST_CASE("branches at approvals, timers and repeats are byte-identical serial or threaded",
+          "[scenario][counterfactuals][determinism]") {
+  const std::vector<Scenario> scenarios{approved_scale(), loaded("scenarios/db-outage-naive.yaml")};
+  auto text = [](const RunResult& r) {
+    std::ostringstream o;
+    for (const auto& t : r.metrics.truths) {
+      o << t.decision << ' ' << t.at.count() << ' ' << t.verdict << ' ' << t.minutes_saved << ' '
+        << t.best << ' ' << t.regret_minutes;
+      for (const auto& b : t.branches)
+        o << " | " << b.alternative << ' ' << b.error_budget_minutes << ' ' << b.pages << ' '
+          << b.actions_after << ' ' << (b.ttr ? b.ttr->count() : -1);
+      o << '\n';
+    }
+    return o.str();
+  };
+  for (const auto& s : scenarios) {
+    INFO(s.name);
+    const std::string serial = text(run_scenario(s));
+    std::string a, b;
+    std::thread t1([&] { a = text(run_scenario(s)); });
+    std::thread t2([&] { b = text(run_scenario(s)); });
+    t1.join();
+    t2.join();
+    CHECK_FALSE(serial.empty());
+    CHECK(a == serial);
+    CHECK(b == serial);
+  }
 }

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "sim/random.hpp"
+#include "sweep/report.hpp"
 #include "sweep/stats.hpp"
 
 using selfheal::sweep::Accumulator;
@@ -35,6 +36,44 @@ TEST_CASE("one value or none gives a degenerate interval, never NaN", "[sweep]")
   one.add(7);
   CHECK(one.ci95() == std::pair<double, double>{7.0, 7.0});
   CHECK(one.stddev() == 0.0);
+}
+
+TEST_CASE("rates get the Wilson score interval, which never collapses at 0 or 1", "[sweep]") {
+  using selfheal::sweep::wilson_95;
+  // Textbook values: 0/100 -> [0, 0.0370], 50/100 -> [0.4038, 0.5962], 100/100 mirrors 0.
+  auto [lo0, hi0] = wilson_95(0.0, 100);
+  CHECK(lo0 == 0.0);
+  CHECK(hi0 == Approx(0.0370).margin(1e-4));
+  auto [lo5, hi5] = wilson_95(0.5, 100);
+  CHECK(lo5 == Approx(0.4038).margin(1e-4));
+  CHECK(hi5 == Approx(0.5962).margin(1e-4));
+  auto [lo1, hi1] = wilson_95(1.0, 100);
+  CHECK(lo1 == Approx(1.0 - 0.0370).margin(1e-4));
+  CHECK(hi1 == 1.0);
+  CHECK(wilson_95(0.3, 0) == std::pair<double, double>{0.3, 0.3});
+  // One run is a wide interval, not a point.
+  CHECK(wilson_95(1.0, 1).first < 0.25);
+
+  // A sweep's rate where every run is 0 (never passed): the t-interval is [0, 0]; the
+  // summary's interval is Wilson's. Counts keep the t-interval.
+  Accumulator zeros;
+  for (int i = 0; i < 100; ++i)
+    zeros.add(0);
+  CHECK(zeros.ci95() == std::pair<double, double>{0.0, 0.0});
+  using selfheal::sweep::Unit;
+  const auto rate = selfheal::sweep::summarize(zeros, Unit::kRatio);
+  CHECK(rate.ci_low == 0.0);
+  CHECK(rate.ci_high == Approx(0.0370).margin(1e-4));
+  const auto count = selfheal::sweep::summarize(zeros, Unit::kCount);
+  CHECK(count.ci_high == 0.0);
+  // A ratio metric is stored in 1e-4 steps: half the runs at 1 (10,000 steps) is p = 0.5.
+  Accumulator half;
+  for (int i = 0; i < 100; ++i)
+    half.add(i % 2 ? 10000 : 0);
+  const auto h = selfheal::sweep::summarize(half, Unit::kRatio);
+  CHECK(h.mean == Approx(0.5));
+  CHECK(h.ci_low == Approx(0.4038).margin(1e-4));
+  CHECK(h.ci_high == Approx(0.5962).margin(1e-4));
 }
 
 TEST_CASE("t critical values: the table, and the normal limit for large samples", "[sweep]") {
