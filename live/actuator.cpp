@@ -41,6 +41,11 @@ KubeActuator::KubeActuator(KubeConfig kube, bool dry_run, CommandExecutor& execu
       exec_(executor),
       engine_ex_(std::move(engine_executor)) {}
 
+engine::DeploymentStatus KubeActuator::deployment(const engine::ServiceRef& target) {
+  if (dry_run_ || reader_ == nullptr) return {};
+  return reader_->status(target);
+}
+
 void KubeActuator::post(std::function<void(engine::ActionResult)> done, engine::ActionResult r) {
   boost::asio::post(engine_ex_,
                     [done = std::move(done), r = std::move(r)]() mutable { done(std::move(r)); });

@@ -34,6 +34,7 @@
 
 #include "engine/ports.hpp"
 #include "live/config.hpp"
+#include "live/deployment_status.hpp"
 #include "live/executor.hpp"
 
 namespace selfheal::live {
@@ -48,6 +49,10 @@ class KubeActuator final : public engine::Actuator {
                boost::asio::any_io_executor engine_executor);
   void execute(const engine::ActionRequest& request,
                std::function<void(engine::ActionResult)> done) override;
+  /// The prefetched rollout of `target` (DeploymentReader::status); not observed in dry-run
+  /// (nothing changed, nothing to wait for) or without a reader.
+  engine::DeploymentStatus deployment(const engine::ServiceRef& target) override;
+  void set_deployment_reader(const DeploymentReader* reader) { reader_ = reader; }
   bool dry_run() const { return dry_run_; }
   void set_durability_barrier(std::function<bool()> barrier) { barrier_ = std::move(barrier); }
   using RefusalHook = std::function<void(const engine::ActionRequest&, const std::string& why)>;
@@ -68,6 +73,7 @@ class KubeActuator final : public engine::Actuator {
   boost::asio::any_io_executor engine_ex_;
   std::function<bool()> barrier_;
   RefusalHook refused_;
+  const DeploymentReader* reader_ = nullptr;
   struct Entry {
     std::optional<engine::ActionResult> result;
     std::vector<std::function<void(engine::ActionResult)>> waiting;
