@@ -101,6 +101,7 @@ struct DeploymentStatus {
   int replicas = 0;   ///< status.replicas: every pod of every ReplicaSet, old ones included
   int updated = 0;    ///< status.updatedReplicas: pods of the current template
   int available = 0;  ///< status.availableReplicas
+  friend bool operator==(const DeploymentStatus&, const DeploymentStatus&) = default;
 };
 
 class Actuator {

@@ -55,7 +55,10 @@ engine::DeploymentStatus DeploymentReader::read(const engine::ServiceRef& target
     d.error = "refused: " + target.key() + " is not a DNS-1123 name";
     return d;
   }
-  const CommandResult r = run_command(cmd, kube_.timeout);
+  return status_of(run_command(cmd, kube_.timeout));
+}
+
+engine::DeploymentStatus DeploymentReader::status_of(const CommandResult& r) {
   if (!r.ok()) {
     engine::DeploymentStatus d;
     d.observed = true;

@@ -8,7 +8,9 @@
 // read() on a worker (engine::verification_needs names the read as `deployment`), install()s
 // the answers on the engine thread, runs the callback, and clear()s them. A read the plan did
 // not foresee is not sent blocking: status() answers "not read yet", the engine looks again
-// one poll later (defaults::kCompletionPoll), prefetched that time.
+// one poll later (defaults::kCompletionPoll), prefetched that time. The first look, right
+// when an action reports done, is answered by KubeActuator: it reads the Deployment after
+// the action's command and installs that answer around the engine's done callback.
 //
 //   DeploymentReader reader(config.kube);
 //   auto s = reader.read({"prod", "payment-api"});   // worker thread: runs kubectl
@@ -21,6 +23,7 @@
 
 #include "engine/ports.hpp"
 #include "live/config.hpp"
+#include "live/executor.hpp"
 
 namespace selfheal::live {
 
@@ -35,6 +38,8 @@ class DeploymentReader {
   std::vector<std::string> argv(const engine::ServiceRef& target) const;
   /// Runs the read (blocking, bounded by kube.timeout). Any thread.
   engine::DeploymentStatus read(const engine::ServiceRef& target) const;
+  /// The status a finished read reports (its output parsed, or its failure as `error`).
+  static engine::DeploymentStatus status_of(const CommandResult& r);
 
   using Answers = std::map<engine::ServiceRef, engine::DeploymentStatus>;
   /// Engine thread: the answers the next engine call reads, until clear().
