@@ -5,21 +5,12 @@
 // the signals over a window that straddles it judge the transition, not the result.
 #include "core/duration.hpp"
 #include "engine/checks.hpp"
+#include "engine/data_needs.hpp"
 #include "engine/defaults.hpp"
 #include "engine/engine_impl.hpp"
 #include "engine/time_text.hpp"
 
 namespace selfheal::engine {
-namespace {
-
-// The actions that change the Deployment's pod template or replica count: those a rollout
-// follows. An annotation (cache purge, traffic shift) changes no pod; nothing to wait for.
-bool rolls_out(ActionKind k) {
-  return k == ActionKind::kRestart || k == ActionKind::kRollback || k == ActionKind::kScale ||
-         k == ActionKind::kFeatureFlagDisable;
-}
-
-}  // namespace
 
 void Engine::Impl::await_completion(const ServiceRef& target, std::uint64_t id) {
   auto& ep = episodes[target];

@@ -26,18 +26,17 @@ bool scales_by_factor(const Policy& p) {
   });
 }
 
-// The actions whose effect is a rollout (engine/completion.cpp waits for it).
-bool rolls_out(const ActionSpec& a) {
-  return a.kind == ActionKind::kRestart || a.kind == ActionKind::kRollback ||
-         a.kind == ActionKind::kScale || a.kind == ActionKind::kFeatureFlagDisable;
-}
-
 bool can_act(const Policy& p) {
   return std::any_of(p.actions.begin(), p.actions.end(),
                      [](const ActionSpec& a) { return a.kind != ActionKind::kPage; });
 }
 
 }  // namespace
+
+bool rolls_out(ActionKind k) {
+  return k == ActionKind::kRestart || k == ActionKind::kRollback || k == ActionKind::kScale ||
+         k == ActionKind::kFeatureFlagDisable;
+}
 
 void DataNeeds::merge(const DataNeeds& other) {
   for (Duration w : other.signal_windows)
@@ -56,7 +55,8 @@ DataNeeds verification_needs(const PolicySet& policies, std::string_view policy)
   const Policy* p = policies.find(policy);
   DataNeeds n;
   add_window(n, p != nullptr ? p->verification_window : defaults::kVerificationWindow);
-  n.deployment = p == nullptr || std::any_of(p->actions.begin(), p->actions.end(), rolls_out);
+  n.deployment = p == nullptr || std::any_of(p->actions.begin(), p->actions.end(),
+                                             [](const ActionSpec& a) { return rolls_out(a.kind); });
   if (p == nullptr) return n;  // the default checks read signals only
   for (const auto& c : p->verification) {
     if (!c.promql.empty()) add_query(n, c.promql);

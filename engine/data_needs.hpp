@@ -26,6 +26,12 @@
 
 namespace selfheal::engine {
 
+/// True for the actions a Deployment rollout follows (restart, rollback, scale,
+/// feature-flag-disable): verification waits for it and reads the Deployment meanwhile
+/// (DataNeeds::deployment). A cache purge or traffic shift only annotates; a page changes
+/// nothing.
+bool rolls_out(ActionKind k);
+
 /// The port calls one engine step may make for one target.
 struct DataNeeds {
   /// Telemetry::signals(target, w) for each window (ascending, no repeats).

@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 #include <nlohmann/json.hpp>
 
+#include "engine/data_needs.hpp"
 #include "engine/engine.hpp"
 #include "live/names.hpp"
 
@@ -40,11 +41,6 @@ KubeActuator::KubeActuator(KubeConfig kube, bool dry_run, CommandExecutor& execu
       dry_run_(dry_run),
       exec_(executor),
       engine_ex_(std::move(engine_executor)) {}
-
-bool KubeActuator::rolls_out(engine::ActionKind k) {
-  return k == engine::ActionKind::kRestart || k == engine::ActionKind::kRollback ||
-         k == engine::ActionKind::kScale || k == engine::ActionKind::kFeatureFlagDisable;
-}
 
 engine::DeploymentStatus KubeActuator::deployment(const engine::ServiceRef& target) {
   if (dry_run_ || reader_ == nullptr) return {};
@@ -124,7 +120,7 @@ void KubeActuator::execute(const engine::ActionRequest& request,
       r.ok = c.ok();
       r.message = c.summary() + (c.output.empty() ? "" : ": " + c.output);
       if (r.ok) r.undo = undo;
-      if (!r.ok || reader_ == nullptr || !rolls_out(request.action.kind))
+      if (!r.ok || reader_ == nullptr || !engine::rolls_out(request.action.kind))
         return finish(id, std::move(r));
       // The engine's first look at the rollout comes with the result: read it now.
       auto get = reader_->argv(request.target);

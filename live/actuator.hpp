@@ -67,8 +67,6 @@ class KubeActuator final : public engine::Actuator {
 
  private:
   void finish(std::uint64_t id, engine::ActionResult result);
-  /// Actions a rollout follows (the engine waits for it; engine/completion.cpp).
-  static bool rolls_out(engine::ActionKind k);
   void post(std::function<void(engine::ActionResult)> done, engine::ActionResult r);
   /// The start gate refused a command of `request`: reports it failed, calls the hook.
   void refuse(const engine::ActionRequest& request, const std::string& why,
