@@ -3,6 +3,7 @@
 #include "engine/checks.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include "engine/engine_impl.hpp"
 
@@ -33,16 +34,112 @@ CheckResult bound_check(const std::string& name, double value, std::optional<dou
   return {ok ? CheckStatus::kPass : CheckStatus::kFail, text};
 }
 
+// Signals where a smaller value is a healthier service: the operator's rules apply to them.
+bool lower_is_better(SignalName n) {
+  switch (n) {
+    case SignalName::kErrorRate:
+    case SignalName::kLatencyP99:
+    case SignalName::kCpu:
+    case SignalName::kMemory:
+    case SignalName::kOomKills:
+    case SignalName::kRestarts:
+    case SignalName::kQueueLag:
+    case SignalName::kDependencyErrors:
+      return true;
+    default:
+      return false;
+  }
+}
+
+double objective_of(const ServiceSignals& s, SignalName n) {
+  switch (n) {
+    case SignalName::kErrorRate:
+      return s.error_rate_objective;
+    case SignalName::kLatencyP99:
+      return s.latency_p99_objective_ms;
+    case SignalName::kQueueLag:
+      return s.queue_lag_objective;
+    default:
+      return 0.0;
+  }
+}
+
+// A check that missed its bound gets the operator's two other readings of the same signal:
+// back within the service's objective, or improved by the margin against the value when the
+// action was taken. The text says which rule decided, with the values, for the audit.
+void rescue(CheckResult& r, SignalName n, double v, const ServiceSignals& s, const Judgement& j) {
+  if (r.status != CheckStatus::kFail || !j.operator_rules || !lower_is_better(n)) return;
+  const double objective = objective_of(s, n);
+  if (objective > 0.0 && v <= objective) {
+    r.status = CheckStatus::kPass;
+    r.text += ", but within the service objective " + fmt3(objective);
+    return;
+  }
+  const bool known = j.before != nullptr && !is_missing(*j.before, n);
+  const double b = known ? signal_value(*j.before, n) : 0.0;
+  if (known && j.margin > 0.0 && b > 0.0 && v <= (1.0 - j.margin) * b) {
+    r.status = CheckStatus::kPass;
+    r.text += ", but down " + std::to_string(std::lround(100.0 * (1.0 - v / b))) + "% from " +
+              fmt3(b) + " when the action was taken (margin " +
+              std::to_string(std::lround(100.0 * j.margin)) + "%)";
+    return;
+  }
+  if (objective > 0.0) r.text += ", above the service objective " + fmt3(objective);
+  if (known && j.margin > 0.0) {
+    r.text += ", " + fmt3(b) + " when the action was taken (not down by the margin " +
+              std::to_string(std::lround(100.0 * j.margin)) + "%)";
+  }
+}
+
 }  // namespace
 
+std::string rollout_progress(const DeploymentStatus& d) {
+  if (!d.error.empty()) return "status not read: " + d.error;
+  if (d.observed_generation < d.generation) {
+    return "waiting for the deployment spec update to be observed (generation " +
+           std::to_string(d.generation) + ", observed " + std::to_string(d.observed_generation) +
+           ")";
+  }
+  if (d.updated < d.desired) {
+    return std::to_string(d.updated) + " of " + std::to_string(d.desired) +
+           " new replicas have been updated";
+  }
+  if (d.replicas > d.updated) {
+    return std::to_string(d.replicas - d.updated) + " old replicas are pending termination";
+  }
+  if (d.available < d.updated) {
+    return std::to_string(d.available) + " of " + std::to_string(d.updated) +
+           " updated replicas are available";
+  }
+  return {};
+}
+
+std::vector<CheckResult> objective_checks(const ServiceSignals& s, const Judgement& j) {
+  std::vector<CheckResult> out;
+  const SignalName kObjectives[] = {SignalName::kErrorRate, SignalName::kLatencyP99,
+                                    SignalName::kQueueLag};
+  for (SignalName n : kObjectives) {
+    const double objective = objective_of(s, n);
+    if (objective <= 0.0 || is_missing(s, n)) continue;
+    const double v = signal_value(s, n);
+    auto r = bound_check("objective: " + std::string(to_string(n)), v, objective, std::nullopt);
+    Judgement improved = j;
+    improved.operator_rules = true;
+    rescue(r, n, v, s, improved);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 // The defaults when a policy lists no checks (docs/pipeline.md#verification).
-std::vector<CheckResult> default_checks(const ServiceSignals& s) {
+std::vector<CheckResult> default_checks(const ServiceSignals& s, const Judgement& j) {
   std::vector<CheckResult> out;
   if (is_missing(s, SignalName::kErrorRate)) {
     out.push_back({CheckStatus::kSkip, "error_rate: no data"});
   } else {
     const double bound = std::max(2.0 * s.error_rate_baseline, 0.02);
     out.push_back(bound_check("error_rate", s.error_rate, bound, std::nullopt));
+    rescue(out.back(), SignalName::kErrorRate, s.error_rate, s, j);
   }
   if (is_missing(s, SignalName::kRestarts) || is_missing(s, SignalName::kOomKills)) {
     out.push_back({CheckStatus::kSkip, "restarts/oom_kills: no data"});
@@ -65,18 +162,20 @@ std::vector<CheckResult> default_checks(const ServiceSignals& s) {
   } else {
     out.push_back(bound_check("latency_p99_ms", s.latency_p99_ms, 1.5 * s.latency_p99_baseline_ms,
                               std::nullopt));
+    rescue(out.back(), SignalName::kLatencyP99, s.latency_p99_ms, s, j);
   }
   if (!is_missing(s, SignalName::kQueueLag) && (s.queue_lag > 0.0 || s.queue_lag_trend != 0.0)) {
     const bool ok = s.queue_lag <= 0.0 || s.queue_lag_trend < 0.0;
     out.push_back({ok ? CheckStatus::kPass : CheckStatus::kFail,
                    "queue_lag " + fmt(s.queue_lag) + " trend " + fmt(s.queue_lag_trend) + "/min" +
                        (ok ? " (falling)" : " (not falling)")});
+    rescue(out.back(), SignalName::kQueueLag, s.queue_lag, s, j);
   }
   return out;
 }
 
 CheckResult run_check(const VerificationCheck& c, const ServiceSignals& s, Telemetry& telemetry,
-                      const ServiceRef& target) {
+                      const ServiceRef& target, const Judgement& j) {
   std::string name = c.description;
   if (!c.promql.empty()) {
     if (name.empty()) name = c.promql;
@@ -102,9 +201,12 @@ CheckResult run_check(const VerificationCheck& c, const ServiceSignals& s, Telem
     if (baseline < 0.0) return {CheckStatus::kSkip, name + ": no baseline"};
     auto r = bound_check(name + " (1.5x baseline)", v, std::max(1.5 * baseline, floor), c.min);
     if (c.max && v > *c.max) r.status = CheckStatus::kFail;
+    if (!c.min) rescue(r, *c.signal, v, s, j);
     return r;
   }
-  return bound_check(name, v, c.max, c.min);
+  auto r = bound_check(name, v, c.max, c.min);
+  if (!c.min) rescue(r, *c.signal, v, s, j);  // a floor is not the operator's to relax
+  return r;
 }
 
 // "Healthy" for a resolved alert: the default checks, none failing.

@@ -26,7 +26,17 @@ bool scales_by_factor(const Policy& p) {
   });
 }
 
+bool can_act(const Policy& p) {
+  return std::any_of(p.actions.begin(), p.actions.end(),
+                     [](const ActionSpec& a) { return a.kind != ActionKind::kPage; });
+}
+
 }  // namespace
+
+bool rolls_out(ActionKind k) {
+  return k == ActionKind::kRestart || k == ActionKind::kRollback || k == ActionKind::kScale ||
+         k == ActionKind::kFeatureFlagDisable;
+}
 
 void DataNeeds::merge(const DataNeeds& other) {
   for (Duration w : other.signal_windows)
@@ -38,15 +48,31 @@ void DataNeeds::merge(const DataNeeds& other) {
   }
   for (const auto& q : other.queries)
     add_query(*this, q);
+  deployment = deployment || other.deployment;
 }
 
 DataNeeds verification_needs(const PolicySet& policies, std::string_view policy) {
   const Policy* p = policies.find(policy);
   DataNeeds n;
   add_window(n, p != nullptr ? p->verification_window : defaults::kVerificationWindow);
+  n.deployment = p == nullptr || std::any_of(p->actions.begin(), p->actions.end(),
+                                             [](const ActionSpec& a) { return rolls_out(a.kind); });
   if (p == nullptr) return n;  // the default checks read signals only
   for (const auto& c : p->verification) {
     if (!c.promql.empty()) add_query(n, c.promql);
+  }
+  return n;
+}
+
+DataNeeds action_needs(const PolicySet& policies, std::string_view incident_type) {
+  DataNeeds n;
+  if (!incident_type.empty()) {
+    if (const Policy* p = policies.find(incident_type); p != nullptr && can_act(*p))
+      add_window(n, p->verification_window);
+    return n;
+  }
+  for (const auto& p : policies.policies) {
+    if (can_act(p)) add_window(n, p.verification_window);
   }
   return n;
 }
@@ -87,6 +113,7 @@ DataNeeds decision_needs(const PolicySet& policies, const Incident& incident,
   if (!incident.classification) {
     n = follow_up_needs();  // the built-in classifier reads both
     n.merge(gate_needs(policies, incident.target));
+    n.merge(action_needs(policies, {}));
   } else if (const Policy* p = policies.find(incident.classification->incident_type);
              p == nullptr) {
     n.upstreams = true;  // a no-policy page names the worst failing upstream
@@ -97,6 +124,7 @@ DataNeeds decision_needs(const PolicySet& policies, const Incident& incident,
       add_window(n, defaults::kClassificationWindow);  // dependency_errors fallback
     }
     if (scales_by_factor(*p)) add_window(n, defaults::kClassificationWindow);
+    n.merge(action_needs(policies, p->incident_type));
   }
   if (incident.classification) {
     DataNeeds freeze;  // the policy's own pre-check depth is named above

@@ -26,6 +26,12 @@
 
 namespace selfheal::engine {
 
+/// True for the actions a Deployment rollout follows (restart, rollback, scale,
+/// feature-flag-disable): verification waits for it and reads the Deployment meanwhile
+/// (DataNeeds::deployment). A cache purge or traffic shift only annotates; a page changes
+/// nothing.
+bool rolls_out(ActionKind k);
+
 /// The port calls one engine step may make for one target.
 struct DataNeeds {
   /// Telemetry::signals(target, w) for each window (ascending, no repeats).
@@ -41,9 +47,12 @@ struct DataNeeds {
   std::vector<ServiceRef> health;
   /// Telemetry::query(expr, target) for each expression (in policy order, no repeats).
   std::vector<std::string> queries;
+  /// Actuator::deployment(target): the rollout of an action that changes pods, read while
+  /// verification waits for it to take effect (live: `kubectl get deployment -o json`).
+  bool deployment = false;
 
   bool empty() const {
-    return signal_windows.empty() && !upstreams && queries.empty() && health.empty();
+    return signal_windows.empty() && !upstreams && queries.empty() && health.empty() && !deployment;
   }
   /// Adds `other`'s needs to these.
   void merge(const DataNeeds& other);
@@ -60,15 +69,23 @@ struct DataNeeds {
 ///    classification signals for its dependency_errors fallback); the classification
 ///    signals when the policy scales by a factor (rendered from the current replicas);
 ///    and, while the target holds the re-deliveries of a verified firing, that policy's
-///    verification needs (the engine re-runs its checks before holding one); and the
-///    gates' reads (gate_needs).
+///    verification needs (the engine re-runs its checks before holding one); the gates'
+///    reads (gate_needs); and the before-action state of an action (action_needs).
 DataNeeds decision_needs(const PolicySet& policies, const Incident& incident,
                          const TargetState& state, TimePoint now);
 
 /// What the verification of an action chosen by policy `policy` (InFlightAction::policy)
 /// asks: the signals over the policy's verification window (the default window when the
-/// policy is no longer loaded) and the policy's PromQL checks.
+/// policy is no longer loaded), the policy's PromQL checks, and — while it waits for the
+/// action to take effect — the target's Deployment when an action of the policy rolls out
+/// pods (restart, rollback, scale, feature-flag-disable; any, when the policy is gone).
 DataNeeds verification_needs(const PolicySet& policies, std::string_view policy);
+
+/// What starting an action of `incident_type`'s policy reads: the signals over its
+/// verification window ending now, the before-action state verification compares against.
+/// An empty type (not known yet: the built-in classifier decides, or a follow-up) names the
+/// windows of every policy that can act. Part of decision_needs.
+DataNeeds action_needs(const PolicySet& policies, std::string_view incident_type);
 
 /// What the engine's gates may read for `target` on any firing decision: the health of
 /// engine.freeze_when's watched services when the freeze covers the target, and the

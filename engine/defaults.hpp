@@ -20,6 +20,24 @@ namespace selfheal::engine::defaults {
 /// next rung while the incident is young.
 inline constexpr core::Duration kVerificationWindow = std::chrono::minutes{5};
 
+/// Policy `completion_timeout`: how long verification waits for an action to take effect
+/// (a rollout complete as `kubectl rollout status` defines it, a scale's replicas ready)
+/// before it judges the window; past it the verification fails with "action did not
+/// complete within <d>". Ten minutes: twice the default action timeout, time for a rolling
+/// update of a few dozen pods at the default surge.
+inline constexpr core::Duration kCompletionTimeout = std::chrono::minutes{10};
+
+/// While an action has not taken effect, the engine looks again this often (each look is
+/// one Actuator::deployment read: one `kubectl get deployment` live).
+inline constexpr core::Duration kCompletionPoll = std::chrono::seconds{15};
+
+/// Policy `improvement_margin`: a verification check on a signal where lower is better
+/// (error rate, latency, queue lag, ...) that misses its bound still passes when the signal
+/// fell by at least this share of its value when the action was taken (0.5: halved). An
+/// operator reads "error rate 6.8%, down from 31%" as a fix still draining the window, not a
+/// failure. 0 turns the rule off.
+inline constexpr double kImprovementMargin = 0.5;
+
 /// The window the classifier, the dependency pre-check, factor-scale rendering and the
 /// health check of a resolved alert read signals over ("OOMKilled 3 times in 10 minutes").
 inline constexpr core::Duration kClassificationWindow = std::chrono::minutes{10};

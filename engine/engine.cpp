@@ -33,6 +33,10 @@ Duration Engine::Impl::verification_window(const Policy* p) {
   return p != nullptr ? p->verification_window : defaults::kVerificationWindow;
 }
 
+Duration Engine::Impl::completion_timeout(const Policy* p) {
+  return p != nullptr ? p->completion_timeout : defaults::kCompletionTimeout;
+}
+
 std::string Engine::Impl::fingerprint_of(const Incident& inc) {
   if (!inc.fingerprint.empty()) return inc.fingerprint;
   return inc.target.key() + "|" + (inc.alertname.empty() ? "alert" : inc.alertname);

@@ -72,6 +72,13 @@ struct Engine::Impl {
     /// Flapping (flapping.cpp): this episode continues one that resolved inside the flap
     /// window; a page of a higher severity goes out as an update of the open one.
     int flap_cycle = 0;
+    /// Verification as an operator does it (completion.cpp): the target's signals over the
+    /// verification window ending when action `before_id` was taken, and when that action
+    /// reported done (the wait for it to take effect counts from there). In memory only:
+    /// after a restart the checks judge without them (docs/pipeline.md#verification).
+    std::optional<ServiceSignals> before;
+    std::uint64_t before_id = 0;
+    TimePoint done_at{};
   };
 
   /// What a resolved alert leaves for a re-fire inside the flap window (flapping.cpp).
@@ -254,8 +261,17 @@ struct Engine::Impl {
   void on_timeout(const ServiceRef& target, std::uint64_t id);
   void on_action_done(const ServiceRef& target, std::uint64_t id, ActionResult res);
 
+  // completion.cpp
+  /// The action reported done: wait (polling Actuator::deployment) until it has taken
+  /// effect, then arm its verification one window later; fail it past completion_timeout.
+  void await_completion(const ServiceRef& target, std::uint64_t id);
+  static Duration completion_timeout(const Policy* p);
+
   // verification.cpp
-  Checked check_objective(const ServiceRef& target, const Policy* p);
+  /// `before`: the signals when the action was taken (operator rules); nullptr judges by
+  /// the checks' bounds alone (a held re-delivery).
+  Checked check_objective(const ServiceRef& target, const Policy* p,
+                          const ServiceSignals* before = nullptr, bool operator_rules = false);
   void verify(const ServiceRef& target, std::uint64_t id);
   void fail(const ServiceRef& target, const std::string& why);
   void after_failure(const ServiceRef& target, const InFlightAction& fl, const std::string& why);

@@ -46,6 +46,9 @@ Decision Engine::Impl::execute(Run& r, const Policy& p, const ActionSpec& action
 
   auto& ep = episodes[target];
   ep.incident = r.inc;
+  // The before-action state verification compares against: the same window it will read.
+  ep.before = ctx.telemetry.signals(target, p.verification_window);
+  ep.before_id = id;
   r.d.action = action;
   r.d.argv = argv;
   r.d.action_id = id;
@@ -166,13 +169,13 @@ void Engine::Impl::on_action_done(const ServiceRef& target, std::uint64_t id, Ac
   const Policy* p = lookup(fl.policy);
   const Duration window = verification_window(p);
   fl.executed = true;
-  fl.verify_at = now() + window;
+  fl.verify_at = now() + window;  // once it has taken effect (completion.cpp)
   rec.detail += (rec.detail.empty() ? "" : "; ") + std::string("verification at ") +
                 format_time(fl.verify_at);
   ctx.state.save(target, st);
   emit(std::move(rec));
-  ep.verify_timer =
-      ctx.scheduler.after(window, guarded([this, target, id] { verify(target, id); }));
+  ep.done_at = now();
+  await_completion(target, id);
 }
 
 }  // namespace selfheal::engine

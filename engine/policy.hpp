@@ -80,6 +80,12 @@ struct Policy {
   int max_attempts = 1;
   Duration cooldown{defaults::kCooldown};
   Duration verification_window{defaults::kVerificationWindow};
+  /// The longest verification waits for the action to take effect before judging
+  /// (docs/pipeline.md#verification); past it the action counts as failed.
+  Duration completion_timeout{defaults::kCompletionTimeout};
+  /// A check on a lower-is-better signal also passes when the signal fell by at least this
+  /// share of its before-action value; 0 = off.
+  double improvement_margin = defaults::kImprovementMargin;
   bool rollback_if_failed = false;
   std::string escalation_channel = "default";  ///< defaults::kDefaultChannel when not written
   int escalation_channel_line = 0;  ///< where escalation_channel was written; 0 = not written

@@ -841,12 +841,27 @@ void Loader::verification(const YAML::Node& n, const std::string& path,
 Policy Loader::policy(const YAML::Node& n, const std::string& path) {
   Policy p;
   p.source_line = line_of(n.Mark());
-  Fields f =
-      fields(n, path,
-             {"incident_type", "detection_signal", "action", "actions", "auto_execute",
-              "confidence_threshold", "max_attempts", "cooldown_after_action", "cooldown",
-              "verification_window", "rollback_if_failed", "escalation_channel", "risk", "scope",
-              "dependency_precheck", "recurrence", "planned_events", "verification"});
+  Fields f = fields(n, path,
+                    {"incident_type",
+                     "detection_signal",
+                     "action",
+                     "actions",
+                     "auto_execute",
+                     "confidence_threshold",
+                     "max_attempts",
+                     "cooldown_after_action",
+                     "cooldown",
+                     "verification_window",
+                     "rollback_if_failed",
+                     "escalation_channel",
+                     "risk",
+                     "scope",
+                     "dependency_precheck",
+                     "recurrence",
+                     "planned_events",
+                     "verification",
+                     "completion_timeout",
+                     "improvement_margin"});
 
   if (const Entry* e = f.find("incident_type")) {
     if (auto t = text(e->value, path + ".incident_type")) {
@@ -962,6 +977,12 @@ Policy Loader::policy(const YAML::Node& n, const std::string& path) {
     if (auto d = duration(e->value, path + ".verification_window", false)) {
       p.verification_window = *d;
     }
+  }
+  if (const Entry* e = f.find("completion_timeout")) {
+    if (auto d = duration(e->value, path + ".completion_timeout", false)) p.completion_timeout = *d;
+  }
+  if (const Entry* e = f.find("improvement_margin")) {
+    if (auto v = share(e->value, path + ".improvement_margin")) p.improvement_margin = *v;
   }
   if (const Entry* e = f.find("rollback_if_failed")) {
     if (auto b = boolean(e->value, path + ".rollback_if_failed")) p.rollback_if_failed = *b;

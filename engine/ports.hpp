@@ -88,12 +88,34 @@ struct ActionResult {
   std::optional<ActionSpec> undo;  ///< how to reverse it (previous replicas/revision)
 };
 
+/// A Deployment's rollout as `kubectl get deployment -o json` reports it: what verification
+/// waits on before it judges an action (rollout_progress in engine/checks.hpp applies the
+/// rule of `kubectl rollout status`). Example: a restart of 4 replicas half way through is
+/// {observed, generation 7, observed 7, desired 4, replicas 6, updated 2, available 4}.
+struct DeploymentStatus {
+  bool observed = false;        ///< false: this actuator cannot observe rollouts; judge at once
+  std::string error;            ///< non-empty: the read failed (the action is not known done)
+  std::int64_t generation = 0;  ///< metadata.generation
+  std::int64_t observed_generation = 0;  ///< status.observedGeneration
+  int desired = 0;                       ///< spec.replicas
+  int replicas = 0;   ///< status.replicas: every pod of every ReplicaSet, old ones included
+  int updated = 0;    ///< status.updatedReplicas: pods of the current template
+  int available = 0;  ///< status.availableReplicas
+  friend bool operator==(const DeploymentStatus&, const DeploymentStatus&) = default;
+};
+
 class Actuator {
  public:
   virtual ~Actuator() = default;
   /// Starts the action. Must be idempotent for the same request id. Calls `done` exactly
   /// once, later (never re-entrantly from inside execute), on the engine's thread.
   virtual void execute(const ActionRequest& request, std::function<void(ActionResult)> done) = 0;
+  /// The rollout of `target`'s Deployment now, read after an action reported done
+  /// (engine::verification_needs names the read as `deployment`). The default: not observed.
+  virtual DeploymentStatus deployment(const ServiceRef& target) {
+    (void)target;
+    return {};
+  }
 };
 
 /// A page or an approval request, with the full history of what automation did.

@@ -106,16 +106,20 @@ struct ServiceSignals {
   double error_rate_baseline = 0.0;    ///< usual share failing
   double latency_p99_ms = 0.0;
   double latency_p99_baseline_ms = 0.0;
-  double cpu_utilization = 0.0;               ///< share of requested CPU in use, >= 0
-  double memory_utilization = 0.0;            ///< latest share of memory limit, max over pods
-  double memory_growth_per_hour = 0.0;        ///< change of memory_utilization per hour
-  double oom_kills = 0.0;                     ///< count in window
-  double restarts = 0.0;                      ///< container restarts in window
-  double ready_replicas = 0.0;                ///< latest
-  double desired_replicas = 0.0;              ///< latest
-  double queue_lag = 0.0;                     ///< messages waiting, latest
-  double queue_lag_trend = 0.0;               ///< change per minute over the window (<0: draining)
-  double dependency_errors = 0.0;             ///< share of calls to upstreams failing, [0, 1]
+  double cpu_utilization = 0.0;         ///< share of requested CPU in use, >= 0
+  double memory_utilization = 0.0;      ///< latest share of memory limit, max over pods
+  double memory_growth_per_hour = 0.0;  ///< change of memory_utilization per hour
+  double oom_kills = 0.0;               ///< count in window
+  double restarts = 0.0;                ///< container restarts in window
+  double ready_replicas = 0.0;          ///< latest
+  double desired_replicas = 0.0;        ///< latest
+  double queue_lag = 0.0;               ///< messages waiting, latest
+  double queue_lag_trend = 0.0;         ///< change per minute over the window (<0: draining)
+  double dependency_errors = 0.0;       ///< share of calls to upstreams failing, [0, 1]
+  // The service's objectives (SLO), when the source knows them; 0 = none stated.
+  double error_rate_objective = 0.0;          ///< share of requests failing <= this
+  double latency_p99_objective_ms = 0.0;      ///< p99 <= this
+  double queue_lag_objective = 0.0;           ///< messages waiting <= this
   std::optional<Duration> since_last_deploy;  ///< age of the newest release, if known
   int current_revision = 0;                   ///< current Helm revision, 0 if unknown
   std::vector<std::string> missing;           ///< names of signals the source could not provide

@@ -12,15 +12,27 @@ namespace selfheal::engine {
 
 /// The policy's verification checks (the default checks without a policy or without
 /// checks) on the target's signals over the policy's verification window.
-Engine::Impl::Checked Engine::Impl::check_objective(const ServiceRef& target, const Policy* p) {
+Engine::Impl::Checked Engine::Impl::check_objective(const ServiceRef& target, const Policy* p,
+                                                    const ServiceSignals* before,
+                                                    bool operator_rules) {
   const Duration window = verification_window(p);
   const ServiceSignals s = ctx.telemetry.signals(target, window);
+  const Judgement j{before, p != nullptr ? p->improvement_margin : defaults::kImprovementMargin,
+                    operator_rules};
   std::vector<CheckResult> checks;
   if (p != nullptr && !p->verification.empty()) {
     for (const auto& c : p->verification)
-      checks.push_back(run_check(c, s, ctx.telemetry, target));
+      checks.push_back(run_check(c, s, ctx.telemetry, target, j));
+    // None of the policy's checks could be measured: judge the service's objectives, as a
+    // person would look at its SLO dashboard, rather than call the action failed for no data.
+    if (operator_rules && std::all_of(checks.begin(), checks.end(), [](const CheckResult& c) {
+          return c.status == CheckStatus::kSkip;
+        })) {
+      for (auto& c : objective_checks(s, j))
+        checks.push_back(std::move(c));
+    }
   } else {
-    checks = default_checks(s);
+    checks = default_checks(s, j);
   }
   Checked out;
   int passed = 0;
@@ -42,7 +54,10 @@ void Engine::Impl::verify(const ServiceRef& target, std::uint64_t id) {
   if (!st.in_flight || st.in_flight->action_id != id) return;
   const InFlightAction fl = *st.in_flight;
   const Policy* p = lookup(fl.policy);
-  const Checked c = check_objective(target, p);
+  auto& ep = episodes[target];
+  const ServiceSignals* before = ep.before && ep.before_id == id ? &*ep.before : nullptr;
+  const Checked c = check_objective(target, p, before, true);
+  ep.before.reset();
   auto rec = record(AuditKind::kVerification, target, fl.incident);
   rec.policy = fl.policy;
   rec.action = fl.action;

@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 #include <nlohmann/json.hpp>
 
+#include "engine/data_needs.hpp"
 #include "engine/engine.hpp"
 #include "live/names.hpp"
 
@@ -40,6 +41,11 @@ KubeActuator::KubeActuator(KubeConfig kube, bool dry_run, CommandExecutor& execu
       dry_run_(dry_run),
       exec_(executor),
       engine_ex_(std::move(engine_executor)) {}
+
+engine::DeploymentStatus KubeActuator::deployment(const engine::ServiceRef& target) {
+  if (dry_run_ || reader_ == nullptr) return {};
+  return reader_->status(target);
+}
 
 void KubeActuator::post(std::function<void(engine::ActionResult)> done, engine::ActionResult r) {
   boost::asio::post(engine_ex_,
@@ -114,7 +120,15 @@ void KubeActuator::execute(const engine::ActionRequest& request,
       r.ok = c.ok();
       r.message = c.summary() + (c.output.empty() ? "" : ": " + c.output);
       if (r.ok) r.undo = undo;
-      finish(id, std::move(r));
+      if (!r.ok || reader_ == nullptr || !engine::rolls_out(request.action.kind))
+        return finish(id, std::move(r));
+      // The engine's first look at the rollout comes with the result: read it now.
+      auto get = reader_->argv(request.target);
+      exec_.run(get, kube_.timeout, [this, id, r, target = request.target](CommandResult g) {
+        reader_->install({{target, DeploymentReader::status_of(g)}});
+        finish(id, r);
+        reader_->clear();
+      });
     });
   };
   const auto kind = request.action.kind;

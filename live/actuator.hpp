@@ -10,6 +10,11 @@
 //   jsonpath={.spec.replicas}` reads the current count, which becomes the undo (scale back);
 //   before a Helm rollback, `helm status <svc> -n <ns> -o json` reads the current revision
 //   (undo: roll back to it). Restart and the annotation-based actions have no undo.
+// - With a DeploymentReader (set_deployment_reader), an action a rollout follows (restart,
+//   rollback, scale, feature-flag-disable) reads the Deployment once its command succeeded
+//   (`kubectl get deployment/<svc> -n <ns> -o json`) and reports done with that answer
+//   installed, so the engine's first look at the rollout is fresh; later looks are prefetched
+//   (live/prefetch.hpp). deployment() is not observed in dry-run.
 // - Idempotent per request id: a repeated execute of the same id never runs the command
 //   again; it gets the first run's result.
 // - `done` is always posted to the engine executor, never called re-entrantly.
@@ -34,6 +39,7 @@
 
 #include "engine/ports.hpp"
 #include "live/config.hpp"
+#include "live/deployment_status.hpp"
 #include "live/executor.hpp"
 
 namespace selfheal::live {
@@ -48,6 +54,10 @@ class KubeActuator final : public engine::Actuator {
                boost::asio::any_io_executor engine_executor);
   void execute(const engine::ActionRequest& request,
                std::function<void(engine::ActionResult)> done) override;
+  /// The prefetched rollout of `target` (DeploymentReader::status); not observed in dry-run
+  /// (nothing changed, nothing to wait for) or without a reader.
+  engine::DeploymentStatus deployment(const engine::ServiceRef& target) override;
+  void set_deployment_reader(DeploymentReader* reader) { reader_ = reader; }
   bool dry_run() const { return dry_run_; }
   void set_durability_barrier(std::function<bool()> barrier) { barrier_ = std::move(barrier); }
   using RefusalHook = std::function<void(const engine::ActionRequest&, const std::string& why)>;
@@ -68,6 +78,7 @@ class KubeActuator final : public engine::Actuator {
   boost::asio::any_io_executor engine_ex_;
   std::function<bool()> barrier_;
   RefusalHook refused_;
+  DeploymentReader* reader_ = nullptr;
   struct Entry {
     std::optional<engine::ActionResult> result;
     std::vector<std::function<void(engine::ActionResult)>> waiting;

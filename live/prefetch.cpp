@@ -73,24 +73,51 @@ void PrefetchScheduler::expired(engine::TimerId id) {
   auto it = entries_.find(id);
   if (it == entries_.end()) return;
   it->second.inner = 0;
+  std::vector<engine::ServiceRef> reads;
+  if (reader_ != nullptr && deployment_planner_) reads = deployment_planner_(it->second.tag);
+  if (reads.empty()) return fetch_then_run(id, nullptr);
+  // Each read is one kubectl process, bounded by kubernetes.timeout; they run one after
+  // another on one worker (a verification waits on one or two targets at a time).
+  std::weak_ptr<int> alive = alive_;
+  asio::post(pool_, [this, id, alive, reads = std::move(reads)] {
+    auto answers = std::make_shared<DeploymentReader::Answers>();
+    for (const auto& t : reads)
+      (*answers)[t] = reader_->read(t);
+    asio::post(engine_, [this, id, alive, answers] {
+      if (!alive.expired()) fetch_then_run(id, answers);
+    });
+  });
+}
+
+void PrefetchScheduler::fetch_then_run(engine::TimerId id,
+                                       std::shared_ptr<DeploymentReader::Answers> deployments) {
+  auto it = entries_.find(id);
+  if (it == entries_.end()) return;  // cancelled while the reads were on their way
   std::vector<std::string> plan;
   if (telemetry_.enabled() && planner_) plan = planner_(it->second.tag);
-  if (plan.empty()) return run(id, nullptr);
-  prefetch(std::move(plan), [this, id](auto answers) { run(id, std::move(answers)); });
+  if (plan.empty()) return run(id, nullptr, std::move(deployments));
+  prefetch(std::move(plan),
+           [this, id, deployments](auto answers) { run(id, std::move(answers), deployments); });
 }
 
 void PrefetchScheduler::run(engine::TimerId id,
-                            std::shared_ptr<const PrometheusTelemetry::Answers> answers) {
+                            std::shared_ptr<const PrometheusTelemetry::Answers> answers,
+                            std::shared_ptr<DeploymentReader::Answers> deployments) {
   auto it = entries_.find(id);
   if (it == entries_.end()) return;  // cancelled while its answers were on their way
   Entry e = std::move(it->second);
   entries_.erase(it);
-  if (answers) ++prefetched_;
+  if (answers || deployments) ++prefetched_;
   telemetry_.set_prefetched(std::move(answers));
+  if (deployments && reader_ != nullptr) reader_->install(std::move(*deployments));
   struct Clear {
     PrometheusTelemetry& t;
-    ~Clear() { t.clear_prefetched(); }
-  } clear{telemetry_};
+    DeploymentReader* r;
+    ~Clear() {
+      t.clear_prefetched();
+      if (r != nullptr) r->clear();
+    }
+  } clear{telemetry_, reader_};
   CurrentTarget on(*this, e.tag);
   e.cb();
 }
@@ -251,9 +278,29 @@ PrefetchScheduler::Planner verification_planner(engine::StateStore& state, engin
     if (tag && !state.load(*tag).in_flight) {
       auto needs = engine::follow_up_needs();
       needs.merge(engine::gate_needs(policies, *tag));
+      needs.merge(engine::action_needs(policies, {}));  // a follow-up may act
       add_plan(plan, needs, *tag, telemetry, topology);
     }
     return sorted_unique(std::move(plan));
+  };
+}
+
+PrefetchScheduler::DeploymentPlanner deployment_planner(engine::StateStore& state,
+                                                        engine::Clock& clock,
+                                                        const engine::PolicySet& policies) {
+  return [&state, &clock, &policies](const std::optional<engine::ServiceRef>& tag) {
+    std::vector<engine::ServiceRef> reads;
+    const auto due = clock.now() + kDueSlack;
+    for (const auto& [target, st] : state.in_flight()) {
+      const auto& fl = *st.in_flight;
+      const bool tagged = tag && *tag == target;
+      // A target waiting for its rollout polls before its verify_at; the tag names it.
+      if (fl.executed && (tagged || fl.verify_at <= due) &&
+          engine::verification_needs(policies, fl.policy).deployment) {
+        reads.push_back(target);
+      }
+    }
+    return reads;
   };
 }
 

@@ -48,6 +48,7 @@
 #include "engine/incident.hpp"
 #include "engine/policy.hpp"
 #include "engine/ports.hpp"
+#include "live/deployment_status.hpp"
 #include "live/prometheus.hpp"
 #include "live/runtime.hpp"
 
@@ -71,6 +72,17 @@ class PrefetchScheduler final : public engine::Scheduler {
   engine::TimerId after(engine::Duration delay, std::function<void()> cb) override;
   bool cancel(engine::TimerId id) override;
 
+  /// The Deployments the callback of a timer armed while the engine worked on `tag` will
+  /// read through Actuator::deployment (engine::DataNeeds::deployment); called on the engine
+  /// thread when the timer expires. With `reader`, set before the first timer: those are
+  /// read on the workers and installed in `reader` around the callback, like the PromQL.
+  using DeploymentPlanner =
+      std::function<std::vector<engine::ServiceRef>(const std::optional<engine::ServiceRef>& tag)>;
+  void set_deployment_reads(DeploymentPlanner planner, DeploymentReader& reader) {
+    deployment_planner_ = std::move(planner);
+    reader_ = &reader;
+  }
+
   /// Engine thread: the target the engine is working on now (tags timers armed meanwhile).
   void set_current(std::optional<engine::ServiceRef> target) { current_ = std::move(target); }
   const std::optional<engine::ServiceRef>& current() const { return current_; }
@@ -92,11 +104,16 @@ class PrefetchScheduler final : public engine::Scheduler {
     engine::TimerId inner = 0;  ///< 0 once expired (prefetching)
   };
   void expired(engine::TimerId id);
-  void run(engine::TimerId id, std::shared_ptr<const PrometheusTelemetry::Answers> answers);
+  /// After the Deployment reads (if any): the PromQL prefetch, then run.
+  void fetch_then_run(engine::TimerId id, std::shared_ptr<DeploymentReader::Answers> deployments);
+  void run(engine::TimerId id, std::shared_ptr<const PrometheusTelemetry::Answers> answers,
+           std::shared_ptr<DeploymentReader::Answers> deployments);
 
   boost::asio::any_io_executor engine_;
   PrometheusTelemetry& telemetry_;
   Planner planner_;
+  DeploymentPlanner deployment_planner_;
+  DeploymentReader* reader_ = nullptr;
   AsioScheduler inner_;
   boost::asio::thread_pool pool_;
   engine::TimerId next_ = 1;
@@ -182,5 +199,11 @@ PrefetchScheduler::Planner verification_planner(engine::StateStore& state, engin
                                                 const engine::PolicySet& policies,
                                                 const PrometheusTelemetry& telemetry,
                                                 const ConfigTopology& topology);
+
+/// The Deployments a verification timer's callback reads: each executed in-flight action
+/// that is tagged or due whose policy's verification_needs name `deployment`.
+PrefetchScheduler::DeploymentPlanner deployment_planner(engine::StateStore& state,
+                                                        engine::Clock& clock,
+                                                        const engine::PolicySet& policies);
 
 }  // namespace selfheal::live

@@ -74,6 +74,9 @@ class TaggingActuator final : public engine::Actuator {
                      done(std::move(r));
                    });
   }
+  engine::DeploymentStatus deployment(const engine::ServiceRef& target) override {
+    return inner_.deployment(target);
+  }
 
  private:
   engine::Actuator& inner_;
@@ -98,6 +101,7 @@ struct LiveService::Impl {
   std::unique_ptr<ConfigTopology> topology;
   std::unique_ptr<FileCalendar> calendar;
   engine::PolicySet policies;  ///< the engine's copy, for the verification planner
+  std::unique_ptr<DeploymentReader> deployments;  ///< rollouts verification waits for
   std::unique_ptr<PrefetchScheduler> scheduler;
   std::unique_ptr<IncidentGate> gate;  ///< webhook incidents whose decision queries Prometheus
   std::unique_ptr<CommandExecutor> executor;
@@ -459,6 +463,11 @@ core::Result<std::unique_ptr<LiveService>> LiveService::create(const ServeConfig
   i.scheduler = std::make_unique<PrefetchScheduler>(
       i.engine_io.get_executor(), *i.telemetry,
       verification_planner(*i.store, i.clock, i.policies, *i.telemetry, *i.topology));
+  i.deployments = std::make_unique<DeploymentReader>(config.kube);
+  if (!dry_run) {  // dry-run changes nothing: no rollout to wait for, nothing to read
+    i.scheduler->set_deployment_reads(deployment_planner(*i.store, i.clock, i.policies),
+                                      *i.deployments);
+  }
   i.gate = std::make_unique<IncidentGate>(
       *i.scheduler, *i.telemetry,
       incident_planner(*i.store, i.clock, i.policies, *i.telemetry, *i.topology),
@@ -473,6 +482,7 @@ core::Result<std::unique_ptr<LiveService>> LiveService::create(const ServeConfig
       std::make_unique<KubeActuator>(config.kube, dry_run, *i.executor, i.engine_io.get_executor());
   // The in-flight record is committed before any command starts (no action twice after a
   // kill -9, whatever batch is open).
+  i.actuator->set_deployment_reader(i.deployments.get());
   i.actuator->set_durability_barrier([store = i.store.get()] { return store->flush(); });
   i.actuator->set_refusal_hook(
       [&i](const engine::ActionRequest& req, const std::string& why) { i.not_started(req, why); });

@@ -291,4 +291,30 @@ inline void World::Impl::check_waits(TimePoint at) {
   }
 }
 
+// What `kubectl get deployment` would say of the model: the controller observes a spec
+// change at once (generation == observed); replicas are the pods that still count (not
+// terminating, lost or gone), updated those of the current template, available the Running.
+inline engine::DeploymentStatus World::Impl::deployment_status(
+    const engine::ServiceRef& target) const {
+  engine::DeploymentStatus d;
+  auto it = by_name.find(target.name);
+  if (target.ns != spec.ns || it == by_name.end()) {
+    d.observed = true;
+    d.error = "deployments.apps \"" + target.name + "\" not found";
+    return d;
+  }
+  const Svc& v = svcs[it->second];
+  d.observed = true;
+  d.generation = d.observed_generation = static_cast<std::int64_t>(v.tmpl) + 1;
+  d.desired = v.desired;
+  for (const auto& p : v.pods) {
+    if (p.phase == Phase::kTerminating || p.phase == Phase::kLost || p.phase == Phase::kGone)
+      continue;
+    ++d.replicas;
+    d.updated += p.tmpl == v.tmpl;
+    d.available += p.phase == Phase::kRunning;
+  }
+  return d;
+}
+
 }  // namespace selfheal::sim

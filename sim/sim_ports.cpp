@@ -47,6 +47,10 @@ void World::Impl::ActuatorPort::execute(const engine::ActionRequest& r,
   w_.execute(r, std::move(done));
 }
 
+engine::DeploymentStatus World::Impl::ActuatorPort::deployment(const engine::ServiceRef& target) {
+  return w_.deployment_status(target);
+}
+
 void World::Impl::NotifierPort::escalate(const engine::Escalation& e) {
   w_.escalate(e);
 }

@@ -130,6 +130,9 @@ inline engine::ServiceSignals World::Impl::signals_for(const engine::ServiceRef&
   out.request_rate_baseline = baseline_rps(v.index, now, 0);
   out.error_rate_baseline = v.spec->base_error_rate;
   out.latency_p99_baseline_ms = baseline_p99(v.index, now, 0);
+  out.error_rate_objective = v.spec->slo.error_rate;
+  out.latency_p99_objective_ms = v.spec->slo.latency_p99_ms;
+  out.queue_lag_objective = v.spec->slo.queue_lag;
   return out;
 }
 

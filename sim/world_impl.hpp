@@ -99,6 +99,7 @@ struct World::Impl {
     explicit ActuatorPort(Impl& w) : w_(w) {}
     void execute(const engine::ActionRequest& r,
                  std::function<void(engine::ActionResult)> done) override;
+    engine::DeploymentStatus deployment(const engine::ServiceRef& target) override;
     Impl& w_;
   };
   struct NotifierPort final : engine::Notifier {
@@ -343,6 +344,8 @@ struct World::Impl {
   void shift_traffic(Svc& v, ActionCall& c);
   static std::string describe_action(const engine::ServiceRef& t, const engine::ActionSpec& a);
   void check_waits(TimePoint now);
+  /// The Deployment's rollout as the pods model has it (actuation.cpp).
+  engine::DeploymentStatus deployment_status(const engine::ServiceRef& target) const;
 
   // ---- oncall (sim/oncall.cpp)
   Duration response_time(TimePoint now) const;

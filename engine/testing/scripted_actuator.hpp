@@ -13,6 +13,7 @@
 //   scheduler.advance(30s + 5min);   // completion, then verification
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -57,6 +58,19 @@ class ScriptedActuator final : public Actuator {
   /// Result for automatic completion (may be changed between actions).
   ActionResult& auto_result() { return auto_result_; }
 
+  /// Actuator::deployment: each read takes the next scripted status (the last one repeats;
+  /// none scripted: not observed, as the default actuator) and is recorded in
+  /// deployment_reads(). Example: {in progress, in progress, complete} completes on the
+  /// third look.
+  DeploymentStatus deployment(const ServiceRef& target) override {
+    deployment_reads_.push_back(target);
+    if (deployments.empty()) return {};
+    const std::size_t k = std::min(deployment_reads_.size(), deployments.size()) - 1;
+    return deployments[k];
+  }
+  std::vector<DeploymentStatus> deployments;
+  std::vector<ServiceRef>& deployment_reads() { return deployment_reads_; }
+
  private:
   Scheduler* scheduler_ = nullptr;
   Duration delay_{0};
@@ -64,6 +78,7 @@ class ScriptedActuator final : public Actuator {
   /// Requests, pending completions and the idempotence by id: engine::RecordingActuator's,
   /// which this one extends with completion on a timer.
   RecordingActuator recorded_;
+  std::vector<ServiceRef> deployment_reads_;
 };
 
 /// One call the engine made to a data port.

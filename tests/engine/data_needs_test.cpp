@@ -97,6 +97,11 @@ struct Rig {
       n.merge(one);
     }
     telemetry.calls().clear();
+    for (const auto& t : actuator.deployment_reads()) {
+      REQUIRE(t == kTarget);
+      n.deployment = true;
+    }
+    actuator.deployment_reads().clear();
     return n;
   }
 
@@ -122,8 +127,11 @@ TEST_CASE("data needs: the built-in classifier reads the classification signals 
   const DataNeeds named = rig.needs(inc);
   rig.engine->handle(inc);
   const DataNeeds asked = rig.asked();
-  CHECK(asked == named);
-  CHECK(named.signal_windows == std::vector<Duration>{defaults::kClassificationWindow});
+  CHECK(covered(asked, named));
+  CHECK(asked.signal_windows == std::vector<Duration>{defaults::kClassificationWindow});
+  // Upper bound: had the classifier chosen a policy that acts, its before-action state.
+  CHECK(named.signal_windows ==
+        std::vector<Duration>{defaults::kVerificationWindow, defaults::kClassificationWindow});
   CHECK(named.upstreams);
 }
 
@@ -150,16 +158,21 @@ TEST_CASE("data needs: a dependency pre-check reads upstreams and the dependency
   REQUIRE(d.outcome == Outcome::kExecuted);
   CHECK(rig.asked() == named);
   CHECK(named.upstreams);
-  CHECK(named.signal_windows == std::vector<Duration>{defaults::kClassificationWindow});
+  CHECK(named.signal_windows ==
+        std::vector<Duration>{defaults::kVerificationWindow, defaults::kClassificationWindow});
 }
 
-TEST_CASE("data needs: an external classification with a plain restart reads nothing",
-          "[engine][data-needs]") {
+TEST_CASE(
+    "data needs: an external classification with a plain restart reads only the before-action "
+    "state",
+    "[engine][data-needs]") {
   Rig rig({policy("memory-leak", {restart()})});
   const Incident inc = incident("memory-leak");
-  REQUIRE(rig.needs(inc).empty());
+  const DataNeeds named = rig.needs(inc);
+  CHECK(named == action_needs(rig.policies, "memory-leak"));
+  CHECK(named.signal_windows == std::vector<Duration>{defaults::kVerificationWindow});
   REQUIRE(rig.engine->handle(inc).outcome == Outcome::kExecuted);
-  CHECK(rig.asked().empty());
+  CHECK(rig.asked() == named);
 }
 
 TEST_CASE(
@@ -180,13 +193,14 @@ TEST_CASE(
   const DataNeeds named = rig.needs(inc);
   REQUIRE(rig.engine->handle(inc).outcome == Outcome::kExecuted);
   CHECK(rig.asked() == named);
-  CHECK(named.signal_windows == std::vector<Duration>{defaults::kClassificationWindow});
+  CHECK(named.signal_windows == std::vector<Duration>{7min, defaults::kClassificationWindow});
 
-  rig.scheduler.advance(30s + 7min);  // completion, then verification
+  rig.scheduler.advance(30s + 7min);  // completion (the rollout read), then verification
   const DataNeeds verification = verification_needs(rig.policies, "traffic-spike");
   CHECK(rig.asked() == verification);
   CHECK(verification.signal_windows == std::vector<Duration>{7min});
   CHECK(verification.queries == std::vector<std::string>{kErrorsQuery});
+  CHECK(verification.deployment);
 }
 
 TEST_CASE("data needs: a held re-delivery of a verified firing re-reads the verification checks",
@@ -207,8 +221,10 @@ TEST_CASE("data needs: a held re-delivery of a verified firing re-reads the veri
   const DataNeeds named = rig.needs(inc);
   const Decision d = rig.engine->handle(inc);  // Alertmanager re-sends the same firing
   REQUIRE(d.outcome == Outcome::kDuplicate);
-  CHECK(rig.asked() == named);
-  CHECK(named == verification_needs(rig.policies, "memory-leak"));
+  CHECK(covered(rig.asked(), named));
+  DataNeeds held = verification_needs(rig.policies, "memory-leak");
+  held.merge(action_needs(rig.policies, "memory-leak"));
+  CHECK(named == held);
 }
 
 TEST_CASE("data needs: a resolved alert reads the health signals unless an action is in flight",
@@ -245,8 +261,9 @@ TEST_CASE("data needs: verification for a policy no longer loaded uses the defau
   rig.engine->resume();
   rig.scheduler.advance(0s);
   const DataNeeds named = verification_needs(rig.policies, "retired");
-  CHECK(rig.asked() == named);
+  CHECK(covered(rig.asked(), named));  // resumed: judged at once, no rollout read
   CHECK(named.signal_windows == std::vector<Duration>{defaults::kVerificationWindow});
+  CHECK(named.deployment);
 }
 
 TEST_CASE("data needs: a follow-up after a failed verification reads within follow_up_needs",
@@ -265,5 +282,7 @@ TEST_CASE("data needs: a follow-up after a failed verification reads within foll
   REQUIRE(rig.actuator.requests().size() == 2);
   const DataNeeds asked = rig.asked();
   CHECK_FALSE(asked.empty());
-  CHECK(covered(asked, follow_up_needs()));
+  DataNeeds follow_up = follow_up_needs();
+  follow_up.merge(action_needs(rig.policies, {}));  // what live's planner adds: it may act
+  CHECK(covered(asked, follow_up));
 }

@@ -118,7 +118,9 @@ TEST_CASE("the twin measures made-worse and budget, --no-twin leaves them unset"
     return j.dump(2);
   };
   CHECK(main_run(with) == main_run(without));
-  CHECK(with.metrics.actions.size() == 13);
+  // db-outage-naive: the 12th restart verifies as the database comes back in its window
+  // (down by more than half from when it was taken), so there is no 13th.
+  CHECK(with.metrics.actions.size() == 12);
 }
 
 TEST_CASE("report.html is one self-contained page with an SVG timeline and hover markers",

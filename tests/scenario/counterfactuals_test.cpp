@@ -205,6 +205,17 @@ TEST_CASE("harmful decisions: a scale-in during the campaign is measured worse t
 TEST_CASE("verification accuracy: false failures and false passes follow the checks",
           "[scenario][counterfactuals]") {
   Scenario s = loaded("scenarios/verification-false-failure.yaml");
+  // The library's policy checks "traffic back to its baseline", which cannot be measured:
+  // verified as an operator would, by the service's objective (met) — no false failure.
+  const RunResult unmeasurable = run_scenario(s);
+  CHECK(unmeasurable.metrics.verification_false_failures == 0);
+  CHECK(unmeasurable.metrics.verification_false_passes == 0);
+  // A wrong check that can be measured (traffic at most 300 rps, during a 3x campaign)
+  // fails the scale-out that ended the outage: the false failure the branches measure.
+  engine::VerificationCheck traffic;
+  traffic.signal = engine::SignalName::kRequestRate;
+  traffic.max = 300;
+  s.policies.policies[0].verification = {traffic};
   const RunResult wrong_check = run_scenario(s);
   CHECK(wrong_check.metrics.verification_false_failures == 1);
   CHECK(wrong_check.metrics.verification_false_passes == 0);

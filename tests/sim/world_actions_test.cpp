@@ -279,3 +279,30 @@ TEST_CASE("the actuator is idempotent per request id and reports unknown targets
   CHECK_FALSE(missing->result->ok);
   CHECK(missing->result->message.find("NotFound") != std::string::npos);
 }
+
+TEST_CASE("the Deployment's rollout as the actuator port reports it follows the pods model",
+          "[sim][world][actuator][verification]") {
+  ClusterSpec c = payments_cluster();
+  World w{c, 7};
+  w.run_until(w.start() + 10min);
+  const engine::ServiceRef api{c.ns, "payment-api"};
+  engine::Actuator& port = w.context().actuator;
+  engine::DeploymentStatus d = port.deployment(api);
+  CHECK(d.observed);
+  CHECK(d.generation == d.observed_generation);
+  CHECK((d.desired == 3 && d.updated == 3 && d.replicas == 3 && d.available == 3));
+  auto probe = act(w, "payment-api", action(ActionKind::kRestart), 1);
+  w.run_until(w.start() + 10min + 15s);
+  d = port.deployment(api);
+  CHECK(d.desired == 3);
+  CHECK(d.updated == 1);   // one new pod surged
+  CHECK(d.replicas == 4);  // three old ones still serve
+  CHECK(d.available == 3);
+  w.run_until(w.start() + 15min);
+  REQUIRE(probe->result);
+  d = port.deployment(api);
+  CHECK(d.updated == 3);
+  CHECK(d.replicas == 3);
+  CHECK(d.available == 3);
+  CHECK(port.deployment({c.ns, "nope"}).error == "deployments.apps \"nope\" not found");
+}
