@@ -28,6 +28,7 @@
 #include "core/result.hpp"
 #include "core/time.hpp"
 #include "engine/types.hpp"
+#include "sim/prom_series.hpp"
 
 namespace selfheal::sim {
 
@@ -267,6 +268,8 @@ struct ClusterSpec {
   std::vector<AlertRuleSpec> alert_rules;  ///< added; same name as a default replaces it
   RoutingSpec routing;
   OnCallSpec oncall;
+  /// Exporter metric name -> the name published instead (sim/prom_series.hpp).
+  MetricNames metric_names;
 };
 
 /// Every problem in `spec` at once (unknown/duplicate services, dependency cycles, bad

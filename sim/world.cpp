@@ -21,6 +21,7 @@ World::Impl::Impl(const ClusterSpec& s, std::uint64_t seed, WorldOptions o)
   if (spec.capacity_pods) capacity = *spec.capacity_pods;
   build_services();
   build_rules();
+  if (opts.prometheus_series) build_prom_series();
   build_timeline();
   schedule_scenario();
   sim.at(spec.start, [this] { tick(); });

@@ -34,6 +34,7 @@
 #include "engine/incident.hpp"
 #include "engine/ports.hpp"
 #include "sim/cluster_spec.hpp"
+#include "sim/prom_series.hpp"
 #include "sim/simulation.hpp"
 #include "sim/timeline.hpp"
 
@@ -44,6 +45,9 @@ struct WorldOptions {
   bool record_series = true;             ///< false: no chart series (objectives still kept)
   Duration telemetry_retention = 2h;     ///< full-resolution history Telemetry can read
   Duration recovery_hold = 5min;         ///< how long "back within objectives" must hold
+  /// Publish the model as Prometheus series (sim/prom_series.hpp): counters are accumulated
+  /// per tick only when set, so a run without PromQL pays nothing.
+  bool prometheus_series = false;
 };
 
 /// A read-only view of one service's state now, for tests and debugging.
@@ -112,6 +116,16 @@ class World {
   ServiceSnapshot snapshot(std::string_view service) const;
   /// Signals as the Telemetry port reports them (same as context().telemetry).
   engine::ServiceSignals signals(std::string_view service, Duration window);
+
+  /// The Prometheus series the world publishes (docs/prometheus-series.md), services in
+  /// spec order; empty unless WorldOptions::prometheus_series. Fixed for the world's life.
+  const std::vector<PromSeriesInfo>& prom_series() const;
+  /// Appends to `out` the samples of prom_series()[index] at scrape ticks in [start, end]
+  /// that are still kept (the last `telemetry_retention`), ascending; none before the
+  /// first tick. A series absent at a tick (the OOMKilled reason before any OOM kill) has
+  /// no sample there.
+  void prom_samples(std::size_t index, TimePoint start, TimePoint end,
+                    std::vector<PromPoint>& out) const;
 
   /// Scrape ticks run so far (the benchmark's event count uses Simulation::dispatched()).
   std::uint64_t ticks() const;

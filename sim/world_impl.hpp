@@ -29,6 +29,7 @@
 // 200-service 7-day run took ~15% more CPU). Call these members only from the part files.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -188,6 +189,21 @@ struct World::Impl {
 
   // ---- telemetry (telemetry.cpp) ---------------------------------------------------------
   model::TelemetryRing ring;  // the last telemetry_retention of ticks, every service
+
+  // ---- Prometheus series (prom_series.cpp), only with opts.prometheus_series
+  /// Cumulative counters of one service at one tick.
+  struct PromCounters {
+    double ok = 0, err = 0, cpu_s = 0, dur_sum = 0;
+    std::array<double, kLatencyBuckets.size()> bucket{};
+    bool oom_last = false;  // the latest container termination was an OOM kill
+    bool present = false;   // written by a tick (zero-filled slots are not)
+  };
+  std::vector<PromSeriesInfo> prom_catalog;
+  std::vector<PromCounters> prom_cum;  // per service, running
+  model::BasicRing<PromCounters> prom_ring;
+  void build_prom_series();
+  void prom_accumulate(const Svc& v, const Sample& s, double dt_s);
+  double prom_value(const PromSeriesInfo& info, const Sample& s, const PromCounters& c) const;
 
   // ---- ports -----------------------------------------------------------------------------
   ClockPort clock_port{*this};
