@@ -1,0 +1,207 @@
+// Binary operators with Prometheus 2.42's rules: arithmetic drops the metric name;
+// comparisons filter (keeping the vector side's value and name) unless `bool`, which gives
+// 0/1 and drops the name; one-to-one matching with `on` keeps only the `on` labels;
+// group_left/group_right copy the listed labels from the "one" side; and/or/unless match on
+// all labels but the name (or the on/ignoring set) and never compute values.
+#include <algorithm>
+#include <cmath>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "promql/eval.hpp"
+
+namespace selfheal::promql::detail {
+namespace {
+
+bool drops_name(BinOp op) {
+  return op == BinOp::kAdd || op == BinOp::kSub || op == BinOp::kMul || op == BinOp::kDiv ||
+         op == BinOp::kMod || op == BinOp::kPow;
+}
+
+// Go's math.Mod: the result has the sign of x, as std::fmod.
+double arith(BinOp op, double l, double r) {
+  switch (op) {
+    case BinOp::kAdd:
+      return l + r;
+    case BinOp::kSub:
+      return l - r;
+    case BinOp::kMul:
+      return l * r;
+    case BinOp::kDiv:
+      return l / r;
+    case BinOp::kPow:
+      return std::pow(l, r);
+    case BinOp::kMod:
+      return std::fmod(l, r);
+    default:
+      return 0;
+  }
+}
+
+bool compare(BinOp op, double l, double r) {
+  switch (op) {
+    case BinOp::kEq:
+      return l == r;
+    case BinOp::kNe:
+      return l != r;
+    case BinOp::kGt:
+      return l > r;
+    case BinOp::kLt:
+      return l < r;
+    case BinOp::kGe:
+      return l >= r;
+    case BinOp::kLe:
+      return l <= r;
+    default:
+      return false;
+  }
+}
+
+// (value, keep) of one element pair, as Prometheus's vectorElemBinop.
+std::pair<double, bool> elem(BinOp op, double l, double r) {
+  if (is_comparison(op)) return {l, compare(op, l, r)};
+  return {arith(op, l, r), true};
+}
+
+Vec vector_scalar(BinOp op, Vec v, double scalar, bool scalar_left, bool return_bool) {
+  Vec out;
+  out.reserve(v.size());
+  for (auto& s : v) {
+    double l = scalar_left ? scalar : s.value;
+    double r = scalar_left ? s.value : scalar;
+    auto [value, keep] = elem(op, l, r);
+    if (is_comparison(op) && scalar_left) value = r;  // keep the vector's value
+    if (return_bool) {
+      value = keep ? 1 : 0;
+      keep = true;
+    }
+    if (!keep) continue;
+    if (drops_name(op) || return_bool) s.labels = drop_name(std::move(s.labels));
+    s.value = value;
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+Vec set_op(const Node& n, Vec lhs, Vec rhs) {
+  auto sig = [&](const Labels& l) { return signature(l, n.on, n.matching_labels); };
+  Vec out;
+  if (n.op == BinOp::kOr) {
+    std::unordered_set<std::string> left;
+    for (const auto& s : lhs)
+      left.insert(sig(s.labels));
+    out = std::move(lhs);
+    for (auto& s : rhs) {
+      if (!left.count(sig(s.labels))) out.push_back(std::move(s));
+    }
+    return out;
+  }
+  std::unordered_set<std::string> right;
+  for (const auto& s : rhs)
+    right.insert(sig(s.labels));
+  bool want = n.op == BinOp::kAnd;
+  for (auto& s : lhs) {
+    if (right.count(sig(s.labels)) == (want ? 1u : 0u)) out.push_back(std::move(s));
+  }
+  return out;
+}
+
+Labels result_labels(const Labels& l, const Labels& r, const Node& n) {
+  Labels out;
+  for (const auto& x : l) {
+    if (drops_name(n.op) && x.name == "__name__") continue;
+    if (n.card == Card::kOneToOne) {
+      bool listed = std::find(n.matching_labels.begin(), n.matching_labels.end(), x.name) !=
+                    n.matching_labels.end();
+      if (n.on != listed) continue;
+    }
+    out.push_back(x);
+  }
+  for (const auto& name : n.include) {
+    std::erase_if(out, [&](const Label& x) { return x.name == name; });
+    std::string_view v = label_value(r, name);
+    if (!v.empty()) out.push_back({name, std::string(v)});
+  }
+  sort_labels(out);
+  if (n.return_bool) out = drop_name(std::move(out));
+  return out;
+}
+
+Vec vector_vector(const Node& n, Vec lhs, Vec rhs) {
+  if (lhs.empty() || rhs.empty()) return {};
+  bool swapped = n.card == Card::kOneToMany;
+  if (swapped) std::swap(lhs, rhs);
+  auto sig = [&](const Labels& l) { return signature(l, n.on, n.matching_labels); };
+  std::unordered_map<std::string, const Series*> right;
+  for (const auto& s : rhs) {
+    auto [it, fresh] = right.emplace(sig(s.labels), &s);
+    if (!fresh) {
+      eval_fail("found duplicate series for the match group on the " +
+                std::string(swapped ? "left" : "right") + " hand-side of the operation: [" +
+                format_labels(s.labels) + ", " + format_labels(it->second->labels) +
+                "];many-to-many matching not allowed: matching labels must be unique on one side");
+    }
+  }
+  std::unordered_map<std::string, std::unordered_set<std::string>> matched;
+  Vec out;
+  for (const auto& ls : lhs) {
+    std::string key = sig(ls.labels);
+    auto it = right.find(key);
+    if (it == right.end()) continue;
+    const Series& rs = *it->second;
+    double vl = swapped ? rs.value : ls.value;
+    double vr = swapped ? ls.value : rs.value;
+    auto [value, keep] = elem(n.op, vl, vr);
+    if (n.return_bool) {
+      value = keep ? 1 : 0;
+    } else if (!keep) {
+      continue;
+    }
+    Labels labels = result_labels(ls.labels, rs.labels, n);
+    auto [m, first] = matched.try_emplace(key);
+    if (n.card == Card::kOneToOne) {
+      if (!first)
+        eval_fail(
+            "multiple matches for labels: many-to-one matching must be explicit "
+            "(group_left/group_right)");
+    } else {
+      std::string inserted;
+      for (const auto& x : labels)
+        inserted += x.name + '\xff' + x.value + '\xff';
+      if (!m->second.insert(std::move(inserted)).second)
+        eval_fail("multiple matches for labels: grouping labels must ensure unique matches");
+    }
+    out.push_back({std::move(labels), value});
+  }
+  return out;
+}
+
+double scalar_scalar(BinOp op, double l, double r) {
+  if (is_comparison(op)) return compare(op, l, r) ? 1 : 0;
+  return arith(op, l, r);
+}
+
+}  // namespace
+
+Val eval_binary(const Node& n, const Ctx& ctx) {
+  Val l = eval(*n.children[0], ctx);
+  Val r = eval(*n.children[1], ctx);
+  Val out;
+  out.type = n.type;
+  if (l.type == Type::kScalar && r.type == Type::kScalar) {
+    out.scalar = scalar_scalar(n.op, l.scalar, r.scalar);
+    return out;
+  }
+  if (l.type == Type::kVector && r.type == Type::kVector) {
+    out.vec = is_set_op(n.op) ? set_op(n, std::move(l.vec), std::move(r.vec))
+                              : vector_vector(n, std::move(l.vec), std::move(r.vec));
+  } else if (l.type == Type::kVector) {
+    out.vec = vector_scalar(n.op, std::move(l.vec), r.scalar, false, n.return_bool);
+  } else {
+    out.vec = vector_scalar(n.op, std::move(r.vec), l.scalar, true, n.return_bool);
+  }
+  check_unique(out.vec);
+  return out;
+}
+
+}  // namespace selfheal::promql::detail

@@ -1,0 +1,135 @@
+// Instant selectors, unary minus, parentheses, and the API entry point. Selectors read the
+// source over [at - offset - lookback, at - offset] (both ends inclusive, as Prometheus 2.x)
+// and keep each series' latest sample; there are no staleness markers in our sources, so
+// the lookback alone decides whether a series is present.
+#include <algorithm>
+
+#include "promql/eval.hpp"
+
+namespace selfheal::promql {
+namespace detail {
+
+void eval_fail(std::string message) {
+  throw EvalError{std::move(message)};
+}
+
+Labels drop_name(Labels labels) {
+  std::erase_if(labels, [](const Label& l) { return l.name == "__name__"; });
+  return labels;
+}
+
+void check_unique(const Vec& v) {
+  if (v.size() < 2) return;
+  std::vector<const Labels*> ls;
+  ls.reserve(v.size());
+  for (const auto& s : v)
+    ls.push_back(&s.labels);
+  std::sort(ls.begin(), ls.end(), [](const Labels* a, const Labels* b) { return *a < *b; });
+  for (std::size_t i = 1; i < ls.size(); ++i) {
+    if (*ls[i] == *ls[i - 1]) eval_fail("vector cannot contain metrics with the same labelset");
+  }
+}
+
+std::string signature(const Labels& labels, bool on, const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& l : labels) {
+    bool listed = std::find(names.begin(), names.end(), l.name) != names.end();
+    if (on ? !listed : (listed || l.name == "__name__")) continue;
+    out += l.name;
+    out += '\xff';
+    out += l.value;
+    out += '\xff';
+  }
+  return out;
+}
+
+double eval_scalar(const Node& n, const Ctx& ctx) {
+  Val v = eval(n, ctx);
+  return v.scalar;
+}
+
+namespace {
+
+Vec eval_selector(const Node& n, const Ctx& ctx) {
+  core::TimePoint end = ctx.at - n.offset;
+  core::TimePoint start = end - ctx.options.lookback;
+  Vec out;
+  ctx.source.select(n.matchers, start, end, [&](const Labels& labels, std::span<const Sample> s) {
+    // The source promises [start, end]; guard anyway so a loose source cannot change results.
+    for (auto it = s.rbegin(); it != s.rend(); ++it) {
+      if (it->t <= end && it->t >= start) {
+        out.push_back({labels, it->v});
+        return;
+      }
+    }
+  });
+  return out;
+}
+
+}  // namespace
+
+Val eval(const Node& n, const Ctx& ctx) {
+  Val v;
+  v.type = n.type;
+  switch (n.kind) {
+    case NodeKind::kNumber:
+      v.scalar = n.number;
+      return v;
+    case NodeKind::kString:
+      v.str = n.text;
+      return v;
+    case NodeKind::kSelector:
+      v.vec = eval_selector(n, ctx);
+      return v;
+    case NodeKind::kMatrix:
+      eval_fail("internal: range vector evaluated outside a function");
+    case NodeKind::kParen:
+      return eval(*n.children[0], ctx);
+    case NodeKind::kCall:
+      return eval_call(n, ctx);
+    case NodeKind::kAggregate:
+      v.vec = eval_aggregate(n, ctx);
+      return v;
+    case NodeKind::kBinary:
+      return eval_binary(n, ctx);
+    case NodeKind::kUnary: {
+      v = eval(*n.children[0], ctx);
+      if (v.type == Type::kScalar) {
+        v.scalar = -v.scalar;
+        return v;
+      }
+      for (auto& s : v.vec) {
+        s.labels = drop_name(std::move(s.labels));
+        s.value = -s.value;
+      }
+      check_unique(v.vec);
+      return v;
+    }
+  }
+  eval_fail("internal: unknown node");
+}
+
+}  // namespace detail
+
+core::Result<Value> evaluate(const Expr& expr, const SeriesSource& source, core::TimePoint at,
+                             const EvalOptions& options) {
+  detail::Ctx ctx{source, at, options};
+  try {
+    detail::Val v = detail::eval(expr.root(), ctx);
+    Value out;
+    if (v.type == detail::Type::kScalar) {
+      out.kind = Value::Kind::kScalar;
+      out.scalar = v.scalar;
+      return out;
+    }
+    out.kind = Value::Kind::kVector;
+    out.vector = std::move(v.vec);
+    std::sort(out.vector.begin(), out.vector.end(),
+              [](const Series& a, const Series& b) { return a.labels < b.labels; });
+    return out;
+  } catch (const detail::EvalError& e) {
+    return core::Error(e.message);
+  }
+}
+
+}  // namespace selfheal::promql

@@ -1,0 +1,52 @@
+// The evaluator's internals (internal to promql/): values during evaluation and the entry
+// points of the files that evaluate each kind of node.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "promql/ast.hpp"
+#include "promql/promql.hpp"
+
+namespace selfheal::promql::detail {
+
+using Vec = std::vector<Series>;
+
+/// An evaluation error (Prometheus raises the same): thrown inside, returned by evaluate().
+struct EvalError {
+  std::string message;
+};
+[[noreturn]] void eval_fail(std::string message);
+
+struct Ctx {
+  const SeriesSource& source;
+  core::TimePoint at;
+  EvalOptions options;
+};
+
+/// A value during evaluation: a scalar, a string or an instant vector (range vectors are only
+/// read inside the functions that take them, never materialised).
+struct Val {
+  Type type = Type::kScalar;
+  double scalar = 0;
+  std::string str;
+  Vec vec;
+};
+
+Val eval(const Node& n, const Ctx& ctx);
+Val eval_call(const Node& n, const Ctx& ctx);       // functions.cpp
+Vec eval_aggregate(const Node& n, const Ctx& ctx);  // aggregate.cpp
+Val eval_binary(const Node& n, const Ctx& ctx);     // binary.cpp
+
+/// `labels` without "__name__".
+Labels drop_name(Labels labels);
+/// Fails with Prometheus's "vector cannot contain metrics with the same labelset" when two
+/// elements share their labels.
+void check_unique(const Vec& v);
+/// The bytes identifying `labels` for matching and grouping: only `names` when `on`, else all
+/// but `names` (and, when `drop_metric`, "__name__").
+std::string signature(const Labels& labels, bool on, const std::vector<std::string>& names);
+/// Evaluates a scalar-typed node to its value.
+double eval_scalar(const Node& n, const Ctx& ctx);
+
+}  // namespace selfheal::promql::detail

@@ -1,0 +1,508 @@
+// The supported functions: the table the parser type-checks calls against, and their
+// evaluation. Formulas follow Prometheus 2.42's promql/functions.go: rate/increase/delta
+// extrapolate to the range boundaries (at most half an average sample interval past the
+// first/last sample, never below a counter's zero), irate/idelta use the last two samples,
+// sum_over_time/avg_over_time use Kahan-Neumaier summation, histogram_quantile interpolates
+// linearly inside the bucket that holds the rank.
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <optional>
+
+#include "promql/eval.hpp"
+
+namespace selfheal::promql::detail {
+namespace {
+
+constexpr double kMsPerSecond = 1000.0;
+/// Prometheus extrapolates to a boundary only when it lies within 110% of the average
+/// sample interval of the first/last sample.
+constexpr double kExtrapolationThreshold = 1.1;
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+using S = Type;
+const std::array<FunctionDef, 32> kFunctions{{
+    {"abs", FuncId::kAbs, {S::kVector}, 1, S::kVector},
+    {"ceil", FuncId::kCeil, {S::kVector}, 1, S::kVector},
+    {"floor", FuncId::kFloor, {S::kVector}, 1, S::kVector},
+    {"round", FuncId::kRound, {S::kVector, S::kScalar}, 1, S::kVector},
+    {"sqrt", FuncId::kSqrt, {S::kVector}, 1, S::kVector},
+    {"exp", FuncId::kExp, {S::kVector}, 1, S::kVector},
+    {"ln", FuncId::kLn, {S::kVector}, 1, S::kVector},
+    {"log2", FuncId::kLog2, {S::kVector}, 1, S::kVector},
+    {"log10", FuncId::kLog10, {S::kVector}, 1, S::kVector},
+    {"clamp", FuncId::kClamp, {S::kVector, S::kScalar, S::kScalar}, 3, S::kVector},
+    {"clamp_min", FuncId::kClampMin, {S::kVector, S::kScalar}, 2, S::kVector},
+    {"clamp_max", FuncId::kClampMax, {S::kVector, S::kScalar}, 2, S::kVector},
+    {"absent", FuncId::kAbsent, {S::kVector}, 1, S::kVector},
+    {"absent_over_time", FuncId::kAbsentOverTime, {S::kMatrix}, 1, S::kVector},
+    {"time", FuncId::kTime, {}, 0, S::kScalar},
+    {"vector", FuncId::kVector, {S::kScalar}, 1, S::kVector},
+    {"scalar", FuncId::kScalar, {S::kVector}, 1, S::kScalar},
+    {"rate", FuncId::kRate, {S::kMatrix}, 1, S::kVector},
+    {"irate", FuncId::kIrate, {S::kMatrix}, 1, S::kVector},
+    {"increase", FuncId::kIncrease, {S::kMatrix}, 1, S::kVector},
+    {"delta", FuncId::kDelta, {S::kMatrix}, 1, S::kVector},
+    {"idelta", FuncId::kIdelta, {S::kMatrix}, 1, S::kVector},
+    {"changes", FuncId::kChanges, {S::kMatrix}, 1, S::kVector},
+    {"resets", FuncId::kResets, {S::kMatrix}, 1, S::kVector},
+    {"avg_over_time", FuncId::kAvgOverTime, {S::kMatrix}, 1, S::kVector},
+    {"min_over_time", FuncId::kMinOverTime, {S::kMatrix}, 1, S::kVector},
+    {"max_over_time", FuncId::kMaxOverTime, {S::kMatrix}, 1, S::kVector},
+    {"sum_over_time", FuncId::kSumOverTime, {S::kMatrix}, 1, S::kVector},
+    {"count_over_time", FuncId::kCountOverTime, {S::kMatrix}, 1, S::kVector},
+    {"last_over_time", FuncId::kLastOverTime, {S::kMatrix}, 1, S::kVector},
+    {"histogram_quantile", FuncId::kHistogramQuantile, {S::kScalar, S::kVector}, 2, S::kVector},
+    {"label_replace",
+     FuncId::kLabelReplace,
+     {S::kVector, S::kString, S::kString, S::kString, S::kString},
+     5,
+     S::kVector},
+}};
+
+// Every function Prometheus 2.42 knows, to tell "unsupported" from "unknown".
+constexpr std::array<std::string_view, 70> kPrometheusFunctions{"abs",
+                                                                "absent",
+                                                                "absent_over_time",
+                                                                "acos",
+                                                                "acosh",
+                                                                "asin",
+                                                                "asinh",
+                                                                "atan",
+                                                                "atanh",
+                                                                "avg_over_time",
+                                                                "ceil",
+                                                                "changes",
+                                                                "clamp",
+                                                                "clamp_max",
+                                                                "clamp_min",
+                                                                "cos",
+                                                                "cosh",
+                                                                "count_over_time",
+                                                                "days_in_month",
+                                                                "day_of_month",
+                                                                "day_of_week",
+                                                                "day_of_year",
+                                                                "deg",
+                                                                "delta",
+                                                                "deriv",
+                                                                "exp",
+                                                                "floor",
+                                                                "histogram_count",
+                                                                "histogram_sum",
+                                                                "histogram_fraction",
+                                                                "histogram_quantile",
+                                                                "holt_winters",
+                                                                "hour",
+                                                                "idelta",
+                                                                "increase",
+                                                                "irate",
+                                                                "label_replace",
+                                                                "label_join",
+                                                                "last_over_time",
+                                                                "ln",
+                                                                "log10",
+                                                                "log2",
+                                                                "max_over_time",
+                                                                "min_over_time",
+                                                                "minute",
+                                                                "month",
+                                                                "pi",
+                                                                "predict_linear",
+                                                                "present_over_time",
+                                                                "quantile_over_time",
+                                                                "rad",
+                                                                "rate",
+                                                                "resets",
+                                                                "round",
+                                                                "scalar",
+                                                                "sgn",
+                                                                "sin",
+                                                                "sinh",
+                                                                "sort",
+                                                                "sort_desc",
+                                                                "sqrt",
+                                                                "stddev_over_time",
+                                                                "stdvar_over_time",
+                                                                "sum_over_time",
+                                                                "tan",
+                                                                "tanh",
+                                                                "time",
+                                                                "timestamp",
+                                                                "vector",
+                                                                "year"};
+
+// Kahan-Neumaier step, as Prometheus's kahanSumInc.
+void kahan_inc(double inc, double& sum, double& c) {
+  double t = sum + inc;
+  if (std::abs(sum) >= std::abs(inc)) {
+    c += (sum - t) + inc;
+  } else {
+    c += (inc - t) + sum;
+  }
+  sum = t;
+}
+
+double seconds(core::Duration d) {
+  return static_cast<double>(d.count()) / kMsPerSecond;
+}
+
+std::optional<double> extrapolated_rate(std::span<const Sample> s, core::TimePoint range_start,
+                                        core::TimePoint range_end, core::Duration range,
+                                        bool is_counter, bool is_rate) {
+  if (s.size() < 2) return std::nullopt;
+  double result = s.back().v - s.front().v;
+  if (is_counter) {
+    double prev = s.front().v;
+    for (const auto& p : s.subspan(1)) {
+      if (p.v < prev) result += prev;
+      prev = p.v;
+    }
+  }
+  double to_start = seconds(s.front().t - range_start);
+  double to_end = seconds(range_end - s.back().t);
+  double sampled = seconds(s.back().t - s.front().t);
+  double avg_step = sampled / static_cast<double>(s.size() - 1);
+  if (is_counter && result > 0 && s.front().v >= 0) {
+    // A counter cannot go below zero: do not extrapolate past the point where it would be 0.
+    double to_zero = sampled * (s.front().v / result);
+    if (to_zero < to_start) to_start = to_zero;
+  }
+  double threshold = avg_step * kExtrapolationThreshold;
+  double interval = sampled;
+  interval += to_start < threshold ? to_start : avg_step / 2;
+  interval += to_end < threshold ? to_end : avg_step / 2;
+  double factor = interval / sampled;
+  if (is_rate) factor /= seconds(range);
+  return result * factor;
+}
+
+std::optional<double> instant_value(std::span<const Sample> s, bool is_rate) {
+  if (s.size() < 2) return std::nullopt;
+  const Sample& last = s[s.size() - 1];
+  const Sample& prev = s[s.size() - 2];
+  double result = (is_rate && last.v < prev.v) ? last.v : last.v - prev.v;
+  auto interval = last.t - prev.t;
+  if (interval.count() == 0) return std::nullopt;
+  if (is_rate) result /= seconds(interval);
+  return result;
+}
+
+double avg_over_time(std::span<const Sample> s) {
+  double mean = 0, count = 0, c = 0;
+  for (const auto& p : s) {
+    count++;
+    if (std::isinf(mean)) {
+      if (std::isinf(p.v) && (mean > 0) == (p.v > 0)) continue;
+      if (!std::isinf(p.v) && !std::isnan(p.v)) continue;
+    }
+    kahan_inc(p.v / count - mean / count, mean, c);
+  }
+  return std::isinf(mean) ? mean : mean + c;
+}
+
+std::optional<double> range_function(FuncId id, std::span<const Sample> s, core::TimePoint start,
+                                     core::TimePoint end, core::Duration range) {
+  switch (id) {
+    case FuncId::kRate:
+      return extrapolated_rate(s, start, end, range, true, true);
+    case FuncId::kIncrease:
+      return extrapolated_rate(s, start, end, range, true, false);
+    case FuncId::kDelta:
+      return extrapolated_rate(s, start, end, range, false, false);
+    case FuncId::kIrate:
+      return instant_value(s, true);
+    case FuncId::kIdelta:
+      return instant_value(s, false);
+    default:
+      break;
+  }
+  if (s.empty()) return std::nullopt;
+  switch (id) {
+    case FuncId::kChanges:
+    case FuncId::kResets: {
+      double n = 0;
+      for (std::size_t i = 1; i < s.size(); ++i) {
+        double prev = s[i - 1].v, cur = s[i].v;
+        if (id == FuncId::kResets ? cur < prev
+                                  : (cur != prev && !(std::isnan(cur) && std::isnan(prev))))
+          n++;
+      }
+      return n;
+    }
+    case FuncId::kAvgOverTime:
+      return avg_over_time(s);
+    case FuncId::kMinOverTime:
+    case FuncId::kMaxOverTime: {
+      double m = s[0].v;
+      for (const auto& p : s) {
+        bool better = id == FuncId::kMaxOverTime ? p.v > m : p.v < m;
+        if (better || std::isnan(m)) m = p.v;
+      }
+      return m;
+    }
+    case FuncId::kSumOverTime: {
+      double sum = 0, c = 0;
+      for (const auto& p : s)
+        kahan_inc(p.v, sum, c);
+      return std::isinf(sum) ? sum : sum + c;
+    }
+    case FuncId::kCountOverTime:
+      return static_cast<double>(s.size());
+    case FuncId::kLastOverTime:
+      return s.back().v;
+    default:
+      eval_fail("internal: not a range function");
+  }
+}
+
+const Node& unwrap_parens(const Node& n) {
+  const Node* p = &n;
+  while (p->kind == NodeKind::kParen)
+    p = p->children[0].get();
+  return *p;
+}
+
+// Labels absent() and absent_over_time() give their one element: the `=` matchers of a
+// selector argument, except labels that have more than one matcher.
+Labels absent_labels(const Node& arg) {
+  const Node& n = unwrap_parens(arg);
+  Labels out;
+  if (n.kind != NodeKind::kSelector && n.kind != NodeKind::kMatrix) return out;
+  std::vector<std::string> drop;
+  for (const auto& m : n.matchers) {
+    if (m.name == "__name__") continue;
+    bool have =
+        !label_value(out, m.name).empty() ||
+        std::any_of(out.begin(), out.end(), [&](const Label& l) { return l.name == m.name; });
+    if (m.op == Matcher::Op::kEq && !have) {
+      out.push_back({m.name, m.value});
+    } else {
+      drop.push_back(m.name);
+    }
+  }
+  std::erase_if(out, [&](const Label& l) {
+    return std::find(drop.begin(), drop.end(), l.name) != drop.end();
+  });
+  std::erase_if(out, [](const Label& l) { return l.value.empty(); });
+  sort_labels(out);
+  return out;
+}
+
+Vec eval_range_call(const Node& n, const Ctx& ctx) {
+  const Node& sel = unwrap_parens(*n.children[0]);
+  FuncId id = n.function->id;
+  core::TimePoint end = ctx.at - sel.offset;
+  core::TimePoint start = end - sel.range;
+  Vec out;
+  bool any = false;
+  ctx.source.select(sel.matchers, start, end, [&](const Labels& labels, std::span<const Sample> s) {
+    auto lo = std::find_if(s.begin(), s.end(), [&](const Sample& x) { return x.t >= start; });
+    auto hi = std::find_if(lo, s.end(), [&](const Sample& x) { return x.t > end; });
+    std::span<const Sample> in(lo, hi);
+    if (in.empty()) return;
+    any = true;
+    if (id == FuncId::kAbsentOverTime) return;
+    if (auto v = range_function(id, in, start, end, sel.range)) {
+      out.push_back({id == FuncId::kLastOverTime ? labels : drop_name(labels), *v});
+    }
+  });
+  if (id == FuncId::kAbsentOverTime && !any) out.push_back({absent_labels(sel), 1});
+  return out;
+}
+
+Vec map_values(Vec v, double (*f)(double, double, double), double a = 0, double b = 0) {
+  for (auto& s : v) {
+    s.labels = drop_name(std::move(s.labels));
+    s.value = f(s.value, a, b);
+  }
+  return v;
+}
+
+struct Bucket {
+  double upper;
+  double count;
+};
+
+double bucket_quantile(double q, std::vector<Bucket> b) {
+  if (std::isnan(q)) return kNaN;
+  if (q < 0) return -std::numeric_limits<double>::infinity();
+  if (q > 1) return std::numeric_limits<double>::infinity();
+  std::sort(b.begin(), b.end(), [](const Bucket& x, const Bucket& y) { return x.upper < y.upper; });
+  if (!(std::isinf(b.back().upper) && b.back().upper > 0)) return kNaN;
+  std::vector<Bucket> merged{b.front()};  // buckets with the same bound add up
+  for (std::size_t i = 1; i < b.size(); ++i) {
+    if (b[i].upper == merged.back().upper) {
+      merged.back().count += b[i].count;
+    } else {
+      merged.push_back(b[i]);
+    }
+  }
+  double max = -std::numeric_limits<double>::infinity();  // counts must not decrease
+  for (auto& x : merged) {
+    if (x.count > max) {
+      max = x.count;
+    } else if (x.count < max) {
+      x.count = max;
+    }
+  }
+  if (merged.size() < 2) return kNaN;
+  double observations = merged.back().count;
+  if (observations == 0) return kNaN;
+  double rank = q * observations;
+  std::size_t i = 0;
+  while (i < merged.size() - 1 && !(merged[i].count >= rank))
+    ++i;
+  if (i == merged.size() - 1) return merged[merged.size() - 2].upper;
+  if (i == 0 && merged[0].upper <= 0) return merged[0].upper;
+  double start = 0, end = merged[i].upper, count = merged[i].count;
+  if (i > 0) {
+    start = merged[i - 1].upper;
+    count -= merged[i - 1].count;
+    rank -= merged[i - 1].count;
+  }
+  return start + (end - start) * (rank / count);
+}
+
+std::optional<double> parse_le(std::string_view s) {
+  if (s.empty()) return std::nullopt;
+  std::string text(s);
+  for (auto& c : text)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (text == "+inf" || text == "inf" || text == "infinity" || text == "+infinity")
+    return std::numeric_limits<double>::infinity();
+  if (text == "-inf" || text == "-infinity") return -std::numeric_limits<double>::infinity();
+  if (text == "nan") return kNaN;
+  char* end = nullptr;
+  double v = std::strtod(text.c_str(), &end);
+  if (end != text.c_str() + text.size() || text.find_first_of("in") != std::string::npos)
+    return std::nullopt;
+  return v;
+}
+
+Vec histogram_quantile(double q, const Vec& in) {
+  // Keyed by the labels without `le` (the name included, as Prometheus does).
+  std::map<Labels, std::vector<Bucket>> groups;
+  for (const auto& s : in) {
+    auto le = parse_le(label_value(s.labels, "le"));
+    if (!le) continue;
+    Labels key = s.labels;
+    std::erase_if(key, [](const Label& l) { return l.name == "le"; });
+    groups[std::move(key)].push_back({*le, s.value});
+  }
+  Vec out;
+  for (auto& [key, buckets] : groups)
+    out.push_back({drop_name(key), bucket_quantile(q, std::move(buckets))});
+  return out;
+}
+
+}  // namespace
+
+Vec label_replace(Vec v, const std::string& dst, const std::string& repl, const std::string& src,
+                  const std::string& regex);  // label_replace.cpp
+
+const FunctionDef* find_function(std::string_view name) {
+  for (const auto& f : kFunctions) {
+    if (f.name == name) return &f;
+  }
+  return nullptr;
+}
+
+bool is_prometheus_function(std::string_view name) {
+  return std::find(kPrometheusFunctions.begin(), kPrometheusFunctions.end(), name) !=
+         kPrometheusFunctions.end();
+}
+
+Val eval_call(const Node& n, const Ctx& ctx) {
+  Val out;
+  out.type = n.type;
+  const auto& a = n.children;
+  FuncId id = n.function->id;
+  auto vec_arg = [&](std::size_t i) { return eval(*a[i], ctx).vec; };
+  switch (id) {
+    case FuncId::kTime:
+      out.scalar = static_cast<double>(core::to_unix_ms(ctx.at)) / kMsPerSecond;
+      return out;
+    case FuncId::kVector:
+      out.vec.push_back({{}, eval_scalar(*a[0], ctx)});
+      return out;
+    case FuncId::kScalar: {
+      Vec v = vec_arg(0);
+      out.scalar = v.size() == 1 ? v[0].value : kNaN;
+      return out;
+    }
+    case FuncId::kAbsent:
+      if (vec_arg(0).empty()) out.vec.push_back({absent_labels(*a[0]), 1});
+      return out;
+    case FuncId::kHistogramQuantile: {
+      double q = eval_scalar(*a[0], ctx);
+      out.vec = histogram_quantile(q, vec_arg(1));
+      break;
+    }
+    case FuncId::kLabelReplace:
+      out.vec = label_replace(vec_arg(0), eval(*a[1], ctx).str, eval(*a[2], ctx).str,
+                              eval(*a[3], ctx).str, eval(*a[4], ctx).str);
+      break;
+    case FuncId::kAbs:
+      out.vec = map_values(vec_arg(0), [](double x, double, double) { return std::abs(x); });
+      break;
+    case FuncId::kCeil:
+      out.vec = map_values(vec_arg(0), [](double x, double, double) { return std::ceil(x); });
+      break;
+    case FuncId::kFloor:
+      out.vec = map_values(vec_arg(0), [](double x, double, double) { return std::floor(x); });
+      break;
+    case FuncId::kSqrt:
+      out.vec = map_values(vec_arg(0), [](double x, double, double) { return std::sqrt(x); });
+      break;
+    case FuncId::kExp:
+      out.vec = map_values(vec_arg(0), [](double x, double, double) { return std::exp(x); });
+      break;
+    case FuncId::kLn:
+      out.vec = map_values(vec_arg(0), [](double x, double, double) { return std::log(x); });
+      break;
+    case FuncId::kLog2:
+      out.vec = map_values(vec_arg(0), [](double x, double, double) { return std::log2(x); });
+      break;
+    case FuncId::kLog10:
+      out.vec = map_values(vec_arg(0), [](double x, double, double) { return std::log10(x); });
+      break;
+    case FuncId::kRound: {
+      double to = a.size() > 1 ? eval_scalar(*a[1], ctx) : 1;
+      out.vec = map_values(
+          vec_arg(0), [](double x, double inv, double) { return std::floor(x * inv + 0.5) / inv; },
+          1 / to);
+      break;
+    }
+    case FuncId::kClampMin: {
+      double lo = eval_scalar(*a[1], ctx);
+      out.vec = map_values(
+          vec_arg(0), [](double x, double m, double) { return std::fmax(m, x); }, lo);
+      break;
+    }
+    case FuncId::kClampMax: {
+      double hi = eval_scalar(*a[1], ctx);
+      out.vec = map_values(
+          vec_arg(0), [](double x, double m, double) { return std::fmin(m, x); }, hi);
+      break;
+    }
+    case FuncId::kClamp: {
+      double lo = eval_scalar(*a[1], ctx), hi = eval_scalar(*a[2], ctx);
+      Vec v = vec_arg(0);
+      if (hi < lo) return out;
+      out.vec = map_values(
+          std::move(v), [](double x, double l, double h) { return std::fmax(l, std::fmin(h, x)); },
+          lo, hi);
+      break;
+    }
+    default:
+      out.vec = eval_range_call(n, ctx);
+      break;
+  }
+  check_unique(out.vec);
+  return out;
+}
+
+}  // namespace selfheal::promql::detail
