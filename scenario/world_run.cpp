@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "engine/engine.hpp"
+#include "scenario/prom_telemetry.hpp"
 
 namespace selfheal::scenario {
 namespace {
@@ -62,12 +63,16 @@ engine::Incident classified(const Scenario& s, const sim::World& world,
 WorldRun run_world(const Scenario& s, std::uint64_t seed, const sim::ClusterSpec& spec,
                    engine::PolicySet policies, sim::WorldOptions world_options,
                    const Intervention* iv, core::TimePoint until) {
+  const bool promql = uses_promql(policies);
+  if (promql) world_options.prometheus_series = true;
   sim::World world{spec, seed, world_options};
   engine::EngineContext base = world.context();
   HeldStateStore held{base.state};
-  engine::EngineContext ctx{base.clock,    base.scheduler, base.telemetry,
-                            base.topology, base.calendar,  base.actuator,
-                            base.notifier, held,           base.audit};
+  WorldSeriesSource source{world};
+  PromqlTelemetry promql_telemetry{base.telemetry, source, world};
+  engine::Telemetry& telemetry = promql ? promql_telemetry : base.telemetry;
+  engine::EngineContext ctx{base.clock,    base.scheduler, telemetry, base.topology, base.calendar,
+                            base.actuator, base.notifier,  held,      base.audit};
   engine::Engine eng{ctx, std::move(policies), engine::ClassifierModel::builtin()};
   WorldRun out;
   std::size_t ordinal = 0;
