@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "engine/engine.hpp"
+#include "scenario/prom_rules.hpp"
 #include "scenario/prom_telemetry.hpp"
 
 namespace selfheal::scenario {
@@ -64,11 +65,16 @@ WorldRun run_world(const Scenario& s, std::uint64_t seed, const sim::ClusterSpec
                    engine::PolicySet policies, sim::WorldOptions world_options,
                    const Intervention* iv, core::TimePoint until) {
   const bool promql = uses_promql(policies);
-  if (promql) world_options.prometheus_series = true;
+  if (promql || !s.prometheus_rules.empty()) world_options.prometheus_series = true;
   sim::World world{spec, seed, world_options};
   engine::EngineContext base = world.context();
   HeldStateStore held{base.state};
   WorldSeriesSource source{world};
+  if (!s.prometheus_rules.empty()) {
+    // The rule file's alerts are the last of the world's rules (scenario/prom_rules.hpp).
+    const std::size_t first = sim::effective_alert_rules(spec).size() - s.prometheus_rules.size();
+    world.set_external_rule_evaluator(PromRuleEvaluator{s.prometheus_rules, first, source, spec});
+  }
   PromqlTelemetry promql_telemetry{base.telemetry, source, world};
   engine::Telemetry& telemetry = promql ? promql_telemetry : base.telemetry;
   engine::EngineContext ctx{base.clock,    base.scheduler, telemetry, base.topology, base.calendar,

@@ -219,6 +219,13 @@ struct AlertRuleSpec {
   std::map<std::string, std::string> labels;  ///< e.g. severity=warning (added to alert labels)
   std::vector<ServiceKind> kinds;  ///< evaluated only for these kinds; empty = every kind
   bool enabled = true;             ///< an override with enabled=false removes a default rule
+  /// An external rule: a Prometheus rule file's alert (scenario/prom_rules.hpp), whose
+  /// condition the world does not compute but asks World::set_external_rule_evaluator for.
+  /// `expr` is its PromQL text (messages), `interval` its group's evaluation interval (> 0,
+  /// a multiple of the scrape interval); signal, op, threshold, window and kinds are unused.
+  std::string expr;
+  Duration interval{0};
+  bool external() const { return !expr.empty(); }
 };
 
 /// The defaults: OOMKilled, HighErrorRate, HighCPU, PodCountDrop, HighLatency, QueueLag,

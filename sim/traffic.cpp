@@ -91,6 +91,7 @@ inline void World::Impl::tick() {
     evaluate_rules(v, at);
   }
 
+  if (!external_rules.empty()) evaluate_external(now);
   track_incidents(at);
   check_waits(at);
   flush_groups(at);

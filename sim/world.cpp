@@ -54,6 +54,9 @@ void World::set_incident_sink(std::function<void(const engine::Incident&)> sink)
   impl_->sink = std::move(sink);
 }
 
+void World::set_external_rule_evaluator(ExternalRuleEvaluator e) {
+  impl_->external_eval = std::move(e);
+}
 void World::set_approval_handler(std::function<void(std::uint64_t, bool)> h) {
   impl_->approval_handler = std::move(h);
 }

@@ -25,6 +25,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -75,6 +76,18 @@ struct ServiceSnapshot {
   std::vector<std::string> enabled_flags;
 };
 
+/// What an external rule's evaluation found for one service (AlertRuleSpec::external): the
+/// condition holds with this value; the alert's labels and (templated) annotations.
+struct ExternalAlert {
+  std::size_t service = 0;  ///< index in the spec's services
+  double value = 0.0;
+  std::map<std::string, std::string> labels, annotations;
+};
+/// Evaluates external rule `rule` (index in effective_alert_rules) at `now`, appending one
+/// entry per service whose condition holds (a later entry for the same service is ignored).
+using ExternalRuleEvaluator =
+    std::function<void(std::size_t rule, TimePoint now, std::vector<ExternalAlert>& out)>;
+
 class World {
  public:
   /// Precondition: validate(spec) is empty (throws std::invalid_argument with every
@@ -96,6 +109,9 @@ class World {
   /// Receives every alert notification (one Incident per alert of a service's group, at
   /// group_wait / group_interval / repeat_interval, and once when resolved).
   void set_incident_sink(std::function<void(const engine::Incident&)> sink);
+  /// Evaluates the external rules (Prometheus rule files) at their groups' intervals, after
+  /// every service's sample of the tick is written; without one they never fire.
+  void set_external_rule_evaluator(ExternalRuleEvaluator e);
   /// Receives the on-call's answers to approval requests (Escalation::approval_id).
   void set_approval_handler(std::function<void(std::uint64_t approval_id, bool approved)> h);
 

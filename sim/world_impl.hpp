@@ -149,8 +149,17 @@ struct World::Impl {
     double threshold = 0.0;   // already multiplied by sign
     int64_t for_ms = 0;
     int64_t keep_ms = 0;  // keep_firing_for
+    int64_t step_ms = 0;  // time between evaluations: the scrape interval, or an external
+                          // rule's group interval
   };
   std::vector<FastRule> fast_rules;
+  // External rules (AlertRuleSpec::external): evaluated after the tick's services.
+  std::vector<std::size_t> external_rules;
+  ExternalRuleEvaluator external_eval;
+  std::vector<ExternalAlert> external_found;  // one evaluation's answer
+  std::vector<std::ptrdiff_t> external_hit;   // per service: index in external_found
+  std::vector<ExternalAlert> external_last;   // [service * rules + rule], last answer
+  void evaluate_external(int64_t now);
   /// The rules that apply to each service, in rule order, as the tick checks them: service
   /// i's are checks[checks_at[i] .. checks_at[i + 1]) (rules that do not apply are never
   /// read). One contiguous array: the quiet case reads nothing else but the busy flags.
