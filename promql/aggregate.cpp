@@ -164,16 +164,14 @@ Vec eval_aggregate(const Node& n, const Ctx& ctx) {
   std::unordered_map<std::string, std::size_t> index;
   std::vector<Group> groups;
   for (const auto& s : in) {
-    Labels key = group_labels(s.labels, n);
-    std::string sig = signature(key, true, n.grouping);
-    if (n.without) sig = signature(key, false, {});
-    auto [it, fresh] = index.emplace(std::move(sig), groups.size());
+    // The group's labels are built only for a new group; the key comes from the input's.
+    auto [it, fresh] = index.emplace(signature(s.labels, !n.without, n.grouping), groups.size());
     if (!fresh) {
       add_to(groups[it->second], n.agg, s, k);
       continue;
     }
     Group g;
-    g.labels = std::move(key);
+    g.labels = group_labels(s.labels, n);
     g.value = s.value;
     g.mean = s.value;
     g.count = 1;
@@ -212,8 +210,7 @@ Vec eval_aggregate(const Node& n, const Ctx& ctx) {
     }
     out.push_back({std::move(g.labels), g.value});
   }
-  check_unique(out);
-  return out;
+  return out;  // unique by construction: one element per group, or topk's distinct inputs
 }
 
 }  // namespace selfheal::promql::detail

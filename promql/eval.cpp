@@ -9,6 +9,10 @@
 namespace selfheal::promql {
 namespace detail {
 
+namespace {
+constexpr std::size_t kHashMultiplier = 1'000'003;
+}  // namespace
+
 void eval_fail(std::string message) {
   throw EvalError{std::move(message)};
 }
@@ -20,13 +24,24 @@ Labels drop_name(Labels labels) {
 
 void check_unique(const Vec& v) {
   if (v.size() < 2) return;
-  std::vector<const Labels*> ls;
-  ls.reserve(v.size());
-  for (const auto& s : v)
-    ls.push_back(&s.labels);
-  std::sort(ls.begin(), ls.end(), [](const Labels* a, const Labels* b) { return *a < *b; });
-  for (std::size_t i = 1; i < ls.size(); ++i) {
-    if (*ls[i] == *ls[i - 1]) eval_fail("vector cannot contain metrics with the same labelset");
+  // Hash, sort the hashes, and compare label sets only where hashes collide: far cheaper than
+  // sorting the label sets themselves (this runs after every operator).
+  std::vector<std::pair<std::size_t, const Labels*>> h;
+  h.reserve(v.size());
+  for (const auto& s : v) {
+    std::size_t x = 0;
+    for (const auto& l : s.labels) {
+      x = x * kHashMultiplier + std::hash<std::string>{}(l.name);
+      x = x * kHashMultiplier + std::hash<std::string>{}(l.value);
+    }
+    h.emplace_back(x, &s.labels);
+  }
+  std::sort(h.begin(), h.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (std::size_t i = 1; i < h.size(); ++i) {
+    for (std::size_t j = i; j-- > 0 && h[j].first == h[i].first;) {
+      if (*h[j].second == *h[i].second)
+        eval_fail("vector cannot contain metrics with the same labelset");
+    }
   }
 }
 

@@ -134,6 +134,19 @@ constexpr std::array<std::string_view, 70> kPrometheusFunctions{"abs",
                                                                 "vector",
                                                                 "year"};
 
+// Go's math.Max/math.Min: an infinity in the direction wins, then NaN (C's fmax/fmin would
+// return the other operand).
+double go_max(double a, double b) {
+  if ((std::isinf(a) && a > 0) || (std::isinf(b) && b > 0)) return a > 0 && std::isinf(a) ? a : b;
+  if (std::isnan(a) || std::isnan(b)) return kNaN;
+  return a > b ? a : b;
+}
+double go_min(double a, double b) {
+  if ((std::isinf(a) && a < 0) || (std::isinf(b) && b < 0)) return a < 0 && std::isinf(a) ? a : b;
+  if (std::isnan(a) || std::isnan(b)) return kNaN;
+  return a < b ? a : b;
+}
+
 // Kahan-Neumaier step, as Prometheus's kahanSumInc.
 void kahan_inc(double inc, double& sum, double& c) {
   double t = sum + inc;
@@ -479,13 +492,13 @@ Val eval_call(const Node& n, const Ctx& ctx) {
     case FuncId::kClampMin: {
       double lo = eval_scalar(*a[1], ctx);
       out.vec = map_values(
-          vec_arg(0), [](double x, double m, double) { return std::fmax(m, x); }, lo);
+          vec_arg(0), [](double x, double m, double) { return go_max(m, x); }, lo);
       break;
     }
     case FuncId::kClampMax: {
       double hi = eval_scalar(*a[1], ctx);
       out.vec = map_values(
-          vec_arg(0), [](double x, double m, double) { return std::fmin(m, x); }, hi);
+          vec_arg(0), [](double x, double m, double) { return go_min(m, x); }, hi);
       break;
     }
     case FuncId::kClamp: {
@@ -493,8 +506,8 @@ Val eval_call(const Node& n, const Ctx& ctx) {
       Vec v = vec_arg(0);
       if (hi < lo) return out;
       out.vec = map_values(
-          std::move(v), [](double x, double l, double h) { return std::fmax(l, std::fmin(h, x)); },
-          lo, hi);
+          std::move(v), [](double x, double l, double h) { return go_max(l, go_min(h, x)); }, lo,
+          hi);
       break;
     }
     default:

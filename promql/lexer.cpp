@@ -60,6 +60,8 @@ void append_utf8(std::string& out, std::uint32_t cp) {
 }
 
 constexpr std::uint32_t kMaxCodePoint = 0x10FFFF;
+/// Prometheus durations are Go time.Duration (int64 nanoseconds): at most ~292 years.
+constexpr std::int64_t kMaxDurationMs = std::numeric_limits<std::int64_t>::max() / 1'000'000;
 
 class Lexer {
  public:
@@ -445,6 +447,7 @@ bool parse_duration(std::string_view text, core::Duration* out) {
     next_unit = u + 1;
     i = k;
   }
+  if (total > kMaxDurationMs) return false;
   *out = milliseconds{total};
   return true;
 }

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <map>
 
+#include "promql/ast.hpp"
 #include "promql/promql.hpp"
 
 namespace selfheal::promql {
@@ -30,11 +31,29 @@ std::size_t MemorySource::series_count() const {
 void MemorySource::select(
     std::span<const Matcher> matchers, core::TimePoint start, core::TimePoint end,
     const std::function<void(const Labels&, std::span<const Sample>)>& visit) const {
-  for (const auto& [labels, samples] : impl_->series) {
-    bool ok = std::all_of(matchers.begin(), matchers.end(), [&](const Matcher& m) {
-      return matches(m, label_value(labels, m.name));
-    });
-    if (!ok) continue;
+  // Regexes compiled once per call rather than looked up per series.
+  std::vector<std::shared_ptr<const std::regex>> res;
+  for (const auto& m : matchers) {
+    std::string err;
+    bool re = m.op == Matcher::Op::kRe || m.op == Matcher::Op::kNre;
+    res.push_back(re ? detail::compile_regex(m.value, &err) : nullptr);
+  }
+  auto ok_for = [&](const Labels& labels) {
+    for (std::size_t i = 0; i < matchers.size(); ++i) {
+      std::string_view v = label_value(labels, matchers[i].name);
+      if (!res[i]) {
+        if (!matches(matchers[i], v)) return false;
+        continue;
+      }
+      bool hit = std::regex_match(v.begin(), v.end(), *res[i]);
+      if (hit != (matchers[i].op == Matcher::Op::kRe)) return false;
+    }
+    return true;
+  };
+  for (const auto& entry : impl_->series) {
+    const Labels& labels = entry.first;
+    const std::vector<Sample>& samples = entry.second;
+    if (!ok_for(labels)) continue;
     auto lo = std::lower_bound(samples.begin(), samples.end(), start,
                                [](const Sample& s, core::TimePoint t) { return s.t < t; });
     auto hi = std::upper_bound(samples.begin(), samples.end(), end,

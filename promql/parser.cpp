@@ -22,6 +22,8 @@ constexpr int kPrecCmp = 3;
 constexpr int kPrecAdd = 4;
 constexpr int kPrecMul = 5;
 constexpr int kPrecPow = 6;
+/// Deeper nesting is an error rather than a risk to the stack (the parser recurses).
+constexpr int kMaxDepth = 200;
 
 struct AggName {
   std::string_view name;
@@ -141,6 +143,14 @@ class Parser {
   }
 
   NodePtr expr(int min_prec) {
+    struct Depth {
+      int& d;
+      Depth(int& d_, std::size_t pos) : d(d_) {
+        if (++d > kMaxDepth)
+          fail_at(pos, "expression nested deeper than " + std::to_string(kMaxDepth) + " levels");
+      }
+      ~Depth() { --d; }
+    } guard(depth_, cur().pos);
     NodePtr lhs = unary();
     for (;;) {
       auto op = peek_binop();
@@ -283,7 +293,8 @@ class Parser {
         if (e->offset != core::Duration{0})
           fail_at(pos, "no offset modifiers allowed before range");
         core::Duration range = duration_token("a range");
-        if (cur().kind == Tok::kColon) fail_at(cur().pos, "unsupported subquery");
+        if (cur().kind == Tok::kColon || (cur().kind == Tok::kIdent && cur().raw.front() == ':'))
+          fail_at(cur().pos, "unsupported subquery");
         expect(Tok::kRBracket, "']'");
         if (range <= core::Duration{0}) fail_at(pos, "range must be greater than 0");
         auto n = std::make_shared<Node>(*e);
@@ -517,6 +528,7 @@ class Parser {
 
   std::vector<Token> toks_;
   std::size_t i_ = 0;
+  int depth_ = 0;
 };
 
 void collect_selectors(const Node& n, std::vector<std::vector<Matcher>>& out) {

@@ -1,0 +1,68 @@
+// rate/irate/increase/delta/idelta with Prometheus's extrapolation and counter resets, the
+// *_over_time family, changes and resets. Expected values are worked out in the comments.
+#include <catch2/catch.hpp>
+
+#include "tests/promql/fixture.hpp"
+
+using namespace selfheal::promql;
+using namespace selfheal::promql::test;
+
+namespace {
+
+// Samples every 30 s from 30 s to 270 s: 0, 10, ..., 80.
+MemorySource counter() {
+  MemorySource src;
+  src.add(labels("c", {{"job", "a"}}), every(30s, 30s, {0, 10, 20, 30, 40, 50, 60, 70, 80}));
+  return src;
+}
+
+}  // namespace
+
+TEST_CASE("promql rate and increase extrapolate to the range, not below zero", "[promql][range]") {
+  auto src = counter();
+  // Range [0 s, 300 s]: 80 over 240 s sampled, average step 30 s. Start: the counter would
+  // reach 0 exactly at the first sample (value 0), so no extrapolation there; end: 30 s left
+  // < 1.1 * 30 s, so extrapolate the full 30 s: 80 * 270 / 240 = 90.
+  CHECK(eval(src, "increase(c[5m])", at(300s)) == "{job=\"a\"} 90");
+  CHECK(eval(src, "rate(c[5m])", at(300s)) == "{job=\"a\"} 0.3");
+  // delta ignores the zero point: 30 s both ends -> 80 * 300 / 240 = 100.
+  CHECK(eval(src, "delta(c[5m])", at(300s)) == "{job=\"a\"} 100");
+  // Range [200 s, 500 s]: samples 210..270 (values 60, 70, 80), 60 s sampled. Start gap 10 s
+  // extrapolated; end gap 230 s > 33 s, so only half a step (15 s): 20 * 85 / 60.
+  CHECK(eval(src, "increase(c[5m])", at(500s)) == "{job=\"a\"} " + num(20.0 * 85 / 60));
+  // One sample in range: no result.
+  CHECK(eval(src, "rate(c[1m])", at(330s)) == "");
+}
+
+TEST_CASE("promql rate treats a decrease as a counter reset, delta does not", "[promql][range]") {
+  MemorySource src;
+  src.add(labels("c", {}), every(60s, 60s, {10, 20, 5, 15}));  // reset after 20
+  // increase = (15 - 10) + 20 = 25 over 180 s sampled; range [0, 240]: start gap 60 s < 66 s
+  // but the zero point is 180 * 10 / 25 = 72 s back, so start extrapolates 60 s; end 0 s.
+  CHECK(eval(src, "increase(c[4m])", at(240s)) == "{} " + num(25.0 * 240 / 180));
+  CHECK(eval(src, "delta(c[4m])", at(240s)) == "{} " + num(5.0 * 240 / 180));
+  CHECK(eval(src, "resets(c[4m])", at(240s)) == "{} 1");
+  CHECK(eval(src, "changes(c[4m])", at(240s)) == "{} 3");
+}
+
+TEST_CASE("promql irate and idelta use the last two samples", "[promql][range]") {
+  MemorySource src;
+  src.add(labels("c", {}), every(0s, 20s, {1, 5, 9, 3}));
+  CHECK(eval(src, "irate(c[1m])", at(60s)) == "{} 0.15");  // reset: 3 / 20 s
+  CHECK(eval(src, "idelta(c[1m])", at(60s)) == "{} -6");
+  CHECK(eval(src, "irate(c[1m])", at(40s)) == "{} 0.2");
+}
+
+TEST_CASE("promql *_over_time over the closed range", "[promql][range]") {
+  MemorySource src;
+  src.add(labels("g", {{"k", "v"}}), every(0s, 1min, {4, 1, 7, 2}));
+  const auto t = at(3min);
+  CHECK(eval(src, "avg_over_time(g[3m])", t) == "{k=\"v\"} 3.5");
+  CHECK(eval(src, "min_over_time(g[3m])", t) == "{k=\"v\"} 1");
+  CHECK(eval(src, "max_over_time(g[3m])", t) == "{k=\"v\"} 7");
+  CHECK(eval(src, "sum_over_time(g[3m])", t) == "{k=\"v\"} 14");
+  CHECK(eval(src, "count_over_time(g[3m])", t) == "{k=\"v\"} 4");
+  CHECK(eval(src, "count_over_time(g[2m59s])", t) == "{k=\"v\"} 3");  // 0 s falls out
+  CHECK(eval(src, "last_over_time(g[3m])", t) == "g{k=\"v\"} 2");     // keeps the name
+  CHECK(eval(src, "max_over_time(g[10s])", at(3min + 11s)) == "");
+}

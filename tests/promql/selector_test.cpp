@@ -1,0 +1,64 @@
+// Instant selectors: the four matcher kinds (regexes anchored), the 5-minute lookback with
+// both ends inclusive, offset (also negative), and a custom lookback.
+#include <catch2/catch.hpp>
+
+#include "tests/promql/fixture.hpp"
+
+using namespace selfheal::promql;
+using namespace selfheal::promql::test;
+
+namespace {
+
+MemorySource pods() {
+  MemorySource src;
+  src.add(labels("up", {{"pod", "api-1"}, {"ns", "prod"}}), every(0s, 1min, {1, 1, 1}));
+  src.add(labels("up", {{"pod", "api-2"}, {"ns", "prod"}}), every(0s, 1min, {0, 0, 0}));
+  src.add(labels("up", {{"pod", "db-1"}, {"ns", "staging"}}), every(0s, 1min, {1, 1, 1}));
+  src.add(labels("up", {{"pod", "Api-3"}}), every(0s, 1min, {2, 2, 2}));
+  src.add(labels("other", {{"pod", "api-1"}}), every(0s, 1min, {5, 5, 5}));
+  return src;
+}
+
+}  // namespace
+
+TEST_CASE("promql label matchers: =, !=, =~, !~ with anchored regexes", "[promql][selector]") {
+  auto src = pods();
+  const auto t = at(2min);
+  CHECK(eval(src, "up{pod=\"api-1\"}", t) == "up{ns=\"prod\", pod=\"api-1\"} 1");
+  CHECK(eval(src, "up{ns!=\"prod\"}", t) ==
+        "up{ns=\"staging\", pod=\"db-1\"} 1 | up{pod=\"Api-3\"} 2");
+  CHECK(eval(src, "up{pod=~\"api-.\"}", t) ==
+        "up{ns=\"prod\", pod=\"api-1\"} 1 | up{ns=\"prod\", pod=\"api-2\"} 0");
+  CHECK(eval(src, "up{pod=~\"api\"}", t) == "");  // anchored: no partial match
+  CHECK(eval(src, "up{pod=~\"(?i)api-.*\"}", t).find("Api-3") != std::string::npos);
+  CHECK(eval(src, "up{pod!~\"api-.*|db-.*\"}", t) == "up{pod=\"Api-3\"} 2");
+  CHECK(eval(src, "up{ns=\"\"}", t) == "up{pod=\"Api-3\"} 2");  // a missing label matches ""
+  CHECK(eval(src, "{__name__=~\"up|other\", pod=\"api-1\"}", t) ==
+        "other{pod=\"api-1\"} 5 | up{ns=\"prod\", pod=\"api-1\"} 1");
+}
+
+TEST_CASE("promql lookback: the latest sample within 5 minutes, both ends inclusive",
+          "[promql][selector]") {
+  MemorySource src;
+  src.add(labels("m", {}), {{at(0s), 1}, {at(1min), 2}});
+  CHECK(eval(src, "m", at(30s)) == "m{} 1");
+  CHECK(eval(src, "m", at(1min)) == "m{} 2");
+  CHECK(eval(src, "m", at(6min)) == "m{} 2");   // exactly 5 m old: still there
+  CHECK(eval(src, "m", at(6min + 1ms)) == "");  // older: gone
+  CHECK(eval(src, "m", at(-1ms)) == "");        // nothing yet
+  auto e = parse("m");
+  REQUIRE(e);
+  EvalOptions one_minute;
+  one_minute.lookback = 1min;
+  CHECK(render(evaluate(*e, src, at(2min), one_minute)) == "m{} 2");
+  CHECK(render(evaluate(*e, src, at(2min + 1ms), one_minute)) == "");
+}
+
+TEST_CASE("promql offset shifts the evaluation time of one selector", "[promql][selector]") {
+  MemorySource src;
+  src.add(labels("m", {}), every(0s, 1min, {10, 20, 30, 40}));
+  CHECK(eval(src, "m offset 2m", at(3min)) == "m{} 20");
+  CHECK(eval(src, "m - m offset 1m", at(3min)) == "{} 10");
+  CHECK(eval(src, "m offset -1m", at(1min)) == "m{} 30");
+  CHECK(eval(src, "sum_over_time(m[1m] offset 1m)", at(3min)) == "{} 50");
+}
