@@ -139,8 +139,10 @@ core::Result<Value> evaluate(const Expr& expr, const SeriesSource& source, core:
     }
     out.kind = Value::Kind::kVector;
     out.vector = std::move(v.vec);
-    std::sort(out.vector.begin(), out.vector.end(),
-              [](const Series& a, const Series& b) { return a.labels < b.labels; });
+    // Sources usually visit series in label order, and most operators keep it.
+    auto by_labels = [](const Series& a, const Series& b) { return a.labels < b.labels; };
+    if (!std::is_sorted(out.vector.begin(), out.vector.end(), by_labels))
+      std::sort(out.vector.begin(), out.vector.end(), by_labels);
     return out;
   } catch (const detail::EvalError& e) {
     return core::Error(e.message);

@@ -288,7 +288,6 @@ Labels absent_labels(const Node& arg) {
   for (const auto& m : n.matchers) {
     if (m.name == "__name__") continue;
     bool have =
-        !label_value(out, m.name).empty() ||
         std::any_of(out.begin(), out.end(), [&](const Label& l) { return l.name == m.name; });
     if (m.op == Matcher::Op::kEq && !have) {
       out.push_back({m.name, m.value});
@@ -326,12 +325,39 @@ Vec eval_range_call(const Node& n, const Ctx& ctx) {
   return out;
 }
 
-Vec map_values(Vec v, double (*f)(double, double, double), double a = 0, double b = 0) {
+template <typename F>
+Vec map_values(Vec v, F f) {
   for (auto& s : v) {
     s.labels = drop_name(std::move(s.labels));
-    s.value = f(s.value, a, b);
+    s.value = f(s.value);
   }
   return v;
+}
+
+using Unary = double (*)(double);
+
+// The one-argument math functions, or nullptr.
+Unary simple_math(FuncId id) {
+  switch (id) {
+    case FuncId::kAbs:
+      return [](double x) { return std::abs(x); };
+    case FuncId::kCeil:
+      return [](double x) { return std::ceil(x); };
+    case FuncId::kFloor:
+      return [](double x) { return std::floor(x); };
+    case FuncId::kSqrt:
+      return [](double x) { return std::sqrt(x); };
+    case FuncId::kExp:
+      return [](double x) { return std::exp(x); };
+    case FuncId::kLn:
+      return [](double x) { return std::log(x); };
+    case FuncId::kLog2:
+      return [](double x) { return std::log2(x); };
+    case FuncId::kLog10:
+      return [](double x) { return std::log10(x); };
+    default:
+      return nullptr;
+  }
 }
 
 struct Bucket {
@@ -411,6 +437,31 @@ Vec histogram_quantile(double q, const Vec& in) {
   return out;
 }
 
+// round, clamp, clamp_min, clamp_max: a vector and scalar parameters.
+Vec eval_with_params(const Node& n, const Ctx& ctx) {
+  const auto& a = n.children;
+  Vec v = eval(*a[0], ctx).vec;
+  switch (n.function->id) {
+    case FuncId::kRound: {
+      double inv = 1 / (a.size() > 1 ? eval_scalar(*a[1], ctx) : 1);
+      return map_values(std::move(v), [inv](double x) { return std::floor(x * inv + 0.5) / inv; });
+    }
+    case FuncId::kClampMin: {
+      double lo = eval_scalar(*a[1], ctx);
+      return map_values(std::move(v), [lo](double x) { return go_max(lo, x); });
+    }
+    case FuncId::kClampMax: {
+      double hi = eval_scalar(*a[1], ctx);
+      return map_values(std::move(v), [hi](double x) { return go_min(hi, x); });
+    }
+    default: {
+      double lo = eval_scalar(*a[1], ctx), hi = eval_scalar(*a[2], ctx);
+      if (hi < lo) return {};
+      return map_values(std::move(v), [lo, hi](double x) { return go_max(lo, go_min(hi, x)); });
+    }
+  }
+}
+
 }  // namespace
 
 Vec label_replace(Vec v, const std::string& dst, const std::string& repl, const std::string& src,
@@ -458,60 +509,18 @@ Val eval_call(const Node& n, const Ctx& ctx) {
       out.vec = label_replace(vec_arg(0), eval(*a[1], ctx).str, eval(*a[2], ctx).str,
                               eval(*a[3], ctx).str, eval(*a[4], ctx).str);
       break;
-    case FuncId::kAbs:
-      out.vec = map_values(vec_arg(0), [](double x, double, double) { return std::abs(x); });
+    case FuncId::kRound:
+    case FuncId::kClamp:
+    case FuncId::kClampMin:
+    case FuncId::kClampMax:
+      out.vec = eval_with_params(n, ctx);
       break;
-    case FuncId::kCeil:
-      out.vec = map_values(vec_arg(0), [](double x, double, double) { return std::ceil(x); });
-      break;
-    case FuncId::kFloor:
-      out.vec = map_values(vec_arg(0), [](double x, double, double) { return std::floor(x); });
-      break;
-    case FuncId::kSqrt:
-      out.vec = map_values(vec_arg(0), [](double x, double, double) { return std::sqrt(x); });
-      break;
-    case FuncId::kExp:
-      out.vec = map_values(vec_arg(0), [](double x, double, double) { return std::exp(x); });
-      break;
-    case FuncId::kLn:
-      out.vec = map_values(vec_arg(0), [](double x, double, double) { return std::log(x); });
-      break;
-    case FuncId::kLog2:
-      out.vec = map_values(vec_arg(0), [](double x, double, double) { return std::log2(x); });
-      break;
-    case FuncId::kLog10:
-      out.vec = map_values(vec_arg(0), [](double x, double, double) { return std::log10(x); });
-      break;
-    case FuncId::kRound: {
-      double to = a.size() > 1 ? eval_scalar(*a[1], ctx) : 1;
-      out.vec = map_values(
-          vec_arg(0), [](double x, double inv, double) { return std::floor(x * inv + 0.5) / inv; },
-          1 / to);
-      break;
-    }
-    case FuncId::kClampMin: {
-      double lo = eval_scalar(*a[1], ctx);
-      out.vec = map_values(
-          vec_arg(0), [](double x, double m, double) { return go_max(m, x); }, lo);
-      break;
-    }
-    case FuncId::kClampMax: {
-      double hi = eval_scalar(*a[1], ctx);
-      out.vec = map_values(
-          vec_arg(0), [](double x, double m, double) { return go_min(m, x); }, hi);
-      break;
-    }
-    case FuncId::kClamp: {
-      double lo = eval_scalar(*a[1], ctx), hi = eval_scalar(*a[2], ctx);
-      Vec v = vec_arg(0);
-      if (hi < lo) return out;
-      out.vec = map_values(
-          std::move(v), [](double x, double l, double h) { return go_max(l, go_min(h, x)); }, lo,
-          hi);
-      break;
-    }
     default:
-      out.vec = eval_range_call(n, ctx);
+      if (Unary f = simple_math(id)) {
+        out.vec = map_values(vec_arg(0), [f](double x) { return f(x); });
+      } else {
+        out.vec = eval_range_call(n, ctx);
+      }
       break;
   }
   check_unique(out.vec);

@@ -1,6 +1,7 @@
 // Series in a std::map keyed by their labels, so select() visits them in label order whatever
-// the order they were added in. select() scans every series: meant for fixtures and tests,
-// not for large stores.
+// the order they were added in. A selector with `__name__="x"` (most do) scans only the
+// series of that name, through an index kept in the same label order; any other selector
+// scans every series. Meant for fixtures, tests and small simulated data.
 #include <algorithm>
 #include <map>
 
@@ -10,7 +11,10 @@
 namespace selfheal::promql {
 
 struct MemorySource::Impl {
-  std::map<Labels, std::vector<Sample>> series;
+  using Map = std::map<Labels, std::vector<Sample>>;
+  Map series;
+  /// Metric name -> its series, in label order (map nodes do not move).
+  std::map<std::string, std::vector<const Map::value_type*>, std::less<>> by_name;
 };
 
 MemorySource::MemorySource() : impl_(std::make_unique<Impl>()) {}
@@ -20,8 +24,14 @@ MemorySource& MemorySource::operator=(MemorySource&&) noexcept = default;
 
 void MemorySource::add(Labels labels, std::span<const Sample> samples) {
   sort_labels(labels);
-  auto& s = impl_->series[std::move(labels)];
-  s.insert(s.end(), samples.begin(), samples.end());
+  auto [it, fresh] = impl_->series.try_emplace(std::move(labels));
+  it->second.insert(it->second.end(), samples.begin(), samples.end());
+  if (!fresh) return;
+  auto& index = impl_->by_name[std::string(label_value(it->first, "__name__"))];
+  const auto* entry = &*it;
+  index.insert(std::lower_bound(index.begin(), index.end(), entry,
+                                [](const auto* a, const auto* b) { return a->first < b->first; }),
+               entry);
 }
 
 std::size_t MemorySource::series_count() const {
@@ -50,17 +60,29 @@ void MemorySource::select(
     }
     return true;
   };
-  for (const auto& entry : impl_->series) {
+  auto each = [&](const Impl::Map::value_type& entry) {
     const Labels& labels = entry.first;
     const std::vector<Sample>& samples = entry.second;
-    if (!ok_for(labels)) continue;
+    if (!ok_for(labels)) return;
     auto lo = std::lower_bound(samples.begin(), samples.end(), start,
                                [](const Sample& s, core::TimePoint t) { return s.t < t; });
     auto hi = std::upper_bound(samples.begin(), samples.end(), end,
                                [](core::TimePoint t, const Sample& s) { return t < s.t; });
-    if (lo >= hi) continue;
+    if (lo >= hi) return;
     visit(labels, std::span<const Sample>(&*lo, static_cast<std::size_t>(hi - lo)));
+  };
+  auto named = std::find_if(matchers.begin(), matchers.end(), [](const Matcher& m) {
+    return m.name == "__name__" && m.op == Matcher::Op::kEq;
+  });
+  if (named == matchers.end()) {
+    for (const auto& entry : impl_->series)
+      each(entry);
+    return;
   }
+  auto it = impl_->by_name.find(named->value);
+  if (it == impl_->by_name.end()) return;
+  for (const auto* entry : it->second)
+    each(*entry);
 }
 
 }  // namespace selfheal::promql

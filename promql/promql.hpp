@@ -71,8 +71,8 @@ class SeriesSource {
       const std::function<void(const Labels&, std::span<const Sample>)>& visit) const = 0;
 };
 
-/// Whether `value` satisfies `m` (regex compiled on each call: for sources, not hot loops —
-/// sources that match often should cache; `MemorySource` does).
+/// Whether `value` satisfies `m`. Regexes are compiled once per thread and pattern (a small
+/// per-thread cache), so a source may call this per series.
 bool matches(const Matcher& m, std::string_view value);
 
 /// A SeriesSource over series held in memory: for tests, fixtures and small simulated data.

@@ -66,3 +66,16 @@ TEST_CASE("promql quantile interpolates between ranks", "[promql][aggregate]") {
   CHECK(eval(src, "quantile(2, req)", t) == "{} +Inf");
   CHECK(eval(src, "quantile(-1, req)", t) == "{} -Inf");
 }
+
+TEST_CASE("promql max and min replace a NaN, sum and avg propagate it", "[promql][aggregate]") {
+  MemorySource src;
+  src.add(labels("g", {{"i", "a"}}), {{at(0s), std::nan("")}});  // first in label order
+  src.add(labels("g", {{"i", "b"}}), {{at(0s), 3}});
+  src.add(labels("g", {{"i", "c"}}), {{at(0s), 1}});
+  const auto t = at(0s);
+  CHECK(eval(src, "max(g)", t) == "{} 3");
+  CHECK(eval(src, "min(g)", t) == "{} 1");
+  CHECK(eval(src, "sum(g)", t) == "{} NaN");
+  CHECK(eval(src, "avg(g)", t) == "{} NaN");
+  CHECK(eval(src, "max_over_time(g[1m])", t) == "{i=\"a\"} NaN | {i=\"b\"} 3 | {i=\"c\"} 1");
+}

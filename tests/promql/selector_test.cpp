@@ -62,3 +62,27 @@ TEST_CASE("promql offset shifts the evaluation time of one selector", "[promql][
   CHECK(eval(src, "m offset -1m", at(1min)) == "m{} 30");
   CHECK(eval(src, "sum_over_time(m[1m] offset 1m)", at(3min)) == "{} 50");
 }
+
+TEST_CASE("promql MemorySource visits in label order, with or without a name matcher",
+          "[promql][selector]") {
+  MemorySource src;
+  src.add(labels("m", {{"i", "c"}}), {{at(0s), 3}});
+  src.add(labels("n", {{"i", "a"}}), {{at(0s), 9}});
+  src.add(labels("m", {{"i", "a"}}), {{at(0s), 1}});
+  src.add(labels("m", {{"i", "b"}}), {{at(0s), 2}});
+  src.add(labels("m", {{"i", "a"}}), {{at(1s), 4}});  // appends to the existing series
+  CHECK(src.series_count() == 4);
+  auto visited = [&](std::vector<Matcher> ms) {
+    std::string out;
+    src.select(ms, at(0s), at(1s), [&](const Labels& l, std::span<const Sample> s) {
+      out += format_labels(l) + "#" + std::to_string(s.size()) + " ";
+    });
+    return out;
+  };
+  CHECK(visited({{"__name__", Matcher::Op::kEq, "m"}}) ==
+        "m{i=\"a\"}#2 m{i=\"b\"}#1 m{i=\"c\"}#1 ");
+  CHECK(visited({{"i", Matcher::Op::kEq, "a"}}) == "m{i=\"a\"}#2 n{i=\"a\"}#1 ");
+  CHECK(visited({{"__name__", Matcher::Op::kRe, "m|n"}, {"i", Matcher::Op::kNre, "b|c"}}) ==
+        "m{i=\"a\"}#2 n{i=\"a\"}#1 ");
+  CHECK(visited({{"__name__", Matcher::Op::kEq, "none"}}).empty());
+}
