@@ -41,8 +41,9 @@ const std::vector<std::size_t>& WorldSeriesSource::matching(
       by_name = it == by_name_.end() ? &kNone : &it->second;
     }
   }
-  auto [it, fresh] = selections_.try_emplace(key);
-  if (!fresh) return it->second;
+  const auto emplaced = selections_.try_emplace(key);
+  const auto it = emplaced.first;
+  if (!emplaced.second) return it->second;
   auto consider = [&](std::size_t i) {
     for (const auto& m : matchers)
       if (!promql::matches(m, promql::label_value(labels_[i], m.name))) return;
