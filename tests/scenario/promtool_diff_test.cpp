@@ -93,48 +93,10 @@ struct Export {
   std::set<std::string> alertnames_fired;
 };
 
-// Runs the scenario closed loop (the engine on the world's ports, PromQL checks answered
-// from the series) and writes the promtool test file for it.
-Export run_and_export(const scenario::Scenario& s, const fs::path& rule_file) {
-  REQUIRE_FALSE(s.prometheus_rules.empty());
-  const auto interval = s.prometheus_rules.front().interval;
-  for (const auto& r : s.prometheus_rules)
-    REQUIRE(r.interval == interval);  // promtool evaluates every group at one interval
-  sim::WorldOptions o;
-  o.prometheus_series = true;
-  o.telemetry_retention = s.duration + 1h;  // the whole run stays readable for the export
-  sim::World world{s.cluster, s.seed, o};
-  scenario::WorldSeriesSource source{world};
-  const std::size_t first =
-      sim::effective_alert_rules(s.cluster).size() - s.prometheus_rules.size();
-  scenario::PromRuleEvaluator eval{s.prometheus_rules, first, source, s.cluster};
-  std::vector<Recorded> recorded;
+// Every series the world published, one value per scrape tick ("_" where it has none).
+void write_input_series(std::ostringstream& y, const sim::World& world, std::int64_t scrape_ms,
+                        std::size_t ticks) {
   const std::int64_t start_ms = core::to_unix_ms(world.start());
-  world.set_external_rule_evaluator(
-      [&](std::size_t rule, core::TimePoint now, std::vector<sim::ExternalAlert>& out) {
-        eval(rule, now, out);
-        Recorded r{core::to_unix_ms(now) - start_ms, rule - first, {}};
-        std::set<std::size_t> seen;
-        for (const auto& a : out)
-          if (seen.insert(a.service).second) r.alerts.push_back(a);
-        recorded.push_back(std::move(r));
-      });
-  engine::EngineContext base = world.context();
-  scenario::PromqlTelemetry telemetry{base.telemetry, source, world};
-  engine::EngineContext ctx{base.clock,    base.scheduler, telemetry,  base.topology, base.calendar,
-                            base.actuator, base.notifier,  base.state, base.audit};
-  engine::Engine eng{ctx, s.policies, engine::ClassifierModel::builtin()};
-  world.set_incident_sink([&](const engine::Incident& i) { eng.handle(i); });
-  world.set_approval_handler([&](std::uint64_t id, bool ok) { eng.approve(id, ok); });
-  world.run_until(world.start() + s.duration);
-
-  const std::int64_t scrape_ms = s.cluster.scrape_interval.count();
-  const std::int64_t end_ms = core::to_unix_ms(world.now()) - start_ms;
-  const auto ticks = static_cast<std::size_t>(end_ms / scrape_ms) + 1;
-  std::ostringstream y;
-  y << "rule_files: [" << q(rule_file.string()) << "]\n";
-  y << "evaluation_interval: " << fmt_ms(interval.count()) << "\n";
-  y << "tests:\n  - interval: " << fmt_ms(scrape_ms) << "\n    input_series:\n";
   std::vector<sim::PromPoint> pts;
   for (std::size_t i = 0; i < world.prom_series().size(); ++i) {
     pts.clear();
@@ -151,7 +113,14 @@ Export run_and_export(const scenario::Scenario& s, const fs::path& rule_file) {
       y << (k ? " " : "") << values[k];
     y << "'\n";
   }
+}
 
+// At every evaluation, for every alertname of the file, the alerts the simulator had firing
+// (from its timeline) with the labels and annotations of their last evaluation.
+Export write_alert_tests(std::ostringstream& y, const scenario::Scenario& s,
+                         const sim::World& world, const std::vector<Recorded>& recorded,
+                         core::Duration interval, std::int64_t end_ms) {
+  const std::int64_t start_ms = core::to_unix_ms(world.start());
   // Firing intervals from the timeline: (alertname, service) -> [fired, resolved).
   std::map<std::pair<std::string, std::string>, std::vector<std::pair<std::int64_t, std::int64_t>>>
       firing;
@@ -208,6 +177,54 @@ Export run_and_export(const scenario::Scenario& s, const fs::path& rule_file) {
       y << (any ? "\n" : " []\n");
     }
   }
+  return out;
+}
+
+// Runs the scenario closed loop (the engine on the world's ports, PromQL checks answered
+// from the series) and writes the promtool test file for it.
+Export run_and_export(const scenario::Scenario& s, const fs::path& rule_file) {
+  REQUIRE_FALSE(s.prometheus_rules.empty());
+  const auto interval = s.prometheus_rules.front().interval;
+  for (const auto& r : s.prometheus_rules)
+    REQUIRE(r.interval == interval);  // promtool evaluates every group at one interval
+  sim::WorldOptions o;
+  o.prometheus_series = true;
+  o.telemetry_retention = s.duration + 1h;  // the whole run stays readable for the export
+  sim::World world{s.cluster, s.seed, o};
+  scenario::WorldSeriesSource source{world};
+  const std::size_t first =
+      sim::effective_alert_rules(s.cluster).size() - s.prometheus_rules.size();
+  scenario::PromRuleEvaluator eval{s.prometheus_rules, first, source, s.cluster};
+  std::vector<Recorded> recorded;
+  const std::int64_t start_ms = core::to_unix_ms(world.start());
+  world.set_external_rule_evaluator(
+      [&](std::size_t rule, core::TimePoint now, std::vector<sim::ExternalAlert>& out) {
+        eval(rule, now, out);
+        Recorded r{core::to_unix_ms(now) - start_ms, rule - first, {}};
+        std::set<std::size_t> seen;
+        for (const auto& a : out)
+          if (seen.insert(a.service).second) r.alerts.push_back(a);
+        recorded.push_back(std::move(r));
+      });
+  engine::EngineContext base = world.context();
+  scenario::PromqlTelemetry telemetry{base.telemetry, source, world};
+  engine::EngineContext ctx{base.clock,    base.scheduler, telemetry,  base.topology, base.calendar,
+                            base.actuator, base.notifier,  base.state, base.audit};
+  engine::Engine eng{ctx, s.policies, engine::ClassifierModel::builtin()};
+  world.set_incident_sink([&](const engine::Incident& i) { eng.handle(i); });
+  world.set_approval_handler([&](std::uint64_t id, bool ok) { eng.approve(id, ok); });
+  world.run_until(world.start() + s.duration);
+
+  const std::int64_t scrape_ms = s.cluster.scrape_interval.count();
+  const std::int64_t end_ms = core::to_unix_ms(world.now()) - start_ms;
+  const auto ticks = static_cast<std::size_t>(end_ms / scrape_ms) + 1;
+  std::ostringstream y;
+  y << "rule_files: [" << q(rule_file.string()) << "]\n";
+  y << "evaluation_interval: " << fmt_ms(interval.count()) << "\n";
+  y << "tests:\n  - interval: " << fmt_ms(scrape_ms) << "\n    input_series:\n";
+  write_input_series(y, world, scrape_ms, ticks);
+
+  Export out = write_alert_tests(y, s, world, recorded, interval, end_ms);
   out.yaml = y.str();
   return out;
 }
