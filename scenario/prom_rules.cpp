@@ -286,7 +286,7 @@ std::string render_template(const std::string& tmpl, const promql::Labels& label
 PromRuleEvaluator::PromRuleEvaluator(std::vector<PromAlertRule> rules, std::size_t first,
                                      const promql::SeriesSource& source,
                                      const sim::ClusterSpec& spec)
-    : rules_(std::move(rules)), first_(first), source_(source) {
+    : rules_(std::move(rules)), first_(first), source_(source), start_(spec.start) {
   for (std::size_t i = 0; i < spec.services.size(); ++i)
     services_[spec.services[i].name] = i;
 }
@@ -321,7 +321,16 @@ void PromRuleEvaluator::operator()(std::size_t rule, core::TimePoint now,
   }
   for (const auto& s : v->vector) {
     const std::ptrdiff_t svc = service_of(s.labels);
-    if (svc < 0) continue;
+    if (svc < 0) {
+      if (!unmapped_.count(r.alert)) {
+        const auto mins = std::chrono::duration_cast<std::chrono::minutes>(now - start_).count();
+        unmapped_[r.alert] = "alert " + r.alert + ": the result element " +
+                             promql::format_labels(s.labels) + " at +" + std::to_string(mins) +
+                             "m names no declared service (no service, deployment or pod "
+                             "label of one): Prometheus alerts on it, the simulator cannot";
+      }
+      continue;
+    }
     sim::ExternalAlert a;
     a.service = static_cast<std::size_t>(svc);
     a.value = s.value;

@@ -84,6 +84,10 @@ class PromRuleEvaluator {
                     const promql::SeriesSource& source, const sim::ClusterSpec& spec);
   void operator()(std::size_t rule, core::TimePoint now, std::vector<sim::ExternalAlert>& out);
 
+  /// Per alert, the first result element that named no declared service (where Prometheus
+  /// alerts and the simulator cannot): "alert X: ... at TIME", for the run's notes.
+  const std::map<std::string, std::string>& unmapped() const { return unmapped_; }
+
  private:
   std::ptrdiff_t service_of(const promql::Labels& labels) const;
 
@@ -91,6 +95,8 @@ class PromRuleEvaluator {
   std::size_t first_ = 0;
   const promql::SeriesSource& source_;
   std::map<std::string, std::size_t> services_;
+  std::map<std::string, std::string> unmapped_;
+  core::TimePoint start_;
 };
 
 }  // namespace selfheal::scenario

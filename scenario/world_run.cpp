@@ -1,5 +1,6 @@
 #include "scenario/world_run.hpp"
 
+#include <functional>
 #include <utility>
 
 #include "engine/engine.hpp"
@@ -70,11 +71,11 @@ WorldRun run_world(const Scenario& s, std::uint64_t seed, const sim::ClusterSpec
   engine::EngineContext base = world.context();
   HeldStateStore held{base.state};
   WorldSeriesSource source{world};
-  if (!s.prometheus_rules.empty()) {
-    // The rule file's alerts are the last of the world's rules (scenario/prom_rules.hpp).
-    const std::size_t first = sim::effective_alert_rules(spec).size() - s.prometheus_rules.size();
-    world.set_external_rule_evaluator(PromRuleEvaluator{s.prometheus_rules, first, source, spec});
-  }
+  // A Prometheus rule file's alerts are the last of the world's rules (scenario/prom_rules.hpp).
+  PromRuleEvaluator rules{s.prometheus_rules,
+                          sim::effective_alert_rules(spec).size() - s.prometheus_rules.size(),
+                          source, spec};
+  if (!s.prometheus_rules.empty()) world.set_external_rule_evaluator(std::ref(rules));
   PromqlTelemetry promql_telemetry{base.telemetry, source, world};
   engine::Telemetry& telemetry = promql ? promql_telemetry : base.telemetry;
   engine::EngineContext ctx{base.clock,    base.scheduler, telemetry, base.topology, base.calendar,
@@ -104,6 +105,8 @@ WorldRun run_world(const Scenario& s, std::uint64_t seed, const sim::ClusterSpec
   world.set_approval_handler([&](std::uint64_t id, bool ok) { eng.approve(id, ok); });
   world.run_until(until);
   out.timeline = world.take_timeline();
+  for (const auto& [alert, note] : rules.unmapped())
+    out.rule_notes.push_back(note);
   return out;
 }
 

@@ -50,6 +50,8 @@ struct WorldRun {
   sim::Timeline timeline;
   /// timeline event index of each kDecision event -> the notification ordinal it answered.
   std::map<std::size_t, std::size_t> notification_of;
+  /// A Prometheus rule file's alerts whose results named no service (PromRuleEvaluator).
+  std::vector<std::string> rule_notes;
 };
 
 /// Runs the world with the engine until `until` (absolute; world start + s.duration for a

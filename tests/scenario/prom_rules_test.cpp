@@ -180,3 +180,21 @@ TEST_CASE("templates render as Prometheus renders them", "[scenario][promql]") {
   CHECK(render_template("{{ $labels.service }} at {{$value}}; {{ $labels.pod }}.", l, 0.25) ==
         "cart-api at 0.25; .");
 }
+
+TEST_CASE("an alert whose result names no service is reported in the run's notes",
+          "[scenario][promql]") {
+  auto load = load_with_rules(R"(groups:
+  - name: g
+    interval: 15s
+    rules:
+      - alert: AnyTraffic
+        expr: sum(rate(http_requests_total[1m])) > 0
+)");
+  INFO(load.diagnostics.describe());
+  REQUIRE(load.scenario);
+  const RunResult r = run_scenario(*load.scenario, RunOptions{});
+  bool noted = false;
+  for (const auto& n : r.notes)
+    noted = noted || n.find("alert AnyTraffic: the result element {} at +") == 0;
+  CHECK(noted);
+}
