@@ -21,6 +21,7 @@
 #include "config/yaml_reader.hpp"
 #include "core/duration.hpp"
 #include "engine/classifier.hpp"
+#include "engine/promql_template.hpp"
 
 namespace selfheal::engine {
 namespace {
@@ -780,7 +781,11 @@ void Loader::verification(const YAML::Node& n, const std::string& path,
     }
     if (promql != nullptr) {
       if (auto q = text(promql->value, field + ".promql")) {
-        if (q->empty()) error(promql->value, field + ".promql", "the query is empty");
+        if (q->empty()) {
+          error(promql->value, field + ".promql", "the query is empty");
+        } else if (auto bad = promql_template_error(*q)) {
+          error(promql->value, field + ".promql", "not PromQL the simulator evaluates: " + *bad);
+        }
         check.promql = *q;
       }
     }

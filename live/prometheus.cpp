@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/duration.hpp"
+#include "engine/promql_template.hpp"
 #include "live/http_client.hpp"
 
 namespace selfheal::live {
@@ -125,27 +126,7 @@ const std::map<std::string, std::string>& default_signal_queries() {
 
 std::string expand_template(const std::string& tmpl, const engine::ServiceRef& s,
                             core::Duration window) {
-  // Prometheus durations: whole seconds are always valid ("300s").
-  const auto secs =
-      std::max<long long>(1, std::chrono::duration_cast<std::chrono::seconds>(window).count());
-  const std::map<std::string, std::string> vars{
-      {"{namespace}", s.ns}, {"{service}", s.name}, {"{window}", std::to_string(secs) + "s"}};
-  std::string out;
-  for (std::size_t i = 0; i < tmpl.size();) {
-    bool replaced = false;
-    if (tmpl[i] == '{') {
-      for (const auto& [k, v] : vars) {
-        if (tmpl.compare(i, k.size(), k) == 0) {
-          out += v;
-          i += k.size();
-          replaced = true;
-          break;
-        }
-      }
-    }
-    if (!replaced) out += tmpl[i++];
-  }
-  return out;
+  return engine::expand_promql_template(tmpl, s, window);
 }
 
 PrometheusTelemetry::PrometheusTelemetry(const PrometheusConfig& config)

@@ -234,6 +234,7 @@ RunResult run_scenario(const Scenario& scenario, const RunOptions& o) {
   if (varied)
     r.notes.push_back("variation: the scenario's variation block drawn from seed " +
                       std::to_string(seed));
+  r.notes.insert(r.notes.end(), main_run.rule_notes.begin(), main_run.rule_notes.end());
   for (const auto& rec : main.incidents) {
     bool counted = false;
     for (const auto& i : r.metrics.incidents)

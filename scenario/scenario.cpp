@@ -13,6 +13,7 @@
 #include "core/timestamp.hpp"
 #include "engine/policy_loader.hpp"
 #include "scenario/ics_calendar.hpp"
+#include "scenario/prom_rules.hpp"
 #include "scenario/yaml_util.hpp"
 
 namespace selfheal::scenario {
@@ -24,10 +25,10 @@ using sim::ClusterSpec;
 /// intermittent.jitter as a share: at most this much of a phase (a phase never shrinks to 0).
 constexpr double kMaxJitterShare = 0.9;
 
-const std::vector<std::string> kTopKeys{"scenario", "description", "duration",  "seed",
-                                        "start",    "cluster",     "policies",  "engine",
-                                        "oncall",   "calendar",    "faults",    "alert_rules",
-                                        "expect",   "variation",   "invariants"};
+const std::vector<std::string> kTopKeys{"scenario", "description", "duration",   "seed",
+                                        "start",    "cluster",     "policies",   "engine",
+                                        "oncall",   "calendar",    "faults",     "alert_rules",
+                                        "expect",   "variation",   "invariants", "metric_names"};
 
 // Where each ClusterSpec field came from, so the model's own validation (which speaks in
 // spec paths like `services[2].depends_on[0]`) can be reported at the user's line and in
@@ -541,7 +542,11 @@ void Loader::alert_rules(const YAML::Node& n) {
   // assigning a YAML::Node writes through to the node it refers to (it would overwrite
   // `n`, and throw YAML::InvalidNode when `rules` is absent).
   if (n.IsMap()) {
-    r_.check_keys(n, "alert_rules", {"defaults", "rules"});
+    r_.check_keys(n, "alert_rules", {"defaults", "rules", "prometheus_rules"});
+    if (n["prometheus_rules"].IsDefined()) {
+      s_.prometheus_rules = read_prometheus_rules_key(n, r_, base_dir_, s_.cluster);
+      return;
+    }
     if (auto d = r_.boolean(n["defaults"], "alert_rules.defaults")) s_.cluster.default_rules = *d;
   }
   const YAML::Node list = n.IsMap() ? n["rules"] : n;
@@ -803,6 +808,7 @@ std::optional<Scenario> Loader::load(const std::string& text) {
                "invalid start \"" + *st + "\"; write UTC like 2026-01-05T09:00:00Z");
   }
   cluster(root["cluster"]);
+  read_metric_names(root["metric_names"], r_, s_.cluster);
   for (const auto& [node, field] : pending_service_refs_)
     if (node.IsScalar()) check_service(node, field, node.Scalar());
   policies(root["policies"], text, root);

@@ -33,6 +33,7 @@
 #include "engine/policy.hpp"
 #include "scenario/expectation.hpp"
 #include "scenario/invariant.hpp"
+#include "scenario/prom_rules.hpp"
 #include "sim/cluster_spec.hpp"
 
 namespace selfheal::scenario {
@@ -75,6 +76,9 @@ struct Scenario {
   std::vector<Invariant> invariants;  ///< `invariants:` (scenario/invariant.hpp)
   Variation variation;
   std::vector<std::string> incident_ids;  ///< faults then planned events
+  /// `alert_rules: {prometheus_rules: FILE}`: the rule file's alerts (scenario/prom_rules.hpp);
+  /// cluster.alert_rules holds them as the world's external rules.
+  std::vector<PromAlertRule> prometheus_rules;
 };
 
 struct ScenarioLoad {

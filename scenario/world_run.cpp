@@ -5,6 +5,10 @@
 #include <utility>
 
 #include "engine/engine.hpp"
+#include "scenario/prom_rules.hpp"
+#include "scenario/prom_telemetry.hpp"
+#include "scenario/prom_rules.hpp"
+#include "scenario/prom_telemetry.hpp"
 
 namespace selfheal::scenario {
 namespace {
@@ -85,18 +89,32 @@ struct WorldRunner::Impl {
        const Intervention* intervention)
       : s(sc),
         spec(sp),
-        world{sp, seed, world_options},
+        promql(uses_promql(policies)),
+        world{sp, seed, with_series(world_options, promql || !sc.prometheus_rules.empty())},
         base(world.context()),
         held{base.state},
+        source{world},
+        // A Prometheus rule file's alerts are the last of the world's rules (prom_rules.hpp).
+        rules{sc.prometheus_rules,
+              sim::effective_alert_rules(sp).size() - sc.prometheus_rules.size(), source, sp},
+        promql_telemetry{base.telemetry, source, world},
         iv(intervention ? std::optional<Intervention>(*intervention) : std::nullopt),
         timers{base.scheduler,
                [this](std::size_t n, const std::function<void()>& cb) {
                  if (at(PointKind::kTimer, n)) intervene();
                  call(PointKind::kTimer, n, cb);
                }},
-        ctx{base.clock,    timers,        base.telemetry, base.topology, base.calendar,
-            base.actuator, base.notifier, held,           base.audit},
+        ctx{base.clock,
+            timers,
+            promql ? static_cast<engine::Telemetry&>(promql_telemetry) : base.telemetry,
+            base.topology,
+            base.calendar,
+            base.actuator,
+            base.notifier,
+            held,
+            base.audit},
         eng{ctx, std::move(policies), engine::ClassifierModel::builtin()} {
+    if (!s.prometheus_rules.empty()) world.set_external_rule_evaluator(std::ref(rules));
     world.set_incident_sink([this](const engine::Incident& incoming) {
       const std::size_t n = notifications++;
       if (at(PointKind::kNotification, n)) {
@@ -139,11 +157,21 @@ struct WorldRunner::Impl {
       if (audit[k].kind == engine::AuditKind::kDecision) out.point_of[k] = BranchPoint{kind, n};
   }
 
+  // The world publishes Prometheus series only when a policy check or a rule file reads them.
+  static sim::WorldOptions with_series(sim::WorldOptions o, bool series) {
+    if (series) o.prometheus_series = true;
+    return o;
+  }
+
   const Scenario& s;
   const sim::ClusterSpec& spec;
+  bool promql;  // some policy check is PromQL
   sim::World world;
   engine::EngineContext base;
   HeldStateStore held;
+  WorldSeriesSource source;
+  PromRuleEvaluator rules;
+  PromqlTelemetry promql_telemetry;
   std::optional<Intervention> iv;
   CountingScheduler timers;
   engine::EngineContext ctx;
@@ -172,6 +200,8 @@ const sim::Timeline& WorldRunner::timeline() const {
 }
 WorldRun WorldRunner::take() {
   impl_->out.timeline = impl_->world.take_timeline();
+  for (const auto& [alert, note] : impl_->rules.unmapped())
+    impl_->out.rule_notes.push_back(note);
   return std::move(impl_->out);
 }
 

@@ -70,6 +70,8 @@ struct WorldRun {
   /// Timeline::audit index of each decision record (TimelineEvent::audit_index of its
   /// kDecision event) -> the branch point it was made at.
   std::map<std::size_t, BranchPoint> point_of;
+  /// A Prometheus rule file's alerts whose results named no service (PromRuleEvaluator).
+  std::vector<std::string> rule_notes;
 };
 
 /// One world with the engine attached, run in steps: a branch runs until its incident is

@@ -22,7 +22,8 @@ inline void World::Impl::build_rules() {
     for (std::size_t i = 0; i < svcs.size(); ++i) {
       const auto& kinds = rules[r].kinds;
       rule_applies[r][i] =
-          kinds.empty() || std::find(kinds.begin(), kinds.end(), svcs[i].spec->kind) != kinds.end();
+          !rules[r].external() && (kinds.empty() || std::find(kinds.begin(), kinds.end(),
+                                                              svcs[i].spec->kind) != kinds.end());
     }
   }
   for (const auto& r : rules) {
@@ -37,6 +38,8 @@ inline void World::Impl::build_rules() {
     f.threshold = f.sign * r.threshold;
     f.for_ms = r.for_.count();
     f.keep_ms = r.keep_firing_for.count();
+    f.step_ms = r.external() ? r.interval.count() : scrape_ms;
+    if (r.external()) external_rules.push_back(fast_rules.size());
     fast_rules.push_back(f);
   }
   std::map<std::vector<std::uint16_t>, std::size_t> lists;  // rule list -> where in checks
@@ -73,6 +76,36 @@ inline void World::Impl::build_rules() {
   }
   if (spec.oncall.direct_page_after) direct_page_ms = spec.oncall.direct_page_after->count();
   groups.assign(svcs.size(), Group{});
+  if (!external_rules.empty()) {
+    external_hit.assign(svcs.size(), -1);
+    external_last.assign(svcs.size() * rules.size(), ExternalAlert{});
+  }
+}
+
+// External rules run once per due evaluation for every service at once (a PromQL rule
+// reads all of them), after the tick has written each service's sample.
+void World::Impl::evaluate_external(int64_t now) {
+  const std::size_t nr = rules.size();
+  for (const std::size_t r : external_rules) {
+    if ((now - start_ms) % fast_rules[r].step_ms != 0) continue;
+    external_found.clear();
+    if (external_eval) external_eval(r, tp(now), external_found);
+    std::fill(external_hit.begin(), external_hit.end(), -1);
+    for (std::size_t k = 0; k < external_found.size(); ++k) {
+      const std::size_t s = external_found[k].service;
+      if (s < svcs.size() && external_hit[s] < 0) external_hit[s] = static_cast<std::ptrdiff_t>(k);
+    }
+    for (auto& v : svcs) {
+      const std::ptrdiff_t k = external_hit[v.index];
+      if (k >= 0) {
+        ExternalAlert& last = external_last[v.index * nr + r];
+        last = std::move(external_found[static_cast<std::size_t>(k)]);
+        update_alert(v, r, true, last.value, now);
+      } else if (alert_busy[v.index * nr + r]) {
+        update_alert(v, r, false, alerts[v.index * nr + r].value, now);
+      }
+    }
+  }
 }
 
 inline std::size_t World::Impl::ticks_in(Duration window) const {
@@ -197,7 +230,7 @@ void World::Impl::update_alert(Svc& v, std::size_t r, bool cond, double value, i
     if (now - st.pending_since >= f.for_ms) fire(v, r, now);
   }
   if (st.firing_since >= 0) {
-    st.firing_ms += scrape_ms;
+    st.firing_ms += f.step_ms;
     if (direct_page_ms >= 0 && !st.paged && alert_critical[v.index * rules.size() + r] &&
         st.firing_ms > direct_page_ms) {
       st.paged = true;
@@ -211,6 +244,7 @@ void World::Impl::update_alert(Svc& v, std::size_t r, bool cond, double value, i
 }
 
 inline std::string World::Impl::describe(const Svc& v, const AlertRuleSpec& r, double value) const {
+  if (r.external()) return r.expr + " = " + fmt(value) + " on " + spec.ns + "/" + v.spec->name;
   return std::string(engine::to_string(r.signal)) + " " + fmt(value) + " " +
          std::string(to_string(r.op)) + " " + fmt(r.threshold) + " on " + spec.ns + "/" +
          v.spec->name;
@@ -245,9 +279,10 @@ inline void World::Impl::resolve(Svc& v, std::size_t r, int64_t now) {
   AlertState& st = alerts[v.index * rules.size() + r];
   st.firing_since = -1;
   st.resolved_unsent = true;
-  auto& e =
-      log_at(EventKind::kAlertResolved, v.index, rule.name,
-             std::string(engine::to_string(rule.signal)) + " back to " + fmt(rule_value(v, r)));
+  auto& e = log_at(EventKind::kAlertResolved, v.index, rule.name,
+                   rule.external() ? rule.expr + " no longer holds"
+                                   : std::string(engine::to_string(rule.signal)) + " back to " +
+                                         fmt(rule_value(v, r)));
   e.fingerprint = fingerprint(v, r);
   Group& g = groups[v.index];
   --g.firing;
@@ -275,6 +310,14 @@ inline engine::Incident World::Impl::make_incident(const Svc& v, std::size_t r, 
   i.labels["severity"] = severity_of(v, rule);
   i.annotations["summary"] = describe(v, rule, alerts[v.index * rules.size() + r].value);
   i.annotations["value"] = fmt(alerts[v.index * rules.size() + r].value, 6);
+  if (rule.external()) {
+    // The rule file's labels and templated annotations, as Prometheus sends them.
+    const ExternalAlert& last = external_last[v.index * rules.size() + r];
+    for (const auto& [k, val] : last.labels)
+      if (k != "severity" || !v.spec->critical) i.labels[k] = val;
+    for (const auto& [k, val] : last.annotations)
+      i.annotations[k] = val;
+  }
   return i;
 }
 

@@ -243,8 +243,11 @@ std::vector<AlertRuleSpec> effective_alert_rules(const ClusterSpec& spec) {
   std::vector<AlertRuleSpec> rules;
   if (spec.default_rules) rules = default_alert_rules();
   for (const auto& o : spec.alert_rules) {
-    auto it = std::find_if(rules.begin(), rules.end(),
-                           [&](const AlertRuleSpec& r) { return r.name == o.name; });
+    // An external rule (a Prometheus rule file's alert) never overrides: a rule file may
+    // repeat an alert name (a warning and a critical threshold).
+    auto it = o.external() ? rules.end()
+                           : std::find_if(rules.begin(), rules.end(),
+                                          [&](const AlertRuleSpec& r) { return r.name == o.name; });
     if (it != rules.end()) {
       *it = o;
     } else {
@@ -439,6 +442,9 @@ core::Diagnostics validate(const ClusterSpec& spec) {
     if (r.for_ < 0s) err(f + ".for", "must be >= 0");
     if (r.keep_firing_for < 0s) err(f + ".keep_firing_for", "must be >= 0");
     if (r.window <= 0s) err(f + ".window", "must be > 0");
+    if (r.external() && (r.interval <= 0s || r.interval % spec.scrape_interval != 0s)) {
+      err(f + ".interval", "must be a positive multiple of the scrape interval");
+    }
   }
   if (spec.routing.group_wait < 0s) err("routing.group_wait", "must be >= 0");
   if (spec.routing.group_interval <= 0s) err("routing.group_interval", "must be > 0");

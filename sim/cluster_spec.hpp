@@ -28,6 +28,7 @@
 #include "core/result.hpp"
 #include "core/time.hpp"
 #include "engine/types.hpp"
+#include "sim/prom_series.hpp"
 
 namespace selfheal::sim {
 
@@ -218,6 +219,13 @@ struct AlertRuleSpec {
   std::map<std::string, std::string> labels;  ///< e.g. severity=warning (added to alert labels)
   std::vector<ServiceKind> kinds;  ///< evaluated only for these kinds; empty = every kind
   bool enabled = true;             ///< an override with enabled=false removes a default rule
+  /// An external rule: a Prometheus rule file's alert (scenario/prom_rules.hpp), whose
+  /// condition the world does not compute but asks World::set_external_rule_evaluator for.
+  /// `expr` is its PromQL text (messages), `interval` its group's evaluation interval (> 0,
+  /// a multiple of the scrape interval); signal, op, threshold, window and kinds are unused.
+  std::string expr;
+  Duration interval{0};
+  bool external() const { return !expr.empty(); }
 };
 
 /// The defaults: OOMKilled, HighErrorRate, HighCPU, PodCountDrop, HighLatency, QueueLag,
@@ -267,6 +275,8 @@ struct ClusterSpec {
   std::vector<AlertRuleSpec> alert_rules;  ///< added; same name as a default replaces it
   RoutingSpec routing;
   OnCallSpec oncall;
+  /// Exporter metric name -> the name published instead (sim/prom_series.hpp).
+  MetricNames metric_names;
 };
 
 /// Every problem in `spec` at once (unknown/duplicate services, dependency cycles, bad

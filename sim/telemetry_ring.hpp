@@ -17,7 +17,11 @@
 
 namespace selfheal::sim::model {
 
-class TelemetryRing {
+/// A ring of `T` per service per tick (T is a plain value, zero-initialised). The
+/// telemetry ring holds `Sample`s; the Prometheus counters (sim/prom_series.cpp) use the
+/// same layout for their cumulative values.
+template <class T>
+class BasicRing {
  public:
   /// Empties the ring and sizes it for `slots` ticks (>= 1) of `services` services.
   void reset(std::size_t slots, std::size_t services) {
@@ -25,7 +29,7 @@ class TelemetryRing {
     services_ = services;
     head_ = 0;
     filled_ = 0;
-    samples_.assign(len_ * services_, Sample{});
+    samples_.assign(len_ * services_, T{});
   }
 
   /// Starts a new tick: the oldest slot becomes the latest (its old values are overwritten
@@ -36,12 +40,12 @@ class TelemetryRing {
   }
 
   /// The latest tick's sample of `service`, to write.
-  Sample& latest(std::size_t service) { return samples_[head_ * services_ + service]; }
+  T& latest(std::size_t service) { return samples_[head_ * services_ + service]; }
 
   /// The sample `back` ticks before the latest (0 = the latest); a zero sample for ticks
   /// before the first one kept.
-  const Sample& back(std::size_t service, std::size_t back) const {
-    static const Sample kZero{};
+  const T& back(std::size_t service, std::size_t back) const {
+    static const T kZero{};
     if (back >= filled_) return kZero;
     const std::size_t slot = head_ >= back ? head_ - back : head_ + len_ - back;
     return samples_[slot * services_ + service];
@@ -55,7 +59,9 @@ class TelemetryRing {
   std::size_t services_ = 0;
   std::size_t head_ = 0;  // slot of the latest tick
   std::size_t filled_ = 0;
-  std::vector<Sample> samples_;
+  std::vector<T> samples_;
 };
+
+using TelemetryRing = BasicRing<Sample>;
 
 }  // namespace selfheal::sim::model

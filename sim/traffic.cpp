@@ -60,6 +60,7 @@ inline void World::Impl::tick() {
   }
   const double shape = daily_shape(now);
   ring.advance();
+  if (opts.prometheus_series) prom_ring.advance();
   const double dt_s = static_cast<double>(scrape_ms) / 1000.0;
 
   for (auto& v : svcs) {
@@ -84,11 +85,13 @@ inline void World::Impl::tick() {
     s.dep_err = static_cast<float>(v.dep_err);
     s.cum_oom = v.cum_oom;
     s.cum_restarts = v.cum_restarts;
+    if (opts.prometheus_series) prom_accumulate(v, s, dt_s);
 
     record_series(v, s, at);
     evaluate_rules(v, at);
   }
 
+  if (!external_rules.empty()) evaluate_external(now);
   track_incidents(at);
   check_waits(at);
   flush_groups(at);

@@ -21,6 +21,7 @@ World::Impl::Impl(const ClusterSpec& s, std::uint64_t seed, WorldOptions o)
   if (spec.capacity_pods) capacity = *spec.capacity_pods;
   build_services();
   build_rules();
+  if (opts.prometheus_series) build_prom_series();
   build_timeline();
   schedule_scenario();
   sim.at(spec.start, [this] { tick(); });
@@ -53,6 +54,9 @@ void World::set_incident_sink(std::function<void(const engine::Incident&)> sink)
   impl_->sink = std::move(sink);
 }
 
+void World::set_external_rule_evaluator(ExternalRuleEvaluator e) {
+  impl_->external_eval = std::move(e);
+}
 void World::set_approval_handler(std::function<void(std::uint64_t, bool)> h) {
   impl_->approval_handler = std::move(h);
 }

@@ -25,6 +25,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -34,6 +35,7 @@
 #include "engine/incident.hpp"
 #include "engine/ports.hpp"
 #include "sim/cluster_spec.hpp"
+#include "sim/prom_series.hpp"
 #include "sim/simulation.hpp"
 #include "sim/timeline.hpp"
 
@@ -44,6 +46,9 @@ struct WorldOptions {
   bool record_series = true;             ///< false: no chart series (objectives still kept)
   Duration telemetry_retention = 2h;     ///< full-resolution history Telemetry can read
   Duration recovery_hold = 5min;         ///< how long "back within objectives" must hold
+  /// Publish the model as Prometheus series (sim/prom_series.hpp): counters are accumulated
+  /// per tick only when set, so a run without PromQL pays nothing.
+  bool prometheus_series = false;
 };
 
 /// A read-only view of one service's state now, for tests and debugging.
@@ -71,6 +76,18 @@ struct ServiceSnapshot {
   std::vector<std::string> enabled_flags;
 };
 
+/// What an external rule's evaluation found for one service (AlertRuleSpec::external): the
+/// condition holds with this value; the alert's labels and (templated) annotations.
+struct ExternalAlert {
+  std::size_t service = 0;  ///< index in the spec's services
+  double value = 0.0;
+  std::map<std::string, std::string> labels, annotations;
+};
+/// Evaluates external rule `rule` (index in effective_alert_rules) at `now`, appending one
+/// entry per service whose condition holds (a later entry for the same service is ignored).
+using ExternalRuleEvaluator =
+    std::function<void(std::size_t rule, TimePoint now, std::vector<ExternalAlert>& out)>;
+
 class World {
  public:
   /// Precondition: validate(spec) is empty (throws std::invalid_argument with every
@@ -92,6 +109,9 @@ class World {
   /// Receives every alert notification (one Incident per alert of a service's group, at
   /// group_wait / group_interval / repeat_interval, and once when resolved).
   void set_incident_sink(std::function<void(const engine::Incident&)> sink);
+  /// Evaluates the external rules (Prometheus rule files) at their groups' intervals, after
+  /// every service's sample of the tick is written; without one they never fire.
+  void set_external_rule_evaluator(ExternalRuleEvaluator e);
   /// Receives the on-call's answers to approval requests (Escalation::approval_id).
   void set_approval_handler(std::function<void(std::uint64_t approval_id, bool approved)> h);
 
@@ -112,6 +132,16 @@ class World {
   ServiceSnapshot snapshot(std::string_view service) const;
   /// Signals as the Telemetry port reports them (same as context().telemetry).
   engine::ServiceSignals signals(std::string_view service, Duration window);
+
+  /// The Prometheus series the world publishes (docs/prometheus-series.md), services in
+  /// spec order; empty unless WorldOptions::prometheus_series. Fixed for the world's life.
+  const std::vector<PromSeriesInfo>& prom_series() const;
+  /// Appends to `out` the samples of prom_series()[index] at scrape ticks in [start, end]
+  /// that are still kept (the last `telemetry_retention`), ascending; none before the
+  /// first tick. A series absent at a tick (the OOMKilled reason before any OOM kill) has
+  /// no sample there.
+  void prom_samples(std::size_t index, TimePoint start, TimePoint end,
+                    std::vector<PromPoint>& out) const;
 
   /// Scrape ticks run so far (the benchmark's event count uses Simulation::dispatched()).
   std::uint64_t ticks() const;

@@ -29,6 +29,7 @@
 // 200-service 7-day run took ~15% more CPU). Call these members only from the part files.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -149,8 +150,17 @@ struct World::Impl {
     double threshold = 0.0;   // already multiplied by sign
     int64_t for_ms = 0;
     int64_t keep_ms = 0;  // keep_firing_for
+    int64_t step_ms = 0;  // time between evaluations: the scrape interval, or an external
+                          // rule's group interval
   };
   std::vector<FastRule> fast_rules;
+  // External rules (AlertRuleSpec::external): evaluated after the tick's services.
+  std::vector<std::size_t> external_rules;
+  ExternalRuleEvaluator external_eval;
+  std::vector<ExternalAlert> external_found;  // one evaluation's answer
+  std::vector<std::ptrdiff_t> external_hit;   // per service: index in external_found
+  std::vector<ExternalAlert> external_last;   // [service * rules + rule], last answer
+  void evaluate_external(int64_t now);
   /// The rules that apply to each service, in rule order, as the tick checks them: service
   /// i's are checks[checks_at[i] .. checks_at[i + 1]) (rules that do not apply are never
   /// read). One contiguous array: the quiet case reads nothing else but the busy flags.
@@ -189,6 +199,21 @@ struct World::Impl {
 
   // ---- telemetry (telemetry.cpp) ---------------------------------------------------------
   model::TelemetryRing ring;  // the last telemetry_retention of ticks, every service
+
+  // ---- Prometheus series (prom_series.cpp), only with opts.prometheus_series
+  /// Cumulative counters of one service at one tick.
+  struct PromCounters {
+    double ok = 0, err = 0, cpu_s = 0, dur_sum = 0;
+    std::array<double, kLatencyBuckets.size()> bucket{};
+    bool oom_last = false;  // the latest container termination was an OOM kill
+    bool present = false;   // written by a tick (zero-filled slots are not)
+  };
+  std::vector<PromSeriesInfo> prom_catalog;
+  std::vector<PromCounters> prom_cum;  // per service, running
+  model::BasicRing<PromCounters> prom_ring;
+  void build_prom_series();
+  void prom_accumulate(const Svc& v, const Sample& s, double dt_s);
+  double prom_value(const PromSeriesInfo& info, const Sample& s, const PromCounters& c) const;
 
   // ---- ports -----------------------------------------------------------------------------
   ClockPort clock_port{*this};

@@ -5,8 +5,10 @@
 //    be the same before and after;
 //  - counting instructions of exactly one run under valgrind, World construction excluded:
 //      valgrind --tool=callgrind --toggle-collect='*run_world*' bench_sim_run 200 7
-// Usage: bench_sim_run SERVICES DAYS. Prints the digest, ticks, kernel events, timeline
-// events, CPU seconds of the run and the peak RSS.
+// Usage: bench_sim_run SERVICES DAYS [RULES.yaml]. With a Prometheus rule file the world's
+// alerts come from it (instead of the default rules), evaluated by the PromQL evaluator over
+// the world's Prometheus series (docs/prometheus-series.md). Prints the digest, ticks, kernel
+// events, timeline events, CPU seconds of the run and the peak RSS.
 #include <sys/resource.h>
 
 #include <cstdint>
@@ -14,9 +16,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <optional>
 #include <string_view>
 
 #include "bench/sim/synthetic_cluster.hpp"
+#include "scenario/prom_rules.hpp"
+#include "scenario/prom_telemetry.hpp"
 #include "sim/world.hpp"
 
 namespace {
@@ -107,14 +112,32 @@ double cpu_seconds() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    std::fprintf(stderr, "usage: %s SERVICES DAYS\n", argv[0]);
+  if (argc != 3 && argc != 4) {
+    std::fprintf(stderr, "usage: %s SERVICES DAYS [RULES.yaml]\n", argv[0]);
     return 2;
   }
   const int services = std::atoi(argv[1]);
   const int days = std::atoi(argv[2]);
-  const ClusterSpec spec = selfheal::bench::synthetic_cluster(services, days, 42);
-  World w{spec, 42};
+  ClusterSpec spec = selfheal::bench::synthetic_cluster(services, days, 42);
+  WorldOptions options;
+  std::vector<scenario::PromAlertRule> rules;
+  if (argc == 4) {
+    core::Diagnostics d;
+    rules = scenario::load_prometheus_rules(argv[3], spec.scrape_interval, d);
+    if (!d.empty()) {
+      std::fprintf(stderr, "%s\n", d.describe().c_str());
+      return 2;
+    }
+    spec.default_rules = false;
+    spec.alert_rules = scenario::to_alert_rule_specs(rules);
+    options.prometheus_series = true;
+  }
+  World w{spec, 42, options};
+  std::optional<scenario::WorldSeriesSource> source;
+  if (!rules.empty()) {
+    source.emplace(w);
+    w.set_external_rule_evaluator(scenario::PromRuleEvaluator{rules, 0, *source, spec});
+  }
   const double c0 = cpu_seconds();
   run_world(w, days);
   const double cpu = cpu_seconds() - c0;

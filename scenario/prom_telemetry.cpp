@@ -1,0 +1,102 @@
+#include "scenario/prom_telemetry.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "engine/promql_template.hpp"
+
+namespace selfheal::scenario {
+
+bool uses_promql(const engine::PolicySet& policies) {
+  for (const auto& p : policies.policies)
+    for (const auto& c : p.verification)
+      if (!c.promql.empty()) return true;
+  return false;
+}
+
+WorldSeriesSource::WorldSeriesSource(const sim::World& world) : world_(world) {
+  const auto& catalogue = world.prom_series();
+  labels_.reserve(catalogue.size());
+  for (std::size_t i = 0; i < catalogue.size(); ++i) {
+    promql::Labels l;
+    for (const auto& [name, value] : catalogue[i].labels) {
+      l.push_back({name, value});
+      if (name == "__name__") by_name_[value].push_back(i);
+    }
+    labels_.push_back(std::move(l));
+  }
+}
+
+const std::vector<std::size_t>& WorldSeriesSource::matching(
+    std::span<const promql::Matcher> matchers) const {
+  std::string key;
+  const std::vector<std::size_t>* by_name = nullptr;
+  bool named = false;
+  for (const auto& m : matchers) {
+    key += m.name + '\x1f' + std::to_string(static_cast<int>(m.op)) + '\x1f' + m.value + '\x1e';
+    if (m.name == "__name__" && m.op == promql::Matcher::Op::kEq && !named) {
+      named = true;
+      auto it = by_name_.find(m.value);
+      static const std::vector<std::size_t> kNone;
+      by_name = it == by_name_.end() ? &kNone : &it->second;
+    }
+  }
+  const auto emplaced = selections_.try_emplace(key);
+  const auto it = emplaced.first;
+  if (!emplaced.second) return it->second;
+  auto consider = [&](std::size_t i) {
+    for (const auto& m : matchers)
+      if (!promql::matches(m, promql::label_value(labels_[i], m.name))) return;
+    it->second.push_back(i);
+  };
+  if (by_name != nullptr) {
+    for (std::size_t i : *by_name)
+      consider(i);
+  } else {
+    for (std::size_t i = 0; i < labels_.size(); ++i)
+      consider(i);
+  }
+  return it->second;
+}
+
+void WorldSeriesSource::select(
+    std::span<const promql::Matcher> matchers, core::TimePoint start, core::TimePoint end,
+    const std::function<void(const promql::Labels&, std::span<const promql::Sample>)>& visit)
+    const {
+  for (std::size_t i : matching(matchers)) {
+    points_.clear();
+    world_.prom_samples(i, start, end, points_);
+    if (points_.empty()) continue;
+    samples_.resize(points_.size());
+    std::transform(points_.begin(), points_.end(), samples_.begin(), [](const sim::PromPoint& p) {
+      return promql::Sample{p.t, p.v};
+    });
+    visit(labels_[i], std::span<const promql::Sample>(samples_));
+  }
+}
+
+std::optional<double> PromqlTelemetry::query(const std::string& expr,
+                                             const engine::ServiceRef& service) {
+  const std::string text = engine::expand_promql_template(expr, service, kPromqlCheckWindow);
+  auto [it, fresh] = parsed_.try_emplace(text);
+  if (fresh) {
+    // The policy loader parsed the template already; an expansion that does not parse
+    // (a label value breaking a regex) answers nothing, like a failed live query.
+    auto e = promql::parse(text);
+    if (e) it->second = *e;
+  }
+  if (!it->second) return std::nullopt;
+  auto v = promql::evaluate(*it->second, source_, world_.now());
+  if (!v) return std::nullopt;
+  std::optional<double> best;
+  if (v->kind == promql::Value::Kind::kScalar) {
+    best = v->scalar;
+  } else {
+    for (const auto& s : v->vector)
+      if (!std::isnan(s.value) && (!best || s.value > *best)) best = s.value;
+  }
+  if (best && std::isnan(*best)) return std::nullopt;
+  return best;
+}
+
+}  // namespace selfheal::scenario

@@ -1,0 +1,83 @@
+// PromQL in the simulator: the world's Prometheus series (sim/prom_series.hpp) as a
+// `promql::SeriesSource`, and a Telemetry port that answers the policy's `promql:` checks by
+// evaluating them at the simulation's clock (docs/prometheus-series.md).
+//
+//   sim::WorldOptions o;
+//   o.prometheus_series = true;           // uses_promql(policies) says when
+//   sim::World world{spec, seed, o};
+//   WorldSeriesSource source{world};
+//   PromqlTelemetry telemetry{world.context().telemetry, source, world};
+//   // telemetry.query("sum(rate(http_requests_total{service=\"{service}\"}[{window}]))", svc)
+//
+// Ownership: both keep references; the world outlives them. Single-threaded, like the world
+// (select caches its label matching in mutable members).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/policy.hpp"
+#include "engine/ports.hpp"
+#include "promql/promql.hpp"
+#include "sim/world.hpp"
+
+namespace selfheal::scenario {
+
+/// The `{window}` a `promql:` check's template gets in the simulator: live's default
+/// `prometheus.window` (docs/live.md), so a check means the same in both.
+inline constexpr core::Duration kPromqlCheckWindow = std::chrono::minutes(5);
+
+/// Whether any policy has a `promql:` verification check (the world must then publish
+/// its Prometheus series).
+bool uses_promql(const engine::PolicySet& policies);
+
+class WorldSeriesSource final : public promql::SeriesSource {
+ public:
+  explicit WorldSeriesSource(const sim::World& world);
+
+  /// Matching is done once per distinct selector (the catalogue never changes during a
+  /// run) and cached; samples are read from the world's rings for each call.
+  void select(std::span<const promql::Matcher> matchers, core::TimePoint start, core::TimePoint end,
+              const std::function<void(const promql::Labels&, std::span<const promql::Sample>)>&
+                  visit) const override;
+
+  /// Every series' labels, in the world's catalogue order.
+  const std::vector<promql::Labels>& labels() const { return labels_; }
+
+ private:
+  const std::vector<std::size_t>& matching(std::span<const promql::Matcher> matchers) const;
+
+  const sim::World& world_;
+  std::vector<promql::Labels> labels_;
+  std::unordered_map<std::string, std::vector<std::size_t>> by_name_;
+  mutable std::map<std::string, std::vector<std::size_t>> selections_;
+  mutable std::vector<sim::PromPoint> points_;
+  mutable std::vector<promql::Sample> samples_;
+};
+
+/// Forwards signals() to `inner`; query() expands the check's template for the service
+/// (window kPromqlCheckWindow), evaluates it at `world.now()` and answers as live does: a
+/// scalar, or the largest value of a vector; nullopt for an empty vector or NaN.
+class PromqlTelemetry final : public engine::Telemetry {
+ public:
+  PromqlTelemetry(engine::Telemetry& inner, const promql::SeriesSource& source,
+                  const sim::World& world)
+      : inner_(inner), source_(source), world_(world) {}
+
+  engine::ServiceSignals signals(const engine::ServiceRef& service,
+                                 core::Duration window) override {
+    return inner_.signals(service, window);
+  }
+  std::optional<double> query(const std::string& expr, const engine::ServiceRef& service) override;
+
+ private:
+  engine::Telemetry& inner_;
+  const promql::SeriesSource& source_;
+  const sim::World& world_;
+  std::map<std::string, std::optional<promql::Expr>> parsed_;  // by expanded text
+};
+
+}  // namespace selfheal::scenario
