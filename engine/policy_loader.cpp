@@ -28,7 +28,22 @@ namespace {
 using core::Error;
 
 using config::did_you_mean;
+using config::Entry;
+using config::Fields;
+using config::kind_of;
 using config::list_names;
+
+/// Largest count a policy field takes (attempts, replicas, limits): a larger one is a typo,
+/// and would not fit the int the policy keeps it in.
+constexpr std::int64_t kMaxCount = 1'000'000'000;
+
+// 1-based line and column of a yaml-cpp exception's mark (0 when it has none).
+int mark_line(const YAML::Mark& m) {
+  return m.is_null() ? 0 : m.line + 1;
+}
+int mark_column(const YAML::Mark& m) {
+  return m.is_null() ? 0 : m.column + 1;
+}
 
 const std::vector<std::string_view> kActionNames{
     "restart", "scale", "rollback", "cache-purge", "feature-flag-disable", "traffic-shift", "page"};
@@ -122,71 +137,18 @@ std::string describe_action(const ActionSpec& a) {
 // ---------------------------------------------------------------------------------------
 // The loader
 
-// One map's entries, checked against the keys it may hold.
-struct Entry {
-  std::string key;
-  YAML::Node key_node;
-  YAML::Node value;
-};
-
-class Fields {
+// The policy's own structure over config::YamlReader, the one tree-walker (its typed reads,
+// fields() with merge keys, and the words of every message).
+class Loader : config::YamlReader {
  public:
-  explicit Fields(std::vector<Entry> e) : entries_(std::move(e)) {}
-  const Entry* find(std::string_view key) const {
-    for (const auto& e : entries_) {
-      if (e.key == key) return &e;
-    }
-    return nullptr;
-  }
-
- private:
-  std::vector<Entry> entries_;
-};
-
-class Loader {
- public:
-  explicit Loader(std::string file) : file_(std::move(file)) {}
+  explicit Loader(std::string file) : config::YamlReader(std::move(file), diags_) {}
 
   PolicyLoad load(const std::string& yaml);
 
  private:
-  static int line_of(const YAML::Mark& m) { return m.is_null() ? 0 : m.line + 1; }
-  static int column_of(const YAML::Mark& m) { return m.is_null() ? 0 : m.column + 1; }
-
-  void error(const YAML::Node& at, const std::string& field, std::string message) {
-    const YAML::Mark m = at.Mark();
-    diags_.add(Error{std::move(message), file_, line_of(m), column_of(m), field});
-  }
   void note(const YAML::Node& at, const std::string& field, const std::string& text) {
-    notes_.push_back(Error{text, file_, line_of(at.Mark()), 0, field}.describe());
+    notes_.push_back(Error{text, file(), config::line_of(at), 0, field}.describe());
   }
-
-  static std::string kind_of(const YAML::Node& n) {
-    switch (n.Type()) {
-      case YAML::NodeType::Sequence:
-        return "a list";
-      case YAML::NodeType::Map:
-        return "a map";
-      case YAML::NodeType::Null:
-        return "nothing";
-      default:
-        return "\"" + n.Scalar() + "\"";
-    }
-  }
-
-  Fields fields(const YAML::Node& map, const std::string& path,
-                const std::vector<std::string_view>& known);
-
-  // Scalar readers: each reports its own error and returns nullopt on a problem.
-  std::optional<std::string> text(const YAML::Node& n, const std::string& field);
-  std::optional<double> number(const YAML::Node& n, const std::string& field);
-  std::optional<double> share(const YAML::Node& n, const std::string& field);
-  std::optional<long long> integer(const YAML::Node& n, const std::string& field, long long min);
-  std::optional<bool> boolean(const YAML::Node& n, const std::string& field);
-  std::optional<Duration> duration(const YAML::Node& n, const std::string& field, bool allow_zero);
-  std::optional<std::vector<std::string>> text_list(const YAML::Node& n, const std::string& field);
-  std::vector<std::string> name_list(const YAML::Node& n, const std::string& field,
-                                     const char* what);
 
   std::optional<ActionSpec> action(const YAML::Node& n, const std::string& field);
   void check_action(const ActionSpec& a, const YAML::Node& at, const std::string& field,
@@ -202,213 +164,11 @@ class Loader {
   void freeze(const YAML::Node& n, const std::string& path, Freeze& out);
   std::vector<std::string> service_refs(const YAML::Node& n, const std::string& field);
 
-  std::string file_;
   // Per policy in load order: its field path and incident_type value (for duplicates).
   std::vector<std::pair<std::string, YAML::Node>> type_sites_;
   core::Diagnostics diags_;
   std::vector<std::string> notes_;
 };
-
-Fields Loader::fields(const YAML::Node& map, const std::string& path,
-                      const std::vector<std::string_view>& known) {
-  std::vector<Entry> out;
-  std::vector<YAML::Node> merges;  // values of `<<` keys, in order
-  for (auto it = map.begin(); it != map.end(); ++it) {
-    const YAML::Node k = it->first;
-    const std::string key = k.IsScalar() ? k.Scalar() : std::string{};
-    const std::string field = path.empty() ? key : path + "." + key;
-    if (!k.IsScalar()) {
-      error(k, path, "a key must be a plain name, not " + kind_of(k));
-      continue;
-    }
-    if (key == "<<") {
-      merges.push_back(it->second);
-      continue;
-    }
-    // Top-level `x-...` keys are the user's own (e.g. a home for YAML anchors), as in
-    // OpenAPI and Compose files.
-    if (path.empty() && key.rfind("x-", 0) == 0) continue;
-    if (std::find(known.begin(), known.end(), key) == known.end()) {
-      error(k, field, config::unknown_key(key, known));
-      continue;
-    }
-    bool dup = false;
-    for (const auto& e : out) {
-      if (e.key == key) {
-        error(k, field, config::duplicate_key(key, line_of(e.key_node.Mark())));
-        dup = true;
-      }
-    }
-    if (!dup) out.push_back(Entry{key, k, it->second});
-  }
-  // YAML merge keys (`<<: *defaults`, which yaml-cpp leaves to us): the map's own keys win,
-  // then earlier merges over later ones. Problems point at the merged text.
-  const std::string merge_field = path.empty() ? "<<" : path + ".<<";
-  for (const auto& m : merges) {
-    std::vector<YAML::Node> sources;
-    if (m.IsMap()) {
-      sources.push_back(m);
-    } else if (m.IsSequence()) {
-      for (std::size_t i = 0; i < m.size(); ++i) {
-        if (m[i].IsMap()) {
-          sources.push_back(m[i]);
-        } else {
-          error(m[i], merge_field, "a merge key takes maps, got " + kind_of(m[i]));
-        }
-      }
-    } else {
-      error(m, merge_field,
-            "a merge key takes a map or a list of maps (e.g. an alias such as *defaults), got " +
-                kind_of(m));
-    }
-    for (const auto& src : sources) {
-      for (auto it = src.begin(); it != src.end(); ++it) {
-        const std::string key = it->first.IsScalar() ? it->first.Scalar() : std::string{};
-        const std::string field = path.empty() ? key : path + "." + key;
-        if (std::find(known.begin(), known.end(), key) == known.end()) {
-          error(it->first, field, config::unknown_key(key, known) + " (merged in with <<)");
-          continue;
-        }
-        const bool present =
-            std::any_of(out.begin(), out.end(), [&](const Entry& e) { return e.key == key; });
-        if (!present) out.push_back(Entry{key, it->first, it->second});
-      }
-    }
-  }
-  return Fields(std::move(out));
-}
-
-std::optional<std::string> Loader::text(const YAML::Node& n, const std::string& field) {
-  if (!n.IsScalar()) {
-    error(n, field, "expected a value, got " + kind_of(n));
-    return std::nullopt;
-  }
-  return n.Scalar();
-}
-
-std::optional<double> Loader::number(const YAML::Node& n, const std::string& field) {
-  if (!n.IsScalar()) {
-    error(n, field, "expected a number, got " + kind_of(n));
-    return std::nullopt;
-  }
-  auto v = config::parse_number(n);
-  if (!v) {
-    error(n, field,
-          config::wrong_type("a number", config::quoted(n.Scalar())) +
-              (config::is_quoted(n) ? " (a quoted value is a string; remove the quotes)" : ""));
-  }
-  return v;
-}
-
-std::optional<double> Loader::share(const YAML::Node& n, const std::string& field) {
-  auto v = number(n, field);
-  // -0 is refused with the negatives: a threshold written "-0" is a sign slip, not a value.
-  if (v && (std::signbit(*v) || *v > 1.0)) {
-    error(n, field, config::out_of_range("0", "1", n.Scalar()));
-    return std::nullopt;
-  }
-  return v;
-}
-
-std::optional<long long> Loader::integer(const YAML::Node& n, const std::string& field,
-                                         long long min) {
-  if (!n.IsScalar() || config::is_quoted(n)) {
-    error(n, field, "expected a whole number, got " + kind_of(n));
-    return std::nullopt;
-  }
-  const std::string& s = n.Scalar();
-  long long v = 0;
-  const char* begin = s.data() + (!s.empty() && s.front() == '+' ? 1 : 0);
-  const auto [ptr, ec] = std::from_chars(begin, s.data() + s.size(), v);
-  if (ec == std::errc::result_out_of_range || (ec == std::errc{} && v > 1'000'000'000)) {
-    error(n, field, "the number " + s + " is too large");
-    return std::nullopt;
-  }
-  if (ec != std::errc{} || ptr != s.data() + s.size() || s.empty()) {
-    error(n, field, "expected a whole number, got \"" + s + "\"");
-    return std::nullopt;
-  }
-  if (v < min) {
-    error(n, field, "must be at least " + std::to_string(min) + ", got " + s);
-    return std::nullopt;
-  }
-  return v;
-}
-
-std::optional<bool> Loader::boolean(const YAML::Node& n, const std::string& field) {
-  if (n.IsScalar()) {
-    std::string s = n.Scalar();
-    std::transform(s.begin(), s.end(), s.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (s == "true" || s == "yes" || s == "on") return true;
-    if (s == "false" || s == "no" || s == "off") return false;
-  }
-  error(n, field, "expected true or false, got " + kind_of(n));
-  return std::nullopt;
-}
-
-std::optional<Duration> Loader::duration(const YAML::Node& n, const std::string& field,
-                                         bool allow_zero) {
-  if (!n.IsScalar()) {
-    error(n, field, "expected a duration such as 10m, got " + kind_of(n));
-    return std::nullopt;
-  }
-  auto d = core::parse_duration(n.Scalar());
-  if (!d) {
-    error(n, field, d.error().message);
-    return std::nullopt;
-  }
-  if (!allow_zero && d->count() == 0) {
-    error(n, field, "must be longer than 0s");
-    return std::nullopt;
-  }
-  return *d;
-}
-
-std::optional<std::vector<std::string>> Loader::text_list(const YAML::Node& n,
-                                                          const std::string& field) {
-  if (!n.IsSequence()) {
-    error(n, field, "expected a list such as [a, b], got " + kind_of(n));
-    return std::nullopt;
-  }
-  std::vector<std::string> out;
-  bool ok = true;
-  for (std::size_t i = 0; i < n.size(); ++i) {
-    auto s = text(n[i], field + "[" + std::to_string(i) + "]");
-    if (s) {
-      out.push_back(*s);
-    } else {
-      ok = false;
-    }
-  }
-  if (!ok) return std::nullopt;
-  return out;
-}
-
-// Kubernetes names (namespaces, services): they end up in kubectl/helm argv.
-std::vector<std::string> Loader::name_list(const YAML::Node& n, const std::string& field,
-                                           const char* what) {
-  std::vector<std::string> out;
-  if (!n.IsSequence()) {
-    error(n, field,
-          std::string("expected a list of ") + what + " names such as [prod], got " + kind_of(n));
-    return out;
-  }
-  for (std::size_t i = 0; i < n.size(); ++i) {
-    const std::string f = field + "[" + std::to_string(i) + "]";
-    auto s = text(n[i], f);
-    if (!s) continue;
-    if (!config::is_dns1123_label(*s)) {
-      error(n[i], f,
-            std::string("\"") + *s + "\" is not a valid Kubernetes " + what +
-                " name (lowercase letters, digits and '-', at most 63, starting and ending "
-                "with a letter or digit)");
-      continue;
-    }
-    out.push_back(*s);
-  }
-  return out;
-}
 
 // ---------------------------------------------------------------------------------------
 // Actions
@@ -446,7 +206,7 @@ std::optional<ActionSpec> Loader::action(const YAML::Node& n, const std::string&
     error(n, field + ".kind", "missing `kind` (one of " + list_names(kActionNames) + ")");
     return std::nullopt;
   }
-  if (auto name = text(kind->value, field + ".kind")) {
+  if (auto name = str(kind->value, field + ".kind")) {
     auto k = parse_action_kind(*name);
     if (!k) {
       error(kind->value, field + ".kind",
@@ -459,15 +219,16 @@ std::optional<ActionSpec> Loader::action(const YAML::Node& n, const std::string&
     return std::nullopt;
   }
   if (const Entry* e = f.find("replicas")) {
-    if (auto v = integer(e->value, field + ".replicas", 1)) a.replicas = static_cast<int>(*v);
+    if (auto v = integer(e->value, field + ".replicas", 1, kMaxCount))
+      a.replicas = static_cast<int>(*v);
   }
   if (const Entry* e = f.find("max_replicas")) {
-    if (auto v = integer(e->value, field + ".max_replicas", 1)) {
+    if (auto v = integer(e->value, field + ".max_replicas", 1, kMaxCount)) {
       a.max_replicas = static_cast<int>(*v);
     }
   }
   if (const Entry* e = f.find("min_replicas")) {
-    if (auto v = integer(e->value, field + ".min_replicas", 1)) {
+    if (auto v = integer(e->value, field + ".min_replicas", 1, kMaxCount)) {
       a.min_replicas = static_cast<int>(*v);
     }
   }
@@ -483,10 +244,11 @@ std::optional<ActionSpec> Loader::action(const YAML::Node& n, const std::string&
     }
   }
   if (const Entry* e = f.find("revision")) {
-    if (auto v = integer(e->value, field + ".revision", 1)) a.revision = static_cast<int>(*v);
+    if (auto v = integer(e->value, field + ".revision", 1, kMaxCount))
+      a.revision = static_cast<int>(*v);
   }
   if (const Entry* e = f.find("flag")) {
-    if (auto v = text(e->value, field + ".flag")) {
+    if (auto v = str(e->value, field + ".flag")) {
       if (is_flag_name(*v)) {
         a.flag = *v;
       } else {
@@ -505,7 +267,7 @@ std::optional<ActionSpec> Loader::action(const YAML::Node& n, const std::string&
     }
   }
   if (const Entry* e = f.find("to")) {
-    if (auto v = text(e->value, field + ".to")) {
+    if (auto v = str(e->value, field + ".to")) {
       if (config::is_dns1123_label(*v)) {
         a.to = *v;
       } else {
@@ -645,7 +407,7 @@ void Loader::dependency_precheck(const YAML::Node& n, const std::string& path,
     }
   }
   if (const Entry* e = f.find("depth")) {
-    if (auto d = text(e->value, path + ".depth")) {
+    if (auto d = str(e->value, path + ".depth")) {
       if (*d == "direct" || *d == "transitive") {
         out.transitive = *d == "transitive";
       } else {
@@ -656,7 +418,7 @@ void Loader::dependency_precheck(const YAML::Node& n, const std::string& path,
     }
   }
   if (const Entry* e = f.find("max_depth")) {
-    if (auto v = integer(e->value, path + ".max_depth", 1)) {
+    if (auto v = integer(e->value, path + ".max_depth", 1, kMaxCount)) {
       if (!out.transitive) {
         error(e->value, path + ".max_depth", "max_depth needs depth: transitive");
       } else if (*v > defaults::kPrecheckDepthLimit) {
@@ -690,10 +452,11 @@ void Loader::recurrence(const YAML::Node& n, const std::string& path, Recurrence
   }
   Fields f = fields(n, path, {"max", "window"});
   if (const Entry* e = f.find("max")) {
-    if (auto v = integer(e->value, path + ".max", 0)) out.max = static_cast<int>(*v);
+    if (auto v = integer(e->value, path + ".max", 0, kMaxCount)) out.max = static_cast<int>(*v);
   }
   if (const Entry* e = f.find("window")) {
-    if (auto d = duration(e->value, path + ".window", false)) out.window = *d;
+    if (auto d = duration(e->value, path + ".window", config::DurationMin::kPositive))
+      out.window = *d;
   }
 }
 
@@ -719,7 +482,7 @@ void Loader::planned_events(const YAML::Node& n, const std::string& path,
       out.approval_required_for.clear();
       for (std::size_t i = 0; i < e->value.size(); ++i) {
         const std::string fi = field + "[" + std::to_string(i) + "]";
-        auto name = text(e->value[i], fi);
+        auto name = str(e->value[i], fi);
         if (!name) continue;
         auto k = parse_action_kind(*name);
         if (!k) {
@@ -733,7 +496,7 @@ void Loader::planned_events(const YAML::Node& n, const std::string& path,
     }
   }
   if (const Entry* e = f.find("kinds")) {
-    if (auto v = text_list(e->value, path + ".kinds")) out.kinds = *v;
+    if (auto v = str_list(e->value, path + ".kinds", false)) out.kinds = *v;
   }
 }
 
@@ -768,7 +531,7 @@ void Loader::verification(const YAML::Node& n, const std::string& path,
       error(c, field, "a check needs `signal` (one of " + list_names(signals) + ") or `promql`");
     }
     if (sig != nullptr) {
-      if (auto name = text(sig->value, field + ".signal")) {
+      if (auto name = str(sig->value, field + ".signal")) {
         auto s = parse_signal_name(*name);
         if (!s) {
           error(sig->value, field + ".signal",
@@ -779,7 +542,7 @@ void Loader::verification(const YAML::Node& n, const std::string& path,
       }
     }
     if (promql != nullptr) {
-      if (auto q = text(promql->value, field + ".promql")) {
+      if (auto q = str(promql->value, field + ".promql")) {
         if (q->empty()) error(promql->value, field + ".promql", "the query is empty");
         check.promql = *q;
       }
@@ -815,7 +578,7 @@ void Loader::verification(const YAML::Node& n, const std::string& path,
       }
     }
     if (const Entry* e = f.find("description")) {
-      if (auto d = text(e->value, field + ".description")) check.description = *d;
+      if (auto d = str(e->value, field + ".description")) check.description = *d;
     }
     if (diags_.size() == before) {
       if (!check.max && !check.min && !check.back_to_baseline) {
@@ -840,7 +603,7 @@ void Loader::verification(const YAML::Node& n, const std::string& path,
 
 Policy Loader::policy(const YAML::Node& n, const std::string& path) {
   Policy p;
-  p.source_line = line_of(n.Mark());
+  p.source_line = config::line_of(n);
   Fields f =
       fields(n, path,
              {"incident_type", "detection_signal", "action", "actions", "auto_execute",
@@ -849,7 +612,7 @@ Policy Loader::policy(const YAML::Node& n, const std::string& path) {
               "dependency_precheck", "recurrence", "planned_events", "verification"});
 
   if (const Entry* e = f.find("incident_type")) {
-    if (auto t = text(e->value, path + ".incident_type")) {
+    if (auto t = str(e->value, path + ".incident_type")) {
       if (t->empty()) {
         error(e->value, path + ".incident_type", "is empty");
       } else {
@@ -876,7 +639,7 @@ Policy Loader::policy(const YAML::Node& n, const std::string& path) {
   }
 
   if (const Entry* e = f.find("detection_signal")) {
-    if (auto s = text(e->value, path + ".detection_signal")) p.detection_signal = *s;
+    if (auto s = str(e->value, path + ".detection_signal")) p.detection_signal = *s;
   }
 
   const Entry* one = f.find("action");
@@ -942,7 +705,7 @@ Policy Loader::policy(const YAML::Node& n, const std::string& path) {
     if (auto v = share(e->value, path + ".confidence_threshold")) p.confidence_threshold = *v;
   }
   if (const Entry* e = f.find("max_attempts")) {
-    if (auto v = integer(e->value, path + ".max_attempts", 1)) {
+    if (auto v = integer(e->value, path + ".max_attempts", 1, kMaxCount)) {
       p.max_attempts = static_cast<int>(*v);
     }
   }
@@ -956,10 +719,12 @@ Policy Loader::policy(const YAML::Node& n, const std::string& path) {
     }
   }
   if (cooldown != nullptr) {
-    if (auto d = duration(cooldown->value, path + "." + cooldown->key, true)) p.cooldown = *d;
+    if (auto d = duration(cooldown->value, path + "." + cooldown->key, config::DurationMin::kZero))
+      p.cooldown = *d;
   }
   if (const Entry* e = f.find("verification_window")) {
-    if (auto d = duration(e->value, path + ".verification_window", false)) {
+    if (auto d =
+            duration(e->value, path + ".verification_window", config::DurationMin::kPositive)) {
       p.verification_window = *d;
     }
   }
@@ -983,17 +748,17 @@ Policy Loader::policy(const YAML::Node& n, const std::string& path) {
     }
   }
   if (const Entry* e = f.find("escalation_channel")) {
-    if (auto s = text(e->value, path + ".escalation_channel")) {
+    if (auto s = str(e->value, path + ".escalation_channel")) {
       if (s->empty()) {
         error(e->value, path + ".escalation_channel", "is empty");
       } else {
         p.escalation_channel = *s;
-        p.escalation_channel_line = line_of(e->value.Mark());
+        p.escalation_channel_line = config::line_of(e->value);
       }
     }
   }
   if (const Entry* e = f.find("risk")) {
-    if (auto s = text(e->value, path + ".risk")) {
+    if (auto s = str(e->value, path + ".risk")) {
       static const std::vector<std::string_view> kRisks{"low", "medium", "high"};
       if (*s == "low") {
         p.risk = RiskClass::kLow;
@@ -1034,10 +799,11 @@ void Loader::engine_settings(const YAML::Node& n, const std::string& path, Engin
              {"mode", "kill_switch", "allowed_namespaces", "freeze_when", "limits", "flap_window"});
   if (const Entry* e = f.find("freeze_when")) freeze(e->value, path + ".freeze_when", out.freeze);
   if (const Entry* e = f.find("flap_window")) {
-    if (auto d = duration(e->value, path + ".flap_window", true)) out.flap_window = *d;
+    if (auto d = duration(e->value, path + ".flap_window", config::DurationMin::kZero))
+      out.flap_window = *d;
   }
   if (const Entry* e = f.find("mode")) {
-    if (auto s = text(e->value, path + ".mode")) {
+    if (auto s = str(e->value, path + ".mode")) {
       if (auto m = parse_mode(*s)) {
         out.mode = *m;
       } else {
@@ -1066,17 +832,18 @@ void Loader::engine_settings(const YAML::Node& n, const std::string& path, Engin
         fields(e->value, lp,
                {"max_concurrent_actions", "max_actions_per_window", "rate_window", "blast_radius"});
     if (const Entry* x = l.find("max_concurrent_actions")) {
-      if (auto v = integer(x->value, lp + ".max_concurrent_actions", 0)) {
+      if (auto v = integer(x->value, lp + ".max_concurrent_actions", 0, kMaxCount)) {
         out.limits.max_concurrent_actions = static_cast<int>(*v);
       }
     }
     if (const Entry* x = l.find("max_actions_per_window")) {
-      if (auto v = integer(x->value, lp + ".max_actions_per_window", 0)) {
+      if (auto v = integer(x->value, lp + ".max_actions_per_window", 0, kMaxCount)) {
         out.limits.max_actions_per_window = static_cast<int>(*v);
       }
     }
     if (const Entry* x = l.find("rate_window")) {
-      if (auto d = duration(x->value, lp + ".rate_window", false)) out.limits.rate_window = *d;
+      if (auto d = duration(x->value, lp + ".rate_window", config::DurationMin::kPositive))
+        out.limits.rate_window = *d;
     }
     if (const Entry* x = l.find("blast_radius")) {
       if (auto v = share(x->value, lp + ".blast_radius")) {
@@ -1105,7 +872,7 @@ std::vector<std::string> Loader::service_refs(const YAML::Node& n, const std::st
   for (std::size_t i = 0; i < count; ++i) {
     const YAML::Node item = one ? n : n[i];
     const std::string f = one ? field : field + "[" + std::to_string(i) + "]";
-    auto s = text(item, f);
+    auto s = str(item, f);
     if (!s) continue;
     const auto slash = s->find('/');
     const bool ok = slash == std::string::npos ? config::is_dns1123_label(*s)
@@ -1165,14 +932,14 @@ void Loader::freeze(const YAML::Node& n, const std::string& path, Freeze& out) {
 PolicyLoad Loader::load(const std::string& yaml) {
   PolicyLoad result;
   PolicySet set;
-  set.source_file = file_;
+  set.source_file = file();
   try {
     const YAML::Node root = YAML::Load(yaml);
     if (root.IsNull()) {
       diags_.add(
           Error{"the file is empty; expected `remediation_policy:` (one policy) or "
                 "`remediation_policies:` (a list)",
-                file_, 1, 1, ""});
+                file(), 1, 1, ""});
     } else if (!root.IsMap()) {
       error(root, "",
             "expected a map with `remediation_policy:` or `remediation_policies:` at the top, "
@@ -1226,7 +993,7 @@ PolicyLoad Loader::load(const std::string& yaml) {
           const auto& [first_path, first_node] = type_sites_[it->second];
           error(node, path + ".incident_type",
                 "duplicate incident type `" + type + "`: " + first_path + " at line " +
-                    std::to_string(line_of(first_node.Mark())) +
+                    std::to_string(config::line_of(first_node)) +
                     " already covers it; one policy per incident type (use `actions:` for an "
                     "escalating ladder)");
         }
@@ -1245,10 +1012,11 @@ PolicyLoad Loader::load(const std::string& yaml) {
         hint = " (this line is indented with a tab; YAML indentation must use spaces)";
       }
     }
-    diags_.add(
-        Error{"YAML syntax error: " + e.msg + hint, file_, line_of(e.mark), column_of(e.mark), ""});
+    diags_.add(Error{"YAML syntax error: " + e.msg + hint, file(), mark_line(e.mark),
+                     mark_column(e.mark), ""});
   } catch (const YAML::Exception& e) {
-    diags_.add(Error{"cannot read YAML: " + e.msg, file_, line_of(e.mark), column_of(e.mark), ""});
+    diags_.add(
+        Error{"cannot read YAML: " + e.msg, file(), mark_line(e.mark), mark_column(e.mark), ""});
   }
   // Report in file order, however the sections were walked.
   std::vector<Error> errors = diags_.errors();
