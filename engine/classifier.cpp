@@ -357,7 +357,7 @@ core::Result<ClassifierModel> ModelLoader::load(const std::string& yaml) {
                      e.mark.is_null() ? 0 : e.mark.column + 1, ""});
   }
   if (!diags_.empty()) {
-    std::vector<Error> errors_ = diags_.errors();
+    std::vector<Error> errors = diags_.errors();
     std::stable_sort(errors.begin(), errors.end(), [](const Error& a, const Error& b) {
       return std::pair(a.line, a.column) < std::pair(b.line, b.column);
     });
