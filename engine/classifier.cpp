@@ -147,23 +147,15 @@ std::size_t bucket_of(const std::vector<double>& thresholds, double v) {
 // ---------------------------------------------------------------------------------------
 // Loading: strict, because a silently malformed table produces confident nonsense.
 
-class ModelLoader {
+// The model's structure over config::YamlReader, the one tree-walker (its typed reads and
+// the words of every message).
+class ModelLoader : config::YamlReader {
  public:
-  explicit ModelLoader(std::string file) : file_(std::move(file)) {}
+  explicit ModelLoader(std::string file) : config::YamlReader(std::move(file), diags_) {}
 
   core::Result<ClassifierModel> load(const std::string& yaml);
 
  private:
-  void error(const YAML::Node& at, const std::string& field, std::string message) {
-    const YAML::Mark m = at.Mark();
-    errors_.push_back(Error{std::move(message), file_, m.is_null() ? 0 : m.line + 1,
-                            m.is_null() ? 0 : m.column + 1, field});
-  }
-  std::optional<double> number(const YAML::Node& n, const std::string& field) {
-    if (auto v = config::parse_number(n)) return v;
-    error(n, field, config::wrong_type("a number", config::kind_of(n)));
-    return std::nullopt;
-  }
   std::optional<double> probability(const YAML::Node& n, const std::string& field) {
     auto v = number(n, field);
     if (v && (*v <= 0.0 || *v > 1.0)) {
@@ -190,20 +182,9 @@ class ModelLoader {
     }
     return out;
   }
-  void check_keys(const YAML::Node& map, const std::string& path,
-                  std::initializer_list<std::string_view> known) {
-    for (auto it = map.begin(); it != map.end(); ++it) {
-      const std::string key = it->first.IsScalar() ? it->first.Scalar() : std::string{};
-      if (std::find(known.begin(), known.end(), key) == known.end()) {
-        error(it->first, path.empty() ? key : path + "." + key,
-              config::unknown_key(key, std::vector<std::string_view>(known)));
-      }
-    }
-  }
   void feature(const YAML::Node& n, const std::string& path, ClassifierModel& model);
 
-  std::string file_;
-  std::vector<Error> errors_;
+  core::Diagnostics diags_;
 };
 
 void ModelLoader::feature(const YAML::Node& n, const std::string& path, ClassifierModel& model) {
@@ -327,7 +308,7 @@ core::Result<ClassifierModel> ModelLoader::load(const std::string& yaml) {
             }
           }
         }
-        if (model.types.size() < 2 && errors_.empty()) {
+        if (model.types.size() < 2 && diags_.empty()) {
           error(types, "types", "a classifier needs at least two types to choose between");
         }
       }
@@ -351,13 +332,12 @@ core::Result<ClassifierModel> ModelLoader::load(const std::string& yaml) {
         }
         for (std::size_t t = 0; t < model.types.size(); ++t) {
           if (model.priors[t] == 0.0 &&
-              std::find_if(errors_.begin(), errors_.end(), [&](const Error& e) {
-                return e.field == "priors." + model.types[t];
-              }) == errors_.end()) {
+              std::none_of(diags_.errors().begin(), diags_.errors().end(),
+                           [&](const Error& e) { return e.field == "priors." + model.types[t]; })) {
             error(priors, "priors", "no prior for type `" + model.types[t] + "`");
           }
         }
-        if (errors_.empty() && std::abs(sum - 1.0) > 0.01) {
+        if (diags_.empty() && std::abs(sum - 1.0) > 0.01) {
           std::ostringstream os;
           os << "priors must sum to 1, got " << sum;
           error(priors, "priors", os.str());
@@ -373,18 +353,18 @@ core::Result<ClassifierModel> ModelLoader::load(const std::string& yaml) {
       }
     }
   } catch (const YAML::Exception& e) {
-    errors_.push_back(Error{"YAML syntax error: " + e.msg, file_,
-                            e.mark.is_null() ? 0 : e.mark.line + 1,
-                            e.mark.is_null() ? 0 : e.mark.column + 1, ""});
+    diags_.add(Error{"YAML syntax error: " + e.msg, file(), e.mark.is_null() ? 0 : e.mark.line + 1,
+                     e.mark.is_null() ? 0 : e.mark.column + 1, ""});
   }
-  if (!errors_.empty()) {
-    std::stable_sort(errors_.begin(), errors_.end(), [](const Error& a, const Error& b) {
+  if (!diags_.empty()) {
+    std::vector<Error> errors = diags_.errors();
+    std::stable_sort(errors.begin(), errors.end(), [](const Error& a, const Error& b) {
       return std::pair(a.line, a.column) < std::pair(b.line, b.column);
     });
-    Error first = errors_.front();
-    if (errors_.size() > 1) {
-      first.message += " (and " + std::to_string(errors_.size() - 1) + " more problem" +
-                       (errors_.size() > 2 ? "s" : "") + " in this file)";
+    Error first = errors.front();
+    if (errors.size() > 1) {
+      first.message += " (and " + std::to_string(errors.size() - 1) + " more problem" +
+                       (errors.size() > 2 ? "s" : "") + " in this file)";
     }
     return first;
   }

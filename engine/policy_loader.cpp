@@ -3,6 +3,8 @@
 // location and field path, and only hands out a PolicySet when there were none.
 #include "engine/policy_loader.hpp"
 
+#include "engine/policy_reader.hpp"
+
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -21,18 +23,19 @@
 #include "config/yaml_reader.hpp"
 #include "core/duration.hpp"
 #include "engine/classifier.hpp"
-#include "engine/promql_template.hpp"
 
 namespace selfheal::engine {
+namespace policy_reading {
 namespace {
 
-using core::Error;
-
 using config::did_you_mean;
-using config::list_names;
 
-const std::vector<std::string_view> kActionNames{
-    "restart", "scale", "rollback", "cache-purge", "feature-flag-disable", "traffic-shift", "page"};
+int mark_line(const YAML::Mark& m) {
+  return m.is_null() ? 0 : m.line + 1;
+}
+int mark_column(const YAML::Mark& m) {
+  return m.is_null() ? 0 : m.column + 1;
+}
 
 // The known incident type named `t`, or nullptr (engine/classifier.hpp holds the list).
 const KnownIncidentType* find_known_type(std::string_view t) {
@@ -73,779 +76,19 @@ std::string type_suggestion(std::string_view t) {
   return {};
 }
 
-// ---------------------------------------------------------------------------------------
-// Names that reach kubectl/helm argv.
+}  // namespace
 
-bool is_flag_name(std::string_view s) {
-  if (s.empty() || s.size() > 253) return false;
-  auto ok = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '_' || c == '.';
-  };
-  return std::all_of(s.begin(), s.end(), ok) && s.front() != '-';
-}
+using core::Error;
 
-std::string describe_action(const ActionSpec& a) {
-  std::ostringstream os;
-  os << to_string(a.kind);
-  switch (a.kind) {
-    case ActionKind::kScale:
-      if (a.replicas) {
-        os << " to " << *a.replicas << " replicas";
-      } else if (a.factor) {
-        os << " by " << *a.factor << "x";
-        if (a.max_replicas) os << ", at most " << *a.max_replicas << " replicas";
-        if (a.min_replicas) os << ", at least " << *a.min_replicas << " replicas";
-      }
-      break;
-    case ActionKind::kRollback:
-      if (a.revision) {
-        os << " to revision " << *a.revision;
-      } else {
-        os << " to the previous release";
-      }
-      break;
-    case ActionKind::kFeatureFlagDisable:
-      os << " " << a.flag;
-      break;
-    case ActionKind::kTrafficShift:
-      if (a.traffic_share) os << " " << *a.traffic_share * 100 << "% to " << a.to;
-      break;
-    case ActionKind::kPage:
-      os << " (no automated change: escalate to a person)";
-      break;
-    default:
-      break;
-  }
-  return os.str();
-}
-
-// ---------------------------------------------------------------------------------------
-// The loader
-
-// One map's entries, checked against the keys it may hold.
-struct Entry {
-  std::string key;
-  YAML::Node key_node;
-  YAML::Node value;
-};
-
-class Fields {
- public:
-  explicit Fields(std::vector<Entry> e) : entries_(std::move(e)) {}
-  const Entry* find(std::string_view key) const {
-    for (const auto& e : entries_) {
-      if (e.key == key) return &e;
-    }
-    return nullptr;
-  }
-
- private:
-  std::vector<Entry> entries_;
-};
-
-class Loader {
- public:
-  explicit Loader(std::string file) : file_(std::move(file)) {}
-
-  PolicyLoad load(const std::string& yaml);
-
- private:
-  static int line_of(const YAML::Mark& m) { return m.is_null() ? 0 : m.line + 1; }
-  static int column_of(const YAML::Mark& m) { return m.is_null() ? 0 : m.column + 1; }
-
-  void error(const YAML::Node& at, const std::string& field, std::string message) {
-    const YAML::Mark m = at.Mark();
-    diags_.add(Error{std::move(message), file_, line_of(m), column_of(m), field});
-  }
-  void note(const YAML::Node& at, const std::string& field, const std::string& text) {
-    notes_.push_back(Error{text, file_, line_of(at.Mark()), 0, field}.describe());
-  }
-
-  static std::string kind_of(const YAML::Node& n) {
-    switch (n.Type()) {
-      case YAML::NodeType::Sequence:
-        return "a list";
-      case YAML::NodeType::Map:
-        return "a map";
-      case YAML::NodeType::Null:
-        return "nothing";
-      default:
-        return "\"" + n.Scalar() + "\"";
-    }
-  }
-
-  Fields fields(const YAML::Node& map, const std::string& path,
-                const std::vector<std::string_view>& known);
-
-  // Scalar readers: each reports its own error and returns nullopt on a problem.
-  std::optional<std::string> text(const YAML::Node& n, const std::string& field);
-  std::optional<double> number(const YAML::Node& n, const std::string& field);
-  std::optional<double> share(const YAML::Node& n, const std::string& field);
-  std::optional<long long> integer(const YAML::Node& n, const std::string& field, long long min);
-  std::optional<bool> boolean(const YAML::Node& n, const std::string& field);
-  std::optional<Duration> duration(const YAML::Node& n, const std::string& field, bool allow_zero);
-  std::optional<std::vector<std::string>> text_list(const YAML::Node& n, const std::string& field);
-  std::vector<std::string> name_list(const YAML::Node& n, const std::string& field,
-                                     const char* what);
-
-  std::optional<ActionSpec> action(const YAML::Node& n, const std::string& field);
-  void check_action(const ActionSpec& a, const YAML::Node& at, const std::string& field,
-                    const Fields* params);
-  Policy policy(const YAML::Node& n, const std::string& path);
-  void scope(const YAML::Node& n, const std::string& path, Scope& out);
-  void dependency_precheck(const YAML::Node& n, const std::string& path, DependencyPrecheck& out);
-  void planned_events(const YAML::Node& n, const std::string& path, PlannedEventHandling& out);
-  void recurrence(const YAML::Node& n, const std::string& path, Recurrence& out);
-  void verification(const YAML::Node& n, const std::string& path,
-                    std::vector<VerificationCheck>& out);
-  void engine_settings(const YAML::Node& n, const std::string& path, EngineSettings& out);
-  void freeze(const YAML::Node& n, const std::string& path, Freeze& out);
-  std::vector<std::string> service_refs(const YAML::Node& n, const std::string& field);
-
-  std::string file_;
-  // Per policy in load order: its field path and incident_type value (for duplicates).
-  std::vector<std::pair<std::string, YAML::Node>> type_sites_;
-  core::Diagnostics diags_;
-  std::vector<std::string> notes_;
-};
-
-Fields Loader::fields(const YAML::Node& map, const std::string& path,
-                      const std::vector<std::string_view>& known) {
-  std::vector<Entry> out;
-  std::vector<YAML::Node> merges;  // values of `<<` keys, in order
-  for (auto it = map.begin(); it != map.end(); ++it) {
-    const YAML::Node k = it->first;
-    const std::string key = k.IsScalar() ? k.Scalar() : std::string{};
-    const std::string field = path.empty() ? key : path + "." + key;
-    if (!k.IsScalar()) {
-      error(k, path, "a key must be a plain name, not " + kind_of(k));
-      continue;
-    }
-    if (key == "<<") {
-      merges.push_back(it->second);
-      continue;
-    }
-    // Top-level `x-...` keys are the user's own (e.g. a home for YAML anchors), as in
-    // OpenAPI and Compose files.
-    if (path.empty() && key.rfind("x-", 0) == 0) continue;
-    if (std::find(known.begin(), known.end(), key) == known.end()) {
-      error(k, field, config::unknown_key(key, known));
-      continue;
-    }
-    bool dup = false;
-    for (const auto& e : out) {
-      if (e.key == key) {
-        error(k, field, config::duplicate_key(key, line_of(e.key_node.Mark())));
-        dup = true;
-      }
-    }
-    if (!dup) out.push_back(Entry{key, k, it->second});
-  }
-  // YAML merge keys (`<<: *defaults`, which yaml-cpp leaves to us): the map's own keys win,
-  // then earlier merges over later ones. Problems point at the merged text.
-  const std::string merge_field = path.empty() ? "<<" : path + ".<<";
-  for (const auto& m : merges) {
-    std::vector<YAML::Node> sources;
-    if (m.IsMap()) {
-      sources.push_back(m);
-    } else if (m.IsSequence()) {
-      for (std::size_t i = 0; i < m.size(); ++i) {
-        if (m[i].IsMap()) {
-          sources.push_back(m[i]);
-        } else {
-          error(m[i], merge_field, "a merge key takes maps, got " + kind_of(m[i]));
-        }
-      }
-    } else {
-      error(m, merge_field,
-            "a merge key takes a map or a list of maps (e.g. an alias such as *defaults), got " +
-                kind_of(m));
-    }
-    for (const auto& src : sources) {
-      for (auto it = src.begin(); it != src.end(); ++it) {
-        const std::string key = it->first.IsScalar() ? it->first.Scalar() : std::string{};
-        const std::string field = path.empty() ? key : path + "." + key;
-        if (std::find(known.begin(), known.end(), key) == known.end()) {
-          error(it->first, field, config::unknown_key(key, known) + " (merged in with <<)");
-          continue;
-        }
-        const bool present =
-            std::any_of(out.begin(), out.end(), [&](const Entry& e) { return e.key == key; });
-        if (!present) out.push_back(Entry{key, it->first, it->second});
-      }
-    }
-  }
-  return Fields(std::move(out));
-}
-
-std::optional<std::string> Loader::text(const YAML::Node& n, const std::string& field) {
-  if (!n.IsScalar()) {
-    error(n, field, "expected a value, got " + kind_of(n));
-    return std::nullopt;
-  }
-  return n.Scalar();
-}
-
-std::optional<double> Loader::number(const YAML::Node& n, const std::string& field) {
-  if (!n.IsScalar()) {
-    error(n, field, "expected a number, got " + kind_of(n));
-    return std::nullopt;
-  }
-  auto v = config::parse_number(n);
-  if (!v) {
-    error(n, field,
-          config::wrong_type("a number", config::quoted(n.Scalar())) +
-              (config::is_quoted(n) ? " (a quoted value is a string; remove the quotes)" : ""));
-  }
-  return v;
-}
-
-std::optional<double> Loader::share(const YAML::Node& n, const std::string& field) {
-  auto v = number(n, field);
-  // -0 is refused with the negatives: a threshold written "-0" is a sign slip, not a value.
-  if (v && (std::signbit(*v) || *v > 1.0)) {
-    error(n, field, config::out_of_range("0", "1", n.Scalar()));
-    return std::nullopt;
-  }
-  return v;
-}
-
-std::optional<long long> Loader::integer(const YAML::Node& n, const std::string& field,
-                                         long long min) {
-  if (!n.IsScalar() || config::is_quoted(n)) {
-    error(n, field, "expected a whole number, got " + kind_of(n));
-    return std::nullopt;
-  }
-  const std::string& s = n.Scalar();
-  long long v = 0;
-  const char* begin = s.data() + (!s.empty() && s.front() == '+' ? 1 : 0);
-  const auto [ptr, ec] = std::from_chars(begin, s.data() + s.size(), v);
-  if (ec == std::errc::result_out_of_range || (ec == std::errc{} && v > 1'000'000'000)) {
-    error(n, field, "the number " + s + " is too large");
-    return std::nullopt;
-  }
-  if (ec != std::errc{} || ptr != s.data() + s.size() || s.empty()) {
-    error(n, field, "expected a whole number, got \"" + s + "\"");
-    return std::nullopt;
-  }
-  if (v < min) {
-    error(n, field, "must be at least " + std::to_string(min) + ", got " + s);
-    return std::nullopt;
-  }
-  return v;
-}
-
-std::optional<bool> Loader::boolean(const YAML::Node& n, const std::string& field) {
-  if (n.IsScalar()) {
-    std::string s = n.Scalar();
-    std::transform(s.begin(), s.end(), s.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (s == "true" || s == "yes" || s == "on") return true;
-    if (s == "false" || s == "no" || s == "off") return false;
-  }
-  error(n, field, "expected true or false, got " + kind_of(n));
-  return std::nullopt;
-}
-
-std::optional<Duration> Loader::duration(const YAML::Node& n, const std::string& field,
-                                         bool allow_zero) {
-  if (!n.IsScalar()) {
-    error(n, field, "expected a duration such as 10m, got " + kind_of(n));
-    return std::nullopt;
-  }
-  auto d = core::parse_duration(n.Scalar());
-  if (!d) {
-    error(n, field, d.error().message);
-    return std::nullopt;
-  }
-  if (!allow_zero && d->count() == 0) {
-    error(n, field, "must be longer than 0s");
-    return std::nullopt;
-  }
-  return *d;
-}
-
-std::optional<std::vector<std::string>> Loader::text_list(const YAML::Node& n,
-                                                          const std::string& field) {
-  if (!n.IsSequence()) {
-    error(n, field, "expected a list such as [a, b], got " + kind_of(n));
-    return std::nullopt;
-  }
-  std::vector<std::string> out;
-  bool ok = true;
-  for (std::size_t i = 0; i < n.size(); ++i) {
-    auto s = text(n[i], field + "[" + std::to_string(i) + "]");
-    if (s) {
-      out.push_back(*s);
-    } else {
-      ok = false;
-    }
-  }
-  if (!ok) return std::nullopt;
-  return out;
-}
-
-// Kubernetes names (namespaces, services): they end up in kubectl/helm argv.
-std::vector<std::string> Loader::name_list(const YAML::Node& n, const std::string& field,
-                                           const char* what) {
-  std::vector<std::string> out;
-  if (!n.IsSequence()) {
-    error(n, field,
-          std::string("expected a list of ") + what + " names such as [prod], got " + kind_of(n));
-    return out;
-  }
-  for (std::size_t i = 0; i < n.size(); ++i) {
-    const std::string f = field + "[" + std::to_string(i) + "]";
-    auto s = text(n[i], f);
-    if (!s) continue;
-    if (!config::is_dns1123_label(*s)) {
-      error(n[i], f,
-            std::string("\"") + *s + "\" is not a valid Kubernetes " + what +
-                " name (lowercase letters, digits and '-', at most 63, starting and ending "
-                "with a letter or digit)");
-      continue;
-    }
-    out.push_back(*s);
-  }
-  return out;
-}
-
-// ---------------------------------------------------------------------------------------
-// Actions
-
-std::optional<ActionSpec> Loader::action(const YAML::Node& n, const std::string& field) {
-  ActionSpec a;
-  if (n.IsScalar()) {
-    const std::string& name = n.Scalar();
-    auto kind = parse_action_kind(name);
-    if (!kind) {
-      error(n, field,
-            "unknown action " + config::quoted(name) + did_you_mean(name, kActionNames) +
-                " (actions: " + list_names(kActionNames) + ")");
-      return std::nullopt;
-    }
-    a.kind = *kind;
-    const std::size_t before = diags_.size();
-    check_action(a, n, field, nullptr);
-    if (diags_.size() != before) return std::nullopt;
-    return a;
-  }
-  if (!n.IsMap()) {
-    error(n, field,
-          "expected an action name such as restart or a map such as {kind: scale, replicas: "
-          "6}, got " +
-              kind_of(n));
-    return std::nullopt;
-  }
-  const std::size_t before = diags_.size();
-  Fields f = fields(n, field,
-                    {"kind", "replicas", "factor", "max_replicas", "min_replicas", "revision",
-                     "flag", "share", "to"});
-  const Entry* kind = f.find("kind");
-  if (kind == nullptr) {
-    error(n, field + ".kind", "missing `kind` (one of " + list_names(kActionNames) + ")");
-    return std::nullopt;
-  }
-  if (auto name = text(kind->value, field + ".kind")) {
-    auto k = parse_action_kind(*name);
-    if (!k) {
-      error(kind->value, field + ".kind",
-            "unknown action " + config::quoted(*name) + did_you_mean(*name, kActionNames) +
-                " (actions: " + list_names(kActionNames) + ")");
-      return std::nullopt;
-    }
-    a.kind = *k;
-  } else {
-    return std::nullopt;
-  }
-  if (const Entry* e = f.find("replicas")) {
-    if (auto v = integer(e->value, field + ".replicas", 1)) a.replicas = static_cast<int>(*v);
-  }
-  if (const Entry* e = f.find("max_replicas")) {
-    if (auto v = integer(e->value, field + ".max_replicas", 1)) {
-      a.max_replicas = static_cast<int>(*v);
-    }
-  }
-  if (const Entry* e = f.find("min_replicas")) {
-    if (auto v = integer(e->value, field + ".min_replicas", 1)) {
-      a.min_replicas = static_cast<int>(*v);
-    }
-  }
-  if (const Entry* e = f.find("factor")) {
-    if (auto v = number(e->value, field + ".factor")) {
-      if (*v <= 0.0 || *v == 1.0) {
-        error(
-            e->value, field + ".factor",
-            "must be above 1 (scale out) or between 0 and 1 (scale in), got " + e->value.Scalar());
-      } else {
-        a.factor = *v;
-      }
-    }
-  }
-  if (const Entry* e = f.find("revision")) {
-    if (auto v = integer(e->value, field + ".revision", 1)) a.revision = static_cast<int>(*v);
-  }
-  if (const Entry* e = f.find("flag")) {
-    if (auto v = text(e->value, field + ".flag")) {
-      if (is_flag_name(*v)) {
-        a.flag = *v;
-      } else {
-        error(e->value, field + ".flag",
-              "\"" + *v + "\" is not a valid flag name (letters, digits, '-', '_', '.')");
-      }
-    }
-  }
-  if (const Entry* e = f.find("share")) {
-    if (auto v = share(e->value, field + ".share")) {
-      if (*v == 0.0) {
-        error(e->value, field + ".share", "must be above 0 (a share of traffic to move)");
-      } else {
-        a.traffic_share = *v;
-      }
-    }
-  }
-  if (const Entry* e = f.find("to")) {
-    if (auto v = text(e->value, field + ".to")) {
-      if (config::is_dns1123_label(*v)) {
-        a.to = *v;
-      } else {
-        error(e->value, field + ".to",
-              "\"" + *v +
-                  "\" is not a valid target name (lowercase letters, digits and '-', at most "
-                  "63)");
-      }
-    }
-  }
-  if (diags_.size() != before) return std::nullopt;
-  check_action(a, n, field, &f);
-  if (diags_.size() != before) return std::nullopt;
-  return a;
-}
-
-// Which parameters each kind takes, and the ones it needs.
-void Loader::check_action(const ActionSpec& a, const YAML::Node& at, const std::string& field,
-                          const Fields* params) {
-  struct Param {
-    std::string_view name;
-    ActionKind kind;
-  };
-  static const std::vector<Param> kParams{
-      {"replicas", ActionKind::kScale},     {"factor", ActionKind::kScale},
-      {"max_replicas", ActionKind::kScale}, {"min_replicas", ActionKind::kScale},
-      {"revision", ActionKind::kRollback},  {"flag", ActionKind::kFeatureFlagDisable},
-      {"share", ActionKind::kTrafficShift}, {"to", ActionKind::kTrafficShift},
-  };
-  const std::string kind(to_string(a.kind));
-  if (params != nullptr) {
-    for (const auto& p : kParams) {
-      const Entry* e = params->find(p.name);
-      if (e != nullptr && p.kind != a.kind) {
-        error(e->key_node, field + "." + std::string(p.name),
-              "`" + std::string(p.name) + "` does not apply to " + kind + " (it belongs to " +
-                  std::string(to_string(p.kind)) + ")");
-      }
-    }
-  }
-  switch (a.kind) {
-    case ActionKind::kScale:
-      if (a.replicas && a.factor) {
-        error(at, field, "scale takes either `replicas` or `factor`, not both");
-      } else if (a.replicas) {
-        if (a.max_replicas || a.min_replicas) {
-          error(at, field,
-                "`max_replicas`/`min_replicas` bound factor scaling; with `replicas: " +
-                    std::to_string(*a.replicas) + "` they have no effect, remove them");
-        }
-      } else if (a.factor) {
-        if (*a.factor > 1.0 && !a.max_replicas) {
-          error(at, field,
-                "scale by a factor needs an upper bound: add `max_replicas` (e.g. {kind: "
-                "scale, factor: 2, max_replicas: 10})");
-        }
-        if (*a.factor < 1.0 && !a.min_replicas) {
-          error(at, field, "scale in by a factor needs a lower bound: add `min_replicas`");
-        }
-      } else {
-        error(at, field,
-              "scale without bounds: give `replicas` (e.g. {kind: scale, replicas: 6}) or "
-              "`factor` with `max_replicas` (e.g. {kind: scale, factor: 2, max_replicas: 10})");
-      }
-      if (a.min_replicas && a.max_replicas && *a.min_replicas > *a.max_replicas) {
-        error(at, field,
-              "min_replicas (" + std::to_string(*a.min_replicas) + ") is above max_replicas (" +
-                  std::to_string(*a.max_replicas) + ")");
-      }
-      break;
-    case ActionKind::kFeatureFlagDisable:
-      if (a.flag.empty()) {
-        error(at, field,
-              "feature-flag-disable needs the flag to turn off: {kind: feature-flag-disable, "
-              "flag: NAME}");
-      }
-      break;
-    case ActionKind::kTrafficShift:
-      if (!a.traffic_share || a.to.empty()) {
-        error(at, field,
-              "traffic-shift needs `share` (0-1] and `to`: {kind: traffic-shift, share: 0.5, "
-              "to: eu-west}");
-      }
-      break;
-    default:
-      break;
-  }
-}
-
-// ---------------------------------------------------------------------------------------
-// Policy sections
-
-void Loader::scope(const YAML::Node& n, const std::string& path, Scope& out) {
-  if (n.IsNull()) return;
-  if (!n.IsMap()) {
-    error(n, path, "expected a map with namespaces/services/exclude_services, got " + kind_of(n));
-    return;
-  }
-  Fields f = fields(n, path, {"namespaces", "services", "exclude_services"});
-  if (const Entry* e = f.find("namespaces")) {
-    out.namespaces = name_list(e->value, path + ".namespaces", "namespace");
-  }
-  if (const Entry* e = f.find("services")) {
-    out.services = name_list(e->value, path + ".services", "service");
-  }
-  if (const Entry* e = f.find("exclude_services")) {
-    out.exclude_services = name_list(e->value, path + ".exclude_services", "service");
-    for (const auto& s : out.exclude_services) {
-      if (std::find(out.services.begin(), out.services.end(), s) != out.services.end()) {
-        error(e->value, path + ".exclude_services",
-              "`" + s + "` is both in services and exclude_services");
-      }
-    }
-  }
-}
-
-void Loader::dependency_precheck(const YAML::Node& n, const std::string& path,
-                                 DependencyPrecheck& out) {
-  if (n.IsScalar()) {
-    if (auto b = boolean(n, path)) out.enabled = *b;
-    return;
-  }
-  if (!n.IsMap()) {
-    error(
-        n, path,
-        "expected true/false or {enabled: true, max_upstream_error_rate: 0.05}, got " + kind_of(n));
-    return;
-  }
-  out.enabled = true;  // a map switches it on unless it says otherwise
-  Fields f = fields(n, path, {"enabled", "max_upstream_error_rate", "depth", "max_depth"});
-  if (const Entry* e = f.find("enabled")) {
-    if (auto b = boolean(e->value, path + ".enabled")) out.enabled = *b;
-  }
-  if (const Entry* e = f.find("max_upstream_error_rate")) {
-    if (auto v = share(e->value, path + ".max_upstream_error_rate")) {
-      out.max_upstream_error_rate = *v;
-    }
-  }
-  if (const Entry* e = f.find("depth")) {
-    if (auto d = text(e->value, path + ".depth")) {
-      if (*d == "direct" || *d == "transitive") {
-        out.transitive = *d == "transitive";
-      } else {
-        error(e->value, path + ".depth",
-              "unknown depth " + config::quoted(*d) + did_you_mean(*d, {"direct", "transitive"}) +
-                  " (direct: the target's own upstreams; transitive: theirs too)");
-      }
-    }
-  }
-  if (const Entry* e = f.find("max_depth")) {
-    if (auto v = integer(e->value, path + ".max_depth", 1)) {
-      if (!out.transitive) {
-        error(e->value, path + ".max_depth", "max_depth needs depth: transitive");
-      } else if (*v > defaults::kPrecheckDepthLimit) {
-        error(e->value, path + ".max_depth",
-              "must be at most " + std::to_string(defaults::kPrecheckDepthLimit) + " hops, got " +
-                  std::to_string(*v));
-      } else {
-        out.max_depth = static_cast<int>(*v);
-      }
-    }
-  }
-}
-
-constexpr std::string_view kRecurrenceShape = "off or a map such as {max: 3, window: 6h}";
-
-// `recurrence: {max: 3, window: 6h}` (either key may be left out: its default applies), or
-// `recurrence: off` for max 0.
-void Loader::recurrence(const YAML::Node& n, const std::string& path, Recurrence& out) {
-  if (n.IsScalar() && !config::is_quoted(n)) {
-    std::string s = n.Scalar();
-    std::transform(s.begin(), s.end(), s.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    if (s == "off" || s == "false" || s == "no") {
-      out.max = 0;
-      return;
-    }
-  }
-  if (!n.IsMap()) {
-    error(n, path, config::wrong_type(kRecurrenceShape, kind_of(n)));
-    return;
-  }
-  Fields f = fields(n, path, {"max", "window"});
-  if (const Entry* e = f.find("max")) {
-    if (auto v = integer(e->value, path + ".max", 0)) out.max = static_cast<int>(*v);
-  }
-  if (const Entry* e = f.find("window")) {
-    if (auto d = duration(e->value, path + ".window", false)) out.window = *d;
-  }
-}
-
-void Loader::planned_events(const YAML::Node& n, const std::string& path,
-                            PlannedEventHandling& out) {
-  if (!n.IsMap()) {
-    error(n, path,
-          "expected a map such as {confidence_penalty: 0.4, approval_required_for: [scale]}, "
-          "got " +
-              kind_of(n));
-    return;
-  }
-  Fields f = fields(n, path, {"confidence_penalty", "approval_required_for", "kinds"});
-  if (const Entry* e = f.find("confidence_penalty")) {
-    if (auto v = share(e->value, path + ".confidence_penalty")) out.confidence_penalty = *v;
-  }
-  if (const Entry* e = f.find("approval_required_for")) {
-    const std::string field = path + ".approval_required_for";
-    if (!e->value.IsSequence()) {
-      error(e->value, field,
-            "expected a list of actions such as [scale], got " + kind_of(e->value));
-    } else {
-      out.approval_required_for.clear();
-      for (std::size_t i = 0; i < e->value.size(); ++i) {
-        const std::string fi = field + "[" + std::to_string(i) + "]";
-        auto name = text(e->value[i], fi);
-        if (!name) continue;
-        auto k = parse_action_kind(*name);
-        if (!k) {
-          error(e->value[i], fi,
-                "unknown action " + config::quoted(*name) + did_you_mean(*name, kActionNames) +
-                    " (actions: " + list_names(kActionNames) + ")");
-          continue;
-        }
-        out.approval_required_for.push_back(*k);
-      }
-    }
-  }
-  if (const Entry* e = f.find("kinds")) {
-    if (auto v = text_list(e->value, path + ".kinds")) out.kinds = *v;
-  }
-}
-
-void Loader::verification(const YAML::Node& n, const std::string& path,
-                          std::vector<VerificationCheck>& out) {
-  if (!n.IsSequence()) {
-    error(n, path,
-          "expected a list of checks such as [{signal: error_rate, max: 0.02}], got " + kind_of(n));
-    return;
-  }
-  std::vector<std::string_view> signals;
-  for (int s = 0; s <= static_cast<int>(SignalName::kDependencyErrors); ++s) {
-    signals.push_back(to_string(static_cast<SignalName>(s)));
-  }
-  for (std::size_t i = 0; i < n.size(); ++i) {
-    const YAML::Node c = n[i];
-    const std::string field = path + "[" + std::to_string(i) + "]";
-    if (!c.IsMap()) {
-      error(c, field,
-            "expected a check such as {signal: error_rate, max: 0.02}, got " + kind_of(c));
-      continue;
-    }
-    const std::size_t before = diags_.size();
-    VerificationCheck check;
-    Fields f =
-        fields(c, field, {"signal", "promql", "max", "min", "back_to_baseline", "description"});
-    const Entry* sig = f.find("signal");
-    const Entry* promql = f.find("promql");
-    if (sig != nullptr && promql != nullptr) {
-      error(c, field, "a check reads either `signal` or `promql`, not both");
-    } else if (sig == nullptr && promql == nullptr) {
-      error(c, field, "a check needs `signal` (one of " + list_names(signals) + ") or `promql`");
-    }
-    if (sig != nullptr) {
-      if (auto name = text(sig->value, field + ".signal")) {
-        auto s = parse_signal_name(*name);
-        if (!s) {
-          error(sig->value, field + ".signal",
-                "unknown signal " + config::quoted(*name) + did_you_mean(*name, signals) +
-                    " (signals: " + list_names(signals) + ")");
-        }
-        check.signal = s;
-      }
-    }
-    if (promql != nullptr) {
-      if (auto q = text(promql->value, field + ".promql")) {
-        if (q->empty()) {
-          error(promql->value, field + ".promql", "the query is empty");
-        } else if (auto bad = promql_template_error(*q)) {
-          error(promql->value, field + ".promql", "not PromQL the simulator evaluates: " + *bad);
-        }
-        check.promql = *q;
-      }
-    }
-    if (const Entry* e = f.find("max")) check.max = number(e->value, field + ".max");
-    if (const Entry* e = f.find("min")) check.min = number(e->value, field + ".min");
-    // Every built-in signal but a trend is a count, a rate or a ratio: never below 0, so a
-    // negative bound is a check that can never pass (max) or always passes (min).
-    if (check.signal && *check.signal != SignalName::kQueueLagTrend) {
-      for (const char* key : {"max", "min"}) {
-        const std::optional<double>& b = key[1] == 'a' ? check.max : check.min;
-        if (b && std::signbit(*b)) {
-          error(f.find(key)->value, field + "." + key,
-                "must be at least 0 (" + std::string(to_string(*check.signal)) +
-                    " is never negative), got " + f.find(key)->value.Scalar());
-        }
-      }
-    }
-    if (const Entry* e = f.find("back_to_baseline")) {
-      check.back_to_baseline = boolean(e->value, field + ".back_to_baseline").value_or(false);
-      if (check.back_to_baseline && promql != nullptr) {
-        error(e->key_node, field + ".back_to_baseline",
-              "back_to_baseline needs a built-in signal with a baseline (error_rate, "
-              "latency_p99_ms, request_rate); a promql check takes max or min");
-      } else if (check.back_to_baseline && check.signal &&
-                 *check.signal != SignalName::kErrorRate &&
-                 *check.signal != SignalName::kLatencyP99 &&
-                 *check.signal != SignalName::kRequestRate) {
-        error(e->key_node, field + ".back_to_baseline",
-              "`" + std::string(to_string(*check.signal)) +
-                  "` has no baseline; back_to_baseline works for error_rate, latency_p99_ms "
-                  "and request_rate");
-      }
-    }
-    if (const Entry* e = f.find("description")) {
-      if (auto d = text(e->value, field + ".description")) check.description = *d;
-    }
-    if (diags_.size() == before) {
-      if (!check.max && !check.min && !check.back_to_baseline) {
-        error(c, field, "a check needs a bound: `max`, `min` or `back_to_baseline: true`");
-      } else if (check.max && check.min && *check.min > *check.max) {
-        error(c, field, "min is above max, so the check can never pass");
-      }
-    }
-    if (diags_.size() == before) {
-      if (check.description.empty()) {
-        std::ostringstream d;
-        d << (check.signal ? std::string(to_string(*check.signal)) : check.promql);
-        if (check.max) d << " <= " << *check.max;
-        if (check.min) d << (check.max ? " and " : " ") << ">= " << *check.min;
-        if (check.back_to_baseline) d << " back to baseline";
-        check.description = d.str();
-      }
-      out.push_back(std::move(check));
-    }
-  }
-}
+using config::did_you_mean;
+using config::Entry;
+using config::Fields;
+using config::kind_of;
+using config::list_names;
 
 Policy Loader::policy(const YAML::Node& n, const std::string& path) {
   Policy p;
-  p.source_line = line_of(n.Mark());
+  p.source_line = config::line_of(n);
   Fields f = fields(n, path,
                     {"incident_type",
                      "detection_signal",
@@ -869,7 +112,7 @@ Policy Loader::policy(const YAML::Node& n, const std::string& path) {
                      "improvement_margin"});
 
   if (const Entry* e = f.find("incident_type")) {
-    if (auto t = text(e->value, path + ".incident_type")) {
+    if (auto t = str(e->value, path + ".incident_type")) {
       if (t->empty()) {
         error(e->value, path + ".incident_type", "is empty");
       } else {
@@ -896,7 +139,7 @@ Policy Loader::policy(const YAML::Node& n, const std::string& path) {
   }
 
   if (const Entry* e = f.find("detection_signal")) {
-    if (auto s = text(e->value, path + ".detection_signal")) p.detection_signal = *s;
+    if (auto s = str(e->value, path + ".detection_signal")) p.detection_signal = *s;
   }
 
   const Entry* one = f.find("action");
@@ -962,7 +205,7 @@ Policy Loader::policy(const YAML::Node& n, const std::string& path) {
     if (auto v = share(e->value, path + ".confidence_threshold")) p.confidence_threshold = *v;
   }
   if (const Entry* e = f.find("max_attempts")) {
-    if (auto v = integer(e->value, path + ".max_attempts", 1)) {
+    if (auto v = integer(e->value, path + ".max_attempts", 1, kMaxCount)) {
       p.max_attempts = static_cast<int>(*v);
     }
   }
@@ -976,15 +219,18 @@ Policy Loader::policy(const YAML::Node& n, const std::string& path) {
     }
   }
   if (cooldown != nullptr) {
-    if (auto d = duration(cooldown->value, path + "." + cooldown->key, true)) p.cooldown = *d;
+    if (auto d = duration(cooldown->value, path + "." + cooldown->key, config::DurationMin::kZero))
+      p.cooldown = *d;
   }
   if (const Entry* e = f.find("verification_window")) {
-    if (auto d = duration(e->value, path + ".verification_window", false)) {
+    if (auto d =
+            duration(e->value, path + ".verification_window", config::DurationMin::kPositive)) {
       p.verification_window = *d;
     }
   }
   if (const Entry* e = f.find("completion_timeout")) {
-    if (auto d = duration(e->value, path + ".completion_timeout", false)) p.completion_timeout = *d;
+    if (auto d = duration(e->value, path + ".completion_timeout", config::DurationMin::kPositive))
+      p.completion_timeout = *d;
   }
   if (const Entry* e = f.find("improvement_margin")) {
     if (auto v = share(e->value, path + ".improvement_margin")) p.improvement_margin = *v;
@@ -1009,17 +255,17 @@ Policy Loader::policy(const YAML::Node& n, const std::string& path) {
     }
   }
   if (const Entry* e = f.find("escalation_channel")) {
-    if (auto s = text(e->value, path + ".escalation_channel")) {
+    if (auto s = str(e->value, path + ".escalation_channel")) {
       if (s->empty()) {
         error(e->value, path + ".escalation_channel", "is empty");
       } else {
         p.escalation_channel = *s;
-        p.escalation_channel_line = line_of(e->value.Mark());
+        p.escalation_channel_line = config::line_of(e->value);
       }
     }
   }
   if (const Entry* e = f.find("risk")) {
-    if (auto s = text(e->value, path + ".risk")) {
+    if (auto s = str(e->value, path + ".risk")) {
       static const std::vector<std::string_view> kRisks{"low", "medium", "high"};
       if (*s == "low") {
         p.risk = RiskClass::kLow;
@@ -1050,155 +296,17 @@ Policy Loader::policy(const YAML::Node& n, const std::string& path) {
   return p;
 }
 
-void Loader::engine_settings(const YAML::Node& n, const std::string& path, EngineSettings& out) {
-  if (!n.IsMap()) {
-    error(n, path, "expected a map such as {mode: auto, kill_switch: false}, got " + kind_of(n));
-    return;
-  }
-  Fields f =
-      fields(n, path,
-             {"mode", "kill_switch", "allowed_namespaces", "freeze_when", "limits", "flap_window"});
-  if (const Entry* e = f.find("freeze_when")) freeze(e->value, path + ".freeze_when", out.freeze);
-  if (const Entry* e = f.find("flap_window")) {
-    if (auto d = duration(e->value, path + ".flap_window", true)) out.flap_window = *d;
-  }
-  if (const Entry* e = f.find("mode")) {
-    if (auto s = text(e->value, path + ".mode")) {
-      if (auto m = parse_mode(*s)) {
-        out.mode = *m;
-      } else {
-        error(e->value, path + ".mode",
-              "unknown mode " + config::quoted(*s) +
-                  did_you_mean(*s, {"shadow", "recommend", "auto"}) + " (shadow, recommend, auto)");
-      }
-    }
-  }
-  if (const Entry* e = f.find("kill_switch")) {
-    if (auto b = boolean(e->value, path + ".kill_switch")) out.kill_switch = *b;
-  }
-  if (const Entry* e = f.find("allowed_namespaces")) {
-    out.allowed_namespaces = name_list(e->value, path + ".allowed_namespaces", "namespace");
-  }
-  if (const Entry* e = f.find("limits")) {
-    const std::string lp = path + ".limits";
-    if (!e->value.IsMap()) {
-      error(e->value, lp,
-            "expected a map such as {max_concurrent_actions: 3, max_actions_per_window: 10}, "
-            "got " +
-                kind_of(e->value));
-      return;
-    }
-    Fields l =
-        fields(e->value, lp,
-               {"max_concurrent_actions", "max_actions_per_window", "rate_window", "blast_radius"});
-    if (const Entry* x = l.find("max_concurrent_actions")) {
-      if (auto v = integer(x->value, lp + ".max_concurrent_actions", 0)) {
-        out.limits.max_concurrent_actions = static_cast<int>(*v);
-      }
-    }
-    if (const Entry* x = l.find("max_actions_per_window")) {
-      if (auto v = integer(x->value, lp + ".max_actions_per_window", 0)) {
-        out.limits.max_actions_per_window = static_cast<int>(*v);
-      }
-    }
-    if (const Entry* x = l.find("rate_window")) {
-      if (auto d = duration(x->value, lp + ".rate_window", false)) out.limits.rate_window = *d;
-    }
-    if (const Entry* x = l.find("blast_radius")) {
-      if (auto v = share(x->value, lp + ".blast_radius")) {
-        if (*v == 0.0) {
-          error(x->value, lp + ".blast_radius",
-                "must be above 0 (0 would forbid every action; use kill_switch or mode: "
-                "shadow for that)");
-        } else {
-          out.limits.blast_radius = *v;
-        }
-      }
-    }
-  }
-}
-
-// Watched services: one or a list of `name` or `ns/name`, each part a DNS-1123 label.
-std::vector<std::string> Loader::service_refs(const YAML::Node& n, const std::string& field) {
-  std::vector<std::string> out;
-  const bool one = n.IsScalar();
-  if (!one && !n.IsSequence()) {
-    error(n, field,
-          config::wrong_type("a service such as orders-db or a list of them", kind_of(n)));
-    return out;
-  }
-  const std::size_t count = one ? 1 : n.size();
-  for (std::size_t i = 0; i < count; ++i) {
-    const YAML::Node item = one ? n : n[i];
-    const std::string f = one ? field : field + "[" + std::to_string(i) + "]";
-    auto s = text(item, f);
-    if (!s) continue;
-    const auto slash = s->find('/');
-    const bool ok = slash == std::string::npos ? config::is_dns1123_label(*s)
-                                               : config::is_dns1123_label(s->substr(0, slash)) &&
-                                                     config::is_dns1123_label(s->substr(slash + 1));
-    if (!ok) {
-      error(item, f,
-            config::quoted(*s) +
-                " is not a service name or namespace/name (lowercase letters, digits and '-', "
-                "each part at most 63, starting and ending with a letter or digit)");
-      continue;
-    }
-    out.push_back(*s);
-  }
-  return out;
-}
-
-// `freeze_when: {unhealthy: orders-db | [orders-db, payments/ledger-db], scope: all |
-// {namespaces: [...], services: [...]}}`; scope defaults to all.
-void Loader::freeze(const YAML::Node& n, const std::string& path, Freeze& out) {
-  if (!n.IsMap()) {
-    error(n, path,
-          config::wrong_type("a map such as {unhealthy: [orders-db], scope: all}", kind_of(n)));
-    return;
-  }
-  Fields f = fields(n, path, {"unhealthy", "scope"});
-  if (const Entry* e = f.find("unhealthy")) {
-    out.unhealthy = service_refs(e->value, path + ".unhealthy");
-    if (out.unhealthy.empty() && e->value.IsSequence()) {
-      error(e->value, path + ".unhealthy", "names no service (leave freeze_when out instead)");
-    }
-  } else {
-    error(n, path + ".unhealthy", "is required: the services whose trouble freezes automation");
-  }
-  const Entry* e = f.find("scope");
-  if (e == nullptr) return;
-  const std::string sp = path + ".scope";
-  if (e->value.IsScalar() && !config::is_quoted(e->value) && e->value.Scalar() == "all") return;
-  if (!e->value.IsMap()) {
-    error(
-        e->value, sp,
-        config::wrong_type("all or a map {namespaces: [...], services: [...]}", kind_of(e->value)));
-    return;
-  }
-  Fields sf = fields(e->value, sp, {"namespaces", "services"});
-  if (const Entry* x = sf.find("namespaces")) {
-    out.namespaces = name_list(x->value, sp + ".namespaces", "namespace");
-  }
-  if (const Entry* x = sf.find("services")) {
-    out.services = name_list(x->value, sp + ".services", "service");
-  }
-  if (out.namespaces.empty() && out.services.empty()) {
-    error(e->value, sp, "names no namespace or service (write `scope: all` to freeze everything)");
-  }
-}
-
 PolicyLoad Loader::load(const std::string& yaml) {
   PolicyLoad result;
   PolicySet set;
-  set.source_file = file_;
+  set.source_file = file();
   try {
     const YAML::Node root = YAML::Load(yaml);
     if (root.IsNull()) {
       diags_.add(
           Error{"the file is empty; expected `remediation_policy:` (one policy) or "
                 "`remediation_policies:` (a list)",
-                file_, 1, 1, ""});
+                file(), 1, 1, ""});
     } else if (!root.IsMap()) {
       error(root, "",
             "expected a map with `remediation_policy:` or `remediation_policies:` at the top, "
@@ -1252,7 +360,7 @@ PolicyLoad Loader::load(const std::string& yaml) {
           const auto& [first_path, first_node] = type_sites_[it->second];
           error(node, path + ".incident_type",
                 "duplicate incident type `" + type + "`: " + first_path + " at line " +
-                    std::to_string(line_of(first_node.Mark())) +
+                    std::to_string(config::line_of(first_node)) +
                     " already covers it; one policy per incident type (use `actions:` for an "
                     "escalating ladder)");
         }
@@ -1271,10 +379,11 @@ PolicyLoad Loader::load(const std::string& yaml) {
         hint = " (this line is indented with a tab; YAML indentation must use spaces)";
       }
     }
-    diags_.add(
-        Error{"YAML syntax error: " + e.msg + hint, file_, line_of(e.mark), column_of(e.mark), ""});
+    diags_.add(Error{"YAML syntax error: " + e.msg + hint, file(), mark_line(e.mark),
+                     mark_column(e.mark), ""});
   } catch (const YAML::Exception& e) {
-    diags_.add(Error{"cannot read YAML: " + e.msg, file_, line_of(e.mark), column_of(e.mark), ""});
+    diags_.add(
+        Error{"cannot read YAML: " + e.msg, file(), mark_line(e.mark), mark_column(e.mark), ""});
   }
   // Report in file order, however the sections were walked.
   std::vector<Error> errors = diags_.errors();
@@ -1288,10 +397,10 @@ PolicyLoad Loader::load(const std::string& yaml) {
   return result;
 }
 
-}  // namespace
+}  // namespace policy_reading
 
 PolicyLoad load_policy_string(const std::string& yaml, const std::string& source_name) {
-  return Loader(source_name).load(yaml);
+  return policy_reading::Loader(source_name).load(yaml);
 }
 
 PolicyLoad load_policy_file(const std::string& path) {

@@ -21,114 +21,34 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Walks the YAML tree collecting every error with its position; accessors return nullopt
-// after recording a problem so callers simply skip the field.
-class Reader {
+// The serve config's structure over config::YamlReader, the one tree-walker (its typed reads
+// and the words of every message), plus what only this file has: paths relative to the
+// config's directory, and secrets given as a value, an environment variable or a file.
+class Reader : public config::YamlReader {
  public:
   Reader(std::string file, std::string base_dir, core::Diagnostics& diag)
-      : file_(std::move(file)), base_(std::move(base_dir)), diag_(diag) {}
+      : config::YamlReader(std::move(file), diag), base_(std::move(base_dir)) {}
 
-  void error(const YAML::Node& n, const std::string& field, std::string message) {
-    int line = 0, col = 0;
-    if (n.IsDefined() && n.Mark().line >= 0) {
-      line = n.Mark().line + 1;
-      col = n.Mark().column + 1;
-    }
-    diag_.add(core::Error(std::move(message), file_, line, col, field));
-  }
-
+  /// A map whose keys are among `known` (listed sorted in messages).
   bool expect_map(const YAML::Node& n, const std::string& field,
                   std::initializer_list<const char*> known) {
-    if (!n.IsMap()) {
-      error(n, field, config::wrong_type("a mapping (key: value pairs)", config::kind_of(n)));
-      return false;
-    }
+    if (!config::YamlReader::expect_map(n, field)) return false;
     const std::set<std::string> sorted(known.begin(), known.end());
-    const std::vector<std::string> k(sorted.begin(), sorted.end());
-    std::map<std::string, int> seen;  // yaml-cpp keeps duplicate keys silently
-    for (const auto& kv : n) {
-      const auto key = kv.first.Scalar();
-      if (!sorted.contains(key)) {
-        error(kv.first, join(field, key), config::unknown_key(key, k));
-      } else if (auto [it, fresh] = seen.emplace(key, config::line_of(kv.first)); !fresh) {
-        error(kv.first, join(field, key), config::duplicate_key(key, it->second));
-      }
-    }
+    check_keys(n, field, std::vector<std::string>(sorted.begin(), sorted.end()));
     return true;
-  }
-
-  static std::string join(const std::string& a, const std::string& b) {
-    return a.empty() ? b : a + "." + b;
-  }
-
-  std::optional<std::string> str(const YAML::Node& n, const std::string& field) {
-    if (!n.IsScalar()) {
-      error(n, field, config::wrong_type("a string", config::kind_of(n)));
-      return std::nullopt;
-    }
-    return n.Scalar();
-  }
-  std::optional<long long> integer(const YAML::Node& n, const std::string& field, long long lo,
-                                   long long hi) {
-    long long v = 0;
-    if (!n.IsScalar() || config::is_quoted(n) || !YAML::convert<long long>::decode(n, v)) {
-      error(n, field, config::wrong_type("a whole number", config::kind_of(n)));
-      return std::nullopt;
-    }
-    if (v < lo || v > hi) {
-      error(n, field, config::out_of_range(std::to_string(lo), std::to_string(hi), n.Scalar()));
-      return std::nullopt;
-    }
-    return v;
   }
   std::optional<double> number(const YAML::Node& n, const std::string& field, double lo,
                                double hi) {
-    const auto v = config::parse_number(n);
-    if (!v) {
-      error(n, field, config::wrong_type("a number", config::kind_of(n)));
-      return std::nullopt;
-    }
-    if (!(*v >= lo && *v <= hi)) {
-      error(n, field, config::out_of_range(fmt(lo), fmt(hi), n.Scalar()));
-      return std::nullopt;
-    }
-    return v;
+    return number_in(n, field, lo, hi);
   }
-  std::optional<bool> boolean(const YAML::Node& n, const std::string& field) {
-    bool v = false;
-    if (!n.IsScalar() || !YAML::convert<bool>::decode(n, v)) {
-      error(n, field, config::wrong_type("true or false", config::kind_of(n)));
-      return std::nullopt;
-    }
-    return v;
-  }
+  /// Durations here are positive unless `positive` is false.
   std::optional<core::Duration> duration(const YAML::Node& n, const std::string& field,
                                          bool positive = true) {
-    auto s = str(n, field);
-    if (!s) return std::nullopt;
-    auto d = core::parse_duration(*s);
-    if (!d) {
-      error(n, field, d.error().message);
-      return std::nullopt;
-    }
-    if (positive && d->count() <= 0) {
-      error(n, field, "must be greater than 0");
-      return std::nullopt;
-    }
-    return *d;
+    return config::YamlReader::duration(
+        n, field, positive ? config::DurationMin::kPositive : config::DurationMin::kZero);
   }
   std::optional<std::vector<std::string>> strings(const YAML::Node& n, const std::string& field) {
-    if (!n.IsSequence()) {
-      error(n, field, config::wrong_type("a list of strings", config::kind_of(n)));
-      return std::nullopt;
-    }
-    std::vector<std::string> out;
-    for (std::size_t i = 0; i < n.size(); ++i) {
-      auto s = str(n[i], field + "[" + std::to_string(i) + "]");
-      if (!s) return std::nullopt;
-      out.push_back(*s);
-    }
-    return out;
+    return str_list(n, field, false);
   }
   std::string path(const std::string& p) const {
     if (p.empty() || fs::path(p).is_absolute()) return p;
@@ -174,14 +94,7 @@ class Reader {
   }
 
  private:
-  static std::string fmt(double d) {
-    std::ostringstream o;
-    o << d;
-    return o.str();
-  }
-  std::string file_;
   std::string base_;
-  core::Diagnostics& diag_;
 };
 
 void check_http_url(Reader& r, const YAML::Node& n, const std::string& field,
