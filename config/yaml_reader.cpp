@@ -227,13 +227,13 @@ std::optional<std::int64_t> YamlReader::integer(const YAML::Node& n, const std::
     error(n, field, wrong_type("a whole number", kind_of(n)) + quoted_hint(n));
     return std::nullopt;
   }
-  constexpr auto kMin = std::numeric_limits<std::int64_t>::min();
-  constexpr auto kMax = std::numeric_limits<std::int64_t>::max();
-  if (v < lo || v > hi) {
-    error(n, field,
-          hi == kMax   ? "must be at least " + std::to_string(lo) + ", got " + n.Scalar()
-          : lo == kMin ? "must be at most " + std::to_string(hi) + ", got " + n.Scalar()
-                       : out_of_range(std::to_string(lo), std::to_string(hi), n.Scalar()));
+  // One side at a time: "at least 1" says what to write; "between 1 and 1000000000" does not.
+  if (v < lo) {
+    error(n, field, "must be at least " + std::to_string(lo) + ", got " + n.Scalar());
+    return std::nullopt;
+  }
+  if (v > hi) {
+    error(n, field, "must be at most " + std::to_string(hi) + ", got " + n.Scalar());
     return std::nullopt;
   }
   return v;

@@ -109,7 +109,7 @@ class YamlReader {
                                   double hi);
   /// A share in [0, 1]; -0 is refused with the negatives (a sign slip, not a value).
   std::optional<double> share(const YAML::Node& n, const std::string& field);
-  /// A whole number in [lo, hi] ("must be at least lo" when hi is unbounded).
+  /// A whole number in [lo, hi]: "must be at least lo, got v" / "must be at most hi, got v".
   std::optional<std::int64_t> integer(const YAML::Node& n, const std::string& field,
                                       std::int64_t lo = std::numeric_limits<std::int64_t>::min(),
                                       std::int64_t hi = std::numeric_limits<std::int64_t>::max());

@@ -49,3 +49,42 @@ TEST_CASE("kind_of says what a node is", "[config][yaml]") {
   CHECK(config::line_of(n["s"]) == 4);
   CHECK(config::column_of(n["s"]) == 4);
 }
+
+TEST_CASE("a key given without a value is an error, an absent key is not", "[config][yaml]") {
+  const YAML::Node n = YAML::Load("duration:\nname: x\n");
+  selfheal::core::Diagnostics d;
+  config::YamlReader r("s.yaml", d);
+  CHECK_FALSE(r.duration(n["duration"], "duration"));
+  CHECK_FALSE(r.duration(n["absent"], "absent"));
+  // yaml-cpp places an empty value where the next line starts.
+  CHECK(d.describe() == "s.yaml:2:1: duration: expected a duration such as 10m, got nothing\n");
+}
+
+TEST_CASE("fields() honours merge keys and skips top-level x- keys", "[config][yaml]") {
+  const YAML::Node n = YAML::Load(
+      "x-defaults: &d {kind: a, size: 2}\n"
+      "item:\n  <<: *d\n  size: 3\n");
+  selfheal::core::Diagnostics d;
+  config::YamlReader r("s.yaml", d);
+  r.check_keys(n, "", {"item"});
+  const config::Fields f = r.fields(n["item"], "item", {"kind", "size"});
+  REQUIRE(f.find("kind") != nullptr);
+  CHECK(f.find("kind")->value.Scalar() == "a");
+  CHECK(f.find("size")->value.Scalar() == "3");  // the map's own key wins over the merge
+  CHECK(d.empty());
+  const YAML::Node bad = YAML::Load("item:\n  <<: {colour: red}\n");
+  r.fields(bad["item"], "item", {"kind"});
+  CHECK(d.describe() ==
+        "s.yaml:2:8: item.colour: unknown key \"colour\"; known keys: kind (merged in with <<)\n");
+}
+
+TEST_CASE("integers name the side of the range they miss", "[config][yaml]") {
+  const YAML::Node n = YAML::Load("a: 0\nb: 70000\n");
+  selfheal::core::Diagnostics d;
+  config::YamlReader r("s.yaml", d);
+  CHECK_FALSE(r.integer(n["a"], "a", 1, 10));
+  CHECK_FALSE(r.integer(n["b"], "b", 0, 65535));
+  CHECK(d.describe() ==
+        "s.yaml:1:4: a: must be at least 1, got 0\ns.yaml:2:4: b: must be at most 65535, got "
+        "70000\n");
+}
