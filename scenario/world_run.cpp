@@ -7,8 +7,6 @@
 #include "engine/engine.hpp"
 #include "scenario/prom_rules.hpp"
 #include "scenario/prom_telemetry.hpp"
-#include "scenario/prom_rules.hpp"
-#include "scenario/prom_telemetry.hpp"
 
 namespace selfheal::scenario {
 namespace {

@@ -53,7 +53,8 @@ TEST_CASE("promql irate and idelta use the last two samples", "[promql][range]")
   CHECK(eval(src, "irate(c[1m])", at(40s)) == "{} 0.2");
 }
 
-TEST_CASE("promql avg, min, max, sum, count and last over_time on the closed range", "[promql][range]") {
+TEST_CASE("promql avg, min, max, sum, count and last over_time on the closed range",
+          "[promql][range]") {
   MemorySource src;
   src.add(labels("g", {{"k", "v"}}), every(0s, 1min, {4, 1, 7, 2}));
   const auto t = at(3min);

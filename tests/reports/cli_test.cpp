@@ -100,8 +100,9 @@ TEST_CASE("check on a malformed scenario: exit 2, file:line: field: message", "[
   const auto r = call(
       {"check", (d.path / "broken.yaml").string(), "--junit", (d.path / "junit.xml").string()});
   CHECK(r.rc == 2);
-  CHECK(r.err.find("broken.yaml:18:60: faults[0].target: unknown service \"cart-apu\"; did you mean "
-                   "\"cart-api\"?") != std::string::npos);
+  CHECK(
+      r.err.find("broken.yaml:18:60: faults[0].target: unknown service \"cart-apu\"; did you mean "
+                 "\"cart-api\"?") != std::string::npos);
   CHECK(r.err.find("broken.yaml:21:14: expect[0].metric: unknown metric \"restarts\"") !=
         std::string::npos);
   CHECK(slurp(d.path / "junit.xml").find("errors=\"1\"") != std::string::npos);

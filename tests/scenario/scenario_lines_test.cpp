@@ -203,7 +203,8 @@ TEST_CASE("intermittent mistakes are reported at their line", "[scenario][errors
   CHECK(only_error(load(R"(faults:
   - {at: 10m, kind: dependency-outage, target: payments-db,
      intermittent: {on: 5m, off: 10m, jiter: 0.2}}
-)")) == "s.yaml:13:39: faults[0].intermittent.jiter: unknown key \"jiter\"; did you mean \"jitter\"?");
+)")) == "s.yaml:13:39: faults[0].intermittent.jiter: unknown key \"jiter\"; did you mean "
+        "\"jitter\"?");
   CHECK(only_error(load(R"(faults:
   - {at: 10m, kind: memory-leak, target: payments-db, intermittent: {on: 5m, off: 10m}}
 )"))
