@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "importer/prometheus_answer.hpp"
+
 #include "live/alertmanager.hpp"
 #include "live/http_client.hpp"
 
@@ -25,10 +27,6 @@ constexpr double kMsPerSecond = 1000.0;
 std::string seconds_text(core::TimePoint t) {
   const auto ms = core::to_unix_ms(t);
   return std::to_string(ms / 1000) + "." + std::to_string(1000 + ms % 1000).substr(1);
-}
-
-core::Error path_error(const std::string& path, const std::string& message) {
-  return core::Error("Prometheus answer: " + message, "", 0, 0, path);
 }
 
 }  // namespace
@@ -55,32 +53,18 @@ std::string label_fingerprint(const std::map<std::string, std::string>& labels) 
 }
 
 core::Status add_query_range_response(const std::string& body, SeriesSamples& acc) {
-  json j;
-  try {
-    j = json::parse(body);
-  } catch (const json::exception& e) {
-    return core::Error(std::string("Prometheus answered malformed JSON: ") + e.what());
-  }
-  if (!j.is_object() || j.value("status", "") != "success") {
-    const bool obj = j.is_object();
-    return core::Error("Prometheus query failed: " +
-                       (obj ? j.value("errorType", std::string("?")) : std::string("?")) + ": " +
-                       (obj ? j.value("error", std::string("?")) : std::string("not an object")));
-  }
-  const json data = j.value("data", json::object());
-  if (data.value("resultType", "") != "matrix")
-    return path_error("data.resultType", "expected \"matrix\" (a query_range answer)");
-  const json result = data.value("result", json());
-  if (!result.is_array()) return path_error("data.result", "expected a list");
+  auto answer = answer_result(body, "matrix", "a query_range answer");
+  if (!answer) return answer.error();
+  const json& result = *answer;
   for (std::size_t i = 0; i < result.size(); ++i) {
     const std::string at = "data.result[" + std::to_string(i) + "]";
     const json& s = result[i];
     if (!s.is_object() || !s.contains("metric") || !s["metric"].is_object() ||
         !s.contains("values") || !s["values"].is_array())
-      return path_error(at, "expected {metric: {...}, values: [...]}");
+      return answer_error(at, "expected {metric: {...}, values: [...]}");
     std::map<std::string, std::string> labels;
     for (const auto& [k, v] : s["metric"].items()) {
-      if (!v.is_string()) return path_error(at + ".metric." + k, "expected a string");
+      if (!v.is_string()) return answer_error(at + ".metric." + k, "expected a string");
       if (k != "__name__" && k != "alertstate") labels[k] = v.get<std::string>();
     }
     auto& times = acc[labels];
@@ -88,11 +72,11 @@ core::Status add_query_range_response(const std::string& body, SeriesSamples& ac
     for (std::size_t k = 0; k < values.size(); ++k) {
       const json& p = values[k];
       if (!p.is_array() || p.size() != 2 || !p[0].is_number())
-        return path_error(at + ".values[" + std::to_string(k) + "]",
-                          "expected [unix seconds, \"value\"]");
+        return answer_error(at + ".values[" + std::to_string(k) + "]",
+                            "expected [unix seconds, \"value\"]");
       const double secs = p[0].get<double>();
       if (!std::isfinite(secs) || secs < 0 || secs > 1e11)
-        return path_error(at + ".values[" + std::to_string(k) + "]", "time out of range");
+        return answer_error(at + ".values[" + std::to_string(k) + "]", "time out of range");
       times.push_back(static_cast<std::int64_t>(std::llround(secs * kMsPerSecond)));
     }
   }

@@ -12,6 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "importer/prometheus_answer.hpp"
+
 #include "live/http_client.hpp"
 
 namespace selfheal::importer {
@@ -21,10 +23,6 @@ using nlohmann::json;
 
 constexpr double kMaxRate = 1e9;  // requests/s; anything above is a broken answer
 constexpr int kRateDecimals = 3;
-
-core::Error answer_error(const std::string& path, const std::string& message) {
-  return core::Error("Prometheus answer: " + message, "", 0, 0, path);
-}
 
 std::string label_value(const json& metric, const char* label) {
   if (*label == '\0' || !metric.contains(label) || !metric.at(label).is_string()) return {};
@@ -72,23 +70,9 @@ std::string service_graph_promql(const GraphSource& src, core::Duration window,
 
 core::Status add_service_graph_response(const std::string& body, const GraphSource& src,
                                         const std::string& ns, std::vector<GraphEdge>& out) {
-  json j;
-  try {
-    j = json::parse(body);
-  } catch (const json::exception& e) {
-    return core::Error(std::string("Prometheus answered malformed JSON: ") + e.what());
-  }
-  if (!j.is_object() || j.value("status", "") != "success") {
-    const bool obj = j.is_object();
-    return core::Error("Prometheus query failed: " +
-                       (obj ? j.value("errorType", std::string("?")) : std::string("?")) + ": " +
-                       (obj ? j.value("error", std::string("?")) : std::string("not an object")));
-  }
-  const json data = j.value("data", json::object());
-  if (data.value("resultType", "") != "vector")
-    return answer_error("data.resultType", "expected \"vector\" (an instant query's answer)");
-  const json result = data.value("result", json());
-  if (!result.is_array()) return answer_error("data.result", "expected a list");
+  auto answer = answer_result(body, "vector", "an instant query's answer");
+  if (!answer) return answer.error();
+  const json& result = *answer;
   for (std::size_t i = 0; i < result.size(); ++i) {
     const std::string at = "data.result[" + std::to_string(i) + "]";
     const json& s = result[i];
