@@ -34,14 +34,6 @@ bool is_flag_name(std::string_view s) {
 
 }  // namespace
 
-using core::Error;
-
-using config::did_you_mean;
-using config::Entry;
-using config::Fields;
-using config::kind_of;
-using config::list_names;
-
 const std::vector<std::string_view> kActionNames{
     "restart", "scale", "rollback", "cache-purge", "feature-flag-disable", "traffic-shift", "page"};
 

@@ -28,8 +28,6 @@ namespace selfheal::engine {
 namespace policy_reading {
 namespace {
 
-using config::did_you_mean;
-
 int mark_line(const YAML::Mark& m) {
   return m.is_null() ? 0 : m.line + 1;
 }
@@ -77,14 +75,6 @@ std::string type_suggestion(std::string_view t) {
 }
 
 }  // namespace
-
-using core::Error;
-
-using config::did_you_mean;
-using config::Entry;
-using config::Fields;
-using config::kind_of;
-using config::list_names;
 
 Policy Loader::policy(const YAML::Node& n, const std::string& path) {
   Policy p;

@@ -12,12 +12,22 @@
 #include <utility>
 #include <vector>
 
+#include "config/messages.hpp"
 #include "config/yaml_reader.hpp"
 #include "core/result.hpp"
 #include "engine/policy.hpp"
 #include "engine/policy_loader.hpp"
 
 namespace selfheal::engine::policy_reading {
+
+// The reader's words, for the three files.
+using core::Error;
+
+using config::did_you_mean;
+using config::Entry;
+using config::Fields;
+using config::kind_of;
+using config::list_names;
 
 /// Largest count a policy field takes (attempts, replicas, limits): a larger one is a typo,
 /// and would not fit the int the policy keeps it in.
@@ -44,7 +54,7 @@ class Loader : config::YamlReader {
 
   std::optional<ActionSpec> action(const YAML::Node& n, const std::string& field);
   void check_action(const ActionSpec& a, const YAML::Node& at, const std::string& field,
-                    const config::Fields* params);
+                    const Fields* params);
   Policy policy(const YAML::Node& n, const std::string& path);
   void scope(const YAML::Node& n, const std::string& path, Scope& out);
   void dependency_precheck(const YAML::Node& n, const std::string& path, DependencyPrecheck& out);

@@ -24,14 +24,6 @@
 
 namespace selfheal::engine::policy_reading {
 
-using core::Error;
-
-using config::did_you_mean;
-using config::Entry;
-using config::Fields;
-using config::kind_of;
-using config::list_names;
-
 // ---------------------------------------------------------------------------------------
 // Policy sections
 
