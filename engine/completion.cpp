@@ -12,7 +12,7 @@
 
 namespace selfheal::engine {
 
-void Engine::Impl::await_completion(const ServiceRef& target, std::uint64_t id) {
+void Engine::Impl::await_completion(const ServiceRef& target, std::uint64_t id, bool polled) {
   auto& ep = episodes[target];
   ep.verify_timer = 0;
   TargetState st = ctx.state.load(target);
@@ -27,8 +27,10 @@ void Engine::Impl::await_completion(const ServiceRef& target, std::uint64_t id) 
   const Duration waited = now() - ep.done_at;
   if (pending.empty()) {
     const Duration window = verification_window(p);
-    if (waited > Duration::zero()) {
-      // The window starts now that the action has taken effect; say so once.
+    if (polled) {
+      // The window starts now that the action has taken effect; say so once. Only after a
+      // poll saw the rollout in progress: a live clock that moved between the result and
+      // this first look is no rollout to report.
       fl.verify_at = now() + window;
       ctx.state.save(target, st);
       auto rec = record(AuditKind::kActionResult, target, fl.incident);
@@ -58,8 +60,8 @@ void Engine::Impl::await_completion(const ServiceRef& target, std::uint64_t id) 
     return;
   }
   const Duration next = std::min(defaults::kCompletionPoll, bound - waited);
-  ep.verify_timer =
-      ctx.scheduler.after(next, guarded([this, target, id] { await_completion(target, id); }));
+  ep.verify_timer = ctx.scheduler.after(
+      next, guarded([this, target, id] { await_completion(target, id, true); }));
 }
 
 }  // namespace selfheal::engine

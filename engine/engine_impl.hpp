@@ -264,7 +264,9 @@ struct Engine::Impl {
   // completion.cpp
   /// The action reported done: wait (polling Actuator::deployment) until it has taken
   /// effect, then arm its verification one window later; fail it past completion_timeout.
-  void await_completion(const ServiceRef& target, std::uint64_t id);
+  /// `polled`: called again after a poll found the rollout in progress (the first call
+  /// comes straight from the action's result).
+  void await_completion(const ServiceRef& target, std::uint64_t id, bool polled = false);
   static Duration completion_timeout(const Policy* p);
 
   // verification.cpp

@@ -193,3 +193,27 @@ TEST_CASE("completion_timeout and improvement_margin are read and checked",
   CHECK_FALSE(zero.policies);
   CHECK_THAT(zero.diagnostics.describe(), Catch::Contains("completion_timeout: must be longer"));
 }
+
+namespace {
+// A live clock moves while the engine works: here one millisecond per reading.
+struct TickingClock final : Clock {
+  explicit TickingClock(const Clock& base) : base_(base) {}
+  TimePoint now() const override { return base_.now() + (ticks_ += 1ms); }
+  const Clock& base_;
+  mutable Duration ticks_{0};
+};
+}  // namespace
+
+TEST_CASE("an action with no rollout observed reports its result once, however the clock moves",
+          "[engine][verification][completion]") {
+  testing::EngineRig rig{kT0};  // the actuator observes no Deployment
+  TickingClock clock{rig.clock};
+  rig.engine.emplace(EngineContext{clock, rig.scheduler, rig.telemetry, rig.topology, rig.calendar,
+                                   rig.actuator, rig.notifier, rig.state, rig.audit},
+                     load(v::kPolicy), ClassifierModel{});
+  REQUIRE(rig.engine->handle(leak()).outcome == Outcome::kExecuted);
+  rig.scheduler.advance(testing::EngineRig::kActionTime);
+  const auto results = of_kind(rig, AuditKind::kActionResult);
+  REQUIRE(results.size() == 1);  // "done", never a "took effect" no rollout was seen to take
+  CHECK_THAT(results[0].reason, Catch::Contains("done"));
+}
