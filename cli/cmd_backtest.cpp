@@ -76,12 +76,8 @@ int cmd_backtest(const Args& args, Io io) {
       "CI bound: exit 1 when a target gets more actions in some hour")(
       "junit", po::value<std::string>(), "also write JUnit XML (a case per alert and per bound)");
   add_progress_option(opts);
-  po::options_description hidden;
-  hidden.add_options()("args", po::value<std::vector<std::string>>());
-  po::positional_options_description pos;
-  pos.add("args", -1);
   po::variables_map vm;
-  if (int rc = parse_options(args, opts, hidden, pos, vm, io); rc >= 0) return rc;
+  if (int rc = parse_options(args, opts, "args", vm, io); rc >= 0) return rc;
   const std::optional<bool> show_progress = progress_from_options(vm, io);
   if (!show_progress) return kExitBadInput;
   if (vm.count("policy") == 0U || vm.count("args") == 0U ||

@@ -53,12 +53,8 @@ int cmd_check(const Args& args, Io io) {
       "run scenarios whose modelled world misses its objectives before the first fault\n"
       "(their reports then carry a warning); without it they are input errors");
   add_progress_option(opts);
-  po::options_description hidden;
-  hidden.add_options()("paths", po::value<std::vector<std::string>>());
-  po::positional_options_description pos;
-  pos.add("paths", -1);
   po::variables_map vm;
-  if (int rc = parse_options(args, opts, hidden, pos, vm, io); rc >= 0) return rc;
+  if (int rc = parse_options(args, opts, "paths", vm, io); rc >= 0) return rc;
   if (vm.count("paths") == 0U) {
     io.err << "error: no scenario file or directory given\n\n" << opts;
     return kExitBadInput;

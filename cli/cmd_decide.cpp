@@ -82,12 +82,8 @@ int cmd_decide(const Args& args, Io io) {
       "escalate-only carry across calls)")(
       "now", po::value<std::string>(),
       "decision time, ISO-8601 (default: the incident's time, else the system clock)");
-  po::options_description hidden;
-  hidden.add_options()("args", po::value<std::vector<std::string>>());
-  po::positional_options_description pos;
-  pos.add("args", -1);
   po::variables_map vm;
-  if (int rc = parse_options(args, opts, hidden, pos, vm, io); rc >= 0) return rc;
+  if (int rc = parse_options(args, opts, "args", vm, io); rc >= 0) return rc;
   if (vm.count("args") != 0U) {
     io.err << "error: unexpected argument '" << vm["args"].as<std::vector<std::string>>().front()
            << "'\n\n"

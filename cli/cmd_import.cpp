@@ -139,12 +139,8 @@ int import_cluster(const Args& args, Io io) {
       "out,o", po::value<std::string>()->default_value("-"), "YAML file (- = stdout)")(
       "namespace,n", po::value<std::string>()->default_value(""),
       "the namespace to import (needed when the objects span several)");
-  po::options_description hidden;
-  hidden.add_options()("args", po::value<std::vector<std::string>>());
-  po::positional_options_description pos;
-  pos.add("args", -1);
   po::variables_map vm;
-  if (int rc = parse_options(args, opts, hidden, pos, vm, io); rc >= 0) return rc;
+  if (int rc = parse_options(args, opts, "args", vm, io); rc >= 0) return rc;
   const bool run_kubectl = vm.count("kubectl") != 0U;
   const std::size_t files =
       vm.count("args") == 0U ? 0 : vm["args"].as<std::vector<std::string>>().size();
@@ -215,12 +211,8 @@ int import_scenario(const Args& args, Io io) {
       "tail", po::value<std::string>()->default_value("30m"),
       "and lasts until this long after the last one ended")(
       "out,o", po::value<std::string>()->default_value("-"), "scenario file (- = stdout)");
-  po::options_description hidden;
-  hidden.add_options()("args", po::value<std::vector<std::string>>());
-  po::positional_options_description pos;
-  pos.add("args", -1);
   po::variables_map vm;
-  if (int rc = parse_options(args, opts, hidden, pos, vm, io); rc >= 0) return rc;
+  if (int rc = parse_options(args, opts, "args", vm, io); rc >= 0) return rc;
   if (vm.count("args") == 0U || vm["args"].as<std::vector<std::string>>().size() != 1 ||
       vm.count("cluster") == 0U || vm.count("policies") == 0U) {
     io.err << "error: give one history file, --cluster and --policies\n\n" << opts;

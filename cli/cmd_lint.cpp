@@ -137,12 +137,8 @@ int cmd_lint(const Args& args, Io io) {
       "output format: text, or json (one document on stdout, nothing on stderr)")(
       "classifier-model", po::value<std::vector<std::string>>()->composing(),
       "also validate a classifier model file (docs/classifier.md); repeatable");
-  po::options_description hidden;
-  hidden.add_options()("files", po::value<std::vector<std::string>>());
-  po::positional_options_description pos;
-  pos.add("files", -1);
   po::variables_map vm;
-  if (int rc = parse_options(args, opts, hidden, pos, vm, io); rc >= 0) return rc;
+  if (int rc = parse_options(args, opts, "files", vm, io); rc >= 0) return rc;
 
   const std::string format = vm["format"].as<std::string>();
   if (format != "text" && format != "json") {

@@ -21,12 +21,8 @@ int cmd_merge(const Args& args, Io io) {
   opts.add_options()("help,h", "show this help")("out", po::value<std::string>(),
                                                  "output directory (default out/sweep/<scenario>)")(
       "partial", "merge even when shards are missing (the result says which)");
-  po::options_description hidden;
-  hidden.add_options()("inputs", po::value<std::vector<std::string>>());
-  po::positional_options_description pos;
-  pos.add("inputs", -1);
   po::variables_map vm;
-  if (int rc = parse_options(args, opts, hidden, pos, vm, io); rc >= 0) return rc;
+  if (int rc = parse_options(args, opts, "inputs", vm, io); rc >= 0) return rc;
   if (vm.count("inputs") == 0U) {
     io.err << "error: no shard output given\n\n" << opts;
     return kExitBadInput;

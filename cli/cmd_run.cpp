@@ -44,12 +44,8 @@ int cmd_run(const Args& args, Io io) {
       scenario::kAllowUnhealthyBaselineFlag,
       "run even when the modelled world misses its objectives before the first fault\n"
       "(every report then carries a warning)");
-  po::options_description hidden;
-  hidden.add_options()("scenarios", po::value<std::vector<std::string>>());
-  po::positional_options_description pos;
-  pos.add("scenarios", -1);
   po::variables_map vm;
-  if (int rc = parse_options(args, opts, hidden, pos, vm, io); rc >= 0) return rc;
+  if (int rc = parse_options(args, opts, "scenarios", vm, io); rc >= 0) return rc;
 
   const std::string format = vm["format"].as<std::string>();
   if (format != "text" && format != "json") {

@@ -26,12 +26,8 @@ int cmd_serve(const Args& args, Io io) {
       "reset-state",
       "if the state database is empty, corrupt or foreign, move it aside and start with EMPTY "
       "state (kill switch, cooldowns, in-flight actions forgotten; docs/live.md#state-safety)");
-  po::options_description hidden;
-  hidden.add_options()("args", po::value<std::vector<std::string>>());
-  po::positional_options_description pos;
-  pos.add("args", -1);
   po::variables_map vm;
-  if (int rc = parse_options(args, opts, hidden, pos, vm, io); rc >= 0) return rc;
+  if (int rc = parse_options(args, opts, "args", vm, io); rc >= 0) return rc;
   if (vm.count("args")) {
     io.err << "selfheal serve: unexpected argument " << vm["args"].as<std::vector<std::string>>()[0]
            << "\n"

@@ -51,12 +51,8 @@ int cmd_sweep(const Args& args, Io io) {
       "X,Y: the two metrics sweep.html plots against each other, with their Pareto\n"
       "front and the best combination (docs/sweep.md)");
   add_progress_option(opts);
-  po::options_description hidden;
-  hidden.add_options()("scenario", po::value<std::vector<std::string>>());
-  po::positional_options_description pos;
-  pos.add("scenario", -1);
   po::variables_map vm;
-  if (int rc = parse_options(args, opts, hidden, pos, vm, io); rc >= 0) return rc;
+  if (int rc = parse_options(args, opts, "scenario", vm, io); rc >= 0) return rc;
 
   if (vm.count("scenario") == 0U || vm["scenario"].as<std::vector<std::string>>().size() != 1) {
     io.err << "error: give exactly one scenario\n\n" << opts;

@@ -36,6 +36,15 @@ int parse_options(const Args& args, const po::options_description& visible,
   return -1;
 }
 
+int parse_options(const Args& args, const po::options_description& visible, const char* positional,
+                  po::variables_map& vm, Io io) {
+  po::options_description hidden;
+  hidden.add_options()(positional, po::value<std::vector<std::string>>());
+  po::positional_options_description pos;
+  pos.add(positional, -1);
+  return parse_options(args, visible, hidden, pos, vm, io);
+}
+
 int dispatch(int argc, const char* const* argv, Io io) {
   if (argc < 2) {
     print_usage(io.err);

@@ -47,6 +47,15 @@ int parse_options(const Args& args, const boost::program_options::options_descri
                   const boost::program_options::positional_options_description& positional,
                   boost::program_options::variables_map& vm, Io io);
 
+/// parse_options with every positional argument collected under `positional` (a hidden
+/// option, read back as `vm[positional].as<std::vector<std::string>>()`): the shape of
+/// most subcommands. Same return convention.
+///
+///   po::variables_map vm;
+///   if (int rc = parse_options(args, opts, "files", vm, io); rc >= 0) return rc;
+int parse_options(const Args& args, const boost::program_options::options_description& visible,
+                  const char* positional, boost::program_options::variables_map& vm, Io io);
+
 /// The entry point behind main(): dispatches argv[1] to a subcommand.
 int dispatch(int argc, const char* const* argv, Io io);
 
