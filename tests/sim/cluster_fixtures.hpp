@@ -45,6 +45,13 @@ struct ActionProbe {
   int calls = 0;
 };
 
+/// payments_cluster() with payment-api leaking memory from 10 min on.
+inline ClusterSpec leaking_cluster() {
+  ClusterSpec c = payments_cluster();
+  c.faults.push_back(fault(FaultKind::kMemoryLeak, "payment-api", std::chrono::minutes{10}));
+  return c;
+}
+
 /// Executes `a` on `service` through the World's Actuator port; the probe fills in when
 /// the actuator calls back.
 inline std::shared_ptr<ActionProbe> act(World& w, const std::string& service, engine::ActionSpec a,

@@ -41,12 +41,6 @@ std::vector<PromPoint> samples(const World& w, std::size_t i, Duration back) {
   return out;
 }
 
-ClusterSpec leaking_cluster() {
-  ClusterSpec c = payments_cluster();
-  c.faults.push_back(fault(FaultKind::kMemoryLeak, "payment-api", 10min));
-  return c;
-}
-
 }  // namespace
 
 TEST_CASE("Prometheus series are published only when asked and do not change the run",

@@ -34,12 +34,6 @@ std::vector<std::string> events_before(const Timeline& t, TimePoint until) {
   return out;
 }
 
-ClusterSpec leaking_cluster() {
-  ClusterSpec c = payments_cluster();
-  c.faults.push_back(fault(FaultKind::kMemoryLeak, "payment-api", 10min));
-  return c;
-}
-
 }  // namespace
 
 TEST_CASE("a world re-run with the same spec and seed is the same world at every point",
