@@ -1,7 +1,6 @@
-// Validation, default rules and ground truth for a ClusterSpec. The ground-truth tables
-// mirror the model's mechanics (world.cpp): an action is listed as helpful only when the
-// model actually makes it help, so metrics and the on-call agree with what happens.
+// Validation and default rules for a ClusterSpec (its ground truth is in ground_truth.cpp).
 #include "sim/cluster_spec.hpp"
+#include "config/names.hpp"
 #include "core/enum_names.hpp"
 
 #include <algorithm>
@@ -54,13 +53,6 @@ constexpr std::array<std::pair<CompareOp, std::string_view>, 4> kOps{{
     {CompareOp::kLe, "<="},
 }};
 
-bool is_dns1123_label(std::string_view s) {
-  if (s.empty() || s.size() > 63) return false;
-  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
-  if (!alnum(s.front()) || !alnum(s.back())) return false;
-  return std::all_of(s.begin(), s.end(), [&](char c) { return alnum(c) || c == '-'; });
-}
-
 bool finite(double v) {
   return std::isfinite(v);
 }
@@ -69,87 +61,6 @@ std::string fmt_share(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%g", v);
   return buf;
-}
-
-/// Incident ids for faults then planned events: the given name, else "<kind>-<target>",
-/// with "-2", "-3" ... appended to repeats.
-std::vector<std::string> incident_ids(const ClusterSpec& spec) {
-  std::vector<std::string> ids;
-  std::map<std::string, int> used;
-  auto take = [&](std::string base) {
-    int& n = used[base];
-    ++n;
-    std::string id = n == 1 ? base : base + "-" + std::to_string(n);
-    while (n > 1 && used.count(id) != 0)
-      id += "x";
-    if (n > 1) used[id] = 1;
-    ids.push_back(std::move(id));
-  };
-  for (const auto& f : spec.faults) {
-    take(!f.name.empty() ? f.name : std::string(to_string(f.kind)) + "-" + f.target);
-  }
-  for (const auto& p : spec.planned) {
-    take(!p.name.empty()
-             ? p.name
-             : std::string(to_string(p.kind)) + (p.service.empty() ? "" : "-") + p.service);
-  }
-  return ids;
-}
-
-const ServiceSpec* find_service(const ClusterSpec& spec, std::string_view name) {
-  for (const auto& s : spec.services) {
-    if (s.name == name) return &s;
-  }
-  return nullptr;
-}
-
-/// `root` and every service that depends on it directly or transitively, in spec order.
-std::vector<std::string> affected_by(const ClusterSpec& spec, const std::string& root) {
-  std::set<std::string> hit{root};
-  bool grew = true;
-  while (grew) {
-    grew = false;
-    for (const auto& s : spec.services) {
-      if (hit.count(s.name) != 0) continue;
-      for (const auto& d : s.depends_on) {
-        if (hit.count(d) != 0) {
-          hit.insert(s.name);
-          grew = true;
-          break;
-        }
-      }
-    }
-  }
-  std::vector<std::string> out;
-  for (const auto& s : spec.services) {
-    if (hit.count(s.name) != 0) out.push_back(s.name);
-  }
-  return out;
-}
-
-bool has_bad_current_release(const ServiceSpec& s) {
-  return !s.releases.empty() && s.releases.back().bad;
-}
-
-engine::ActionSpec action(ActionKind k) {
-  engine::ActionSpec a;
-  a.kind = k;
-  return a;
-}
-
-void add_upstream_wrongs(GroundTruth& t, const std::string& upstream, const char* what) {
-  for (const auto& d : t.affected) {
-    if (d == upstream) continue;
-    t.wrong.push_back({{ActionKind::kRestart, d},
-                       std::string("restart during an upstream ") + what + " (" + upstream +
-                           ") does not help: new pods hit the same failing upstream, and "
-                           "the rollout dips capacity"});
-    t.wrong.push_back({{ActionKind::kScale, d},
-                       std::string("scale-out during an upstream ") + what + " (" + upstream +
-                           ") adds pods that fail the same way"});
-    t.wrong.push_back({{ActionKind::kRollback, d},
-                       "rollback with no bad release on " + d + ": the cause is " + upstream});
-  }
 }
 
 }  // namespace
@@ -270,7 +181,7 @@ core::Diagnostics validate(const ClusterSpec& spec) {
       err(field, "must be a share between 0 and 1, got " + fmt_share(v));
     }
   };
-  if (!is_dns1123_label(spec.ns)) {
+  if (!config::is_dns1123_label(spec.ns)) {
     err("namespace", "\"" + spec.ns +
                          "\" is not a valid namespace: use lowercase letters, digits and '-', "
                          "at most 63 characters");
@@ -285,7 +196,7 @@ core::Diagnostics validate(const ClusterSpec& spec) {
   for (std::size_t i = 0; i < spec.services.size(); ++i) {
     const auto& s = spec.services[i];
     const std::string f = "services[" + std::to_string(i) + "]";
-    if (!is_dns1123_label(s.name)) {
+    if (!config::is_dns1123_label(s.name)) {
       err(f + ".name", "\"" + s.name +
                            "\" is not a valid service name: use lowercase letters, digits and "
                            "'-', at most 63 characters");
@@ -463,197 +374,6 @@ core::Diagnostics validate(const ClusterSpec& spec) {
     err("oncall.direct_page_after", "must be >= 0");
   }
   return d;
-}
-
-GroundTruth ground_truth(const ClusterSpec& spec, std::size_t index, bool planned) {
-  const std::vector<std::string> ids = incident_ids(spec);
-  GroundTruth t;
-  t.planned = planned;
-  auto helpful = [&](ActionKind k, const std::string& svc) { t.helpful.push_back({k, svc}); };
-  auto wrong = [&](ActionKind k, const std::string& svc, std::string why) {
-    t.wrong.push_back({{k, svc}, std::move(why)});
-  };
-  auto fix = [&](ActionKind k, const std::string& svc, bool ends, std::string note) {
-    t.human_fix = action(k);
-    t.human_fix_service = svc;
-    t.human_fix_ends_cause = ends;
-    t.human_note = std::move(note);
-  };
-  auto wait = [&](bool ends, std::string note) {
-    t.human_fix.reset();
-    t.human_fix_service.clear();
-    t.human_fix_ends_cause = ends;
-    t.human_note = std::move(note);
-  };
-
-  if (!planned) {
-    const FaultSpec& f = spec.faults.at(index);
-    const std::string& s = f.target;
-    const ServiceSpec* svc = find_service(spec, s);
-    t.id = ids.at(index);
-    t.kind = std::string(to_string(f.kind));
-    t.root_service = s;
-    t.start = f.at;
-    if (f.duration) t.end = f.at + *f.duration;
-    t.affected = affected_by(spec, s);
-    const bool bad_release = svc != nullptr && has_bad_current_release(*svc);
-    auto no_bad_release = [&] {
-      if (!bad_release) {
-        wrong(ActionKind::kRollback, s, "rollback with no bad release on " + s);
-      }
-    };
-    switch (f.kind) {
-      case FaultKind::kMemoryLeak:
-        t.incident_type = std::string(engine::incident_types::kMemoryLeak);
-        helpful(ActionKind::kRestart, s);
-        no_bad_release();
-        wrong(ActionKind::kScale, s, "scale-out adds pods that leak the same way");
-        fix(ActionKind::kRestart, s, true, "restart " + s + ", then ship the leak fix");
-        break;
-      case FaultKind::kCpuHog:
-        t.incident_type = std::string(engine::incident_types::kCpuSpike);
-        helpful(ActionKind::kRestart, s);
-        helpful(ActionKind::kScale, s);
-        no_bad_release();
-        fix(ActionKind::kRestart, s, true, "restart " + s + " to kill the runaway threads");
-        break;
-      case FaultKind::kBadDeploy:
-        t.end.reset();  // a bad release stays until it is rolled back
-        t.incident_type = std::string(engine::incident_types::kBadDeployment);
-        helpful(ActionKind::kRollback, s);
-        wrong(ActionKind::kRestart, s, "restart re-creates pods from the same bad release");
-        wrong(ActionKind::kScale, s, "scale-out adds pods running the bad release");
-        fix(ActionKind::kRollback, s, false, "helm rollback " + s + " to the previous revision");
-        break;
-      case FaultKind::kDependencyOutage:
-      case FaultKind::kDependencyDegradation: {
-        const char* what = f.kind == FaultKind::kDependencyOutage ? "outage" : "degradation";
-        t.incident_type = std::string(engine::incident_types::kDependencyFailure);
-        add_upstream_wrongs(t, s, what);
-        wrong(ActionKind::kRestart, s,
-              "the " + std::string(what) + " of " + s + " is outside the cluster's control");
-        if (f.duration) {
-          wait(false, "wait for " + s + " to recover");
-        } else {
-          wait(true, "restore " + s + " (failover by its owners)");
-        }
-        break;
-      }
-      case FaultKind::kTrafficSpike:
-        t.incident_type = std::string(engine::incident_types::kTrafficSpike);
-        helpful(ActionKind::kScale, s);
-        helpful(ActionKind::kTrafficShift, s);
-        wrong(ActionKind::kRestart, s, "restart dips capacity under load");
-        no_bad_release();
-        fix(ActionKind::kScale, s, false, "scale " + s + " out");
-        t.human_fix->factor = 2.0;
-        t.human_fix->max_replicas = std::max(4, (svc != nullptr ? svc->replicas : 1) * 4);
-        break;
-      case FaultKind::kPodLoss:
-        t.incident_type = std::string(engine::incident_types::kPodLoss);
-        helpful(ActionKind::kScale, s);
-        wrong(ActionKind::kRestart, s, "restart cycles the surviving pods");
-        no_bad_release();
-        wait(true, "wait for replacement pods; replace the failed node");
-        break;
-      case FaultKind::kConsumerStall:
-        t.incident_type = std::string(engine::incident_types::kConsumerStall);
-        helpful(ActionKind::kRestart, s);
-        helpful(ActionKind::kScale, s);
-        no_bad_release();
-        fix(ActionKind::kRestart, s, false, "restart the stuck consumers of " + s);
-        break;
-      case FaultKind::kBadFeatureFlag:
-        t.incident_type = std::string(engine::incident_types::kBadFeatureFlag);
-        helpful(ActionKind::kFeatureFlagDisable, s);
-        wrong(ActionKind::kRestart, s, "the flag stays on across restarts");
-        wrong(ActionKind::kRollback, s, "the flag is not part of the release");
-        fix(ActionKind::kFeatureFlagDisable, s, false, "disable the flag");
-        t.human_fix->flag = f.params.flag.empty() ? "new-" + s + "-flow" : f.params.flag;
-        break;
-      case FaultKind::kPoisonedCache:
-        t.incident_type = std::string(engine::incident_types::kPoisonedCache);
-        helpful(ActionKind::kCachePurge, s);
-        wrong(ActionKind::kRestart, s, "a restart does not purge the shared cache");
-        no_bad_release();
-        fix(ActionKind::kCachePurge, s, false, "purge the cache of " + s);
-        break;
-    }
-    return t;
-  }
-
-  const PlannedEventSpec& p = spec.planned.at(index);
-  t.id = ids.at(spec.faults.size() + index);
-  t.kind = std::string(to_string(p.kind));
-  t.root_service = p.service;
-  t.start = p.start;
-  t.end = p.end;
-  if (!p.service.empty()) t.affected = affected_by(spec, p.service);
-  const std::string& s = p.service;
-  switch (p.kind) {
-    case PlannedKind::kMarketingCampaign:
-      t.incident_type = std::string(engine::incident_types::kTrafficSpike);
-      wrong(ActionKind::kScale, s,
-            "scale-out for a planned campaign: the load is expected and was provisioned for");
-      wrong(ActionKind::kRestart, s, "restart during a planned campaign dips capacity");
-      wrong(ActionKind::kRollback, s, "rollback with no bad release on " + s);
-      wait(false, "planned campaign: no action");
-      break;
-    case PlannedKind::kDeployWindow:
-      if (p.release && p.release->bad) {
-        t.incident_type = std::string(engine::incident_types::kBadDeployment);
-        helpful(ActionKind::kRollback, s);
-        wrong(ActionKind::kRestart, s, "restart re-creates pods from the same bad release");
-        fix(ActionKind::kRollback, s, false, "helm rollback " + s + " to the previous revision");
-      } else {
-        t.incident_type = "planned-deploy";
-        wrong(ActionKind::kRollback, s, "rollback of a good planned release");
-        wait(false, "planned deploy: no action");
-      }
-      break;
-    case PlannedKind::kMaintenance:
-      t.incident_type = "maintenance";
-      if (!s.empty()) add_upstream_wrongs(t, s, "maintenance");
-      wait(false, "planned maintenance: wait for the window to end");
-      break;
-  }
-  return t;
-}
-
-std::vector<GroundTruth> ground_truths(const ClusterSpec& spec) {
-  std::vector<GroundTruth> out;
-  for (std::size_t i = 0; i < spec.faults.size(); ++i)
-    out.push_back(ground_truth(spec, i, false));
-  for (std::size_t i = 0; i < spec.planned.size(); ++i)
-    out.push_back(ground_truth(spec, i, true));
-  return out;
-}
-
-ActionVerdict judge(const GroundTruth& truth, engine::ActionKind kind, std::string_view service) {
-  const std::string act(engine::to_string(kind));
-  const std::string svc(service);
-  if (kind == ActionKind::kPage) return {false, "a page is not an automated change"};
-  for (const auto& h : truth.helpful) {
-    if (h.kind == kind && h.service == service) {
-      return {true,
-              act + " on " + svc + " addresses the " + truth.kind + " of " + truth.root_service};
-    }
-  }
-  for (const auto& [w, why] : truth.wrong) {
-    if (w.kind == kind && w.service == service) return {false, why};
-  }
-  if (std::find(truth.affected.begin(), truth.affected.end(), svc) == truth.affected.end()) {
-    return {false, act + " on " + svc + ", a service " + truth.id +
-                       " does not affect (root cause: " + truth.root_service + ")"};
-  }
-  if (svc != truth.root_service) {
-    return {false, "the root cause is " + truth.root_service + "; " + act + " on " + svc +
-                       " does not help"};
-  }
-  if (truth.planned) {
-    return {false, truth.kind + " is planned: " + act + " on " + svc + " is unnecessary"};
-  }
-  return {false, act + " does not address a " + truth.kind};
 }
 
 }  // namespace selfheal::sim
