@@ -304,4 +304,13 @@ PrefetchScheduler::DeploymentPlanner deployment_planner(engine::StateStore& stat
   };
 }
 
+void TaggingActuator::execute(const engine::ActionRequest& request,
+                              std::function<void(engine::ActionResult)> done) {
+  inner_.execute(request,
+                 [this, target = request.target, done = std::move(done)](engine::ActionResult r) {
+                   CurrentTarget on(scheduler_, target);
+                   done(std::move(r));
+                 });
+}
+
 }  // namespace selfheal::live

@@ -139,6 +139,24 @@ class CurrentTarget {
   std::optional<engine::ServiceRef> previous_;
 };
 
+/// Tags the engine's work on an action's completion with its target, so the timers the
+/// engine arms there (verification) are known to be about it. Wraps the real actuator; both
+/// references must outlive it.
+class TaggingActuator final : public engine::Actuator {
+ public:
+  TaggingActuator(engine::Actuator& inner, PrefetchScheduler& scheduler)
+      : inner_(inner), scheduler_(scheduler) {}
+  void execute(const engine::ActionRequest& request,
+               std::function<void(engine::ActionResult)> done) override;
+  engine::DeploymentStatus deployment(const engine::ServiceRef& target) override {
+    return inner_.deployment(target);
+  }
+
+ private:
+  engine::Actuator& inner_;
+  PrefetchScheduler& scheduler_;
+};
+
 /// Webhook decisions get the same treatment: an incident whose decision will query
 /// Prometheus (planner non-empty: no external classification, a resolved alert's health
 /// check, a topology dependency pre-check) waits, off the engine's queue, while its

@@ -58,33 +58,6 @@ constexpr std::size_t kPruneEvery = 1000;
 /// Dedup keys only need to outlive Alertmanager's retries and repeat intervals.
 constexpr core::Duration kSeenMaxAge = std::chrono::hours{24 * 7};
 
-namespace {
-
-// Tags the engine's work on an action's completion with its target, so the timers the
-// engine arms there (verification) are known to be about it (live/prefetch.hpp).
-class TaggingActuator final : public engine::Actuator {
- public:
-  TaggingActuator(engine::Actuator& inner, PrefetchScheduler& scheduler)
-      : inner_(inner), scheduler_(scheduler) {}
-  void execute(const engine::ActionRequest& request,
-               std::function<void(engine::ActionResult)> done) override {
-    inner_.execute(request,
-                   [this, target = request.target, done = std::move(done)](engine::ActionResult r) {
-                     CurrentTarget on(scheduler_, target);
-                     done(std::move(r));
-                   });
-  }
-  engine::DeploymentStatus deployment(const engine::ServiceRef& target) override {
-    return inner_.deployment(target);
-  }
-
- private:
-  engine::Actuator& inner_;
-  PrefetchScheduler& scheduler_;
-};
-
-}  // namespace
-
 struct LiveService::Impl {
   // Declaration order is destruction order reversed: whatever holds a reference is
   // declared after what it refers to.
@@ -480,9 +453,9 @@ core::Result<std::unique_ptr<LiveService>> LiveService::create(const ServeConfig
   });
   i.actuator =
       std::make_unique<KubeActuator>(config.kube, dry_run, *i.executor, i.engine_io.get_executor());
+  i.actuator->set_deployment_reader(i.deployments.get());
   // The in-flight record is committed before any command starts (no action twice after a
   // kill -9, whatever batch is open).
-  i.actuator->set_deployment_reader(i.deployments.get());
   i.actuator->set_durability_barrier([store = i.store.get()] { return store->flush(); });
   i.actuator->set_refusal_hook(
       [&i](const engine::ActionRequest& req, const std::string& why) { i.not_started(req, why); });
