@@ -37,18 +37,11 @@ class Reader : public config::YamlReader {
     check_keys(n, field, std::vector<std::string>(sorted.begin(), sorted.end()));
     return true;
   }
-  std::optional<double> number(const YAML::Node& n, const std::string& field, double lo,
-                               double hi) {
-    return number_in(n, field, lo, hi);
-  }
   /// Durations here are positive unless `positive` is false.
   std::optional<core::Duration> duration(const YAML::Node& n, const std::string& field,
                                          bool positive = true) {
     return config::YamlReader::duration(
         n, field, positive ? config::DurationMin::kPositive : config::DurationMin::kZero);
-  }
-  std::optional<std::vector<std::string>> strings(const YAML::Node& n, const std::string& field) {
-    return str_list(n, field, false);
   }
   std::string path(const std::string& p) const {
     if (p.empty() || fs::path(p).is_absolute()) return p;
@@ -178,7 +171,7 @@ void read_config(Reader& r, const YAML::Node& root, ServeConfig& c) {
     if (n["rate_window"].IsDefined())
       if (auto d = r.duration(n["rate_window"], "engine.rate_window")) c.engine.rate_window = *d;
     if (n["blast_radius"].IsDefined())
-      if (auto v = r.number(n["blast_radius"], "engine.blast_radius", 0.0, 1.0))
+      if (auto v = r.number_in(n["blast_radius"], "engine.blast_radius", 0.0, 1.0))
         c.engine.blast_radius = *v;
   }
 
@@ -199,7 +192,7 @@ void read_config(Reader& r, const YAML::Node& root, ServeConfig& c) {
     if (n["window"].IsDefined())
       if (auto d = r.duration(n["window"], "prometheus.window")) c.prometheus.window = *d;
     if (n["unhealthy_error_rate"].IsDefined())
-      if (auto v = r.number(n["unhealthy_error_rate"], "prometheus.unhealthy_error_rate", 0, 1))
+      if (auto v = r.number_in(n["unhealthy_error_rate"], "prometheus.unhealthy_error_rate", 0, 1))
         c.prometheus.unhealthy_error_rate = *v;
     if (auto q = n["queries"]; q.IsDefined()) {
       if (!q.IsMap()) {
@@ -233,7 +226,7 @@ void read_config(Reader& r, const YAML::Node& root, ServeConfig& c) {
   }
 
   if (auto n = root["allowed_namespaces"]; n.IsDefined()) {
-    if (auto v = r.strings(n, "allowed_namespaces")) {
+    if (auto v = r.str_list(n, "allowed_namespaces", false)) {
       for (std::size_t i = 0; i < v->size(); ++i)
         if (auto p = dns1123_problem((*v)[i]); !p.empty())
           r.error(n[i], "allowed_namespaces[" + std::to_string(i) + "]",
@@ -249,7 +242,7 @@ void read_config(Reader& r, const YAML::Node& root, ServeConfig& c) {
       if (!v.IsDefined()) return;
       if (v.IsScalar()) {
         out = {v.Scalar()};
-      } else if (auto l = r.strings(v, std::string("labels.") + key)) {
+      } else if (auto l = r.str_list(v, std::string("labels.") + key, false)) {
         if (l->empty())
           r.error(v, std::string("labels.") + key, "must name at least one label");
         else
@@ -309,7 +302,7 @@ void read_config(Reader& r, const YAML::Node& root, ServeConfig& c) {
             !e["routing_key_file"].IsDefined())
           r.error(e, f + ".routing_key", "required for type pagerduty");
         if (e["channels"].IsDefined())
-          if (auto v = r.strings(e["channels"], f + ".channels")) nc.channels = *v;
+          if (auto v = r.str_list(e["channels"], f + ".channels", false)) nc.channels = *v;
         if (e["max_attempts"].IsDefined())
           if (auto v = r.integer(e["max_attempts"], f + ".max_attempts", 1, 100))
             nc.max_attempts = static_cast<int>(*v);
@@ -387,7 +380,7 @@ void read_config(Reader& r, const YAML::Node& root, ServeConfig& c) {
             ts.ns = *v;
           }
           if (auto d = kv.second["depends_on"]; d.IsDefined())
-            if (auto v = r.strings(d, f + ".depends_on")) ts.depends_on = *v;
+            if (auto v = r.str_list(d, f + ".depends_on", false)) ts.depends_on = *v;
           c.topology.push_back(std::move(ts));
         }
       }
