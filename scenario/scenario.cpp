@@ -8,6 +8,7 @@
 #include "config/file_io.hpp"
 #include "core/timestamp.hpp"
 #include "scenario/scenario_loader.hpp"
+#include "scenario/serve_signals.hpp"
 
 namespace selfheal::scenario {
 namespace detail {
@@ -77,6 +78,7 @@ std::optional<Scenario> Loader::load(const std::string& text) {
   calendar(root["calendar"]);
   faults(root["faults"]);
   alert_rules(root["alert_rules"]);
+  s_.signal_queries = read_signals_key(root["signals"], r_, base_dir_);
   variation(root["variation"]);
   for (const auto& f : s_.cluster.faults)
     s_.incident_ids.push_back(f.name);

@@ -29,9 +29,9 @@ namespace selfheal::scenario::detail {
 inline constexpr double kMaxJitterShare = 0.9;
 
 inline const std::vector<std::string> kTopKeys{
-    "scenario", "description", "duration",   "seed",        "start",  "cluster",
-    "policies", "engine",      "oncall",     "calendar",    "faults", "alert_rules",
-    "expect",   "variation",   "invariants", "metric_names"};
+    "scenario", "description", "duration",   "seed",         "start",  "cluster",
+    "policies", "engine",      "oncall",     "calendar",     "faults", "alert_rules",
+    "expect",   "variation",   "invariants", "metric_names", "signals"};
 
 // Where each ClusterSpec field came from, so the model's own validation (which speaks in
 // spec paths like `services[2].depends_on[0]`) can be reported at the user's line and in

@@ -257,3 +257,18 @@ TEST_CASE("no notifier at all is a loud start-up warning naming the mode and the
 )");
   CHECK(escalation_warnings(hook, policies).empty());
 }
+
+TEST_CASE("a signal name prometheus.queries does not know is an error with did-you-mean",
+          "[live][config]") {
+  auto l = load(R"(auth: {token: 0123456789abcdef}
+policies: p.yaml
+prometheus:
+  queries:
+    error_rate: 'sum(rate(x[{window}]))'
+    latency_p99: 'vector(1)'
+)");
+  REQUIRE_FALSE(l.config);
+  INFO(l.diagnostics.describe());
+  CHECK(has_error(l, "prometheus.queries.latency_p99", 6));
+  CHECK(l.diagnostics.describe().find("latency_p99_ms") != std::string::npos);
+}
