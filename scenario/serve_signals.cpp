@@ -20,8 +20,9 @@ std::optional<std::string> unsupported(const std::string& tmpl) {
 // the file has (`prometheus.queries`, `prometheus`, or line 1).
 engine::SignalQueries serve_queries(const YAML::Node& root, YamlReader& sr) {
   const YAML::Node prom = root["prometheus"];
-  YAML::Node queries;
-  if (prom.IsMap()) queries = prom["queries"];
+  // Copied, never assigned: assigning to a YAML::Node writes through to the node it refers
+  // to (and throws when the right side is an absent key).
+  const YAML::Node queries = prom.IsMap() ? prom["queries"] : YAML::Node();
   const auto overrides =
       engine::read_signal_queries(queries, sr, "prometheus.queries", unsupported);
   const int line = queries.IsDefined() ? line_of(queries) : prom.IsDefined() ? line_of(prom) : 1;
