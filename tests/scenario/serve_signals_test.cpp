@@ -143,7 +143,7 @@ TEST_CASE("serve config errors name the file, line and signal", "[scenario][prom
     auto load = load_with_serve("prometheus:\n  url: http://127.0.0.1:9090\n");
     const std::string d = load.diagnostics.describe();
     INFO(d);
-    CHECK(d.find("serve.yaml:1:") != std::string::npos);
+    CHECK(d.find("serve.yaml:2:") != std::string::npos);  // the prometheus mapping
     CHECK(d.find("prometheus.queries.memory_growth_per_hour") != std::string::npos);
     CHECK(d.find("deriv") != std::string::npos);
   }
@@ -153,7 +153,7 @@ TEST_CASE("serve config errors name the file, line and signal", "[scenario][prom
     auto load = load_with_serve(kServe, sc);
     const std::string d = load.diagnostics.describe();
     INFO(d);
-    CHECK(d.find("s.yaml:10:") != std::string::npos);
+    CHECK(d.find("s.yaml:11:") != std::string::npos);
     CHECK(d.find("signals.serve_config") != std::string::npos);
     CHECK(d.find("nope.yaml") != std::string::npos);
   }
@@ -163,7 +163,7 @@ TEST_CASE("serve config errors name the file, line and signal", "[scenario][prom
     auto load = load_with_serve(kServe, sc);
     const std::string d = load.diagnostics.describe();
     INFO(d);
-    CHECK(d.find("s.yaml:10:") != std::string::npos);
+    CHECK(d.find("s.yaml:11:") != std::string::npos);
     CHECK(d.find("serve_config") != std::string::npos);
   }
 }
