@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
+
 #include "engine/policy_loader.hpp"
 #include "live/config.hpp"
 #include "live/startup_warnings.hpp"
@@ -271,4 +273,18 @@ prometheus:
   INFO(l.diagnostics.describe());
   CHECK(has_error(l, "prometheus.queries.latency_p99", 6));
   CHECK(l.diagnostics.describe().find("latency_p99_ms") != std::string::npos);
+}
+
+TEST_CASE("the library's serve config, whose queries a scenario evaluates, loads for serve",
+          "[live][config]") {
+  // scenarios/serve/shop.yaml: prometheus-signals-shop's `signals: {serve_config:}`.
+  ::setenv("SELFHEAL_TOKEN", "0123456789abcdef-library", 1);
+  auto l = load_serve_config(std::string(SELFHEAL_LIBRARY_DIR) + "/serve/shop.yaml");
+  ::unsetenv("SELFHEAL_TOKEN");
+  INFO(l.diagnostics.describe());
+  REQUIRE(l.config);
+  CHECK(l.config->prometheus.queries.count("memory_growth_per_hour") == 1);
+  auto p = engine::load_policy_file(l.config->policies_file);
+  INFO(p.diagnostics.describe());
+  CHECK(p.policies);
 }
