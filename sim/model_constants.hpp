@@ -8,6 +8,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 
@@ -27,6 +28,11 @@ inline constexpr double kMsPerMinute = 60'000.0;
 inline constexpr double kMsPerHour = 3'600'000.0;
 /// One day (the daily traffic shape's period).
 inline constexpr Duration kDay = 24h;
+
+// ---- chart series ----------------------------------------------------------------------
+/// Fewest points a service's chart series keeps, however large the fleet (a merge of
+/// adjacent pairs needs two).
+inline constexpr std::size_t kMinSeriesPoints = 2;
 
 /// A spec's "0 means the default" parameters (fault severities, rates, a release's error
 /// rate): `value` when positive, else `fallback`. One rule for every such parameter.

@@ -91,6 +91,9 @@ inline void World::Impl::build_services() {
   }
   ring.reset(static_cast<std::size_t>(opts.telemetry_retention.count() / scrape_ms) + 2,
              svcs.size());
+  const std::size_t fair_share = opts.series_point_budget / std::max<std::size_t>(1, svcs.size());
+  series_cap =
+      std::max<std::size_t>(kMinSeriesPoints, std::min(opts.series_max_points, fair_share));
 }
 
 inline Release World::Impl::make_release(const ReleaseSpec& rs, int64_t start) {

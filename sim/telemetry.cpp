@@ -48,7 +48,7 @@ inline void World::Impl::record_series(Svc& v, const Sample& s, TimePoint at) {
     ++v.bucket_fill;
     return;
   }
-  if (ser.points.size() >= std::max<std::size_t>(2, opts.series_max_points)) {
+  if (ser.points.size() >= series_cap) {
     // Merge adjacent pairs: half the points, twice the step.
     auto& pts = ser.points;
     std::size_t w = 0;
@@ -61,6 +61,9 @@ inline void World::Impl::record_series(Svc& v, const Sample& s, TimePoint at) {
     pts.resize(w);
     v.bucket_ticks *= 2;
     ser.step = ser.step * 2;
+  }
+  if (ser.points.size() == ser.points.capacity() && 2 * ser.points.capacity() > series_cap) {
+    ser.points.reserve(series_cap);  // the last growth: exactly the cap, not the next doubling
   }
   ser.points.push_back(p);
   v.bucket_fill = 1;

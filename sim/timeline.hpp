@@ -21,7 +21,9 @@
 // each signal over its bucket (max error rate, latency, cpu, memory, queue lag, dependency
 // errors; min ready; max desired), the mean request rate, summed counters, and is
 // `within_objectives` only if every tick in it was. The out-of-objectives intervals are
-// never downsampled: their size is the number of SLO transitions.
+// never downsampled: their size is the number of SLO transitions. A large fleet shares one
+// point budget (WorldOptions::series_point_budget): each service's `max_points` is its even
+// share, capped at WorldOptions::series_max_points.
 //
 //   const sim::Timeline& t = world.timeline();
 //   for (const auto& e : t.events) if (e.kind == sim::EventKind::kActionStarted) ...

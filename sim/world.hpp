@@ -43,9 +43,15 @@ namespace selfheal::sim {
 
 struct WorldOptions {
   std::size_t series_max_points = 2048;  ///< per service, see timeline.hpp
-  bool record_series = true;             ///< false: no chart series (objectives still kept)
-  Duration telemetry_retention = 2h;     ///< full-resolution history Telemetry can read
-  Duration recovery_hold = 5min;         ///< how long "back within objectives" must hold
+  /// Chart points of all services together: a service keeps at most
+  /// max(2, min(series_max_points, series_point_budget / services)) points, so a fleet's
+  /// series cost a bounded memory (~56 bytes a point: 4,194,304 points are ~224 MiB) and a
+  /// fleet of up to 2,048 services keeps series_max_points each. docs/model.md "Bounded
+  /// memory".
+  std::size_t series_point_budget = std::size_t{1} << 22;
+  bool record_series = true;          ///< false: no chart series (objectives still kept)
+  Duration telemetry_retention = 2h;  ///< full-resolution history Telemetry can read
+  Duration recovery_hold = 5min;      ///< how long "back within objectives" must hold
   /// Publish the model as Prometheus series (sim/prom_series.hpp): counters are accumulated
   /// per tick only when set, so a run without PromQL pays nothing.
   bool prometheus_series = false;

@@ -198,7 +198,8 @@ struct World::Impl {
   std::map<std::string, std::pair<int64_t, std::string>> last_decision;  // target -> (t, fp)
 
   // ---- telemetry (telemetry.cpp) ---------------------------------------------------------
-  model::TelemetryRing ring;  // the last telemetry_retention of ticks, every service
+  model::TelemetryRing ring;   // the last telemetry_retention of ticks, every service
+  std::size_t series_cap = 2;  // points per service's chart series (WorldOptions budget)
 
   // ---- Prometheus series (prom_series.cpp), only with opts.prometheus_series
   /// Cumulative counters of one service at one tick.

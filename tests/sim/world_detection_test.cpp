@@ -328,6 +328,30 @@ TEST_CASE("series memory is bounded and objectives stay exact", "[sim][world][ti
   CHECK(t.error_budget_minutes("payment-api", t.start + 30min, t.start + 40min) == Approx(10.0));
 }
 
+TEST_CASE("a fleet's services share the series point budget", "[sim][world][timeline]") {
+  ClusterSpec c = outage_cluster();
+  const std::size_t n = c.services.size();
+  constexpr std::size_t kShare = 40;
+  WorldOptions tight;
+  tight.series_point_budget = n * kShare + n - 1;  // rounds down to 40 a service
+  World w{c, 7, tight};
+  World full{c, 7};  // default budget: series_max_points (2048) each
+  w.run_until(w.start() + 72h);
+  full.run_until(full.start() + 72h);
+  const Timeline& t = w.timeline();
+  REQUIRE(t.services.size() == n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const ServiceSeries& s = t.services[i];
+    CHECK(s.points.size() <= kShare);
+    CHECK(s.points.size() >= kShare / 2);
+    CHECK(s.points.capacity() <= kShare);  // the memory, not only the count, is bounded
+    CHECK(full.timeline().services[i].points.size() > kShare);
+    // Downsampling never touches the exact objective intervals.
+    CHECK(t.error_budget_minutes(s.service, t.start, t.end) ==
+          full.timeline().error_budget_minutes(s.service, t.start, t.end));
+  }
+}
+
 TEST_CASE("World::create reports an invalid spec instead of throwing", "[sim][world]") {
   ClusterSpec c = payments_cluster();
   c.faults.push_back(fault(FaultKind::kMemoryLeak, "ledger", 1min));
