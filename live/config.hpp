@@ -18,7 +18,8 @@
 //   body_limit: 1048576                          # bytes
 //   max_connections: 256                         # clamped below the descriptor limit
 //   request_timeout: 10s                         # to read one request; idle keep-alive too
-//   topology: {services: {payment-api: {namespace: prod, depends_on: [payments-db]}}}
+//   topology: {services: {payment-api: {namespace: prod, depends_on: [payments-db],
+//                                       slo: {error_rate: 0.01, latency_p99_ms: 300}}}}
 //   calendar: planned-events.yaml
 //
 // Every problem is reported (file, line, field), unknown keys included; a config with any
@@ -68,10 +69,22 @@ struct KubeConfig {
   core::Duration timeout{std::chrono::minutes{2}};
 };
 
+/// A service's objectives (SLO), as a scenario's `slo:` states them; 0 = none for that
+/// signal. The live Telemetry hands them to the engine in ServiceSignals::*_objective, so a
+/// verification check that misses its bound passes when the signal is within them
+/// (docs/pipeline.md#verification). Example: `slo: {error_rate: 0.01, latency_p99_ms: 300}`.
+struct ServiceObjectives {
+  double error_rate = 0.0;      ///< share of requests failing, [0, 1]
+  double latency_p99_ms = 0.0;  ///< p99 latency in ms, >= 0
+  double queue_lag = 0.0;       ///< messages waiting, >= 0
+  bool any() const { return error_rate > 0.0 || latency_p99_ms > 0.0 || queue_lag > 0.0; }
+};
+
 struct TopologyService {
   std::string ns;
   std::string name;
   std::vector<std::string> depends_on;  ///< same namespace unless written ns/name
+  ServiceObjectives slo;                ///< `slo:`; all 0 when not given
 };
 
 struct EngineOverrides {

@@ -129,10 +129,13 @@ std::string expand_template(const std::string& tmpl, const engine::ServiceRef& s
   return engine::expand_promql_template(tmpl, s, window);
 }
 
-PrometheusTelemetry::PrometheusTelemetry(const PrometheusConfig& config)
+PrometheusTelemetry::PrometheusTelemetry(const PrometheusConfig& config,
+                                         const std::vector<TopologyService>& topology)
     : config_(config), templates_(default_signal_queries()) {
   for (const auto& [k, v] : config.queries)
     templates_[k] = v;
+  for (const auto& t : topology)
+    if (t.slo.any()) objectives_[engine::ServiceRef{t.ns, t.name}] = t.slo;
   if (!config.url.empty()) client_.emplace(config.url, config.timeout);
 }
 
@@ -240,6 +243,11 @@ engine::ServiceSignals PrometheusTelemetry::signals(const engine::ServiceRef& se
   double rev = 0;
   get("current_revision", rev);
   s.current_revision = static_cast<int>(rev);
+  if (auto it = objectives_.find(service); it != objectives_.end()) {
+    s.error_rate_objective = it->second.error_rate;
+    s.latency_p99_objective_ms = it->second.latency_p99_ms;
+    s.queue_lag_objective = it->second.queue_lag;
+  }
   return s;
 }
 

@@ -59,7 +59,11 @@ std::string expand_template(const std::string& tmpl, const engine::ServiceRef& s
 
 class PrometheusTelemetry final : public engine::Telemetry {
  public:
-  explicit PrometheusTelemetry(const PrometheusConfig& config);
+  /// `topology`'s `slo:` per service become the objectives signals() reports for it.
+  explicit PrometheusTelemetry(const PrometheusConfig& config,
+                               const std::vector<TopologyService>& topology = {});
+  /// The queried signals plus the service's configured objectives (ServiceSignals::
+  /// *_objective; 0 for a service without `slo:`), as the simulator reports a scenario's.
   engine::ServiceSignals signals(const engine::ServiceRef& service, core::Duration window) override;
   /// Policy verification checks: `expr` may use the same placeholders.
   std::optional<double> query(const std::string& expr, const engine::ServiceRef& service) override;
@@ -92,6 +96,7 @@ class PrometheusTelemetry final : public engine::Telemetry {
  private:
   std::optional<double> run(const std::string& name, const std::string& promql);
   PrometheusConfig config_;
+  std::map<engine::ServiceRef, ServiceObjectives> objectives_;  ///< services with an `slo:`
   std::map<std::string, std::string> templates_;
   std::optional<PrometheusClient> client_;
   std::shared_ptr<const Answers> prefetched_;

@@ -257,3 +257,56 @@ TEST_CASE("no notifier at all is a loud start-up warning naming the mode and the
 )");
   CHECK(escalation_warnings(hook, policies).empty());
 }
+
+TEST_CASE("topology services state their objectives under slo:, as a scenario's services do",
+          "[live][config][slo]") {
+  auto l = load(R"(auth: {token: "0123456789abcdef0123"}
+policies: p.yaml
+topology:
+  services:
+    payment-api:
+      namespace: prod
+      depends_on: [payments-db]
+      slo: {error_rate: 0.01, latency_p99_ms: 300}
+    report-worker: {namespace: prod, slo: {queue_lag: 5000}}
+    payments-db: {namespace: prod}
+)");
+  INFO(l.diagnostics.describe());
+  REQUIRE(l.config);
+  const auto& t = l.config->topology;
+  REQUIRE(t.size() == 3);
+  CHECK(t[0].name == "payment-api");
+  CHECK(t[0].slo.error_rate == 0.01);
+  CHECK(t[0].slo.latency_p99_ms == 300);
+  CHECK(t[0].slo.queue_lag == 0);  // not stated: no objective
+  CHECK(t[1].slo.queue_lag == 5000);
+  CHECK(t[1].slo.error_rate == 0);
+  CHECK_FALSE(t[2].slo.any());
+}
+
+TEST_CASE("a mistyped or out-of-range objective is an error naming file, line and field",
+          "[live][config][slo]") {
+  auto l = load(R"(auth: {token: "0123456789abcdef0123"}
+policies: p.yaml
+topology:
+  services:
+    payment-api:
+      namespace: prod
+      slo: {error_rat: 0.01}
+    checkout-api:
+      namespace: prod
+      slo: {error_rate: 1.5, latency_p99_ms: -5, queue_lag: many}
+    cart-api: {namespace: prod, slo: 0.01}
+)");
+  REQUIRE_FALSE(l.config);
+  const auto text = l.diagnostics.describe();
+  INFO(text);
+  CHECK_THAT(text, Catch::Contains("serve.yaml:7:13: topology.services.payment-api.slo.error_rat: "
+                                   "unknown key \"error_rat\"; did you mean \"error_rate\"?"));
+  CHECK(has_error(l, "topology.services.checkout-api.slo.error_rate", 10));
+  CHECK_THAT(text, Catch::Contains("must be between 0 and 1, got 1.5"));
+  CHECK(has_error(l, "topology.services.checkout-api.slo.latency_p99_ms", 10));
+  CHECK(has_error(l, "topology.services.checkout-api.slo.queue_lag", 10));
+  CHECK(has_error(l, "topology.services.cart-api.slo", 11));
+  CHECK(l.diagnostics.errors().size() == 5);
+}
