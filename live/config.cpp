@@ -138,8 +138,7 @@ void read_auth(Reader& r, const YAML::Node& root, ServeConfig& c) {
   }
   if (!r.expect_map(n, "auth", {"token", "token_env", "token_file"})) return;
   auto t = r.secret(n, "auth", "token");
-  if (!t && !n["token"].IsDefined() && !n["token_env"].IsDefined() &&
-      !n["token_file"].IsDefined())
+  if (!t && !n["token"].IsDefined() && !n["token_env"].IsDefined() && !n["token_file"].IsDefined())
     r.error(n, "auth", "give one of token, token_env, token_file");
   if (t) {
     if (t->size() < kMinTokenChars)
@@ -195,7 +194,8 @@ void read_engine(Reader& r, const YAML::Node& root, ServeConfig& c) {
 void read_prometheus(Reader& r, const YAML::Node& root, ServeConfig& c) {
   const auto n = root["prometheus"];
   if (!n.IsDefined() ||
-      !r.expect_map(n, "prometheus", {"url", "timeout", "window", "unhealthy_error_rate", "queries"}))
+      !r.expect_map(n, "prometheus",
+                    {"url", "timeout", "window", "unhealthy_error_rate", "queries"}))
     return;
   if (n["url"].IsDefined())
     if (auto s = r.str(n["url"], "prometheus.url")) {
@@ -422,7 +422,11 @@ void read_topology(Reader& r, const YAML::Node& root, ServeConfig& c) {
     }
     if (auto d = kv.second["depends_on"]; d.IsDefined())
       if (auto v = r.str_list(d, f + ".depends_on", false)) ts.depends_on = *v;
-    if (auto o = kv.second["slo"]; o.IsDefined()) read_slo(r, o, f + ".slo", ts.slo);
+    if (auto o = kv.second["slo"]; o.IsDefined()) {
+      ServiceObjectives slo;
+      read_slo(r, o, f + ".slo", slo);
+      if (slo.any()) c.objectives[engine::ServiceRef{ts.ns, ts.name}] = slo;
+    }
     c.topology.push_back(std::move(ts));
   }
 }

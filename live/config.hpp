@@ -84,8 +84,10 @@ struct TopologyService {
   std::string ns;
   std::string name;
   std::vector<std::string> depends_on;  ///< same namespace unless written ns/name
-  ServiceObjectives slo;                ///< `slo:`; all 0 when not given
 };
+
+/// Per service, the objectives its topology entry states (only those with an `slo:`).
+using ServiceObjectivesMap = std::map<engine::ServiceRef, ServiceObjectives>;
 
 struct EngineOverrides {
   std::optional<engine::Mode> mode;
@@ -114,6 +116,7 @@ struct ServeConfig {
   int max_connections = 256;  ///< concurrent HTTP connections (docs/security.md#limits)
   core::Duration request_timeout{std::chrono::seconds{10}};  ///< per request read / idle wait
   std::vector<TopologyService> topology;
+  ServiceObjectivesMap objectives;  ///< topology.services.<name>.slo, keyed by namespace/name
   std::string calendar_file;
   int io_threads = 1;
 

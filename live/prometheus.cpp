@@ -130,12 +130,10 @@ std::string expand_template(const std::string& tmpl, const engine::ServiceRef& s
 }
 
 PrometheusTelemetry::PrometheusTelemetry(const PrometheusConfig& config,
-                                         const std::vector<TopologyService>& topology)
-    : config_(config), templates_(default_signal_queries()) {
+                                         ServiceObjectivesMap objectives)
+    : config_(config), objectives_(std::move(objectives)), templates_(default_signal_queries()) {
   for (const auto& [k, v] : config.queries)
     templates_[k] = v;
-  for (const auto& t : topology)
-    if (t.slo.any()) objectives_[engine::ServiceRef{t.ns, t.name}] = t.slo;
   if (!config.url.empty()) client_.emplace(config.url, config.timeout);
 }
 

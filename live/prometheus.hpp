@@ -59,9 +59,9 @@ std::string expand_template(const std::string& tmpl, const engine::ServiceRef& s
 
 class PrometheusTelemetry final : public engine::Telemetry {
  public:
-  /// `topology`'s `slo:` per service become the objectives signals() reports for it.
+  /// `objectives` (the serve config's `slo:` per service) are what signals() reports.
   explicit PrometheusTelemetry(const PrometheusConfig& config,
-                               const std::vector<TopologyService>& topology = {});
+                               ServiceObjectivesMap objectives = {});
   /// The queried signals plus the service's configured objectives (ServiceSignals::
   /// *_objective; 0 for a service without `slo:`), as the simulator reports a scenario's.
   engine::ServiceSignals signals(const engine::ServiceRef& service, core::Duration window) override;
@@ -96,7 +96,7 @@ class PrometheusTelemetry final : public engine::Telemetry {
  private:
   std::optional<double> run(const std::string& name, const std::string& promql);
   PrometheusConfig config_;
-  std::map<engine::ServiceRef, ServiceObjectives> objectives_;  ///< services with an `slo:`
+  ServiceObjectivesMap objectives_;  ///< services with an `slo:`
   std::map<std::string, std::string> templates_;
   std::optional<PrometheusClient> client_;
   std::shared_ptr<const Answers> prefetched_;

@@ -77,9 +77,10 @@ TEST_CASE("serve --check-config refuses an objective out of range: file, line, f
       "topology:\n"
       "  services:\n";
   std::ofstream(t.path / "good.yaml")
-      << base << "    payment-api: {namespace: prod, slo: {error_rate: 0.01, latency_p99_ms: 300}}\n";
-  std::ofstream(t.path / "bad.yaml") << base
-                                     << "    payment-api: {namespace: prod, slo: {error_rate: 2}}\n";
+      << base
+      << "    payment-api: {namespace: prod, slo: {error_rate: 0.01, latency_p99_ms: 300}}\n";
+  std::ofstream(t.path / "bad.yaml")
+      << base << "    payment-api: {namespace: prod, slo: {error_rate: 2}}\n";
   const auto good = call({"serve", "--config", (t.path / "good.yaml").string(), "--check-config"});
   CHECK(good.rc == 0);
   CHECK_THAT(good.out, Catch::StartsWith("configuration ok"));

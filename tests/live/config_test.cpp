@@ -273,15 +273,17 @@ topology:
 )");
   INFO(l.diagnostics.describe());
   REQUIRE(l.config);
-  const auto& t = l.config->topology;
-  REQUIRE(t.size() == 3);
-  CHECK(t[0].name == "payment-api");
-  CHECK(t[0].slo.error_rate == 0.01);
-  CHECK(t[0].slo.latency_p99_ms == 300);
-  CHECK(t[0].slo.queue_lag == 0);  // not stated: no objective
-  CHECK(t[1].slo.queue_lag == 5000);
-  CHECK(t[1].slo.error_rate == 0);
-  CHECK_FALSE(t[2].slo.any());
+  CHECK(l.config->topology.size() == 3);
+  const auto& o = l.config->objectives;
+  REQUIRE(o.size() == 2);  // payments-db states none
+  const auto& api = o.at({"prod", "payment-api"});
+  CHECK(api.error_rate == 0.01);
+  CHECK(api.latency_p99_ms == 300);
+  CHECK(api.queue_lag == 0);  // not stated: no objective
+  const auto& worker = o.at({"prod", "report-worker"});
+  CHECK(worker.queue_lag == 5000);
+  CHECK(worker.error_rate == 0);
+  CHECK(o.count({"prod", "payments-db"}) == 0);
 }
 
 TEST_CASE("a mistyped or out-of-range objective is an error naming file, line and field",

@@ -35,9 +35,9 @@ struct SignalPrometheus {
   std::atomic<double> error_rate{0.0};
   HttpServer server{{"127.0.0.1", 0, 1 << 20, 1}, [this](const HttpServer::Request& r) {
                       const std::string target(r.target());
-                      const double v =
-                          target.find(kErrorRateMetric) != std::string::npos ? error_rate.load()
-                                                                              : 0.0;
+                      const double v = target.find(kErrorRateMetric) != std::string::npos
+                                           ? error_rate.load()
+                                           : 0.0;
                       return HttpServer::json(
                           200, R"({"status":"success","data":{"resultType":"vector","result":[)"
                                R"({"metric":{},"value":[1700000000,")" +
@@ -96,11 +96,8 @@ TEST_CASE("live: a check that misses its bound passes within the service's confi
   prom.error_rate = 0.03;  // above the default check's bound max(2 x baseline, 0.02)
   TempDir dir;
   auto cfg = config_with(dir.path, prom);
-  TopologyService api;
-  api.ns = kApi.ns;
-  api.name = kApi.name;
-  api.slo.error_rate = 0.05;
-  cfg.topology.push_back(api);
+  cfg.topology.push_back(TopologyService{kApi.ns, kApi.name, {}});
+  cfg.objectives[kApi].error_rate = 0.05;
   seed_due_verification(cfg, std::nullopt);
   const auto v = verification(cfg);
   INFO(v.detail);
@@ -115,10 +112,8 @@ TEST_CASE("live: without an slo the same window fails verification", "[live][ver
   prom.error_rate = 0.03;
   TempDir dir;
   auto cfg = config_with(dir.path, prom);
-  TopologyService api;  // in the topology, but no slo: no objective to be within
-  api.ns = kApi.ns;
-  api.name = kApi.name;
-  cfg.topology.push_back(api);
+  // In the topology, but no slo: no objective to be within.
+  cfg.topology.push_back(TopologyService{kApi.ns, kApi.name, {}});
   seed_due_verification(cfg, std::nullopt);
   const auto v = verification(cfg);
   INFO(v.detail);
@@ -129,15 +124,10 @@ TEST_CASE("live: without an slo the same window fails verification", "[live][ver
 
 TEST_CASE("the live Telemetry reports a service's configured objectives, none for others",
           "[live][prometheus][slo]") {
-  TopologyService api;
-  api.ns = "prod";
-  api.name = "payment-api";
-  api.slo = {0.01, 300, 0};
-  TopologyService worker;
-  worker.ns = "prod";
-  worker.name = "report-worker";
-  worker.slo.queue_lag = 5000;
-  PrometheusTelemetry telemetry(PrometheusConfig{}, {api, worker});  // no URL: nothing sent
+  ServiceObjectivesMap objectives;
+  objectives[{"prod", "payment-api"}] = {0.01, 300, 0};
+  objectives[{"prod", "report-worker"}].queue_lag = 5000;
+  PrometheusTelemetry telemetry(PrometheusConfig{}, objectives);  // no URL: nothing sent
   const auto a = telemetry.signals({"prod", "payment-api"}, 5min);
   CHECK(a.error_rate_objective == 0.01);
   CHECK(a.latency_p99_objective_ms == 300);
@@ -160,6 +150,8 @@ TEST_CASE("live: the before-action state survives a restart and verification jud
   {
     Running s(cfg);
     s.send("POST", "/api/v1/alerts", alert_payload("fp-1"));
+    // The decision waits off the engine queue for its before-action queries (IncidentGate).
+    REQUIRE(s.wait_record(engine::AuditKind::kDecision));
     REQUIRE(s.decisions(engine::Outcome::kExecuted).size() == 1);
   }  // stopped before its verification: the process and its memory are gone
   {
@@ -196,8 +188,7 @@ TEST_CASE("live: a stored action without a before-action state is judged by its 
   CHECK_THAT(v.detail, Catch::Contains("FAIL: error_rate 0.100 > 0.020"));
 }
 
-TEST_CASE("a before-action state reads back from the state database exactly",
-          "[live][durable]") {
+TEST_CASE("a before-action state reads back from the state database exactly", "[live][durable]") {
   engine::ServiceSignals b;
   b.error_rate = 0.4;
   b.latency_p99_ms = 216.5;
