@@ -14,6 +14,7 @@
 #include "config/yaml_reader.hpp"
 #include "core/duration.hpp"
 #include "engine/defaults.hpp"
+#include "engine/signal_queries.hpp"
 #include "live/names.hpp"
 
 namespace selfheal::live {
@@ -209,16 +210,7 @@ void read_prometheus(Reader& r, const YAML::Node& root, ServeConfig& c) {
   if (n["unhealthy_error_rate"].IsDefined())
     if (auto v = r.number_in(n["unhealthy_error_rate"], "prometheus.unhealthy_error_rate", 0, 1))
       c.prometheus.unhealthy_error_rate = *v;
-  if (auto q = n["queries"]; q.IsDefined()) {
-    if (!q.IsMap()) {
-      r.error(q, "prometheus.queries", "must be a mapping of signal name to PromQL");
-      return;
-    }
-    for (const auto& kv : q) {
-      auto s = r.str(kv.second, "prometheus.queries." + kv.first.Scalar());
-      if (s) c.prometheus.queries[kv.first.Scalar()] = *s;
-    }
-  }
+  c.prometheus.queries = engine::read_signal_queries(n["queries"], r, "prometheus.queries");
 }
 
 void read_kubernetes(Reader& r, const YAML::Node& root, ServeConfig& c) {

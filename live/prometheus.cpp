@@ -9,6 +9,7 @@
 
 #include "core/duration.hpp"
 #include "engine/promql_template.hpp"
+#include "engine/signal_queries.hpp"
 #include "live/http_client.hpp"
 
 namespace selfheal::live {
@@ -71,59 +72,6 @@ core::Result<std::optional<double>> PrometheusClient::query(const std::string& p
   return core::Error("Prometheus returned HTTP " + std::to_string(r->status));
 }
 
-const std::map<std::string, std::string>& default_signal_queries() {
-  // Selectors shared by the defaults.
-  static const std::map<std::string, std::string> kDefaults = [] {
-    const std::string http = R"q(namespace="{namespace}",service="{service}")q";
-    const std::string pod = R"q(namespace="{namespace}",pod=~"{service}-.*")q";
-    auto rate_all = [&](const std::string& offset) {
-      return "sum(rate(http_requests_total{" + http + "}[{window}]" + offset + "))";
-    };
-    auto rate_5xx = [&](const std::string& offset) {
-      return "sum(rate(http_requests_total{" + http + R"q(,code=~"5.."}[{window}])q" + offset +
-             "))";
-    };
-    auto p99 = [&](const std::string& offset) {
-      return "1000 * histogram_quantile(0.99, sum by (le) "
-             "(rate(http_request_duration_seconds_bucket{" +
-             http + "}[{window}]" + offset + ")))";
-    };
-    std::map<std::string, std::string> m;
-    m["request_rate"] = rate_all("");
-    m["request_rate_baseline"] = rate_all(" offset 1w");
-    m["error_rate"] = rate_5xx("") + " / " + rate_all("");
-    m["error_rate_baseline"] = rate_5xx(" offset 1w") + " / " + rate_all(" offset 1w");
-    m["latency_p99_ms"] = p99("");
-    m["latency_p99_baseline_ms"] = p99(" offset 1w");
-    const std::string dep = "namespace=\"{namespace}\",deployment=\"{service}\"";
-    const std::string limit_mem =
-        "kube_pod_container_resource_limits{" + pod + ",resource=\"memory\"}";
-    m["cpu_utilization"] = "sum(rate(container_cpu_usage_seconds_total{" + pod +
-                           ",container!=\"\"}[{window}])) / "
-                           "sum(kube_pod_container_resource_requests{" +
-                           pod + ",resource=\"cpu\"})";
-    m["memory_utilization"] = "max(container_memory_working_set_bytes{" + pod +
-                              ",container!=\"\"} / on (namespace, pod, container) " + limit_mem +
-                              ")";
-    m["memory_growth_per_hour"] = "max(deriv(container_memory_working_set_bytes{" + pod +
-                                  ",container!=\"\"}[{window}])) * 3600 / max(" + limit_mem + ")";
-    m["oom_kills"] =
-        "sum(increase(container_oom_events_total{" + pod + ",container!=\"\"}[{window}]))";
-    m["restarts"] =
-        "sum(increase(kube_pod_container_status_restarts_total{" + pod + "}[{window}]))";
-    m["ready_replicas"] = "sum(kube_deployment_status_replicas_available{" + dep + "})";
-    m["desired_replicas"] = "sum(kube_deployment_spec_replicas{" + dep + "})";
-    // No common exporter for these: configure them for your queue / mesh.
-    m["queue_lag"] = "";
-    m["queue_lag_trend"] = "";
-    m["dependency_errors"] = "";
-    m["seconds_since_last_deploy"] = "";
-    m["current_revision"] = "";
-    return m;
-  }();
-  return kDefaults;
-}
-
 std::string expand_template(const std::string& tmpl, const engine::ServiceRef& s,
                             core::Duration window) {
   return engine::expand_promql_template(tmpl, s, window);
@@ -131,9 +79,9 @@ std::string expand_template(const std::string& tmpl, const engine::ServiceRef& s
 
 PrometheusTelemetry::PrometheusTelemetry(const PrometheusConfig& config,
                                          ServiceObjectivesMap objectives)
-    : config_(config), objectives_(std::move(objectives)), templates_(default_signal_queries()) {
-  for (const auto& [k, v] : config.queries)
-    templates_[k] = v;
+    : config_(config),
+      objectives_(std::move(objectives)),
+      templates_(engine::merged_signal_queries(config.queries)) {
   if (!config.url.empty()) client_.emplace(config.url, config.timeout);
 }
 
@@ -172,27 +120,9 @@ std::optional<double> PrometheusTelemetry::run(const std::string& name, const st
 
 std::vector<std::string> PrometheusTelemetry::signal_queries(const engine::ServiceRef& service,
                                                              core::Duration window) const {
-  // Exactly the names signals() reads, in its order.
-  static constexpr const char* kNames[] = {"request_rate",
-                                           "request_rate_baseline",
-                                           "error_rate",
-                                           "error_rate_baseline",
-                                           "latency_p99_ms",
-                                           "latency_p99_baseline_ms",
-                                           "cpu_utilization",
-                                           "memory_utilization",
-                                           "memory_growth_per_hour",
-                                           "oom_kills",
-                                           "restarts",
-                                           "ready_replicas",
-                                           "desired_replicas",
-                                           "queue_lag",
-                                           "queue_lag_trend",
-                                           "dependency_errors",
-                                           "seconds_since_last_deploy",
-                                           "current_revision"};
   std::vector<std::string> out;
-  for (const char* name : kNames) {
+  // Exactly the names signals() reads, in its order.
+  for (const auto& name : engine::signal_query_names()) {
     auto it = templates_.find(name);
     if (it != templates_.end() && !it->second.empty())
       out.push_back(expand_template(it->second, service, window));
@@ -207,40 +137,11 @@ std::string PrometheusTelemetry::check_query(const std::string& expr,
 
 engine::ServiceSignals PrometheusTelemetry::signals(const engine::ServiceRef& service,
                                                     core::Duration window) {
-  engine::ServiceSignals s;
-  auto get = [&](const char* name, double& field) {
+  auto s = engine::signals_from_queries([&](const std::string& name) -> std::optional<double> {
     auto it = templates_.find(name);
-    const auto v = it == templates_.end() ? std::nullopt
-                                          : run(name, expand_template(it->second, service, window));
-    if (v)
-      field = *v;
-    else
-      s.missing.emplace_back(name);
-  };
-  get("request_rate", s.request_rate);
-  get("request_rate_baseline", s.request_rate_baseline);
-  get("error_rate", s.error_rate);
-  get("error_rate_baseline", s.error_rate_baseline);
-  get("latency_p99_ms", s.latency_p99_ms);
-  get("latency_p99_baseline_ms", s.latency_p99_baseline_ms);
-  get("cpu_utilization", s.cpu_utilization);
-  get("memory_utilization", s.memory_utilization);
-  get("memory_growth_per_hour", s.memory_growth_per_hour);
-  get("oom_kills", s.oom_kills);
-  get("restarts", s.restarts);
-  get("ready_replicas", s.ready_replicas);
-  get("desired_replicas", s.desired_replicas);
-  get("queue_lag", s.queue_lag);
-  get("queue_lag_trend", s.queue_lag_trend);
-  get("dependency_errors", s.dependency_errors);
-  double since = -1;
-  get("seconds_since_last_deploy", since);
-  if (since >= 0)
-    s.since_last_deploy =
-        std::chrono::duration_cast<core::Duration>(std::chrono::duration<double>(since));
-  double rev = 0;
-  get("current_revision", rev);
-  s.current_revision = static_cast<int>(rev);
+    if (it == templates_.end()) return std::nullopt;
+    return run(name, expand_template(it->second, service, window));
+  });
   if (auto it = objectives_.find(service); it != objectives_.end()) {
     s.error_rate_objective = it->second.error_rate;
     s.latency_p99_objective_ms = it->second.latency_p99_ms;

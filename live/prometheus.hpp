@@ -30,6 +30,7 @@
 
 #include "core/result.hpp"
 #include "engine/ports.hpp"
+#include "engine/signal_queries.hpp"
 #include "live/config.hpp"
 
 namespace selfheal::live {
@@ -50,8 +51,9 @@ class PrometheusClient {
 /// Parses a /api/v1/query response body (exposed for tests).
 core::Result<std::optional<double>> parse_query_response(const std::string& body);
 
-/// The default PromQL template per signal name.
-const std::map<std::string, std::string>& default_signal_queries();
+/// The default PromQL template per signal name (engine/signal_queries.hpp: the simulator
+/// evaluates the same ones).
+using engine::default_signal_queries;
 
 /// `tmpl` with {namespace}, {service} and {window} replaced.
 std::string expand_template(const std::string& tmpl, const engine::ServiceRef& s,

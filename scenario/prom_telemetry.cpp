@@ -75,9 +75,22 @@ void WorldSeriesSource::select(
   }
 }
 
+engine::ServiceSignals PromqlTelemetry::signals(const engine::ServiceRef& service,
+                                                core::Duration window) {
+  if (signal_queries_ == nullptr) return inner_.signals(service, window);
+  return engine::signals_from_queries([&](const std::string& name) -> std::optional<double> {
+    auto it = signal_queries_->find(name);
+    if (it == signal_queries_->end() || it->second.empty()) return std::nullopt;
+    return answer(engine::expand_promql_template(it->second, service, window));
+  });
+}
+
 std::optional<double> PromqlTelemetry::query(const std::string& expr,
                                              const engine::ServiceRef& service) {
-  const std::string text = engine::expand_promql_template(expr, service, kPromqlCheckWindow);
+  return answer(engine::expand_promql_template(expr, service, kPromqlCheckWindow));
+}
+
+std::optional<double> PromqlTelemetry::answer(const std::string& text) {
   auto [it, fresh] = parsed_.try_emplace(text);
   if (fresh) {
     // The policy loader parsed the template already; an expansion that does not parse

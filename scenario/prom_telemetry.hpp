@@ -21,6 +21,7 @@
 
 #include "engine/policy.hpp"
 #include "engine/ports.hpp"
+#include "engine/signal_queries.hpp"
 #include "promql/promql.hpp"
 #include "sim/world.hpp"
 
@@ -58,25 +59,30 @@ class WorldSeriesSource final : public promql::SeriesSource {
   mutable std::vector<promql::Sample> samples_;
 };
 
-/// Forwards signals() to `inner`; query() expands the check's template for the service
-/// (window kPromqlCheckWindow), evaluates it at `world.now()` and answers as live does: a
-/// scalar, or the largest value of a vector; nullopt for an empty vector or NaN.
+/// query() expands the check's template for the service (window kPromqlCheckWindow),
+/// evaluates it at `world.now()` and answers as live does: a scalar, or the largest value of
+/// a vector; nullopt for an empty vector or NaN. signals() forwards to `inner` (the model's
+/// own values), unless `signal_queries` is given (a scenario's `signals: {serve_config:}`,
+/// scenario/serve_signals.hpp): then each signal is its template, expanded for the service
+/// and the engine's window and answered the same way, as `selfheal serve` builds them
+/// (engine::signals_from_queries).
 class PromqlTelemetry final : public engine::Telemetry {
  public:
   PromqlTelemetry(engine::Telemetry& inner, const promql::SeriesSource& source,
-                  const sim::World& world)
-      : inner_(inner), source_(source), world_(world) {}
+                  const sim::World& world, const engine::SignalQueries* signal_queries = nullptr)
+      : inner_(inner), source_(source), world_(world), signal_queries_(signal_queries) {}
 
-  engine::ServiceSignals signals(const engine::ServiceRef& service,
-                                 core::Duration window) override {
-    return inner_.signals(service, window);
-  }
+  engine::ServiceSignals signals(const engine::ServiceRef& service, core::Duration window) override;
   std::optional<double> query(const std::string& expr, const engine::ServiceRef& service) override;
 
  private:
+  /// The expanded PromQL `text` evaluated now, reduced as live reduces an answer.
+  std::optional<double> answer(const std::string& text);
+
   engine::Telemetry& inner_;
   const promql::SeriesSource& source_;
   const sim::World& world_;
+  const engine::SignalQueries* signal_queries_;                // null: the model's values
   std::map<std::string, std::optional<promql::Expr>> parsed_;  // by expanded text
 };
 

@@ -31,6 +31,7 @@
 #include "core/result.hpp"
 #include "engine/incident.hpp"
 #include "engine/policy.hpp"
+#include "engine/signal_queries.hpp"
 #include "scenario/expectation.hpp"
 #include "scenario/invariant.hpp"
 #include "scenario/prom_rules.hpp"
@@ -79,6 +80,10 @@ struct Scenario {
   /// `alert_rules: {prometheus_rules: FILE}`: the rule file's alerts (scenario/prom_rules.hpp);
   /// cluster.alert_rules holds them as the world's external rules.
   std::vector<PromAlertRule> prometheus_rules;
+  /// `signals: {serve_config: FILE}`: the PromQL template of every engine signal (live's
+  /// defaults under the serve config's `prometheus.queries`), evaluated over the simulated
+  /// series (scenario/serve_signals.hpp); nullopt: the model's own values.
+  std::optional<engine::SignalQueries> signal_queries;
 };
 
 struct ScenarioLoad {

@@ -87,7 +87,7 @@ struct WorldRunner::Impl {
        const Intervention* intervention)
       : s(sc),
         spec(sp),
-        promql(uses_promql(policies)),
+        promql(uses_promql(policies) || sc.signal_queries),
         world{sp, seed, with_series(world_options, promql || !sc.prometheus_rules.empty())},
         base(world.context()),
         held{base.state},
@@ -95,7 +95,8 @@ struct WorldRunner::Impl {
         // A Prometheus rule file's alerts are the last of the world's rules (prom_rules.hpp).
         rules{sc.prometheus_rules,
               sim::effective_alert_rules(sp).size() - sc.prometheus_rules.size(), source, sp},
-        promql_telemetry{base.telemetry, source, world},
+        promql_telemetry{base.telemetry, source, world,
+                         sc.signal_queries ? &*sc.signal_queries : nullptr},
         iv(intervention ? std::optional<Intervention>(*intervention) : std::nullopt),
         timers{base.scheduler,
                [this](std::size_t n, const std::function<void()>& cb) {
@@ -155,7 +156,8 @@ struct WorldRunner::Impl {
       if (audit[k].kind == engine::AuditKind::kDecision) out.point_of[k] = BranchPoint{kind, n};
   }
 
-  // The world publishes Prometheus series only when a policy check or a rule file reads them.
+  // The world publishes Prometheus series only when a policy check, the signals or a rule
+  // file read them.
   static sim::WorldOptions with_series(sim::WorldOptions o, bool series) {
     if (series) o.prometheus_series = true;
     return o;
@@ -163,7 +165,7 @@ struct WorldRunner::Impl {
 
   const Scenario& s;
   const sim::ClusterSpec& spec;
-  bool promql;  // some policy check is PromQL
+  bool promql;  // some policy check is PromQL, or the signals are (signals: serve_config)
   sim::World world;
   engine::EngineContext base;
   HeldStateStore held;

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
+
 #include "engine/policy_loader.hpp"
 #include "live/config.hpp"
 #include "live/startup_warnings.hpp"
@@ -256,6 +258,35 @@ TEST_CASE("no notifier at all is a loud start-up warning naming the mode and the
   const auto hook = with_notifiers(R"(  - {name: hook, type: webhook, url: "http://127.0.0.1:1/a"}
 )");
   CHECK(escalation_warnings(hook, policies).empty());
+}
+
+TEST_CASE("a signal name prometheus.queries does not know is an error with did-you-mean",
+          "[live][config]") {
+  auto l = load(R"(auth: {token: 0123456789abcdef}
+policies: p.yaml
+prometheus:
+  queries:
+    error_rate: 'sum(rate(x[{window}]))'
+    latency_p99: 'vector(1)'
+)");
+  REQUIRE_FALSE(l.config);
+  INFO(l.diagnostics.describe());
+  CHECK(has_error(l, "prometheus.queries.latency_p99", 6));
+  CHECK(l.diagnostics.describe().find("latency_p99_ms") != std::string::npos);
+}
+
+TEST_CASE("the library's serve config, whose queries a scenario evaluates, loads for serve",
+          "[live][config]") {
+  // scenarios/serve/shop.yaml: prometheus-signals-shop's `signals: {serve_config:}`.
+  ::setenv("SELFHEAL_TOKEN", "0123456789abcdef-library", 1);
+  auto l = load_serve_config(std::string(SELFHEAL_LIBRARY_DIR) + "/serve/shop.yaml");
+  ::unsetenv("SELFHEAL_TOKEN");
+  INFO(l.diagnostics.describe());
+  REQUIRE(l.config);
+  CHECK(l.config->prometheus.queries.count("memory_growth_per_hour") == 1);
+  auto p = engine::load_policy_file(l.config->policies_file);
+  INFO(p.diagnostics.describe());
+  CHECK(p.policies);
 }
 
 TEST_CASE("topology services state their objectives under slo:, as a scenario's services do",

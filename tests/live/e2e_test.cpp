@@ -1,9 +1,13 @@
 // End to end with real components: Debian's prometheus and prometheus-alertmanager on
-// loopback. Prometheus scrapes a target whose metrics this test controls, a rule fires,
-// Alertmanager delivers the webhook to the selfheal server (in-process, real HTTP), the
-// decision is audited with the exact kubectl argv (dry-run), verification queries
-// Prometheus, and the escalation reaches a local PagerDuty-style receiver. Then a replay
-// storm of the very payload Alertmanager sent, bad tokens, a huge body and malformed JSON.
+// loopback, and the library's configuration — the policy file and the Prometheus rule file
+// the scenario prometheus-rules-shop runs in the simulator (scenarios/policies/
+// promql-verified.yaml, scenarios/rules/shop-alerts.yaml). Prometheus scrapes a target whose
+// series this test controls (a leaking pod), the rule file's alert fires, Alertmanager
+// delivers the webhook to the selfheal server (in-process, real HTTP), the classifier reads
+// live's signal templates, the restart is audited with the exact kubectl argv (dry-run), and
+// the policy's PromQL check, sent to Prometheus, verifies it. Then a replay storm of the very
+// payload Alertmanager sent, bad tokens, a huge body and malformed JSON. The kill -9 cases
+// cover the page's delivery through the outbox.
 //
 // Skips only when the prometheus binaries are missing: the process exits 77, which CTest
 // reports as "Skipped" (SKIP_RETURN_CODE, tests/live/CMakeLists.txt); with
@@ -25,6 +29,7 @@
 #include <fstream>
 #include <initializer_list>
 #include <mutex>
+#include <sstream>
 #include <string_view>
 #include <thread>
 
@@ -55,6 +60,13 @@ constexpr const char* kPrometheus = "/usr/bin/prometheus";
 constexpr const char* kAlertmanager = "/usr/bin/prometheus-alertmanager";
 constexpr const char* kToken = "e2e-token-0123456789abcdef";
 constexpr int kSkipExitCode = 77;  ///< CTest's SKIP_RETURN_CODE for these cases
+/// The serve config's prometheus.window in the first case: the {window} of the checks.
+constexpr auto kCheckWindow = std::chrono::seconds(3);
+/// The library policy's verification windows, shortened so the case runs in seconds.
+constexpr auto kVerificationWindow = std::chrono::seconds(6);
+constexpr double kMemoryLimitBytes = 1024.0 * 1024 * 1024;
+constexpr double kLeakingShare = 0.97;  ///< of the limit while leaking
+constexpr double kHealthyShare = 0.30;  ///< after the restart
 
 // Ends the test process with kSkipExitCode when a component is not installed: CTest then
 // shows "Skipped". A WARN and a return would show "Passed" for a test that ran nothing. Under
@@ -105,6 +117,33 @@ struct Capture {
   }
 };
 
+// The scrape target's exposition: payment-api's one pod under the exporters' names
+// (kube-state-metrics, cAdvisor), with the `service` label the usual relabelling adds.
+std::string exposition(int oom_events, bool leaking) {
+  const std::string pod =
+      R"(namespace="prod",service="payment-api",pod="payment-api-0",container="app")";
+  const std::string dep = R"(namespace="prod",service="payment-api",deployment="payment-api")";
+  std::ostringstream o;
+  o.precision(17);
+  o << "# TYPE container_oom_events_total counter\n"
+    << "container_oom_events_total{" << pod << "} " << oom_events << "\n"
+    << "# TYPE container_memory_working_set_bytes gauge\n"
+    << "container_memory_working_set_bytes{" << pod << "} "
+    << kMemoryLimitBytes * (leaking ? kLeakingShare : kHealthyShare) << "\n"
+    << "# TYPE kube_pod_container_resource_limits gauge\n"
+    << "kube_pod_container_resource_limits{" << pod << R"(,resource="memory",unit="byte"} )"
+    << kMemoryLimitBytes << "\n"
+    << "# TYPE kube_deployment_status_replicas_available gauge\n"
+    << "kube_deployment_status_replicas_available{" << dep << "} 3\n"
+    << "# TYPE kube_deployment_spec_replicas gauge\n"
+    << "kube_deployment_spec_replicas{" << dep << "} 3\n";
+  if (oom_events > 0)
+    o << "# TYPE kube_pod_container_status_last_terminated_reason gauge\n"
+      << "kube_pod_container_status_last_terminated_reason{" << pod << R"(,reason="OOMKilled"} 1)"
+      << "\n";
+  return o.str();
+}
+
 std::string read_file(const fs::path& p) {
   std::ifstream in(p);
   std::stringstream ss;
@@ -114,8 +153,10 @@ std::string read_file(const fs::path& p) {
 
 }  // namespace
 
-TEST_CASE("Prometheus -> Alertmanager -> selfheal -> audit, verification, escalation",
-          "[live][e2e]") {
+TEST_CASE(
+    "Prometheus -> Alertmanager -> selfheal with the library's rules and policy: restart verified "
+    "by PromQL",
+    "[live][e2e]") {
   skip_unless_installed({kPrometheus, kAlertmanager});
   const fs::path dir = fs::temp_directory_path() / ("selfheal-e2e-" + std::to_string(getpid()));
   fs::remove_all(dir);
@@ -126,17 +167,17 @@ TEST_CASE("Prometheus -> Alertmanager -> selfheal -> audit, verification, escala
     ~Cleanup() { fs::remove_all(d); }
   } cleanup{dir};
 
-  // The scrape target: one gauge the test sets.
+  // The scrape target: a leaking payment-api as kube-state-metrics and cAdvisor publish it
+  // (one pod), which the test drives. The library policy's checks, live's default signal
+  // templates and the library rule file all read these series.
   std::atomic<int> oom_events{0};
+  std::atomic<bool> leaking{false};
   HttpServer target({"127.0.0.1", 0, 1 << 16, 1}, [&](const HttpServer::Request&) {
-    return HttpServer::text(
-        200,
-        "# TYPE oom_events gauge\noom_events{namespace=\"prod\",service=\"payment-api\"} " +
-            std::to_string(oom_events.load()) + "\n",
-        "text/plain; version=0.0.4");
+    if (leaking) ++oom_events;  // one more OOM kill per scrape while the pod leaks
+    return HttpServer::text(200, exposition(oom_events.load(), leaking.load()),
+                            "text/plain; version=0.0.4");
   });
   const auto target_port = *target.start();
-  Capture pagerduty;   // the escalation receiver
   Capture am_capture;  // a second webhook receiver: the exact payload Alertmanager sends
 
   // selfheal, in-process, real HTTP.
@@ -149,54 +190,31 @@ TEST_CASE("Prometheus -> Alertmanager -> selfheal -> audit, verification, escala
   cfg.labels.allowed_namespaces = {"prod"};
   cfg.prometheus.url = "http://127.0.0.1:" + std::to_string(prom_port);
   cfg.prometheus.timeout = 5s;
+  // {window} of the policy's checks: "since the restart" is seconds here, minutes in
+  // production (the serve config's setting, not the policy's).
+  cfg.prometheus.window = kCheckWindow;
   cfg.body_limit = 64 * 1024;
-  NotifierConfig pd;
-  pd.name = "pd";
-  pd.type = NotifierConfig::Type::kPagerDuty;
-  pd.url = "http://127.0.0.1:" + std::to_string(pagerduty.port) + "/v2/enqueue";
-  pd.routing_key = "E2EROUTINGKEY";
-  pd.backoff = 100ms;
-  cfg.notifiers.push_back(pd);
-  auto policies = engine::load_policy_string(R"(
-remediation_policies:
-  - incident_type: memory-leak
-    detection_signal: OOMKilled
-    action: restart
-    auto_execute: true
-    confidence_threshold: 0.9
-    max_attempts: 1
-    cooldown_after_action: 10m
-    verification_window: 3s
-    verification:
-      - promql: 'max(oom_events{namespace="{namespace}",service="{service}"})'
-        max: 0
-        description: no OOM kills
-    escalation_channel: pagerduty-p1
-)",
-                                             "e2e-policies.yaml");
+  // The library's policy file, as the simulator runs it (scenario prometheus-rules-shop).
+  const std::string policy_file =
+      std::string(SELFHEAL_LIBRARY_DIR) + "/policies/promql-verified.yaml";
+  auto policies = engine::load_policy_file(policy_file);
   INFO(policies.diagnostics.describe());
   REQUIRE(policies.policies);
+  // Only the waits are shortened (the verification window is minutes in the file); the
+  // checks, actions, thresholds and limits are the file's.
+  for (auto& p : policies.policies->policies)
+    p.verification_window = kVerificationWindow;
   auto svc = LiveService::create(cfg, *policies.policies, /*dry_run=*/true);
   REQUIRE(svc);
   auto port = (*svc)->start();
   REQUIRE(port);
   const std::string selfheal_url = "http://127.0.0.1:" + std::to_string(*port);
 
-  std::ofstream(dir / "rules.yml") << R"(groups:
-  - name: selfheal-e2e
-    interval: 1s
-    rules:
-      - alert: OOMKilled
-        expr: oom_events > 0
-        labels: {severity: critical}
-        annotations:
-          summary: payment-api containers are being OOM-killed
-          incident_type: memory-leak
-          confidence: "0.97"
-)";
+  // The library's rule file, loaded as-is by the real Prometheus.
+  const std::string rule_file = std::string(SELFHEAL_LIBRARY_DIR) + "/rules/shop-alerts.yaml";
   std::ofstream(dir / "prometheus.yml")
       << "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
-      << "rule_files: [" << (dir / "rules.yml").string() << "]\n"
+      << "rule_files: [" << rule_file << "]\n"
       << "alerting:\n  alertmanagers:\n    - static_configs: [{targets: ['127.0.0.1:" << am_port
       << "']}]\n"
       << "scrape_configs:\n  - job_name: app\n    static_configs: [{targets: ['127.0.0.1:"
@@ -238,8 +256,16 @@ remediation_policies:
     }
   }
 
-  // The fault: OOM kills start.
-  oom_events = 3;
+  // Prometheus has the counter at 0 before the fault, so increase() sees the OOM kills.
+  REQUIRE(eventually(
+      [&] {
+        PrometheusClient client(cfg.prometheus.url, 5s);
+        auto v = client.query("container_oom_events_total{service=\"payment-api\"}");
+        return v.ok() && v->has_value();
+      },
+      60s));
+  // The fault: the container leaks and is OOM-killed again and again.
+  leaking = true;
   auto& store = (*svc)->store();
   auto records_of = [&](engine::AuditKind k) {
     std::vector<engine::AuditRecord> out;
@@ -253,35 +279,34 @@ remediation_policies:
       if (r.outcome == engine::Outcome::kExecuted) out.push_back(r);
     return out;
   };
-  REQUIRE(eventually([&] { return !executed().empty(); }, 90s));
+  // The rule file's KubeContainerOOMKilled fires (its group runs every 30 s); the engine's
+  // classifier reads live's default signal templates and finds a memory leak.
+  REQUIRE(eventually([&] { return !executed().empty(); }, 120s));
+  // The restart (dry-run here) fixes the leak: no OOM kill after it. (Left leaking, the
+  // check below fails: the counter keeps rising within every {window}.)
+  leaking = false;
   const auto decision = executed().front();
   CHECK(decision.target == engine::ServiceRef{"prod", "payment-api"});
   CHECK(decision.argv == std::vector<std::string>{"kubectl", "rollout", "restart",
                                                   "deployment/payment-api", "-n", "prod"});
   REQUIRE(decision.classification);
-  CHECK(decision.classification->source == "external");
+  CHECK(decision.classification->source == "builtin");  // the rule file states no type
+  CHECK(decision.classification->incident_type == "memory-leak");
+  CHECK(decision.classification->confidence >= 0.85);  // the policy's threshold
 
-  // Verification after 3 s queried Prometheus: OOM kills are still 3 > 0, so it failed ...
+  // The policy's PromQL check, sent to Prometheus after the verification window: no OOM
+  // kill in the last {window}, so the restart is verified.
   REQUIRE(eventually([&] { return !records_of(engine::AuditKind::kVerification).empty(); }, 60s));
   const auto verification = records_of(engine::AuditKind::kVerification).front();
-  CHECK(verification.success == false);
-  CHECK_THAT(verification.detail, Catch::Contains("no OOM kills"));
-  CHECK_THAT(verification.detail, Catch::Contains("3"));  // the value Prometheus returned
+  INFO(verification.detail);
+  CHECK(verification.success == true);
+  CHECK_THAT(verification.detail, Catch::Contains("no OOM kill since the restart"));
   // Every query of the verification was prefetched off the engine thread (none blocked it).
   {
     auto m = http_request({"GET", selfheal_url + "/metrics", {}, {}}, 10s);
     REQUIRE(m);
     CHECK_THAT(m->body, Catch::Contains("selfheal_prometheus_blocking_queries 0"));
   }
-  // ... and the escalation reached the PagerDuty receiver.
-  REQUIRE(eventually([&] { return !pagerduty.get().empty(); }, 60s));
-  auto page = json::parse(pagerduty.get().front());
-  CHECK(page["routing_key"] == "E2EROUTINGKEY");
-  CHECK(page["event_action"] == "trigger");
-  CHECK(page["payload"]["source"] == "prod/payment-api");
-  CHECK(page["payload"]["custom_details"]["history"].size() >= 2);
-  // The page went through the outbox and is marked delivered there.
-  CHECK(eventually([&] { return store.outbox_count("delivered") >= 1; }, 30s));
 
   // The exact payload Alertmanager sent, replayed as a storm (retries, an HA pair): still
   // exactly one action.
@@ -289,6 +314,7 @@ remediation_policies:
   const auto payload = am_capture.get().front();
   auto parsed = json::parse(payload);
   CHECK(parsed["version"] == "4");
+  CHECK(parsed["alerts"][0]["labels"]["alertname"] == "KubeContainerOOMKilled");
   CHECK(parsed["alerts"][0]["labels"]["service"] == "payment-api");
   auto post = [&](const std::string& body, const std::string& token) {
     HttpRequest r{"POST", selfheal_url + "/api/v1/alerts", {}, body};
