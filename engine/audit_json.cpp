@@ -3,7 +3,9 @@
 #include <array>
 #include <charconv>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <limits>
 
 #include "core/duration.hpp"
 #include "engine/render.hpp"
@@ -225,6 +227,72 @@ void to_json(json& j, const Escalation& e) {
   if (e.update) j["update"] = true;
 }
 
+// ---- ServiceSignals (an in-flight action's before-action state) -------------------------
+
+namespace {
+
+struct SignalField {
+  const char* key;
+  double ServiceSignals::*member;
+};
+// Every number of ServiceSignals, under its member's name (as `selfheal decide` reads them).
+constexpr SignalField kSignalFields[] = {
+    {"request_rate", &ServiceSignals::request_rate},
+    {"request_rate_baseline", &ServiceSignals::request_rate_baseline},
+    {"error_rate", &ServiceSignals::error_rate},
+    {"error_rate_baseline", &ServiceSignals::error_rate_baseline},
+    {"latency_p99_ms", &ServiceSignals::latency_p99_ms},
+    {"latency_p99_baseline_ms", &ServiceSignals::latency_p99_baseline_ms},
+    {"cpu_utilization", &ServiceSignals::cpu_utilization},
+    {"memory_utilization", &ServiceSignals::memory_utilization},
+    {"memory_growth_per_hour", &ServiceSignals::memory_growth_per_hour},
+    {"oom_kills", &ServiceSignals::oom_kills},
+    {"restarts", &ServiceSignals::restarts},
+    {"ready_replicas", &ServiceSignals::ready_replicas},
+    {"desired_replicas", &ServiceSignals::desired_replicas},
+    {"queue_lag", &ServiceSignals::queue_lag},
+    {"queue_lag_trend", &ServiceSignals::queue_lag_trend},
+    {"dependency_errors", &ServiceSignals::dependency_errors},
+    {"error_rate_objective", &ServiceSignals::error_rate_objective},
+    {"latency_p99_objective_ms", &ServiceSignals::latency_p99_objective_ms},
+    {"queue_lag_objective", &ServiceSignals::queue_lag_objective},
+};
+
+// JSON has no NaN or infinity: those are written as strings, so the value reads back exactly.
+json number_json(double v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  return v;
+}
+double number_from(const json& j) {
+  if (!j.is_string()) return j.get<double>();
+  const auto s = j.get<std::string>();
+  if (s == "nan") return std::numeric_limits<double>::quiet_NaN();
+  if (s == "inf") return std::numeric_limits<double>::infinity();
+  if (s == "-inf") return -std::numeric_limits<double>::infinity();
+  bad_value("number (want a number, \"nan\", \"inf\" or \"-inf\")", s);
+}
+
+}  // namespace
+
+void to_json(json& j, const ServiceSignals& s) {
+  j = json::object();
+  for (const auto& f : kSignalFields)  // zeros omitted: absent reads back as 0
+    if (s.*f.member != 0.0) j[f.key] = number_json(s.*f.member);
+  if (s.since_last_deploy) j["since_last_deploy_ms"] = s.since_last_deploy->count();
+  if (s.current_revision != 0) j["current_revision"] = s.current_revision;
+  if (!s.missing.empty()) j["missing"] = s.missing;
+}
+void from_json(const json& j, ServiceSignals& s) {
+  s = ServiceSignals{};
+  for (const auto& f : kSignalFields)
+    if (j.contains(f.key)) s.*f.member = number_from(j.at(f.key));
+  if (j.contains("since_last_deploy_ms"))
+    s.since_last_deploy = Duration{j.at("since_last_deploy_ms").get<Duration::rep>()};
+  s.current_revision = j.value("current_revision", 0);
+  s.missing = j.value("missing", std::vector<std::string>{});
+}
+
 void to_json(json& j, const InFlightAction& a) {
   j = json{{"action_id", a.action_id},
            {"incident", a.incident},
@@ -235,6 +303,7 @@ void to_json(json& j, const InFlightAction& a) {
   put_str(j, "policy", a.policy);
   put_opt(j, "undo", a.undo);
   put_str(j, "firing", a.firing);
+  put_opt(j, "before", a.before);
 }
 void from_json(const json& j, InFlightAction& a) {
   a = InFlightAction{};
@@ -247,6 +316,7 @@ void from_json(const json& j, InFlightAction& a) {
   a.policy = get_str(j, "policy");
   get_opt(j, "undo", a.undo);
   a.firing = get_str(j, "firing");
+  get_opt(j, "before", a.before);  // absent in state written before it was persisted
 }
 
 void to_json(json& j, const TargetState& s) {

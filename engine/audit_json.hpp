@@ -44,6 +44,11 @@ void from_json(const nlohmann::json& j, AuditRecord& r);
 void to_json(nlohmann::json& j, const Decision& d);
 void from_json(const nlohmann::json& j, Decision& d);
 void to_json(nlohmann::json& j, const Escalation& e);
+/// A before-action state: every non-zero number under its ServiceSignals member name
+/// (NaN and infinities as "nan" / "inf" / "-inf"), `since_last_deploy_ms`,
+/// `current_revision`, `missing`; reads back to the same values.
+void to_json(nlohmann::json& j, const ServiceSignals& s);
+void from_json(const nlohmann::json& j, ServiceSignals& s);
 void to_json(nlohmann::json& j, const InFlightAction& a);
 void from_json(const nlohmann::json& j, InFlightAction& a);
 void to_json(nlohmann::json& j, const TargetState& s);

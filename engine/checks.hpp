@@ -30,7 +30,7 @@ struct CheckResult {
 /// default (`operator_rules` false) judges by the bounds alone, as a resolved alert's
 /// health check does.
 struct Judgement {
-  const ServiceSignals* before = nullptr;  ///< nullptr: not known (e.g. after a restart)
+  const ServiceSignals* before = nullptr;  ///< nullptr: not known (state from an older build)
   double margin = 0.0;                     ///< share of the before-action value; 0 = off
   bool operator_rules = false;
 };

@@ -72,12 +72,9 @@ struct Engine::Impl {
     /// Flapping (flapping.cpp): this episode continues one that resolved inside the flap
     /// window; a page of a higher severity goes out as an update of the open one.
     int flap_cycle = 0;
-    /// Verification as an operator does it (completion.cpp): the target's signals over the
-    /// verification window ending when action `before_id` was taken, and when that action
-    /// reported done (the wait for it to take effect counts from there). In memory only:
-    /// after a restart the checks judge without them (docs/pipeline.md#verification).
-    std::optional<ServiceSignals> before;
-    std::uint64_t before_id = 0;
+    /// Verification as an operator does it (completion.cpp): when the running action
+    /// reported done (the wait for it to take effect counts from there). Its before-action
+    /// state is persisted in InFlightAction::before.
     TimePoint done_at{};
   };
 

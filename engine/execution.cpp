@@ -30,6 +30,9 @@ Decision Engine::Impl::execute(Run& r, const Policy& p, const ActionSpec& action
   fl.verify_at = t + p.verification_window;
   fl.policy = p.incident_type;
   if (r.inc.started_at != TimePoint{}) fl.firing = dedup_key(r.inc, r.fp);
+  // The before-action state verification compares against: the same window it will read.
+  // Saved with the in-flight record, so it outlives a restart.
+  fl.before = ctx.telemetry.signals(target, p.verification_window);
   r.st.last_action_at = t;
   own_actions[target] = t;
   r.st.attempts += 1;
@@ -46,9 +49,6 @@ Decision Engine::Impl::execute(Run& r, const Policy& p, const ActionSpec& action
 
   auto& ep = episodes[target];
   ep.incident = r.inc;
-  // The before-action state verification compares against: the same window it will read.
-  ep.before = ctx.telemetry.signals(target, p.verification_window);
-  ep.before_id = id;
   r.d.action = action;
   r.d.argv = argv;
   r.d.action_id = id;

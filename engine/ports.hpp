@@ -158,6 +158,11 @@ struct InFlightAction {
   std::string policy;     ///< incident_type of the policy that chose it (verification after resume)
   std::optional<ActionSpec> undo;  ///< from the ActionResult: how to reverse it, if known
   std::string firing;  ///< the alert firing it answers: fingerprint@startsAt; "" without startsAt
+  /// The target's signals over the policy's verification window ending when the action
+  /// started: the before-action state the improvement-margin rule compares against
+  /// (docs/pipeline.md#verification). Persisted with the rest, so a verification after a
+  /// restart of `selfheal serve` still has it; unset in state written by older builds.
+  std::optional<ServiceSignals> before;
 };
 
 /// A firing whose action was verified: Alertmanager keeps re-sending it until its rule

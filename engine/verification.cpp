@@ -54,10 +54,7 @@ void Engine::Impl::verify(const ServiceRef& target, std::uint64_t id) {
   if (!st.in_flight || st.in_flight->action_id != id) return;
   const InFlightAction fl = *st.in_flight;
   const Policy* p = lookup(fl.policy);
-  auto& ep = episodes[target];
-  const ServiceSignals* before = ep.before && ep.before_id == id ? &*ep.before : nullptr;
-  const Checked c = check_objective(target, p, before, true);
-  ep.before.reset();
+  const Checked c = check_objective(target, p, fl.before ? &*fl.before : nullptr, true);
   auto rec = record(AuditKind::kVerification, target, fl.incident);
   rec.policy = fl.policy;
   rec.action = fl.action;

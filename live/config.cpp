@@ -103,40 +103,53 @@ void check_http_url(Reader& r, const YAML::Node& n, const std::string& field,
 }
 
 constexpr auto kMaxRequestTimeout = std::chrono::minutes{10};
+constexpr std::size_t kMinTokenChars = 16;
+constexpr std::int64_t kMaxActionLimit = 100'000;  ///< engine.max_* upper bound
+constexpr std::int64_t kMaxDeliveryAttempts = 100;
+constexpr std::int64_t kMaxAuditRows = 1'000'000'000;
+constexpr std::int64_t kMaxOpenTargets = 10'000'000;
+constexpr std::int64_t kMinBodyLimit = 1024;
+constexpr std::int64_t kMaxBodyLimit = 256LL << 20;
+constexpr std::int64_t kMaxConnections = 65536;
+constexpr std::int64_t kMaxIoThreads = 64;
+// The scenario format's bounds on a service's objectives (docs/scenario.md).
+constexpr double kMaxLatencyMs = 1e7;
+constexpr double kMaxQueueLag = 1e12;
 
-void read_config(Reader& r, const YAML::Node& root, ServeConfig& c) {
-  if (!r.expect_map(
-          root, "",
-          {"listen", "auth", "policies", "engine", "dry_run", "prometheus", "kubernetes",
-           "allowed_namespaces", "labels", "notifiers", "state", "kill_switch_file", "body_limit",
-           "topology", "calendar", "io_threads", "max_connections", "request_timeout"}))
-    return;
+// One reader per top-level section, called by read_config in document-key order (the order
+// their errors are reported in).
 
-  if (auto n = root["listen"]; n.IsDefined() && r.expect_map(n, "listen", {"address", "port"})) {
-    if (n["address"].IsDefined())
-      if (auto s = r.str(n["address"], "listen.address")) c.listen_address = *s;
-    if (n["port"].IsDefined())
-      if (auto p = r.integer(n["port"], "listen.port", 0, 65535))
-        c.port = static_cast<std::uint16_t>(*p);
-  }
+void read_listen(Reader& r, const YAML::Node& root, ServeConfig& c) {
+  const auto n = root["listen"];
+  if (!n.IsDefined() || !r.expect_map(n, "listen", {"address", "port"})) return;
+  if (n["address"].IsDefined())
+    if (auto s = r.str(n["address"], "listen.address")) c.listen_address = *s;
+  if (n["port"].IsDefined())
+    if (auto p = r.integer(n["port"], "listen.port", 0, 65535))
+      c.port = static_cast<std::uint16_t>(*p);
+}
 
-  if (auto n = root["auth"]; !n.IsDefined()) {
+void read_auth(Reader& r, const YAML::Node& root, ServeConfig& c) {
+  const auto n = root["auth"];
+  if (!n.IsDefined()) {
     r.error(root, "auth",
             "required: a bearer token for the webhook and operator endpoints "
             "(auth: {token_file: ...} | {token_env: NAME} | {token: ...})");
-  } else if (r.expect_map(n, "auth", {"token", "token_env", "token_file"})) {
-    auto t = r.secret(n, "auth", "token");
-    if (!t && !n["token"].IsDefined() && !n["token_env"].IsDefined() &&
-        !n["token_file"].IsDefined())
-      r.error(n, "auth", "give one of token, token_env, token_file");
-    if (t) {
-      if (t->size() < 16)
-        r.error(n, "auth.token", "token is too short (at least 16 characters)");
-      else
-        c.token = *t;
-    }
+    return;
   }
+  if (!r.expect_map(n, "auth", {"token", "token_env", "token_file"})) return;
+  auto t = r.secret(n, "auth", "token");
+  if (!t && !n["token"].IsDefined() && !n["token_env"].IsDefined() && !n["token_file"].IsDefined())
+    r.error(n, "auth", "give one of token, token_env, token_file");
+  if (t) {
+    if (t->size() < kMinTokenChars)
+      r.error(n, "auth.token", "token is too short (at least 16 characters)");
+    else
+      c.token = *t;
+  }
+}
 
+void read_policies(Reader& r, const YAML::Node& root, ServeConfig& c) {
   if (auto n = root["policies"]; !n.IsDefined()) {
     r.error(root, "policies", "required: a policy file path or an inline policy mapping");
   } else if (n.IsScalar()) {
@@ -148,75 +161,81 @@ void read_config(Reader& r, const YAML::Node& root, ServeConfig& c) {
   } else {
     r.error(n, "policies", "must be a file path or a mapping");
   }
+}
 
-  if (auto n = root["engine"];
-      n.IsDefined() && r.expect_map(n, "engine",
-                                    {"mode", "max_concurrent_actions", "max_actions_per_window",
-                                     "rate_window", "blast_radius"})) {
-    if (n["mode"].IsDefined()) {
-      if (auto s = r.str(n["mode"], "engine.mode")) {
-        if (auto m = engine::parse_mode(*s))
-          c.engine.mode = *m;
-        else
-          r.error(n["mode"], "engine.mode", "must be shadow, recommend or auto");
-      }
+void read_engine(Reader& r, const YAML::Node& root, ServeConfig& c) {
+  const auto n = root["engine"];
+  if (!n.IsDefined() || !r.expect_map(n, "engine",
+                                      {"mode", "max_concurrent_actions", "max_actions_per_window",
+                                       "rate_window", "blast_radius"}))
+    return;
+  if (n["mode"].IsDefined()) {
+    if (auto s = r.str(n["mode"], "engine.mode")) {
+      if (auto m = engine::parse_mode(*s))
+        c.engine.mode = *m;
+      else
+        r.error(n["mode"], "engine.mode", "must be shadow, recommend or auto");
     }
-    if (n["max_concurrent_actions"].IsDefined())
-      if (auto v =
-              r.integer(n["max_concurrent_actions"], "engine.max_concurrent_actions", 0, 100000))
-        c.engine.max_concurrent_actions = static_cast<int>(*v);
-    if (n["max_actions_per_window"].IsDefined())
-      if (auto v =
-              r.integer(n["max_actions_per_window"], "engine.max_actions_per_window", 0, 100000))
-        c.engine.max_actions_per_window = static_cast<int>(*v);
-    if (n["rate_window"].IsDefined())
-      if (auto d = r.duration(n["rate_window"], "engine.rate_window")) c.engine.rate_window = *d;
-    if (n["blast_radius"].IsDefined())
-      if (auto v = r.number_in(n["blast_radius"], "engine.blast_radius", 0.0, 1.0))
-        c.engine.blast_radius = *v;
   }
+  if (n["max_concurrent_actions"].IsDefined())
+    if (auto v = r.integer(n["max_concurrent_actions"], "engine.max_concurrent_actions", 0,
+                           kMaxActionLimit))
+      c.engine.max_concurrent_actions = static_cast<int>(*v);
+  if (n["max_actions_per_window"].IsDefined())
+    if (auto v = r.integer(n["max_actions_per_window"], "engine.max_actions_per_window", 0,
+                           kMaxActionLimit))
+      c.engine.max_actions_per_window = static_cast<int>(*v);
+  if (n["rate_window"].IsDefined())
+    if (auto d = r.duration(n["rate_window"], "engine.rate_window")) c.engine.rate_window = *d;
+  if (n["blast_radius"].IsDefined())
+    if (auto v = r.number_in(n["blast_radius"], "engine.blast_radius", 0.0, 1.0))
+      c.engine.blast_radius = *v;
+}
 
-  if (auto n = root["dry_run"]; n.IsDefined())
-    if (auto b = r.boolean(n, "dry_run")) c.dry_run = *b;
+void read_prometheus(Reader& r, const YAML::Node& root, ServeConfig& c) {
+  const auto n = root["prometheus"];
+  if (!n.IsDefined() ||
+      !r.expect_map(n, "prometheus",
+                    {"url", "timeout", "window", "unhealthy_error_rate", "queries"}))
+    return;
+  if (n["url"].IsDefined())
+    if (auto s = r.str(n["url"], "prometheus.url")) {
+      check_http_url(r, n["url"], "prometheus.url", *s);
+      c.prometheus.url = *s;
+    }
+  if (n["timeout"].IsDefined())
+    if (auto d = r.duration(n["timeout"], "prometheus.timeout")) c.prometheus.timeout = *d;
+  if (n["window"].IsDefined())
+    if (auto d = r.duration(n["window"], "prometheus.window")) c.prometheus.window = *d;
+  if (n["unhealthy_error_rate"].IsDefined())
+    if (auto v = r.number_in(n["unhealthy_error_rate"], "prometheus.unhealthy_error_rate", 0, 1))
+      c.prometheus.unhealthy_error_rate = *v;
+  c.prometheus.queries = engine::read_signal_queries(n["queries"], r, "prometheus.queries");
+}
 
-  if (auto n = root["prometheus"];
-      n.IsDefined() &&
-      r.expect_map(n, "prometheus",
-                   {"url", "timeout", "window", "unhealthy_error_rate", "queries"})) {
-    if (n["url"].IsDefined())
-      if (auto s = r.str(n["url"], "prometheus.url")) {
-        check_http_url(r, n["url"], "prometheus.url", *s);
-        c.prometheus.url = *s;
-      }
-    if (n["timeout"].IsDefined())
-      if (auto d = r.duration(n["timeout"], "prometheus.timeout")) c.prometheus.timeout = *d;
-    if (n["window"].IsDefined())
-      if (auto d = r.duration(n["window"], "prometheus.window")) c.prometheus.window = *d;
-    if (n["unhealthy_error_rate"].IsDefined())
-      if (auto v = r.number_in(n["unhealthy_error_rate"], "prometheus.unhealthy_error_rate", 0, 1))
-        c.prometheus.unhealthy_error_rate = *v;
-    c.prometheus.queries = engine::read_signal_queries(n["queries"], r, "prometheus.queries");
-  }
+void read_kubernetes(Reader& r, const YAML::Node& root, ServeConfig& c) {
+  const auto n = root["kubernetes"];
+  if (!n.IsDefined() || !r.expect_map(n, "kubernetes", {"kubectl", "helm", "context", "timeout"}))
+    return;
+  if (n["kubectl"].IsDefined())
+    if (auto s = r.str(n["kubectl"], "kubernetes.kubectl")) c.kube.kubectl = *s;
+  if (n["helm"].IsDefined())
+    if (auto s = r.str(n["helm"], "kubernetes.helm")) c.kube.helm = *s;
+  if (n["context"].IsDefined())
+    if (auto s = r.str(n["context"], "kubernetes.context")) {
+      if (s->empty() || s->front() == '-' ||
+          s->find_first_of(" \t\n;&|$`'\"\\") != std::string::npos)
+        r.error(n["context"], "kubernetes.context",
+                "\"" + *s + "\" is not a plausible kubeconfig context name");
+      else
+        c.kube.context = *s;
+    }
+  if (n["timeout"].IsDefined())
+    if (auto d = r.duration(n["timeout"], "kubernetes.timeout")) c.kube.timeout = *d;
+}
 
-  if (auto n = root["kubernetes"];
-      n.IsDefined() && r.expect_map(n, "kubernetes", {"kubectl", "helm", "context", "timeout"})) {
-    if (n["kubectl"].IsDefined())
-      if (auto s = r.str(n["kubectl"], "kubernetes.kubectl")) c.kube.kubectl = *s;
-    if (n["helm"].IsDefined())
-      if (auto s = r.str(n["helm"], "kubernetes.helm")) c.kube.helm = *s;
-    if (n["context"].IsDefined())
-      if (auto s = r.str(n["context"], "kubernetes.context")) {
-        if (s->empty() || s->front() == '-' ||
-            s->find_first_of(" \t\n;&|$`'\"\\") != std::string::npos)
-          r.error(n["context"], "kubernetes.context",
-                  "\"" + *s + "\" is not a plausible kubeconfig context name");
-        else
-          c.kube.context = *s;
-      }
-    if (n["timeout"].IsDefined())
-      if (auto d = r.duration(n["timeout"], "kubernetes.timeout")) c.kube.timeout = *d;
-  }
-
+// allowed_namespaces and labels: both end up in LabelMapping.
+void read_labels(Reader& r, const YAML::Node& root, ServeConfig& c) {
   if (auto n = root["allowed_namespaces"]; n.IsDefined()) {
     if (auto v = r.str_list(n, "allowed_namespaces", false)) {
       for (std::size_t i = 0; i < v->size(); ++i)
@@ -226,119 +245,124 @@ void read_config(Reader& r, const YAML::Node& root, ServeConfig& c) {
       c.labels.allowed_namespaces = *v;
     }
   }
-
-  if (auto n = root["labels"];
-      n.IsDefined() && r.expect_map(n, "labels", {"service", "namespace"})) {
-    auto one = [&](const char* key, std::vector<std::string>& out) {
-      auto v = n[key];
-      if (!v.IsDefined()) return;
-      if (v.IsScalar()) {
-        out = {v.Scalar()};
-      } else if (auto l = r.str_list(v, std::string("labels.") + key, false)) {
-        if (l->empty())
-          r.error(v, std::string("labels.") + key, "must name at least one label");
-        else
-          out = *l;
-      }
-    };
-    one("service", c.labels.service);
-    one("namespace", c.labels.ns);
-  }
-
-  if (auto n = root["notifiers"]; n.IsDefined()) {
-    if (!n.IsSequence()) {
-      r.error(n, "notifiers", "must be a list");
-    } else {
-      std::set<std::string> names;
-      for (std::size_t i = 0; i < n.size(); ++i) {
-        const auto f = "notifiers[" + std::to_string(i) + "]";
-        const auto e = n[i];
-        if (!r.expect_map(e, f,
-                          {"name", "type", "url", "routing_key", "routing_key_env",
-                           "routing_key_file", "channels", "max_attempts", "backoff", "timeout"}))
-          continue;
-        NotifierConfig nc;
-        nc.source_line = e.Mark().line >= 0 ? e.Mark().line + 1 : 0;
-        if (auto t = e["type"]; !t.IsDefined()) {
-          r.error(e, f + ".type", "required: pagerduty or webhook");
-        } else if (auto s = r.str(t, f + ".type")) {
-          if (*s == "pagerduty")
-            nc.type = NotifierConfig::Type::kPagerDuty;
-          else if (*s == "webhook")
-            nc.type = NotifierConfig::Type::kWebhook;
-          else
-            r.error(t, f + ".type", "must be pagerduty or webhook, got \"" + *s + "\"");
-        }
-        if (e["name"].IsDefined()) {
-          if (auto s = r.str(e["name"], f + ".name")) nc.name = *s;
-        } else {
-          nc.name = (nc.type == NotifierConfig::Type::kPagerDuty ? "pagerduty-" : "webhook-") +
-                    std::to_string(i);
-        }
-        if (!names.insert(nc.name).second)
-          r.error(e["name"], f + ".name", "duplicate notifier name \"" + nc.name + "\"");
-        if (auto u = e["url"]; !u.IsDefined()) {
-          if (nc.type == NotifierConfig::Type::kPagerDuty)
-            r.error(e, f + ".url",
-                    "required (PagerDuty's is https://events.pagerduty.com/v2/enqueue, "
-                    "reached through a local TLS proxy; see docs/live.md#tls)");
-          else
-            r.error(e, f + ".url", "required");
-        } else if (auto s = r.str(u, f + ".url")) {
-          check_http_url(r, u, f + ".url", *s);
-          nc.url = *s;
-        }
-        if (auto k = r.secret(e, f, "routing_key")) nc.routing_key = *k;
-        if (nc.type == NotifierConfig::Type::kPagerDuty && nc.routing_key.empty() &&
-            !e["routing_key"].IsDefined() && !e["routing_key_env"].IsDefined() &&
-            !e["routing_key_file"].IsDefined())
-          r.error(e, f + ".routing_key", "required for type pagerduty");
-        if (e["channels"].IsDefined())
-          if (auto v = r.str_list(e["channels"], f + ".channels", false)) nc.channels = *v;
-        if (e["max_attempts"].IsDefined())
-          if (auto v = r.integer(e["max_attempts"], f + ".max_attempts", 1, 100))
-            nc.max_attempts = static_cast<int>(*v);
-        if (e["backoff"].IsDefined())
-          if (auto d = r.duration(e["backoff"], f + ".backoff")) nc.backoff = *d;
-        if (e["timeout"].IsDefined())
-          if (auto d = r.duration(e["timeout"], f + ".timeout")) nc.timeout = *d;
-        c.notifiers.push_back(std::move(nc));
-      }
+  const auto n = root["labels"];
+  if (!n.IsDefined() || !r.expect_map(n, "labels", {"service", "namespace"})) return;
+  auto one = [&](const char* key, std::vector<std::string>& out) {
+    auto v = n[key];
+    if (!v.IsDefined()) return;
+    if (v.IsScalar()) {
+      out = {v.Scalar()};
+    } else if (auto l = r.str_list(v, std::string("labels.") + key, false)) {
+      if (l->empty())
+        r.error(v, std::string("labels.") + key, "must name at least one label");
+      else
+        out = *l;
     }
-  }
+  };
+  one("service", c.labels.service);
+  one("namespace", c.labels.ns);
+}
 
-  if (auto n = root["state"];
-      n.IsDefined() &&
-      r.expect_map(n, "state", {"path", "audit_max_age", "audit_max_rows", "max_open_targets"})) {
-    if (n["path"].IsDefined())
-      if (auto s = r.str(n["path"], "state.path"))
-        c.state_path = *s == ":memory:" ? *s : r.path(*s);
-    // Retention and the open-target cap (0 disables each; docs/live.md#state-safety).
-    if (n["audit_max_age"].IsDefined())
-      if (auto d = r.duration(n["audit_max_age"], "state.audit_max_age", false)) {
-        if (d->count() < 0)
-          r.error(n["audit_max_age"], "state.audit_max_age", "must not be negative");
-        else
-          c.audit_max_age = *d;
-      }
-    if (n["audit_max_rows"].IsDefined())
-      if (auto v = r.integer(n["audit_max_rows"], "state.audit_max_rows", 0, 1'000'000'000))
-        c.audit_max_rows = static_cast<std::size_t>(*v);
-    if (n["max_open_targets"].IsDefined())
-      if (auto v = r.integer(n["max_open_targets"], "state.max_open_targets", 0, 10'000'000))
-        c.max_open_targets = static_cast<std::size_t>(*v);
+// notifiers[i]; `names` collects the names seen so far (duplicates are errors).
+void read_notifier(Reader& r, const YAML::Node& e, std::size_t i, std::set<std::string>& names,
+                   ServeConfig& c) {
+  const auto f = "notifiers[" + std::to_string(i) + "]";
+  if (!r.expect_map(e, f,
+                    {"name", "type", "url", "routing_key", "routing_key_env", "routing_key_file",
+                     "channels", "max_attempts", "backoff", "timeout"}))
+    return;
+  NotifierConfig nc;
+  nc.source_line = e.Mark().line >= 0 ? e.Mark().line + 1 : 0;
+  if (auto t = e["type"]; !t.IsDefined()) {
+    r.error(e, f + ".type", "required: pagerduty or webhook");
+  } else if (auto s = r.str(t, f + ".type")) {
+    if (*s == "pagerduty")
+      nc.type = NotifierConfig::Type::kPagerDuty;
+    else if (*s == "webhook")
+      nc.type = NotifierConfig::Type::kWebhook;
+    else
+      r.error(t, f + ".type", "must be pagerduty or webhook, got \"" + *s + "\"");
   }
-  if (!root["state"].IsDefined()) c.state_path = r.path(c.state_path);
+  const bool pagerduty = nc.type == NotifierConfig::Type::kPagerDuty;
+  if (e["name"].IsDefined()) {
+    if (auto s = r.str(e["name"], f + ".name")) nc.name = *s;
+  } else {
+    nc.name = (pagerduty ? "pagerduty-" : "webhook-") + std::to_string(i);
+  }
+  if (!names.insert(nc.name).second)
+    r.error(e["name"], f + ".name", "duplicate notifier name \"" + nc.name + "\"");
+  if (auto u = e["url"]; !u.IsDefined()) {
+    r.error(e, f + ".url",
+            pagerduty ? "required (PagerDuty's is https://events.pagerduty.com/v2/enqueue, "
+                        "reached through a local TLS proxy; see docs/live.md#tls)"
+                      : "required");
+  } else if (auto s = r.str(u, f + ".url")) {
+    check_http_url(r, u, f + ".url", *s);
+    nc.url = *s;
+  }
+  if (auto k = r.secret(e, f, "routing_key")) nc.routing_key = *k;
+  if (pagerduty && nc.routing_key.empty() && !e["routing_key"].IsDefined() &&
+      !e["routing_key_env"].IsDefined() && !e["routing_key_file"].IsDefined())
+    r.error(e, f + ".routing_key", "required for type pagerduty");
+  if (e["channels"].IsDefined())
+    if (auto v = r.str_list(e["channels"], f + ".channels", false)) nc.channels = *v;
+  if (e["max_attempts"].IsDefined())
+    if (auto v = r.integer(e["max_attempts"], f + ".max_attempts", 1, kMaxDeliveryAttempts))
+      nc.max_attempts = static_cast<int>(*v);
+  if (e["backoff"].IsDefined())
+    if (auto d = r.duration(e["backoff"], f + ".backoff")) nc.backoff = *d;
+  if (e["timeout"].IsDefined())
+    if (auto d = r.duration(e["timeout"], f + ".timeout")) nc.timeout = *d;
+  c.notifiers.push_back(std::move(nc));
+}
 
+void read_notifiers(Reader& r, const YAML::Node& root, ServeConfig& c) {
+  const auto n = root["notifiers"];
+  if (!n.IsDefined()) return;
+  if (!n.IsSequence()) {
+    r.error(n, "notifiers", "must be a list");
+    return;
+  }
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < n.size(); ++i)
+    read_notifier(r, n[i], i, names, c);
+}
+
+void read_state(Reader& r, const YAML::Node& root, ServeConfig& c) {
+  const auto n = root["state"];
+  if (!n.IsDefined()) {
+    c.state_path = r.path(c.state_path);
+    return;
+  }
+  if (!r.expect_map(n, "state", {"path", "audit_max_age", "audit_max_rows", "max_open_targets"}))
+    return;
+  if (n["path"].IsDefined())
+    if (auto s = r.str(n["path"], "state.path")) c.state_path = *s == ":memory:" ? *s : r.path(*s);
+  // Retention and the open-target cap (0 disables each; docs/live.md#state-safety).
+  if (n["audit_max_age"].IsDefined())
+    if (auto d = r.duration(n["audit_max_age"], "state.audit_max_age", false)) {
+      if (d->count() < 0)
+        r.error(n["audit_max_age"], "state.audit_max_age", "must not be negative");
+      else
+        c.audit_max_age = *d;
+    }
+  if (n["audit_max_rows"].IsDefined())
+    if (auto v = r.integer(n["audit_max_rows"], "state.audit_max_rows", 0, kMaxAuditRows))
+      c.audit_max_rows = static_cast<std::size_t>(*v);
+  if (n["max_open_targets"].IsDefined())
+    if (auto v = r.integer(n["max_open_targets"], "state.max_open_targets", 0, kMaxOpenTargets))
+      c.max_open_targets = static_cast<std::size_t>(*v);
+}
+
+// The server's own bounds and files: kill switch, body size, connections, threads.
+void read_server_limits(Reader& r, const YAML::Node& root, ServeConfig& c) {
   if (auto n = root["kill_switch_file"]; n.IsDefined())
     if (auto s = r.str(n, "kill_switch_file")) c.kill_switch_file = r.path(*s);
-
   if (auto n = root["body_limit"]; n.IsDefined())
-    if (auto v = r.integer(n, "body_limit", 1024, 256LL << 20))
+    if (auto v = r.integer(n, "body_limit", kMinBodyLimit, kMaxBodyLimit))
       c.body_limit = static_cast<std::size_t>(*v);
-
   if (auto n = root["max_connections"]; n.IsDefined())
-    if (auto v = r.integer(n, "max_connections", 1, 65536))
+    if (auto v = r.integer(n, "max_connections", 1, kMaxConnections))
       c.max_connections = static_cast<int>(*v);
   if (auto n = root["request_timeout"]; n.IsDefined())
     if (auto d = r.duration(n, "request_timeout")) {
@@ -347,38 +371,78 @@ void read_config(Reader& r, const YAML::Node& root, ServeConfig& c) {
       else
         c.request_timeout = *d;
     }
-
   if (auto n = root["io_threads"]; n.IsDefined())
-    if (auto v = r.integer(n, "io_threads", 1, 64)) c.io_threads = static_cast<int>(*v);
+    if (auto v = r.integer(n, "io_threads", 1, kMaxIoThreads)) c.io_threads = static_cast<int>(*v);
+}
 
-  if (auto n = root["topology"]; n.IsDefined() && r.expect_map(n, "topology", {"services"})) {
-    if (auto s = n["services"]; s.IsDefined()) {
-      if (!s.IsMap()) {
-        r.error(s, "topology.services", "must be a mapping of service name to settings");
-      } else {
-        for (const auto& kv : s) {
-          const auto name = kv.first.Scalar();
-          const auto f = "topology.services." + name;
-          if (auto p = dns1123_problem(name); !p.empty())
-            r.error(kv.first, f, config::dns1123_message(name, p));
-          if (!r.expect_map(kv.second, f, {"namespace", "depends_on"})) continue;
-          TopologyService ts;
-          ts.name = name;
-          if (auto ns = kv.second["namespace"]; !ns.IsDefined()) {
-            r.error(kv.second, f + ".namespace", "required");
-          } else if (auto v = r.str(ns, f + ".namespace")) {
-            if (auto p = dns1123_problem(*v); !p.empty())
-              r.error(ns, f + ".namespace", config::dns1123_message(*v, p));
-            ts.ns = *v;
-          }
-          if (auto d = kv.second["depends_on"]; d.IsDefined())
-            if (auto v = r.str_list(d, f + ".depends_on", false)) ts.depends_on = *v;
-          c.topology.push_back(std::move(ts));
-        }
-      }
-    }
+// topology.services.<name>.slo: the scenario format's keys and bounds (0 = no objective).
+void read_slo(Reader& r, const YAML::Node& n, const std::string& f, ServiceObjectives& slo) {
+  if (!r.expect_map(n, f, {"error_rate", "latency_p99_ms", "queue_lag"})) return;
+  if (n["error_rate"].IsDefined())
+    if (auto v = r.number_in(n["error_rate"], f + ".error_rate", 0.0, 1.0)) slo.error_rate = *v;
+  if (n["latency_p99_ms"].IsDefined())
+    if (auto v = r.number_in(n["latency_p99_ms"], f + ".latency_p99_ms", 0.0, kMaxLatencyMs))
+      slo.latency_p99_ms = *v;
+  if (n["queue_lag"].IsDefined())
+    if (auto v = r.number_in(n["queue_lag"], f + ".queue_lag", 0.0, kMaxQueueLag))
+      slo.queue_lag = *v;
+}
+
+void read_topology(Reader& r, const YAML::Node& root, ServeConfig& c) {
+  const auto n = root["topology"];
+  if (!n.IsDefined() || !r.expect_map(n, "topology", {"services"})) return;
+  const auto s = n["services"];
+  if (!s.IsDefined()) return;
+  if (!s.IsMap()) {
+    r.error(s, "topology.services", "must be a mapping of service name to settings");
+    return;
   }
+  for (const auto& kv : s) {
+    const auto name = kv.first.Scalar();
+    const auto f = "topology.services." + name;
+    if (auto p = dns1123_problem(name); !p.empty())
+      r.error(kv.first, f, config::dns1123_message(name, p));
+    if (!r.expect_map(kv.second, f, {"namespace", "depends_on", "slo"})) continue;
+    TopologyService ts;
+    ts.name = name;
+    if (auto ns = kv.second["namespace"]; !ns.IsDefined()) {
+      r.error(kv.second, f + ".namespace", "required");
+    } else if (auto v = r.str(ns, f + ".namespace")) {
+      if (auto p = dns1123_problem(*v); !p.empty())
+        r.error(ns, f + ".namespace", config::dns1123_message(*v, p));
+      ts.ns = *v;
+    }
+    if (auto d = kv.second["depends_on"]; d.IsDefined())
+      if (auto v = r.str_list(d, f + ".depends_on", false)) ts.depends_on = *v;
+    if (auto o = kv.second["slo"]; o.IsDefined()) {
+      ServiceObjectives slo;
+      read_slo(r, o, f + ".slo", slo);
+      if (slo.any()) c.objectives[engine::ServiceRef{ts.ns, ts.name}] = slo;
+    }
+    c.topology.push_back(std::move(ts));
+  }
+}
 
+void read_config(Reader& r, const YAML::Node& root, ServeConfig& c) {
+  if (!r.expect_map(
+          root, "",
+          {"listen", "auth", "policies", "engine", "dry_run", "prometheus", "kubernetes",
+           "allowed_namespaces", "labels", "notifiers", "state", "kill_switch_file", "body_limit",
+           "topology", "calendar", "io_threads", "max_connections", "request_timeout"}))
+    return;
+  read_listen(r, root, c);
+  read_auth(r, root, c);
+  read_policies(r, root, c);
+  read_engine(r, root, c);
+  if (auto n = root["dry_run"]; n.IsDefined())
+    if (auto b = r.boolean(n, "dry_run")) c.dry_run = *b;
+  read_prometheus(r, root, c);
+  read_kubernetes(r, root, c);
+  read_labels(r, root, c);
+  read_notifiers(r, root, c);
+  read_state(r, root, c);
+  read_server_limits(r, root, c);
+  read_topology(r, root, c);
   if (auto n = root["calendar"]; n.IsDefined())
     if (auto s = r.str(n, "calendar")) c.calendar_file = r.path(*s);
 }

@@ -18,7 +18,8 @@
 //   body_limit: 1048576                          # bytes
 //   max_connections: 256                         # clamped below the descriptor limit
 //   request_timeout: 10s                         # to read one request; idle keep-alive too
-//   topology: {services: {payment-api: {namespace: prod, depends_on: [payments-db]}}}
+//   topology: {services: {payment-api: {namespace: prod, depends_on: [payments-db],
+//                                       slo: {error_rate: 0.01, latency_p99_ms: 300}}}}
 //   calendar: planned-events.yaml
 //
 // Every problem is reported (file, line, field), unknown keys included; a config with any
@@ -68,11 +69,25 @@ struct KubeConfig {
   core::Duration timeout{std::chrono::minutes{2}};
 };
 
+/// A service's objectives (SLO), as a scenario's `slo:` states them; 0 = none for that
+/// signal. The live Telemetry hands them to the engine in ServiceSignals::*_objective, so a
+/// verification check that misses its bound passes when the signal is within them
+/// (docs/pipeline.md#verification). Example: `slo: {error_rate: 0.01, latency_p99_ms: 300}`.
+struct ServiceObjectives {
+  double error_rate = 0.0;      ///< share of requests failing, [0, 1]
+  double latency_p99_ms = 0.0;  ///< p99 latency in ms, >= 0
+  double queue_lag = 0.0;       ///< messages waiting, >= 0
+  bool any() const { return error_rate > 0.0 || latency_p99_ms > 0.0 || queue_lag > 0.0; }
+};
+
 struct TopologyService {
   std::string ns;
   std::string name;
   std::vector<std::string> depends_on;  ///< same namespace unless written ns/name
 };
+
+/// Per service, the objectives its topology entry states (only those with an `slo:`).
+using ServiceObjectivesMap = std::map<engine::ServiceRef, ServiceObjectives>;
 
 struct EngineOverrides {
   std::optional<engine::Mode> mode;
@@ -101,6 +116,7 @@ struct ServeConfig {
   int max_connections = 256;  ///< concurrent HTTP connections (docs/security.md#limits)
   core::Duration request_timeout{std::chrono::seconds{10}};  ///< per request read / idle wait
   std::vector<TopologyService> topology;
+  ServiceObjectivesMap objectives;  ///< topology.services.<name>.slo, keyed by namespace/name
   std::string calendar_file;
   int io_threads = 1;
 

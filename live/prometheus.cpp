@@ -77,8 +77,11 @@ std::string expand_template(const std::string& tmpl, const engine::ServiceRef& s
   return engine::expand_promql_template(tmpl, s, window);
 }
 
-PrometheusTelemetry::PrometheusTelemetry(const PrometheusConfig& config)
-    : config_(config), templates_(engine::merged_signal_queries(config.queries)) {
+PrometheusTelemetry::PrometheusTelemetry(const PrometheusConfig& config,
+                                         ServiceObjectivesMap objectives)
+    : config_(config),
+      objectives_(std::move(objectives)),
+      templates_(engine::merged_signal_queries(config.queries)) {
   if (!config.url.empty()) client_.emplace(config.url, config.timeout);
 }
 
@@ -134,11 +137,17 @@ std::string PrometheusTelemetry::check_query(const std::string& expr,
 
 engine::ServiceSignals PrometheusTelemetry::signals(const engine::ServiceRef& service,
                                                     core::Duration window) {
-  return engine::signals_from_queries([&](const std::string& name) -> std::optional<double> {
+  auto s = engine::signals_from_queries([&](const std::string& name) -> std::optional<double> {
     auto it = templates_.find(name);
     if (it == templates_.end()) return std::nullopt;
     return run(name, expand_template(it->second, service, window));
   });
+  if (auto it = objectives_.find(service); it != objectives_.end()) {
+    s.error_rate_objective = it->second.error_rate;
+    s.latency_p99_objective_ms = it->second.latency_p99_ms;
+    s.queue_lag_objective = it->second.queue_lag;
+  }
+  return s;
 }
 
 std::optional<double> PrometheusTelemetry::query(const std::string& expr,

@@ -61,7 +61,11 @@ std::string expand_template(const std::string& tmpl, const engine::ServiceRef& s
 
 class PrometheusTelemetry final : public engine::Telemetry {
  public:
-  explicit PrometheusTelemetry(const PrometheusConfig& config);
+  /// `objectives` (the serve config's `slo:` per service) are what signals() reports.
+  explicit PrometheusTelemetry(const PrometheusConfig& config,
+                               ServiceObjectivesMap objectives = {});
+  /// The queried signals plus the service's configured objectives (ServiceSignals::
+  /// *_objective; 0 for a service without `slo:`), as the simulator reports a scenario's.
   engine::ServiceSignals signals(const engine::ServiceRef& service, core::Duration window) override;
   /// Policy verification checks: `expr` may use the same placeholders.
   std::optional<double> query(const std::string& expr, const engine::ServiceRef& service) override;
@@ -94,6 +98,7 @@ class PrometheusTelemetry final : public engine::Telemetry {
  private:
   std::optional<double> run(const std::string& name, const std::string& promql);
   PrometheusConfig config_;
+  ServiceObjectivesMap objectives_;  ///< services with an `slo:`
   std::map<std::string, std::string> templates_;
   std::optional<PrometheusClient> client_;
   std::shared_ptr<const Answers> prefetched_;

@@ -427,7 +427,7 @@ core::Result<std::unique_ptr<LiveService>> LiveService::create(const ServeConfig
   if (!calendar) return calendar.error();
   i.calendar = std::move(*calendar);
   i.audit = std::make_unique<MetricsAuditSink>(*i.store, i.metrics);
-  i.telemetry = std::make_unique<PrometheusTelemetry>(config.prometheus);
+  i.telemetry = std::make_unique<PrometheusTelemetry>(config.prometheus, config.objectives);
   i.topology = std::make_unique<ConfigTopology>(config.topology, *i.telemetry, config.prometheus);
   if (!config.labels.allowed_namespaces.empty())
     policies.settings.allowed_namespaces = config.labels.allowed_namespaces;

@@ -1,8 +1,12 @@
 // Durable engine state, audit log and escalation outbox on SQLite (WAL mode).
 //
 // One database file holds: per-target state (cooldown timestamps, attempts, ladder step,
-// escalate-only, the in-flight action), the circuit breaker, the kill switch, the dedup
-// keys already seen, the audit log, and the outbox of escalations not yet delivered.
+// escalate-only, the in-flight action with its before-action signals), the circuit breaker,
+// the kill switch, the dedup keys already seen, the audit log, and the outbox of escalations
+// not yet delivered. Per-target state is one JSON document per row (engine/audit_json.hpp's
+// encoding): new fields are optional, so a database written by an older build reads as is
+// (an in-flight action without `before` is verified without the before-action state) and
+// needs no migration.
 //
 // Commits (docs/live.md#durability). synchronous=NORMAL in WAL mode: a committed
 // transaction survives a process crash (kill -9 included: it is in the WAL file the OS

@@ -65,3 +65,30 @@ TEST_CASE("serve warns loudly at start-up when no notifier would receive an esca
   CHECK(hook.rc == 0);
   CHECK(hook.err.empty());
 }
+
+TEST_CASE("serve --check-config refuses an objective out of range: file, line, field, exit 2",
+          "[cli][serve]") {
+  TempDir t("serve-slo");
+  const std::string base =
+      "auth: {token: \"0123456789abcdef0123\"}\n"
+      "policies: {remediation_policies: [{incident_type: memory-leak, action: restart}]}\n"
+      "engine: {mode: recommend}\n"
+      "notifiers: [{name: hook, type: webhook, url: \"http://127.0.0.1:1/a\"}]\n"
+      "topology:\n"
+      "  services:\n";
+  std::ofstream(t.path / "good.yaml")
+      << base
+      << "    payment-api: {namespace: prod, slo: {error_rate: 0.01, latency_p99_ms: 300}}\n";
+  std::ofstream(t.path / "bad.yaml")
+      << base << "    payment-api: {namespace: prod, slo: {error_rate: 2}}\n";
+  const auto good = call({"serve", "--config", (t.path / "good.yaml").string(), "--check-config"});
+  CHECK(good.rc == 0);
+  CHECK_THAT(good.out, Catch::StartsWith("configuration ok"));
+  const auto bad_path = (t.path / "bad.yaml").string();
+  const auto bad = call({"serve", "--config", bad_path, "--check-config"});
+  CHECK(bad.rc == 2);
+  CHECK_THAT(bad.err, Catch::Contains(bad_path + ":7:"));
+  CHECK_THAT(bad.err, Catch::Contains("topology.services.payment-api.slo.error_rate: must be "
+                                      "between 0 and 1, got 2"));
+  CHECK(bad.out.empty());
+}

@@ -288,3 +288,58 @@ TEST_CASE("the library's serve config, whose queries a scenario evaluates, loads
   INFO(p.diagnostics.describe());
   CHECK(p.policies);
 }
+
+TEST_CASE("topology services state their objectives under slo:, as a scenario's services do",
+          "[live][config][slo]") {
+  auto l = load(R"(auth: {token: "0123456789abcdef0123"}
+policies: p.yaml
+topology:
+  services:
+    payment-api:
+      namespace: prod
+      depends_on: [payments-db]
+      slo: {error_rate: 0.01, latency_p99_ms: 300}
+    report-worker: {namespace: prod, slo: {queue_lag: 5000}}
+    payments-db: {namespace: prod}
+)");
+  INFO(l.diagnostics.describe());
+  REQUIRE(l.config);
+  CHECK(l.config->topology.size() == 3);
+  const auto& o = l.config->objectives;
+  REQUIRE(o.size() == 2);  // payments-db states none
+  const auto& api = o.at({"prod", "payment-api"});
+  CHECK(api.error_rate == 0.01);
+  CHECK(api.latency_p99_ms == 300);
+  CHECK(api.queue_lag == 0);  // not stated: no objective
+  const auto& worker = o.at({"prod", "report-worker"});
+  CHECK(worker.queue_lag == 5000);
+  CHECK(worker.error_rate == 0);
+  CHECK(o.count({"prod", "payments-db"}) == 0);
+}
+
+TEST_CASE("a mistyped or out-of-range objective is an error naming file, line and field",
+          "[live][config][slo]") {
+  auto l = load(R"(auth: {token: "0123456789abcdef0123"}
+policies: p.yaml
+topology:
+  services:
+    payment-api:
+      namespace: prod
+      slo: {error_rat: 0.01}
+    checkout-api:
+      namespace: prod
+      slo: {error_rate: 1.5, latency_p99_ms: -5, queue_lag: many}
+    cart-api: {namespace: prod, slo: 0.01}
+)");
+  REQUIRE_FALSE(l.config);
+  const auto text = l.diagnostics.describe();
+  INFO(text);
+  CHECK_THAT(text, Catch::Contains("serve.yaml:7:13: topology.services.payment-api.slo.error_rat: "
+                                   "unknown key \"error_rat\"; did you mean \"error_rate\"?"));
+  CHECK(has_error(l, "topology.services.checkout-api.slo.error_rate", 10));
+  CHECK_THAT(text, Catch::Contains("must be between 0 and 1, got 1.5"));
+  CHECK(has_error(l, "topology.services.checkout-api.slo.latency_p99_ms", 10));
+  CHECK(has_error(l, "topology.services.checkout-api.slo.queue_lag", 10));
+  CHECK(has_error(l, "topology.services.cart-api.slo", 11));
+  CHECK(l.diagnostics.errors().size() == 5);
+}
