@@ -82,8 +82,8 @@ void World::Impl::audit(const engine::AuditRecord& r) {
   if (opts.record_audit) {
     detail = r.reason;
     if (r.classification) {
-      detail = r.classification->incident_type + " (" + fmt(r.classification->confidence) +
-               ") " + (r.guardrail.empty() ? "" : "[" + r.guardrail + "] ") + detail;
+      detail = r.classification->incident_type + " (" + fmt(r.classification->confidence) + ") " +
+               (r.guardrail.empty() ? "" : "[" + r.guardrail + "] ") + detail;
     }
     if (!r.detail.empty()) detail += (detail.empty() ? "" : ": ") + r.detail;
   }

@@ -44,15 +44,15 @@ namespace selfheal::sim {
 struct WorldOptions {
   std::size_t series_max_points = 2048;  ///< per service, see timeline.hpp
   bool record_series = true;             ///< false: no chart series (objectives still kept)
-  /// false: the engine's audit records are not kept (Timeline::audit stays empty; decision,
-  /// verification and rollback events carry no detail text nor audit_index). For a
-  /// counterfactual branch, which reads only outcomes: the world evolves exactly as with it.
-  bool record_audit = true;
   Duration telemetry_retention = 2h;     ///< full-resolution history Telemetry can read
   Duration recovery_hold = 5min;         ///< how long "back within objectives" must hold
   /// Publish the model as Prometheus series (sim/prom_series.hpp): counters are accumulated
   /// per tick only when set, so a run without PromQL pays nothing.
   bool prometheus_series = false;
+  /// false: the engine's audit records are not kept (Timeline::audit stays empty; decision,
+  /// verification and rollback events carry no detail text nor audit_index). For a
+  /// counterfactual branch, which reads only outcomes: the world evolves exactly as with it.
+  bool record_audit = true;
 };
 
 /// A read-only view of one service's state now, for tests and debugging.
