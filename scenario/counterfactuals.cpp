@@ -346,6 +346,7 @@ void measure_truth(const Scenario& s, std::uint64_t seed, const sim::ClusterSpec
   std::map<std::size_t, std::size_t> truth_of;
   sim::WorldOptions branch_world;
   branch_world.record_series = false;
+  branch_world.record_audit = false;  // a branch's outcome reads no audit record
   int played = 0;
   std::size_t k = 0;  // index into m.decisions, in timeline order (run_metrics.cpp)
   for (std::size_t ei = 0; ei < tl.events.size(); ++ei) {

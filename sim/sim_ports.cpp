@@ -60,8 +60,7 @@ void World::Impl::AuditPort::record(const engine::AuditRecord& r) {
 }
 
 void World::Impl::audit(const engine::AuditRecord& r) {
-  tl.audit.push_back(r);
-  const std::size_t idx = tl.audit.size() - 1;
+  if (opts.record_audit) tl.audit.push_back(r);
   EventKind kind;
   switch (r.kind) {
     case engine::AuditKind::kDecision:
@@ -78,15 +77,19 @@ void World::Impl::audit(const engine::AuditRecord& r) {
   }
   std::string name = r.outcome ? std::string(engine::to_string(*r.outcome))
                                : std::string(engine::to_string(r.kind));
-  std::string detail = r.reason;
-  if (r.classification) {
-    detail = r.classification->incident_type + " (" + fmt(r.classification->confidence) + ") " +
-             (r.guardrail.empty() ? "" : "[" + r.guardrail + "] ") + detail;
+  // The text is for reports only: a world without the audit (a branch) skips it.
+  std::string detail;
+  if (opts.record_audit) {
+    detail = r.reason;
+    if (r.classification) {
+      detail = r.classification->incident_type + " (" + fmt(r.classification->confidence) + ") " +
+               (r.guardrail.empty() ? "" : "[" + r.guardrail + "] ") + detail;
+    }
+    if (!r.detail.empty()) detail += (detail.empty() ? "" : ": ") + r.detail;
   }
-  if (!r.detail.empty()) detail += (detail.empty() ? "" : ": ") + r.detail;
   auto& e = log(kind, r.target.name, std::move(name), std::move(detail));
   e.fingerprint = r.incident;
-  e.audit_index = idx;
+  if (opts.record_audit) e.audit_index = tl.audit.size() - 1;
   e.automated = true;
   if (r.success) e.success = r.success;
   if (r.kind == engine::AuditKind::kDecision && r.outcome == engine::Outcome::kExecuted) {

@@ -55,6 +55,10 @@ struct WorldOptions {
   /// Publish the model as Prometheus series (sim/prom_series.hpp): counters are accumulated
   /// per tick only when set, so a run without PromQL pays nothing.
   bool prometheus_series = false;
+  /// false: the engine's audit records are not kept (Timeline::audit stays empty; decision,
+  /// verification and rollback events carry no detail text nor audit_index). For a
+  /// counterfactual branch, which reads only outcomes: the world evolves exactly as with it.
+  bool record_audit = true;
 };
 
 /// A read-only view of one service's state now, for tests and debugging.

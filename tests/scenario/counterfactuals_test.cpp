@@ -392,3 +392,50 @@ TEST_CASE("branches at approvals, timers and repeats are byte-identical serial o
     CHECK(b == serial);
   }
 }
+
+TEST_CASE("a branch world without the audit evolves exactly as the world with it",
+          "[scenario][counterfactuals]") {
+  // Branches run with record_audit = false (counterfactuals.cpp): only the audit's text and
+  // records may differ, never what happened, nor any outcome measured from it.
+  for (const char* file : {"scenarios/db-outage-fixed.yaml", "scenarios/fast-leak-recurring.yaml",
+                           "scenarios/campaign-underprovisioned.yaml"}) {
+    INFO(file);
+    const Scenario s = loaded(file);
+    const Main m = main_run(s);
+    REQUIRE_FALSE(m.metrics.truths.empty());
+    sim::WorldOptions lean;
+    lean.record_series = false;
+    lean.record_audit = false;
+    const core::TimePoint end = s.cluster.start + s.duration;
+    const WorldRun b = run_world(s, s.seed, s.cluster, s.policies, lean, nullptr, end);
+    CHECK(b.timeline.audit.empty());
+    sim::Timeline full = m.run.timeline;
+    for (auto& e : full.events)
+      if (e.kind == sim::EventKind::kDecision || e.kind == sim::EventKind::kVerification ||
+          e.kind == sim::EventKind::kRollback)
+        e.detail.clear();
+    CHECK(events_until(b.timeline, end) == events_until(full, end));
+    REQUIRE(b.timeline.incidents.size() == full.incidents.size());
+    for (std::size_t k = 0; k < full.incidents.size(); ++k) {
+      CHECK(b.timeline.incidents[k].impact == full.incidents[k].impact);
+      CHECK(b.timeline.incidents[k].recovered == full.incidents[k].recovered);
+      CHECK(b.timeline.incidents[k].end == full.incidents[k].end);
+    }
+    for (const auto& t : m.metrics.truths) {
+      std::vector<std::string> services{t.service};
+      for (const auto& i : m.metrics.incidents)
+        if (i.id == t.incident)
+          for (const auto& a : i.affected)
+            if (a != t.service) services.push_back(a);
+      const core::TimePoint at = s.cluster.start + t.at;
+      const core::TimePoint to = s.cluster.start + t.window_end;
+      const BranchOutcome x = measure_outcome(b.timeline, t.incident, t.service, services, at, to);
+      const BranchOutcome& as = t.branches.front();
+      CHECK(x.error_budget_minutes == as.error_budget_minutes);
+      CHECK(x.recovered == as.recovered);
+      CHECK(x.ttr == as.ttr);
+      CHECK(x.pages == as.pages);
+      CHECK(x.actions_after == as.actions_after);
+    }
+  }
+}
