@@ -183,6 +183,10 @@ class ModelLoader : config::YamlReader {
     return out;
   }
   void feature(const YAML::Node& n, const std::string& path, ClassifierModel& model);
+  void read_likelihood(const YAML::Node& lk, const std::string& path,
+                       const std::vector<std::string>& types, ClassifierModel::Feature& f);
+  void read_types(const YAML::Node& root, ClassifierModel& model);
+  void read_priors(const YAML::Node& root, ClassifierModel& model);
 
   core::Diagnostics diags_;
 };
@@ -243,17 +247,25 @@ void ModelLoader::feature(const YAML::Node& n, const std::string& path, Classifi
     error(lk ? lk : n, path + ".likelihood", "expected a map: type -> [P(bucket | type), ...]");
     return;
   }
-  f.likelihood.assign(model.types.size(), {});
-  std::vector<bool> seen(model.types.size(), false);
+  read_likelihood(lk, path, model.types, f);
+  model.features.push_back(std::move(f));
+}
+
+// P(bucket | type) rows of one feature: one row per type, one probability per bucket.
+void ModelLoader::read_likelihood(const YAML::Node& lk, const std::string& path,
+                                  const std::vector<std::string>& types,
+                                  ClassifierModel::Feature& f) {
+  f.likelihood.assign(types.size(), {});
+  std::vector<bool> seen(types.size(), false);
   for (auto it = lk.begin(); it != lk.end(); ++it) {
     const std::string type = it->first.Scalar();
     const std::string field = path + ".likelihood." + type;
-    auto pos = std::find(model.types.begin(), model.types.end(), type);
-    if (pos == model.types.end()) {
+    auto pos = std::find(types.begin(), types.end(), type);
+    if (pos == types.end()) {
       error(it->first, field, "`" + type + "` is not listed in `types`");
       continue;
     }
-    const auto t = static_cast<std::size_t>(pos - model.types.begin());
+    const auto t = static_cast<std::size_t>(pos - types.begin());
     seen[t] = true;
     const YAML::Node row = it->second;
     if (!row.IsSequence() || row.size() != f.bucket_names.size()) {
@@ -279,9 +291,64 @@ void ModelLoader::feature(const YAML::Node& n, const std::string& path, Classifi
     }
   }
   for (std::size_t t = 0; t < seen.size(); ++t) {
-    if (!seen[t]) error(lk, path + ".likelihood", "no row for type `" + model.types[t] + "`");
+    if (!seen[t]) error(lk, path + ".likelihood", "no row for type `" + types[t] + "`");
   }
-  model.features.push_back(std::move(f));
+}
+
+// `types`: the incident types to choose between, each once, at least two.
+void ModelLoader::read_types(const YAML::Node& root, ClassifierModel& model) {
+  const YAML::Node types = root["types"];
+  if (!types) {
+    error(root, "types", "missing `types` (the incident types to choose between)");
+  } else {
+    model.types = names(types, "types");
+    for (std::size_t i = 0; i < model.types.size(); ++i) {
+      for (std::size_t j = 0; j < i; ++j) {
+        if (model.types[i] == model.types[j]) {
+          error(types[i], "types[" + std::to_string(i) + "]",
+                "type `" + model.types[i] + "` repeated");
+        }
+      }
+    }
+    if (model.types.size() < 2 && diags_.empty()) {
+      error(types, "types", "a classifier needs at least two types to choose between");
+    }
+  }
+}
+
+// `priors`: one prior per type, summing to 1.
+void ModelLoader::read_priors(const YAML::Node& root, ClassifierModel& model) {
+  const YAML::Node priors = root["priors"];
+  if (!priors || !priors.IsMap()) {
+    error(priors ? priors : root, "priors", "expected a map: type -> prior probability");
+  } else {
+    model.priors.assign(model.types.size(), 0.0);
+    double sum = 0.0;
+    for (auto it = priors.begin(); it != priors.end(); ++it) {
+      const std::string type = it->first.Scalar();
+      auto pos = std::find(model.types.begin(), model.types.end(), type);
+      if (pos == model.types.end()) {
+        error(it->first, "priors." + type, "`" + type + "` is not listed in `types`");
+        continue;
+      }
+      if (auto p = probability(it->second, "priors." + type)) {
+        model.priors[static_cast<std::size_t>(pos - model.types.begin())] = *p;
+        sum += *p;
+      }
+    }
+    for (std::size_t t = 0; t < model.types.size(); ++t) {
+      if (model.priors[t] == 0.0 &&
+          std::none_of(diags_.errors().begin(), diags_.errors().end(),
+                       [&](const Error& e) { return e.field == "priors." + model.types[t]; })) {
+        error(priors, "priors", "no prior for type `" + model.types[t] + "`");
+      }
+    }
+    if (diags_.empty() && std::abs(sum - 1.0) > 0.01) {
+      std::ostringstream os;
+      os << "priors must sum to 1, got " << sum;
+      error(priors, "priors", os.str());
+    }
+  }
 }
 
 core::Result<ClassifierModel> ModelLoader::load(const std::string& yaml) {
@@ -295,54 +362,8 @@ core::Result<ClassifierModel> ModelLoader::load(const std::string& yaml) {
       if (const YAML::Node v = root["version"]; v && !(v.IsScalar() && v.Scalar() == "1")) {
         error(v, "version", "unsupported model version (this build reads version 1)");
       }
-      const YAML::Node types = root["types"];
-      if (!types) {
-        error(root, "types", "missing `types` (the incident types to choose between)");
-      } else {
-        model.types = names(types, "types");
-        for (std::size_t i = 0; i < model.types.size(); ++i) {
-          for (std::size_t j = 0; j < i; ++j) {
-            if (model.types[i] == model.types[j]) {
-              error(types[i], "types[" + std::to_string(i) + "]",
-                    "type `" + model.types[i] + "` repeated");
-            }
-          }
-        }
-        if (model.types.size() < 2 && diags_.empty()) {
-          error(types, "types", "a classifier needs at least two types to choose between");
-        }
-      }
-      const YAML::Node priors = root["priors"];
-      if (!priors || !priors.IsMap()) {
-        error(priors ? priors : root, "priors", "expected a map: type -> prior probability");
-      } else {
-        model.priors.assign(model.types.size(), 0.0);
-        double sum = 0.0;
-        for (auto it = priors.begin(); it != priors.end(); ++it) {
-          const std::string type = it->first.Scalar();
-          auto pos = std::find(model.types.begin(), model.types.end(), type);
-          if (pos == model.types.end()) {
-            error(it->first, "priors." + type, "`" + type + "` is not listed in `types`");
-            continue;
-          }
-          if (auto p = probability(it->second, "priors." + type)) {
-            model.priors[static_cast<std::size_t>(pos - model.types.begin())] = *p;
-            sum += *p;
-          }
-        }
-        for (std::size_t t = 0; t < model.types.size(); ++t) {
-          if (model.priors[t] == 0.0 &&
-              std::none_of(diags_.errors().begin(), diags_.errors().end(),
-                           [&](const Error& e) { return e.field == "priors." + model.types[t]; })) {
-            error(priors, "priors", "no prior for type `" + model.types[t] + "`");
-          }
-        }
-        if (diags_.empty() && std::abs(sum - 1.0) > 0.01) {
-          std::ostringstream os;
-          os << "priors must sum to 1, got " << sum;
-          error(priors, "priors", os.str());
-        }
-      }
+      read_types(root, model);
+      read_priors(root, model);
       const YAML::Node features = root["features"];
       if (!features || !features.IsSequence() || features.size() == 0) {
         error(features ? features : root, "features", "expected a non-empty list of features");

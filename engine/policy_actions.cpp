@@ -120,6 +120,16 @@ std::optional<ActionSpec> Loader::action(const YAML::Node& n, const std::string&
   } else {
     return std::nullopt;
   }
+  action_parameters(f, field, a);
+  if (diags_.size() != before) return std::nullopt;
+  check_action(a, n, field, &f);
+  if (diags_.size() != before) return std::nullopt;
+  return a;
+}
+
+// The parameters of a map-form action (`replicas`, `factor`, `flag`, ...), each checked
+// on its own; which kinds take which is check_action's.
+void Loader::action_parameters(const Fields& f, const std::string& field, ActionSpec& a) {
   if (const Entry* e = f.find("replicas")) {
     if (auto v = integer(e->value, field + ".replicas", 1, kMaxCount))
       a.replicas = static_cast<int>(*v);
@@ -180,10 +190,6 @@ std::optional<ActionSpec> Loader::action(const YAML::Node& n, const std::string&
       }
     }
   }
-  if (diags_.size() != before) return std::nullopt;
-  check_action(a, n, field, &f);
-  if (diags_.size() != before) return std::nullopt;
-  return a;
 }
 
 // Which parameters each kind takes, and the ones it needs.

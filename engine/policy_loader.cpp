@@ -74,33 +74,23 @@ std::string type_suggestion(std::string_view t) {
   return {};
 }
 
+// yaml-cpp's message for a tab in the indentation ("illegal map value") hides the cause:
+// the words that name it, or "" when the line at `mark` has no tab in its indentation.
+std::string tab_hint(const std::string& yaml, const YAML::Mark& mark) {
+  if (mark.is_null()) return {};
+  std::istringstream lines(yaml);
+  std::string text;
+  for (int i = 0; i <= mark.line && std::getline(lines, text); ++i) {
+  }
+  const auto indent_end = text.find_first_not_of(" \t");
+  if (text.substr(0, indent_end).find('\t') == std::string::npos) return {};
+  return " (this line is indented with a tab; YAML indentation must use spaces)";
+}
+
 }  // namespace
 
-Policy Loader::policy(const YAML::Node& n, const std::string& path) {
-  Policy p;
-  p.source_line = config::line_of(n);
-  Fields f = fields(n, path,
-                    {"incident_type",
-                     "detection_signal",
-                     "action",
-                     "actions",
-                     "auto_execute",
-                     "confidence_threshold",
-                     "max_attempts",
-                     "cooldown_after_action",
-                     "cooldown",
-                     "verification_window",
-                     "rollback_if_failed",
-                     "escalation_channel",
-                     "risk",
-                     "scope",
-                     "dependency_precheck",
-                     "recurrence",
-                     "planned_events",
-                     "verification",
-                     "completion_timeout",
-                     "improvement_margin"});
-
+void Loader::incident_type(const YAML::Node& n, const Fields& f, const std::string& path,
+                           Policy& p) {
   if (const Entry* e = f.find("incident_type")) {
     if (auto t = str(e->value, path + ".incident_type")) {
       if (t->empty()) {
@@ -127,11 +117,9 @@ Policy Loader::policy(const YAML::Node& n, const std::string& path) {
     error(n, path + ".incident_type",
           "missing `incident_type` (e.g. memory-leak, cpu-spike, bad-deployment)");
   }
+}
 
-  if (const Entry* e = f.find("detection_signal")) {
-    if (auto s = str(e->value, path + ".detection_signal")) p.detection_signal = *s;
-  }
-
+void Loader::actions(const YAML::Node& n, const Fields& f, const std::string& path, Policy& p) {
   const Entry* one = f.find("action");
   const Entry* ladder = f.find("actions");
   bool actions_ok = true;
@@ -187,7 +175,9 @@ Policy Loader::policy(const YAML::Node& n, const std::string& path) {
                 "` has no default action; add e.g. `action: restart`");
     }
   }
+}
 
+void Loader::limits(const Fields& f, const std::string& path, Policy& p) {
   if (const Entry* e = f.find("auto_execute")) {
     if (auto b = boolean(e->value, path + ".auto_execute")) p.auto_execute = *b;
   }
@@ -244,6 +234,9 @@ Policy Loader::policy(const YAML::Node& n, const std::string& path) {
                " cannot be undone; when its verification fails the engine escalates instead");
     }
   }
+}
+
+void Loader::escalation(const Fields& f, const std::string& path, Policy& p) {
   if (const Entry* e = f.find("escalation_channel")) {
     if (auto s = str(e->value, path + ".escalation_channel")) {
       if (s->empty()) {
@@ -270,6 +263,41 @@ Policy Loader::policy(const YAML::Node& n, const std::string& path) {
       }
     }
   }
+}
+
+Policy Loader::policy(const YAML::Node& n, const std::string& path) {
+  Policy p;
+  p.source_line = config::line_of(n);
+  Fields f = fields(n, path,
+                    {"incident_type",
+                     "detection_signal",
+                     "action",
+                     "actions",
+                     "auto_execute",
+                     "confidence_threshold",
+                     "max_attempts",
+                     "cooldown_after_action",
+                     "cooldown",
+                     "verification_window",
+                     "rollback_if_failed",
+                     "escalation_channel",
+                     "risk",
+                     "scope",
+                     "dependency_precheck",
+                     "recurrence",
+                     "planned_events",
+                     "verification",
+                     "completion_timeout",
+                     "improvement_margin"});
+
+  incident_type(n, f, path, p);
+  if (const Entry* e = f.find("detection_signal")) {
+    if (auto s = str(e->value, path + ".detection_signal")) p.detection_signal = *s;
+  }
+
+  actions(n, f, path, p);
+  limits(f, path, p);
+  escalation(f, path, p);
   if (const Entry* e = f.find("scope")) scope(e->value, path + ".scope", p.scope);
   if (const Entry* e = f.find("dependency_precheck")) {
     dependency_precheck(e->value, path + ".dependency_precheck", p.dependency_precheck);
@@ -284,6 +312,62 @@ Policy Loader::policy(const YAML::Node& n, const std::string& path) {
     verification(e->value, path + ".verification", p.verification);
   }
   return p;
+}
+
+void Loader::document(const YAML::Node& root, PolicySet& set) {
+  Fields top = fields(root, "", {"remediation_policy", "remediation_policies", "engine"});
+  const Entry* single = top.find("remediation_policy");
+  const Entry* list = top.find("remediation_policies");
+  if (single == nullptr && list == nullptr) {
+    error(root, "",
+          "no policies: expected `remediation_policy:` (one policy) or "
+          "`remediation_policies:` (a list)");
+  }
+  if (single != nullptr) {
+    if (single->value.IsMap()) {
+      set.policies.push_back(policy(single->value, "remediation_policy"));
+    } else {
+      error(single->value, "remediation_policy",
+            "expected one policy (a map with incident_type, ...), got " + kind_of(single->value) +
+                (single->value.IsSequence() ? "; for a list write `remediation_policies:`" : ""));
+    }
+  }
+  if (list != nullptr) {
+    const YAML::Node seq = list->value;
+    if (!seq.IsSequence() || seq.size() == 0) {
+      error(seq, "remediation_policies",
+            "expected a non-empty list of policies, got " + kind_of(seq));
+    } else {
+      for (std::size_t i = 0; i < seq.size(); ++i) {
+        const std::string path = "remediation_policies[" + std::to_string(i) + "]";
+        if (!seq[i].IsMap()) {
+          error(seq[i], path,
+                "expected a policy (a map with incident_type, ...), got " + kind_of(seq[i]));
+          continue;
+        }
+        set.policies.push_back(policy(seq[i], path));
+      }
+    }
+  }
+  if (const Entry* e = top.find("engine")) engine_settings(e->value, "engine", set.settings);
+}
+
+void Loader::duplicate_types() {
+  // One policy per incident type: the engine looks policies up by type.
+  std::map<std::string, std::size_t> seen;  // canonical type -> index in type_sites_
+  for (std::size_t i = 0; i < type_sites_.size(); ++i) {
+    const auto& [path, node] = type_sites_[i];
+    const std::string type(canonical_incident_type(node.Scalar()));
+    auto [it, inserted] = seen.emplace(type, i);
+    if (!inserted) {
+      const auto& [first_path, first_node] = type_sites_[it->second];
+      error(node, path + ".incident_type",
+            "duplicate incident type `" + type + "`: " + first_path + " at line " +
+                std::to_string(config::line_of(first_node)) +
+                " already covers it; one policy per incident type (use `actions:` for an "
+                "escalating ladder)");
+    }
+  }
 }
 
 PolicyLoad Loader::load(const std::string& yaml) {
@@ -303,74 +387,12 @@ PolicyLoad Loader::load(const std::string& yaml) {
             "got " +
                 kind_of(root));
     } else {
-      Fields top = fields(root, "", {"remediation_policy", "remediation_policies", "engine"});
-      const Entry* single = top.find("remediation_policy");
-      const Entry* list = top.find("remediation_policies");
-      if (single == nullptr && list == nullptr) {
-        error(root, "",
-              "no policies: expected `remediation_policy:` (one policy) or "
-              "`remediation_policies:` (a list)");
-      }
-      if (single != nullptr) {
-        if (single->value.IsMap()) {
-          set.policies.push_back(policy(single->value, "remediation_policy"));
-        } else {
-          error(
-              single->value, "remediation_policy",
-              "expected one policy (a map with incident_type, ...), got " + kind_of(single->value) +
-                  (single->value.IsSequence() ? "; for a list write `remediation_policies:`" : ""));
-        }
-      }
-      if (list != nullptr) {
-        const YAML::Node seq = list->value;
-        if (!seq.IsSequence() || seq.size() == 0) {
-          error(seq, "remediation_policies",
-                "expected a non-empty list of policies, got " + kind_of(seq));
-        } else {
-          for (std::size_t i = 0; i < seq.size(); ++i) {
-            const std::string path = "remediation_policies[" + std::to_string(i) + "]";
-            if (!seq[i].IsMap()) {
-              error(seq[i], path,
-                    "expected a policy (a map with incident_type, ...), got " + kind_of(seq[i]));
-              continue;
-            }
-            set.policies.push_back(policy(seq[i], path));
-          }
-        }
-      }
-      if (const Entry* e = top.find("engine")) engine_settings(e->value, "engine", set.settings);
-
-      // One policy per incident type: the engine looks policies up by type.
-      std::map<std::string, std::size_t> seen;  // canonical type -> index in type_sites_
-      for (std::size_t i = 0; i < type_sites_.size(); ++i) {
-        const auto& [path, node] = type_sites_[i];
-        const std::string type(canonical_incident_type(node.Scalar()));
-        auto [it, inserted] = seen.emplace(type, i);
-        if (!inserted) {
-          const auto& [first_path, first_node] = type_sites_[it->second];
-          error(node, path + ".incident_type",
-                "duplicate incident type `" + type + "`: " + first_path + " at line " +
-                    std::to_string(config::line_of(first_node)) +
-                    " already covers it; one policy per incident type (use `actions:` for an "
-                    "escalating ladder)");
-        }
-      }
+      document(root, set);
+      duplicate_types();
     }
   } catch (const YAML::ParserException& e) {
-    std::string hint;
-    if (!e.mark.is_null()) {
-      // yaml-cpp's message for a tab in the indentation ("illegal map value") hides the cause.
-      std::istringstream lines(yaml);
-      std::string text;
-      for (int i = 0; i <= e.mark.line && std::getline(lines, text); ++i) {
-      }
-      const auto indent_end = text.find_first_not_of(" \t");
-      if (text.substr(0, indent_end).find('\t') != std::string::npos) {
-        hint = " (this line is indented with a tab; YAML indentation must use spaces)";
-      }
-    }
-    diags_.add(Error{"YAML syntax error: " + e.msg + hint, file(), mark_line(e.mark),
-                     mark_column(e.mark), ""});
+    diags_.add(Error{"YAML syntax error: " + e.msg + tab_hint(yaml, e.mark), file(),
+                     mark_line(e.mark), mark_column(e.mark), ""});
   } catch (const YAML::Exception& e) {
     diags_.add(
         Error{"cannot read YAML: " + e.msg, file(), mark_line(e.mark), mark_column(e.mark), ""});

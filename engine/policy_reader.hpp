@@ -53,15 +53,28 @@ class Loader : config::YamlReader {
   }
 
   std::optional<ActionSpec> action(const YAML::Node& n, const std::string& field);
+  void action_parameters(const Fields& f, const std::string& field, ActionSpec& a);
   void check_action(const ActionSpec& a, const YAML::Node& at, const std::string& field,
                     const Fields* params);
+  void document(const YAML::Node& root, PolicySet& set);  // the top-level map's sections
+  void duplicate_types();  // one policy per incident type: the engine looks them up by type
   Policy policy(const YAML::Node& n, const std::string& path);
+  // The parts of one policy, each reading its own fields of `f` into `p`.
+  void incident_type(const YAML::Node& n, const Fields& f, const std::string& path, Policy& p);
+  void actions(const YAML::Node& n, const Fields& f, const std::string& path, Policy& p);
+  void limits(const Fields& f, const std::string& path, Policy& p);      // gates and timings
+  void escalation(const Fields& f, const std::string& path, Policy& p);  // channel and risk
   void scope(const YAML::Node& n, const std::string& path, Scope& out);
   void dependency_precheck(const YAML::Node& n, const std::string& path, DependencyPrecheck& out);
   void planned_events(const YAML::Node& n, const std::string& path, PlannedEventHandling& out);
   void recurrence(const YAML::Node& n, const std::string& path, Recurrence& out);
   void verification(const YAML::Node& n, const std::string& path,
                     std::vector<VerificationCheck>& out);
+  std::optional<VerificationCheck> verification_check(
+      const YAML::Node& c, const std::string& field,
+      const std::vector<std::string_view>& signals);  // nullopt after an error
+  void check_bounds(const Fields& f, const std::string& field, bool is_promql,
+                    VerificationCheck& check);
   void engine_settings(const YAML::Node& n, const std::string& path, EngineSettings& out);
   void freeze(const YAML::Node& n, const std::string& path, Freeze& out);
   std::vector<std::string> service_refs(const YAML::Node& n, const std::string& field);

@@ -186,88 +186,97 @@ void Loader::verification(const YAML::Node& n, const std::string& path,
             "expected a check such as {signal: error_rate, max: 0.02}, got " + kind_of(c));
       continue;
     }
-    const std::size_t before = diags_.size();
-    VerificationCheck check;
-    Fields f =
-        fields(c, field, {"signal", "promql", "max", "min", "back_to_baseline", "description"});
-    const Entry* sig = f.find("signal");
-    const Entry* promql = f.find("promql");
-    if (sig != nullptr && promql != nullptr) {
-      error(c, field, "a check reads either `signal` or `promql`, not both");
-    } else if (sig == nullptr && promql == nullptr) {
-      error(c, field, "a check needs `signal` (one of " + list_names(signals) + ") or `promql`");
+    if (auto check = verification_check(c, field, signals)) out.push_back(std::move(*check));
+  }
+}
+
+std::optional<VerificationCheck> Loader::verification_check(
+    const YAML::Node& c, const std::string& field, const std::vector<std::string_view>& signals) {
+  const std::size_t before = diags_.size();
+  VerificationCheck check;
+  Fields f =
+      fields(c, field, {"signal", "promql", "max", "min", "back_to_baseline", "description"});
+  const Entry* sig = f.find("signal");
+  const Entry* promql = f.find("promql");
+  if (sig != nullptr && promql != nullptr) {
+    error(c, field, "a check reads either `signal` or `promql`, not both");
+  } else if (sig == nullptr && promql == nullptr) {
+    error(c, field, "a check needs `signal` (one of " + list_names(signals) + ") or `promql`");
+  }
+  if (sig != nullptr) {
+    if (auto name = str(sig->value, field + ".signal")) {
+      auto s = parse_signal_name(*name);
+      if (!s) {
+        error(sig->value, field + ".signal",
+              "unknown signal " + config::quoted(*name) + did_you_mean(*name, signals) +
+                  " (signals: " + list_names(signals) + ")");
+      }
+      check.signal = s;
     }
-    if (sig != nullptr) {
-      if (auto name = str(sig->value, field + ".signal")) {
-        auto s = parse_signal_name(*name);
-        if (!s) {
-          error(sig->value, field + ".signal",
-                "unknown signal " + config::quoted(*name) + did_you_mean(*name, signals) +
-                    " (signals: " + list_names(signals) + ")");
-        }
-        check.signal = s;
+  }
+  if (promql != nullptr) {
+    if (auto q = str(promql->value, field + ".promql")) {
+      if (q->empty()) {
+        error(promql->value, field + ".promql", "the query is empty");
+      } else if (auto bad = promql_template_error(*q)) {
+        error(promql->value, field + ".promql", "not PromQL the simulator evaluates: " + *bad);
+      }
+      check.promql = *q;
+    }
+  }
+  check_bounds(f, field, promql != nullptr, check);
+  if (const Entry* e = f.find("description")) {
+    if (auto d = str(e->value, field + ".description")) check.description = *d;
+  }
+  if (diags_.size() == before) {
+    if (!check.max && !check.min && !check.back_to_baseline) {
+      error(c, field, "a check needs a bound: `max`, `min` or `back_to_baseline: true`");
+    } else if (check.max && check.min && *check.min > *check.max) {
+      error(c, field, "min is above max, so the check can never pass");
+    }
+  }
+  if (diags_.size() != before) return std::nullopt;
+  if (check.description.empty()) {
+    std::ostringstream d;
+    d << (check.signal ? std::string(to_string(*check.signal)) : check.promql);
+    if (check.max) d << " <= " << *check.max;
+    if (check.min) d << (check.max ? " and " : " ") << ">= " << *check.min;
+    if (check.back_to_baseline) d << " back to baseline";
+    check.description = d.str();
+  }
+  return check;
+}
+
+// `max`, `min` and `back_to_baseline`, and the bounds a signal can never meet.
+void Loader::check_bounds(const Fields& f, const std::string& field, bool is_promql,
+                          VerificationCheck& check) {
+  if (const Entry* e = f.find("max")) check.max = number(e->value, field + ".max");
+  if (const Entry* e = f.find("min")) check.min = number(e->value, field + ".min");
+  // Every built-in signal but a trend is a count, a rate or a ratio: never below 0, so a
+  // negative bound is a check that can never pass (max) or always passes (min).
+  if (check.signal && *check.signal != SignalName::kQueueLagTrend) {
+    for (const char* key : {"max", "min"}) {
+      const std::optional<double>& b = key[1] == 'a' ? check.max : check.min;
+      if (b && std::signbit(*b)) {
+        error(f.find(key)->value, field + "." + key,
+              "must be at least 0 (" + std::string(to_string(*check.signal)) +
+                  " is never negative), got " + f.find(key)->value.Scalar());
       }
     }
-    if (promql != nullptr) {
-      if (auto q = str(promql->value, field + ".promql")) {
-        if (q->empty()) {
-          error(promql->value, field + ".promql", "the query is empty");
-        } else if (auto bad = promql_template_error(*q)) {
-          error(promql->value, field + ".promql", "not PromQL the simulator evaluates: " + *bad);
-        }
-        check.promql = *q;
-      }
-    }
-    if (const Entry* e = f.find("max")) check.max = number(e->value, field + ".max");
-    if (const Entry* e = f.find("min")) check.min = number(e->value, field + ".min");
-    // Every built-in signal but a trend is a count, a rate or a ratio: never below 0, so a
-    // negative bound is a check that can never pass (max) or always passes (min).
-    if (check.signal && *check.signal != SignalName::kQueueLagTrend) {
-      for (const char* key : {"max", "min"}) {
-        const std::optional<double>& b = key[1] == 'a' ? check.max : check.min;
-        if (b && std::signbit(*b)) {
-          error(f.find(key)->value, field + "." + key,
-                "must be at least 0 (" + std::string(to_string(*check.signal)) +
-                    " is never negative), got " + f.find(key)->value.Scalar());
-        }
-      }
-    }
-    if (const Entry* e = f.find("back_to_baseline")) {
-      check.back_to_baseline = boolean(e->value, field + ".back_to_baseline").value_or(false);
-      if (check.back_to_baseline && promql != nullptr) {
-        error(e->key_node, field + ".back_to_baseline",
-              "back_to_baseline needs a built-in signal with a baseline (error_rate, "
-              "latency_p99_ms, request_rate); a promql check takes max or min");
-      } else if (check.back_to_baseline && check.signal &&
-                 *check.signal != SignalName::kErrorRate &&
-                 *check.signal != SignalName::kLatencyP99 &&
-                 *check.signal != SignalName::kRequestRate) {
-        error(e->key_node, field + ".back_to_baseline",
-              "`" + std::string(to_string(*check.signal)) +
-                  "` has no baseline; back_to_baseline works for error_rate, latency_p99_ms "
-                  "and request_rate");
-      }
-    }
-    if (const Entry* e = f.find("description")) {
-      if (auto d = str(e->value, field + ".description")) check.description = *d;
-    }
-    if (diags_.size() == before) {
-      if (!check.max && !check.min && !check.back_to_baseline) {
-        error(c, field, "a check needs a bound: `max`, `min` or `back_to_baseline: true`");
-      } else if (check.max && check.min && *check.min > *check.max) {
-        error(c, field, "min is above max, so the check can never pass");
-      }
-    }
-    if (diags_.size() == before) {
-      if (check.description.empty()) {
-        std::ostringstream d;
-        d << (check.signal ? std::string(to_string(*check.signal)) : check.promql);
-        if (check.max) d << " <= " << *check.max;
-        if (check.min) d << (check.max ? " and " : " ") << ">= " << *check.min;
-        if (check.back_to_baseline) d << " back to baseline";
-        check.description = d.str();
-      }
-      out.push_back(std::move(check));
+  }
+  if (const Entry* e = f.find("back_to_baseline")) {
+    check.back_to_baseline = boolean(e->value, field + ".back_to_baseline").value_or(false);
+    if (check.back_to_baseline && is_promql) {
+      error(e->key_node, field + ".back_to_baseline",
+            "back_to_baseline needs a built-in signal with a baseline (error_rate, "
+            "latency_p99_ms, request_rate); a promql check takes max or min");
+    } else if (check.back_to_baseline && check.signal && *check.signal != SignalName::kErrorRate &&
+               *check.signal != SignalName::kLatencyP99 &&
+               *check.signal != SignalName::kRequestRate) {
+      error(e->key_node, field + ".back_to_baseline",
+            "`" + std::string(to_string(*check.signal)) +
+                "` has no baseline; back_to_baseline works for error_rate, latency_p99_ms "
+                "and request_rate");
     }
   }
 }

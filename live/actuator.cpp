@@ -111,75 +111,87 @@ void KubeActuator::execute(const engine::ActionRequest& request,
     return;
   }
 
-  const auto& t = request.target;
-  auto run_action = [this, id, argv, request](std::optional<engine::ActionSpec> undo) {
-    started_.push_back(argv);
-    exec_.run(argv, request.timeout, [this, id, undo, request, argv](CommandResult c) {
-      if (c.refused) return refuse(request, c.output, argv);
-      engine::ActionResult r;
-      r.ok = c.ok();
-      r.message = c.summary() + (c.output.empty() ? "" : ": " + c.output);
-      if (r.ok) r.undo = undo;
-      if (!r.ok || reader_ == nullptr || !engine::rolls_out(request.action.kind))
-        return finish(id, std::move(r));
-      // The engine's first look at the rollout comes with the result: read it now.
-      auto get = reader_->argv(request.target);
-      exec_.run(get, kube_.timeout, [this, id, r, target = request.target](CommandResult g) {
-        reader_->install({{target, DeploymentReader::status_of(g)}});
-        finish(id, r);
-        reader_->clear();
-      });
+  switch (request.action.kind) {
+    case engine::ActionKind::kScale:
+      return scale_then_run(request, argv);
+    case engine::ActionKind::kRollback:
+      return rollback_then_run(request, argv);
+    default:
+      return run(request, argv, std::nullopt);
+  }
+}
+
+void KubeActuator::run(const engine::ActionRequest& request, const std::vector<std::string>& argv,
+                       std::optional<engine::ActionSpec> undo) {
+  const auto id = request.id;
+  started_.push_back(argv);
+  exec_.run(argv, request.timeout, [this, id, undo, request, argv](CommandResult c) {
+    if (c.refused) return refuse(request, c.output, argv);
+    engine::ActionResult r;
+    r.ok = c.ok();
+    r.message = c.summary() + (c.output.empty() ? "" : ": " + c.output);
+    if (r.ok) r.undo = undo;
+    if (!r.ok || reader_ == nullptr || !engine::rolls_out(request.action.kind))
+      return finish(id, std::move(r));
+    // The engine's first look at the rollout comes with the result: read it now.
+    auto get = reader_->argv(request.target);
+    exec_.run(get, kube_.timeout, [this, id, r, target = request.target](CommandResult g) {
+      reader_->install({{target, DeploymentReader::status_of(g)}});
+      finish(id, r);
+      reader_->clear();
     });
-  };
-  const auto kind = request.action.kind;
-  if (kind == engine::ActionKind::kScale) {
-    auto get = localize_argv(
-        {"kubectl", "get", "deployment/" + t.name, "-n", t.ns, "-o", "jsonpath={.spec.replicas}"},
-        kube_);
-    started_.push_back(get);
-    exec_.run(get, std::min(request.timeout, kube_.timeout),
-              [this, id, run_action, request, get](CommandResult c) {
-                if (c.refused) return refuse(request, c.output, get);
-                if (!c.ok()) {
-                  engine::ActionResult r;
-                  r.ok = false;
-                  r.message = "not scaled: cannot read the current replica count (" + c.summary() +
-                              "): " + c.output;
-                  return finish(id, std::move(r));
-                }
-                std::optional<engine::ActionSpec> undo;
-                try {
+  });
+}
+
+void KubeActuator::scale_then_run(const engine::ActionRequest& request,
+                                  const std::vector<std::string>& argv) {
+  const auto& t = request.target;
+  auto get = localize_argv(
+      {"kubectl", "get", "deployment/" + t.name, "-n", t.ns, "-o", "jsonpath={.spec.replicas}"},
+      kube_);
+  started_.push_back(get);
+  exec_.run(get, std::min(request.timeout, kube_.timeout),
+            [this, request, argv, get](CommandResult c) {
+              if (c.refused) return refuse(request, c.output, get);
+              if (!c.ok()) {
+                engine::ActionResult r;
+                r.ok = false;
+                r.message = "not scaled: cannot read the current replica count (" + c.summary() +
+                            "): " + c.output;
+                return finish(request.id, std::move(r));
+              }
+              std::optional<engine::ActionSpec> undo;
+              try {
+                engine::ActionSpec back;
+                back.kind = engine::ActionKind::kScale;
+                back.replicas = std::stoi(c.output);
+                undo = back;
+              } catch (const std::exception&) {
+              }
+              run(request, argv, undo);
+            });
+}
+
+void KubeActuator::rollback_then_run(const engine::ActionRequest& request,
+                                     const std::vector<std::string>& argv) {
+  const auto& t = request.target;
+  auto status = localize_argv({"helm", "status", t.name, "-n", t.ns, "-o", "json"}, kube_);
+  started_.push_back(status);
+  exec_.run(status, std::min(request.timeout, kube_.timeout),
+            [this, request, argv, status](CommandResult c) {
+              if (c.refused) return refuse(request, c.output, status);
+              std::optional<engine::ActionSpec> undo;
+              if (c.ok()) {
+                auto j = nlohmann::json::parse(c.output, nullptr, false);
+                if (j.is_object() && j.contains("version") && j["version"].is_number_integer()) {
                   engine::ActionSpec back;
-                  back.kind = engine::ActionKind::kScale;
-                  back.replicas = std::stoi(c.output);
+                  back.kind = engine::ActionKind::kRollback;
+                  back.revision = j["version"].get<int>();
                   undo = back;
-                } catch (const std::exception&) {
                 }
-                run_action(undo);
-              });
-    return;
-  }
-  if (kind == engine::ActionKind::kRollback) {
-    auto status = localize_argv({"helm", "status", t.name, "-n", t.ns, "-o", "json"}, kube_);
-    started_.push_back(status);
-    exec_.run(status, std::min(request.timeout, kube_.timeout),
-              [this, run_action, request, status](CommandResult c) {
-                if (c.refused) return refuse(request, c.output, status);
-                std::optional<engine::ActionSpec> undo;
-                if (c.ok()) {
-                  auto j = nlohmann::json::parse(c.output, nullptr, false);
-                  if (j.is_object() && j.contains("version") && j["version"].is_number_integer()) {
-                    engine::ActionSpec back;
-                    back.kind = engine::ActionKind::kRollback;
-                    back.revision = j["version"].get<int>();
-                    undo = back;
-                  }
-                }
-                run_action(undo);  // the rollback itself does not depend on knowing the undo
-              });
-    return;
-  }
-  run_action(std::nullopt);
+              }
+              run(request, argv, undo);  // the rollback itself does not depend on knowing the undo
+            });
 }
 
 }  // namespace selfheal::live

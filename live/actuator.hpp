@@ -67,6 +67,13 @@ class KubeActuator final : public engine::Actuator {
 
  private:
   void finish(std::uint64_t id, engine::ActionResult result);
+  // Runs the action's command; `undo` is what the result offers to roll it back.
+  void run(const engine::ActionRequest& request, const std::vector<std::string>& argv,
+           std::optional<engine::ActionSpec> undo);
+  // Read what the undo needs (the replica count; the helm revision), then run().
+  void scale_then_run(const engine::ActionRequest& request, const std::vector<std::string>& argv);
+  void rollback_then_run(const engine::ActionRequest& request,
+                         const std::vector<std::string>& argv);
   void post(std::function<void(engine::ActionResult)> done, engine::ActionResult r);
   /// The start gate refused a command of `request`: reports it failed, calls the hook.
   void refuse(const engine::ActionRequest& request, const std::string& why,

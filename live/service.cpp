@@ -405,6 +405,21 @@ struct LiveService::Impl {
   }
 };
 
+namespace {
+
+HttpServer::Options server_options(const ServeConfig& config) {
+  HttpServer::Options opts;
+  opts.address = config.listen_address;
+  opts.port = config.port;
+  opts.body_limit = config.body_limit;
+  opts.threads = config.io_threads;
+  opts.max_connections = config.max_connections;
+  opts.request_timeout = config.request_timeout;
+  return opts;
+}
+
+}  // namespace
+
 LiveService::LiveService() : impl_(std::make_unique<Impl>()) {}
 
 LiveService::~LiveService() {
@@ -485,15 +500,9 @@ core::Result<std::unique_ptr<LiveService>> LiveService::create(const ServeConfig
         {"selfheal_prometheus_blocking_queries",
          static_cast<double>(i.telemetry->blocking_queries())}};
   });
-  HttpServer::Options opts;
-  opts.address = config.listen_address;
-  opts.port = config.port;
-  opts.body_limit = config.body_limit;
-  opts.threads = config.io_threads;
-  opts.max_connections = config.max_connections;
-  opts.request_timeout = config.request_timeout;
   i.server = std::make_unique<HttpServer>(
-      opts, [svc = svc.get()](const HttpServer::Request& r) { return svc->handle(r); });
+      server_options(config),
+      [svc = svc.get()](const HttpServer::Request& r) { return svc->handle(r); });
   return svc;
 }
 

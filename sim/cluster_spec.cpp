@@ -171,42 +171,71 @@ std::vector<AlertRuleSpec> effective_alert_rules(const ClusterSpec& spec) {
   return rules;
 }
 
-core::Diagnostics validate(const ClusterSpec& spec) {
-  core::Diagnostics d;
-  auto err = [&](std::string field, std::string msg) {
-    d.add(core::Error(std::move(msg), {}, 0, 0, std::move(field)));
-  };
-  auto check_share = [&](const std::string& field, double v) {
+namespace {
+
+// The checks of validate(), one method per section of the spec, in the order the errors
+// are reported; each adds its findings to `d_` with the field path they concern.
+class SpecChecker {
+ public:
+  explicit SpecChecker(const ClusterSpec& spec) : spec_(spec) {}
+
+  core::Diagnostics run() {
+    cluster();
+    service_names();
+    for (std::size_t i = 0; i < spec_.services.size(); ++i) {
+      const ServiceSpec& s = spec_.services[i];
+      const std::string f = "services[" + std::to_string(i) + "]";
+      service(s, f);
+      dependencies(s, f);
+      releases_and_slo(s, f);
+    }
+    dependency_cycles();
+    faults();
+    planned();
+    alert_rules();
+    routing_and_oncall();
+    return std::move(d_);
+  }
+
+ private:
+  void err(std::string field, std::string msg) {
+    d_.add(core::Error(std::move(msg), {}, 0, 0, std::move(field)));
+  }
+  void check_share(const std::string& field, double v) {
     if (!finite(v) || v < 0.0 || v > 1.0) {
       err(field, "must be a share between 0 and 1, got " + fmt_share(v));
     }
-  };
-  if (!config::is_dns1123_label(spec.ns)) {
-    err("namespace", "\"" + spec.ns +
-                         "\" is not a valid namespace: use lowercase letters, digits and '-', "
-                         "at most 63 characters");
   }
-  if (spec.scrape_interval < 1s) err("scrape_interval", "must be at least 1s");
-  if (spec.capacity_pods && *spec.capacity_pods < 1) {
-    err("capacity_pods", "must be at least 1 when set");
-  }
-  if (spec.services.empty()) err("services", "a cluster needs at least one service");
 
-  std::map<std::string, std::size_t> index;
-  for (std::size_t i = 0; i < spec.services.size(); ++i) {
-    const auto& s = spec.services[i];
-    const std::string f = "services[" + std::to_string(i) + "]";
-    if (!config::is_dns1123_label(s.name)) {
-      err(f + ".name", "\"" + s.name +
-                           "\" is not a valid service name: use lowercase letters, digits and "
-                           "'-', at most 63 characters");
-    } else if (!index.emplace(s.name, i).second) {
-      err(f + ".name", "duplicate service \"" + s.name + "\"");
+  void cluster() {
+    if (!config::is_dns1123_label(spec_.ns)) {
+      err("namespace", "\"" + spec_.ns +
+                           "\" is not a valid namespace: use lowercase letters, digits and '-', "
+                           "at most 63 characters");
+    }
+    if (spec_.scrape_interval < 1s) err("scrape_interval", "must be at least 1s");
+    if (spec_.capacity_pods && *spec_.capacity_pods < 1) {
+      err("capacity_pods", "must be at least 1 when set");
+    }
+    if (spec_.services.empty()) err("services", "a cluster needs at least one service");
+  }
+
+  // Names first: the other checks look services up by name.
+  void service_names() {
+    for (std::size_t i = 0; i < spec_.services.size(); ++i) {
+      const auto& s = spec_.services[i];
+      const std::string f = "services[" + std::to_string(i) + "]";
+      if (!config::is_dns1123_label(s.name)) {
+        err(f + ".name", "\"" + s.name +
+                             "\" is not a valid service name: use lowercase letters, digits and "
+                             "'-', at most 63 characters");
+      } else if (!index_.emplace(s.name, i).second) {
+        err(f + ".name", "duplicate service \"" + s.name + "\"");
+      }
     }
   }
-  for (std::size_t i = 0; i < spec.services.size(); ++i) {
-    const auto& s = spec.services[i];
-    const std::string f = "services[" + std::to_string(i) + "]";
+
+  void service(const ServiceSpec& s, const std::string& f) {
     if (s.replicas < 0 || s.replicas > 10000) err(f + ".replicas", "must be in [0, 10000]");
     if (!finite(s.capacity_rps_per_replica) || s.capacity_rps_per_replica <= 0) {
       err(f + ".capacity_rps_per_replica", "must be > 0");
@@ -234,18 +263,24 @@ core::Diagnostics validate(const ClusterSpec& spec) {
         s.max_unavailable.value == 0) {
       err(f + ".max_surge", "max_surge and max_unavailable cannot both be 0");
     }
+  }
+
+  void dependencies(const ServiceSpec& s, const std::string& f) {
     std::set<std::string> deps;
     for (std::size_t j = 0; j < s.depends_on.size(); ++j) {
       const auto& dep = s.depends_on[j];
       const std::string df = f + ".depends_on[" + std::to_string(j) + "]";
       if (dep == s.name) {
         err(df, "a service cannot depend on itself");
-      } else if (index.count(dep) == 0) {
+      } else if (index_.count(dep) == 0) {
         err(df, "unknown service \"" + dep + "\"");
       } else if (!deps.insert(dep).second) {
         err(df, "duplicate dependency \"" + dep + "\"");
       }
     }
+  }
+
+  void releases_and_slo(const ServiceSpec& s, const std::string& f) {
     int prev = 0;
     for (std::size_t j = 0; j < s.releases.size(); ++j) {
       const auto& r = s.releases[j];
@@ -265,115 +300,138 @@ core::Diagnostics validate(const ClusterSpec& spec) {
       err(f + ".slo.queue_lag", "must be >= 0 (0 = no queue-lag objective)");
     }
   }
-  // Dependency cycles (colour DFS over indices; only report each cycle once).
-  if (d.empty()) {
-    std::vector<int> colour(spec.services.size(), 0);
-    std::function<bool(std::size_t)> visit = [&](std::size_t i) -> bool {
-      colour[i] = 1;
-      for (const auto& dep : spec.services[i].depends_on) {
-        const std::size_t j = index.at(dep);
-        if (colour[j] == 1) {
-          err("services[" + std::to_string(i) + "].depends_on",
-              "dependency cycle through \"" + spec.services[i].name + "\" and \"" + dep + "\"");
-          return true;
+
+  void dependency_cycles() {
+    // Dependency cycles (colour DFS over indices; only report each cycle once).
+    if (d_.empty()) {
+      std::vector<int> colour(spec_.services.size(), 0);
+      std::function<bool(std::size_t)> visit = [&](std::size_t i) -> bool {
+        colour[i] = 1;
+        for (const auto& dep : spec_.services[i].depends_on) {
+          const std::size_t j = index_.at(dep);
+          if (colour[j] == 1) {
+            err("services[" + std::to_string(i) + "].depends_on",
+                "dependency cycle through \"" + spec_.services[i].name + "\" and \"" + dep + "\"");
+            return true;
+          }
+          if (colour[j] == 0 && visit(j)) return true;
         }
-        if (colour[j] == 0 && visit(j)) return true;
+        colour[i] = 2;
+        return false;
+      };
+      for (std::size_t i = 0; i < spec_.services.size(); ++i) {
+        if (colour[i] == 0 && visit(i)) break;
       }
-      colour[i] = 2;
-      return false;
-    };
-    for (std::size_t i = 0; i < spec.services.size(); ++i) {
-      if (colour[i] == 0 && visit(i)) break;
     }
   }
 
-  std::set<std::string> names;
-  for (std::size_t i = 0; i < spec.faults.size(); ++i) {
-    const auto& fs = spec.faults[i];
-    const std::string f = "faults[" + std::to_string(i) + "]";
-    if (!fs.name.empty() && !names.insert(fs.name).second) {
-      err(f + ".name", "duplicate incident name \"" + fs.name + "\"");
-    }
-    if (fs.at < 0s) err(f + ".at", "must be >= 0 (an offset from the scenario start)");
-    if (fs.duration && *fs.duration <= 0s) err(f + ".duration", "must be > 0 when set");
-    const auto it = index.find(fs.target);
-    if (it == index.end()) {
-      err(f + ".target", "unknown service \"" + fs.target + "\"");
-    } else if (fs.kind == FaultKind::kConsumerStall &&
-               spec.services[it->second].kind != ServiceKind::kWorker) {
-      err(f + ".target", "consumer-stall needs a worker service; \"" + fs.target +
-                             "\" is of kind " +
-                             std::string(to_string(spec.services[it->second].kind)));
-    }
-    const auto& p = fs.params;
-    if (!finite(p.rate) || p.rate < 0) err(f + ".params.rate", "must be >= 0 (MB/min)");
-    check_share(f + ".params.severity", p.severity);
-    if (!finite(p.multiplier) || p.multiplier <= 0) {
-      err(f + ".params.multiplier", "must be > 0");
-    }
-    if (p.pods < 1) err(f + ".params.pods", "must be >= 1");
-    if (p.capacity_loss < 0) err(f + ".params.capacity_loss", "must be >= 0");
-    if (p.replace_after < 0s) err(f + ".params.replace_after", "must be >= 0");
-    if (!finite(p.latency_ms) || p.latency_ms < 0) {
-      err(f + ".params.latency_ms", "must be >= 0");
-    }
-  }
-  for (std::size_t i = 0; i < spec.planned.size(); ++i) {
-    const auto& ps = spec.planned[i];
-    const std::string f = "calendar[" + std::to_string(i) + "]";
-    if (!ps.name.empty() && !names.insert(ps.name).second) {
-      err(f + ".name", "duplicate incident name \"" + ps.name + "\"");
-    }
-    if (ps.start < 0s) err(f + ".start", "must be >= 0 (an offset from the scenario start)");
-    if (ps.end <= ps.start) err(f + ".end", "must be after start");
-    if (ps.service.empty()) {
-      if (ps.kind != PlannedKind::kMaintenance && ps.kind != PlannedKind::kMarketingCampaign) {
-        err(f + ".service", "a deploy window needs a service");
+  void faults() {
+    for (std::size_t i = 0; i < spec_.faults.size(); ++i) {
+      const auto& fs = spec_.faults[i];
+      const std::string f = "faults[" + std::to_string(i) + "]";
+      if (!fs.name.empty() && !incident_names_.insert(fs.name).second) {
+        err(f + ".name", "duplicate incident name \"" + fs.name + "\"");
       }
-      if (ps.kind == PlannedKind::kMarketingCampaign) {
-        err(f + ".service", "a marketing campaign needs the service whose traffic it raises");
+      if (fs.at < 0s) err(f + ".at", "must be >= 0 (an offset from the scenario start)");
+      if (fs.duration && *fs.duration <= 0s) err(f + ".duration", "must be > 0 when set");
+      const auto it = index_.find(fs.target);
+      if (it == index_.end()) {
+        err(f + ".target", "unknown service \"" + fs.target + "\"");
+      } else if (fs.kind == FaultKind::kConsumerStall &&
+                 spec_.services[it->second].kind != ServiceKind::kWorker) {
+        err(f + ".target", "consumer-stall needs a worker service; \"" + fs.target +
+                               "\" is of kind " +
+                               std::string(to_string(spec_.services[it->second].kind)));
       }
-    } else if (index.count(ps.service) == 0) {
-      err(f + ".service", "unknown service \"" + ps.service + "\"");
-    }
-    if (!finite(ps.traffic_multiplier) || ps.traffic_multiplier <= 0) {
-      err(f + ".traffic_multiplier", "must be > 0");
-    }
-    if (ps.kind == PlannedKind::kDeployWindow && !ps.release) {
-      err(f + ".release", "a deploy window needs the release it rolls out");
-    }
-    if (ps.release) check_share(f + ".release.error_rate", ps.release->error_rate);
-    check_share(f + ".severity", ps.severity);
-  }
-  for (std::size_t i = 0; i < spec.alert_rules.size(); ++i) {
-    const auto& r = spec.alert_rules[i];
-    const std::string f = "alert_rules[" + std::to_string(i) + "]";
-    if (r.name.empty()) err(f + ".name", "an alert rule needs a name");
-    if (!finite(r.threshold)) err(f + ".threshold", "must be a finite number");
-    if (r.for_ < 0s) err(f + ".for", "must be >= 0");
-    if (r.keep_firing_for < 0s) err(f + ".keep_firing_for", "must be >= 0");
-    if (r.window <= 0s) err(f + ".window", "must be > 0");
-    if (r.external() && (r.interval <= 0s || r.interval % spec.scrape_interval != 0s)) {
-      err(f + ".interval", "must be a positive multiple of the scrape interval");
+      const auto& p = fs.params;
+      if (!finite(p.rate) || p.rate < 0) err(f + ".params.rate", "must be >= 0 (MB/min)");
+      check_share(f + ".params.severity", p.severity);
+      if (!finite(p.multiplier) || p.multiplier <= 0) {
+        err(f + ".params.multiplier", "must be > 0");
+      }
+      if (p.pods < 1) err(f + ".params.pods", "must be >= 1");
+      if (p.capacity_loss < 0) err(f + ".params.capacity_loss", "must be >= 0");
+      if (p.replace_after < 0s) err(f + ".params.replace_after", "must be >= 0");
+      if (!finite(p.latency_ms) || p.latency_ms < 0) {
+        err(f + ".params.latency_ms", "must be >= 0");
+      }
     }
   }
-  if (spec.routing.group_wait < 0s) err("routing.group_wait", "must be >= 0");
-  if (spec.routing.group_interval <= 0s) err("routing.group_interval", "must be > 0");
-  if (spec.routing.repeat_interval <= 0s) err("routing.repeat_interval", "must be > 0");
-  const auto& oc = spec.oncall;
-  if (oc.response_time < 0s) err("oncall.response_time", "must be >= 0");
-  if (oc.night_response_time && *oc.night_response_time < 0s) {
-    err("oncall.night_response_time", "must be >= 0");
+
+  void planned() {
+    for (std::size_t i = 0; i < spec_.planned.size(); ++i) {
+      const auto& ps = spec_.planned[i];
+      const std::string f = "calendar[" + std::to_string(i) + "]";
+      if (!ps.name.empty() && !incident_names_.insert(ps.name).second) {
+        err(f + ".name", "duplicate incident name \"" + ps.name + "\"");
+      }
+      if (ps.start < 0s) err(f + ".start", "must be >= 0 (an offset from the scenario start)");
+      if (ps.end <= ps.start) err(f + ".end", "must be after start");
+      if (ps.service.empty()) {
+        if (ps.kind != PlannedKind::kMaintenance && ps.kind != PlannedKind::kMarketingCampaign) {
+          err(f + ".service", "a deploy window needs a service");
+        }
+        if (ps.kind == PlannedKind::kMarketingCampaign) {
+          err(f + ".service", "a marketing campaign needs the service whose traffic it raises");
+        }
+      } else if (index_.count(ps.service) == 0) {
+        err(f + ".service", "unknown service \"" + ps.service + "\"");
+      }
+      if (!finite(ps.traffic_multiplier) || ps.traffic_multiplier <= 0) {
+        err(f + ".traffic_multiplier", "must be > 0");
+      }
+      if (ps.kind == PlannedKind::kDeployWindow && !ps.release) {
+        err(f + ".release", "a deploy window needs the release it rolls out");
+      }
+      if (ps.release) check_share(f + ".release.error_rate", ps.release->error_rate);
+      check_share(f + ".severity", ps.severity);
+    }
   }
-  if (oc.business_hours_start < 0 || oc.business_hours_start > 23 ||
-      oc.business_hours_end <= oc.business_hours_start || oc.business_hours_end > 24) {
-    err("oncall.business_hours", "need 0 <= start < end <= 24 (hours of day, UTC)");
+
+  void alert_rules() {
+    for (std::size_t i = 0; i < spec_.alert_rules.size(); ++i) {
+      const auto& r = spec_.alert_rules[i];
+      const std::string f = "alert_rules[" + std::to_string(i) + "]";
+      if (r.name.empty()) err(f + ".name", "an alert rule needs a name");
+      if (!finite(r.threshold)) err(f + ".threshold", "must be a finite number");
+      if (r.for_ < 0s) err(f + ".for", "must be >= 0");
+      if (r.keep_firing_for < 0s) err(f + ".keep_firing_for", "must be >= 0");
+      if (r.window <= 0s) err(f + ".window", "must be > 0");
+      if (r.external() && (r.interval <= 0s || r.interval % spec_.scrape_interval != 0s)) {
+        err(f + ".interval", "must be a positive multiple of the scrape interval");
+      }
+    }
   }
-  if (oc.fix_time < 0s) err("oncall.fix_time", "must be >= 0");
-  if (oc.direct_page_after && *oc.direct_page_after < 0s) {
-    err("oncall.direct_page_after", "must be >= 0");
+
+  void routing_and_oncall() {
+    if (spec_.routing.group_wait < 0s) err("routing.group_wait", "must be >= 0");
+    if (spec_.routing.group_interval <= 0s) err("routing.group_interval", "must be > 0");
+    if (spec_.routing.repeat_interval <= 0s) err("routing.repeat_interval", "must be > 0");
+    const auto& oc = spec_.oncall;
+    if (oc.response_time < 0s) err("oncall.response_time", "must be >= 0");
+    if (oc.night_response_time && *oc.night_response_time < 0s) {
+      err("oncall.night_response_time", "must be >= 0");
+    }
+    if (oc.business_hours_start < 0 || oc.business_hours_start > 23 ||
+        oc.business_hours_end <= oc.business_hours_start || oc.business_hours_end > 24) {
+      err("oncall.business_hours", "need 0 <= start < end <= 24 (hours of day, UTC)");
+    }
+    if (oc.fix_time < 0s) err("oncall.fix_time", "must be >= 0");
+    if (oc.direct_page_after && *oc.direct_page_after < 0s) {
+      err("oncall.direct_page_after", "must be >= 0");
+    }
   }
-  return d;
+
+  const ClusterSpec& spec_;
+  core::Diagnostics d_;
+  std::map<std::string, std::size_t> index_;  // service name -> index in spec_.services
+  std::set<std::string> incident_names_;      // fault and planned-event names, for duplicates
+};
+
+}  // namespace
+
+core::Diagnostics validate(const ClusterSpec& spec) {
+  return SpecChecker(spec).run();
 }
 
 }  // namespace selfheal::sim

@@ -101,161 +101,177 @@ void add_upstream_wrongs(GroundTruth& t, const std::string& upstream, const char
   }
 }
 
-}  // namespace
-
-GroundTruth ground_truth(const ClusterSpec& spec, std::size_t index, bool planned) {
-  const std::vector<std::string> ids = incident_ids(spec);
+// One incident's row of the table, written through the verbs the rows read with.
+struct TruthRow {
   GroundTruth t;
-  t.planned = planned;
-  auto helpful = [&](ActionKind k, const std::string& svc) { t.helpful.push_back({k, svc}); };
-  auto wrong = [&](ActionKind k, const std::string& svc, std::string why) {
+  void helpful(ActionKind k, const std::string& svc) { t.helpful.push_back({k, svc}); }
+  void wrong(ActionKind k, const std::string& svc, std::string why) {
     t.wrong.push_back({{k, svc}, std::move(why)});
-  };
-  auto fix = [&](ActionKind k, const std::string& svc, bool ends, std::string note) {
+  }
+  // The on-call person's fix: `ends` = it ends the cause (not only the symptoms).
+  void fix(ActionKind k, const std::string& svc, bool ends, std::string note) {
     t.human_fix = action(k);
     t.human_fix_service = svc;
     t.human_fix_ends_cause = ends;
     t.human_note = std::move(note);
-  };
-  auto wait = [&](bool ends, std::string note) {
+  }
+  // The on-call person waits instead of acting.
+  void wait(bool ends, std::string note) {
     t.human_fix.reset();
     t.human_fix_service.clear();
     t.human_fix_ends_cause = ends;
     t.human_note = std::move(note);
-  };
-
-  if (!planned) {
-    const FaultSpec& f = spec.faults.at(index);
-    const std::string& s = f.target;
-    const ServiceSpec* svc = find_service(spec, s);
-    t.id = ids.at(index);
-    t.kind = std::string(to_string(f.kind));
-    t.root_service = s;
-    t.start = f.at;
-    if (f.duration) t.end = f.at + *f.duration;
-    t.affected = affected_by(spec, s);
-    const bool bad_release = svc != nullptr && has_bad_current_release(*svc);
-    auto no_bad_release = [&] {
-      if (!bad_release) {
-        wrong(ActionKind::kRollback, s, "rollback with no bad release on " + s);
-      }
-    };
-    switch (f.kind) {
-      case FaultKind::kMemoryLeak:
-        t.incident_type = std::string(engine::incident_types::kMemoryLeak);
-        helpful(ActionKind::kRestart, s);
-        no_bad_release();
-        wrong(ActionKind::kScale, s, "scale-out adds pods that leak the same way");
-        fix(ActionKind::kRestart, s, true, "restart " + s + ", then ship the leak fix");
-        break;
-      case FaultKind::kCpuHog:
-        t.incident_type = std::string(engine::incident_types::kCpuSpike);
-        helpful(ActionKind::kRestart, s);
-        helpful(ActionKind::kScale, s);
-        no_bad_release();
-        fix(ActionKind::kRestart, s, true, "restart " + s + " to kill the runaway threads");
-        break;
-      case FaultKind::kBadDeploy:
-        t.end.reset();  // a bad release stays until it is rolled back
-        t.incident_type = std::string(engine::incident_types::kBadDeployment);
-        helpful(ActionKind::kRollback, s);
-        wrong(ActionKind::kRestart, s, "restart re-creates pods from the same bad release");
-        wrong(ActionKind::kScale, s, "scale-out adds pods running the bad release");
-        fix(ActionKind::kRollback, s, false, "helm rollback " + s + " to the previous revision");
-        break;
-      case FaultKind::kDependencyOutage:
-      case FaultKind::kDependencyDegradation: {
-        const char* what = f.kind == FaultKind::kDependencyOutage ? "outage" : "degradation";
-        t.incident_type = std::string(engine::incident_types::kDependencyFailure);
-        add_upstream_wrongs(t, s, what);
-        wrong(ActionKind::kRestart, s,
-              "the " + std::string(what) + " of " + s + " is outside the cluster's control");
-        if (f.duration) {
-          wait(false, "wait for " + s + " to recover");
-        } else {
-          wait(true, "restore " + s + " (failover by its owners)");
-        }
-        break;
-      }
-      case FaultKind::kTrafficSpike:
-        t.incident_type = std::string(engine::incident_types::kTrafficSpike);
-        helpful(ActionKind::kScale, s);
-        helpful(ActionKind::kTrafficShift, s);
-        wrong(ActionKind::kRestart, s, "restart dips capacity under load");
-        no_bad_release();
-        fix(ActionKind::kScale, s, false, "scale " + s + " out");
-        t.human_fix->factor = 2.0;
-        t.human_fix->max_replicas = std::max(4, (svc != nullptr ? svc->replicas : 1) * 4);
-        break;
-      case FaultKind::kPodLoss:
-        t.incident_type = std::string(engine::incident_types::kPodLoss);
-        helpful(ActionKind::kScale, s);
-        wrong(ActionKind::kRestart, s, "restart cycles the surviving pods");
-        no_bad_release();
-        wait(true, "wait for replacement pods; replace the failed node");
-        break;
-      case FaultKind::kConsumerStall:
-        t.incident_type = std::string(engine::incident_types::kConsumerStall);
-        helpful(ActionKind::kRestart, s);
-        helpful(ActionKind::kScale, s);
-        no_bad_release();
-        fix(ActionKind::kRestart, s, false, "restart the stuck consumers of " + s);
-        break;
-      case FaultKind::kBadFeatureFlag:
-        t.incident_type = std::string(engine::incident_types::kBadFeatureFlag);
-        helpful(ActionKind::kFeatureFlagDisable, s);
-        wrong(ActionKind::kRestart, s, "the flag stays on across restarts");
-        wrong(ActionKind::kRollback, s, "the flag is not part of the release");
-        fix(ActionKind::kFeatureFlagDisable, s, false, "disable the flag");
-        t.human_fix->flag = f.params.flag.empty() ? "new-" + s + "-flow" : f.params.flag;
-        break;
-      case FaultKind::kPoisonedCache:
-        t.incident_type = std::string(engine::incident_types::kPoisonedCache);
-        helpful(ActionKind::kCachePurge, s);
-        wrong(ActionKind::kRestart, s, "a restart does not purge the shared cache");
-        no_bad_release();
-        fix(ActionKind::kCachePurge, s, false, "purge the cache of " + s);
-        break;
-    }
-    return t;
   }
+};
 
+// (Over 80 lines: one case per fault kind, read as a table.)
+void fault_row(TruthRow& b, const ClusterSpec& spec, std::size_t index,
+               const std::vector<std::string>& ids) {
+  const FaultSpec& f = spec.faults.at(index);
+  const std::string& s = f.target;
+  const ServiceSpec* svc = find_service(spec, s);
+  b.t.id = ids.at(index);
+  b.t.kind = std::string(to_string(f.kind));
+  b.t.root_service = s;
+  b.t.start = f.at;
+  if (f.duration) b.t.end = f.at + *f.duration;
+  b.t.affected = affected_by(spec, s);
+  const bool bad_release = svc != nullptr && has_bad_current_release(*svc);
+  auto no_bad_release = [&] {
+    if (!bad_release) {
+      b.wrong(ActionKind::kRollback, s, "rollback with no bad release on " + s);
+    }
+  };
+  switch (f.kind) {
+    case FaultKind::kMemoryLeak:
+      b.t.incident_type = std::string(engine::incident_types::kMemoryLeak);
+      b.helpful(ActionKind::kRestart, s);
+      no_bad_release();
+      b.wrong(ActionKind::kScale, s, "scale-out adds pods that leak the same way");
+      b.fix(ActionKind::kRestart, s, true, "restart " + s + ", then ship the leak fix");
+      break;
+    case FaultKind::kCpuHog:
+      b.t.incident_type = std::string(engine::incident_types::kCpuSpike);
+      b.helpful(ActionKind::kRestart, s);
+      b.helpful(ActionKind::kScale, s);
+      no_bad_release();
+      b.fix(ActionKind::kRestart, s, true, "restart " + s + " to kill the runaway threads");
+      break;
+    case FaultKind::kBadDeploy:
+      b.t.end.reset();  // a bad release stays until it is rolled back
+      b.t.incident_type = std::string(engine::incident_types::kBadDeployment);
+      b.helpful(ActionKind::kRollback, s);
+      b.wrong(ActionKind::kRestart, s, "restart re-creates pods from the same bad release");
+      b.wrong(ActionKind::kScale, s, "scale-out adds pods running the bad release");
+      b.fix(ActionKind::kRollback, s, false, "helm rollback " + s + " to the previous revision");
+      break;
+    case FaultKind::kDependencyOutage:
+    case FaultKind::kDependencyDegradation: {
+      const char* what = f.kind == FaultKind::kDependencyOutage ? "outage" : "degradation";
+      b.t.incident_type = std::string(engine::incident_types::kDependencyFailure);
+      add_upstream_wrongs(b.t, s, what);
+      b.wrong(ActionKind::kRestart, s,
+              "the " + std::string(what) + " of " + s + " is outside the cluster's control");
+      if (f.duration) {
+        b.wait(false, "wait for " + s + " to recover");
+      } else {
+        b.wait(true, "restore " + s + " (failover by its owners)");
+      }
+      break;
+    }
+    case FaultKind::kTrafficSpike:
+      b.t.incident_type = std::string(engine::incident_types::kTrafficSpike);
+      b.helpful(ActionKind::kScale, s);
+      b.helpful(ActionKind::kTrafficShift, s);
+      b.wrong(ActionKind::kRestart, s, "restart dips capacity under load");
+      no_bad_release();
+      b.fix(ActionKind::kScale, s, false, "scale " + s + " out");
+      b.t.human_fix->factor = 2.0;
+      b.t.human_fix->max_replicas = std::max(4, (svc != nullptr ? svc->replicas : 1) * 4);
+      break;
+    case FaultKind::kPodLoss:
+      b.t.incident_type = std::string(engine::incident_types::kPodLoss);
+      b.helpful(ActionKind::kScale, s);
+      b.wrong(ActionKind::kRestart, s, "restart cycles the surviving pods");
+      no_bad_release();
+      b.wait(true, "wait for replacement pods; replace the failed node");
+      break;
+    case FaultKind::kConsumerStall:
+      b.t.incident_type = std::string(engine::incident_types::kConsumerStall);
+      b.helpful(ActionKind::kRestart, s);
+      b.helpful(ActionKind::kScale, s);
+      no_bad_release();
+      b.fix(ActionKind::kRestart, s, false, "restart the stuck consumers of " + s);
+      break;
+    case FaultKind::kBadFeatureFlag:
+      b.t.incident_type = std::string(engine::incident_types::kBadFeatureFlag);
+      b.helpful(ActionKind::kFeatureFlagDisable, s);
+      b.wrong(ActionKind::kRestart, s, "the flag stays on across restarts");
+      b.wrong(ActionKind::kRollback, s, "the flag is not part of the release");
+      b.fix(ActionKind::kFeatureFlagDisable, s, false, "disable the flag");
+      b.t.human_fix->flag = f.params.flag.empty() ? "new-" + s + "-flow" : f.params.flag;
+      break;
+    case FaultKind::kPoisonedCache:
+      b.t.incident_type = std::string(engine::incident_types::kPoisonedCache);
+      b.helpful(ActionKind::kCachePurge, s);
+      b.wrong(ActionKind::kRestart, s, "a restart does not purge the shared cache");
+      no_bad_release();
+      b.fix(ActionKind::kCachePurge, s, false, "purge the cache of " + s);
+      break;
+  }
+}
+
+void planned_row(TruthRow& b, const ClusterSpec& spec, std::size_t index,
+                 const std::vector<std::string>& ids) {
   const PlannedEventSpec& p = spec.planned.at(index);
-  t.id = ids.at(spec.faults.size() + index);
-  t.kind = std::string(to_string(p.kind));
-  t.root_service = p.service;
-  t.start = p.start;
-  t.end = p.end;
-  if (!p.service.empty()) t.affected = affected_by(spec, p.service);
+  b.t.id = ids.at(spec.faults.size() + index);
+  b.t.kind = std::string(to_string(p.kind));
+  b.t.root_service = p.service;
+  b.t.start = p.start;
+  b.t.end = p.end;
+  if (!p.service.empty()) b.t.affected = affected_by(spec, p.service);
   const std::string& s = p.service;
   switch (p.kind) {
     case PlannedKind::kMarketingCampaign:
-      t.incident_type = std::string(engine::incident_types::kTrafficSpike);
-      wrong(ActionKind::kScale, s,
-            "scale-out for a planned campaign: the load is expected and was provisioned for");
-      wrong(ActionKind::kRestart, s, "restart during a planned campaign dips capacity");
-      wrong(ActionKind::kRollback, s, "rollback with no bad release on " + s);
-      wait(false, "planned campaign: no action");
+      b.t.incident_type = std::string(engine::incident_types::kTrafficSpike);
+      b.wrong(ActionKind::kScale, s,
+              "scale-out for a planned campaign: the load is expected and was provisioned for");
+      b.wrong(ActionKind::kRestart, s, "restart during a planned campaign dips capacity");
+      b.wrong(ActionKind::kRollback, s, "rollback with no bad release on " + s);
+      b.wait(false, "planned campaign: no action");
       break;
     case PlannedKind::kDeployWindow:
       if (p.release && p.release->bad) {
-        t.incident_type = std::string(engine::incident_types::kBadDeployment);
-        helpful(ActionKind::kRollback, s);
-        wrong(ActionKind::kRestart, s, "restart re-creates pods from the same bad release");
-        fix(ActionKind::kRollback, s, false, "helm rollback " + s + " to the previous revision");
+        b.t.incident_type = std::string(engine::incident_types::kBadDeployment);
+        b.helpful(ActionKind::kRollback, s);
+        b.wrong(ActionKind::kRestart, s, "restart re-creates pods from the same bad release");
+        b.fix(ActionKind::kRollback, s, false, "helm rollback " + s + " to the previous revision");
       } else {
-        t.incident_type = "planned-deploy";
-        wrong(ActionKind::kRollback, s, "rollback of a good planned release");
-        wait(false, "planned deploy: no action");
+        b.t.incident_type = "planned-deploy";
+        b.wrong(ActionKind::kRollback, s, "rollback of a good planned release");
+        b.wait(false, "planned deploy: no action");
       }
       break;
     case PlannedKind::kMaintenance:
-      t.incident_type = "maintenance";
-      if (!s.empty()) add_upstream_wrongs(t, s, "maintenance");
-      wait(false, "planned maintenance: wait for the window to end");
+      b.t.incident_type = "maintenance";
+      if (!s.empty()) add_upstream_wrongs(b.t, s, "maintenance");
+      b.wait(false, "planned maintenance: wait for the window to end");
       break;
   }
-  return t;
+}
+
+}  // namespace
+
+GroundTruth ground_truth(const ClusterSpec& spec, std::size_t index, bool planned) {
+  const std::vector<std::string> ids = incident_ids(spec);
+  TruthRow row;
+  row.t.planned = planned;
+  if (planned) {
+    planned_row(row, spec, index, ids);
+  } else {
+    fault_row(row, spec, index, ids);
+  }
+  return std::move(row.t);
 }
 
 std::vector<GroundTruth> ground_truths(const ClusterSpec& spec) {
