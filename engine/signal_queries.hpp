@@ -5,11 +5,12 @@
 // (`signals: {serve_config: FILE}`, docs/scenario.md) evaluates the same templates over the
 // simulated series — one definition of every signal in both places.
 //
-//   auto t = merged_signal_queries(read_signal_queries(node["queries"], reader,
-//   "prometheus.queries")); ServiceSignals s = signals_from_queries([&](const std::string& name) ->
-//   std::optional<double> {
-//     return run(expand_promql_template(t.at(name), service, window));   // nullopt = no data
-//   });
+//   auto t = merged_signal_queries(
+//       read_signal_queries(node["queries"], reader, "prometheus.queries"));
+//   ServiceSignals s = signals_from_queries(
+//       [&](const std::string& name) -> std::optional<double> {  // nullopt = no data
+//         return run(expand_promql_template(t.at(name), service, window));
+//       });
 #pragma once
 
 #include <functional>
