@@ -14,6 +14,7 @@
 #include "config/yaml_reader.hpp"
 #include "core/duration.hpp"
 #include "engine/defaults.hpp"
+#include "engine/objective_bounds.hpp"
 #include "engine/signal_queries.hpp"
 #include "live/names.hpp"
 
@@ -112,9 +113,6 @@ constexpr std::int64_t kMinBodyLimit = 1024;
 constexpr std::int64_t kMaxBodyLimit = 256LL << 20;
 constexpr std::int64_t kMaxConnections = 65536;
 constexpr std::int64_t kMaxIoThreads = 64;
-// The scenario format's bounds on a service's objectives (docs/scenario.md).
-constexpr double kMaxLatencyMs = 1e7;
-constexpr double kMaxQueueLag = 1e12;
 
 // One reader per top-level section, called by read_config in document-key order (the order
 // their errors are reported in).
@@ -379,12 +377,15 @@ void read_server_limits(Reader& r, const YAML::Node& root, ServeConfig& c) {
 void read_slo(Reader& r, const YAML::Node& n, const std::string& f, ServiceObjectives& slo) {
   if (!r.expect_map(n, f, {"error_rate", "latency_p99_ms", "queue_lag"})) return;
   if (n["error_rate"].IsDefined())
-    if (auto v = r.number_in(n["error_rate"], f + ".error_rate", 0.0, 1.0)) slo.error_rate = *v;
+    if (auto v =
+            r.number_in(n["error_rate"], f + ".error_rate", 0.0, engine::kMaxErrorRateObjective))
+      slo.error_rate = *v;
   if (n["latency_p99_ms"].IsDefined())
-    if (auto v = r.number_in(n["latency_p99_ms"], f + ".latency_p99_ms", 0.0, kMaxLatencyMs))
+    if (auto v = r.number_in(n["latency_p99_ms"], f + ".latency_p99_ms", 0.0,
+                             engine::kMaxLatencyObjectiveMs))
       slo.latency_p99_ms = *v;
   if (n["queue_lag"].IsDefined())
-    if (auto v = r.number_in(n["queue_lag"], f + ".queue_lag", 0.0, kMaxQueueLag))
+    if (auto v = r.number_in(n["queue_lag"], f + ".queue_lag", 0.0, engine::kMaxQueueLagObjective))
       slo.queue_lag = *v;
 }
 

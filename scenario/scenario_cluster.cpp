@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <string>
 
+#include "engine/objective_bounds.hpp"
+
 namespace selfheal::scenario::detail {
 
 void Loader::check_service(const YAML::Node& n, const std::string& field, const std::string& name) {
@@ -70,9 +72,12 @@ void Loader::service_slo(const YAML::Node& n, const std::string& f, const std::s
   if (const YAML::Node slo = n["slo"]; slo.IsDefined() && r_.expect_map(slo, f + ".slo")) {
     note(sp + ".slo", slo, f + ".slo");
     r_.check_keys(slo, f + ".slo", {"error_rate", "latency_p99_ms", "queue_lag"});
-    num(slo["error_rate"], f + ".slo.error_rate", svc.slo.error_rate, 0.0, 1.0);
-    num(slo["latency_p99_ms"], f + ".slo.latency_p99_ms", svc.slo.latency_p99_ms, 0.0, 1e7);
-    num(slo["queue_lag"], f + ".slo.queue_lag", svc.slo.queue_lag, 0.0, 1e12);
+    num(slo["error_rate"], f + ".slo.error_rate", svc.slo.error_rate, 0.0,
+        engine::kMaxErrorRateObjective);
+    num(slo["latency_p99_ms"], f + ".slo.latency_p99_ms", svc.slo.latency_p99_ms, 0.0,
+        engine::kMaxLatencyObjectiveMs);
+    num(slo["queue_lag"], f + ".slo.queue_lag", svc.slo.queue_lag, 0.0,
+        engine::kMaxQueueLagObjective);
   }
 }
 
