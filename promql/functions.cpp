@@ -311,8 +311,10 @@ Vec eval_range_call(const Node& n, const Ctx& ctx) {
   Vec out;
   bool any = false;
   ctx.source.select(sel.matchers, start, end, [&](const Labels& labels, std::span<const Sample> s) {
-    auto lo = std::find_if(s.begin(), s.end(), [&](const Sample& x) { return x.t >= start; });
-    auto hi = std::find_if(lo, s.end(), [&](const Sample& x) { return x.t > end; });
+    // Samples are ascending (the source's contract): bisect rather than scan the window.
+    auto lo =
+        std::partition_point(s.begin(), s.end(), [&](const Sample& x) { return x.t < start; });
+    auto hi = std::partition_point(lo, s.end(), [&](const Sample& x) { return x.t <= end; });
     std::span<const Sample> in(lo, hi);
     if (in.empty()) return;
     any = true;
