@@ -2,6 +2,7 @@
 // points of the files that evaluate each kind of node.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,13 @@ void check_unique(const Vec& v);
 /// The bytes identifying `labels` for matching and grouping: only `names` when `on`, else all
 /// but `names` (and, when `drop_metric`, "__name__").
 std::string signature(const Labels& labels, bool on, const std::vector<std::string>& names);
+/// Visits the elements of instant-vector node `n` without building them, in the order eval
+/// gives them, when `n` is a selector or a range function over one (the common argument of
+/// an aggregation): `labels` are the source's (valid during the call), `drop_name` says the
+/// element's labels are those without "__name__". Returns false, visiting nothing, for any
+/// other node, or when dropping the name could make two elements alike (eval then fails).
+using StreamVisit = std::function<void(const Labels& labels, bool drop_name, double value)>;
+bool stream_vector(const Node& n, const Ctx& ctx, const StreamVisit& visit);
 /// Evaluates a scalar-typed node to its value.
 double eval_scalar(const Node& n, const Ctx& ctx);
 
