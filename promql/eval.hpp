@@ -47,6 +47,11 @@ void check_unique(const Vec& v);
 /// The bytes identifying `labels` for matching and grouping: only `names` when `on`, else all
 /// but `names` (and, when `drop_metric`, "__name__").
 std::string signature(const Labels& labels, bool on, const std::vector<std::string>& names);
+/// A hash of what signature() keeps, and whether two label sets have the same signature:
+/// matching without building the signatures.
+std::size_t signature_hash(const Labels& labels, bool on, const std::vector<std::string>& names);
+bool same_signature(const Labels& a, const Labels& b, bool on,
+                    const std::vector<std::string>& names);
 /// Visits the elements of instant-vector node `n` without building them, in the order eval
 /// gives them, when `n` is a selector or a range function over one (the common argument of
 /// an aggregation): `labels` are the source's (valid during the call), `drop_name` says the
