@@ -155,8 +155,8 @@ class Groups {
     for (const auto& l : labels) {
       if (!kept(l, drop_name)) continue;
       kept_.push_back(&l);
-      h = (h ^ std::hash<std::string_view>{}(l.name)) * kPrime;
-      h = (h ^ std::hash<std::string_view>{}(l.value)) * kPrime;
+      h = (h ^ hash_text(l.name)) * kPrime;
+      h = (h ^ hash_text(l.value)) * kPrime;
     }
     if (2 * (groups_.size() + 1) > slots_.size()) grow();
     const std::size_t mask = slots_.size() - 1;

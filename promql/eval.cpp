@@ -70,8 +70,8 @@ std::size_t signature_hash(const Labels& labels, bool on, const std::vector<std:
   std::size_t x = 0;
   for (const auto& l : labels) {
     if (!matching_kept(l, on, names)) continue;
-    x = x * kHashMultiplier + std::hash<std::string_view>{}(l.name);
-    x = x * kHashMultiplier + std::hash<std::string_view>{}(l.value);
+    x = x * kHashMultiplier + hash_text(l.name);
+    x = x * kHashMultiplier + hash_text(l.value);
   }
   return x;
 }

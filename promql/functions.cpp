@@ -274,6 +274,19 @@ std::optional<double> range_function(FuncId id, std::span<const Sample> s, core:
   }
 }
 
+// The samples of `s` in [start, end]. Samples are ascending (the source's contract): test
+// the ends, usually already inside, then bisect rather than scan.
+std::span<const Sample> clip(std::span<const Sample> s, core::TimePoint start,
+                             core::TimePoint end) {
+  auto lo = s.begin();
+  if (lo != s.end() && lo->t < start)
+    lo = std::partition_point(lo, s.end(), [&](const Sample& x) { return x.t < start; });
+  auto hi = s.end();
+  if (lo != hi && std::prev(hi)->t > end)
+    hi = std::partition_point(lo, hi, [&](const Sample& x) { return x.t <= end; });
+  return {lo, hi};
+}
+
 const Node& unwrap_parens(const Node& n) {
   const Node* p = &n;
   while (p->kind == NodeKind::kParen)
@@ -315,10 +328,7 @@ Vec eval_range_call(const Node& n, const Ctx& ctx) {
   bool any = false;
   ctx.source.select(sel.matchers, start, end, [&](const Labels& labels, std::span<const Sample> s) {
     // Samples are ascending (the source's contract): bisect rather than scan the window.
-    auto lo =
-        std::partition_point(s.begin(), s.end(), [&](const Sample& x) { return x.t < start; });
-    auto hi = std::partition_point(lo, s.end(), [&](const Sample& x) { return x.t <= end; });
-    std::span<const Sample> in(lo, hi);
+    std::span<const Sample> in = clip(s, start, end);
     if (in.empty()) return;
     any = true;
     if (id == FuncId::kAbsentOverTime) return;
@@ -384,10 +394,7 @@ bool stream_vector(const Node& node, const Ctx& ctx, const StreamVisit& visit) {
   core::TimePoint end = ctx.at - sel.offset;
   core::TimePoint start = end - sel.range;
   ctx.source.select(sel.matchers, start, end, [&](const Labels& labels, std::span<const Sample> s) {
-    auto lo =
-        std::partition_point(s.begin(), s.end(), [&](const Sample& x) { return x.t < start; });
-    auto hi = std::partition_point(lo, s.end(), [&](const Sample& x) { return x.t <= end; });
-    std::span<const Sample> in(lo, hi);
+    std::span<const Sample> in = clip(s, start, end);
     if (in.empty()) return;
     if (auto v = range_function(id, in, start, end, sel.range)) visit(labels, drops, *v);
   });
@@ -497,8 +504,8 @@ std::size_t hash_without_le(const Labels& labels) {
   std::size_t h = 0;
   for (const auto& l : labels) {
     if (l.name == "le") continue;
-    h = h * kHashMultiplier + std::hash<std::string_view>{}(l.name);
-    h = h * kHashMultiplier + std::hash<std::string_view>{}(l.value);
+    h = h * kHashMultiplier + hash_text(l.name);
+    h = h * kHashMultiplier + hash_text(l.value);
   }
   return h;
 }

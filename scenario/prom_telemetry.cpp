@@ -102,10 +102,14 @@ std::span<const promql::Sample> WorldSeriesSource::samples(std::size_t index, co
     k.s.erase(k.s.begin(), k.s.begin() + static_cast<std::ptrdiff_t>(k.head));
     k.head = 0;
   }
-  auto lo = std::partition_point(k.s.begin() + static_cast<std::ptrdiff_t>(k.head), k.s.end(),
-                                 [&](const promql::Sample& x) { return x.t < start; });
-  auto hi =
-      std::partition_point(lo, k.s.end(), [&](const promql::Sample& x) { return x.t <= end; });
+  // Usually the window is the whole copy, or ends at its end: test the ends (in cache)
+  // before bisecting.
+  auto lo = k.s.begin() + static_cast<std::ptrdiff_t>(k.head);
+  if (lo != k.s.end() && lo->t < start)
+    lo = std::partition_point(lo, k.s.end(), [&](const promql::Sample& x) { return x.t < start; });
+  auto hi = k.s.end();
+  if (lo != hi && std::prev(hi)->t > end)
+    hi = std::partition_point(lo, hi, [&](const promql::Sample& x) { return x.t <= end; });
   return {lo, hi};
 }
 
