@@ -1,3 +1,4 @@
+// (Over 600 lines: the function table and the list of Prometheus's names take 110 of them.)
 // The supported functions: the table the parser type-checks calls against, and their
 // evaluation. Formulas follow Prometheus 2.42's promql/functions.go: rate/increase/delta
 // extrapolate to the range boundaries (at most half an average sample interval past the
