@@ -6,7 +6,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <unordered_map>
+#include <string_view>
+#include <utility>
 
 #include "promql/eval.hpp"
 
@@ -138,13 +139,132 @@ void add_to(Group& g, AggOp op, const Series& s, std::int64_t k) {
   }
 }
 
-Labels group_labels(const Labels& l, const Node& n) {
-  Labels out;
-  for (const auto& x : l) {
-    bool listed = std::find(n.grouping.begin(), n.grouping.end(), x.name) != n.grouping.end();
-    if (n.without ? (!listed && x.name != "__name__") : listed) out.push_back(x);
+// Groups in order of first appearance, found by hashing an element's kept labels (`by`: the
+// listed ones; `without`: the others but the name) in place and comparing them with the
+// group's: no key is built per element (this was half the cost of an aggregation over a few
+// hundred series).
+class Groups {
+ public:
+  explicit Groups(const Node& n) : n_(n) {}
+
+  // The group of an element with these labels; `fresh` when it was just created.
+  // `drop_name`: the element's labels are `labels` without "__name__".
+  Group& find(const Labels& labels, bool drop_name, bool& fresh) {
+    kept_.clear();
+    std::size_t h = kSeed;
+    for (const auto& l : labels) {
+      if (!kept(l, drop_name)) continue;
+      kept_.push_back(&l);
+      h = (h ^ hash_text(l.name)) * kPrime;
+      h = (h ^ hash_text(l.value)) * kPrime;
+    }
+    if (2 * (groups_.size() + 1) > slots_.size()) grow();
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+      auto& [hash, index] = slots_[i];
+      if (index == kEmpty) {
+        hash = h;
+        index = groups_.size();
+        groups_.emplace_back();
+        groups_.back().labels.reserve(kept_.size());
+        for (const Label* l : kept_)
+          groups_.back().labels.push_back(*l);
+        fresh = true;
+        return groups_.back();
+      }
+      if (hash == h && same(groups_[index].labels)) {
+        fresh = false;
+        return groups_[index];
+      }
+    }
   }
-  return out;
+  std::vector<Group>& all() { return groups_; }
+
+ private:
+  static constexpr std::size_t kSeed = 14695981039346656037ULL;  // FNV-1a's
+  static constexpr std::size_t kPrime = 1099511628211ULL;
+  static constexpr std::size_t kEmpty = static_cast<std::size_t>(-1);
+  static constexpr std::size_t kMinSlots = 16;
+
+  static bool equal(std::string_view a, std::string_view b) {
+    return a.size() == b.size() && (a.empty() || (a[0] == b[0] && a == b));
+  }
+  bool kept(const Label& l, bool drop_name) const {
+    if (equal(l.name, "__name__") && (n_.without || drop_name)) return false;
+    bool listed = false;
+    for (const auto& g : n_.grouping)
+      if (equal(l.name, g)) {
+        listed = true;
+        break;
+      }
+    return n_.without != listed;
+  }
+  bool same(const Labels& group) const {
+    if (group.size() != kept_.size()) return false;
+    for (std::size_t j = 0; j < group.size(); ++j)
+      if (!equal(group[j].value, kept_[j]->value) || !equal(group[j].name, kept_[j]->name))
+        return false;
+    return true;
+  }
+  void grow() {
+    std::vector<std::pair<std::size_t, std::size_t>> old(std::max(kMinSlots, 2 * slots_.size()),
+                                                         {0, kEmpty});
+    old.swap(slots_);
+    const std::size_t mask = slots_.size() - 1;
+    for (const auto& [hash, index] : old) {
+      if (index == kEmpty) continue;
+      std::size_t i = hash & mask;
+      while (slots_[i].second != kEmpty)
+        i = (i + 1) & mask;
+      slots_[i] = {hash, index};
+    }
+  }
+
+  const Node& n_;
+  std::vector<Group> groups_;
+  std::vector<std::pair<std::size_t, std::size_t>> slots_;
+  std::vector<const Label*> kept_;  ///< the element's kept labels, during find
+};
+
+void start_group(Group& g, AggOp op, const Series& s) {
+  g.value = s.value;
+  g.mean = s.value;
+  g.count = 1;
+  if (op == AggOp::kStddev || op == AggOp::kStdvar) g.value = 0;
+  if (op == AggOp::kGroup) g.value = 1;
+  if (op == AggOp::kTopk || op == AggOp::kBottomk || op == AggOp::kQuantile) g.heap.push_back(s);
+}
+
+// Adds the elements of the aggregation's argument to `groups`, streaming them from the
+// source when the argument allows it and the operator needs no element's labels.
+// `in`: the argument, already evaluated, or null.
+void collect(const Node& n, const Ctx& ctx, std::int64_t k, const Vec* in, Groups& groups) {
+  const bool streams = in == nullptr && n.agg != AggOp::kQuantile;
+  bool fresh = false;
+  if (streams &&
+      stream_vector(*n.children.back(), ctx, [&](const Labels& labels, bool drop_name, double v) {
+        const Series s{{}, v};  // the value is all add_to reads here
+        Group& g = groups.find(labels, drop_name, fresh);
+        if (fresh) {
+          start_group(g, n.agg, s);
+        } else {
+          add_to(g, n.agg, s, k);
+        }
+      }))
+    return;
+  Vec evaluated;
+  if (in == nullptr) {
+    evaluated = eval(*n.children.back(), ctx).vec;
+    in = &evaluated;
+  }
+  for (const auto& s : *in) {
+    Group& g = groups.find(s.labels, false, fresh);
+    if (fresh) {
+      start_group(g, n.agg, s);
+    } else {
+      add_to(g, n.agg, s, k);
+    }
+  }
 }
 
 }  // namespace
@@ -153,36 +273,20 @@ Vec eval_aggregate(const Node& n, const Ctx& ctx) {
   double param = 0;
   std::int64_t k = 0;
   if (n.children.size() == 2) param = eval_scalar(*n.children[0], ctx);
-  Vec in = eval(*n.children.back(), ctx).vec;
-  if (n.agg == AggOp::kTopk || n.agg == AggOp::kBottomk) {
+  Vec in;  // topk/bottomk's argument, evaluated before k is checked (as Prometheus does)
+  const bool by_rank = n.agg == AggOp::kTopk || n.agg == AggOp::kBottomk;
+  if (by_rank) {
+    in = eval(*n.children.back(), ctx).vec;
     constexpr double kMaxK = 9.2e18;  // Prometheus: "Scalar value ... overflows int64"
     if (std::isnan(param) || param >= kMaxK || param <= -kMaxK)
       eval_fail("Scalar value " + std::to_string(param) + " overflows int64");
     k = static_cast<std::int64_t>(param);
     if (k < 1) return {};
   }
-  std::unordered_map<std::string, std::size_t> index;
-  std::vector<Group> groups;
-  for (const auto& s : in) {
-    // The group's labels are built only for a new group; the key comes from the input's.
-    auto [it, fresh] = index.emplace(signature(s.labels, !n.without, n.grouping), groups.size());
-    if (!fresh) {
-      add_to(groups[it->second], n.agg, s, k);
-      continue;
-    }
-    Group g;
-    g.labels = group_labels(s.labels, n);
-    g.value = s.value;
-    g.mean = s.value;
-    g.count = 1;
-    if (n.agg == AggOp::kStddev || n.agg == AggOp::kStdvar) g.value = 0;
-    if (n.agg == AggOp::kGroup) g.value = 1;
-    if (n.agg == AggOp::kTopk || n.agg == AggOp::kBottomk || n.agg == AggOp::kQuantile)
-      g.heap.push_back(s);
-    groups.push_back(std::move(g));
-  }
+  Groups groups{n};
+  collect(n, ctx, k, by_rank ? &in : nullptr, groups);
   Vec out;
-  for (auto& g : groups) {
+  for (auto& g : groups.all()) {
     double c = static_cast<double>(g.count);
     switch (n.agg) {
       case AggOp::kAvg:

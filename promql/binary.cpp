@@ -83,25 +83,51 @@ Vec vector_scalar(BinOp op, Vec v, double scalar, bool scalar_left, bool return_
   return out;
 }
 
+// The elements of `v` by signature hash, to find an element's match without building
+// signatures.
+class SignatureIndex {
+ public:
+  SignatureIndex(const Node& n, const Vec& v) : n_(n), v_(v) {
+    index_.reserve(v.size());
+    for (std::size_t i = 0; i < v.size(); ++i)
+      index_.emplace(hash(v[i].labels), i);
+  }
+  std::size_t hash(const Labels& l) const { return signature_hash(l, n_.on, n_.matching_labels); }
+  // The first element (in `v`'s order) with the signature of `l`, or npos; `skip` excluded.
+  std::size_t find(const Labels& l, std::size_t skip = kNone) const {
+    std::size_t best = kNone;
+    auto [it, end] = index_.equal_range(hash(l));
+    for (; it != end; ++it) {
+      if (it->second == skip || it->second >= best) continue;
+      if (same_signature(v_[it->second].labels, l, n_.on, n_.matching_labels)) best = it->second;
+    }
+    return best;
+  }
+  static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+
+ private:
+  const Node& n_;
+  const Vec& v_;
+  std::unordered_multimap<std::size_t, std::size_t> index_;
+};
+
 Vec set_op(const Node& n, Vec lhs, Vec rhs) {
-  auto sig = [&](const Labels& l) { return signature(l, n.on, n.matching_labels); };
   Vec out;
   if (n.op == BinOp::kOr) {
-    std::unordered_set<std::string> left;
-    for (const auto& s : lhs)
-      left.insert(sig(s.labels));
-    out = std::move(lhs);
+    SignatureIndex left{n, lhs};
+    std::vector<Series> add;
     for (auto& s : rhs) {
-      if (!left.count(sig(s.labels))) out.push_back(std::move(s));
+      if (left.find(s.labels) == SignatureIndex::kNone) add.push_back(std::move(s));
     }
+    out = std::move(lhs);
+    for (auto& s : add)
+      out.push_back(std::move(s));
     return out;
   }
-  std::unordered_set<std::string> right;
-  for (const auto& s : rhs)
-    right.insert(sig(s.labels));
+  SignatureIndex right{n, rhs};
   bool want = n.op == BinOp::kAnd;
   for (auto& s : lhs) {
-    if (right.count(sig(s.labels)) == (want ? 1u : 0u)) out.push_back(std::move(s));
+    if ((right.find(s.labels) != SignatureIndex::kNone) == want) out.push_back(std::move(s));
   }
   return out;
 }
@@ -131,24 +157,26 @@ Vec vector_vector(const Node& n, Vec lhs, Vec rhs) {
   if (lhs.empty() || rhs.empty()) return {};
   bool swapped = n.card == Card::kOneToMany;
   if (swapped) std::swap(lhs, rhs);
-  auto sig = [&](const Labels& l) { return signature(l, n.on, n.matching_labels); };
-  std::unordered_map<std::string, const Series*> right;
-  for (const auto& s : rhs) {
-    auto [it, fresh] = right.emplace(sig(s.labels), &s);
-    if (!fresh) {
+  SignatureIndex right{n, rhs};
+  for (std::size_t i = 0; i < rhs.size(); ++i) {
+    std::size_t first = right.find(rhs[i].labels);
+    if (first < i) {
       eval_fail("found duplicate series for the match group on the " +
                 std::string(swapped ? "left" : "right") + " hand-side of the operation: [" +
-                format_labels(s.labels) + ", " + format_labels(it->second->labels) +
+                format_labels(rhs[i].labels) + ", " + format_labels(rhs[first].labels) +
                 "];many-to-many matching not allowed: matching labels must be unique on one side");
     }
   }
-  std::unordered_map<std::string, std::unordered_set<std::string>> matched;
+  // Per right element (one per signature): whether matched (one-to-one), or the result
+  // label sets it gave (group_left/group_right).
+  std::vector<char> matched(rhs.size(), 0);
+  std::vector<std::unordered_set<std::string>> results;
+  if (n.card != Card::kOneToOne) results.resize(rhs.size());
   Vec out;
   for (const auto& ls : lhs) {
-    std::string key = sig(ls.labels);
-    auto it = right.find(key);
-    if (it == right.end()) continue;
-    const Series& rs = *it->second;
+    const std::size_t j = right.find(ls.labels);
+    if (j == SignatureIndex::kNone) continue;
+    const Series& rs = rhs[j];
     double vl = swapped ? rs.value : ls.value;
     double vr = swapped ? ls.value : rs.value;
     auto [value, keep] = elem(n.op, vl, vr);
@@ -158,17 +186,17 @@ Vec vector_vector(const Node& n, Vec lhs, Vec rhs) {
       continue;
     }
     Labels labels = result_labels(ls.labels, rs.labels, n);
-    auto [m, first] = matched.try_emplace(key);
     if (n.card == Card::kOneToOne) {
-      if (!first)
+      if (matched[j])
         eval_fail(
             "multiple matches for labels: many-to-one matching must be explicit "
             "(group_left/group_right)");
+      matched[j] = 1;
     } else {
       std::string inserted;
       for (const auto& x : labels)
         inserted += x.name + '\xff' + x.value + '\xff';
-      if (!m->second.insert(std::move(inserted)).second)
+      if (!results[j].insert(std::move(inserted)).second)
         eval_fail("multiple matches for labels: grouping labels must ensure unique matches");
     }
     out.push_back({std::move(labels), value});

@@ -3,6 +3,7 @@
 // and keep each series' latest sample; there are no staleness markers in our sources, so
 // the lookback alone decides whether a series is present.
 #include <algorithm>
+#include <string_view>
 
 #include "promql/eval.hpp"
 
@@ -56,6 +57,38 @@ std::string signature(const Labels& labels, bool on, const std::vector<std::stri
     out += '\xff';
   }
   return out;
+}
+
+namespace {
+bool matching_kept(const Label& l, bool on, const std::vector<std::string>& names) {
+  bool listed = std::find(names.begin(), names.end(), l.name) != names.end();
+  return on ? listed : !(listed || l.name == "__name__");
+}
+}  // namespace
+
+std::size_t signature_hash(const Labels& labels, bool on, const std::vector<std::string>& names) {
+  std::size_t x = 0;
+  for (const auto& l : labels) {
+    if (!matching_kept(l, on, names)) continue;
+    x = x * kHashMultiplier + hash_text(l.name);
+    x = x * kHashMultiplier + hash_text(l.value);
+  }
+  return x;
+}
+
+bool same_signature(const Labels& a, const Labels& b, bool on,
+                    const std::vector<std::string>& names) {
+  auto i = a.begin(), j = b.begin();
+  for (;;) {
+    while (i != a.end() && !matching_kept(*i, on, names))
+      ++i;
+    while (j != b.end() && !matching_kept(*j, on, names))
+      ++j;
+    if (i == a.end() || j == b.end()) return i == a.end() && j == b.end();
+    if (!(*i == *j)) return false;
+    ++i;
+    ++j;
+  }
 }
 
 double eval_scalar(const Node& n, const Ctx& ctx) {

@@ -2,7 +2,9 @@
 // points of the files that evaluate each kind of node.
 #pragma once
 
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "promql/ast.hpp"
@@ -46,6 +48,27 @@ void check_unique(const Vec& v);
 /// The bytes identifying `labels` for matching and grouping: only `names` when `on`, else all
 /// but `names` (and, when `drop_metric`, "__name__").
 std::string signature(const Labels& labels, bool on, const std::vector<std::string>& names);
+/// FNV-1a over `text`, as a step of a label set's hash (label names and values are short:
+/// this is several times cheaper than std::hash there).
+inline std::size_t hash_text(std::string_view text) {
+  constexpr std::size_t kOffset = 14695981039346656037ULL, kPrime = 1099511628211ULL;
+  std::size_t h = kOffset;
+  for (const char c : text)
+    h = (h ^ static_cast<unsigned char>(c)) * kPrime;
+  return h;
+}
+/// A hash of what signature() keeps, and whether two label sets have the same signature:
+/// matching without building the signatures.
+std::size_t signature_hash(const Labels& labels, bool on, const std::vector<std::string>& names);
+bool same_signature(const Labels& a, const Labels& b, bool on,
+                    const std::vector<std::string>& names);
+/// Visits the elements of instant-vector node `n` without building them, in the order eval
+/// gives them, when `n` is a selector or a range function over one (the common argument of
+/// an aggregation): `labels` are the source's (valid during the call), `drop_name` says the
+/// element's labels are those without "__name__". Returns false, visiting nothing, for any
+/// other node, or when dropping the name could make two elements alike (eval then fails).
+using StreamVisit = std::function<void(const Labels& labels, bool drop_name, double value)>;
+bool stream_vector(const Node& n, const Ctx& ctx, const StreamVisit& visit);
 /// Evaluates a scalar-typed node to its value.
 double eval_scalar(const Node& n, const Ctx& ctx);
 

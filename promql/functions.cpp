@@ -1,3 +1,4 @@
+// (Over 600 lines: the function table and the list of Prometheus's names take 110 of them.)
 // The supported functions: the table the parser type-checks calls against, and their
 // evaluation. Formulas follow Prometheus 2.42's promql/functions.go: rate/increase/delta
 // extrapolate to the range boundaries (at most half an average sample interval past the
@@ -10,6 +11,8 @@
 #include <limits>
 #include <map>
 #include <optional>
+#include <string_view>
+#include <unordered_map>
 
 #include "promql/eval.hpp"
 
@@ -21,6 +24,7 @@ constexpr double kMsPerSecond = 1000.0;
 /// sample interval of the first/last sample.
 constexpr double kExtrapolationThreshold = 1.1;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr std::size_t kHashMultiplier = 1'000'003;
 
 using S = Type;
 const std::array<FunctionDef, 32> kFunctions{{
@@ -271,6 +275,19 @@ std::optional<double> range_function(FuncId id, std::span<const Sample> s, core:
   }
 }
 
+// The samples of `s` in [start, end]. Samples are ascending (the source's contract): test
+// the ends, usually already inside, then bisect rather than scan.
+std::span<const Sample> clip(std::span<const Sample> s, core::TimePoint start,
+                             core::TimePoint end) {
+  auto lo = s.begin();
+  if (lo != s.end() && lo->t < start)
+    lo = std::partition_point(lo, s.end(), [&](const Sample& x) { return x.t < start; });
+  auto hi = s.end();
+  if (lo != hi && std::prev(hi)->t > end)
+    hi = std::partition_point(lo, hi, [&](const Sample& x) { return x.t <= end; });
+  return {lo, hi};
+}
+
 const Node& unwrap_parens(const Node& n) {
   const Node* p = &n;
   while (p->kind == NodeKind::kParen)
@@ -311,9 +328,8 @@ Vec eval_range_call(const Node& n, const Ctx& ctx) {
   Vec out;
   bool any = false;
   ctx.source.select(sel.matchers, start, end, [&](const Labels& labels, std::span<const Sample> s) {
-    auto lo = std::find_if(s.begin(), s.end(), [&](const Sample& x) { return x.t >= start; });
-    auto hi = std::find_if(lo, s.end(), [&](const Sample& x) { return x.t > end; });
-    std::span<const Sample> in(lo, hi);
+    // Samples are ascending (the source's contract): bisect rather than scan the window.
+    std::span<const Sample> in = clip(s, start, end);
     if (in.empty()) return;
     any = true;
     if (id == FuncId::kAbsentOverTime) return;
@@ -324,6 +340,69 @@ Vec eval_range_call(const Node& n, const Ctx& ctx) {
   if (id == FuncId::kAbsentOverTime && !any) out.push_back({absent_labels(sel), 1});
   return out;
 }
+
+bool is_range_function(FuncId id) {
+  switch (id) {
+    case FuncId::kRate:
+    case FuncId::kIrate:
+    case FuncId::kIncrease:
+    case FuncId::kDelta:
+    case FuncId::kIdelta:
+    case FuncId::kChanges:
+    case FuncId::kResets:
+    case FuncId::kAvgOverTime:
+    case FuncId::kMinOverTime:
+    case FuncId::kMaxOverTime:
+    case FuncId::kSumOverTime:
+    case FuncId::kCountOverTime:
+    case FuncId::kLastOverTime:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool one_metric_name(const Node& sel) {
+  return std::any_of(sel.matchers.begin(), sel.matchers.end(), [](const Matcher& m) {
+    return m.name == "__name__" && m.op == Matcher::Op::kEq;
+  });
+}
+
+}  // namespace
+
+bool stream_vector(const Node& node, const Ctx& ctx, const StreamVisit& visit) {
+  const Node& n = unwrap_parens(node);
+  if (n.kind == NodeKind::kSelector) {
+    core::TimePoint end = ctx.at - n.offset;
+    core::TimePoint start = end - ctx.options.lookback;
+    ctx.source.select(n.matchers, start, end, [&](const Labels& labels, std::span<const Sample> s) {
+      for (auto it = s.rbegin(); it != s.rend(); ++it) {  // as eval_selector
+        if (it->t <= end && it->t >= start) {
+          visit(labels, false, it->v);
+          return;
+        }
+      }
+    });
+    return true;
+  }
+  if (n.kind != NodeKind::kCall || !is_range_function(n.function->id)) return false;
+  const Node& sel = unwrap_parens(*n.children[0]);
+  const FuncId id = n.function->id;
+  const bool drops = id != FuncId::kLastOverTime;
+  // Dropping the name could make two elements alike (an error eval_call reports) only when
+  // the selector reads more than one metric.
+  if (sel.kind != NodeKind::kMatrix || (drops && !one_metric_name(sel))) return false;
+  core::TimePoint end = ctx.at - sel.offset;
+  core::TimePoint start = end - sel.range;
+  ctx.source.select(sel.matchers, start, end, [&](const Labels& labels, std::span<const Sample> s) {
+    std::span<const Sample> in = clip(s, start, end);
+    if (in.empty()) return;
+    if (auto v = range_function(id, in, start, end, sel.range)) visit(labels, drops, *v);
+  });
+  return true;
+}
+
+namespace {
 
 template <typename F>
 Vec map_values(Vec v, F f) {
@@ -421,19 +500,53 @@ std::optional<double> parse_le(std::string_view s) {
   return v;
 }
 
+// Labels without `le` (the name included, as Prometheus groups buckets), hashed in place.
+std::size_t hash_without_le(const Labels& labels) {
+  std::size_t h = 0;
+  for (const auto& l : labels) {
+    if (l.name == "le") continue;
+    h = h * kHashMultiplier + hash_text(l.name);
+    h = h * kHashMultiplier + hash_text(l.value);
+  }
+  return h;
+}
+bool same_without_le(const Labels& labels, const Labels& key) {
+  std::size_t j = 0;
+  for (const auto& l : labels) {
+    if (l.name == "le") continue;
+    if (j == key.size() || !(key[j] == l)) return false;
+    ++j;
+  }
+  return j == key.size();
+}
+
 Vec histogram_quantile(double q, const Vec& in) {
-  // Keyed by the labels without `le` (the name included, as Prometheus does).
-  std::map<Labels, std::vector<Bucket>> groups;
+  // Groups found by hash (a map keyed by label sets was most of this function's time),
+  // given out in label order as before.
+  std::vector<std::pair<Labels, std::vector<Bucket>>> groups;
+  std::unordered_multimap<std::size_t, std::size_t> index;
   for (const auto& s : in) {
     auto le = parse_le(label_value(s.labels, "le"));
     if (!le) continue;
-    Labels key = s.labels;
-    std::erase_if(key, [](const Label& l) { return l.name == "le"; });
-    groups[std::move(key)].push_back({*le, s.value});
+    const std::size_t h = hash_without_le(s.labels);
+    auto [it, end] = index.equal_range(h);
+    while (it != end && !same_without_le(s.labels, groups[it->second].first))
+      ++it;
+    if (it == end) {
+      Labels key;
+      for (const auto& l : s.labels)
+        if (l.name != "le") key.push_back(l);
+      it = index.emplace(h, groups.size());
+      groups.emplace_back(std::move(key), std::vector<Bucket>{});
+    }
+    groups[it->second].second.push_back({*le, s.value});
   }
+  std::sort(groups.begin(), groups.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
   Vec out;
+  out.reserve(groups.size());
   for (auto& [key, buckets] : groups)
-    out.push_back({drop_name(key), bucket_quantile(q, std::move(buckets))});
+    out.push_back({drop_name(std::move(key)), bucket_quantile(q, std::move(buckets))});
   return out;
 }
 

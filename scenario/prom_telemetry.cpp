@@ -24,7 +24,11 @@ WorldSeriesSource::WorldSeriesSource(const sim::World& world) : world_(world) {
       if (name == "__name__") by_name_[value].push_back(i);
     }
     labels_.push_back(std::move(l));
+    const sim::PromMetric m = catalogue[i].metric;
+    volatile_.push_back(m == sim::PromMetric::kMemoryWorkingSet ||
+                        m == sim::PromMetric::kMemoryLimit);
   }
+  kept_.resize(catalogue.size());
 }
 
 const std::vector<std::size_t>& WorldSeriesSource::matching(
@@ -59,19 +63,63 @@ const std::vector<std::size_t>& WorldSeriesSource::matching(
   return it->second;
 }
 
+std::span<const promql::Sample> WorldSeriesSource::samples(std::size_t index, core::TimePoint start,
+                                                           core::TimePoint end) const {
+  const auto kept = world_.prom_kept();
+  if (!kept || end < start) return {};
+  const auto [first, last] = *kept;
+  auto copy = [&](core::TimePoint from, std::vector<promql::Sample>& out) {
+    points_.clear();
+    world_.prom_samples(index, from, last, points_);
+    for (const auto& p : points_)
+      out.push_back({p.t, p.v});
+  };
+  if (volatile_[index]) {
+    samples_.clear();
+    copy(start, samples_);
+    auto hi = std::partition_point(samples_.begin(), samples_.end(),
+                                   [&](const promql::Sample& x) { return x.t <= end; });
+    return {samples_.begin(), hi};
+  }
+  Kept& k = kept_[index];
+  k.longest = std::max(k.longest, last - start);
+  if (!k.valid || start < k.from) {
+    // A window reaching further back than this copy: read it again from the rings.
+    k.s.clear();
+    k.head = 0;
+    k.from = start;
+    copy(start, k.s);
+    k.valid = true;
+  } else if (k.upto < last) {
+    copy(k.upto + core::Duration{1}, k.s);
+  }
+  k.upto = last;
+  k.from = std::max(k.from, last - k.longest);
+  const core::TimePoint keep = std::max(k.from, first);
+  while (k.head < k.s.size() && k.s[k.head].t < keep)
+    ++k.head;
+  if (k.head > k.s.size() / 2) {
+    k.s.erase(k.s.begin(), k.s.begin() + static_cast<std::ptrdiff_t>(k.head));
+    k.head = 0;
+  }
+  // Usually the window is the whole copy, or ends at its end: test the ends (in cache)
+  // before bisecting.
+  auto lo = k.s.begin() + static_cast<std::ptrdiff_t>(k.head);
+  if (lo != k.s.end() && lo->t < start)
+    lo = std::partition_point(lo, k.s.end(), [&](const promql::Sample& x) { return x.t < start; });
+  auto hi = k.s.end();
+  if (lo != hi && std::prev(hi)->t > end)
+    hi = std::partition_point(lo, hi, [&](const promql::Sample& x) { return x.t <= end; });
+  return {lo, hi};
+}
+
 void WorldSeriesSource::select(
     std::span<const promql::Matcher> matchers, core::TimePoint start, core::TimePoint end,
     const std::function<void(const promql::Labels&, std::span<const promql::Sample>)>& visit)
     const {
   for (std::size_t i : matching(matchers)) {
-    points_.clear();
-    world_.prom_samples(i, start, end, points_);
-    if (points_.empty()) continue;
-    samples_.resize(points_.size());
-    std::transform(points_.begin(), points_.end(), samples_.begin(), [](const sim::PromPoint& p) {
-      return promql::Sample{p.t, p.v};
-    });
-    visit(labels_[i], std::span<const promql::Sample>(samples_));
+    const auto s = samples(i, start, end);
+    if (!s.empty()) visit(labels_[i], s);
   }
 }
 

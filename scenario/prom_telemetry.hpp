@@ -15,6 +15,7 @@
 
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -40,7 +41,11 @@ class WorldSeriesSource final : public promql::SeriesSource {
   explicit WorldSeriesSource(const sim::World& world);
 
   /// Matching is done once per distinct selector (the catalogue never changes during a
-  /// run) and cached; samples are read from the world's rings for each call.
+  /// run) and cached. Samples are copied out of the world's rings once: each series keeps
+  /// the samples of the longest window asked of it (bounded by what the rings keep), new
+  /// ticks are appended as the world runs, and `visit` gets a view of that copy. The two
+  /// memory series, whose old samples follow the service's current memory limit, are read
+  /// from the rings on each call instead.
   void select(std::span<const promql::Matcher> matchers, core::TimePoint start, core::TimePoint end,
               const std::function<void(const promql::Labels&, std::span<const promql::Sample>)>&
                   visit) const override;
@@ -51,8 +56,24 @@ class WorldSeriesSource final : public promql::SeriesSource {
  private:
   const std::vector<std::size_t>& matching(std::span<const promql::Matcher> matchers) const;
 
+  /// Series `index`'s samples in [start, end] (see select), or an empty span.
+  std::span<const promql::Sample> samples(std::size_t index, core::TimePoint start,
+                                          core::TimePoint end) const;
+
+  /// A series' copied samples: every sample the rings keep at or after `from`, up to `upto`,
+  /// ascending, in `s` from `head` on (the front is dropped lazily).
+  struct Kept {
+    std::vector<promql::Sample> s;
+    std::size_t head = 0;
+    core::TimePoint from, upto;
+    core::Duration longest{0};  ///< the longest window asked: how far back `from` stays
+    bool valid = false;
+  };
+
   const sim::World& world_;
   std::vector<promql::Labels> labels_;
+  std::vector<bool> volatile_;  ///< read from the rings on every call (see select)
+  mutable std::vector<Kept> kept_;
   std::unordered_map<std::string, std::vector<std::size_t>> by_name_;
   mutable std::map<std::string, std::vector<std::size_t>> selections_;
   mutable std::vector<sim::PromPoint> points_;

@@ -183,4 +183,11 @@ void World::prom_samples(std::size_t index, TimePoint start, TimePoint end,
   }
 }
 
+std::optional<std::pair<TimePoint, TimePoint>> World::prom_kept() const {
+  const Impl& w = *impl_;
+  if (w.prom_ring.filled() == 0) return std::nullopt;
+  const auto oldest = static_cast<int64_t>(w.prom_ring.filled()) - 1;
+  return std::pair{w.tp(w.last_tick_ms - oldest * w.scrape_ms), w.tp(w.last_tick_ms)};
+}
+
 }  // namespace selfheal::sim

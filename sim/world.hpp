@@ -27,8 +27,10 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/result.hpp"
@@ -152,6 +154,10 @@ class World {
   /// no sample there.
   void prom_samples(std::size_t index, TimePoint start, TimePoint end,
                     std::vector<PromPoint>& out) const;
+  /// The scrape ticks prom_samples can still return samples at: [first, last], both
+  /// inclusive; nullopt before the first tick. A caller keeping copies of samples (e.g.
+  /// scenario::WorldSeriesSource) drops those before `first` to answer as prom_samples does.
+  std::optional<std::pair<TimePoint, TimePoint>> prom_kept() const;
 
   /// Scrape ticks run so far (the benchmark's event count uses Simulation::dispatched()).
   std::uint64_t ticks() const;

@@ -1,0 +1,88 @@
+// WorldSeriesSource keeps copies of the world's samples to hand out views (the cost of
+// Prometheus rule files, bench/README.md): whatever windows are asked, in whatever order,
+// it must answer exactly as World::prom_samples reads the rings.
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "scenario/prom_telemetry.hpp"
+#include "scenario/scenario.hpp"
+
+using namespace selfheal;
+using namespace selfheal::scenario;
+using namespace std::chrono_literals;
+
+namespace {
+
+const char* kScenario = R"(scenario: source
+duration: 2h
+start: 2026-01-05T10:00:00Z
+cluster:
+  namespace: shop
+  services:
+    cart-api: {replicas: 3, traffic: {rps: 120}}
+    checkout: {replicas: 2, traffic: {rps: 40}}
+policies:
+  remediation_policies:
+    - {incident_type: memory-leak, action: restart}
+faults:
+  - {at: 20m, kind: memory-leak, target: checkout, severity: 0.9}
+  - {at: 30m, kind: bad-deploy, target: cart-api, severity: 0.3}
+)";
+
+bool same(const sim::PromPoint& a, const promql::Sample& b) {
+  return a.t == b.t && std::memcmp(&a.v, &b.v, sizeof a.v) == 0;  // bit for bit, NaN too
+}
+
+}  // namespace
+
+TEST_CASE("WorldSeriesSource answers every window as the world's rings do", "[scenario][promql]") {
+  auto load = load_scenario_string(kScenario, "s.yaml", ".");
+  INFO(load.diagnostics.describe());
+  REQUIRE(load.scenario);
+  sim::WorldOptions o;
+  o.prometheus_series = true;
+  o.telemetry_retention = 20min;  // windows below reach past what the rings keep
+  sim::World world{load.scenario->cluster, load.scenario->seed, o};
+  WorldSeriesSource source{world};
+  std::map<std::string, std::size_t> index;
+  for (std::size_t i = 0; i < source.labels().size(); ++i)
+    index[promql::format_labels(source.labels()[i])] = i;
+  const std::vector<promql::Matcher> all{{"__name__", promql::Matcher::Op::kRe, ".+"}};
+  // Growing, shrinking, past the retention, with an offset, ending between ticks.
+  const std::vector<std::pair<core::Duration, core::Duration>> windows{
+      {5min, 0min},  {1min, 0min}, {30min, 0min}, {2min, 3min},
+      {15min, 0min}, {1h, 0min},   {0min, 7s}};
+  std::size_t compared = 0;
+  for (int step = 0; step < 70; ++step) {
+    world.run_until(world.start() + step * 97s);
+    for (const auto& [range, offset] : windows) {
+      if (range > 10min && step < 40) continue;  // longer windows first asked late in the run
+      const core::TimePoint end = world.now() - offset, start = end - range;
+      std::vector<bool> seen(source.labels().size(), false);
+      source.select(
+          all, start, end, [&](const promql::Labels& l, std::span<const promql::Sample> s) {
+            const std::size_t i = index.at(promql::format_labels(l));
+            seen[i] = true;
+            std::vector<sim::PromPoint> want;
+            world.prom_samples(i, start, end, want);
+            INFO(promql::format_labels(l) << " at step " << step << " range " << range.count());
+            REQUIRE(want.size() == s.size());
+            for (std::size_t j = 0; j < s.size(); ++j)
+              REQUIRE(same(want[j], s[j]));
+            compared += s.size();
+          });
+      for (std::size_t i = 0; i < seen.size(); ++i) {
+        if (seen[i]) continue;
+        std::vector<sim::PromPoint> want;
+        world.prom_samples(i, start, end, want);
+        INFO(promql::format_labels(source.labels()[i]) << " at step " << step);
+        REQUIRE(want.empty());
+      }
+    }
+  }
+  CHECK(compared > 100000);
+}
