@@ -155,9 +155,12 @@ inline void World::Impl::tick_own(Svc& v, TimePoint at, double shape, double dt_
 }
 
 inline void World::Impl::tick_parallel(TimePoint at, Duration elapsed, double shape, double dt_s) {
+  // Blocks of kBlockServices services, claimed by whichever thread is free: the block, not
+  // the thread, decides what is computed and where its deferrals go.
+  constexpr std::size_t kBlockServices = 32;
   if (!workers) {
     workers = std::make_unique<model::TickWorkers>(opts.threads);
-    deferred.resize(opts.threads);
+    deferred.resize((svcs.size() + kBlockServices - 1) / kBlockServices);
   }
   // One pointer to the tick's values: the job fits std::function's inline buffer (no
   // allocation per tick).
@@ -165,14 +168,13 @@ inline void World::Impl::tick_parallel(TimePoint at, Duration elapsed, double sh
     TimePoint at;
     double shape, dt_s;
   } const t{at, shape, dt_s};
-  workers->run([this, tp = &t](unsigned c) {
-    auto& out = deferred[c];
+  workers->run(static_cast<std::uint32_t>(deferred.size()), [this, tp = &t](unsigned b) {
+    auto& out = deferred[b];
     out.clear();
-    const std::size_t n = svcs.size();
-    const std::size_t lo = n * c / deferred.size();
-    const std::size_t hi = n * (c + 1) / deferred.size();
+    const std::size_t lo = b * kBlockServices;
+    const std::size_t hi = std::min(svcs.size(), lo + kBlockServices);
     for (std::size_t i = lo; i < hi; ++i) {
-      if (i + 1 < hi) prefetch_service(i + 1);
+      if (i + 1 < svcs.size()) prefetch_service(i + 1);
       tick_own(svcs[i], tp->at, tp->shape, tp->dt_s, out);
     }
   });

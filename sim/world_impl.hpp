@@ -297,8 +297,8 @@ struct World::Impl {
     bool whole = false;
   };
   std::unique_ptr<model::TickWorkers> workers;  // created on the first parallel tick
-  std::vector<std::vector<Deferred>> deferred;  // [chunk]
-  /// The services' tick in parallel chunks, then the deferred work in service order.
+  std::vector<std::vector<Deferred>> deferred;  // [block of services]
+  /// The services' tick in parallel blocks, then the deferred work in service order.
   void tick_parallel(TimePoint at, Duration elapsed, double shape, double dt_s);
   /// The part of a service's tick that writes only its own state: none of it (returns a
   /// whole deferral) when its pods need the controllers, else physics, sample and series,
