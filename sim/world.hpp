@@ -62,7 +62,8 @@ struct WorldOptions {
   /// Threads one scrape tick splits its per-service work over (>= 1). The result is the
   /// same for any count (services are computed from the previous tick of the others; what
   /// touches shared state - events, incidents, alerts, pods - runs after, in service
-  /// order). Pays from ~1,000 services (bench/README.md "Fleet scale"); 1 starts no thread.
+  /// order). For fleets of thousands of services (bench/README.md "Fleet scale: CPU per
+  /// service-tick and both cores"); 1 starts no thread.
   /// A world created before fork() runs single-threaded in the child.
   unsigned threads = 1;
 };
