@@ -158,7 +158,11 @@ inline std::string World::Impl::severity_of(const Svc& v, const AlertRuleSpec& r
 }
 
 inline void World::Impl::evaluate_rules(Svc& v, TimePoint at) {
-  const int64_t now = core::to_unix_ms(at);
+  check_rules<true>(v, core::to_unix_ms(at));
+}
+
+template <bool kApply>
+inline bool World::Impl::check_rules(Svc& v, int64_t now) {
   const std::size_t nr = rules.size();
   // The tick's gauges, indexed by engine::SignalName (windowed ones filled per rule).
   const Sample& s = sample_back(v, 0);
@@ -191,8 +195,10 @@ inline void World::Impl::evaluate_rules(Svc& v, TimePoint at) {
     // Quiet and nothing in progress (busy: pending, firing or in an episode): the common
     // case, decided here.
     if (!cond && !busy[c->rule]) continue;
+    if constexpr (!kApply) return true;
     update_alert(v, c->rule, cond, value, now);
   }
+  return false;
 }
 
 void World::Impl::update_alert(Svc& v, std::size_t r, bool cond, double value, int64_t now) {

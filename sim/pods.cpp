@@ -82,18 +82,30 @@ inline void World::Impl::build_services() {
     }
     const double u0 = ss.traffic.rps / std::max(1.0, ss.replicas * ss.capacity_rps_per_replica);
     v.util = std::min(1.0, u0);
-    v.p99 = v.prev_p99 = ss.base_latency_ms * latency_factor(u0);
-    v.err = v.prev_err = ss.base_error_rate;
+    v.p99 = ss.base_latency_ms * latency_factor(u0);
+    v.err = ss.base_error_rate;
   }
   // Calls in flight before the first tick, so upstreams do not start from zero.
   for (std::size_t i = 0; i < svcs.size(); ++i) {
-    svcs[i].calls = svcs[i].prev_calls = baseline_rps(i, spec.start, 0);
+    svcs[i].calls = baseline_rps(i, spec.start, 0);
   }
   ring.reset(static_cast<std::size_t>(opts.telemetry_retention.count() / scrape_ms) + 2,
              svcs.size());
   const std::size_t fair_share = opts.series_point_budget / std::max<std::size_t>(1, svcs.size());
   series_cap =
       std::max<std::size_t>(kMinSeriesPoints, std::min(opts.series_max_points, fair_share));
+}
+
+inline void World::Impl::build_adjacency() {
+  seen.resize(svcs.size());
+  adj_at.push_back(0);
+  for (const Svc& v : svcs) {
+    for (const auto* list : {&v.dependents, &v.upstreams}) {
+      for (std::size_t d : *list)
+        adj.push_back(static_cast<std::uint32_t>(d));
+      adj_at.push_back(static_cast<std::uint32_t>(adj.size()));
+    }
+  }
 }
 
 inline Release World::Impl::make_release(const ReleaseSpec& rs, int64_t start) {

@@ -27,7 +27,7 @@ inline double World::Impl::daily_shape(int64_t ms) {
   return sim::daily_shape(ms);
 }
 
-inline double World::Impl::call_factor(const Svc& d, int64_t now) const {
+inline double World::Impl::call_factor(const Seen& d, int64_t now) {
   const bool cache = d.cache;
   double f = cache ? kCacheCallShare : 1.0;
   const int64_t age = now - d.purge_ms;
@@ -39,6 +39,19 @@ inline double World::Impl::call_factor(const Svc& d, int64_t now) const {
   return f;
 }
 
+inline void World::Impl::prefetch_service(std::size_t i) const {
+  const char* next = reinterpret_cast<const char*>(&svcs[i]);
+  for (std::size_t off = 0; off < offsetof(Svc, pods); off += 64)
+    __builtin_prefetch(next + off);
+  // The chart's last point, which the tick folds into (one per service, all over the heap).
+  const auto& pts = tl.services[i].points;
+  if (!pts.empty()) {
+    const char* p = reinterpret_cast<const char*>(&pts.back());
+    __builtin_prefetch(p, 1);
+    __builtin_prefetch(p + sizeof(SeriesPoint) - 1, 1);
+  }
+}
+
 inline void World::Impl::tick() {
   const TimePoint at = sim.now();
   const int64_t now = core::to_unix_ms(at);
@@ -46,9 +59,7 @@ inline void World::Impl::tick() {
   last_tick_ms = now;
   ++tick_count;
   for (auto& v : svcs) {
-    v.prev_err = v.err;
-    v.prev_p99 = v.p99;
-    v.prev_calls = v.calls;
+    seen[v.index] = {v.err, v.p99, v.calls, v.base_error_rate, v.purge_ms, v.cache};
     v.prev_shifted = v.shifted;
     v.prev_ready = v.ready;
   }
@@ -63,32 +74,15 @@ inline void World::Impl::tick() {
   if (opts.prometheus_series) prom_ring.advance();
   const double dt_s = static_cast<double>(scrape_ms) / 1000.0;
 
-  for (auto& v : svcs) {
-    // The whole state of a service is read on every tick and all services together do
-    // not fit in L1: fetch the next one's while this one is computed.
-    if (&v != &svcs.back()) {
-      const char* next = reinterpret_cast<const char*>(&v + 1);
-      for (std::size_t off = 0; off < offsetof(Svc, pods); off += 64)
-        __builtin_prefetch(next + off);
+  if (opts.threads > 1) {
+    tick_parallel(at, Duration{dt}, shape, dt_s);
+  } else {
+    for (auto& v : svcs) {
+      // The whole state of a service is read on every tick and all services together do
+      // not fit in L1: fetch the next one's while this one is computed.
+      if (&v != &svcs.back()) prefetch_service(v.index + 1);
+      tick_service(v, at, Duration{dt}, shape, dt_s);
     }
-    const PodStats& st = refresh_pods(v, at, Duration{dt});
-    serve(v, st, at, shape, dt_s);
-    Sample& s = ring.latest(v.index);
-    s.rps = static_cast<float>(v.rps);
-    s.err = static_cast<float>(v.err);
-    s.p99 = static_cast<float>(v.p99);
-    s.cpu = static_cast<float>(v.cpu);
-    s.mem = static_cast<float>(v.mem);
-    s.ready = static_cast<float>(v.ready);
-    s.desired = static_cast<float>(v.desired);
-    s.queue = static_cast<float>(v.queue);
-    s.dep_err = static_cast<float>(v.dep_err);
-    s.cum_oom = v.cum_oom;
-    s.cum_restarts = v.cum_restarts;
-    if (opts.prometheus_series) prom_accumulate(v, s, dt_s);
-
-    record_series(v, s, at);
-    evaluate_rules(v, at);
   }
 
   if (!external_rules.empty()) evaluate_external(now);
@@ -112,6 +106,90 @@ inline void World::Impl::tick() {
   sim.at(tp(now + scrape_ms), [this] { tick(); });
 }
 
+inline void World::Impl::record_sample(Svc& v, TimePoint at, double dt_s) {
+  Sample& s = ring.latest(v.index);
+  s.rps = static_cast<float>(v.rps);
+  s.err = static_cast<float>(v.err);
+  s.p99 = static_cast<float>(v.p99);
+  s.cpu = static_cast<float>(v.cpu);
+  s.mem = static_cast<float>(v.mem);
+  s.ready = static_cast<float>(v.ready);
+  s.desired = static_cast<float>(v.desired);
+  s.queue = static_cast<float>(v.queue);
+  s.dep_err = static_cast<float>(v.dep_err);
+  s.cum_oom = v.cum_oom;
+  s.cum_restarts = v.cum_restarts;
+  if (opts.prometheus_series) prom_accumulate(v, s, dt_s);
+  record_series(v, s, at);
+}
+
+inline void World::Impl::tick_service(Svc& v, TimePoint at, Duration elapsed, double shape,
+                                      double dt_s) {
+  const PodStats& st = refresh_pods(v, at, elapsed);
+  serve(v, st, at, shape, dt_s);
+  record_sample(v, at, dt_s);
+  evaluate_rules(v, at);
+}
+
+// Why the parallel tick is exact: a service's physics reads the others only through what
+// the previous tick left (prev_* fields, copied before the loop) and their constants, so
+// the chunks may compute services in any order. Everything that touches shared state (the
+// pod slots, the event log, incidents, alert groups, the event queue) happens in the pods'
+// controllers and the alert state machine; a service needing either is deferred, and the
+// serial pass runs that work in service order, exactly as the one-thread loop would have
+// interleaved it (the work of the services in between changed nothing shared). Nothing a
+// deferred service's work changes is read by another service's physics within the tick.
+inline void World::Impl::tick_own(Svc& v, TimePoint at, double shape, double dt_s,
+                                  std::vector<Deferred>& out) {
+  const auto idx = static_cast<std::uint32_t>(v.index);
+  const PodStats& st = v.stats;
+  // refresh_pods' two conditions for work: the pods' transitions, then the controllers.
+  if (v.pods_dirty || v.leak_mb_per_ms != 0 || v.rollout || core::to_unix_ms(at) >= st.next_event ||
+      st.active != v.desired || st.pending != 0) {
+    out.push_back({idx, true});
+    return;
+  }
+  serve(v, st, at, shape, dt_s);
+  record_sample(v, at, dt_s);
+  if (check_rules<false>(v, core::to_unix_ms(at))) out.push_back({idx, false});
+}
+
+inline void World::Impl::tick_parallel(TimePoint at, Duration elapsed, double shape, double dt_s) {
+  // Blocks of kBlockServices services, claimed by whichever thread is free: the block, not
+  // the thread, decides what is computed and where its deferrals go.
+  constexpr std::size_t kBlockServices = 32;
+  if (!workers) {
+    workers = std::make_unique<model::TickWorkers>(opts.threads);
+    deferred.resize((svcs.size() + kBlockServices - 1) / kBlockServices);
+  }
+  // One pointer to the tick's values: the job fits std::function's inline buffer (no
+  // allocation per tick).
+  struct Tick {
+    TimePoint at;
+    double shape, dt_s;
+  } const t{at, shape, dt_s};
+  workers->run(static_cast<std::uint32_t>(deferred.size()), [this, tp = &t](unsigned b) {
+    auto& out = deferred[b];
+    out.clear();
+    const std::size_t lo = b * kBlockServices;
+    const std::size_t hi = std::min(svcs.size(), lo + kBlockServices);
+    for (std::size_t i = lo; i < hi; ++i) {
+      if (i + 1 < svcs.size()) prefetch_service(i + 1);
+      tick_own(svcs[i], tp->at, tp->shape, tp->dt_s, out);
+    }
+  });
+  for (const auto& out : deferred) {
+    for (const Deferred& d : out) {
+      Svc& v = svcs[d.svc];
+      if (d.whole) {
+        tick_service(v, at, elapsed, shape, dt_s);
+      } else {
+        evaluate_rules(v, at);
+      }
+    }
+  }
+}
+
 inline double World::Impl::demand_of(Svc& v, int64_t now, double shape) {
   // Demand: external traffic (daily shape, AR(1) noise, multipliers) plus calls.
   if (v.traffic_noise > 0) {
@@ -129,21 +207,25 @@ inline double World::Impl::demand_of(Svc& v, int64_t now, double shape) {
   v.shifted = ext * v.shift;
   ext -= v.shifted;
   double demand = ext;
-  for (std::size_t d : v.dependents)
-    demand += svcs[d].prev_calls * call_factor(svcs[d], now);
+  const std::uint32_t* a = adj.data();
+  for (std::uint32_t k = adj_at[2 * v.index], e = adj_at[2 * v.index + 1]; k < e; ++k) {
+    const Seen& d = seen[a[k]];
+    demand += d.calls * call_factor(d, now);
+  }
   if (any_shift) demand += shift_in[v.index];
   return demand;
 }
 
 inline double World::Impl::upstream_errors(const Svc& v, double& up_lat) const {
   double dep_ok = 1.0;
-  for (std::size_t u : v.upstreams) {
-    const Svc& up = svcs[u];
+  const std::uint32_t* a = adj.data();
+  for (std::uint32_t k = adj_at[2 * v.index + 1], e = adj_at[2 * v.index + 2]; k < e; ++k) {
+    const Seen& up = seen[a[k]];
     // Only errors above the upstream's background rate reach callers as failures
     // (background errors are retried away), so a healthy call chain does not compound.
     const double base = up.base_error_rate;
-    dep_ok *= 1.0 - std::clamp((up.prev_err - base) / (1.0 - base), 0.0, 1.0);
-    up_lat = std::max(up_lat, up.prev_p99);
+    dep_ok *= 1.0 - std::clamp((up.err - base) / (1.0 - base), 0.0, 1.0);
+    up_lat = std::max(up_lat, up.p99);
   }
   return 1.0 - dep_ok;
 }

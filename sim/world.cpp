@@ -20,6 +20,7 @@ World::Impl::Impl(const ClusterSpec& s, std::uint64_t seed, WorldOptions o)
   phi_innov = std::sqrt(1.0 - phi * phi);
   if (spec.capacity_pods) capacity = *spec.capacity_pods;
   build_services();
+  build_adjacency();
   build_rules();
   if (opts.prometheus_series) build_prom_series();
   build_timeline();

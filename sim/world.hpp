@@ -61,6 +61,13 @@ struct WorldOptions {
   /// verification and rollback events carry no detail text nor audit_index). For a
   /// counterfactual branch, which reads only outcomes: the world evolves exactly as with it.
   bool record_audit = true;
+  /// Threads one scrape tick splits its per-service work over (>= 1). The result is the
+  /// same for any count (services are computed from the previous tick of the others; what
+  /// touches shared state - events, incidents, alerts, pods - runs after, in service
+  /// order). For fleets of thousands of services (bench/README.md "Fleet scale: CPU per
+  /// service-tick and both cores"); 1 starts no thread.
+  /// A world created before fork() runs single-threaded in the child.
+  unsigned threads = 1;
 };
 
 /// A read-only view of one service's state now, for tests and debugging.

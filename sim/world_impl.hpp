@@ -35,6 +35,7 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -48,6 +49,7 @@
 #include "sim/model_types.hpp"
 #include "sim/simulation.hpp"
 #include "sim/telemetry_ring.hpp"
+#include "sim/tick_workers.hpp"
 #include "sim/timeline.hpp"
 #include "sim/world.hpp"
 
@@ -134,6 +136,12 @@ struct World::Impl {
   int64_t capacity = std::numeric_limits<int64_t>::max();  // pod slots in the cluster
   LoadGraph graph;  // spec's dependency graph by index (the no-fault baselines)
   int64_t slots_used = 0;
+  std::vector<model::Seen> seen;  // [service] as its neighbours read it this tick
+  /// Dependents then upstreams of every service, flat: service i's dependents are
+  /// adj[adj_at[2i] .. adj_at[2i+1]), its upstreams adj[adj_at[2i+1] .. adj_at[2i+2]) (the
+  /// order of Svc::dependents and Svc::upstreams; one array a tick reads in order).
+  std::vector<std::uint32_t> adj;
+  std::vector<std::uint32_t> adj_at;
   bool any_shift = false;        // some service shifts traffic to another one
   std::vector<double> shift_in;  // per service: traffic shifted to it (previous tick)
 
@@ -240,6 +248,8 @@ struct World::Impl {
 
   // ---- pods (sim/pods.cpp)
   void build_services();
+  /// adj, adj_at and seen, from the services' dependents and upstreams.
+  void build_adjacency();
   static Release make_release(const ReleaseSpec& rs, int64_t start);
   static double release_error(const Release& r);
   /// Starts a rollout of a new pod template for release index `rel` (restart: same one).
@@ -270,8 +280,30 @@ struct World::Impl {
 
   // ---- traffic (sim/traffic.cpp)
   static double daily_shape(int64_t ms);
-  double call_factor(const Svc& d, int64_t now) const;
+  static double call_factor(const model::Seen& d, int64_t now);
+  /// Fetches what the tick reads of service i (its record, its chart's last point).
+  void prefetch_service(std::size_t i) const;
   void tick();
+  /// All of one service's tick: pods, physics, the telemetry sample, series and rules.
+  void tick_service(Svc& v, TimePoint at, Duration elapsed, double shape, double dt_s);
+  /// The tick's sample of `v` into the telemetry ring (and Prometheus counters), and the
+  /// chart series.
+  void record_sample(Svc& v, TimePoint at, double dt_s);
+  // ---- the tick on several threads (WorldOptions::threads > 1)
+  /// A service a parallel chunk left for the serial pass, in service order: all of its tick
+  /// (its pods need work) or only its alert rules (some alert's state changes).
+  struct Deferred {
+    std::uint32_t svc = 0;
+    bool whole = false;
+  };
+  std::unique_ptr<model::TickWorkers> workers;  // created on the first parallel tick
+  std::vector<std::vector<Deferred>> deferred;  // [block of services]
+  /// The services' tick in parallel blocks, then the deferred work in service order.
+  void tick_parallel(TimePoint at, Duration elapsed, double shape, double dt_s);
+  /// The part of a service's tick that writes only its own state: none of it (returns a
+  /// whole deferral) when its pods need the controllers, else physics, sample and series,
+  /// and whether its rules must run in the serial pass.
+  void tick_own(Svc& v, TimePoint at, double shape, double dt_s, std::vector<Deferred>& out);
   /// One service's demand this tick: external traffic (daily shape, AR(1) noise,
   /// multipliers, minus what is shifted away) plus its dependents' calls and shifted-in load.
   double demand_of(Svc& v, int64_t now, double shape);
@@ -328,6 +360,10 @@ struct World::Impl {
   double rule_value(const Svc& v, std::size_t ri) const;
   std::string severity_of(const Svc& v, const AlertRuleSpec& r) const;
   void evaluate_rules(Svc& v, TimePoint now);
+  /// The rule checks of evaluate_rules. kApply false: changes nothing and returns whether
+  /// some alert's state would change (the condition holds or the alert is busy).
+  template <bool kApply>
+  bool check_rules(Svc& v, int64_t now);
   /// The alert state machine of rule r on service v, for a tick where the condition holds
   /// or the alert is pending, firing or in an episode.
   [[gnu::noinline]] void update_alert(Svc& v, std::size_t r, bool cond, double value, int64_t now);

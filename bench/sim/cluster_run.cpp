@@ -5,7 +5,8 @@
 //    be the same before and after;
 //  - counting instructions of exactly one run under valgrind, World construction excluded:
 //      valgrind --tool=callgrind --toggle-collect='*run_world*' bench_sim_run 200 7
-// Usage: bench_sim_run SERVICES DAYS [RULES.yaml]. With a Prometheus rule file the world's
+// Usage: bench_sim_run SERVICES DAYS [RULES.yaml] [--threads=N] (WorldOptions::threads,
+// default 1). With a Prometheus rule file the world's
 // alerts come from it (instead of the default rules), evaluated by the PromQL evaluator over
 // the world's Prometheus series (docs/prometheus-series.md). Prints the digest, ticks, kernel
 // events, timeline events, CPU seconds of the run and the peak RSS.
@@ -112,14 +113,25 @@ double cpu_seconds() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 3 && argc != 4) {
-    std::fprintf(stderr, "usage: %s SERVICES DAYS [RULES.yaml]\n", argv[0]);
+  // --threads=N (WorldOptions::threads), anywhere after the program name.
+  unsigned threads = 1;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strncmp(argv[i], "--threads=", 10) != 0) continue;
+    threads = static_cast<unsigned>(std::atoi(argv[i] + 10));
+    for (int j = i; j + 1 < argc; ++j)
+      argv[j] = argv[j + 1];
+    --argc;
+    break;
+  }
+  if ((argc != 3 && argc != 4) || threads < 1) {
+    std::fprintf(stderr, "usage: %s SERVICES DAYS [RULES.yaml] [--threads=N]\n", argv[0]);
     return 2;
   }
   const int services = std::atoi(argv[1]);
   const int days = std::atoi(argv[2]);
   ClusterSpec spec = selfheal::bench::synthetic_cluster(services, days, 42);
   WorldOptions options;
+  options.threads = threads;
   std::vector<scenario::PromAlertRule> rules;
   if (argc == 4) {
     core::Diagnostics d;
@@ -139,17 +151,24 @@ int main(int argc, char** argv) {
     w.set_external_rule_evaluator(scenario::PromRuleEvaluator{rules, 0, *source, spec});
   }
   const double c0 = cpu_seconds();
+  timespec w0{};
+  clock_gettime(CLOCK_MONOTONIC, &w0);
   run_world(w, days);
   const double cpu = cpu_seconds() - c0;
+  timespec w1{};
+  clock_gettime(CLOCK_MONOTONIC, &w1);
+  const double wall = static_cast<double>(w1.tv_sec - w0.tv_sec) +
+                      static_cast<double>(w1.tv_nsec - w0.tv_nsec) * 1e-9;
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
   std::printf(
       "digest=%016llx ticks=%llu kernel_events=%llu timeline_events=%zu incidents=%zu "
-      "cpu_s=%.3f sim_per_real=%.0f peak_rss_MB=%.1f\n",
+      "cpu_s=%.3f wall_s=%.3f ns_per_service_tick=%.1f sim_per_real=%.0f peak_rss_MB=%.1f\n",
       static_cast<unsigned long long>(digest(w.timeline())),
       static_cast<unsigned long long>(w.ticks()),
       static_cast<unsigned long long>(w.simulation().dispatched()), w.timeline().events.size(),
-      w.timeline().incidents.size(), cpu, 86'400.0 * days / cpu,
+      w.timeline().incidents.size(), cpu, wall,
+      wall * 1e9 / (static_cast<double>(w.ticks()) * services), 86'400.0 * days / cpu,
       static_cast<double>(u.ru_maxrss) / 1024.0);
   return 0;
 }

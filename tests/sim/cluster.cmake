@@ -9,6 +9,7 @@ selfheal_test(sim_cluster_tests
     ${CMAKE_CURRENT_LIST_DIR}/world_detection_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/world_engine_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/world_branch_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/world_threads_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/telemetry_ring_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/baseline_health_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/prom_series_test.cpp
