@@ -67,7 +67,9 @@ std::span<const promql::Sample> WorldSeriesSource::samples(std::size_t index, co
                                                            core::TimePoint end) const {
   const auto kept = world_.prom_kept();
   if (!kept || end < start) return {};
-  const auto [first, last] = *kept;
+  // Not a structured binding: clang 14 cannot capture one in the lambda below.
+  const core::TimePoint first = kept->first;
+  const core::TimePoint last = kept->second;
   auto copy = [&](core::TimePoint from, std::vector<promql::Sample>& out) {
     points_.clear();
     world_.prom_samples(index, from, last, points_);

@@ -59,7 +59,9 @@ TEST_CASE("WorldSeriesSource answers every window as the world's rings do", "[sc
   std::size_t compared = 0;
   for (int step = 0; step < 70; ++step) {
     world.run_until(world.start() + step * 97s);
-    for (const auto& [range, offset] : windows) {
+    for (const auto& window : windows) {  // not a structured binding: clang 14 cannot
+      const auto range = window.first;    // capture one in the lambda below
+      const auto offset = window.second;
       if (range > 10min && step < 40) continue;  // longer windows first asked late in the run
       const core::TimePoint end = world.now() - offset, start = end - range;
       std::vector<bool> seen(source.labels().size(), false);
