@@ -336,7 +336,7 @@ inline const PodStats& World::Impl::refresh_pods(Svc& v, TimePoint at, Duration 
   const int64_t now = core::to_unix_ms(at);
   const int64_t dt = elapsed.count();
   PodStats& st = v.stats;
-  if (v.pods_dirty || v.leak_mb_per_ms != 0 || v.rollout || now >= st.next_event) {
+  if (pods_due(v, now)) {
     st = advance_pods(v, now, dt);
     if (st.gone) {
       v.pods.erase(std::remove_if(v.pods.begin(), v.pods.end(),
@@ -347,7 +347,7 @@ inline const PodStats& World::Impl::refresh_pods(Svc& v, TimePoint at, Duration 
   }
   // The controllers have nothing to do in the steady state (checked here, not behind
   // a call: it is every service on almost every tick).
-  if ((v.rollout || st.active != v.desired || st.pending != 0) && reconcile(v, now, st)) {
+  if (controllers_due(v, st) && reconcile(v, now, st)) {
     st = pod_stats(v, now);
   }
   v.pods_dirty = false;

@@ -143,9 +143,8 @@ inline void World::Impl::tick_own(Svc& v, TimePoint at, double shape, double dt_
                                   std::vector<Deferred>& out) {
   const auto idx = static_cast<std::uint32_t>(v.index);
   const PodStats& st = v.stats;
-  // refresh_pods' two conditions for work: the pods' transitions, then the controllers.
-  if (v.pods_dirty || v.leak_mb_per_ms != 0 || v.rollout || core::to_unix_ms(at) >= st.next_event ||
-      st.active != v.desired || st.pending != 0) {
+  // refresh_pods' two conditions for work (the same predicates it tests).
+  if (pods_due(v, core::to_unix_ms(at)) || controllers_due(v, st)) {
     out.push_back({idx, true});
     return;
   }

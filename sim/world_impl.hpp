@@ -274,6 +274,15 @@ struct World::Impl {
   /// The Deployment controller during a rollout: old ReplicaSets down as availability
   /// allows, the new one up within the surge; finishes the rollout when complete.
   void roll_out(Svc& v, int64_t now);
+  /// Whether v's pods have time-driven transitions, memory growth or marked changes due at
+  /// `now` (refresh_pods then advances them; the parallel tick defers such a service).
+  static bool pods_due(const Svc& v, int64_t now) {
+    return v.pods_dirty || v.leak_mb_per_ms != 0 || v.rollout || now >= v.stats.next_event;
+  }
+  /// Whether the Deployment/ReplicaSet controllers may have work for v with its pods `st`.
+  static bool controllers_due(const Svc& v, const PodStats& st) {
+    return v.rollout || st.active != v.desired || st.pending != 0;
+  }
   /// The pods' stats for this tick: transitions and controllers when something is due,
   /// else the cached stats (most services, most ticks). Compacts Gone pods.
   const PodStats& refresh_pods(Svc& v, TimePoint now, Duration elapsed);
