@@ -1,5 +1,6 @@
-// The world: builds the parts from the spec (World::Impl, sim/world_impl.hpp, one file
-// per part) and implements the public World API over them.
+// The world: builds the parts from the spec (World::Impl, sim/world_impl.hpp), wires the
+// event-driven parts to the others (each part's Env below), keeps the timeline's log
+// (every event attributed to its incident by Faults), and implements the public World API.
 #include "sim/world.hpp"
 
 #include <cmath>
