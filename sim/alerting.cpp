@@ -75,7 +75,6 @@ inline void World::Impl::build_rules() {
     }
   }
   if (spec.oncall.direct_page_after) direct_page_ms = spec.oncall.direct_page_after->count();
-  groups.assign(svcs.size(), Group{});
   if (!external_rules.empty()) {
     external_hit.assign(svcs.size(), -1);
     external_last.assign(svcs.size() * rules.size(), ExternalAlert{});
@@ -241,7 +240,7 @@ void World::Impl::update_alert(Svc& v, std::size_t r, bool cond, double value, i
         st.firing_ms > direct_page_ms) {
       st.paged = true;
       const AlertRuleSpec& rule = rules[r];
-      page_oncall(v.index, "alert " + rule.name + " (direct page)");
+      oncall.page(v.index, "alert " + rule.name + " (direct page)");
       auto& e = log_at(EventKind::kPage, v.index, rule.name,
                        "Alertmanager paged the on-call directly: " + describe(v, rule, value));
       e.automated = false;
@@ -268,16 +267,7 @@ inline void World::Impl::fire(Svc& v, std::size_t r, int64_t now) {
   st.firing_since = now;
   auto& e = log_at(EventKind::kAlertFiring, v.index, rule.name, describe(v, rule, st.value));
   e.fingerprint = fingerprint(v, r);
-  Group& g = groups[v.index];
-  ++g.firing;
-  if (!g.active) {
-    g.active = true;
-    ++groups_active;
-    g.next_flush = now + spec.routing.group_wait.count();
-  } else if (g.last_flush >= 0) {
-    g.next_flush =
-        std::min(g.next_flush, std::max(now, g.last_flush + spec.routing.group_interval.count()));
-  }
+  alert_groups.firing(v.index, tp(now));
 }
 
 inline void World::Impl::resolve(Svc& v, std::size_t r, int64_t now) {
@@ -290,12 +280,7 @@ inline void World::Impl::resolve(Svc& v, std::size_t r, int64_t now) {
                                    : std::string(engine::to_string(rule.signal)) + " back to " +
                                          fmt(rule_value(v, r)));
   e.fingerprint = fingerprint(v, r);
-  Group& g = groups[v.index];
-  --g.firing;
-  if (g.last_flush >= 0) {
-    g.next_flush =
-        std::min(g.next_flush, std::max(now, g.last_flush + spec.routing.group_interval.count()));
-  }
+  alert_groups.resolved(v.index, tp(now));
 }
 
 inline engine::Incident World::Impl::make_incident(const Svc& v, std::size_t r, bool resolved,
@@ -329,46 +314,38 @@ inline engine::Incident World::Impl::make_incident(const Svc& v, std::size_t r, 
 
 inline void World::Impl::flush_groups(TimePoint at) {
   const int64_t now = core::to_unix_ms(at);
-  if (groups_active == 0) return;  // no alert firing or resolving anywhere
+  alert_groups.flush(at, [&](std::size_t svc) { send_group(svcs[svc], now); });
+}
+
+// A group's flush sends every alert of the service that fires, or resolved since the last.
+inline void World::Impl::send_group(Svc& v, int64_t now) {
   const std::size_t nr = rules.size();
-  for (auto& v : svcs) {
-    Group& g = groups[v.index];
-    if (!g.active || g.next_flush > now) continue;
-    for (std::size_t r = 0; r < nr; ++r) {
-      AlertState& st = alerts[v.index * nr + r];
-      bool resolved = false;
-      if (st.firing_since >= 0) {
-        resolved = false;
-      } else if (st.resolved_unsent) {
-        st.resolved_unsent = false;
-        resolved = true;
-      } else {
-        continue;
-      }
-      if (sink) {
-        outbox.push_back(make_incident(v, r, resolved, resolved ? now : st.firing_since));
-        const engine::Incident& i = outbox.back();
-        auto& e = log_at(EventKind::kIncidentDelivered, v.index, i.alertname,
-                         (i.resolved ? "resolved: " : "firing: ") + i.annotations.at("summary"));
-        e.fingerprint = i.fingerprint;
-        e.success = !i.resolved;
-      } else {
-        // Nobody to deliver to (no engine attached): log what would have been delivered,
-        // without building the Incident's label and annotation maps.
-        const AlertRuleSpec& rule = rules[r];
-        auto& e = log_at(EventKind::kIncidentDelivered, v.index, rule.name,
-                         (resolved ? "resolved: " : "firing: ") + describe(v, rule, st.value));
-        e.fingerprint = fingerprint(v, r);
-        e.success = !resolved;
-      }
-    }
-    g.last_flush = now;
-    if (g.firing > 0) {
-      g.next_flush = now + spec.routing.repeat_interval.count();
+  for (std::size_t r = 0; r < nr; ++r) {
+    AlertState& st = alerts[v.index * nr + r];
+    bool resolved = false;
+    if (st.firing_since >= 0) {
+      resolved = false;
+    } else if (st.resolved_unsent) {
+      st.resolved_unsent = false;
+      resolved = true;
     } else {
-      g.active = false;
-      --groups_active;
-      g.next_flush = kNever;
+      continue;
+    }
+    if (sink) {
+      outbox.push_back(make_incident(v, r, resolved, resolved ? now : st.firing_since));
+      const engine::Incident& i = outbox.back();
+      auto& e = log_at(EventKind::kIncidentDelivered, v.index, i.alertname,
+                       (i.resolved ? "resolved: " : "firing: ") + i.annotations.at("summary"));
+      e.fingerprint = i.fingerprint;
+      e.success = !i.resolved;
+    } else {
+      // Nobody to deliver to (no engine attached): log what would have been delivered,
+      // without building the Incident's label and annotation maps.
+      const AlertRuleSpec& rule = rules[r];
+      auto& e = log_at(EventKind::kIncidentDelivered, v.index, rule.name,
+                       (resolved ? "resolved: " : "firing: ") + describe(v, rule, st.value));
+      e.fingerprint = fingerprint(v, r);
+      e.success = !resolved;
     }
   }
 }

@@ -180,42 +180,6 @@ struct AlertState {
   double value = 0.0;
 };
 
-struct Group {
-  bool active = false;
-  int64_t next_flush = kNever;
-  int64_t last_flush = -1;
-  int firing = 0;
-};
-
-struct IncidentRuntime {
-  std::vector<char> affects;                // per service index
-  std::vector<std::size_t> affected_index;  // the services it affects (spec order)
-  std::vector<char> impacted;               // per service: left its objectives
-  std::ptrdiff_t root = -1;
-  bool started = false;
-  bool ended = false;
-  bool engaged = false;  // the on-call has taken it
-  int64_t hold_start = -1;
-  bool closed = false;          // no impact and long over: stop checking
-  std::ptrdiff_t fault = -1;    // index into spec.faults, or -1
-  std::ptrdiff_t planned = -1;  // index into spec.planned, or -1
-  int64_t capacity_lost = 0;
-  bool effect_off = false;  // an intermittent fault in its off phase
-};
-
-/// An action waiting for the model to reach a state (rollout complete, pods ready).
-struct Wait {
-  std::uint64_t id = 0;
-  std::size_t svc = 0;
-  bool rollout = false;  // else: scale (ready >= desired)
-  std::uint32_t tmpl = 0;
-  int64_t deadline = 0;
-  bool automated = true;
-  std::function<void(engine::ActionResult)> done;
-  std::optional<engine::ActionSpec> undo;
-  std::string ok_message;
-};
-
 inline std::uint64_t fnv1a(std::string_view s) {
   std::uint64_t h = 1469598103934665603ULL;
   for (unsigned char c : s) {

@@ -1,25 +1,28 @@
 // The on-call person: answers pages and approval requests after a response time (night and
 // weekend aware), judges suggested actions against the ground truth, and applies the
-// scenario's human fix when automation did not.
+// scenario's human fix when automation did not. The order of its events on the kernel is
+// part of a run's determinism: each page or answer is one event at now + response time.
+#include "sim/oncall.hpp"
+
+#include <algorithm>
 #include <chrono>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "engine/story.hpp"
-#include "sim/world_impl.hpp"
+#include "sim/actuation.hpp"
+#include "sim/model_types.hpp"
 
 namespace selfheal::sim {
 
-using namespace model;
 using engine::ActionKind;
 
-inline Duration World::Impl::response_time(TimePoint now) const {
-  const auto& oc = spec.oncall;
+core::Duration oncall_response_time(const OnCallSpec& oc, core::TimePoint now) {
   if (!oc.night_response_time) return oc.response_time;
-  const auto tpnt = now;
-  const auto day = std::chrono::floor<std::chrono::days>(tpnt);
+  const auto day = std::chrono::floor<std::chrono::days>(now);
   const int hour =
-      static_cast<int>(std::chrono::duration_cast<std::chrono::hours>(tpnt - day).count());
+      static_cast<int>(std::chrono::duration_cast<std::chrono::hours>(now - day).count());
   const unsigned wd = std::chrono::weekday{std::chrono::sys_days{day}}.c_encoding();
   const bool weekend = wd == 0 || wd == 6;
   const bool business = hour >= oc.business_hours_start && hour < oc.business_hours_end &&
@@ -27,132 +30,130 @@ inline Duration World::Impl::response_time(TimePoint now) const {
   return business ? oc.response_time : *oc.night_response_time;
 }
 
-inline void World::Impl::escalate(const engine::Escalation& e) {
+OnCall::OnCall(OnCallSpec spec, std::string ns, Simulation& sim, Env& env)
+    : spec_(std::move(spec)), ns_(std::move(ns)), sim_(sim), env_(env) {}
+
+core::Duration OnCall::response_time(core::TimePoint now) const {
+  return oncall_response_time(spec_, now);
+}
+
+void OnCall::engage(std::size_t k) {
+  if (engaged_.size() <= k) engaged_.resize(std::max(k + 1, env_.incidents()), 0);
+  engaged_[k] = 1;
+}
+
+void OnCall::escalate(const engine::Escalation& e) {
   const bool approval = e.approval_id != 0;
   std::string detail = e.summary;
   if (e.suggested_action) {
     detail += " [suggested: " +
               (e.suggested_argv.empty() ? describe_action(e.target, *e.suggested_action)
-                                        : join_argv(e.suggested_argv)) +
+                                        : model::join_argv(e.suggested_argv)) +
               "]";
   }
-  if (e.update) {
-    // More services joined an open page's incident: the page is updated, nobody re-paged.
-    auto& ev = log(EventKind::kPageUpdate, e.target.name, std::string(engine::to_string(e.reason)),
-                   detail + " -> " + e.channel);
-    ev.fingerprint = e.incident;
-    ev.automated = true;
-    ev.channel = e.channel;
-    ev.story = engine::escalation_story(e);
-    for (const auto& a : e.affected)
-      ev.affected.push_back(a.key());
-    return;
-  }
-  {
-    auto& ev = log(approval ? EventKind::kApprovalRequest : EventKind::kPage, e.target.name,
-                   std::string(engine::to_string(e.reason)), detail + " -> " + e.channel);
-    ev.fingerprint = e.incident;
-    ev.action_id = e.approval_id;
-    ev.automated = true;
-    ev.channel = e.channel;
-    ev.story = engine::escalation_story(e);
-    for (const auto& a : e.affected)
-      ev.affected.push_back(a.key());
-  }
-  auto it = by_name.find(e.target.name);
-  if (it == by_name.end()) return;
-  const std::size_t svc = it->second;
+  // An update: more services joined an open page's incident; nobody is re-paged.
+  const EventKind kind = e.update   ? EventKind::kPageUpdate
+                         : approval ? EventKind::kApprovalRequest
+                                    : EventKind::kPage;
+  auto& ev = env_.log(kind, e.target.name, std::string(engine::to_string(e.reason)),
+                      detail + " -> " + e.channel);
+  ev.fingerprint = e.incident;
+  if (!e.update) ev.action_id = e.approval_id;
+  ev.automated = true;
+  ev.channel = e.channel;
+  ev.story = engine::escalation_story(e);
+  for (const auto& a : e.affected)
+    ev.affected.push_back(a.key());
+  if (e.update) return;
+  const std::ptrdiff_t found = env_.service_index(e.target.name);
+  if (found < 0) return;
+  const auto svc = static_cast<std::size_t>(found);
   if (!approval) {
-    page_oncall(svc, "page via " + e.channel);
+    page(svc, "page via " + e.channel);
     return;
   }
-  const std::uint64_t id = e.approval_id;
-  const std::optional<engine::ActionSpec> suggested = e.suggested_action;
-  const std::string target = e.target.name;
-  sim.after(response_time(sim.now()), [this, id, suggested, target, svc] {
-    const std::ptrdiff_t k = attribute(svc);
-    bool approved = false;
-    std::string why = "no incident found on " + target + ": denied";
-    if (k >= 0 && suggested) {
-      // Approve when the action helps any incident active on the target.
-      why = judge(tl.incidents[static_cast<std::size_t>(k)].truth, suggested->kind, target).reason;
-      for (std::size_t j = 0; j < inc.size() && !approved; ++j) {
-        if (!active_for(j, svc)) continue;
-        const auto verdict = judge(tl.incidents[j].truth, suggested->kind, target);
-        if (verdict.helpful) {
-          approved = true;
-          why = verdict.reason;
-        }
-      }
-    } else if (k >= 0) {
-      why = "no action suggested: denied";
-    }
-    auto& ev = log(EventKind::kApprovalAnswer, target, approved ? "approved" : "denied", why);
-    ev.action_id = id;
-    ev.success = approved;
-    if (approval_handler) approval_handler(id, approved);
-    if (!approved && k >= 0) acknowledge(static_cast<std::size_t>(k), svc);
-  });
+  sim_.after(response_time(sim_.now()),
+             [this, id = e.approval_id, suggested = e.suggested_action, target = e.target.name,
+              svc] { answer_approval(id, suggested, target, svc); });
 }
 
-inline void World::Impl::page_oncall(std::size_t svc, const std::string& why) {
-  const std::ptrdiff_t k = attribute(svc);
-  if (k >= 0 && inc[static_cast<std::size_t>(k)].engaged) return;
-  if (k >= 0) inc[static_cast<std::size_t>(k)].engaged = true;
-  sim.after(response_time(sim.now()), [this, k, svc, why] {
+// Approve when the action helps any incident active on the target; a denial reaches the
+// person, who takes the incident over.
+void OnCall::answer_approval(std::uint64_t id, const std::optional<engine::ActionSpec>& suggested,
+                             const std::string& target, std::size_t svc) {
+  const std::ptrdiff_t k = env_.attribute(svc);
+  bool approved = false;
+  std::string why = "no incident found on " + target + ": denied";
+  if (k >= 0 && suggested) {
+    why = judge(env_.record(static_cast<std::size_t>(k)).truth, suggested->kind, target).reason;
+    for (std::size_t j = 0; j < env_.incidents() && !approved; ++j) {
+      if (!env_.active_for(j, svc)) continue;
+      const auto verdict = judge(env_.record(j).truth, suggested->kind, target);
+      if (verdict.helpful) {
+        approved = true;
+        why = verdict.reason;
+      }
+    }
+  } else if (k >= 0) {
+    why = "no action suggested: denied";
+  }
+  auto& ev = env_.log(EventKind::kApprovalAnswer, target, approved ? "approved" : "denied", why);
+  ev.action_id = id;
+  ev.success = approved;
+  if (approval_handler_) approval_handler_(id, approved);
+  if (!approved && k >= 0) acknowledge(static_cast<std::size_t>(k), svc);
+}
+
+void OnCall::page(std::size_t svc, const std::string& why) {
+  const std::ptrdiff_t k = env_.attribute(svc);
+  if (k >= 0 && engaged(static_cast<std::size_t>(k))) return;
+  if (k >= 0) engage(static_cast<std::size_t>(k));
+  sim_.after(response_time(sim_.now()), [this, k, svc, why] {
     if (k < 0) {
-      log(EventKind::kOnCallAck, svcs[svc].spec->name, "ack",
-          why + ": no incident found, nothing to do");
+      env_.log(EventKind::kOnCallAck, env_.service_name(svc), "ack",
+               why + ": no incident found, nothing to do");
       return;
     }
     acknowledge(static_cast<std::size_t>(k), svc);
   });
 }
 
-inline void World::Impl::acknowledge(std::size_t k, std::size_t svc) {
-  auto& rt = inc[k];
-  rt.engaged = true;
-  auto& rec = tl.incidents[k];
+void OnCall::acknowledge(std::size_t k, std::size_t svc) {
+  engage(k);
+  const IncidentRecord& rec = env_.record(k);
   const GroundTruth& gt = rec.truth;
-  {
-    auto& e =
-        log(EventKind::kOnCallAck, svcs[svc].spec->name, "ack",
-            "on-call acknowledged " + gt.id + " (" + gt.kind + " on " + gt.root_service + ")");
-    e.incident = gt.id;
-  }
-  if (rt.ended && (!rec.impact || rec.recovered)) {
-    auto& e = log(EventKind::kOnCallFix, gt.root_service, "none", "already recovered: no action");
-    e.incident = gt.id;
+  env_.log(EventKind::kOnCallAck, env_.service_name(svc), "ack",
+           "on-call acknowledged " + gt.id + " (" + gt.kind + " on " + gt.root_service + ")")
+      .incident = gt.id;
+  const bool ended = env_.cause_ended(k);
+  if (ended && (!rec.impact || rec.recovered)) {
+    env_.log(EventKind::kOnCallFix, gt.root_service, "none", "already recovered: no action")
+        .incident = gt.id;
     return;
   }
   std::string note = gt.human_note;
   bool act = gt.human_fix.has_value();
-  if (act && rt.root >= 0) {
-    const Svc& v = svcs[static_cast<std::size_t>(rt.root)];
+  const Env::RootState root = env_.root_state(k);
+  if (act && root.known) {
     // Do not repeat what automation already did.
-    if (gt.human_fix->kind == ActionKind::kRollback && !v.releases[v.current].bad) {
+    if (gt.human_fix->kind == ActionKind::kRollback && !root.release_bad) {
       act = false;
       note = "release already rolled back: no action";
-    } else if (gt.human_fix->kind == ActionKind::kCachePurge && v.poison <= 0) {
+    } else if (gt.human_fix->kind == ActionKind::kCachePurge && !root.cache_poisoned) {
       act = false;
       note = "cache already purged: no action";
-    } else if (gt.human_fix->kind == ActionKind::kFeatureFlagDisable && rt.ended) {
+    } else if (gt.human_fix->kind == ActionKind::kFeatureFlagDisable && ended) {
       act = false;
       note = "flag already disabled: no action";
     }
   }
-  {
-    auto& e =
-        log(EventKind::kOnCallFix, act ? gt.human_fix_service : gt.root_service,
-            act ? std::string(engine::to_string(gt.human_fix->kind)) : std::string("wait"), note);
-    e.incident = gt.id;
-  }
-  if (act) {
-    start_action({spec.ns, gt.human_fix_service}, *gt.human_fix, {}, 0, kHumanActionTimeout, false,
-                 nullptr);
-  }
-  if (gt.human_fix_ends_cause && !rt.ended) {
-    sim.after(spec.oncall.fix_time, [this, k] { end_incident(k, "fixed by the on-call"); });
+  env_.log(EventKind::kOnCallFix, act ? gt.human_fix_service : gt.root_service,
+           act ? std::string(engine::to_string(gt.human_fix->kind)) : std::string("wait"), note)
+      .incident = gt.id;
+  if (act) env_.act({ns_, gt.human_fix_service}, *gt.human_fix);
+  // Re-read: the fix may have stopped the cause already (a cache purge, a flag turned off).
+  if (gt.human_fix_ends_cause && !env_.cause_ended(k)) {
+    sim_.after(spec_.fix_time, [this, k] { env_.end_incident(k, "fixed by the on-call"); });
   }
 }
 

@@ -417,23 +417,7 @@ inline void World::Impl::finish_rollout(Svc& v) {
   v.completed_tmpl = v.tmpl;
   const Release& r = v.releases[v.current];
   // A good release now serves everything: a bad-deploy incident on this service is over.
-  if (!r.bad) {
-    for (std::size_t k = 0; k < inc.size(); ++k) {
-      const auto& rt = inc[k];
-      if (!rt.started || rt.ended || rt.root != static_cast<std::ptrdiff_t>(v.index)) continue;
-      const bool bad_deploy =
-          (rt.fault >= 0 &&
-           spec.faults[static_cast<std::size_t>(rt.fault)].kind == FaultKind::kBadDeploy) ||
-          (rt.planned >= 0 &&
-           spec.planned[static_cast<std::size_t>(rt.planned)].kind == PlannedKind::kDeployWindow &&
-           spec.planned[static_cast<std::size_t>(rt.planned)].release &&
-           spec.planned[static_cast<std::size_t>(rt.planned)].release->bad);
-      if (bad_deploy && rt.fault >= 0) {
-        end_incident(k, "good release " + r.version + " (revision " + std::to_string(r.revision) +
-                            ") rolled out");
-      }
-    }
-  }
+  if (!r.bad) faults.good_release_rolled_out(v.index, r);
 }
 
 }  // namespace selfheal::sim

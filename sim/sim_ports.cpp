@@ -39,20 +39,20 @@ std::size_t World::Impl::TopologyPort::services_in_namespace(const std::string& 
 
 std::vector<engine::PlannedEvent> World::Impl::CalendarPort::active(const engine::ServiceRef& s,
                                                                     TimePoint now) {
-  return w_.calendar_active(s, now);
+  return w_.faults.calendar_active(s, now);
 }
 
 void World::Impl::ActuatorPort::execute(const engine::ActionRequest& r,
                                         std::function<void(engine::ActionResult)> done) {
-  w_.execute(r, std::move(done));
+  w_.actuation.execute(r, std::move(done));
 }
 
 engine::DeploymentStatus World::Impl::ActuatorPort::deployment(const engine::ServiceRef& target) {
-  return w_.deployment_status(target);
+  return w_.actuation.deployment(target);
 }
 
 void World::Impl::NotifierPort::escalate(const engine::Escalation& e) {
-  w_.escalate(e);
+  w_.oncall.escalate(e);
 }
 
 void World::Impl::AuditPort::record(const engine::AuditRecord& r) {
@@ -93,8 +93,7 @@ void World::Impl::audit(const engine::AuditRecord& r) {
   e.automated = true;
   if (r.success) e.success = r.success;
   if (r.kind == engine::AuditKind::kDecision && r.outcome == engine::Outcome::kExecuted) {
-    const int64_t now = now_ms();
-    last_decision[r.target.key()] = {now, r.incident};
+    actuation.decision_executed(r.target.key(), r.incident);
     // The actuator may have been called before the decision was audited: link it.
     for (auto it = tl.events.rbegin(); it != tl.events.rend() && it->time == sim.now(); ++it) {
       if (it->kind == EventKind::kActionStarted && it->service == r.target.name && it->automated &&

@@ -86,14 +86,13 @@ inline void World::Impl::tick() {
   }
 
   if (!external_rules.empty()) evaluate_external(now);
-  track_incidents(at);
-  check_waits(at);
+  faults.track(at);
+  actuation.check_waits(at);
   flush_groups(at);
   tl.end = sim.now();
 
   // Hand results and notifications out last: the engine may call back into any port.
-  auto done = std::move(completions);
-  completions.clear();
+  auto done = actuation.take_completions();
   for (auto& [cb, res] : done) {
     if (cb) cb(res);
   }

@@ -1,32 +1,47 @@
 // World::Impl: the simulated world's parts and their wiring. Internal to sim/.
 //
 // The world is one scrape-tick loop over every service plus the events of the scenario,
-// the actuator and the on-call person, all on one Simulation (the event kernel). Its parts,
-// one source file each, in the order a tick runs them:
+// the actuator and the on-call person, all on one Simulation (the event kernel). Two kinds
+// of parts, in the order a tick runs them:
+//
+// The hot parts, run for every service on every tick: member groups of World::Impl, one
+// source file each, sharing the services' records (model::Svc) and compiled as one unity
+// translation unit so the tick's callees inline (split and not inlined, the 200-service
+// 7-day run took ~15% more CPU; their members are `inline`, call them only from these files):
 //
 //   pods.cpp       pods & rollouts: Deployment/ReplicaSet controllers, kubelet back-off,
 //                  OOM kills, helm releases and pod templates
 //   traffic.cpp    traffic & service physics: the scrape tick, demand, capacity, errors,
 //                  latency, CPU, queues; the no-fault baselines and upstream health
 //   telemetry.cpp  the telemetry ring and chart series; the Telemetry port's signals
-//   alerting.cpp   Prometheus-like rules (pending -> firing -> resolved, episodes) and
-//                  Alertmanager-like per-service grouping and notification
-//   faults.cpp     the scenario: ground-truth incidents, fault and planned-event effects,
-//                  attribution of events to incidents, impact and recovery tracking
-//   actuation.cpp  the Actuator: kubectl/helm/API actions with real delays, waits on the
-//                  model (rollout complete, replicas ready)
-//   oncall.cpp     the on-call person: response times, pages, approvals, human fixes
+//   alerting.cpp   Prometheus-like rules (pending -> firing -> resolved, episodes) and the
+//                  notifications a group flush sends
+//
+// The parts that run on events, per tick or on a change: objects that own their state,
+// each a header + .cpp, constructed with what they need and asking the rest of the world
+// through a small interface (`X::Env`) that World::Impl implements below (XEnv, in
+// world.cpp) over the other parts:
+//
+//   alert_groups   AlertGroups: Alertmanager-like per-service group timing (when to send)
+//   faults         Faults: ground-truth incidents' runtime, fault and planned-event
+//                  effects, attribution of events to incidents, impact and recovery
+//   actuation      Actuation: the Actuator's actions with real delays, waits on the model
+//                  (rollout complete, replicas ready), request ids, completions
+//   oncall         OnCall: response times, pages, approvals, human fixes
 //   sim_ports.cpp  the engine port adapters over the parts, and the audit -> timeline
 //
-// The state below is grouped by the part that writes it; other parts read it. Arrows
-// between parts are calls (rollout complete -> end of a bad-deploy incident, alert ->
-// direct page, on-call -> action) or events on `sim`. Model coefficients live in
-// sim/model_constants.hpp. docs/architecture.md "The simulated world" has the picture.
-//
-// Build: the part files are one unity group (sim/CMakeLists.txt), compiled as a single
-// translation unit, and their member definitions are `inline` like the in-class definitions
-// they were: the scrape tick's callees are inlined as before (split and not inlined, the
-// 200-service 7-day run took ~15% more CPU). Call these members only from the part files.
+// Arrows (calls through an Env, or events on `sim`):
+//   alerting -> AlertGroups (firing, resolved; flush decides when alerting sends a group)
+//   alerting -> OnCall::page (a critical alert past direct_page_after)
+//   pods -> Faults (a good release rolled out ends a bad deploy)
+//   Faults -> pods (a bad or planned release deployed), -> services' effects, -> log
+//   Actuation -> pods (restart, rollback), -> Faults (cache purged, flag disabled),
+//             -> traffic (a shift started), -> log
+//   OnCall -> Faults (attribution, incidents, end of a cause), -> Actuation (a fix by
+//             hand), -> pods (is the release still bad, the cache still poisoned), -> log
+//   the log -> Faults::attribute (every timeline event names its incident)
+// Model coefficients live in sim/model_constants.hpp. docs/architecture.md "The simulated
+// world" has the picture.
 #pragma once
 
 #include <array>
@@ -44,9 +59,13 @@
 
 #include "engine/memory_state_store.hpp"
 #include "engine/ports.hpp"
+#include "sim/actuation.hpp"
+#include "sim/alert_groups.hpp"
 #include "sim/baseline_health.hpp"
 #include "sim/cluster_spec.hpp"
+#include "sim/faults.hpp"
 #include "sim/model_types.hpp"
+#include "sim/oncall.hpp"
 #include "sim/simulation.hpp"
 #include "sim/telemetry_ring.hpp"
 #include "sim/tick_workers.hpp"
@@ -64,9 +83,6 @@ struct World::Impl {
   using PodStats = model::PodStats;
   using Svc = model::Svc;
   using AlertState = model::AlertState;
-  using Group = model::Group;
-  using IncidentRuntime = model::IncidentRuntime;
-  using Wait = model::Wait;
   using int64_t = std::int64_t;
 
   // ---- engine port adapters (sim/sim_ports.cpp) ------------------------------------------
@@ -126,7 +142,6 @@ struct World::Impl {
   int64_t last_tick_ms = -1;
   Timeline tl;
   std::function<void(const engine::Incident&)> sink;
-  std::function<void(std::uint64_t, bool)> approval_handler;
 
   // ---- pods & rollouts, traffic & service physics (pods.cpp, traffic.cpp) ---------------
   double phi;        // AR(1) noise coefficient per tick
@@ -189,21 +204,65 @@ struct World::Impl {
   std::vector<char> alert_critical;       // [service * rules + rule] severity=critical
   std::vector<AlertState> alerts;         // [service * rules + rule]
   std::vector<std::string> fingerprints;  // [service * rules + rule], filled on first use
-  std::vector<Group> groups;              // per service
-  std::size_t groups_active = 0;          // groups with Group::active set
-  int64_t direct_page_ms = -1;            // OnCallSpec::direct_page_after, -1 = off
-
-  // ---- faults / incidents (faults.cpp) ---------------------------------------------------
-  std::vector<IncidentRuntime> inc;  // parallel to timeline.incidents
-  std::vector<std::size_t> live;     // started incidents still tracked or attributable
-
-  // ---- actuation (actuation.cpp) ---------------------------------------------------------
-  std::vector<Wait> waits;
-  std::unordered_set<std::uint64_t> action_ids;
+  AlertGroups alert_groups{spec.routing, spec.services.size()};  // when groups are sent
+  int64_t direct_page_ms = -1;           // OnCallSpec::direct_page_after, -1 = off
   std::vector<engine::Incident> outbox;  // notifications of this tick
-  std::vector<std::pair<std::function<void(engine::ActionResult)>, engine::ActionResult>>
-      completions;
-  std::map<std::string, std::pair<int64_t, std::string>> last_decision;  // target -> (t, fp)
+
+  // ---- faults and incidents (sim/faults.hpp), wired to pods, traffic and the log -------
+  struct FaultsEnv final : Faults::Env {
+    explicit FaultsEnv(Impl& w) : w_(w) {}
+    std::size_t services() const override;
+    std::ptrdiff_t service_index(std::string_view name) const override;
+    Svc& service(std::size_t svc) override;
+    void upgrade(Svc& v, const ReleaseSpec& rs, const std::string& why) override;
+    void deploy(Svc& v, Release r, const std::string& why) override;
+    bool take_capacity(int64_t slots) override;
+    TimelineEvent& log(EventKind kind, std::string service, std::string name,
+                       std::string detail) override;
+    Impl& w_;
+  };
+  FaultsEnv faults_env{*this};
+  Faults faults{spec, tl, sim, faults_env, opts.recovery_hold};
+
+  // ---- actuation (sim/actuation.hpp), wired to pods, faults and traffic ----------------
+  struct ActuationEnv final : Actuation::Env {
+    explicit ActuationEnv(Impl& w) : w_(w) {}
+    std::ptrdiff_t service_index(std::string_view name) const override;
+    Svc& service(std::size_t svc) override;
+    std::uint32_t restart(Svc& v, const std::string& why) override;
+    std::uint32_t deploy(Svc& v, Release r, const std::string& why) override;
+    void cache_purged(std::size_t svc) override;
+    void flag_disabled(std::size_t svc, const std::string& flag,
+                       const std::string& detail) override;
+    void traffic_shifted() override;
+    TimelineEvent& log(EventKind kind, std::string service, std::string name,
+                       std::string detail) override;
+    TimelineEvent& log_at(EventKind kind, std::size_t svc, std::string name,
+                          std::string detail) override;
+    Impl& w_;
+  };
+  ActuationEnv actuation_env{*this};
+  Actuation actuation{spec.ns, spec.scrape_interval, sim, actuation_env};
+
+  // ---- the on-call person (sim/oncall.hpp), wired to faults, pods and actuation --------
+  struct OnCallEnv final : OnCall::Env {
+    explicit OnCallEnv(Impl& w) : w_(w) {}
+    std::size_t incidents() const override;
+    std::ptrdiff_t attribute(std::size_t svc) const override;
+    bool active_for(std::size_t k, std::size_t svc) const override;
+    const IncidentRecord& record(std::size_t k) const override;
+    bool cause_ended(std::size_t k) const override;
+    std::ptrdiff_t service_index(std::string_view name) const override;
+    const std::string& service_name(std::size_t svc) const override;
+    RootState root_state(std::size_t k) const override;
+    TimelineEvent& log(EventKind kind, std::string service, std::string name,
+                       std::string detail) override;
+    void act(const engine::ServiceRef& target, const engine::ActionSpec& a) override;
+    void end_incident(std::size_t k, const std::string& why) override;
+    Impl& w_;
+  };
+  OnCallEnv oncall_env{*this};
+  OnCall oncall{spec.oncall, spec.ns, sim, oncall_env};
 
   // ---- telemetry (telemetry.cpp) ---------------------------------------------------------
   model::TelemetryRing ring;   // the last telemetry_retention of ticks, every service
@@ -332,36 +391,15 @@ struct World::Impl {
   engine::DependencyHealth service_health(std::size_t u) const;
   engine::DependencyHealth health_of(const engine::ServiceRef& ref) const;
 
-  // ---- faults (sim/faults.cpp)
+  // ---- the timeline's log (world.cpp)
+  /// The timeline's header and one series per service (faults append the incidents).
   void build_timeline();
-  void schedule_scenario();
-  /// Whether incident k is active for `svc` now: started, affects it, and its cause is on
-  /// or its impact has not recovered yet.
-  bool active_for(std::size_t k, std::size_t svc) const;
-  /// The ground-truth incident `svc` is attributed to now: among the active ones, those
-  /// rooted at `svc` first, then the latest started.
-  std::ptrdiff_t attribute(std::size_t svc) const;
+  /// The id of the incident events on `service` are attributed to now, or "".
   std::string incident_id_for(std::string_view service) const;
+  /// Appends an event, attributed to the incident active on the service (faults).
+  TimelineEvent& log(EventKind kind, std::string service, std::string name, std::string detail);
   /// log() for a service known by index (no name lookup).
   TimelineEvent& log_at(EventKind kind, std::size_t svc, std::string name, std::string detail);
-  TimelineEvent& log(EventKind kind, std::string service, std::string name, std::string detail);
-  void begin_incident(std::size_t k);
-  /// pod-loss: a node fails, taking its pods and (optionally) cluster capacity.
-  std::string lose_pods(std::size_t k, const FaultParams& p, Svc& v);
-  /// bad-deploy: a helm upgrade to a bad release.
-  std::string deploy_bad_release(const FaultParams& p, Svc& v);
-  std::string apply_fault(std::size_t k, const FaultSpec& f, Svc& v);
-  /// Stops the cause of incident k (duration elapsed, planned end, on-call fix).
-  void end_incident(std::size_t k, const std::string& why);
-  void end_cause_of_kind(std::size_t svc, FaultKind kind, const std::string& why);
-  /// An intermittent fault switches its effect off (`on` false) or on again and schedules
-  /// the next switch; nothing once the fault has ended.
-  void intermittent_phase(std::size_t k, bool on);
-  Duration jittered(std::size_t k, Duration phase, const IntermittentSpec& spec);
-  std::map<std::size_t, Rng> phase_rng;  // incident -> its intermittent stream
-  void track_incidents(TimePoint now);
-  std::vector<engine::PlannedEvent> calendar_active(const engine::ServiceRef& ref,
-                                                    TimePoint now) const;
 
   // ---- alerting (sim/alerting.cpp)
   void build_rules();
@@ -383,48 +421,10 @@ struct World::Impl {
   void fire(Svc& v, std::size_t r, int64_t now);
   void resolve(Svc& v, std::size_t r, int64_t now);
   engine::Incident make_incident(const Svc& v, std::size_t r, bool resolved, int64_t started);
+  /// The alert groups due now (alert_groups decides when) into notifications.
   void flush_groups(TimePoint now);
-
-  // ---- actuation (sim/actuation.cpp)
-  void complete_later(Duration delay, std::function<void(engine::ActionResult)> done,
-                      engine::ActionResult res, std::uint64_t id, std::string service,
-                      bool automated, std::string kind);
-  void execute(const engine::ActionRequest& r, std::function<void(engine::ActionResult)> done);
-  void start_action(const engine::ServiceRef& target, const engine::ActionSpec& a,
-                    const std::vector<std::string>& argv, std::uint64_t id, Duration timeout,
-                    bool automated, std::function<void(engine::ActionResult)> done);
-  /// One start_action call, handed to the action kinds' handlers below.
-  struct ActionCall {
-    const engine::ServiceRef& target;
-    const engine::ActionSpec& a;
-    std::uint64_t id;
-    bool automated;
-    std::string kind;  // engine::to_string(a.kind)
-    int64_t now;
-    int64_t deadline;  // waits give up here: now + max(timeout, one scrape)
-    std::function<void(engine::ActionResult)> done;
-  };
-  /// Completes `c` as failed after kNotFoundDelay (unknown object, unsupported action).
-  void fail_action(ActionCall& c, std::string msg);
-  void restart(Svc& v, ActionCall& c);
-  void scale(Svc& v, ActionCall& c);
-  void rollback(Svc& v, ActionCall& c);
-  void purge_cache(Svc& v, ActionCall& c);
-  /// Also ends a bad-feature-flag incident whose flag this is (the cause is gone).
-  void disable_flag(Svc& v, ActionCall& c);
-  void shift_traffic(Svc& v, ActionCall& c);
-  static std::string describe_action(const engine::ServiceRef& t, const engine::ActionSpec& a);
-  void check_waits(TimePoint now);
-  /// The Deployment's rollout as the pods model has it (actuation.cpp).
-  engine::DeploymentStatus deployment_status(const engine::ServiceRef& target) const;
-
-  // ---- oncall (sim/oncall.cpp)
-  Duration response_time(TimePoint now) const;
-  void escalate(const engine::Escalation& e);
-  /// A page reaches the on-call: they acknowledge after the response time and take over
-  /// the incident attributed to `svc` (once per incident).
-  void page_oncall(std::size_t svc, const std::string& why);
-  void acknowledge(std::size_t k, std::size_t svc);
+  /// One group's flush: every alert of `v` firing, or resolved and not yet sent.
+  void send_group(Svc& v, int64_t now);
 
   // ---- telemetry (sim/telemetry.cpp)
   void record_series(Svc& v, const Sample& s, TimePoint now);

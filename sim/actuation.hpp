@@ -1,0 +1,148 @@
+// Actuation, a part of the simulated world that owns its own state: the simulated Actuator
+// (kubectl, helm and API actions) with the actions waiting on the model, the request ids
+// seen (duplicates are ignored: idempotent), the results ready to hand out and the engine's
+// last executed decision per target. Each action takes effect on the model with a real
+// delay (API call, rollout, replicas becoming ready) and completes in a later event, never
+// inside execute(). What it needs of the rest of the world it asks through
+// `Actuation::Env`; its own delays are events on the kernel (`Simulation`).
+//
+//   Actuation act{spec.ns, spec.scrape_interval, sim, env};
+//   act.execute(request, [](engine::ActionResult r) { ... });  // logs "action-started"
+//   // every scrape tick, after the services:
+//   act.check_waits(sim.now());
+//   for (auto& [done, result] : act.take_completions()) done(result);
+//
+// A wait (rollout complete, replicas ready) gives up at its deadline: start time plus the
+// request's timeout, at least one scrape interval. Not thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "core/time.hpp"
+#include "engine/ports.hpp"
+#include "sim/model_types.hpp"
+#include "sim/simulation.hpp"
+#include "sim/timeline.hpp"
+
+namespace selfheal::sim {
+
+/// The command line an operator would type for `a` on `t`, e.g. "kubectl rollout restart
+/// deployment/payment-api -n prod" (timeline details and page summaries).
+std::string describe_action(const engine::ServiceRef& t, const engine::ActionSpec& a);
+
+class Actuation {
+ public:
+  using Done = std::function<void(engine::ActionResult)>;
+  /// A finished action's callback and result, handed out after the tick.
+  using Completion = std::pair<Done, engine::ActionResult>;
+
+  /// What actuation asks of the rest of the world: the model's services (pods part), the
+  /// controllers that roll out a template, the faults an action removes, the traffic part.
+  class Env {
+   public:
+    virtual ~Env() = default;
+    /// A service's index by name, or -1 when the world has no such service.
+    virtual std::ptrdiff_t service_index(std::string_view name) const = 0;
+    /// The model's record of service `svc` (actions change its desired replicas, flags,
+    /// cache and traffic shift directly).
+    virtual model::Svc& service(std::size_t svc) = 0;
+    /// Rolls out a new pod template of v's current release; returns its generation.
+    virtual std::uint32_t restart(model::Svc& v, const std::string& why) = 0;
+    /// Upgrades (or rolls back) v to release `r`; returns the new template's generation.
+    virtual std::uint32_t deploy(model::Svc& v, model::Release r, const std::string& why) = 0;
+    /// v's cache was purged: a poisoned-cache incident rooted there is over.
+    virtual void cache_purged(std::size_t svc) = 0;
+    /// Feature flag `flag` of `svc` was turned off: a bad-feature-flag incident with that
+    /// flag is over (logged with `detail`).
+    virtual void flag_disabled(std::size_t svc, const std::string& flag,
+                               const std::string& detail) = 0;
+    /// A service now shifts traffic to another one (the tick starts counting shifted load).
+    virtual void traffic_shifted() = 0;
+    /// Appends an event to the timeline, attributed to the service's incident.
+    virtual TimelineEvent& log(EventKind kind, std::string service, std::string name,
+                               std::string detail) = 0;
+    virtual TimelineEvent& log_at(EventKind kind, std::size_t svc, std::string name,
+                                  std::string detail) = 0;
+  };
+
+  /// `sim` and `env` must outlive the Actuation. Actions on another namespace than `ns` find
+  /// no Deployment.
+  Actuation(std::string ns, core::Duration scrape_interval, Simulation& sim, Env& env);
+
+  /// The engine's Actuator: a request id seen before is logged and ignored.
+  void execute(const engine::ActionRequest& r, Done done);
+  /// Starts action `a` on `target` (logged; `argv` is the command line, or describe_action).
+  /// `automated` false: by hand (the on-call), no request id.
+  void start(const engine::ServiceRef& target, const engine::ActionSpec& a,
+             const std::vector<std::string>& argv, std::uint64_t id, core::Duration timeout,
+             bool automated, Done done);
+  /// What `kubectl get deployment` would say of the model now.
+  engine::DeploymentStatus deployment(const engine::ServiceRef& target);
+  /// Finishes the waits whose state the model reached or whose deadline passed at `now`
+  /// (logged); their results wait for take_completions().
+  void check_waits(core::TimePoint now);
+  /// The results finished since the last call, in the order they finished.
+  std::vector<Completion> take_completions() { return std::exchange(completions_, {}); }
+  /// The engine executed a decision on `target_key` (namespace/name) for `incident` now:
+  /// an automated action started at this instant on that target is linked to it.
+  void decision_executed(const std::string& target_key, std::string incident);
+  /// Actions waiting on the model.
+  std::size_t waiting() const { return waits_.size(); }
+
+ private:
+  /// An action waiting for the model to reach a state (rollout complete, pods ready).
+  struct Wait {
+    std::uint64_t id = 0;
+    std::size_t svc = 0;
+    bool rollout = false;  // else: scale (ready >= desired)
+    std::uint32_t tmpl = 0;
+    core::TimePoint deadline{};
+    bool automated = true;
+    Done done;
+    std::optional<engine::ActionSpec> undo;
+    std::string ok_message;
+  };
+  /// One start() call, handed to the action kinds' handlers below.
+  struct Call {
+    const engine::ServiceRef& target;
+    const engine::ActionSpec& a;
+    std::uint64_t id;
+    bool automated;
+    std::string kind;  // engine::to_string(a.kind)
+    core::TimePoint now;
+    core::TimePoint deadline;  // waits give up here: now + max(timeout, one scrape)
+    Done done;
+  };
+  void complete_later(core::Duration delay, Call& c, engine::ActionResult res);
+  /// Completes `c` as failed after kNotFoundDelay (unknown object, unsupported action).
+  void fail(Call& c, std::string msg);
+  void restart(model::Svc& v, Call& c);
+  void scale(model::Svc& v, Call& c);
+  void rollback(model::Svc& v, Call& c);
+  void purge_cache(model::Svc& v, Call& c);
+  void disable_flag(model::Svc& v, Call& c);
+  void shift_traffic(model::Svc& v, Call& c);
+  /// Whether w's state is reached, or its deadline passed at `now`; then its result.
+  std::optional<engine::ActionResult> finished(const Wait& w, core::TimePoint now);
+
+  std::string ns_;
+  core::Duration scrape_;
+  Simulation& sim_;
+  Env& env_;
+  std::vector<Wait> waits_;
+  std::unordered_set<std::uint64_t> action_ids_;
+  std::vector<Completion> completions_;
+  /// target key -> (instant, incident fingerprint) of the engine's last executed decision.
+  std::map<std::string, std::pair<core::TimePoint, std::string>> last_decision_;
+};
+
+}  // namespace selfheal::sim
