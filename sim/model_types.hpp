@@ -20,6 +20,7 @@
 #include "sim/cluster_spec.hpp"
 #include "sim/model_constants.hpp"
 #include "sim/random.hpp"
+#include "sim/timeline.hpp"
 
 namespace selfheal::sim::model {
 
@@ -83,6 +84,16 @@ struct Seen {
   bool cache = false;
 };
 
+/// A service's open chart bucket: the point the ticks of the bucket fold into, kept in one
+/// compact array (a cache line a service, read in service order) instead of in the series,
+/// whose last points are all over the heap. The series' last point is written when the
+/// bucket closes, and by World::Impl::flush_series before anyone reads the timeline.
+struct alignas(64) OpenBucket {
+  SeriesPoint point;        // the bucket so far (its first tick's point, folded into)
+  std::uint32_t fill = 0;   // ticks in it; 0 before the first tick
+  std::uint32_t ticks = 1;  // ticks a bucket holds (doubles when the series is halved)
+};
+
 /// What one pass over a service's pods found.
 struct PodStats {
   int active = 0;  // not Terminating/Gone (what the ReplicaSet counts)
@@ -96,32 +107,35 @@ struct PodStats {
   bool gone = false;            // some pod is Gone: compact the vector
   int64_t next_event = kNever;  // earliest time-driven change (transition, warm-up end)
 };
-// Field order is by heat: a tick walks all services, and everything it reads of a service
-// sits in the first few cache lines, the constants of its spec copied in (the spec's own
-// fields are spread over a large struct); what other services read of it (the previous
-// tick) comes first. Pods, releases and templates are only touched on a change.
-struct Svc {
-  // ---- what dependents and upstreams read is copied to World::Impl::seen every tick
-  double prev_shifted = 0;
+// Field order is by heat: a tick walks all services, and everything it reads or writes of
+// a service sits in the first seven cache lines (offsets checked in sim/traffic.cpp), the
+// constants of its spec copied in (the spec's own fields are spread over a large struct);
+// what other services read of it (copied to World::Impl::seen at the start of a tick)
+// comes first, in one line. What only a change reads (the spec, the dependency lists,
+// traffic shifting) follows, then pods, releases and templates. Aligned to a cache line, so
+// each service's hot lines are its own.
+struct alignas(64) Svc {
+  // ---- line 0: what World::Impl::seen copies each tick, and the tick's flags
+  double err = 0, p99 = 0, calls = 0;
   double base_error_rate = 0;  // spec
   int64_t purge_ms = std::numeric_limits<int64_t>::min() / 2;
+  int desired = 0;
+  int ready = 0;
   bool cache = false;       // spec: kind == cache
   bool worker = false;      // spec: kind == worker
   bool daily_shape = true;  // spec.traffic
   bool pods_dirty = true;
   bool rollout = false;
   bool within = true;
-  int desired = 0;
 
   // ---- this tick
-  double rps = 0, err = 0, p99 = 0, cpu = 0, mem = 0, dep_err = 0, calls = 0, shifted = 0;
+  double rps = 0, cpu = 0, mem = 0, dep_err = 0, shifted = 0;
   double util = 0.0;
   double queue = 0.0;
   double noise = 0.0;
-  int ready = 0;
-  int prev_ready = 0;
   std::uint32_t cum_oom = 0, cum_restarts = 0;
-  int64_t last_oom_ms = std::numeric_limits<int64_t>::min() / 2;      // last OOM kill
+  std::uint32_t series_oom = 0, series_restarts = 0;              // counters at the last chart tick
+  int64_t last_oom_ms = std::numeric_limits<int64_t>::min() / 2;  // last OOM kill
   int64_t last_restart_ms = std::numeric_limits<int64_t>::min() / 2;  // last container restart
 
   // ---- constants of the spec the tick reads
@@ -139,23 +153,20 @@ struct Svc {
   double ext_mult = 1.0;  // traffic spikes x campaigns
   double shift = 0.0;     // share of external traffic shifted away
   double poison = 0.0;
-  std::ptrdiff_t shift_to = -1;
-
-  // ---- series recording
-  std::uint32_t bucket_ticks = 1;
-  std::uint32_t series_oom = 0, series_restarts = 0;  // counters at the last recorded tick
-  std::uint32_t bucket_fill = 0;
 
   // Pod stats cache: while nothing touches the pods and no time-driven change is due, a
   // tick reuses them instead of walking the pods (most services, most ticks).
   PodStats stats;
 
   Rng rng{0};
-  const ServiceSpec* spec = nullptr;
   std::size_t index = 0;
+  std::vector<Flag> flags;
+
+  // ---- read on a change only
+  std::ptrdiff_t shift_to = -1;  // where `shifted` goes (World::Impl::any_shift)
+  const ServiceSpec* spec = nullptr;
   std::vector<std::size_t> upstreams;
   std::vector<std::size_t> dependents;
-  std::vector<Flag> flags;
 
   // ---- cold: Deployment / ReplicaSet
   std::vector<Pod> pods;

@@ -13,10 +13,9 @@ using engine::ActionKind;
 
 inline void World::Impl::record_series(Svc& v, const Sample& s, TimePoint at) {
   const int64_t now = core::to_unix_ms(at);
-  ServiceSeries& ser = tl.services[v.index];
   const bool out = !v.within;
   if (out) {
-    auto& iv = ser.outside_objectives;
+    auto& iv = tl.services[v.index].outside_objectives;
     const TimePoint t = tp(now);
     if (!iv.empty() && iv.back().end == t) {
       iv.back().end = t + spec.scrape_interval;
@@ -43,11 +42,18 @@ inline void World::Impl::record_series(Svc& v, const Sample& s, TimePoint at) {
   p.oom_kills = d_oom;
   p.restarts = d_rst;
   p.within_objectives = !out;
-  if (v.bucket_fill > 0 && v.bucket_fill < v.bucket_ticks) {
-    fold_into(ser.points.back(), p, static_cast<float>(v.bucket_fill));
-    ++v.bucket_fill;
+  // Most ticks fold into the open bucket, which lives in the compact open_buckets array:
+  // the series itself (a cache miss a service at thousands of services) is touched only
+  // when a bucket closes. The same fold_into calls on the same values as folding into the
+  // series' last point: the points are bit for bit the same.
+  OpenBucket& ob = open_buckets[v.index];
+  if (ob.fill > 0 && ob.fill < ob.ticks) {
+    fold_into(ob.point, p, static_cast<float>(ob.fill));
+    ++ob.fill;
     return;
   }
+  ServiceSeries& ser = tl.services[v.index];
+  if (ob.fill > 1) ser.points.back() = ob.point;  // close the bucket (unchanged if 1 tick)
   if (ser.points.size() >= series_cap) {
     // Merge adjacent pairs: half the points, twice the step.
     auto& pts = ser.points;
@@ -59,14 +65,24 @@ inline void World::Impl::record_series(Svc& v, const Sample& s, TimePoint at) {
     }
     if (pts.size() % 2 == 1) pts[w++] = pts.back();
     pts.resize(w);
-    v.bucket_ticks *= 2;
+    ob.ticks *= 2;
     ser.step = ser.step * 2;
   }
   if (ser.points.size() == ser.points.capacity() && 2 * ser.points.capacity() > series_cap) {
     ser.points.reserve(series_cap);  // the last growth: exactly the cap, not the next doubling
   }
   ser.points.push_back(p);
-  v.bucket_fill = 1;
+  ob.point = p;
+  ob.fill = 1;
+}
+
+inline void World::Impl::flush_series() {
+  if (!series_open) return;
+  series_open = false;
+  if (tl.services.size() != open_buckets.size()) return;  // taken by take_timeline()
+  for (std::size_t i = 0; i < open_buckets.size(); ++i) {
+    if (open_buckets[i].fill > 1) tl.services[i].points.back() = open_buckets[i].point;
+  }
 }
 
 inline void World::Impl::fold_into(SeriesPoint& into, const SeriesPoint& p, float weight) {

@@ -60,10 +60,14 @@ class TickWorkers {
     }
     if (!helpers_) start();
     const std::uint32_t g = gen_.load(std::memory_order_relaxed) + 1;
-    job_.store(&job, std::memory_order_relaxed);
+    // The claim counter moves to generation g first: a helper still looking at the previous
+    // generation's exhausted counter could otherwise see this run's larger block count and
+    // claim a block of the previous run (its job, and a count in this run's done_). Its
+    // compare-exchange now fails, whatever blocks_ it reads.
+    claim_.store(std::uint64_t{g} << 32, std::memory_order_release);
+    job_.store(&job, std::memory_order_release);
     blocks_.store(blocks, std::memory_order_relaxed);
     done_.store(0, std::memory_order_relaxed);
-    claim_.store(std::uint64_t{g} << 32, std::memory_order_release);
     gen_.store(g, std::memory_order_release);
     gen_.notify_all();
     work(g, job);
@@ -133,8 +137,10 @@ class TickWorkers {
       seen = g;
       if (stop_.load(std::memory_order_relaxed)) return;
       // job_ and blocks_ are generation g's while a claim of generation g succeeds: the
-      // caller changes them only after every block of g is done.
-      const auto* job = job_.load(std::memory_order_relaxed);
+      // caller changes them only after every block of g is done, and after it moved the
+      // claim counter on (a job_ read here that is already the next run's makes that move
+      // visible to the claim's compare-exchange: release/acquire on job_).
+      const auto* job = job_.load(std::memory_order_acquire);
       if (job != nullptr) work(g, *job);
     }
   }

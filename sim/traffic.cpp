@@ -39,17 +39,24 @@ inline double World::Impl::call_factor(const Seen& d, int64_t now) {
   return f;
 }
 
-inline void World::Impl::prefetch_service(std::size_t i) const {
+// What a tick reads of every service ends where the fields read on a change begin; the
+// neighbours' copy (seen) is the first line.
+static_assert(offsetof(model::Svc, shift_to) <= 7 * 64 && alignof(model::Svc) == 64);
+static_assert(offsetof(model::Svc, ready) + sizeof(int) <= 64 && offsetof(model::Svc, within) < 64);
+
+// Services ahead of the one computed whose telemetry row is claimed (prefetch_service):
+// a memory round trip is a few services' work.
+constexpr std::size_t kRingPrefetchAhead = 8;
+
+inline void World::Impl::prefetch_service(std::size_t i) {
   const char* next = reinterpret_cast<const char*>(&svcs[i]);
-  for (std::size_t off = 0; off < offsetof(Svc, pods); off += 64)
+  for (std::size_t off = 0; off < offsetof(Svc, shift_to); off += 64)
     __builtin_prefetch(next + off);
-  // The chart's last point, which the tick folds into (one per service, all over the heap).
-  const auto& pts = tl.services[i].points;
-  if (!pts.empty()) {
-    const char* p = reinterpret_cast<const char*>(&pts.back());
-    __builtin_prefetch(p, 1);
-    __builtin_prefetch(p + sizeof(SeriesPoint) - 1, 1);
-  }
+  __builtin_prefetch(&open_buckets[i], 1);
+  // The tick's telemetry row is memory last written a retention ago (not in any cache):
+  // claim it a few services ahead, so the sample's stores do not hold up the store buffer
+  // (a 44-byte sample: every line of the row is claimed at least once).
+  __builtin_prefetch(&ring.latest(std::min(i + kRingPrefetchAhead, svcs.size() - 1)), 1);
 }
 
 inline void World::Impl::tick() {
@@ -58,15 +65,13 @@ inline void World::Impl::tick() {
   const int64_t dt = last_tick_ms < 0 ? 0 : now - last_tick_ms;
   last_tick_ms = now;
   ++tick_count;
-  for (auto& v : svcs) {
-    seen[v.index] = {v.err, v.p99, v.calls, v.base_error_rate, v.purge_ms, v.cache};
-    v.prev_shifted = v.shifted;
-    v.prev_ready = v.ready;
-  }
+  series_open = opts.record_series;
+  if (opts.threads <= 1) copy_seen(0, svcs.size());  // else in tick_parallel's blocks
   if (any_shift) {
+    // No service has been computed yet this tick: `shifted` is the previous tick's.
     std::fill(shift_in.begin(), shift_in.end(), 0.0);
     for (const auto& o : svcs) {
-      if (o.shift_to >= 0) shift_in[static_cast<std::size_t>(o.shift_to)] += o.prev_shifted;
+      if (o.shift_to >= 0) shift_in[static_cast<std::size_t>(o.shift_to)] += o.shifted;
     }
   }
   const double shape = daily_shape(now);
@@ -103,6 +108,13 @@ inline void World::Impl::tick() {
       sink(i);
   }
   sim.at(tp(now + scrape_ms), [this] { tick(); });
+}
+
+inline void World::Impl::copy_seen(std::size_t lo, std::size_t hi) {
+  for (std::size_t i = lo; i < hi; ++i) {
+    const Svc& v = svcs[i];
+    seen[i] = {v.err, v.p99, v.calls, v.base_error_rate, v.purge_ms, v.cache};
+  }
 }
 
 inline void World::Impl::record_sample(Svc& v, TimePoint at, double dt_s) {
@@ -166,6 +178,14 @@ inline void World::Impl::tick_parallel(TimePoint at, Duration elapsed, double sh
     TimePoint at;
     double shape, dt_s;
   } const t{at, shape, dt_s};
+  // The neighbours' view of the previous tick first, in larger blocks (a copy is a few ns
+  // a service); every copy is done before run() returns, so before any service reads it.
+  constexpr std::size_t kCopyServices = 512;
+  workers->run(static_cast<std::uint32_t>((svcs.size() + kCopyServices - 1) / kCopyServices),
+               [this](unsigned b) {
+                 const std::size_t lo = b * kCopyServices;
+                 copy_seen(lo, std::min(svcs.size(), lo + kCopyServices));
+               });
   workers->run(static_cast<std::uint32_t>(deferred.size()), [this, tp = &t](unsigned b) {
     auto& out = deferred[b];
     out.clear();

@@ -140,6 +140,8 @@ class World {
   TimePoint now() const;
   TimePoint start() const;
 
+  /// The chart points include the bucket still being filled (written into each series'
+  /// last point on this call: like any other call, not concurrently with another one).
   const Timeline& timeline() const;
   /// Moves the timeline out when the run is over (a sweep does this for every run rather
   /// than copy it); the world's own timeline is left empty.

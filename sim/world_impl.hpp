@@ -267,6 +267,10 @@ struct World::Impl {
   // ---- telemetry (telemetry.cpp) ---------------------------------------------------------
   model::TelemetryRing ring;   // the last telemetry_retention of ticks, every service
   std::size_t series_cap = 2;  // points per service's chart series (WorldOptions budget)
+  /// [service] the chart bucket being filled; its point reaches the series when the bucket
+  /// closes or flush_series() runs.
+  std::vector<model::OpenBucket> open_buckets;
+  bool series_open = false;  // some open bucket may be newer than the series' last point
 
   // ---- Prometheus series (prom_series.cpp), only with opts.prometheus_series
   /// Cumulative counters of one service at one tick.
@@ -307,7 +311,7 @@ struct World::Impl {
 
   // ---- pods (sim/pods.cpp)
   void build_services();
-  /// adj, adj_at and seen, from the services' dependents and upstreams.
+  /// adj, adj_at and seen, from the services' dependents and upstreams; open_buckets.
   void build_adjacency();
   static Release make_release(const ReleaseSpec& rs, int64_t start);
   static double release_error(const Release& r);
@@ -349,9 +353,11 @@ struct World::Impl {
   // ---- traffic (sim/traffic.cpp)
   static double daily_shape(int64_t ms);
   static double call_factor(const model::Seen& d, int64_t now);
-  /// Fetches what the tick reads of service i (its record, its chart's last point).
-  void prefetch_service(std::size_t i) const;
+  /// Fetches what the tick reads of service i (the hot lines of its record).
+  void prefetch_service(std::size_t i);
   void tick();
+  /// seen[i] for the services in [lo, hi): their values of the previous tick.
+  void copy_seen(std::size_t lo, std::size_t hi);
   /// All of one service's tick: pods, physics, the telemetry sample, series and rules.
   void tick_service(Svc& v, TimePoint at, Duration elapsed, double shape, double dt_s);
   /// The tick's sample of `v` into the telemetry ring (and Prometheus counters), and the
@@ -428,6 +434,10 @@ struct World::Impl {
 
   // ---- telemetry (sim/telemetry.cpp)
   void record_series(Svc& v, const Sample& s, TimePoint now);
+  /// Writes every open bucket into its series' last point, so `tl` is complete; World
+  /// calls it before handing the timeline out (timeline(), take_timeline()). Cheap when
+  /// no tick ran since the last call.
+  void flush_series();
   /// Folds `p` into `into`, which already stands for `weight` samples: rates average,
   /// peaks keep the worst value (max, or min for ready pods), counts add. One rule for both
   /// filling a bucket and halving the series, so a long run's points mean what short ones do.

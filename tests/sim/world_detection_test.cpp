@@ -328,6 +328,43 @@ TEST_CASE("series memory is bounded and objectives stay exact", "[sim][world][ti
   CHECK(t.error_budget_minutes("payment-api", t.start + 30min, t.start + 40min) == Approx(10.0));
 }
 
+TEST_CASE("the chart's last point includes the latest tick whenever the timeline is read",
+          "[sim][world][timeline]") {
+  // The bucket being filled is kept outside the series and written into its last point
+  // when the timeline is read: a read in the middle of a bucket sees every tick so far, and
+  // reading changes nothing that comes later.
+  ClusterSpec c = outage_cluster();
+  WorldOptions o;
+  o.series_max_points = 8;  // buckets of 2, 4, 8, ... ticks within minutes
+  World stepped{c, 7, o};
+  World straight{c, 7, o};
+  int reads = 0;
+  while (stepped.now() < stepped.start() + 2h) {
+    stepped.run_for(15s);
+    const SeriesPoint& back = stepped.timeline().series("payment-api")->points.back();
+    const engine::ServiceSignals latest = stepped.signals("payment-api", 15s);  // one tick
+    // A bucket keeps the worst of its ticks: at least the latest one's.
+    CHECK(back.latency_p99_ms >= static_cast<float>(latest.latency_p99_ms));
+    CHECK(back.error_rate >= static_cast<float>(latest.error_rate));
+    CHECK(back.ready <= static_cast<float>(latest.ready_replicas));
+    ++reads;
+  }
+  CHECK(reads == 480);
+  straight.run_until(straight.start() + 2h);
+  for (const auto& name : {"payment-api", "payments-db"}) {
+    const auto& ps = stepped.timeline().series(name)->points;
+    const auto& pt = straight.timeline().series(name)->points;
+    REQUIRE(ps.size() == pt.size());
+    for (std::size_t k = 0; k < ps.size(); ++k) {
+      CHECK(ps[k].time == pt[k].time);
+      CHECK(ps[k].request_rate == pt[k].request_rate);
+      CHECK(ps[k].latency_p99_ms == pt[k].latency_p99_ms);
+      CHECK(ps[k].error_rate == pt[k].error_rate);
+      CHECK(ps[k].restarts == pt[k].restarts);
+    }
+  }
+}
+
 TEST_CASE("a fleet's services share the series point budget", "[sim][world][timeline]") {
   ClusterSpec c = outage_cluster();
   const std::size_t n = c.services.size();
