@@ -26,10 +26,16 @@ endfunction()
 # checks that every listed case runs exactly once).
 set(SELFHEAL_CATCH_ARGS --warn NoTests)
 
-# selfheal_test(<name> SOURCES ... LIBS ...): one Catch2 executable, its cases registered
-# individually with CTest.
+# selfheal_test(<name> SOURCES ... LIBS ... [COST SECONDS]): one Catch2 executable, its cases
+# registered individually with CTest. COST is about what its slowest case takes: CTest starts
+# the costliest tests first, and a clean build directory (CI) has no timing history to go by,
+# so without it a minutes-long case listed last runs alone at the end of `ctest -j2`.
 function(selfheal_test name)
-  cmake_parse_arguments(T "" "" "SOURCES;LIBS" ${ARGN})
+  cmake_parse_arguments(T "" "COST" "SOURCES;LIBS" ${ARGN})
+  set(cost "")
+  if(T_COST)
+    set(cost COST ${T_COST})
+  endif()
   add_executable(${name} ${T_SOURCES})
   target_link_libraries(${name} PRIVATE ${T_LIBS} selfheal_catch_main)
   selfheal_target(${name})
@@ -38,5 +44,5 @@ function(selfheal_test name)
   catch_discover_tests(${name}
     WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
     EXTRA_ARGS ${SELFHEAL_CATCH_ARGS}
-    PROPERTIES ENVIRONMENT "SELFHEAL_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+    PROPERTIES ENVIRONMENT "SELFHEAL_SOURCE_DIR=${PROJECT_SOURCE_DIR}" ${cost})
 endfunction()
