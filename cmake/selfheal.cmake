@@ -27,8 +27,8 @@ endfunction()
 set(SELFHEAL_CATCH_ARGS --warn NoTests)
 
 # Unity-built test executables (the `ci` and `ci-asan` presets): every test source parses
-# catch.hpp and the project's JSON/YAML headers again, so compiled SELFHEAL_UNITY_TESTS_BATCH
-# files at a time the tests take far less CPU to build (bench/README.md, "CI time"). Off for
+# catch.hpp and the project's JSON/YAML headers again, so compiling SELFHEAL_UNITY_TESTS_BATCH
+# sources as one translation unit takes far less CPU (bench/README.md, "CI time"). Off for
 # the other presets, so an edit recompiles one file. A test file's helpers must not clash
 # with another file's of the same executable: give them distinct names or keep them in a
 # namespace named after the file.
