@@ -26,11 +26,30 @@ endfunction()
 # checks that every listed case runs exactly once).
 set(SELFHEAL_CATCH_ARGS --warn NoTests)
 
-# selfheal_test(<name> SOURCES ... LIBS ...): one Catch2 executable, its cases registered
-# individually with CTest.
+# Unity-built test executables (the `ci` and `ci-asan` presets): every test source parses
+# catch.hpp and the project's JSON/YAML headers again, so compiling SELFHEAL_UNITY_TESTS_BATCH
+# sources as one translation unit takes far less CPU (bench/README.md, "CI time"). Off for
+# the other presets, so an edit recompiles one file. A test file's helpers must not clash
+# with another file's of the same executable: give them distinct names or keep them in a
+# namespace named after the file.
+option(SELFHEAL_UNITY_TESTS "Compile the Catch2 test executables as unity builds" OFF)
+set(SELFHEAL_UNITY_TESTS_BATCH 8 CACHE STRING "Test sources per unity translation unit")
+
+# selfheal_test(<name> SOURCES ... LIBS ... [COST SECONDS]): one Catch2 executable, its cases
+# registered individually with CTest. COST is about what its slowest case takes: CTest starts
+# the costliest tests first, and a clean build directory (CI) has no timing history to go by,
+# so without it a minutes-long case listed last runs alone at the end of `ctest -j2`.
 function(selfheal_test name)
-  cmake_parse_arguments(T "" "" "SOURCES;LIBS" ${ARGN})
+  cmake_parse_arguments(T "" "COST" "SOURCES;LIBS" ${ARGN})
+  set(cost "")
+  if(T_COST)
+    set(cost COST ${T_COST})
+  endif()
   add_executable(${name} ${T_SOURCES})
+  if(SELFHEAL_UNITY_TESTS)
+    set_target_properties(${name} PROPERTIES
+      UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE ${SELFHEAL_UNITY_TESTS_BATCH})
+  endif()
   target_link_libraries(${name} PRIVATE ${T_LIBS} selfheal_catch_main)
   selfheal_target(${name})
   # One ENVIRONMENT entry only: PROPERTIES reaches set_tests_properties as a flat list, so a
@@ -38,5 +57,5 @@ function(selfheal_test name)
   catch_discover_tests(${name}
     WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
     EXTRA_ARGS ${SELFHEAL_CATCH_ARGS}
-    PROPERTIES ENVIRONMENT "SELFHEAL_SOURCE_DIR=${PROJECT_SOURCE_DIR}")
+    PROPERTIES ENVIRONMENT "SELFHEAL_SOURCE_DIR=${PROJECT_SOURCE_DIR}" ${cost})
 endfunction()

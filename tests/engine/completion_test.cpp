@@ -11,6 +11,9 @@
 #include "engine/time_text.hpp"
 #include "tests/support/verification_inputs.hpp"
 
+// Own namespace: the ci presets compile this file together with others (unity build).
+namespace completion_test {
+
 using namespace selfheal::engine;
 using namespace std::chrono_literals;
 namespace v = selfheal::test_support::verification;
@@ -217,3 +220,5 @@ TEST_CASE("an action with no rollout observed reports its result once, however t
   REQUIRE(results.size() == 1);  // "done", never a "took effect" no rollout was seen to take
   CHECK_THAT(results[0].reason, Catch::Contains("done"));
 }
+
+}  // namespace completion_test

@@ -12,6 +12,9 @@
 #include "engine/testing/engine_rig.hpp"
 #include "engine/time_text.hpp"
 
+// Own namespace: the ci presets compile this file together with others (unity build).
+namespace correlation_test {
+
 using namespace selfheal::engine;
 using namespace std::chrono_literals;
 
@@ -153,3 +156,5 @@ TEST_CASE("giving up on a caller while its upstream's page is open updates that 
   CHECK(updates[0].history.back().reason.find("shop/web-bff joined this incident "
                                               "(max-attempts-reached: ") != std::string::npos);
 }
+
+}  // namespace correlation_test

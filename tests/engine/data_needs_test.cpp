@@ -12,6 +12,9 @@
 #include "engine/memory_state_store.hpp"
 #include "engine/testing/scripted_actuator.hpp"
 
+// Own namespace: the ci presets compile this file together with others (unity build).
+namespace data_needs_test {
+
 using namespace selfheal::engine;
 using namespace std::chrono_literals;
 using selfheal::engine::testing::PortCall;
@@ -286,3 +289,5 @@ TEST_CASE("data needs: a follow-up after a failed verification reads within foll
   follow_up.merge(action_needs(rig.policies, {}));  // what live's planner adds: it may act
   CHECK(covered(asked, follow_up));
 }
+
+}  // namespace data_needs_test

@@ -13,6 +13,9 @@
 #include "engine/testing/engine_rig.hpp"
 #include "engine/time_text.hpp"
 
+// Own namespace: the ci presets compile this file together with others (unity build).
+namespace flapping_test {
+
 using namespace selfheal::engine;
 using namespace std::chrono_literals;
 
@@ -201,3 +204,5 @@ TEST_CASE("a flapping unsure alert pages once", "[engine][flapping]") {
   CHECK(w.pages().size() == 1);
   CHECK(w.updates().empty());
 }
+
+}  // namespace flapping_test

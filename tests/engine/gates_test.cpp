@@ -14,6 +14,9 @@
 #include "engine/time_text.hpp"
 #include "tests/support/gates_inputs.hpp"
 
+// Own namespace: the ci presets compile this file together with others (unity build).
+namespace gates_test {
+
 using namespace selfheal::engine;
 using namespace std::chrono_literals;
 namespace g = selfheal::test_support::gates;
@@ -262,3 +265,5 @@ TEST_CASE("gate policy keys: errors name the file, line and field, with a did-yo
   CHECK_FALSE(plain.policies[0].dependency_precheck.transitive);
   CHECK(plain.policies[0].dependency_precheck.depth() == 1);
 }
+
+}  // namespace gates_test

@@ -11,6 +11,9 @@
 #include "engine/memory_state_store.hpp"
 #include "engine/testing/scripted_actuator.hpp"
 
+// Own namespace: the ci presets compile this file together with others (unity build).
+namespace pipeline_test {
+
 using namespace selfheal::engine;
 using namespace std::chrono_literals;
 
@@ -999,3 +1002,5 @@ TEST_CASE("the pre-check refuses when an upstream is up but erroring above its b
   CHECK(loose.handle(incident("payment-api", "application-crash", 0.95)).outcome ==
         Outcome::kExecuted);
 }
+
+}  // namespace pipeline_test

@@ -13,6 +13,9 @@
 #include "engine/testing/scripted_actuator.hpp"
 #include "engine/time_text.hpp"
 
+// Own namespace: the ci presets compile this file together with others (unity build).
+namespace recurrence_test {
+
 using namespace selfheal::engine;
 using namespace std::chrono_literals;
 
@@ -262,3 +265,5 @@ TEST_CASE("policy recurrence fields load with their defaults and errors name fil
   CHECK(has(5, "remediation_policies[1].recurrence",
             "expected off or a map such as {max: 3, window: 6h}"));
 }
+
+}  // namespace recurrence_test

@@ -4,6 +4,9 @@
 
 #include "engine/engine.hpp"
 
+// Own namespace: the ci presets compile this file together with others (unity build).
+namespace render_test {
+
 using namespace selfheal::engine;
 
 namespace {
@@ -113,3 +116,5 @@ TEST_CASE("names that are not DNS-1123 labels never reach a command", "[render]"
 TEST_CASE("page is not a command", "[render]") {
   CHECK_FALSE(render_action(kPayment, make(ActionKind::kPage)).ok());
 }
+
+}  // namespace render_test

@@ -9,6 +9,9 @@
 #include "config/file_io.hpp"
 #include "importer/kubectl_run.hpp"
 
+// Own namespace: the ci presets compile this file together with others (unity build).
+namespace kubectl_run_test {
+
 namespace fs = std::filesystem;
 namespace im = selfheal::importer;
 using selfheal::core::Diagnostics;
@@ -94,3 +97,5 @@ TEST_CASE("import cluster --kubectl: a bad name never reaches kubectl, and its f
   CHECK_FALSE(im::import_cluster_kubectl({"no-such-kubectl-here", "prod", ""}, missing));
   CHECK_THAT(missing.describe(), Catch::Contains("could not start no-such-kubectl-here"));
 }
+
+}  // namespace kubectl_run_test

@@ -8,6 +8,9 @@
 #include "scenario/runner.hpp"
 #include "scenario/scenario.hpp"
 
+// Own namespace: the ci presets compile this file together with others (unity build).
+namespace scenario_import_test {
+
 namespace im = selfheal::importer;
 using selfheal::core::Diagnostics;
 
@@ -166,3 +169,5 @@ TEST_CASE("import scenario: the cluster file holds only cluster:", "[import][sce
       im::read_cluster_yaml("cluster: {services: {a: {depends_on: {x: 1}}}}\n", "c.yaml", deps));
   CHECK_THAT(deps.describe(), Catch::Contains("cluster.services.a.depends_on"));
 }
+
+}  // namespace scenario_import_test

@@ -3,6 +3,9 @@
 #include "importer/service_graph.hpp"
 #include "scenario/scenario.hpp"
 
+// Own namespace: the ci presets compile this file together with others (unity build).
+namespace service_graph_test {
+
 namespace im = selfheal::importer;
 using selfheal::core::Diagnostics;
 
@@ -131,3 +134,5 @@ TEST_CASE("service graph: an unreachable Prometheus is an error naming it", "[im
   CHECK_FALSE(im::query_service_graph({"http://127.0.0.1:1", std::chrono::hours{1}, "prod"}, d));
   CHECK_THAT(d.describe(), Catch::Contains("Prometheus at http://127.0.0.1:1 unreachable"));
 }
+
+}  // namespace service_graph_test

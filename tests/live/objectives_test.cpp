@@ -18,6 +18,9 @@
 #include "live/sqlite_state.hpp"
 #include "tests/live/serve_harness.hpp"
 
+// Own namespace: the ci presets compile this file together with others (unity build).
+namespace objectives_test {
+
 using namespace selfheal;
 using namespace selfheal::live;
 using namespace selfheal::live::serve_test;
@@ -220,3 +223,5 @@ TEST_CASE("a before-action state reads back from the state database exactly", "[
   CHECK(r.missing == std::vector<std::string>{"queue_lag", "restarts"});
   CHECK((*store)->unreadable_count() == 0);
 }
+
+}  // namespace objectives_test

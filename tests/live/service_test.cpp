@@ -32,6 +32,9 @@
 #include "live/sqlite_state.hpp"
 #include "tests/live/serve_harness.hpp"
 
+// Own namespace: the ci presets compile this file together with others (unity build).
+namespace service_test {
+
 using namespace selfheal;
 using namespace selfheal::live;
 using namespace selfheal::live::serve_test;
@@ -826,3 +829,5 @@ TEST_CASE("serve: a flapping alert pages once", "[live][service][flapping]") {
   CHECK(s.records(engine::AuditKind::kEscalation).size() == 1);  // one page
   REQUIRE(pd.wait_for(1));
 }
+
+}  // namespace service_test

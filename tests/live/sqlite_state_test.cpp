@@ -7,6 +7,9 @@
 
 #include "live/sqlite_state.hpp"
 
+// Own namespace: the ci presets compile this file together with others (unity build).
+namespace sqlite_state_test {
+
 using namespace selfheal;
 using namespace selfheal::live;
 using namespace std::chrono_literals;
@@ -305,3 +308,5 @@ TEST_CASE("the escalation outbox keeps pending entries until delivered or given 
   CHECK((*store)->outbox_count("delivered") == 1);
   CHECK((*store)->outbox_count("failed") == 1);
 }
+
+}  // namespace sqlite_state_test

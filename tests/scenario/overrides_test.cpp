@@ -5,6 +5,9 @@
 
 #include "scenario/overrides.hpp"
 
+// Own namespace: the ci presets compile this file together with others (unity build).
+namespace overrides_test {
+
 namespace r = selfheal::scenario;
 using namespace std::chrono_literals;
 
@@ -107,3 +110,5 @@ TEST_CASE("no override is exactly the plain load", "[scenario][overrides]") {
   REQUIRE(b.scenario);
   CHECK(a.scenario->policy_source == b.scenario->policy_source);
 }
+
+}  // namespace overrides_test

@@ -8,6 +8,9 @@
 #include "scenario/scenario.hpp"
 #include "sim/world.hpp"
 
+// Own namespace: the ci presets compile this file together with others (unity build).
+namespace scenario_lines_test {
+
 using namespace selfheal;
 using namespace selfheal::scenario;
 
@@ -220,3 +223,5 @@ TEST_CASE("intermittent mistakes are reported at their line", "[scenario][errors
 )"))
             .find("did you mean \"flap_window\"?") != std::string::npos);
 }
+
+}  // namespace scenario_lines_test

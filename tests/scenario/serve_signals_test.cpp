@@ -14,6 +14,9 @@
 #include "scenario/runner.hpp"
 #include "scenario/scenario.hpp"
 
+// Own namespace: the ci presets compile this file together with others (unity build).
+namespace serve_signals_test {
+
 namespace fs = std::filesystem;
 using namespace selfheal;
 using namespace selfheal::scenario;
@@ -167,3 +170,5 @@ TEST_CASE("serve config errors name the file, line and signal", "[scenario][prom
     CHECK(d.find("serve_config") != std::string::npos);
   }
 }
+
+}  // namespace serve_signals_test

@@ -6,6 +6,9 @@
 #include "scenario/variation.hpp"
 #include "sim/random.hpp"
 
+// Own namespace: the ci presets compile this file together with others (unity build).
+namespace variation_test {
+
 namespace r = selfheal::scenario;
 using namespace std::chrono_literals;
 
@@ -85,3 +88,5 @@ TEST_CASE("run applies the variation only when asked, and says so", "[scenario][
   CHECK(a.metrics.incidents[0].start == 10min);
   CHECK(b.metrics.incidents[0].start == drawn);
 }
+
+}  // namespace variation_test

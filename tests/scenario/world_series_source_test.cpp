@@ -11,6 +11,9 @@
 #include "scenario/prom_telemetry.hpp"
 #include "scenario/scenario.hpp"
 
+// Own namespace: the ci presets compile this file together with others (unity build).
+namespace world_series_source_test {
+
 using namespace selfheal;
 using namespace selfheal::scenario;
 using namespace std::chrono_literals;
@@ -88,3 +91,5 @@ TEST_CASE("WorldSeriesSource answers every window as the world's rings do", "[sc
   }
   CHECK(compared > 100000);
 }
+
+}  // namespace world_series_source_test

@@ -10,6 +10,9 @@
 #include "sweep/report.hpp"
 #include "sweep/sweep.hpp"
 
+// Own namespace: the ci presets compile this file together with others (unity build).
+namespace html_test {
+
 namespace sw = selfheal::sweep;
 
 namespace {
@@ -184,3 +187,5 @@ TEST_CASE("a chosen trade-off survives sweep.json and must agree to merge", "[sw
   // The default is not written: sweep.json of a default sweep is unchanged.
   CHECK_FALSE(sw::to_json(run(t, 1)).contains("trade_off"));
 }
+
+}  // namespace html_test

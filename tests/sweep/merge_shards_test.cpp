@@ -9,6 +9,9 @@
 #include "sweep/report.hpp"
 #include "tests/support/cli_harness.hpp"
 
+// Own namespace: the ci presets compile this file together with others (unity build).
+namespace merge_shards_test {
+
 namespace sw = selfheal::sweep;
 namespace fs = std::filesystem;
 using selfheal::test::slurp;
@@ -84,3 +87,5 @@ TEST_CASE("write_merged_runs_csv joins rows in part order, or writes nothing", "
   CHECK_FALSE(fs::exists(t.path / "out" / "runs.csv"));
   CHECK_FALSE(fs::exists(t.path / "out" / "runs.csv.tmp"));
 }
+
+}  // namespace merge_shards_test

@@ -8,6 +8,9 @@
 #include "sweep/report.hpp"
 #include "sweep/sweep.hpp"
 
+// Own namespace: the ci presets compile this file together with others (unity build).
+namespace no_effect_test {
+
 namespace sw = selfheal::sweep;
 
 namespace {
@@ -84,3 +87,5 @@ TEST_CASE("a run's invariants become the invariant_violated metric", "[sweep][in
   l.scenario->invariants.clear();
   CHECK_FALSE(sw::extract(selfheal::scenario::run_scenario(*l.scenario, {}))[k].has_value());
 }
+
+}  // namespace no_effect_test

@@ -7,6 +7,9 @@
 #include "sweep/report.hpp"
 #include "sweep/sweep.hpp"
 
+// Own namespace: the ci presets compile this file together with others (unity build).
+namespace sweep_test {
+
 namespace sw = selfheal::sweep;
 
 namespace {
@@ -228,3 +231,5 @@ TEST_CASE("with counterfactual branches, 2 jobs give byte-identical files to 1 j
   for (const auto& r : plain)
     CHECK_FALSE(r.values[regret].has_value());
 }
+
+}  // namespace sweep_test
