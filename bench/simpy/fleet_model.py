@@ -51,6 +51,17 @@ RULES = [
     ("PodCrashLooping", 8, 2.0, 0, None),  # increase over 10 min
 ]
 WINDOW_TICKS = int(600 / SCRAPE_S)
+# A fault's effect on its service while it lasts (the C++ model's default severities); the
+# end of the fault sets each field back to 0 (False).
+EFFECTS = {
+    "cpu-hog": (("hog", 0.6),),
+    "bad-deploy": (("rel_err", 0.3),),
+    "dependency-outage": (("outage", 1.0),),
+    "dependency-degradation": (("degrade_err", 0.2), ("degrade_lat", 400.0)),
+    "consumer-stall": (("stall", True),),
+    "bad-feature-flag": (("flag", 0.3),),
+    "poisoned-cache": (("poison", 0.25),),
+}
 
 
 def daily_shape(t_s):
@@ -291,7 +302,7 @@ class PodReturn(Process):
 
 
 class Fault(Process):
-    """One fault: its effect from `at` for `duration` seconds (None: until fixed, 2 h)."""
+    """One fault: its effect from `at` for `duration` seconds (a bad deploy: 2 h, its fix)."""
 
     def __init__(self, sim, s, kind, at, duration, param):
         Process.__init__(self, name=kind, sim=sim)
@@ -306,43 +317,21 @@ class Fault(Process):
             ret = PodReturn(self.sim, s, lost)
             self.sim.activate(ret, ret.run())
             return
-        if k == "memory-leak":
-            s.leak_mb_s = (s.mem_lim - s.mem_per) / (20 * 60.0)
-        elif k == "cpu-hog":
-            s.hog = 0.6
-        elif k == "bad-deploy":
-            s.rel_err = 0.3
-        elif k == "dependency-outage":
-            s.outage = 1.0
-        elif k == "dependency-degradation":
-            s.degrade_err, s.degrade_lat = 0.2, 400.0
-        elif k in ("traffic-spike", "campaign"):
+        if k in ("traffic-spike", "campaign"):
             s.ext_mult *= self.param
-        elif k == "consumer-stall":
-            s.stall = True
-        elif k == "bad-feature-flag":
-            s.flag = 0.3
-        elif k == "poisoned-cache":
-            s.poison = 0.25
+        elif k == "memory-leak":  # fills the headroom in 20 minutes (the C++ default)
+            s.leak_mb_s = (s.mem_lim - s.mem_per) / (20 * 60.0)
+        else:
+            for field, value in EFFECTS[k]:
+                setattr(s, field, value)
         yield hold, self, self.duration
-        if k == "memory-leak":
-            s.leak_mb_s, s.leaked = 0.0, 0.0
-        elif k == "cpu-hog":
-            s.hog = 0.0
-        elif k == "bad-deploy":
-            s.rel_err = 0.0
-        elif k == "dependency-outage":
-            s.outage = 0.0
-        elif k == "dependency-degradation":
-            s.degrade_err, s.degrade_lat = 0.0, 0.0
-        elif k in ("traffic-spike", "campaign"):
+        if k in ("traffic-spike", "campaign"):
             s.ext_mult /= self.param
-        elif k == "consumer-stall":
-            s.stall = False
-        elif k == "bad-feature-flag":
-            s.flag = 0.0
-        elif k == "poisoned-cache":
-            s.poison = 0.0
+        elif k == "memory-leak":
+            s.leak_mb_s, s.leaked = 0.0, 0.0
+        else:
+            for field, value in EFFECTS[k]:
+                setattr(s, field, False if value is True else 0.0)
 
 
 def schedule_faults(sim, svcs, days, rng):

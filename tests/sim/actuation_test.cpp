@@ -10,8 +10,14 @@
 #include <utility>
 #include <vector>
 
+#include "cluster_fixtures.hpp"
+
+// Own namespace: the ci presets compile this file together with others (unity build).
+namespace actuation_test {
+
 using namespace selfheal;
 using namespace selfheal::sim;
+using namespace selfheal::sim::testing;
 using namespace std::chrono_literals;
 using engine::ActionKind;
 
@@ -65,14 +71,8 @@ struct FakeWorld final : Actuation::Env {
   void traffic_shifted() override { calls.push_back("traffic shifted"); }
   TimelineEvent& log(EventKind kind, std::string service, std::string name,
                      std::string detail) override {
-    TimelineEvent e;
-    e.time = sim->now();
-    e.kind = kind;
-    e.service = std::move(service);
-    e.name = std::move(name);
-    e.detail = std::move(detail);
-    events.push_back(std::move(e));
-    return events.back();
+    return append_event(events, sim->now(), kind, std::move(service), std::move(name),
+                        std::move(detail));
   }
   TimelineEvent& log_at(EventKind kind, std::size_t svc, std::string name,
                         std::string detail) override {
@@ -229,3 +229,5 @@ TEST_CASE("an executed decision links the action started at the same instant", "
   act.execute(request(ActionKind::kRestart, 2), later.done());
   CHECK(world.events.back().fingerprint.empty());
 }
+
+}  // namespace actuation_test

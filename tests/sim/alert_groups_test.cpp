@@ -5,6 +5,9 @@
 #include <catch2/catch.hpp>
 #include <vector>
 
+// Own namespace: the ci presets compile this file together with others (unity build).
+namespace alert_groups_test {
+
 using namespace selfheal;
 using namespace selfheal::sim;
 using namespace std::chrono_literals;
@@ -69,3 +72,5 @@ TEST_CASE("groups are flushed in service order, each on its own clock", "[sim][a
   g.firing(2, kT0 + 2min);  // a change long after the last flush: sent at once
   CHECK(flush(g, kT0 + 2min) == std::vector<std::size_t>{2});
 }
+
+}  // namespace alert_groups_test

@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/ports.hpp"
@@ -73,6 +74,21 @@ inline engine::ActionSpec action(engine::ActionKind k) {
   engine::ActionSpec a;
   a.kind = k;
   return a;
+}
+
+/// Appends an event at `at` to `events` (a std::deque or std::vector of TimelineEvent) and
+/// returns it: the log of every part's fake world (tests/sim/parts.cmake).
+template <class Events>
+TimelineEvent& append_event(Events& events, TimePoint at, EventKind kind, std::string service,
+                            std::string name, std::string detail) {
+  TimelineEvent e;
+  e.time = at;
+  e.kind = kind;
+  e.service = std::move(service);
+  e.name = std::move(name);
+  e.detail = std::move(detail);
+  events.push_back(std::move(e));
+  return events.back();
 }
 
 inline int count_events(const Timeline& t, EventKind kind, const std::string& service = {},

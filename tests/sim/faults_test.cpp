@@ -11,6 +11,9 @@
 
 #include "cluster_fixtures.hpp"
 
+// Own namespace: the ci presets compile this file together with others (unity build).
+namespace faults_test {
+
 using namespace selfheal;
 using namespace selfheal::sim;
 using namespace selfheal::sim::testing;
@@ -57,14 +60,8 @@ struct FakeWorld final : Faults::Env {
   }
   TimelineEvent& log(EventKind kind, std::string service, std::string name,
                      std::string detail) override {
-    TimelineEvent e;
-    e.time = sim.now();
-    e.kind = kind;
-    e.service = std::move(service);
-    e.name = std::move(name);
-    e.detail = std::move(detail);
-    tl.events.push_back(std::move(e));
-    return tl.events.back();
+    return append_event(tl.events, sim.now(), kind, std::move(service), std::move(name),
+                        std::move(detail));
   }
   int count(EventKind kind) const {
     int n = 0;
@@ -181,3 +178,5 @@ TEST_CASE("causes removed by the world: a good release, a disabled flag, lost ca
   sim.run_until(c.start + 13min);
   CHECK(world.capacity == 100);  // the node is back
 }
+
+}  // namespace faults_test

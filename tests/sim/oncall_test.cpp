@@ -8,8 +8,14 @@
 #include <utility>
 #include <vector>
 
+#include "cluster_fixtures.hpp"
+
+// Own namespace: the ci presets compile this file together with others (unity build).
+namespace oncall_test {
+
 using namespace selfheal;
 using namespace selfheal::sim;
+using namespace selfheal::sim::testing;
 using namespace std::chrono_literals;
 using engine::ActionKind;
 
@@ -57,14 +63,8 @@ struct FakeWorld final : OnCall::Env {
   RootState root_state(std::size_t) const override { return root; }
   TimelineEvent& log(EventKind kind, std::string service, std::string name,
                      std::string detail) override {
-    TimelineEvent e;
-    e.time = sim->now();
-    e.kind = kind;
-    e.service = std::move(service);
-    e.name = std::move(name);
-    e.detail = std::move(detail);
-    events.push_back(std::move(e));
-    return events.back();
+    return append_event(events, sim->now(), kind, std::move(service), std::move(name),
+                        std::move(detail));
   }
   void act(const engine::ServiceRef& target, const engine::ActionSpec& a) override {
     acted.emplace_back(target.name, a.kind);
@@ -193,3 +193,5 @@ TEST_CASE("approval requests: helpful actions approved, others denied and taken 
   CHECK(oncall.engaged(0));  // the denial reached the person, who took the incident over
   CHECK(world.acted.size() == 1);
 }
+
+}  // namespace oncall_test
