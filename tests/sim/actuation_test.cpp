@@ -100,6 +100,14 @@ struct Probe {
   }
 };
 
+/// A kernel at kStart, the two-replica "api" world and the part under test, wired.
+struct Rig {
+  Simulation sim{1, kStart};
+  FakeWorld world{2};
+  Actuation act{"prod", 15s, sim, world};
+  Rig() { world.sim = &sim; }
+};
+
 void hand_out(Actuation& act) {
   for (auto& [done, result] : act.take_completions())
     if (done) done(result);
@@ -108,10 +116,8 @@ void hand_out(Actuation& act) {
 }  // namespace
 
 TEST_CASE("a scale waits for its replicas and gives up at its deadline", "[sim][actuation]") {
-  Simulation sim{1, kStart};
-  FakeWorld world{2};
-  world.sim = &sim;
-  Actuation act{"prod", 15s, sim, world};
+  Rig rig;
+  auto& [sim, world, act] = rig;
   Probe probe;
   engine::ActionRequest r = request(ActionKind::kScale, 7, 2min);
   r.action.replicas = 4;
@@ -134,10 +140,8 @@ TEST_CASE("a scale waits for its replicas and gives up at its deadline", "[sim][
 }
 
 TEST_CASE("a wait never gives up before one scrape interval", "[sim][actuation]") {
-  Simulation sim{1, kStart};
-  FakeWorld world{2};
-  world.sim = &sim;
-  Actuation act{"prod", 15s, sim, world};
+  Rig rig;
+  auto& [sim, world, act] = rig;
   Probe probe;
   engine::ActionRequest r = request(ActionKind::kScale, 1, 1s);
   r.action.replicas = 3;
@@ -149,10 +153,8 @@ TEST_CASE("a wait never gives up before one scrape interval", "[sim][actuation]"
 }
 
 TEST_CASE("a scale completes once exactly the desired replicas run", "[sim][actuation]") {
-  Simulation sim{1, kStart};
-  FakeWorld world{2};
-  world.sim = &sim;
-  Actuation act{"prod", 15s, sim, world};
+  Rig rig;
+  auto& [sim, world, act] = rig;
   Probe probe;
   engine::ActionRequest r = request(ActionKind::kScale, 3);
   r.action.replicas = 3;
@@ -172,10 +174,8 @@ TEST_CASE("a scale completes once exactly the desired replicas run", "[sim][actu
 }
 
 TEST_CASE("a restart completes when its template is rolled out", "[sim][actuation]") {
-  Simulation sim{1, kStart};
-  FakeWorld world{2};
-  world.sim = &sim;
-  Actuation act{"prod", 15s, sim, world};
+  Rig rig;
+  auto& [sim, world, act] = rig;
   Probe probe;
   act.execute(request(ActionKind::kRestart, 5), probe.done());
   REQUIRE(world.calls == std::vector<std::string>{"restart: rollout restart"});
@@ -192,10 +192,8 @@ TEST_CASE("a restart completes when its template is rolled out", "[sim][actuatio
 
 TEST_CASE("duplicate ids are ignored, unknown targets fail later and never inside execute",
           "[sim][actuation]") {
-  Simulation sim{1, kStart};
-  FakeWorld world{2};
-  world.sim = &sim;
-  Actuation act{"prod", 15s, sim, world};
+  Rig rig;
+  auto& [sim, world, act] = rig;
   Probe first, again, missing;
   act.execute(request(ActionKind::kCachePurge, 9), first.done());
   act.execute(request(ActionKind::kCachePurge, 9), again.done());
@@ -217,10 +215,8 @@ TEST_CASE("duplicate ids are ignored, unknown targets fail later and never insid
 }
 
 TEST_CASE("an executed decision links the action started at the same instant", "[sim][actuation]") {
-  Simulation sim{1, kStart};
-  FakeWorld world{2};
-  world.sim = &sim;
-  Actuation act{"prod", 15s, sim, world};
+  Rig rig;
+  auto& [sim, world, act] = rig;
   act.decision_executed("prod/api", "fp-1");
   Probe now, later;
   act.execute(request(ActionKind::kRestart, 1), now.done());
