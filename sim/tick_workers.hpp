@@ -7,9 +7,7 @@
 //
 // run() calls job(b) once for every block b, on the caller and on helper threads, and
 // returns when all are done (everything the helpers wrote is visible to the caller). Blocks
-// are claimed one at a time from a shared counter, the caller from the first block up, the
-// helpers from the last one down, so a thread keeps mostly the same blocks run after run
-// (their data stays in its core's cache) while which thread runs a block still varies, but
+// are claimed one at a time from a shared counter, so which thread runs a block varies but
 // never what a block computes: results must depend only on the block index. The caller
 // never waits for a helper to start: on a machine busy with other processes a helper may
 // wake late, and the caller then runs every block itself (no slower than one thread). The
@@ -53,12 +51,9 @@ class TickWorkers {
       t.join();
   }
 
-  /// Most blocks a run() shares out (more run on the caller alone).
-  static constexpr std::uint32_t kMaxBlocks = 0xffff;
-
   /// Runs job(b) for every block b in [0, blocks).
   void run(std::uint32_t blocks, const std::function<void(unsigned)>& job) {
-    if (threads_ == 1 || blocks > kMaxBlocks || forked()) {
+    if (threads_ == 1 || forked()) {
       for (std::uint32_t b = 0; b < blocks; ++b)
         job(b);
       return;
@@ -69,13 +64,13 @@ class TickWorkers {
     // generation's exhausted counter could otherwise see this run's larger block count and
     // claim a block of the previous run (its job, and a count in this run's done_). Its
     // compare-exchange now fails, whatever blocks_ it reads.
-    claim_.store(pack(g, 0, blocks), std::memory_order_release);
+    claim_.store(std::uint64_t{g} << 32, std::memory_order_release);
     job_.store(&job, std::memory_order_release);
     blocks_.store(blocks, std::memory_order_relaxed);
     done_.store(0, std::memory_order_relaxed);
     gen_.store(g, std::memory_order_release);
     gen_.notify_all();
-    work(g, job, false);
+    work(g, job);
     for (int spin = 0;; ++spin) {
       const std::uint32_t d = done_.load(std::memory_order_acquire);
       if (d == blocks) break;
@@ -98,23 +93,14 @@ class TickWorkers {
 #endif
   }
 
-  /// The claim counter: generation, the first and one past the last unclaimed block.
-  static std::uint64_t pack(std::uint32_t g, std::uint32_t front, std::uint32_t back) {
-    return std::uint64_t{g} << 32 | std::uint64_t{front} << 16 | back;
-  }
-
-  /// Claims and runs blocks of generation g until none is left (or g is over): the lowest
-  /// unclaimed block each time, or with `from_back` the highest.
-  void work(std::uint32_t g, const std::function<void(unsigned)>& job, bool from_back) {
+  /// Claims and runs blocks of generation g until none is left (or g is over).
+  void work(std::uint32_t g, const std::function<void(unsigned)>& job) {
     std::uint64_t c = claim_.load(std::memory_order_acquire);
     for (;;) {
       if (static_cast<std::uint32_t>(c >> 32) != g) return;
-      const auto front = static_cast<std::uint32_t>(c >> 16) & kMaxBlocks;
-      const auto back = static_cast<std::uint32_t>(c) & kMaxBlocks;
-      if (front >= back) return;
-      const std::uint32_t b = from_back ? back - 1 : front;
-      const std::uint64_t next = from_back ? c - 1 : c + (std::uint64_t{1} << 16);
-      if (!claim_.compare_exchange_weak(c, next, std::memory_order_acq_rel)) continue;
+      const auto b = static_cast<std::uint32_t>(c);
+      if (b >= blocks_.load(std::memory_order_relaxed)) return;
+      if (!claim_.compare_exchange_weak(c, c + 1, std::memory_order_acq_rel)) continue;
       job(b);
       const std::uint32_t n = blocks_.load(std::memory_order_relaxed);
       if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 == n) done_.notify_all();
@@ -155,7 +141,7 @@ class TickWorkers {
       // claim counter on (a job_ read here that is already the next run's makes that move
       // visible to the claim's compare-exchange: release/acquire on job_).
       const auto* job = job_.load(std::memory_order_acquire);
-      if (job != nullptr) work(g, *job, true);
+      if (job != nullptr) work(g, *job);
     }
   }
 
@@ -168,7 +154,7 @@ class TickWorkers {
   std::atomic<const std::function<void(unsigned)>*> job_{nullptr};
   std::atomic<std::uint32_t> blocks_{0};
   std::atomic<std::uint32_t> gen_{0};
-  std::atomic<std::uint64_t> claim_{0};  // pack(generation, front, back)
+  std::atomic<std::uint64_t> claim_{0};  // generation << 32 | next block
   std::atomic<std::uint32_t> done_{0};
   std::atomic<bool> stop_{false};
 };

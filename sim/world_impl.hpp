@@ -153,9 +153,10 @@ struct World::Impl {
   int64_t slots_used = 0;
   /// [service] as its neighbours read it this tick: the values the previous tick left.
   std::vector<model::Seen> seen;
-  /// [service] as the next tick reads it: serve() writes a service's entry as it computes
-  /// it, and a cache purge between ticks writes its purge_ms; swapped with `seen` at the
-  /// start of each tick (a copy pass over every service, a thread hand-over, saved).
+  /// With threads > 1, [service] as the next tick reads it: serve() writes a service's entry
+  /// as it computes it, and a cache purge between ticks writes its purge_ms; swapped with
+  /// `seen` at the start of each tick (a copy pass and a thread hand-over saved). On one
+  /// thread the tick copies the records into `seen` instead (sim/traffic.cpp says why).
   std::vector<model::Seen> seen_next;
   /// Dependents then upstreams of every service, flat: service i's dependents are
   /// adj[adj_at[2i] .. adj_at[2i+1]), its upstreams adj[adj_at[2i+1] .. adj_at[2i+2]) (the
