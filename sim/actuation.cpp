@@ -141,7 +141,7 @@ void Actuation::purge_cache(Svc& v, Call& c) {
   const bool poisoned = v.poison > 0;
   v.poison = 0.0;
   v.purge_ms = core::to_unix_ms(c.now);
-  if (poisoned) env_.cache_purged(v.index);
+  env_.cache_purged(v.index, poisoned);
   complete_later(kQuickActionDelay, c,
                  {true, "cache of " + c.target.name + " purged", std::nullopt});
 }

@@ -98,6 +98,7 @@ inline void World::Impl::build_services() {
 
 inline void World::Impl::build_adjacency() {
   seen.resize(svcs.size());
+  seen_next.resize(svcs.size());
   open_buckets.assign(svcs.size(), OpenBucket{});
   adj_at.push_back(0);
   for (const Svc& v : svcs) {

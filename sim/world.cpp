@@ -158,8 +158,10 @@ std::uint32_t World::Impl::ActuationEnv::restart(Svc& v, const std::string& why)
 std::uint32_t World::Impl::ActuationEnv::deploy(Svc& v, Release r, const std::string& why) {
   return w_.deploy_release(v, std::move(r), why);
 }
-void World::Impl::ActuationEnv::cache_purged(std::size_t svc) {
-  w_.faults.end_cause_of_kind(svc, FaultKind::kPoisonedCache, "cache purged");
+void World::Impl::ActuationEnv::cache_purged(std::size_t svc, bool poisoned) {
+  // The next tick's callers read the purge from seen_next (no tick copies it any more).
+  w_.seen_next[svc].purge_ms = w_.svcs[svc].purge_ms;
+  if (poisoned) w_.faults.end_cause_of_kind(svc, FaultKind::kPoisonedCache, "cache purged");
 }
 void World::Impl::ActuationEnv::flag_disabled(std::size_t svc, const std::string& flag,
                                               const std::string& detail) {

@@ -151,7 +151,13 @@ struct World::Impl {
   int64_t capacity = std::numeric_limits<int64_t>::max();  // pod slots in the cluster
   LoadGraph graph;  // spec's dependency graph by index (the no-fault baselines)
   int64_t slots_used = 0;
-  std::vector<model::Seen> seen;  // [service] as its neighbours read it this tick
+  /// [service] as its neighbours read it this tick: the values the previous tick left.
+  std::vector<model::Seen> seen;
+  /// With threads > 1, [service] as the next tick reads it: serve() writes a service's entry
+  /// as it computes it, and a cache purge between ticks writes its purge_ms; swapped with
+  /// `seen` at the start of each tick (a copy pass and a thread hand-over saved). On one
+  /// thread the tick copies the records into `seen` instead (sim/traffic.cpp says why).
+  std::vector<model::Seen> seen_next;
   /// Dependents then upstreams of every service, flat: service i's dependents are
   /// adj[adj_at[2i] .. adj_at[2i+1]), its upstreams adj[adj_at[2i+1] .. adj_at[2i+2]) (the
   /// order of Svc::dependents and Svc::upstreams; one array a tick reads in order).
@@ -231,7 +237,7 @@ struct World::Impl {
     Svc& service(std::size_t svc) override;
     std::uint32_t restart(Svc& v, const std::string& why) override;
     std::uint32_t deploy(Svc& v, Release r, const std::string& why) override;
-    void cache_purged(std::size_t svc) override;
+    void cache_purged(std::size_t svc, bool poisoned) override;
     void flag_disabled(std::size_t svc, const std::string& flag,
                        const std::string& detail) override;
     void traffic_shifted() override;
@@ -311,7 +317,8 @@ struct World::Impl {
 
   // ---- pods (sim/pods.cpp)
   void build_services();
-  /// adj, adj_at and seen, from the services' dependents and upstreams; open_buckets.
+  /// adj, adj_at, seen and seen_next, from the services' dependents and upstreams;
+  /// open_buckets.
   void build_adjacency();
   static Release make_release(const ReleaseSpec& rs, int64_t start);
   static double release_error(const Release& r);
@@ -356,8 +363,12 @@ struct World::Impl {
   /// Fetches what the tick reads of service i (the hot lines of its record).
   void prefetch_service(std::size_t i);
   void tick();
-  /// seen[i] for the services in [lo, hi): their values of the previous tick.
+  /// seen[i] for the services in [lo, hi): their values now (before the first tick).
   void copy_seen(std::size_t lo, std::size_t hi);
+  /// What v's neighbours read of it on the next tick, into seen_next (end of serve()).
+  void publish_seen(const Svc& v) {
+    seen_next[v.index] = {v.err, v.p99, v.calls, v.base_error_rate, v.purge_ms, v.cache};
+  }
   /// All of one service's tick: pods, physics, the telemetry sample, series and rules.
   void tick_service(Svc& v, TimePoint at, Duration elapsed, double shape, double dt_s);
   /// The tick's sample of `v` into the telemetry ring (and Prometheus counters), and the
@@ -371,7 +382,11 @@ struct World::Impl {
     bool whole = false;
   };
   std::unique_ptr<model::TickWorkers> workers;  // created on the first parallel tick
-  std::vector<std::vector<Deferred>> deferred;  // [block of services]
+  /// A block's deferrals, in a cache line of its own (two threads fill neighbouring blocks).
+  struct alignas(64) DeferredBlock {
+    std::vector<Deferred> list;
+  };
+  std::vector<DeferredBlock> deferred;  // [block of services]
   /// The services' tick in parallel blocks, then the deferred work in service order.
   void tick_parallel(TimePoint at, Duration elapsed, double shape, double dt_s);
   /// The part of a service's tick that writes only its own state: none of it (returns a

@@ -64,7 +64,9 @@ struct FakeWorld final : Actuation::Env {
     v.current = v.releases.size() - 1;
     return ++v.tmpl;
   }
-  void cache_purged(std::size_t) override { calls.push_back("cache purged"); }
+  void cache_purged(std::size_t, bool poisoned) override {
+    if (poisoned) calls.push_back("cache purged");
+  }
   void flag_disabled(std::size_t, const std::string& flag, const std::string& detail) override {
     calls.push_back("flag " + flag + ": " + detail);
   }
