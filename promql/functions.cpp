@@ -166,12 +166,14 @@ double seconds(core::Duration d) {
   return static_cast<double>(d.count()) / kMsPerSecond;
 }
 
+// `no_drop`: the source says no sample of `s` is lower than its predecessor, so the reset
+// scan would add nothing (result stays last - first, the same bits).
 std::optional<double> extrapolated_rate(std::span<const Sample> s, core::TimePoint range_start,
                                         core::TimePoint range_end, core::Duration range,
-                                        bool is_counter, bool is_rate) {
+                                        bool is_counter, bool is_rate, bool no_drop) {
   if (s.size() < 2) return std::nullopt;
   double result = s.back().v - s.front().v;
-  if (is_counter) {
+  if (is_counter && !no_drop) {
     double prev = s.front().v;
     for (const auto& p : s.subspan(1)) {
       if (p.v < prev) result += prev;
@@ -221,14 +223,15 @@ double avg_over_time(std::span<const Sample> s) {
 }
 
 std::optional<double> range_function(FuncId id, std::span<const Sample> s, core::TimePoint start,
-                                     core::TimePoint end, core::Duration range) {
+                                     core::TimePoint end, core::Duration range,
+                                     bool no_drop = false) {
   switch (id) {
     case FuncId::kRate:
-      return extrapolated_rate(s, start, end, range, true, true);
+      return extrapolated_rate(s, start, end, range, true, true, no_drop);
     case FuncId::kIncrease:
-      return extrapolated_rate(s, start, end, range, true, false);
+      return extrapolated_rate(s, start, end, range, true, false, no_drop);
     case FuncId::kDelta:
-      return extrapolated_rate(s, start, end, range, false, false);
+      return extrapolated_rate(s, start, end, range, false, false, no_drop);
     case FuncId::kIrate:
       return instant_value(s, true);
     case FuncId::kIdelta:
@@ -288,6 +291,13 @@ std::span<const Sample> clip(std::span<const Sample> s, core::TimePoint start,
   return {lo, hi};
 }
 
+// Whether no sample of `in` (a part of `v.samples`) is lower than its predecessor, known
+// without reading them: the source's last drop lies at or before `in`'s first sample.
+bool no_drop_in(const SeriesView& v, std::span<const Sample> in) {
+  if (v.last_drop == SeriesView::kUnknown || in.empty()) return false;
+  return v.last_drop <= static_cast<std::size_t>(in.data() - v.samples.data());
+}
+
 const Node& unwrap_parens(const Node& n) {
   const Node* p = &n;
   while (p->kind == NodeKind::kParen)
@@ -327,14 +337,14 @@ Vec eval_range_call(const Node& n, const Ctx& ctx) {
   core::TimePoint start = end - sel.range;
   Vec out;
   bool any = false;
-  ctx.source.select(sel.matchers, start, end, [&](const Labels& labels, std::span<const Sample> s) {
+  ctx.source.select_series(sel.matchers, start, end, [&](const SeriesView& sv) {
     // Samples are ascending (the source's contract): bisect rather than scan the window.
-    std::span<const Sample> in = clip(s, start, end);
+    std::span<const Sample> in = clip(sv.samples, start, end);
     if (in.empty()) return;
     any = true;
     if (id == FuncId::kAbsentOverTime) return;
-    if (auto v = range_function(id, in, start, end, sel.range)) {
-      out.push_back({id == FuncId::kLastOverTime ? labels : drop_name(labels), *v});
+    if (auto v = range_function(id, in, start, end, sel.range, no_drop_in(sv, in))) {
+      out.push_back({id == FuncId::kLastOverTime ? sv.labels : drop_name(sv.labels), *v});
     }
   });
   if (id == FuncId::kAbsentOverTime && !any) out.push_back({absent_labels(sel), 1});
@@ -375,10 +385,10 @@ bool stream_vector(const Node& node, const Ctx& ctx, const StreamVisit& visit) {
   if (n.kind == NodeKind::kSelector) {
     core::TimePoint end = ctx.at - n.offset;
     core::TimePoint start = end - ctx.options.lookback;
-    ctx.source.select(n.matchers, start, end, [&](const Labels& labels, std::span<const Sample> s) {
-      for (auto it = s.rbegin(); it != s.rend(); ++it) {  // as eval_selector
+    ctx.source.select_series(n.matchers, start, end, [&](const SeriesView& sv) {
+      for (auto it = sv.samples.rbegin(); it != sv.samples.rend(); ++it) {  // as eval_selector
         if (it->t <= end && it->t >= start) {
-          visit(labels, false, it->v);
+          visit(sv, false, it->v);
           return;
         }
       }
@@ -394,10 +404,11 @@ bool stream_vector(const Node& node, const Ctx& ctx, const StreamVisit& visit) {
   if (sel.kind != NodeKind::kMatrix || (drops && !one_metric_name(sel))) return false;
   core::TimePoint end = ctx.at - sel.offset;
   core::TimePoint start = end - sel.range;
-  ctx.source.select(sel.matchers, start, end, [&](const Labels& labels, std::span<const Sample> s) {
-    std::span<const Sample> in = clip(s, start, end);
+  ctx.source.select_series(sel.matchers, start, end, [&](const SeriesView& sv) {
+    std::span<const Sample> in = clip(sv.samples, start, end);
     if (in.empty()) return;
-    if (auto v = range_function(id, in, start, end, sel.range)) visit(labels, drops, *v);
+    if (auto v = range_function(id, in, start, end, sel.range, no_drop_in(sv, in)))
+      visit(sv, drops, *v);
   });
   return true;
 }

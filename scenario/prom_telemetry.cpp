@@ -64,7 +64,9 @@ const std::vector<std::size_t>& WorldSeriesSource::matching(
 }
 
 std::span<const promql::Sample> WorldSeriesSource::samples(std::size_t index, core::TimePoint start,
-                                                           core::TimePoint end) const {
+                                                           core::TimePoint end,
+                                                           std::size_t& last_drop) const {
+  last_drop = promql::SeriesView::kUnknown;
   const auto kept = world_.prom_kept();
   if (!kept || end < start) return {};
   // Not a structured binding: clang 14 cannot capture one in the lambda below.
@@ -85,15 +87,25 @@ std::span<const promql::Sample> WorldSeriesSource::samples(std::size_t index, co
   }
   Kept& k = kept_[index];
   k.longest = std::max(k.longest, last - start);
+  // Appends what the rings hold from `from` on, noting the last sample below its
+  // predecessor (k.drop, numbered from the first sample ever kept: k.base + position).
+  auto append = [&](core::TimePoint from) {
+    const std::size_t old = k.s.size();
+    copy(from, k.s);
+    for (std::size_t i = std::max<std::size_t>(old, 1); i < k.s.size(); ++i)
+      if (k.s[i].v < k.s[i - 1].v) k.drop = k.base + i;
+  };
   if (!k.valid || start < k.from) {
     // A window reaching further back than this copy: read it again from the rings.
     k.s.clear();
     k.head = 0;
+    k.base = 0;
+    k.drop = 0;
     k.from = start;
-    copy(start, k.s);
+    append(start);
     k.valid = true;
   } else if (k.upto < last) {
-    copy(k.upto + core::Duration{1}, k.s);
+    append(k.upto + core::Duration{1});
   }
   k.upto = last;
   k.from = std::max(k.from, last - k.longest);
@@ -102,6 +114,7 @@ std::span<const promql::Sample> WorldSeriesSource::samples(std::size_t index, co
     ++k.head;
   if (k.head > k.s.size() / 2) {
     k.s.erase(k.s.begin(), k.s.begin() + static_cast<std::ptrdiff_t>(k.head));
+    k.base += k.head;
     k.head = 0;
   }
   // Usually the window is the whole copy, or ends at its end: test the ends (in cache)
@@ -112,6 +125,13 @@ std::span<const promql::Sample> WorldSeriesSource::samples(std::size_t index, co
   auto hi = k.s.end();
   if (lo != hi && std::prev(hi)->t > end)
     hi = std::partition_point(lo, hi, [&](const promql::Sample& x) { return x.t <= end; });
+  const std::size_t first_abs = k.base + static_cast<std::size_t>(lo - k.s.begin());
+  const std::size_t end_abs = k.base + static_cast<std::size_t>(hi - k.s.begin());
+  if (k.drop <= first_abs) {
+    last_drop = 0;  // none after the window's first sample
+  } else if (k.drop < end_abs) {
+    last_drop = k.drop - first_abs;
+  }
   return {lo, hi};
 }
 
@@ -119,9 +139,17 @@ void WorldSeriesSource::select(
     std::span<const promql::Matcher> matchers, core::TimePoint start, core::TimePoint end,
     const std::function<void(const promql::Labels&, std::span<const promql::Sample>)>& visit)
     const {
+  select_series(matchers, start, end,
+                [&](const promql::SeriesView& v) { visit(v.labels, v.samples); });
+}
+
+void WorldSeriesSource::select_series(std::span<const promql::Matcher> matchers,
+                                      core::TimePoint start, core::TimePoint end,
+                                      const SeriesVisit& visit) const {
   for (std::size_t i : matching(matchers)) {
-    const auto s = samples(i, start, end);
-    if (!s.empty()) visit(labels_[i], s);
+    std::size_t last_drop = 0;
+    const auto s = samples(i, start, end, last_drop);
+    if (!s.empty()) visit(promql::SeriesView{labels_[i], s, i, last_drop});
   }
 }
 
