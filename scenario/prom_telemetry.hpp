@@ -74,8 +74,15 @@ class WorldSeriesSource final : public promql::SeriesSource {
     core::Duration longest{0};  ///< the longest window asked: how far back `from` stays
     std::size_t base = 0;       ///< s[0]'s number, counting every sample kept since the last read
     std::size_t drop = 0;       ///< the number of the last sample below its predecessor, or 0
+    std::size_t calls = 0;      ///< calls since the head last moved on (see samples)
+    double last_v = 0;          ///< the value of the last sample copied
     bool valid = false;
   };
+
+  /// How often the head moves on for windows shorter than the longest (see samples).
+  static constexpr std::size_t kHeadEvery = 64;
+  /// The first sample of `k` at or after `start` (k.s.end() when none).
+  static std::vector<promql::Sample>::iterator window_start(Kept& k, core::TimePoint start);
 
   const sim::World& world_;
   std::vector<promql::Labels> labels_;
