@@ -139,17 +139,25 @@ void add_to(Group& g, AggOp op, const Series& s, std::int64_t k) {
   }
 }
 
-// Groups in order of first appearance, found by hashing an element's kept labels (`by`: the
-// listed ones; `without`: the others but the name) in place and comparing them with the
-// group's: no key is built per element (this was half the cost of an aggregation over a few
-// hundred series).
-class Groups {
+// Group keys (an element's kept labels: `by` the listed ones, `without` the others but the
+// name) interned in an AggKeys table, found by hashing the labels in place and comparing
+// them with the key's: no key is built per element (this was half the cost of an
+// aggregation over a few hundred series). With a series id the key is remembered
+// (AggKeys::key_of): later evaluations look it up instead of hashing.
+class KeyTable {
  public:
-  explicit Groups(const Node& n) : n_(n) {}
+  KeyTable(const Node& n, AggKeys& t) : n_(n), t_(t) {}
 
-  // The group of an element with these labels; `fresh` when it was just created.
-  // `drop_name`: the element's labels are `labels` without "__name__".
-  Group& find(const Labels& labels, bool drop_name, bool& fresh) {
+  // The key of an element with these labels; `drop_name`: the element's labels are
+  // `labels` without "__name__".
+  std::size_t key(const SeriesView& sv, bool drop_name) {
+    if (sv.id == SeriesView::kUnknown) return find(sv.labels, drop_name);
+    if (sv.id >= t_.key_of.size()) t_.key_of.resize(sv.id + 1, AggKeys::kNoKey);
+    std::size_t& k = t_.key_of[sv.id];
+    if (k == AggKeys::kNoKey) k = find(sv.labels, drop_name);
+    return k;
+  }
+  std::size_t find(const Labels& labels, bool drop_name) {
     kept_.clear();
     std::size_t h = kSeed;
     for (const auto& l : labels) {
@@ -158,32 +166,27 @@ class Groups {
       h = (h ^ hash_text(l.name)) * kPrime;
       h = (h ^ hash_text(l.value)) * kPrime;
     }
-    if (2 * (groups_.size() + 1) > slots_.size()) grow();
-    const std::size_t mask = slots_.size() - 1;
+    if (2 * (t_.keys.size() + 1) > t_.slots.size()) grow();
+    const std::size_t mask = t_.slots.size() - 1;
     for (std::size_t i = h & mask;; i = (i + 1) & mask) {
-      auto& [hash, index] = slots_[i];
-      if (index == kEmpty) {
+      auto& [hash, index] = t_.slots[i];
+      if (index == AggKeys::kNoKey) {
         hash = h;
-        index = groups_.size();
-        groups_.emplace_back();
-        groups_.back().labels.reserve(kept_.size());
+        index = t_.keys.size();
+        t_.keys.emplace_back();
+        t_.keys.back().reserve(kept_.size());
         for (const Label* l : kept_)
-          groups_.back().labels.push_back(*l);
-        fresh = true;
-        return groups_.back();
+          t_.keys.back().push_back(*l);
+        return index;
       }
-      if (hash == h && same(groups_[index].labels)) {
-        fresh = false;
-        return groups_[index];
-      }
+      if (hash == h && same(t_.keys[index])) return index;
     }
   }
-  std::vector<Group>& all() { return groups_; }
+  const Labels& labels(std::size_t key) const { return t_.keys[key]; }
 
  private:
   static constexpr std::size_t kSeed = 14695981039346656037ULL;  // FNV-1a's
   static constexpr std::size_t kPrime = 1099511628211ULL;
-  static constexpr std::size_t kEmpty = static_cast<std::size_t>(-1);
   static constexpr std::size_t kMinSlots = 16;
 
   static bool equal(std::string_view a, std::string_view b) {
@@ -199,31 +202,54 @@ class Groups {
       }
     return n_.without != listed;
   }
-  bool same(const Labels& group) const {
-    if (group.size() != kept_.size()) return false;
-    for (std::size_t j = 0; j < group.size(); ++j)
-      if (!equal(group[j].value, kept_[j]->value) || !equal(group[j].name, kept_[j]->name))
+  bool same(const Labels& key) const {
+    if (key.size() != kept_.size()) return false;
+    for (std::size_t j = 0; j < key.size(); ++j)
+      if (!equal(key[j].value, kept_[j]->value) || !equal(key[j].name, kept_[j]->name))
         return false;
     return true;
   }
   void grow() {
-    std::vector<std::pair<std::size_t, std::size_t>> old(std::max(kMinSlots, 2 * slots_.size()),
-                                                         {0, kEmpty});
-    old.swap(slots_);
-    const std::size_t mask = slots_.size() - 1;
+    std::vector<std::pair<std::size_t, std::size_t>> old(std::max(kMinSlots, 2 * t_.slots.size()),
+                                                         {0, AggKeys::kNoKey});
+    old.swap(t_.slots);
+    const std::size_t mask = t_.slots.size() - 1;
     for (const auto& [hash, index] : old) {
-      if (index == kEmpty) continue;
+      if (index == AggKeys::kNoKey) continue;
       std::size_t i = hash & mask;
-      while (slots_[i].second != kEmpty)
+      while (t_.slots[i].second != AggKeys::kNoKey)
         i = (i + 1) & mask;
-      slots_[i] = {hash, index};
+      t_.slots[i] = {hash, index};
     }
   }
 
   const Node& n_;
-  std::vector<Group> groups_;
-  std::vector<std::pair<std::size_t, std::size_t>> slots_;
+  AggKeys& t_;
   std::vector<const Label*> kept_;  ///< the element's kept labels, during find
+};
+
+// This evaluation's groups, in order of first appearance.
+class Groups {
+ public:
+  explicit Groups(KeyTable& keys) : keys_(keys) {}
+  // The group of key `key`; `fresh` when it was just created.
+  Group& of(std::size_t key, bool& fresh) {
+    if (key >= group_of_.size()) group_of_.resize(key + 1, AggKeys::kNoKey);
+    std::size_t& g = group_of_[key];
+    fresh = g == AggKeys::kNoKey;
+    if (fresh) {
+      g = groups_.size();
+      groups_.emplace_back();
+      groups_.back().labels = keys_.labels(key);
+    }
+    return groups_[g];
+  }
+  std::vector<Group>& all() { return groups_; }
+
+ private:
+  KeyTable& keys_;
+  std::vector<std::size_t> group_of_;  ///< key -> index in groups_, or kNoKey
+  std::vector<Group> groups_;
 };
 
 void start_group(Group& g, AggOp op, const Series& s) {
@@ -238,13 +264,14 @@ void start_group(Group& g, AggOp op, const Series& s) {
 // Adds the elements of the aggregation's argument to `groups`, streaming them from the
 // source when the argument allows it and the operator needs no element's labels.
 // `in`: the argument, already evaluated, or null.
-void collect(const Node& n, const Ctx& ctx, std::int64_t k, const Vec* in, Groups& groups) {
+void collect(const Node& n, const Ctx& ctx, std::int64_t k, const Vec* in, KeyTable& keys,
+             Groups& groups) {
   const bool streams = in == nullptr && n.agg != AggOp::kQuantile;
   bool fresh = false;
   if (streams &&
-      stream_vector(*n.children.back(), ctx, [&](const Labels& labels, bool drop_name, double v) {
+      stream_vector(*n.children.back(), ctx, [&](const SeriesView& sv, bool drop_name, double v) {
         const Series s{{}, v};  // the value is all add_to reads here
-        Group& g = groups.find(labels, drop_name, fresh);
+        Group& g = groups.of(keys.key(sv, drop_name), fresh);
         if (fresh) {
           start_group(g, n.agg, s);
         } else {
@@ -258,7 +285,7 @@ void collect(const Node& n, const Ctx& ctx, std::int64_t k, const Vec* in, Group
     in = &evaluated;
   }
   for (const auto& s : *in) {
-    Group& g = groups.find(s.labels, false, fresh);
+    Group& g = groups.of(keys.find(s.labels, false), fresh);
     if (fresh) {
       start_group(g, n.agg, s);
     } else {
@@ -283,8 +310,12 @@ Vec eval_aggregate(const Node& n, const Ctx& ctx) {
     k = static_cast<std::int64_t>(param);
     if (k < 1) return {};
   }
-  Groups groups{n};
-  collect(n, ctx, k, by_rank ? &in : nullptr, groups);
+  AggKeys local;  // without a cache: this evaluation's keys only
+  AggKeys& table =
+      ctx.options.cache != nullptr ? ctx.options.cache->impl().aggregations[&n] : local;
+  KeyTable keys{n, table};
+  Groups groups{keys};
+  collect(n, ctx, k, by_rank ? &in : nullptr, keys, groups);
   Vec out;
   for (auto& g : groups.all()) {
     double c = static_cast<double>(g.count);

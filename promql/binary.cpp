@@ -5,13 +5,15 @@
 // all labels but the name (or the on/ignoring set) and never compute values.
 #include <algorithm>
 #include <cmath>
-#include <unordered_map>
-#include <unordered_set>
+#include <tuple>
+#include <vector>
 
 #include "promql/eval.hpp"
 
 namespace selfheal::promql::detail {
 namespace {
+
+constexpr std::size_t kLabelPrime = 1099511628211ULL;  // FNV's
 
 bool drops_name(BinOp op) {
   return op == BinOp::kAdd || op == BinOp::kSub || op == BinOp::kMul || op == BinOp::kDiv ||
@@ -90,14 +92,16 @@ class SignatureIndex {
   SignatureIndex(const Node& n, const Vec& v) : n_(n), v_(v) {
     index_.reserve(v.size());
     for (std::size_t i = 0; i < v.size(); ++i)
-      index_.emplace(hash(v[i].labels), i);
+      index_.emplace_back(hash(v[i].labels), i);
+    std::sort(index_.begin(), index_.end());  // one allocation, not one per element
   }
   std::size_t hash(const Labels& l) const { return signature_hash(l, n_.on, n_.matching_labels); }
   // The first element (in `v`'s order) with the signature of `l`, or npos; `skip` excluded.
   std::size_t find(const Labels& l, std::size_t skip = kNone) const {
     std::size_t best = kNone;
-    auto [it, end] = index_.equal_range(hash(l));
-    for (; it != end; ++it) {
+    const std::size_t h = hash(l);
+    auto it = std::lower_bound(index_.begin(), index_.end(), std::pair{h, std::size_t{0}});
+    for (; it != index_.end() && it->first == h; ++it) {
       if (it->second == skip || it->second >= best) continue;
       if (same_signature(v_[it->second].labels, l, n_.on, n_.matching_labels)) best = it->second;
     }
@@ -108,7 +112,7 @@ class SignatureIndex {
  private:
   const Node& n_;
   const Vec& v_;
-  std::unordered_multimap<std::size_t, std::size_t> index_;
+  std::vector<std::pair<std::size_t, std::size_t>> index_;  ///< (hash, element), sorted
 };
 
 Vec set_op(const Node& n, Vec lhs, Vec rhs) {
@@ -148,9 +152,33 @@ Labels result_labels(const Labels& l, const Labels& r, const Node& n) {
     std::string_view v = label_value(r, name);
     if (!v.empty()) out.push_back({name, std::string(v)});
   }
-  sort_labels(out);
+  // A subsequence of `l` is sorted already: only included labels need sorting in.
+  if (!n.include.empty()) sort_labels(out);
   if (n.return_bool) out = drop_name(std::move(out));
   return out;
+}
+
+// group_left/group_right: fails when one right element gave two results with the same
+// labels. Checked after the loop (nothing else in it can fail then) on hashes, comparing
+// label sets only where hashes agree: no string per result.
+void check_unique_matches(const Vec& out, const std::vector<std::size_t>& right_of) {
+  std::vector<std::tuple<std::size_t, std::size_t, std::size_t>> made;  // (right, hash, out)
+  made.reserve(out.size());
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    std::size_t h = 0;
+    for (const auto& l : out[i].labels)
+      h = (h ^ hash_text(l.name)) * kLabelPrime ^ hash_text(l.value);
+    made.emplace_back(right_of[i], h, i);
+  }
+  std::sort(made.begin(), made.end());
+  for (std::size_t a = 0; a < made.size(); ++a) {
+    for (std::size_t b = a + 1; b < made.size() && std::get<0>(made[b]) == std::get<0>(made[a]) &&
+                                std::get<1>(made[b]) == std::get<1>(made[a]);
+         ++b) {
+      if (out[std::get<2>(made[a])].labels == out[std::get<2>(made[b])].labels)
+        eval_fail("multiple matches for labels: grouping labels must ensure unique matches");
+    }
+  }
 }
 
 Vec vector_vector(const Node& n, Vec lhs, Vec rhs) {
@@ -170,8 +198,7 @@ Vec vector_vector(const Node& n, Vec lhs, Vec rhs) {
   // Per right element (one per signature): whether matched (one-to-one), or the result
   // label sets it gave (group_left/group_right).
   std::vector<char> matched(rhs.size(), 0);
-  std::vector<std::unordered_set<std::string>> results;
-  if (n.card != Card::kOneToOne) results.resize(rhs.size());
+  std::vector<std::size_t> right_of;  // group_left/right: out[i]'s right element
   Vec out;
   for (const auto& ls : lhs) {
     const std::size_t j = right.find(ls.labels);
@@ -193,14 +220,11 @@ Vec vector_vector(const Node& n, Vec lhs, Vec rhs) {
             "(group_left/group_right)");
       matched[j] = 1;
     } else {
-      std::string inserted;
-      for (const auto& x : labels)
-        inserted += x.name + '\xff' + x.value + '\xff';
-      if (!results[j].insert(std::move(inserted)).second)
-        eval_fail("multiple matches for labels: grouping labels must ensure unique matches");
+      right_of.push_back(j);
     }
     out.push_back({std::move(labels), value});
   }
+  if (n.card != Card::kOneToOne) check_unique_matches(out, right_of);
   return out;
 }
 

@@ -102,11 +102,11 @@ Vec eval_selector(const Node& n, const Ctx& ctx) {
   core::TimePoint end = ctx.at - n.offset;
   core::TimePoint start = end - ctx.options.lookback;
   Vec out;
-  ctx.source.select(n.matchers, start, end, [&](const Labels& labels, std::span<const Sample> s) {
+  ctx.source.select_series(n.matchers, start, end, [&](const SeriesView& sv) {
     // The source promises [start, end]; guard anyway so a loose source cannot change results.
-    for (auto it = s.rbegin(); it != s.rend(); ++it) {
+    for (auto it = sv.samples.rbegin(); it != sv.samples.rend(); ++it) {
       if (it->t <= end && it->t >= start) {
-        out.push_back({labels, it->v});
+        out.push_back({sv.labels, it->v});
         return;
       }
     }
@@ -159,8 +159,21 @@ Val eval(const Node& n, const Ctx& ctx) {
 
 }  // namespace detail
 
+EvalCache::EvalCache() : impl_(std::make_unique<Impl>()) {}
+EvalCache::~EvalCache() = default;
+EvalCache::EvalCache(EvalCache&&) noexcept = default;
+EvalCache& EvalCache::operator=(EvalCache&&) noexcept = default;
+
 core::Result<Value> evaluate(const Expr& expr, const SeriesSource& source, core::TimePoint at,
                              const EvalOptions& options) {
+  if (options.cache != nullptr) {
+    EvalCache::Impl& c = options.cache->impl();
+    if (!c.expr || &c.expr->root() != &expr.root() || c.source != &source) {
+      c = EvalCache::Impl{};  // another expression or source: start over
+      c.expr.emplace(expr);
+      c.source = &source;
+    }
+  }
   detail::Ctx ctx{source, at, options};
   try {
     detail::Val v = detail::eval(expr.root(), ctx);

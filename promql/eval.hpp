@@ -3,8 +3,10 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "promql/ast.hpp"
@@ -25,6 +27,27 @@ struct Ctx {
   core::TimePoint at;
   EvalOptions options;
 };
+
+/// An aggregation's group keys by series (EvalCache): `table` interns the distinct kept
+/// label sets (a key's index), `key_of[id]` is series id's key or kNoKey.
+struct AggKeys {
+  static constexpr std::size_t kNoKey = static_cast<std::size_t>(-1);
+  std::vector<Labels> keys;
+  std::vector<std::size_t> key_of;
+  std::vector<std::pair<std::size_t, std::size_t>> slots;  ///< (hash, key) open addressing
+};
+
+}  // namespace selfheal::promql::detail
+
+namespace selfheal::promql {
+struct EvalCache::Impl {
+  std::optional<Expr> expr;  ///< bound to (keeps the nodes, the map's keys, alive)
+  const SeriesSource* source = nullptr;
+  std::unordered_map<const detail::Node*, detail::AggKeys> aggregations;
+};
+}  // namespace selfheal::promql
+
+namespace selfheal::promql::detail {
 
 /// A value during evaluation: a scalar, a string or an instant vector (range vectors are only
 /// read inside the functions that take them, never materialised).
@@ -67,7 +90,7 @@ bool same_signature(const Labels& a, const Labels& b, bool on,
 /// an aggregation): `labels` are the source's (valid during the call), `drop_name` says the
 /// element's labels are those without "__name__". Returns false, visiting nothing, for any
 /// other node, or when dropping the name could make two elements alike (eval then fails).
-using StreamVisit = std::function<void(const Labels& labels, bool drop_name, double value)>;
+using StreamVisit = std::function<void(const SeriesView& series, bool drop_name, double value)>;
 bool stream_vector(const Node& n, const Ctx& ctx, const StreamVisit& visit);
 /// Evaluates a scalar-typed node to its value.
 double eval_scalar(const Node& n, const Ctx& ctx);

@@ -25,6 +25,8 @@ constexpr double kMsPerSecond = 1000.0;
 constexpr double kExtrapolationThreshold = 1.1;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr std::size_t kHashMultiplier = 1'000'003;
+/// histogram_quantile remembers this many distinct `le` texts per call (histograms have ~10).
+constexpr std::size_t kMaxRememberedLe = 32;
 
 using S = Type;
 const std::array<FunctionDef, 32> kFunctions{{
@@ -166,12 +168,14 @@ double seconds(core::Duration d) {
   return static_cast<double>(d.count()) / kMsPerSecond;
 }
 
+// `no_drop`: the source says no sample of `s` is lower than its predecessor, so the reset
+// scan would add nothing (result stays last - first, the same bits).
 std::optional<double> extrapolated_rate(std::span<const Sample> s, core::TimePoint range_start,
                                         core::TimePoint range_end, core::Duration range,
-                                        bool is_counter, bool is_rate) {
+                                        bool is_counter, bool is_rate, bool no_drop) {
   if (s.size() < 2) return std::nullopt;
   double result = s.back().v - s.front().v;
-  if (is_counter) {
+  if (is_counter && !no_drop) {
     double prev = s.front().v;
     for (const auto& p : s.subspan(1)) {
       if (p.v < prev) result += prev;
@@ -221,14 +225,15 @@ double avg_over_time(std::span<const Sample> s) {
 }
 
 std::optional<double> range_function(FuncId id, std::span<const Sample> s, core::TimePoint start,
-                                     core::TimePoint end, core::Duration range) {
+                                     core::TimePoint end, core::Duration range,
+                                     bool no_drop = false) {
   switch (id) {
     case FuncId::kRate:
-      return extrapolated_rate(s, start, end, range, true, true);
+      return extrapolated_rate(s, start, end, range, true, true, no_drop);
     case FuncId::kIncrease:
-      return extrapolated_rate(s, start, end, range, true, false);
+      return extrapolated_rate(s, start, end, range, true, false, no_drop);
     case FuncId::kDelta:
-      return extrapolated_rate(s, start, end, range, false, false);
+      return extrapolated_rate(s, start, end, range, false, false, no_drop);
     case FuncId::kIrate:
       return instant_value(s, true);
     case FuncId::kIdelta:
@@ -288,6 +293,13 @@ std::span<const Sample> clip(std::span<const Sample> s, core::TimePoint start,
   return {lo, hi};
 }
 
+// Whether no sample of `in` (a part of `v.samples`) is lower than its predecessor, known
+// without reading them: the source's last drop lies at or before `in`'s first sample.
+bool no_drop_in(const SeriesView& v, std::span<const Sample> in) {
+  if (v.last_drop == SeriesView::kUnknown || in.empty()) return false;
+  return v.last_drop <= static_cast<std::size_t>(in.data() - v.samples.data());
+}
+
 const Node& unwrap_parens(const Node& n) {
   const Node* p = &n;
   while (p->kind == NodeKind::kParen)
@@ -327,14 +339,14 @@ Vec eval_range_call(const Node& n, const Ctx& ctx) {
   core::TimePoint start = end - sel.range;
   Vec out;
   bool any = false;
-  ctx.source.select(sel.matchers, start, end, [&](const Labels& labels, std::span<const Sample> s) {
+  ctx.source.select_series(sel.matchers, start, end, [&](const SeriesView& sv) {
     // Samples are ascending (the source's contract): bisect rather than scan the window.
-    std::span<const Sample> in = clip(s, start, end);
+    std::span<const Sample> in = clip(sv.samples, start, end);
     if (in.empty()) return;
     any = true;
     if (id == FuncId::kAbsentOverTime) return;
-    if (auto v = range_function(id, in, start, end, sel.range)) {
-      out.push_back({id == FuncId::kLastOverTime ? labels : drop_name(labels), *v});
+    if (auto v = range_function(id, in, start, end, sel.range, no_drop_in(sv, in))) {
+      out.push_back({id == FuncId::kLastOverTime ? sv.labels : drop_name(sv.labels), *v});
     }
   });
   if (id == FuncId::kAbsentOverTime && !any) out.push_back({absent_labels(sel), 1});
@@ -375,10 +387,10 @@ bool stream_vector(const Node& node, const Ctx& ctx, const StreamVisit& visit) {
   if (n.kind == NodeKind::kSelector) {
     core::TimePoint end = ctx.at - n.offset;
     core::TimePoint start = end - ctx.options.lookback;
-    ctx.source.select(n.matchers, start, end, [&](const Labels& labels, std::span<const Sample> s) {
-      for (auto it = s.rbegin(); it != s.rend(); ++it) {  // as eval_selector
+    ctx.source.select_series(n.matchers, start, end, [&](const SeriesView& sv) {
+      for (auto it = sv.samples.rbegin(); it != sv.samples.rend(); ++it) {  // as eval_selector
         if (it->t <= end && it->t >= start) {
-          visit(labels, false, it->v);
+          visit(sv, false, it->v);
           return;
         }
       }
@@ -394,10 +406,11 @@ bool stream_vector(const Node& node, const Ctx& ctx, const StreamVisit& visit) {
   if (sel.kind != NodeKind::kMatrix || (drops && !one_metric_name(sel))) return false;
   core::TimePoint end = ctx.at - sel.offset;
   core::TimePoint start = end - sel.range;
-  ctx.source.select(sel.matchers, start, end, [&](const Labels& labels, std::span<const Sample> s) {
-    std::span<const Sample> in = clip(s, start, end);
+  ctx.source.select_series(sel.matchers, start, end, [&](const SeriesView& sv) {
+    std::span<const Sample> in = clip(sv.samples, start, end);
     if (in.empty()) return;
-    if (auto v = range_function(id, in, start, end, sel.range)) visit(labels, drops, *v);
+    if (auto v = range_function(id, in, start, end, sel.range, no_drop_in(sv, in)))
+      visit(sv, drops, *v);
   });
   return true;
 }
@@ -525,8 +538,17 @@ Vec histogram_quantile(double q, const Vec& in) {
   // given out in label order as before.
   std::vector<std::pair<Labels, std::vector<Bucket>>> groups;
   std::unordered_multimap<std::size_t, std::size_t> index;
+  // The few distinct `le` texts parsed once each (strtod per element was a tenth of this).
+  std::vector<std::pair<std::string_view, std::optional<double>>> parsed;
+  auto le_of = [&](std::string_view text) {
+    for (const auto& [t, v] : parsed)
+      if (t == text) return v;
+    if (parsed.size() == kMaxRememberedLe) return parse_le(text);  // not a few: parse each
+    parsed.emplace_back(text, parse_le(text));
+    return parsed.back().second;
+  };
   for (const auto& s : in) {
-    auto le = parse_le(label_value(s.labels, "le"));
+    auto le = le_of(label_value(s.labels, "le"));
     if (!le) continue;
     const std::size_t h = hash_without_le(s.labels);
     auto [it, end] = index.equal_range(h);

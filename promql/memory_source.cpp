@@ -10,8 +10,22 @@
 
 namespace selfheal::promql {
 
+void SeriesSource::select_series(std::span<const Matcher> matchers, core::TimePoint start,
+                                 core::TimePoint end, const SeriesVisit& visit) const {
+  select(matchers, start, end, [&](const Labels& labels, std::span<const Sample> s) {
+    visit(SeriesView{labels, s, SeriesView::kUnknown, SeriesView::kUnknown});
+  });
+}
+
 struct MemorySource::Impl {
-  using Map = std::map<Labels, std::vector<Sample>>;
+  struct Stored {
+    std::vector<Sample> samples;
+    /// Per sample: the index of the last sample at or before it lower than its
+    /// predecessor, or 0 (SeriesView::last_drop without a scan).
+    std::vector<std::size_t> drop_upto;
+    std::size_t id = 0;
+  };
+  using Map = std::map<Labels, Stored>;
   Map series;
   /// Metric name -> its series, in label order (map nodes do not move).
   std::map<std::string, std::vector<const Map::value_type*>, std::less<>> by_name;
@@ -24,9 +38,17 @@ MemorySource& MemorySource::operator=(MemorySource&&) noexcept = default;
 
 void MemorySource::add(Labels labels, std::span<const Sample> samples) {
   sort_labels(labels);
+  const std::size_t next_id = impl_->series.size();
   auto [it, fresh] = impl_->series.try_emplace(std::move(labels));
-  it->second.insert(it->second.end(), samples.begin(), samples.end());
+  Impl::Stored& st = it->second;
+  for (const Sample& x : samples) {
+    const std::size_t i = st.samples.size();
+    const bool drop = i > 0 && x.v < st.samples.back().v;
+    st.drop_upto.push_back(drop ? i : (i > 0 ? st.drop_upto.back() : 0));
+    st.samples.push_back(x);
+  }
   if (!fresh) return;
+  st.id = next_id;
   auto& index = impl_->by_name[std::string(label_value(it->first, "__name__"))];
   const auto* entry = &*it;
   index.insert(std::lower_bound(index.begin(), index.end(), entry,
@@ -41,6 +63,11 @@ std::size_t MemorySource::series_count() const {
 void MemorySource::select(
     std::span<const Matcher> matchers, core::TimePoint start, core::TimePoint end,
     const std::function<void(const Labels&, std::span<const Sample>)>& visit) const {
+  select_series(matchers, start, end, [&](const SeriesView& v) { visit(v.labels, v.samples); });
+}
+
+void MemorySource::select_series(std::span<const Matcher> matchers, core::TimePoint start,
+                                 core::TimePoint end, const SeriesVisit& visit) const {
   // Regexes compiled once per call rather than looked up per series.
   std::vector<std::shared_ptr<const std::regex>> res;
   for (const auto& m : matchers) {
@@ -62,14 +89,18 @@ void MemorySource::select(
   };
   auto each = [&](const Impl::Map::value_type& entry) {
     const Labels& labels = entry.first;
-    const std::vector<Sample>& samples = entry.second;
+    const std::vector<Sample>& samples = entry.second.samples;
     if (!ok_for(labels)) return;
     auto lo = std::lower_bound(samples.begin(), samples.end(), start,
                                [](const Sample& s, core::TimePoint t) { return s.t < t; });
     auto hi = std::upper_bound(samples.begin(), samples.end(), end,
                                [](core::TimePoint t, const Sample& s) { return t < s.t; });
     if (lo >= hi) return;
-    visit(labels, std::span<const Sample>(&*lo, static_cast<std::size_t>(hi - lo)));
+    const auto first = static_cast<std::size_t>(lo - samples.begin());
+    const std::size_t drop =
+        entry.second.drop_upto[static_cast<std::size_t>(hi - samples.begin()) - 1];
+    visit(SeriesView{labels, std::span<const Sample>(&*lo, static_cast<std::size_t>(hi - lo)),
+                     entry.second.id, drop > first ? drop - first : 0});
   };
   auto named = std::find_if(matchers.begin(), matchers.end(), [](const Matcher& m) {
     return m.name == "__name__" && m.op == Matcher::Op::kEq;

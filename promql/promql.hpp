@@ -58,10 +58,30 @@ struct Matcher {
   std::string value;
 };
 
+/// One series as a source hands it to `SeriesSource::select_series`'s visitor; valid only
+/// for the duration of the call.
+struct SeriesView {
+  static constexpr std::size_t kUnknown = static_cast<std::size_t>(-1);
+  const Labels& labels;
+  std::span<const Sample> samples;
+  /// The source's stable number for this series (never reused for other labels while the
+  /// source lives), or kUnknown: lets an evaluation cache what it derives from the labels.
+  std::size_t id = kUnknown;
+  /// The index of the last sample lower than its predecessor in `samples` (a counter
+  /// reset), 0 when none is, or kUnknown when the source does not track it (the evaluator
+  /// then scans). "Lower" is `<`: NaN is never lower.
+  std::size_t last_drop = kUnknown;
+};
+
 /// The data an expression reads.
 class SeriesSource {
  public:
   virtual ~SeriesSource() = default;
+  using SeriesVisit = std::function<void(const SeriesView&)>;
+  /// As select, with each series' id and counter-reset position (SeriesView). The default
+  /// forwards to select with both unknown; the evaluator calls this one.
+  virtual void select_series(std::span<const Matcher> matchers, core::TimePoint start,
+                             core::TimePoint end, const SeriesVisit& visit) const;
   /// Calls `visit` once per series matching every matcher (a missing label matches as ""),
   /// with that series' samples in [start, end] (both inclusive), ascending t, no duplicate t.
   /// A series with no sample in the window may be skipped or visited with an empty span.
@@ -91,6 +111,9 @@ class MemorySource final : public SeriesSource {
   }
   std::size_t series_count() const;
 
+  /// Ids are the order series were first added in; last_drop is tracked.
+  void select_series(std::span<const Matcher> matchers, core::TimePoint start, core::TimePoint end,
+                     const SeriesVisit& visit) const override;
   void select(
       std::span<const Matcher> matchers, core::TimePoint start, core::TimePoint end,
       const std::function<void(const Labels&, std::span<const Sample>)>& visit) const override;
@@ -145,10 +168,30 @@ struct Value {
   std::vector<Series> vector;
 };
 
+/// What repeated evaluations of one expression over one source may reuse (a rule evaluated
+/// every interval): derived from series labels only, keyed by the source's series ids
+/// (SeriesView::id), so it never goes stale while ids keep their labels. Bound to the first
+/// expression and source it is used with; used with another, it starts over. Not shared
+/// between threads.
+class EvalCache {
+ public:
+  EvalCache();
+  ~EvalCache();
+  EvalCache(EvalCache&&) noexcept;
+  EvalCache& operator=(EvalCache&&) noexcept;
+  struct Impl;
+  Impl& impl() { return *impl_; }
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
 struct EvalOptions {
   /// How far back an instant selector looks for the most recent sample (Prometheus's
   /// --query.lookback-delta).
   core::Duration lookback = std::chrono::minutes(5);
+  /// Reused between evaluations when given (results are the same with or without).
+  EvalCache* cache = nullptr;
 };
 
 /// Evaluates `expr` at `at`. Errors are evaluation errors Prometheus also raises (e.g.

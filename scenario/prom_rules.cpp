@@ -286,7 +286,11 @@ std::string render_template(const std::string& tmpl, const promql::Labels& label
 PromRuleEvaluator::PromRuleEvaluator(std::vector<PromAlertRule> rules, std::size_t first,
                                      const promql::SeriesSource& source,
                                      const sim::ClusterSpec& spec)
-    : rules_(std::move(rules)), first_(first), source_(source), start_(spec.start) {
+    : rules_(std::move(rules)),
+      first_(first),
+      source_(source),
+      caches_(std::make_shared<std::vector<promql::EvalCache>>(rules_.size())),
+      start_(spec.start) {
   for (std::size_t i = 0; i < spec.services.size(); ++i)
     services_[spec.services[i].name] = i;
 }
@@ -313,7 +317,9 @@ void PromRuleEvaluator::operator()(std::size_t rule, core::TimePoint now,
                                    std::vector<sim::ExternalAlert>& out) {
   if (rule < first_ || rule - first_ >= rules_.size()) return;
   const PromAlertRule& r = rules_[rule - first_];
-  auto v = promql::evaluate(*r.expr, source_, now);
+  promql::EvalOptions options;
+  options.cache = &(*caches_)[rule - first_];
+  auto v = promql::evaluate(*r.expr, source_, now, options);
   if (!v) return;  // an evaluation error: Prometheus logs it and the rule yields nothing
   if (v->kind == promql::Value::Kind::kScalar) {
     // A scalar condition has no labels, so it names no service: never alerts here.

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -94,6 +95,9 @@ class PromRuleEvaluator {
   std::vector<PromAlertRule> rules_;
   std::size_t first_ = 0;
   const promql::SeriesSource& source_;
+  /// Per rule, what its evaluations reuse (promql::EvalCache); shared by copies, which
+  /// read the same source.
+  std::shared_ptr<std::vector<promql::EvalCache>> caches_;
   std::map<std::string, std::size_t> services_;
   std::map<std::string, std::string> unmapped_;
   core::TimePoint start_;

@@ -63,8 +63,28 @@ const std::vector<std::size_t>& WorldSeriesSource::matching(
   return it->second;
 }
 
+std::vector<promql::Sample>::iterator WorldSeriesSource::window_start(Kept& k,
+                                                                      core::TimePoint start) {
+  const auto head = k.s.begin() + static_cast<std::ptrdiff_t>(k.head);
+  if (head == k.s.end() || head->t >= start) return head;
+  // Windows end at or near the end of the copy: gallop back from the end (the samples there
+  // were just appended, in cache), then bisect the last step, rather than bisect the copy.
+  auto hi = k.s.end();
+  for (std::ptrdiff_t step = 1;; step *= 2) {
+    if (step >= hi - head) break;
+    const auto probe = k.s.end() - step;
+    if (probe->t < start)
+      return std::partition_point(probe + 1, hi,
+                                  [&](const promql::Sample& x) { return x.t < start; });
+    hi = probe;
+  }
+  return std::partition_point(head, hi, [&](const promql::Sample& x) { return x.t < start; });
+}
+
 std::span<const promql::Sample> WorldSeriesSource::samples(std::size_t index, core::TimePoint start,
-                                                           core::TimePoint end) const {
+                                                           core::TimePoint end,
+                                                           std::size_t& last_drop) const {
+  last_drop = promql::SeriesView::kUnknown;
   const auto kept = world_.prom_kept();
   if (!kept || end < start) return {};
   // Not a structured binding: clang 14 cannot capture one in the lambda below.
@@ -85,33 +105,56 @@ std::span<const promql::Sample> WorldSeriesSource::samples(std::size_t index, co
   }
   Kept& k = kept_[index];
   k.longest = std::max(k.longest, last - start);
+  // Appends what the rings hold from `from` on, noting the last sample below its
+  // predecessor (k.drop, numbered from the first sample ever kept: k.base + position).
+  auto append = [&](core::TimePoint from) {
+    const std::size_t old = k.s.size();
+    copy(from, k.s);
+    // Against k.last_v, not k.s[old - 1]: the copy's old end is cold in cache.
+    for (std::size_t i = old; i < k.s.size(); ++i) {
+      if (i > 0 && k.s[i].v < k.last_v) k.drop = k.base + i;
+      k.last_v = k.s[i].v;
+    }
+  };
   if (!k.valid || start < k.from) {
     // A window reaching further back than this copy: read it again from the rings.
     k.s.clear();
     k.head = 0;
+    k.base = 0;
+    k.drop = 0;
     k.from = start;
-    copy(start, k.s);
+    append(start);
     k.valid = true;
   } else if (k.upto < last) {
-    copy(k.upto + core::Duration{1}, k.s);
+    append(k.upto + core::Duration{1});
   }
   k.upto = last;
   k.from = std::max(k.from, last - k.longest);
   const core::TimePoint keep = std::max(k.from, first);
-  while (k.head < k.s.size() && k.s[k.head].t < keep)
-    ++k.head;
-  if (k.head > k.s.size() / 2) {
-    k.s.erase(k.s.begin(), k.s.begin() + static_cast<std::ptrdiff_t>(k.head));
-    k.head = 0;
+  // The head (cold in cache unless this window starts there) moves on when this window
+  // starts at or before `keep` (samples before `keep` must then not be returned), and every
+  // kHeadEvery calls otherwise, to bound the copy: a window starting after `keep` gets the
+  // same samples either way.
+  if (start <= keep || ++k.calls % kHeadEvery == 0) {
+    while (k.head < k.s.size() && k.s[k.head].t < keep)
+      ++k.head;
+    if (k.head > k.s.size() / 2) {
+      k.s.erase(k.s.begin(), k.s.begin() + static_cast<std::ptrdiff_t>(k.head));
+      k.base += k.head;
+      k.head = 0;
+    }
   }
-  // Usually the window is the whole copy, or ends at its end: test the ends (in cache)
-  // before bisecting.
-  auto lo = k.s.begin() + static_cast<std::ptrdiff_t>(k.head);
-  if (lo != k.s.end() && lo->t < start)
-    lo = std::partition_point(lo, k.s.end(), [&](const promql::Sample& x) { return x.t < start; });
+  auto lo = window_start(k, start);
   auto hi = k.s.end();
   if (lo != hi && std::prev(hi)->t > end)
     hi = std::partition_point(lo, hi, [&](const promql::Sample& x) { return x.t <= end; });
+  const std::size_t first_abs = k.base + static_cast<std::size_t>(lo - k.s.begin());
+  const std::size_t end_abs = k.base + static_cast<std::size_t>(hi - k.s.begin());
+  if (k.drop <= first_abs) {
+    last_drop = 0;  // none after the window's first sample
+  } else if (k.drop < end_abs) {
+    last_drop = k.drop - first_abs;
+  }
   return {lo, hi};
 }
 
@@ -119,9 +162,17 @@ void WorldSeriesSource::select(
     std::span<const promql::Matcher> matchers, core::TimePoint start, core::TimePoint end,
     const std::function<void(const promql::Labels&, std::span<const promql::Sample>)>& visit)
     const {
+  select_series(matchers, start, end,
+                [&](const promql::SeriesView& v) { visit(v.labels, v.samples); });
+}
+
+void WorldSeriesSource::select_series(std::span<const promql::Matcher> matchers,
+                                      core::TimePoint start, core::TimePoint end,
+                                      const SeriesVisit& visit) const {
   for (std::size_t i : matching(matchers)) {
-    const auto s = samples(i, start, end);
-    if (!s.empty()) visit(labels_[i], s);
+    std::size_t last_drop = 0;
+    const auto s = samples(i, start, end, last_drop);
+    if (!s.empty()) visit(promql::SeriesView{labels_[i], s, i, last_drop});
   }
 }
 

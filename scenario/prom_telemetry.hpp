@@ -50,15 +50,20 @@ class WorldSeriesSource final : public promql::SeriesSource {
               const std::function<void(const promql::Labels&, std::span<const promql::Sample>)>&
                   visit) const override;
 
+  /// As select; ids are catalogue indices, last_drop is tracked as the copies grow.
+  void select_series(std::span<const promql::Matcher> matchers, core::TimePoint start,
+                     core::TimePoint end, const SeriesVisit& visit) const override;
+
   /// Every series' labels, in the world's catalogue order.
   const std::vector<promql::Labels>& labels() const { return labels_; }
 
  private:
   const std::vector<std::size_t>& matching(std::span<const promql::Matcher> matchers) const;
 
-  /// Series `index`'s samples in [start, end] (see select), or an empty span.
+  /// Series `index`'s samples in [start, end] (see select), or an empty span; `last_drop`
+  /// as SeriesView's.
   std::span<const promql::Sample> samples(std::size_t index, core::TimePoint start,
-                                          core::TimePoint end) const;
+                                          core::TimePoint end, std::size_t& last_drop) const;
 
   /// A series' copied samples: every sample the rings keep at or after `from`, up to `upto`,
   /// ascending, in `s` from `head` on (the front is dropped lazily).
@@ -67,8 +72,17 @@ class WorldSeriesSource final : public promql::SeriesSource {
     std::size_t head = 0;
     core::TimePoint from, upto;
     core::Duration longest{0};  ///< the longest window asked: how far back `from` stays
+    std::size_t base = 0;       ///< s[0]'s number, counting every sample kept since the last read
+    std::size_t drop = 0;       ///< the number of the last sample below its predecessor, or 0
+    std::size_t calls = 0;      ///< calls since the head last moved on (see samples)
+    double last_v = 0;          ///< the value of the last sample copied
     bool valid = false;
   };
+
+  /// How often the head moves on for windows shorter than the longest (see samples).
+  static constexpr std::size_t kHeadEvery = 64;
+  /// The first sample of `k` at or after `start` (k.s.end() when none).
+  static std::vector<promql::Sample>::iterator window_start(Kept& k, core::TimePoint start);
 
   const sim::World& world_;
   std::vector<promql::Labels> labels_;

@@ -1,6 +1,7 @@
 // WorldSeriesSource keeps copies of the world's samples to hand out views (the cost of
 // Prometheus rule files, bench/README.md): whatever windows are asked, in whatever order,
-// it must answer exactly as World::prom_samples reads the rings.
+// it must answer exactly as World::prom_samples reads the rings, with the catalogue index as
+// each series' id and the position of its last drop (SeriesView) as a scan finds it.
 #include <catch2/catch.hpp>
 
 #include <cstring>
@@ -59,7 +60,7 @@ TEST_CASE("WorldSeriesSource answers every window as the world's rings do", "[sc
   const std::vector<std::pair<core::Duration, core::Duration>> windows{
       {5min, 0min},  {1min, 0min}, {30min, 0min}, {2min, 3min},
       {15min, 0min}, {1h, 0min},   {0min, 7s}};
-  std::size_t compared = 0;
+  std::size_t compared = 0, tracked = 0, dropped = 0;
   for (int step = 0; step < 70; ++step) {
     world.run_until(world.start() + step * 97s);
     for (const auto& window : windows) {  // not a structured binding: clang 14 cannot
@@ -68,18 +69,29 @@ TEST_CASE("WorldSeriesSource answers every window as the world's rings do", "[sc
       if (range > 10min && step < 40) continue;  // longer windows first asked late in the run
       const core::TimePoint end = world.now() - offset, start = end - range;
       std::vector<bool> seen(source.labels().size(), false);
-      source.select(
-          all, start, end, [&](const promql::Labels& l, std::span<const promql::Sample> s) {
-            const std::size_t i = index.at(promql::format_labels(l));
-            seen[i] = true;
-            std::vector<sim::PromPoint> want;
-            world.prom_samples(i, start, end, want);
-            INFO(promql::format_labels(l) << " at step " << step << " range " << range.count());
-            REQUIRE(want.size() == s.size());
-            for (std::size_t j = 0; j < s.size(); ++j)
-              REQUIRE(same(want[j], s[j]));
-            compared += s.size();
-          });
+      source.select_series(all, start, end, [&](const promql::SeriesView& v) {
+        const promql::Labels& l = v.labels;
+        const std::span<const promql::Sample> s = v.samples;
+        const std::size_t i = index.at(promql::format_labels(l));
+        REQUIRE(v.id == i);
+        // The last sample below its predecessor, as a scan of the span finds it.
+        std::size_t drop = 0;
+        for (std::size_t j = 1; j < s.size(); ++j)
+          if (s[j].v < s[j - 1].v) drop = j;
+        if (v.last_drop != promql::SeriesView::kUnknown) {
+          REQUIRE(v.last_drop == drop);
+          ++tracked;
+          if (drop > 0) ++dropped;
+        }
+        seen[i] = true;
+        std::vector<sim::PromPoint> want;
+        world.prom_samples(i, start, end, want);
+        INFO(promql::format_labels(l) << " at step " << step << " range " << range.count());
+        REQUIRE(want.size() == s.size());
+        for (std::size_t j = 0; j < s.size(); ++j)
+          REQUIRE(same(want[j], s[j]));
+        compared += s.size();
+      });
       for (std::size_t i = 0; i < seen.size(); ++i) {
         if (seen[i]) continue;
         std::vector<sim::PromPoint> want;
@@ -90,6 +102,8 @@ TEST_CASE("WorldSeriesSource answers every window as the world's rings do", "[sc
     }
   }
   CHECK(compared > 100000);
+  CHECK(tracked > 10000);
+  CHECK(dropped > 100);  // gauges going down (replicas available)
 }
 
 }  // namespace world_series_source_test
