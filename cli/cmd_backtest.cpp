@@ -18,7 +18,7 @@ namespace po = boost::program_options;
 namespace selfheal::cli {
 namespace {
 
-void print_errors(const core::Diagnostics& d, Io io) {
+void print_backtest_errors(const core::Diagnostics& d, Io io) {
   for (const auto& e : d.errors())
     io.err << e.describe() << "\n";
 }
@@ -26,7 +26,7 @@ void print_errors(const core::Diagnostics& d, Io io) {
 std::optional<engine::PolicySet> load_policies(const std::string& file, Io io) {
   engine::PolicyLoad load = engine::load_policy_file(file);
   if (!load.policies) {
-    print_errors(load.diagnostics, io);
+    print_backtest_errors(load.diagnostics, io);
     return std::nullopt;
   }
   return std::move(*load.policies);
@@ -102,7 +102,7 @@ int cmd_backtest(const Args& args, Io io) {
   core::Diagnostics diags;
   auto h = history::read_history_file(vm["args"].as<std::vector<std::string>>()[0], diags);
   if (!h) {
-    print_errors(diags, io);
+    print_backtest_errors(diags, io);
     return kExitBadInput;
   }
 

@@ -21,7 +21,7 @@ namespace po = boost::program_options;
 namespace selfheal::cli {
 namespace {
 
-void print_errors(const core::Diagnostics& d, Io io) {
+void print_import_errors(const core::Diagnostics& d, Io io) {
   for (const auto& e : d.errors())
     io.err << e.describe() << "\n";
 }
@@ -98,13 +98,13 @@ int import_alerts(const Args& args, Io io) {
       take(importer::import_audit_db(f, diags, notes));
   if (prom) take(importer::import_prometheus(*prom, diags));
   if (!diags.empty()) {
-    print_errors(diags, io);
+    print_import_errors(diags, io);
     io.err << "import failed: nothing written\n";
     return kExitBadInput;
   }
   auto merged = importer::merge_histories(std::move(parts), diags);
   if (!merged) {
-    print_errors(diags, io);
+    print_import_errors(diags, io);
     io.err << "import failed: nothing written\n";
     return kExitBadInput;
   }
@@ -174,7 +174,7 @@ int import_cluster(const Args& args, Io io) {
       cluster.reset();
   }
   if (!cluster) {
-    print_errors(diags, io);
+    print_import_errors(diags, io);
     io.err << "import failed: nothing written\n";
     return kExitBadInput;
   }
@@ -251,7 +251,7 @@ int import_scenario(const Args& args, Io io) {
   std::optional<std::string> yaml;
   if (h && cluster) yaml = importer::import_scenario(*h, *cluster, o, diags);
   if (!yaml) {
-    print_errors(diags, io);
+    print_import_errors(diags, io);
     io.err << "import failed: nothing written\n";
     return kExitBadInput;
   }

@@ -7,8 +7,22 @@ if(SELFHEAL_SANITIZE)
   add_link_options(-fsanitize=address,undefined)
 endif()
 
+# Unity-built libraries (the `ci` and `ci-asan` presets): a library's sources, compiled
+# SELFHEAL_UNITY_LIBS_BATCH at a time as one translation unit, parse the standard library and
+# the JSON/YAML/Boost headers once a batch instead of once a file (bench/README.md, "CI
+# time"). Off for the other presets: release code generation and one-file rebuilds are
+# unchanged. A library's file-local names (anonymous namespaces, file-scope constants) must
+# therefore be distinct across its files.
+option(SELFHEAL_UNITY_LIBS "Compile the libraries as unity builds" OFF)
+set(SELFHEAL_UNITY_LIBS_BATCH 8 CACHE STRING "Library sources per unity translation unit")
+
 function(selfheal_target tgt)
   target_compile_options(${tgt} PRIVATE -Wall -Wextra -Wpedantic)
+  get_target_property(type ${tgt} TYPE)
+  if(SELFHEAL_UNITY_LIBS AND type STREQUAL "STATIC_LIBRARY")
+    set_target_properties(${tgt} PROPERTIES
+      UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE ${SELFHEAL_UNITY_LIBS_BATCH})
+  endif()
   if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
     # GCC 12 at -O2/-O3 reports a false -Wrestrict inside libstdc++ for `"x" + std::string`
     # (GCC PR 105329, fixed in 13); with -Werror it would break the release build.

@@ -22,7 +22,7 @@ constexpr double kMaxLag = 1e15;    // queue messages
 constexpr double kMaxRevision = 1e9;
 constexpr double kMaxServices = 1e9;
 
-constexpr const char* kTimeExample = "an ISO-8601 UTC time such as 2026-11-27T18:00:00Z";
+constexpr const char* kIncidentTimeExample = "an ISO-8601 UTC time such as 2026-11-27T18:00:00Z";
 
 class IncidentReader {
  public:
@@ -32,12 +32,12 @@ class IncidentReader {
     if (!obj.contains(key)) return std::nullopt;
     const std::string f = JsonReader::join(path, key);
     if (!obj.at(key).is_string()) {
-      r_.error(f, config::wrong_type(kTimeExample, JsonReader::kind_of(obj.at(key))));
+      r_.error(f, config::wrong_type(kIncidentTimeExample, JsonReader::kind_of(obj.at(key))));
       return std::nullopt;
     }
     auto t = parse_time(obj.at(key).get<std::string>());
     if (!t) {
-      r_.error(f, config::wrong_type(kTimeExample, JsonReader::kind_of(obj.at(key))));
+      r_.error(f, config::wrong_type(kIncidentTimeExample, JsonReader::kind_of(obj.at(key))));
     }
     return t;
   }

@@ -23,11 +23,11 @@ constexpr std::int64_t kStateVersion = 1;
 constexpr std::int64_t kMaxCounter = 1'000'000'000;  // attempts, ladder steps
 constexpr std::int64_t kMaxActionId = std::numeric_limits<std::int64_t>::max();
 
-constexpr const char* kTimeExample = "an ISO-8601 UTC time such as 2026-11-27T18:00:00Z";
+constexpr const char* kStateTimeExample = "an ISO-8601 UTC time such as 2026-11-27T18:00:00Z";
 
 void check_time(JsonReader& r, const json& v, const std::string& field) {
   if (!v.is_string() || !parse_time(v.get<std::string>()))
-    r.error(field, config::wrong_type(kTimeExample, JsonReader::kind_of(v)));
+    r.error(field, config::wrong_type(kStateTimeExample, JsonReader::kind_of(v)));
 }
 
 void check_time_member(JsonReader& r, const json& obj, const std::string& path, const char* key) {
@@ -70,7 +70,7 @@ void check_target(JsonReader& r, const json& t, const std::string& path) {
       if (list[i].contains("at")) {
         check_time(r, list[i].at("at"), JsonReader::join(p, "at"));
       } else {
-        r.error(JsonReader::join(p, "at"), config::missing_required(kTimeExample));
+        r.error(JsonReader::join(p, "at"), config::missing_required(kStateTimeExample));
       }
       (void)r.str(list[i], p, "policy", kOptional, /*allow_empty=*/true);
       if (!list[i].contains("action")) {
@@ -117,7 +117,7 @@ void check_state(JsonReader& r, const json& j) {
       if (list[i].contains("at")) {
         check_time(r, list[i].at("at"), JsonReader::join(p, "at"));
       } else {
-        r.error(JsonReader::join(p, "at"), config::missing_required(kTimeExample));
+        r.error(JsonReader::join(p, "at"), config::missing_required(kStateTimeExample));
       }
     }
   }

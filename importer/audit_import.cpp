@@ -14,7 +14,7 @@
 namespace selfheal::importer {
 namespace {
 
-constexpr const char* kQuery =
+constexpr const char* kAuditQuery =
     "SELECT seq, time_ms, incident, ns, name, outcome, record FROM audit "
     "WHERE kind = 'decision' ORDER BY seq";
 constexpr int kColSeq = 0, kColTime = 1, kColIncident = 2, kColNs = 3, kColName = 4,
@@ -65,7 +65,7 @@ std::optional<history::History> import_audit_db(const std::string& path, core::D
     return std::nullopt;
   }
   Stmt st;
-  if (sqlite3_prepare_v2(db.db, kQuery, -1, &st.st, nullptr) != SQLITE_OK) {
+  if (sqlite3_prepare_v2(db.db, kAuditQuery, -1, &st.st, nullptr) != SQLITE_OK) {
     diags.add(core::Error(
         std::string("not a selfheal state database (no audit log): ") + sqlite3_errmsg(db.db),
         path));

@@ -48,7 +48,7 @@ json array_at(const json& j, const char* key) {
   return j.at(key);
 }
 
-std::string lower(std::string s) {
+std::string lower_label(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
@@ -67,7 +67,7 @@ void guess_kind(const json& item, const std::vector<std::string>& images, Import
   const json labels = object_at(object_at(item, "metadata"), "labels");
   for (const char* l : kKindLabels) {
     if (!labels.contains(l) || !labels.at(l).is_string()) continue;
-    const std::string v = lower(labels.at(l).get<std::string>());
+    const std::string v = lower_label(labels.at(l).get<std::string>());
     for (const auto& h : kHints) {
       if (v.find(h.word) != std::string::npos) {
         s.kind = h.kind;
@@ -77,7 +77,7 @@ void guess_kind(const json& item, const std::vector<std::string>& images, Import
     }
   }
   for (const auto& img : images) {
-    const std::string v = lower(img);
+    const std::string v = lower_label(img);
     for (const auto& h : kHints) {
       if (v.find(h.word) != std::string::npos) {
         s.kind = h.kind;

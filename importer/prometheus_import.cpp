@@ -18,7 +18,7 @@ namespace {
 
 using nlohmann::json;
 
-constexpr const char* kQuery = "ALERTS{alertstate=\"firing\"}";
+constexpr const char* kFiringAlertsQuery = "ALERTS{alertstate=\"firing\"}";
 constexpr std::uint64_t kFnvOffset = 14695981039346656037ULL;
 constexpr std::uint64_t kFnvPrime = 1099511628211ULL;
 constexpr unsigned char kSeparator = 0xff;
@@ -136,7 +136,8 @@ std::optional<history::History> import_prometheus(const PrometheusRange& range,
   const core::Duration chunk = range.step * kMaxStepsPerQuery;
   for (core::TimePoint start = range.from; start <= range.until; start += chunk + range.step) {
     const core::TimePoint end = std::min(range.until, start + chunk);
-    const std::string url = range.url + "/api/v1/query_range?query=" + live::url_encode(kQuery) +
+    const std::string url = range.url +
+                            "/api/v1/query_range?query=" + live::url_encode(kFiringAlertsQuery) +
                             "&start=" + seconds_text(start) + "&end=" + seconds_text(end) +
                             "&step=" + seconds_text(core::from_unix_ms(0) + range.step);
     auto r = live::http_request({"GET", url, {}, {}}, kPrometheusTimeout);

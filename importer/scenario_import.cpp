@@ -78,7 +78,7 @@ constexpr NameHint kNameHints[] = {
     {"absent", "down"},
 };
 
-std::string lower(std::string s) {
+std::string lower_alertname(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
                  [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
   return s;
@@ -134,7 +134,7 @@ std::string signal_of(const history::Alert& a, std::string& why) {
         return std::string("type:") + tk.kind;
       }
   }
-  const std::string name = lower(a.alertname);
+  const std::string name = lower_alertname(a.alertname);
   for (const auto& h : kNameHints)
     if (name.find(h.word) != std::string::npos) {
       why = "alert name " + a.alertname + " (\"" + h.word + "\")";

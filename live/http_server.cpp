@@ -28,7 +28,10 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
-namespace {
+// Named, not anonymous: HttpServer::Impl has fields of these types, and gcc warns
+// (-Wsubobject-linkage) about such a class in an #included file, which this file is in
+// the unity build of the `ci` presets.
+namespace http_server_parts {
 
 // After a failed accept (EMFILE and the like) wait this long before the next one: a failing
 // accept returns at once, and without a pause the loop spins and floods the log.
@@ -180,7 +183,8 @@ std::uint64_t fd_soft_limit() {
   return rl.rlim_cur;
 }
 
-}  // namespace
+}  // namespace http_server_parts
+using namespace http_server_parts;
 
 struct HttpServer::Impl {
   Options options;

@@ -24,7 +24,7 @@ constexpr double kMsPerSecond = 1000.0;
 /// sample interval of the first/last sample.
 constexpr double kExtrapolationThreshold = 1.1;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr std::size_t kHashMultiplier = 1'000'003;
+constexpr std::size_t kBucketHashMultiplier = 1'000'003;
 /// histogram_quantile remembers this many distinct `le` texts per call (histograms have ~10).
 constexpr std::size_t kMaxRememberedLe = 32;
 
@@ -518,8 +518,8 @@ std::size_t hash_without_le(const Labels& labels) {
   std::size_t h = 0;
   for (const auto& l : labels) {
     if (l.name == "le") continue;
-    h = h * kHashMultiplier + hash_text(l.name);
-    h = h * kHashMultiplier + hash_text(l.value);
+    h = h * kBucketHashMultiplier + hash_text(l.name);
+    h = h * kBucketHashMultiplier + hash_text(l.value);
   }
   return h;
 }

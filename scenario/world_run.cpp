@@ -9,7 +9,10 @@
 #include "scenario/prom_telemetry.hpp"
 
 namespace selfheal::scenario {
-namespace {
+// Named, not anonymous: WorldRunner::Impl has fields of these types, and gcc warns
+// (-Wsubobject-linkage) about such a class in an #included file, which this file is in
+// the unity build of the `ci` presets.
+namespace world_run_parts {
 
 // The hold of an intervention: the engine reads the held target as escalate-only (it
 // decides and escalates but never acts). Everything else passes through to the world's
@@ -79,7 +82,8 @@ engine::Incident classified(const Scenario& s, const sim::World& world,
   return inc;
 }
 
-}  // namespace
+}  // namespace world_run_parts
+using namespace world_run_parts;
 
 struct WorldRunner::Impl {
   Impl(const Scenario& sc, std::uint64_t seed, const sim::ClusterSpec& sp,
