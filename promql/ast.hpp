@@ -3,12 +3,15 @@
 #pragma once
 
 #include <memory>
-#include <regex>
 #include <string>
 #include <vector>
 
 #include "core/time.hpp"
 #include "promql/promql.hpp"
+
+namespace re2 {
+class RE2;  // <re2/re2.h>, included where patterns are compiled and matched
+}  // namespace re2
 
 namespace selfheal::promql::detail {
 
@@ -124,7 +127,7 @@ struct Node {
 
   // kSelector / kMatrix
   std::vector<Matcher> matchers;
-  std::vector<std::shared_ptr<const std::regex>>
+  std::vector<std::shared_ptr<const re2::RE2>>
       regexes;  ///< Parallel to matchers; null for = and !=.
   core::Duration range{0};
   core::Duration offset{0};
@@ -149,8 +152,11 @@ struct Node {
 
 using NodePtr = std::shared_ptr<const Node>;
 
-/// Compiles a Prometheus label regex, anchored at both ends, or returns nullptr when the
-/// pattern is not valid (`error` then says why).
-std::shared_ptr<const std::regex> compile_regex(std::string_view pattern, std::string* error);
+/// Compiles a Prometheus label regex (RE2 syntax, as Go's regexp), or returns nullptr when
+/// the pattern is not valid (`error` then says why). Match it with full_match: anchored at
+/// both ends, as Prometheus anchors every label regex as ^(?:re)$.
+std::shared_ptr<const re2::RE2> compile_regex(std::string_view pattern, std::string* error);
+/// Whether all of `value` matches `re` (linear in the value's length: RE2 never backtracks).
+bool full_match(const re2::RE2& re, std::string_view value);
 
 }  // namespace selfheal::promql::detail

@@ -1,10 +1,13 @@
 // label_replace(v, dst, replacement, src, regex): Prometheus anchors the regex and expands
 // the replacement with Go's regexp.Expand rules — `$1`, `${1}`, `$$`; `$name` takes the
 // longest run of letters, digits and '_' as the name (so `$1x` is the group named "1x",
-// which does not exist, and expands to nothing); a `$` not followed by a name is literal.
-// std::regex has no named groups, so every non-numeric name expands to nothing.
+// which does not exist, and expands to nothing); a `$` not followed by a name is literal;
+// a name that is not a number is a named group, `(?P<name>...)`.
+#include <re2/re2.h>
+
 #include <algorithm>
 #include <cctype>
+#include <vector>
 
 #include "promql/eval.hpp"
 
@@ -17,7 +20,33 @@ bool name_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
 }
 
-std::string expand(std::string_view tmpl, const std::cmatch& m) {
+/// The groups of one match: [0] the whole value, [i] group i (data() null when unmatched).
+struct Match {
+  const re2::RE2& re;
+  std::vector<re2::StringPiece> groups;
+  std::string_view group(std::string_view name) const {
+    int num = 0;
+    for (char c : name) {
+      if (c < '0' || c > '9' || num >= kMaxGroupNumber) {
+        num = -1;
+        break;
+      }
+      num = num * 10 + (c - '0');
+    }
+    if (name.size() > 1 && name[0] == '0') num = -1;
+    if (num < 0) {
+      const auto& named = re.NamedCapturingGroups();
+      auto it = named.find(std::string(name));
+      if (it == named.end()) return {};
+      num = it->second;
+    }
+    if (static_cast<std::size_t>(num) >= groups.size()) return {};
+    const auto& g = groups[static_cast<std::size_t>(num)];
+    return g.data() ? std::string_view(g.data(), g.size()) : std::string_view{};
+  }
+};
+
+std::string expand(std::string_view tmpl, const Match& m) {
   std::string out;
   while (!tmpl.empty()) {
     std::size_t d = tmpl.find('$');
@@ -40,18 +69,7 @@ std::string expand(std::string_view tmpl, const std::cmatch& m) {
     }
     std::string_view name = s.substr(0, i);
     tmpl = s.substr(brace ? i + 1 : i);
-    int num = 0;
-    for (char c : name) {
-      if (c < '0' || c > '9' || num >= kMaxGroupNumber) {
-        num = -1;
-        break;
-      }
-      num = num * 10 + (c - '0');
-    }
-    if (name.size() > 1 && name[0] == '0') num = -1;
-    if (num >= 0 && static_cast<std::size_t>(num) < m.size() &&
-        m[static_cast<std::size_t>(num)].matched)
-      out += m[static_cast<std::size_t>(num)].str();
+    out += m.group(name);
   }
   out += tmpl;
   return out;
@@ -73,10 +91,13 @@ Vec label_replace(Vec v, const std::string& dst, const std::string& repl, const 
   if (!re) eval_fail("invalid regular expression in label_replace(): " + regex);
   if (!valid_label_name(dst))
     eval_fail("invalid destination label name in label_replace(): " + dst);
+  Match m{*re, std::vector<re2::StringPiece>(
+                   static_cast<std::size_t>(re->NumberOfCapturingGroups()) + 1)};
   for (auto& s : v) {
     std::string value(label_value(s.labels, src));
-    std::cmatch m;
-    if (!std::regex_match(value.c_str(), value.c_str() + value.size(), m, *re)) continue;
+    if (!re->Match(value, 0, value.size(), re2::RE2::ANCHOR_BOTH, m.groups.data(),
+                   static_cast<int>(m.groups.size())))
+      continue;
     std::string res = expand(repl, m);
     std::erase_if(s.labels, [&](const Label& l) { return l.name == dst; });
     if (!res.empty()) {

@@ -1,8 +1,11 @@
 // Labels, matchers and the small vocabulary shared by the parser and the evaluator.
-// Regexes: Prometheus anchors every label regex as ^(?:re)$ and uses RE2; we use std::regex
-// (ECMAScript) with std::regex_match, which is anchored at both ends. A leading `(?i)` (the
-// one RE2 flag seen in alert rules) becomes std::regex::icase. Patterns are capped in length
-// because std::regex compiles and matches recursively (docs/promql.md).
+// Regexes: Prometheus anchors every label regex as ^(?:re)$ and matches it with Go's regexp,
+// whose syntax and guarantees are RE2's; we use RE2 itself, fully anchored (RE2::FullMatch).
+// A backtracking engine (std::regex, tried first) takes exponential time on patterns such as
+// `(a*)*b` or `w**` and recursed deep enough to hang a rule file's evaluation; RE2 matches in
+// time linear in the value and rejects what Go rejects (`**`, look-arounds, back-references).
+#include <re2/re2.h>
+
 #include <algorithm>
 #include <string>
 #include <unordered_map>
@@ -76,23 +79,24 @@ std::string_view op_text(BinOp op) {
   return "?";
 }
 
-std::shared_ptr<const std::regex> compile_regex(std::string_view pattern, std::string* error) {
+std::shared_ptr<const re2::RE2> compile_regex(std::string_view pattern, std::string* error) {
   if (pattern.size() > kMaxRegexBytes) {
     *error = "longer than " + std::to_string(kMaxRegexBytes) + " bytes";
     return nullptr;
   }
-  auto flags = std::regex::ECMAScript;
-  constexpr std::string_view kCaseInsensitive = "(?i)";
-  if (pattern.substr(0, kCaseInsensitive.size()) == kCaseInsensitive) {
-    flags |= std::regex::icase;
-    pattern.remove_prefix(kCaseInsensitive.size());
-  }
-  try {
-    return std::make_shared<const std::regex>("(?:" + std::string(pattern) + ")", flags);
-  } catch (const std::regex_error& e) {
-    *error = e.what();
+  re2::RE2::Options opts;
+  opts.set_log_errors(false);  // the error is returned, not printed to stderr
+  auto re =
+      std::make_shared<const re2::RE2>(re2::StringPiece(pattern.data(), pattern.size()), opts);
+  if (!re->ok()) {
+    *error = re->error();
     return nullptr;
   }
+  return re;
+}
+
+bool full_match(const re2::RE2& re, std::string_view value) {
+  return re2::RE2::FullMatch(re2::StringPiece(value.data(), value.size()), re);
 }
 
 }  // namespace detail
@@ -146,7 +150,7 @@ bool matches(const Matcher& m, std::string_view value) {
       break;
   }
   // One cache per thread: no locking, and results do not depend on which thread asks.
-  thread_local std::unordered_map<std::string, std::shared_ptr<const std::regex>> cache;
+  thread_local std::unordered_map<std::string, std::shared_ptr<const re2::RE2>> cache;
   auto it = cache.find(m.value);
   if (it == cache.end()) {
     if (cache.size() >= detail::kRegexCacheEntries) cache.clear();
@@ -154,7 +158,7 @@ bool matches(const Matcher& m, std::string_view value) {
     it = cache.emplace(m.value, detail::compile_regex(m.value, &err)).first;
   }
   // An invalid pattern (parse() rejects those) matches nothing.
-  bool hit = it->second && std::regex_match(value.begin(), value.end(), *it->second);
+  bool hit = it->second && detail::full_match(*it->second, value);
   return m.op == Matcher::Op::kRe ? hit : !hit;
 }
 

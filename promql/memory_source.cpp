@@ -69,7 +69,7 @@ void MemorySource::select(
 void MemorySource::select_series(std::span<const Matcher> matchers, core::TimePoint start,
                                  core::TimePoint end, const SeriesVisit& visit) const {
   // Regexes compiled once per call rather than looked up per series.
-  std::vector<std::shared_ptr<const std::regex>> res;
+  std::vector<std::shared_ptr<const re2::RE2>> res;
   for (const auto& m : matchers) {
     std::string err;
     bool re = m.op == Matcher::Op::kRe || m.op == Matcher::Op::kNre;
@@ -82,7 +82,7 @@ void MemorySource::select_series(std::span<const Matcher> matchers, core::TimePo
         if (!matches(matchers[i], v)) return false;
         continue;
       }
-      bool hit = std::regex_match(v.begin(), v.end(), *res[i]);
+      bool hit = detail::full_match(*res[i], v);
       if (hit != (matchers[i].op == Matcher::Op::kRe)) return false;
     }
     return true;

@@ -49,8 +49,8 @@ struct Sample {
   double v = 0;
 };
 
-/// A label matcher. `kRe`/`kNre` are fully anchored regular expressions (Prometheus uses RE2;
-/// we use std::regex ECMAScript, anchored — docs/promql.md lists the differences).
+/// A label matcher. `kRe`/`kNre` are fully anchored RE2 regular expressions, as Prometheus's
+/// (Go's regexp syntax; docs/promql.md).
 struct Matcher {
   enum class Op { kEq, kNe, kRe, kNre };
   std::string name;

@@ -108,6 +108,11 @@ TEST_CASE("promql label_replace with Go-style $ expansion", "[promql][function]"
   CHECK(eval(src, "label_replace(up, \"svc\", \"$1\", \"pod\", \"nomatch\")", t) ==
         "up{pod=\"api-7f9c\"} 1");
   CHECK(eval(src, "label_replace(up, \"pod\", \"\", \"pod\", \".*\")", t) == "up{} 1");
+  // Named groups, as Go's regexp.Expand takes them: `$name` and `${name}`.
+  CHECK(eval(src, "label_replace(up, \"svc\", \"${app}-svc\", \"pod\", \"(?P<app>[a-z]+)-.*\")",
+             t) == "up{pod=\"api-7f9c\", svc=\"api-svc\"} 1");
+  CHECK(eval(src, "label_replace(up, \"svc\", \"$nope\", \"pod\", \"(?P<app>[a-z]+)-.*\")", t) ==
+        "up{pod=\"api-7f9c\"} 1");  // an unknown name expands to nothing
   CHECK(eval(src, "label_replace(up, \"1bad\", \"x\", \"pod\", \".*\")", t) ==
         "error: invalid destination label name in label_replace(): 1bad");
 }

@@ -37,6 +37,26 @@ TEST_CASE("promql label matchers: =, !=, =~, !~ with anchored regexes", "[promql
         "other{pod=\"api-1\"} 5 | up{ns=\"prod\", pod=\"api-1\"} 1");
 }
 
+TEST_CASE("promql regexes are RE2's: Go's syntax, and no pattern backtracks",
+          "[promql][selector]") {
+  MemorySource src;
+  const std::string many_a(4000, 'a');
+  src.add(labels("up", {{"pod", many_a + "c"}}), every(0s, 1min, {1}));
+  src.add(labels("up", {{"pod", "Api-9"}}), every(0s, 1min, {2}));
+  const auto t = at(0s);
+  // A backtracking engine takes exponential time here; RE2 answers in linear time.
+  CHECK(eval(src, "up{pod=~\"(a*)*b\"}", t) == "");
+  CHECK(eval(src, "up{pod=~\"(a|aa)*c\"}", t) == "up{pod=\"" + many_a + "c\"} 1");
+  // What Go's regexp rejects is an error at parse time, naming the pattern and the label.
+  CHECK(eval(src, "up{pod=~\"api|w**eb\"}", t)
+            .rfind("parse error: invalid regular expression \"api|w**eb\" for label 'pod'", 0) ==
+        0);
+  CHECK(eval(src, "up{pod=~\"a(?=b)\"}", t).rfind("parse error: invalid regular expression", 0) ==
+        0);  // look-ahead
+  // Flags anywhere in the pattern, and Unicode classes, as in Go.
+  CHECK(eval(src, "up{pod=~\"A(?i)pi-\\\\pN\"}", t) == "up{pod=\"Api-9\"} 2");
+}
+
 TEST_CASE("promql lookback: the latest sample within 5 minutes, both ends inclusive",
           "[promql][selector]") {
   MemorySource src;
