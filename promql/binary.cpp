@@ -5,15 +5,12 @@
 // all labels but the name (or the on/ignoring set) and never compute values.
 #include <algorithm>
 #include <cmath>
-#include <tuple>
 #include <vector>
 
 #include "promql/eval.hpp"
 
 namespace selfheal::promql::detail {
 namespace {
-
-constexpr std::size_t kLabelPrime = 1099511628211ULL;  // FNV's
 
 bool drops_name(BinOp op) {
   return op == BinOp::kAdd || op == BinOp::kSub || op == BinOp::kMul || op == BinOp::kDiv ||
@@ -158,29 +155,6 @@ Labels result_labels(const Labels& l, const Labels& r, const Node& n) {
   return out;
 }
 
-// group_left/group_right: fails when one right element gave two results with the same
-// labels. Checked after the loop (nothing else in it can fail then) on hashes, comparing
-// label sets only where hashes agree: no string per result.
-void check_unique_matches(const Vec& out, const std::vector<std::size_t>& right_of) {
-  std::vector<std::tuple<std::size_t, std::size_t, std::size_t>> made;  // (right, hash, out)
-  made.reserve(out.size());
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    std::size_t h = 0;
-    for (const auto& l : out[i].labels)
-      h = (h ^ hash_text(l.name)) * kLabelPrime ^ hash_text(l.value);
-    made.emplace_back(right_of[i], h, i);
-  }
-  std::sort(made.begin(), made.end());
-  for (std::size_t a = 0; a < made.size(); ++a) {
-    for (std::size_t b = a + 1; b < made.size() && std::get<0>(made[b]) == std::get<0>(made[a]) &&
-                                std::get<1>(made[b]) == std::get<1>(made[a]);
-         ++b) {
-      if (out[std::get<2>(made[a])].labels == out[std::get<2>(made[b])].labels)
-        eval_fail("multiple matches for labels: grouping labels must ensure unique matches");
-    }
-  }
-}
-
 Vec vector_vector(const Node& n, Vec lhs, Vec rhs) {
   if (lhs.empty() || rhs.empty()) return {};
   bool swapped = n.card == Card::kOneToMany;
@@ -224,7 +198,10 @@ Vec vector_vector(const Node& n, Vec lhs, Vec rhs) {
     }
     out.push_back({std::move(labels), value});
   }
-  if (n.card != Card::kOneToOne) check_unique_matches(out, right_of);
+  // group_left/group_right: one right element may not give two results with the same labels.
+  // Checked after the loop, where nothing else can fail any more.
+  if (n.card != Card::kOneToOne && has_duplicate_labels(out, right_of))
+    eval_fail("multiple matches for labels: grouping labels must ensure unique matches");
   return out;
 }
 

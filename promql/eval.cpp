@@ -4,6 +4,7 @@
 // the lookback alone decides whether a series is present.
 #include <algorithm>
 #include <string_view>
+#include <tuple>
 
 #include "promql/eval.hpp"
 
@@ -23,27 +24,32 @@ Labels drop_name(Labels labels) {
   return labels;
 }
 
-void check_unique(const Vec& v) {
-  if (v.size() < 2) return;
-  // Hash, sort the hashes, and compare label sets only where hashes collide: far cheaper than
-  // sorting the label sets themselves (this runs after every operator).
-  std::vector<std::pair<std::size_t, const Labels*>> h;
+bool has_duplicate_labels(const Vec& v, std::span<const std::size_t> part) {
+  if (v.size() < 2) return false;
+  // Hash, sort the (part, hash) pairs, and compare label sets only where both agree: far
+  // cheaper than sorting the label sets themselves (this runs after every operator).
+  std::vector<std::tuple<std::size_t, std::size_t, const Labels*>> h;  // (part, hash, labels)
   h.reserve(v.size());
-  for (const auto& s : v) {
+  for (std::size_t i = 0; i < v.size(); ++i) {
     std::size_t x = 0;
-    for (const auto& l : s.labels) {
-      x = x * kHashMultiplier + std::hash<std::string>{}(l.name);
-      x = x * kHashMultiplier + std::hash<std::string>{}(l.value);
+    for (const auto& l : v[i].labels) {
+      x = x * kHashMultiplier + hash_text(l.name);
+      x = x * kHashMultiplier + hash_text(l.value);
     }
-    h.emplace_back(x, &s.labels);
+    h.emplace_back(part.empty() ? 0 : part[i], x, &v[i].labels);
   }
-  std::sort(h.begin(), h.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  auto key = [](const auto& e) { return std::pair{std::get<0>(e), std::get<1>(e)}; };
+  std::sort(h.begin(), h.end(), [&](const auto& a, const auto& b) { return key(a) < key(b); });
   for (std::size_t i = 1; i < h.size(); ++i) {
-    for (std::size_t j = i; j-- > 0 && h[j].first == h[i].first;) {
-      if (*h[j].second == *h[i].second)
-        eval_fail("vector cannot contain metrics with the same labelset");
+    for (std::size_t j = i; j-- > 0 && key(h[j]) == key(h[i]);) {
+      if (*std::get<2>(h[j]) == *std::get<2>(h[i])) return true;
     }
   }
+  return false;
+}
+
+void check_unique(const Vec& v) {
+  if (has_duplicate_labels(v)) eval_fail("vector cannot contain metrics with the same labelset");
 }
 
 std::string signature(const Labels& labels, bool on, const std::vector<std::string>& names) {

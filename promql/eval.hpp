@@ -65,6 +65,9 @@ Val eval_binary(const Node& n, const Ctx& ctx);     // binary.cpp
 
 /// `labels` without "__name__".
 Labels drop_name(Labels labels);
+/// Whether two elements of `v` have the same labels; with `part` (one entry per element),
+/// only two elements of the same part count.
+bool has_duplicate_labels(const Vec& v, std::span<const std::size_t> part = {});
 /// Fails with Prometheus's "vector cannot contain metrics with the same labelset" when two
 /// elements share their labels.
 void check_unique(const Vec& v);

@@ -84,6 +84,9 @@ TEST_CASE("promql matching errors Prometheus raises", "[promql][binary]") {
             .rfind("error: found duplicate series for the match group", 0) == 0);
   CHECK(eval(src, "{__name__=~\"a|b\"} * 1", t) ==
         "error: vector cannot contain metrics with the same labelset");
+  // a{x="1"} and b{x="1"} both match a{x="1"} and, their names dropped, give {x="1"} twice.
+  CHECK(eval(src, "{__name__=~\"a|b\"} * on(x) group_left a", t) ==
+        "error: multiple matches for labels: grouping labels must ensure unique matches");
 }
 
 TEST_CASE("promql and, or, unless", "[promql][binary]") {
