@@ -9,10 +9,6 @@
 #include "core/time.hpp"
 #include "promql/promql.hpp"
 
-namespace re2 {
-class RE2;  // <re2/re2.h>, included where patterns are compiled and matched
-}  // namespace re2
-
 namespace selfheal::promql::detail {
 
 /// Static type of a node, as Prometheus's type checker sees it.
@@ -126,9 +122,7 @@ struct Node {
   std::string text;   ///< kString: the unquoted value
 
   // kSelector / kMatrix
-  std::vector<Matcher> matchers;
-  std::vector<std::shared_ptr<const re2::RE2>>
-      regexes;  ///< Parallel to matchers; null for = and !=.
+  std::vector<Matcher> matchers;  ///< Regex matchers compiled (Matcher::re).
   core::Duration range{0};
   core::Duration offset{0};
 

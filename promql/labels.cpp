@@ -17,7 +17,6 @@ namespace detail {
 
 namespace {
 constexpr std::size_t kMaxRegexBytes = 4096;
-constexpr std::size_t kRegexCacheEntries = 256;
 }  // namespace
 
 std::string_view type_name(Type t) {
@@ -139,6 +138,15 @@ std::string format_labels(const Labels& labels) {
   return out;
 }
 
+bool compile(Matcher& m, std::string* error) {
+  if (m.op != Matcher::Op::kRe && m.op != Matcher::Op::kNre) return true;
+  std::string why;
+  m.re = detail::compile_regex(m.value, &why);
+  if (!m.re)
+    *error = "invalid regular expression \"" + m.value + "\" for label '" + m.name + "': " + why;
+  return m.re != nullptr;
+}
+
 bool matches(const Matcher& m, std::string_view value) {
   switch (m.op) {
     case Matcher::Op::kEq:
@@ -149,16 +157,13 @@ bool matches(const Matcher& m, std::string_view value) {
     case Matcher::Op::kNre:
       break;
   }
-  // One cache per thread: no locking, and results do not depend on which thread asks.
-  thread_local std::unordered_map<std::string, std::shared_ptr<const re2::RE2>> cache;
-  auto it = cache.find(m.value);
-  if (it == cache.end()) {
-    if (cache.size() >= detail::kRegexCacheEntries) cache.clear();
+  std::shared_ptr<const re2::RE2> re = m.re;
+  if (!re) {
     std::string err;
-    it = cache.emplace(m.value, detail::compile_regex(m.value, &err)).first;
+    re = detail::compile_regex(m.value, &err);
   }
-  // An invalid pattern (parse() rejects those) matches nothing.
-  bool hit = it->second && detail::full_match(*it->second, value);
+  // An invalid pattern (parse() and compile() reject those) matches nothing.
+  const bool hit = re && detail::full_match(*re, value);
   return m.op == Matcher::Op::kRe ? hit : !hit;
 }
 

@@ -68,24 +68,9 @@ void MemorySource::select(
 
 void MemorySource::select_series(std::span<const Matcher> matchers, core::TimePoint start,
                                  core::TimePoint end, const SeriesVisit& visit) const {
-  // Regexes compiled once per call rather than looked up per series.
-  std::vector<std::shared_ptr<const re2::RE2>> res;
-  for (const auto& m : matchers) {
-    std::string err;
-    bool re = m.op == Matcher::Op::kRe || m.op == Matcher::Op::kNre;
-    res.push_back(re ? detail::compile_regex(m.value, &err) : nullptr);
-  }
   auto ok_for = [&](const Labels& labels) {
-    for (std::size_t i = 0; i < matchers.size(); ++i) {
-      std::string_view v = label_value(labels, matchers[i].name);
-      if (!res[i]) {
-        if (!matches(matchers[i], v)) return false;
-        continue;
-      }
-      bool hit = detail::full_match(*res[i], v);
-      if (hit != (matchers[i].op == Matcher::Op::kRe)) return false;
-    }
-    return true;
+    return std::all_of(matchers.begin(), matchers.end(),
+                       [&](const Matcher& m) { return matches(m, label_value(labels, m.name)); });
   };
   auto each = [&](const Impl::Map::value_type& entry) {
     const Labels& labels = entry.first;

@@ -472,17 +472,10 @@ class Parser {
         matcher(*n, name.has_value());
       take();
     }
-    n->regexes.resize(n->matchers.size());
     bool any_non_empty = false;
-    for (std::size_t i = 0; i < n->matchers.size(); ++i) {
-      const Matcher& m = n->matchers[i];
-      if (m.op == Matcher::Op::kRe || m.op == Matcher::Op::kNre) {
-        std::string err;
-        n->regexes[i] = compile_regex(m.value, &err);
-        if (!n->regexes[i])
-          fail_at(pos, "invalid regular expression \"" + m.value + "\" for label '" + m.name +
-                           "': " + err);
-      }
+    for (Matcher& m : n->matchers) {
+      std::string err;
+      if (!compile(m, &err)) fail_at(pos, err);
       if (!matches(m, "")) any_non_empty = true;
     }
     if (!any_non_empty) fail_at(pos, "vector selector must contain at least one non-empty matcher");

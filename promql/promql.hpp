@@ -20,10 +20,15 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/result.hpp"
 #include "core/time.hpp"
+
+namespace re2 {
+class RE2;  // <re2/re2.h>, included where patterns are compiled and matched
+}  // namespace re2
 
 namespace selfheal::promql {
 
@@ -50,13 +55,30 @@ struct Sample {
 };
 
 /// A label matcher. `kRe`/`kNre` are fully anchored RE2 regular expressions, as Prometheus's
-/// (Go's regexp syntax; docs/promql.md).
+/// (Go's regexp syntax; docs/promql.md). The parser compiles each pattern once, into `re`;
+/// a matcher built by hand is compiled with `compile`.
+///
+///   Matcher m{"code", Matcher::Op::kRe, "5.."};
+///   std::string err;
+///   if (!compile(m, &err)) return err;  // "invalid regular expression ... for label 'code'"
+///   matches(m, "503");                  // true
 struct Matcher {
   enum class Op { kEq, kNe, kRe, kNre };
+  Matcher() = default;
+  Matcher(std::string n, Op o, std::string v) : name(std::move(n)), op(o), value(std::move(v)) {}
+
   std::string name;
   Op op = Op::kEq;
   std::string value;
+  /// kRe/kNre: `value` compiled (shared by copies of the matcher); null for = and != and
+  /// before `compile`.
+  std::shared_ptr<const re2::RE2> re;
 };
+
+/// Compiles a regex matcher's pattern into `m.re` (= and != need nothing: true). False, with
+/// `error` naming the pattern, the label and RE2's reason, when the pattern is not valid.
+/// The one place selfheal compiles a label regex.
+bool compile(Matcher& m, std::string* error);
 
 /// One series as a source hands it to `SeriesSource::select_series`'s visitor; valid only
 /// for the duration of the call.
@@ -91,8 +113,9 @@ class SeriesSource {
       const std::function<void(const Labels&, std::span<const Sample>)>& visit) const = 0;
 };
 
-/// Whether `value` satisfies `m`. Regexes are compiled once per thread and pattern (a small
-/// per-thread cache), so a source may call this per series.
+/// Whether `value` satisfies `m` (a missing label is ""). A regex matcher not yet compiled
+/// (`m.re` null) compiles its pattern for this call only, and an invalid pattern matches
+/// nothing: compile matchers built by hand before calling this per series.
 bool matches(const Matcher& m, std::string_view value);
 
 /// A SeriesSource over series held in memory: for tests, fixtures and small simulated data.

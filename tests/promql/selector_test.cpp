@@ -106,3 +106,40 @@ TEST_CASE("promql MemorySource visits in label order, with or without a name mat
         "m{i=\"a\"}#2 n{i=\"a\"}#1 ");
   CHECK(visited({{"__name__", Matcher::Op::kEq, "none"}}).empty());
 }
+
+TEST_CASE("promql compile(): a hand-built regex matcher is compiled once, errors name it",
+          "[promql][selector]") {
+  Matcher eq{"pod", Matcher::Op::kEq, "api-1"};
+  std::string err;
+  CHECK(compile(eq, &err));
+  CHECK(eq.re == nullptr);  // = and != need no pattern
+
+  Matcher re{"pod", Matcher::Op::kRe, "api-.|web"};
+  REQUIRE(compile(re, &err));
+  REQUIRE(re.re != nullptr);
+  const Matcher copy = re;
+  CHECK(copy.re == re.re);  // copies share the compiled pattern
+  CHECK(matches(re, "api-2"));
+  CHECK_FALSE(matches(re, "xapi-2"));  // anchored at both ends
+  Matcher nre{"pod", Matcher::Op::kNre, "api-.|web"};
+  REQUIRE(compile(nre, &err));
+  CHECK_FALSE(matches(nre, "web"));
+  CHECK(matches(nre, ""));
+
+  Matcher bad{"pod", Matcher::Op::kRe, "w**"};
+  CHECK_FALSE(compile(bad, &err));
+  CHECK(bad.re == nullptr);
+  CHECK(err.rfind("invalid regular expression \"w**\" for label 'pod': ", 0) == 0);
+  CHECK_FALSE(matches(bad, "w"));  // an invalid pattern matches nothing
+}
+
+TEST_CASE("promql parse() compiles its selectors' regex matchers", "[promql][selector]") {
+  auto e = parse("up{pod=~\"api-.\", ns!~\"dev\", job=\"x\"}");
+  REQUIRE(e);
+  const auto sels = e->selectors();
+  REQUIRE(sels.size() == 1);
+  for (const Matcher& m : sels[0]) {
+    const bool regex = m.op == Matcher::Op::kRe || m.op == Matcher::Op::kNre;
+    CHECK((m.re != nullptr) == regex);
+  }
+}
