@@ -130,7 +130,7 @@ void Actuation::rollback(Svc& v, Call& c) {
   Release r = v.releases[to];
   const int from_rev = r.revision;
   r.revision = v.releases.back().revision + 1;
-  r.deployed_ms = core::to_unix_ms(c.now);
+  r.deployed = c.now;
   const std::uint32_t t = env_.deploy(v, r, "helm rollback to " + std::to_string(from_rev));
   waits_.push_back({c.id, v.index, true, t, c.deadline, c.automated, std::move(c.done), undo,
                     "Rollback was a success! Happy Helming! (revision " + std::to_string(from_rev) +
@@ -140,7 +140,7 @@ void Actuation::rollback(Svc& v, Call& c) {
 void Actuation::purge_cache(Svc& v, Call& c) {
   const bool poisoned = v.poison > 0;
   v.poison = 0.0;
-  v.purge_ms = core::to_unix_ms(c.now);
+  v.purged = c.now;
   env_.cache_purged(v.index, poisoned);
   complete_later(kQuickActionDelay, c,
                  {true, "cache of " + c.target.name + " purged", std::nullopt});
@@ -156,7 +156,7 @@ void Actuation::disable_flag(Svc& v, Call& c) {
   std::string msg = "flag " + c.a.flag + " disabled";
   if (!fl->enabled) msg = "flag " + c.a.flag + " already disabled";
   fl->enabled = false;
-  fl->off_at = std::min(fl->off_at, core::to_unix_ms(c.now + kFlagPropagation));
+  fl->off_at = std::min(fl->off_at, c.now + kFlagPropagation);
   env_.flag_disabled(v.index, c.a.flag, msg);
   complete_later(kQuickActionDelay, c, {true, msg, std::nullopt});
 }

@@ -59,7 +59,7 @@ class Actuation {
     virtual std::uint32_t restart(model::Svc& v, const std::string& why) = 0;
     /// Upgrades (or rolls back) v to release `r`; returns the new template's generation.
     virtual std::uint32_t deploy(model::Svc& v, model::Release r, const std::string& why) = 0;
-    /// v's cache was purged (Svc::purge_ms is now: its callers' calls warm up again); when
+    /// v's cache was purged (Svc::purged is now: its callers' calls warm up again); when
     /// it was `poisoned`, a poisoned-cache incident rooted there is over.
     virtual void cache_purged(std::size_t svc, bool poisoned) = 0;
     /// Feature flag `flag` of `svc` was turned off: a bad-feature-flag incident with that

@@ -36,9 +36,9 @@ inline void World::Impl::build_rules() {
     f.strict = r.op == CompareOp::kGt || r.op == CompareOp::kLt;
     f.sign = (r.op == CompareOp::kLt || r.op == CompareOp::kLe) ? -1.0 : 1.0;
     f.threshold = f.sign * r.threshold;
-    f.for_ms = r.for_.count();
-    f.keep_ms = r.keep_firing_for.count();
-    f.step_ms = r.external() ? r.interval.count() : scrape_ms;
+    f.for_ = r.for_;
+    f.keep = r.keep_firing_for;
+    f.step = r.external() ? r.interval : scrape;
     if (r.external()) external_rules.push_back(fast_rules.size());
     fast_rules.push_back(f);
   }
@@ -74,7 +74,7 @@ inline void World::Impl::build_rules() {
       alert_critical.push_back(severity_of(svcs[i], rules[r]) == "critical");
     }
   }
-  if (spec.oncall.direct_page_after) direct_page_ms = spec.oncall.direct_page_after->count();
+  if (spec.oncall.direct_page_after) direct_page_after = *spec.oncall.direct_page_after;
   if (!external_rules.empty()) {
     external_hit.assign(svcs.size(), -1);
     external_last.assign(svcs.size() * rules.size(), ExternalAlert{});
@@ -83,12 +83,12 @@ inline void World::Impl::build_rules() {
 
 // External rules run once per due evaluation for every service at once (a PromQL rule
 // reads all of them), after the tick has written each service's sample.
-void World::Impl::evaluate_external(int64_t now) {
+void World::Impl::evaluate_external(TimePoint now) {
   const std::size_t nr = rules.size();
   for (const std::size_t r : external_rules) {
-    if ((now - start_ms) % fast_rules[r].step_ms != 0) continue;
+    if ((now - spec.start) % fast_rules[r].step != Duration::zero()) continue;
     external_found.clear();
-    if (external_eval) external_eval(r, tp(now), external_found);
+    if (external_eval) external_eval(r, now, external_found);
     std::fill(external_hit.begin(), external_hit.end(), -1);
     for (std::size_t k = 0; k < external_found.size(); ++k) {
       const std::size_t s = external_found[k].service;
@@ -108,7 +108,7 @@ void World::Impl::evaluate_external(int64_t now) {
 }
 
 inline std::size_t World::Impl::ticks_in(Duration window) const {
-  return static_cast<std::size_t>(std::max<int64_t>(1, window.count() / scrape_ms));
+  return static_cast<std::size_t>(std::max<Duration::rep>(1, window / scrape));
 }
 
 inline double World::Impl::rule_value(const Svc& v, std::size_t ri) const {
@@ -126,10 +126,10 @@ inline double World::Impl::rule_value(const Svc& v, std::size_t ri) const {
     case SignalName::kMemory:
       return s.mem;
     case SignalName::kOomKills:
-      if (last_tick_ms - v.last_oom_ms > static_cast<int64_t>(back) * scrape_ms) return 0.0;
+      if (last_tick - v.last_oom > ticks_span(back)) return 0.0;
       return static_cast<double>(s.cum_oom - sample_back(v, back).cum_oom);
     case SignalName::kRestarts:
-      if (last_tick_ms - v.last_restart_ms > static_cast<int64_t>(back) * scrape_ms) return 0.0;
+      if (last_tick - v.last_restart > ticks_span(back)) return 0.0;
       return static_cast<double>(s.cum_restarts - sample_back(v, back).cum_restarts);
     case SignalName::kReadyRatio:
       return s.desired > 0 ? s.ready / s.desired : 1.0;
@@ -138,8 +138,7 @@ inline double World::Impl::rule_value(const Svc& v, std::size_t ri) const {
     case SignalName::kQueueLagTrend: {
       const std::size_t n = std::min(back, ring.filled() - 1);
       if (n == 0) return 0.0;
-      const double mins =
-          static_cast<double>(n * static_cast<std::size_t>(scrape_ms)) / kMsPerMinute;
+      const double mins = count_as<Minutes>(ticks_span(n));
       return (s.queue - sample_back(v, n).queue) / mins;
     }
     case SignalName::kRequestRate:
@@ -156,12 +155,12 @@ inline std::string World::Impl::severity_of(const Svc& v, const AlertRuleSpec& r
   return it == r.labels.end() ? "warning" : it->second;
 }
 
-inline void World::Impl::evaluate_rules(Svc& v, TimePoint at) {
-  check_rules<true>(v, core::to_unix_ms(at));
+inline void World::Impl::evaluate_rules(Svc& v, TimePoint now) {
+  check_rules<true>(v, now);
 }
 
 template <bool kApply>
-inline bool World::Impl::check_rules(Svc& v, int64_t now) {
+inline bool World::Impl::check_rules(Svc& v, TimePoint now) {
   const std::size_t nr = rules.size();
   // The tick's gauges, indexed by engine::SignalName (windowed ones filled per rule).
   const Sample& s = sample_back(v, 0);
@@ -181,12 +180,10 @@ inline bool World::Impl::check_rules(Svc& v, int64_t now) {
     double value = vals[c->signal];
     if (c->flags & kWindowed) {
       // Counters are 0 unless they moved within the window (the common case, no lookup).
-      const int64_t last = c->signal == oom_sig       ? v.last_oom_ms
-                           : c->signal == restart_sig ? v.last_restart_ms
-                                                      : now;
-      value = now - last > static_cast<int64_t>(c->window_ticks) * scrape_ms
-                  ? 0.0
-                  : rule_value(v, c->rule);
+      const TimePoint last = c->signal == oom_sig       ? v.last_oom
+                             : c->signal == restart_sig ? v.last_restart
+                                                        : now;
+      value = now - last > ticks_span(c->window_ticks) ? 0.0 : rule_value(v, c->rule);
     }
     // sign * value with sign = -1 is exactly -value.
     const double x = (c->flags & kNegate) ? -value : value;
@@ -200,44 +197,44 @@ inline bool World::Impl::check_rules(Svc& v, int64_t now) {
   return false;
 }
 
-void World::Impl::update_alert(Svc& v, std::size_t r, bool cond, double value, int64_t now) {
+void World::Impl::update_alert(Svc& v, std::size_t r, bool cond, double value, TimePoint now) {
   const FastRule& f = fast_rules[r];
   AlertState& st = alerts[v.index * rules.size() + r];
   std::uint8_t& busy = alert_busy[v.index * rules.size() + r];
   if (!cond) {
-    st.pending_since = -1;
-    if (st.firing_since >= 0 && f.keep_ms > 0) {
+    st.pending_since = kUnset;
+    if (st.firing_since != kUnset && f.keep > Duration::zero()) {
       // keep_firing_for: the alert stays firing until the condition has been false this long.
-      if (st.clear_since < 0) st.clear_since = now;
-      if (now - st.clear_since < f.keep_ms) {
+      if (st.clear_since == kUnset) st.clear_since = now;
+      if (now - st.clear_since < f.keep) {
         busy = 1;
         return;
       }
     }
-    st.clear_since = -1;
-    if (st.firing_since >= 0) {
+    st.clear_since = kUnset;
+    if (st.firing_since != kUnset) {
       resolve(v, r, now);
       st.resolved_at = now;
-    } else if (st.resolved_at >= 0 && now - st.resolved_at >= kEpisodeGap.count()) {
+    } else if (st.resolved_at != kUnset && now - st.resolved_at >= kEpisodeGap) {
       // Quiet long enough: the next firing is a new episode (and may page again).
-      st.resolved_at = -1;
-      st.firing_ms = 0;
+      st.resolved_at = kUnset;
+      st.firing_for = Duration::zero();
       st.paged = false;
     }
-    busy = st.firing_since >= 0 || st.resolved_at >= 0;
+    busy = st.firing_since != kUnset || st.resolved_at != kUnset;
     return;
   }
   st.value = value;
-  st.clear_since = -1;
+  st.clear_since = kUnset;
   busy = 1;
-  if (st.firing_since < 0) {
-    if (st.pending_since < 0) st.pending_since = now;
-    if (now - st.pending_since >= f.for_ms) fire(v, r, now);
+  if (st.firing_since == kUnset) {
+    if (st.pending_since == kUnset) st.pending_since = now;
+    if (now - st.pending_since >= f.for_) fire(v, r, now);
   }
-  if (st.firing_since >= 0) {
-    st.firing_ms += f.step_ms;
-    if (direct_page_ms >= 0 && !st.paged && alert_critical[v.index * rules.size() + r] &&
-        st.firing_ms > direct_page_ms) {
+  if (st.firing_since != kUnset) {
+    st.firing_for += f.step;
+    if (!st.paged && alert_critical[v.index * rules.size() + r] &&
+        st.firing_for > direct_page_after) {
       st.paged = true;
       const AlertRuleSpec& rule = rules[r];
       oncall.page(v.index, "alert " + rule.name + " (direct page)");
@@ -261,30 +258,30 @@ inline const std::string& World::Impl::fingerprint(const Svc& v, std::size_t r) 
   return fp;
 }
 
-inline void World::Impl::fire(Svc& v, std::size_t r, int64_t now) {
+inline void World::Impl::fire(Svc& v, std::size_t r, TimePoint now) {
   const AlertRuleSpec& rule = rules[r];
   AlertState& st = alerts[v.index * rules.size() + r];
   st.firing_since = now;
   auto& e = log_at(EventKind::kAlertFiring, v.index, rule.name, describe(v, rule, st.value));
   e.fingerprint = fingerprint(v, r);
-  alert_groups.firing(v.index, tp(now));
+  alert_groups.firing(v.index, now);
 }
 
-inline void World::Impl::resolve(Svc& v, std::size_t r, int64_t now) {
+inline void World::Impl::resolve(Svc& v, std::size_t r, TimePoint now) {
   const AlertRuleSpec& rule = rules[r];
   AlertState& st = alerts[v.index * rules.size() + r];
-  st.firing_since = -1;
+  st.firing_since = kUnset;
   st.resolved_unsent = true;
   auto& e = log_at(EventKind::kAlertResolved, v.index, rule.name,
                    rule.external() ? rule.expr + " no longer holds"
                                    : std::string(engine::to_string(rule.signal)) + " back to " +
                                          fmt(rule_value(v, r)));
   e.fingerprint = fingerprint(v, r);
-  alert_groups.resolved(v.index, tp(now));
+  alert_groups.resolved(v.index, now);
 }
 
 inline engine::Incident World::Impl::make_incident(const Svc& v, std::size_t r, bool resolved,
-                                                   int64_t started) {
+                                                   TimePoint started) {
   const AlertRuleSpec& rule = rules[r];
   engine::Incident i;
   i.fingerprint = fingerprint(v, r);
@@ -292,7 +289,7 @@ inline engine::Incident World::Impl::make_incident(const Svc& v, std::size_t r, 
   i.target = {spec.ns, v.spec->name};
   i.resolved = resolved;
   i.alertname = rule.name;
-  i.started_at = tp(started);
+  i.started_at = started;
   for (const auto& [k, val] : rule.labels)
     i.labels[k] = val;
   i.labels["alertname"] = rule.name;
@@ -312,18 +309,17 @@ inline engine::Incident World::Impl::make_incident(const Svc& v, std::size_t r, 
   return i;
 }
 
-inline void World::Impl::flush_groups(TimePoint at) {
-  const int64_t now = core::to_unix_ms(at);
-  alert_groups.flush(at, [&](std::size_t svc) { send_group(svcs[svc], now); });
+inline void World::Impl::flush_groups(TimePoint now) {
+  alert_groups.flush(now, [&](std::size_t svc) { send_group(svcs[svc], now); });
 }
 
 // A group's flush sends every alert of the service that fires, or resolved since the last.
-inline void World::Impl::send_group(Svc& v, int64_t now) {
+inline void World::Impl::send_group(Svc& v, TimePoint now) {
   const std::size_t nr = rules.size();
   for (std::size_t r = 0; r < nr; ++r) {
     AlertState& st = alerts[v.index * nr + r];
     bool resolved = false;
-    if (st.firing_since >= 0) {
+    if (st.firing_since != kUnset) {
       resolved = false;
     } else if (st.resolved_unsent) {
       st.resolved_unsent = false;

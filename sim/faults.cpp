@@ -23,10 +23,6 @@ std::string flag_name(const FaultParams& p, const ServiceSpec& s) {
   return p.flag.empty() ? "new-" + s.name + "-flow" : p.flag;
 }
 
-std::int64_t unix_ms(core::TimePoint t) {
-  return core::to_unix_ms(t);
-}
-
 }  // namespace
 
 Faults::Faults(const ClusterSpec& spec, Timeline& tl, Simulation& sim, Env& env,
@@ -81,8 +77,8 @@ void Faults::start() {
 }
 
 core::Duration Faults::jittered(std::size_t k, core::Duration phase, const IntermittentSpec& s) {
-  const double j = s.jitter_fraction > 0 ? s.jitter_fraction * static_cast<double>(phase.count())
-                                         : static_cast<double>(s.jitter.count());
+  const double j = s.jitter_fraction > 0 ? s.jitter_fraction * count_as<Millis>(phase)
+                                         : count_as<Millis>(s.jitter);
   if (j <= 0) return phase;
   const double d = phase_rng_.at(k).uniform_real(-j, j);
   return std::max(core::Duration{1},
@@ -242,14 +238,14 @@ std::string Faults::apply(std::size_t k, const FaultSpec& f, Svc& v) {
 
 std::string Faults::lose_pods(std::size_t k, const FaultParams& p, Svc& v) {
   int lost = 0;
-  const std::int64_t replace_at = unix_ms(sim_.now() + p.replace_after);
+  const TimePoint replace_at = sim_.now() + p.replace_after;
   for (auto& pod : v.pods) {
     if (lost >= p.pods) break;
     if (pod.phase == Phase::kRunning || pod.phase == Phase::kStarting ||
         pod.phase == Phase::kBackoff) {
       pod.phase = Phase::kLost;
-      pod.ready_ms = kNever;
-      pod.next_ms = replace_at;
+      pod.ready = kNever;
+      pod.next = replace_at;
       ++lost;
     }
   }
@@ -265,7 +261,7 @@ std::string Faults::deploy_bad_release(const FaultParams& p, Svc& v) {
   r.bad = true;
   r.crash_loop = p.crash_loop;
   r.error_rate = or_default(p.severity, kDefaultBadReleaseErrorRate);
-  r.deployed_ms = unix_ms(sim_.now());
+  r.deployed = sim_.now();
   std::string d =
       "helm upgrade to revision " + std::to_string(r.revision) + " (" + r.version +
       (r.crash_loop ? ", crash-loops)" : ", " + fmt(r.error_rate) + " of requests fail)");
@@ -313,7 +309,7 @@ void Faults::remove(Runtime& rt, const FaultSpec& f, Svc& v) {
       for (auto& fl : v.flags) {
         if (fl.name == fname && fl.enabled) {
           fl.enabled = false;
-          fl.off_at = unix_ms(sim_.now());
+          fl.off_at = sim_.now();
         }
       }
       break;

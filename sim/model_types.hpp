@@ -1,8 +1,8 @@
 // The cluster model's state, as plain values: pods, releases, flags, the per-service
 // record a scrape tick reads, alert and group state, incidents' runtime and actions
 // waiting on the model. Internal to sim/ (the parts of World::Impl share these types);
-// nothing here allocates or calls out. Times are Unix milliseconds (int64) in the hot
-// per-pod and per-service fields, where a tick compares them millions of times.
+// nothing here allocates or calls out. Times are core chrono types (TimePoint, Duration);
+// their sentinels (kNever, kLongAgo, kUnset) are in sim/model_constants.hpp.
 #pragma once
 
 #include <cstddef>
@@ -24,7 +24,8 @@
 
 namespace selfheal::sim::model {
 
-using std::int64_t;
+using core::Duration;
+using core::TimePoint;
 
 enum class Phase : std::uint8_t {
   kPending,
@@ -39,12 +40,12 @@ enum class Phase : std::uint8_t {
 enum : std::uint8_t { kFlagHog = 1, kFlagStalled = 2, kFlagOom = 4 };
 
 struct Pod {
-  int64_t next_ms = kNever;   // next time-driven transition
-  int64_t started_ms = 0;     // container start
-  int64_t ready_ms = kNever;  // became ready (Running)
-  float leaked_mb = 0;        // memory leaked by this container so far
-  float leak_factor = 1.0f;   // per-pod spread of a leak (0.75..1.25): pods drift apart
-  std::uint32_t tmpl = 0;     // pod-template generation (ReplicaSet)
+  TimePoint next = kNever;   // next time-driven transition
+  TimePoint started{};       // container start
+  TimePoint ready = kNever;  // became ready (Running)
+  float leaked_mb = 0;       // memory leaked by this container so far
+  float leak_factor = 1.0f;  // per-pod spread of a leak (0.75..1.25): pods drift apart
+  std::uint32_t tmpl = 0;    // pod-template generation (ReplicaSet)
   std::uint16_t restarts = 0;
   Phase phase = Phase::kPending;
   std::uint8_t flags = 0;
@@ -57,15 +58,15 @@ struct Release {
   bool bad = false;
   double error_rate = 0.0;
   bool crash_loop = false;
-  int64_t crash_after_ms = 90'000;
-  int64_t deployed_ms = 0;
+  Duration crash_after = 90s;  // a crash-looping release's containers die this long after start
+  TimePoint deployed{};
 };
 
 struct Flag {
   std::string name;
   double severity = 0.0;  // share of requests failing while enabled
   bool enabled = true;
-  int64_t off_at = kNever;  // disabled, effective from this instant
+  TimePoint off_at = kNever;  // disabled, effective from this instant
 };
 
 /// One tick's values, kept in the telemetry ring.
@@ -80,7 +81,7 @@ struct Sample {
 struct Seen {
   double err = 0, p99 = 0, calls = 0;  // the previous tick
   double base_error_rate = 0;
-  int64_t purge_ms = 0;  // last cache purge (calls warm up again)
+  TimePoint purged{};  // last cache purge (calls warm up again)
   bool cache = false;
 };
 
@@ -100,12 +101,12 @@ struct PodStats {
   int pending = 0;
   int ready = 0;
   int hogs = 0;
-  double cap = 0.0;             // requests/s the ready pods serve
-  double rel_err_w = 0.0;       // capacity-weighted release error
-  float max_leaked = 0.0f;      // over live containers
-  bool any_live = false;        // some container is Starting or Running
-  bool gone = false;            // some pod is Gone: compact the vector
-  int64_t next_event = kNever;  // earliest time-driven change (transition, warm-up end)
+  double cap = 0.0;               // requests/s the ready pods serve
+  double rel_err_w = 0.0;         // capacity-weighted release error
+  float max_leaked = 0.0f;        // over live containers
+  bool any_live = false;          // some container is Starting or Running
+  bool gone = false;              // some pod is Gone: compact the vector
+  TimePoint next_event = kNever;  // earliest time-driven change (transition, warm-up end)
 };
 // Field order is by heat: a tick walks all services, and everything it reads or writes of
 // a service sits in the first seven cache lines (offsets checked in sim/traffic.cpp), the
@@ -117,8 +118,8 @@ struct PodStats {
 struct alignas(64) Svc {
   // ---- line 0: what World::Impl::seen copies each tick, and the tick's flags
   double err = 0, p99 = 0, calls = 0;
-  double base_error_rate = 0;  // spec
-  int64_t purge_ms = std::numeric_limits<int64_t>::min() / 2;
+  double base_error_rate = 0;   // spec
+  TimePoint purged = kLongAgo;  // last cache purge
   int desired = 0;
   int ready = 0;
   bool cache = false;       // spec: kind == cache
@@ -134,9 +135,9 @@ struct alignas(64) Svc {
   double queue = 0.0;
   double noise = 0.0;
   std::uint32_t cum_oom = 0, cum_restarts = 0;
-  std::uint32_t series_oom = 0, series_restarts = 0;              // counters at the last chart tick
-  int64_t last_oom_ms = std::numeric_limits<int64_t>::min() / 2;  // last OOM kill
-  int64_t last_restart_ms = std::numeric_limits<int64_t>::min() / 2;  // last container restart
+  std::uint32_t series_oom = 0, series_restarts = 0;  // counters at the last chart tick
+  TimePoint last_oom = kLongAgo;                      // last OOM kill
+  TimePoint last_restart = kLongAgo;                  // last container restart
 
   // ---- constants of the spec the tick reads
   double traffic_rps = 0, traffic_noise = 0;
@@ -177,15 +178,15 @@ struct alignas(64) Svc {
   std::vector<double> tmpl_err;        // template generation -> error share (0 if good)
   std::uint32_t tmpl = 0;
   std::uint32_t completed_tmpl = 0;
-  int64_t last_deploy_ms = 0;
+  TimePoint last_deploy{};
 };
 
 struct AlertState {
-  int64_t pending_since = -1;
-  int64_t firing_since = -1;
-  int64_t resolved_at = -1;  // last resolution, while the episode lasts
-  int64_t clear_since = -1;  // firing, condition false since (keep_firing_for)
-  int64_t firing_ms = 0;     // time spent firing in this episode (flapping adds up)
+  TimePoint pending_since = kUnset;
+  TimePoint firing_since = kUnset;
+  TimePoint resolved_at = kUnset;  // last resolution, while the episode lasts
+  TimePoint clear_since = kUnset;  // firing, condition false since (keep_firing_for)
+  Duration firing_for{};           // time spent firing in this episode (flapping adds up)
   bool resolved_unsent = false;
   bool paged = false;
   double value = 0.0;

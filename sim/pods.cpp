@@ -47,14 +47,14 @@ inline void World::Impl::build_services() {
       Release r;
       r.revision = 1;
       r.version = "1.0.0";
-      r.deployed_ms = start_ms - kDefaultReleaseAge.count();
+      r.deployed = spec.start - kDefaultReleaseAge;
       v.releases.push_back(r);
     } else {
       for (const auto& rs : ss.releases)
-        v.releases.push_back(make_release(rs, start_ms));
+        v.releases.push_back(make_release(rs, spec.start));
     }
     v.current = v.releases.size() - 1;
-    v.last_deploy_ms = v.releases.back().deployed_ms;
+    v.last_deploy = v.releases.back().deployed;
     v.templates.push_back(v.current);
     v.tmpl_err.push_back(release_error(v.releases[v.current]));
     v.tmpl = 0;
@@ -69,10 +69,10 @@ inline void World::Impl::build_services() {
       p.tmpl = 0;
       if (slots_used < capacity) {
         p.phase = Phase::kRunning;
-        p.started_ms = start_ms - kInitialPodAge.count();
-        p.ready_ms = start_ms - kInitialPodAge.count();
+        p.started = spec.start - kInitialPodAge;
+        p.ready = spec.start - kInitialPodAge;
         if (v.releases[v.current].crash_loop) {
-          p.next_ms = start_ms + v.releases[v.current].crash_after_ms;
+          p.next = spec.start + v.releases[v.current].crash_after;
         }
         ++slots_used;
       } else {
@@ -89,8 +89,7 @@ inline void World::Impl::build_services() {
   for (std::size_t i = 0; i < svcs.size(); ++i) {
     svcs[i].calls = baseline_rps(i, spec.start, 0);
   }
-  ring.reset(static_cast<std::size_t>(opts.telemetry_retention.count() / scrape_ms) + 2,
-             svcs.size());
+  ring.reset(static_cast<std::size_t>(opts.telemetry_retention / scrape) + 2, svcs.size());
   const std::size_t fair_share = opts.series_point_budget / std::max<std::size_t>(1, svcs.size());
   series_cap =
       std::max<std::size_t>(kMinSeriesPoints, std::min(opts.series_max_points, fair_share));
@@ -110,15 +109,15 @@ inline void World::Impl::build_adjacency() {
   }
 }
 
-inline Release World::Impl::make_release(const ReleaseSpec& rs, int64_t start) {
+inline Release World::Impl::make_release(const ReleaseSpec& rs, TimePoint start) {
   Release r;
   r.revision = rs.revision;
   r.version = rs.version;
   r.bad = rs.bad;
   r.error_rate = rs.error_rate;
   r.crash_loop = rs.crash_loop;
-  r.crash_after_ms = rs.crash_after.count();
-  r.deployed_ms = start - rs.deployed_ago.count();
+  r.crash_after = rs.crash_after;
+  r.deployed = start - rs.deployed_ago;
   return r;
 }
 
@@ -139,22 +138,22 @@ inline std::uint32_t World::Impl::new_template(Svc& v, std::size_t rel, const st
 }
 
 inline std::uint32_t World::Impl::deploy_release(Svc& v, Release r, const std::string& why) {
-  v.last_deploy_ms = r.deployed_ms;
+  v.last_deploy = r.deployed;
   v.releases.push_back(std::move(r));
   return new_template(v, v.releases.size() - 1, why);
 }
 
-inline void World::Impl::schedule_pod(Svc& v, Pod& p, int64_t now) {
+inline void World::Impl::schedule_pod(Svc& v, Pod& p, TimePoint now) {
   if (slots_used >= capacity) {
     p.phase = Phase::kPending;
-    p.next_ms = kNever;
+    p.next = kNever;
     return;
   }
   ++slots_used;
   p.phase = Phase::kStarting;
-  p.started_ms = now;
-  p.ready_ms = kNever;
-  p.next_ms = now + v.spec->startup_delay.count();
+  p.started = now;
+  p.ready = kNever;
+  p.next = now + v.spec->startup_delay;
   p.leaked_mb = 0;
 }
 
@@ -163,7 +162,7 @@ inline float World::Impl::leak_factor_for(std::uint32_t seq) {
   return static_cast<float>(kLeakSpreadMin + kLeakSpreadWidth * (x - std::floor(x)));
 }
 
-inline void World::Impl::create_pod(Svc& v, int64_t now) {
+inline void World::Impl::create_pod(Svc& v, TimePoint now) {
   Pod p;
   p.leak_factor = leak_factor_for(v.pod_seq++);
   p.tmpl = v.tmpl;
@@ -171,27 +170,27 @@ inline void World::Impl::create_pod(Svc& v, int64_t now) {
   v.pods.push_back(p);
 }
 
-inline void World::Impl::terminate(Svc& v, Pod& p, int64_t now) {
+inline void World::Impl::terminate(Svc& v, Pod& p, TimePoint now) {
   if (p.phase == Phase::kPending) {
     p.phase = Phase::kGone;
     return;
   }
   p.phase = Phase::kTerminating;
-  p.ready_ms = kNever;
-  p.next_ms = now + v.spec->termination_grace.count();
+  p.ready = kNever;
+  p.next = now + v.spec->termination_grace;
 }
 
-inline void World::Impl::container_died(Svc& v, Pod& p, int64_t t, bool oom) {
-  if (t - p.started_ms >= kBackoffReset.count()) p.failures = 0;
-  const int64_t backoff = std::min(
-      kBackoffMax.count(), kBackoffBase.count() << std::min<int>(p.failures, kBackoffMaxShift));
+inline void World::Impl::container_died(Svc& v, Pod& p, TimePoint t, bool oom) {
+  if (t - p.started >= kBackoffReset) p.failures = 0;
+  const Duration backoff = std::min<Duration>(
+      kBackoffMax, kBackoffBase * (1 << std::min<int>(p.failures, kBackoffMaxShift)));
   if (p.failures < kBackoffMaxFailures) ++p.failures;
   ++p.restarts;
   ++v.cum_restarts;
-  v.last_restart_ms = t;
+  v.last_restart = t;
   if (oom) {
     ++v.cum_oom;
-    v.last_oom_ms = t;
+    v.last_oom = t;
     p.flags = static_cast<std::uint8_t>(p.flags | kFlagOom);
   } else {
     p.flags = static_cast<std::uint8_t>(p.flags & ~kFlagOom);
@@ -199,13 +198,13 @@ inline void World::Impl::container_died(Svc& v, Pod& p, int64_t t, bool oom) {
   // A new process: runaway threads and stuck consumers are gone with the old one.
   p.flags = static_cast<std::uint8_t>(p.flags & ~(kFlagHog | kFlagStalled));
   p.phase = Phase::kBackoff;
-  p.ready_ms = kNever;
-  p.next_ms = t + backoff;
+  p.ready = kNever;
+  p.next = t + backoff;
   p.leaked_mb = 0;
 }
 
-inline void World::Impl::account(const Svc& v, const Pod& p, int64_t now, PodStats& st) const {
-  st.next_event = std::min(st.next_event, p.next_ms);
+inline void World::Impl::account(const Svc& v, const Pod& p, TimePoint now, PodStats& st) const {
+  st.next_event = std::min(st.next_event, p.next);
   switch (p.phase) {
     case Phase::kGone:
       st.gone = true;
@@ -227,9 +226,9 @@ inline void World::Impl::account(const Svc& v, const Pod& p, int64_t now, PodSta
       st.any_live = true;
       st.max_leaked = std::max(st.max_leaked, p.leaked_mb);
       double pc = v.spec->capacity_rps_per_replica;
-      if (now - p.ready_ms < v.spec->warmup.count()) {
+      if (now - p.ready < v.spec->warmup) {
         pc *= kWarmupCapacityShare;
-        st.next_event = std::min(st.next_event, p.ready_ms + v.spec->warmup.count());
+        st.next_event = std::min(st.next_event, p.ready + v.spec->warmup);
       }
       if (p.flags & kFlagHog) {
         pc *= 1.0 - v.hog_severity;
@@ -247,27 +246,27 @@ inline void World::Impl::account(const Svc& v, const Pod& p, int64_t now, PodSta
   }
 }
 
-inline PodStats World::Impl::pod_stats(const Svc& v, int64_t now) const {
+inline PodStats World::Impl::pod_stats(const Svc& v, TimePoint now) const {
   PodStats st;
   for (const auto& p : v.pods)
     account(v, p, now, st);
   return st;
 }
 
-inline PodStats World::Impl::advance_pods(Svc& v, int64_t now, int64_t dt) {
+inline PodStats World::Impl::advance_pods(Svc& v, TimePoint now, Duration dt) {
   PodStats st;
   const double base_mem = base_memory_mb(v.spec->memory_per_pod_mb, v.util);
   const double limit = v.spec->memory_limit_mb;
-  const float grow = static_cast<float>(v.leak_mb_per_ms * static_cast<double>(dt));
+  const float grow = static_cast<float>(v.leak_mb_per_ms * count_as<Millis>(dt));
   for (auto& p : v.pods) {
-    while (p.next_ms <= now) {
-      const int64_t t = p.next_ms;
+    while (p.next <= now) {
+      const TimePoint t = p.next;
       switch (p.phase) {
         case Phase::kStarting: {
           p.phase = Phase::kRunning;
-          p.ready_ms = t;
+          p.ready = t;
           const Release& r = v.releases[v.templates[p.tmpl]];
-          p.next_ms = r.crash_loop ? t + r.crash_after_ms : kNever;
+          p.next = r.crash_loop ? t + r.crash_after : kNever;
           break;
         }
         case Phase::kRunning:
@@ -275,18 +274,18 @@ inline PodStats World::Impl::advance_pods(Svc& v, int64_t now, int64_t dt) {
           break;
         case Phase::kBackoff:
           p.phase = Phase::kStarting;
-          p.started_ms = t;
-          p.next_ms = t + v.spec->startup_delay.count();
+          p.started = t;
+          p.next = t + v.spec->startup_delay;
           break;
         case Phase::kTerminating:
         case Phase::kLost:
           p.phase = Phase::kGone;
-          p.next_ms = kNever;
+          p.next = kNever;
           --slots_used;
           break;
         case Phase::kPending:
         case Phase::kGone:
-          p.next_ms = kNever;
+          p.next = kNever;
           break;
       }
     }
@@ -304,7 +303,7 @@ inline PodStats World::Impl::advance_pods(Svc& v, int64_t now, int64_t dt) {
   return st;
 }
 
-inline bool World::Impl::reconcile(Svc& v, int64_t now, const PodStats& st) {
+inline bool World::Impl::reconcile(Svc& v, TimePoint now, const PodStats& st) {
   const int active = st.active;
   if (!v.rollout && active == v.desired && st.pending == 0) return false;
   for (auto& p : v.pods) {
@@ -334,9 +333,7 @@ inline bool World::Impl::reconcile(Svc& v, int64_t now, const PodStats& st) {
   return true;
 }
 
-inline const PodStats& World::Impl::refresh_pods(Svc& v, TimePoint at, Duration elapsed) {
-  const int64_t now = core::to_unix_ms(at);
-  const int64_t dt = elapsed.count();
+inline const PodStats& World::Impl::refresh_pods(Svc& v, TimePoint now, Duration dt) {
   PodStats& st = v.stats;
   if (pods_due(v, now)) {
     st = advance_pods(v, now, dt);
@@ -356,7 +353,7 @@ inline const PodStats& World::Impl::refresh_pods(Svc& v, TimePoint at, Duration 
   return st;
 }
 
-inline void World::Impl::roll_out(Svc& v, int64_t now) {
+inline void World::Impl::roll_out(Svc& v, TimePoint now) {
   const int surge0 = v.spec->max_surge.resolve(v.desired, true);
   int unav = v.spec->max_unavailable.resolve(v.desired, false);
   if (surge0 == 0 && unav == 0) unav = 1;

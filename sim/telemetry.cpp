@@ -11,12 +11,10 @@ namespace selfheal::sim {
 using namespace model;
 using engine::ActionKind;
 
-inline void World::Impl::record_series(Svc& v, const Sample& s, TimePoint at) {
-  const int64_t now = core::to_unix_ms(at);
+inline void World::Impl::record_series(Svc& v, const Sample& s, TimePoint t) {
   const bool out = !v.within;
   if (out) {
     auto& iv = tl.services[v.index].outside_objectives;
-    const TimePoint t = tp(now);
     if (!iv.empty() && iv.back().end == t) {
       iv.back().end = t + spec.scrape_interval;
     } else {
@@ -29,7 +27,7 @@ inline void World::Impl::record_series(Svc& v, const Sample& s, TimePoint at) {
   v.series_oom = v.cum_oom;
   v.series_restarts = v.cum_restarts;
   SeriesPoint p;
-  p.time = tp(now);
+  p.time = t;
   p.request_rate = s.rps;
   p.error_rate = s.err;
   p.latency_p99_ms = s.p99;
@@ -131,8 +129,7 @@ inline engine::ServiceSignals World::Impl::signals_for(const engine::ServiceRef&
   out.cpu_utilization = cpu / dn;
   out.dependency_errors = dep / dn;
   out.memory_utilization = last.mem;
-  const double hours =
-      static_cast<double>((n - 1) * static_cast<std::size_t>(scrape_ms)) / kMsPerHour;
+  const double hours = count_as<Hours>(ticks_span(n - 1));
   out.memory_growth_per_hour = hours > 0 ? (last.mem - first.mem) / hours : 0.0;
   out.oom_kills = static_cast<double>(last.cum_oom - (n < ring.filled() ? before.cum_oom : 0u));
   out.restarts =
@@ -140,10 +137,9 @@ inline engine::ServiceSignals World::Impl::signals_for(const engine::ServiceRef&
   out.ready_replicas = last.ready;
   out.desired_replicas = last.desired;
   out.queue_lag = last.queue;
-  const double mins =
-      static_cast<double>((n - 1) * static_cast<std::size_t>(scrape_ms)) / kMsPerMinute;
+  const double mins = count_as<Minutes>(ticks_span(n - 1));
   out.queue_lag_trend = mins > 0 ? (last.queue - first.queue) / mins : 0.0;
-  out.since_last_deploy = sim.now() - tp(v.last_deploy_ms);
+  out.since_last_deploy = sim.now() - v.last_deploy;
   out.current_revision = v.releases[v.current].revision;
   const TimePoint now = sim.now();
   out.request_rate_baseline = baseline_rps(v.index, now, 0);

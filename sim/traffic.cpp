@@ -23,18 +23,13 @@ namespace selfheal::sim {
 using namespace model;
 using engine::ActionKind;
 
-inline double World::Impl::daily_shape(int64_t ms) {
-  return sim::daily_shape(ms);
-}
-
-inline double World::Impl::call_factor(const Seen& d, int64_t now) {
+inline double World::Impl::call_factor(const Seen& d, TimePoint now) {
   const bool cache = d.cache;
   double f = cache ? kCacheCallShare : 1.0;
-  const int64_t age = now - d.purge_ms;
-  if (age >= 0 && age < kPurgeWarmup.count()) {
+  const Duration age = now - d.purged;
+  if (age >= Duration::zero() && age < kPurgeWarmup) {
     const double peak = cache ? kPurgeCallPeakCache : kPurgeCallPeakOther;
-    f *= 1.0 + (peak - 1.0) *
-                   (1.0 - static_cast<double>(age) / static_cast<double>(kPurgeWarmup.count()));
+    f *= 1.0 + (peak - 1.0) * (1.0 - count_as<Millis>(age) / count_as<Millis>(kPurgeWarmup));
   }
   return f;
 }
@@ -61,9 +56,8 @@ inline void World::Impl::prefetch_service(std::size_t i) {
 
 inline void World::Impl::tick() {
   const TimePoint at = sim.now();
-  const int64_t now = core::to_unix_ms(at);
-  const int64_t dt = last_tick_ms < 0 ? 0 : now - last_tick_ms;
-  last_tick_ms = now;
+  const Duration dt = tick_count == 0 ? Duration::zero() : at - last_tick;
+  last_tick = at;
   ++tick_count;
   series_open = opts.record_series;
   // The neighbours' view of the previous tick. On one thread a copy pass: the array it
@@ -83,23 +77,23 @@ inline void World::Impl::tick() {
       if (o.shift_to >= 0) shift_in[static_cast<std::size_t>(o.shift_to)] += o.shifted;
     }
   }
-  const double shape = daily_shape(now);
+  const double shape = daily_shape(at);
   ring.advance();
   if (opts.prometheus_series) prom_ring.advance();
-  const double dt_s = static_cast<double>(scrape_ms) / 1000.0;
+  const double dt_s = count_as<Seconds>(scrape);
 
   if (opts.threads > 1) {
-    tick_parallel(at, Duration{dt}, shape, dt_s);
+    tick_parallel(at, dt, shape, dt_s);
   } else {
     for (auto& v : svcs) {
       // The whole state of a service is read on every tick and all services together do
       // not fit in L1: fetch the next one's while this one is computed.
       if (&v != &svcs.back()) prefetch_service(v.index + 1);
-      tick_service(v, at, Duration{dt}, shape, dt_s);
+      tick_service(v, at, dt, shape, dt_s);
     }
   }
 
-  if (!external_rules.empty()) evaluate_external(now);
+  if (!external_rules.empty()) evaluate_external(at);
   faults.track(at);
   actuation.check_waits(at);
   flush_groups(at);
@@ -116,13 +110,13 @@ inline void World::Impl::tick() {
     for (const auto& i : out)
       sink(i);
   }
-  sim.at(tp(now + scrape_ms), [this] { tick(); });
+  sim.at(at + scrape, [this] { tick(); });
 }
 
 inline void World::Impl::copy_seen(std::size_t lo, std::size_t hi) {
   for (std::size_t i = lo; i < hi; ++i) {
     const Svc& v = svcs[i];
-    seen[i] = {v.err, v.p99, v.calls, v.base_error_rate, v.purge_ms, v.cache};
+    seen[i] = {v.err, v.p99, v.calls, v.base_error_rate, v.purged, v.cache};
   }
 }
 
@@ -164,13 +158,13 @@ inline void World::Impl::tick_own(Svc& v, TimePoint at, double shape, double dt_
   const auto idx = static_cast<std::uint32_t>(v.index);
   const PodStats& st = v.stats;
   // refresh_pods' two conditions for work (the same predicates it tests).
-  if (pods_due(v, core::to_unix_ms(at)) || controllers_due(v, st)) {
+  if (pods_due(v, at) || controllers_due(v, st)) {
     out.push_back({idx, true});
     return;
   }
   serve(v, st, at, shape, dt_s);
   record_sample(v, at, dt_s);
-  if (check_rules<false>(v, core::to_unix_ms(at))) out.push_back({idx, false});
+  if (check_rules<false>(v, at)) out.push_back({idx, false});
 }
 
 inline void World::Impl::tick_parallel(TimePoint at, Duration elapsed, double shape, double dt_s) {
@@ -211,7 +205,7 @@ inline void World::Impl::tick_parallel(TimePoint at, Duration elapsed, double sh
   }
 }
 
-inline double World::Impl::demand_of(Svc& v, int64_t now, double shape) {
+inline double World::Impl::demand_of(Svc& v, TimePoint now, double shape) {
   // Demand: external traffic (daily shape, AR(1) noise, multipliers) plus calls.
   if (v.traffic_noise > 0) {
     // Innovation: a triangular variate (sum of two uniforms) with unit variance; the
@@ -251,7 +245,7 @@ inline double World::Impl::upstream_errors(const Svc& v, double& up_lat) const {
   return 1.0 - dep_ok;
 }
 
-inline double World::Impl::flag_errors(const Svc& v, int64_t now) {
+inline double World::Impl::flag_errors(const Svc& v, TimePoint now) {
   double flag_err = 0.0;
   for (const auto& fl : v.flags) {
     if (fl.severity > 0 && (fl.enabled || now < fl.off_at))
@@ -260,9 +254,8 @@ inline double World::Impl::flag_errors(const Svc& v, int64_t now) {
   return flag_err;
 }
 
-inline void World::Impl::serve(Svc& v, const PodStats& st, TimePoint at, double shape,
+inline void World::Impl::serve(Svc& v, const PodStats& st, TimePoint now, double shape,
                                double dt_s) {
-  const int64_t now = core::to_unix_ms(at);
   const int ready = st.ready;
   const int hogs = st.hogs;
   const double cap = st.cap;

@@ -15,9 +15,8 @@ using namespace model;
 
 World::Impl::Impl(const ClusterSpec& s, std::uint64_t seed, WorldOptions o)
     : spec(s), opts(o), sim(seed, s.start) {
-  start_ms = core::to_unix_ms(spec.start);
-  scrape_ms = spec.scrape_interval.count();
-  phi = std::exp(-static_cast<double>(scrape_ms) / kNoiseCorrelationMs);
+  scrape = spec.scrape_interval;
+  phi = std::exp(-count_as<Millis>(scrape) / count_as<Millis>(kNoiseCorrelation));
   phi_innov = std::sqrt(1.0 - phi * phi);
   if (spec.capacity_pods) capacity = *spec.capacity_pods;
   build_services();
@@ -89,8 +88,8 @@ Svc& World::Impl::FaultsEnv::service(std::size_t svc) {
   return w_.svcs[svc];
 }
 void World::Impl::FaultsEnv::upgrade(Svc& v, const ReleaseSpec& rs, const std::string& why) {
-  Release r = make_release(rs, w_.now_ms());
-  r.deployed_ms = w_.now_ms();
+  Release r = make_release(rs, w_.sim.now());
+  r.deployed = w_.sim.now();
   w_.deploy_release(v, std::move(r), why);
 }
 void World::Impl::FaultsEnv::deploy(Svc& v, Release r, const std::string& why) {
@@ -160,7 +159,7 @@ std::uint32_t World::Impl::ActuationEnv::deploy(Svc& v, Release r, const std::st
 }
 void World::Impl::ActuationEnv::cache_purged(std::size_t svc, bool poisoned) {
   // The next tick's callers read the purge from seen_next (no tick copies it any more).
-  w_.seen_next[svc].purge_ms = w_.svcs[svc].purge_ms;
+  w_.seen_next[svc].purged = w_.svcs[svc].purged;
   if (poisoned) w_.faults.end_cause_of_kind(svc, FaultKind::kPoisonedCache, "cache purged");
 }
 void World::Impl::ActuationEnv::flag_disabled(std::size_t svc, const std::string& flag,

@@ -136,10 +136,9 @@ struct World::Impl {
   ClusterSpec spec;
   WorldOptions opts;
   Simulation sim;
-  int64_t start_ms;
-  int64_t scrape_ms;
+  Duration scrape;  // the scrape interval: a tick's period
   std::uint64_t tick_count = 0;
-  int64_t last_tick_ms = -1;
+  TimePoint last_tick;  // the latest tick's instant (meaningful once tick_count > 0)
   Timeline tl;
   std::function<void(const engine::Incident&)> sink;
 
@@ -177,10 +176,10 @@ struct World::Impl {
     bool strict = true;       // > or < (else >= or <=)
     double sign = 1.0;        // -1 for < and <=: compare sign*value against sign*threshold
     double threshold = 0.0;   // already multiplied by sign
-    int64_t for_ms = 0;
-    int64_t keep_ms = 0;  // keep_firing_for
-    int64_t step_ms = 0;  // time between evaluations: the scrape interval, or an external
-                          // rule's group interval
+    Duration for_{};
+    Duration keep{};  // keep_firing_for
+    Duration step{};  // time between evaluations: the scrape interval, or an external
+                      // rule's group interval
   };
   std::vector<FastRule> fast_rules;
   // External rules (AlertRuleSpec::external): evaluated after the tick's services.
@@ -189,7 +188,7 @@ struct World::Impl {
   std::vector<ExternalAlert> external_found;  // one evaluation's answer
   std::vector<std::ptrdiff_t> external_hit;   // per service: index in external_found
   std::vector<ExternalAlert> external_last;   // [service * rules + rule], last answer
-  void evaluate_external(int64_t now);
+  void evaluate_external(TimePoint now);
   /// The rules that apply to each service, in rule order, as the tick checks them: service
   /// i's are checks[checks_at[i] .. checks_at[i + 1]) (rules that do not apply are never
   /// read). One contiguous array: the quiet case reads nothing else but the busy flags.
@@ -211,8 +210,10 @@ struct World::Impl {
   std::vector<AlertState> alerts;         // [service * rules + rule]
   std::vector<std::string> fingerprints;  // [service * rules + rule], filled on first use
   AlertGroups alert_groups{spec.routing, spec.services.size()};  // when groups are sent
-  int64_t direct_page_ms = -1;           // OnCallSpec::direct_page_after, -1 = off
-  std::vector<engine::Incident> outbox;  // notifications of this tick
+  /// "Direct pages off": no alert fires this long.
+  static constexpr Duration kNoDirectPage = Duration::max();
+  Duration direct_page_after = kNoDirectPage;  // OnCallSpec::direct_page_after
+  std::vector<engine::Incident> outbox;        // notifications of this tick
 
   // ---- faults and incidents (sim/faults.hpp), wired to pods, traffic and the log -------
   struct FaultsEnv final : Faults::Env {
@@ -306,9 +307,6 @@ struct World::Impl {
 
   Impl(const ClusterSpec& s, std::uint64_t seed, WorldOptions o);
 
-  int64_t now_ms() const { return core::to_unix_ms(sim.now()); }
-  TimePoint tp(int64_t ms) const { return core::from_unix_ms(ms); }
-
   /// The sample `back` ticks before the latest (clamped to the oldest kept); a zero sample
   /// before the world started.
   const Sample& sample_back(const Svc& v, std::size_t back) const {
@@ -320,33 +318,33 @@ struct World::Impl {
   /// adj, adj_at, seen and seen_next, from the services' dependents and upstreams;
   /// open_buckets.
   void build_adjacency();
-  static Release make_release(const ReleaseSpec& rs, int64_t start);
+  static Release make_release(const ReleaseSpec& rs, TimePoint start);
   static double release_error(const Release& r);
   /// Starts a rollout of a new pod template for release index `rel` (restart: same one).
   std::uint32_t new_template(Svc& v, std::size_t rel, const std::string& why);
   std::uint32_t deploy_release(Svc& v, Release r, const std::string& why);
-  void schedule_pod(Svc& v, Pod& p, int64_t now);
+  void schedule_pod(Svc& v, Pod& p, TimePoint now);
   /// Deterministic spread in [0.75, 1.25) from the pod's sequence number (golden ratio).
   static float leak_factor_for(std::uint32_t seq);
-  void create_pod(Svc& v, int64_t now);
-  void terminate(Svc& v, Pod& p, int64_t now);
-  void container_died(Svc& v, Pod& p, int64_t t, bool oom);
+  void create_pod(Svc& v, TimePoint now);
+  void terminate(Svc& v, Pod& p, TimePoint now);
+  void container_died(Svc& v, Pod& p, TimePoint t, bool oom);
   /// Accumulates pod `p` into `st` (after its transitions).
-  void account(const Svc& v, const Pod& p, int64_t now, PodStats& st) const;
-  PodStats pod_stats(const Svc& v, int64_t now) const;
+  void account(const Svc& v, const Pod& p, TimePoint now, PodStats& st) const;
+  PodStats pod_stats(const Svc& v, TimePoint now) const;
   /// Time-driven transitions up to `now`, memory growth and OOM kills, and the stats of
   /// the result (one pass over the pods).
-  PodStats advance_pods(Svc& v, int64_t now, int64_t dt);
+  PodStats advance_pods(Svc& v, TimePoint now, Duration dt);
   /// The Deployment + ReplicaSet controllers for one service. `st` is the pods' state
   /// now; returns false when there was nothing to do (steady state).
-  bool reconcile(Svc& v, int64_t now, const PodStats& st);
+  bool reconcile(Svc& v, TimePoint now, const PodStats& st);
   void finish_rollout(Svc& v);
   /// The Deployment controller during a rollout: old ReplicaSets down as availability
   /// allows, the new one up within the surge; finishes the rollout when complete.
-  void roll_out(Svc& v, int64_t now);
+  void roll_out(Svc& v, TimePoint now);
   /// Whether v's pods have time-driven transitions, memory growth or marked changes due at
   /// `now` (refresh_pods then advances them; the parallel tick defers such a service).
-  static bool pods_due(const Svc& v, int64_t now) {
+  static bool pods_due(const Svc& v, TimePoint now) {
     return v.pods_dirty || v.leak_mb_per_ms != 0 || v.rollout || now >= v.stats.next_event;
   }
   /// Whether the Deployment/ReplicaSet controllers may have work for v with its pods `st`.
@@ -358,8 +356,7 @@ struct World::Impl {
   const PodStats& refresh_pods(Svc& v, TimePoint now, Duration elapsed);
 
   // ---- traffic (sim/traffic.cpp)
-  static double daily_shape(int64_t ms);
-  static double call_factor(const model::Seen& d, int64_t now);
+  static double call_factor(const model::Seen& d, TimePoint now);
   /// Fetches what the tick reads of service i (the hot lines of its record).
   void prefetch_service(std::size_t i);
   void tick();
@@ -367,7 +364,7 @@ struct World::Impl {
   void copy_seen(std::size_t lo, std::size_t hi);
   /// What v's neighbours read of it on the next tick, into seen_next (end of serve()).
   void publish_seen(const Svc& v) {
-    seen_next[v.index] = {v.err, v.p99, v.calls, v.base_error_rate, v.purge_ms, v.cache};
+    seen_next[v.index] = {v.err, v.p99, v.calls, v.base_error_rate, v.purged, v.cache};
   }
   /// All of one service's tick: pods, physics, the telemetry sample, series and rules.
   void tick_service(Svc& v, TimePoint at, Duration elapsed, double shape, double dt_s);
@@ -395,7 +392,7 @@ struct World::Impl {
   void tick_own(Svc& v, TimePoint at, double shape, double dt_s, std::vector<Deferred>& out);
   /// One service's demand this tick: external traffic (daily shape, AR(1) noise,
   /// multipliers, minus what is shifted away) plus its dependents' calls and shifted-in load.
-  double demand_of(Svc& v, int64_t now, double shape);
+  double demand_of(Svc& v, TimePoint now, double shape);
   /// One service's physics this tick from its pods' stats `st`: utilisation, errors,
   /// latency, CPU, calls, queue, memory and whether it is within its objectives.
   void serve(Svc& v, const PodStats& st, TimePoint now, double shape, double dt_s);
@@ -403,7 +400,7 @@ struct World::Impl {
   /// the slowest upstream's p99.
   double upstream_errors(const Svc& v, double& up_lat) const;
   /// Share of requests failing on an enabled (or not yet propagated) bad feature flag.
-  static double flag_errors(const Svc& v, int64_t now);
+  static double flag_errors(const Svc& v, TimePoint now);
   /// Requests/s expected now without faults, events or noise.
   double baseline_rps(std::size_t i, TimePoint now, int depth) const;
   double baseline_p99(std::size_t i, TimePoint now, int depth) const;
@@ -425,27 +422,32 @@ struct World::Impl {
   // ---- alerting (sim/alerting.cpp)
   void build_rules();
   std::size_t ticks_in(Duration window) const;
+  /// The span of `ticks` scrape intervals.
+  Duration ticks_span(std::size_t ticks) const {
+    return scrape * static_cast<Duration::rep>(ticks);
+  }
   double rule_value(const Svc& v, std::size_t ri) const;
   std::string severity_of(const Svc& v, const AlertRuleSpec& r) const;
   void evaluate_rules(Svc& v, TimePoint now);
   /// The rule checks of evaluate_rules. kApply false: changes nothing and returns whether
   /// some alert's state would change (the condition holds or the alert is busy).
   template <bool kApply>
-  bool check_rules(Svc& v, int64_t now);
+  bool check_rules(Svc& v, TimePoint now);
   /// The alert state machine of rule r on service v, for a tick where the condition holds
   /// or the alert is pending, firing or in an episode.
-  [[gnu::noinline]] void update_alert(Svc& v, std::size_t r, bool cond, double value, int64_t now);
+  [[gnu::noinline]] void update_alert(Svc& v, std::size_t r, bool cond, double value,
+                                      TimePoint now);
   std::string describe(const Svc& v, const AlertRuleSpec& r, double value) const;
   /// The alert's fingerprint: a pure function of (rule name, namespace, service), so it is
   /// computed once per alert and kept (every firing, resolution and notification logs it).
   const std::string& fingerprint(const Svc& v, std::size_t r);
-  void fire(Svc& v, std::size_t r, int64_t now);
-  void resolve(Svc& v, std::size_t r, int64_t now);
-  engine::Incident make_incident(const Svc& v, std::size_t r, bool resolved, int64_t started);
+  void fire(Svc& v, std::size_t r, TimePoint now);
+  void resolve(Svc& v, std::size_t r, TimePoint now);
+  engine::Incident make_incident(const Svc& v, std::size_t r, bool resolved, TimePoint started);
   /// The alert groups due now (alert_groups decides when) into notifications.
   void flush_groups(TimePoint now);
   /// One group's flush: every alert of `v` firing, or resolved and not yet sent.
-  void send_group(Svc& v, int64_t now);
+  void send_group(Svc& v, TimePoint now);
 
   // ---- telemetry (sim/telemetry.cpp)
   void record_series(Svc& v, const Sample& s, TimePoint now);
