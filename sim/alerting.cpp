@@ -126,10 +126,10 @@ inline double World::Impl::rule_value(const Svc& v, std::size_t ri) const {
     case SignalName::kMemory:
       return s.mem;
     case SignalName::kOomKills:
-      if (last_tick - v.last_oom > ticks_span(back)) return 0.0;
+      if (last_tick - pods[v.index].last_oom > ticks_span(back)) return 0.0;
       return static_cast<double>(s.cum_oom - sample_back(v, back).cum_oom);
     case SignalName::kRestarts:
-      if (last_tick - v.last_restart > ticks_span(back)) return 0.0;
+      if (last_tick - pods[v.index].last_restart > ticks_span(back)) return 0.0;
       return static_cast<double>(s.cum_restarts - sample_back(v, back).cum_restarts);
     case SignalName::kReadyRatio:
       return s.desired > 0 ? s.ready / s.desired : 1.0;
@@ -174,14 +174,15 @@ inline bool World::Impl::check_rules(Svc& v, TimePoint now) {
   constexpr auto oom_sig = static_cast<std::uint8_t>(engine::SignalName::kOomKills);
   constexpr auto restart_sig = static_cast<std::uint8_t>(engine::SignalName::kRestarts);
   std::uint8_t* busy = &alert_busy[v.index * nr];
+  const model::PodSet& ps = pods[v.index];
   const RuleCheck* c = checks.data() + checks_at[v.index];
   const RuleCheck* const end = checks.data() + checks_end[v.index];
   for (; c != end; ++c) {
     double value = vals[c->signal];
     if (c->flags & kWindowed) {
       // Counters are 0 unless they moved within the window (the common case, no lookup).
-      const TimePoint last = c->signal == oom_sig       ? v.last_oom
-                             : c->signal == restart_sig ? v.last_restart
+      const TimePoint last = c->signal == oom_sig       ? ps.last_oom
+                             : c->signal == restart_sig ? ps.last_restart
                                                         : now;
       value = now - last > ticks_span(c->window_ticks) ? 0.0 : rule_value(v, c->rule);
     }

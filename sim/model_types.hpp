@@ -108,25 +108,57 @@ struct PodStats {
   bool gone = false;              // some pod is Gone: compact the vector
   TimePoint next_event = kNever;  // earliest time-driven change (transition, warm-up end)
 };
+/// One service's pods & rollouts, owned by the pods part (sim/pods.hpp): what the
+/// Deployment and ReplicaSet controllers and the kubelet keep. The tick reads the first two
+/// cache lines (the cached stats, the effects on pods, the counters); the pods' vector is
+/// walked only when something is due. Aligned to a cache line, so each service's hot lines
+/// are its own.
+struct alignas(64) PodSet {
+  // ---- line 0: the pods' stats cache: while nothing touches the pods and no time-driven
+  // change is due, a tick reuses them instead of walking the pods (most services, most ticks)
+  PodStats stats;
+  double leak_mb_per_ms = 0.0;  // memory-leak fault: MB per ms per container (spread per pod)
+  double hog_severity = 0.0;    // cpu-hog fault: share of a hogging pod's capacity lost
+
+  // ---- line 1: the tick's flags and counters
+  int desired = 0;  // the Deployment's replicas
+  std::uint32_t cum_oom = 0, cum_restarts = 0;
+  bool dirty = true;  // something changed the pods or their effects: re-derive the stats
+  bool rollout = false;
+  TimePoint last_oom = kLongAgo;      // last OOM kill
+  TimePoint last_restart = kLongAgo;  // last container restart
+  const ServiceSpec* spec = nullptr;
+  std::vector<double> tmpl_err;  // template generation -> error share (0 if good)
+
+  // ---- read when the pods are walked or on a change
+  std::vector<Pod> pods;
+  std::size_t index = 0;
+  std::uint32_t pod_seq = 0;  // pods ever created (names the next pod's leak_factor)
+  std::uint32_t tmpl = 0;     // the current template generation
+  std::uint32_t completed_tmpl = 0;
+  std::vector<Release> releases;  // helm history; `current` indexes it
+  std::size_t current = 0;
+  std::vector<std::size_t> templates;  // template generation -> release index
+  TimePoint last_deploy{};
+};
+
+/// One service's traffic and physics, the traffic part's record (World::Impl::svcs).
 // Field order is by heat: a tick walks all services, and everything it reads or writes of
-// a service sits in the first seven cache lines (offsets checked in sim/traffic.cpp), the
+// a service sits in the first cache lines (offsets checked in sim/traffic.cpp), the
 // constants of its spec copied in (the spec's own fields are spread over a large struct);
 // what other services read of it (copied to World::Impl::seen at the start of a tick)
 // comes first, in one line. What only a change reads (the spec, the dependency lists,
-// traffic shifting) follows, then pods, releases and templates. Aligned to a cache line, so
-// each service's hot lines are its own.
+// traffic shifting) follows. Aligned to a cache line, so each service's hot lines are its
+// own.
 struct alignas(64) Svc {
   // ---- line 0: what World::Impl::seen copies each tick, and the tick's flags
   double err = 0, p99 = 0, calls = 0;
   double base_error_rate = 0;   // spec
   TimePoint purged = kLongAgo;  // last cache purge
-  int desired = 0;
-  int ready = 0;
-  bool cache = false;       // spec: kind == cache
-  bool worker = false;      // spec: kind == worker
-  bool daily_shape = true;  // spec.traffic
-  bool pods_dirty = true;
-  bool rollout = false;
+  int ready = 0;                // ready pods this tick (the pods part's stats)
+  bool cache = false;           // spec: kind == cache
+  bool worker = false;          // spec: kind == worker
+  bool daily_shape = true;      // spec.traffic
   bool within = true;
 
   // ---- this tick
@@ -134,10 +166,7 @@ struct alignas(64) Svc {
   double util = 0.0;
   double queue = 0.0;
   double noise = 0.0;
-  std::uint32_t cum_oom = 0, cum_restarts = 0;
   std::uint32_t series_oom = 0, series_restarts = 0;  // counters at the last chart tick
-  TimePoint last_oom = kLongAgo;                      // last OOM kill
-  TimePoint last_restart = kLongAgo;                  // last container restart
 
   // ---- constants of the spec the tick reads
   double traffic_rps = 0, traffic_noise = 0;
@@ -145,8 +174,6 @@ struct alignas(64) Svc {
   double slo_error_rate = 0, slo_latency_p99_ms = 0, slo_queue_lag = 0;
 
   // ---- fault and action effects
-  double leak_mb_per_ms = 0.0;
-  double hog_severity = 0.0;
   double outage = 0.0;       // share unavailable (dependency-outage)
   double maintenance = 0.0;  // share failing (planned maintenance)
   double degrade_err = 0.0;
@@ -154,10 +181,6 @@ struct alignas(64) Svc {
   double ext_mult = 1.0;  // traffic spikes x campaigns
   double shift = 0.0;     // share of external traffic shifted away
   double poison = 0.0;
-
-  // Pod stats cache: while nothing touches the pods and no time-driven change is due, a
-  // tick reuses them instead of walking the pods (most services, most ticks).
-  PodStats stats;
 
   Rng rng{0};
   std::size_t index = 0;
@@ -168,17 +191,6 @@ struct alignas(64) Svc {
   const ServiceSpec* spec = nullptr;
   std::vector<std::size_t> upstreams;
   std::vector<std::size_t> dependents;
-
-  // ---- cold: Deployment / ReplicaSet
-  std::vector<Pod> pods;
-  std::uint32_t pod_seq = 0;      // pods ever created (names the next pod's leak_factor)
-  std::vector<Release> releases;  // helm history; `current` indexes it
-  std::size_t current = 0;
-  std::vector<std::size_t> templates;  // template generation -> release index
-  std::vector<double> tmpl_err;        // template generation -> error share (0 if good)
-  std::uint32_t tmpl = 0;
-  std::uint32_t completed_tmpl = 0;
-  TimePoint last_deploy{};
 };
 
 struct AlertState {

@@ -22,10 +22,10 @@ inline void World::Impl::record_series(Svc& v, const Sample& s, TimePoint t) {
     }
   }
   if (!opts.record_series) return;
-  const std::uint32_t d_oom = v.cum_oom - v.series_oom;
-  const std::uint32_t d_rst = v.cum_restarts - v.series_restarts;
-  v.series_oom = v.cum_oom;
-  v.series_restarts = v.cum_restarts;
+  const std::uint32_t d_oom = s.cum_oom - v.series_oom;
+  const std::uint32_t d_rst = s.cum_restarts - v.series_restarts;
+  v.series_oom = s.cum_oom;
+  v.series_restarts = s.cum_restarts;
   SeriesPoint p;
   p.time = t;
   p.request_rate = s.rps;
@@ -139,8 +139,9 @@ inline engine::ServiceSignals World::Impl::signals_for(const engine::ServiceRef&
   out.queue_lag = last.queue;
   const double mins = count_as<Minutes>(ticks_span(n - 1));
   out.queue_lag_trend = mins > 0 ? (last.queue - first.queue) / mins : 0.0;
-  out.since_last_deploy = sim.now() - v.last_deploy;
-  out.current_revision = v.releases[v.current].revision;
+  const model::PodSet& ps = pods[v.index];
+  out.since_last_deploy = sim.now() - ps.last_deploy;
+  out.current_revision = ps.releases[ps.current].revision;
   const TimePoint now = sim.now();
   out.request_rate_baseline = baseline_rps(v.index, now, 0);
   out.error_rate_baseline = v.spec->base_error_rate;
@@ -157,9 +158,10 @@ inline ServiceSnapshot World::Impl::snapshot(std::string_view name) const {
   const Svc& v = svcs[it->second];
   ServiceSnapshot s;
   s.name = v.spec->name;
-  s.desired = v.desired;
+  const model::PodSet& ps = pods[v.index];
+  s.desired = ps.desired;
   const double base_mem = base_memory_mb(v.spec->memory_per_pod_mb, v.util);
-  for (const auto& p : v.pods) {
+  for (const auto& p : ps.pods) {
     switch (p.phase) {
       case Phase::kPending:
         ++s.pending;
@@ -184,11 +186,11 @@ inline ServiceSnapshot World::Impl::snapshot(std::string_view name) const {
         break;
     }
   }
-  s.restarts = static_cast<int>(v.cum_restarts);
-  s.oom_kills = static_cast<int>(v.cum_oom);
-  s.revision = v.releases[v.current].revision;
-  s.version = v.releases[v.current].version;
-  s.rollout_in_progress = v.rollout;
+  s.restarts = static_cast<int>(ps.cum_restarts);
+  s.oom_kills = static_cast<int>(ps.cum_oom);
+  s.revision = ps.releases[ps.current].revision;
+  s.version = ps.releases[ps.current].version;
+  s.rollout_in_progress = ps.rollout;
   s.request_rate = v.rps;
   s.error_rate = v.err;
   s.cpu = v.cpu;

@@ -23,6 +23,65 @@ namespace selfheal::sim {
 using namespace model;
 using engine::ActionKind;
 
+inline void World::Impl::build_services() {
+  svcs.resize(spec.services.size());
+  graph = load_graph(spec);
+  for (std::size_t i = 0; i < spec.services.size(); ++i)
+    by_name[spec.services[i].name] = i;
+  for (std::size_t i = 0; i < spec.services.size(); ++i) {
+    Svc& v = svcs[i];
+    const ServiceSpec& ss = spec.services[i];
+    v.spec = &ss;
+    v.index = i;
+    v.base_error_rate = ss.base_error_rate;
+    v.cache = ss.kind == ServiceKind::kCache;
+    v.worker = ss.kind == ServiceKind::kWorker;
+    v.daily_shape = ss.traffic.daily_shape;
+    v.traffic_rps = ss.traffic.rps;
+    v.traffic_noise = ss.traffic.noise;
+    v.base_latency_ms = ss.base_latency_ms;
+    v.memory_per_pod_mb = ss.memory_per_pod_mb;
+    v.memory_limit_mb = ss.memory_limit_mb;
+    v.slo_error_rate = ss.slo.error_rate;
+    v.slo_latency_p99_ms = ss.slo.latency_p99_ms;
+    v.slo_queue_lag = ss.slo.queue_lag;
+    v.rng = sim.stream("svc/" + ss.name + "/traffic");
+    if (ss.traffic.noise > 0) v.noise = v.rng.normal(0.0, ss.traffic.noise);
+    for (const auto& d : ss.depends_on) {
+      v.upstreams.push_back(by_name.at(d));
+      svcs[by_name.at(d)].dependents.push_back(i);
+    }
+    for (const auto& f : ss.feature_flags)
+      v.flags.push_back({f, 0.0, true, kNever});
+    const double u0 = ss.traffic.rps / std::max(1.0, ss.replicas * ss.capacity_rps_per_replica);
+    v.util = std::min(1.0, u0);
+    v.p99 = ss.base_latency_ms * latency_factor(u0);
+    v.err = ss.base_error_rate;
+  }
+  // Calls in flight before the first tick, so upstreams do not start from zero.
+  for (std::size_t i = 0; i < svcs.size(); ++i) {
+    svcs[i].calls = baseline_rps(i, spec.start, 0);
+  }
+  ring.reset(static_cast<std::size_t>(opts.telemetry_retention / scrape) + 2, svcs.size());
+  const std::size_t fair_share = opts.series_point_budget / std::max<std::size_t>(1, svcs.size());
+  series_cap =
+      std::max<std::size_t>(kMinSeriesPoints, std::min(opts.series_max_points, fair_share));
+}
+
+inline void World::Impl::build_adjacency() {
+  seen.resize(svcs.size());
+  seen_next.resize(svcs.size());
+  open_buckets.assign(svcs.size(), OpenBucket{});
+  adj_at.push_back(0);
+  for (const Svc& v : svcs) {
+    for (const auto* list : {&v.dependents, &v.upstreams}) {
+      for (std::size_t d : *list)
+        adj.push_back(static_cast<std::uint32_t>(d));
+      adj_at.push_back(static_cast<std::uint32_t>(adj.size()));
+    }
+  }
+}
+
 inline double World::Impl::call_factor(const Seen& d, TimePoint now) {
   const bool cache = d.cache;
   double f = cache ? kCacheCallShare : 1.0;
@@ -35,9 +94,13 @@ inline double World::Impl::call_factor(const Seen& d, TimePoint now) {
 }
 
 // What a tick reads of every service ends where the fields read on a change begin; the
-// neighbours' copy (seen) is the first line.
-static_assert(offsetof(model::Svc, shift_to) <= 7 * 64 && alignof(model::Svc) == 64);
+// neighbours' copy (seen) is the first line. Of the pods part's record the tick reads the
+// first two lines unless the pods are due.
+static_assert(offsetof(model::Svc, shift_to) <= 5 * 64 && alignof(model::Svc) == 64);
 static_assert(offsetof(model::Svc, ready) + sizeof(int) <= 64 && offsetof(model::Svc, within) < 64);
+static_assert(offsetof(model::PodSet, tmpl_err) + sizeof(std::vector<double>) <= 2 * 64 &&
+              alignof(model::PodSet) == 64);
+constexpr std::size_t kPodSetHotBytes = 2 * 64;
 
 // Services ahead of the one computed whose telemetry row is claimed (prefetch_service):
 // a memory round trip is a few services' work.
@@ -47,6 +110,9 @@ inline void World::Impl::prefetch_service(std::size_t i) {
   const char* next = reinterpret_cast<const char*>(&svcs[i]);
   for (std::size_t off = 0; off < offsetof(Svc, shift_to); off += 64)
     __builtin_prefetch(next + off);
+  const char* pods_next = reinterpret_cast<const char*>(&pods[i]);
+  for (std::size_t off = 0; off < kPodSetHotBytes; off += 64)
+    __builtin_prefetch(pods_next + off);
   __builtin_prefetch(&open_buckets[i], 1);
   // The tick's telemetry row is memory last written a retention ago (not in any cache):
   // claim it a few services ahead, so the sample's stores do not hold up the store buffer
@@ -128,18 +194,19 @@ inline void World::Impl::record_sample(Svc& v, TimePoint at, double dt_s) {
   s.cpu = static_cast<float>(v.cpu);
   s.mem = static_cast<float>(v.mem);
   s.ready = static_cast<float>(v.ready);
-  s.desired = static_cast<float>(v.desired);
+  const model::PodSet& ps = pods[v.index];
+  s.desired = static_cast<float>(ps.desired);
   s.queue = static_cast<float>(v.queue);
   s.dep_err = static_cast<float>(v.dep_err);
-  s.cum_oom = v.cum_oom;
-  s.cum_restarts = v.cum_restarts;
+  s.cum_oom = ps.cum_oom;
+  s.cum_restarts = ps.cum_restarts;
   if (opts.prometheus_series) prom_accumulate(v, s, dt_s);
   record_series(v, s, at);
 }
 
 inline void World::Impl::tick_service(Svc& v, TimePoint at, Duration elapsed, double shape,
                                       double dt_s) {
-  const PodStats& st = refresh_pods(v, at, elapsed);
+  const PodStats& st = pods.refresh(v.index, at, elapsed, v.util);
   serve(v, st, at, shape, dt_s);
   record_sample(v, at, dt_s);
   evaluate_rules(v, at);
@@ -156,9 +223,9 @@ inline void World::Impl::tick_service(Svc& v, TimePoint at, Duration elapsed, do
 inline void World::Impl::tick_own(Svc& v, TimePoint at, double shape, double dt_s,
                                   std::vector<Deferred>& out) {
   const auto idx = static_cast<std::uint32_t>(v.index);
-  const PodStats& st = v.stats;
-  // refresh_pods' two conditions for work (the same predicates it tests).
-  if (pods_due(v, at) || controllers_due(v, st)) {
+  const PodStats& st = pods[v.index].stats;
+  // Pods::refresh's two conditions for work (the same predicates it tests).
+  if (pods.due(v.index, at) || pods.controllers_due(v.index)) {
     out.push_back({idx, true});
     return;
   }
@@ -276,7 +343,7 @@ inline void World::Impl::serve(Svc& v, const PodStats& st, TimePoint now, double
   const double unavail = 1.0 - (1.0 - v.outage) * (1.0 - v.maintenance);
   const double own_ok = (1.0 - v.base_error_rate) * (1.0 - rel_err) * (1.0 - flag_err) *
                         (1.0 - v.poison) * (1.0 - v.degrade_err) * (1.0 - unavail);
-  const double hog_cpu = ready > 0 ? v.hog_severity * hogs / ready : 0.0;
+  const double hog_cpu = ready > 0 ? pods[v.index].hog_severity * hogs / ready : 0.0;
 
   if (!worker) {
     v.rps = demand;
@@ -341,9 +408,10 @@ inline double World::Impl::baseline_p99(std::size_t i, TimePoint at, int depth) 
 
 inline engine::DependencyHealth World::Impl::service_health(std::size_t u) const {
   const Svc& up = svcs[u];
+  const int desired = pods[u].desired;
   engine::DependencyHealth h;
   h.service = {spec.ns, up.spec->name};
-  const double ready_ratio = up.desired > 0 ? static_cast<double>(up.ready) / up.desired : 1.0;
+  const double ready_ratio = desired > 0 ? static_cast<double>(up.ready) / desired : 1.0;
   h.error_rate = up.err;
   const char* what = up.spec->kind == ServiceKind::kDatabase ? "db-connection-errors"
                      : up.spec->kind == ServiceKind::kCache  ? "cache-errors"
@@ -353,7 +421,7 @@ inline engine::DependencyHealth World::Impl::service_health(std::size_t u) const
     h.reason = std::string(what) + " " + fmt(up.err) + " > " + fmt(kUnhealthyErrorRate);
   } else if (ready_ratio < kUnhealthyReadyRatio) {
     h.healthy = false;
-    h.reason = "ready replicas " + std::to_string(up.ready) + "/" + std::to_string(up.desired);
+    h.reason = "ready replicas " + std::to_string(up.ready) + "/" + std::to_string(desired);
   } else if (up.p99 > kUnhealthyLatencyFactor * std::max(1.0, baseline_p99(u, sim.now(), 0))) {
     h.healthy = false;
     h.reason = "p99 " + fmt(up.p99) + " ms, " + fmt(up.p99 / baseline_p99(u, sim.now(), 0)) +

@@ -3,7 +3,9 @@
 // (every event attributed to its incident by Faults), and implements the public World API.
 #include "sim/world.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <optional>
 #include <stdexcept>
 #include <utility>
 
@@ -18,7 +20,7 @@ World::Impl::Impl(const ClusterSpec& s, std::uint64_t seed, WorldOptions o)
   scrape = spec.scrape_interval;
   phi = std::exp(-count_as<Millis>(scrape) / count_as<Millis>(kNoiseCorrelation));
   phi_innov = std::sqrt(1.0 - phi * phi);
-  if (spec.capacity_pods) capacity = *spec.capacity_pods;
+  pods.build(spec.start);
   build_services();
   build_adjacency();
   build_rules();
@@ -77,6 +79,14 @@ inline TimelineEvent& World::Impl::log(EventKind kind, std::string service, std:
 
 // ---- the parts' wiring: each part's Env over the others ------------------------------
 
+TimelineEvent& World::Impl::PodsEnv::log_at(EventKind kind, std::size_t svc, std::string name,
+                                            std::string detail) {
+  return w_.log_at(kind, svc, std::move(name), std::move(detail));
+}
+void World::Impl::PodsEnv::good_release_rolled_out(std::size_t svc, const Release& r) {
+  w_.faults.good_release_rolled_out(svc, r);
+}
+
 std::size_t World::Impl::FaultsEnv::services() const {
   return w_.svcs.size();
 }
@@ -84,21 +94,84 @@ std::ptrdiff_t World::Impl::FaultsEnv::service_index(std::string_view name) cons
   auto it = w_.by_name.find(std::string(name));
   return it == w_.by_name.end() ? -1 : static_cast<std::ptrdiff_t>(it->second);
 }
-Svc& World::Impl::FaultsEnv::service(std::size_t svc) {
-  return w_.svcs[svc];
+bool World::Impl::FaultsEnv::within_objectives(std::size_t svc) const {
+  return w_.svcs[svc].within;
 }
-void World::Impl::FaultsEnv::upgrade(Svc& v, const ReleaseSpec& rs, const std::string& why) {
-  Release r = make_release(rs, w_.sim.now());
+const PodSet& World::Impl::FaultsEnv::pods(std::size_t svc) const {
+  return w_.pods[svc];
+}
+void World::Impl::FaultsEnv::touch(std::size_t svc) {
+  w_.pods.touch(svc);
+}
+void World::Impl::FaultsEnv::add_leak(std::size_t svc, double mb_per_min) {
+  w_.pods.add_leak(svc, mb_per_min);
+}
+void World::Impl::FaultsEnv::remove_leak(std::size_t svc, double mb_per_min) {
+  w_.pods.remove_leak(svc, mb_per_min);
+}
+int World::Impl::FaultsEnv::start_hog(std::size_t svc, double severity) {
+  return w_.pods.start_hog(svc, severity);
+}
+void World::Impl::FaultsEnv::end_hog(std::size_t svc) {
+  w_.pods.end_hog(svc);
+}
+int World::Impl::FaultsEnv::stall(std::size_t svc) {
+  return w_.pods.stall(svc);
+}
+void World::Impl::FaultsEnv::end_stall(std::size_t svc) {
+  w_.pods.end_stall(svc);
+}
+int World::Impl::FaultsEnv::lose_pods(std::size_t svc, int pods, TimePoint replace_at) {
+  return w_.pods.lose(svc, pods, replace_at);
+}
+void World::Impl::FaultsEnv::upgrade(std::size_t svc, const ReleaseSpec& rs,
+                                     const std::string& why) {
+  Release r = Pods::make_release(rs, w_.sim.now());
   r.deployed = w_.sim.now();
-  w_.deploy_release(v, std::move(r), why);
+  w_.pods.deploy(svc, std::move(r), why);
 }
-void World::Impl::FaultsEnv::deploy(Svc& v, Release r, const std::string& why) {
-  w_.deploy_release(v, std::move(r), why);
+void World::Impl::FaultsEnv::deploy(std::size_t svc, Release r, const std::string& why) {
+  w_.pods.deploy(svc, std::move(r), why);
 }
 bool World::Impl::FaultsEnv::take_capacity(int64_t slots) {
-  if (w_.capacity == std::numeric_limits<int64_t>::max()) return false;  // unbounded
-  w_.capacity -= slots;
-  return true;
+  return w_.pods.take_capacity(slots);
+}
+void World::Impl::FaultsEnv::set_outage(std::size_t svc, double share) {
+  w_.svcs[svc].outage = share;
+}
+void World::Impl::FaultsEnv::set_maintenance(std::size_t svc, double share) {
+  w_.svcs[svc].maintenance = share;
+}
+void World::Impl::FaultsEnv::set_degradation(std::size_t svc, double error_share,
+                                             double latency_ms) {
+  w_.svcs[svc].degrade_err = error_share;
+  w_.svcs[svc].degrade_latency = latency_ms;
+}
+void World::Impl::FaultsEnv::multiply_traffic(std::size_t svc, double factor) {
+  w_.svcs[svc].ext_mult *= factor;
+}
+void World::Impl::FaultsEnv::divide_traffic(std::size_t svc, double factor) {
+  w_.svcs[svc].ext_mult /= factor;
+}
+void World::Impl::FaultsEnv::set_poison(std::size_t svc, double share) {
+  w_.svcs[svc].poison = share;
+}
+void World::Impl::FaultsEnv::flag_on(std::size_t svc, const std::string& name, double severity) {
+  auto& flags = w_.svcs[svc].flags;
+  auto it = std::find_if(flags.begin(), flags.end(), [&](const Flag& f) { return f.name == name; });
+  if (it == flags.end()) {
+    flags.push_back({name, severity, true, kNever});
+  } else {
+    *it = {name, severity, true, kNever};
+  }
+}
+void World::Impl::FaultsEnv::flag_off(std::size_t svc, const std::string& name, TimePoint at) {
+  for (auto& f : w_.svcs[svc].flags) {
+    if (f.name == name && f.enabled) {
+      f.enabled = false;
+      f.off_at = at;
+    }
+  }
 }
 TimelineEvent& World::Impl::FaultsEnv::log(EventKind kind, std::string service, std::string name,
                                            std::string detail) {
@@ -130,8 +203,8 @@ const std::string& World::Impl::OnCallEnv::service_name(std::size_t svc) const {
 OnCall::Env::RootState World::Impl::OnCallEnv::root_state(std::size_t k) const {
   const std::ptrdiff_t root = w_.faults.root(k);
   if (root < 0) return {};
-  const Svc& v = w_.svcs[static_cast<std::size_t>(root)];
-  return {true, v.releases[v.current].bad, v.poison > 0};
+  const PodSet& ps = w_.pods[static_cast<std::size_t>(root)];
+  return {true, ps.releases[ps.current].bad, w_.svcs[static_cast<std::size_t>(root)].poison > 0};
 }
 TimelineEvent& World::Impl::OnCallEnv::log(EventKind kind, std::string service, std::string name,
                                            std::string detail) {
@@ -148,27 +221,57 @@ std::ptrdiff_t World::Impl::ActuationEnv::service_index(std::string_view name) c
   auto it = w_.by_name.find(std::string(name));
   return it == w_.by_name.end() ? -1 : static_cast<std::ptrdiff_t>(it->second);
 }
-Svc& World::Impl::ActuationEnv::service(std::size_t svc) {
-  return w_.svcs[svc];
+const PodSet& World::Impl::ActuationEnv::pods(std::size_t svc) const {
+  return w_.pods[svc];
 }
-std::uint32_t World::Impl::ActuationEnv::restart(Svc& v, const std::string& why) {
-  return w_.new_template(v, v.current, why);
+void World::Impl::ActuationEnv::touch(std::size_t svc) {
+  w_.pods.touch(svc);
 }
-std::uint32_t World::Impl::ActuationEnv::deploy(Svc& v, Release r, const std::string& why) {
-  return w_.deploy_release(v, std::move(r), why);
+std::uint32_t World::Impl::ActuationEnv::restart(std::size_t svc, const std::string& why) {
+  return w_.pods.restart(svc, why);
 }
-void World::Impl::ActuationEnv::cache_purged(std::size_t svc, bool poisoned) {
+std::uint32_t World::Impl::ActuationEnv::deploy(std::size_t svc, Release r,
+                                                const std::string& why) {
+  return w_.pods.deploy(svc, std::move(r), why);
+}
+void World::Impl::ActuationEnv::set_desired(std::size_t svc, int replicas) {
+  w_.pods.set_desired(svc, replicas);
+}
+void World::Impl::ActuationEnv::purge_cache(std::size_t svc, TimePoint now) {
+  Svc& v = w_.svcs[svc];
+  const bool poisoned = v.poison > 0;
+  v.poison = 0.0;
+  v.purged = now;
   // The next tick's callers read the purge from seen_next (no tick copies it any more).
-  w_.seen_next[svc].purged = w_.svcs[svc].purged;
+  w_.seen_next[svc].purged = now;
   if (poisoned) w_.faults.end_cause_of_kind(svc, FaultKind::kPoisonedCache, "cache purged");
+}
+std::optional<bool> World::Impl::ActuationEnv::disable_flag(std::size_t svc,
+                                                            const std::string& flag,
+                                                            TimePoint effective) {
+  auto& flags = w_.svcs[svc].flags;
+  auto fl = std::find_if(flags.begin(), flags.end(), [&](const Flag& f) { return f.name == flag; });
+  if (fl == flags.end()) return std::nullopt;
+  const bool was_on = fl->enabled;
+  fl->enabled = false;
+  fl->off_at = std::min(fl->off_at, effective);
+  return was_on;
 }
 void World::Impl::ActuationEnv::flag_disabled(std::size_t svc, const std::string& flag,
                                               const std::string& detail) {
   w_.faults.flag_disabled(svc, flag, detail);
 }
-void World::Impl::ActuationEnv::traffic_shifted() {
-  w_.any_shift = true;
-  w_.shift_in.assign(w_.svcs.size(), 0.0);
+double World::Impl::ActuationEnv::shift_traffic(std::size_t svc, double share, std::ptrdiff_t to) {
+  Svc& v = w_.svcs[svc];
+  const double before = v.shift;
+  v.shift = share;
+  v.shift_to = to;
+  if (to >= 0) {
+    // A service now shifts traffic to another one: the tick starts counting shifted load.
+    w_.any_shift = true;
+    w_.shift_in.assign(w_.svcs.size(), 0.0);
+  }
+  return before;
 }
 TimelineEvent& World::Impl::ActuationEnv::log(EventKind kind, std::string service, std::string name,
                                               std::string detail) {

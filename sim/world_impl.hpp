@@ -66,6 +66,7 @@
 #include "sim/faults.hpp"
 #include "sim/model_types.hpp"
 #include "sim/oncall.hpp"
+#include "sim/pods.hpp"
 #include "sim/simulation.hpp"
 #include "sim/telemetry_ring.hpp"
 #include "sim/tick_workers.hpp"
@@ -142,14 +143,23 @@ struct World::Impl {
   Timeline tl;
   std::function<void(const engine::Incident&)> sink;
 
-  // ---- pods & rollouts, traffic & service physics (pods.cpp, traffic.cpp) ---------------
+  // ---- pods & rollouts (sim/pods.hpp), wired to faults and the log -------------------
+  struct PodsEnv final : Pods::Env {
+    explicit PodsEnv(Impl& w) : w_(w) {}
+    TimelineEvent& log_at(EventKind kind, std::size_t svc, std::string name,
+                          std::string detail) override;
+    void good_release_rolled_out(std::size_t svc, const Release& r) override;
+    Impl& w_;
+  };
+  PodsEnv pods_env{*this};
+  Pods pods{spec, pods_env};
+
+  // ---- traffic & service physics (traffic.cpp) ------------------------------------------
   double phi;        // AR(1) noise coefficient per tick
   double phi_innov;  // sqrt(1 - phi^2)
   std::vector<Svc> svcs;
   std::unordered_map<std::string, std::size_t> by_name;
-  int64_t capacity = std::numeric_limits<int64_t>::max();  // pod slots in the cluster
   LoadGraph graph;  // spec's dependency graph by index (the no-fault baselines)
-  int64_t slots_used = 0;
   /// [service] as its neighbours read it this tick: the values the previous tick left.
   std::vector<model::Seen> seen;
   /// With threads > 1, [service] as the next tick reads it: serve() writes a service's entry
@@ -220,10 +230,27 @@ struct World::Impl {
     explicit FaultsEnv(Impl& w) : w_(w) {}
     std::size_t services() const override;
     std::ptrdiff_t service_index(std::string_view name) const override;
-    Svc& service(std::size_t svc) override;
-    void upgrade(Svc& v, const ReleaseSpec& rs, const std::string& why) override;
-    void deploy(Svc& v, Release r, const std::string& why) override;
+    bool within_objectives(std::size_t svc) const override;
+    const model::PodSet& pods(std::size_t svc) const override;
+    void touch(std::size_t svc) override;
+    void add_leak(std::size_t svc, double mb_per_min) override;
+    void remove_leak(std::size_t svc, double mb_per_min) override;
+    int start_hog(std::size_t svc, double severity) override;
+    void end_hog(std::size_t svc) override;
+    int stall(std::size_t svc) override;
+    void end_stall(std::size_t svc) override;
+    int lose_pods(std::size_t svc, int pods, TimePoint replace_at) override;
+    void upgrade(std::size_t svc, const ReleaseSpec& rs, const std::string& why) override;
+    void deploy(std::size_t svc, Release r, const std::string& why) override;
     bool take_capacity(int64_t slots) override;
+    void set_outage(std::size_t svc, double share) override;
+    void set_maintenance(std::size_t svc, double share) override;
+    void set_degradation(std::size_t svc, double error_share, double latency_ms) override;
+    void multiply_traffic(std::size_t svc, double factor) override;
+    void divide_traffic(std::size_t svc, double factor) override;
+    void set_poison(std::size_t svc, double share) override;
+    void flag_on(std::size_t svc, const std::string& name, double severity) override;
+    void flag_off(std::size_t svc, const std::string& name, TimePoint at) override;
     TimelineEvent& log(EventKind kind, std::string service, std::string name,
                        std::string detail) override;
     Impl& w_;
@@ -235,13 +262,17 @@ struct World::Impl {
   struct ActuationEnv final : Actuation::Env {
     explicit ActuationEnv(Impl& w) : w_(w) {}
     std::ptrdiff_t service_index(std::string_view name) const override;
-    Svc& service(std::size_t svc) override;
-    std::uint32_t restart(Svc& v, const std::string& why) override;
-    std::uint32_t deploy(Svc& v, Release r, const std::string& why) override;
-    void cache_purged(std::size_t svc, bool poisoned) override;
+    const model::PodSet& pods(std::size_t svc) const override;
+    void touch(std::size_t svc) override;
+    std::uint32_t restart(std::size_t svc, const std::string& why) override;
+    std::uint32_t deploy(std::size_t svc, Release r, const std::string& why) override;
+    void set_desired(std::size_t svc, int replicas) override;
+    void purge_cache(std::size_t svc, TimePoint now) override;
+    std::optional<bool> disable_flag(std::size_t svc, const std::string& flag,
+                                     TimePoint effective) override;
     void flag_disabled(std::size_t svc, const std::string& flag,
                        const std::string& detail) override;
-    void traffic_shifted() override;
+    double shift_traffic(std::size_t svc, double share, std::ptrdiff_t to) override;
     TimelineEvent& log(EventKind kind, std::string service, std::string name,
                        std::string detail) override;
     TimelineEvent& log_at(EventKind kind, std::size_t svc, std::string name,
@@ -313,47 +344,12 @@ struct World::Impl {
     return ring.back(v.index, back);
   }
 
-  // ---- pods (sim/pods.cpp)
+  // ---- traffic (sim/traffic.cpp): building
+  /// The traffic part's records from the spec (the pods part is built first).
   void build_services();
   /// adj, adj_at, seen and seen_next, from the services' dependents and upstreams;
   /// open_buckets.
   void build_adjacency();
-  static Release make_release(const ReleaseSpec& rs, TimePoint start);
-  static double release_error(const Release& r);
-  /// Starts a rollout of a new pod template for release index `rel` (restart: same one).
-  std::uint32_t new_template(Svc& v, std::size_t rel, const std::string& why);
-  std::uint32_t deploy_release(Svc& v, Release r, const std::string& why);
-  void schedule_pod(Svc& v, Pod& p, TimePoint now);
-  /// Deterministic spread in [0.75, 1.25) from the pod's sequence number (golden ratio).
-  static float leak_factor_for(std::uint32_t seq);
-  void create_pod(Svc& v, TimePoint now);
-  void terminate(Svc& v, Pod& p, TimePoint now);
-  void container_died(Svc& v, Pod& p, TimePoint t, bool oom);
-  /// Accumulates pod `p` into `st` (after its transitions).
-  void account(const Svc& v, const Pod& p, TimePoint now, PodStats& st) const;
-  PodStats pod_stats(const Svc& v, TimePoint now) const;
-  /// Time-driven transitions up to `now`, memory growth and OOM kills, and the stats of
-  /// the result (one pass over the pods).
-  PodStats advance_pods(Svc& v, TimePoint now, Duration dt);
-  /// The Deployment + ReplicaSet controllers for one service. `st` is the pods' state
-  /// now; returns false when there was nothing to do (steady state).
-  bool reconcile(Svc& v, TimePoint now, const PodStats& st);
-  void finish_rollout(Svc& v);
-  /// The Deployment controller during a rollout: old ReplicaSets down as availability
-  /// allows, the new one up within the surge; finishes the rollout when complete.
-  void roll_out(Svc& v, TimePoint now);
-  /// Whether v's pods have time-driven transitions, memory growth or marked changes due at
-  /// `now` (refresh_pods then advances them; the parallel tick defers such a service).
-  static bool pods_due(const Svc& v, TimePoint now) {
-    return v.pods_dirty || v.leak_mb_per_ms != 0 || v.rollout || now >= v.stats.next_event;
-  }
-  /// Whether the Deployment/ReplicaSet controllers may have work for v with its pods `st`.
-  static bool controllers_due(const Svc& v, const PodStats& st) {
-    return v.rollout || st.active != v.desired || st.pending != 0;
-  }
-  /// The pods' stats for this tick: transitions and controllers when something is due,
-  /// else the cached stats (most services, most ticks). Compacts Gone pods.
-  const PodStats& refresh_pods(Svc& v, TimePoint now, Duration elapsed);
 
   // ---- traffic (sim/traffic.cpp)
   static double call_factor(const model::Seen& d, TimePoint now);
