@@ -115,7 +115,7 @@ inline double World::Impl::rule_value(const Svc& v, std::size_t ri) const {
   using engine::SignalName;
   const AlertRuleSpec& r = rules[ri];
   const std::size_t back = rule_back[ri];
-  const Sample& s = sample_back(v, 0);
+  const Sample& s = telemetry.back(v.index, 0);
   switch (r.signal) {
     case SignalName::kErrorRate:
       return s.err;
@@ -127,19 +127,19 @@ inline double World::Impl::rule_value(const Svc& v, std::size_t ri) const {
       return s.mem;
     case SignalName::kOomKills:
       if (last_tick - pods[v.index].last_oom > ticks_span(back)) return 0.0;
-      return static_cast<double>(s.cum_oom - sample_back(v, back).cum_oom);
+      return static_cast<double>(s.cum_oom - telemetry.back(v.index, back).cum_oom);
     case SignalName::kRestarts:
       if (last_tick - pods[v.index].last_restart > ticks_span(back)) return 0.0;
-      return static_cast<double>(s.cum_restarts - sample_back(v, back).cum_restarts);
+      return static_cast<double>(s.cum_restarts - telemetry.back(v.index, back).cum_restarts);
     case SignalName::kReadyRatio:
       return s.desired > 0 ? s.ready / s.desired : 1.0;
     case SignalName::kQueueLag:
       return s.queue;
     case SignalName::kQueueLagTrend: {
-      const std::size_t n = std::min(back, ring.filled() - 1);
+      const std::size_t n = std::min(back, telemetry.filled() - 1);
       if (n == 0) return 0.0;
       const double mins = count_as<Minutes>(ticks_span(n));
-      return (s.queue - sample_back(v, n).queue) / mins;
+      return (s.queue - telemetry.back(v.index, n).queue) / mins;
     }
     case SignalName::kRequestRate:
       return s.rps;
@@ -163,7 +163,7 @@ template <bool kApply>
 inline bool World::Impl::check_rules(Svc& v, TimePoint now) {
   const std::size_t nr = rules.size();
   // The tick's gauges, indexed by engine::SignalName (windowed ones filled per rule).
-  const Sample& s = sample_back(v, 0);
+  const Sample& s = telemetry.back(v.index, 0);
   double vals[11] = {
       s.err,   s.p99, s.cpu, s.mem,    0.0, 0.0, s.desired > 0 ? s.ready / s.desired : 1.0,
       s.queue, 0.0,   s.rps, s.dep_err};

@@ -88,7 +88,7 @@ struct Seen {
 /// A service's open chart bucket: the point the ticks of the bucket fold into, kept in one
 /// compact array (a cache line a service, read in service order) instead of in the series,
 /// whose last points are all over the heap. The series' last point is written when the
-/// bucket closes, and by World::Impl::flush_series before anyone reads the timeline.
+/// bucket closes, and by Telemetry::flush before anyone reads the timeline.
 struct alignas(64) OpenBucket {
   SeriesPoint point;        // the bucket so far (its first tick's point, folded into)
   std::uint32_t fill = 0;   // ticks in it; 0 before the first tick
@@ -166,7 +166,6 @@ struct alignas(64) Svc {
   double util = 0.0;
   double queue = 0.0;
   double noise = 0.0;
-  std::uint32_t series_oom = 0, series_restarts = 0;  // counters at the last chart tick
 
   // ---- constants of the spec the tick reads
   double traffic_rps = 0, traffic_noise = 0;

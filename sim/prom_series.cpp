@@ -98,7 +98,7 @@ void World::Impl::build_prom_series() {
 
 inline void World::Impl::prom_accumulate(const Svc& v, const Sample& s, double dt_s) {
   PromCounters& c = prom_cum[v.index];
-  const Sample& prev = ring.back(v.index, 1);
+  const Sample& prev = telemetry.back(v.index, 1);
   const double n = static_cast<double>(s.rps) * dt_s;  // requests this tick
   c.err += n * s.err;
   c.ok += n * (1.0 - s.err);
@@ -176,7 +176,7 @@ void World::prom_samples(std::size_t index, TimePoint start, TimePoint end,
     const Impl::PromCounters& c = w.prom_ring.back(info.service, back);
     if (!c.present) continue;
     if (info.metric == PromMetric::kLastTerminated && !c.oom_last) continue;
-    const Sample& s = w.ring.back(info.service, back);
+    const Sample& s = w.telemetry.back(info.service, back);
     out.push_back({last - b * w.scrape, w.prom_value(info, s, c)});
   }
 }

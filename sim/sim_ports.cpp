@@ -1,7 +1,11 @@
 // The sim implementations of the engine ports: thin adapters over the parts (the
-// StateStore is the engine's own MemoryStateStore), and the audit sink into the timeline.
+// StateStore is the engine's own MemoryStateStore), the audit sink into the timeline, and
+// the Telemetry port's signals (the telemetry ring, the pods' releases and the no-fault
+// baselines) and the snapshot view for tests.
 #include "sim/world_impl.hpp"
 
+#include <algorithm>
+#include <stdexcept>
 #include <string>
 #include <utility>
 
@@ -103,6 +107,112 @@ void World::Impl::audit(const engine::AuditRecord& r) {
       }
     }
   }
+}
+
+inline engine::ServiceSignals World::Impl::signals_for(const engine::ServiceRef& ref,
+                                                       Duration window) {
+  engine::ServiceSignals out;
+  auto it = by_name.find(ref.name);
+  if (ref.ns != spec.ns || it == by_name.end() || telemetry.filled() == 0) {
+    out.missing = {"error_rate",   "latency_p99_ms",   "cpu_utilization", "memory_utilization",
+                   "oom_kills",    "restarts",         "ready_ratio",     "queue_lag",
+                   "request_rate", "dependency_errors"};
+    return out;
+  }
+  const Svc& v = svcs[it->second];
+  const std::size_t n = std::min(ticks_in(window), telemetry.filled());
+  double rps = 0, err = 0, p99 = 0, cpu = 0, dep = 0;
+  for (std::size_t b = 0; b < n; ++b) {
+    const Sample& s = telemetry.back(v.index, b);
+    rps += s.rps;
+    err += s.err;
+    p99 += s.p99;
+    cpu += s.cpu;
+    dep += s.dep_err;
+  }
+  const double dn = static_cast<double>(n);
+  const Sample& last = telemetry.back(v.index, 0);
+  const Sample& first = telemetry.back(v.index, n - 1);
+  const Sample& before = telemetry.back(v.index, n);  // zero before the start
+  out.request_rate = rps / dn;
+  out.error_rate = err / dn;
+  out.latency_p99_ms = p99 / dn;
+  out.cpu_utilization = cpu / dn;
+  out.dependency_errors = dep / dn;
+  out.memory_utilization = last.mem;
+  const double hours = count_as<Hours>(ticks_span(n - 1));
+  out.memory_growth_per_hour = hours > 0 ? (last.mem - first.mem) / hours : 0.0;
+  out.oom_kills =
+      static_cast<double>(last.cum_oom - (n < telemetry.filled() ? before.cum_oom : 0u));
+  out.restarts =
+      static_cast<double>(last.cum_restarts - (n < telemetry.filled() ? before.cum_restarts : 0u));
+  out.ready_replicas = last.ready;
+  out.desired_replicas = last.desired;
+  out.queue_lag = last.queue;
+  const double mins = count_as<Minutes>(ticks_span(n - 1));
+  out.queue_lag_trend = mins > 0 ? (last.queue - first.queue) / mins : 0.0;
+  const model::PodSet& ps = pods[v.index];
+  out.since_last_deploy = sim.now() - ps.last_deploy;
+  out.current_revision = ps.releases[ps.current].revision;
+  const TimePoint now = sim.now();
+  out.request_rate_baseline = baseline_rps(v.index, now, 0);
+  out.error_rate_baseline = v.spec->base_error_rate;
+  out.latency_p99_baseline_ms = baseline_p99(v.index, now, 0);
+  out.error_rate_objective = v.spec->slo.error_rate;
+  out.latency_p99_objective_ms = v.spec->slo.latency_p99_ms;
+  out.queue_lag_objective = v.spec->slo.queue_lag;
+  return out;
+}
+
+inline ServiceSnapshot World::Impl::snapshot(std::string_view name) const {
+  auto it = by_name.find(std::string(name));
+  if (it == by_name.end()) throw std::out_of_range("unknown service " + std::string(name));
+  const Svc& v = svcs[it->second];
+  ServiceSnapshot s;
+  s.name = v.spec->name;
+  const model::PodSet& ps = pods[v.index];
+  s.desired = ps.desired;
+  const double base_mem = base_memory_mb(v.spec->memory_per_pod_mb, v.util);
+  for (const auto& p : ps.pods) {
+    switch (p.phase) {
+      case Phase::kPending:
+        ++s.pending;
+        break;
+      case Phase::kStarting:
+        ++s.starting;
+        s.max_memory_mb = std::max(s.max_memory_mb, base_mem + p.leaked_mb);
+        break;
+      case Phase::kRunning:
+        ++s.running;
+        ++s.ready;
+        s.max_memory_mb = std::max(s.max_memory_mb, base_mem + p.leaked_mb);
+        break;
+      case Phase::kBackoff:
+        ++s.crashloop;
+        break;
+      case Phase::kTerminating:
+        ++s.terminating;
+        break;
+      case Phase::kLost:
+      case Phase::kGone:
+        break;
+    }
+  }
+  s.restarts = static_cast<int>(ps.cum_restarts);
+  s.oom_kills = static_cast<int>(ps.cum_oom);
+  s.revision = ps.releases[ps.current].revision;
+  s.version = ps.releases[ps.current].version;
+  s.rollout_in_progress = ps.rollout;
+  s.request_rate = v.rps;
+  s.error_rate = v.err;
+  s.cpu = v.cpu;
+  s.latency_p99_ms = v.p99;
+  s.queue_lag = v.queue;
+  s.dependency_errors = v.dep_err;
+  for (const auto& f : v.flags) {
+    if (f.enabled) s.enabled_flags.push_back(f.name);
+  }
+  return s;
 }
 
 }  // namespace selfheal::sim

@@ -62,16 +62,15 @@ inline void World::Impl::build_services() {
   for (std::size_t i = 0; i < svcs.size(); ++i) {
     svcs[i].calls = baseline_rps(i, spec.start, 0);
   }
-  ring.reset(static_cast<std::size_t>(opts.telemetry_retention / scrape) + 2, svcs.size());
   const std::size_t fair_share = opts.series_point_budget / std::max<std::size_t>(1, svcs.size());
-  series_cap =
-      std::max<std::size_t>(kMinSeriesPoints, std::min(opts.series_max_points, fair_share));
+  telemetry.build(
+      svcs.size(), opts.telemetry_retention,
+      std::max<std::size_t>(kMinSeriesPoints, std::min(opts.series_max_points, fair_share)));
 }
 
 inline void World::Impl::build_adjacency() {
   seen.resize(svcs.size());
   seen_next.resize(svcs.size());
-  open_buckets.assign(svcs.size(), OpenBucket{});
   adj_at.push_back(0);
   for (const Svc& v : svcs) {
     for (const auto* list : {&v.dependents, &v.upstreams}) {
@@ -113,11 +112,10 @@ inline void World::Impl::prefetch_service(std::size_t i) {
   const char* pods_next = reinterpret_cast<const char*>(&pods[i]);
   for (std::size_t off = 0; off < kPodSetHotBytes; off += 64)
     __builtin_prefetch(pods_next + off);
-  __builtin_prefetch(&open_buckets[i], 1);
   // The tick's telemetry row is memory last written a retention ago (not in any cache):
   // claim it a few services ahead, so the sample's stores do not hold up the store buffer
   // (a 44-byte sample: every line of the row is claimed at least once).
-  __builtin_prefetch(&ring.latest(std::min(i + kRingPrefetchAhead, svcs.size() - 1)), 1);
+  telemetry.prefetch(i, std::min(i + kRingPrefetchAhead, svcs.size() - 1));
 }
 
 inline void World::Impl::tick() {
@@ -125,7 +123,6 @@ inline void World::Impl::tick() {
   const Duration dt = tick_count == 0 ? Duration::zero() : at - last_tick;
   last_tick = at;
   ++tick_count;
-  series_open = opts.record_series;
   // The neighbours' view of the previous tick. On one thread a copy pass: the array it
   // writes is then in the cache for the tick's random reads (serve() publishing into a second
   // buffer took ~10% more CPU at 5,000 services, its lines written a whole tick earlier).
@@ -144,7 +141,7 @@ inline void World::Impl::tick() {
     }
   }
   const double shape = daily_shape(at);
-  ring.advance();
+  telemetry.advance();
   if (opts.prometheus_series) prom_ring.advance();
   const double dt_s = count_as<Seconds>(scrape);
 
@@ -187,7 +184,7 @@ inline void World::Impl::copy_seen(std::size_t lo, std::size_t hi) {
 }
 
 inline void World::Impl::record_sample(Svc& v, TimePoint at, double dt_s) {
-  Sample& s = ring.latest(v.index);
+  Sample& s = telemetry.latest(v.index);
   s.rps = static_cast<float>(v.rps);
   s.err = static_cast<float>(v.err);
   s.p99 = static_cast<float>(v.p99);
@@ -201,7 +198,7 @@ inline void World::Impl::record_sample(Svc& v, TimePoint at, double dt_s) {
   s.cum_oom = ps.cum_oom;
   s.cum_restarts = ps.cum_restarts;
   if (opts.prometheus_series) prom_accumulate(v, s, dt_s);
-  record_series(v, s, at);
+  telemetry.record(v.index, s, v.within, at);
 }
 
 inline void World::Impl::tick_service(Svc& v, TimePoint at, Duration elapsed, double shape,

@@ -328,11 +328,11 @@ TimePoint World::start() const {
   return impl_->spec.start;
 }
 const Timeline& World::timeline() const {
-  impl_->flush_series();  // the chart buckets still open (not a change of the world's state)
+  impl_->telemetry.flush();  // the chart buckets still open (not a change of the world's state)
   return impl_->tl;
 }
 Timeline World::take_timeline() {
-  impl_->flush_series();
+  impl_->telemetry.flush();
   return std::move(impl_->tl);
 }
 const ClusterSpec& World::spec() const {

@@ -68,6 +68,7 @@
 #include "sim/oncall.hpp"
 #include "sim/pods.hpp"
 #include "sim/simulation.hpp"
+#include "sim/telemetry.hpp"
 #include "sim/telemetry_ring.hpp"
 #include "sim/tick_workers.hpp"
 #include "sim/timeline.hpp"
@@ -302,13 +303,8 @@ struct World::Impl {
   OnCallEnv oncall_env{*this};
   OnCall oncall{spec.oncall, spec.ns, sim, oncall_env};
 
-  // ---- telemetry (telemetry.cpp) ---------------------------------------------------------
-  model::TelemetryRing ring;   // the last telemetry_retention of ticks, every service
-  std::size_t series_cap = 2;  // points per service's chart series (WorldOptions budget)
-  /// [service] the chart bucket being filled; its point reaches the series when the bucket
-  /// closes or flush_series() runs.
-  std::vector<model::OpenBucket> open_buckets;
-  bool series_open = false;  // some open bucket may be newer than the series' last point
+  // ---- telemetry (sim/telemetry.hpp) ---------------------------------------------------
+  Telemetry telemetry{tl, spec.scrape_interval, opts.record_series};
 
   // ---- Prometheus series (prom_series.cpp), only with opts.prometheus_series
   /// Cumulative counters of one service at one tick.
@@ -338,17 +334,10 @@ struct World::Impl {
 
   Impl(const ClusterSpec& s, std::uint64_t seed, WorldOptions o);
 
-  /// The sample `back` ticks before the latest (clamped to the oldest kept); a zero sample
-  /// before the world started.
-  const Sample& sample_back(const Svc& v, std::size_t back) const {
-    return ring.back(v.index, back);
-  }
-
   // ---- traffic (sim/traffic.cpp): building
   /// The traffic part's records from the spec (the pods part is built first).
   void build_services();
-  /// adj, adj_at, seen and seen_next, from the services' dependents and upstreams;
-  /// open_buckets.
+  /// adj, adj_at, seen and seen_next, from the services' dependents and upstreams.
   void build_adjacency();
 
   // ---- traffic (sim/traffic.cpp)
@@ -445,16 +434,7 @@ struct World::Impl {
   /// One group's flush: every alert of `v` firing, or resolved and not yet sent.
   void send_group(Svc& v, TimePoint now);
 
-  // ---- telemetry (sim/telemetry.cpp)
-  void record_series(Svc& v, const Sample& s, TimePoint now);
-  /// Writes every open bucket into its series' last point, so `tl` is complete; World
-  /// calls it before handing the timeline out (timeline(), take_timeline()). Cheap when
-  /// no tick ran since the last call.
-  void flush_series();
-  /// Folds `p` into `into`, which already stands for `weight` samples: rates average,
-  /// peaks keep the worst value (max, or min for ready pods), counts add. One rule for both
-  /// filling a bucket and halving the series, so a long run's points mean what short ones do.
-  static void fold_into(SeriesPoint& into, const SeriesPoint& p, float weight);
+  // ---- the Telemetry port (sim/sim_ports.cpp)
   engine::ServiceSignals signals_for(const engine::ServiceRef& ref, Duration window);
   ServiceSnapshot snapshot(std::string_view name) const;
 
