@@ -5,9 +5,10 @@
 // are evaluated, incidents tracked, waits checked and groups flushed; notifications and
 // action results are handed out last (the engine may call back into any port).
 //
-// Hot loop layout (docs/model.md "Performance"): services live in one vector, each with
-// its pods in one contiguous vector of small PODs; the telemetry ring is one preallocated
-// array [slot x service]. Nothing in a tick allocates except amortised growth of the
+// Hot loop layout (docs/model.md "Performance"): each part keeps its per-service records in
+// one vector (model::Svc here, model::PodSet in the pods part), each service's pods in one
+// contiguous vector of small PODs; the telemetry ring is one preallocated array
+// [slot x service]. Nothing in a tick allocates except amortised growth of the
 // series / event log and the rare event (a pod created, an alert firing).
 #include "sim/baseline_health.hpp"
 #include "sim/world_impl.hpp"

@@ -4,18 +4,19 @@
 // the actuator and the on-call person, all on one Simulation (the event kernel). Two kinds
 // of parts, in the order a tick runs them:
 //
-// The hot parts, run for every service on every tick: member groups of World::Impl, one
-// source file each, sharing the services' records (model::Svc) and compiled as one unity
-// translation unit so the tick's callees inline (split and not inlined, the 200-service
-// 7-day run took ~15% more CPU; their members are `inline`, call them only from these files):
+// The hot parts, run for every service on every tick, compiled as one unity translation
+// unit so the tick's callees inline (split and not inlined, the 200-service 7-day run took
+// ~15% more CPU; their tick members are `inline`, call them only from these files):
 //
-//   pods.cpp       pods & rollouts: Deployment/ReplicaSet controllers, kubelet back-off,
-//                  OOM kills, helm releases and pod templates
-//   traffic.cpp    traffic & service physics: the scrape tick, demand, capacity, errors,
-//                  latency, CPU, queues; the no-fault baselines and upstream health
-//   telemetry.cpp  the telemetry ring and chart series; the Telemetry port's signals
-//   alerting.cpp   Prometheus-like rules (pending -> firing -> resolved, episodes) and the
-//                  notifications a group flush sends
+//   pods           Pods (sim/pods.hpp): pods & rollouts, owning every service's
+//                  model::PodSet (Deployment/ReplicaSet controllers, kubelet back-off, OOM
+//                  kills, helm releases and pod templates) and the cluster's pod slots
+//   traffic.cpp    traffic & service physics, a member group below owning every service's
+//                  model::Svc: the scrape tick, demand, capacity, errors, latency, CPU,
+//                  queues, fault and action effects; the no-fault baselines, upstream health
+//   telemetry      Telemetry (sim/telemetry.hpp): the telemetry ring and chart series
+//   alerting.cpp   a member group below: Prometheus-like rules (pending -> firing ->
+//                  resolved, episodes) and the notifications a group flush sends
 //
 // The parts that run on events, per tick or on a change: objects that own their state,
 // each a header + .cpp, constructed with what they need and asking the rest of the world
@@ -28,18 +29,23 @@
 //   actuation      Actuation: the Actuator's actions with real delays, waits on the model
 //                  (rollout complete, replicas ready), request ids, completions
 //   oncall         OnCall: response times, pages, approvals, human fixes
-//   sim_ports.cpp  the engine port adapters over the parts, and the audit -> timeline
+//   sim_ports.cpp  the engine port adapters over the parts (the Telemetry port's signals,
+//                  the snapshot), and the audit -> timeline
 //
-// Arrows (calls through an Env, or events on `sim`):
+// Arrows (calls through an Env or a part's operations, or events on `sim`):
 //   alerting -> AlertGroups (firing, resolved; flush decides when alerting sends a group)
 //   alerting -> OnCall::page (a critical alert past direct_page_after)
-//   pods -> Faults (a good release rolled out ends a bad deploy)
-//   Faults -> pods (a bad or planned release deployed), -> services' effects, -> log
-//   Actuation -> pods (restart, rollback), -> Faults (cache purged, flag disabled),
-//             -> traffic (a shift started), -> log
+//   Pods -> Faults (a good release rolled out ends a bad deploy), -> log
+//   Faults -> Pods (a leak, a hog, stalled consumers, lost pods, a bad or planned release,
+//             pod slots), -> traffic (outage, maintenance, degradation, traffic multiplier,
+//             poison, flags), -> log
+//   Actuation -> Pods (restart, rollback, replicas), -> traffic (purge, flag off, shift),
+//             -> Faults (cache purged, flag disabled), -> log
 //   OnCall -> Faults (attribution, incidents, end of a cause), -> Actuation (a fix by
-//             hand), -> pods (is the release still bad, the cache still poisoned), -> log
+//             hand), -> Pods and traffic (is the release still bad, the cache poisoned), -> log
 //   the log -> Faults::attribute (every timeline event names its incident)
+// Nothing writes another part's state: Faults and Actuation change pods and traffic only
+// through the named operations of their Env. Time is core::TimePoint / Duration throughout.
 // Model coefficients live in sim/model_constants.hpp. docs/architecture.md "The simulated
 // world" has the picture.
 #pragma once
