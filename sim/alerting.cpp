@@ -17,13 +17,13 @@ using engine::ActionKind;
 
 inline void World::Impl::build_rules() {
   rules = effective_alert_rules(spec);
-  rule_applies.assign(rules.size(), std::vector<char>(svcs.size(), 0));
+  rule_applies.assign(rules.size(), std::vector<char>(traffic.size(), 0));
   for (std::size_t r = 0; r < rules.size(); ++r) {
-    for (std::size_t i = 0; i < svcs.size(); ++i) {
+    for (std::size_t i = 0; i < traffic.size(); ++i) {
       const auto& kinds = rules[r].kinds;
-      rule_applies[r][i] =
-          !rules[r].external() && (kinds.empty() || std::find(kinds.begin(), kinds.end(),
-                                                              svcs[i].spec->kind) != kinds.end());
+      rule_applies[r][i] = !rules[r].external() &&
+                           (kinds.empty() || std::find(kinds.begin(), kinds.end(),
+                                                       traffic[i].spec->kind) != kinds.end());
     }
   }
   for (const auto& r : rules) {
@@ -43,7 +43,7 @@ inline void World::Impl::build_rules() {
     fast_rules.push_back(f);
   }
   std::map<std::vector<std::uint16_t>, std::size_t> lists;  // rule list -> where in checks
-  for (std::size_t i = 0; i < svcs.size(); ++i) {
+  for (std::size_t i = 0; i < traffic.size(); ++i) {
     std::vector<std::uint16_t> list;
     for (std::size_t r = 0; r < rules.size(); ++r) {
       if (rule_applies[r][i]) list.push_back(static_cast<std::uint16_t>(r));
@@ -66,18 +66,18 @@ inline void World::Impl::build_rules() {
     checks_at.push_back(it->second);
     checks_end.push_back(it->second + list.size());
   }
-  alert_busy.assign(svcs.size() * rules.size(), 0);
-  alerts.assign(svcs.size() * rules.size(), AlertState{});
-  fingerprints.assign(svcs.size() * rules.size(), std::string{});
-  for (std::size_t i = 0; i < svcs.size(); ++i) {
+  alert_busy.assign(traffic.size() * rules.size(), 0);
+  alerts.assign(traffic.size() * rules.size(), AlertState{});
+  fingerprints.assign(traffic.size() * rules.size(), std::string{});
+  for (std::size_t i = 0; i < traffic.size(); ++i) {
     for (std::size_t r = 0; r < rules.size(); ++r) {
-      alert_critical.push_back(severity_of(svcs[i], rules[r]) == "critical");
+      alert_critical.push_back(severity_of(traffic[i], rules[r]) == "critical");
     }
   }
   if (spec.oncall.direct_page_after) direct_page_after = *spec.oncall.direct_page_after;
   if (!external_rules.empty()) {
-    external_hit.assign(svcs.size(), -1);
-    external_last.assign(svcs.size() * rules.size(), ExternalAlert{});
+    external_hit.assign(traffic.size(), -1);
+    external_last.assign(traffic.size() * rules.size(), ExternalAlert{});
   }
 }
 
@@ -92,9 +92,11 @@ void World::Impl::evaluate_external(TimePoint now) {
     std::fill(external_hit.begin(), external_hit.end(), -1);
     for (std::size_t k = 0; k < external_found.size(); ++k) {
       const std::size_t s = external_found[k].service;
-      if (s < svcs.size() && external_hit[s] < 0) external_hit[s] = static_cast<std::ptrdiff_t>(k);
+      if (s < traffic.size() && external_hit[s] < 0)
+        external_hit[s] = static_cast<std::ptrdiff_t>(k);
     }
-    for (auto& v : svcs) {
+    for (std::size_t i = 0; i < traffic.size(); ++i) {
+      Svc& v = traffic[i];
       const std::ptrdiff_t k = external_hit[v.index];
       if (k >= 0) {
         ExternalAlert& last = external_last[v.index * nr + r];
@@ -311,7 +313,7 @@ inline engine::Incident World::Impl::make_incident(const Svc& v, std::size_t r, 
 }
 
 inline void World::Impl::flush_groups(TimePoint now) {
-  alert_groups.flush(now, [&](std::size_t svc) { send_group(svcs[svc], now); });
+  alert_groups.flush(now, [&](std::size_t svc) { send_group(traffic[svc], now); });
 }
 
 // A group's flush sends every alert of the service that fires, or resolved since the last.

@@ -56,14 +56,14 @@ std::vector<std::pair<std::string, std::string>> check_metric_names(const Metric
 }
 
 void World::Impl::build_prom_series() {
-  prom_cum.assign(svcs.size(), PromCounters{});
-  prom_ring.reset(static_cast<std::size_t>(opts.telemetry_retention / scrape) + 2, svcs.size());
+  prom_cum.assign(traffic.size(), PromCounters{});
+  prom_ring.reset(static_cast<std::size_t>(opts.telemetry_retention / scrape) + 2, traffic.size());
   auto name_of = [&](PromMetric m) {
     const std::string def(kDefaultMetricNames[static_cast<std::size_t>(m)]);
     auto it = spec.metric_names.find(def);
     return it == spec.metric_names.end() ? def : it->second;
   };
-  for (std::uint32_t i = 0; i < svcs.size(); ++i) {
+  for (std::uint32_t i = 0; i < traffic.size(); ++i) {
     const std::string& svc = spec.services[i].name;
     const std::string pod = svc + "-pods";
     auto add = [&](PromMetric m, std::uint8_t variant, std::vector<PromLabel> labels) {
@@ -124,7 +124,7 @@ inline void World::Impl::prom_accumulate(const Svc& v, const Sample& s, double d
 
 double World::Impl::prom_value(const PromSeriesInfo& info, const Sample& s,
                                const PromCounters& c) const {
-  const Svc& v = svcs[info.service];
+  const Svc& v = traffic[info.service];
   switch (info.metric) {
     case PromMetric::kReplicasAvailable:
       return s.ready;

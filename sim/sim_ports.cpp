@@ -38,7 +38,7 @@ engine::DependencyHealth World::Impl::TopologyPort::health(const engine::Service
   return w_.health_of(s);
 }
 std::size_t World::Impl::TopologyPort::services_in_namespace(const std::string& ns) {
-  return ns == w_.spec.ns ? w_.svcs.size() : 0;
+  return ns == w_.spec.ns ? w_.traffic.size() : 0;
 }
 
 std::vector<engine::PlannedEvent> World::Impl::CalendarPort::active(const engine::ServiceRef& s,
@@ -112,14 +112,14 @@ void World::Impl::audit(const engine::AuditRecord& r) {
 inline engine::ServiceSignals World::Impl::signals_for(const engine::ServiceRef& ref,
                                                        Duration window) {
   engine::ServiceSignals out;
-  auto it = by_name.find(ref.name);
-  if (ref.ns != spec.ns || it == by_name.end() || telemetry.filled() == 0) {
+  const std::ptrdiff_t found = traffic.index_of(ref.name);
+  if (ref.ns != spec.ns || found < 0 || telemetry.filled() == 0) {
     out.missing = {"error_rate",   "latency_p99_ms",   "cpu_utilization", "memory_utilization",
                    "oom_kills",    "restarts",         "ready_ratio",     "queue_lag",
                    "request_rate", "dependency_errors"};
     return out;
   }
-  const Svc& v = svcs[it->second];
+  const Svc& v = traffic[static_cast<std::size_t>(found)];
   const std::size_t n = std::min(ticks_in(window), telemetry.filled());
   double rps = 0, err = 0, p99 = 0, cpu = 0, dep = 0;
   for (std::size_t b = 0; b < n; ++b) {
@@ -155,9 +155,9 @@ inline engine::ServiceSignals World::Impl::signals_for(const engine::ServiceRef&
   out.since_last_deploy = sim.now() - ps.last_deploy;
   out.current_revision = ps.releases[ps.current].revision;
   const TimePoint now = sim.now();
-  out.request_rate_baseline = baseline_rps(v.index, now, 0);
+  out.request_rate_baseline = traffic.baseline_rps(v.index, now, 0);
   out.error_rate_baseline = v.spec->base_error_rate;
-  out.latency_p99_baseline_ms = baseline_p99(v.index, now, 0);
+  out.latency_p99_baseline_ms = traffic.baseline_p99(v.index, now, 0);
   out.error_rate_objective = v.spec->slo.error_rate;
   out.latency_p99_objective_ms = v.spec->slo.latency_p99_ms;
   out.queue_lag_objective = v.spec->slo.queue_lag;
@@ -165,9 +165,9 @@ inline engine::ServiceSignals World::Impl::signals_for(const engine::ServiceRef&
 }
 
 inline ServiceSnapshot World::Impl::snapshot(std::string_view name) const {
-  auto it = by_name.find(std::string(name));
-  if (it == by_name.end()) throw std::out_of_range("unknown service " + std::string(name));
-  const Svc& v = svcs[it->second];
+  const std::ptrdiff_t found = traffic.index_of(name);
+  if (found < 0) throw std::out_of_range("unknown service " + std::string(name));
+  const Svc& v = traffic[static_cast<std::size_t>(found)];
   ServiceSnapshot s;
   s.name = v.spec->name;
   const model::PodSet& ps = pods[v.index];
@@ -213,6 +213,52 @@ inline ServiceSnapshot World::Impl::snapshot(std::string_view name) const {
     if (f.enabled) s.enabled_flags.push_back(f.name);
   }
   return s;
+}
+
+inline engine::DependencyHealth World::Impl::service_health(std::size_t u) const {
+  const Svc& up = traffic[u];
+  const int desired = pods[u].desired;
+  engine::DependencyHealth h;
+  h.service = {spec.ns, up.spec->name};
+  const double ready_ratio = desired > 0 ? static_cast<double>(up.ready) / desired : 1.0;
+  h.error_rate = up.err;
+  const char* what = up.spec->kind == ServiceKind::kDatabase ? "db-connection-errors"
+                     : up.spec->kind == ServiceKind::kCache  ? "cache-errors"
+                                                             : "upstream-errors";
+  if (up.err > kUnhealthyErrorRate) {
+    h.healthy = false;
+    h.reason = std::string(what) + " " + fmt(up.err) + " > " + fmt(kUnhealthyErrorRate);
+  } else if (ready_ratio < kUnhealthyReadyRatio) {
+    h.healthy = false;
+    h.reason = "ready replicas " + std::to_string(up.ready) + "/" + std::to_string(desired);
+  } else if (up.p99 >
+             kUnhealthyLatencyFactor * std::max(1.0, traffic.baseline_p99(u, sim.now(), 0))) {
+    h.healthy = false;
+    h.reason = "p99 " + fmt(up.p99) + " ms, " +
+               fmt(up.p99 / traffic.baseline_p99(u, sim.now(), 0)) + "x its baseline";
+  }
+  return h;
+}
+
+inline std::vector<engine::DependencyHealth> World::Impl::upstream_health(
+    const engine::ServiceRef& ref) const {
+  std::vector<engine::DependencyHealth> out;
+  const std::ptrdiff_t i = traffic.index_of(ref.name);
+  if (ref.ns != spec.ns || i < 0) return out;
+  for (std::size_t u : traffic[static_cast<std::size_t>(i)].upstreams)
+    out.push_back(service_health(u));
+  return out;
+}
+
+inline engine::DependencyHealth World::Impl::health_of(const engine::ServiceRef& ref) const {
+  const std::ptrdiff_t i = traffic.index_of(ref.name);
+  if (ref.ns != spec.ns || i < 0) {
+    engine::DependencyHealth h;
+    h.service = ref;
+    h.reason = "unknown service " + ref.key();
+    return h;
+  }
+  return service_health(static_cast<std::size_t>(i));
 }
 
 }  // namespace selfheal::sim

@@ -18,11 +18,13 @@ using namespace model;
 World::Impl::Impl(const ClusterSpec& s, std::uint64_t seed, WorldOptions o)
     : spec(s), opts(o), sim(seed, s.start) {
   scrape = spec.scrape_interval;
-  phi = std::exp(-count_as<Millis>(scrape) / count_as<Millis>(kNoiseCorrelation));
-  phi_innov = std::sqrt(1.0 - phi * phi);
   pods.build(spec.start);
-  build_services();
-  build_adjacency();
+  traffic.build();
+  const std::size_t n = traffic.size();
+  const std::size_t fair_share = opts.series_point_budget / std::max<std::size_t>(1, n);
+  telemetry.build(
+      n, opts.telemetry_retention,
+      std::max<std::size_t>(kMinSeriesPoints, std::min(opts.series_max_points, fair_share)));
   build_rules();
   if (opts.prometheus_series) build_prom_series();
   build_timeline();
@@ -44,9 +46,9 @@ inline void World::Impl::build_timeline() {
 }
 
 inline std::string World::Impl::incident_id_for(std::string_view service) const {
-  auto it = by_name.find(std::string(service));
-  if (it == by_name.end()) return {};
-  const auto k = faults.attribute(it->second);
+  const std::ptrdiff_t svc = traffic.index_of(service);
+  if (svc < 0) return {};
+  const auto k = faults.attribute(static_cast<std::size_t>(svc));
   return k < 0 ? std::string{} : tl.incidents[static_cast<std::size_t>(k)].truth.id;
 }
 
@@ -57,7 +59,7 @@ inline TimelineEvent& World::Impl::log_at(EventKind kind, std::size_t svc, std::
   e.kind = kind;
   const auto k = faults.attribute(svc);
   if (k >= 0) e.incident = tl.incidents[static_cast<std::size_t>(k)].truth.id;
-  e.service = svcs[svc].spec->name;
+  e.service = spec.services[svc].name;
   e.name = std::move(name);
   e.detail = std::move(detail);
   tl.events.push_back(std::move(e));
@@ -88,14 +90,13 @@ void World::Impl::PodsEnv::good_release_rolled_out(std::size_t svc, const Releas
 }
 
 std::size_t World::Impl::FaultsEnv::services() const {
-  return w_.svcs.size();
+  return w_.traffic.size();
 }
 std::ptrdiff_t World::Impl::FaultsEnv::service_index(std::string_view name) const {
-  auto it = w_.by_name.find(std::string(name));
-  return it == w_.by_name.end() ? -1 : static_cast<std::ptrdiff_t>(it->second);
+  return w_.traffic.index_of(name);
 }
 bool World::Impl::FaultsEnv::within_objectives(std::size_t svc) const {
-  return w_.svcs[svc].within;
+  return w_.traffic[svc].within;
 }
 const PodSet& World::Impl::FaultsEnv::pods(std::size_t svc) const {
   return w_.pods[svc];
@@ -137,41 +138,29 @@ bool World::Impl::FaultsEnv::take_capacity(int64_t slots) {
   return w_.pods.take_capacity(slots);
 }
 void World::Impl::FaultsEnv::set_outage(std::size_t svc, double share) {
-  w_.svcs[svc].outage = share;
+  w_.traffic.set_outage(svc, share);
 }
 void World::Impl::FaultsEnv::set_maintenance(std::size_t svc, double share) {
-  w_.svcs[svc].maintenance = share;
+  w_.traffic.set_maintenance(svc, share);
 }
 void World::Impl::FaultsEnv::set_degradation(std::size_t svc, double error_share,
                                              double latency_ms) {
-  w_.svcs[svc].degrade_err = error_share;
-  w_.svcs[svc].degrade_latency = latency_ms;
+  w_.traffic.set_degradation(svc, error_share, latency_ms);
 }
 void World::Impl::FaultsEnv::multiply_traffic(std::size_t svc, double factor) {
-  w_.svcs[svc].ext_mult *= factor;
+  w_.traffic.multiply_traffic(svc, factor);
 }
 void World::Impl::FaultsEnv::divide_traffic(std::size_t svc, double factor) {
-  w_.svcs[svc].ext_mult /= factor;
+  w_.traffic.divide_traffic(svc, factor);
 }
 void World::Impl::FaultsEnv::set_poison(std::size_t svc, double share) {
-  w_.svcs[svc].poison = share;
+  w_.traffic.set_poison(svc, share);
 }
 void World::Impl::FaultsEnv::flag_on(std::size_t svc, const std::string& name, double severity) {
-  auto& flags = w_.svcs[svc].flags;
-  auto it = std::find_if(flags.begin(), flags.end(), [&](const Flag& f) { return f.name == name; });
-  if (it == flags.end()) {
-    flags.push_back({name, severity, true, kNever});
-  } else {
-    *it = {name, severity, true, kNever};
-  }
+  w_.traffic.flag_on(svc, name, severity);
 }
 void World::Impl::FaultsEnv::flag_off(std::size_t svc, const std::string& name, TimePoint at) {
-  for (auto& f : w_.svcs[svc].flags) {
-    if (f.name == name && f.enabled) {
-      f.enabled = false;
-      f.off_at = at;
-    }
-  }
+  w_.traffic.flag_off(svc, name, at);
 }
 TimelineEvent& World::Impl::FaultsEnv::log(EventKind kind, std::string service, std::string name,
                                            std::string detail) {
@@ -194,17 +183,16 @@ bool World::Impl::OnCallEnv::cause_ended(std::size_t k) const {
   return w_.faults.ended(k);
 }
 std::ptrdiff_t World::Impl::OnCallEnv::service_index(std::string_view name) const {
-  auto it = w_.by_name.find(std::string(name));
-  return it == w_.by_name.end() ? -1 : static_cast<std::ptrdiff_t>(it->second);
+  return w_.traffic.index_of(name);
 }
 const std::string& World::Impl::OnCallEnv::service_name(std::size_t svc) const {
-  return w_.svcs[svc].spec->name;
+  return w_.spec.services[svc].name;
 }
 OnCall::Env::RootState World::Impl::OnCallEnv::root_state(std::size_t k) const {
   const std::ptrdiff_t root = w_.faults.root(k);
   if (root < 0) return {};
   const PodSet& ps = w_.pods[static_cast<std::size_t>(root)];
-  return {true, ps.releases[ps.current].bad, w_.svcs[static_cast<std::size_t>(root)].poison > 0};
+  return {true, ps.releases[ps.current].bad, w_.traffic[static_cast<std::size_t>(root)].poison > 0};
 }
 TimelineEvent& World::Impl::OnCallEnv::log(EventKind kind, std::string service, std::string name,
                                            std::string detail) {
@@ -218,8 +206,7 @@ void World::Impl::OnCallEnv::end_incident(std::size_t k, const std::string& why)
 }
 
 std::ptrdiff_t World::Impl::ActuationEnv::service_index(std::string_view name) const {
-  auto it = w_.by_name.find(std::string(name));
-  return it == w_.by_name.end() ? -1 : static_cast<std::ptrdiff_t>(it->second);
+  return w_.traffic.index_of(name);
 }
 const PodSet& World::Impl::ActuationEnv::pods(std::size_t svc) const {
   return w_.pods[svc];
@@ -238,40 +225,20 @@ void World::Impl::ActuationEnv::set_desired(std::size_t svc, int replicas) {
   w_.pods.set_desired(svc, replicas);
 }
 void World::Impl::ActuationEnv::purge_cache(std::size_t svc, TimePoint now) {
-  Svc& v = w_.svcs[svc];
-  const bool poisoned = v.poison > 0;
-  v.poison = 0.0;
-  v.purged = now;
-  // The next tick's callers read the purge from seen_next (no tick copies it any more).
-  w_.seen_next[svc].purged = now;
-  if (poisoned) w_.faults.end_cause_of_kind(svc, FaultKind::kPoisonedCache, "cache purged");
+  if (w_.traffic.purge_cache(svc, now))
+    w_.faults.end_cause_of_kind(svc, FaultKind::kPoisonedCache, "cache purged");
 }
 std::optional<bool> World::Impl::ActuationEnv::disable_flag(std::size_t svc,
                                                             const std::string& flag,
                                                             TimePoint effective) {
-  auto& flags = w_.svcs[svc].flags;
-  auto fl = std::find_if(flags.begin(), flags.end(), [&](const Flag& f) { return f.name == flag; });
-  if (fl == flags.end()) return std::nullopt;
-  const bool was_on = fl->enabled;
-  fl->enabled = false;
-  fl->off_at = std::min(fl->off_at, effective);
-  return was_on;
+  return w_.traffic.disable_flag(svc, flag, effective);
 }
 void World::Impl::ActuationEnv::flag_disabled(std::size_t svc, const std::string& flag,
                                               const std::string& detail) {
   w_.faults.flag_disabled(svc, flag, detail);
 }
 double World::Impl::ActuationEnv::shift_traffic(std::size_t svc, double share, std::ptrdiff_t to) {
-  Svc& v = w_.svcs[svc];
-  const double before = v.shift;
-  v.shift = share;
-  v.shift_to = to;
-  if (to >= 0) {
-    // A service now shifts traffic to another one: the tick starts counting shifted load.
-    w_.any_shift = true;
-    w_.shift_in.assign(w_.svcs.size(), 0.0);
-  }
-  return before;
+  return w_.traffic.shift_traffic(svc, share, to);
 }
 TimelineEvent& World::Impl::ActuationEnv::log(EventKind kind, std::string service, std::string name,
                                               std::string detail) {

@@ -78,6 +78,7 @@
 #include "sim/telemetry_ring.hpp"
 #include "sim/tick_workers.hpp"
 #include "sim/timeline.hpp"
+#include "sim/traffic.hpp"
 #include "sim/world.hpp"
 
 namespace selfheal::sim {
@@ -161,26 +162,8 @@ struct World::Impl {
   PodsEnv pods_env{*this};
   Pods pods{spec, pods_env};
 
-  // ---- traffic & service physics (traffic.cpp) ------------------------------------------
-  double phi;        // AR(1) noise coefficient per tick
-  double phi_innov;  // sqrt(1 - phi^2)
-  std::vector<Svc> svcs;
-  std::unordered_map<std::string, std::size_t> by_name;
-  LoadGraph graph;  // spec's dependency graph by index (the no-fault baselines)
-  /// [service] as its neighbours read it this tick: the values the previous tick left.
-  std::vector<model::Seen> seen;
-  /// With threads > 1, [service] as the next tick reads it: serve() writes a service's entry
-  /// as it computes it, and a cache purge between ticks writes its purge_ms; swapped with
-  /// `seen` at the start of each tick (a copy pass and a thread hand-over saved). On one
-  /// thread the tick copies the records into `seen` instead (sim/traffic.cpp says why).
-  std::vector<model::Seen> seen_next;
-  /// Dependents then upstreams of every service, flat: service i's dependents are
-  /// adj[adj_at[2i] .. adj_at[2i+1]), its upstreams adj[adj_at[2i+1] .. adj_at[2i+2]) (the
-  /// order of Svc::dependents and Svc::upstreams; one array a tick reads in order).
-  std::vector<std::uint32_t> adj;
-  std::vector<std::uint32_t> adj_at;
-  bool any_shift = false;        // some service shifts traffic to another one
-  std::vector<double> shift_in;  // per service: traffic shifted to it (previous tick)
+  // ---- traffic & service physics (sim/traffic.hpp) ------------------------------------
+  Traffic traffic{spec, sim, opts.threads};
 
   // ---- alerting (alerting.cpp) -----------------------------------------------------------
   std::vector<AlertRuleSpec> rules;
@@ -340,23 +323,10 @@ struct World::Impl {
 
   Impl(const ClusterSpec& s, std::uint64_t seed, WorldOptions o);
 
-  // ---- traffic (sim/traffic.cpp): building
-  /// The traffic part's records from the spec (the pods part is built first).
-  void build_services();
-  /// adj, adj_at, seen and seen_next, from the services' dependents and upstreams.
-  void build_adjacency();
-
-  // ---- traffic (sim/traffic.cpp)
-  static double call_factor(const model::Seen& d, TimePoint now);
-  /// Fetches what the tick reads of service i (the hot lines of its record).
+  // ---- the scrape tick (sim/tick.cpp)
+  /// Fetches what the tick reads of service i (the hot lines of its records in each part).
   void prefetch_service(std::size_t i);
   void tick();
-  /// seen[i] for the services in [lo, hi): their values now (before the first tick).
-  void copy_seen(std::size_t lo, std::size_t hi);
-  /// What v's neighbours read of it on the next tick, into seen_next (end of serve()).
-  void publish_seen(const Svc& v) {
-    seen_next[v.index] = {v.err, v.p99, v.calls, v.base_error_rate, v.purged, v.cache};
-  }
   /// All of one service's tick: pods, physics, the telemetry sample, series and rules.
   void tick_service(Svc& v, TimePoint at, Duration elapsed, double shape, double dt_s);
   /// The tick's sample of `v` into the telemetry ring (and Prometheus counters), and the
@@ -381,20 +351,8 @@ struct World::Impl {
   /// whole deferral) when its pods need the controllers, else physics, sample and series,
   /// and whether its rules must run in the serial pass.
   void tick_own(Svc& v, TimePoint at, double shape, double dt_s, std::vector<Deferred>& out);
-  /// One service's demand this tick: external traffic (daily shape, AR(1) noise,
-  /// multipliers, minus what is shifted away) plus its dependents' calls and shifted-in load.
-  double demand_of(Svc& v, TimePoint now, double shape);
-  /// One service's physics this tick from its pods' stats `st`: utilisation, errors,
-  /// latency, CPU, calls, queue, memory and whether it is within its objectives.
-  void serve(Svc& v, const PodStats& st, TimePoint now, double shape, double dt_s);
-  /// Share of v's calls failing because of its upstreams (previous tick); sets `up_lat` to
-  /// the slowest upstream's p99.
-  double upstream_errors(const Svc& v, double& up_lat) const;
-  /// Share of requests failing on an enabled (or not yet propagated) bad feature flag.
-  static double flag_errors(const Svc& v, TimePoint now);
-  /// Requests/s expected now without faults, events or noise.
-  double baseline_rps(std::size_t i, TimePoint now, int depth) const;
-  double baseline_p99(std::size_t i, TimePoint now, int depth) const;
+
+  // ---- the Topology port (sim/sim_ports.cpp)
   std::vector<engine::DependencyHealth> upstream_health(const engine::ServiceRef& ref) const;
   /// The health of service `u` by the rule upstream_health applies to each upstream.
   engine::DependencyHealth service_health(std::size_t u) const;
