@@ -11,12 +11,14 @@
 //   pods           Pods (sim/pods.hpp): pods & rollouts, owning every service's
 //                  model::PodSet (Deployment/ReplicaSet controllers, kubelet back-off, OOM
 //                  kills, helm releases and pod templates) and the cluster's pod slots
-//   traffic.cpp    traffic & service physics, a member group below owning every service's
-//                  model::Svc: the scrape tick, demand, capacity, errors, latency, CPU,
-//                  queues, fault and action effects; the no-fault baselines, upstream health
+//   traffic        Traffic (sim/traffic.hpp): traffic & service physics, owning every
+//                  service's model::Svc: demand, capacity, errors, latency, CPU, queues,
+//                  fault and action effects, the neighbours' view; the no-fault baselines
 //   telemetry      Telemetry (sim/telemetry.hpp): the telemetry ring and chart series
 //   alerting.cpp   a member group below: Prometheus-like rules (pending -> firing ->
 //                  resolved, episodes) and the notifications a group flush sends
+//   tick.cpp       the scrape tick: runs the parts above for every service (one part's
+//                  result is the next one's input), in parallel blocks with threads > 1
 //
 // The parts that run on events, per tick or on a change: objects that own their state,
 // each a header + .cpp, constructed with what they need and asking the rest of the world
@@ -30,7 +32,7 @@
 //                  (rollout complete, replicas ready), request ids, completions
 //   oncall         OnCall: response times, pages, approvals, human fixes
 //   sim_ports.cpp  the engine port adapters over the parts (the Telemetry port's signals,
-//                  the snapshot), and the audit -> timeline
+//                  the Topology port's health, the snapshot), and the audit -> timeline
 //
 // Arrows (calls through an Env or a part's operations, or events on `sim`):
 //   alerting -> AlertGroups (firing, resolved; flush decides when alerting sends a group)
