@@ -120,7 +120,7 @@ inline engine::ServiceSignals World::Impl::signals_for(const engine::ServiceRef&
     return out;
   }
   const Svc& v = traffic[static_cast<std::size_t>(found)];
-  const std::size_t n = std::min(ticks_in(window), telemetry.filled());
+  const std::size_t n = std::min(telemetry.ticks_in(window), telemetry.filled());
   double rps = 0, err = 0, p99 = 0, cpu = 0, dep = 0;
   for (std::size_t b = 0; b < n; ++b) {
     const Sample& s = telemetry.back(v.index, b);
@@ -140,7 +140,7 @@ inline engine::ServiceSignals World::Impl::signals_for(const engine::ServiceRef&
   out.cpu_utilization = cpu / dn;
   out.dependency_errors = dep / dn;
   out.memory_utilization = last.mem;
-  const double hours = count_as<Hours>(ticks_span(n - 1));
+  const double hours = count_as<Hours>(telemetry.span_of(n - 1));
   out.memory_growth_per_hour = hours > 0 ? (last.mem - first.mem) / hours : 0.0;
   out.oom_kills =
       static_cast<double>(last.cum_oom - (n < telemetry.filled() ? before.cum_oom : 0u));
@@ -149,7 +149,7 @@ inline engine::ServiceSignals World::Impl::signals_for(const engine::ServiceRef&
   out.ready_replicas = last.ready;
   out.desired_replicas = last.desired;
   out.queue_lag = last.queue;
-  const double mins = count_as<Minutes>(ticks_span(n - 1));
+  const double mins = count_as<Minutes>(telemetry.span_of(n - 1));
   out.queue_lag_trend = mins > 0 ? (last.queue - first.queue) / mins : 0.0;
   const model::PodSet& ps = pods[v.index];
   out.since_last_deploy = sim.now() - ps.last_deploy;

@@ -17,6 +17,7 @@
 //   telemetry.flush();                          // before the timeline is read
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -51,6 +52,16 @@ class Telemetry {
   const model::Sample& back(std::size_t svc, std::size_t n) const { return ring_.back(svc, n); }
   /// Ticks kept so far.
   std::size_t filled() const { return ring_.filled(); }
+  /// A tick's span.
+  core::Duration scrape() const { return scrape_; }
+  /// Ticks in `window` (at least one).
+  std::size_t ticks_in(core::Duration window) const {
+    return static_cast<std::size_t>(std::max<core::Duration::rep>(1, window / scrape_));
+  }
+  /// The span of `ticks` ticks.
+  core::Duration span_of(std::size_t ticks) const {
+    return scrape_ * static_cast<core::Duration::rep>(ticks);
+  }
   /// Fetches what record() writes of `svc`, and claims this tick's ring row of `row_svc`
   /// (a few services ahead: memory last written a retention ago).
   void prefetch(std::size_t svc, std::size_t row_svc) {

@@ -58,10 +58,10 @@ inline void World::Impl::tick() {
     }
   }
 
-  if (!external_rules.empty()) evaluate_external(at);
+  if (alerting.has_external()) alerting.evaluate_external(at);
   faults.track(at);
   actuation.check_waits(at);
-  flush_groups(at);
+  alerting.flush(at, static_cast<bool>(sink));
   tl.end = sim.now();
 
   // Hand results and notifications out last: the engine may call back into any port.
@@ -69,8 +69,7 @@ inline void World::Impl::tick() {
   for (auto& [cb, res] : done) {
     if (cb) cb(res);
   }
-  auto out = std::move(outbox);
-  outbox.clear();
+  auto out = alerting.take_notifications();
   if (sink) {
     for (const auto& i : out)
       sink(i);
@@ -101,7 +100,7 @@ inline void World::Impl::tick_service(Svc& v, TimePoint at, Duration elapsed, do
   const PodStats& st = pods.refresh(v.index, at, elapsed, v.util);
   traffic.serve(v.index, st, pods[v.index].hog_severity, at, shape, dt_s);
   record_sample(v, at, dt_s);
-  evaluate_rules(v, at);
+  alerting.evaluate(v.index, at);
 }
 
 // Why the parallel tick is exact: a service's physics reads the others only through what
@@ -123,7 +122,7 @@ inline void World::Impl::tick_own(Svc& v, TimePoint at, double shape, double dt_
   }
   traffic.serve(v.index, st, pods[v.index].hog_severity, at, shape, dt_s);
   record_sample(v, at, dt_s);
-  if (check_rules<false>(v, at)) out.push_back({idx, false});
+  if (alerting.would_change(v.index, at)) out.push_back({idx, false});
 }
 
 inline void World::Impl::tick_parallel(TimePoint at, Duration elapsed, double shape, double dt_s) {
@@ -158,7 +157,7 @@ inline void World::Impl::tick_parallel(TimePoint at, Duration elapsed, double sh
       if (d.whole) {
         tick_service(v, at, elapsed, shape, dt_s);
       } else {
-        evaluate_rules(v, at);
+        alerting.evaluate(v.index, at);
       }
     }
   }

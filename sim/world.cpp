@@ -25,7 +25,7 @@ World::Impl::Impl(const ClusterSpec& s, std::uint64_t seed, WorldOptions o)
   telemetry.build(
       n, opts.telemetry_retention,
       std::max<std::size_t>(kMinSeriesPoints, std::min(opts.series_max_points, fair_share)));
-  build_rules();
+  alerting.build();
   if (opts.prometheus_series) build_prom_series();
   build_timeline();
   faults.start();
@@ -87,6 +87,14 @@ TimelineEvent& World::Impl::PodsEnv::log_at(EventKind kind, std::size_t svc, std
 }
 void World::Impl::PodsEnv::good_release_rolled_out(std::size_t svc, const Release& r) {
   w_.faults.good_release_rolled_out(svc, r);
+}
+
+TimelineEvent& World::Impl::AlertingEnv::log_at(EventKind kind, std::size_t svc, std::string name,
+                                                std::string detail) {
+  return w_.log_at(kind, svc, std::move(name), std::move(detail));
+}
+void World::Impl::AlertingEnv::page(std::size_t svc, const std::string& why) {
+  w_.oncall.page(svc, why);
 }
 
 std::size_t World::Impl::FaultsEnv::services() const {
@@ -277,7 +285,7 @@ void World::set_incident_sink(std::function<void(const engine::Incident&)> sink)
 }
 
 void World::set_external_rule_evaluator(ExternalRuleEvaluator e) {
-  impl_->external_eval = std::move(e);
+  impl_->alerting.set_external_evaluator(std::move(e));
 }
 void World::set_approval_handler(std::function<void(std::uint64_t, bool)> h) {
   impl_->oncall.set_approval_handler(std::move(h));

@@ -69,6 +69,7 @@
 #include "engine/ports.hpp"
 #include "sim/actuation.hpp"
 #include "sim/alert_groups.hpp"
+#include "sim/alerting.hpp"
 #include "sim/baseline_health.hpp"
 #include "sim/cluster_spec.hpp"
 #include "sim/faults.hpp"
@@ -167,55 +168,15 @@ struct World::Impl {
   // ---- traffic & service physics (sim/traffic.hpp) ------------------------------------
   Traffic traffic{spec, sim, opts.threads};
 
-  // ---- alerting (alerting.cpp) -----------------------------------------------------------
-  std::vector<AlertRuleSpec> rules;
-  std::vector<std::vector<char>> rule_applies;  // [rule][service]
-  std::vector<std::size_t> rule_back;           // [rule] window in ticks
-  /// The rules as the hot loop reads them: signal index, sign-folded comparison.
-  struct FastRule {
-    std::uint8_t signal = 0;  // engine::SignalName as an index into the tick's values
-    bool windowed = false;    // a counter increase or a trend over the window
-    bool strict = true;       // > or < (else >= or <=)
-    double sign = 1.0;        // -1 for < and <=: compare sign*value against sign*threshold
-    double threshold = 0.0;   // already multiplied by sign
-    Duration for_{};
-    Duration keep{};  // keep_firing_for
-    Duration step{};  // time between evaluations: the scrape interval, or an external
-                      // rule's group interval
+  // ---- alerting (sim/alerting.hpp), wired to the log and the on-call ------------------
+  struct AlertingEnv final : Alerting::Env {
+    explicit AlertingEnv(Impl& w) : w_(w) {}
+    TimelineEvent& log_at(EventKind kind, std::size_t svc, std::string name,
+                          std::string detail) override;
+    void page(std::size_t svc, const std::string& why) override;
+    Impl& w_;
   };
-  std::vector<FastRule> fast_rules;
-  // External rules (AlertRuleSpec::external): evaluated after the tick's services.
-  std::vector<std::size_t> external_rules;
-  ExternalRuleEvaluator external_eval;
-  std::vector<ExternalAlert> external_found;  // one evaluation's answer
-  std::vector<std::ptrdiff_t> external_hit;   // per service: index in external_found
-  std::vector<ExternalAlert> external_last;   // [service * rules + rule], last answer
-  void evaluate_external(TimePoint now);
-  /// The rules that apply to each service, in rule order, as the tick checks them: service
-  /// i's are checks[checks_at[i] .. checks_at[i + 1]) (rules that do not apply are never
-  /// read). One contiguous array: the quiet case reads nothing else but the busy flags.
-  struct RuleCheck {
-    double threshold = 0.0;          // FastRule::threshold (sign-folded)
-    std::uint32_t window_ticks = 0;  // windowed rules: the counter moved within this many
-    std::uint16_t rule = 0;
-    std::uint8_t signal = 0;
-    std::uint8_t flags = 0;  // kStrict | kWindowed | kNegate (FastRule::sign is -1)
-  };
-  static constexpr std::uint8_t kStrict = 1, kWindowed = 2, kNegate = 4;
-  /// Services with the same rules (all of a kind, as a rule) share one list, so the lists
-  /// stay in L1 while a tick walks every service.
-  std::vector<RuleCheck> checks;
-  std::vector<std::size_t> checks_at;     // [service] first check
-  std::vector<std::size_t> checks_end;    // [service] one past its last
-  std::vector<std::uint8_t> alert_busy;   // [service * rules + rule] see AlertState
-  std::vector<char> alert_critical;       // [service * rules + rule] severity=critical
-  std::vector<AlertState> alerts;         // [service * rules + rule]
-  std::vector<std::string> fingerprints;  // [service * rules + rule], filled on first use
-  AlertGroups alert_groups{spec.routing, spec.services.size()};  // when groups are sent
-  /// "Direct pages off": no alert fires this long.
-  static constexpr Duration kNoDirectPage = Duration::max();
-  Duration direct_page_after = kNoDirectPage;  // OnCallSpec::direct_page_after
-  std::vector<engine::Incident> outbox;        // notifications of this tick
+  AlertingEnv alerting_env{*this};
 
   // ---- faults and incidents (sim/faults.hpp), wired to pods, traffic and the log -------
   struct FaultsEnv final : Faults::Env {
@@ -297,6 +258,9 @@ struct World::Impl {
   // ---- telemetry (sim/telemetry.hpp) ---------------------------------------------------
   Telemetry telemetry{tl, spec.scrape_interval, opts.record_series};
 
+  // ---- alerting (sim/alerting.hpp): reads telemetry and pods -----------------------------
+  Alerting alerting{spec, telemetry, pods, alerting_env};
+
   // ---- Prometheus series (prom_series.cpp), only with opts.prometheus_series
   /// Cumulative counters of one service at one tick.
   struct PromCounters {
@@ -369,36 +333,6 @@ struct World::Impl {
   TimelineEvent& log(EventKind kind, std::string service, std::string name, std::string detail);
   /// log() for a service known by index (no name lookup).
   TimelineEvent& log_at(EventKind kind, std::size_t svc, std::string name, std::string detail);
-
-  // ---- alerting (sim/alerting.cpp)
-  void build_rules();
-  std::size_t ticks_in(Duration window) const;
-  /// The span of `ticks` scrape intervals.
-  Duration ticks_span(std::size_t ticks) const {
-    return scrape * static_cast<Duration::rep>(ticks);
-  }
-  double rule_value(const Svc& v, std::size_t ri) const;
-  std::string severity_of(const Svc& v, const AlertRuleSpec& r) const;
-  void evaluate_rules(Svc& v, TimePoint now);
-  /// The rule checks of evaluate_rules. kApply false: changes nothing and returns whether
-  /// some alert's state would change (the condition holds or the alert is busy).
-  template <bool kApply>
-  bool check_rules(Svc& v, TimePoint now);
-  /// The alert state machine of rule r on service v, for a tick where the condition holds
-  /// or the alert is pending, firing or in an episode.
-  [[gnu::noinline]] void update_alert(Svc& v, std::size_t r, bool cond, double value,
-                                      TimePoint now);
-  std::string describe(const Svc& v, const AlertRuleSpec& r, double value) const;
-  /// The alert's fingerprint: a pure function of (rule name, namespace, service), so it is
-  /// computed once per alert and kept (every firing, resolution and notification logs it).
-  const std::string& fingerprint(const Svc& v, std::size_t r);
-  void fire(Svc& v, std::size_t r, TimePoint now);
-  void resolve(Svc& v, std::size_t r, TimePoint now);
-  engine::Incident make_incident(const Svc& v, std::size_t r, bool resolved, TimePoint started);
-  /// The alert groups due now (alert_groups decides when) into notifications.
-  void flush_groups(TimePoint now);
-  /// One group's flush: every alert of `v` firing, or resolved and not yet sent.
-  void send_group(Svc& v, TimePoint now);
 
   // ---- the Telemetry port (sim/sim_ports.cpp)
   engine::ServiceSignals signals_for(const engine::ServiceRef& ref, Duration window);
