@@ -15,17 +15,18 @@
 //                  service's model::Svc: demand, capacity, errors, latency, CPU, queues,
 //                  fault and action effects, the neighbours' view; the no-fault baselines
 //   telemetry      Telemetry (sim/telemetry.hpp): the telemetry ring and chart series
-//   alerting.cpp   a member group below: Prometheus-like rules (pending -> firing ->
-//                  resolved, episodes) and the notifications a group flush sends
-//   tick.cpp       the scrape tick: runs the parts above for every service (one part's
-//                  result is the next one's input), in parallel blocks with threads > 1
+//   alerting       Alerting (sim/alerting.hpp): Prometheus-like rules (pending -> firing
+//                  -> resolved, episodes), the alert groups and the notifications they send
+//   tick.cpp       the scrape tick: World::Impl runs the parts above for every service
+//                  (one part's result is the next one's input), in parallel blocks with
+//                  threads > 1
 //
 // The parts that run on events, per tick or on a change: objects that own their state,
 // each a header + .cpp, constructed with what they need and asking the rest of the world
 // through a small interface (`X::Env`) that World::Impl implements below (XEnv, in
 // world.cpp) over the other parts:
 //
-//   alert_groups   AlertGroups: Alertmanager-like per-service group timing (when to send)
+//   alert_groups   AlertGroups (Alerting's): Alertmanager-like per-service group timing
 //   faults         Faults: ground-truth incidents' runtime, fault and planned-event
 //                  effects, attribution of events to incidents, impact and recovery
 //   actuation      Actuation: the Actuator's actions with real delays, waits on the model
@@ -36,7 +37,9 @@
 //
 // Arrows (calls through an Env or a part's operations, or events on `sim`):
 //   alerting -> AlertGroups (firing, resolved; flush decides when alerting sends a group)
-//   alerting -> OnCall::page (a critical alert past direct_page_after)
+//   alerting -> OnCall::page (a critical alert past direct_page_after), -> log; it reads
+//             Telemetry's samples and the Pods' OOM and restart times
+//   the tick -> Pods (stats) -> Traffic (values) -> Telemetry (sample) -> Alerting
 //   Pods -> Faults (a good release rolled out ends a bad deploy), -> log
 //   Faults -> Pods (a leak, a hog, stalled consumers, lost pods, a bad or planned release,
 //             pod slots), -> traffic (outage, maintenance, degradation, traffic multiplier,
