@@ -1,8 +1,9 @@
 // The cluster model's state, as plain values: pods, releases, flags, the per-service
 // record a scrape tick reads, alert and group state, incidents' runtime and actions
-// waiting on the model. Internal to sim/ (the parts of World::Impl share these types);
-// nothing here allocates or calls out. Times are core chrono types (TimePoint, Duration);
-// their sentinels (kNever, kLongAgo, kUnset) are in sim/model_constants.hpp.
+// waiting on the model. Internal to sim/ (each part owns its records: model::PodSet the
+// pods part's, model::Svc the traffic part's); nothing here allocates or calls out. Times are core
+// chrono types (TimePoint, Duration); their sentinels (kNever, kLongAgo, kUnset) are in
+// sim/model_constants.hpp.
 #pragma once
 
 #include <cstddef>
@@ -142,16 +143,16 @@ struct alignas(64) PodSet {
   TimePoint last_deploy{};
 };
 
-/// One service's traffic and physics, the traffic part's record (World::Impl::svcs).
+/// One service's traffic and physics, the traffic part's record (sim/traffic.hpp).
 // Field order is by heat: a tick walks all services, and everything it reads or writes of
 // a service sits in the first cache lines (offsets checked in sim/traffic.cpp), the
 // constants of its spec copied in (the spec's own fields are spread over a large struct);
-// what other services read of it (copied to World::Impl::seen at the start of a tick)
-// comes first, in one line. What only a change reads (the spec, the dependency lists,
+// what other services read of it (copied to the neighbours' view, model::Seen, at the start
+// of a tick) comes first, in one line. What only a change reads (the spec, the dependency lists,
 // traffic shifting) follows. Aligned to a cache line, so each service's hot lines are its
 // own.
 struct alignas(64) Svc {
-  // ---- line 0: what World::Impl::seen copies each tick, and the tick's flags
+  // ---- line 0: what the neighbours' view copies each tick, and the tick's flags
   double err = 0, p99 = 0, calls = 0;
   double base_error_rate = 0;   // spec
   TimePoint purged = kLongAgo;  // last cache purge
@@ -186,7 +187,7 @@ struct alignas(64) Svc {
   std::vector<Flag> flags;
 
   // ---- read on a change only
-  std::ptrdiff_t shift_to = -1;  // where `shifted` goes (World::Impl::any_shift)
+  std::ptrdiff_t shift_to = -1;  // where `shifted` goes (the traffic-shift table)
   const ServiceSpec* spec = nullptr;
   std::vector<std::size_t> upstreams;
   std::vector<std::size_t> dependents;
