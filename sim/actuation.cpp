@@ -62,21 +62,21 @@ void Actuation::start(const engine::ServiceRef& target, const engine::ActionSpec
     return fail(c, "Error from server (NotFound): deployments.apps \"" + target.name +
                        "\" not found in namespace \"" + target.ns + "\"");
   }
-  Svc& v = env_.service(static_cast<std::size_t>(found));
-  v.pods_dirty = true;
+  const auto svc = static_cast<std::size_t>(found);
+  env_.touch(svc);
   switch (a.kind) {
     case ActionKind::kRestart:
-      return restart(v, c);
+      return restart(svc, c);
     case ActionKind::kScale:
-      return scale(v, c);
+      return scale(svc, c);
     case ActionKind::kRollback:
-      return rollback(v, c);
+      return rollback(svc, c);
     case ActionKind::kCachePurge:
-      return purge_cache(v, c);
+      return purge_cache(svc, c);
     case ActionKind::kFeatureFlagDisable:
-      return disable_flag(v, c);
+      return disable_flag(svc, c);
     case ActionKind::kTrafficShift:
-      return shift_traffic(v, c);
+      return shift_traffic(svc, c);
     case ActionKind::kPage:
       return fail(c, "page is not an executable action");
   }
@@ -86,92 +86,85 @@ void Actuation::fail(Call& c, std::string msg) {
   complete_later(kNotFoundDelay, c, {false, std::move(msg), std::nullopt});
 }
 
-void Actuation::restart(Svc& v, Call& c) {
-  const std::uint32_t t = env_.restart(v, "rollout restart");
-  waits_.push_back({c.id, v.index, true, t, c.deadline, c.automated, std::move(c.done),
-                    std::nullopt, "deployment \"" + c.target.name + "\" successfully rolled out"});
+void Actuation::restart(std::size_t svc, Call& c) {
+  const std::uint32_t t = env_.restart(svc, "rollout restart");
+  waits_.push_back({c.id, svc, true, t, c.deadline, c.automated, std::move(c.done), std::nullopt,
+                    "deployment \"" + c.target.name + "\" successfully rolled out"});
 }
 
-void Actuation::scale(Svc& v, Call& c) {
-  int n = v.desired;
+void Actuation::scale(std::size_t svc, Call& c) {
+  const int before = env_.pods(svc).desired;
+  int n = before;
   if (c.a.replicas) {
     n = *c.a.replicas;
   } else if (c.a.factor) {
-    n = static_cast<int>(std::ceil(v.desired * *c.a.factor));
+    n = static_cast<int>(std::ceil(before * *c.a.factor));
   }
   if (c.a.max_replicas) n = std::min(n, *c.a.max_replicas);
   if (c.a.min_replicas) n = std::max(n, *c.a.min_replicas);
   n = std::clamp(n, 0, kMaxReplicas);
   engine::ActionSpec undo;
   undo.kind = ActionKind::kScale;
-  undo.replicas = v.desired;
-  const int before = v.desired;
-  v.desired = n;
-  env_.log_at(EventKind::kDeploy, v.index, "scale",
+  undo.replicas = before;
+  env_.set_desired(svc, n);
+  env_.log_at(EventKind::kDeploy, svc, "scale",
               "replicas " + std::to_string(before) + " -> " + std::to_string(n));
-  waits_.push_back({c.id, v.index, false, 0, c.deadline, c.automated, std::move(c.done), undo,
+  waits_.push_back({c.id, svc, false, 0, c.deadline, c.automated, std::move(c.done), undo,
                     "deployment.apps/" + c.target.name + " scaled to " + std::to_string(n)});
 }
 
-void Actuation::rollback(Svc& v, Call& c) {
-  std::size_t to = v.releases.size();
+void Actuation::rollback(std::size_t svc, Call& c) {
+  const std::vector<Release>& releases = env_.pods(svc).releases;
+  std::size_t to = releases.size();
   // helm rollback without a revision: the revision before the current one.
-  const int want = c.a.revision ? *c.a.revision : v.releases.back().revision - 1;
-  for (std::size_t k = 0; k < v.releases.size(); ++k) {
-    if (v.releases[k].revision == want) to = k;
+  const int want = c.a.revision ? *c.a.revision : releases.back().revision - 1;
+  for (std::size_t k = 0; k < releases.size(); ++k) {
+    if (releases[k].revision == want) to = k;
   }
-  if (to == v.releases.size()) {
+  if (to == releases.size()) {
     return fail(c, "Error: release: not found (no revision " + std::to_string(want) +
                        " in the history of " + c.target.name + ")");
   }
   engine::ActionSpec undo;
   undo.kind = ActionKind::kRollback;
-  undo.revision = v.releases.back().revision;
-  Release r = v.releases[to];
+  undo.revision = releases.back().revision;
+  Release r = releases[to];
   const int from_rev = r.revision;
-  r.revision = v.releases.back().revision + 1;
-  r.deployed_ms = core::to_unix_ms(c.now);
-  const std::uint32_t t = env_.deploy(v, r, "helm rollback to " + std::to_string(from_rev));
-  waits_.push_back({c.id, v.index, true, t, c.deadline, c.automated, std::move(c.done), undo,
+  r.revision = releases.back().revision + 1;
+  r.deployed = c.now;
+  const std::uint32_t t = env_.deploy(svc, r, "helm rollback to " + std::to_string(from_rev));
+  waits_.push_back({c.id, svc, true, t, c.deadline, c.automated, std::move(c.done), undo,
                     "Rollback was a success! Happy Helming! (revision " + std::to_string(from_rev) +
                         " as " + std::to_string(r.revision) + ")"});
 }
 
-void Actuation::purge_cache(Svc& v, Call& c) {
-  const bool poisoned = v.poison > 0;
-  v.poison = 0.0;
-  v.purge_ms = core::to_unix_ms(c.now);
-  env_.cache_purged(v.index, poisoned);
+void Actuation::purge_cache(std::size_t svc, Call& c) {
+  env_.purge_cache(svc, c.now);
   complete_later(kQuickActionDelay, c,
                  {true, "cache of " + c.target.name + " purged", std::nullopt});
 }
 
 // Also ends a bad-feature-flag incident whose flag this is (the cause is gone).
-void Actuation::disable_flag(Svc& v, Call& c) {
-  auto fl = std::find_if(v.flags.begin(), v.flags.end(),
-                         [&](const Flag& f) { return f.name == c.a.flag; });
-  if (c.a.flag.empty() || fl == v.flags.end()) {
+void Actuation::disable_flag(std::size_t svc, Call& c) {
+  const std::optional<bool> was_on =
+      c.a.flag.empty() ? std::nullopt : env_.disable_flag(svc, c.a.flag, c.now + kFlagPropagation);
+  if (!was_on) {
     return fail(c, "feature flag \"" + c.a.flag + "\" not found on " + c.target.name);
   }
-  std::string msg = "flag " + c.a.flag + " disabled";
-  if (!fl->enabled) msg = "flag " + c.a.flag + " already disabled";
-  fl->enabled = false;
-  fl->off_at = std::min(fl->off_at, core::to_unix_ms(c.now + kFlagPropagation));
-  env_.flag_disabled(v.index, c.a.flag, msg);
+  const std::string msg = "flag " + c.a.flag + (*was_on ? " disabled" : " already disabled");
+  env_.flag_disabled(svc, c.a.flag, msg);
   complete_later(kQuickActionDelay, c, {true, msg, std::nullopt});
 }
 
-void Actuation::shift_traffic(Svc& v, Call& c) {
+void Actuation::shift_traffic(std::size_t svc, Call& c) {
   engine::ActionSpec undo;
   undo.kind = ActionKind::kTrafficShift;
-  undo.traffic_share = v.shift;
+  const double share = std::clamp(c.a.traffic_share.value_or(kDefaultShiftShare), 0.0, 1.0);
+  undo.traffic_share = env_.shift_traffic(svc, share, env_.service_index(c.a.to));
   undo.to = c.a.to;
-  v.shift = std::clamp(c.a.traffic_share.value_or(kDefaultShiftShare), 0.0, 1.0);
-  v.shift_to = env_.service_index(c.a.to);
-  if (v.shift_to >= 0) env_.traffic_shifted();
   complete_later(kQuickActionDelay * 2, c,
                  {true,
-                  "shifted " + fmt(v.shift) + " of " + c.target.name + " traffic to " +
+                  "shifted " + fmt(share) + " of " + c.target.name + " traffic to " +
                       (c.a.to.empty() ? std::string("another region") : c.a.to),
                   undo});
 }
@@ -203,10 +196,10 @@ std::string describe_action(const engine::ServiceRef& t, const engine::ActionSpe
 }
 
 std::optional<engine::ActionResult> Actuation::finished(const Wait& w, core::TimePoint now) {
-  const Svc& v = env_.service(w.svc);
+  const model::PodSet& v = env_.pods(w.svc);
   if (w.rollout) {
     if (v.completed_tmpl >= w.tmpl) return engine::ActionResult{true, w.ok_message, w.undo};
-  } else if (v.ready >= v.desired && static_cast<int>(v.pods.size()) >= v.desired) {
+  } else if (v.stats.ready >= v.desired && static_cast<int>(v.pods.size()) >= v.desired) {
     int ready = 0, other = 0;
     for (const auto& p : v.pods) {
       if (p.phase == Phase::kRunning)
@@ -223,7 +216,7 @@ std::optional<engine::ActionResult> Actuation::finished(const Wait& w, core::Tim
   std::string why = w.rollout ? "error: timed out waiting for the rollout of " + v.spec->name
                               : "timed out waiting for " + std::to_string(v.desired) +
                                     " ready replicas of " + v.spec->name + " (" +
-                                    std::to_string(v.ready) + " ready";
+                                    std::to_string(v.stats.ready) + " ready";
   if (!w.rollout) why += ", " + std::to_string(pending) + " Pending)";
   if (pending > 0) why += ": cluster capacity exhausted";
   return engine::ActionResult{false, why, w.undo};
@@ -262,7 +255,7 @@ engine::DeploymentStatus Actuation::deployment(const engine::ServiceRef& target)
     d.error = "deployments.apps \"" + target.name + "\" not found";
     return d;
   }
-  const Svc& v = env_.service(static_cast<std::size_t>(found));
+  const model::PodSet& v = env_.pods(static_cast<std::size_t>(found));
   d.generation = d.observed_generation = static_cast<std::int64_t>(v.tmpl) + 1;
   d.desired = v.desired;
   for (const auto& p : v.pods) {

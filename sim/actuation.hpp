@@ -45,29 +45,38 @@ class Actuation {
   /// A finished action's callback and result, handed out after the tick.
   using Completion = std::pair<Done, engine::ActionResult>;
 
-  /// What actuation asks of the rest of the world: the model's services (pods part), the
-  /// controllers that roll out a template, the faults an action removes, the traffic part.
+  /// What actuation asks of the rest of the world: named operations on the parts an action
+  /// changes (pods & rollouts, traffic & service physics, faults) and the timeline's log.
   class Env {
    public:
     virtual ~Env() = default;
     /// A service's index by name, or -1 when the world has no such service.
     virtual std::ptrdiff_t service_index(std::string_view name) const = 0;
-    /// The model's record of service `svc` (actions change its desired replicas, flags,
-    /// cache and traffic shift directly).
-    virtual model::Svc& service(std::size_t svc) = 0;
-    /// Rolls out a new pod template of v's current release; returns its generation.
-    virtual std::uint32_t restart(model::Svc& v, const std::string& why) = 0;
-    /// Upgrades (or rolls back) v to release `r`; returns the new template's generation.
-    virtual std::uint32_t deploy(model::Svc& v, model::Release r, const std::string& why) = 0;
-    /// v's cache was purged (Svc::purge_ms is now: its callers' calls warm up again); when
-    /// it was `poisoned`, a poisoned-cache incident rooted there is over.
-    virtual void cache_purged(std::size_t svc, bool poisoned) = 0;
+    /// Service `svc`'s pods, releases and rollout state (the pods part's record), to read.
+    virtual const model::PodSet& pods(std::size_t svc) const = 0;
+    /// An action on `svc` changes its pods or what they serve: the next tick re-derives
+    /// their stats.
+    virtual void touch(std::size_t svc) = 0;
+    /// Rolls out a new pod template of svc's current release; returns its generation.
+    virtual std::uint32_t restart(std::size_t svc, const std::string& why) = 0;
+    /// Upgrades (or rolls back) svc to release `r`; returns the new template's generation.
+    virtual std::uint32_t deploy(std::size_t svc, model::Release r, const std::string& why) = 0;
+    /// The Deployment's replicas.
+    virtual void set_desired(std::size_t svc, int replicas) = 0;
+    /// Purges svc's cache at `now` (its callers' calls warm up again); a poisoned-cache
+    /// incident rooted there is over.
+    virtual void purge_cache(std::size_t svc, core::TimePoint now) = 0;
+    /// Turns feature flag `flag` of svc off, taking effect at `effective` (or earlier if it
+    /// already was off); returns whether it was on, or nullopt when svc has no such flag.
+    virtual std::optional<bool> disable_flag(std::size_t svc, const std::string& flag,
+                                             core::TimePoint effective) = 0;
     /// Feature flag `flag` of `svc` was turned off: a bad-feature-flag incident with that
     /// flag is over (logged with `detail`).
     virtual void flag_disabled(std::size_t svc, const std::string& flag,
                                const std::string& detail) = 0;
-    /// A service now shifts traffic to another one (the tick starts counting shifted load).
-    virtual void traffic_shifted() = 0;
+    /// Shifts `share` of svc's external traffic to service `to` (-1: out of the world);
+    /// returns the share shifted before.
+    virtual double shift_traffic(std::size_t svc, double share, std::ptrdiff_t to) = 0;
     /// Appends an event to the timeline, attributed to the service's incident.
     virtual TimelineEvent& log(EventKind kind, std::string service, std::string name,
                                std::string detail) = 0;
@@ -126,12 +135,12 @@ class Actuation {
   void complete_later(core::Duration delay, Call& c, engine::ActionResult res);
   /// Completes `c` as failed after kNotFoundDelay (unknown object, unsupported action).
   void fail(Call& c, std::string msg);
-  void restart(model::Svc& v, Call& c);
-  void scale(model::Svc& v, Call& c);
-  void rollback(model::Svc& v, Call& c);
-  void purge_cache(model::Svc& v, Call& c);
-  void disable_flag(model::Svc& v, Call& c);
-  void shift_traffic(model::Svc& v, Call& c);
+  void restart(std::size_t svc, Call& c);
+  void scale(std::size_t svc, Call& c);
+  void rollback(std::size_t svc, Call& c);
+  void purge_cache(std::size_t svc, Call& c);
+  void disable_flag(std::size_t svc, Call& c);
+  void shift_traffic(std::size_t svc, Call& c);
   /// Whether w's state is reached, or its deadline passed at `now`; then its result.
   std::optional<engine::ActionResult> finished(const Wait& w, core::TimePoint now);
 

@@ -1,8 +1,6 @@
-// Alerting: Prometheus-like rules evaluated on every tick (pending for 'for', firing,
-// resolved; an episode ends after kEpisodeGap quiet) and Alertmanager-like grouping per
-// service (group_wait, group_interval, repeat_interval), producing the notifications the
-// engine receives as Incidents.
-#include "sim/world_impl.hpp"
+// Alerting (sim/alerting.hpp). Compiled in the world's unity translation unit, so the
+// tick's calls inline: the members the tick reaches are `inline`.
+#include "sim/alerting.hpp"
 
 #include <algorithm>
 #include <limits>
@@ -13,21 +11,20 @@
 namespace selfheal::sim {
 
 using namespace model;
-using engine::ActionKind;
 
-inline void World::Impl::build_rules() {
-  rules = effective_alert_rules(spec);
-  rule_applies.assign(rules.size(), std::vector<char>(svcs.size(), 0));
+void Alerting::build() {
+  rules = effective_alert_rules(spec_);
+  rule_applies.assign(rules.size(), std::vector<char>(spec_.services.size(), 0));
   for (std::size_t r = 0; r < rules.size(); ++r) {
-    for (std::size_t i = 0; i < svcs.size(); ++i) {
+    for (std::size_t i = 0; i < spec_.services.size(); ++i) {
       const auto& kinds = rules[r].kinds;
-      rule_applies[r][i] =
-          !rules[r].external() && (kinds.empty() || std::find(kinds.begin(), kinds.end(),
-                                                              svcs[i].spec->kind) != kinds.end());
+      rule_applies[r][i] = !rules[r].external() &&
+                           (kinds.empty() || std::find(kinds.begin(), kinds.end(),
+                                                       spec_.services[i].kind) != kinds.end());
     }
   }
   for (const auto& r : rules) {
-    rule_back.push_back(ticks_in(r.window));
+    rule_back.push_back(telemetry_.ticks_in(r.window));
     FastRule f;
     f.signal = static_cast<std::uint8_t>(r.signal);
     f.windowed = r.signal == engine::SignalName::kOomKills ||
@@ -36,14 +33,14 @@ inline void World::Impl::build_rules() {
     f.strict = r.op == CompareOp::kGt || r.op == CompareOp::kLt;
     f.sign = (r.op == CompareOp::kLt || r.op == CompareOp::kLe) ? -1.0 : 1.0;
     f.threshold = f.sign * r.threshold;
-    f.for_ms = r.for_.count();
-    f.keep_ms = r.keep_firing_for.count();
-    f.step_ms = r.external() ? r.interval.count() : scrape_ms;
+    f.for_ = r.for_;
+    f.keep = r.keep_firing_for;
+    f.step = r.external() ? r.interval : telemetry_.scrape();
     if (r.external()) external_rules.push_back(fast_rules.size());
     fast_rules.push_back(f);
   }
   std::map<std::vector<std::uint16_t>, std::size_t> lists;  // rule list -> where in checks
-  for (std::size_t i = 0; i < svcs.size(); ++i) {
+  for (std::size_t i = 0; i < spec_.services.size(); ++i) {
     std::vector<std::uint16_t> list;
     for (std::size_t r = 0; r < rules.size(); ++r) {
       if (rule_applies[r][i]) list.push_back(static_cast<std::uint16_t>(r));
@@ -66,56 +63,53 @@ inline void World::Impl::build_rules() {
     checks_at.push_back(it->second);
     checks_end.push_back(it->second + list.size());
   }
-  alert_busy.assign(svcs.size() * rules.size(), 0);
-  alerts.assign(svcs.size() * rules.size(), AlertState{});
-  fingerprints.assign(svcs.size() * rules.size(), std::string{});
-  for (std::size_t i = 0; i < svcs.size(); ++i) {
+  alert_busy.assign(spec_.services.size() * rules.size(), 0);
+  alerts.assign(spec_.services.size() * rules.size(), AlertState{});
+  fingerprints.assign(spec_.services.size() * rules.size(), std::string{});
+  for (std::size_t i = 0; i < spec_.services.size(); ++i) {
     for (std::size_t r = 0; r < rules.size(); ++r) {
-      alert_critical.push_back(severity_of(svcs[i], rules[r]) == "critical");
+      alert_critical.push_back(severity_of(i, rules[r]) == "critical");
     }
   }
-  if (spec.oncall.direct_page_after) direct_page_ms = spec.oncall.direct_page_after->count();
+  if (spec_.oncall.direct_page_after) direct_page_after = *spec_.oncall.direct_page_after;
   if (!external_rules.empty()) {
-    external_hit.assign(svcs.size(), -1);
-    external_last.assign(svcs.size() * rules.size(), ExternalAlert{});
+    external_hit.assign(spec_.services.size(), -1);
+    external_last.assign(spec_.services.size() * rules.size(), ExternalAlert{});
   }
 }
 
 // External rules run once per due evaluation for every service at once (a PromQL rule
 // reads all of them), after the tick has written each service's sample.
-void World::Impl::evaluate_external(int64_t now) {
+void Alerting::evaluate_external(TimePoint now) {
   const std::size_t nr = rules.size();
   for (const std::size_t r : external_rules) {
-    if ((now - start_ms) % fast_rules[r].step_ms != 0) continue;
+    if ((now - spec_.start) % fast_rules[r].step != Duration::zero()) continue;
     external_found.clear();
-    if (external_eval) external_eval(r, tp(now), external_found);
+    if (external_eval) external_eval(r, now, external_found);
     std::fill(external_hit.begin(), external_hit.end(), -1);
     for (std::size_t k = 0; k < external_found.size(); ++k) {
       const std::size_t s = external_found[k].service;
-      if (s < svcs.size() && external_hit[s] < 0) external_hit[s] = static_cast<std::ptrdiff_t>(k);
+      if (s < spec_.services.size() && external_hit[s] < 0)
+        external_hit[s] = static_cast<std::ptrdiff_t>(k);
     }
-    for (auto& v : svcs) {
-      const std::ptrdiff_t k = external_hit[v.index];
+    for (std::size_t svc = 0; svc < spec_.services.size(); ++svc) {
+      const std::ptrdiff_t k = external_hit[svc];
       if (k >= 0) {
-        ExternalAlert& last = external_last[v.index * nr + r];
+        ExternalAlert& last = external_last[svc * nr + r];
         last = std::move(external_found[static_cast<std::size_t>(k)]);
-        update_alert(v, r, true, last.value, now);
-      } else if (alert_busy[v.index * nr + r]) {
-        update_alert(v, r, false, alerts[v.index * nr + r].value, now);
+        update_alert(svc, r, true, last.value, now);
+      } else if (alert_busy[svc * nr + r]) {
+        update_alert(svc, r, false, alerts[svc * nr + r].value, now);
       }
     }
   }
 }
 
-inline std::size_t World::Impl::ticks_in(Duration window) const {
-  return static_cast<std::size_t>(std::max<int64_t>(1, window.count() / scrape_ms));
-}
-
-inline double World::Impl::rule_value(const Svc& v, std::size_t ri) const {
+inline double Alerting::rule_value(std::size_t svc, std::size_t ri, TimePoint now) const {
   using engine::SignalName;
   const AlertRuleSpec& r = rules[ri];
   const std::size_t back = rule_back[ri];
-  const Sample& s = sample_back(v, 0);
+  const Sample& s = telemetry_.back(svc, 0);
   switch (r.signal) {
     case SignalName::kErrorRate:
       return s.err;
@@ -126,21 +120,20 @@ inline double World::Impl::rule_value(const Svc& v, std::size_t ri) const {
     case SignalName::kMemory:
       return s.mem;
     case SignalName::kOomKills:
-      if (last_tick_ms - v.last_oom_ms > static_cast<int64_t>(back) * scrape_ms) return 0.0;
-      return static_cast<double>(s.cum_oom - sample_back(v, back).cum_oom);
+      if (now - pods_[svc].last_oom > telemetry_.span_of(back)) return 0.0;
+      return static_cast<double>(s.cum_oom - telemetry_.back(svc, back).cum_oom);
     case SignalName::kRestarts:
-      if (last_tick_ms - v.last_restart_ms > static_cast<int64_t>(back) * scrape_ms) return 0.0;
-      return static_cast<double>(s.cum_restarts - sample_back(v, back).cum_restarts);
+      if (now - pods_[svc].last_restart > telemetry_.span_of(back)) return 0.0;
+      return static_cast<double>(s.cum_restarts - telemetry_.back(svc, back).cum_restarts);
     case SignalName::kReadyRatio:
       return s.desired > 0 ? s.ready / s.desired : 1.0;
     case SignalName::kQueueLag:
       return s.queue;
     case SignalName::kQueueLagTrend: {
-      const std::size_t n = std::min(back, ring.filled() - 1);
+      const std::size_t n = std::min(back, telemetry_.filled() - 1);
       if (n == 0) return 0.0;
-      const double mins =
-          static_cast<double>(n * static_cast<std::size_t>(scrape_ms)) / kMsPerMinute;
-      return (s.queue - sample_back(v, n).queue) / mins;
+      const double mins = count_as<Minutes>(telemetry_.span_of(n));
+      return (s.queue - telemetry_.back(svc, n).queue) / mins;
     }
     case SignalName::kRequestRate:
       return s.rps;
@@ -150,21 +143,17 @@ inline double World::Impl::rule_value(const Svc& v, std::size_t ri) const {
   return 0.0;
 }
 
-inline std::string World::Impl::severity_of(const Svc& v, const AlertRuleSpec& r) const {
-  if (v.spec->critical) return "critical";
+inline std::string Alerting::severity_of(std::size_t svc, const AlertRuleSpec& r) const {
+  if (spec_.services[svc].critical) return "critical";
   auto it = r.labels.find("severity");
   return it == r.labels.end() ? "warning" : it->second;
 }
 
-inline void World::Impl::evaluate_rules(Svc& v, TimePoint at) {
-  check_rules<true>(v, core::to_unix_ms(at));
-}
-
 template <bool kApply>
-inline bool World::Impl::check_rules(Svc& v, int64_t now) {
+inline bool Alerting::check_rules(std::size_t svc, TimePoint now) {
   const std::size_t nr = rules.size();
   // The tick's gauges, indexed by engine::SignalName (windowed ones filled per rule).
-  const Sample& s = sample_back(v, 0);
+  const Sample& s = telemetry_.back(svc, 0);
   double vals[11] = {
       s.err,   s.p99, s.cpu, s.mem,    0.0, 0.0, s.desired > 0 ? s.ready / s.desired : 1.0,
       s.queue, 0.0,   s.rps, s.dep_err};
@@ -174,19 +163,19 @@ inline bool World::Impl::check_rules(Svc& v, int64_t now) {
                 static_cast<int>(engine::SignalName::kDependencyErrors) == 10);
   constexpr auto oom_sig = static_cast<std::uint8_t>(engine::SignalName::kOomKills);
   constexpr auto restart_sig = static_cast<std::uint8_t>(engine::SignalName::kRestarts);
-  std::uint8_t* busy = &alert_busy[v.index * nr];
-  const RuleCheck* c = checks.data() + checks_at[v.index];
-  const RuleCheck* const end = checks.data() + checks_end[v.index];
+  std::uint8_t* busy = &alert_busy[svc * nr];
+  const model::PodSet& ps = pods_[svc];
+  const RuleCheck* c = checks.data() + checks_at[svc];
+  const RuleCheck* const end = checks.data() + checks_end[svc];
   for (; c != end; ++c) {
     double value = vals[c->signal];
     if (c->flags & kWindowed) {
       // Counters are 0 unless they moved within the window (the common case, no lookup).
-      const int64_t last = c->signal == oom_sig       ? v.last_oom_ms
-                           : c->signal == restart_sig ? v.last_restart_ms
-                                                      : now;
-      value = now - last > static_cast<int64_t>(c->window_ticks) * scrape_ms
-                  ? 0.0
-                  : rule_value(v, c->rule);
+      const TimePoint last = c->signal == oom_sig       ? ps.last_oom
+                             : c->signal == restart_sig ? ps.last_restart
+                                                        : now;
+      value =
+          now - last > telemetry_.span_of(c->window_ticks) ? 0.0 : rule_value(svc, c->rule, now);
     }
     // sign * value with sign = -1 is exactly -value.
     const double x = (c->flags & kNegate) ? -value : value;
@@ -195,135 +184,138 @@ inline bool World::Impl::check_rules(Svc& v, int64_t now) {
     // case, decided here.
     if (!cond && !busy[c->rule]) continue;
     if constexpr (!kApply) return true;
-    update_alert(v, c->rule, cond, value, now);
+    update_alert(svc, c->rule, cond, value, now);
   }
   return false;
 }
 
-void World::Impl::update_alert(Svc& v, std::size_t r, bool cond, double value, int64_t now) {
+void Alerting::update_alert(std::size_t svc, std::size_t r, bool cond, double value,
+                            TimePoint now) {
   const FastRule& f = fast_rules[r];
-  AlertState& st = alerts[v.index * rules.size() + r];
-  std::uint8_t& busy = alert_busy[v.index * rules.size() + r];
+  AlertState& st = alerts[svc * rules.size() + r];
+  std::uint8_t& busy = alert_busy[svc * rules.size() + r];
   if (!cond) {
-    st.pending_since = -1;
-    if (st.firing_since >= 0 && f.keep_ms > 0) {
+    st.pending_since = kUnset;
+    if (st.firing_since != kUnset && f.keep > Duration::zero()) {
       // keep_firing_for: the alert stays firing until the condition has been false this long.
-      if (st.clear_since < 0) st.clear_since = now;
-      if (now - st.clear_since < f.keep_ms) {
+      if (st.clear_since == kUnset) st.clear_since = now;
+      if (now - st.clear_since < f.keep) {
         busy = 1;
         return;
       }
     }
-    st.clear_since = -1;
-    if (st.firing_since >= 0) {
-      resolve(v, r, now);
+    st.clear_since = kUnset;
+    if (st.firing_since != kUnset) {
+      resolve(svc, r, now);
       st.resolved_at = now;
-    } else if (st.resolved_at >= 0 && now - st.resolved_at >= kEpisodeGap.count()) {
+    } else if (st.resolved_at != kUnset && now - st.resolved_at >= kEpisodeGap) {
       // Quiet long enough: the next firing is a new episode (and may page again).
-      st.resolved_at = -1;
-      st.firing_ms = 0;
+      st.resolved_at = kUnset;
+      st.firing_for = Duration::zero();
       st.paged = false;
     }
-    busy = st.firing_since >= 0 || st.resolved_at >= 0;
+    busy = st.firing_since != kUnset || st.resolved_at != kUnset;
     return;
   }
   st.value = value;
-  st.clear_since = -1;
+  st.clear_since = kUnset;
   busy = 1;
-  if (st.firing_since < 0) {
-    if (st.pending_since < 0) st.pending_since = now;
-    if (now - st.pending_since >= f.for_ms) fire(v, r, now);
+  if (st.firing_since == kUnset) {
+    if (st.pending_since == kUnset) st.pending_since = now;
+    if (now - st.pending_since >= f.for_) fire(svc, r, now);
   }
-  if (st.firing_since >= 0) {
-    st.firing_ms += f.step_ms;
-    if (direct_page_ms >= 0 && !st.paged && alert_critical[v.index * rules.size() + r] &&
-        st.firing_ms > direct_page_ms) {
+  if (st.firing_since != kUnset) {
+    st.firing_for += f.step;
+    if (!st.paged && alert_critical[svc * rules.size() + r] && st.firing_for > direct_page_after) {
       st.paged = true;
       const AlertRuleSpec& rule = rules[r];
-      oncall.page(v.index, "alert " + rule.name + " (direct page)");
-      auto& e = log_at(EventKind::kPage, v.index, rule.name,
-                       "Alertmanager paged the on-call directly: " + describe(v, rule, value));
+      env_.page(svc, "alert " + rule.name + " (direct page)");
+      auto& e =
+          env_.log_at(EventKind::kPage, svc, rule.name,
+                      "Alertmanager paged the on-call directly: " + describe(svc, rule, value));
       e.automated = false;
     }
   }
 }
 
-inline std::string World::Impl::describe(const Svc& v, const AlertRuleSpec& r, double value) const {
-  if (r.external()) return r.expr + " = " + fmt(value) + " on " + spec.ns + "/" + v.spec->name;
+inline std::string Alerting::describe(std::size_t svc, const AlertRuleSpec& r, double value) const {
+  if (r.external())
+    return r.expr + " = " + fmt(value) + " on " + spec_.ns + "/" + spec_.services[svc].name;
   return std::string(engine::to_string(r.signal)) + " " + fmt(value) + " " +
-         std::string(to_string(r.op)) + " " + fmt(r.threshold) + " on " + spec.ns + "/" +
-         v.spec->name;
+         std::string(to_string(r.op)) + " " + fmt(r.threshold) + " on " + spec_.ns + "/" +
+         spec_.services[svc].name;
 }
 
-inline const std::string& World::Impl::fingerprint(const Svc& v, std::size_t r) {
-  std::string& fp = fingerprints[v.index * rules.size() + r];
-  if (fp.empty()) fp = hex16(fnv1a(rules[r].name + "\x1f" + spec.ns + "\x1f" + v.spec->name));
+inline const std::string& Alerting::fingerprint(std::size_t svc, std::size_t r) {
+  std::string& fp = fingerprints[svc * rules.size() + r];
+  if (fp.empty())
+    fp = hex16(fnv1a(rules[r].name + "\x1f" + spec_.ns + "\x1f" + spec_.services[svc].name));
   return fp;
 }
 
-inline void World::Impl::fire(Svc& v, std::size_t r, int64_t now) {
+inline void Alerting::fire(std::size_t svc, std::size_t r, TimePoint now) {
   const AlertRuleSpec& rule = rules[r];
-  AlertState& st = alerts[v.index * rules.size() + r];
+  AlertState& st = alerts[svc * rules.size() + r];
   st.firing_since = now;
-  auto& e = log_at(EventKind::kAlertFiring, v.index, rule.name, describe(v, rule, st.value));
-  e.fingerprint = fingerprint(v, r);
-  alert_groups.firing(v.index, tp(now));
+  auto& e = env_.log_at(EventKind::kAlertFiring, svc, rule.name, describe(svc, rule, st.value));
+  e.fingerprint = fingerprint(svc, r);
+  alert_groups.firing(svc, now);
 }
 
-inline void World::Impl::resolve(Svc& v, std::size_t r, int64_t now) {
+inline void Alerting::resolve(std::size_t svc, std::size_t r, TimePoint now) {
   const AlertRuleSpec& rule = rules[r];
-  AlertState& st = alerts[v.index * rules.size() + r];
-  st.firing_since = -1;
+  AlertState& st = alerts[svc * rules.size() + r];
+  st.firing_since = kUnset;
   st.resolved_unsent = true;
-  auto& e = log_at(EventKind::kAlertResolved, v.index, rule.name,
-                   rule.external() ? rule.expr + " no longer holds"
-                                   : std::string(engine::to_string(rule.signal)) + " back to " +
-                                         fmt(rule_value(v, r)));
-  e.fingerprint = fingerprint(v, r);
-  alert_groups.resolved(v.index, tp(now));
+  auto& e = env_.log_at(EventKind::kAlertResolved, svc, rule.name,
+                        rule.external() ? rule.expr + " no longer holds"
+                                        : std::string(engine::to_string(rule.signal)) +
+                                              " back to " + fmt(rule_value(svc, r, now)));
+  e.fingerprint = fingerprint(svc, r);
+  alert_groups.resolved(svc, now);
 }
 
-inline engine::Incident World::Impl::make_incident(const Svc& v, std::size_t r, bool resolved,
-                                                   int64_t started) {
+inline engine::Incident Alerting::make_incident(std::size_t svc, std::size_t r, bool resolved,
+                                                TimePoint started) {
   const AlertRuleSpec& rule = rules[r];
   engine::Incident i;
-  i.fingerprint = fingerprint(v, r);
-  i.group_key = "{}:{namespace=\"" + spec.ns + "\", service=\"" + v.spec->name + "\"}";
-  i.target = {spec.ns, v.spec->name};
+  i.fingerprint = fingerprint(svc, r);
+  i.group_key = "{}:{namespace=\"" + spec_.ns + "\", service=\"" + spec_.services[svc].name + "\"}";
+  i.target = {spec_.ns, spec_.services[svc].name};
   i.resolved = resolved;
   i.alertname = rule.name;
-  i.started_at = tp(started);
+  i.started_at = started;
   for (const auto& [k, val] : rule.labels)
     i.labels[k] = val;
   i.labels["alertname"] = rule.name;
-  i.labels["namespace"] = spec.ns;
-  i.labels["service"] = v.spec->name;
-  i.labels["severity"] = severity_of(v, rule);
-  i.annotations["summary"] = describe(v, rule, alerts[v.index * rules.size() + r].value);
-  i.annotations["value"] = fmt(alerts[v.index * rules.size() + r].value, 6);
+  i.labels["namespace"] = spec_.ns;
+  i.labels["service"] = spec_.services[svc].name;
+  i.labels["severity"] = severity_of(svc, rule);
+  i.annotations["summary"] = describe(svc, rule, alerts[svc * rules.size() + r].value);
+  i.annotations["value"] = fmt(alerts[svc * rules.size() + r].value, 6);
   if (rule.external()) {
     // The rule file's labels and templated annotations, as Prometheus sends them.
-    const ExternalAlert& last = external_last[v.index * rules.size() + r];
+    const ExternalAlert& last = external_last[svc * rules.size() + r];
     for (const auto& [k, val] : last.labels)
-      if (k != "severity" || !v.spec->critical) i.labels[k] = val;
+      if (k != "severity" || !spec_.services[svc].critical) i.labels[k] = val;
     for (const auto& [k, val] : last.annotations)
       i.annotations[k] = val;
   }
   return i;
 }
 
-inline void World::Impl::flush_groups(TimePoint at) {
-  const int64_t now = core::to_unix_ms(at);
-  alert_groups.flush(at, [&](std::size_t svc) { send_group(svcs[svc], now); });
+void Alerting::flush(TimePoint now, bool deliver) {
+  deliver_ = deliver;
+  alert_groups.flush(now, [&](std::size_t svc) { send_group(svc, now); });
 }
 
 // A group's flush sends every alert of the service that fires, or resolved since the last.
-inline void World::Impl::send_group(Svc& v, int64_t now) {
+inline void Alerting::send_group(std::size_t svc, TimePoint now) {
   const std::size_t nr = rules.size();
   for (std::size_t r = 0; r < nr; ++r) {
-    AlertState& st = alerts[v.index * nr + r];
+    AlertState& st = alerts[svc * nr + r];
     bool resolved = false;
-    if (st.firing_since >= 0) {
+    if (st.firing_since != kUnset) {
       resolved = false;
     } else if (st.resolved_unsent) {
       st.resolved_unsent = false;
@@ -331,20 +323,20 @@ inline void World::Impl::send_group(Svc& v, int64_t now) {
     } else {
       continue;
     }
-    if (sink) {
-      outbox.push_back(make_incident(v, r, resolved, resolved ? now : st.firing_since));
+    if (deliver_) {
+      outbox.push_back(make_incident(svc, r, resolved, resolved ? now : st.firing_since));
       const engine::Incident& i = outbox.back();
-      auto& e = log_at(EventKind::kIncidentDelivered, v.index, i.alertname,
-                       (i.resolved ? "resolved: " : "firing: ") + i.annotations.at("summary"));
+      auto& e = env_.log_at(EventKind::kIncidentDelivered, svc, i.alertname,
+                            (i.resolved ? "resolved: " : "firing: ") + i.annotations.at("summary"));
       e.fingerprint = i.fingerprint;
       e.success = !i.resolved;
     } else {
       // Nobody to deliver to (no engine attached): log what would have been delivered,
       // without building the Incident's label and annotation maps.
       const AlertRuleSpec& rule = rules[r];
-      auto& e = log_at(EventKind::kIncidentDelivered, v.index, rule.name,
-                       (resolved ? "resolved: " : "firing: ") + describe(v, rule, st.value));
-      e.fingerprint = fingerprint(v, r);
+      auto& e = env_.log_at(EventKind::kIncidentDelivered, svc, rule.name,
+                            (resolved ? "resolved: " : "firing: ") + describe(svc, rule, st.value));
+      e.fingerprint = fingerprint(svc, r);
       e.success = !resolved;
     }
   }

@@ -33,16 +33,16 @@ std::string pct(double share) {
 /// interval.
 Duration peak_offset(TimePoint start, Duration window) {
   std::vector<Duration> cands{Duration{0}, window};
-  const auto start_ms = core::to_unix_ms(start);
-  const std::int64_t day = model::kDay.count();
-  std::int64_t first = start_ms - ((start_ms % day) + day) % day + kPeakTimeOfDay.count();
-  if (first < start_ms) first += day;
-  for (std::int64_t t = first; t - start_ms <= window.count(); t += day)
-    cands.push_back(Duration{t - start_ms});
+  const Duration since_midnight =
+      (start.time_since_epoch() % model::kDay + model::kDay) % model::kDay;
+  TimePoint first = start - since_midnight + kPeakTimeOfDay;
+  if (first < start) first += model::kDay;
+  for (TimePoint t = first; t - start <= window; t += model::kDay)
+    cands.push_back(t - start);
   Duration best{0};
-  double best_shape = daily_shape(start_ms);
+  double best_shape = daily_shape(start);
   for (const Duration c : cands) {
-    const double s = daily_shape(start_ms + c.count());
+    const double s = daily_shape(start + c);
     if (s > best_shape || (s == best_shape && c < best)) {
       best_shape = s;
       best = c;
@@ -74,7 +74,7 @@ LoadGraph load_graph(const ClusterSpec& spec) {
 double offered_rps(const ClusterSpec& spec, const LoadGraph& g, std::size_t i, TimePoint at,
                    int depth) {
   const ServiceSpec& s = spec.services[i];
-  double r = s.traffic.rps * (s.traffic.daily_shape ? daily_shape(core::to_unix_ms(at)) : 1.0);
+  double r = s.traffic.rps * (s.traffic.daily_shape ? daily_shape(at) : 1.0);
   if (depth > model::kBaselineMaxDepth) return r;
   for (std::size_t d : g.dependents[i])
     r += offered_rps(spec, g, d, at, depth + 1) * call_share(spec.services[d].kind);

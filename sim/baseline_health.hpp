@@ -23,13 +23,12 @@
 
 namespace selfheal::sim {
 
-/// Daily traffic shape at `unix_ms` (a factor on a service's mean rps):
+/// Daily traffic shape at `at` (a factor on a service's mean rps):
 /// 1 + kDailyAmplitude x sin(2 pi (hour - kDailyPhaseHour) / 24), peak 1.45 at 14:00 UTC.
-inline double daily_shape(std::int64_t unix_ms) {
-  constexpr std::int64_t kDayMs = model::kDay.count();
-  std::int64_t in_day = unix_ms % kDayMs;
-  if (in_day < 0) in_day += kDayMs;
-  const double h = static_cast<double>(in_day) / model::kMsPerHour;
+inline double daily_shape(TimePoint at) {
+  Duration in_day = at.time_since_epoch() % model::kDay;
+  if (in_day < Duration::zero()) in_day += model::kDay;
+  const double h = model::count_as<model::Hours>(in_day);
   return 1.0 + model::kDailyAmplitude *
                    std::sin(2.0 * model::kPi * (h - model::kDailyPhaseHour) / model::kHoursPerDay);
 }

@@ -23,10 +23,6 @@ std::string flag_name(const FaultParams& p, const ServiceSpec& s) {
   return p.flag.empty() ? "new-" + s.name + "-flow" : p.flag;
 }
 
-std::int64_t unix_ms(core::TimePoint t) {
-  return core::to_unix_ms(t);
-}
-
 }  // namespace
 
 Faults::Faults(const ClusterSpec& spec, Timeline& tl, Simulation& sim, Env& env,
@@ -81,8 +77,8 @@ void Faults::start() {
 }
 
 core::Duration Faults::jittered(std::size_t k, core::Duration phase, const IntermittentSpec& s) {
-  const double j = s.jitter_fraction > 0 ? s.jitter_fraction * static_cast<double>(phase.count())
-                                         : static_cast<double>(s.jitter.count());
+  const double j = s.jitter_fraction > 0 ? s.jitter_fraction * count_as<Millis>(phase)
+                                         : count_as<Millis>(s.jitter);
   if (j <= 0) return phase;
   const double d = phase_rng_.at(k).uniform_real(-j, j);
   return std::max(core::Duration{1},
@@ -93,17 +89,14 @@ void Faults::intermittent_phase(std::size_t k, bool on) {
   auto& rt = inc_[k];
   if (rt.ended || !rt.started) return;
   const FaultSpec& f = spec_.faults[static_cast<std::size_t>(rt.fault)];
-  Svc& v = env_.service(static_cast<std::size_t>(rt.root));
+  const auto svc = static_cast<std::size_t>(rt.root);
   std::string detail;
   if (on) {
-    detail = "intermittent: on again: " + apply(k, f, v);
+    detail = "intermittent: on again: " + apply(k, f, svc);
   } else {
-    v.pods_dirty = true;
-    if (f.kind == FaultKind::kDependencyOutage) v.outage = 0.0;
-    if (f.kind == FaultKind::kDependencyDegradation) {
-      v.degrade_err = 0.0;
-      v.degrade_latency = 0.0;
-    }
+    env_.touch(svc);
+    if (f.kind == FaultKind::kDependencyOutage) env_.set_outage(svc, 0.0);
+    if (f.kind == FaultKind::kDependencyDegradation) env_.set_degradation(svc, 0.0, 0.0);
     detail = "intermittent: off for now (the fault is not over)";
   }
   rt.effect_off = !on;
@@ -144,7 +137,7 @@ void Faults::begin(std::size_t k) {
   const std::string& id = tl_.incidents[k].truth.id;
   if (rt.fault >= 0) {
     const FaultSpec& f = spec_.faults[static_cast<std::size_t>(rt.fault)];
-    std::string detail = apply(k, f, env_.service(static_cast<std::size_t>(rt.root)));
+    std::string detail = apply(k, f, static_cast<std::size_t>(rt.root));
     env_.log(EventKind::kFaultStart, f.target, std::string(to_string(f.kind)), detail).incident =
         id;
   } else {
@@ -157,169 +150,135 @@ void Faults::begin(std::size_t k) {
 
 std::string Faults::start_planned(std::size_t k, const PlannedEventSpec& p) {
   if (inc_[k].root < 0) return {};
-  Svc& v = env_.service(static_cast<std::size_t>(inc_[k].root));
+  const auto svc = static_cast<std::size_t>(inc_[k].root);
   switch (p.kind) {
     case PlannedKind::kMarketingCampaign:
-      v.ext_mult *= p.traffic_multiplier;
+      env_.multiply_traffic(svc, p.traffic_multiplier);
       return "external traffic x" + fmt(p.traffic_multiplier);
     case PlannedKind::kDeployWindow: {
       ReleaseSpec rs = *p.release;
-      if (rs.revision <= v.releases.back().revision) rs.revision = v.releases.back().revision + 1;
+      const int latest = env_.pods(svc).releases.back().revision;
+      if (rs.revision <= latest) rs.revision = latest + 1;
       std::string detail =
           "helm upgrade to revision " + std::to_string(rs.revision) + " (" + rs.version + ")";
-      env_.upgrade(v, rs, "planned deploy " + tl_.incidents[k].truth.id);
+      env_.upgrade(svc, rs, "planned deploy " + tl_.incidents[k].truth.id);
       return detail;
     }
     case PlannedKind::kMaintenance:
-      v.maintenance = p.severity;
+      env_.set_maintenance(svc, p.severity);
       return "maintenance: " + fmt(p.severity) + " of requests fail";
   }
   return {};
 }
 
-std::string Faults::apply(std::size_t k, const FaultSpec& f, Svc& v) {
-  const ServiceSpec& ss = *v.spec;
-  v.pods_dirty = true;
+std::string Faults::apply(std::size_t k, const FaultSpec& f, std::size_t svc) {
+  const ServiceSpec& ss = spec_.services[svc];
+  env_.touch(svc);
   const auto& p = f.params;
-  auto mark_pods = [&v](std::uint8_t flag) {
-    int n = 0;
-    for (auto& pod : v.pods) {
-      if (pod.phase != Phase::kGone && pod.phase != Phase::kTerminating) {
-        pod.flags |= flag;
-        ++n;
-      }
-    }
-    return n;
-  };
   switch (f.kind) {
     case FaultKind::kMemoryLeak: {
       double rate = p.rate;
       if (rate <= 0) rate = default_leak_mb_per_min(ss.memory_limit_mb, ss.memory_per_pod_mb);
-      v.leak_mb_per_ms += rate / kMsPerMinute;
+      env_.add_leak(svc, rate);
       return "memory leak " + fmt(rate) + " MB/min per container";
     }
     case FaultKind::kCpuHog: {
-      v.hog_severity = or_default(p.severity, kDefaultHogSeverity);
-      const int n = mark_pods(kFlagHog);
-      return "runaway threads in " + std::to_string(n) + " pods take " + fmt(v.hog_severity) +
-             " of their CPU";
+      const double sev = or_default(p.severity, kDefaultHogSeverity);
+      const int n = env_.start_hog(svc, sev);
+      return "runaway threads in " + std::to_string(n) + " pods take " + fmt(sev) + " of their CPU";
     }
     case FaultKind::kBadDeploy:
-      return deploy_bad_release(p, v);
+      return deploy_bad_release(p, svc);
     case FaultKind::kDependencyOutage:
-      v.outage = 1.0;
+      env_.set_outage(svc, 1.0);
       return ss.name + " unavailable";
-    case FaultKind::kDependencyDegradation:
-      v.degrade_err = or_default(p.severity, kDefaultDegradeErrorRate);
-      v.degrade_latency = or_default(p.latency_ms, kDefaultDegradeLatencyMs);
-      return ss.name + " fails " + fmt(v.degrade_err) + " of calls, +" + fmt(v.degrade_latency) +
-             " ms";
+    case FaultKind::kDependencyDegradation: {
+      const double err = or_default(p.severity, kDefaultDegradeErrorRate);
+      const double lat = or_default(p.latency_ms, kDefaultDegradeLatencyMs);
+      env_.set_degradation(svc, err, lat);
+      return ss.name + " fails " + fmt(err) + " of calls, +" + fmt(lat) + " ms";
+    }
     case FaultKind::kTrafficSpike:
-      v.ext_mult *= p.multiplier;
+      env_.multiply_traffic(svc, p.multiplier);
       return "unplanned external traffic x" + fmt(p.multiplier);
     case FaultKind::kPodLoss:
-      return lose_pods(k, p, v);
+      return lose_pods(k, p, svc);
     case FaultKind::kConsumerStall:
-      return std::to_string(mark_pods(kFlagStalled)) + " consumers stalled";
+      return std::to_string(env_.stall(svc)) + " consumers stalled";
     case FaultKind::kBadFeatureFlag: {
       const std::string name = flag_name(p, ss);
       const double sev = or_default(p.severity, kDefaultFlagSeverity);
-      auto it = std::find_if(v.flags.begin(), v.flags.end(),
-                             [&](const Flag& fl) { return fl.name == name; });
-      if (it == v.flags.end()) {
-        v.flags.push_back({name, sev, true, kNever});
-      } else {
-        *it = {name, sev, true, kNever};
-      }
+      env_.flag_on(svc, name, sev);
       return "flag " + name + " on: " + fmt(sev) + " of requests fail";
     }
-    case FaultKind::kPoisonedCache:
-      v.poison = or_default(p.severity, kDefaultPoisonSeverity);
-      return "cache serves bad entries: " + fmt(v.poison) + " of requests fail";
+    case FaultKind::kPoisonedCache: {
+      const double sev = or_default(p.severity, kDefaultPoisonSeverity);
+      env_.set_poison(svc, sev);
+      return "cache serves bad entries: " + fmt(sev) + " of requests fail";
+    }
   }
   return {};
 }
 
-std::string Faults::lose_pods(std::size_t k, const FaultParams& p, Svc& v) {
-  int lost = 0;
-  const std::int64_t replace_at = unix_ms(sim_.now() + p.replace_after);
-  for (auto& pod : v.pods) {
-    if (lost >= p.pods) break;
-    if (pod.phase == Phase::kRunning || pod.phase == Phase::kStarting ||
-        pod.phase == Phase::kBackoff) {
-      pod.phase = Phase::kLost;
-      pod.ready_ms = kNever;
-      pod.next_ms = replace_at;
-      ++lost;
-    }
-  }
+std::string Faults::lose_pods(std::size_t k, const FaultParams& p, std::size_t svc) {
+  const int lost = env_.lose_pods(svc, p.pods, sim_.now() + p.replace_after);
   if (p.capacity_loss > 0 && env_.take_capacity(p.capacity_loss))
     inc_[k].capacity_lost = p.capacity_loss;
   return "node failure: " + std::to_string(lost) + " pods lost";
 }
 
-std::string Faults::deploy_bad_release(const FaultParams& p, Svc& v) {
+std::string Faults::deploy_bad_release(const FaultParams& p, std::size_t svc) {
+  const model::PodSet& pods = env_.pods(svc);
   Release r;
-  r.revision = v.releases.back().revision + 1;
-  r.version = p.version.empty() ? v.releases[v.current].version + "-bad" : p.version;
+  r.revision = pods.releases.back().revision + 1;
+  r.version = p.version.empty() ? pods.releases[pods.current].version + "-bad" : p.version;
   r.bad = true;
   r.crash_loop = p.crash_loop;
   r.error_rate = or_default(p.severity, kDefaultBadReleaseErrorRate);
-  r.deployed_ms = unix_ms(sim_.now());
+  r.deployed = sim_.now();
   std::string d =
       "helm upgrade to revision " + std::to_string(r.revision) + " (" + r.version +
       (r.crash_loop ? ", crash-loops)" : ", " + fmt(r.error_rate) + " of requests fail)");
-  env_.deploy(v, std::move(r), "bad deploy");
+  env_.deploy(svc, std::move(r), "bad deploy");
   return d;
 }
 
-void Faults::remove(Runtime& rt, const FaultSpec& f, Svc& v) {
+void Faults::remove(Runtime& rt, const FaultSpec& f, std::size_t svc) {
   const auto& p = f.params;
+  const ServiceSpec& ss = spec_.services[svc];
   switch (f.kind) {
     case FaultKind::kMemoryLeak: {
       double rate = p.rate;
-      if (rate <= 0)
-        rate = default_leak_mb_per_min(v.spec->memory_limit_mb, v.spec->memory_per_pod_mb);
-      v.leak_mb_per_ms = std::max(0.0, v.leak_mb_per_ms - rate / kMsPerMinute);
+      if (rate <= 0) rate = default_leak_mb_per_min(ss.memory_limit_mb, ss.memory_per_pod_mb);
+      env_.remove_leak(svc, rate);
       break;
     }
     case FaultKind::kCpuHog:
-      v.hog_severity = 0.0;
-      for (auto& pod : v.pods)
-        pod.flags &= static_cast<std::uint8_t>(~kFlagHog);
+      env_.end_hog(svc);
       break;
     case FaultKind::kBadDeploy:
       break;  // ends when a good release replaces it
     case FaultKind::kDependencyOutage:
-      v.outage = 0.0;
+      env_.set_outage(svc, 0.0);
       break;
     case FaultKind::kDependencyDegradation:
-      v.degrade_err = 0.0;
-      v.degrade_latency = 0.0;
+      env_.set_degradation(svc, 0.0, 0.0);
       break;
     case FaultKind::kTrafficSpike:
-      v.ext_mult /= p.multiplier;
+      env_.divide_traffic(svc, p.multiplier);
       break;
     case FaultKind::kPodLoss:
       env_.take_capacity(-rt.capacity_lost);
       rt.capacity_lost = 0;
       break;
     case FaultKind::kConsumerStall:
-      for (auto& pod : v.pods)
-        pod.flags &= static_cast<std::uint8_t>(~kFlagStalled);
+      env_.end_stall(svc);
       break;
-    case FaultKind::kBadFeatureFlag: {
-      const std::string fname = flag_name(p, *v.spec);
-      for (auto& fl : v.flags) {
-        if (fl.name == fname && fl.enabled) {
-          fl.enabled = false;
-          fl.off_at = unix_ms(sim_.now());
-        }
-      }
+    case FaultKind::kBadFeatureFlag:
+      env_.flag_off(svc, flag_name(p, ss), sim_.now());
       break;
-    }
     case FaultKind::kPoisonedCache:
-      v.poison = 0.0;
+      env_.set_poison(svc, 0.0);
       break;
   }
 }
@@ -335,20 +294,20 @@ void Faults::end_incident(std::size_t k, const std::string& why) {
   EventKind kind = EventKind::kFaultEnd;
   if (rt.fault >= 0) {
     const FaultSpec& f = spec_.faults[static_cast<std::size_t>(rt.fault)];
-    Svc& v = env_.service(static_cast<std::size_t>(rt.root));
-    v.pods_dirty = true;
+    const auto svc = static_cast<std::size_t>(rt.root);
+    env_.touch(svc);
     service = f.target;
     name = std::string(to_string(f.kind));
-    remove(rt, f, v);
+    remove(rt, f, svc);
   } else {
     const PlannedEventSpec& p = spec_.planned[static_cast<std::size_t>(rt.planned)];
     service = p.service;
     name = std::string(to_string(p.kind));
     kind = EventKind::kPlannedEnd;
     if (rt.root >= 0) {
-      Svc& v = env_.service(static_cast<std::size_t>(rt.root));
-      if (p.kind == PlannedKind::kMarketingCampaign) v.ext_mult /= p.traffic_multiplier;
-      if (p.kind == PlannedKind::kMaintenance) v.maintenance = 0.0;
+      const auto svc = static_cast<std::size_t>(rt.root);
+      if (p.kind == PlannedKind::kMarketingCampaign) env_.divide_traffic(svc, p.traffic_multiplier);
+      if (p.kind == PlannedKind::kMaintenance) env_.set_maintenance(svc, 0.0);
     }
   }
   env_.log(kind, service, name, why).incident = rec.truth.id;
@@ -369,11 +328,10 @@ void Faults::flag_disabled(std::size_t svc, const std::string& flag, const std::
     if (rt.fault < 0 || rt.ended || !rt.started || rt.root != static_cast<std::ptrdiff_t>(svc))
       continue;
     const FaultSpec& f = spec_.faults[static_cast<std::size_t>(rt.fault)];
-    if (f.kind == FaultKind::kBadFeatureFlag &&
-        flag_name(f.params, *env_.service(svc).spec) == flag) {
+    if (f.kind == FaultKind::kBadFeatureFlag && flag_name(f.params, spec_.services[svc]) == flag) {
       rt.ended = true;  // the flag is off: the cause is gone
       tl_.incidents[k].end = sim_.now();
-      env_.log(EventKind::kFaultEnd, env_.service(svc).spec->name, "bad-feature-flag", detail)
+      env_.log(EventKind::kFaultEnd, spec_.services[svc].name, "bad-feature-flag", detail)
           .incident = tl_.incidents[k].truth.id;
     }
   }
@@ -410,12 +368,11 @@ void Faults::track_one(std::size_t k, core::TimePoint now) {
   auto& rec = tl_.incidents[k];
   bool any_out = false;
   for (const std::size_t s : rt.affected_index) {
-    const Svc& v = env_.service(s);
-    if (v.within) continue;
+    if (env_.within_objectives(s)) continue;
     any_out = true;
     if (!rt.impacted[s]) {
       rt.impacted[s] = 1;
-      rec.impacted.push_back(v.spec->name);
+      rec.impacted.push_back(spec_.services[s].name);
     }
   }
   if (!rec.impact) {

@@ -36,9 +36,9 @@ namespace selfheal::sim {
 
 class Faults {
  public:
-  /// What faults ask of the rest of the world: the services a cause changes (pods and
-  /// traffic parts), the helm upgrade of a bad or planned release, the cluster's pod
-  /// slots, and the timeline's log.
+  /// What faults ask of the rest of the world: named operations on the parts a cause
+  /// changes (pods & rollouts, traffic & service physics), the cluster's pod slots, and the
+  /// timeline's log. A cause never writes another part's state itself.
   class Env {
    public:
     virtual ~Env() = default;
@@ -46,15 +46,51 @@ class Faults {
     virtual std::size_t services() const = 0;
     /// A service's index by name, or -1 when the world has no such service.
     virtual std::ptrdiff_t service_index(std::string_view name) const = 0;
-    /// The model's record of service `svc` (a cause changes its effects and pods directly).
-    virtual model::Svc& service(std::size_t svc) = 0;
-    /// A helm upgrade of v to release `rs`, deployed now (a planned deploy window).
-    virtual void upgrade(model::Svc& v, const ReleaseSpec& rs, const std::string& why) = 0;
-    /// A helm upgrade of v to release `r` (a bad deploy).
-    virtual void deploy(model::Svc& v, model::Release r, const std::string& why) = 0;
+    /// Whether `svc` was within its objectives on the latest tick.
+    virtual bool within_objectives(std::size_t svc) const = 0;
+
+    // ---- pods & rollouts (sim/pods.hpp)
+    /// Service `svc`'s pods and releases, to read.
+    virtual const model::PodSet& pods(std::size_t svc) const = 0;
+    /// Something changed what `svc`'s pods serve: the next tick re-derives their stats.
+    virtual void touch(std::size_t svc) = 0;
+    /// A memory leak of `mb_per_min` per container starts or ends.
+    virtual void add_leak(std::size_t svc, double mb_per_min) = 0;
+    virtual void remove_leak(std::size_t svc, double mb_per_min) = 0;
+    /// Runaway threads take `severity` of every live pod's capacity; returns the pods hit.
+    virtual int start_hog(std::size_t svc, double severity) = 0;
+    virtual void end_hog(std::size_t svc) = 0;
+    /// Every live pod's consumer is stuck; returns the pods hit.
+    virtual int stall(std::size_t svc) = 0;
+    virtual void end_stall(std::size_t svc) = 0;
+    /// Up to `pods` serving pods are lost, replaced at `replace_at`; returns how many.
+    virtual int lose_pods(std::size_t svc, int pods, core::TimePoint replace_at) = 0;
+    /// A helm upgrade of `svc` to release `rs`, deployed now (a planned deploy window).
+    virtual void upgrade(std::size_t svc, const ReleaseSpec& rs, const std::string& why) = 0;
+    /// A helm upgrade of `svc` to release `r` (a bad deploy).
+    virtual void deploy(std::size_t svc, model::Release r, const std::string& why) = 0;
     /// Takes `slots` pod slots out of the cluster (returned with a negative count);
     /// false when the cluster's capacity is unbounded (nothing taken).
     virtual bool take_capacity(std::int64_t slots) = 0;
+
+    // ---- traffic & service physics
+    /// Share of `svc` unavailable (dependency-outage; 0 ends it).
+    virtual void set_outage(std::size_t svc, double share) = 0;
+    /// Share of `svc`'s requests failing for planned maintenance (0 ends it).
+    virtual void set_maintenance(std::size_t svc, double share) = 0;
+    /// Share of `svc`'s calls failing and latency added (dependency-degradation; 0, 0 ends).
+    virtual void set_degradation(std::size_t svc, double error_share, double latency_ms) = 0;
+    /// `svc`'s external traffic multiplied by `factor` (a spike, a campaign), and divided
+    /// again when it ends.
+    virtual void multiply_traffic(std::size_t svc, double factor) = 0;
+    virtual void divide_traffic(std::size_t svc, double factor) = 0;
+    /// Share of `svc`'s requests failing on bad cache entries (poisoned-cache; 0 ends it).
+    virtual void set_poison(std::size_t svc, double share) = 0;
+    /// Feature flag `name` of `svc` on, failing `severity` of requests (added if new).
+    virtual void flag_on(std::size_t svc, const std::string& name, double severity) = 0;
+    /// Feature flag `name` of `svc` off from `at`, if it is on.
+    virtual void flag_off(std::size_t svc, const std::string& name, core::TimePoint at) = 0;
+
     /// Appends an event to the timeline (attributed to the service's incident).
     virtual TimelineEvent& log(EventKind kind, std::string service, std::string name,
                                std::string detail) = 0;
@@ -117,13 +153,13 @@ class Faults {
   void add_incidents();
   void begin(std::size_t k);
   std::string start_planned(std::size_t k, const PlannedEventSpec& p);
-  std::string apply(std::size_t k, const FaultSpec& f, model::Svc& v);
+  std::string apply(std::size_t k, const FaultSpec& f, std::size_t svc);
   /// pod-loss: a node fails, taking its pods and (optionally) cluster capacity.
-  std::string lose_pods(std::size_t k, const FaultParams& p, model::Svc& v);
+  std::string lose_pods(std::size_t k, const FaultParams& p, std::size_t svc);
   /// bad-deploy: a helm upgrade to a bad release.
-  std::string deploy_bad_release(const FaultParams& p, model::Svc& v);
-  /// Removes fault f's effect from v (its cause ended).
-  void remove(Runtime& rt, const FaultSpec& f, model::Svc& v);
+  std::string deploy_bad_release(const FaultParams& p, std::size_t svc);
+  /// Removes fault f's effect from svc (its cause ended).
+  void remove(Runtime& rt, const FaultSpec& f, std::size_t svc);
   /// An intermittent fault switches its effect off (`on` false) or on again and schedules
   /// the next switch; nothing once the fault has ended.
   void intermittent_phase(std::size_t k, bool on);

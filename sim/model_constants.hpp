@@ -4,7 +4,7 @@
 // they are the model, not tuning knobs.
 //
 //   const double mem = model::base_memory_mb(spec.memory_per_pod_mb, util);
-//   p.next_ms = t + model::kBackoffBase.count();
+//   p.next = t + model::kBackoffBase;
 #pragma once
 
 #include <algorithm>
@@ -20,14 +20,31 @@ using core::Duration;
 using namespace std::chrono_literals;
 
 // ---- time ------------------------------------------------------------------------------
-/// "No time-driven change due" for a pod's next transition (raw ms: the pods' hot fields).
-inline constexpr std::int64_t kNever = std::numeric_limits<std::int64_t>::max();
-/// Milliseconds in a minute, as a double for rates given "per minute" (leaks, trends).
+using core::TimePoint;
+/// "No time-driven change due": a pod's next transition, a flag's switch-off, the earliest
+/// change of a service's pods. Later than every instant, so `now >= kNever` never holds.
+inline constexpr TimePoint kNever = TimePoint::max();
+/// "Never happened" for a service's last cache purge, OOM kill and container restart: long
+/// before any run, yet far enough from the minimum that `now - kLongAgo` cannot overflow.
+inline constexpr TimePoint kLongAgo{Duration{std::numeric_limits<Duration::rep>::min() / 2}};
+/// "Not in this state" for an alert's pending, firing, clear and resolved instants.
+inline constexpr TimePoint kUnset = TimePoint::min();
+/// Milliseconds in a minute, as a double: a rate given "per minute" (a leak) per ms.
 inline constexpr double kMsPerMinute = 60'000.0;
-/// Milliseconds in an hour, as a double (memory growth per hour, the daily shape).
-inline constexpr double kMsPerHour = 3'600'000.0;
 /// One day (the daily traffic shape's period).
 inline constexpr Duration kDay = 24h;
+/// `d` as a floating-point number of `Unit`s (Millis, Seconds, Minutes or Hours), e.g.
+/// `count_as<Minutes>(d)`: the one place a span enters the model's float arithmetic (a rate
+/// per minute, physics per second). Exactly `double(d.count()) / (ms per Unit)`. Never for
+/// storing or comparing times, which stay integer.
+template <class Unit>
+constexpr double count_as(Duration d) {
+  return std::chrono::duration<double, typename Unit::period>(d).count();
+}
+using Millis = std::chrono::milliseconds;
+using Seconds = std::chrono::seconds;
+using Minutes = std::chrono::minutes;
+using Hours = std::chrono::hours;
 
 // ---- chart series ----------------------------------------------------------------------
 /// Fewest points a service's chart series keeps, however large the fleet (a merge of
@@ -90,9 +107,9 @@ inline double default_leak_mb_per_min(double memory_limit_mb, double memory_per_
 }
 
 // ---- traffic and service physics -------------------------------------------------------
-/// Correlation time of the AR(1) traffic noise (ms): phi = exp(-scrape / this); a minute
-/// keeps the noise smooth across 15-30 s scrapes but lets it wander within an hour.
-inline constexpr double kNoiseCorrelationMs = 60'000.0;
+/// Correlation time of the AR(1) traffic noise: phi = exp(-scrape / this); a minute keeps
+/// the noise smooth across 15-30 s scrapes but lets it wander within an hour.
+inline constexpr Duration kNoiseCorrelation = 1min;
 /// sqrt(6): scales the sum of two uniforms minus 1 (a triangular variate on [-1, 1], variance
 /// 1/6) to unit variance.
 inline constexpr double kTriangularToUnitVariance = 2.449489742783178;

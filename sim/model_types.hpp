@@ -1,8 +1,9 @@
 // The cluster model's state, as plain values: pods, releases, flags, the per-service
 // record a scrape tick reads, alert and group state, incidents' runtime and actions
-// waiting on the model. Internal to sim/ (the parts of World::Impl share these types);
-// nothing here allocates or calls out. Times are Unix milliseconds (int64) in the hot
-// per-pod and per-service fields, where a tick compares them millions of times.
+// waiting on the model. Internal to sim/ (each part owns its records: model::PodSet the
+// pods part's, model::Svc the traffic part's); nothing here allocates or calls out. Times are core
+// chrono types (TimePoint, Duration); their sentinels (kNever, kLongAgo, kUnset) are in
+// sim/model_constants.hpp.
 #pragma once
 
 #include <cstddef>
@@ -24,7 +25,8 @@
 
 namespace selfheal::sim::model {
 
-using std::int64_t;
+using core::Duration;
+using core::TimePoint;
 
 enum class Phase : std::uint8_t {
   kPending,
@@ -39,12 +41,12 @@ enum class Phase : std::uint8_t {
 enum : std::uint8_t { kFlagHog = 1, kFlagStalled = 2, kFlagOom = 4 };
 
 struct Pod {
-  int64_t next_ms = kNever;   // next time-driven transition
-  int64_t started_ms = 0;     // container start
-  int64_t ready_ms = kNever;  // became ready (Running)
-  float leaked_mb = 0;        // memory leaked by this container so far
-  float leak_factor = 1.0f;   // per-pod spread of a leak (0.75..1.25): pods drift apart
-  std::uint32_t tmpl = 0;     // pod-template generation (ReplicaSet)
+  TimePoint next = kNever;   // next time-driven transition
+  TimePoint started{};       // container start
+  TimePoint ready = kNever;  // became ready (Running)
+  float leaked_mb = 0;       // memory leaked by this container so far
+  float leak_factor = 1.0f;  // per-pod spread of a leak (0.75..1.25): pods drift apart
+  std::uint32_t tmpl = 0;    // pod-template generation (ReplicaSet)
   std::uint16_t restarts = 0;
   Phase phase = Phase::kPending;
   std::uint8_t flags = 0;
@@ -57,15 +59,15 @@ struct Release {
   bool bad = false;
   double error_rate = 0.0;
   bool crash_loop = false;
-  int64_t crash_after_ms = 90'000;
-  int64_t deployed_ms = 0;
+  Duration crash_after = 90s;  // a crash-looping release's containers die this long after start
+  TimePoint deployed{};
 };
 
 struct Flag {
   std::string name;
   double severity = 0.0;  // share of requests failing while enabled
   bool enabled = true;
-  int64_t off_at = kNever;  // disabled, effective from this instant
+  TimePoint off_at = kNever;  // disabled, effective from this instant
 };
 
 /// One tick's values, kept in the telemetry ring.
@@ -80,14 +82,14 @@ struct Sample {
 struct Seen {
   double err = 0, p99 = 0, calls = 0;  // the previous tick
   double base_error_rate = 0;
-  int64_t purge_ms = 0;  // last cache purge (calls warm up again)
+  TimePoint purged{};  // last cache purge (calls warm up again)
   bool cache = false;
 };
 
 /// A service's open chart bucket: the point the ticks of the bucket fold into, kept in one
 /// compact array (a cache line a service, read in service order) instead of in the series,
 /// whose last points are all over the heap. The series' last point is written when the
-/// bucket closes, and by World::Impl::flush_series before anyone reads the timeline.
+/// bucket closes, and by Telemetry::flush before anyone reads the timeline.
 struct alignas(64) OpenBucket {
   SeriesPoint point;        // the bucket so far (its first tick's point, folded into)
   std::uint32_t fill = 0;   // ticks in it; 0 before the first tick
@@ -100,32 +102,64 @@ struct PodStats {
   int pending = 0;
   int ready = 0;
   int hogs = 0;
-  double cap = 0.0;             // requests/s the ready pods serve
-  double rel_err_w = 0.0;       // capacity-weighted release error
-  float max_leaked = 0.0f;      // over live containers
-  bool any_live = false;        // some container is Starting or Running
-  bool gone = false;            // some pod is Gone: compact the vector
-  int64_t next_event = kNever;  // earliest time-driven change (transition, warm-up end)
+  double cap = 0.0;               // requests/s the ready pods serve
+  double rel_err_w = 0.0;         // capacity-weighted release error
+  float max_leaked = 0.0f;        // over live containers
+  bool any_live = false;          // some container is Starting or Running
+  bool gone = false;              // some pod is Gone: compact the vector
+  TimePoint next_event = kNever;  // earliest time-driven change (transition, warm-up end)
 };
-// Field order is by heat: a tick walks all services, and everything it reads or writes of
-// a service sits in the first seven cache lines (offsets checked in sim/traffic.cpp), the
-// constants of its spec copied in (the spec's own fields are spread over a large struct);
-// what other services read of it (copied to World::Impl::seen at the start of a tick)
-// comes first, in one line. What only a change reads (the spec, the dependency lists,
-// traffic shifting) follows, then pods, releases and templates. Aligned to a cache line, so
-// each service's hot lines are its own.
-struct alignas(64) Svc {
-  // ---- line 0: what World::Impl::seen copies each tick, and the tick's flags
-  double err = 0, p99 = 0, calls = 0;
-  double base_error_rate = 0;  // spec
-  int64_t purge_ms = std::numeric_limits<int64_t>::min() / 2;
-  int desired = 0;
-  int ready = 0;
-  bool cache = false;       // spec: kind == cache
-  bool worker = false;      // spec: kind == worker
-  bool daily_shape = true;  // spec.traffic
-  bool pods_dirty = true;
+/// One service's pods & rollouts, owned by the pods part (sim/pods.hpp): what the
+/// Deployment and ReplicaSet controllers and the kubelet keep. The tick reads the first two
+/// cache lines (the cached stats, the effects on pods, the counters); the pods' vector is
+/// walked only when something is due. Aligned to a cache line, so each service's hot lines
+/// are its own.
+struct alignas(64) PodSet {
+  // ---- line 0: the pods' stats cache: while nothing touches the pods and no time-driven
+  // change is due, a tick reuses them instead of walking the pods (most services, most ticks)
+  PodStats stats;
+  double leak_mb_per_ms = 0.0;  // memory-leak fault: MB per ms per container (spread per pod)
+  double hog_severity = 0.0;    // cpu-hog fault: share of a hogging pod's capacity lost
+
+  // ---- line 1: the tick's flags and counters
+  int desired = 0;  // the Deployment's replicas
+  std::uint32_t cum_oom = 0, cum_restarts = 0;
+  bool dirty = true;  // something changed the pods or their effects: re-derive the stats
   bool rollout = false;
+  TimePoint last_oom = kLongAgo;      // last OOM kill
+  TimePoint last_restart = kLongAgo;  // last container restart
+  const ServiceSpec* spec = nullptr;
+  std::vector<double> tmpl_err;  // template generation -> error share (0 if good)
+
+  // ---- read when the pods are walked or on a change
+  std::vector<Pod> pods;
+  std::size_t index = 0;
+  std::uint32_t pod_seq = 0;  // pods ever created (names the next pod's leak_factor)
+  std::uint32_t tmpl = 0;     // the current template generation
+  std::uint32_t completed_tmpl = 0;
+  std::vector<Release> releases;  // helm history; `current` indexes it
+  std::size_t current = 0;
+  std::vector<std::size_t> templates;  // template generation -> release index
+  TimePoint last_deploy{};
+};
+
+/// One service's traffic and physics, the traffic part's record (sim/traffic.hpp).
+// Field order is by heat: a tick walks all services, and everything it reads or writes of
+// a service sits in the first cache lines (offsets checked in sim/traffic.cpp), the
+// constants of its spec copied in (the spec's own fields are spread over a large struct);
+// what other services read of it (copied to the neighbours' view, model::Seen, at the start
+// of a tick) comes first, in one line. What only a change reads (the spec, the dependency lists,
+// traffic shifting) follows. Aligned to a cache line, so each service's hot lines are its
+// own.
+struct alignas(64) Svc {
+  // ---- line 0: what the neighbours' view copies each tick, and the tick's flags
+  double err = 0, p99 = 0, calls = 0;
+  double base_error_rate = 0;   // spec
+  TimePoint purged = kLongAgo;  // last cache purge
+  int ready = 0;                // ready pods this tick (the pods part's stats)
+  bool cache = false;           // spec: kind == cache
+  bool worker = false;          // spec: kind == worker
+  bool daily_shape = true;      // spec.traffic
   bool within = true;
 
   // ---- this tick
@@ -133,10 +167,6 @@ struct alignas(64) Svc {
   double util = 0.0;
   double queue = 0.0;
   double noise = 0.0;
-  std::uint32_t cum_oom = 0, cum_restarts = 0;
-  std::uint32_t series_oom = 0, series_restarts = 0;              // counters at the last chart tick
-  int64_t last_oom_ms = std::numeric_limits<int64_t>::min() / 2;  // last OOM kill
-  int64_t last_restart_ms = std::numeric_limits<int64_t>::min() / 2;  // last container restart
 
   // ---- constants of the spec the tick reads
   double traffic_rps = 0, traffic_noise = 0;
@@ -144,8 +174,6 @@ struct alignas(64) Svc {
   double slo_error_rate = 0, slo_latency_p99_ms = 0, slo_queue_lag = 0;
 
   // ---- fault and action effects
-  double leak_mb_per_ms = 0.0;
-  double hog_severity = 0.0;
   double outage = 0.0;       // share unavailable (dependency-outage)
   double maintenance = 0.0;  // share failing (planned maintenance)
   double degrade_err = 0.0;
@@ -154,38 +182,23 @@ struct alignas(64) Svc {
   double shift = 0.0;     // share of external traffic shifted away
   double poison = 0.0;
 
-  // Pod stats cache: while nothing touches the pods and no time-driven change is due, a
-  // tick reuses them instead of walking the pods (most services, most ticks).
-  PodStats stats;
-
   Rng rng{0};
   std::size_t index = 0;
   std::vector<Flag> flags;
 
   // ---- read on a change only
-  std::ptrdiff_t shift_to = -1;  // where `shifted` goes (World::Impl::any_shift)
+  std::ptrdiff_t shift_to = -1;  // where `shifted` goes (the traffic-shift table)
   const ServiceSpec* spec = nullptr;
   std::vector<std::size_t> upstreams;
   std::vector<std::size_t> dependents;
-
-  // ---- cold: Deployment / ReplicaSet
-  std::vector<Pod> pods;
-  std::uint32_t pod_seq = 0;      // pods ever created (names the next pod's leak_factor)
-  std::vector<Release> releases;  // helm history; `current` indexes it
-  std::size_t current = 0;
-  std::vector<std::size_t> templates;  // template generation -> release index
-  std::vector<double> tmpl_err;        // template generation -> error share (0 if good)
-  std::uint32_t tmpl = 0;
-  std::uint32_t completed_tmpl = 0;
-  int64_t last_deploy_ms = 0;
 };
 
 struct AlertState {
-  int64_t pending_since = -1;
-  int64_t firing_since = -1;
-  int64_t resolved_at = -1;  // last resolution, while the episode lasts
-  int64_t clear_since = -1;  // firing, condition false since (keep_firing_for)
-  int64_t firing_ms = 0;     // time spent firing in this episode (flapping adds up)
+  TimePoint pending_since = kUnset;
+  TimePoint firing_since = kUnset;
+  TimePoint resolved_at = kUnset;  // last resolution, while the episode lasts
+  TimePoint clear_since = kUnset;  // firing, condition false since (keep_firing_for)
+  Duration firing_for{};           // time spent firing in this episode (flapping adds up)
   bool resolved_unsent = false;
   bool paged = false;
   double value = 0.0;

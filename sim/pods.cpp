@@ -1,7 +1,6 @@
-// Pods & rollouts: the Deployment and ReplicaSet controllers (surge, unavailability,
-// scale-in order), the kubelet (start-up, crash back-off, OOM kills of leaking containers),
-// helm releases and pod templates. A good release rolled out ends a bad-deploy incident.
-#include "sim/world_impl.hpp"
+// Pods & rollouts (sim/pods.hpp). Compiled in the world's unity translation unit, so the
+// tick's calls inline: the members the tick reaches are `inline`.
+#include "sim/pods.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -15,155 +14,107 @@ namespace selfheal::sim {
 using namespace model;
 using engine::ActionKind;
 
-inline void World::Impl::build_services() {
-  svcs.resize(spec.services.size());
-  graph = load_graph(spec);
-  for (std::size_t i = 0; i < spec.services.size(); ++i)
-    by_name[spec.services[i].name] = i;
-  for (std::size_t i = 0; i < spec.services.size(); ++i) {
-    Svc& v = svcs[i];
-    const ServiceSpec& ss = spec.services[i];
-    v.spec = &ss;
-    v.index = i;
-    v.base_error_rate = ss.base_error_rate;
-    v.cache = ss.kind == ServiceKind::kCache;
-    v.worker = ss.kind == ServiceKind::kWorker;
-    v.daily_shape = ss.traffic.daily_shape;
-    v.traffic_rps = ss.traffic.rps;
-    v.traffic_noise = ss.traffic.noise;
-    v.base_latency_ms = ss.base_latency_ms;
-    v.memory_per_pod_mb = ss.memory_per_pod_mb;
-    v.memory_limit_mb = ss.memory_limit_mb;
-    v.slo_error_rate = ss.slo.error_rate;
-    v.slo_latency_p99_ms = ss.slo.latency_p99_ms;
-    v.slo_queue_lag = ss.slo.queue_lag;
-    v.rng = sim.stream("svc/" + ss.name + "/traffic");
-    if (ss.traffic.noise > 0) v.noise = v.rng.normal(0.0, ss.traffic.noise);
-    for (const auto& d : ss.depends_on) {
-      v.upstreams.push_back(by_name.at(d));
-      svcs[by_name.at(d)].dependents.push_back(i);
-    }
+void Pods::build(TimePoint start) {
+  if (spec_.capacity_pods) capacity_ = *spec_.capacity_pods;
+  sets_.resize(spec_.services.size());
+  for (std::size_t i = 0; i < spec_.services.size(); ++i) {
+    PodSet& s = sets_[i];
+    const ServiceSpec& ss = spec_.services[i];
+    s.spec = &ss;
+    s.index = i;
     if (ss.releases.empty()) {
       Release r;
       r.revision = 1;
       r.version = "1.0.0";
-      r.deployed_ms = start_ms - kDefaultReleaseAge.count();
-      v.releases.push_back(r);
+      r.deployed = start - kDefaultReleaseAge;
+      s.releases.push_back(r);
     } else {
       for (const auto& rs : ss.releases)
-        v.releases.push_back(make_release(rs, start_ms));
+        s.releases.push_back(make_release(rs, start));
     }
-    v.current = v.releases.size() - 1;
-    v.last_deploy_ms = v.releases.back().deployed_ms;
-    v.templates.push_back(v.current);
-    v.tmpl_err.push_back(release_error(v.releases[v.current]));
-    v.tmpl = 0;
-    v.completed_tmpl = 0;
-    v.desired = ss.replicas;
-    for (const auto& f : ss.feature_flags)
-      v.flags.push_back({f, 0.0, true, kNever});
-    v.pods.reserve(static_cast<std::size_t>(std::max(4, ss.replicas * 2 + 2)));
+    s.current = s.releases.size() - 1;
+    s.last_deploy = s.releases.back().deployed;
+    s.templates.push_back(s.current);
+    s.tmpl_err.push_back(release_error(s.releases[s.current]));
+    s.tmpl = 0;
+    s.completed_tmpl = 0;
+    s.desired = ss.replicas;
+    s.pods.reserve(static_cast<std::size_t>(std::max(4, ss.replicas * 2 + 2)));
     for (int k = 0; k < ss.replicas; ++k) {
       Pod p;
-      p.leak_factor = leak_factor_for(v.pod_seq++);
+      p.leak_factor = leak_factor_for(s.pod_seq++);
       p.tmpl = 0;
-      if (slots_used < capacity) {
+      if (slots_used_ < capacity_) {
         p.phase = Phase::kRunning;
-        p.started_ms = start_ms - kInitialPodAge.count();
-        p.ready_ms = start_ms - kInitialPodAge.count();
-        if (v.releases[v.current].crash_loop) {
-          p.next_ms = start_ms + v.releases[v.current].crash_after_ms;
+        p.started = start - kInitialPodAge;
+        p.ready = start - kInitialPodAge;
+        if (s.releases[s.current].crash_loop) {
+          p.next = start + s.releases[s.current].crash_after;
         }
-        ++slots_used;
+        ++slots_used_;
       } else {
         p.phase = Phase::kPending;
       }
-      v.pods.push_back(p);
-    }
-    const double u0 = ss.traffic.rps / std::max(1.0, ss.replicas * ss.capacity_rps_per_replica);
-    v.util = std::min(1.0, u0);
-    v.p99 = ss.base_latency_ms * latency_factor(u0);
-    v.err = ss.base_error_rate;
-  }
-  // Calls in flight before the first tick, so upstreams do not start from zero.
-  for (std::size_t i = 0; i < svcs.size(); ++i) {
-    svcs[i].calls = baseline_rps(i, spec.start, 0);
-  }
-  ring.reset(static_cast<std::size_t>(opts.telemetry_retention.count() / scrape_ms) + 2,
-             svcs.size());
-  const std::size_t fair_share = opts.series_point_budget / std::max<std::size_t>(1, svcs.size());
-  series_cap =
-      std::max<std::size_t>(kMinSeriesPoints, std::min(opts.series_max_points, fair_share));
-}
-
-inline void World::Impl::build_adjacency() {
-  seen.resize(svcs.size());
-  seen_next.resize(svcs.size());
-  open_buckets.assign(svcs.size(), OpenBucket{});
-  adj_at.push_back(0);
-  for (const Svc& v : svcs) {
-    for (const auto* list : {&v.dependents, &v.upstreams}) {
-      for (std::size_t d : *list)
-        adj.push_back(static_cast<std::uint32_t>(d));
-      adj_at.push_back(static_cast<std::uint32_t>(adj.size()));
+      s.pods.push_back(p);
     }
   }
 }
 
-inline Release World::Impl::make_release(const ReleaseSpec& rs, int64_t start) {
+Release Pods::make_release(const ReleaseSpec& rs, TimePoint start) {
   Release r;
   r.revision = rs.revision;
   r.version = rs.version;
   r.bad = rs.bad;
   r.error_rate = rs.error_rate;
   r.crash_loop = rs.crash_loop;
-  r.crash_after_ms = rs.crash_after.count();
-  r.deployed_ms = start - rs.deployed_ago.count();
+  r.crash_after = rs.crash_after;
+  r.deployed = start - rs.deployed_ago;
   return r;
 }
 
-inline double World::Impl::release_error(const Release& r) {
+double Pods::release_error(const Release& r) {
   if (!r.bad || r.crash_loop) return 0.0;
   return or_default(r.error_rate, kDefaultBadReleaseErrorRate);
 }
 
-inline std::uint32_t World::Impl::new_template(Svc& v, std::size_t rel, const std::string& why) {
+std::uint32_t Pods::new_template(PodSet& v, std::size_t rel, const std::string& why) {
   v.templates.push_back(rel);
   v.tmpl_err.push_back(release_error(v.releases[rel]));
   v.tmpl = static_cast<std::uint32_t>(v.templates.size() - 1);
   v.current = rel;
   v.rollout = true;
-  log_at(EventKind::kDeploy, v.index, "revision " + std::to_string(v.releases[rel].revision),
-         why + ": rolling out " + v.releases[rel].version);
+  env_.log_at(EventKind::kDeploy, v.index, "revision " + std::to_string(v.releases[rel].revision),
+              why + ": rolling out " + v.releases[rel].version);
   return v.tmpl;
 }
 
-inline std::uint32_t World::Impl::deploy_release(Svc& v, Release r, const std::string& why) {
-  v.last_deploy_ms = r.deployed_ms;
+std::uint32_t Pods::deploy(std::size_t svc, Release r, const std::string& why) {
+  PodSet& v = sets_[svc];
+  v.last_deploy = r.deployed;
   v.releases.push_back(std::move(r));
   return new_template(v, v.releases.size() - 1, why);
 }
 
-inline void World::Impl::schedule_pod(Svc& v, Pod& p, int64_t now) {
-  if (slots_used >= capacity) {
+inline void Pods::schedule_pod(PodSet& v, Pod& p, TimePoint now) {
+  if (slots_used_ >= capacity_) {
     p.phase = Phase::kPending;
-    p.next_ms = kNever;
+    p.next = kNever;
     return;
   }
-  ++slots_used;
+  ++slots_used_;
   p.phase = Phase::kStarting;
-  p.started_ms = now;
-  p.ready_ms = kNever;
-  p.next_ms = now + v.spec->startup_delay.count();
+  p.started = now;
+  p.ready = kNever;
+  p.next = now + v.spec->startup_delay;
   p.leaked_mb = 0;
 }
 
-inline float World::Impl::leak_factor_for(std::uint32_t seq) {
+inline float Pods::leak_factor_for(std::uint32_t seq) {
   const double x = static_cast<double>(seq) * kGoldenRatioFraction;
   return static_cast<float>(kLeakSpreadMin + kLeakSpreadWidth * (x - std::floor(x)));
 }
 
-inline void World::Impl::create_pod(Svc& v, int64_t now) {
+inline void Pods::create_pod(PodSet& v, TimePoint now) {
   Pod p;
   p.leak_factor = leak_factor_for(v.pod_seq++);
   p.tmpl = v.tmpl;
@@ -171,27 +122,27 @@ inline void World::Impl::create_pod(Svc& v, int64_t now) {
   v.pods.push_back(p);
 }
 
-inline void World::Impl::terminate(Svc& v, Pod& p, int64_t now) {
+inline void Pods::terminate(PodSet& v, Pod& p, TimePoint now) {
   if (p.phase == Phase::kPending) {
     p.phase = Phase::kGone;
     return;
   }
   p.phase = Phase::kTerminating;
-  p.ready_ms = kNever;
-  p.next_ms = now + v.spec->termination_grace.count();
+  p.ready = kNever;
+  p.next = now + v.spec->termination_grace;
 }
 
-inline void World::Impl::container_died(Svc& v, Pod& p, int64_t t, bool oom) {
-  if (t - p.started_ms >= kBackoffReset.count()) p.failures = 0;
-  const int64_t backoff = std::min(
-      kBackoffMax.count(), kBackoffBase.count() << std::min<int>(p.failures, kBackoffMaxShift));
+inline void Pods::container_died(PodSet& v, Pod& p, TimePoint t, bool oom) {
+  if (t - p.started >= kBackoffReset) p.failures = 0;
+  const Duration backoff = std::min<Duration>(
+      kBackoffMax, kBackoffBase * (1 << std::min<int>(p.failures, kBackoffMaxShift)));
   if (p.failures < kBackoffMaxFailures) ++p.failures;
   ++p.restarts;
   ++v.cum_restarts;
-  v.last_restart_ms = t;
+  v.last_restart = t;
   if (oom) {
     ++v.cum_oom;
-    v.last_oom_ms = t;
+    v.last_oom = t;
     p.flags = static_cast<std::uint8_t>(p.flags | kFlagOom);
   } else {
     p.flags = static_cast<std::uint8_t>(p.flags & ~kFlagOom);
@@ -199,13 +150,13 @@ inline void World::Impl::container_died(Svc& v, Pod& p, int64_t t, bool oom) {
   // A new process: runaway threads and stuck consumers are gone with the old one.
   p.flags = static_cast<std::uint8_t>(p.flags & ~(kFlagHog | kFlagStalled));
   p.phase = Phase::kBackoff;
-  p.ready_ms = kNever;
-  p.next_ms = t + backoff;
+  p.ready = kNever;
+  p.next = t + backoff;
   p.leaked_mb = 0;
 }
 
-inline void World::Impl::account(const Svc& v, const Pod& p, int64_t now, PodStats& st) const {
-  st.next_event = std::min(st.next_event, p.next_ms);
+inline void Pods::account(const PodSet& v, const Pod& p, TimePoint now, PodStats& st) const {
+  st.next_event = std::min(st.next_event, p.next);
   switch (p.phase) {
     case Phase::kGone:
       st.gone = true;
@@ -227,9 +178,9 @@ inline void World::Impl::account(const Svc& v, const Pod& p, int64_t now, PodSta
       st.any_live = true;
       st.max_leaked = std::max(st.max_leaked, p.leaked_mb);
       double pc = v.spec->capacity_rps_per_replica;
-      if (now - p.ready_ms < v.spec->warmup.count()) {
+      if (now - p.ready < v.spec->warmup) {
         pc *= kWarmupCapacityShare;
-        st.next_event = std::min(st.next_event, p.ready_ms + v.spec->warmup.count());
+        st.next_event = std::min(st.next_event, p.ready + v.spec->warmup);
       }
       if (p.flags & kFlagHog) {
         pc *= 1.0 - v.hog_severity;
@@ -247,27 +198,27 @@ inline void World::Impl::account(const Svc& v, const Pod& p, int64_t now, PodSta
   }
 }
 
-inline PodStats World::Impl::pod_stats(const Svc& v, int64_t now) const {
+inline PodStats Pods::pod_stats(const PodSet& v, TimePoint now) const {
   PodStats st;
   for (const auto& p : v.pods)
     account(v, p, now, st);
   return st;
 }
 
-inline PodStats World::Impl::advance_pods(Svc& v, int64_t now, int64_t dt) {
+inline PodStats Pods::advance(PodSet& v, TimePoint now, Duration dt, double util) {
   PodStats st;
-  const double base_mem = base_memory_mb(v.spec->memory_per_pod_mb, v.util);
+  const double base_mem = base_memory_mb(v.spec->memory_per_pod_mb, util);
   const double limit = v.spec->memory_limit_mb;
-  const float grow = static_cast<float>(v.leak_mb_per_ms * static_cast<double>(dt));
+  const float grow = static_cast<float>(v.leak_mb_per_ms * count_as<Millis>(dt));
   for (auto& p : v.pods) {
-    while (p.next_ms <= now) {
-      const int64_t t = p.next_ms;
+    while (p.next <= now) {
+      const TimePoint t = p.next;
       switch (p.phase) {
         case Phase::kStarting: {
           p.phase = Phase::kRunning;
-          p.ready_ms = t;
+          p.ready = t;
           const Release& r = v.releases[v.templates[p.tmpl]];
-          p.next_ms = r.crash_loop ? t + r.crash_after_ms : kNever;
+          p.next = r.crash_loop ? t + r.crash_after : kNever;
           break;
         }
         case Phase::kRunning:
@@ -275,18 +226,18 @@ inline PodStats World::Impl::advance_pods(Svc& v, int64_t now, int64_t dt) {
           break;
         case Phase::kBackoff:
           p.phase = Phase::kStarting;
-          p.started_ms = t;
-          p.next_ms = t + v.spec->startup_delay.count();
+          p.started = t;
+          p.next = t + v.spec->startup_delay;
           break;
         case Phase::kTerminating:
         case Phase::kLost:
           p.phase = Phase::kGone;
-          p.next_ms = kNever;
-          --slots_used;
+          p.next = kNever;
+          --slots_used_;
           break;
         case Phase::kPending:
         case Phase::kGone:
-          p.next_ms = kNever;
+          p.next = kNever;
           break;
       }
     }
@@ -294,9 +245,9 @@ inline PodStats World::Impl::advance_pods(Svc& v, int64_t now, int64_t dt) {
       p.leaked_mb += grow * p.leak_factor;
       if (base_mem + p.leaked_mb >= limit) {
         container_died(v, p, now, true);
-        log_at(EventKind::kPodEvent, v.index, "OOMKilled",
-               "container exceeded its " + fmt(limit) + " MB limit (restart " +
-                   std::to_string(p.restarts) + ")");
+        env_.log_at(EventKind::kPodEvent, v.index, "OOMKilled",
+                    "container exceeded its " + fmt(limit) + " MB limit (restart " +
+                        std::to_string(p.restarts) + ")");
       }
     }
     account(v, p, now, st);
@@ -304,7 +255,7 @@ inline PodStats World::Impl::advance_pods(Svc& v, int64_t now, int64_t dt) {
   return st;
 }
 
-inline bool World::Impl::reconcile(Svc& v, int64_t now, const PodStats& st) {
+inline bool Pods::reconcile(PodSet& v, TimePoint now, const PodStats& st) {
   const int active = st.active;
   if (!v.rollout && active == v.desired && st.pending == 0) return false;
   for (auto& p : v.pods) {
@@ -334,12 +285,11 @@ inline bool World::Impl::reconcile(Svc& v, int64_t now, const PodStats& st) {
   return true;
 }
 
-inline const PodStats& World::Impl::refresh_pods(Svc& v, TimePoint at, Duration elapsed) {
-  const int64_t now = core::to_unix_ms(at);
-  const int64_t dt = elapsed.count();
+inline const PodStats& Pods::refresh(std::size_t svc, TimePoint now, Duration dt, double util) {
+  PodSet& v = sets_[svc];
   PodStats& st = v.stats;
-  if (pods_due(v, now)) {
-    st = advance_pods(v, now, dt);
+  if (due(svc, now)) {
+    st = advance(v, now, dt, util);
     if (st.gone) {
       v.pods.erase(std::remove_if(v.pods.begin(), v.pods.end(),
                                   [](const Pod& p) { return p.phase == Phase::kGone; }),
@@ -349,14 +299,14 @@ inline const PodStats& World::Impl::refresh_pods(Svc& v, TimePoint at, Duration 
   }
   // The controllers have nothing to do in the steady state (checked here, not behind
   // a call: it is every service on almost every tick).
-  if (controllers_due(v, st) && reconcile(v, now, st)) {
+  if (controllers_due(svc) && reconcile(v, now, st)) {
     st = pod_stats(v, now);
   }
-  v.pods_dirty = false;
+  v.dirty = false;
   return st;
 }
 
-inline void World::Impl::roll_out(Svc& v, int64_t now) {
+inline void Pods::roll_out(PodSet& v, TimePoint now) {
   const int surge0 = v.spec->max_surge.resolve(v.desired, true);
   int unav = v.spec->max_unavailable.resolve(v.desired, false);
   if (surge0 == 0 && unav == 0) unav = 1;
@@ -414,12 +364,80 @@ inline void World::Impl::roll_out(Svc& v, int64_t now) {
   }
 }
 
-inline void World::Impl::finish_rollout(Svc& v) {
+void Pods::finish_rollout(PodSet& v) {
   v.rollout = false;
   v.completed_tmpl = v.tmpl;
   const Release& r = v.releases[v.current];
   // A good release now serves everything: a bad-deploy incident on this service is over.
-  if (!r.bad) faults.good_release_rolled_out(v.index, r);
+  if (!r.bad) env_.good_release_rolled_out(v.index, r);
+}
+
+std::uint32_t Pods::restart(std::size_t svc, const std::string& why) {
+  return new_template(sets_[svc], sets_[svc].current, why);
+}
+
+void Pods::add_leak(std::size_t svc, double mb_per_min) {
+  sets_[svc].leak_mb_per_ms += mb_per_min / kMsPerMinute;
+}
+
+void Pods::remove_leak(std::size_t svc, double mb_per_min) {
+  PodSet& s = sets_[svc];
+  s.leak_mb_per_ms = std::max(0.0, s.leak_mb_per_ms - mb_per_min / kMsPerMinute);
+}
+
+int Pods::mark(PodSet& s, std::uint8_t flag) {
+  int n = 0;
+  for (auto& pod : s.pods) {
+    if (pod.phase != Phase::kGone && pod.phase != Phase::kTerminating) {
+      pod.flags |= flag;
+      ++n;
+    }
+  }
+  return n;
+}
+
+void Pods::clear(PodSet& s, std::uint8_t flag) {
+  for (auto& pod : s.pods)
+    pod.flags &= static_cast<std::uint8_t>(~flag);
+}
+
+int Pods::start_hog(std::size_t svc, double severity) {
+  sets_[svc].hog_severity = severity;
+  return mark(sets_[svc], kFlagHog);
+}
+
+void Pods::end_hog(std::size_t svc) {
+  sets_[svc].hog_severity = 0.0;
+  clear(sets_[svc], kFlagHog);
+}
+
+int Pods::stall(std::size_t svc) {
+  return mark(sets_[svc], kFlagStalled);
+}
+
+void Pods::end_stall(std::size_t svc) {
+  clear(sets_[svc], kFlagStalled);
+}
+
+int Pods::lose(std::size_t svc, int pods, TimePoint replace_at) {
+  int lost = 0;
+  for (auto& pod : sets_[svc].pods) {
+    if (lost >= pods) break;
+    if (pod.phase == Phase::kRunning || pod.phase == Phase::kStarting ||
+        pod.phase == Phase::kBackoff) {
+      pod.phase = Phase::kLost;
+      pod.ready = kNever;
+      pod.next = replace_at;
+      ++lost;
+    }
+  }
+  return lost;
+}
+
+bool Pods::take_capacity(std::int64_t slots) {
+  if (capacity_ == std::numeric_limits<std::int64_t>::max()) return false;  // unbounded
+  capacity_ -= slots;
+  return true;
 }
 
 }  // namespace selfheal::sim

@@ -56,15 +56,14 @@ std::vector<std::pair<std::string, std::string>> check_metric_names(const Metric
 }
 
 void World::Impl::build_prom_series() {
-  prom_cum.assign(svcs.size(), PromCounters{});
-  prom_ring.reset(static_cast<std::size_t>(opts.telemetry_retention.count() / scrape_ms) + 2,
-                  svcs.size());
+  prom_cum.assign(traffic.size(), PromCounters{});
+  prom_ring.reset(static_cast<std::size_t>(opts.telemetry_retention / scrape) + 2, traffic.size());
   auto name_of = [&](PromMetric m) {
     const std::string def(kDefaultMetricNames[static_cast<std::size_t>(m)]);
     auto it = spec.metric_names.find(def);
     return it == spec.metric_names.end() ? def : it->second;
   };
-  for (std::uint32_t i = 0; i < svcs.size(); ++i) {
+  for (std::uint32_t i = 0; i < traffic.size(); ++i) {
     const std::string& svc = spec.services[i].name;
     const std::string pod = svc + "-pods";
     auto add = [&](PromMetric m, std::uint8_t variant, std::vector<PromLabel> labels) {
@@ -99,7 +98,7 @@ void World::Impl::build_prom_series() {
 
 inline void World::Impl::prom_accumulate(const Svc& v, const Sample& s, double dt_s) {
   PromCounters& c = prom_cum[v.index];
-  const Sample& prev = ring.back(v.index, 1);
+  const Sample& prev = telemetry.back(v.index, 1);
   const double n = static_cast<double>(s.rps) * dt_s;  // requests this tick
   c.err += n * s.err;
   c.ok += n * (1.0 - s.err);
@@ -125,7 +124,7 @@ inline void World::Impl::prom_accumulate(const Svc& v, const Sample& s, double d
 
 double World::Impl::prom_value(const PromSeriesInfo& info, const Sample& s,
                                const PromCounters& c) const {
-  const Svc& v = svcs[info.service];
+  const Svc& v = traffic[info.service];
   switch (info.metric) {
     case PromMetric::kReplicasAvailable:
       return s.ready;
@@ -166,28 +165,27 @@ void World::prom_samples(std::size_t index, TimePoint start, TimePoint end,
   const Impl& w = *impl_;
   if (index >= w.prom_catalog.size() || w.prom_ring.filled() == 0 || end < start) return;
   const PromSeriesInfo& info = w.prom_catalog[index];
-  const int64_t last = w.last_tick_ms;
-  const int64_t from = core::to_unix_ms(start), to = core::to_unix_ms(end);
-  if (from > last) return;
+  const TimePoint last = w.last_tick;
+  if (start > last) return;
   // Ticks back from the latest: `hi` is the oldest wanted, `lo` the newest.
-  const int64_t oldest = static_cast<int64_t>(w.prom_ring.filled()) - 1;
-  const int64_t hi = std::min(oldest, (last - from) / w.scrape_ms);
-  const int64_t lo = to >= last ? 0 : (last - to + w.scrape_ms - 1) / w.scrape_ms;
-  for (int64_t b = hi; b >= lo; --b) {
+  const auto oldest = static_cast<std::int64_t>(w.prom_ring.filled()) - 1;
+  const std::int64_t hi = std::min(oldest, (last - start) / w.scrape);
+  const std::int64_t lo = end >= last ? 0 : (last - end + w.scrape - Duration{1}) / w.scrape;
+  for (std::int64_t b = hi; b >= lo; --b) {
     const auto back = static_cast<std::size_t>(b);
     const Impl::PromCounters& c = w.prom_ring.back(info.service, back);
     if (!c.present) continue;
     if (info.metric == PromMetric::kLastTerminated && !c.oom_last) continue;
-    const Sample& s = w.ring.back(info.service, back);
-    out.push_back({w.tp(last - b * w.scrape_ms), w.prom_value(info, s, c)});
+    const Sample& s = w.telemetry.back(info.service, back);
+    out.push_back({last - b * w.scrape, w.prom_value(info, s, c)});
   }
 }
 
 std::optional<std::pair<TimePoint, TimePoint>> World::prom_kept() const {
   const Impl& w = *impl_;
   if (w.prom_ring.filled() == 0) return std::nullopt;
-  const auto oldest = static_cast<int64_t>(w.prom_ring.filled()) - 1;
-  return std::pair{w.tp(w.last_tick_ms - oldest * w.scrape_ms), w.tp(w.last_tick_ms)};
+  const auto oldest = static_cast<std::int64_t>(w.prom_ring.filled()) - 1;
+  return std::pair{w.last_tick - oldest * w.scrape, w.last_tick};
 }
 
 }  // namespace selfheal::sim

@@ -4,6 +4,8 @@
 #include <array>
 #include <utility>
 
+#include "sim/model_constants.hpp"
+
 namespace selfheal::sim {
 namespace {
 
@@ -73,7 +75,7 @@ Duration Timeline::outside_objectives(std::string_view service, TimePoint from,
 
 double Timeline::error_budget_minutes(std::string_view service, TimePoint from,
                                       TimePoint to) const {
-  return static_cast<double>(outside_objectives(service, from, to).count()) / 60000.0;
+  return model::count_as<model::Minutes>(outside_objectives(service, from, to));
 }
 
 bool Timeline::within_objectives(std::string_view service, TimePoint t) const {

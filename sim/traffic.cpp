@@ -1,16 +1,12 @@
-// Traffic & service physics: the scrape tick. Each tick every service's demand (external
-// traffic with a daily shape and AR(1) noise, plus its dependents' calls), capacity (ready
-// pods), errors, latency, CPU, memory and queue are computed from the PREVIOUS tick's
-// values of the others, so the order services are computed in never matters. Then rules
-// are evaluated, incidents tracked, waits checked and groups flushed; notifications and
-// action results are handed out last (the engine may call back into any port).
+// Traffic & service physics (sim/traffic.hpp). Compiled in the world's unity translation
+// unit, so the tick's calls inline: the members the tick reaches are `inline`.
 //
-// Hot loop layout (docs/model.md "Performance"): services live in one vector, each with
-// its pods in one contiguous vector of small PODs; the telemetry ring is one preallocated
-// array [slot x service]. Nothing in a tick allocates except amortised growth of the
+// Hot loop layout (docs/model.md "Performance"): each part keeps its per-service records in
+// one vector (model::Svc here, model::PodSet in the pods part), each service's pods in one
+// contiguous vector of small PODs; the telemetry ring is one preallocated array
+// [slot x service]. Nothing in a tick allocates except amortised growth of the
 // series / event log and the rare event (a pod created, an alert firing).
-#include "sim/baseline_health.hpp"
-#include "sim/world_impl.hpp"
+#include "sim/traffic.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -21,197 +17,110 @@
 namespace selfheal::sim {
 
 using namespace model;
-using engine::ActionKind;
 
-inline double World::Impl::daily_shape(int64_t ms) {
-  return sim::daily_shape(ms);
+void Traffic::build() {
+  phi_ = std::exp(-count_as<Millis>(spec_.scrape_interval) / count_as<Millis>(kNoiseCorrelation));
+  phi_innov_ = std::sqrt(1.0 - phi_ * phi_);
+  svcs_.resize(spec_.services.size());
+  graph_ = load_graph(spec_);
+  for (std::size_t i = 0; i < spec_.services.size(); ++i)
+    by_name_[spec_.services[i].name] = i;
+  for (std::size_t i = 0; i < spec_.services.size(); ++i) {
+    Svc& v = svcs_[i];
+    const ServiceSpec& ss = spec_.services[i];
+    v.spec = &ss;
+    v.index = i;
+    v.base_error_rate = ss.base_error_rate;
+    v.cache = ss.kind == ServiceKind::kCache;
+    v.worker = ss.kind == ServiceKind::kWorker;
+    v.daily_shape = ss.traffic.daily_shape;
+    v.traffic_rps = ss.traffic.rps;
+    v.traffic_noise = ss.traffic.noise;
+    v.base_latency_ms = ss.base_latency_ms;
+    v.memory_per_pod_mb = ss.memory_per_pod_mb;
+    v.memory_limit_mb = ss.memory_limit_mb;
+    v.slo_error_rate = ss.slo.error_rate;
+    v.slo_latency_p99_ms = ss.slo.latency_p99_ms;
+    v.slo_queue_lag = ss.slo.queue_lag;
+    v.rng = sim_.stream("svc/" + ss.name + "/traffic");
+    if (ss.traffic.noise > 0) v.noise = v.rng.normal(0.0, ss.traffic.noise);
+    for (const auto& d : ss.depends_on) {
+      v.upstreams.push_back(by_name_.at(d));
+      svcs_[by_name_.at(d)].dependents.push_back(i);
+    }
+    for (const auto& f : ss.feature_flags)
+      v.flags.push_back({f, 0.0, true, kNever});
+    const double u0 = ss.traffic.rps / std::max(1.0, ss.replicas * ss.capacity_rps_per_replica);
+    v.util = std::min(1.0, u0);
+    v.p99 = ss.base_latency_ms * latency_factor(u0);
+    v.err = ss.base_error_rate;
+  }
+  // Calls in flight before the first tick, so upstreams do not start from zero.
+  for (std::size_t i = 0; i < svcs_.size(); ++i) {
+    svcs_[i].calls = baseline_rps(i, spec_.start, 0);
+  }
+  seen_.resize(svcs_.size());
+  seen_next_.resize(svcs_.size());
+  adj_at_.push_back(0);
+  for (const Svc& v : svcs_) {
+    for (const auto* list : {&v.dependents, &v.upstreams}) {
+      for (std::size_t d : *list)
+        adj_.push_back(static_cast<std::uint32_t>(d));
+      adj_at_.push_back(static_cast<std::uint32_t>(adj_.size()));
+    }
+  }
 }
 
-inline double World::Impl::call_factor(const Seen& d, int64_t now) {
+inline double Traffic::call_factor(const Seen& d, TimePoint now) {
   const bool cache = d.cache;
   double f = cache ? kCacheCallShare : 1.0;
-  const int64_t age = now - d.purge_ms;
-  if (age >= 0 && age < kPurgeWarmup.count()) {
+  const Duration age = now - d.purged;
+  if (age >= Duration::zero() && age < kPurgeWarmup) {
     const double peak = cache ? kPurgeCallPeakCache : kPurgeCallPeakOther;
-    f *= 1.0 + (peak - 1.0) *
-                   (1.0 - static_cast<double>(age) / static_cast<double>(kPurgeWarmup.count()));
+    f *= 1.0 + (peak - 1.0) * (1.0 - count_as<Millis>(age) / count_as<Millis>(kPurgeWarmup));
   }
   return f;
 }
 
 // What a tick reads of every service ends where the fields read on a change begin; the
 // neighbours' copy (seen) is the first line.
-static_assert(offsetof(model::Svc, shift_to) <= 7 * 64 && alignof(model::Svc) == 64);
+static_assert(offsetof(model::Svc, shift_to) <= 5 * 64 && alignof(model::Svc) == 64);
 static_assert(offsetof(model::Svc, ready) + sizeof(int) <= 64 && offsetof(model::Svc, within) < 64);
 
-// Services ahead of the one computed whose telemetry row is claimed (prefetch_service):
-// a memory round trip is a few services' work.
-constexpr std::size_t kRingPrefetchAhead = 8;
-
-inline void World::Impl::prefetch_service(std::size_t i) {
-  const char* next = reinterpret_cast<const char*>(&svcs[i]);
+inline void Traffic::prefetch(std::size_t svc) const {
+  const char* next = reinterpret_cast<const char*>(&svcs_[svc]);
   for (std::size_t off = 0; off < offsetof(Svc, shift_to); off += 64)
     __builtin_prefetch(next + off);
-  __builtin_prefetch(&open_buckets[i], 1);
-  // The tick's telemetry row is memory last written a retention ago (not in any cache):
-  // claim it a few services ahead, so the sample's stores do not hold up the store buffer
-  // (a 44-byte sample: every line of the row is claimed at least once).
-  __builtin_prefetch(&ring.latest(std::min(i + kRingPrefetchAhead, svcs.size() - 1)), 1);
 }
 
-inline void World::Impl::tick() {
-  const TimePoint at = sim.now();
-  const int64_t now = core::to_unix_ms(at);
-  const int64_t dt = last_tick_ms < 0 ? 0 : now - last_tick_ms;
-  last_tick_ms = now;
-  ++tick_count;
-  series_open = opts.record_series;
+inline void Traffic::begin_tick(bool first) {
   // The neighbours' view of the previous tick. On one thread a copy pass: the array it
   // writes is then in the cache for the tick's random reads (serve() publishing into a second
   // buffer took ~10% more CPU at 5,000 services, its lines written a whole tick earlier).
   // On several, what the previous tick's serve() calls published (no pass: one hand-over a
   // tick instead of two). The first tick copies the records as built.
-  if (tick_count == 1 || opts.threads <= 1) {
-    copy_seen(0, svcs.size());
+  if (first || threads_ <= 1) {
+    copy_seen(0, svcs_.size());
   } else {
-    seen.swap(seen_next);
+    seen_.swap(seen_next_);
   }
-  if (any_shift) {
+  if (any_shift_) {
     // No service has been computed yet this tick: `shifted` is the previous tick's.
-    std::fill(shift_in.begin(), shift_in.end(), 0.0);
-    for (const auto& o : svcs) {
-      if (o.shift_to >= 0) shift_in[static_cast<std::size_t>(o.shift_to)] += o.shifted;
+    std::fill(shift_in_.begin(), shift_in_.end(), 0.0);
+    for (const auto& o : svcs_) {
+      if (o.shift_to >= 0) shift_in_[static_cast<std::size_t>(o.shift_to)] += o.shifted;
     }
   }
-  const double shape = daily_shape(now);
-  ring.advance();
-  if (opts.prometheus_series) prom_ring.advance();
-  const double dt_s = static_cast<double>(scrape_ms) / 1000.0;
-
-  if (opts.threads > 1) {
-    tick_parallel(at, Duration{dt}, shape, dt_s);
-  } else {
-    for (auto& v : svcs) {
-      // The whole state of a service is read on every tick and all services together do
-      // not fit in L1: fetch the next one's while this one is computed.
-      if (&v != &svcs.back()) prefetch_service(v.index + 1);
-      tick_service(v, at, Duration{dt}, shape, dt_s);
-    }
-  }
-
-  if (!external_rules.empty()) evaluate_external(now);
-  faults.track(at);
-  actuation.check_waits(at);
-  flush_groups(at);
-  tl.end = sim.now();
-
-  // Hand results and notifications out last: the engine may call back into any port.
-  auto done = actuation.take_completions();
-  for (auto& [cb, res] : done) {
-    if (cb) cb(res);
-  }
-  auto out = std::move(outbox);
-  outbox.clear();
-  if (sink) {
-    for (const auto& i : out)
-      sink(i);
-  }
-  sim.at(tp(now + scrape_ms), [this] { tick(); });
 }
 
-inline void World::Impl::copy_seen(std::size_t lo, std::size_t hi) {
+inline void Traffic::copy_seen(std::size_t lo, std::size_t hi) {
   for (std::size_t i = lo; i < hi; ++i) {
-    const Svc& v = svcs[i];
-    seen[i] = {v.err, v.p99, v.calls, v.base_error_rate, v.purge_ms, v.cache};
+    const Svc& v = svcs_[i];
+    seen_[i] = {v.err, v.p99, v.calls, v.base_error_rate, v.purged, v.cache};
   }
 }
 
-inline void World::Impl::record_sample(Svc& v, TimePoint at, double dt_s) {
-  Sample& s = ring.latest(v.index);
-  s.rps = static_cast<float>(v.rps);
-  s.err = static_cast<float>(v.err);
-  s.p99 = static_cast<float>(v.p99);
-  s.cpu = static_cast<float>(v.cpu);
-  s.mem = static_cast<float>(v.mem);
-  s.ready = static_cast<float>(v.ready);
-  s.desired = static_cast<float>(v.desired);
-  s.queue = static_cast<float>(v.queue);
-  s.dep_err = static_cast<float>(v.dep_err);
-  s.cum_oom = v.cum_oom;
-  s.cum_restarts = v.cum_restarts;
-  if (opts.prometheus_series) prom_accumulate(v, s, dt_s);
-  record_series(v, s, at);
-}
-
-inline void World::Impl::tick_service(Svc& v, TimePoint at, Duration elapsed, double shape,
-                                      double dt_s) {
-  const PodStats& st = refresh_pods(v, at, elapsed);
-  serve(v, st, at, shape, dt_s);
-  record_sample(v, at, dt_s);
-  evaluate_rules(v, at);
-}
-
-// Why the parallel tick is exact: a service's physics reads the others only through what
-// the previous tick left (prev_* fields, copied before the loop) and their constants, so
-// the chunks may compute services in any order. Everything that touches shared state (the
-// pod slots, the event log, incidents, alert groups, the event queue) happens in the pods'
-// controllers and the alert state machine; a service needing either is deferred, and the
-// serial pass runs that work in service order, exactly as the one-thread loop would have
-// interleaved it (the work of the services in between changed nothing shared). Nothing a
-// deferred service's work changes is read by another service's physics within the tick.
-inline void World::Impl::tick_own(Svc& v, TimePoint at, double shape, double dt_s,
-                                  std::vector<Deferred>& out) {
-  const auto idx = static_cast<std::uint32_t>(v.index);
-  const PodStats& st = v.stats;
-  // refresh_pods' two conditions for work (the same predicates it tests).
-  if (pods_due(v, core::to_unix_ms(at)) || controllers_due(v, st)) {
-    out.push_back({idx, true});
-    return;
-  }
-  serve(v, st, at, shape, dt_s);
-  record_sample(v, at, dt_s);
-  if (check_rules<false>(v, core::to_unix_ms(at))) out.push_back({idx, false});
-}
-
-inline void World::Impl::tick_parallel(TimePoint at, Duration elapsed, double shape, double dt_s) {
-  // Blocks of kBlockServices services, claimed by whichever thread is free: the block, not
-  // the thread, decides what is computed and where its deferrals go. One run a tick (the
-  // neighbours' view is published by serve(), no copy pass): at 5,000 services ~80 blocks
-  // of a few µs each.
-  constexpr std::size_t kBlockServices = 64;
-  if (!workers) {
-    workers = std::make_unique<model::TickWorkers>(opts.threads);
-    deferred.resize((svcs.size() + kBlockServices - 1) / kBlockServices);
-  }
-  // One pointer to the tick's values: the job fits std::function's inline buffer (no
-  // allocation per tick).
-  struct Tick {
-    TimePoint at;
-    double shape, dt_s;
-  } const t{at, shape, dt_s};
-  workers->run(static_cast<std::uint32_t>(deferred.size()), [this, tp = &t](unsigned b) {
-    auto& out = deferred[b].list;
-    out.clear();
-    const std::size_t lo = b * kBlockServices;
-    const std::size_t hi = std::min(svcs.size(), lo + kBlockServices);
-    for (std::size_t i = lo; i < hi; ++i) {
-      if (i + 1 < svcs.size()) prefetch_service(i + 1);
-      tick_own(svcs[i], tp->at, tp->shape, tp->dt_s, out);
-    }
-  });
-  for (const auto& block : deferred) {
-    for (const Deferred& d : block.list) {
-      Svc& v = svcs[d.svc];
-      if (d.whole) {
-        tick_service(v, at, elapsed, shape, dt_s);
-      } else {
-        evaluate_rules(v, at);
-      }
-    }
-  }
-}
-
-inline double World::Impl::demand_of(Svc& v, int64_t now, double shape) {
+inline double Traffic::demand_of(Svc& v, TimePoint now, double shape) {
   // Demand: external traffic (daily shape, AR(1) noise, multipliers) plus calls.
   if (v.traffic_noise > 0) {
     // Innovation: a triangular variate (sum of two uniforms) with unit variance; the
@@ -221,27 +130,27 @@ inline double World::Impl::demand_of(Svc& v, int64_t now, double shape) {
     const double u1 = static_cast<double>(bits >> 32) * 0x1.0p-32;
     const double u2 = static_cast<double>(bits & 0xffffffffULL) * 0x1.0p-32;
     const double tri = (u1 + u2 - 1.0) * kTriangularToUnitVariance;
-    v.noise = phi * v.noise + phi_innov * v.traffic_noise * tri;
+    v.noise = phi_ * v.noise + phi_innov_ * v.traffic_noise * tri;
   }
   double ext =
       v.traffic_rps * (v.daily_shape ? shape : 1.0) * std::max(0.0, 1.0 + v.noise) * v.ext_mult;
   v.shifted = ext * v.shift;
   ext -= v.shifted;
   double demand = ext;
-  const std::uint32_t* a = adj.data();
-  for (std::uint32_t k = adj_at[2 * v.index], e = adj_at[2 * v.index + 1]; k < e; ++k) {
-    const Seen& d = seen[a[k]];
+  const std::uint32_t* a = adj_.data();
+  for (std::uint32_t k = adj_at_[2 * v.index], e = adj_at_[2 * v.index + 1]; k < e; ++k) {
+    const Seen& d = seen_[a[k]];
     demand += d.calls * call_factor(d, now);
   }
-  if (any_shift) demand += shift_in[v.index];
+  if (any_shift_) demand += shift_in_[v.index];
   return demand;
 }
 
-inline double World::Impl::upstream_errors(const Svc& v, double& up_lat) const {
+inline double Traffic::upstream_errors(const Svc& v, double& up_lat) const {
   double dep_ok = 1.0;
-  const std::uint32_t* a = adj.data();
-  for (std::uint32_t k = adj_at[2 * v.index + 1], e = adj_at[2 * v.index + 2]; k < e; ++k) {
-    const Seen& up = seen[a[k]];
+  const std::uint32_t* a = adj_.data();
+  for (std::uint32_t k = adj_at_[2 * v.index + 1], e = adj_at_[2 * v.index + 2]; k < e; ++k) {
+    const Seen& up = seen_[a[k]];
     // Only errors above the upstream's background rate reach callers as failures
     // (background errors are retried away), so a healthy call chain does not compound.
     const double base = up.base_error_rate;
@@ -251,7 +160,7 @@ inline double World::Impl::upstream_errors(const Svc& v, double& up_lat) const {
   return 1.0 - dep_ok;
 }
 
-inline double World::Impl::flag_errors(const Svc& v, int64_t now) {
+inline double Traffic::flag_errors(const Svc& v, TimePoint now) {
   double flag_err = 0.0;
   for (const auto& fl : v.flags) {
     if (fl.severity > 0 && (fl.enabled || now < fl.off_at))
@@ -260,9 +169,9 @@ inline double World::Impl::flag_errors(const Svc& v, int64_t now) {
   return flag_err;
 }
 
-inline void World::Impl::serve(Svc& v, const PodStats& st, TimePoint at, double shape,
-                               double dt_s) {
-  const int64_t now = core::to_unix_ms(at);
+inline void Traffic::serve(std::size_t svc, const PodStats& st, double hog_severity, TimePoint now,
+                           double shape, double dt_s) {
+  Svc& v = svcs_[svc];
   const int ready = st.ready;
   const int hogs = st.hogs;
   const double cap = st.cap;
@@ -283,7 +192,7 @@ inline void World::Impl::serve(Svc& v, const PodStats& st, TimePoint at, double 
   const double unavail = 1.0 - (1.0 - v.outage) * (1.0 - v.maintenance);
   const double own_ok = (1.0 - v.base_error_rate) * (1.0 - rel_err) * (1.0 - flag_err) *
                         (1.0 - v.poison) * (1.0 - v.degrade_err) * (1.0 - unavail);
-  const double hog_cpu = ready > 0 ? v.hog_severity * hogs / ready : 0.0;
+  const double hog_cpu = ready > 0 ? hog_severity * hogs / ready : 0.0;
 
   if (!worker) {
     v.rps = demand;
@@ -333,61 +242,60 @@ inline void World::Impl::serve(Svc& v, const PodStats& st, TimePoint at, double 
   v.within =
       !(v.err > v.slo_error_rate || (v.slo_latency_p99_ms > 0 && v.p99 > v.slo_latency_p99_ms) ||
         (v.slo_queue_lag > 0 && v.queue > v.slo_queue_lag));
-  if (opts.threads > 1) publish_seen(v);
+  if (threads_ > 1) publish_seen(v);
 }
 
-// The no-fault baselines are the pure functions the baseline health check uses
-// (sim/baseline_health.hpp): the check and the model cannot disagree.
-inline double World::Impl::baseline_rps(std::size_t i, TimePoint at, int depth) const {
-  return offered_rps(spec, graph, i, at, depth);
-}
-
-inline double World::Impl::baseline_p99(std::size_t i, TimePoint at, int depth) const {
-  return baseline_p99_ms(spec, graph, i, at, depth);
-}
-
-inline engine::DependencyHealth World::Impl::service_health(std::size_t u) const {
-  const Svc& up = svcs[u];
-  engine::DependencyHealth h;
-  h.service = {spec.ns, up.spec->name};
-  const double ready_ratio = up.desired > 0 ? static_cast<double>(up.ready) / up.desired : 1.0;
-  h.error_rate = up.err;
-  const char* what = up.spec->kind == ServiceKind::kDatabase ? "db-connection-errors"
-                     : up.spec->kind == ServiceKind::kCache  ? "cache-errors"
-                                                             : "upstream-errors";
-  if (up.err > kUnhealthyErrorRate) {
-    h.healthy = false;
-    h.reason = std::string(what) + " " + fmt(up.err) + " > " + fmt(kUnhealthyErrorRate);
-  } else if (ready_ratio < kUnhealthyReadyRatio) {
-    h.healthy = false;
-    h.reason = "ready replicas " + std::to_string(up.ready) + "/" + std::to_string(up.desired);
-  } else if (up.p99 > kUnhealthyLatencyFactor * std::max(1.0, baseline_p99(u, sim.now(), 0))) {
-    h.healthy = false;
-    h.reason = "p99 " + fmt(up.p99) + " ms, " + fmt(up.p99 / baseline_p99(u, sim.now(), 0)) +
-               "x its baseline";
+void Traffic::flag_on(std::size_t svc, const std::string& name, double severity) {
+  auto& flags = svcs_[svc].flags;
+  auto it = std::find_if(flags.begin(), flags.end(), [&](const Flag& f) { return f.name == name; });
+  if (it == flags.end()) {
+    flags.push_back({name, severity, true, kNever});
+  } else {
+    *it = {name, severity, true, kNever};
   }
-  return h;
 }
 
-inline std::vector<engine::DependencyHealth> World::Impl::upstream_health(
-    const engine::ServiceRef& ref) const {
-  std::vector<engine::DependencyHealth> out;
-  auto it = by_name.find(ref.name);
-  if (ref.ns != spec.ns || it == by_name.end()) return out;
-  for (std::size_t u : svcs[it->second].upstreams)
-    out.push_back(service_health(u));
-  return out;
-}
-
-inline engine::DependencyHealth World::Impl::health_of(const engine::ServiceRef& ref) const {
-  auto it = by_name.find(ref.name);
-  if (ref.ns != spec.ns || it == by_name.end()) {
-    engine::DependencyHealth h;
-    h.service = ref;
-    h.reason = "unknown service " + ref.key();
-    return h;
+void Traffic::flag_off(std::size_t svc, const std::string& name, TimePoint at) {
+  for (auto& f : svcs_[svc].flags) {
+    if (f.name == name && f.enabled) {
+      f.enabled = false;
+      f.off_at = at;
+    }
   }
-  return service_health(it->second);
+}
+
+std::optional<bool> Traffic::disable_flag(std::size_t svc, const std::string& name,
+                                          TimePoint effective) {
+  auto& flags = svcs_[svc].flags;
+  auto fl = std::find_if(flags.begin(), flags.end(), [&](const Flag& f) { return f.name == name; });
+  if (fl == flags.end()) return std::nullopt;
+  const bool was_on = fl->enabled;
+  fl->enabled = false;
+  fl->off_at = std::min(fl->off_at, effective);
+  return was_on;
+}
+
+bool Traffic::purge_cache(std::size_t svc, TimePoint now) {
+  Svc& v = svcs_[svc];
+  const bool poisoned = v.poison > 0;
+  v.poison = 0.0;
+  v.purged = now;
+  // The next tick's callers read the purge from seen_next_ (no tick copies it any more).
+  seen_next_[svc].purged = now;
+  return poisoned;
+}
+
+double Traffic::shift_traffic(std::size_t svc, double share, std::ptrdiff_t to) {
+  Svc& v = svcs_[svc];
+  const double before = v.shift;
+  v.shift = share;
+  v.shift_to = to;
+  if (to >= 0) {
+    // A service now shifts traffic to another one: the tick starts counting shifted load.
+    any_shift_ = true;
+    shift_in_.assign(svcs_.size(), 0.0);
+  }
+  return before;
 }
 
 }  // namespace selfheal::sim

@@ -3,7 +3,9 @@
 // (every event attributed to its incident by Faults), and implements the public World API.
 #include "sim/world.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <optional>
 #include <stdexcept>
 #include <utility>
 
@@ -15,14 +17,15 @@ using namespace model;
 
 World::Impl::Impl(const ClusterSpec& s, std::uint64_t seed, WorldOptions o)
     : spec(s), opts(o), sim(seed, s.start) {
-  start_ms = core::to_unix_ms(spec.start);
-  scrape_ms = spec.scrape_interval.count();
-  phi = std::exp(-static_cast<double>(scrape_ms) / kNoiseCorrelationMs);
-  phi_innov = std::sqrt(1.0 - phi * phi);
-  if (spec.capacity_pods) capacity = *spec.capacity_pods;
-  build_services();
-  build_adjacency();
-  build_rules();
+  scrape = spec.scrape_interval;
+  pods.build(spec.start);
+  traffic.build();
+  const std::size_t n = traffic.size();
+  const std::size_t fair_share = opts.series_point_budget / std::max<std::size_t>(1, n);
+  telemetry.build(
+      n, opts.telemetry_retention,
+      std::max<std::size_t>(kMinSeriesPoints, std::min(opts.series_max_points, fair_share)));
+  alerting.build();
   if (opts.prometheus_series) build_prom_series();
   build_timeline();
   faults.start();
@@ -43,9 +46,9 @@ inline void World::Impl::build_timeline() {
 }
 
 inline std::string World::Impl::incident_id_for(std::string_view service) const {
-  auto it = by_name.find(std::string(service));
-  if (it == by_name.end()) return {};
-  const auto k = faults.attribute(it->second);
+  const std::ptrdiff_t svc = traffic.index_of(service);
+  if (svc < 0) return {};
+  const auto k = faults.attribute(static_cast<std::size_t>(svc));
   return k < 0 ? std::string{} : tl.incidents[static_cast<std::size_t>(k)].truth.id;
 }
 
@@ -56,7 +59,7 @@ inline TimelineEvent& World::Impl::log_at(EventKind kind, std::size_t svc, std::
   e.kind = kind;
   const auto k = faults.attribute(svc);
   if (k >= 0) e.incident = tl.incidents[static_cast<std::size_t>(k)].truth.id;
-  e.service = svcs[svc].spec->name;
+  e.service = spec.services[svc].name;
   e.name = std::move(name);
   e.detail = std::move(detail);
   tl.events.push_back(std::move(e));
@@ -78,28 +81,94 @@ inline TimelineEvent& World::Impl::log(EventKind kind, std::string service, std:
 
 // ---- the parts' wiring: each part's Env over the others ------------------------------
 
+TimelineEvent& World::Impl::PodsEnv::log_at(EventKind kind, std::size_t svc, std::string name,
+                                            std::string detail) {
+  return w_.log_at(kind, svc, std::move(name), std::move(detail));
+}
+void World::Impl::PodsEnv::good_release_rolled_out(std::size_t svc, const Release& r) {
+  w_.faults.good_release_rolled_out(svc, r);
+}
+
+TimelineEvent& World::Impl::AlertingEnv::log_at(EventKind kind, std::size_t svc, std::string name,
+                                                std::string detail) {
+  return w_.log_at(kind, svc, std::move(name), std::move(detail));
+}
+void World::Impl::AlertingEnv::page(std::size_t svc, const std::string& why) {
+  w_.oncall.page(svc, why);
+}
+
 std::size_t World::Impl::FaultsEnv::services() const {
-  return w_.svcs.size();
+  return w_.traffic.size();
 }
 std::ptrdiff_t World::Impl::FaultsEnv::service_index(std::string_view name) const {
-  auto it = w_.by_name.find(std::string(name));
-  return it == w_.by_name.end() ? -1 : static_cast<std::ptrdiff_t>(it->second);
+  return w_.traffic.index_of(name);
 }
-Svc& World::Impl::FaultsEnv::service(std::size_t svc) {
-  return w_.svcs[svc];
+bool World::Impl::FaultsEnv::within_objectives(std::size_t svc) const {
+  return w_.traffic[svc].within;
 }
-void World::Impl::FaultsEnv::upgrade(Svc& v, const ReleaseSpec& rs, const std::string& why) {
-  Release r = make_release(rs, w_.now_ms());
-  r.deployed_ms = w_.now_ms();
-  w_.deploy_release(v, std::move(r), why);
+const PodSet& World::Impl::FaultsEnv::pods(std::size_t svc) const {
+  return w_.pods[svc];
 }
-void World::Impl::FaultsEnv::deploy(Svc& v, Release r, const std::string& why) {
-  w_.deploy_release(v, std::move(r), why);
+void World::Impl::FaultsEnv::touch(std::size_t svc) {
+  w_.pods.touch(svc);
+}
+void World::Impl::FaultsEnv::add_leak(std::size_t svc, double mb_per_min) {
+  w_.pods.add_leak(svc, mb_per_min);
+}
+void World::Impl::FaultsEnv::remove_leak(std::size_t svc, double mb_per_min) {
+  w_.pods.remove_leak(svc, mb_per_min);
+}
+int World::Impl::FaultsEnv::start_hog(std::size_t svc, double severity) {
+  return w_.pods.start_hog(svc, severity);
+}
+void World::Impl::FaultsEnv::end_hog(std::size_t svc) {
+  w_.pods.end_hog(svc);
+}
+int World::Impl::FaultsEnv::stall(std::size_t svc) {
+  return w_.pods.stall(svc);
+}
+void World::Impl::FaultsEnv::end_stall(std::size_t svc) {
+  w_.pods.end_stall(svc);
+}
+int World::Impl::FaultsEnv::lose_pods(std::size_t svc, int pods, TimePoint replace_at) {
+  return w_.pods.lose(svc, pods, replace_at);
+}
+void World::Impl::FaultsEnv::upgrade(std::size_t svc, const ReleaseSpec& rs,
+                                     const std::string& why) {
+  Release r = Pods::make_release(rs, w_.sim.now());
+  r.deployed = w_.sim.now();
+  w_.pods.deploy(svc, std::move(r), why);
+}
+void World::Impl::FaultsEnv::deploy(std::size_t svc, Release r, const std::string& why) {
+  w_.pods.deploy(svc, std::move(r), why);
 }
 bool World::Impl::FaultsEnv::take_capacity(int64_t slots) {
-  if (w_.capacity == std::numeric_limits<int64_t>::max()) return false;  // unbounded
-  w_.capacity -= slots;
-  return true;
+  return w_.pods.take_capacity(slots);
+}
+void World::Impl::FaultsEnv::set_outage(std::size_t svc, double share) {
+  w_.traffic.set_outage(svc, share);
+}
+void World::Impl::FaultsEnv::set_maintenance(std::size_t svc, double share) {
+  w_.traffic.set_maintenance(svc, share);
+}
+void World::Impl::FaultsEnv::set_degradation(std::size_t svc, double error_share,
+                                             double latency_ms) {
+  w_.traffic.set_degradation(svc, error_share, latency_ms);
+}
+void World::Impl::FaultsEnv::multiply_traffic(std::size_t svc, double factor) {
+  w_.traffic.multiply_traffic(svc, factor);
+}
+void World::Impl::FaultsEnv::divide_traffic(std::size_t svc, double factor) {
+  w_.traffic.divide_traffic(svc, factor);
+}
+void World::Impl::FaultsEnv::set_poison(std::size_t svc, double share) {
+  w_.traffic.set_poison(svc, share);
+}
+void World::Impl::FaultsEnv::flag_on(std::size_t svc, const std::string& name, double severity) {
+  w_.traffic.flag_on(svc, name, severity);
+}
+void World::Impl::FaultsEnv::flag_off(std::size_t svc, const std::string& name, TimePoint at) {
+  w_.traffic.flag_off(svc, name, at);
 }
 TimelineEvent& World::Impl::FaultsEnv::log(EventKind kind, std::string service, std::string name,
                                            std::string detail) {
@@ -122,17 +191,16 @@ bool World::Impl::OnCallEnv::cause_ended(std::size_t k) const {
   return w_.faults.ended(k);
 }
 std::ptrdiff_t World::Impl::OnCallEnv::service_index(std::string_view name) const {
-  auto it = w_.by_name.find(std::string(name));
-  return it == w_.by_name.end() ? -1 : static_cast<std::ptrdiff_t>(it->second);
+  return w_.traffic.index_of(name);
 }
 const std::string& World::Impl::OnCallEnv::service_name(std::size_t svc) const {
-  return w_.svcs[svc].spec->name;
+  return w_.spec.services[svc].name;
 }
 OnCall::Env::RootState World::Impl::OnCallEnv::root_state(std::size_t k) const {
   const std::ptrdiff_t root = w_.faults.root(k);
   if (root < 0) return {};
-  const Svc& v = w_.svcs[static_cast<std::size_t>(root)];
-  return {true, v.releases[v.current].bad, v.poison > 0};
+  const PodSet& ps = w_.pods[static_cast<std::size_t>(root)];
+  return {true, ps.releases[ps.current].bad, w_.traffic[static_cast<std::size_t>(root)].poison > 0};
 }
 TimelineEvent& World::Impl::OnCallEnv::log(EventKind kind, std::string service, std::string name,
                                            std::string detail) {
@@ -146,30 +214,39 @@ void World::Impl::OnCallEnv::end_incident(std::size_t k, const std::string& why)
 }
 
 std::ptrdiff_t World::Impl::ActuationEnv::service_index(std::string_view name) const {
-  auto it = w_.by_name.find(std::string(name));
-  return it == w_.by_name.end() ? -1 : static_cast<std::ptrdiff_t>(it->second);
+  return w_.traffic.index_of(name);
 }
-Svc& World::Impl::ActuationEnv::service(std::size_t svc) {
-  return w_.svcs[svc];
+const PodSet& World::Impl::ActuationEnv::pods(std::size_t svc) const {
+  return w_.pods[svc];
 }
-std::uint32_t World::Impl::ActuationEnv::restart(Svc& v, const std::string& why) {
-  return w_.new_template(v, v.current, why);
+void World::Impl::ActuationEnv::touch(std::size_t svc) {
+  w_.pods.touch(svc);
 }
-std::uint32_t World::Impl::ActuationEnv::deploy(Svc& v, Release r, const std::string& why) {
-  return w_.deploy_release(v, std::move(r), why);
+std::uint32_t World::Impl::ActuationEnv::restart(std::size_t svc, const std::string& why) {
+  return w_.pods.restart(svc, why);
 }
-void World::Impl::ActuationEnv::cache_purged(std::size_t svc, bool poisoned) {
-  // The next tick's callers read the purge from seen_next (no tick copies it any more).
-  w_.seen_next[svc].purge_ms = w_.svcs[svc].purge_ms;
-  if (poisoned) w_.faults.end_cause_of_kind(svc, FaultKind::kPoisonedCache, "cache purged");
+std::uint32_t World::Impl::ActuationEnv::deploy(std::size_t svc, Release r,
+                                                const std::string& why) {
+  return w_.pods.deploy(svc, std::move(r), why);
+}
+void World::Impl::ActuationEnv::set_desired(std::size_t svc, int replicas) {
+  w_.pods.set_desired(svc, replicas);
+}
+void World::Impl::ActuationEnv::purge_cache(std::size_t svc, TimePoint now) {
+  if (w_.traffic.purge_cache(svc, now))
+    w_.faults.end_cause_of_kind(svc, FaultKind::kPoisonedCache, "cache purged");
+}
+std::optional<bool> World::Impl::ActuationEnv::disable_flag(std::size_t svc,
+                                                            const std::string& flag,
+                                                            TimePoint effective) {
+  return w_.traffic.disable_flag(svc, flag, effective);
 }
 void World::Impl::ActuationEnv::flag_disabled(std::size_t svc, const std::string& flag,
                                               const std::string& detail) {
   w_.faults.flag_disabled(svc, flag, detail);
 }
-void World::Impl::ActuationEnv::traffic_shifted() {
-  w_.any_shift = true;
-  w_.shift_in.assign(w_.svcs.size(), 0.0);
+double World::Impl::ActuationEnv::shift_traffic(std::size_t svc, double share, std::ptrdiff_t to) {
+  return w_.traffic.shift_traffic(svc, share, to);
 }
 TimelineEvent& World::Impl::ActuationEnv::log(EventKind kind, std::string service, std::string name,
                                               std::string detail) {
@@ -208,7 +285,7 @@ void World::set_incident_sink(std::function<void(const engine::Incident&)> sink)
 }
 
 void World::set_external_rule_evaluator(ExternalRuleEvaluator e) {
-  impl_->external_eval = std::move(e);
+  impl_->alerting.set_external_evaluator(std::move(e));
 }
 void World::set_approval_handler(std::function<void(std::uint64_t, bool)> h) {
   impl_->oncall.set_approval_handler(std::move(h));
@@ -226,11 +303,11 @@ TimePoint World::start() const {
   return impl_->spec.start;
 }
 const Timeline& World::timeline() const {
-  impl_->flush_series();  // the chart buckets still open (not a change of the world's state)
+  impl_->telemetry.flush();  // the chart buckets still open (not a change of the world's state)
   return impl_->tl;
 }
 Timeline World::take_timeline() {
-  impl_->flush_series();
+  impl_->telemetry.flush();
   return std::move(impl_->tl);
 }
 const ClusterSpec& World::spec() const {

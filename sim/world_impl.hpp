@@ -4,42 +4,53 @@
 // the actuator and the on-call person, all on one Simulation (the event kernel). Two kinds
 // of parts, in the order a tick runs them:
 //
-// The hot parts, run for every service on every tick: member groups of World::Impl, one
-// source file each, sharing the services' records (model::Svc) and compiled as one unity
-// translation unit so the tick's callees inline (split and not inlined, the 200-service
-// 7-day run took ~15% more CPU; their members are `inline`, call them only from these files):
+// The hot parts, run for every service on every tick, compiled as one unity translation
+// unit so the tick's callees inline (split and not inlined, the 200-service 7-day run took
+// ~15% more CPU; their tick members are `inline`, call them only from these files):
 //
-//   pods.cpp       pods & rollouts: Deployment/ReplicaSet controllers, kubelet back-off,
-//                  OOM kills, helm releases and pod templates
-//   traffic.cpp    traffic & service physics: the scrape tick, demand, capacity, errors,
-//                  latency, CPU, queues; the no-fault baselines and upstream health
-//   telemetry.cpp  the telemetry ring and chart series; the Telemetry port's signals
-//   alerting.cpp   Prometheus-like rules (pending -> firing -> resolved, episodes) and the
-//                  notifications a group flush sends
+//   pods           Pods (sim/pods.hpp): pods & rollouts, owning every service's
+//                  model::PodSet (Deployment/ReplicaSet controllers, kubelet back-off, OOM
+//                  kills, helm releases and pod templates) and the cluster's pod slots
+//   traffic        Traffic (sim/traffic.hpp): traffic & service physics, owning every
+//                  service's model::Svc: demand, capacity, errors, latency, CPU, queues,
+//                  fault and action effects, the neighbours' view; the no-fault baselines
+//   telemetry      Telemetry (sim/telemetry.hpp): the telemetry ring and chart series
+//   alerting       Alerting (sim/alerting.hpp): Prometheus-like rules (pending -> firing
+//                  -> resolved, episodes), the alert groups and the notifications they send
+//   tick.cpp       the scrape tick: World::Impl runs the parts above for every service
+//                  (one part's result is the next one's input), in parallel blocks with
+//                  threads > 1
 //
 // The parts that run on events, per tick or on a change: objects that own their state,
 // each a header + .cpp, constructed with what they need and asking the rest of the world
 // through a small interface (`X::Env`) that World::Impl implements below (XEnv, in
 // world.cpp) over the other parts:
 //
-//   alert_groups   AlertGroups: Alertmanager-like per-service group timing (when to send)
+//   alert_groups   AlertGroups (Alerting's): Alertmanager-like per-service group timing
 //   faults         Faults: ground-truth incidents' runtime, fault and planned-event
 //                  effects, attribution of events to incidents, impact and recovery
 //   actuation      Actuation: the Actuator's actions with real delays, waits on the model
 //                  (rollout complete, replicas ready), request ids, completions
 //   oncall         OnCall: response times, pages, approvals, human fixes
-//   sim_ports.cpp  the engine port adapters over the parts, and the audit -> timeline
+//   sim_ports.cpp  the engine port adapters over the parts (the Telemetry port's signals,
+//                  the Topology port's health, the snapshot), and the audit -> timeline
 //
-// Arrows (calls through an Env, or events on `sim`):
+// Arrows (calls through an Env or a part's operations, or events on `sim`):
 //   alerting -> AlertGroups (firing, resolved; flush decides when alerting sends a group)
-//   alerting -> OnCall::page (a critical alert past direct_page_after)
-//   pods -> Faults (a good release rolled out ends a bad deploy)
-//   Faults -> pods (a bad or planned release deployed), -> services' effects, -> log
-//   Actuation -> pods (restart, rollback), -> Faults (cache purged, flag disabled),
-//             -> traffic (a shift started), -> log
+//   alerting -> OnCall::page (a critical alert past direct_page_after), -> log; it reads
+//             Telemetry's samples and the Pods' OOM and restart times
+//   the tick -> Pods (stats) -> Traffic (values) -> Telemetry (sample) -> Alerting
+//   Pods -> Faults (a good release rolled out ends a bad deploy), -> log
+//   Faults -> Pods (a leak, a hog, stalled consumers, lost pods, a bad or planned release,
+//             pod slots), -> traffic (outage, maintenance, degradation, traffic multiplier,
+//             poison, flags), -> log
+//   Actuation -> Pods (restart, rollback, replicas), -> traffic (purge, flag off, shift),
+//             -> Faults (cache purged, flag disabled), -> log
 //   OnCall -> Faults (attribution, incidents, end of a cause), -> Actuation (a fix by
-//             hand), -> pods (is the release still bad, the cache still poisoned), -> log
+//             hand), -> Pods and traffic (is the release still bad, the cache poisoned), -> log
 //   the log -> Faults::attribute (every timeline event names its incident)
+// Nothing writes another part's state: Faults and Actuation change pods and traffic only
+// through the named operations of their Env. Time is core::TimePoint / Duration throughout.
 // Model coefficients live in sim/model_constants.hpp. docs/architecture.md "The simulated
 // world" has the picture.
 #pragma once
@@ -61,15 +72,19 @@
 #include "engine/ports.hpp"
 #include "sim/actuation.hpp"
 #include "sim/alert_groups.hpp"
+#include "sim/alerting.hpp"
 #include "sim/baseline_health.hpp"
 #include "sim/cluster_spec.hpp"
 #include "sim/faults.hpp"
 #include "sim/model_types.hpp"
 #include "sim/oncall.hpp"
+#include "sim/pods.hpp"
 #include "sim/simulation.hpp"
+#include "sim/telemetry.hpp"
 #include "sim/telemetry_ring.hpp"
 #include "sim/tick_workers.hpp"
 #include "sim/timeline.hpp"
+#include "sim/traffic.hpp"
 #include "sim/world.hpp"
 
 namespace selfheal::sim {
@@ -136,93 +151,62 @@ struct World::Impl {
   ClusterSpec spec;
   WorldOptions opts;
   Simulation sim;
-  int64_t start_ms;
-  int64_t scrape_ms;
+  Duration scrape;  // the scrape interval: a tick's period
   std::uint64_t tick_count = 0;
-  int64_t last_tick_ms = -1;
+  TimePoint last_tick;  // the latest tick's instant (meaningful once tick_count > 0)
   Timeline tl;
   std::function<void(const engine::Incident&)> sink;
 
-  // ---- pods & rollouts, traffic & service physics (pods.cpp, traffic.cpp) ---------------
-  double phi;        // AR(1) noise coefficient per tick
-  double phi_innov;  // sqrt(1 - phi^2)
-  std::vector<Svc> svcs;
-  std::unordered_map<std::string, std::size_t> by_name;
-  int64_t capacity = std::numeric_limits<int64_t>::max();  // pod slots in the cluster
-  LoadGraph graph;  // spec's dependency graph by index (the no-fault baselines)
-  int64_t slots_used = 0;
-  /// [service] as its neighbours read it this tick: the values the previous tick left.
-  std::vector<model::Seen> seen;
-  /// With threads > 1, [service] as the next tick reads it: serve() writes a service's entry
-  /// as it computes it, and a cache purge between ticks writes its purge_ms; swapped with
-  /// `seen` at the start of each tick (a copy pass and a thread hand-over saved). On one
-  /// thread the tick copies the records into `seen` instead (sim/traffic.cpp says why).
-  std::vector<model::Seen> seen_next;
-  /// Dependents then upstreams of every service, flat: service i's dependents are
-  /// adj[adj_at[2i] .. adj_at[2i+1]), its upstreams adj[adj_at[2i+1] .. adj_at[2i+2]) (the
-  /// order of Svc::dependents and Svc::upstreams; one array a tick reads in order).
-  std::vector<std::uint32_t> adj;
-  std::vector<std::uint32_t> adj_at;
-  bool any_shift = false;        // some service shifts traffic to another one
-  std::vector<double> shift_in;  // per service: traffic shifted to it (previous tick)
+  // ---- pods & rollouts (sim/pods.hpp), wired to faults and the log -------------------
+  struct PodsEnv final : Pods::Env {
+    explicit PodsEnv(Impl& w) : w_(w) {}
+    TimelineEvent& log_at(EventKind kind, std::size_t svc, std::string name,
+                          std::string detail) override;
+    void good_release_rolled_out(std::size_t svc, const Release& r) override;
+    Impl& w_;
+  };
+  PodsEnv pods_env{*this};
+  Pods pods{spec, pods_env};
 
-  // ---- alerting (alerting.cpp) -----------------------------------------------------------
-  std::vector<AlertRuleSpec> rules;
-  std::vector<std::vector<char>> rule_applies;  // [rule][service]
-  std::vector<std::size_t> rule_back;           // [rule] window in ticks
-  /// The rules as the hot loop reads them: signal index, sign-folded comparison.
-  struct FastRule {
-    std::uint8_t signal = 0;  // engine::SignalName as an index into the tick's values
-    bool windowed = false;    // a counter increase or a trend over the window
-    bool strict = true;       // > or < (else >= or <=)
-    double sign = 1.0;        // -1 for < and <=: compare sign*value against sign*threshold
-    double threshold = 0.0;   // already multiplied by sign
-    int64_t for_ms = 0;
-    int64_t keep_ms = 0;  // keep_firing_for
-    int64_t step_ms = 0;  // time between evaluations: the scrape interval, or an external
-                          // rule's group interval
+  // ---- traffic & service physics (sim/traffic.hpp) ------------------------------------
+  Traffic traffic{spec, sim, opts.threads};
+
+  // ---- alerting (sim/alerting.hpp), wired to the log and the on-call ------------------
+  struct AlertingEnv final : Alerting::Env {
+    explicit AlertingEnv(Impl& w) : w_(w) {}
+    TimelineEvent& log_at(EventKind kind, std::size_t svc, std::string name,
+                          std::string detail) override;
+    void page(std::size_t svc, const std::string& why) override;
+    Impl& w_;
   };
-  std::vector<FastRule> fast_rules;
-  // External rules (AlertRuleSpec::external): evaluated after the tick's services.
-  std::vector<std::size_t> external_rules;
-  ExternalRuleEvaluator external_eval;
-  std::vector<ExternalAlert> external_found;  // one evaluation's answer
-  std::vector<std::ptrdiff_t> external_hit;   // per service: index in external_found
-  std::vector<ExternalAlert> external_last;   // [service * rules + rule], last answer
-  void evaluate_external(int64_t now);
-  /// The rules that apply to each service, in rule order, as the tick checks them: service
-  /// i's are checks[checks_at[i] .. checks_at[i + 1]) (rules that do not apply are never
-  /// read). One contiguous array: the quiet case reads nothing else but the busy flags.
-  struct RuleCheck {
-    double threshold = 0.0;          // FastRule::threshold (sign-folded)
-    std::uint32_t window_ticks = 0;  // windowed rules: the counter moved within this many
-    std::uint16_t rule = 0;
-    std::uint8_t signal = 0;
-    std::uint8_t flags = 0;  // kStrict | kWindowed | kNegate (FastRule::sign is -1)
-  };
-  static constexpr std::uint8_t kStrict = 1, kWindowed = 2, kNegate = 4;
-  /// Services with the same rules (all of a kind, as a rule) share one list, so the lists
-  /// stay in L1 while a tick walks every service.
-  std::vector<RuleCheck> checks;
-  std::vector<std::size_t> checks_at;     // [service] first check
-  std::vector<std::size_t> checks_end;    // [service] one past its last
-  std::vector<std::uint8_t> alert_busy;   // [service * rules + rule] see AlertState
-  std::vector<char> alert_critical;       // [service * rules + rule] severity=critical
-  std::vector<AlertState> alerts;         // [service * rules + rule]
-  std::vector<std::string> fingerprints;  // [service * rules + rule], filled on first use
-  AlertGroups alert_groups{spec.routing, spec.services.size()};  // when groups are sent
-  int64_t direct_page_ms = -1;           // OnCallSpec::direct_page_after, -1 = off
-  std::vector<engine::Incident> outbox;  // notifications of this tick
+  AlertingEnv alerting_env{*this};
 
   // ---- faults and incidents (sim/faults.hpp), wired to pods, traffic and the log -------
   struct FaultsEnv final : Faults::Env {
     explicit FaultsEnv(Impl& w) : w_(w) {}
     std::size_t services() const override;
     std::ptrdiff_t service_index(std::string_view name) const override;
-    Svc& service(std::size_t svc) override;
-    void upgrade(Svc& v, const ReleaseSpec& rs, const std::string& why) override;
-    void deploy(Svc& v, Release r, const std::string& why) override;
+    bool within_objectives(std::size_t svc) const override;
+    const model::PodSet& pods(std::size_t svc) const override;
+    void touch(std::size_t svc) override;
+    void add_leak(std::size_t svc, double mb_per_min) override;
+    void remove_leak(std::size_t svc, double mb_per_min) override;
+    int start_hog(std::size_t svc, double severity) override;
+    void end_hog(std::size_t svc) override;
+    int stall(std::size_t svc) override;
+    void end_stall(std::size_t svc) override;
+    int lose_pods(std::size_t svc, int pods, TimePoint replace_at) override;
+    void upgrade(std::size_t svc, const ReleaseSpec& rs, const std::string& why) override;
+    void deploy(std::size_t svc, Release r, const std::string& why) override;
     bool take_capacity(int64_t slots) override;
+    void set_outage(std::size_t svc, double share) override;
+    void set_maintenance(std::size_t svc, double share) override;
+    void set_degradation(std::size_t svc, double error_share, double latency_ms) override;
+    void multiply_traffic(std::size_t svc, double factor) override;
+    void divide_traffic(std::size_t svc, double factor) override;
+    void set_poison(std::size_t svc, double share) override;
+    void flag_on(std::size_t svc, const std::string& name, double severity) override;
+    void flag_off(std::size_t svc, const std::string& name, TimePoint at) override;
     TimelineEvent& log(EventKind kind, std::string service, std::string name,
                        std::string detail) override;
     Impl& w_;
@@ -234,13 +218,17 @@ struct World::Impl {
   struct ActuationEnv final : Actuation::Env {
     explicit ActuationEnv(Impl& w) : w_(w) {}
     std::ptrdiff_t service_index(std::string_view name) const override;
-    Svc& service(std::size_t svc) override;
-    std::uint32_t restart(Svc& v, const std::string& why) override;
-    std::uint32_t deploy(Svc& v, Release r, const std::string& why) override;
-    void cache_purged(std::size_t svc, bool poisoned) override;
+    const model::PodSet& pods(std::size_t svc) const override;
+    void touch(std::size_t svc) override;
+    std::uint32_t restart(std::size_t svc, const std::string& why) override;
+    std::uint32_t deploy(std::size_t svc, Release r, const std::string& why) override;
+    void set_desired(std::size_t svc, int replicas) override;
+    void purge_cache(std::size_t svc, TimePoint now) override;
+    std::optional<bool> disable_flag(std::size_t svc, const std::string& flag,
+                                     TimePoint effective) override;
     void flag_disabled(std::size_t svc, const std::string& flag,
                        const std::string& detail) override;
-    void traffic_shifted() override;
+    double shift_traffic(std::size_t svc, double share, std::ptrdiff_t to) override;
     TimelineEvent& log(EventKind kind, std::string service, std::string name,
                        std::string detail) override;
     TimelineEvent& log_at(EventKind kind, std::size_t svc, std::string name,
@@ -270,13 +258,11 @@ struct World::Impl {
   OnCallEnv oncall_env{*this};
   OnCall oncall{spec.oncall, spec.ns, sim, oncall_env};
 
-  // ---- telemetry (telemetry.cpp) ---------------------------------------------------------
-  model::TelemetryRing ring;   // the last telemetry_retention of ticks, every service
-  std::size_t series_cap = 2;  // points per service's chart series (WorldOptions budget)
-  /// [service] the chart bucket being filled; its point reaches the series when the bucket
-  /// closes or flush_series() runs.
-  std::vector<model::OpenBucket> open_buckets;
-  bool series_open = false;  // some open bucket may be newer than the series' last point
+  // ---- telemetry (sim/telemetry.hpp) ---------------------------------------------------
+  Telemetry telemetry{tl, spec.scrape_interval, opts.record_series};
+
+  // ---- alerting (sim/alerting.hpp): reads telemetry and pods -----------------------------
+  Alerting alerting{spec, telemetry, pods, alerting_env};
 
   // ---- Prometheus series (prom_series.cpp), only with opts.prometheus_series
   /// Cumulative counters of one service at one tick.
@@ -306,69 +292,10 @@ struct World::Impl {
 
   Impl(const ClusterSpec& s, std::uint64_t seed, WorldOptions o);
 
-  int64_t now_ms() const { return core::to_unix_ms(sim.now()); }
-  TimePoint tp(int64_t ms) const { return core::from_unix_ms(ms); }
-
-  /// The sample `back` ticks before the latest (clamped to the oldest kept); a zero sample
-  /// before the world started.
-  const Sample& sample_back(const Svc& v, std::size_t back) const {
-    return ring.back(v.index, back);
-  }
-
-  // ---- pods (sim/pods.cpp)
-  void build_services();
-  /// adj, adj_at, seen and seen_next, from the services' dependents and upstreams;
-  /// open_buckets.
-  void build_adjacency();
-  static Release make_release(const ReleaseSpec& rs, int64_t start);
-  static double release_error(const Release& r);
-  /// Starts a rollout of a new pod template for release index `rel` (restart: same one).
-  std::uint32_t new_template(Svc& v, std::size_t rel, const std::string& why);
-  std::uint32_t deploy_release(Svc& v, Release r, const std::string& why);
-  void schedule_pod(Svc& v, Pod& p, int64_t now);
-  /// Deterministic spread in [0.75, 1.25) from the pod's sequence number (golden ratio).
-  static float leak_factor_for(std::uint32_t seq);
-  void create_pod(Svc& v, int64_t now);
-  void terminate(Svc& v, Pod& p, int64_t now);
-  void container_died(Svc& v, Pod& p, int64_t t, bool oom);
-  /// Accumulates pod `p` into `st` (after its transitions).
-  void account(const Svc& v, const Pod& p, int64_t now, PodStats& st) const;
-  PodStats pod_stats(const Svc& v, int64_t now) const;
-  /// Time-driven transitions up to `now`, memory growth and OOM kills, and the stats of
-  /// the result (one pass over the pods).
-  PodStats advance_pods(Svc& v, int64_t now, int64_t dt);
-  /// The Deployment + ReplicaSet controllers for one service. `st` is the pods' state
-  /// now; returns false when there was nothing to do (steady state).
-  bool reconcile(Svc& v, int64_t now, const PodStats& st);
-  void finish_rollout(Svc& v);
-  /// The Deployment controller during a rollout: old ReplicaSets down as availability
-  /// allows, the new one up within the surge; finishes the rollout when complete.
-  void roll_out(Svc& v, int64_t now);
-  /// Whether v's pods have time-driven transitions, memory growth or marked changes due at
-  /// `now` (refresh_pods then advances them; the parallel tick defers such a service).
-  static bool pods_due(const Svc& v, int64_t now) {
-    return v.pods_dirty || v.leak_mb_per_ms != 0 || v.rollout || now >= v.stats.next_event;
-  }
-  /// Whether the Deployment/ReplicaSet controllers may have work for v with its pods `st`.
-  static bool controllers_due(const Svc& v, const PodStats& st) {
-    return v.rollout || st.active != v.desired || st.pending != 0;
-  }
-  /// The pods' stats for this tick: transitions and controllers when something is due,
-  /// else the cached stats (most services, most ticks). Compacts Gone pods.
-  const PodStats& refresh_pods(Svc& v, TimePoint now, Duration elapsed);
-
-  // ---- traffic (sim/traffic.cpp)
-  static double daily_shape(int64_t ms);
-  static double call_factor(const model::Seen& d, int64_t now);
-  /// Fetches what the tick reads of service i (the hot lines of its record).
+  // ---- the scrape tick (sim/tick.cpp)
+  /// Fetches what the tick reads of service i (the hot lines of its records in each part).
   void prefetch_service(std::size_t i);
   void tick();
-  /// seen[i] for the services in [lo, hi): their values now (before the first tick).
-  void copy_seen(std::size_t lo, std::size_t hi);
-  /// What v's neighbours read of it on the next tick, into seen_next (end of serve()).
-  void publish_seen(const Svc& v) {
-    seen_next[v.index] = {v.err, v.p99, v.calls, v.base_error_rate, v.purge_ms, v.cache};
-  }
   /// All of one service's tick: pods, physics, the telemetry sample, series and rules.
   void tick_service(Svc& v, TimePoint at, Duration elapsed, double shape, double dt_s);
   /// The tick's sample of `v` into the telemetry ring (and Prometheus counters), and the
@@ -393,20 +320,8 @@ struct World::Impl {
   /// whole deferral) when its pods need the controllers, else physics, sample and series,
   /// and whether its rules must run in the serial pass.
   void tick_own(Svc& v, TimePoint at, double shape, double dt_s, std::vector<Deferred>& out);
-  /// One service's demand this tick: external traffic (daily shape, AR(1) noise,
-  /// multipliers, minus what is shifted away) plus its dependents' calls and shifted-in load.
-  double demand_of(Svc& v, int64_t now, double shape);
-  /// One service's physics this tick from its pods' stats `st`: utilisation, errors,
-  /// latency, CPU, calls, queue, memory and whether it is within its objectives.
-  void serve(Svc& v, const PodStats& st, TimePoint now, double shape, double dt_s);
-  /// Share of v's calls failing because of its upstreams (previous tick); sets `up_lat` to
-  /// the slowest upstream's p99.
-  double upstream_errors(const Svc& v, double& up_lat) const;
-  /// Share of requests failing on an enabled (or not yet propagated) bad feature flag.
-  static double flag_errors(const Svc& v, int64_t now);
-  /// Requests/s expected now without faults, events or noise.
-  double baseline_rps(std::size_t i, TimePoint now, int depth) const;
-  double baseline_p99(std::size_t i, TimePoint now, int depth) const;
+
+  // ---- the Topology port (sim/sim_ports.cpp)
   std::vector<engine::DependencyHealth> upstream_health(const engine::ServiceRef& ref) const;
   /// The health of service `u` by the rule upstream_health applies to each upstream.
   engine::DependencyHealth service_health(std::size_t u) const;
@@ -422,41 +337,7 @@ struct World::Impl {
   /// log() for a service known by index (no name lookup).
   TimelineEvent& log_at(EventKind kind, std::size_t svc, std::string name, std::string detail);
 
-  // ---- alerting (sim/alerting.cpp)
-  void build_rules();
-  std::size_t ticks_in(Duration window) const;
-  double rule_value(const Svc& v, std::size_t ri) const;
-  std::string severity_of(const Svc& v, const AlertRuleSpec& r) const;
-  void evaluate_rules(Svc& v, TimePoint now);
-  /// The rule checks of evaluate_rules. kApply false: changes nothing and returns whether
-  /// some alert's state would change (the condition holds or the alert is busy).
-  template <bool kApply>
-  bool check_rules(Svc& v, int64_t now);
-  /// The alert state machine of rule r on service v, for a tick where the condition holds
-  /// or the alert is pending, firing or in an episode.
-  [[gnu::noinline]] void update_alert(Svc& v, std::size_t r, bool cond, double value, int64_t now);
-  std::string describe(const Svc& v, const AlertRuleSpec& r, double value) const;
-  /// The alert's fingerprint: a pure function of (rule name, namespace, service), so it is
-  /// computed once per alert and kept (every firing, resolution and notification logs it).
-  const std::string& fingerprint(const Svc& v, std::size_t r);
-  void fire(Svc& v, std::size_t r, int64_t now);
-  void resolve(Svc& v, std::size_t r, int64_t now);
-  engine::Incident make_incident(const Svc& v, std::size_t r, bool resolved, int64_t started);
-  /// The alert groups due now (alert_groups decides when) into notifications.
-  void flush_groups(TimePoint now);
-  /// One group's flush: every alert of `v` firing, or resolved and not yet sent.
-  void send_group(Svc& v, int64_t now);
-
-  // ---- telemetry (sim/telemetry.cpp)
-  void record_series(Svc& v, const Sample& s, TimePoint now);
-  /// Writes every open bucket into its series' last point, so `tl` is complete; World
-  /// calls it before handing the timeline out (timeline(), take_timeline()). Cheap when
-  /// no tick ran since the last call.
-  void flush_series();
-  /// Folds `p` into `into`, which already stands for `weight` samples: rates average,
-  /// peaks keep the worst value (max, or min for ready pods), counts add. One rule for both
-  /// filling a bucket and halving the series, so a long run's points mean what short ones do.
-  static void fold_into(SeriesPoint& into, const SeriesPoint& p, float weight);
+  // ---- the Telemetry port (sim/sim_ports.cpp)
   engine::ServiceSignals signals_for(const engine::ServiceRef& ref, Duration window);
   ServiceSnapshot snapshot(std::string_view name) const;
 

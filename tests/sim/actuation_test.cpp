@@ -28,17 +28,18 @@ const TimePoint kStart = ClusterSpec{}.start;
 /// One service "api" with `replicas` Running pods of template 0.
 struct FakeWorld final : Actuation::Env {
   ServiceSpec spec;
-  std::vector<model::Svc> svcs;
+  std::vector<model::PodSet> svcs;
+  bool poisoned = false;  // the cache serves bad entries
   std::deque<TimelineEvent> events;
   std::vector<std::string> calls;  // what actuation asked of the world, in order
   Simulation* sim = nullptr;
 
   explicit FakeWorld(int replicas) {
     spec.name = "api";
-    model::Svc v;
+    model::PodSet v;
     v.spec = &spec;
     v.desired = replicas;
-    v.ready = replicas;
+    v.stats.ready = replicas;
     for (int i = 0; i < replicas; ++i) {
       model::Pod p;
       p.phase = model::Phase::kRunning;
@@ -53,24 +54,33 @@ struct FakeWorld final : Actuation::Env {
   std::ptrdiff_t service_index(std::string_view name) const override {
     return name == "api" ? 0 : -1;
   }
-  model::Svc& service(std::size_t svc) override { return svcs[svc]; }
-  std::uint32_t restart(model::Svc& v, const std::string& why) override {
+  const model::PodSet& pods(std::size_t svc) const override { return svcs[svc]; }
+  void touch(std::size_t svc) override { svcs[svc].dirty = true; }
+  std::uint32_t restart(std::size_t svc, const std::string& why) override {
     calls.push_back("restart: " + why);
-    return ++v.tmpl;
+    return ++svcs[svc].tmpl;
   }
-  std::uint32_t deploy(model::Svc& v, model::Release r, const std::string& why) override {
+  std::uint32_t deploy(std::size_t svc, model::Release r, const std::string& why) override {
+    model::PodSet& v = svcs[svc];
     calls.push_back("deploy revision " + std::to_string(r.revision) + ": " + why);
     v.releases.push_back(std::move(r));
     v.current = v.releases.size() - 1;
     return ++v.tmpl;
   }
-  void cache_purged(std::size_t, bool poisoned) override {
-    if (poisoned) calls.push_back("cache purged");
+  void set_desired(std::size_t svc, int replicas) override { svcs[svc].desired = replicas; }
+  void purge_cache(std::size_t, TimePoint) override {
+    if (std::exchange(poisoned, false)) calls.push_back("cache purged");
+  }
+  std::optional<bool> disable_flag(std::size_t, const std::string&, TimePoint) override {
+    return std::nullopt;
   }
   void flag_disabled(std::size_t, const std::string& flag, const std::string& detail) override {
     calls.push_back("flag " + flag + ": " + detail);
   }
-  void traffic_shifted() override { calls.push_back("traffic shifted"); }
+  double shift_traffic(std::size_t, double, std::ptrdiff_t) override {
+    calls.push_back("traffic shifted");
+    return 0.0;
+  }
   TimelineEvent& log(EventKind kind, std::string service, std::string name,
                      std::string detail) override {
     return append_event(events, sim->now(), kind, std::move(service), std::move(name),
@@ -164,7 +174,7 @@ TEST_CASE("a scale completes once exactly the desired replicas run", "[sim][actu
   model::Pod starting;
   starting.phase = model::Phase::kStarting;
   world.svcs[0].pods.push_back(starting);
-  world.svcs[0].ready = 3;  // counted ready, one pod still starting: not yet
+  world.svcs[0].stats.ready = 3;  // counted ready, one pod still starting: not yet
   act.check_waits(kStart + 30s);
   CHECK(act.take_completions().empty());
   world.svcs[0].pods.back().phase = model::Phase::kRunning;

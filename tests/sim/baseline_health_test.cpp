@@ -67,7 +67,7 @@ TEST_CASE("offered load along depends_on equals what the world measures in its f
   const LoadGraph g = load_graph(c);
   // By hand at the start: gateway 200 s, orders-api 250 s, cache 250 s, db 250 s + 25 s
   // (s = the daily shape at the start).
-  const double s = daily_shape(core::to_unix_ms(c.start));
+  const double s = daily_shape(c.start);
   CHECK(offered_rps(c, g, 1, c.start) == Approx(250 * s));
   CHECK(offered_rps(c, g, 3, c.start) == Approx(275 * s));
   // With the daily shape the World's callers pass on the PREVIOUS tick's calls, so from the

@@ -20,43 +20,87 @@ using namespace selfheal::sim::testing;
 
 namespace {
 
-/// The services of `spec` as plain model records (no pods), a bounded cluster.
+/// What a cause changes of one service in the fake: the traffic part's effects.
+struct Effects {
+  double outage = 0, maintenance = 0, degrade_err = 0, degrade_latency = 0, poison = 0;
+  double ext_mult = 1.0;
+  double leak_mb_per_min = 0;
+  bool within = true;
+  std::vector<model::Flag> flags;
+};
+
+/// The services of `spec` as plain records (no pods), a bounded cluster.
 struct FakeWorld final : Faults::Env {
   const ClusterSpec& spec;
   Simulation& sim;
-  std::vector<model::Svc> svcs;
+  std::vector<Effects> svcs;
+  std::vector<model::PodSet> pod_sets;
   std::int64_t capacity = 100;
   std::vector<std::string> deploys;
   Timeline tl;
 
   FakeWorld(const ClusterSpec& s, Simulation& k) : spec(s), sim(k) {
     for (const auto& ss : spec.services) {
-      model::Svc v;
-      v.spec = &ss;
-      v.index = svcs.size();
+      model::PodSet p;
+      p.spec = &ss;
+      p.index = pod_sets.size();
       model::Release r;
       r.version = "1.0";
-      v.releases.push_back(r);
-      svcs.push_back(std::move(v));
+      p.releases.push_back(r);
+      pod_sets.push_back(std::move(p));
+      svcs.emplace_back();
     }
   }
   std::size_t services() const override { return svcs.size(); }
   std::ptrdiff_t service_index(std::string_view name) const override {
-    for (std::size_t i = 0; i < svcs.size(); ++i)
-      if (svcs[i].spec->name == name) return static_cast<std::ptrdiff_t>(i);
+    for (std::size_t i = 0; i < spec.services.size(); ++i)
+      if (spec.services[i].name == name) return static_cast<std::ptrdiff_t>(i);
     return -1;
   }
-  model::Svc& service(std::size_t svc) override { return svcs[svc]; }
-  void upgrade(model::Svc& v, const ReleaseSpec& rs, const std::string& why) override {
-    deploys.push_back(v.spec->name + " " + rs.version + ": " + why);
+  bool within_objectives(std::size_t svc) const override { return svcs[svc].within; }
+  const model::PodSet& pods(std::size_t svc) const override { return pod_sets[svc]; }
+  void touch(std::size_t svc) override { pod_sets[svc].dirty = true; }
+  void add_leak(std::size_t svc, double mb_per_min) override {
+    svcs[svc].leak_mb_per_min += mb_per_min;
   }
-  void deploy(model::Svc& v, model::Release r, const std::string& why) override {
-    deploys.push_back(v.spec->name + " " + r.version + ": " + why);
-    v.releases.push_back(std::move(r));
+  void remove_leak(std::size_t svc, double mb_per_min) override {
+    svcs[svc].leak_mb_per_min -= mb_per_min;
+  }
+  int start_hog(std::size_t, double) override { return 0; }
+  void end_hog(std::size_t) override {}
+  int stall(std::size_t) override { return 0; }
+  void end_stall(std::size_t) override {}
+  int lose_pods(std::size_t, int, TimePoint) override { return 0; }
+  void upgrade(std::size_t svc, const ReleaseSpec& rs, const std::string& why) override {
+    deploys.push_back(spec.services[svc].name + " " + rs.version + ": " + why);
+  }
+  void deploy(std::size_t svc, model::Release r, const std::string& why) override {
+    deploys.push_back(spec.services[svc].name + " " + r.version + ": " + why);
+    pod_sets[svc].releases.push_back(std::move(r));
   }
   bool take_capacity(std::int64_t slots) override {
     capacity -= slots;
     return true;
+  }
+  void set_outage(std::size_t svc, double share) override { svcs[svc].outage = share; }
+  void set_maintenance(std::size_t svc, double share) override { svcs[svc].maintenance = share; }
+  void set_degradation(std::size_t svc, double error_share, double latency_ms) override {
+    svcs[svc].degrade_err = error_share;
+    svcs[svc].degrade_latency = latency_ms;
+  }
+  void multiply_traffic(std::size_t svc, double factor) override { svcs[svc].ext_mult *= factor; }
+  void divide_traffic(std::size_t svc, double factor) override { svcs[svc].ext_mult /= factor; }
+  void set_poison(std::size_t svc, double share) override { svcs[svc].poison = share; }
+  void flag_on(std::size_t svc, const std::string& name, double severity) override {
+    svcs[svc].flags.push_back({name, severity, true, model::kNever});
+  }
+  void flag_off(std::size_t svc, const std::string& name, TimePoint at) override {
+    for (auto& f : svcs[svc].flags) {
+      if (f.name == name && f.enabled) {
+        f.enabled = false;
+        f.off_at = at;
+      }
+    }
   }
   TimelineEvent& log(EventKind kind, std::string service, std::string name,
                      std::string detail) override {
