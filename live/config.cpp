@@ -455,7 +455,7 @@ ConfigLoad load_serve_config_string(const std::string& yaml, const std::string& 
   ConfigLoad out;
   YAML::Node root;
   try {
-    root = YAML::Load(yaml);
+    root = config::load_yaml(yaml);
   } catch (const YAML::Exception& e) {
     out.diagnostics.add(
         core::Error("invalid YAML: " + e.msg, source_name, e.mark.line + 1, e.mark.column + 1));

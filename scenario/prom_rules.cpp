@@ -66,7 +66,7 @@ class RuleFileReader {
   std::vector<PromAlertRule> read(const std::string& text) {
     YAML::Node root;
     try {
-      root = YAML::Load(text);
+      root = config::load_yaml(text);
     } catch (const YAML::Exception& e) {
       r_.error_at(e.mark.line + 1, "", "not valid YAML: " + e.msg);
       return {};
