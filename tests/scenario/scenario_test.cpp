@@ -243,3 +243,21 @@ TEST_CASE("a scenario past the services limit is refused with a clear error",
             "s.yaml:9:5: cluster.services: 10001 services is more than a scenario may hold "
             "(at most 10000;"));
 }
+
+namespace scenario_test {
+
+TEST_CASE("engine.allowed_namespaces takes namespace names, as in a policy file",
+          "[scenario][errors]") {
+  // `Prod` was accepted and, matching no namespace, silently refused every action.
+  const auto l = load(replace(kGood, "engine: {mode: recommend}",
+                              "engine: {mode: recommend, allowed_namespaces: [Prod]}"));
+  CHECK_FALSE(l.scenario);
+  INFO(l.diagnostics.describe());
+  CHECK(has(l, "s.yaml:12:48: engine.allowed_namespaces[0]: \"Prod\" is not a DNS-1123 name"));
+  const auto ok = load(replace(kGood, "engine: {mode: recommend}",
+                               "engine: {mode: recommend, allowed_namespaces: [prod]}"));
+  REQUIRE(ok.scenario);
+  CHECK(ok.scenario->policies.settings.allowed_namespaces == std::vector<std::string>{"prod"});
+}
+
+}  // namespace scenario_test
