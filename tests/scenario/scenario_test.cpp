@@ -260,4 +260,22 @@ TEST_CASE("engine.allowed_namespaces takes namespace names, as in a policy file"
   CHECK(ok.scenario->policies.settings.allowed_namespaces == std::vector<std::string>{"prod"});
 }
 
+TEST_CASE("alert rules: one rule a name, labels strings given once", "[scenario][errors]") {
+  // All four were accepted: the second HighErrorRate replaced the first, the list label
+  // became "", and of two `team` labels the last won.
+  const auto l = load(replace(kGood, "  - {name: HighErrorRate, threshold: 0.02}\n",
+                              "  - {name: HighErrorRate, threshold: 0.02}\n"
+                              "  - {name: HighErrorRate, threshold: 0.5}\n"
+                              "  - {name: Mine, signal: restarts, op: '>', threshold: 3,\n"
+                              "     labels: {severity: [page], team: a, team: b}}\n"));
+  CHECK_FALSE(l.scenario);
+  INFO(l.diagnostics.describe());
+  CHECK(has(l,
+            "s.yaml:23:12: alert_rules[1].name: two alert rules are named \"HighErrorRate\" "
+            "(the first at line 22)"));
+  CHECK(has(l, "alert_rules[2].labels.severity: expected a string, got a list"));
+  CHECK(has(l, "alert_rules[2].labels.team: label \"team\" is given twice"));
+  CHECK(l.diagnostics.errors().size() == 3);
+}
+
 }  // namespace scenario_test
