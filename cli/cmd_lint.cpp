@@ -10,6 +10,7 @@
 
 #include "cli/command.hpp"
 #include "config/file_io.hpp"
+#include "config/yaml_reader.hpp"
 #include "engine/classifier.hpp"
 #include "engine/policy_loader.hpp"
 #include "scenario/baseline_health.hpp"
@@ -57,7 +58,7 @@ bool is_scenario_document(const std::string& file) {
   auto text = config::read_file(file);
   if (!text) return false;
   try {
-    const YAML::Node root = YAML::Load(*text);
+    const YAML::Node root = config::load_yaml(*text);
     return root.IsMap() && root["scenario"].IsDefined();
   } catch (const YAML::Exception&) {
     return false;

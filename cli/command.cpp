@@ -14,6 +14,28 @@ void print_usage(std::ostream& os) {
   os << usage_text();
 }
 
+bool takes_unsigned(const po::option_description& d) {
+  const po::value_semantic* s = d.semantic().get();
+  return dynamic_cast<const po::typed_value<unsigned>*>(s) != nullptr ||
+         dynamic_cast<const po::typed_value<unsigned long>*>(s) != nullptr ||
+         dynamic_cast<const po::typed_value<unsigned long long>*>(s) != nullptr;
+}
+
+// boost::lexical_cast reads "-1" as an unsigned number the way strtoul does, wrapped to the
+// type's maximum: `sweep --runs -1` asked for 2^64 - 1 runs, `check --jobs=-1` for 4 billion
+// threads. A sign is refused before the value is stored.
+void refuse_negative_unsigned(const po::parsed_options& parsed,
+                              const po::options_description& all) {
+  for (const auto& o : parsed.options) {
+    const po::option_description* d = all.find_nothrow(o.string_key, false);
+    if (d == nullptr || !takes_unsigned(*d)) continue;
+    for (const auto& v : o.value)
+      if (v.find('-') != std::string::npos)
+        throw po::error("the argument ('" + v + "') for option '--" + o.string_key +
+                        "' is invalid: it must be a whole number >= 0");
+  }
+}
+
 }  // namespace
 
 int parse_options(const Args& args, const po::options_description& visible,
@@ -23,7 +45,10 @@ int parse_options(const Args& args, const po::options_description& visible,
   po::options_description all;
   all.add(visible).add(hidden);
   try {
-    po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+    const po::parsed_options parsed =
+        po::command_line_parser(args).options(all).positional(positional).run();
+    refuse_negative_unsigned(parsed, all);
+    po::store(parsed, vm);
     if (vm.count("help") != 0U) {
       io.out << visible;
       return kExitOk;

@@ -3,8 +3,8 @@
 // parse_json keeps, for every value, the line and column where it starts, and refuses what
 // nlohmann::json alone accepts or turns into an exception: a duplicate key (named, with the
 // line of its first occurrence), a number that overflows a double (`1e400`, named by field),
-// invalid UTF-8, trailing text. JsonReader then reads typed fields in the words of
-// config/messages.hpp, each error located `file:line:col: field: message`.
+// invalid UTF-8, trailing text, nesting deeper than kMaxJsonDepth. JsonReader then reads typed
+// fields in the words of config/messages.hpp, each error located `file:line:col: field: message`.
 //
 //   core::Diagnostics diags;
 //   auto doc = config::read_json_file("incident.json", diags);
@@ -28,6 +28,10 @@
 #include "core/result.hpp"
 
 namespace selfheal::config {
+
+/// Deepest nesting of objects and lists parse_json reads; deeper is an error. The deepest
+/// input selfheal reads (a kubectl List) nests about 10 levels.
+inline constexpr std::size_t kMaxJsonDepth = 128;
 
 struct JsonDocument {
   nlohmann::json root;

@@ -9,8 +9,27 @@
 #include "config/messages.hpp"
 #include "config/names.hpp"
 #include "core/duration.hpp"
+#include "core/utf8.hpp"
 
 namespace selfheal::config {
+
+YAML::Node load_yaml(const std::string& text) {
+  // yaml-cpp detects UTF-16/32 by a byte-order mark or by zero bytes among the first four.
+  const bool wide = text.starts_with("\xFE\xFF") || text.starts_with("\xFF\xFE") ||
+                    text.substr(0, 4).find('\0') != std::string::npos;
+  if (const auto bad = core::first_invalid_utf8(text); bad && !wide) {
+    const std::size_t line_start = text.rfind('\n', *bad);
+    YAML::Mark mark;
+    mark.pos = static_cast<int>(*bad);
+    mark.line = static_cast<int>(std::count(text.begin(), text.begin() + *bad, '\n'));
+    mark.column = static_cast<int>(line_start == std::string::npos ? *bad : *bad - line_start - 1);
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    const auto byte = static_cast<unsigned char>(text[*bad]);
+    throw YAML::ParserException(mark, std::string("invalid UTF-8 (byte 0x") + kHex[byte >> 4] +
+                                          kHex[byte & 0xF] + "); save the file as UTF-8");
+  }
+  return YAML::Load(text);
+}
 
 int line_of(const YAML::Node& n) {
   if (!n.IsDefined()) return 0;

@@ -35,6 +35,13 @@
 
 namespace selfheal::config {
 
+/// YAML::Load for every reader of a user's YAML: text that is not UTF-8 is refused as a
+/// YAML::ParserException at the first bad byte ("invalid UTF-8 (byte 0xFF); save the file as
+/// UTF-8"), as yaml-cpp itself refuses a syntax error, instead of loading bytes that make
+/// every JSON writer throw later. Text yaml-cpp decodes as UTF-16 or UTF-32 (a byte-order
+/// mark or a zero byte up front) is left to yaml-cpp, which converts it.
+YAML::Node load_yaml(const std::string& text);
+
 /// 1-based line of a node (0 when the node has no position, e.g. a missing key).
 int line_of(const YAML::Node& n);
 /// 1-based column of a node (0 when unknown).

@@ -354,7 +354,7 @@ void ModelLoader::read_priors(const YAML::Node& root, ClassifierModel& model) {
 core::Result<ClassifierModel> ModelLoader::load(const std::string& yaml) {
   ClassifierModel model;
   try {
-    const YAML::Node root = YAML::Load(yaml);
+    const YAML::Node root = config::load_yaml(yaml);
     if (!root.IsMap()) {
       error(root, "", "expected a classifier model: a map with types, priors and features");
     } else {

@@ -4,6 +4,7 @@
 #include "config/file_io.hpp"
 #include "config/json_reader.hpp"
 #include "config/messages.hpp"
+#include "config/names.hpp"
 #include "core/duration.hpp"
 #include "engine/audit_json.hpp"
 
@@ -178,6 +179,10 @@ std::optional<IncidentInput> read_incident_string(const std::string& text, const
   const auto service = r.str(j, "", "service", kRequired);
   const auto ns = r.str(j, "", "namespace", kRequired);
   const auto confidence = r.num(j, "", "confidence", !classify, 0.0, 1.0);
+  // The names reach the kubectl/helm argv: the one name check, as serve's webhook applies.
+  for (const auto& [key, name] : {std::pair{"service", service}, std::pair{"namespace", ns}})
+    if (const std::string p = name ? config::dns1123_problem(*name) : ""; !p.empty())
+      r.error(key, config::dns1123_message(*name, p));
   in.incident.target = {ns.value_or(""), service.value_or("")};
   in.incident.alertname = r.str(j, "", "alertname", kOptional).value_or("");
   in.incident.fingerprint =

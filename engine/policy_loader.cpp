@@ -375,7 +375,7 @@ PolicyLoad Loader::load(const std::string& yaml) {
   PolicySet set;
   set.source_file = file();
   try {
-    const YAML::Node root = YAML::Load(yaml);
+    const YAML::Node root = config::load_yaml(yaml);
     if (root.IsNull()) {
       diags_.add(
           Error{"the file is empty; expected `remediation_policy:` (one policy) or "

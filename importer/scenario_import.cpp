@@ -311,7 +311,7 @@ std::optional<ClusterView> read_cluster_yaml(const std::string& text, const std:
   const std::size_t before = diags.size();
   YAML::Node root;
   try {
-    root = YAML::Load(text);
+    root = config::load_yaml(text);
   } catch (const YAML::Exception& e) {
     r.error_at(e.mark.line + 1, "", "not valid YAML: " + e.msg);
     return std::nullopt;

@@ -389,6 +389,26 @@ void read_slo(Reader& r, const YAML::Node& n, const std::string& f, ServiceObjec
       slo.queue_lag = *v;
 }
 
+// Each dependency is `svc` or `ns/svc`; both parts reach the PromQL health query of the
+// upstream (the error_rate template), so both pass the one name check.
+void check_dependencies(Reader& r, const YAML::Node& d, const std::string& field,
+                        const std::vector<std::string>& deps) {
+  for (std::size_t i = 0; i < deps.size(); ++i) {
+    const std::string& dep = deps[i];
+    const auto slash = dep.find('/');
+    for (const std::string& part :
+         slash == std::string::npos
+             ? std::vector<std::string>{dep}
+             : std::vector<std::string>{dep.substr(0, slash), dep.substr(slash + 1)}) {
+      if (auto p = dns1123_problem(part); !p.empty()) {
+        r.error(d[i], field + "[" + std::to_string(i) + "]",
+                config::dns1123_message(part, p) + " (write svc or namespace/svc)");
+        break;
+      }
+    }
+  }
+}
+
 void read_topology(Reader& r, const YAML::Node& root, ServeConfig& c) {
   const auto n = root["topology"];
   if (!n.IsDefined() || !r.expect_map(n, "topology", {"services"})) return;
@@ -398,9 +418,14 @@ void read_topology(Reader& r, const YAML::Node& root, ServeConfig& c) {
     r.error(s, "topology.services", "must be a mapping of service name to settings");
     return;
   }
+  std::set<std::string> seen;
   for (const auto& kv : s) {
     const auto name = kv.first.Scalar();
     const auto f = "topology.services." + name;
+    if (!seen.insert(name).second) {
+      r.error(kv.first, f, "service \"" + name + "\" is given twice");
+      continue;
+    }
     if (auto p = dns1123_problem(name); !p.empty())
       r.error(kv.first, f, config::dns1123_message(name, p));
     if (!r.expect_map(kv.second, f, {"namespace", "depends_on", "slo"})) continue;
@@ -414,7 +439,10 @@ void read_topology(Reader& r, const YAML::Node& root, ServeConfig& c) {
       ts.ns = *v;
     }
     if (auto d = kv.second["depends_on"]; d.IsDefined())
-      if (auto v = r.str_list(d, f + ".depends_on", false)) ts.depends_on = *v;
+      if (auto v = r.str_list(d, f + ".depends_on", false)) {
+        ts.depends_on = *v;
+        check_dependencies(r, d, f + ".depends_on", *v);
+      }
     if (auto o = kv.second["slo"]; o.IsDefined()) {
       ServiceObjectives slo;
       read_slo(r, o, f + ".slo", slo);
@@ -455,7 +483,7 @@ ConfigLoad load_serve_config_string(const std::string& yaml, const std::string& 
   ConfigLoad out;
   YAML::Node root;
   try {
-    root = YAML::Load(yaml);
+    root = config::load_yaml(yaml);
   } catch (const YAML::Exception& e) {
     out.diagnostics.add(
         core::Error("invalid YAML: " + e.msg, source_name, e.mark.line + 1, e.mark.column + 1));

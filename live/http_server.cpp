@@ -346,6 +346,21 @@ int HttpServer::max_connections() const {
   return impl_->options.max_connections;
 }
 
+std::optional<std::string> HttpServer::query_param(std::string_view target, std::string_view name) {
+  const auto q = target.find('?');
+  if (q == std::string_view::npos) return std::nullopt;
+  std::string_view rest = target.substr(q + 1);
+  while (!rest.empty()) {
+    const auto amp = rest.find('&');
+    const std::string_view pair = rest.substr(0, amp);
+    if (pair.size() > name.size() && pair.starts_with(name) && pair[name.size()] == '=')
+      return std::string(pair.substr(name.size() + 1));
+    if (amp == std::string_view::npos) break;
+    rest.remove_prefix(amp + 1);
+  }
+  return std::nullopt;
+}
+
 HttpServer::Response HttpServer::text(int status, std::string body, std::string content_type) {
   Response r{static_cast<http::status>(status), 11};
   r.set(http::field::content_type, content_type);

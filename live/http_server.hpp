@@ -23,7 +23,9 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include <boost/beast/http.hpp>
 
@@ -68,6 +70,10 @@ class HttpServer {
   std::size_t open_connections() const;
   /// The cap in force after start() (connection_cap of the option and RLIMIT_NOFILE).
   int max_connections() const;
+
+  /// The value of `name` in the target's query string (`/p?a=1&limit=20` -> "20"), or
+  /// nullopt when absent. Not percent-decoded.
+  static std::optional<std::string> query_param(std::string_view target, std::string_view name);
 
   static Response text(int status, std::string body,
                        std::string content_type = "text/plain; charset=utf-8");

@@ -9,6 +9,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "core/utf8.hpp"
 #include "engine/audit_json.hpp"
 #include "engine/engine.hpp"
 #include "engine/story.hpp"
@@ -26,33 +27,7 @@ std::string utf8_sanitize(std::string_view s) {
   out.reserve(s.size());
   std::size_t i = 0;
   while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    // Sequence length and the allowed range of the second byte (no overlongs, no
-    // surrogates, nothing above U+10FFFF).
-    std::size_t len = 0;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (c < 0x80)
-      len = 1;
-    else if (c >= 0xC2 && c <= 0xDF)
-      len = 2;
-    else if (c == 0xE0)
-      len = 3, lo = 0xA0;
-    else if (c == 0xED)
-      len = 3, hi = 0x9F;
-    else if (c >= 0xE1 && c <= 0xEF)
-      len = 3;
-    else if (c == 0xF0)
-      len = 4, lo = 0x90;
-    else if (c == 0xF4)
-      len = 4, hi = 0x8F;
-    else if (c >= 0xF1 && c <= 0xF3)
-      len = 4;
-    bool ok = len > 0 && i + len <= s.size();
-    for (std::size_t k = 1; ok && k < len; ++k) {
-      const auto b = static_cast<unsigned char>(s[i + k]);
-      ok = k == 1 ? (b >= lo && b <= hi) : (b >= 0x80 && b <= 0xBF);
-    }
-    if (ok) {
+    if (const std::size_t len = core::utf8_sequence_length(s, i); len > 0) {
       out.append(s.substr(i, len));
       i += len;
     } else {

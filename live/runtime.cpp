@@ -11,6 +11,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "config/file_io.hpp"
+#include "config/yaml_reader.hpp"
 #include "ical/ical.hpp"
 #include "live/alertmanager.hpp"
 
@@ -52,7 +53,7 @@ core::Result<std::vector<FileCalendar::Entry>> parse_calendar(const std::string&
                                                               const std::string& source_name) {
   YAML::Node root;
   try {
-    root = YAML::Load(yaml);
+    root = config::load_yaml(yaml);
   } catch (const YAML::Exception& e) {
     return core::Error("invalid YAML: " + e.msg, source_name, e.mark.line + 1);
   }

@@ -1,6 +1,8 @@
 #include "live/service.hpp"
 
+#include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
@@ -344,15 +346,14 @@ struct LiveService::Impl {
 
   HttpServer::Response audit_log(const HttpServer::Request& req) {
     std::size_t limit = 100;
-    const std::string target(req.target());
-    if (auto q = target.find("limit="); q != std::string::npos) {
-      try {
-        limit = std::stoul(target.substr(q + 6));
-      } catch (const std::exception&) {
+    // Digits only: stoul read "-1" as 2^64 - 1 (then 1000 records) and "5abc" as 5.
+    if (const auto v =
+            HttpServer::query_param({req.target().data(), req.target().size()}, "limit")) {
+      const auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), limit);
+      if (ec != std::errc{} || end != v->data() + v->size() || limit == 0)
         return error(400, "limit must be a positive integer");
-      }
     }
-    limit = std::clamp<std::size_t>(limit, 1, 1000);
+    limit = std::min<std::size_t>(limit, 1000);
     // Serve only what a crash cannot take back (this connection also sees the open batch).
     store->flush();
     json out = json::array();

@@ -1,8 +1,8 @@
 #include "reports/writers.hpp"
 
 #include <filesystem>
-#include <fstream>
 
+#include "config/file_io.hpp"
 #include "reports/html_writer.hpp"
 #include "reports/json_writer.hpp"
 #include "reports/markdown_writer.hpp"
@@ -18,12 +18,8 @@ core::Status write_file(const std::string& path, const std::string& text) {
   const fs::path p(path);
   if (p.has_parent_path()) fs::create_directories(p.parent_path(), ec);
   if (ec) return core::Error{"cannot create the directory: " + ec.message(), path};
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) return core::Error{"cannot write the file", path};
-  out << text;
-  out.close();
-  if (!out) return core::Error{"writing the file failed", path};
-  return core::Ok{};
+  // Replaced whole or not at all: a full disk must not leave a truncated baseline or report.
+  return config::atomic_write(path, text);
 }
 
 core::Status write_run_reports(const RunResult& r, const std::string& dir) {

@@ -10,7 +10,8 @@
 
 namespace selfheal::reports {
 
-/// Writes `text` to `path` (creating parent directories). Error names the path.
+/// Replaces `path` with `text` atomically (config::atomic_write; parent directories are
+/// created): a failed write leaves the old file as it was. Error names the path.
 core::Status write_file(const std::string& path, const std::string& text);
 /// report.json, report.md and report.html of `r` into `dir`.
 core::Status write_run_reports(const scenario::RunResult& r, const std::string& dir);

@@ -167,7 +167,7 @@ ScenarioLoad load_scenario_file(const std::string& path, const std::vector<Overr
   const auto text = read_file(p);
   YAML::Node root;
   try {
-    root = YAML::Load(*text);
+    root = config::load_yaml(*text);
   } catch (const YAML::Exception&) {
     return plain;  // unreachable: the plain load parsed it
   }
@@ -178,7 +178,7 @@ ScenarioLoad load_scenario_file(const std::string& path, const std::vector<Overr
     applied += " --set " + to_string(o);
     YAML::Node value;
     try {
-      value = YAML::Load(o.value);
+      value = config::load_yaml(o.value);
     } catch (const YAML::Exception& e) {
       out.diagnostics.add(core::Error("the value \"" + o.value + "\" is not valid YAML: " + e.msg,
                                       {}, 0, 0, field));
@@ -194,7 +194,7 @@ ScenarioLoad load_scenario_file(const std::string& path, const std::vector<Overr
         policy_file = pf.lexically_normal().string();
         auto ptext = read_file(pf);
         try {
-          root["policies"] = YAML::Load(ptext.value_or(""));
+          root["policies"] = config::load_yaml(ptext.value_or(""));
         } catch (const YAML::Exception&) {
           return plain;  // unreachable: the plain load read it
         }

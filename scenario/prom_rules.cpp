@@ -66,7 +66,7 @@ class RuleFileReader {
   std::vector<PromAlertRule> read(const std::string& text) {
     YAML::Node root;
     try {
-      root = YAML::Load(text);
+      root = config::load_yaml(text);
     } catch (const YAML::Exception& e) {
       r_.error_at(e.mark.line + 1, "", "not valid YAML: " + e.msg);
       return {};
@@ -144,6 +144,10 @@ class RuleFileReader {
     if (!n.IsDefined() || n.IsNull() || !r_.expect_map(n, field)) return out;
     for (const auto& kv : n) {
       const std::string key = kv.first.Scalar();
+      if (out.count(key) != 0U) {  // Prometheus refuses it too (mapping key already defined)
+        r_.error(kv.first, field + "." + key, "\"" + key + "\" is given twice");
+        continue;
+      }
       const auto value = r_.str(kv.second, field + "." + key);
       if (!value) continue;
       if (const std::string bad = unsupported_action(*value); !bad.empty()) {

@@ -28,7 +28,7 @@ std::optional<core::TimePoint> parse_start(const std::string& s) {
 std::optional<Scenario> Loader::load(const std::string& text) {
   YAML::Node root;
   try {
-    root = YAML::Load(text);
+    root = config::load_yaml(text);
   } catch (const YAML::Exception& e) {
     r_.error_at(e.mark.line + 1, "", "not valid YAML: " + e.msg);
     return std::nullopt;

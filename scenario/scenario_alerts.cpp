@@ -1,5 +1,7 @@
 #include "scenario/scenario_loader.hpp"
 
+#include <map>
+#include <set>
 #include <string>
 
 #include "engine/policy.hpp"
@@ -24,8 +26,23 @@ void Loader::alert_rules(const YAML::Node& n) {
   if (!list.IsDefined() || list.IsNull()) return;
   if (!r_.expect_seq(list, "alert_rules")) return;
   const auto defaults = sim::default_alert_rules();
-  for (std::size_t i = 0; i < list.size(); ++i)
-    alert_rule(list[i], YamlReader::index("alert_rules", i), defaults);
+  // A rule's name is its identity (it overrides the default of that name): a second rule of
+  // the same name would silently replace the first.
+  std::map<std::string, int> first_line;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const std::string f = YamlReader::index("alert_rules", i);
+    const YAML::Node name = list[i].IsMap() ? list[i]["name"] : YAML::Node();
+    if (name.IsDefined() && name.IsScalar() && !name.Scalar().empty()) {
+      const auto [it, fresh] = first_line.emplace(name.Scalar(), line_of(name));
+      if (!fresh) {
+        r_.error(name, f + ".name",
+                 "two alert rules are named \"" + name.Scalar() + "\" (the first at line " +
+                     std::to_string(it->second) + ")");
+        continue;
+      }
+    }
+    alert_rule(list[i], f, defaults);
+  }
 }
 
 void Loader::alert_rule(const YAML::Node& x, const std::string& f,
@@ -74,8 +91,19 @@ void Loader::alert_rule(const YAML::Node& x, const std::string& f,
   dur(x["keep_firing_for"], f + ".keep_firing_for", a.keep_firing_for);
   dur(x["window"], f + ".window", a.window);
   if (const YAML::Node l = x["labels"]; l.IsDefined() && r_.expect_map(l, f + ".labels")) {
-    for (const auto& kv : l)
-      a.labels[kv.first.Scalar()] = kv.second.IsScalar() ? kv.second.Scalar() : "";
+    std::set<std::string> given;
+    for (const auto& kv : l) {
+      const std::string key = kv.first.Scalar();
+      const std::string lf = f + ".labels." + key;
+      if (!kv.first.IsScalar() || key.empty()) {
+        r_.error(kv.first, f + ".labels",
+                 "a label name must be a plain name, not " + config::kind_of(kv.first));
+      } else if (!given.insert(key).second) {
+        r_.error(kv.first, lf, "label \"" + key + "\" is given twice");
+      } else if (auto v = r_.str(kv.second, lf)) {
+        a.labels[key] = *v;
+      }
+    }
   }
   if (auto ks = r_.str_list(x["kinds"], f + ".kinds")) {
     a.kinds.clear();

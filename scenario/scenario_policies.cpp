@@ -106,8 +106,11 @@ void Loader::engine_overrides(const YAML::Node& n) {
   }
   set(n["kill_switch"], "engine.kill_switch", st.kill_switch,
       [&](const YAML::Node& p, const std::string& q) { return r_.boolean(p, q); });
-  if (auto ns = r_.str_list(n["allowed_namespaces"], "engine.allowed_namespaces"))
-    st.allowed_namespaces = *ns;
+  // The policy file's check (config/names.hpp): a name that is no namespace is an error,
+  // not a list that silently refuses every action.
+  if (n["allowed_namespaces"].IsDefined())
+    st.allowed_namespaces =
+        r_.name_list(n["allowed_namespaces"], "engine.allowed_namespaces", "namespace");
   const YAML::Node l = n["limits"];
   if (!l.IsDefined() || l.IsNull() || !r_.expect_map(l, "engine.limits")) return;
   r_.check_keys(

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "config/file_io.hpp"
+#include "config/yaml_reader.hpp"
 #include "engine/promql_template.hpp"
 
 namespace selfheal::scenario {
@@ -65,7 +66,7 @@ std::optional<engine::SignalQueries> read_signals_key(const YAML::Node& n, YamlR
   const std::size_t before = reader.diagnostics().size();
   YAML::Node root;
   try {
-    root = YAML::Load(*text);
+    root = config::load_yaml(*text);
   } catch (const YAML::Exception& e) {
     sr.error_at(e.mark.line + 1, "", "not valid YAML: " + e.msg);
     return std::nullopt;

@@ -92,3 +92,23 @@ TEST_CASE("serve --check-config refuses an objective out of range: file, line, f
                                       "between 0 and 1, got 2"));
   CHECK(bad.out.empty());
 }
+
+namespace dispatch_test {
+
+TEST_CASE("a negative number for a count option is a usage error, not 2^64 - 1", "[cli]") {
+  // boost::lexical_cast wraps "-1" to the unsigned maximum: sweep --runs -1 ran "forever".
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"sweep", "s.yaml", "--runs", "-1"},
+        std::vector<std::string>{"sweep", "s.yaml", "--runs=-1"},
+        std::vector<std::string>{"check", "s.yaml", "-j", "-1"},
+        std::vector<std::string>{"run", "s.yaml", "--seed=-5"},
+        std::vector<std::string>{"backtest", "--policy", "p.yaml",
+                                 "--max-actions-per-target-hour=-1", "h.json"}}) {
+    INFO(args[0] << " " << args[2]);
+    auto r = call(args);
+    CHECK(r.rc == 2);
+    CHECK_THAT(r.err, Catch::Contains("is invalid: it must be a whole number >= 0"));
+  }
+}
+
+}  // namespace dispatch_test

@@ -77,3 +77,36 @@ TEST_CASE("JsonReader reads typed fields in the unified words", "[config][json]"
   CHECK(all.find("f.json:1:1: missing: missing: a string is required") != std::string::npos);
   CHECK(all.find("count: expected a whole number, got the number 2.5") != std::string::npos);
 }
+
+namespace json_reader_test {
+
+TEST_CASE("nesting deeper than kMaxJsonDepth is refused at the level past it", "[config][json]") {
+  // Each level kept its field path ("[0][0]..."): 100,000 nested lists (200 KB) held
+  // gigabytes and `selfheal decide --incident` ran for minutes.
+  const std::size_t deep = 100000;
+  CHECK(problems(std::string(deep, '[') + std::string(deep, ']')) ==
+        "in.json:1:129: nested deeper than 128 levels (no input of selfheal nests so deep)\n");
+  const std::size_t ok = config::kMaxJsonDepth;
+  CHECK(problems(std::string(ok, '[') + std::string(ok, ']')).empty());
+}
+
+TEST_CASE("positions stay right across a long document, and after an error's", "[config][json]") {
+  // Positions are counted on from the previous value's (from the start, a 1 MB list took
+  // hours). The last element's line and column, and a syntax error after them.
+  std::string text = "{\"a\": [";
+  const int n = 200000;
+  for (int i = 0; i < n; ++i)
+    text += i % 10 == 9 ? "1,\n" : "1, ";
+  text += "2],\n \"b\": true}";
+  selfheal::core::Diagnostics d;
+  const auto doc = config::parse_json(text, "in.json", d);
+  REQUIRE(doc);
+  CHECK(doc->where.at("a[200000]") == std::pair<int, int>{n / 10 + 1, 1});
+  CHECK(doc->where.at("b") == std::pair<int, int>{n / 10 + 2, 2});
+  CHECK(problems(text + "x") == "in.json:" + std::to_string(n / 10 + 2) +
+                                    ":12: malformed JSON: syntax error while parsing value - "
+                                    "invalid literal; last read: '\"b\": true}x'; expected end "
+                                    "of input\n");
+}
+
+}  // namespace json_reader_test

@@ -88,3 +88,19 @@ TEST_CASE("integers name the side of the range they miss", "[config][yaml]") {
         "s.yaml:1:4: a: must be at least 1, got 0\ns.yaml:2:4: b: must be at most 65535, got "
         "70000\n");
 }
+
+TEST_CASE("load_yaml refuses text that is not UTF-8 at its first bad byte", "[config][yaml]") {
+  // A Latin-1 'e' with an acute accent: yaml-cpp loads it, and the JSON writers threw on it
+  // later (selfheal decide and run ended in std::terminate).
+  try {
+    (void)config::load_yaml("a: x\nb: caf\xE9\n");
+    FAIL("no exception");
+  } catch (const YAML::ParserException& e) {
+    CHECK(e.mark.line == 1);
+    CHECK(e.mark.column == 6);
+    CHECK(e.msg == "invalid UTF-8 (byte 0xE9); save the file as UTF-8");
+  }
+  CHECK(config::load_yaml("b: caf\xC3\xA9\n")["b"].Scalar() == "caf\xC3\xA9");
+  // A surrogate encoded as UTF-8 (what nlohmann::json also refuses).
+  CHECK_THROWS_AS(config::load_yaml("b: \xED\xA0\x80\n"), YAML::ParserException);
+}

@@ -450,3 +450,23 @@ TEST_CASE("decide --state refuses a recurring fault from the file's history and 
                 "2026-11-27T21:06:00Z"})
             .doc()["status"] == "executed");
 }
+
+namespace decide_cli_test {
+
+TEST_CASE("decide: a service or namespace that is no DNS-1123 name is bad input, exit 2",
+          "[decide][hardening]") {
+  // It was accepted (exit 0, a decision "cannot render the action"); serve rejects it at
+  // the webhook, and a name that reaches argv passes the one check in config/names.
+  TempDir tmp;
+  const auto policy = tmp.write("policy.yaml", kSeedPolicies);
+  const auto bad = tmp.write(
+      "bad.json",
+      R"({"incident_type": "cpu-spike", "service": "Payment;rm", "namespace": "prod", "confidence": 0.6})");
+  const Run r = decide({"--policy", policy, "--incident", bad});
+  CHECK(r.rc == 2);
+  CHECK(r.err.find("bad.json:1:32: service: \"Payment;rm\" is not a DNS-1123 name: contains "
+                   "'P'") != std::string::npos);
+  CHECK(r.out.empty());
+}
+
+}  // namespace decide_cli_test

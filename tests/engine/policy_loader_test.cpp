@@ -544,3 +544,12 @@ TEST_CASE("flap_window defaults to off and is checked", "[policy][flapping]") {
   CHECK(std::any_of(bad.diagnostics.errors().begin(), bad.diagnostics.errors().end(),
                     [](const auto& e) { return e.line == 1 && e.field == "engine.flap_window"; }));
 }
+
+TEST_CASE("a policy file that is not UTF-8 is refused with its line, not loaded",
+          "[policy][loader]") {
+  // Loaded, the byte reached `selfheal decide`'s JSON output, where nlohmann::json threw.
+  const auto r =
+      load("remediation_policy:\n  incident_type: memory-leak\n  escalation_channel: pager\xFF\n");
+  CHECK_FALSE(r.policies);
+  CHECK(has_error(r, 3, "", "invalid UTF-8 (byte 0xFF)"));
+}

@@ -343,3 +343,30 @@ topology:
   CHECK(has_error(l, "topology.services.cart-api.slo", 11));
   CHECK(l.diagnostics.errors().size() == 5);
 }
+
+namespace config_test {
+
+TEST_CASE("topology dependencies pass the name check and a service is given once",
+          "[live][config]") {
+  // Both were accepted: a dependency's name is substituted into the upstream's PromQL
+  // health query, and the second payment-api silently replaced nothing or everything.
+  auto l = load(R"(auth: {token: "0123456789abcdef0123"}
+policies: p.yaml
+topology:
+  services:
+    payment-api: {namespace: prod, depends_on: [payments-db, 'x"} or vector(1)', shop/cart-api]}
+    checkout-api: {namespace: prod, depends_on: [Shop/cart-api]}
+    payment-api: {namespace: prod}
+)");
+  REQUIRE_FALSE(l.config);
+  const auto text = l.diagnostics.describe();
+  INFO(text);
+  CHECK(has_error(l, "topology.services.payment-api.depends_on[1]", 5));
+  CHECK_THAT(text, Catch::Contains("is not a DNS-1123 name: contains '\"'"));
+  CHECK(has_error(l, "topology.services.checkout-api.depends_on[0]", 6));
+  CHECK_THAT(text, Catch::Contains("serve.yaml:7:5: topology.services.payment-api: service "
+                                   "\"payment-api\" is given twice"));
+  CHECK(l.diagnostics.errors().size() == 3);
+}
+
+}  // namespace config_test

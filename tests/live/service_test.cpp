@@ -831,3 +831,28 @@ TEST_CASE("serve: a flapping alert pages once", "[live][service][flapping]") {
 }
 
 }  // namespace service_test
+
+namespace service_test {
+
+TEST_CASE("the audit endpoint's limit is digits only", "[live][service]") {
+  // stoul read "-1" as 2^64 - 1 (1000 records served) and "2abc" as 2.
+  TempDir dir;
+  Running s(make_config(dir.path));
+  for (const char* bad : {"-1", "2abc", "0", "", "99999999999999999999999"}) {
+    INFO(bad);
+    auto r = s.send("GET", std::string("/api/v1/audit?limit=") + bad);
+    CHECK(r.status == 400);
+    CHECK_THAT(r.body, Catch::Contains("limit must be a positive integer"));
+  }
+  CHECK(s.send("GET", "/api/v1/audit?x=1&limit=5").status == 200);
+  CHECK(s.send("GET", "/api/v1/audit?limit=5000").status == 200);  // at most 1000 served
+}
+
+TEST_CASE("query_param reads one parameter of a target", "[live][http]") {
+  CHECK(HttpServer::query_param("/a?limit=20", "limit") == "20");
+  CHECK(HttpServer::query_param("/a?x=1&limit=", "limit") == "");
+  CHECK_FALSE(HttpServer::query_param("/a?xlimit=3", "limit"));
+  CHECK_FALSE(HttpServer::query_param("/a", "limit"));
+}
+
+}  // namespace service_test

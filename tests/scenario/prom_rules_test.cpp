@@ -198,3 +198,24 @@ TEST_CASE("an alert whose result names no service is reported in the run's notes
     noted = noted || n.find("alert AnyTraffic: the result element {} at +") == 0;
   CHECK(noted);
 }
+
+namespace prom_rules_test {
+
+TEST_CASE("a rule file's label given twice is an error, as Prometheus says",
+          "[scenario][promql][errors]") {
+  // It was accepted and the last value won; Prometheus refuses the file.
+  auto load = load_with_rules(R"(groups:
+  - name: g
+    rules:
+      - alert: A
+        expr: up == 0
+        labels: {severity: page, severity: ticket}
+)");
+  const std::string d = load.diagnostics.describe();
+  INFO(d);
+  CHECK_FALSE(load.scenario);
+  CHECK(d.find("rules.yaml:6:34: groups[0].rules[0] (alert A).labels.severity: \"severity\" is "
+               "given twice") != std::string::npos);
+}
+
+}  // namespace prom_rules_test

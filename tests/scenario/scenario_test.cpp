@@ -243,3 +243,39 @@ TEST_CASE("a scenario past the services limit is refused with a clear error",
             "s.yaml:9:5: cluster.services: 10001 services is more than a scenario may hold "
             "(at most 10000;"));
 }
+
+namespace scenario_test {
+
+TEST_CASE("engine.allowed_namespaces takes namespace names, as in a policy file",
+          "[scenario][errors]") {
+  // `Prod` was accepted and, matching no namespace, silently refused every action.
+  const auto l = load(replace(kGood, "engine: {mode: recommend}",
+                              "engine: {mode: recommend, allowed_namespaces: [Prod]}"));
+  CHECK_FALSE(l.scenario);
+  INFO(l.diagnostics.describe());
+  CHECK(has(l, "s.yaml:12:48: engine.allowed_namespaces[0]: \"Prod\" is not a DNS-1123 name"));
+  const auto ok = load(replace(kGood, "engine: {mode: recommend}",
+                               "engine: {mode: recommend, allowed_namespaces: [prod]}"));
+  REQUIRE(ok.scenario);
+  CHECK(ok.scenario->policies.settings.allowed_namespaces == std::vector<std::string>{"prod"});
+}
+
+TEST_CASE("alert rules: one rule a name, labels strings given once", "[scenario][errors]") {
+  // All four were accepted: the second HighErrorRate replaced the first, the list label
+  // became "", and of two `team` labels the last won.
+  const auto l = load(replace(kGood, "  - {name: HighErrorRate, threshold: 0.02}\n",
+                              "  - {name: HighErrorRate, threshold: 0.02}\n"
+                              "  - {name: HighErrorRate, threshold: 0.5}\n"
+                              "  - {name: Mine, signal: restarts, op: '>', threshold: 3,\n"
+                              "     labels: {severity: [page], team: a, team: b}}\n"));
+  CHECK_FALSE(l.scenario);
+  INFO(l.diagnostics.describe());
+  CHECK(has(l,
+            "s.yaml:23:12: alert_rules[1].name: two alert rules are named \"HighErrorRate\" "
+            "(the first at line 22)"));
+  CHECK(has(l, "alert_rules[2].labels.severity: expected a string, got a list"));
+  CHECK(has(l, "alert_rules[2].labels.team: label \"team\" is given twice"));
+  CHECK(l.diagnostics.errors().size() == 3);
+}
+
+}  // namespace scenario_test
