@@ -16,6 +16,18 @@ endif()
 option(SELFHEAL_UNITY_LIBS "Compile the libraries as unity builds" OFF)
 set(SELFHEAL_UNITY_LIBS_BATCH 8 CACHE STRING "Library sources per unity translation unit")
 
+# Options for the libraries that talk to sockets, files and child processes (live/,
+# importer/, promote/, cli/: selfheal_io_target), after the build type's. The `ci-asan`
+# preset compiles them at -O0: their tests spend their time waiting on servers and child
+# processes, not in the simulation's hot loops, and -O1 under ASan doubles their compile
+# time (bench/README.md, "CI time").
+set(SELFHEAL_IO_COMPILE_OPTIONS "" CACHE STRING
+  "Extra compile options for live/, importer/, promote/ and cli/")
+function(selfheal_io_target tgt)
+  selfheal_target(${tgt})
+  target_compile_options(${tgt} PRIVATE ${SELFHEAL_IO_COMPILE_OPTIONS})
+endfunction()
+
 function(selfheal_target tgt)
   target_compile_options(${tgt} PRIVATE -Wall -Wextra -Wpedantic)
   get_target_property(type ${tgt} TYPE)
@@ -49,6 +61,16 @@ set(SELFHEAL_CATCH_ARGS --warn NoTests)
 option(SELFHEAL_UNITY_TESTS "Compile the Catch2 test executables as unity builds" OFF)
 set(SELFHEAL_UNITY_TESTS_BATCH 8 CACHE STRING "Test sources per unity translation unit")
 
+# One precompiled header for every test executable (the `ci-asan` preset): Catch2, the JSON
+# and YAML headers and the standard headers the tests use, parsed once instead of once a
+# translation unit (tests/CMakeLists.txt, target selfheal_test_pch).
+option(SELFHEAL_TEST_PCH "Share one precompiled header among the test executables" OFF)
+function(selfheal_test_pch tgt)
+  if(SELFHEAL_TEST_PCH)
+    target_precompile_headers(${tgt} REUSE_FROM selfheal_test_pch)
+  endif()
+endfunction()
+
 # selfheal_test(<name> SOURCES ... LIBS ... [COST SECONDS]): one Catch2 executable, its cases
 # registered individually with CTest. COST is about what its slowest case takes: CTest starts
 # the costliest tests first, and a clean build directory (CI) has no timing history to go by,
@@ -66,6 +88,7 @@ function(selfheal_test name)
   endif()
   target_link_libraries(${name} PRIVATE ${T_LIBS} selfheal_catch_main)
   selfheal_target(${name})
+  selfheal_test_pch(${name})
   # One ENVIRONMENT entry only: PROPERTIES reaches set_tests_properties as a flat list, so a
   # second `A=B` after a ';' would be read as a property name and silently dropped.
   catch_discover_tests(${name}
