@@ -9,6 +9,7 @@
 #include "cli/command.hpp"
 #include "cli/progress.hpp"
 #include "config/file_io.hpp"
+#include "config/json_reader.hpp"
 #include "core/duration.hpp"
 #include "engine/policy_loader.hpp"
 #include "history/history.hpp"
@@ -120,7 +121,7 @@ int cmd_backtest(const Args& args, Io io) {
   progress.finish();
   const auto* c = changes ? &*changes : nullptr;
   if (format == "json") {
-    io.out << backtest::to_json(r, c).dump(2) << "\n";
+    io.out << config::json_text(backtest::to_json(r, c)) << "\n";
   } else if (format == "markdown") {
     backtest::write_markdown(io.out, r, c);
   } else {

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.hpp"
+#include "config/json_reader.hpp"
 #include "engine/audit_json.hpp"
 #include "engine/classifier.hpp"
 #include "engine/engine.hpp"
@@ -202,7 +203,7 @@ int cmd_decide(const Args& args, Io io) {
       return kExitBadInput;
     }
   }
-  io.out << out.dump(2) << "\n";
+  io.out << config::json_text(out) << "\n";
   return kExitOk;
 }
 

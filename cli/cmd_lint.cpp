@@ -10,6 +10,7 @@
 
 #include "cli/command.hpp"
 #include "config/file_io.hpp"
+#include "config/json_reader.hpp"
 #include "config/yaml_reader.hpp"
 #include "engine/classifier.hpp"
 #include "engine/policy_loader.hpp"
@@ -210,7 +211,7 @@ int cmd_lint(const Args& args, Io io) {
   if (format == "json") {
     nlohmann::json doc{{"valid", all_valid}, {"files", report}};
     if (!models.empty()) doc["classifier_models"] = model_report;
-    io.out << doc.dump(2) << '\n';
+    io.out << config::json_text(doc) << '\n';
   }
   return all_valid ? kExitOk : kExitBadInput;
 }

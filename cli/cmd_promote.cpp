@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cli/command.hpp"
+#include "config/json_reader.hpp"
 #include "core/duration.hpp"
 #include "live/sqlite_state.hpp"
 #include "promote/evidence.hpp"
@@ -169,7 +170,7 @@ int cmd_promote(const Args& args, Io io) {
     if (!(prod_table && sim_table)) j = j.begin().value();  // one source: its table alone
     j["source"] = prod_table && sim_table ? "both" : prod_table ? "production" : "simulation";
     j["policy_snippet"] = snippet;
-    io.out << j.dump(2) << '\n';
+    io.out << config::json_text(j) << '\n';
     return kExitOk;
   }
   const bool both = prod_table && sim_table;

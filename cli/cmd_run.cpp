@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/command.hpp"
+#include "config/json_reader.hpp"
 #include "reports/json_writer.hpp"
 #include "reports/text_writer.hpp"
 #include "reports/writers.hpp"
@@ -123,7 +124,7 @@ int cmd_run(const Args& args, Io io) {
     }
     if (format == "text") io.out << "index: " << out << "/index.html\n";
   }
-  if (format == "json") io.out << (single ? docs[0] : docs).dump(2) << "\n";
+  if (format == "json") io.out << config::json_text(single ? docs[0] : docs) << "\n";
   for (const auto& r : runs)
     if (!r.passed()) return kExitFailed;
   return kExitOk;

@@ -46,6 +46,12 @@ std::optional<JsonDocument> parse_json(const std::string& text, const std::strin
 /// read_file (bounded, clear errors) then parse_json.
 std::optional<JsonDocument> read_json_file(const std::string& path, core::Diagnostics& diags);
 
+/// `j` as JSON text, `indent` as nlohmann's dump (-1: one line). A string that is not valid
+/// UTF-8 (a file name from the command line: the one text no reader validates) gets U+FFFD
+/// for each bad byte instead of an exception that would end the run in std::terminate.
+/// Every document selfheal writes goes through this.
+std::string json_text(const nlohmann::json& j, int indent = 2);
+
 inline constexpr bool kRequired = true;
 inline constexpr bool kOptional = false;
 

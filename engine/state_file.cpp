@@ -165,7 +165,7 @@ json persistent_state(const MemoryStateStore& store) {
 }
 
 core::Status write_state_file(const std::string& path, const MemoryStateStore& store) {
-  return config::atomic_write(path, persistent_state(store).dump(2) + "\n");
+  return config::atomic_write(path, config::json_text(persistent_state(store)) + "\n");
 }
 
 }  // namespace selfheal::engine

@@ -172,7 +172,7 @@ std::string to_json_text(const History& h) {
   j["from"] = engine::format_time(h.from);
   j["until"] = engine::format_time(h.until);
   j["alerts"] = std::move(alerts);
-  return j.dump(2) + "\n";
+  return config::json_text(j) + "\n";
 }
 
 std::optional<History> parse_history(const std::string& text, const std::string& file,

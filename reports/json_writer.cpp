@@ -1,5 +1,6 @@
 #include "reports/json_writer.hpp"
 
+#include "config/json_reader.hpp"
 #include "core/duration.hpp"
 #include "reports/format.hpp"
 #include "reports/verdict_writer.hpp"
@@ -240,7 +241,7 @@ Json report_json(const RunResult& r) {
 }
 
 std::string report_json_text(const RunResult& r) {
-  return report_json(r).dump(2) + "\n";
+  return config::json_text(report_json(r)) + "\n";
 }
 
 }  // namespace selfheal::reports

@@ -40,7 +40,7 @@ std::string baseline_json(const std::vector<RunResult>& runs) {
     s[name] = o;
   }
   j["scenarios"] = s;
-  return j.dump(2) + "\n";
+  return config::json_text(j) + "\n";
 }
 
 core::Result<Baseline> load_baseline(const std::string& path) {

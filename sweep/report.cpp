@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "config/json_reader.hpp"
 #include "core/duration.hpp"
 #include "reports/format.hpp"
 #include "sweep/html.hpp"
@@ -367,9 +368,10 @@ core::Status write_result(const SweepResult& r, const std::string& dir) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return core::Error("cannot create directory: " + ec.message(), dir);
-  const std::pair<const char*, std::string> files[] = {{"sweep.json", to_json(r).dump(2) + "\n"},
-                                                       {"summary.csv", summary_csv(r)},
-                                                       {"sweep.html", sweep_html(r)}};
+  const std::pair<const char*, std::string> files[] = {
+      {"sweep.json", config::json_text(to_json(r)) + "\n"},
+      {"summary.csv", summary_csv(r)},
+      {"sweep.html", sweep_html(r)}};
   for (const auto& [name, text] : files) {
     const std::string path = dir + "/" + name;
     std::ofstream out(path, std::ios::binary | std::ios::trunc);

@@ -1,4 +1,5 @@
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <vector>
@@ -109,6 +110,33 @@ TEST_CASE("a negative number for a count option is a usage error, not 2^64 - 1",
     CHECK(r.rc == 2);
     CHECK_THAT(r.err, Catch::Contains("is invalid: it must be a whole number >= 0"));
   }
+}
+
+}  // namespace dispatch_test
+
+namespace dispatch_test {
+
+TEST_CASE("a scenario file name that is not UTF-8 reaches the JSON reports as U+FFFD", "[cli]") {
+  // The name comes from the command line, the one text no reader validates; nlohmann's dump
+  // threw type_error 316 on it and ended the run in std::terminate (exit 134).
+  TempDir t("non-utf8-name");
+  const std::string name = t / "scen-\xff.yaml";
+  std::ofstream(name)
+      << "scenario: bad-name\n"
+         "duration: 30m\n"
+         "seed: 1\n"
+         "start: 2026-01-05T09:00:00Z\n"
+         "cluster:\n"
+         "  namespace: prod\n"
+         "  services:\n"
+         "    api: {replicas: 2, traffic: {rps: 50}}\n"
+         "policies: "
+      << std::filesystem::absolute("scenarios/policies/calendar-blind.yaml").string() << "\n";
+  const auto r = call({"run", name, "--no-twin", "--format", "json", "--out", t / "out"});
+  CHECK(r.rc == 0);
+  CHECK_THAT(r.out, Catch::Contains("scen-\xef\xbf\xbd.yaml"));
+  CHECK_THAT(selfheal::test::slurp(t.path / "out/report.json"),
+             Catch::Contains("scen-\xef\xbf\xbd.yaml"));
 }
 
 }  // namespace dispatch_test
