@@ -214,10 +214,6 @@ std::optional<JsonDocument> parse_json(const std::string& text, const std::strin
   return doc;
 }
 
-std::string json_text(const nlohmann::json& j, int indent) {
-  return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
 std::optional<JsonDocument> read_json_file(const std::string& path, core::Diagnostics& diags) {
   auto text = read_file(path);
   if (!text) {

@@ -49,8 +49,12 @@ std::optional<JsonDocument> read_json_file(const std::string& path, core::Diagno
 /// `j` as JSON text, `indent` as nlohmann's dump (-1: one line). A string that is not valid
 /// UTF-8 (a file name from the command line: the one text no reader validates) gets U+FFFD
 /// for each bad byte instead of an exception that would end the run in std::terminate.
-/// Every document selfheal writes goes through this.
-std::string json_text(const nlohmann::json& j, int indent = 2);
+/// Every document selfheal writes goes through this; `Json` is nlohmann::json or
+/// nlohmann::ordered_json (whose key order is kept: a conversion would sort it).
+template <class Json>
+std::string json_text(const Json& j, int indent = 2) {
+  return j.dump(indent, ' ', false, Json::error_handler_t::replace);
+}
 
 inline constexpr bool kRequired = true;
 inline constexpr bool kOptional = false;
