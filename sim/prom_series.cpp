@@ -1,10 +1,12 @@
-// The simulated cluster as Prometheus series (docs/prometheus-series.md): the catalogue, the
+// The simulated cluster as Prometheus series (docs/prometheus-series.md): the names a
+// scenario may change, and the PromExport part (sim/prom_export.hpp): the catalogue, the
 // per-tick accumulation of counters and histogram buckets, and reading samples back out of
-// the rings. Part of the world's unity group (sim/CMakeLists.txt): prom_accumulate runs in
-// the scrape tick.
+// the rings. Part of the world's unity group (sim/CMakeLists.txt): accumulate runs in the
+// scrape tick.
 #include <algorithm>
 #include <cmath>
 
+#include "sim/prom_export.hpp"
 #include "sim/world_impl.hpp"
 
 namespace selfheal::sim {
@@ -55,24 +57,24 @@ std::vector<std::pair<std::string, std::string>> check_metric_names(const Metric
   return out;
 }
 
-void World::Impl::build_prom_series() {
-  prom_cum.assign(traffic.size(), PromCounters{});
-  prom_ring.reset(static_cast<std::size_t>(opts.telemetry_retention / scrape) + 2, traffic.size());
+void PromExport::build(core::Duration retention) {
+  cum_.assign(traffic_.size(), Counters{});
+  ring_.reset(static_cast<std::size_t>(retention / scrape_) + 2, traffic_.size());
   auto name_of = [&](PromMetric m) {
     const std::string def(kDefaultMetricNames[static_cast<std::size_t>(m)]);
-    auto it = spec.metric_names.find(def);
-    return it == spec.metric_names.end() ? def : it->second;
+    auto it = spec_.metric_names.find(def);
+    return it == spec_.metric_names.end() ? def : it->second;
   };
-  for (std::uint32_t i = 0; i < traffic.size(); ++i) {
-    const std::string& svc = spec.services[i].name;
+  for (std::uint32_t i = 0; i < traffic_.size(); ++i) {
+    const std::string& svc = spec_.services[i].name;
     const std::string pod = svc + "-pods";
     auto add = [&](PromMetric m, std::uint8_t variant, std::vector<PromLabel> labels) {
       labels.push_back({"__name__", name_of(m)});
-      labels.push_back({"namespace", spec.ns});
+      labels.push_back({"namespace", spec_.ns});
       labels.push_back({"service", svc});
       std::sort(labels.begin(), labels.end(),
                 [](const PromLabel& a, const PromLabel& b) { return a.name < b.name; });
-      prom_catalog.push_back({m, i, variant, std::move(labels)});
+      catalogue_.push_back({m, i, variant, std::move(labels)});
     };
     add(PromMetric::kReplicasAvailable, 0, {{"deployment", svc}});
     add(PromMetric::kSpecReplicas, 0, {{"deployment", svc}});
@@ -96,9 +98,9 @@ void World::Impl::build_prom_series() {
   }
 }
 
-inline void World::Impl::prom_accumulate(const Svc& v, const Sample& s, double dt_s) {
-  PromCounters& c = prom_cum[v.index];
-  const Sample& prev = telemetry.back(v.index, 1);
+inline void PromExport::accumulate(std::size_t svc, const Sample& s, double dt_s) {
+  Counters& c = cum_[svc];
+  const Sample& prev = telemetry_.back(svc, 1);
   const double n = static_cast<double>(s.rps) * dt_s;  // requests this tick
   c.err += n * s.err;
   c.ok += n * (1.0 - s.err);
@@ -119,12 +121,11 @@ inline void World::Impl::prom_accumulate(const Svc& v, const Sample& s, double d
     c.oom_last = false;
   }
   c.present = true;
-  prom_ring.latest(v.index) = c;
+  ring_.latest(svc) = c;
 }
 
-double World::Impl::prom_value(const PromSeriesInfo& info, const Sample& s,
-                               const PromCounters& c) const {
-  const Svc& v = traffic[info.service];
+double PromExport::value(const PromSeriesInfo& info, const Sample& s, const Counters& c) const {
+  const Svc& v = traffic_[info.service];
   switch (info.metric) {
     case PromMetric::kReplicasAvailable:
       return s.ready;
@@ -156,36 +157,43 @@ double World::Impl::prom_value(const PromSeriesInfo& info, const Sample& s,
   return 0.0;
 }
 
+void PromExport::samples(std::size_t index, TimePoint start, TimePoint end, TimePoint last_tick,
+                         std::vector<PromPoint>& out) const {
+  if (index >= catalogue_.size() || ring_.filled() == 0 || end < start) return;
+  const PromSeriesInfo& info = catalogue_[index];
+  if (start > last_tick) return;
+  // Ticks back from the latest: `hi` is the oldest wanted, `lo` the newest.
+  const auto oldest = static_cast<std::int64_t>(ring_.filled()) - 1;
+  const std::int64_t hi = std::min(oldest, (last_tick - start) / scrape_);
+  const std::int64_t lo =
+      end >= last_tick ? 0 : (last_tick - end + scrape_ - Duration{1}) / scrape_;
+  for (std::int64_t b = hi; b >= lo; --b) {
+    const auto back = static_cast<std::size_t>(b);
+    const Counters& c = ring_.back(info.service, back);
+    if (!c.present) continue;
+    if (info.metric == PromMetric::kLastTerminated && !c.oom_last) continue;
+    const Sample& s = telemetry_.back(info.service, back);
+    out.push_back({last_tick - b * scrape_, value(info, s, c)});
+  }
+}
+
+std::optional<std::pair<TimePoint, TimePoint>> PromExport::kept(TimePoint last_tick) const {
+  if (ring_.filled() == 0) return std::nullopt;
+  const auto oldest = static_cast<std::int64_t>(ring_.filled()) - 1;
+  return std::pair{last_tick - oldest * scrape_, last_tick};
+}
+
 const std::vector<PromSeriesInfo>& World::prom_series() const {
-  return impl_->prom_catalog;
+  return impl_->prom.catalogue();
 }
 
 void World::prom_samples(std::size_t index, TimePoint start, TimePoint end,
                          std::vector<PromPoint>& out) const {
-  const Impl& w = *impl_;
-  if (index >= w.prom_catalog.size() || w.prom_ring.filled() == 0 || end < start) return;
-  const PromSeriesInfo& info = w.prom_catalog[index];
-  const TimePoint last = w.last_tick;
-  if (start > last) return;
-  // Ticks back from the latest: `hi` is the oldest wanted, `lo` the newest.
-  const auto oldest = static_cast<std::int64_t>(w.prom_ring.filled()) - 1;
-  const std::int64_t hi = std::min(oldest, (last - start) / w.scrape);
-  const std::int64_t lo = end >= last ? 0 : (last - end + w.scrape - Duration{1}) / w.scrape;
-  for (std::int64_t b = hi; b >= lo; --b) {
-    const auto back = static_cast<std::size_t>(b);
-    const Impl::PromCounters& c = w.prom_ring.back(info.service, back);
-    if (!c.present) continue;
-    if (info.metric == PromMetric::kLastTerminated && !c.oom_last) continue;
-    const Sample& s = w.telemetry.back(info.service, back);
-    out.push_back({last - b * w.scrape, w.prom_value(info, s, c)});
-  }
+  impl_->prom.samples(index, start, end, impl_->last_tick, out);
 }
 
 std::optional<std::pair<TimePoint, TimePoint>> World::prom_kept() const {
-  const Impl& w = *impl_;
-  if (w.prom_ring.filled() == 0) return std::nullopt;
-  const auto oldest = static_cast<std::int64_t>(w.prom_ring.filled()) - 1;
-  return std::pair{w.last_tick - oldest * w.scrape, w.last_tick};
+  return impl_->prom.kept(impl_->last_tick);
 }
 
 }  // namespace selfheal::sim

@@ -43,7 +43,7 @@ inline void World::Impl::tick() {
   traffic.begin_tick(tick_count == 1);
   const double shape = daily_shape(at);
   telemetry.advance();
-  if (opts.prometheus_series) prom_ring.advance();
+  if (opts.prometheus_series) prom.advance();
   const double dt_s = count_as<Seconds>(scrape);
 
   if (opts.threads > 1) {
@@ -91,7 +91,7 @@ inline void World::Impl::record_sample(Svc& v, TimePoint at, double dt_s) {
   s.dep_err = static_cast<float>(v.dep_err);
   s.cum_oom = ps.cum_oom;
   s.cum_restarts = ps.cum_restarts;
-  if (opts.prometheus_series) prom_accumulate(v, s, dt_s);
+  if (opts.prometheus_series) prom.accumulate(v.index, s, dt_s);
   telemetry.record(v.index, s, v.within, at);
 }
 

@@ -26,7 +26,7 @@ World::Impl::Impl(const ClusterSpec& s, std::uint64_t seed, WorldOptions o)
       n, opts.telemetry_retention,
       std::max<std::size_t>(kMinSeriesPoints, std::min(opts.series_max_points, fair_share)));
   alerting.build();
-  if (opts.prometheus_series) build_prom_series();
+  if (opts.prometheus_series) prom.build(opts.telemetry_retention);
   build_timeline();
   faults.start();
   sim.at(spec.start, [this] { tick(); });

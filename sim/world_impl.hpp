@@ -17,6 +17,9 @@
 //   telemetry      Telemetry (sim/telemetry.hpp): the telemetry ring and chart series
 //   alerting       Alerting (sim/alerting.hpp): Prometheus-like rules (pending -> firing
 //                  -> resolved, episodes), the alert groups and the notifications they send
+//   prom           PromExport (sim/prom_export.hpp, prom_series.cpp): the model as
+//                  Prometheus series, only with WorldOptions::prometheus_series: the
+//                  catalogue, running counters and histogram buckets in a ring
 //   tick.cpp       the scrape tick: World::Impl runs the parts above for every service
 //                  (one part's result is the next one's input), in parallel blocks with
 //                  threads > 1
@@ -39,7 +42,8 @@
 //   alerting -> AlertGroups (firing, resolved; flush decides when alerting sends a group)
 //   alerting -> OnCall::page (a critical alert past direct_page_after), -> log; it reads
 //             Telemetry's samples and the Pods' OOM and restart times
-//   the tick -> Pods (stats) -> Traffic (values) -> Telemetry (sample) -> Alerting
+//   the tick -> Pods (stats) -> Traffic (values) -> Telemetry (sample) -> Alerting,
+//             -> PromExport (the sample's counters)
 //   Pods -> Faults (a good release rolled out ends a bad deploy), -> log
 //   Faults -> Pods (a leak, a hog, stalled consumers, lost pods, a bad or planned release,
 //             pod slots), -> traffic (outage, maintenance, degradation, traffic multiplier,
@@ -79,6 +83,7 @@
 #include "sim/model_types.hpp"
 #include "sim/oncall.hpp"
 #include "sim/pods.hpp"
+#include "sim/prom_export.hpp"
 #include "sim/simulation.hpp"
 #include "sim/telemetry.hpp"
 #include "sim/telemetry_ring.hpp"
@@ -264,20 +269,8 @@ struct World::Impl {
   // ---- alerting (sim/alerting.hpp): reads telemetry and pods -----------------------------
   Alerting alerting{spec, telemetry, pods, alerting_env};
 
-  // ---- Prometheus series (prom_series.cpp), only with opts.prometheus_series
-  /// Cumulative counters of one service at one tick.
-  struct PromCounters {
-    double ok = 0, err = 0, cpu_s = 0, dur_sum = 0;
-    std::array<double, kLatencyBuckets.size()> bucket{};
-    bool oom_last = false;  // the latest container termination was an OOM kill
-    bool present = false;   // written by a tick (zero-filled slots are not)
-  };
-  std::vector<PromSeriesInfo> prom_catalog;
-  std::vector<PromCounters> prom_cum;  // per service, running
-  model::BasicRing<PromCounters> prom_ring;
-  void build_prom_series();
-  void prom_accumulate(const Svc& v, const Sample& s, double dt_s);
-  double prom_value(const PromSeriesInfo& info, const Sample& s, const PromCounters& c) const;
+  // ---- Prometheus series (sim/prom_export.hpp): built only with opts.prometheus_series --
+  PromExport prom{spec, telemetry, traffic};
 
   // ---- ports -----------------------------------------------------------------------------
   ClockPort clock_port{*this};
