@@ -135,6 +135,26 @@ Fields YamlReader::fields(const YAML::Node& n, const std::string& field,
   return Fields(std::move(out));
 }
 
+std::vector<Entry> YamlReader::named_entries(const YAML::Node& n, const std::string& field,
+                                             std::string_view what) {
+  std::vector<Entry> out;
+  for (auto it = n.begin(); it != n.end(); ++it) {
+    const YAML::Node k = it->first;
+    const std::string noun = what.empty() ? std::string() : std::string(what) + " ";
+    if (!k.IsScalar() || k.Scalar().empty()) {
+      error(k, field, "a " + noun + "name must be a plain name, not " + kind_of(k));
+      continue;
+    }
+    const std::string key = k.Scalar();
+    if (std::any_of(out.begin(), out.end(), [&](const Entry& e) { return e.key == key; })) {
+      error(k, join(field, key), noun + "\"" + key + "\" is given twice");
+      continue;
+    }
+    out.push_back(Entry{key, k, it->second});
+  }
+  return out;
+}
+
 // YAML merge keys (`<<: *defaults`, which yaml-cpp leaves to its users): the map's own keys
 // win, then earlier merges over later ones. Problems point at the merged text.
 void YamlReader::merge_into(std::vector<Entry>& out, const YAML::Node& merge,

@@ -99,6 +99,13 @@ class YamlReader {
   /// `n` ("" at the top level, where `x-...` keys are skipped). `n` must be a map.
   Fields fields(const YAML::Node& n, const std::string& field,
                 const std::vector<std::string_view>& known);
+  /// The entries of a free-form map `n` (names chosen by the user: labels, services by
+  /// name), in document order. Records every key that is not a non-empty plain name, and
+  /// every key given again (`<what> "key" is given twice`, at `field`.key: yaml-cpp would
+  /// keep both silently), and leaves them out. `what` names a key ("label"; "" for none).
+  /// `n` must be a map.
+  std::vector<Entry> named_entries(const YAML::Node& n, const std::string& field,
+                                   std::string_view what);
   /// fields() for its diagnostics only.
   void check_keys(const YAML::Node& n, const std::string& field,
                   const std::vector<std::string_view>& known);

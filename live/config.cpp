@@ -418,32 +418,27 @@ void read_topology(Reader& r, const YAML::Node& root, ServeConfig& c) {
     r.error(s, "topology.services", "must be a mapping of service name to settings");
     return;
   }
-  std::set<std::string> seen;
-  for (const auto& kv : s) {
-    const auto name = kv.first.Scalar();
+  for (const config::Entry& e : r.named_entries(s, "topology.services", "service")) {
+    const std::string& name = e.key;
     const auto f = "topology.services." + name;
-    if (!seen.insert(name).second) {
-      r.error(kv.first, f, "service \"" + name + "\" is given twice");
-      continue;
-    }
     if (auto p = dns1123_problem(name); !p.empty())
-      r.error(kv.first, f, config::dns1123_message(name, p));
-    if (!r.expect_map(kv.second, f, {"namespace", "depends_on", "slo"})) continue;
+      r.error(e.key_node, f, config::dns1123_message(name, p));
+    if (!r.expect_map(e.value, f, {"namespace", "depends_on", "slo"})) continue;
     TopologyService ts;
     ts.name = name;
-    if (auto ns = kv.second["namespace"]; !ns.IsDefined()) {
-      r.error(kv.second, f + ".namespace", "required");
+    if (auto ns = e.value["namespace"]; !ns.IsDefined()) {
+      r.error(e.value, f + ".namespace", "required");
     } else if (auto v = r.str(ns, f + ".namespace")) {
       if (auto p = dns1123_problem(*v); !p.empty())
         r.error(ns, f + ".namespace", config::dns1123_message(*v, p));
       ts.ns = *v;
     }
-    if (auto d = kv.second["depends_on"]; d.IsDefined())
+    if (auto d = e.value["depends_on"]; d.IsDefined())
       if (auto v = r.str_list(d, f + ".depends_on", false)) {
         ts.depends_on = *v;
         check_dependencies(r, d, f + ".depends_on", *v);
       }
-    if (auto o = kv.second["slo"]; o.IsDefined()) {
+    if (auto o = e.value["slo"]; o.IsDefined()) {
       ServiceObjectives slo;
       read_slo(r, o, f + ".slo", slo);
       if (slo.any()) c.objectives[engine::ServiceRef{ts.ns, ts.name}] = slo;

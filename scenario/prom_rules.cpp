@@ -142,16 +142,13 @@ class RuleFileReader {
   std::map<std::string, std::string> templates(const YAML::Node& n, const std::string& field) {
     std::map<std::string, std::string> out;
     if (!n.IsDefined() || n.IsNull() || !r_.expect_map(n, field)) return out;
-    for (const auto& kv : n) {
-      const std::string key = kv.first.Scalar();
-      if (out.count(key) != 0U) {  // Prometheus refuses it too (mapping key already defined)
-        r_.error(kv.first, field + "." + key, "\"" + key + "\" is given twice");
-        continue;
-      }
-      const auto value = r_.str(kv.second, field + "." + key);
+    // A key given twice is an error, as in Prometheus (mapping key already defined).
+    for (const config::Entry& e : r_.named_entries(n, field, "")) {
+      const std::string& key = e.key;
+      const auto value = r_.str(e.value, field + "." + key);
       if (!value) continue;
       if (const std::string bad = unsupported_action(*value); !bad.empty()) {
-        r_.error(kv.second, field + "." + key,
+        r_.error(e.value, field + "." + key,
                  "unsupported template " + bad +
                      " (the simulator renders {{ $labels.NAME }} and {{ $value }})");
       }

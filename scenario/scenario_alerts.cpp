@@ -1,7 +1,6 @@
 #include "scenario/scenario_loader.hpp"
 
 #include <map>
-#include <set>
 #include <string>
 
 #include "engine/policy.hpp"
@@ -91,18 +90,8 @@ void Loader::alert_rule(const YAML::Node& x, const std::string& f,
   dur(x["keep_firing_for"], f + ".keep_firing_for", a.keep_firing_for);
   dur(x["window"], f + ".window", a.window);
   if (const YAML::Node l = x["labels"]; l.IsDefined() && r_.expect_map(l, f + ".labels")) {
-    std::set<std::string> given;
-    for (const auto& kv : l) {
-      const std::string key = kv.first.Scalar();
-      const std::string lf = f + ".labels." + key;
-      if (!kv.first.IsScalar() || key.empty()) {
-        r_.error(kv.first, f + ".labels",
-                 "a label name must be a plain name, not " + config::kind_of(kv.first));
-      } else if (!given.insert(key).second) {
-        r_.error(kv.first, lf, "label \"" + key + "\" is given twice");
-      } else if (auto v = r_.str(kv.second, lf)) {
-        a.labels[key] = *v;
-      }
+    for (const config::Entry& e : r_.named_entries(l, f + ".labels", "label")) {
+      if (auto v = r_.str(e.value, f + ".labels." + e.key)) a.labels[e.key] = *v;
     }
   }
   if (auto ks = r_.str_list(x["kinds"], f + ".kinds")) {
