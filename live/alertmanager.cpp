@@ -4,6 +4,11 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <functional>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -65,8 +70,16 @@ class ErrorLocator : public nlohmann::json_sax<json> {
     return true;
   }
   bool key(string_t& k) override {
-    stack_.back().key = k;
-    stack_.back().has_key = true;
+    Frame& f = stack_.back();
+    if (!f.seen.insert(k).second) {
+      // The path names the object, the reason the key given twice (the words of
+      // config/messages.hpp, without a line: a webhook body is one line).
+      f.has_key = false;
+      reason = "duplicate key " + quote_value(k);
+      return false;
+    }
+    f.key = k;
+    f.has_key = true;
     return true;
   }
   bool end_object() override {
@@ -102,6 +115,7 @@ class ErrorLocator : public nlohmann::json_sax<json> {
     std::size_t index = 0;  ///< elements completed so far (arrays)
     std::string key;        ///< the member being read (objects)
     bool has_key = false;
+    std::set<std::string> seen;  ///< the object's keys so far (a duplicate is refused)
   };
   bool value() {
     if (!stack_.empty() && stack_.back().array) ++stack_.back().index;
@@ -110,11 +124,56 @@ class ErrorLocator : public nlohmann::json_sax<json> {
   std::vector<Frame> stack_;
 };
 
+// Whether some object of `body` repeats a key. nlohmann keeps the last of the two silently,
+// so a parse that succeeded says nothing: count each object's key events against the size
+// of the object it built (no allocation; the body is parsed once).
+class DuplicateKeyWatch {
+ public:
+  bool operator()(int, json::parse_event_t event, json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start:
+        keys_.push_back(0);
+        break;
+      case json::parse_event_t::key:
+        ++keys_.back();
+        break;
+      case json::parse_event_t::object_end:
+        if (parsed.size() != keys_.back()) found_ = true;
+        keys_.pop_back();
+        break;
+      default:
+        break;
+    }
+    return true;
+  }
+  bool found() const { return found_; }
+
+ private:
+  std::vector<std::size_t> keys_;  // key events of each open object, innermost last
+  bool found_ = false;
+};
+
 core::Error locate_json_error(std::string_view body) {
   ErrorLocator loc;
   json::sax_parse(body, &loc);
   if (loc.reason.empty()) loc.reason = "malformed JSON";
   return schema_error(loc.path(), loc.reason);
+}
+
+// The body as JSON into `j`, or the located error. parse_error (syntax, invalid UTF-8) and
+// out_of_range (1e400) alike become a 400 naming the field, never an exception for the server
+// to turn into a 500. A key given twice (`"status":"firing",...,"status":"resolved"`): which
+// one the sender meant is unknowable, so it is refused as in the incident and state files
+// (config/json_reader.hpp).
+std::optional<core::Error> parse_body(std::string_view body, json& j) {
+  DuplicateKeyWatch dup;
+  try {
+    j = json::parse(body, std::ref(dup));
+  } catch (const json::exception&) {
+    return locate_json_error(body);
+  }
+  if (dup.found()) return locate_json_error(body);
+  return std::nullopt;
 }
 
 // A required string member; sets `err` and returns false when absent or mistyped.
@@ -184,13 +243,7 @@ std::string format_rfc3339(core::TimePoint t) {
 
 core::Result<WebhookMessage> parse_webhook(std::string_view body) {
   json j;
-  try {
-    j = json::parse(body);
-  } catch (const json::exception&) {
-    // parse_error (syntax, invalid UTF-8) and out_of_range (1e400) alike: a 400 naming the
-    // field, never an exception for the server to turn into a 500.
-    return locate_json_error(body);
-  }
+  if (auto e = parse_body(body, j)) return *e;
   if (!j.is_object())
     return schema_error("", std::string("payload must be a JSON object, got ") + type_name(j));
 

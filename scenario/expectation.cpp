@@ -362,6 +362,12 @@ std::vector<Expectation> parse_expectations(const YAML::Node& node, YamlReader& 
       r.error(e, f, "equals cannot be combined with max or min");
       continue;
     }
+    // Numbers and durations only reach here with min/max (true/false and names take equals).
+    if (x.min && x.max && x.min->number > x.max->number) {
+      r.error(e["min"], f + ".min",
+              "min is greater than max: no value can pass (did you swap them?)");
+      continue;
+    }
     // A readable one-line form for tables and JUnit names.
     std::string d = x.metric;
     std::string filters;

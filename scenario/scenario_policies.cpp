@@ -44,8 +44,10 @@ void Loader::policies(const YAML::Node& n, const std::string& text, const YAML::
     if (p.is_relative()) p = fs::path(base_dir_) / p;
     std::error_code ec;
     if (!fs::is_regular_file(p, ec)) {
+      const bool dir = fs::is_directory(p, ec);
       r_.error(n, "policies",
-               "policy file \"" + n.Scalar() + "\" does not exist (looked for " +
+               "policy file \"" + n.Scalar() + "\" " +
+                   (dir ? "is a directory, not a file" : "does not exist") + " (looked for " +
                    p.lexically_normal().string() + ")");
       return;
     }

@@ -285,7 +285,7 @@ inline bool Pods::reconcile(PodSet& v, TimePoint now, const PodStats& st) {
   return true;
 }
 
-inline const PodStats& Pods::refresh(std::size_t svc, TimePoint now, Duration dt, double util) {
+const PodStats& Pods::refresh_due(std::size_t svc, TimePoint now, Duration dt, double util) {
   PodSet& v = sets_[svc];
   PodStats& st = v.stats;
   if (due(svc, now)) {

@@ -5,9 +5,10 @@
 // of the world changes pods only through the operations below (a fault's leak or hog, an
 // action's restart or scale), and reads them through `operator[]`.
 //
-// The tick calls refresh() for every service: its definition is in sim/pods.cpp, compiled in
-// the same unity translation unit as the tick so it inlines (call the inline members only
-// from the world's parts).
+// The tick calls refresh() for every service: its steady state is inline here; the work when
+// something is due (refresh_due and what it calls) is in sim/pods.cpp, compiled in the same
+// unity translation unit as the tick so it inlines (call the inline members only from the
+// world's parts).
 //
 //   Pods pods{spec, env};
 //   pods.build(spec.start);
@@ -63,7 +64,13 @@ class Pods {
   /// The pods' stats for this tick: transitions (`elapsed` since the last tick, memory
   /// growth at utilisation `util`) and controllers when something is due, else the cached
   /// stats (most services, most ticks). Compacts Gone pods.
-  const model::PodStats& refresh(std::size_t svc, TimePoint now, Duration elapsed, double util);
+  const model::PodStats& refresh(std::size_t svc, TimePoint now, Duration elapsed, double util) {
+    // The steady state (most services, most ticks) inline: nothing due and no controller
+    // work, so the cached stats stand and nothing is written.
+    const model::PodSet& s = sets_[svc];
+    if (!due(svc, now) && !controllers_due(svc)) return s.stats;
+    return refresh_due(svc, now, elapsed, util);
+  }
 
   // ---- helm releases and rollouts
   /// A release of `rs` for a run starting at `start`.
@@ -100,6 +107,8 @@ class Pods {
   using PodStats = model::PodStats;
 
   static double release_error(const model::Release& r);
+  /// refresh() when something is due: transitions, controllers, compaction.
+  const PodStats& refresh_due(std::size_t svc, TimePoint now, Duration dt, double util);
   /// Deterministic spread in [0.75, 1.25) from the pod's sequence number (golden ratio).
   static float leak_factor_for(std::uint32_t seq);
   /// Starts a rollout of a new pod template for release index `rel` (restart: same one).

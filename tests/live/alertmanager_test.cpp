@@ -146,6 +146,17 @@ TEST_CASE("malformed payloads are refused with the reason", "[live][alertmanager
     fails_at(minimal(R"("status":"firing","labels":{},"startsAt":"2026-11-27T18:00:00Z")"),
              "alerts[0].fingerprint");
   }
+  SECTION("a key given twice, at the top or inside an alert") {
+    auto r = parse_webhook(
+        R"({"version":"4","groupKey":"g","status":"firing","status":"resolved","receiver":"r",)"
+        R"("alerts":[]})");
+    REQUIRE_FALSE(r);
+    CHECK(r.error().field.empty());
+    CHECK(r.error().message == "duplicate key \"status\"");
+    fails_at(minimal(R"("status":"firing","labels":{"service":"a","service":"b"},)"
+                     R"("startsAt":"2026-11-27T18:00:00Z","fingerprint":"f")"),
+             "alerts[0].labels");
+  }
   SECTION("a well-formed minimal payload parses") {
     CHECK(parse_webhook(minimal(kGoodAlert)));
   }

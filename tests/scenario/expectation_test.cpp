@@ -69,3 +69,19 @@ TEST_CASE("expectation mistakes name line and field, with did-you-mean", "[expec
         std::string::npos);
   CHECK(all.find("expect[5].min: verification_pass_rate is a ratio") != std::string::npos);
 }
+
+TEST_CASE("an expectation whose min is above its max is refused at load time", "[expect]") {
+  selfheal::core::Diagnostics d;
+  auto es = parse_expect(R"(
+- {metric: actions, min: 3, max: 2}
+- {metric: ttr, where: {incident: db-down}, min: 10m, max: 5m}
+- {metric: actions, min: 2, max: 2}
+)",
+                         d);
+  const std::string all = d.describe();
+  INFO(all);
+  REQUIRE(es.size() == 1);
+  CHECK(es[0].min->number == 2.0);
+  CHECK(all.find("s.yaml:2:26: expect[0].min: min is greater than max") != std::string::npos);
+  CHECK(all.find("expect[1].min: min is greater than max") != std::string::npos);
+}

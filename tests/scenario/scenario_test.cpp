@@ -115,6 +115,12 @@ TEST_CASE("a policy file that does not exist is an error", "[scenario][errors]")
   CHECK(has(l, "s.yaml:11:11: policies: policy file \"policies/nope.yaml\" does not exist"));
 }
 
+TEST_CASE("a policy path that is a directory is an error that says so", "[scenario][errors]") {
+  const auto l = load(replace(kGood, "policies/naive-restart.yaml", "policies"));
+  CHECK_FALSE(l.scenario);
+  CHECK(has(l, "s.yaml:11:11: policies: policy file \"policies\" is a directory, not a file"));
+}
+
 TEST_CASE("an unknown metric in expect is an error with did-you-mean", "[scenario][errors]") {
   const auto l = load(replace(kGood, "metric: actions", "metric: restarts_total"));
   CHECK_FALSE(l.scenario);

@@ -1,5 +1,5 @@
 // The hot parts (pods, traffic, telemetry, alerting) compiled for the tests of each part
-// alone. Their tick-path members (Pods::refresh, Traffic::begin_tick and serve,
+// alone. Their tick-path members (Pods::refresh_due, Traffic::begin_tick and serve,
 // Telemetry::record and fold_into, Alerting's rule checks) are `inline` and defined in the
 // parts' .cpp files, which the library compiles as one unity translation unit with the tick
 // (sim/CMakeLists.txt) so that the tick inlines them: an optimised library has no symbol
