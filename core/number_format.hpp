@@ -28,6 +28,27 @@ inline std::string format_general(double v, int precision) {
   return std::string(buf, r.ptr);
 }
 
+/// format_fixed / format_general appended to `out`, without a temporary string (the hot
+/// paths build one text from several numbers).
+inline void append_fixed(std::string& out, double v, int precision) {
+  char buf[64];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, precision);
+  if (r.ec != std::errc{}) {
+    out += '?';
+    return;
+  }
+  out.append(buf, r.ptr);
+}
+inline void append_general(std::string& out, double v, int precision) {
+  char buf[64];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::general, precision);
+  if (r.ec != std::errc{}) {
+    out += '?';
+    return;
+  }
+  out.append(buf, r.ptr);
+}
+
 /// `v` with exactly `decimals` digits after the point, as every report prints numbers: a
 /// negative zero ("-0.000") is printed without its sign, and a non-finite value is "null"
 /// (JSON's word for "no number"). Used by the report writers (reports/format.hpp `fixed`)

@@ -189,7 +189,7 @@ Decision Engine::Impl::finish(Run& r, Outcome o, std::string guardrail, std::str
              std::string(to_string(o)) + ": " + r.inc.target.key() + ": " + r.d.reason,
              r.d.suggested, r.d.argv, approval_id, r.d.upstream, notify == Notify::kForced);
   }
-  return r.d;
+  return std::move(r.d);  // the pass ends here: no caller reads r.d after finish
 }
 
 void Engine::Impl::operator_record(const ServiceRef& target, std::string reason) {

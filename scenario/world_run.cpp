@@ -65,21 +65,26 @@ class CountingScheduler final : public engine::Scheduler {
 
 // Injected classifications (a fault's `classification:`) ride on every notification on the
 // named service while that fault's incident is active, as an AI service would attach them.
-engine::Incident classified(const Scenario& s, const sim::World& world,
-                            const engine::Incident& incoming) {
-  engine::Incident inc = incoming;
+// Returns `incoming` itself when none applies, else `scratch` holding the classified copy
+// (assigned, so its strings and label nodes are reused from one notification to the next).
+const engine::Incident& classified(const Scenario& s, const sim::World& world,
+                                   const engine::Incident& incoming, engine::Incident& scratch) {
+  const engine::ExternalClassification* found = nullptr;
   const core::TimePoint now = world.now();
   for (const auto& c : s.classifications) {
-    if (c.service != inc.target.name) continue;
+    if (c.service != incoming.target.name) continue;
     const sim::IncidentRecord* rec = world.timeline().incident(c.fault);
     if (!rec || rec->start > now) continue;
     // Over once the cause has stopped and the services recovered (a leak that recovered
     // after a restart but still leaks is still this incident).
     const bool cause_over = rec->end && *rec->end <= now;
     if (cause_over && rec->recovered && *rec->recovered <= now) continue;
-    inc.classification = c.classification;
+    found = &c.classification;  // the last one listed wins
   }
-  return inc;
+  if (found == nullptr) return incoming;
+  scratch = incoming;
+  scratch.classification = *found;
+  return scratch;
 }
 
 }  // namespace world_run_parts
@@ -125,7 +130,8 @@ struct WorldRunner::Impl {
         return;
       }
       call(PointKind::kNotification, n, [&] {
-        eng.handle(s.classifications.empty() ? incoming : classified(s, world, incoming));
+        eng.handle(s.classifications.empty() ? incoming
+                                             : classified(s, world, incoming, classified_scratch));
       });
     });
     world.set_approval_handler([this](std::uint64_t id, bool ok) {
@@ -183,6 +189,9 @@ struct WorldRunner::Impl {
   WorldRun out;
   std::size_t notifications = 0;
   std::size_t answers = 0;
+  /// classified()'s copy of the notification being handed to the engine (a notification
+  /// is handled before the next one is delivered: deliveries come from the world's tick).
+  engine::Incident classified_scratch;
 };
 
 WorldRunner::WorldRunner(const Scenario& s, std::uint64_t seed, const sim::ClusterSpec& spec,

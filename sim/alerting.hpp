@@ -87,7 +87,8 @@ class Alerting {
   /// or the alert is pending, firing or in an episode.
   [[gnu::noinline]] void update_alert(std::size_t svc, std::size_t r, bool cond, double value,
                                       core::TimePoint now);
-  std::string describe(std::size_t svc, const AlertRuleSpec& r, double value) const;
+  /// "error_rate 0.31 > 0.05 on ns/svc" (a rule file's: "expr = 0.31 on ns/svc").
+  std::string describe(std::size_t svc, std::size_t r, double value);
   /// The alert's fingerprint: a pure function of (rule name, namespace, service), so it is
   /// computed once per alert and kept (every firing, resolution and notification logs it).
   const std::string& fingerprint(std::size_t svc, std::size_t r);
@@ -146,6 +147,21 @@ class Alerting {
   std::vector<char> alert_critical;       // [service * rules + rule] severity=critical
   std::vector<AlertState> alerts;         // [service * rules + rule]
   std::vector<std::string> fingerprints;  // [service * rules + rule], filled on first use
+  /// What every notification and description of one alert shares, built on its first use
+  /// (the rule, the service and the namespace never change), and the texts of the last
+  /// value it described (a value seen again is not formatted again).
+  struct Notice {
+    engine::Incident base;         // fingerprint, group key, target, alertname, labels
+    std::string prefix;            // describe(): the text before the value ...
+    std::string suffix;            // ... and after it
+    std::uint64_t value_bits = 0;  // the last value described (its bits: -0.0 prints "-0")
+    bool described = false;
+    std::string summary;     // describe() of that value
+    std::string value_text;  // the "value" annotation of that value
+  };
+  Notice& notice(std::size_t svc, std::size_t r);
+  std::vector<std::uint32_t> notice_of;  // [service * rules + rule] index + 1 into notices
+  std::vector<Notice> notices;           // the alerts that were described, in first-use order
   AlertGroups alert_groups{spec_.routing, spec_.services.size()};  // when groups are sent
   /// "Direct pages off": no alert fires this long.
   static constexpr core::Duration kNoDirectPage = core::Duration::max();
