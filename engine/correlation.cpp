@@ -26,16 +26,20 @@ std::string names(const std::vector<ServiceRef>& services) {
 bool Engine::Impl::open_incident(const ServiceRef& service) const {
   if (in_flight.count(service) != 0) return true;
   auto it = episodes.find(service);
-  if (it == episodes.end()) return false;
-  const Episode& e = it->second;
-  return !e.page_severity.empty() || e.verify_timer != 0 || e.timeout_timer != 0 || e.undo_id != 0;
+  return it != episodes.end() && open_incident(service, it->second);
+}
+
+bool Engine::Impl::open_incident(const ServiceRef& service, const Episode& e) const {
+  if (!e.page_severity.empty() || e.verify_timer != 0 || e.timeout_timer != 0 || e.undo_id != 0)
+    return true;
+  return in_flight.count(service) != 0;
 }
 
 std::optional<ServiceRef> Engine::Impl::correlated_root(const ServiceRef& target, Run* r) {
   // Nothing else open: nothing to join, and no topology read (live: no query unforeseen by
   // the prefetch).
   const bool any = std::any_of(episodes.begin(), episodes.end(), [&](const auto& kv) {
-    return kv.first != target && open_incident(kv.first);
+    return kv.first != target && open_incident(kv.first, kv.second);
   });
   if (!any) return std::nullopt;
   const std::vector<DependencyHealth> read =

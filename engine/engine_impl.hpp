@@ -186,7 +186,11 @@ struct Engine::Impl {
   }
 
   static std::string fingerprint_of(const Incident& inc);
-  static std::string dedup_key(const Incident& inc, const std::string& fp);
+  /// `prefix` + fp + "@" + the firing's start in Unix ms (fp alone without a start).
+  static std::string dedup_key(const Incident& inc, const std::string& fp,
+                               std::string_view prefix = {});
+  /// dedup_key's room for "@" and the milliseconds.
+  static constexpr std::size_t kDedupKeyRoom = 24;
 
   // escalation.cpp
   AuditRecord record(AuditKind kind, const ServiceRef& target, const std::string& fp);
@@ -205,6 +209,8 @@ struct Engine::Impl {
 
   // correlation.cpp
   bool open_incident(const ServiceRef& service) const;
+  /// open_incident for a service whose episode is `e` (no second lookup).
+  bool open_incident(const ServiceRef& service, const Episode& e) const;
   /// The open incident `target`'s page would join, if any; `r` (optional) has the upstreams
   /// already read by the pass.
   std::optional<ServiceRef> correlated_root(const ServiceRef& target, Run* r);

@@ -38,7 +38,7 @@ std::string Engine::Impl::duplicate_reason(Run& r) {
       return "approval #" + std::to_string(id) + " for this alert is pending";
     }
   }
-  if (mode == Mode::kShadow && ctx.state.seen("shadow|" + dedup_key(r.inc, r.fp))) {
+  if (mode == Mode::kShadow && ctx.state.seen(dedup_key(r.inc, r.fp, "shadow|"))) {
     return "already shadowed for this firing of the alert";
   }
   // The firing an action fixed is re-sent until its rule resolves; while the objective
@@ -53,7 +53,7 @@ std::string Engine::Impl::duplicate_reason(Run& r) {
   }
   // Alertmanager re-sends a firing alert every group/repeat interval: a person who said no
   // is not asked again about the same firing (a new firing, with a new startsAt, asks).
-  if (r.inc.started_at != TimePoint{} && ctx.state.seen("declined|" + dedup_key(r.inc, r.fp))) {
+  if (r.inc.started_at != TimePoint{} && ctx.state.seen(dedup_key(r.inc, r.fp, "declined|"))) {
     return "a person declined the approval for this firing of the alert";
   }
   return {};
