@@ -56,7 +56,7 @@ std::optional<ServiceRef> Engine::Impl::correlated_root(const ServiceRef& target
 }
 
 void Engine::Impl::join(const Incident& inc, const std::string& fp, const ServiceRef& root,
-                        const std::string& why) {
+                        std::string_view what, std::string_view why) {
   const ServiceRef target = inc.target;
   auto& ep = episodes[root];
   const bool added = std::find(ep.affected.begin(), ep.affected.end(), target) == ep.affected.end();
@@ -74,7 +74,8 @@ void Engine::Impl::join(const Incident& inc, const std::string& fp, const Servic
   auto rec = record(AuditKind::kEscalation, root, ep.page.incident);
   rec.outcome = ep.page.reason;
   rec.escalate = true;
-  rec.reason = "update of the open page: " + target.key() + " joined this incident (" + why + ")";
+  rec.reason = "update of the open page: " + target.key() + " joined this incident (";
+  rec.reason.append(what).append(": ").append(why).append(")");
   rec.detail = "channel " + ep.page.channel + ", severity " + ep.page.severity +
                ", update, affected " + names(ep.affected);
   emit(std::move(rec));

@@ -214,8 +214,10 @@ struct Engine::Impl {
   /// The open incident `target`'s page would join, if any; `r` (optional) has the upstreams
   /// already read by the pass.
   std::optional<ServiceRef> correlated_root(const ServiceRef& target, Run* r);
+  /// `what` + ": " + `why` is the joined page's reason, written only when the root's open
+  /// page is updated (the caller's first join while it is open).
   void join(const Incident& inc, const std::string& fp, const ServiceRef& root,
-            const std::string& why);
+            std::string_view what, std::string_view why);
   void recheck_joined(const ServiceRef& caller);
   void forget_joined(const ServiceRef& caller, const std::string& fp);
 
