@@ -164,6 +164,8 @@ struct Engine::Impl {
   std::unordered_map<ServiceRef, Joined, ServiceRefHash> joined;  // caller -> its root
   std::unordered_map<ServiceRef, Flap, ServiceRefHash> flaps;     // target -> its last resolve
   std::shared_ptr<int> alive = std::make_shared<int>(0);
+  /// dependency_failure's numbers: repeated on every re-delivery while an upstream is down.
+  core::RepeatedNumber blame_rate, blame_bound;
 
   Impl(EngineContext c, PolicySet p, ClassifierModel m);
   ~Impl();

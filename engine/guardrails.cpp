@@ -131,9 +131,9 @@ std::string Engine::Impl::dependency_failure(Run& r, const Policy& p) {
     why.reserve(kBlameReserve + worst.reason.size() + hops_note.size());
     why.append("upstream ").append(worst.service.ns).append("/").append(worst.service.name);
     why.append(hops_note).append(" is unhealthy (error rate ");
-    core::append_fixed(why, worst.error_rate, 2);
+    blame_rate.append_fixed(why, worst.error_rate, 2);
     why.append(worst.error_rate > bound ? " > " : " <= ");
-    core::append_fixed(why, bound, 2);
+    blame_bound.append_fixed(why, bound, 2);
     if (!worst.reason.empty()) why.append(", ").append(worst.reason);
     why.append("); acting on ").append(r.inc.target.name);
     why.append(" would not help: escalating to ").append(worst.service.name).append("'s owner");

@@ -234,7 +234,7 @@ inline engine::DependencyHealth World::Impl::service_health(std::size_t u) const
     h.healthy = false;
     h.reason.reserve(std::strlen(what) + kRoom);
     h.reason.append(what).append(" ");
-    core::append_general(h.reason, up.err, kFmtDigits);
+    health_error_text.append_general(h.reason, up.err, kFmtDigits);
     h.reason.append(kBoundText);
   } else if (ready_ratio < kUnhealthyReadyRatio) {
     h.healthy = false;
