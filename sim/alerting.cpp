@@ -302,23 +302,23 @@ inline void Alerting::resolve(std::size_t svc, std::size_t r, TimePoint now) {
   alert_groups.resolved(svc, now);
 }
 
-inline engine::Incident Alerting::make_incident(std::size_t svc, std::size_t r, bool resolved,
-                                                TimePoint started) {
+inline const engine::Incident& Alerting::add_incident(std::size_t svc, std::size_t r, bool resolved,
+                                                      TimePoint started) {
   const AlertRuleSpec& rule = rules[r];
   Notice& n = notice(svc, r);
   const double value = alerts[svc * rules.size() + r].value;
   const auto bits = std::bit_cast<std::uint64_t>(value);
   if (!n.described || n.value_bits != bits) {
-    n.summary = n.prefix + fmt(value) + n.suffix;
-    n.value_text = fmt(value, 6);
+    n.base.annotations["summary"] = n.prefix + fmt(value) + n.suffix;
+    n.base.annotations["value"] = fmt(value, 6);
     n.value_bits = bits;
     n.described = true;
   }
-  engine::Incident i = n.base;
+  if (sent == outbox.size()) outbox.emplace_back();
+  engine::Incident& i = outbox[sent++];
+  i = n.base;  // assigned: the slot's map nodes are reused
   i.resolved = resolved;
   i.started_at = started;
-  i.annotations.emplace("summary", n.summary);
-  i.annotations.emplace("value", n.value_text);
   if (rule.external()) {
     // The rule file's labels and templated annotations, as Prometheus sends them.
     const ExternalAlert& last = external_last[svc * rules.size() + r];
@@ -350,8 +350,7 @@ inline void Alerting::send_group(std::size_t svc, TimePoint now) {
       continue;
     }
     if (deliver_) {
-      outbox.push_back(make_incident(svc, r, resolved, resolved ? now : st.firing_since));
-      const engine::Incident& i = outbox.back();
+      const engine::Incident& i = add_incident(svc, r, resolved, resolved ? now : st.firing_since);
       auto& e = env_.log_at(EventKind::kIncidentDelivered, svc, i.alertname,
                             (i.resolved ? "resolved: " : "firing: ") + i.annotations.at("summary"));
       e.fingerprint = i.fingerprint;
