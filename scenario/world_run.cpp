@@ -64,27 +64,20 @@ class CountingScheduler final : public engine::Scheduler {
 };
 
 // Injected classifications (a fault's `classification:`) ride on every notification on the
-// named service while that fault's incident is active, as an AI service would attach them.
-// Returns `incoming` itself when none applies, else `scratch` holding the classified copy
-// (assigned, so its strings and label nodes are reused from one notification to the next).
-const engine::Incident& classified(const Scenario& s, const sim::World& world,
-                                   const engine::Incident& incoming, engine::Incident& scratch) {
-  const engine::ExternalClassification* found = nullptr;
+// named service while that fault's incident is active, as an AI service would attach them:
+// attached to the world's notification itself (World::set_incident_sink), not to a copy.
+void classify_injected(const Scenario& s, const sim::World& world, engine::Incident& inc) {
   const core::TimePoint now = world.now();
   for (const auto& c : s.classifications) {
-    if (c.service != incoming.target.name) continue;
+    if (c.service != inc.target.name) continue;
     const sim::IncidentRecord* rec = world.timeline().incident(c.fault);
     if (!rec || rec->start > now) continue;
     // Over once the cause has stopped and the services recovered (a leak that recovered
     // after a restart but still leaks is still this incident).
     const bool cause_over = rec->end && *rec->end <= now;
     if (cause_over && rec->recovered && *rec->recovered <= now) continue;
-    found = &c.classification;  // the last one listed wins
+    inc.classification = c.classification;
   }
-  if (found == nullptr) return incoming;
-  scratch = incoming;
-  scratch.classification = *found;
-  return scratch;
 }
 
 }  // namespace world_run_parts
@@ -123,15 +116,15 @@ struct WorldRunner::Impl {
             base.audit},
         eng{ctx, std::move(policies), engine::ClassifierModel::builtin()} {
     if (!s.prometheus_rules.empty()) world.set_external_rule_evaluator(std::ref(rules));
-    world.set_incident_sink([this](const engine::Incident& incoming) {
+    world.set_incident_sink([this](engine::Incident& incoming) {
       const std::size_t n = notifications++;
       if (at(PointKind::kNotification, n)) {
         intervene();
         return;
       }
       call(PointKind::kNotification, n, [&] {
-        eng.handle(s.classifications.empty() ? incoming
-                                             : classified(s, world, incoming, classified_scratch));
+        classify_injected(s, world, incoming);
+        eng.handle(incoming);
       });
     });
     world.set_approval_handler([this](std::uint64_t id, bool ok) {
@@ -189,9 +182,6 @@ struct WorldRunner::Impl {
   WorldRun out;
   std::size_t notifications = 0;
   std::size_t answers = 0;
-  /// classified()'s copy of the notification being handed to the engine (a notification
-  /// is handled before the next one is delivered: deliveries come from the world's tick).
-  engine::Incident classified_scratch;
 };
 
 WorldRunner::WorldRunner(const Scenario& s, std::uint64_t seed, const sim::ClusterSpec& spec,

@@ -15,7 +15,7 @@
 //   alerting.build();
 //   alerting.evaluate(svc, now);           // every service, after its sample
 //   alerting.flush(now, deliver);          // the groups due: notifications
-//   for (const auto& i : alerting.notifications()) sink(i);
+//   for (auto& i : alerting.notifications()) sink(i);
 //   alerting.clear_notifications();
 #pragma once
 
@@ -74,7 +74,7 @@ class Alerting {
   void flush(core::TimePoint now, bool deliver);
   /// The notifications of this tick's flushes, in order; valid until the next flush or
   /// clear_notifications() (call neither while reading them).
-  std::span<const engine::Incident> notifications() const { return {outbox.data(), sent}; }
+  std::span<engine::Incident> notifications() { return {outbox.data(), sent}; }
   /// Forgets the notifications. Their storage stays for the next flush's: a notification
   /// of an alert is assigned over an earlier one (its label and annotation nodes reused).
   void clear_notifications() { sent = 0; }

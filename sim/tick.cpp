@@ -70,7 +70,7 @@ inline void World::Impl::tick() {
     if (cb) cb(res);
   }
   if (sink) {
-    for (const auto& i : alerting.notifications())
+    for (auto& i : alerting.notifications())
       sink(i);
   }
   alerting.clear_notifications();

@@ -279,7 +279,7 @@ engine::EngineContext World::context() {
           w.actuator_port, w.notifier_port,  w.state_port,     w.audit_port};
 }
 
-void World::set_incident_sink(std::function<void(const engine::Incident&)> sink) {
+void World::set_incident_sink(std::function<void(engine::Incident&)> sink) {
   impl_->sink = std::move(sink);
 }
 

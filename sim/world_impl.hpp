@@ -160,7 +160,7 @@ struct World::Impl {
   std::uint64_t tick_count = 0;
   TimePoint last_tick;  // the latest tick's instant (meaningful once tick_count > 0)
   Timeline tl;
-  std::function<void(const engine::Incident&)> sink;
+  std::function<void(engine::Incident&)> sink;
 
   // ---- pods & rollouts (sim/pods.hpp), wired to faults and the log -------------------
   struct PodsEnv final : Pods::Env {
