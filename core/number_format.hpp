@@ -8,8 +8,11 @@
 //   format_decimals(-0.0001, 3) -> "0.000"  (reports: never "-0.000"; NaN/inf -> "null")
 #pragma once
 
+#include <bit>
 #include <charconv>
 #include <cmath>
+#include <cstddef>
+#include <cstdint>
 #include <string>
 
 namespace selfheal::core {
@@ -27,6 +30,67 @@ inline std::string format_general(double v, int precision) {
   if (r.ec != std::errc{}) return "?";
   return std::string(buf, r.ptr);
 }
+
+/// format_fixed / format_general appended to `out`, without a temporary string (the hot
+/// paths build one text from several numbers).
+inline void append_fixed(std::string& out, double v, int precision) {
+  char buf[64];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, precision);
+  if (r.ec != std::errc{}) {
+    out += '?';
+    return;
+  }
+  out.append(buf, r.ptr);
+}
+inline void append_general(std::string& out, double v, int precision) {
+  char buf[64];
+  const auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::general, precision);
+  if (r.ec != std::errc{}) {
+    out += '?';
+    return;
+  }
+  out.append(buf, r.ptr);
+}
+
+/// A number formatted again and again with the same value (a reason repeated on every
+/// re-delivery of an alert while nothing changes) is formatted once: the last value's text
+/// is kept and appended while the value, the precision and the format stay the same. Same
+/// digits as append_fixed / append_general. One per text that repeats; not thread-safe.
+///   RepeatedNumber rate;  rate.append_fixed(why, error_rate, 2);
+class RepeatedNumber {
+ public:
+  void append_fixed(std::string& out, double v, int precision) {
+    append(out, v, precision, std::chars_format::fixed);
+  }
+  void append_general(std::string& out, double v, int precision) {
+    append(out, v, precision, std::chars_format::general);
+  }
+
+ private:
+  void append(std::string& out, double v, int precision, std::chars_format f) {
+    const auto bits = std::bit_cast<std::uint64_t>(v);  // -0.0 and 0.0 print differently
+    if (len_ == 0 || bits != bits_ || precision != precision_ || f != format_) {
+      const auto r = std::to_chars(buf_, buf_ + sizeof buf_, v, f, precision);
+      if (r.ec != std::errc{}) {
+        buf_[0] = '?';
+        len_ = 1;
+      } else {
+        len_ = static_cast<std::size_t>(r.ptr - buf_);
+      }
+      bits_ = bits;
+      precision_ = precision;
+      format_ = f;
+    }
+    out.append(buf_, len_);
+  }
+
+  static constexpr std::size_t kBuffer = 64;
+  char buf_[kBuffer] = {};
+  std::size_t len_ = 0;  // 0: nothing formatted yet
+  std::uint64_t bits_ = 0;
+  int precision_ = 0;
+  std::chars_format format_ = std::chars_format::fixed;
+};
 
 /// `v` with exactly `decimals` digits after the point, as every report prints numbers: a
 /// negative zero ("-0.000") is printed without its sign, and a non-finite value is "null"

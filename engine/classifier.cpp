@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <sstream>
 #include <stdexcept>
@@ -130,8 +131,12 @@ const std::vector<FeatureDef>& feature_defs() {
   return kDefs;
 }
 
-const FeatureDef* find_def(std::string_view name) {
-  for (const auto& d : feature_defs()) {
+// `hint`: the definition to try first (a model lists its features in this table's order as
+// a rule, the built-in one does: then the search is one comparison).
+const FeatureDef* find_def(std::string_view name, std::size_t hint = SIZE_MAX) {
+  const auto& defs = feature_defs();
+  if (hint < defs.size() && defs[hint].name == name) return &defs[hint];
+  for (const auto& d : defs) {
     if (d.name == name) return &d;
   }
   return nullptr;
@@ -507,8 +512,9 @@ std::vector<double> log_scores(const ClassifierModel& model, const ClassifierInp
                    : -std::log(static_cast<double>(n));
   }
   observed.reserve(model.features.size());
-  for (const auto& f : model.features) {
-    const FeatureDef* def = find_def(f.name);
+  for (std::size_t k = 0; k < model.features.size(); ++k) {
+    const auto& f = model.features[k];
+    const FeatureDef* def = find_def(f.name, k);
     if (def == nullptr || f.likelihood.size() != n) continue;
     const std::optional<double> v = def->value(input);
     if (!v || !std::isfinite(*v)) continue;

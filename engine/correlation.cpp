@@ -26,16 +26,20 @@ std::string names(const std::vector<ServiceRef>& services) {
 bool Engine::Impl::open_incident(const ServiceRef& service) const {
   if (in_flight.count(service) != 0) return true;
   auto it = episodes.find(service);
-  if (it == episodes.end()) return false;
-  const Episode& e = it->second;
-  return !e.page_severity.empty() || e.verify_timer != 0 || e.timeout_timer != 0 || e.undo_id != 0;
+  return it != episodes.end() && open_incident(service, it->second);
+}
+
+bool Engine::Impl::open_incident(const ServiceRef& service, const Episode& e) const {
+  if (!e.page_severity.empty() || e.verify_timer != 0 || e.timeout_timer != 0 || e.undo_id != 0)
+    return true;
+  return in_flight.count(service) != 0;
 }
 
 std::optional<ServiceRef> Engine::Impl::correlated_root(const ServiceRef& target, Run* r) {
   // Nothing else open: nothing to join, and no topology read (live: no query unforeseen by
   // the prefetch).
   const bool any = std::any_of(episodes.begin(), episodes.end(), [&](const auto& kv) {
-    return kv.first != target && open_incident(kv.first);
+    return kv.first != target && open_incident(kv.first, kv.second);
   });
   if (!any) return std::nullopt;
   const std::vector<DependencyHealth> read =
@@ -52,7 +56,7 @@ std::optional<ServiceRef> Engine::Impl::correlated_root(const ServiceRef& target
 }
 
 void Engine::Impl::join(const Incident& inc, const std::string& fp, const ServiceRef& root,
-                        const std::string& why) {
+                        std::string_view what, std::string_view why) {
   const ServiceRef target = inc.target;
   auto& ep = episodes[root];
   const bool added = std::find(ep.affected.begin(), ep.affected.end(), target) == ep.affected.end();
@@ -70,7 +74,8 @@ void Engine::Impl::join(const Incident& inc, const std::string& fp, const Servic
   auto rec = record(AuditKind::kEscalation, root, ep.page.incident);
   rec.outcome = ep.page.reason;
   rec.escalate = true;
-  rec.reason = "update of the open page: " + target.key() + " joined this incident (" + why + ")";
+  rec.reason = "update of the open page: " + target.key() + " joined this incident (";
+  rec.reason.append(what).append(": ").append(why).append(")");
   rec.detail = "channel " + ep.page.channel + ", severity " + ep.page.severity +
                ", update, affected " + names(ep.affected);
   emit(std::move(rec));

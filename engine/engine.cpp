@@ -41,9 +41,16 @@ std::string Engine::Impl::fingerprint_of(const Incident& inc) {
   if (!inc.fingerprint.empty()) return inc.fingerprint;
   return inc.target.key() + "|" + (inc.alertname.empty() ? "alert" : inc.alertname);
 }
-std::string Engine::Impl::dedup_key(const Incident& inc, const std::string& fp) {
-  if (inc.started_at == TimePoint{}) return fp;
-  return fp + "@" + std::to_string(core::to_unix_ms(inc.started_at));
+std::string Engine::Impl::dedup_key(const Incident& inc, const std::string& fp,
+                                    std::string_view prefix) {
+  // One allocation: every delivery asks the store about its firing's key.
+  std::string key;
+  key.reserve(prefix.size() + fp.size() + kDedupKeyRoom);
+  key.append(prefix).append(fp);
+  if (inc.started_at == TimePoint{}) return key;
+  key += '@';
+  key += std::to_string(core::to_unix_ms(inc.started_at));
+  return key;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -78,7 +85,7 @@ void Engine::approve(std::uint64_t approval_id, bool approved) {
   if (approved) {
     im.decide(a.incident, Impl::Pass::kApproved, &a);
   } else if (a.incident.started_at != TimePoint{}) {
-    im.ctx.state.mark_seen("declined|" + Impl::dedup_key(a.incident, a.fingerprint), im.now());
+    im.ctx.state.mark_seen(Impl::dedup_key(a.incident, a.fingerprint, "declined|"), im.now());
   }
 }
 

@@ -164,6 +164,8 @@ struct Engine::Impl {
   std::unordered_map<ServiceRef, Joined, ServiceRefHash> joined;  // caller -> its root
   std::unordered_map<ServiceRef, Flap, ServiceRefHash> flaps;     // target -> its last resolve
   std::shared_ptr<int> alive = std::make_shared<int>(0);
+  /// dependency_failure's numbers: repeated on every re-delivery while an upstream is down.
+  core::RepeatedNumber blame_rate, blame_bound;
 
   Impl(EngineContext c, PolicySet p, ClassifierModel m);
   ~Impl();
@@ -186,7 +188,11 @@ struct Engine::Impl {
   }
 
   static std::string fingerprint_of(const Incident& inc);
-  static std::string dedup_key(const Incident& inc, const std::string& fp);
+  /// `prefix` + fp + "@" + the firing's start in Unix ms (fp alone without a start).
+  static std::string dedup_key(const Incident& inc, const std::string& fp,
+                               std::string_view prefix = {});
+  /// dedup_key's room for "@" and the milliseconds.
+  static constexpr std::size_t kDedupKeyRoom = 24;
 
   // escalation.cpp
   AuditRecord record(AuditKind kind, const ServiceRef& target, const std::string& fp);
@@ -205,11 +211,15 @@ struct Engine::Impl {
 
   // correlation.cpp
   bool open_incident(const ServiceRef& service) const;
+  /// open_incident for a service whose episode is `e` (no second lookup).
+  bool open_incident(const ServiceRef& service, const Episode& e) const;
   /// The open incident `target`'s page would join, if any; `r` (optional) has the upstreams
   /// already read by the pass.
   std::optional<ServiceRef> correlated_root(const ServiceRef& target, Run* r);
+  /// `what` + ": " + `why` is the joined page's reason, written only when the root's open
+  /// page is updated (the caller's first join while it is open).
   void join(const Incident& inc, const std::string& fp, const ServiceRef& root,
-            const std::string& why);
+            std::string_view what, std::string_view why);
   void recheck_joined(const ServiceRef& caller);
   void forget_joined(const ServiceRef& caller, const std::string& fp);
 

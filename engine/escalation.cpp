@@ -148,13 +148,16 @@ Decision Engine::Impl::finish(Run& r, Outcome o, std::string guardrail, std::str
   if (!r.flap_note.empty()) r.d.reason += "; " + r.flap_note;
   // Correlation: a page while a direct upstream's incident is open joins that incident.
   std::optional<ServiceRef> root;
-  std::string reason_before_join;
+  std::size_t reason_before_join = 0;  // r.d.reason's length before the note below
   if (escalate_ && notify == Notify::kDeduped && approval_id == 0 && r.approved == nullptr) {
     root = correlated_root(r.inc.target, &r);
     if (root) {
-      reason_before_join = r.d.reason;
-      r.d.reason += "; joined the open incident of upstream " + root->key() +
-                    ": no page of its own (the upstream's page lists it)";
+      reason_before_join = r.d.reason.size();
+      r.d.reason.append("; joined the open incident of upstream ")
+          .append(root->ns)
+          .append("/")
+          .append(root->name)
+          .append(": no page of its own (the upstream's page lists it)");
       escalate_ = false;
     }
   }
@@ -182,14 +185,17 @@ Decision Engine::Impl::finish(Run& r, Outcome o, std::string guardrail, std::str
     rec.detail = "the upstream incident this alert joined is closed; the alert still fires";
   const bool quiet_record = o == Outcome::kDuplicate;
   emit(std::move(rec), !quiet_record);
-  if (root) join(r.inc, r.fp, *root, std::string(to_string(o)) + ": " + reason_before_join);
+  if (root) {
+    join(r.inc, r.fp, *root, to_string(o),
+         std::string_view(r.d.reason).substr(0, reason_before_join));
+  }
   if (escalate_ && notify != Notify::kSilent) {
     const std::string sev = severity.empty() ? severity_for(o) : severity;
     escalate(r.inc.target, r.fp, r.policy, o, sev,
              std::string(to_string(o)) + ": " + r.inc.target.key() + ": " + r.d.reason,
              r.d.suggested, r.d.argv, approval_id, r.d.upstream, notify == Notify::kForced);
   }
-  return r.d;
+  return std::move(r.d);  // the pass ends here: no caller reads r.d after finish
 }
 
 void Engine::Impl::operator_record(const ServiceRef& target, std::string reason) {

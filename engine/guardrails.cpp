@@ -11,6 +11,13 @@
 #include "engine/time_text.hpp"
 
 namespace selfheal::engine {
+namespace {
+
+/// dependency_failure's reason without its variable parts (names, numbers, the upstream's
+/// own reason): room enough that it is built without a reallocation.
+constexpr std::size_t kBlameReserve = 192;
+
+}  // namespace
 
 std::string Engine::Impl::duplicate_reason(Run& r) {
   const auto& target = r.inc.target;
@@ -31,7 +38,7 @@ std::string Engine::Impl::duplicate_reason(Run& r) {
       return "approval #" + std::to_string(id) + " for this alert is pending";
     }
   }
-  if (mode == Mode::kShadow && ctx.state.seen("shadow|" + dedup_key(r.inc, r.fp))) {
+  if (mode == Mode::kShadow && ctx.state.seen(dedup_key(r.inc, r.fp, "shadow|"))) {
     return "already shadowed for this firing of the alert";
   }
   // The firing an action fixed is re-sent until its rule resolves; while the objective
@@ -46,7 +53,7 @@ std::string Engine::Impl::duplicate_reason(Run& r) {
   }
   // Alertmanager re-sends a firing alert every group/repeat interval: a person who said no
   // is not asked again about the same firing (a new firing, with a new startsAt, asks).
-  if (r.inc.started_at != TimePoint{} && ctx.state.seen("declined|" + dedup_key(r.inc, r.fp))) {
+  if (r.inc.started_at != TimePoint{} && ctx.state.seen(dedup_key(r.inc, r.fp, "declined|"))) {
     return "a person declined the approval for this firing of the alert";
   }
   return {};
@@ -118,11 +125,19 @@ std::string Engine::Impl::dependency_failure(Run& r, const Policy& p) {
   const double bound = p.dependency_precheck.max_upstream_error_rate;
   const auto blame = [&](const DependencyHealth& worst, const std::string& hops_note) {
     r.d.upstream = worst.service;
-    std::string why = "upstream " + worst.service.key() + hops_note + " is unhealthy (error rate " +
-                      fmt(worst.error_rate) + (worst.error_rate > bound ? " > " : " <= ") +
-                      fmt(bound) + (worst.reason.empty() ? "" : ", " + worst.reason) + ")";
-    return why + "; acting on " + r.inc.target.name + " would not help: escalating to " +
-           worst.service.name + "'s owner";
+    // One string, appended in place: this reason is written on every re-delivery of a
+    // caller's alert while its upstream is down.
+    std::string why;
+    why.reserve(kBlameReserve + worst.reason.size() + hops_note.size());
+    why.append("upstream ").append(worst.service.ns).append("/").append(worst.service.name);
+    why.append(hops_note).append(" is unhealthy (error rate ");
+    blame_rate.append_fixed(why, worst.error_rate, 2);
+    why.append(worst.error_rate > bound ? " > " : " <= ");
+    blame_bound.append_fixed(why, bound, 2);
+    if (!worst.reason.empty()) why.append(", ").append(worst.reason);
+    why.append("); acting on ").append(r.inc.target.name);
+    why.append(" would not help: escalating to ").append(worst.service.name).append("'s owner");
+    return why;
   };
   if (!p.dependency_precheck.transitive) {
     if (const DependencyHealth* worst = worst_upstream(r, bound)) return blame(*worst, "");

@@ -273,7 +273,7 @@ Decision Engine::Impl::mode_and_execute(Run& r, const Policy& p) {
       r.d.action.reset();
       return finish(r, Outcome::kOutOfScope, "render", "cannot render the action: " + err, true);
     }
-    ctx.state.mark_seen("shadow|" + dedup_key(r.inc, r.fp), r.t);
+    ctx.state.mark_seen(dedup_key(r.inc, r.fp, "shadow|"), r.t);
     return finish(r, Outcome::kShadow, "mode", "shadow mode: would have executed", false);
   }
   if (mode == Mode::kRecommend || !p.auto_execute) {

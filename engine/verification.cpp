@@ -187,7 +187,7 @@ void Engine::Impl::after_failure(const ServiceRef& target, const InFlightAction&
     }
     emit(std::move(rec));
     if (root) {
-      join(*ep.incident, fl.incident, *root, "max-attempts-reached: " + summary);
+      join(*ep.incident, fl.incident, *root, "max-attempts-reached", summary);
       return;
     }
     escalate(target, fl.incident, p, Outcome::kMaxAttemptsReached, "critical",

@@ -64,10 +64,9 @@ class CountingScheduler final : public engine::Scheduler {
 };
 
 // Injected classifications (a fault's `classification:`) ride on every notification on the
-// named service while that fault's incident is active, as an AI service would attach them.
-engine::Incident classified(const Scenario& s, const sim::World& world,
-                            const engine::Incident& incoming) {
-  engine::Incident inc = incoming;
+// named service while that fault's incident is active, as an AI service would attach them:
+// attached to the world's notification itself (World::set_incident_sink), not to a copy.
+void classify_injected(const Scenario& s, const sim::World& world, engine::Incident& inc) {
   const core::TimePoint now = world.now();
   for (const auto& c : s.classifications) {
     if (c.service != inc.target.name) continue;
@@ -79,7 +78,6 @@ engine::Incident classified(const Scenario& s, const sim::World& world,
     if (cause_over && rec->recovered && *rec->recovered <= now) continue;
     inc.classification = c.classification;
   }
-  return inc;
 }
 
 }  // namespace world_run_parts
@@ -118,14 +116,15 @@ struct WorldRunner::Impl {
             base.audit},
         eng{ctx, std::move(policies), engine::ClassifierModel::builtin()} {
     if (!s.prometheus_rules.empty()) world.set_external_rule_evaluator(std::ref(rules));
-    world.set_incident_sink([this](const engine::Incident& incoming) {
+    world.set_incident_sink([this](engine::Incident& incoming) {
       const std::size_t n = notifications++;
       if (at(PointKind::kNotification, n)) {
         intervene();
         return;
       }
       call(PointKind::kNotification, n, [&] {
-        eng.handle(s.classifications.empty() ? incoming : classified(s, world, incoming));
+        classify_injected(s, world, incoming);
+        eng.handle(incoming);
       });
     });
     world.set_approval_handler([this](std::uint64_t id, bool ok) {

@@ -3,6 +3,7 @@
 #include "sim/alerting.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <limits>
 #include <map>
 #include <string>
@@ -66,6 +67,7 @@ void Alerting::build() {
   alert_busy.assign(spec_.services.size() * rules.size(), 0);
   alerts.assign(spec_.services.size() * rules.size(), AlertState{});
   fingerprints.assign(spec_.services.size() * rules.size(), std::string{});
+  notice_of.assign(spec_.services.size() * rules.size(), 0);
   for (std::size_t i = 0; i < spec_.services.size(); ++i) {
     for (std::size_t r = 0; r < rules.size(); ++r) {
       alert_critical.push_back(severity_of(i, rules[r]) == "critical");
@@ -230,20 +232,45 @@ void Alerting::update_alert(std::size_t svc, std::size_t r, bool cond, double va
       st.paged = true;
       const AlertRuleSpec& rule = rules[r];
       env_.page(svc, "alert " + rule.name + " (direct page)");
-      auto& e =
-          env_.log_at(EventKind::kPage, svc, rule.name,
-                      "Alertmanager paged the on-call directly: " + describe(svc, rule, value));
+      auto& e = env_.log_at(EventKind::kPage, svc, rule.name,
+                            "Alertmanager paged the on-call directly: " + describe(svc, r, value));
       e.automated = false;
     }
   }
 }
 
-inline std::string Alerting::describe(std::size_t svc, const AlertRuleSpec& r, double value) const {
-  if (r.external())
-    return r.expr + " = " + fmt(value) + " on " + spec_.ns + "/" + spec_.services[svc].name;
-  return std::string(engine::to_string(r.signal)) + " " + fmt(value) + " " +
-         std::string(to_string(r.op)) + " " + fmt(r.threshold) + " on " + spec_.ns + "/" +
-         spec_.services[svc].name;
+inline Alerting::Notice& Alerting::notice(std::size_t svc, std::size_t r) {
+  std::uint32_t& k = notice_of[svc * rules.size() + r];
+  if (k != 0) return notices[k - 1];
+  const AlertRuleSpec& rule = rules[r];
+  Notice n;
+  const std::string where = " on " + spec_.ns + "/" + spec_.services[svc].name;
+  if (rule.external()) {
+    n.prefix = rule.expr + " = ";
+    n.suffix = where;
+  } else {
+    n.prefix = std::string(engine::to_string(rule.signal)) + " ";
+    n.suffix = " " + std::string(to_string(rule.op)) + " " + fmt(rule.threshold) + where;
+  }
+  engine::Incident& i = n.base;
+  i.fingerprint = fingerprint(svc, r);
+  i.group_key = "{}:{namespace=\"" + spec_.ns + "\", service=\"" + spec_.services[svc].name + "\"}";
+  i.target = {spec_.ns, spec_.services[svc].name};
+  i.alertname = rule.name;
+  for (const auto& [key, val] : rule.labels)
+    i.labels[key] = val;
+  i.labels["alertname"] = rule.name;
+  i.labels["namespace"] = spec_.ns;
+  i.labels["service"] = spec_.services[svc].name;
+  i.labels["severity"] = severity_of(svc, rule);
+  notices.push_back(std::move(n));
+  k = static_cast<std::uint32_t>(notices.size());
+  return notices.back();
+}
+
+inline std::string Alerting::describe(std::size_t svc, std::size_t r, double value) {
+  const Notice& n = notice(svc, r);
+  return n.prefix + fmt(value) + n.suffix;
 }
 
 inline const std::string& Alerting::fingerprint(std::size_t svc, std::size_t r) {
@@ -257,7 +284,7 @@ inline void Alerting::fire(std::size_t svc, std::size_t r, TimePoint now) {
   const AlertRuleSpec& rule = rules[r];
   AlertState& st = alerts[svc * rules.size() + r];
   st.firing_since = now;
-  auto& e = env_.log_at(EventKind::kAlertFiring, svc, rule.name, describe(svc, rule, st.value));
+  auto& e = env_.log_at(EventKind::kAlertFiring, svc, rule.name, describe(svc, r, st.value));
   e.fingerprint = fingerprint(svc, r);
   alert_groups.firing(svc, now);
 }
@@ -275,24 +302,23 @@ inline void Alerting::resolve(std::size_t svc, std::size_t r, TimePoint now) {
   alert_groups.resolved(svc, now);
 }
 
-inline engine::Incident Alerting::make_incident(std::size_t svc, std::size_t r, bool resolved,
-                                                TimePoint started) {
+inline const engine::Incident& Alerting::add_incident(std::size_t svc, std::size_t r, bool resolved,
+                                                      TimePoint started) {
   const AlertRuleSpec& rule = rules[r];
-  engine::Incident i;
-  i.fingerprint = fingerprint(svc, r);
-  i.group_key = "{}:{namespace=\"" + spec_.ns + "\", service=\"" + spec_.services[svc].name + "\"}";
-  i.target = {spec_.ns, spec_.services[svc].name};
+  Notice& n = notice(svc, r);
+  const double value = alerts[svc * rules.size() + r].value;
+  const auto bits = std::bit_cast<std::uint64_t>(value);
+  if (!n.described || n.value_bits != bits) {
+    n.base.annotations["summary"] = n.prefix + fmt(value) + n.suffix;
+    n.base.annotations["value"] = fmt(value, 6);
+    n.value_bits = bits;
+    n.described = true;
+  }
+  if (sent == outbox.size()) outbox.emplace_back();
+  engine::Incident& i = outbox[sent++];
+  i = n.base;  // assigned: the slot's map nodes are reused
   i.resolved = resolved;
-  i.alertname = rule.name;
   i.started_at = started;
-  for (const auto& [k, val] : rule.labels)
-    i.labels[k] = val;
-  i.labels["alertname"] = rule.name;
-  i.labels["namespace"] = spec_.ns;
-  i.labels["service"] = spec_.services[svc].name;
-  i.labels["severity"] = severity_of(svc, rule);
-  i.annotations["summary"] = describe(svc, rule, alerts[svc * rules.size() + r].value);
-  i.annotations["value"] = fmt(alerts[svc * rules.size() + r].value, 6);
   if (rule.external()) {
     // The rule file's labels and templated annotations, as Prometheus sends them.
     const ExternalAlert& last = external_last[svc * rules.size() + r];
@@ -324,8 +350,7 @@ inline void Alerting::send_group(std::size_t svc, TimePoint now) {
       continue;
     }
     if (deliver_) {
-      outbox.push_back(make_incident(svc, r, resolved, resolved ? now : st.firing_since));
-      const engine::Incident& i = outbox.back();
+      const engine::Incident& i = add_incident(svc, r, resolved, resolved ? now : st.firing_since);
       auto& e = env_.log_at(EventKind::kIncidentDelivered, svc, i.alertname,
                             (i.resolved ? "resolved: " : "firing: ") + i.annotations.at("summary"));
       e.fingerprint = i.fingerprint;
@@ -335,7 +360,7 @@ inline void Alerting::send_group(std::size_t svc, TimePoint now) {
       // without building the Incident's label and annotation maps.
       const AlertRuleSpec& rule = rules[r];
       auto& e = env_.log_at(EventKind::kIncidentDelivered, svc, rule.name,
-                            (resolved ? "resolved: " : "firing: ") + describe(svc, rule, st.value));
+                            (resolved ? "resolved: " : "firing: ") + describe(svc, r, st.value));
       e.fingerprint = fingerprint(svc, r);
       e.success = !resolved;
     }

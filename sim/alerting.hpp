@@ -15,11 +15,13 @@
 //   alerting.build();
 //   alerting.evaluate(svc, now);           // every service, after its sample
 //   alerting.flush(now, deliver);          // the groups due: notifications
-//   for (auto& i : alerting.take_notifications()) sink(i);
+//   for (auto& i : alerting.notifications()) sink(i);
+//   alerting.clear_notifications();
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -70,8 +72,19 @@ class Alerting {
   /// or resolved and not yet sent, into notifications when `deliver` (an engine listens),
   /// else only logged as delivered.
   void flush(core::TimePoint now, bool deliver);
-  /// The notifications of this tick's flushes, in order.
-  std::vector<engine::Incident> take_notifications() { return std::exchange(outbox, {}); }
+  /// The notifications of this tick's flushes, in order; valid until the next flush or
+  /// clear_notifications() (call neither while reading them).
+  std::span<engine::Incident> notifications() { return {outbox.data(), sent}; }
+  /// Forgets the notifications. Their storage stays for the next flush's: a notification
+  /// of an alert is assigned over an earlier one (its label and annotation nodes reused).
+  void clear_notifications() { sent = 0; }
+  /// notifications() copied out, then cleared (tests).
+  std::vector<engine::Incident> take_notifications() {
+    std::vector<engine::Incident> out(outbox.begin(),
+                                      outbox.begin() + static_cast<std::ptrdiff_t>(sent));
+    clear_notifications();
+    return out;
+  }
 
  private:
   using AlertState = model::AlertState;
@@ -87,14 +100,16 @@ class Alerting {
   /// or the alert is pending, firing or in an episode.
   [[gnu::noinline]] void update_alert(std::size_t svc, std::size_t r, bool cond, double value,
                                       core::TimePoint now);
-  std::string describe(std::size_t svc, const AlertRuleSpec& r, double value) const;
+  /// "error_rate 0.31 > 0.05 on ns/svc" (a rule file's: "expr = 0.31 on ns/svc").
+  std::string describe(std::size_t svc, std::size_t r, double value);
   /// The alert's fingerprint: a pure function of (rule name, namespace, service), so it is
   /// computed once per alert and kept (every firing, resolution and notification logs it).
   const std::string& fingerprint(std::size_t svc, std::size_t r);
   void fire(std::size_t svc, std::size_t r, core::TimePoint now);
   void resolve(std::size_t svc, std::size_t r, core::TimePoint now);
-  engine::Incident make_incident(std::size_t svc, std::size_t r, bool resolved,
-                                 core::TimePoint started);
+  /// The notification of alert r of svc, into the next slot of the outbox.
+  const engine::Incident& add_incident(std::size_t svc, std::size_t r, bool resolved,
+                                       core::TimePoint started);
   /// One group's flush: every alert of svc firing, or resolved and not yet sent.
   void send_group(std::size_t svc, core::TimePoint now);
 
@@ -146,11 +161,29 @@ class Alerting {
   std::vector<char> alert_critical;       // [service * rules + rule] severity=critical
   std::vector<AlertState> alerts;         // [service * rules + rule]
   std::vector<std::string> fingerprints;  // [service * rules + rule], filled on first use
+  /// What every notification and description of one alert shares, built on its first use
+  /// (the rule, the service and the namespace never change), and the texts of the last
+  /// value it described (a value seen again is not formatted again).
+  struct Notice {
+    /// Fingerprint, group key, target, alertname, labels, and the annotations (summary,
+    /// value) of the last value.
+    engine::Incident base;
+    std::string prefix;            // describe(): the text before the value ...
+    std::string suffix;            // ... and after it
+    std::uint64_t value_bits = 0;  // the last value described (its bits: -0.0 prints "-0")
+    bool described = false;
+  };
+  Notice& notice(std::size_t svc, std::size_t r);
+  std::vector<std::uint32_t> notice_of;  // [service * rules + rule] index + 1 into notices
+  std::vector<Notice> notices;           // the alerts that were described, in first-use order
   AlertGroups alert_groups{spec_.routing, spec_.services.size()};  // when groups are sent
   /// "Direct pages off": no alert fires this long.
   static constexpr core::Duration kNoDirectPage = core::Duration::max();
   core::Duration direct_page_after = kNoDirectPage;  // OnCallSpec::direct_page_after
-  std::vector<engine::Incident> outbox;              // notifications of this tick
+  /// This tick's notifications are [0, sent); the slots after them are earlier ticks'
+  /// storage, reused.
+  std::vector<engine::Incident> outbox;
+  std::size_t sent = 0;
 };
 
 }  // namespace selfheal::sim

@@ -219,7 +219,9 @@ inline std::string hex16(std::uint64_t v) {
   return buf;
 }
 
-inline std::string fmt(double v, int prec = 3) {
+/// The significant digits the simulator's texts print a number with (fmt's default).
+inline constexpr int kFmtDigits = 3;
+inline std::string fmt(double v, int prec = kFmtDigits) {
   return core::format_general(v, prec);
 }
 

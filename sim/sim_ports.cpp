@@ -5,6 +5,7 @@
 #include "sim/world_impl.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -226,8 +227,15 @@ inline engine::DependencyHealth World::Impl::service_health(std::size_t u) const
                      : up.spec->kind == ServiceKind::kCache  ? "cache-errors"
                                                              : "upstream-errors";
   if (up.err > kUnhealthyErrorRate) {
+    // Read on every decision about a caller while its upstream is down: one string, the
+    // bound's text formatted once.
+    static const std::string kBoundText = " > " + fmt(kUnhealthyErrorRate);
+    constexpr std::size_t kRoom = 32;  // the value and the bound
     h.healthy = false;
-    h.reason = std::string(what) + " " + fmt(up.err) + " > " + fmt(kUnhealthyErrorRate);
+    h.reason.reserve(std::strlen(what) + kRoom);
+    h.reason.append(what).append(" ");
+    health_error_text.append_general(h.reason, up.err, kFmtDigits);
+    h.reason.append(kBoundText);
   } else if (ready_ratio < kUnhealthyReadyRatio) {
     h.healthy = false;
     h.reason = "ready replicas " + std::to_string(up.ready) + "/" + std::to_string(desired);

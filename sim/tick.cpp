@@ -69,11 +69,11 @@ inline void World::Impl::tick() {
   for (auto& [cb, res] : done) {
     if (cb) cb(res);
   }
-  auto out = alerting.take_notifications();
   if (sink) {
-    for (const auto& i : out)
+    for (auto& i : alerting.notifications())
       sink(i);
   }
+  alerting.clear_notifications();
   sim.at(at + scrape, [this] { tick(); });
 }
 

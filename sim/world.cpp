@@ -52,9 +52,10 @@ inline std::string World::Impl::incident_id_for(std::string_view service) const 
   return k < 0 ? std::string{} : tl.incidents[static_cast<std::size_t>(k)].truth.id;
 }
 
+// Both build the event in place (every notification and every decision logs one).
 inline TimelineEvent& World::Impl::log_at(EventKind kind, std::size_t svc, std::string name,
                                           std::string detail) {
-  TimelineEvent e;
+  TimelineEvent& e = tl.events.emplace_back();
   e.time = sim.now();
   e.kind = kind;
   const auto k = faults.attribute(svc);
@@ -62,21 +63,19 @@ inline TimelineEvent& World::Impl::log_at(EventKind kind, std::size_t svc, std::
   e.service = spec.services[svc].name;
   e.name = std::move(name);
   e.detail = std::move(detail);
-  tl.events.push_back(std::move(e));
-  return tl.events.back();
+  return e;
 }
 
 inline TimelineEvent& World::Impl::log(EventKind kind, std::string service, std::string name,
                                        std::string detail) {
-  TimelineEvent e;
+  TimelineEvent& e = tl.events.emplace_back();
   e.time = sim.now();
   e.kind = kind;
   e.incident = incident_id_for(service);
   e.service = std::move(service);
   e.name = std::move(name);
   e.detail = std::move(detail);
-  tl.events.push_back(std::move(e));
-  return tl.events.back();
+  return e;
 }
 
 // ---- the parts' wiring: each part's Env over the others ------------------------------
@@ -280,7 +279,7 @@ engine::EngineContext World::context() {
           w.actuator_port, w.notifier_port,  w.state_port,     w.audit_port};
 }
 
-void World::set_incident_sink(std::function<void(const engine::Incident&)> sink) {
+void World::set_incident_sink(std::function<void(engine::Incident&)> sink) {
   impl_->sink = std::move(sink);
 }
 

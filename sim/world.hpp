@@ -126,8 +126,10 @@ class World {
   engine::EngineContext context();
 
   /// Receives every alert notification (one Incident per alert of a service's group, at
-  /// group_wait / group_interval / repeat_interval, and once when resolved).
-  void set_incident_sink(std::function<void(const engine::Incident&)> sink);
+  /// group_wait / group_interval / repeat_interval, and once when resolved). The Incident
+  /// is the world's own, overwritten by a later notification: the sink may change it (say,
+  /// attach a classification) before handing it on, instead of copying it.
+  void set_incident_sink(std::function<void(engine::Incident&)> sink);
   /// Evaluates the external rules (Prometheus rule files) at their groups' intervals, after
   /// every service's sample of the tick is written; without one they never fire.
   void set_external_rule_evaluator(ExternalRuleEvaluator e);

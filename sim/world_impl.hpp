@@ -160,7 +160,7 @@ struct World::Impl {
   std::uint64_t tick_count = 0;
   TimePoint last_tick;  // the latest tick's instant (meaningful once tick_count > 0)
   Timeline tl;
-  std::function<void(const engine::Incident&)> sink;
+  std::function<void(engine::Incident&)> sink;
 
   // ---- pods & rollouts (sim/pods.hpp), wired to faults and the log -------------------
   struct PodsEnv final : Pods::Env {
@@ -319,6 +319,9 @@ struct World::Impl {
   /// The health of service `u` by the rule upstream_health applies to each upstream.
   engine::DependencyHealth service_health(std::size_t u) const;
   engine::DependencyHealth health_of(const engine::ServiceRef& ref) const;
+  /// service_health's error-rate text (the engine reads it on every decision about a
+  /// caller while its upstream is down, and the rate is the same then as a rule).
+  mutable core::RepeatedNumber health_error_text;
 
   // ---- the timeline's log (world.cpp)
   /// The timeline's header and one series per service (faults append the incidents).
