@@ -31,31 +31,10 @@ inline std::string format_general(double v, int precision) {
   return std::string(buf, r.ptr);
 }
 
-/// format_fixed / format_general appended to `out`, without a temporary string (the hot
-/// paths build one text from several numbers).
-inline void append_fixed(std::string& out, double v, int precision) {
-  char buf[64];
-  const auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, precision);
-  if (r.ec != std::errc{}) {
-    out += '?';
-    return;
-  }
-  out.append(buf, r.ptr);
-}
-inline void append_general(std::string& out, double v, int precision) {
-  char buf[64];
-  const auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::general, precision);
-  if (r.ec != std::errc{}) {
-    out += '?';
-    return;
-  }
-  out.append(buf, r.ptr);
-}
-
 /// A number formatted again and again with the same value (a reason repeated on every
 /// re-delivery of an alert while nothing changes) is formatted once: the last value's text
 /// is kept and appended while the value, the precision and the format stay the same. Same
-/// digits as append_fixed / append_general. One per text that repeats; not thread-safe.
+/// digits as format_fixed / format_general. One per text that repeats; not thread-safe.
 ///   RepeatedNumber rate;  rate.append_fixed(why, error_rate, 2);
 class RepeatedNumber {
  public:
