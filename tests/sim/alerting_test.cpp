@@ -229,4 +229,23 @@ TEST_CASE("a critical alert pages directly once it has fired longer than direct_
   CHECK(quiet.env.pages.empty());  // direct pages off by default
 }
 
+TEST_CASE("a re-sent notification describes the alert's value at its sending", "[sim][alerting]") {
+  Rig r{cluster({rule("HighErrorRate", engine::SignalName::kErrorRate, 0.05)})};
+  constexpr float kHigher = 0.4f;
+  std::vector<engine::Incident> api;  // api's notifications, in order
+  for (Duration at = 0s; at <= 150s; at += kScrape) {
+    const float err = at < 100s ? kHighError : kHigher;
+    for (auto& i : r.tick(at, [err](std::size_t, model::Sample& s) { s.err = err; }))
+      if (i.target.name == "api") api.push_back(i);
+  }
+  // Sent at 30 s (group_wait) and again at 150 s (repeat_interval), the value changed between.
+  REQUIRE(api.size() == 2);
+  const std::string first = model::fmt(kHighError), second = model::fmt(kHigher);
+  CHECK(api[0].annotations.at("value") == model::fmt(kHighError, 6));
+  CHECK(api[1].annotations.at("value") == model::fmt(kHigher, 6));
+  CHECK(api[0].annotations.at("summary").find("error_rate " + first + " ") == 0);
+  CHECK(api[1].annotations.at("summary").find("error_rate " + second + " ") == 0);
+  CHECK(api[1].annotations.at("summary").find(" on ") != std::string::npos);
+}
+
 }  // namespace alerting_test
