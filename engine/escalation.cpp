@@ -153,11 +153,9 @@ Decision Engine::Impl::finish(Run& r, Outcome o, std::string guardrail, std::str
     root = correlated_root(r.inc.target, &r);
     if (root) {
       reason_before_join = r.d.reason.size();
-      r.d.reason.append("; joined the open incident of upstream ")
-          .append(root->ns)
-          .append("/")
-          .append(root->name)
-          .append(": no page of its own (the upstream's page lists it)");
+      r.d.reason.append("; joined the open incident of upstream ");
+      root->append_key(r.d.reason);
+      r.d.reason.append(": no page of its own (the upstream's page lists it)");
       escalate_ = false;
     }
   }

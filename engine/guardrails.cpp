@@ -129,7 +129,8 @@ std::string Engine::Impl::dependency_failure(Run& r, const Policy& p) {
     // caller's alert while its upstream is down.
     std::string why;
     why.reserve(kBlameReserve + worst.reason.size() + hops_note.size());
-    why.append("upstream ").append(worst.service.ns).append("/").append(worst.service.name);
+    why.append("upstream ");
+    worst.service.append_key(why);
     why.append(hops_note).append(" is unhealthy (error rate ");
     blame_rate.append_fixed(why, worst.error_rate, 2);
     why.append(worst.error_rate > bound ? " > " : " <= ");

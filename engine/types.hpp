@@ -25,6 +25,8 @@ struct ServiceRef {
   friend auto operator<=>(const ServiceRef&, const ServiceRef&) = default;
   /// "ns/name"
   std::string key() const { return ns + '/' + name; }
+  /// key() appended to `out` (no temporary: decision reasons name services on every delivery).
+  void append_key(std::string& out) const { out.append(ns).append(1, '/').append(name); }
 };
 
 /// Hash for ServiceRef keys (no allocation: combines the two strings' hashes).

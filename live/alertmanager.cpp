@@ -126,7 +126,8 @@ class ErrorLocator : public nlohmann::json_sax<json> {
 
 // Whether some object of `body` repeats a key. nlohmann keeps the last of the two silently,
 // so a parse that succeeded says nothing: count each object's key events against the size
-// of the object it built (no allocation; the body is parsed once).
+// of the object it built (one counter per open object, no copy of any key; the body is
+// parsed once, and only a body found to repeat a key is read again to name where).
 class DuplicateKeyWatch {
  public:
   bool operator()(int, json::parse_event_t event, json& parsed) {

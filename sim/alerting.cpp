@@ -309,7 +309,7 @@ inline const engine::Incident& Alerting::add_incident(std::size_t svc, std::size
   const double value = alerts[svc * rules.size() + r].value;
   const auto bits = std::bit_cast<std::uint64_t>(value);
   if (!n.described || n.value_bits != bits) {
-    n.base.annotations["summary"] = n.prefix + fmt(value) + n.suffix;
+    n.base.annotations["summary"] = describe(svc, r, value);
     n.base.annotations["value"] = fmt(value, 6);
     n.value_bits = bits;
     n.described = true;
