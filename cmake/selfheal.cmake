@@ -71,15 +71,24 @@ function(selfheal_test_pch tgt)
   endif()
 endfunction()
 
-# selfheal_test(<name> SOURCES ... LIBS ... [COST SECONDS]): one Catch2 executable, its cases
-# registered individually with CTest. COST is about what its slowest case takes: CTest starts
-# the costliest tests first, and a clean build directory (CI) has no timing history to go by,
-# so without it a minutes-long case listed last runs alone at the end of `ctest -j2`.
+# selfheal_test(<name> SOURCES ... LIBS ... [COST SECONDS] [TIMEOUT SECONDS]): one Catch2
+# executable, its cases registered individually with CTest. COST is about what its slowest
+# case takes: CTest starts the costliest tests first, and a clean build directory (CI) has no
+# timing history to go by, so without it a minutes-long case listed last runs alone at the
+# end of `ctest -j2`. TIMEOUT (default SELFHEAL_TEST_CASE_TIMEOUT) is when a case counts as
+# hung and fails: without one CTest waits its default 1,500 s, so a case that regressed into
+# hours (e.g. quadratic parsing) held CI for 25 minutes before it failed.
+set(SELFHEAL_TEST_CASE_TIMEOUT 300 CACHE STRING
+    "Seconds before a Catch2 case fails as hung (the slowest takes ~30 s under ASan)")
 function(selfheal_test name)
-  cmake_parse_arguments(T "" "COST" "SOURCES;LIBS" ${ARGN})
+  cmake_parse_arguments(T "" "COST;TIMEOUT" "SOURCES;LIBS" ${ARGN})
   set(cost "")
   if(T_COST)
     set(cost COST ${T_COST})
+  endif()
+  set(timeout ${SELFHEAL_TEST_CASE_TIMEOUT})
+  if(T_TIMEOUT)
+    set(timeout ${T_TIMEOUT})
   endif()
   add_executable(${name} ${T_SOURCES})
   if(SELFHEAL_UNITY_TESTS)
@@ -94,5 +103,5 @@ function(selfheal_test name)
   catch_discover_tests(${name}
     WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
     EXTRA_ARGS ${SELFHEAL_CATCH_ARGS}
-    PROPERTIES ENVIRONMENT "SELFHEAL_SOURCE_DIR=${PROJECT_SOURCE_DIR}" ${cost})
+    PROPERTIES ENVIRONMENT "SELFHEAL_SOURCE_DIR=${PROJECT_SOURCE_DIR}" TIMEOUT ${timeout} ${cost})
 endfunction()
