@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 
 #include <atomic>
+#include <cctype>
 #include <iostream>
 #include <limits>
 #include <mutex>
@@ -359,6 +360,19 @@ std::optional<std::string> HttpServer::query_param(std::string_view target, std:
     rest.remove_prefix(amp + 1);
   }
   return std::nullopt;
+}
+
+bool HttpServer::json_media_type(std::string_view content_type) {
+  constexpr std::string_view kSpace = " \t";
+  if (content_type.find_first_not_of(kSpace) == std::string_view::npos) return true;  // absent
+  std::string type(content_type.substr(0, content_type.find(';')));
+  const auto first = type.find_first_not_of(kSpace);
+  if (first == std::string::npos) return false;  // parameters without a type
+  type = type.substr(first, type.find_last_not_of(kSpace) - first + 1);
+  for (auto& c : type)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return type == "application/json" ||
+         (type.starts_with("application/") && type.ends_with("+json"));
 }
 
 HttpServer::Response HttpServer::text(int status, std::string body, std::string content_type) {

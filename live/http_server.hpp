@@ -75,6 +75,14 @@ class HttpServer {
   /// nullopt when absent. Not percent-decoded.
   static std::optional<std::string> query_param(std::string_view target, std::string_view name);
 
+  /// Whether a request's Content-Type header value says its body is JSON:
+  /// `application/json` or a `+json` type (`application/vnd.x+json`), any case, with any
+  /// parameters (`; charset=utf-8`). An absent header (empty value) counts as JSON: a sender
+  /// that names no type is not contradicting the body. Example:
+  ///   json_media_type("Application/JSON; charset=utf-8") == true
+  ///   json_media_type("application/x-www-form-urlencoded") == false  (curl -d's default)
+  static bool json_media_type(std::string_view content_type);
+
   static Response text(int status, std::string body,
                        std::string content_type = "text/plain; charset=utf-8");
   static Response json(int status, std::string body);

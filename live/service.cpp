@@ -9,6 +9,7 @@
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -307,7 +308,17 @@ struct LiveService::Impl {
     return r;
   }
 
+  // 415 for a body declared as something else (e.g. curl -d's form encoding): the sender
+  // is misconfigured, and reading its bytes as JSON anyway would hide that.
+  static std::optional<HttpServer::Response> refuse_non_json(const HttpServer::Request& req) {
+    const auto field = req[http::field::content_type];
+    const std::string_view type(field.data(), field.size());
+    if (HttpServer::json_media_type(type)) return std::nullopt;
+    return error(415, "Content-Type must be application/json, not \"" + std::string(type) + "\"");
+  }
+
   HttpServer::Response alerts(const HttpServer::Request& req) {
+    if (auto refused = refuse_non_json(req)) return std::move(*refused);
     auto msg = parse_webhook(req.body());
     if (!msg) {
       const auto& e = msg.error();
@@ -364,6 +375,7 @@ struct LiveService::Impl {
 
   HttpServer::Response kill_switch(const HttpServer::Request& req) {
     if (req.method() == http::verb::post) {
+      if (auto refused = refuse_non_json(req)) return std::move(*refused);
       auto j = json::parse(req.body(), nullptr, false);
       if (j.is_discarded() || !j.is_object() || !j.contains("engaged") ||
           !j["engaged"].is_boolean())

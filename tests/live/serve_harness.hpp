@@ -202,10 +202,18 @@ struct Running {
     if (!p) FAIL(p.error().describe());
     port = *p;
   }
+  // A body is sent as Alertmanager sends it, declared application/json.
   HttpResponse send(const std::string& method, const std::string& path,
                     const std::string& body = {}, const std::string& token = kToken) {
+    return send_as(body.empty() ? "" : "application/json", method, path, body, token);
+  }
+  // With `content_type` as the Content-Type header ("": none).
+  HttpResponse send_as(const std::string& content_type, const std::string& method,
+                       const std::string& path, const std::string& body,
+                       const std::string& token = kToken) {
     HttpRequest r{method, "http://127.0.0.1:" + std::to_string(port) + path, {}, body};
     if (!token.empty()) r.headers.push_back({"Authorization", "Bearer " + token});
+    if (!content_type.empty()) r.headers.push_back({"Content-Type", content_type});
     auto res = http_request(r, 10s);
     if (!res) FAIL(res.error().message);
     return *res;

@@ -848,6 +848,41 @@ TEST_CASE("the audit endpoint's limit is digits only", "[live][service]") {
   CHECK(s.send("GET", "/api/v1/audit?limit=5000").status == 200);  // at most 1000 served
 }
 
+TEST_CASE("a body declared as anything but JSON is refused with 415, nothing acted on",
+          "[live][service]") {
+  TempDir dir;
+  Running s(make_config(dir.path));
+  const auto form = s.send_as("application/x-www-form-urlencoded", "POST", "/api/v1/alerts",
+                              alert_payload("fp-a"));
+  CHECK(form.status == 415);
+  CHECK_THAT(form.body, Catch::Contains("Content-Type must be application/json, not "
+                                        "\\\"application/x-www-form-urlencoded\\\""));
+  CHECK(s.send_as("text/plain", "POST", "/api/v1/kill-switch", R"({"engaged":true})").status ==
+        415);
+  REQUIRE(s.svc->drain(10s));
+  CHECK(s.svc->store().audit_log().empty());
+  CHECK_FALSE(s.svc->store().kill_switch());
+  // JSON with parameters, any case, and a body that declares nothing are read.
+  CHECK(
+      s.send_as("Application/JSON; charset=utf-8", "POST", "/api/v1/alerts", alert_payload("fp-a"))
+          .status == 202);
+  CHECK(s.send_as("", "POST", "/api/v1/alerts", alert_payload("fp-b", "firing", "orders-api"))
+            .status == 202);
+  CHECK(s.decisions(engine::Outcome::kExecuted).size() == 2);
+}
+
+TEST_CASE("json_media_type reads the type, not its parameters or case", "[live][http]") {
+  CHECK(HttpServer::json_media_type("application/json"));
+  CHECK(HttpServer::json_media_type(" APPLICATION/json ; charset=utf-8"));
+  CHECK(HttpServer::json_media_type("application/vnd.alertmanager+json"));
+  CHECK(HttpServer::json_media_type(""));
+  CHECK(HttpServer::json_media_type("  "));
+  CHECK_FALSE(HttpServer::json_media_type("application/x-www-form-urlencoded"));
+  CHECK_FALSE(HttpServer::json_media_type("text/json"));
+  CHECK_FALSE(HttpServer::json_media_type("application/jsonp"));
+  CHECK_FALSE(HttpServer::json_media_type("; charset=utf-8"));
+}
+
 TEST_CASE("query_param reads one parameter of a target", "[live][http]") {
   CHECK(HttpServer::query_param("/a?limit=20", "limit") == "20");
   CHECK(HttpServer::query_param("/a?x=1&limit=", "limit") == "");
