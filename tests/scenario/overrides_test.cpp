@@ -91,6 +91,12 @@ TEST_CASE("a wrong path or value is an error naming the --set, with a suggestion
   CHECK_FALSE(value.scenario);
   CHECK_THAT(value.diagnostics.describe(), Catch::Contains("confidence_threshold"));
 
+  // Beyond what the model takes: refused here, not by every sweep run's world (exit 134).
+  auto noise = load({"variation.traffic_noise=5"});
+  CHECK_FALSE(noise.scenario);
+  CHECK_THAT(noise.diagnostics.describe(),
+             Catch::Contains("variation.traffic_noise: must be between 0 and 1 (after --set"));
+
   auto fault = load({"faults.db-down.duration=5m"});
   CHECK_FALSE(fault.scenario);
   CHECK_THAT(fault.diagnostics.describe(), Catch::Contains("payments-db-down"));

@@ -113,6 +113,15 @@ policies: policies/naive-restart.yaml
         "memory_per_pod_mb");
 }
 
+TEST_CASE("a traffic noise the model refuses is refused where it is written",
+          "[scenario][errors][lines]") {
+  // The readers took up to 10 while the model takes up to 1: a sweep's variation of 5 passed
+  // the load and aborted every run (an uncaught invalid_argument from the world, exit 134).
+  CHECK(only_error(load("variation: {traffic_noise: 5}\n")) ==
+        "s.yaml:11:28: variation.traffic_noise: must be between 0 and 1");
+  CHECK(load("variation: {traffic_noise: 1}\n").diagnostics.empty());
+}
+
 TEST_CASE("every loader error carries a line", "[scenario][errors][lines]") {
   // Missing keys (reported on absent nodes), sections of the wrong shape, model checks.
   const std::vector<std::string> tails{
