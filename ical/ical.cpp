@@ -234,6 +234,14 @@ void map_event(icalcomponent* ev, const EventLines& lines, Mapped& m,
                 icalcomponent_get_first_property(ev, ICAL_RDATE_PROPERTY) != nullptr;
 }
 
+// The property that gives a timed event's end ("DTEND" or "DURATION"), nullptr for neither
+// (the event is an instant at DTSTART).
+const char* end_property(icalcomponent* ev) {
+  if (icalcomponent_get_first_property(ev, ICAL_DTEND_PROPERTY) != nullptr) return "DTEND";
+  if (icalcomponent_get_first_property(ev, ICAL_DURATION_PROPERTY) != nullptr) return "DURATION";
+  return nullptr;
+}
+
 struct Collect {
   const Mapped* m;
   core::TimePoint from, until;
@@ -312,6 +320,11 @@ std::optional<std::vector<Event>> read_ics(const std::string& text, const std::s
                                  static_cast<int>(kSecondsPerDay);
       if (days < 1) err(at.at("DTEND"), "DTEND", "an all-day event must end after it starts");
       m.all_day_seconds = std::max(1, days) * kSecondsPerDay;
+    } else if (const char* end = end_property(ev);
+               end != nullptr && icaltime_compare(icalcomponent_get_dtend(ev), dtstart) <= 0) {
+      // RFC 5545 wants DTEND later than DTSTART (a DURATION positive): such an event would
+      // never be active, which the author cannot have meant.
+      err(at.at(end), end, "the event must end after it starts");
     }
     const core::TimePoint first = from_unix_seconds(icaltime_as_timet_with_zone(
         dtstart, dtstart.zone != nullptr ? dtstart.zone : icaltimezone_get_utc_timezone()));

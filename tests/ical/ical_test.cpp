@@ -105,6 +105,17 @@ TEST_CASE("ics: a broken VEVENT, a missing kind, a runaway rule are errors at fi
   CHECK_THAT(runaway.describe(),
              Catch::Contains("cal.ics:61:") && Catch::Contains("COUNT or UNTIL"));
 
+  // A timed event that ends before (or as) it starts, by DTEND or by DURATION.
+  Diagnostics reversed;
+  read(edited("DTEND;TZID=Europe/Berlin:20261123T220000",
+              "DTEND;TZID=Europe/Berlin:20261123T170000"),
+       "2026-11-01T00:00:00Z", "2026-12-31T00:00:00Z", reversed);
+  CHECK(reversed.describe() == "cal.ics:28: DTEND: the event must end after it starts\n");
+  Diagnostics zero;
+  read(edited("DURATION:PT2H", "DURATION:PT0S"), "2026-11-01T00:00:00Z", "2026-12-31T00:00:00Z",
+       zero);
+  CHECK(zero.describe() == "cal.ics:70: DURATION: the event must end after it starts\n");
+
   Diagnostics open;
   std::string unclosed = fixture();
   unclosed.erase(unclosed.rfind("END:VEVENT"), 12);
