@@ -115,8 +115,12 @@ class IncidentReader {
       ev.name = r_.str(e, path, "name", kRequired).value_or("");
       ev.kind = r_.str(e, path, "kind", kRequired).value_or("");
       // Without bounds an event listed here is active now.
-      ev.start = time(e, path, "start").value_or(TimePoint::min());
-      ev.end = time(e, path, "end").value_or(TimePoint::max());
+      const auto start = time(e, path, "start");
+      const auto end = time(e, path, "end");
+      if (start && end && *end <= *start)
+        r_.error(JsonReader::join(path, "end"), "must be after start");
+      ev.start = start.value_or(TimePoint::min());
+      ev.end = end.value_or(TimePoint::max());
       ev.traffic_multiplier =
           r_.num(e, path, "traffic_multiplier", kOptional, 0, kMaxRatio).value_or(1.0);
       out.push_back(std::move(ev));

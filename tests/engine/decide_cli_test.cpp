@@ -213,6 +213,18 @@ TEST_CASE("decide: bad input exits 2 naming the file, position and field", "[dec
       R"({"incident_type": "cpu-spike", "service": "payment-api", "namespace": "prod", "confidence": 1.5})");
   CHECK(decide({"--policy", policy, "--incident", range}).rc == 2);
 
+  // A planned event that ends before it starts is a typo, not an event that is never active.
+  const auto reversed =
+      tmp.write("reversed.json",
+                R"({"incident_type": "cpu-spike", "service": "payment-api", "namespace": "prod",
+          "confidence": 0.6, "active_events": [{"name": "sale", "kind": "marketing-campaign",
+          "start": "2026-01-05T10:00:00Z", "end": "2026-01-05T09:00:00Z"}]})");
+  const Run rev = decide({"--policy", policy, "--incident", reversed});
+  CHECK(rev.rc == 2);
+  CHECK(rev.err.find("reversed.json:3:44: active_events[0].end: must be after start") !=
+        std::string::npos);
+  CHECK(rev.out.empty());
+
   const auto ok = tmp.write(
       "ok.json",
       R"({"incident_type": "cpu-spike", "service": "payment-api", "namespace": "prod", "confidence": 0.6})");
