@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include <yaml-cpp/yaml.h>
+#include <boost/asio/ip/address.hpp>
 
 #include "config/file_io.hpp"
 #include "config/messages.hpp"
@@ -120,8 +121,19 @@ constexpr std::int64_t kMaxIoThreads = 64;
 void read_listen(Reader& r, const YAML::Node& root, ServeConfig& c) {
   const auto n = root["listen"];
   if (!n.IsDefined() || !r.expect_map(n, "listen", {"address", "port"})) return;
-  if (n["address"].IsDefined())
-    if (auto s = r.str(n["address"], "listen.address")) c.listen_address = *s;
+  if (n["address"].IsDefined()) {
+    if (auto s = r.str(n["address"], "listen.address")) {
+      // What the server binds to (HttpServer::start): refused here, not after the state
+      // store and the policies were opened, and not by --check-config's "ok".
+      boost::system::error_code ec;
+      boost::asio::ip::make_address(*s, ec);
+      if (ec)
+        r.error(n["address"], "listen.address",
+                "\"" + *s + "\" is not an IP address to listen on (e.g. 127.0.0.1, 0.0.0.0, ::)");
+      else
+        c.listen_address = *s;
+    }
+  }
   if (n["port"].IsDefined())
     if (auto p = r.integer(n["port"], "listen.port", 0, 65535))
       c.port = static_cast<std::uint16_t>(*p);

@@ -93,7 +93,7 @@ TEST_CASE("defaults: dry-run, loopback, service/app/deployment labels", "[live][
 TEST_CASE("every configuration error names file, line and field", "[live][config]") {
   auto l = load(R"(auth: {token: short}
 policies: p.yaml
-listen: {port: 70000}
+listen: {port: 70000, address: 300.1.1.1}
 prometheus: {url: "https://prom.example.com", timeout: 5 seconds}
 allowed_namespaces: [Prod]
 notifiers:
@@ -106,6 +106,7 @@ bodylimit: 10
   INFO(l.diagnostics.describe());
   CHECK(has_error(l, "auth.token", 1));
   CHECK(has_error(l, "listen.port", 3));
+  CHECK(has_error(l, "listen.address", 3));
   CHECK(has_error(l, "prometheus.url", 4));
   CHECK(has_error(l, "prometheus.timeout", 4));
   CHECK(has_error(l, "allowed_namespaces[0]", 5));
