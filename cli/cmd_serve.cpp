@@ -1,6 +1,7 @@
 // selfheal serve — the engine live: Alertmanager webhooks in, kubectl/helm out (docs/live.md).
 #include <signal.h>
 
+#include <cstdlib>
 #include <iostream>
 
 #include <boost/program_options.hpp>
@@ -80,6 +81,9 @@ int cmd_serve(const Args& args, Io io) {
   for (const auto& w : live::escalation_warnings(config, *policies.policies))
     io.err << w << "\n";
   const bool dry_run = vm.count("dry-run") ? true : vm.count("execute") ? false : config.dry_run;
+  const char* path = std::getenv("PATH");
+  for (const auto& w : live::binary_warnings(config, !dry_run, path != nullptr ? path : ""))
+    io.err << w << "\n";
   if (vm.count("check-config")) {
     io.out << "configuration ok: " << policies.policies->policies.size() << " polic"
            << (policies.policies->policies.size() == 1 ? "y" : "ies") << ", "

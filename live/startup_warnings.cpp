@@ -3,6 +3,10 @@
 // useless rather than merely quiet.
 #include "live/startup_warnings.hpp"
 
+#include <unistd.h>
+
+#include <filesystem>
+
 namespace selfheal::live {
 namespace {
 
@@ -20,7 +24,44 @@ std::string what_is_lost(engine::Mode mode) {
   return "";
 }
 
+// posix_spawnp's own lookup (executor.cpp): a name with a '/' is used as it is, otherwise
+// each PATH entry in turn, "" meaning the working directory.
+bool resolves(const std::string& name, const std::string& path) {
+  const auto executable = [](const std::string& file) {
+    std::error_code ec;
+    return std::filesystem::is_regular_file(file, ec) && ::access(file.c_str(), X_OK) == 0;
+  };
+  if (name.find('/') != std::string::npos) return executable(name);
+  std::size_t from = 0;
+  while (true) {
+    const std::size_t colon = path.find(':', from);
+    const std::string dir = path.substr(from, colon - from);
+    if (executable((dir.empty() ? std::string(".") : dir) + "/" + name)) return true;
+    if (colon == std::string::npos) return false;
+    from = colon + 1;
+  }
+}
+
 }  // namespace
+
+std::vector<std::string> binary_warnings(const ServeConfig& config, bool executing,
+                                         const std::string& path) {
+  std::vector<std::string> out;
+  if (!executing) return out;
+  const std::pair<const char*, const std::string*> binaries[] = {
+      {"kubernetes.kubectl", &config.kube.kubectl}, {"kubernetes.helm", &config.kube.helm}};
+  for (const auto& [field, name] : binaries) {
+    if (name->empty() || resolves(*name, path)) continue;
+    out.push_back(
+        "WARNING: " + config.source_file + ": " + field + ": \"" + *name +
+        "\" is not an executable file" +
+        (name->find('/') != std::string::npos ? std::string() : " in any PATH directory") +
+        ": every action that runs it will fail (audited and escalated). Install it "
+        "or set " +
+        field + " to its full path.");
+  }
+  return out;
+}
 
 std::vector<std::string> escalation_warnings(const ServeConfig& config,
                                              const engine::PolicySet& policies) {

@@ -26,4 +26,14 @@ namespace selfheal::live {
 std::vector<std::string> escalation_warnings(const ServeConfig& config,
                                              const engine::PolicySet& policies);
 
+/// One "WARNING: ..." line per configured binary (kubernetes.kubectl, kubernetes.helm) that
+/// is neither an executable file (a name with a '/') nor found as one in `path` (a PATH
+/// value, ':'-separated; an empty entry is the working directory), only when `executing`
+/// (dry-run never starts them). Every action that needs a missing one would fail, audited
+/// and escalated, one incident at a time. A warning, not an error: helm is needed only by
+/// helm actions, and a name may resolve later (PATH of the service manager).
+///   binary_warnings(config, !dry_run, std::getenv("PATH") ? std::getenv("PATH") : "")
+std::vector<std::string> binary_warnings(const ServeConfig& config, bool executing,
+                                         const std::string& path);
+
 }  // namespace selfheal::live

@@ -1,6 +1,10 @@
 #include <catch2/catch.hpp>
 
+#include <sys/stat.h>
+
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 
 #include "engine/policy_loader.hpp"
 #include "live/config.hpp"
@@ -259,6 +263,34 @@ TEST_CASE("no notifier at all is a loud start-up warning naming the mode and the
   const auto hook = with_notifiers(R"(  - {name: hook, type: webhook, url: "http://127.0.0.1:1/a"}
 )");
   CHECK(escalation_warnings(hook, policies).empty());
+}
+
+TEST_CASE("executing without a kubectl or helm that can be started is a loud warning",
+          "[live][config]") {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / "selfheal-binary-warnings";
+  fs::remove_all(dir);
+  fs::create_directories(dir / "bin");
+  std::ofstream(dir / "bin" / "kubectl") << "#!/bin/sh\n";
+  ::chmod((dir / "bin" / "kubectl").c_str(), 0755);
+  std::ofstream(dir / "bin" / "helm") << "not executable\n";  // mode 0644
+  ServeConfig c;
+  c.source_file = "serve.yaml";
+  const std::string path = "/nonexistent:" + (dir / "bin").string();
+  const auto w = binary_warnings(c, true, path);
+  REQUIRE(w.size() == 1);  // kubectl found in the second entry; helm is not executable
+  CHECK(w[0] ==
+        "WARNING: serve.yaml: kubernetes.helm: \"helm\" is not an executable file in "
+        "any PATH directory: every action that runs it will fail (audited and "
+        "escalated). Install it or set kubernetes.helm to its full path.");
+  CHECK(binary_warnings(c, false, path).empty());    // dry-run starts nothing
+  c.kube.helm = (dir / "bin" / "kubectl").string();  // a path is used as it is
+  CHECK(binary_warnings(c, true, path).empty());
+  c.kube.kubectl = "kubectl --all";
+  const auto spaced = binary_warnings(c, true, path);
+  REQUIRE(spaced.size() == 1);
+  CHECK_THAT(spaced[0], Catch::Contains("kubernetes.kubectl: \"kubectl --all\""));
+  fs::remove_all(dir);
 }
 
 TEST_CASE("a signal name prometheus.queries does not know is an error with did-you-mean",
