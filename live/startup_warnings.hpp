@@ -5,11 +5,12 @@
 //
 //   for (const auto& w : live::escalation_warnings(config, policies)) std::cerr << w << "\n";
 //
-// Today one case: no notifier at all, so every escalation — the engine's pages and approval
+// Two cases. No notifier at all, so every escalation — the engine's pages and approval
 // requests, and serve's own safety pages (kill switch, unfinished actions after a crash,
 // open-target cap) — is audited and reaches nobody. A channel that no notifier serves is
 // already an error when notifiers route by channel, and cannot happen when none does (every
-// notifier then takes every page).
+// notifier then takes every page). And, when executing, a kubectl or helm that cannot be
+// started.
 #pragma once
 
 #include <string>
