@@ -148,8 +148,29 @@ std::optional<ImportedService> read_workload(JsonReader& r, const json& item,
   if (!dep.empty()) {
     s.depends_on = split_list(dep);
     s.depends_on_source = kind + " annotation";
+    s.depends_on_path = path + ".metadata.annotations." + kDependsOnAnnotation;
   }
   return s;
+}
+
+// The model runs no dependency cycle (a scenario with one is refused, docs/scenario.md), so
+// an annotation that names one is an error here, where the user can fix it, not a
+// cluster.yaml that `selfheal run` refuses. Checked in name order, each cycle once: at the
+// first edge (in that order) that closes it.
+void check_dependency_cycles(const ImportedCluster& c, JsonReader& r) {
+  std::map<std::string, std::vector<std::string>> deps;
+  for (const auto& s : c.services) {
+    for (const auto& d : s.depends_on) {
+      if (d == s.name) {
+        r.error(s.depends_on_path, "a service cannot depend on itself");
+      } else if (reaches(deps, d, s.name)) {
+        r.error(s.depends_on_path, "depends on \"" + d + "\", which depends back on \"" + s.name +
+                                       "\": a dependency cycle (the model runs none)");
+      } else {
+        deps[s.name].push_back(d);
+      }
+    }
+  }
 }
 
 }  // namespace
@@ -211,7 +232,8 @@ std::optional<ImportedCluster> import_cluster_text(const std::string& text, cons
   ImportedCluster c;
   c.source = file;
   c.ns = chosen.empty() ? "default" : chosen;
-  std::map<std::string, std::string> service_deps, hpas;
+  std::map<std::string, std::string> hpas;
+  std::map<std::string, std::pair<std::string, std::string>> service_deps;  // name -> text, path
   for (std::size_t i = 0; i < items.size(); ++i) {
     const json& it = items[i];
     const std::string path = JsonReader::index("items", i);
@@ -222,7 +244,8 @@ std::optional<ImportedCluster> import_cluster_text(const std::string& text, cons
       if (auto s = read_workload(r, it, path, kind)) c.services.push_back(std::move(*s));
     } else if (kind == "Service") {
       const std::string dep = str_at(it, {"metadata", "annotations", kDependsOnAnnotation});
-      if (!dep.empty()) service_deps[name] = dep;
+      if (!dep.empty())
+        service_deps[name] = {dep, path + ".metadata.annotations." + kDependsOnAnnotation};
     } else if (kind == "HorizontalPodAutoscaler") {
       const json spec = object_at(it, "spec");
       const std::string target = str_at(spec, {"scaleTargetRef", "name"});
@@ -241,25 +264,40 @@ std::optional<ImportedCluster> import_cluster_text(const std::string& text, cons
     names.insert(s.name);
   for (auto& s : c.services) {
     if (s.depends_on.empty() && service_deps.count(s.name) != 0U) {
-      s.depends_on = split_list(service_deps.at(s.name));
+      s.depends_on = split_list(service_deps.at(s.name).first);
       s.depends_on_source = "Service annotation";
+      s.depends_on_path = service_deps.at(s.name).second;
     }
     for (const auto& d : s.depends_on)
       if (names.count(d) == 0U)
-        diags.add(core::Error("depends on \"" + d +
-                                  "\", which is not a Deployment or "
-                                  "StatefulSet in namespace " +
-                                  c.ns,
-                              file, 0, 0,
-                              s.name + ".metadata.annotations." + kDependsOnAnnotation));
+        r.error(s.depends_on_path, "depends on \"" + d +
+                                       "\", which is not a Deployment or StatefulSet in "
+                                       "namespace " +
+                                       c.ns);
     if (hpas.count(s.name) != 0U) s.hpa = hpas.at(s.name);
   }
+  check_dependency_cycles(c, r);
   if (diags.size() != before) return std::nullopt;
   if (c.services.empty()) {
     diags.add(core::Error("no Deployment or StatefulSet in namespace " + c.ns, file));
     return std::nullopt;
   }
   return c;
+}
+
+bool reaches(const std::map<std::string, std::vector<std::string>>& deps, const std::string& from,
+             const std::string& to) {
+  std::set<std::string> seen;
+  std::vector<std::string> stack{from};
+  while (!stack.empty()) {
+    const std::string cur = stack.back();
+    stack.pop_back();
+    if (cur == to) return true;
+    if (!seen.insert(cur).second) continue;
+    if (auto it = deps.find(cur); it != deps.end())
+      stack.insert(stack.end(), it->second.begin(), it->second.end());
+  }
+  return false;
 }
 
 std::optional<ImportedCluster> import_cluster_file(const std::string& path,

@@ -37,6 +37,7 @@ struct ImportedService {
   std::string kind_reason;                   ///< the guess, for the comment
   std::vector<std::string> depends_on;
   std::string depends_on_source;         ///< where the annotation was, or the graph's edges
+  std::string depends_on_path;           ///< the annotation's JSON path in the input, for errors
   bool depends_on_from_graph = false;    ///< from the service graph (service_graph.hpp)
   std::string hpa;                       ///< "HPA 3..12 replicas", or ""
   std::optional<double> traffic_rps;     ///< external requests/s, from the service graph
@@ -50,6 +51,11 @@ struct ImportedCluster {
   std::vector<ImportedService> services;  ///< by name
   std::string graph_source;               ///< where the service graph came from; "" = not asked
 };
+
+/// Whether `to` is reachable from `from` along `deps` (service -> what it depends on),
+/// `from` itself included: adding the edge to -> from would close a cycle.
+bool reaches(const std::map<std::string, std::vector<std::string>>& deps, const std::string& from,
+             const std::string& to);
 
 /// Parses and checks a kubectl List. `ns` selects the namespace; empty = the only one
 /// (several namespaces without `ns` is an error listing them). Errors name the item path

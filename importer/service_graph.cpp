@@ -30,21 +30,6 @@ std::string label_value(const json& metric, const char* label) {
 }
 
 // Whether `to` is reachable from `from` along `deps` (a depth-first walk).
-bool reaches(const std::map<std::string, std::vector<std::string>>& deps, const std::string& from,
-             const std::string& to) {
-  std::set<std::string> seen;
-  std::vector<std::string> stack{from};
-  while (!stack.empty()) {
-    const std::string cur = stack.back();
-    stack.pop_back();
-    if (cur == to) return true;
-    if (!seen.insert(cur).second) continue;
-    if (auto it = deps.find(cur); it != deps.end())
-      stack.insert(stack.end(), it->second.begin(), it->second.end());
-  }
-  return false;
-}
-
 }  // namespace
 
 std::string rate_text(double rps) {

@@ -59,6 +59,37 @@ TEST_CASE("import cluster: not a List, a bad quantity, an unknown dependency are
   Diagnostics dep;
   CHECK_FALSE(im::import_cluster_text(text, "k.json", dep));
   CHECK_THAT(dep.describe(), Catch::Contains("\"sessions\""));
+  CHECK_THAT(dep.describe(),
+             Catch::Matches("k\\.json:[0-9]+:[0-9]+: items\\[[0-9]+\\]\\.metadata\\."
+                            "annotations\\.selfheal\\.io/depends-on: depends on "
+                            "\"sessions\".*\n"));
+}
+
+TEST_CASE("import cluster: an annotation naming itself or closing a cycle is an error at its line",
+          "[import][cluster]") {
+  // The model runs no cycle, so such a cluster.yaml would only be refused by `selfheal run`.
+  const auto list = [](const std::string& a, const std::string& b) {
+    return R"({"kind": "List", "items": [
+  {"kind": "Deployment", "metadata": {"name": "a", "namespace": "prod",
+   "annotations": {"selfheal.io/depends-on": ")" +
+           a + R"("}}, "spec": {"replicas": 1}},
+  {"kind": "Deployment", "metadata": {"name": "b", "namespace": "prod",
+   "annotations": {"selfheal.io/depends-on": ")" +
+           b + R"("}}, "spec": {"replicas": 1}}]})";
+  };
+  Diagnostics self;
+  CHECK_FALSE(im::import_cluster_text(list("a", "a"), "k.json", self));
+  CHECK(self.describe() ==
+        "k.json:3:20: items[0].metadata.annotations.selfheal.io/depends-on: a service cannot "
+        "depend on itself\n");
+  Diagnostics cycle;
+  CHECK_FALSE(im::import_cluster_text(list("b", "a"), "k.json", cycle));
+  CHECK(cycle.describe() ==
+        "k.json:5:20: items[1].metadata.annotations.selfheal.io/depends-on: depends on \"a\", "
+        "which depends back on \"b\": a dependency cycle (the model runs none)\n");
+  Diagnostics ok;
+  CHECK(im::import_cluster_text(list("b", ""), "k.json", ok));
+  CHECK(ok.empty());
 }
 
 TEST_CASE("import cluster: several namespaces need --namespace", "[import][cluster]") {
