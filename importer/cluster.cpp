@@ -12,6 +12,7 @@
 #include "config/json_reader.hpp"
 #include "config/messages.hpp"
 #include "config/names.hpp"
+#include "sim/model_constants.hpp"
 
 namespace selfheal::importer {
 namespace {
@@ -114,10 +115,17 @@ std::optional<ImportedService> read_workload(JsonReader& r, const json& item,
   }
   const json spec = object_at(item, "spec");
   if (spec.contains("replicas")) {
-    if (auto n = r.integer(spec, path + ".spec", "replicas", config::kRequired, 0, 100000))
+    if (auto n = r.integer(spec, path + ".spec", "replicas", config::kRequired, 0,
+                           sim::model::kMaxReplicas))
       s.replicas = static_cast<int>(*n);
     else
       return std::nullopt;
+    // A workload scaled to zero serves nothing; a scenario whose service is down before its
+    // first fault is refused, so it is modelled running, and says so.
+    if (s.replicas == 0) {
+      s.replicas = kScaledToZeroReplicas;
+      s.scaled_to_zero = true;
+    }
   }
   const json containers = array_at(object_at(object_at(spec, "template"), "spec"), "containers");
   std::vector<std::string> images;
@@ -329,7 +337,11 @@ std::string to_cluster_yaml(const ImportedCluster& c) {
     o << "    " << s.name << ":  # " << s.workload;
     if (!s.hpa.empty()) o << "; " << s.hpa << " (the simulator scales only by actions)";
     o << "\n      kind: " << s.kind << "  # guess: " << s.kind_reason << "\n"
-      << "      replicas: " << s.replicas << "\n";
+      << "      replicas: " << s.replicas;
+    if (s.scaled_to_zero)
+      o << "  # guess: scaled to 0 in the cluster; a scenario's services start running (remove "
+           "it if it is not in use)";
+    o << "\n";
     if (s.memory_limit_mb) {
       o << "      memory_limit_mb: " << *s.memory_limit_mb << "\n"
         << "      memory_per_pod_mb: " << std::max(1LL, *s.memory_limit_mb / 2)

@@ -27,10 +27,14 @@ namespace selfheal::importer {
 /// The annotation that names a workload's upstreams, comma-separated service names.
 inline constexpr const char* kDependsOnAnnotation = "selfheal.io/depends-on";
 
+/// The replicas written for a workload scaled to 0 (a scenario's services start running).
+inline constexpr int kScaledToZeroReplicas = 1;
+
 struct ImportedService {
   std::string name;
   std::string workload;  ///< "Deployment" | "StatefulSet"
   int replicas = 1;
+  bool scaled_to_zero = false;  ///< replicas 0 in the cluster, written as kScaledToZeroReplicas
   std::optional<long long> memory_limit_mb;  ///< MB = 2^20 bytes (Kubernetes "Mi")
   std::string memory_note;                   ///< why none, when absent
   std::string kind;                          ///< api | worker | database | cache

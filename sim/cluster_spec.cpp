@@ -2,6 +2,7 @@
 #include "sim/cluster_spec.hpp"
 #include "config/names.hpp"
 #include "core/enum_names.hpp"
+#include "sim/model_constants.hpp"
 
 #include <algorithm>
 #include <array>
@@ -236,7 +237,8 @@ class SpecChecker {
   }
 
   void service(const ServiceSpec& s, const std::string& f) {
-    if (s.replicas < 0 || s.replicas > 10000) err(f + ".replicas", "must be in [0, 10000]");
+    if (s.replicas < 0 || s.replicas > model::kMaxReplicas)
+      err(f + ".replicas", "must be in [0, " + std::to_string(model::kMaxReplicas) + "]");
     if (!finite(s.capacity_rps_per_replica) || s.capacity_rps_per_replica <= 0) {
       err(f + ".capacity_rps_per_replica", "must be > 0");
     }

@@ -86,7 +86,9 @@ inline constexpr double kLeakSpreadWidth = 0.5;
 /// The spread's sequence: the fractional parts of n x (golden ratio - 1) are evenly spread
 /// for every prefix (a low-discrepancy sequence), deterministic and seed-free.
 inline constexpr double kGoldenRatioFraction = 0.6180339887498949;
-/// Scale actions never ask for more replicas than this (a runaway factor stays bounded).
+/// The most replicas a service may have: a cluster spec asking more is refused (and an
+/// import reading more), and scale actions never ask for more (a runaway factor stays
+/// bounded).
 inline constexpr int kMaxReplicas = 10000;
 
 // ---- memory ----------------------------------------------------------------------------

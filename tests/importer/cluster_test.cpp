@@ -2,6 +2,7 @@
 
 #include "config/file_io.hpp"
 #include "importer/cluster.hpp"
+#include "scenario/scenario.hpp"
 
 namespace im = selfheal::importer;
 using selfheal::core::Diagnostics;
@@ -90,6 +91,33 @@ TEST_CASE("import cluster: an annotation naming itself or closing a cycle is an 
   Diagnostics ok;
   CHECK(im::import_cluster_text(list("b", ""), "k.json", ok));
   CHECK(ok.empty());
+}
+
+TEST_CASE("import cluster: a workload scaled to zero is written running, and the result loads",
+          "[import][cluster]") {
+  // replicas: 0 was written as it was, and the scenario loader refuses a service that is down
+  // before its first fault: the import's own output did not load.
+  const auto list = [](int replicas) {
+    return R"({"kind": "List", "items": [
+  {"kind": "Deployment", "metadata": {"name": "idle", "namespace": "prod"},
+   "spec": {"replicas": )" +
+           std::to_string(replicas) + R"(}}]})";
+  };
+  Diagnostics d;
+  const auto c = im::import_cluster_text(list(0), "k.json", d);
+  REQUIRE(c);
+  const std::string y = im::to_cluster_yaml(*c);
+  CHECK_THAT(y, Catch::Contains("      replicas: 1  # guess: scaled to 0 in the cluster"));
+  auto load = selfheal::scenario::load_scenario_string(
+      "scenario: idle\nduration: 1h\npolicies: policies/examples/seed.yaml\n" + y, "idle.yaml",
+      ".");
+  INFO(load.diagnostics.describe());
+  CHECK(load.diagnostics.empty());
+  // More replicas than the model takes is refused at the field, not written.
+  Diagnostics many;
+  CHECK_FALSE(im::import_cluster_text(list(20000), "k.json", many));
+  CHECK(many.describe() ==
+        "k.json:3:13: items[0].spec.replicas: must be between 0 and 10000, got 20000\n");
 }
 
 TEST_CASE("import cluster: several namespaces need --namespace", "[import][cluster]") {
