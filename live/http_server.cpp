@@ -2,6 +2,7 @@
 
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <iostream>
@@ -360,6 +361,19 @@ std::optional<std::string> HttpServer::query_param(std::string_view target, std:
     rest.remove_prefix(amp + 1);
   }
   return std::nullopt;
+}
+
+bool constant_time_equal(std::string_view a, std::string_view b) {
+  // Compare over the longer length so the time depends on neither the content nor where
+  // the first difference is; the length mismatch is folded into the result.
+  const std::size_t n = std::max(a.size(), b.size());
+  unsigned diff = a.size() == b.size() ? 0U : 1U;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto x = static_cast<unsigned char>(i < a.size() ? a[i] : 0);
+    const auto y = static_cast<unsigned char>(i < b.size() ? b[i] : 0);
+    diff |= static_cast<unsigned>(x ^ y);
+  }
+  return diff == 0;
 }
 
 bool HttpServer::json_media_type(std::string_view content_type) {

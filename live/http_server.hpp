@@ -33,6 +33,10 @@
 
 namespace selfheal::live {
 
+/// Constant-time equality (no early exit on the first differing byte, nor on length): for
+/// comparing a request's bearer token with the configured one.
+bool constant_time_equal(std::string_view a, std::string_view b);
+
 class HttpServer {
  public:
   using Request = boost::beast::http::request<boost::beast::http::string_body>;

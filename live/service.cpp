@@ -37,19 +37,6 @@ namespace http = boost::beast::http;
 namespace asio = boost::asio;
 using json = nlohmann::json;
 
-bool constant_time_equal(std::string_view a, std::string_view b) {
-  // Compare over the longer length so the time depends on neither the content nor where
-  // the first difference is; the length mismatch is folded into the result.
-  const std::size_t n = std::max(a.size(), b.size());
-  unsigned diff = a.size() == b.size() ? 0U : 1U;
-  for (std::size_t i = 0; i < n; ++i) {
-    const auto x = static_cast<unsigned char>(i < a.size() ? a[i] : 0);
-    const auto y = static_cast<unsigned char>(i < b.size() ? b[i] : 0);
-    diff |= static_cast<unsigned>(x ^ y);
-  }
-  return diff == 0;
-}
-
 constexpr std::int64_t kMaxQueued = 10000;
 /// A tracked open target whose alerts were last delivered this long ago may be dropped to
 /// make room (Alertmanager re-sends firing alerts every repeat_interval, 4 h by default).

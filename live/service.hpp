@@ -35,9 +35,6 @@ namespace selfheal::live {
 class Metrics;
 class SqliteStore;
 
-/// Constant-time equality (no early exit on the first differing byte, nor on length).
-bool constant_time_equal(std::string_view a, std::string_view b);
-
 class LiveService {
  public:
   /// Opens the state database and calendar; builds the ports and the engine.
