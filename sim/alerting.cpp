@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #include <limits>
 #include <map>
 #include <string>
@@ -40,14 +41,19 @@ void Alerting::build() {
     if (r.external()) external_rules.push_back(fast_rules.size());
     fast_rules.push_back(f);
   }
-  std::map<std::vector<std::uint16_t>, std::size_t> lists;  // rule list -> where in checks
+  struct ListAt {
+    std::size_t checks;  // where in checks
+    QuietRange quiet;    // where in quiet_checks
+  };
+  std::map<std::vector<std::uint16_t>, ListAt> lists;  // rule list -> where
   for (std::size_t i = 0; i < spec_.services.size(); ++i) {
     std::vector<std::uint16_t> list;
     for (std::size_t r = 0; r < rules.size(); ++r) {
       if (rule_applies[r][i]) list.push_back(static_cast<std::uint16_t>(r));
     }
-    auto [it, added] = lists.emplace(list, checks.size());
+    auto [it, added] = lists.emplace(list, ListAt{checks.size(), {}});
     if (added) {
+      it->second.quiet = add_quiet_list(list);
       for (const std::uint16_t r : list) {
         const FastRule& f = fast_rules[r];
         RuleCheck c;
@@ -61,8 +67,9 @@ void Alerting::build() {
         checks.push_back(c);
       }
     }
-    checks_at.push_back(it->second);
-    checks_end.push_back(it->second + list.size());
+    checks_at.push_back(it->second.checks);
+    checks_end.push_back(it->second.checks + list.size());
+    quiet_at.push_back(it->second.quiet);
   }
   alert_busy.assign(spec_.services.size() * rules.size(), 0);
   alerts.assign(spec_.services.size() * rules.size(), AlertState{});
@@ -78,6 +85,30 @@ void Alerting::build() {
     external_hit.assign(spec_.services.size(), -1);
     external_last.assign(spec_.services.size() * rules.size(), ExternalAlert{});
   }
+}
+
+Alerting::QuietRange Alerting::add_quiet_list(const std::vector<std::uint16_t>& list) {
+  QuietRange q;
+  q.plain = static_cast<std::uint32_t>(quiet_checks.size());
+  for (const bool windowed : {false, true}) {
+    if (windowed) q.windowed = static_cast<std::uint32_t>(quiet_checks.size());
+    for (const std::uint16_t r : list) {
+      const FastRule& f = fast_rules[r];
+      if (f.windowed != windowed) continue;
+      QuietCheck c;
+      c.above = f.strict ? f.threshold
+                         : std::nextafter(f.threshold, -std::numeric_limits<double>::infinity());
+      if (!f.strict && f.threshold == -std::numeric_limits<double>::infinity()) quiet_exact = false;
+      c.sign = f.sign;
+      c.window_ticks = static_cast<std::uint32_t>(
+          std::min<std::size_t>(rule_back[r], std::numeric_limits<std::uint32_t>::max()));
+      c.rule = r;
+      c.signal = f.signal;
+      quiet_checks.push_back(c);
+    }
+  }
+  q.end = static_cast<std::uint32_t>(quiet_checks.size());
+  return q;
 }
 
 // External rules run once per due evaluation for every service at once (a PromQL rule
@@ -149,6 +180,41 @@ inline std::string Alerting::severity_of(std::size_t svc, const AlertRuleSpec& r
   if (spec_.services[svc].critical) return "critical";
   auto it = r.labels.find("severity");
   return it == r.labels.end() ? "warning" : it->second;
+}
+
+// The quiet case (no condition holds, no alert busy) decided without a branch per rule: the
+// per-rule branches of check_rules (windowed? negated? strict?) follow the rule list's
+// pattern and were most of the tick's mispredicted branches. Exact: the values, sign
+// products and comparisons check_rules makes (QuietCheck::above), only in another order, and
+// nothing changes until check_rules runs.
+inline bool Alerting::quiet(std::size_t svc, TimePoint now) const {
+  if (!quiet_exact) return false;
+  const Sample& s = telemetry_.back(svc, 0);
+  const double vals[11] = {
+      s.err,   s.p99, s.cpu, s.mem,    0.0, 0.0, s.desired > 0 ? s.ready / s.desired : 1.0,
+      s.queue, 0.0,   s.rps, s.dep_err};
+  const std::uint8_t* busy = &alert_busy[svc * rules.size()];
+  const QuietRange q = quiet_at[svc];
+  const QuietCheck* c = quiet_checks.data() + q.plain;
+  unsigned hit = 0;
+  for (const QuietCheck* const e = quiet_checks.data() + q.windowed; c != e; ++c) {
+    const double x = c->sign * vals[c->signal];
+    hit |= static_cast<unsigned>(x > c->above) | busy[c->rule];
+  }
+  constexpr auto oom_sig = static_cast<std::uint8_t>(engine::SignalName::kOomKills);
+  constexpr auto restart_sig = static_cast<std::uint8_t>(engine::SignalName::kRestarts);
+  const model::PodSet& ps = pods_[svc];
+  for (const QuietCheck* const e = quiet_checks.data() + q.end; c != e; ++c) {
+    // Counters are 0 unless they moved within the window (as in check_rules).
+    const TimePoint last = c->signal == oom_sig       ? ps.last_oom
+                           : c->signal == restart_sig ? ps.last_restart
+                                                      : now;
+    const double value =
+        now - last > telemetry_.span_of(c->window_ticks) ? 0.0 : rule_value(svc, c->rule, now);
+    const double x = c->sign * value;
+    hit |= static_cast<unsigned>(x > c->above) | busy[c->rule];
+  }
+  return hit == 0;
 }
 
 template <bool kApply>

@@ -61,10 +61,17 @@ class Alerting {
   // ---- the tick
   /// Service svc's rules on this tick's sample: the alert state machines, firing and
   /// resolving into the alert groups.
-  void evaluate(std::size_t svc, core::TimePoint now) { check_rules<true>(svc, now); }
+  void evaluate(std::size_t svc, core::TimePoint now) {
+    if (!quiet(svc, now)) check_rules<true>(svc, now);
+  }
   /// Changes nothing; whether evaluate() would change some alert's state of svc (the
   /// condition holds or the alert is busy): the parallel tick defers those.
-  bool would_change(std::size_t svc, core::TimePoint now) { return check_rules<false>(svc, now); }
+  bool would_change(std::size_t svc, core::TimePoint now) const { return !quiet(svc, now); }
+  /// Whether no rule's condition holds for svc now and none of its alerts is busy: then
+  /// evaluate() changes nothing (most services, most ticks). Changes nothing itself; the
+  /// same values and comparisons as the rule checks, in an order without branches but the
+  /// windowed rules' window test (quiet_checks).
+  bool quiet(std::size_t svc, core::TimePoint now) const;
   bool has_external() const { return !external_rules.empty(); }
   /// The external rules due at `now`, for every service at once (after the tick's samples).
   void evaluate_external(core::TimePoint now);
@@ -155,8 +162,29 @@ class Alerting {
   /// Services with the same rules (all of a kind, as a rule) share one list, so the lists
   /// stay in L1 while a tick walks every service.
   std::vector<RuleCheck> checks;
-  std::vector<std::size_t> checks_at;     // [service] first check
-  std::vector<std::size_t> checks_end;    // [service] one past its last
+  std::vector<std::size_t> checks_at;   // [service] first check
+  std::vector<std::size_t> checks_end;  // [service] one past its last
+  /// The same checks for quiet(), whose order does not matter (it changes nothing): each
+  /// list's plain checks (a gauge against its threshold, no branch) before its windowed
+  /// ones. Service i's are quiet_checks[quiet_at[i].plain .. .windowed .. .end).
+  struct QuietCheck {
+    /// The condition is sign * value > above: RuleCheck::threshold (sign-folded) for > and
+    /// <, the next double below it for >= and <= (x >= t is x > that double for every x;
+    /// a NaN fails both). A rule >= -inf has no such double: quiet() is then never used.
+    double above = 0.0;
+    double sign = 1.0;               // -1 for < and <= (sign * value is exactly -value)
+    std::uint32_t window_ticks = 0;  // RuleCheck::window_ticks
+    std::uint16_t rule = 0;
+    std::uint8_t signal = 0;
+  };
+  struct QuietRange {
+    std::uint32_t plain = 0, windowed = 0, end = 0;
+  };
+  /// Appends one rule list's quiet checks.
+  QuietRange add_quiet_list(const std::vector<std::uint16_t>& list);
+  std::vector<QuietCheck> quiet_checks;
+  bool quiet_exact = true;           // false: some rule is >= -inf or <= +inf (QuietCheck::above)
+  std::vector<QuietRange> quiet_at;  // [service]
   std::vector<std::uint8_t> alert_busy;   // [service * rules + rule] see AlertState
   std::vector<char> alert_critical;       // [service * rules + rule] severity=critical
   std::vector<AlertState> alerts;         // [service * rules + rule]

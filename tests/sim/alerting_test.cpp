@@ -6,7 +6,10 @@
 #include "sim/alerting.hpp"
 
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <deque>
+#include <initializer_list>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -246,6 +249,45 @@ TEST_CASE("a re-sent notification describes the alert's value at its sending", "
   CHECK(api[0].annotations.at("summary").find("error_rate " + first + " ") == 0);
   CHECK(api[1].annotations.at("summary").find("error_rate " + second + " ") == 0);
   CHECK(api[1].annotations.at("summary").find(" on ") != std::string::npos);
+}
+
+TEST_CASE("a rule fires exactly at its threshold for >= and <=, not for > and <",
+          "[sim][alerting]") {
+  // The quiet pre-check folds >= into > of the next double below the threshold: the value
+  // at the threshold, one double either side of it, and a rule >= -inf (never quiet).
+  constexpr float kAt = 0.25f;
+  const double at = kAt;
+  auto op_rule = [](std::string name, CompareOp op, double threshold) {
+    AlertRuleSpec r = rule(std::move(name), engine::SignalName::kErrorRate, threshold);
+    r.op = op;
+    return r;
+  };
+  const float below = std::nextafter(kAt, 0.0f), above = std::nextafter(kAt, 1.0f);
+  Rig r{cluster({op_rule("Gt", CompareOp::kGt, at), op_rule("Ge", CompareOp::kGe, at),
+                 op_rule("Lt", CompareOp::kLt, at), op_rule("Le", CompareOp::kLe, at)})};
+  // Alone: a rule >= -inf turns the quiet pre-check off for every rule.
+  Rig inf{
+      cluster({op_rule("GeMinusInf", CompareOp::kGe, -std::numeric_limits<double>::infinity())})};
+  // 0 s: at the threshold; 15 s: just below; 30 s: just above.
+  auto err = [&](Duration t) { return t == 0s ? kAt : t == 15s ? below : above; };
+  r.run(0s, 30s, err);
+  // -inf >= -inf holds (> of any double below -inf cannot say so).
+  inf.run(0s, 0s, [](Duration) { return -std::numeric_limits<float>::infinity(); });
+  const TimePoint t0 = r.spec.start;
+  auto twice = [&](std::initializer_list<Duration> at) {  // api's and pay's events
+    std::vector<TimePoint> out;
+    for (const Duration d : at)
+      out.insert(out.end(), 2, t0 + d);
+    return out;
+  };
+  CHECK(r.env.times(EventKind::kAlertFiring, "Gt") == twice({30s}));
+  CHECK(r.env.times(EventKind::kAlertFiring, "Ge") == twice({0s, 30s}));
+  CHECK(r.env.times(EventKind::kAlertResolved, "Ge") == twice({15s}));
+  CHECK(r.env.times(EventKind::kAlertFiring, "Lt") == twice({15s}));
+  CHECK(r.env.times(EventKind::kAlertResolved, "Lt") == twice({30s}));
+  CHECK(r.env.times(EventKind::kAlertFiring, "Le") == twice({0s}));
+  CHECK(r.env.times(EventKind::kAlertResolved, "Le") == twice({30s}));
+  CHECK(inf.env.times(EventKind::kAlertFiring, "GeMinusInf") == twice({0s}));
 }
 
 }  // namespace alerting_test

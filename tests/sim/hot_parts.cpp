@@ -1,7 +1,7 @@
 // The hot parts (pods, traffic, telemetry, alerting) compiled for the tests of each part
 // alone. Their tick-path members (Pods::refresh_due, Traffic::begin_tick and serve,
-// Telemetry::record and fold_into, Alerting's rule checks) are `inline` and defined in the
-// parts' .cpp files, which the library compiles as one unity translation unit with the tick
+// Telemetry::record and fold_into, Alerting's quiet() and rule checks) are `inline` and defined in
+// the parts' .cpp files, which the library compiles as one unity translation unit with the tick
 // (sim/CMakeLists.txt) so that the tick inlines them: an optimised library has no symbol
 // for them, and emitting one there would change how the tick is compiled. So the parts are
 // compiled once more here, and this object keeps out-of-line copies of those members.
@@ -27,11 +27,12 @@ struct HotPartSymbols {
   decltype(&Traffic::serve) traffic_serve;
   decltype(&Telemetry::record) telemetry_record;
   decltype(&Telemetry::fold_into) telemetry_fold_into;
+  decltype(&Alerting::quiet) alerting_quiet;
 };
 // Taking their addresses keeps an out-of-line copy of each.
-[[gnu::used]] const HotPartSymbols kHotPartSymbols{&Pods::refresh, &Traffic::begin_tick,
-                                                   &Traffic::serve, &Telemetry::record,
-                                                   &Telemetry::fold_into};
+[[gnu::used]] const HotPartSymbols kHotPartSymbols{&Pods::refresh,        &Traffic::begin_tick,
+                                                   &Traffic::serve,       &Telemetry::record,
+                                                   &Telemetry::fold_into, &Alerting::quiet};
 }  // namespace
 
 }  // namespace selfheal::sim
