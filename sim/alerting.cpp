@@ -182,6 +182,31 @@ inline std::string Alerting::severity_of(std::size_t svc, const AlertRuleSpec& r
   return it == r.labels.end() ? "warning" : it->second;
 }
 
+// The tick's gauges, indexed by engine::SignalName (the windowed signals' slots are 0: they
+// are read by windowed_value).
+inline Alerting::Gauges Alerting::gauges(std::size_t svc) const {
+  static_assert(static_cast<int>(engine::SignalName::kErrorRate) == 0 &&
+                static_cast<int>(engine::SignalName::kReadyRatio) == 6 &&
+                static_cast<int>(engine::SignalName::kRequestRate) == 9 &&
+                static_cast<int>(engine::SignalName::kDependencyErrors) == 10);
+  const Sample& s = telemetry_.back(svc, 0);
+  return {s.err,   s.p99, s.cpu, s.mem,    0.0, 0.0, s.desired > 0 ? s.ready / s.desired : 1.0,
+          s.queue, 0.0,   s.rps, s.dep_err};
+}
+
+// A windowed rule's value: counters are 0 unless they moved within the window (the common
+// case, decided without reading the ring).
+inline double Alerting::windowed_value(std::size_t svc, std::uint8_t signal, std::uint16_t rule,
+                                       std::uint32_t window_ticks, TimePoint now) const {
+  constexpr auto oom_sig = static_cast<std::uint8_t>(engine::SignalName::kOomKills);
+  constexpr auto restart_sig = static_cast<std::uint8_t>(engine::SignalName::kRestarts);
+  const model::PodSet& ps = pods_[svc];
+  const TimePoint last = signal == oom_sig       ? ps.last_oom
+                         : signal == restart_sig ? ps.last_restart
+                                                 : now;
+  return now - last > telemetry_.span_of(window_ticks) ? 0.0 : rule_value(svc, rule, now);
+}
+
 // The quiet case (no condition holds, no alert busy) decided without a branch per rule: the
 // per-rule branches of check_rules (windowed? negated? strict?) follow the rule list's
 // pattern and were most of the tick's mispredicted branches. Exact: the values, sign
@@ -189,10 +214,7 @@ inline std::string Alerting::severity_of(std::size_t svc, const AlertRuleSpec& r
 // nothing changes until check_rules runs.
 inline bool Alerting::quiet(std::size_t svc, TimePoint now) const {
   if (!quiet_exact) return false;
-  const Sample& s = telemetry_.back(svc, 0);
-  const double vals[11] = {
-      s.err,   s.p99, s.cpu, s.mem,    0.0, 0.0, s.desired > 0 ? s.ready / s.desired : 1.0,
-      s.queue, 0.0,   s.rps, s.dep_err};
+  const Gauges vals = gauges(svc);
   const std::uint8_t* busy = &alert_busy[svc * rules.size()];
   const QuietRange q = quiet_at[svc];
   const QuietCheck* c = quiet_checks.data() + q.plain;
@@ -201,17 +223,8 @@ inline bool Alerting::quiet(std::size_t svc, TimePoint now) const {
     const double x = c->sign * vals[c->signal];
     hit |= static_cast<unsigned>(x > c->above) | busy[c->rule];
   }
-  constexpr auto oom_sig = static_cast<std::uint8_t>(engine::SignalName::kOomKills);
-  constexpr auto restart_sig = static_cast<std::uint8_t>(engine::SignalName::kRestarts);
-  const model::PodSet& ps = pods_[svc];
   for (const QuietCheck* const e = quiet_checks.data() + q.end; c != e; ++c) {
-    // Counters are 0 unless they moved within the window (as in check_rules).
-    const TimePoint last = c->signal == oom_sig       ? ps.last_oom
-                           : c->signal == restart_sig ? ps.last_restart
-                                                      : now;
-    const double value =
-        now - last > telemetry_.span_of(c->window_ticks) ? 0.0 : rule_value(svc, c->rule, now);
-    const double x = c->sign * value;
+    const double x = c->sign * windowed_value(svc, c->signal, c->rule, c->window_ticks, now);
     hit |= static_cast<unsigned>(x > c->above) | busy[c->rule];
   }
   return hit == 0;
@@ -221,30 +234,14 @@ template <bool kApply>
 inline bool Alerting::check_rules(std::size_t svc, TimePoint now) {
   const std::size_t nr = rules.size();
   // The tick's gauges, indexed by engine::SignalName (windowed ones filled per rule).
-  const Sample& s = telemetry_.back(svc, 0);
-  double vals[11] = {
-      s.err,   s.p99, s.cpu, s.mem,    0.0, 0.0, s.desired > 0 ? s.ready / s.desired : 1.0,
-      s.queue, 0.0,   s.rps, s.dep_err};
-  static_assert(static_cast<int>(engine::SignalName::kErrorRate) == 0 &&
-                static_cast<int>(engine::SignalName::kReadyRatio) == 6 &&
-                static_cast<int>(engine::SignalName::kRequestRate) == 9 &&
-                static_cast<int>(engine::SignalName::kDependencyErrors) == 10);
-  constexpr auto oom_sig = static_cast<std::uint8_t>(engine::SignalName::kOomKills);
-  constexpr auto restart_sig = static_cast<std::uint8_t>(engine::SignalName::kRestarts);
+  const Gauges vals = gauges(svc);
   std::uint8_t* busy = &alert_busy[svc * nr];
-  const model::PodSet& ps = pods_[svc];
   const RuleCheck* c = checks.data() + checks_at[svc];
   const RuleCheck* const end = checks.data() + checks_end[svc];
   for (; c != end; ++c) {
-    double value = vals[c->signal];
-    if (c->flags & kWindowed) {
-      // Counters are 0 unless they moved within the window (the common case, no lookup).
-      const TimePoint last = c->signal == oom_sig       ? ps.last_oom
-                             : c->signal == restart_sig ? ps.last_restart
-                                                        : now;
-      value =
-          now - last > telemetry_.span_of(c->window_ticks) ? 0.0 : rule_value(svc, c->rule, now);
-    }
+    const double value = (c->flags & kWindowed)
+                             ? windowed_value(svc, c->signal, c->rule, c->window_ticks, now)
+                             : vals[c->signal];
     // sign * value with sign = -1 is exactly -value.
     const double x = (c->flags & kNegate) ? -value : value;
     const bool cond = (c->flags & kStrict) ? x > c->threshold : x >= c->threshold;

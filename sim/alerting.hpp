@@ -19,6 +19,7 @@
 //   alerting.clear_notifications();
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -98,6 +99,12 @@ class Alerting {
   using Sample = model::Sample;
 
   double rule_value(std::size_t svc, std::size_t ri, core::TimePoint now) const;
+  /// The tick's gauge of each engine::SignalName for svc (windowed signals: 0).
+  using Gauges = std::array<double, 11>;
+  Gauges gauges(std::size_t svc) const;
+  /// A windowed rule's value for svc now (its counter, 0 unless it moved in the window).
+  double windowed_value(std::size_t svc, std::uint8_t signal, std::uint16_t rule,
+                        std::uint32_t window_ticks, core::TimePoint now) const;
   std::string severity_of(std::size_t svc, const AlertRuleSpec& r) const;
   /// The rule checks of evaluate(). kApply false: changes nothing and returns whether
   /// some alert's state would change (the condition holds or the alert is busy).
