@@ -24,9 +24,6 @@ constexpr double kMsPerSecond = 1000.0;
 /// sample interval of the first/last sample.
 constexpr double kExtrapolationThreshold = 1.1;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr std::size_t kBucketHashMultiplier = 1'000'003;
-/// histogram_quantile remembers this many distinct `le` texts per call (histograms have ~10).
-constexpr std::size_t kMaxRememberedLe = 32;
 
 using S = Type;
 const std::array<FunctionDef, 32> kFunctions{{
@@ -299,7 +296,6 @@ bool no_drop_in(const SeriesView& v, std::span<const Sample> in) {
   if (v.last_drop == SeriesView::kUnknown || in.empty()) return false;
   return v.last_drop <= static_cast<std::size_t>(in.data() - v.samples.data());
 }
-
 const Node& unwrap_parens(const Node& n) {
   const Node* p = &n;
   while (p->kind == NodeKind::kParen)
@@ -346,10 +342,11 @@ Vec eval_range_call(const Node& n, const Ctx& ctx) {
     any = true;
     if (id == FuncId::kAbsentOverTime) return;
     if (auto v = range_function(id, in, start, end, sel.range, no_drop_in(sv, in))) {
-      out.push_back({id == FuncId::kLastOverTime ? sv.labels : drop_name(sv.labels), *v});
+      out.push_back({ctx.labels().of_series(sv, id != FuncId::kLastOverTime), *v});
     }
   });
-  if (id == FuncId::kAbsentOverTime && !any) out.push_back({absent_labels(sel), 1});
+  if (id == FuncId::kAbsentOverTime && !any)
+    out.push_back({ctx.labels().intern(absent_labels(sel)), 1});
   return out;
 }
 
@@ -418,9 +415,9 @@ bool stream_vector(const Node& node, const Ctx& ctx, const StreamVisit& visit) {
 namespace {
 
 template <typename F>
-Vec map_values(Vec v, F f) {
+Vec map_values(Vec v, LabelTable& table, F f) {
   for (auto& s : v) {
-    s.labels = drop_name(std::move(s.labels));
+    s.labels = table.without_name(s.labels);
     s.value = f(s.value);
   }
   return v;
@@ -513,62 +510,42 @@ std::optional<double> parse_le(std::string_view s) {
   return v;
 }
 
-// Labels without `le` (the name included, as Prometheus groups buckets), hashed in place.
-std::size_t hash_without_le(const Labels& labels) {
-  std::size_t h = 0;
-  for (const auto& l : labels) {
-    if (l.name == "le") continue;
-    h = h * kBucketHashMultiplier + hash_text(l.name);
-    h = h * kBucketHashMultiplier + hash_text(l.value);
+// What histogram_quantile reads of label set `id`: its group (the labels without `le`, the
+// name included, as Prometheus groups buckets) and its bound, derived once per set.
+const BucketMemo::Of& bucket_of(BucketMemo& memo, LabelTable& table, LabelsId id) {
+  if (id >= memo.of.size()) memo.of.resize(id + 1);
+  if (memo.of[id].known) return memo.of[id];
+  BucketMemo::Of of;
+  of.known = true;
+  const Labels& labels = table[id];
+  of.le = parse_le(label_value(labels, "le"));
+  if (of.le) {
+    Labels key;
+    for (const auto& l : labels)
+      if (l.name != "le") key.push_back(l);
+    of.group = table.intern(std::move(key));
   }
-  return h;
-}
-bool same_without_le(const Labels& labels, const Labels& key) {
-  std::size_t j = 0;
-  for (const auto& l : labels) {
-    if (l.name == "le") continue;
-    if (j == key.size() || !(key[j] == l)) return false;
-    ++j;
-  }
-  return j == key.size();
+  memo.of[id] = of;
+  return memo.of[id];
 }
 
-Vec histogram_quantile(double q, const Vec& in) {
-  // Groups found by hash (a map keyed by label sets was most of this function's time),
-  // given out in label order as before.
-  std::vector<std::pair<Labels, std::vector<Bucket>>> groups;
-  std::unordered_multimap<std::size_t, std::size_t> index;
-  // The few distinct `le` texts parsed once each (strtod per element was a tenth of this).
-  std::vector<std::pair<std::string_view, std::optional<double>>> parsed;
-  auto le_of = [&](std::string_view text) {
-    for (const auto& [t, v] : parsed)
-      if (t == text) return v;
-    if (parsed.size() == kMaxRememberedLe) return parse_le(text);  // not a few: parse each
-    parsed.emplace_back(text, parse_le(text));
-    return parsed.back().second;
-  };
+Vec histogram_quantile(double q, const Vec& in, BucketMemo& memo, LabelTable& table) {
+  // Groups in order of first appearance, then given out in label order as before.
+  std::vector<std::pair<LabelsId, std::vector<Bucket>>> groups;
+  std::unordered_map<LabelsId, std::size_t> index;
   for (const auto& s : in) {
-    auto le = le_of(label_value(s.labels, "le"));
-    if (!le) continue;
-    const std::size_t h = hash_without_le(s.labels);
-    auto [it, end] = index.equal_range(h);
-    while (it != end && !same_without_le(s.labels, groups[it->second].first))
-      ++it;
-    if (it == end) {
-      Labels key;
-      for (const auto& l : s.labels)
-        if (l.name != "le") key.push_back(l);
-      it = index.emplace(h, groups.size());
-      groups.emplace_back(std::move(key), std::vector<Bucket>{});
-    }
-    groups[it->second].second.push_back({*le, s.value});
+    const BucketMemo::Of& of = bucket_of(memo, table, s.labels);
+    if (!of.le) continue;
+    auto [it, fresh] = index.try_emplace(of.group, groups.size());
+    if (fresh) groups.emplace_back(of.group, std::vector<Bucket>{});
+    groups[it->second].second.push_back({*of.le, s.value});
   }
   std::sort(groups.begin(), groups.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
+            [&](const auto& a, const auto& b) { return table[a.first] < table[b.first]; });
   Vec out;
   out.reserve(groups.size());
   for (auto& [key, buckets] : groups)
-    out.push_back({drop_name(std::move(key)), bucket_quantile(q, std::move(buckets))});
+    out.push_back({table.without_name(key), bucket_quantile(q, std::move(buckets))});
   return out;
 }
 
@@ -579,28 +556,30 @@ Vec eval_with_params(const Node& n, const Ctx& ctx) {
   switch (n.function->id) {
     case FuncId::kRound: {
       double inv = 1 / (a.size() > 1 ? eval_scalar(*a[1], ctx) : 1);
-      return map_values(std::move(v), [inv](double x) { return std::floor(x * inv + 0.5) / inv; });
+      return map_values(std::move(v), ctx.labels(),
+                        [inv](double x) { return std::floor(x * inv + 0.5) / inv; });
     }
     case FuncId::kClampMin: {
       double lo = eval_scalar(*a[1], ctx);
-      return map_values(std::move(v), [lo](double x) { return go_max(lo, x); });
+      return map_values(std::move(v), ctx.labels(), [lo](double x) { return go_max(lo, x); });
     }
     case FuncId::kClampMax: {
       double hi = eval_scalar(*a[1], ctx);
-      return map_values(std::move(v), [hi](double x) { return go_min(hi, x); });
+      return map_values(std::move(v), ctx.labels(), [hi](double x) { return go_min(hi, x); });
     }
     default: {
       double lo = eval_scalar(*a[1], ctx), hi = eval_scalar(*a[2], ctx);
       if (hi < lo) return {};
-      return map_values(std::move(v), [lo, hi](double x) { return go_max(lo, go_min(hi, x)); });
+      return map_values(std::move(v), ctx.labels(),
+                        [lo, hi](double x) { return go_max(lo, go_min(hi, x)); });
     }
   }
 }
 
 }  // namespace
 
-Vec label_replace(Vec v, const std::string& dst, const std::string& repl, const std::string& src,
-                  const std::string& regex);  // label_replace.cpp
+Vec label_replace(Vec v, LabelTable& table, const std::string& dst, const std::string& repl,
+                  const std::string& src, const std::string& regex);  // label_replace.cpp
 
 const FunctionDef* find_function(std::string_view name) {
   for (const auto& f : kFunctions) {
@@ -625,7 +604,7 @@ Val eval_call(const Node& n, const Ctx& ctx) {
       out.scalar = static_cast<double>(core::to_unix_ms(ctx.at)) / kMsPerSecond;
       return out;
     case FuncId::kVector:
-      out.vec.push_back({{}, eval_scalar(*a[0], ctx)});
+      out.vec.push_back({ctx.labels().intern(Labels{}), eval_scalar(*a[0], ctx)});
       return out;
     case FuncId::kScalar: {
       Vec v = vec_arg(0);
@@ -633,15 +612,15 @@ Val eval_call(const Node& n, const Ctx& ctx) {
       return out;
     }
     case FuncId::kAbsent:
-      if (vec_arg(0).empty()) out.vec.push_back({absent_labels(*a[0]), 1});
+      if (vec_arg(0).empty()) out.vec.push_back({ctx.labels().intern(absent_labels(*a[0])), 1});
       return out;
     case FuncId::kHistogramQuantile: {
       double q = eval_scalar(*a[0], ctx);
-      out.vec = histogram_quantile(q, vec_arg(1));
+      out.vec = histogram_quantile(q, vec_arg(1), ctx.memo.buckets[&n], ctx.labels());
       break;
     }
     case FuncId::kLabelReplace:
-      out.vec = label_replace(vec_arg(0), eval(*a[1], ctx).str, eval(*a[2], ctx).str,
+      out.vec = label_replace(vec_arg(0), ctx.labels(), eval(*a[1], ctx).str, eval(*a[2], ctx).str,
                               eval(*a[3], ctx).str, eval(*a[4], ctx).str);
       break;
     case FuncId::kRound:
@@ -652,7 +631,7 @@ Val eval_call(const Node& n, const Ctx& ctx) {
       break;
     default:
       if (Unary f = simple_math(id)) {
-        out.vec = map_values(vec_arg(0), [f](double x) { return f(x); });
+        out.vec = map_values(vec_arg(0), ctx.labels(), [f](double x) { return f(x); });
       } else {
         out.vec = eval_range_call(n, ctx);
       }
