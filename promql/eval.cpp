@@ -97,12 +97,8 @@ Vec eval_selector(const Node& n, const Ctx& ctx) {
   Vec out;
   ctx.source.select_series(n.matchers, start, end, [&](const SeriesView& sv) {
     // The source promises [start, end]; guard anyway so a loose source cannot change results.
-    for (auto it = sv.samples.rbegin(); it != sv.samples.rend(); ++it) {
-      if (it->t <= end && it->t >= start) {
-        out.push_back({ctx.labels().of_series(sv), it->v});
-        return;
-      }
-    }
+    const auto v = with_samples(sv, [&](const auto& s) { return latest_in(s, start, end); });
+    if (v) out.push_back({ctx.labels().of_series(sv), *v});
   });
   return out;
 }

@@ -137,6 +137,22 @@ bool same_signature(const Labels& a, const Labels& b, bool on,
 /// other node, or when dropping the name could make two elements alike (eval then fails).
 using StreamVisit = std::function<void(const SeriesView& series, bool drop_name, double value)>;
 bool stream_vector(const Node& n, const Ctx& ctx, const StreamVisit& visit);
+/// Calls `f` with the samples of `series`: its grid when the source gave one, else its span
+/// (both read alike: size, [i], front, back, subspan, iteration).
+template <typename F>
+decltype(auto) with_samples(const SeriesView& series, F&& f) {
+  if (!series.grid.empty()) return f(series.grid);
+  return f(series.samples);
+}
+/// The value of the latest sample of `s` in [start, end], as an instant selector reads it.
+template <typename S>
+std::optional<double> latest_in(const S& s, core::TimePoint start, core::TimePoint end) {
+  for (std::size_t i = s.size(); i-- > 0;) {
+    const Sample x = s[i];
+    if (x.t <= end && x.t >= start) return x.v;
+  }
+  return std::nullopt;
+}
 /// Evaluates a scalar-typed node to its value.
 double eval_scalar(const Node& n, const Ctx& ctx);
 

@@ -166,8 +166,10 @@ double seconds(core::Duration d) {
 }
 
 // `no_drop`: the source says no sample of `s` is lower than its predecessor, so the reset
-// scan would add nothing (result stays last - first, the same bits).
-std::optional<double> extrapolated_rate(std::span<const Sample> s, core::TimePoint range_start,
+// scan would add nothing (result stays last - first, the same bits). `S`, here and below: a
+// span of Sample or a SampleGrid.
+template <typename S>
+std::optional<double> extrapolated_rate(const S& s, core::TimePoint range_start,
                                         core::TimePoint range_end, core::Duration range,
                                         bool is_counter, bool is_rate, bool no_drop) {
   if (s.size() < 2) return std::nullopt;
@@ -197,10 +199,11 @@ std::optional<double> extrapolated_rate(std::span<const Sample> s, core::TimePoi
   return result * factor;
 }
 
-std::optional<double> instant_value(std::span<const Sample> s, bool is_rate) {
+template <typename S>
+std::optional<double> instant_value(const S& s, bool is_rate) {
   if (s.size() < 2) return std::nullopt;
-  const Sample& last = s[s.size() - 1];
-  const Sample& prev = s[s.size() - 2];
+  const Sample last = s[s.size() - 1];
+  const Sample prev = s[s.size() - 2];
   double result = (is_rate && last.v < prev.v) ? last.v : last.v - prev.v;
   auto interval = last.t - prev.t;
   if (interval.count() == 0) return std::nullopt;
@@ -208,7 +211,8 @@ std::optional<double> instant_value(std::span<const Sample> s, bool is_rate) {
   return result;
 }
 
-double avg_over_time(std::span<const Sample> s) {
+template <typename S>
+double avg_over_time(const S& s) {
   double mean = 0, count = 0, c = 0;
   for (const auto& p : s) {
     count++;
@@ -221,9 +225,9 @@ double avg_over_time(std::span<const Sample> s) {
   return std::isinf(mean) ? mean : mean + c;
 }
 
-std::optional<double> range_function(FuncId id, std::span<const Sample> s, core::TimePoint start,
-                                     core::TimePoint end, core::Duration range,
-                                     bool no_drop = false) {
+template <typename S>
+std::optional<double> range_function(FuncId id, const S& s, core::TimePoint start,
+                                     core::TimePoint end, core::Duration range, bool no_drop) {
   switch (id) {
     case FuncId::kRate:
       return extrapolated_rate(s, start, end, range, true, true, no_drop);
@@ -264,7 +268,7 @@ std::optional<double> range_function(FuncId id, std::span<const Sample> s, core:
     }
     case FuncId::kSumOverTime: {
       double sum = 0, c = 0;
-      for (const auto& p : s)
+      for (const Sample p : s)
         kahan_inc(p.v, sum, c);
       return std::isinf(sum) ? sum : sum + c;
     }
@@ -277,25 +281,51 @@ std::optional<double> range_function(FuncId id, std::span<const Sample> s, core:
   }
 }
 
-// The samples of `s` in [start, end]. Samples are ascending (the source's contract): test
-// the ends, usually already inside, then bisect rather than scan.
-std::span<const Sample> clip(std::span<const Sample> s, core::TimePoint start,
-                             core::TimePoint end) {
-  auto lo = s.begin();
-  if (lo != s.end() && lo->t < start)
-    lo = std::partition_point(lo, s.end(), [&](const Sample& x) { return x.t < start; });
-  auto hi = s.end();
-  if (lo != hi && std::prev(hi)->t > end)
-    hi = std::partition_point(lo, hi, [&](const Sample& x) { return x.t <= end; });
-  return {lo, hi};
+// The first index in [lo, hi) whose sample's time satisfies `past` (hi when none), `past`
+// false then true along ascending samples: a bisection.
+template <typename S, typename Past>
+std::size_t first_past(const S& s, std::size_t lo, std::size_t hi, Past past) {
+  while (lo < hi) {
+    const std::size_t mid = lo + (hi - lo) / 2;
+    if (past(s[mid].t)) {
+      hi = mid;
+    } else {
+      lo = mid + 1;
+    }
+  }
+  return lo;
 }
 
-// Whether no sample of `in` (a part of `v.samples`) is lower than its predecessor, known
-// without reading them: the source's last drop lies at or before `in`'s first sample.
-bool no_drop_in(const SeriesView& v, std::span<const Sample> in) {
-  if (v.last_drop == SeriesView::kUnknown || in.empty()) return false;
-  return v.last_drop <= static_cast<std::size_t>(in.data() - v.samples.data());
+// The samples of `s` in [start, end]. Samples are ascending (the source's contract): test
+// the ends, usually already inside, then bisect rather than scan.
+template <typename S>
+S clip(const S& s, core::TimePoint start, core::TimePoint end) {
+  std::size_t lo = 0;
+  if (!s.empty() && s[0].t < start)
+    lo = first_past(s, 0, s.size(), [&](core::TimePoint t) { return t >= start; });
+  std::size_t hi = s.size();
+  if (lo != hi && s[hi - 1].t > end)
+    hi = first_past(s, lo, hi, [&](core::TimePoint t) { return t > end; });
+  return s.subspan(lo, hi - lo);
 }
+
+// Where `in` starts in the series' samples.
+std::size_t offset_in(const SeriesView& v, std::span<const Sample> in) {
+  return static_cast<std::size_t>(in.data() - v.samples.data());
+}
+std::size_t offset_in(const SeriesView& v, const SampleGrid& in) {
+  if (v.grid.stride == 0) return 0;
+  return static_cast<std::size_t>((in.values - v.grid.values) / v.grid.stride);
+}
+
+// Whether no sample of `in` (a part of the series' samples) is lower than its predecessor,
+// known without reading them: the source's last drop lies at or before `in`'s first sample.
+template <typename S>
+bool no_drop_in(const SeriesView& v, const S& in) {
+  if (v.last_drop == SeriesView::kUnknown || in.empty()) return false;
+  return v.last_drop <= offset_in(v, in);
+}
+
 const Node& unwrap_parens(const Node& n) {
   const Node* p = &n;
   while (p->kind == NodeKind::kParen)
@@ -336,14 +366,15 @@ Vec eval_range_call(const Node& n, const Ctx& ctx) {
   Vec out;
   bool any = false;
   ctx.source.select_series(sel.matchers, start, end, [&](const SeriesView& sv) {
-    // Samples are ascending (the source's contract): bisect rather than scan the window.
-    std::span<const Sample> in = clip(sv.samples, start, end);
-    if (in.empty()) return;
-    any = true;
-    if (id == FuncId::kAbsentOverTime) return;
-    if (auto v = range_function(id, in, start, end, sel.range, no_drop_in(sv, in))) {
-      out.push_back({ctx.labels().of_series(sv, id != FuncId::kLastOverTime), *v});
-    }
+    with_samples(sv, [&](const auto& samples) {
+      // Samples are ascending (the source's contract): bisect rather than scan the window.
+      const auto in = clip(samples, start, end);
+      if (in.empty()) return;
+      any = true;
+      if (id == FuncId::kAbsentOverTime) return;
+      if (auto v = range_function(id, in, start, end, sel.range, no_drop_in(sv, in)))
+        out.push_back({ctx.labels().of_series(sv, id != FuncId::kLastOverTime), *v});
+    });
   });
   if (id == FuncId::kAbsentOverTime && !any)
     out.push_back({ctx.labels().intern(absent_labels(sel)), 1});
@@ -385,12 +416,8 @@ bool stream_vector(const Node& node, const Ctx& ctx, const StreamVisit& visit) {
     core::TimePoint end = ctx.at - n.offset;
     core::TimePoint start = end - ctx.options.lookback;
     ctx.source.select_series(n.matchers, start, end, [&](const SeriesView& sv) {
-      for (auto it = sv.samples.rbegin(); it != sv.samples.rend(); ++it) {  // as eval_selector
-        if (it->t <= end && it->t >= start) {
-          visit(sv, false, it->v);
-          return;
-        }
-      }
+      const auto v = with_samples(sv, [&](const auto& s) { return latest_in(s, start, end); });
+      if (v) visit(sv, false, *v);  // as eval_selector
     });
     return true;
   }
@@ -404,10 +431,12 @@ bool stream_vector(const Node& node, const Ctx& ctx, const StreamVisit& visit) {
   core::TimePoint end = ctx.at - sel.offset;
   core::TimePoint start = end - sel.range;
   ctx.source.select_series(sel.matchers, start, end, [&](const SeriesView& sv) {
-    std::span<const Sample> in = clip(sv.samples, start, end);
-    if (in.empty()) return;
-    if (auto v = range_function(id, in, start, end, sel.range, no_drop_in(sv, in)))
-      visit(sv, drops, *v);
+    with_samples(sv, [&](const auto& samples) {
+      const auto in = clip(samples, start, end);
+      if (in.empty()) return;
+      if (auto v = range_function(id, in, start, end, sel.range, no_drop_in(sv, in)))
+        visit(sv, drops, *v);
+    });
   });
   return true;
 }
