@@ -168,10 +168,39 @@ double seconds(core::Duration d) {
 // `no_drop`: the source says no sample of `s` is lower than its predecessor, so the reset
 // scan would add nothing (result stays last - first, the same bits). `S`, here and below: a
 // span of Sample or a SampleGrid.
+// The parts of extrapolated_rate that depend on sample times only, for one range: a range
+// function over a source's grids sees the same times for every series of a metric, so one
+// call derives them once (the same operations on the same inputs: the same bits).
+struct RateTimes {
+  core::Duration from_start{-1}, from_end{-1};  ///< first sample - range start, end - last
+  std::size_t count = 0;                        ///< 0: nothing derived yet
+  double to_start = 0, to_end = 0, sampled = 0, avg_step = 0, threshold = 0, range_s = 0;
+};
+
+template <typename S>
+const RateTimes& rate_times(const S& s, core::TimePoint range_start, core::TimePoint range_end,
+                            core::Duration range, RateTimes& memo) {
+  const core::Duration from_start = s.front().t - range_start;
+  const core::Duration from_end = range_end - s.back().t;
+  if (memo.count == s.size() && memo.from_start == from_start && memo.from_end == from_end)
+    return memo;
+  memo.from_start = from_start;
+  memo.from_end = from_end;
+  memo.count = s.size();
+  memo.to_start = seconds(from_start);
+  memo.to_end = seconds(from_end);
+  memo.sampled = seconds(s.back().t - s.front().t);
+  memo.avg_step = memo.sampled / static_cast<double>(s.size() - 1);
+  memo.threshold = memo.avg_step * kExtrapolationThreshold;
+  memo.range_s = seconds(range);
+  return memo;
+}
+
 template <typename S>
 std::optional<double> extrapolated_rate(const S& s, core::TimePoint range_start,
                                         core::TimePoint range_end, core::Duration range,
-                                        bool is_counter, bool is_rate, bool no_drop) {
+                                        bool is_counter, bool is_rate, bool no_drop,
+                                        RateTimes& memo) {
   if (s.size() < 2) return std::nullopt;
   double result = s.back().v - s.front().v;
   if (is_counter && !no_drop) {
@@ -181,21 +210,22 @@ std::optional<double> extrapolated_rate(const S& s, core::TimePoint range_start,
       prev = p.v;
     }
   }
-  double to_start = seconds(s.front().t - range_start);
-  double to_end = seconds(range_end - s.back().t);
-  double sampled = seconds(s.back().t - s.front().t);
-  double avg_step = sampled / static_cast<double>(s.size() - 1);
+  const RateTimes& times = rate_times(s, range_start, range_end, range, memo);
+  double to_start = times.to_start;
+  const double to_end = times.to_end;
+  const double sampled = times.sampled;
+  const double avg_step = times.avg_step;
   if (is_counter && result > 0 && s.front().v >= 0) {
     // A counter cannot go below zero: do not extrapolate past the point where it would be 0.
     double to_zero = sampled * (s.front().v / result);
     if (to_zero < to_start) to_start = to_zero;
   }
-  double threshold = avg_step * kExtrapolationThreshold;
+  const double threshold = times.threshold;
   double interval = sampled;
   interval += to_start < threshold ? to_start : avg_step / 2;
   interval += to_end < threshold ? to_end : avg_step / 2;
   double factor = interval / sampled;
-  if (is_rate) factor /= seconds(range);
+  if (is_rate) factor /= times.range_s;
   return result * factor;
 }
 
@@ -227,14 +257,15 @@ double avg_over_time(const S& s) {
 
 template <typename S>
 std::optional<double> range_function(FuncId id, const S& s, core::TimePoint start,
-                                     core::TimePoint end, core::Duration range, bool no_drop) {
+                                     core::TimePoint end, core::Duration range, bool no_drop,
+                                     RateTimes& memo) {
   switch (id) {
     case FuncId::kRate:
-      return extrapolated_rate(s, start, end, range, true, true, no_drop);
+      return extrapolated_rate(s, start, end, range, true, true, no_drop, memo);
     case FuncId::kIncrease:
-      return extrapolated_rate(s, start, end, range, true, false, no_drop);
+      return extrapolated_rate(s, start, end, range, true, false, no_drop, memo);
     case FuncId::kDelta:
-      return extrapolated_rate(s, start, end, range, false, false, no_drop);
+      return extrapolated_rate(s, start, end, range, false, false, no_drop, memo);
     case FuncId::kIrate:
       return instant_value(s, true);
     case FuncId::kIdelta:
@@ -365,6 +396,7 @@ Vec eval_range_call(const Node& n, const Ctx& ctx) {
   core::TimePoint start = end - sel.range;
   Vec out;
   bool any = false;
+  RateTimes times;  // shared by the series of this call (rate_times)
   ctx.source.select_series(sel.matchers, start, end, [&](const SeriesView& sv) {
     with_samples(sv, [&](const auto& samples) {
       // Samples are ascending (the source's contract): bisect rather than scan the window.
@@ -372,7 +404,7 @@ Vec eval_range_call(const Node& n, const Ctx& ctx) {
       if (in.empty()) return;
       any = true;
       if (id == FuncId::kAbsentOverTime) return;
-      if (auto v = range_function(id, in, start, end, sel.range, no_drop_in(sv, in)))
+      if (auto v = range_function(id, in, start, end, sel.range, no_drop_in(sv, in), times))
         out.push_back({ctx.labels().of_series(sv, id != FuncId::kLastOverTime), *v});
     });
   });
@@ -430,11 +462,12 @@ bool stream_vector(const Node& node, const Ctx& ctx, const StreamVisit& visit) {
   if (sel.kind != NodeKind::kMatrix || (drops && !one_metric_name(sel))) return false;
   core::TimePoint end = ctx.at - sel.offset;
   core::TimePoint start = end - sel.range;
+  RateTimes times;  // shared by the series of this call (rate_times)
   ctx.source.select_series(sel.matchers, start, end, [&](const SeriesView& sv) {
     with_samples(sv, [&](const auto& samples) {
       const auto in = clip(samples, start, end);
       if (in.empty()) return;
-      if (auto v = range_function(id, in, start, end, sel.range, no_drop_in(sv, in)))
+      if (auto v = range_function(id, in, start, end, sel.range, no_drop_in(sv, in), times))
         visit(sv, drops, *v);
     });
   });
