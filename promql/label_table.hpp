@@ -1,7 +1,7 @@
 // Interned label sets (internal to promql/): every label set an evaluation reads or builds
 // gets a small integer id, equal ids exactly for equal sets, so that vector elements carry
 // ids instead of copies, and grouping, matching and the duplicate-label-set check compare
-// integers (bench/README.md, "Rule evaluation carries label-set ids").
+// integers (bench/README.md, "Rule evaluation carries label-set ids and reads rows").
 //
 //   LabelTable t;
 //   const LabelsId a = t.intern(Labels{{"__name__", "up"}, {"job", "api"}});

@@ -2,7 +2,8 @@
 // rings): what WorldSeriesSource keeps of the world's samples to hand the evaluator strided
 // views (promql::SampleGrid). Appending a tick writes one row and reading a window's ends
 // reads two rows for every series of the metric, a few cache lines where a copy per series
-// touched two lines per series (bench/README.md, "Rule evaluation reads rows").
+// touched two lines per series (bench/README.md, "Rule evaluation carries label-set ids and
+// reads rows").
 //
 //   SeriesRows rows{columns, 15s};
 //   if (rows.update(start, first_kept, last_tick, read))        // read: World::prom_samples
