@@ -15,16 +15,16 @@ namespace selfheal::promql::detail {
 namespace {
 
 struct Group {
-  Labels labels;
+  LabelsId labels = LabelTable::kNone;
   double value = 0;
   double mean = 0;
   std::int64_t count = 0;
-  std::vector<Series> heap;  ///< topk/bottomk candidates; quantile: all elements
+  std::vector<Elem> heap;  ///< topk/bottomk candidates; quantile: all elements
 };
 
 // Go's container/heap over `h` with `less`.
 template <typename Less>
-void heap_up(std::vector<Series>& h, std::size_t j, Less less) {
+void heap_up(std::vector<Elem>& h, std::size_t j, Less less) {
   while (j > 0) {
     std::size_t i = (j - 1) / 2;
     if (!less(h[j], h[i])) break;
@@ -33,7 +33,7 @@ void heap_up(std::vector<Series>& h, std::size_t j, Less less) {
   }
 }
 template <typename Less>
-void heap_down(std::vector<Series>& h, std::size_t i, std::size_t n, Less less) {
+void heap_down(std::vector<Elem>& h, std::size_t i, std::size_t n, Less less) {
   for (;;) {
     std::size_t j = 2 * i + 1;
     if (j >= n) break;
@@ -44,26 +44,26 @@ void heap_down(std::vector<Series>& h, std::size_t i, std::size_t n, Less less) 
   }
 }
 template <typename Less>
-void heap_push(std::vector<Series>& h, Series s, Less less) {
+void heap_push(std::vector<Elem>& h, Elem s, Less less) {
   h.push_back(std::move(s));
   heap_up(h, h.size() - 1, less);
 }
 template <typename Less>
-void heap_pop(std::vector<Series>& h, Less less) {
+void heap_pop(std::vector<Elem>& h, Less less) {
   std::size_t n = h.size() - 1;
   std::swap(h[0], h[n]);
   heap_down(h, 0, n, less);
   h.pop_back();
 }
 
-bool topk_less(const Series& a, const Series& b) {
+bool topk_less(const Elem& a, const Elem& b) {
   return std::isnan(a.value) || a.value < b.value;
 }
-bool bottomk_less(const Series& a, const Series& b) {
+bool bottomk_less(const Elem& a, const Elem& b) {
   return std::isnan(a.value) || a.value > b.value;
 }
 
-void keep_k(Group& g, const Series& s, std::int64_t k, bool top) {
+void keep_k(Group& g, const Elem& s, std::int64_t k, bool top) {
   auto less = top ? topk_less : bottomk_less;
   double head = g.heap[0].value;
   bool better = top ? head < s.value : head > s.value;
@@ -78,11 +78,11 @@ void keep_k(Group& g, const Series& s, std::int64_t k, bool top) {
   heap_push(g.heap, s, less);
 }
 
-double quantile(double q, std::vector<Series>& v) {
+double quantile(double q, std::vector<Elem>& v) {
   if (v.empty() || std::isnan(q)) return std::numeric_limits<double>::quiet_NaN();
   if (q < 0) return -std::numeric_limits<double>::infinity();
   if (q > 1) return std::numeric_limits<double>::infinity();
-  std::sort(v.begin(), v.end(), [](const Series& a, const Series& b) {
+  std::sort(v.begin(), v.end(), [](const Elem& a, const Elem& b) {
     if (std::isnan(a.value)) return !std::isnan(b.value);
     return a.value < b.value;
   });
@@ -95,7 +95,7 @@ double quantile(double q, std::vector<Series>& v) {
          v[static_cast<std::size_t>(upper)].value * weight;
 }
 
-void add_to(Group& g, AggOp op, const Series& s, std::int64_t k) {
+void add_to(Group& g, AggOp op, const Elem& s, std::int64_t k) {
   switch (op) {
     case AggOp::kSum:
       g.value += s.value;
@@ -142,11 +142,11 @@ void add_to(Group& g, AggOp op, const Series& s, std::int64_t k) {
 // Group keys (an element's kept labels: `by` the listed ones, `without` the others but the
 // name) interned in an AggKeys table, found by hashing the labels in place and comparing
 // them with the key's: no key is built per element (this was half the cost of an
-// aggregation over a few hundred series). With a series id the key is remembered
-// (AggKeys::key_of): later evaluations look it up instead of hashing.
+// aggregation over a few hundred series). With a series id or a label set id the key is
+// remembered (AggKeys::key_of, key_of_labels): later evaluations look it up instead of hashing.
 class KeyTable {
  public:
-  KeyTable(const Node& n, AggKeys& t) : n_(n), t_(t) {}
+  KeyTable(const Node& n, AggKeys& t, LabelTable& labels) : n_(n), t_(t), labels_(labels) {}
 
   // The key of an element with these labels; `drop_name`: the element's labels are
   // `labels` without "__name__".
@@ -155,6 +155,16 @@ class KeyTable {
     if (sv.id >= t_.key_of.size()) t_.key_of.resize(sv.id + 1, AggKeys::kNoKey);
     std::size_t& k = t_.key_of[sv.id];
     if (k == AggKeys::kNoKey) k = find(sv.labels, drop_name);
+    return k;
+  }
+  // The key of an element with labels `id`.
+  std::size_t key(LabelsId id) {
+    if (id >= t_.key_of_labels.size()) t_.key_of_labels.resize(id + 1, AggKeys::kNoKey);
+    std::size_t k = t_.key_of_labels[id];
+    if (k == AggKeys::kNoKey) {
+      k = find(labels_[id], false);
+      t_.key_of_labels[id] = k;  // after find: interning the key may have grown the table
+    }
     return k;
   }
   std::size_t find(const Labels& labels, bool drop_name) {
@@ -173,16 +183,17 @@ class KeyTable {
       if (index == AggKeys::kNoKey) {
         hash = h;
         index = t_.keys.size();
-        t_.keys.emplace_back();
-        t_.keys.back().reserve(kept_.size());
+        Labels key;
+        key.reserve(kept_.size());
         for (const Label* l : kept_)
-          t_.keys.back().push_back(*l);
+          key.push_back(*l);
+        t_.keys.push_back(labels_.intern(std::move(key)));
         return index;
       }
-      if (hash == h && same(t_.keys[index])) return index;
+      if (hash == h && same(labels_[t_.keys[index]])) return index;
     }
   }
-  const Labels& labels(std::size_t key) const { return t_.keys[key]; }
+  LabelsId labels(std::size_t key) const { return t_.keys[key]; }
 
  private:
   static constexpr std::size_t kSeed = 14695981039346656037ULL;  // FNV-1a's
@@ -225,6 +236,7 @@ class KeyTable {
 
   const Node& n_;
   AggKeys& t_;
+  LabelTable& labels_;
   std::vector<const Label*> kept_;  ///< the element's kept labels, during find
 };
 
@@ -252,7 +264,7 @@ class Groups {
   std::vector<Group> groups_;
 };
 
-void start_group(Group& g, AggOp op, const Series& s) {
+void start_group(Group& g, AggOp op, const Elem& s) {
   g.value = s.value;
   g.mean = s.value;
   g.count = 1;
@@ -270,7 +282,7 @@ void collect(const Node& n, const Ctx& ctx, std::int64_t k, const Vec* in, KeyTa
   bool fresh = false;
   if (streams &&
       stream_vector(*n.children.back(), ctx, [&](const SeriesView& sv, bool drop_name, double v) {
-        const Series s{{}, v};  // the value is all add_to reads here
+        const Elem s{LabelTable::kNone, v};  // the value is all add_to reads here
         Group& g = groups.of(keys.key(sv, drop_name), fresh);
         if (fresh) {
           start_group(g, n.agg, s);
@@ -285,7 +297,7 @@ void collect(const Node& n, const Ctx& ctx, std::int64_t k, const Vec* in, KeyTa
     in = &evaluated;
   }
   for (const auto& s : *in) {
-    Group& g = groups.of(keys.find(s.labels, false), fresh);
+    Group& g = groups.of(keys.key(s.labels), fresh);
     if (fresh) {
       start_group(g, n.agg, s);
     } else {
@@ -310,10 +322,7 @@ Vec eval_aggregate(const Node& n, const Ctx& ctx) {
     k = static_cast<std::int64_t>(param);
     if (k < 1) return {};
   }
-  AggKeys local;  // without a cache: this evaluation's keys only
-  AggKeys& table =
-      ctx.options.cache != nullptr ? ctx.options.cache->impl().aggregations[&n] : local;
-  KeyTable keys{n, table};
+  KeyTable keys{n, ctx.memo.aggregations[&n], ctx.labels()};
   Groups groups{keys};
   collect(n, ctx, k, by_rank ? &in : nullptr, keys, groups);
   Vec out;
@@ -343,7 +352,7 @@ Vec eval_aggregate(const Node& n, const Ctx& ctx) {
       default:
         break;
     }
-    out.push_back({std::move(g.labels), g.value});
+    out.push_back({g.labels, g.value});
   }
   return out;  // unique by construction: one element per group, or topk's distinct inputs
 }

@@ -62,7 +62,8 @@ std::pair<double, bool> elem(BinOp op, double l, double r) {
   return {arith(op, l, r), true};
 }
 
-Vec vector_scalar(BinOp op, Vec v, double scalar, bool scalar_left, bool return_bool) {
+Vec vector_scalar(BinOp op, Vec v, double scalar, bool scalar_left, bool return_bool,
+                  LabelTable& table) {
   Vec out;
   out.reserve(v.size());
   for (auto& s : v) {
@@ -75,60 +76,76 @@ Vec vector_scalar(BinOp op, Vec v, double scalar, bool scalar_left, bool return_
       keep = true;
     }
     if (!keep) continue;
-    if (drops_name(op) || return_bool) s.labels = drop_name(std::move(s.labels));
+    if (drops_name(op) || return_bool) s.labels = table.without_name(s.labels);
     s.value = value;
-    out.push_back(std::move(s));
+    out.push_back(s);
   }
   return out;
 }
 
-// The elements of `v` by signature hash, to find an element's match without building
-// signatures.
-class SignatureIndex {
+// Signatures (the labels matching compares) numbered per operator, remembered by label set
+// id (MatchMemo): after the first evaluation, matching compares integers.
+class Signatures {
  public:
-  SignatureIndex(const Node& n, const Vec& v) : n_(n), v_(v) {
-    index_.reserve(v.size());
-    for (std::size_t i = 0; i < v.size(); ++i)
-      index_.emplace_back(hash(v[i].labels), i);
-    std::sort(index_.begin(), index_.end());  // one allocation, not one per element
-  }
-  std::size_t hash(const Labels& l) const { return signature_hash(l, n_.on, n_.matching_labels); }
-  // The first element (in `v`'s order) with the signature of `l`, or npos; `skip` excluded.
-  std::size_t find(const Labels& l, std::size_t skip = kNone) const {
-    std::size_t best = kNone;
-    const std::size_t h = hash(l);
-    auto it = std::lower_bound(index_.begin(), index_.end(), std::pair{h, std::size_t{0}});
-    for (; it != index_.end() && it->first == h; ++it) {
-      if (it->second == skip || it->second >= best) continue;
-      if (same_signature(v_[it->second].labels, l, n_.on, n_.matching_labels)) best = it->second;
+  Signatures(const Node& n, MatchMemo& m, LabelTable& table) : n_(n), m_(m), table_(table) {}
+  std::uint32_t of(LabelsId id) {
+    if (id >= m_.sig_of.size()) m_.sig_of.resize(id + 1, LabelTable::kNone);
+    if (m_.sig_of[id] != LabelTable::kNone) return m_.sig_of[id];
+    const Labels& l = table_[id];
+    const std::size_t h = signature_hash(l, n_.on, n_.matching_labels);
+    auto [it, end] = m_.sig_index.equal_range(h);
+    while (it != end &&
+           !same_signature(table_[m_.sigs[it->second].second], l, n_.on, n_.matching_labels))
+      ++it;
+    std::uint32_t sig = 0;
+    if (it == end) {
+      sig = static_cast<std::uint32_t>(m_.sigs.size());
+      m_.sigs.emplace_back(h, id);
+      m_.sig_index.emplace(h, sig);
+    } else {
+      sig = it->second;
     }
-    return best;
+    m_.sig_of[id] = sig;
+    return sig;
   }
-  static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+  std::size_t count() const { return m_.sigs.size(); }
 
  private:
   const Node& n_;
-  const Vec& v_;
-  std::vector<std::pair<std::size_t, std::size_t>> index_;  ///< (hash, element), sorted
+  MatchMemo& m_;
+  LabelTable& table_;
 };
 
-Vec set_op(const Node& n, Vec lhs, Vec rhs) {
+constexpr std::size_t kNoElement = static_cast<std::size_t>(-1);
+
+// By signature number, the first element of `v` with it (kNoElement when none).
+std::vector<std::size_t> first_by_signature(const Vec& v, Signatures& sigs) {
+  std::vector<std::uint32_t> of(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i)
+    of[i] = sigs.of(v[i].labels);
+  std::vector<std::size_t> first(sigs.count(), kNoElement);
+  for (std::size_t i = v.size(); i-- > 0;)
+    first[of[i]] = i;
+  return first;
+}
+
+Vec set_op(const Node& n, const Ctx& ctx, Vec lhs, Vec rhs) {
+  Signatures sigs{n, ctx.memo.matches[&n], ctx.labels()};
   Vec out;
   if (n.op == BinOp::kOr) {
-    SignatureIndex left{n, lhs};
-    std::vector<Series> add;
-    for (auto& s : rhs) {
-      if (left.find(s.labels) == SignatureIndex::kNone) add.push_back(std::move(s));
-    }
+    const auto left = first_by_signature(lhs, sigs);
     out = std::move(lhs);
-    for (auto& s : add)
-      out.push_back(std::move(s));
+    for (const auto& s : rhs) {
+      const std::uint32_t sig = sigs.of(s.labels);
+      if (sig >= left.size() || left[sig] == kNoElement) out.push_back(s);
+    }
     return out;
   }
-  SignatureIndex right{n, rhs};
+  const auto right = first_by_signature(rhs, sigs);
   bool want = n.op == BinOp::kAnd;
-  for (auto& s : lhs) {
-    if ((right.find(s.labels) != SignatureIndex::kNone) == want) out.push_back(std::move(s));
+  for (const auto& s : lhs) {
+    const std::uint32_t sig = sigs.of(s.labels);
+    if ((sig < right.size() && right[sig] != kNoElement) == want) out.push_back(s);
   }
   return out;
 }
@@ -155,19 +172,46 @@ Labels result_labels(const Labels& l, const Labels& r, const Node& n) {
   return out;
 }
 
-Vec vector_vector(const Node& n, Vec lhs, Vec rhs) {
+// The id of result_labels(table[l], table[r], n), remembered: by `l` alone for one-to-one
+// matching (the right side then adds nothing), by the pair otherwise.
+LabelsId result_id(const Node& n, MatchMemo& m, LabelTable& table, LabelsId l, LabelsId r) {
+  constexpr int kShift = 32;
+  if (n.card == Card::kOneToOne && n.include.empty()) {
+    if (l >= m.result_of.size()) m.result_of.resize(l + 1, LabelTable::kNone);
+    if (m.result_of[l] == LabelTable::kNone) {
+      const LabelsId id = table.intern(result_labels(table[l], table[r], n));
+      m.result_of[l] = id;
+    }
+    return m.result_of[l];
+  }
+  const std::uint64_t key = (static_cast<std::uint64_t>(l) << kShift) | r;
+  auto it = m.group_result.find(key);
+  if (it != m.group_result.end()) return it->second;
+  const LabelsId id = table.intern(result_labels(table[l], table[r], n));
+  m.group_result.emplace(key, id);
+  return id;
+}
+
+Vec vector_vector(const Node& n, const Ctx& ctx, Vec lhs, Vec rhs) {
   if (lhs.empty() || rhs.empty()) return {};
   bool swapped = n.card == Card::kOneToMany;
   if (swapped) std::swap(lhs, rhs);
-  SignatureIndex right{n, rhs};
+  MatchMemo& memo = ctx.memo.matches[&n];
+  LabelTable& table = ctx.labels();
+  Signatures sigs{n, memo, table};
+  std::vector<std::size_t> right(sigs.count(), kNoElement);  // by signature: rhs's element
   for (std::size_t i = 0; i < rhs.size(); ++i) {
-    std::size_t first = right.find(rhs[i].labels);
-    if (first < i) {
+    const std::uint32_t sig = sigs.of(rhs[i].labels);
+    if (sig >= right.size()) right.resize(sig + 1, kNoElement);
+    const std::size_t first = right[sig];
+    if (first != kNoElement) {
       eval_fail("found duplicate series for the match group on the " +
                 std::string(swapped ? "left" : "right") + " hand-side of the operation: [" +
-                format_labels(rhs[i].labels) + ", " + format_labels(rhs[first].labels) +
+                format_labels(table[rhs[i].labels]) + ", " +
+                format_labels(table[rhs[first].labels]) +
                 "];many-to-many matching not allowed: matching labels must be unique on one side");
     }
+    right[sig] = i;
   }
   // Per right element (one per signature): whether matched (one-to-one), or the result
   // label sets it gave (group_left/group_right).
@@ -175,9 +219,10 @@ Vec vector_vector(const Node& n, Vec lhs, Vec rhs) {
   std::vector<std::size_t> right_of;  // group_left/right: out[i]'s right element
   Vec out;
   for (const auto& ls : lhs) {
-    const std::size_t j = right.find(ls.labels);
-    if (j == SignatureIndex::kNone) continue;
-    const Series& rs = rhs[j];
+    const std::uint32_t sig = sigs.of(ls.labels);
+    const std::size_t j = sig < right.size() ? right[sig] : kNoElement;
+    if (j == kNoElement) continue;
+    const Elem& rs = rhs[j];
     double vl = swapped ? rs.value : ls.value;
     double vr = swapped ? ls.value : rs.value;
     auto [value, keep] = elem(n.op, vl, vr);
@@ -186,7 +231,7 @@ Vec vector_vector(const Node& n, Vec lhs, Vec rhs) {
     } else if (!keep) {
       continue;
     }
-    Labels labels = result_labels(ls.labels, rs.labels, n);
+    const LabelsId labels = result_id(n, memo, table, ls.labels, rs.labels);
     if (n.card == Card::kOneToOne) {
       if (matched[j])
         eval_fail(
@@ -196,7 +241,7 @@ Vec vector_vector(const Node& n, Vec lhs, Vec rhs) {
     } else {
       right_of.push_back(j);
     }
-    out.push_back({std::move(labels), value});
+    out.push_back({labels, value});
   }
   // group_left/group_right: one right element may not give two results with the same labels.
   // Checked after the loop, where nothing else can fail any more.
@@ -222,12 +267,12 @@ Val eval_binary(const Node& n, const Ctx& ctx) {
     return out;
   }
   if (l.type == Type::kVector && r.type == Type::kVector) {
-    out.vec = is_set_op(n.op) ? set_op(n, std::move(l.vec), std::move(r.vec))
-                              : vector_vector(n, std::move(l.vec), std::move(r.vec));
+    out.vec = is_set_op(n.op) ? set_op(n, ctx, std::move(l.vec), std::move(r.vec))
+                              : vector_vector(n, ctx, std::move(l.vec), std::move(r.vec));
   } else if (l.type == Type::kVector) {
-    out.vec = vector_scalar(n.op, std::move(l.vec), r.scalar, false, n.return_bool);
+    out.vec = vector_scalar(n.op, std::move(l.vec), r.scalar, false, n.return_bool, ctx.labels());
   } else {
-    out.vec = vector_scalar(n.op, std::move(r.vec), l.scalar, true, n.return_bool);
+    out.vec = vector_scalar(n.op, std::move(r.vec), l.scalar, true, n.return_bool, ctx.labels());
   }
   check_unique(out.vec);
   return out;

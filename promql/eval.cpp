@@ -26,26 +26,13 @@ Labels drop_name(Labels labels) {
 
 bool has_duplicate_labels(const Vec& v, std::span<const std::size_t> part) {
   if (v.size() < 2) return false;
-  // Hash, sort the (part, hash) pairs, and compare label sets only where both agree: far
-  // cheaper than sorting the label sets themselves (this runs after every operator).
-  std::vector<std::tuple<std::size_t, std::size_t, const Labels*>> h;  // (part, hash, labels)
-  h.reserve(v.size());
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    std::size_t x = 0;
-    for (const auto& l : v[i].labels) {
-      x = x * kHashMultiplier + hash_text(l.name);
-      x = x * kHashMultiplier + hash_text(l.value);
-    }
-    h.emplace_back(part.empty() ? 0 : part[i], x, &v[i].labels);
-  }
-  auto key = [](const auto& e) { return std::pair{std::get<0>(e), std::get<1>(e)}; };
-  std::sort(h.begin(), h.end(), [&](const auto& a, const auto& b) { return key(a) < key(b); });
-  for (std::size_t i = 1; i < h.size(); ++i) {
-    for (std::size_t j = i; j-- > 0 && key(h[j]) == key(h[i]);) {
-      if (*std::get<2>(h[j]) == *std::get<2>(h[i])) return true;
-    }
-  }
-  return false;
+  // Equal sets have equal ids (LabelTable): sort the (part, id) pairs and compare neighbours.
+  std::vector<std::pair<std::size_t, LabelsId>> ids;
+  ids.reserve(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i)
+    ids.emplace_back(part.empty() ? 0 : part[i], v[i].labels);
+  std::sort(ids.begin(), ids.end());
+  return std::adjacent_find(ids.begin(), ids.end()) != ids.end();
 }
 
 void check_unique(const Vec& v) {
@@ -110,12 +97,8 @@ Vec eval_selector(const Node& n, const Ctx& ctx) {
   Vec out;
   ctx.source.select_series(n.matchers, start, end, [&](const SeriesView& sv) {
     // The source promises [start, end]; guard anyway so a loose source cannot change results.
-    for (auto it = sv.samples.rbegin(); it != sv.samples.rend(); ++it) {
-      if (it->t <= end && it->t >= start) {
-        out.push_back({sv.labels, it->v});
-        return;
-      }
-    }
+    const auto v = with_samples(sv, [&](const auto& s) { return latest_in(s, start, end); });
+    if (v) out.push_back({ctx.labels().of_series(sv), *v});
   });
   return out;
 }
@@ -153,7 +136,7 @@ Val eval(const Node& n, const Ctx& ctx) {
         return v;
       }
       for (auto& s : v.vec) {
-        s.labels = drop_name(std::move(s.labels));
+        s.labels = ctx.labels().without_name(s.labels);
         s.value = -s.value;
       }
       check_unique(v.vec);
@@ -172,15 +155,17 @@ EvalCache& EvalCache::operator=(EvalCache&&) noexcept = default;
 
 core::Result<Value> evaluate(const Expr& expr, const SeriesSource& source, core::TimePoint at,
                              const EvalOptions& options) {
+  EvalCache::Impl local;  // without a cache: what this evaluation derives
+  EvalCache::Impl* memo = &local;
   if (options.cache != nullptr) {
-    EvalCache::Impl& c = options.cache->impl();
-    if (!c.expr || &c.expr->root() != &expr.root() || c.source != &source) {
-      c = EvalCache::Impl{};  // another expression or source: start over
-      c.expr.emplace(expr);
-      c.source = &source;
+    memo = &options.cache->impl();
+    if (!memo->expr || &memo->expr->root() != &expr.root() || memo->source != &source) {
+      *memo = EvalCache::Impl{};  // another expression or source: start over
+      memo->expr.emplace(expr);
+      memo->source = &source;
     }
   }
-  detail::Ctx ctx{source, at, options};
+  detail::Ctx ctx{source, at, options, *memo};
   try {
     detail::Val v = detail::eval(expr.root(), ctx);
     Value out;
@@ -190,11 +175,16 @@ core::Result<Value> evaluate(const Expr& expr, const SeriesSource& source, core:
       return out;
     }
     out.kind = Value::Kind::kVector;
-    out.vector = std::move(v.vec);
+    const detail::LabelTable& table = memo->labels;
     // Sources usually visit series in label order, and most operators keep it.
-    auto by_labels = [](const Series& a, const Series& b) { return a.labels < b.labels; };
-    if (!std::is_sorted(out.vector.begin(), out.vector.end(), by_labels))
-      std::sort(out.vector.begin(), out.vector.end(), by_labels);
+    auto by_labels = [&](const detail::Elem& a, const detail::Elem& b) {
+      return a.labels != b.labels && table[a.labels] < table[b.labels];
+    };
+    if (!std::is_sorted(v.vec.begin(), v.vec.end(), by_labels))
+      std::sort(v.vec.begin(), v.vec.end(), by_labels);
+    out.vector.reserve(v.vec.size());
+    for (const auto& e : v.vec)
+      out.vector.push_back({table[e.labels], e.value});
     return out;
   } catch (const detail::EvalError& e) {
     return core::Error(e.message);

@@ -10,11 +10,18 @@
 #include <vector>
 
 #include "promql/ast.hpp"
+#include "promql/label_table.hpp"
 #include "promql/promql.hpp"
 
 namespace selfheal::promql::detail {
 
-using Vec = std::vector<Series>;
+/// An instant vector's element during evaluation: its labels as an id of the evaluation's
+/// LabelTable (Ctx::labels), converted to a Series only in evaluate's result.
+struct Elem {
+  LabelsId labels = LabelTable::kNone;
+  double value = 0;
+};
+using Vec = std::vector<Elem>;
 
 /// An evaluation error (Prometheus raises the same): thrown inside, returned by evaluate().
 struct EvalError {
@@ -22,30 +29,65 @@ struct EvalError {
 };
 [[noreturn]] void eval_fail(std::string message);
 
-struct Ctx {
-  const SeriesSource& source;
-  core::TimePoint at;
-  EvalOptions options;
-};
-
-/// An aggregation's group keys by series (EvalCache): `table` interns the distinct kept
-/// label sets (a key's index), `key_of[id]` is series id's key or kNoKey.
+/// An aggregation's group keys (EvalCache): `keys` are the distinct kept label sets (a
+/// key's index; its labels' id in the LabelTable), `key_of[id]` is series id's key,
+/// `key_of_labels[id]` a label set id's, or kNoKey.
 struct AggKeys {
   static constexpr std::size_t kNoKey = static_cast<std::size_t>(-1);
-  std::vector<Labels> keys;
+  std::vector<LabelsId> keys;
   std::vector<std::size_t> key_of;
+  std::vector<std::size_t> key_of_labels;
   std::vector<std::pair<std::size_t, std::size_t>> slots;  ///< (hash, key) open addressing
+};
+
+/// A binary operator's matching (EvalCache): `sig_of[id]` is label set id's signature
+/// number (dense, per operator; kNone until derived), `result_of[id]` the result labels of a
+/// one-to-one match with a left element of set id, `group_result` those of a
+/// group_left/group_right match by (left id, right id).
+struct MatchMemo {
+  std::vector<LabelsId> sig_of;
+  std::vector<std::pair<std::size_t, LabelsId>> sigs;  ///< (hash, a set with it) by number
+  std::unordered_multimap<std::size_t, std::uint32_t> sig_index;  ///< hash -> number
+  std::vector<LabelsId> result_of;
+  std::unordered_map<std::uint64_t, LabelsId> group_result;
+};
+
+/// histogram_quantile's view of each input label set (EvalCache): its group (the labels
+/// without `le`) and its bucket bound (`le` parsed; no value: not a bucket).
+struct BucketMemo {
+  struct Of {
+    bool known = false;
+    LabelsId group = LabelTable::kNone;
+    std::optional<double> le;
+  };
+  std::vector<Of> of;
 };
 
 }  // namespace selfheal::promql::detail
 
 namespace selfheal::promql {
 struct EvalCache::Impl {
-  std::optional<Expr> expr;  ///< bound to (keeps the nodes, the map's keys, alive)
+  std::optional<Expr> expr;  ///< bound to (keeps the nodes, the maps' keys, alive)
   const SeriesSource* source = nullptr;
+  detail::LabelTable labels;  ///< every label set of the evaluations' elements
   std::unordered_map<const detail::Node*, detail::AggKeys> aggregations;
+  std::unordered_map<const detail::Node*, detail::MatchMemo> matches;
+  std::unordered_map<const detail::Node*, detail::BucketMemo> buckets;
 };
 }  // namespace selfheal::promql
+
+namespace selfheal::promql::detail {
+
+/// `memo` is the caller's EvalCache, or one for this evaluation only: never null.
+struct Ctx {
+  const SeriesSource& source;
+  core::TimePoint at;
+  EvalOptions options;
+  EvalCache::Impl& memo;
+  LabelTable& labels() const { return memo.labels; }
+};
+
+}  // namespace selfheal::promql::detail
 
 namespace selfheal::promql::detail {
 
@@ -65,8 +107,8 @@ Val eval_binary(const Node& n, const Ctx& ctx);     // binary.cpp
 
 /// `labels` without "__name__".
 Labels drop_name(Labels labels);
-/// Whether two elements of `v` have the same labels; with `part` (one entry per element),
-/// only two elements of the same part count.
+/// Whether two elements of `v` have the same labels (the same id); with `part` (one entry per
+/// element), only two elements of the same part count.
 bool has_duplicate_labels(const Vec& v, std::span<const std::size_t> part = {});
 /// Fails with Prometheus's "vector cannot contain metrics with the same labelset" when two
 /// elements share their labels.
@@ -95,6 +137,22 @@ bool same_signature(const Labels& a, const Labels& b, bool on,
 /// other node, or when dropping the name could make two elements alike (eval then fails).
 using StreamVisit = std::function<void(const SeriesView& series, bool drop_name, double value)>;
 bool stream_vector(const Node& n, const Ctx& ctx, const StreamVisit& visit);
+/// Calls `f` with the samples of `series`: its grid when the source gave one, else its span
+/// (both read alike: size, [i], front, back, subspan, iteration).
+template <typename F>
+decltype(auto) with_samples(const SeriesView& series, F&& f) {
+  if (!series.grid.empty()) return f(series.grid);
+  return f(series.samples);
+}
+/// The value of the latest sample of `s` in [start, end], as an instant selector reads it.
+template <typename S>
+std::optional<double> latest_in(const S& s, core::TimePoint start, core::TimePoint end) {
+  for (std::size_t i = s.size(); i-- > 0;) {
+    const Sample x = s[i];
+    if (x.t <= end && x.t >= start) return x.v;
+  }
+  return std::nullopt;
+}
 /// Evaluates a scalar-typed node to its value.
 double eval_scalar(const Node& n, const Ctx& ctx);
 

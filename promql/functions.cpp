@@ -24,9 +24,6 @@ constexpr double kMsPerSecond = 1000.0;
 /// sample interval of the first/last sample.
 constexpr double kExtrapolationThreshold = 1.1;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-constexpr std::size_t kBucketHashMultiplier = 1'000'003;
-/// histogram_quantile remembers this many distinct `le` texts per call (histograms have ~10).
-constexpr std::size_t kMaxRememberedLe = 32;
 
 using S = Type;
 const std::array<FunctionDef, 32> kFunctions{{
@@ -169,10 +166,41 @@ double seconds(core::Duration d) {
 }
 
 // `no_drop`: the source says no sample of `s` is lower than its predecessor, so the reset
-// scan would add nothing (result stays last - first, the same bits).
-std::optional<double> extrapolated_rate(std::span<const Sample> s, core::TimePoint range_start,
+// scan would add nothing (result stays last - first, the same bits). `S`, here and below: a
+// span of Sample or a SampleGrid.
+// The parts of extrapolated_rate that depend on sample times only, for one range: a range
+// function over a source's grids sees the same times for every series of a metric, so one
+// call derives them once (the same operations on the same inputs: the same bits).
+struct RateTimes {
+  core::Duration from_start{-1}, from_end{-1};  ///< first sample - range start, end - last
+  std::size_t count = 0;                        ///< 0: nothing derived yet
+  double to_start = 0, to_end = 0, sampled = 0, avg_step = 0, threshold = 0, range_s = 0;
+};
+
+template <typename S>
+const RateTimes& rate_times(const S& s, core::TimePoint range_start, core::TimePoint range_end,
+                            core::Duration range, RateTimes& memo) {
+  const core::Duration from_start = s.front().t - range_start;
+  const core::Duration from_end = range_end - s.back().t;
+  if (memo.count == s.size() && memo.from_start == from_start && memo.from_end == from_end)
+    return memo;
+  memo.from_start = from_start;
+  memo.from_end = from_end;
+  memo.count = s.size();
+  memo.to_start = seconds(from_start);
+  memo.to_end = seconds(from_end);
+  memo.sampled = seconds(s.back().t - s.front().t);
+  memo.avg_step = memo.sampled / static_cast<double>(s.size() - 1);
+  memo.threshold = memo.avg_step * kExtrapolationThreshold;
+  memo.range_s = seconds(range);
+  return memo;
+}
+
+template <typename S>
+std::optional<double> extrapolated_rate(const S& s, core::TimePoint range_start,
                                         core::TimePoint range_end, core::Duration range,
-                                        bool is_counter, bool is_rate, bool no_drop) {
+                                        bool is_counter, bool is_rate, bool no_drop,
+                                        RateTimes& memo) {
   if (s.size() < 2) return std::nullopt;
   double result = s.back().v - s.front().v;
   if (is_counter && !no_drop) {
@@ -182,28 +210,30 @@ std::optional<double> extrapolated_rate(std::span<const Sample> s, core::TimePoi
       prev = p.v;
     }
   }
-  double to_start = seconds(s.front().t - range_start);
-  double to_end = seconds(range_end - s.back().t);
-  double sampled = seconds(s.back().t - s.front().t);
-  double avg_step = sampled / static_cast<double>(s.size() - 1);
+  const RateTimes& times = rate_times(s, range_start, range_end, range, memo);
+  double to_start = times.to_start;
+  const double to_end = times.to_end;
+  const double sampled = times.sampled;
+  const double avg_step = times.avg_step;
   if (is_counter && result > 0 && s.front().v >= 0) {
     // A counter cannot go below zero: do not extrapolate past the point where it would be 0.
     double to_zero = sampled * (s.front().v / result);
     if (to_zero < to_start) to_start = to_zero;
   }
-  double threshold = avg_step * kExtrapolationThreshold;
+  const double threshold = times.threshold;
   double interval = sampled;
   interval += to_start < threshold ? to_start : avg_step / 2;
   interval += to_end < threshold ? to_end : avg_step / 2;
   double factor = interval / sampled;
-  if (is_rate) factor /= seconds(range);
+  if (is_rate) factor /= times.range_s;
   return result * factor;
 }
 
-std::optional<double> instant_value(std::span<const Sample> s, bool is_rate) {
+template <typename S>
+std::optional<double> instant_value(const S& s, bool is_rate) {
   if (s.size() < 2) return std::nullopt;
-  const Sample& last = s[s.size() - 1];
-  const Sample& prev = s[s.size() - 2];
+  const Sample last = s[s.size() - 1];
+  const Sample prev = s[s.size() - 2];
   double result = (is_rate && last.v < prev.v) ? last.v : last.v - prev.v;
   auto interval = last.t - prev.t;
   if (interval.count() == 0) return std::nullopt;
@@ -211,7 +241,8 @@ std::optional<double> instant_value(std::span<const Sample> s, bool is_rate) {
   return result;
 }
 
-double avg_over_time(std::span<const Sample> s) {
+template <typename S>
+double avg_over_time(const S& s) {
   double mean = 0, count = 0, c = 0;
   for (const auto& p : s) {
     count++;
@@ -224,16 +255,17 @@ double avg_over_time(std::span<const Sample> s) {
   return std::isinf(mean) ? mean : mean + c;
 }
 
-std::optional<double> range_function(FuncId id, std::span<const Sample> s, core::TimePoint start,
-                                     core::TimePoint end, core::Duration range,
-                                     bool no_drop = false) {
+template <typename S>
+std::optional<double> range_function(FuncId id, const S& s, core::TimePoint start,
+                                     core::TimePoint end, core::Duration range, bool no_drop,
+                                     RateTimes& memo) {
   switch (id) {
     case FuncId::kRate:
-      return extrapolated_rate(s, start, end, range, true, true, no_drop);
+      return extrapolated_rate(s, start, end, range, true, true, no_drop, memo);
     case FuncId::kIncrease:
-      return extrapolated_rate(s, start, end, range, true, false, no_drop);
+      return extrapolated_rate(s, start, end, range, true, false, no_drop, memo);
     case FuncId::kDelta:
-      return extrapolated_rate(s, start, end, range, false, false, no_drop);
+      return extrapolated_rate(s, start, end, range, false, false, no_drop, memo);
     case FuncId::kIrate:
       return instant_value(s, true);
     case FuncId::kIdelta:
@@ -267,7 +299,7 @@ std::optional<double> range_function(FuncId id, std::span<const Sample> s, core:
     }
     case FuncId::kSumOverTime: {
       double sum = 0, c = 0;
-      for (const auto& p : s)
+      for (const Sample p : s)
         kahan_inc(p.v, sum, c);
       return std::isinf(sum) ? sum : sum + c;
     }
@@ -280,24 +312,49 @@ std::optional<double> range_function(FuncId id, std::span<const Sample> s, core:
   }
 }
 
-// The samples of `s` in [start, end]. Samples are ascending (the source's contract): test
-// the ends, usually already inside, then bisect rather than scan.
-std::span<const Sample> clip(std::span<const Sample> s, core::TimePoint start,
-                             core::TimePoint end) {
-  auto lo = s.begin();
-  if (lo != s.end() && lo->t < start)
-    lo = std::partition_point(lo, s.end(), [&](const Sample& x) { return x.t < start; });
-  auto hi = s.end();
-  if (lo != hi && std::prev(hi)->t > end)
-    hi = std::partition_point(lo, hi, [&](const Sample& x) { return x.t <= end; });
-  return {lo, hi};
+// The first index in [lo, hi) whose sample's time satisfies `past` (hi when none), `past`
+// false then true along ascending samples: a bisection.
+template <typename S, typename Past>
+std::size_t first_past(const S& s, std::size_t lo, std::size_t hi, Past past) {
+  while (lo < hi) {
+    const std::size_t mid = lo + (hi - lo) / 2;
+    if (past(s[mid].t)) {
+      hi = mid;
+    } else {
+      lo = mid + 1;
+    }
+  }
+  return lo;
 }
 
-// Whether no sample of `in` (a part of `v.samples`) is lower than its predecessor, known
-// without reading them: the source's last drop lies at or before `in`'s first sample.
-bool no_drop_in(const SeriesView& v, std::span<const Sample> in) {
+// The samples of `s` in [start, end]. Samples are ascending (the source's contract): test
+// the ends, usually already inside, then bisect rather than scan.
+template <typename S>
+S clip(const S& s, core::TimePoint start, core::TimePoint end) {
+  std::size_t lo = 0;
+  if (!s.empty() && s[0].t < start)
+    lo = first_past(s, 0, s.size(), [&](core::TimePoint t) { return t >= start; });
+  std::size_t hi = s.size();
+  if (lo != hi && s[hi - 1].t > end)
+    hi = first_past(s, lo, hi, [&](core::TimePoint t) { return t > end; });
+  return s.subspan(lo, hi - lo);
+}
+
+// Where `in` starts in the series' samples.
+std::size_t offset_in(const SeriesView& v, std::span<const Sample> in) {
+  return static_cast<std::size_t>(in.data() - v.samples.data());
+}
+std::size_t offset_in(const SeriesView& v, const SampleGrid& in) {
+  if (v.grid.stride == 0) return 0;
+  return static_cast<std::size_t>((in.values - v.grid.values) / v.grid.stride);
+}
+
+// Whether no sample of `in` (a part of the series' samples) is lower than its predecessor,
+// known without reading them: the source's last drop lies at or before `in`'s first sample.
+template <typename S>
+bool no_drop_in(const SeriesView& v, const S& in) {
   if (v.last_drop == SeriesView::kUnknown || in.empty()) return false;
-  return v.last_drop <= static_cast<std::size_t>(in.data() - v.samples.data());
+  return v.last_drop <= offset_in(v, in);
 }
 
 const Node& unwrap_parens(const Node& n) {
@@ -339,17 +396,20 @@ Vec eval_range_call(const Node& n, const Ctx& ctx) {
   core::TimePoint start = end - sel.range;
   Vec out;
   bool any = false;
+  RateTimes times;  // shared by the series of this call (rate_times)
   ctx.source.select_series(sel.matchers, start, end, [&](const SeriesView& sv) {
-    // Samples are ascending (the source's contract): bisect rather than scan the window.
-    std::span<const Sample> in = clip(sv.samples, start, end);
-    if (in.empty()) return;
-    any = true;
-    if (id == FuncId::kAbsentOverTime) return;
-    if (auto v = range_function(id, in, start, end, sel.range, no_drop_in(sv, in))) {
-      out.push_back({id == FuncId::kLastOverTime ? sv.labels : drop_name(sv.labels), *v});
-    }
+    with_samples(sv, [&](const auto& samples) {
+      // Samples are ascending (the source's contract): bisect rather than scan the window.
+      const auto in = clip(samples, start, end);
+      if (in.empty()) return;
+      any = true;
+      if (id == FuncId::kAbsentOverTime) return;
+      if (auto v = range_function(id, in, start, end, sel.range, no_drop_in(sv, in), times))
+        out.push_back({ctx.labels().of_series(sv, id != FuncId::kLastOverTime), *v});
+    });
   });
-  if (id == FuncId::kAbsentOverTime && !any) out.push_back({absent_labels(sel), 1});
+  if (id == FuncId::kAbsentOverTime && !any)
+    out.push_back({ctx.labels().intern(absent_labels(sel)), 1});
   return out;
 }
 
@@ -388,12 +448,8 @@ bool stream_vector(const Node& node, const Ctx& ctx, const StreamVisit& visit) {
     core::TimePoint end = ctx.at - n.offset;
     core::TimePoint start = end - ctx.options.lookback;
     ctx.source.select_series(n.matchers, start, end, [&](const SeriesView& sv) {
-      for (auto it = sv.samples.rbegin(); it != sv.samples.rend(); ++it) {  // as eval_selector
-        if (it->t <= end && it->t >= start) {
-          visit(sv, false, it->v);
-          return;
-        }
-      }
+      const auto v = with_samples(sv, [&](const auto& s) { return latest_in(s, start, end); });
+      if (v) visit(sv, false, *v);  // as eval_selector
     });
     return true;
   }
@@ -406,11 +462,14 @@ bool stream_vector(const Node& node, const Ctx& ctx, const StreamVisit& visit) {
   if (sel.kind != NodeKind::kMatrix || (drops && !one_metric_name(sel))) return false;
   core::TimePoint end = ctx.at - sel.offset;
   core::TimePoint start = end - sel.range;
+  RateTimes times;  // shared by the series of this call (rate_times)
   ctx.source.select_series(sel.matchers, start, end, [&](const SeriesView& sv) {
-    std::span<const Sample> in = clip(sv.samples, start, end);
-    if (in.empty()) return;
-    if (auto v = range_function(id, in, start, end, sel.range, no_drop_in(sv, in)))
-      visit(sv, drops, *v);
+    with_samples(sv, [&](const auto& samples) {
+      const auto in = clip(samples, start, end);
+      if (in.empty()) return;
+      if (auto v = range_function(id, in, start, end, sel.range, no_drop_in(sv, in), times))
+        visit(sv, drops, *v);
+    });
   });
   return true;
 }
@@ -418,9 +477,9 @@ bool stream_vector(const Node& node, const Ctx& ctx, const StreamVisit& visit) {
 namespace {
 
 template <typename F>
-Vec map_values(Vec v, F f) {
+Vec map_values(Vec v, LabelTable& table, F f) {
   for (auto& s : v) {
-    s.labels = drop_name(std::move(s.labels));
+    s.labels = table.without_name(s.labels);
     s.value = f(s.value);
   }
   return v;
@@ -513,62 +572,42 @@ std::optional<double> parse_le(std::string_view s) {
   return v;
 }
 
-// Labels without `le` (the name included, as Prometheus groups buckets), hashed in place.
-std::size_t hash_without_le(const Labels& labels) {
-  std::size_t h = 0;
-  for (const auto& l : labels) {
-    if (l.name == "le") continue;
-    h = h * kBucketHashMultiplier + hash_text(l.name);
-    h = h * kBucketHashMultiplier + hash_text(l.value);
+// What histogram_quantile reads of label set `id`: its group (the labels without `le`, the
+// name included, as Prometheus groups buckets) and its bound, derived once per set.
+const BucketMemo::Of& bucket_of(BucketMemo& memo, LabelTable& table, LabelsId id) {
+  if (id >= memo.of.size()) memo.of.resize(id + 1);
+  if (memo.of[id].known) return memo.of[id];
+  BucketMemo::Of of;
+  of.known = true;
+  const Labels& labels = table[id];
+  of.le = parse_le(label_value(labels, "le"));
+  if (of.le) {
+    Labels key;
+    for (const auto& l : labels)
+      if (l.name != "le") key.push_back(l);
+    of.group = table.intern(std::move(key));
   }
-  return h;
-}
-bool same_without_le(const Labels& labels, const Labels& key) {
-  std::size_t j = 0;
-  for (const auto& l : labels) {
-    if (l.name == "le") continue;
-    if (j == key.size() || !(key[j] == l)) return false;
-    ++j;
-  }
-  return j == key.size();
+  memo.of[id] = of;
+  return memo.of[id];
 }
 
-Vec histogram_quantile(double q, const Vec& in) {
-  // Groups found by hash (a map keyed by label sets was most of this function's time),
-  // given out in label order as before.
-  std::vector<std::pair<Labels, std::vector<Bucket>>> groups;
-  std::unordered_multimap<std::size_t, std::size_t> index;
-  // The few distinct `le` texts parsed once each (strtod per element was a tenth of this).
-  std::vector<std::pair<std::string_view, std::optional<double>>> parsed;
-  auto le_of = [&](std::string_view text) {
-    for (const auto& [t, v] : parsed)
-      if (t == text) return v;
-    if (parsed.size() == kMaxRememberedLe) return parse_le(text);  // not a few: parse each
-    parsed.emplace_back(text, parse_le(text));
-    return parsed.back().second;
-  };
+Vec histogram_quantile(double q, const Vec& in, BucketMemo& memo, LabelTable& table) {
+  // Groups in order of first appearance, then given out in label order as before.
+  std::vector<std::pair<LabelsId, std::vector<Bucket>>> groups;
+  std::unordered_map<LabelsId, std::size_t> index;
   for (const auto& s : in) {
-    auto le = le_of(label_value(s.labels, "le"));
-    if (!le) continue;
-    const std::size_t h = hash_without_le(s.labels);
-    auto [it, end] = index.equal_range(h);
-    while (it != end && !same_without_le(s.labels, groups[it->second].first))
-      ++it;
-    if (it == end) {
-      Labels key;
-      for (const auto& l : s.labels)
-        if (l.name != "le") key.push_back(l);
-      it = index.emplace(h, groups.size());
-      groups.emplace_back(std::move(key), std::vector<Bucket>{});
-    }
-    groups[it->second].second.push_back({*le, s.value});
+    const BucketMemo::Of& of = bucket_of(memo, table, s.labels);
+    if (!of.le) continue;
+    auto [it, fresh] = index.try_emplace(of.group, groups.size());
+    if (fresh) groups.emplace_back(of.group, std::vector<Bucket>{});
+    groups[it->second].second.push_back({*of.le, s.value});
   }
   std::sort(groups.begin(), groups.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
+            [&](const auto& a, const auto& b) { return table[a.first] < table[b.first]; });
   Vec out;
   out.reserve(groups.size());
   for (auto& [key, buckets] : groups)
-    out.push_back({drop_name(std::move(key)), bucket_quantile(q, std::move(buckets))});
+    out.push_back({table.without_name(key), bucket_quantile(q, std::move(buckets))});
   return out;
 }
 
@@ -579,28 +618,30 @@ Vec eval_with_params(const Node& n, const Ctx& ctx) {
   switch (n.function->id) {
     case FuncId::kRound: {
       double inv = 1 / (a.size() > 1 ? eval_scalar(*a[1], ctx) : 1);
-      return map_values(std::move(v), [inv](double x) { return std::floor(x * inv + 0.5) / inv; });
+      return map_values(std::move(v), ctx.labels(),
+                        [inv](double x) { return std::floor(x * inv + 0.5) / inv; });
     }
     case FuncId::kClampMin: {
       double lo = eval_scalar(*a[1], ctx);
-      return map_values(std::move(v), [lo](double x) { return go_max(lo, x); });
+      return map_values(std::move(v), ctx.labels(), [lo](double x) { return go_max(lo, x); });
     }
     case FuncId::kClampMax: {
       double hi = eval_scalar(*a[1], ctx);
-      return map_values(std::move(v), [hi](double x) { return go_min(hi, x); });
+      return map_values(std::move(v), ctx.labels(), [hi](double x) { return go_min(hi, x); });
     }
     default: {
       double lo = eval_scalar(*a[1], ctx), hi = eval_scalar(*a[2], ctx);
       if (hi < lo) return {};
-      return map_values(std::move(v), [lo, hi](double x) { return go_max(lo, go_min(hi, x)); });
+      return map_values(std::move(v), ctx.labels(),
+                        [lo, hi](double x) { return go_max(lo, go_min(hi, x)); });
     }
   }
 }
 
 }  // namespace
 
-Vec label_replace(Vec v, const std::string& dst, const std::string& repl, const std::string& src,
-                  const std::string& regex);  // label_replace.cpp
+Vec label_replace(Vec v, LabelTable& table, const std::string& dst, const std::string& repl,
+                  const std::string& src, const std::string& regex);  // label_replace.cpp
 
 const FunctionDef* find_function(std::string_view name) {
   for (const auto& f : kFunctions) {
@@ -625,7 +666,7 @@ Val eval_call(const Node& n, const Ctx& ctx) {
       out.scalar = static_cast<double>(core::to_unix_ms(ctx.at)) / kMsPerSecond;
       return out;
     case FuncId::kVector:
-      out.vec.push_back({{}, eval_scalar(*a[0], ctx)});
+      out.vec.push_back({ctx.labels().intern(Labels{}), eval_scalar(*a[0], ctx)});
       return out;
     case FuncId::kScalar: {
       Vec v = vec_arg(0);
@@ -633,15 +674,15 @@ Val eval_call(const Node& n, const Ctx& ctx) {
       return out;
     }
     case FuncId::kAbsent:
-      if (vec_arg(0).empty()) out.vec.push_back({absent_labels(*a[0]), 1});
+      if (vec_arg(0).empty()) out.vec.push_back({ctx.labels().intern(absent_labels(*a[0])), 1});
       return out;
     case FuncId::kHistogramQuantile: {
       double q = eval_scalar(*a[0], ctx);
-      out.vec = histogram_quantile(q, vec_arg(1));
+      out.vec = histogram_quantile(q, vec_arg(1), ctx.memo.buckets[&n], ctx.labels());
       break;
     }
     case FuncId::kLabelReplace:
-      out.vec = label_replace(vec_arg(0), eval(*a[1], ctx).str, eval(*a[2], ctx).str,
+      out.vec = label_replace(vec_arg(0), ctx.labels(), eval(*a[1], ctx).str, eval(*a[2], ctx).str,
                               eval(*a[3], ctx).str, eval(*a[4], ctx).str);
       break;
     case FuncId::kRound:
@@ -652,7 +693,7 @@ Val eval_call(const Node& n, const Ctx& ctx) {
       break;
     default:
       if (Unary f = simple_math(id)) {
-        out.vec = map_values(vec_arg(0), [f](double x) { return f(x); });
+        out.vec = map_values(vec_arg(0), ctx.labels(), [f](double x) { return f(x); });
       } else {
         out.vec = eval_range_call(n, ctx);
       }

@@ -84,8 +84,8 @@ bool valid_label_name(std::string_view s) {
 
 }  // namespace
 
-Vec label_replace(Vec v, const std::string& dst, const std::string& repl, const std::string& src,
-                  const std::string& regex) {
+Vec label_replace(Vec v, LabelTable& table, const std::string& dst, const std::string& repl,
+                  const std::string& src, const std::string& regex) {
   std::string err;
   auto re = compile_regex(regex, &err);
   if (!re) eval_fail("invalid regular expression in label_replace(): " + regex);
@@ -94,16 +94,18 @@ Vec label_replace(Vec v, const std::string& dst, const std::string& repl, const 
   Match m{*re, std::vector<re2::StringPiece>(
                    static_cast<std::size_t>(re->NumberOfCapturingGroups()) + 1)};
   for (auto& s : v) {
-    std::string value(label_value(s.labels, src));
+    std::string value(label_value(table[s.labels], src));
     if (!re->Match(value, 0, value.size(), re2::RE2::ANCHOR_BOTH, m.groups.data(),
                    static_cast<int>(m.groups.size())))
       continue;
     std::string res = expand(repl, m);
-    std::erase_if(s.labels, [&](const Label& l) { return l.name == dst; });
+    Labels labels = table[s.labels];
+    std::erase_if(labels, [&](const Label& l) { return l.name == dst; });
     if (!res.empty()) {
-      s.labels.push_back({dst, std::move(res)});
-      sort_labels(s.labels);
+      labels.push_back({dst, std::move(res)});
+      sort_labels(labels);
     }
+    s.labels = table.intern(std::move(labels));
   }
   return v;
 }

@@ -15,6 +15,8 @@
 //   auto v = promql::evaluate(*e, src, t0 + 1min);   // Value{kVector, {{{service=api}, 0.1}}}
 #pragma once
 
+#include <algorithm>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <span>
@@ -80,11 +82,52 @@ struct Matcher {
 /// The one place selfheal compiles a label regex.
 bool compile(Matcher& m, std::string* error);
 
+/// Samples at regular times laid out with a stride: a source keeping a metric's series side
+/// by side, one row per scrape, hands out a window without copying it. Sample i is at
+/// `first + i * step` with value `values[i * stride]`. Reads like a span of Sample.
+///
+///   SampleGrid g{rows + column, width, t0, 15s, 20};  // 20 samples, 15 s apart
+///   g[3];  // Sample{t0 + 45s, rows[column + 3 * width]}
+struct SampleGrid {
+  const double* values = nullptr;
+  std::ptrdiff_t stride = 1;  ///< in doubles
+  core::TimePoint first;
+  core::Duration step{0};
+  std::size_t count = 0;
+
+  std::size_t size() const { return count; }
+  bool empty() const { return count == 0; }
+  Sample operator[](std::size_t i) const {
+    return {first + step * static_cast<std::int64_t>(i),
+            values[static_cast<std::ptrdiff_t>(i) * stride]};
+  }
+  Sample front() const { return (*this)[0]; }
+  Sample back() const { return (*this)[count - 1]; }
+  /// Samples [offset, offset + n) (n clipped to what is left).
+  SampleGrid subspan(std::size_t offset, std::size_t n = static_cast<std::size_t>(-1)) const {
+    return {values + static_cast<std::ptrdiff_t>(offset) * stride, stride,
+            first + step * static_cast<std::int64_t>(offset), step, std::min(n, count - offset)};
+  }
+  struct Iterator {
+    const SampleGrid* grid;
+    std::size_t i;
+    Sample operator*() const { return (*grid)[i]; }
+    Iterator& operator++() {
+      ++i;
+      return *this;
+    }
+    bool operator!=(const Iterator& o) const { return i != o.i; }
+  };
+  Iterator begin() const { return {this, 0}; }
+  Iterator end() const { return {this, count}; }
+};
+
 /// One series as a source hands it to `SeriesSource::select_series`'s visitor; valid only
 /// for the duration of the call.
 struct SeriesView {
   static constexpr std::size_t kUnknown = static_cast<std::size_t>(-1);
   const Labels& labels;
+  /// The samples, unless `grid` holds them (then this is empty).
   std::span<const Sample> samples;
   /// The source's stable number for this series (never reused for other labels while the
   /// source lives), or kUnknown: lets an evaluation cache what it derives from the labels.
@@ -93,6 +136,8 @@ struct SeriesView {
   /// reset), 0 when none is, or kUnknown when the source does not track it (the evaluator
   /// then scans). "Lower" is `<`: NaN is never lower.
   std::size_t last_drop = kUnknown;
+  /// The samples when the source keeps them strided (`samples` then empty), as `samples`'s.
+  SampleGrid grid{};
 };
 
 /// The data an expression reads.

@@ -29,9 +29,26 @@ WorldSeriesSource::WorldSeriesSource(const sim::World& world) : world_(world) {
                         m == sim::PromMetric::kMemoryLimit);
   }
   kept_.resize(catalogue.size());
+  // Every metric but the volatile ones and the one present only after an OOM kill is
+  // sampled at every tick: kept in rows.
+  row_of_.assign(catalogue.size(), {kNoRows, 0});
+  std::vector<std::size_t> metric_rows(sim::kPromMetricCount, kNoRows);
+  for (std::size_t i = 0; i < catalogue.size(); ++i) {
+    const sim::PromMetric m = catalogue[i].metric;
+    if (volatile_[i] || m == sim::PromMetric::kLastTerminated) continue;
+    std::size_t& r = metric_rows[static_cast<std::size_t>(m)];
+    if (r == kNoRows) {
+      r = rows_.size();
+      rows_.push_back({SeriesRows{0, world.spec().scrape_interval}, {}, true});
+    }
+    row_of_[i] = {r, rows_[r].series.size()};
+    rows_[r].series.push_back(i);
+  }
+  for (auto& mr : rows_)
+    mr.rows = SeriesRows{mr.series.size(), world.spec().scrape_interval};
 }
 
-const std::vector<std::size_t>& WorldSeriesSource::matching(
+const WorldSeriesSource::Selection& WorldSeriesSource::matching(
     std::span<const promql::Matcher> matchers) const {
   std::string key;
   const std::vector<std::size_t>* by_name = nullptr;
@@ -51,7 +68,10 @@ const std::vector<std::size_t>& WorldSeriesSource::matching(
   auto consider = [&](std::size_t i) {
     for (const auto& m : matchers)
       if (!promql::matches(m, promql::label_value(labels_[i], m.name))) return;
-    it->second.push_back(i);
+    it->second.series.push_back(i);
+    const std::size_t r = row_of_[i].first;
+    auto& rows = it->second.rows;
+    if (r != kNoRows && std::find(rows.begin(), rows.end(), r) == rows.end()) rows.push_back(r);
   };
   if (by_name != nullptr) {
     for (std::size_t i : *by_name)
@@ -162,15 +182,42 @@ void WorldSeriesSource::select(
     std::span<const promql::Matcher> matchers, core::TimePoint start, core::TimePoint end,
     const std::function<void(const promql::Labels&, std::span<const promql::Sample>)>& visit)
     const {
-  select_series(matchers, start, end,
-                [&](const promql::SeriesView& v) { visit(v.labels, v.samples); });
+  std::vector<promql::Sample> copy;
+  select_series(matchers, start, end, [&](const promql::SeriesView& v) {
+    if (v.grid.empty()) return visit(v.labels, v.samples);
+    copy.clear();
+    for (const promql::Sample s : v.grid)
+      copy.push_back(s);
+    visit(v.labels, copy);
+  });
 }
 
 void WorldSeriesSource::select_series(std::span<const promql::Matcher> matchers,
                                       core::TimePoint start, core::TimePoint end,
                                       const SeriesVisit& visit) const {
-  for (std::size_t i : matching(matchers)) {
+  const Selection& selection = matching(matchers);
+  const auto kept = world_.prom_kept();
+  const bool any = kept && end >= start;
+  if (any) {
+    for (const std::size_t r : selection.rows) {
+      MetricRows& mr = rows_[r];
+      if (!mr.ok) continue;
+      mr.ok = mr.rows.update(start, kept->first, kept->second,
+                             [&](std::size_t column, core::TimePoint from, core::TimePoint to,
+                                 std::vector<sim::PromPoint>& out) {
+                               world_.prom_samples(mr.series[column], from, to, out);
+                             });
+    }
+  }
+  for (const std::size_t i : selection.series) {
     std::size_t last_drop = 0;
+    const auto [r, column] = row_of_[i];
+    if (r != kNoRows && rows_[r].ok) {
+      if (!any) continue;
+      const auto grid = rows_[r].rows.window(column, start, end, kept->first, last_drop);
+      if (!grid.empty()) visit(promql::SeriesView{labels_[i], {}, i, last_drop, grid});
+      continue;
+    }
     const auto s = samples(i, start, end, last_drop);
     if (!s.empty()) visit(promql::SeriesView{labels_[i], s, i, last_drop});
   }

@@ -24,6 +24,7 @@
 #include "engine/ports.hpp"
 #include "engine/signal_queries.hpp"
 #include "promql/promql.hpp"
+#include "scenario/series_rows.hpp"
 #include "sim/world.hpp"
 
 namespace selfheal::scenario {
@@ -41,16 +42,19 @@ class WorldSeriesSource final : public promql::SeriesSource {
   explicit WorldSeriesSource(const sim::World& world);
 
   /// Matching is done once per distinct selector (the catalogue never changes during a
-  /// run) and cached. Samples are copied out of the world's rings once: each series keeps
-  /// the samples of the longest window asked of it (bounded by what the rings keep), new
-  /// ticks are appended as the world runs, and `visit` gets a view of that copy. The two
-  /// memory series, whose old samples follow the service's current memory limit, are read
-  /// from the rings on each call instead.
+  /// run) and cached. Samples are copied out of the world's rings once: each metric's series
+  /// are kept side by side, one row per tick (SeriesRows), back to the longest window asked
+  /// of the metric (bounded by what the rings keep), new ticks are appended as the world
+  /// runs, and `visit` gets a strided view of the rows (SeriesView::grid). A series whose
+  /// ticks are irregular (the last-terminated reason, present only after an OOM kill) keeps a
+  /// copy of its own instead (SeriesView::samples). The two memory series, whose old samples
+  /// follow the service's current memory limit, are read from the rings on each call.
   void select(std::span<const promql::Matcher> matchers, core::TimePoint start, core::TimePoint end,
               const std::function<void(const promql::Labels&, std::span<const promql::Sample>)>&
                   visit) const override;
 
   /// As select; ids are catalogue indices, last_drop is tracked as the copies grow.
+  /// `visit` gets a grid (SeriesView::grid) or a span, as said above.
   void select_series(std::span<const promql::Matcher> matchers, core::TimePoint start,
                      core::TimePoint end, const SeriesVisit& visit) const override;
 
@@ -58,7 +62,12 @@ class WorldSeriesSource final : public promql::SeriesSource {
   const std::vector<promql::Labels>& labels() const { return labels_; }
 
  private:
-  const std::vector<std::size_t>& matching(std::span<const promql::Matcher> matchers) const;
+  /// The series a selector matches, and the rows (indices in rows_) they are kept in.
+  struct Selection {
+    std::vector<std::size_t> series;
+    std::vector<std::size_t> rows;
+  };
+  const Selection& matching(std::span<const promql::Matcher> matchers) const;
 
   /// Series `index`'s samples in [start, end] (see select), or an empty span; `last_drop`
   /// as SeriesView's.
@@ -89,7 +98,17 @@ class WorldSeriesSource final : public promql::SeriesSource {
   std::vector<bool> volatile_;  ///< read from the rings on every call (see select)
   mutable std::vector<Kept> kept_;
   std::unordered_map<std::string, std::vector<std::size_t>> by_name_;
-  mutable std::map<std::string, std::vector<std::size_t>> selections_;
+  mutable std::map<std::string, Selection> selections_;
+  /// Per metric kept in rows, its rows and its series (catalogue indices, the columns).
+  struct MetricRows {
+    SeriesRows rows;
+    std::vector<std::size_t> series;
+    bool ok = true;  ///< false once the rows cannot hold the metric (copies are kept instead)
+  };
+  mutable std::vector<MetricRows> rows_;
+  /// Per series: (index in rows_, column), or kNoRows for the series kept as copies.
+  std::vector<std::pair<std::size_t, std::size_t>> row_of_;
+  static constexpr std::size_t kNoRows = static_cast<std::size_t>(-1);
   mutable std::vector<sim::PromPoint> points_;
   mutable std::vector<promql::Sample> samples_;
 };

@@ -1,7 +1,8 @@
 // WorldSeriesSource keeps copies of the world's samples to hand out views (the cost of
 // Prometheus rule files, bench/README.md): whatever windows are asked, in whatever order,
 // it must answer exactly as World::prom_samples reads the rings, with the catalogue index as
-// each series' id and the position of its last drop (SeriesView) as a scan finds it.
+// each series' id and the position of its last drop (SeriesView) as a scan finds it, whether
+// it hands a series out as a strided grid of its rows or as a span of its own copy.
 #include <catch2/catch.hpp>
 
 #include <cstring>
@@ -60,7 +61,8 @@ TEST_CASE("WorldSeriesSource answers every window as the world's rings do", "[sc
   const std::vector<std::pair<core::Duration, core::Duration>> windows{
       {5min, 0min},  {1min, 0min}, {30min, 0min}, {2min, 3min},
       {15min, 0min}, {1h, 0min},   {0min, 7s}};
-  std::size_t compared = 0, tracked = 0, dropped = 0;
+  std::size_t compared = 0, tracked = 0, dropped = 0, grids = 0, spans = 0;
+  std::vector<promql::Sample> copy;
   for (int step = 0; step < 70; ++step) {
     world.run_until(world.start() + step * 97s);
     for (const auto& window : windows) {  // not a structured binding: clang 14 cannot
@@ -71,7 +73,12 @@ TEST_CASE("WorldSeriesSource answers every window as the world's rings do", "[sc
       std::vector<bool> seen(source.labels().size(), false);
       source.select_series(all, start, end, [&](const promql::SeriesView& v) {
         const promql::Labels& l = v.labels;
-        const std::span<const promql::Sample> s = v.samples;
+        copy.assign(v.samples.begin(), v.samples.end());
+        REQUIRE((v.grid.empty() || v.samples.empty()));
+        for (const promql::Sample x : v.grid)
+          copy.push_back(x);
+        ++(v.grid.empty() ? spans : grids);
+        const std::span<const promql::Sample> s = copy;
         const std::size_t i = index.at(promql::format_labels(l));
         REQUIRE(v.id == i);
         // The last sample below its predecessor, as a scan of the span finds it.
@@ -104,6 +111,8 @@ TEST_CASE("WorldSeriesSource answers every window as the world's rings do", "[sc
   CHECK(compared > 100000);
   CHECK(tracked > 10000);
   CHECK(dropped > 100);  // gauges going down (replicas available)
+  CHECK(grids > 10000);  // the metrics kept in rows
+  CHECK(spans > 1000);   // the memory series and the last-terminated reason
 }
 
 }  // namespace world_series_source_test

@@ -1,0 +1,76 @@
+// Series of one metric side by side, one row per scrape tick (time-major, as the world's own
+// rings): what WorldSeriesSource keeps of the world's samples to hand the evaluator strided
+// views (promql::SampleGrid). Appending a tick writes one row and reading a window's ends
+// reads two rows for every series of the metric, a few cache lines where a copy per series
+// touched two lines per series (bench/README.md, "Rule evaluation carries label-set ids and
+// reads rows").
+//
+//   SeriesRows rows{columns, 15s};
+//   if (rows.update(start, first_kept, last_tick, read))        // read: World::prom_samples
+//     grid = rows.window(column, start, end, first_kept, last_drop);
+//
+// Ownership: owns its rows; a grid is valid until the next update. Single-threaded.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <vector>
+
+#include "core/time.hpp"
+#include "promql/promql.hpp"
+#include "sim/prom_series.hpp"
+
+namespace selfheal::scenario {
+
+class SeriesRows {
+ public:
+  /// Appends to `out` column `column`'s samples at the ticks in [from, to] the source still
+  /// holds, ascending (World::prom_samples of the column's series).
+  using Reader = std::function<void(std::size_t column, core::TimePoint from, core::TimePoint to,
+                                    std::vector<sim::PromPoint>& out)>;
+
+  /// `columns` series sampled every `step` (> 0).
+  SeriesRows(std::size_t columns, core::Duration step);
+
+  /// Brings the rows up to the source's ticks [first, last] for a window starting at `start`:
+  /// appends the new ticks, or reads every column again from `start` when the window reaches
+  /// further back than the rows kept. Rows are kept back to the longest window asked. False,
+  /// for good, when a column misses a tick another has (then rows cannot hold it).
+  bool update(core::TimePoint start, core::TimePoint first, core::TimePoint last,
+              const Reader& read);
+
+  /// Column `column`'s samples in [start, end], none before `first` (the source's oldest
+  /// tick), as the Reader would give them; after an update for a window starting at or
+  /// before `start`. `last_drop` as promql::SeriesView's: the index in the grid of the last
+  /// sample below its predecessor, 0 when none is, SeriesView::kUnknown when one lies past
+  /// the grid's end.
+  promql::SampleGrid window(std::size_t column, core::TimePoint start, core::TimePoint end,
+                            core::TimePoint first, std::size_t& last_drop) const;
+
+  /// Rows held (dropped rows are compacted away lazily).
+  std::size_t rows() const { return rows_; }
+
+ private:
+  bool rebuild(core::TimePoint start, core::TimePoint last, const Reader& read);
+  bool append(core::TimePoint last, const Reader& read);
+  /// Drops the rows before `keep` once they are more than half of those held.
+  void compact(core::TimePoint keep);
+  /// The number of rows before time `t` (clamped to [0, rows_]).
+  std::size_t rows_before(core::TimePoint t) const;
+
+  std::size_t width_;
+  core::Duration step_;
+  std::vector<double> buf_;        ///< row-major: row r, column c at buf_[r * width_ + c]
+  std::size_t rows_ = 0;           ///< rows in buf_
+  core::TimePoint t0_;             ///< row 0's tick
+  std::size_t base_ = 0;           ///< row 0's number, counting rows since the last rebuild
+  core::TimePoint from_;           ///< the earliest instant the rows answer for
+  core::TimePoint upto_;           ///< the latest tick read
+  core::Duration longest_{0};      ///< the longest window asked
+  std::vector<std::size_t> drop_;  ///< per column: the number of its last row below the one before
+  bool valid_ = false;
+  bool broken_ = false;
+  std::vector<sim::PromPoint> points_;
+};
+
+}  // namespace selfheal::scenario
