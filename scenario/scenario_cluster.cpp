@@ -4,6 +4,7 @@
 #include <string>
 
 #include "engine/objective_bounds.hpp"
+#include "sim/model_constants.hpp"
 
 namespace selfheal::scenario::detail {
 
@@ -63,7 +64,7 @@ void Loader::service_traffic(const YAML::Node& n, const std::string& f, const st
     num(t["rps"], f + ".traffic.rps", svc.traffic.rps, 0.0, 1e9);
     set(t["daily_shape"], f + ".traffic.daily_shape", svc.traffic.daily_shape,
         [&](const YAML::Node& x, const std::string& y) { return r_.boolean(x, y); });
-    num(t["noise"], f + ".traffic.noise", svc.traffic.noise, 0.0, sim::kMaxTrafficNoise);
+    num(t["noise"], f + ".traffic.noise", svc.traffic.noise, 0.0, sim::model::kMaxTrafficNoise);
   }
 }
 

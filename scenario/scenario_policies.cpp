@@ -6,6 +6,7 @@
 #include <string>
 
 #include "engine/policy_loader.hpp"
+#include "sim/model_constants.hpp"
 
 namespace selfheal::scenario::detail {
 
@@ -136,7 +137,7 @@ void Loader::variation(const YAML::Node& n) {
   v.fault_start_jitter = r_.duration(n["fault_start_jitter"], "variation.fault_start_jitter");
   if (n["traffic_noise"].IsDefined()) {
     double x = 0;
-    num(n["traffic_noise"], "variation.traffic_noise", x, 0.0, sim::kMaxTrafficNoise);
+    num(n["traffic_noise"], "variation.traffic_noise", x, 0.0, sim::model::kMaxTrafficNoise);
     v.traffic_noise = x;
   }
   if (n["classifier_noise"].IsDefined()) {

@@ -247,7 +247,8 @@ class SpecChecker {
     }
     check_share(f + ".base_error_rate", s.base_error_rate);
     if (!finite(s.traffic.rps) || s.traffic.rps < 0) err(f + ".traffic.rps", "must be >= 0");
-    if (!finite(s.traffic.noise) || s.traffic.noise < 0 || s.traffic.noise > kMaxTrafficNoise) {
+    if (!finite(s.traffic.noise) || s.traffic.noise < 0 ||
+        s.traffic.noise > model::kMaxTrafficNoise) {
       err(f + ".traffic.noise", "must be a relative std-dev in [0, 1]");
     }
     if (!finite(s.memory_per_pod_mb) || s.memory_per_pod_mb <= 0) {

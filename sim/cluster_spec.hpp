@@ -56,10 +56,6 @@ struct TrafficSpec {
       true;  ///< diurnal curve 1 + 0.45 sin: peak 1.45x at 14:00, trough 0.55x at 02:00 UTC
   double noise = 0.05;  ///< relative std-dev of the seeded, autocorrelated noise, in [0, 1]
 };
-/// The largest TrafficSpec::noise: a std-dev as large as the mean demand itself. Every
-/// reader of a noise (a service's `traffic.noise`, a sweep's `variation.traffic_noise`)
-/// refuses more at load time with this bound.
-inline constexpr double kMaxTrafficNoise = 1.0;
 
 /// Kubernetes int-or-percent (maxSurge / maxUnavailable).
 struct IntOrPercent {

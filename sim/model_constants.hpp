@@ -90,6 +90,10 @@ inline constexpr double kGoldenRatioFraction = 0.6180339887498949;
 /// import reading more), and scale actions never ask for more (a runaway factor stays
 /// bounded).
 inline constexpr int kMaxReplicas = 10000;
+/// The largest traffic noise (TrafficSpec::noise, a relative std-dev of demand): a std-dev as
+/// large as the mean demand itself. Every reader of a noise (a service's `traffic.noise`, a
+/// sweep's `variation.traffic_noise`) refuses more at load time with this bound.
+inline constexpr double kMaxTrafficNoise = 1.0;
 
 // ---- memory ----------------------------------------------------------------------------
 /// A container's memory without a leak: kMemoryIdleShare of memory_per_pod_mb idle, up to
