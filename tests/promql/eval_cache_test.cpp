@@ -64,9 +64,14 @@ void add_counters(MemorySource& src, int pods, int from_tick, int ticks,
   }
 }
 
-// Evaluates `q` with `cached` (a cache) and without, every 45 s over a source whose series
-// grow, with new series (new ids, new label sets) appearing half-way: the results must agree.
-void cached_equals_fresh_as_series_appear(const char* q, const Expr& e, const EvalOptions& cached) {
+// Evaluates `q` with `cache` and without, every 45 s over a source whose series grow, with
+// new series (new ids, new label sets) appearing half-way: the results must agree.
+void cached_equals_fresh_as_series_appear(const char* q, EvalCache& cache) {
+  auto parsed = parse(q);
+  REQUIRE(parsed);
+  const Expr& e = *parsed;
+  EvalOptions cached;
+  cached.cache = &cache;
   MemorySource grown;
   add_counters(grown, 3, 0, 200);
   for (int s = 0; s < 200 * 15; s += 45) {
@@ -125,12 +130,12 @@ TEST_CASE("promql EvalCache gives the same results as none as series appear", "[
   const char* queries[] = {"sum by (svc) (rate(c[5m]))", "max without (pod) (c)",
                            "count by (pod) (c) > 0", "sum(rate(c[1m]))"};
   for (const char* q : queries) {
+    EvalCache cache;
+    cached_equals_fresh_as_series_appear(q, cache);
     auto e = parse(q);
     REQUIRE(e);
-    EvalCache cache;
     EvalOptions cached;
     cached.cache = &cache;
-    cached_equals_fresh_as_series_appear(q, *e, cached);
     // The same cache over another source (whose ids name other series) starts over.
     MemorySource other;
     add_counters(other, 4, 0, 50, "z");
@@ -154,12 +159,8 @@ TEST_CASE("promql EvalCache: operators over remembered label sets give the same 
        "\"pod\", \".*([0-9])\")))"),
       "c * on (pod) group_right (svc) max by (pod) (c)"};
   for (const char* q : queries) {
-    auto e = parse(q);
-    REQUIRE(e);
     EvalCache cache;
-    EvalOptions cached;
-    cached.cache = &cache;
-    cached_equals_fresh_as_series_appear(q, *e, cached);
+    cached_equals_fresh_as_series_appear(q, cache);
   }
 }
 
