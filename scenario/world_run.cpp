@@ -2,6 +2,8 @@
 
 #include <functional>
 #include <memory>
+#include <stdexcept>
+#include <string>
 #include <utility>
 
 #include "engine/engine.hpp"
@@ -87,17 +89,36 @@ struct WorldRunner::Impl {
   Impl(const Scenario& sc, std::uint64_t seed, const sim::ClusterSpec& sp,
        engine::PolicySet policies, sim::WorldOptions world_options,
        const Intervention* intervention)
+      : Impl(sc, sp, uses_promql(policies) || sc.signal_queries, intervention,
+             std::make_unique<sim::World>(
+                 sp, seed,
+                 with_series(world_options, uses_promql(policies) || sc.signal_queries ||
+                                                !sc.prometheus_rules.empty()))) {
+    eng.emplace(ctx, std::move(policies), engine::ClassifierModel::builtin());
+  }
+  // fork(): `o`'s world and engine copied, its counters carried on.
+  Impl(const Impl& o, const Intervention* intervention)
+      : Impl(o.s, o.spec, o.promql, intervention, o.world->copy()) {
+    timers.carry_on(o.timers);
+    notifications = o.notifications;
+    answers = o.answers;
+    eng.emplace(*o.eng, ctx);
+  }
+
+  // The shared part of both constructors: everything but the engine.
+  Impl(const Scenario& sc, const sim::ClusterSpec& sp, bool uses_promql,
+       const Intervention* intervention, std::unique_ptr<sim::World> w)
       : s(sc),
         spec(sp),
-        promql(uses_promql(policies) || sc.signal_queries),
-        world{sp, seed, with_series(world_options, promql || !sc.prometheus_rules.empty())},
-        base(world.context()),
+        promql(uses_promql),
+        world(std::move(w)),
+        base(world->context()),
         held{base.state},
-        source{world},
+        source{*world},
         // A Prometheus rule file's alerts are the last of the world's rules (prom_rules.hpp).
         rules{sc.prometheus_rules,
               sim::effective_alert_rules(sp).size() - sc.prometheus_rules.size(), source, sp},
-        promql_telemetry{base.telemetry, source, world,
+        promql_telemetry{base.telemetry, source, *world,
                          sc.signal_queries ? &*sc.signal_queries : nullptr},
         iv(intervention ? std::optional<Intervention>(*intervention) : std::nullopt),
         timers{base.scheduler,
@@ -113,32 +134,40 @@ struct WorldRunner::Impl {
             base.actuator,
             base.notifier,
             held,
-            base.audit},
-        eng{ctx, std::move(policies), engine::ClassifierModel::builtin()} {
-    if (!s.prometheus_rules.empty()) world.set_external_rule_evaluator(std::ref(rules));
-    world.set_incident_sink([this](engine::Incident& incoming) {
+            base.audit} {
+    if (!s.prometheus_rules.empty()) world->set_external_rule_evaluator(std::ref(rules));
+    world->set_incident_sink([this](engine::Incident& incoming) {
       const std::size_t n = notifications++;
       if (at(PointKind::kNotification, n)) {
         intervene();
         return;
       }
       call(PointKind::kNotification, n, [&] {
-        classify_injected(s, world, incoming);
-        eng.handle(incoming);
+        classify_injected(s, *world, incoming);
+        eng->handle(incoming);
       });
     });
-    world.set_approval_handler([this](std::uint64_t id, bool ok) {
+    world->set_approval_handler([this](std::uint64_t id, bool ok) {
       const std::size_t n = answers++;
       if (at(PointKind::kApproval, n)) intervene();
-      call(PointKind::kApproval, n, [&] { eng.approve(id, ok); });
+      call(PointKind::kApproval, n, [&] { eng->approve(id, ok); });
     });
   }
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
 
   bool at(PointKind kind, std::size_t n) const {
-    return iv && iv->replace && iv->point == BranchPoint{kind, n};
+    return iv && iv->replace && iv->point.kind == kind && iv->point.ordinal == n;
   }
   // Holds the target and executes the alternative at the branch point (world_run.hpp).
   void intervene() {
+    // A fork taken where the main run's event count said: the point must fall in that
+    // event, or the fork is not the run it stands for.
+    const std::uint64_t event = world->simulation().dispatched();
+    if (iv->point.event != 0 && iv->point.event != event)
+      throw std::logic_error("intervention: branch point reached in event " +
+                             std::to_string(event) + ", expected in event " +
+                             std::to_string(iv->point.event));
     held.hold({spec.ns, iv->target});
     if (!iv->action) return;
     engine::ActionRequest r;
@@ -152,11 +181,13 @@ struct WorldRunner::Impl {
   void call(PointKind kind, std::size_t n, const F& fn) {
     // By audit index: the audit is append-only, while a recovery is inserted into the
     // events back-dated to where its hold began, shifting the later events' indices.
-    const std::size_t before = world.timeline().audit.size();
+    const auto& audit = world->timeline().audit;
+    const std::size_t before = audit.size();
     fn();
-    const auto& audit = world.timeline().audit;
+    const std::uint64_t event = world->simulation().dispatched();
     for (std::size_t k = before; k < audit.size(); ++k)
-      if (audit[k].kind == engine::AuditKind::kDecision) out.point_of[k] = BranchPoint{kind, n};
+      if (audit[k].kind == engine::AuditKind::kDecision)
+        out.point_of[k] = BranchPoint{kind, n, event};
   }
 
   // The world publishes Prometheus series only when a policy check, the signals or a rule
@@ -169,16 +200,17 @@ struct WorldRunner::Impl {
   const Scenario& s;
   const sim::ClusterSpec& spec;
   bool promql;  // some policy check is PromQL, or the signals are (signals: serve_config)
-  sim::World world;
+  std::unique_ptr<sim::World> world;
   engine::EngineContext base;
   HeldStateStore held;
+  // The PromQL caches start empty in a fork: they answer exactly as warm ones do.
   WorldSeriesSource source;
   PromRuleEvaluator rules;
   PromqlTelemetry promql_telemetry;
   std::optional<Intervention> iv;
   CountingScheduler timers;
   engine::EngineContext ctx;
-  engine::Engine eng;
+  std::optional<engine::Engine> eng;  // set last: its ports are the members above
   WorldRun out;
   std::size_t notifications = 0;
   std::size_t answers = 0;
@@ -189,20 +221,27 @@ WorldRunner::WorldRunner(const Scenario& s, std::uint64_t seed, const sim::Clust
                          const Intervention* intervention)
     : impl_(std::make_unique<Impl>(s, seed, spec, std::move(policies), world_options,
                                    intervention)) {}
+WorldRunner::WorldRunner(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 WorldRunner::~WorldRunner() = default;
 WorldRunner::WorldRunner(WorldRunner&&) noexcept = default;
 
 void WorldRunner::run_until(core::TimePoint t) {
-  impl_->world.run_until(t);
+  impl_->world->run_until(t);
+}
+void WorldRunner::run_to_event(std::uint64_t n) {
+  impl_->world->run_to_event(n);
+}
+WorldRunner WorldRunner::fork(const Intervention* intervention) const {
+  return WorldRunner(std::make_unique<Impl>(*impl_, intervention));
 }
 core::TimePoint WorldRunner::now() const {
-  return impl_->world.now();
+  return impl_->world->now();
 }
 const sim::Timeline& WorldRunner::timeline() const {
-  return impl_->world.timeline();
+  return impl_->world->timeline();
 }
 WorldRun WorldRunner::take() {
-  impl_->out.timeline = impl_->world.take_timeline();
+  impl_->out.timeline = impl_->world->take_timeline();
   for (const auto& [alert, note] : impl_->rules.unmapped())
     impl_->out.rule_notes.push_back(note);
   return std::move(impl_->out);
