@@ -1,7 +1,9 @@
 #include "scenario/world_run.hpp"
 
 #include <functional>
+#include <map>
 #include <memory>
+#include <unordered_map>
 #include <utility>
 
 #include "engine/engine.hpp"
@@ -48,19 +50,56 @@ class HeldStateStore final : public engine::StateStore {
 // Counts the engine's timers as they fire and hands each to `fire` with its ordinal, so a
 // decision made inside a timer (the next rung after a failed verification) has a branch
 // point. Firing order is the kernel's, so the n-th timer is the same one in every re-run.
-class CountingScheduler final : public engine::Scheduler {
+// A Scheduler to the engine and the Callbacks of the inner scheduler: each timer is armed
+// on the inner one addressed to this, under a token of its own, and passed on when it fires.
+class CountingScheduler final : public engine::Scheduler, engine::Callbacks {
  public:
   using Fire = std::function<void(std::size_t ordinal, const std::function<void()>& cb)>;
   CountingScheduler(engine::Scheduler& inner, Fire fire) : inner_(inner), fire_(std::move(fire)) {}
-  engine::TimerId after(core::Duration delay, std::function<void()> cb) override {
-    return inner_.after(delay, [this, cb = std::move(cb)] { fire_(fired_++, cb); });
+  engine::TimerId after(core::Duration delay, engine::Callbacks& to, std::uint64_t token) override {
+    const std::uint64_t own = ++next_token_;
+    const engine::TimerId id = inner_.after(delay, *this, own);
+    armed_.emplace(own, Armed{&to, token, id});
+    token_of_.emplace(id, own);
+    return id;
   }
-  bool cancel(engine::TimerId id) override { return inner_.cancel(id); }
+  bool cancel(engine::TimerId id) override {
+    if (auto it = token_of_.find(id); it != token_of_.end()) {
+      armed_.erase(it->second);
+      token_of_.erase(it);
+    }
+    return inner_.cancel(id);
+  }
 
  private:
+  struct Armed {
+    engine::Callbacks* to = nullptr;
+    std::uint64_t token = 0;
+    engine::TimerId id = 0;
+  };
+  void on_timer(std::uint64_t own) override {
+    auto it = armed_.find(own);
+    if (it == armed_.end()) return;
+    const Armed a = it->second;
+    armed_.erase(it);
+    token_of_.erase(a.id);
+    fire_(fired_++, [&a] { a.to->on_timer(a.token); });
+  }
+  void on_action_done(std::uint64_t, engine::ActionResult) override {}
+
   engine::Scheduler& inner_;
   Fire fire_;
   std::size_t fired_ = 0;
+  std::uint64_t next_token_ = 0;
+  std::map<std::uint64_t, Armed> armed_;  ///< own token -> the engine's timer
+  std::unordered_map<engine::TimerId, std::uint64_t> token_of_;  ///< inner id -> own token
+};
+
+// The intervention's own action reports to no one (world_run.hpp: it is not the engine's).
+class IgnoredResults final : public engine::Callbacks {
+ public:
+  void on_timer(std::uint64_t) override {}
+  void on_action_done(std::uint64_t, engine::ActionResult) override {}
 };
 
 // Injected classifications (a fault's `classification:`) ride on every notification on the
@@ -145,7 +184,7 @@ struct WorldRunner::Impl {
     r.id = kInterventionActionId;
     r.target = {spec.ns, iv->target};
     r.action = *iv->action;
-    base.actuator.execute(r, [](engine::ActionResult) {});
+    base.actuator.execute(r, ignored);
   }
   // Runs one call into the engine and records the branch point of the decisions it made.
   template <class F>
@@ -176,6 +215,7 @@ struct WorldRunner::Impl {
   PromRuleEvaluator rules;
   PromqlTelemetry promql_telemetry;
   std::optional<Intervention> iv;
+  IgnoredResults ignored;
   CountingScheduler timers;
   engine::EngineContext ctx;
   engine::Engine eng;
