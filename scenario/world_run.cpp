@@ -50,19 +50,43 @@ class HeldStateStore final : public engine::StateStore {
 // Counts the engine's timers as they fire and hands each to `fire` with its ordinal, so a
 // decision made inside a timer (the next rung after a failed verification) has a branch
 // point. Firing order is the kernel's, so the n-th timer is the same one in every re-run.
-class CountingScheduler final : public engine::Scheduler {
+// A Scheduler to the engine and the Callbacks of the inner scheduler: each timer is armed
+// on the inner one addressed to this, under the engine's own token, and passed on to the
+// engine when it fires. One engine uses it (a WorldRunner's).
+class CountingScheduler final : public engine::Scheduler, public engine::Callbacks {
  public:
   using Fire = std::function<void(std::size_t ordinal, const std::function<void()>& cb)>;
   CountingScheduler(engine::Scheduler& inner, Fire fire) : inner_(inner), fire_(std::move(fire)) {}
-  engine::TimerId after(core::Duration delay, std::function<void()> cb) override {
-    return inner_.after(delay, [this, cb = std::move(cb)] { fire_(fired_++, cb); });
+  engine::TimerId after(core::Duration delay, engine::Callbacks& to, std::uint64_t token) override {
+    if (to_ != nullptr && to_ != &to)
+      throw std::logic_error("CountingScheduler: timers of a second engine");
+    to_ = &to;
+    return inner_.after(delay, *this, token);
   }
   bool cancel(engine::TimerId id) override { return inner_.cancel(id); }
+  /// A fork: `o`'s count carried on, its timers now for `to` (the copied engine).
+  void carry_on(const CountingScheduler& o, engine::Callbacks& to) {
+    fired_ = o.fired_;
+    to_ = o.to_ ? &to : nullptr;
+  }
 
  private:
+  void on_timer(std::uint64_t token) override {
+    fire_(fired_++, [this, token] { to_->on_timer(token); });
+  }
+  void on_action_done(std::uint64_t, engine::ActionResult) override {}
+
   engine::Scheduler& inner_;
   Fire fire_;
   std::size_t fired_ = 0;
+  engine::Callbacks* to_ = nullptr;  // the engine whose timers these are
+};
+
+// The intervention's own action reports to no one (world_run.hpp: it is not the engine's).
+class IgnoredResults final : public engine::Callbacks {
+ public:
+  void on_timer(std::uint64_t) override {}
+  void on_action_done(std::uint64_t, engine::ActionResult) override {}
 };
 
 // Injected classifications (a fault's `classification:`) ride on every notification on the
@@ -174,7 +198,7 @@ struct WorldRunner::Impl {
     r.id = kInterventionActionId;
     r.target = {spec.ns, iv->target};
     r.action = *iv->action;
-    base.actuator.execute(r, [](engine::ActionResult) {});
+    base.actuator.execute(r, ignored);
   }
   // Runs one call into the engine and records the branch point of the decisions it made.
   template <class F>
@@ -208,6 +232,7 @@ struct WorldRunner::Impl {
   PromRuleEvaluator rules;
   PromqlTelemetry promql_telemetry;
   std::optional<Intervention> iv;
+  IgnoredResults ignored;
   CountingScheduler timers;
   engine::EngineContext ctx;
   std::optional<engine::Engine> eng;  // set last: its ports are the members above

@@ -113,7 +113,7 @@ struct World::Impl {
   };
   struct SchedulerPort final : engine::Scheduler {
     explicit SchedulerPort(Impl& w) : w_(w) {}
-    engine::TimerId after(Duration delay, std::function<void()> cb) override;
+    engine::TimerId after(Duration delay, engine::Callbacks& to, std::uint64_t token) override;
     bool cancel(engine::TimerId id) override;
     Impl& w_;
   };
@@ -136,10 +136,11 @@ struct World::Impl {
   };
   struct ActuatorPort final : engine::Actuator {
     explicit ActuatorPort(Impl& w) : w_(w) {}
-    void execute(const engine::ActionRequest& r,
-                 std::function<void(engine::ActionResult)> done) override;
+    void execute(const engine::ActionRequest& r, engine::Callbacks& to) override;
+    void forget(engine::Callbacks& to) override { completions.forget(to); }
     engine::DeploymentStatus deployment(const engine::ServiceRef& target) override;
     Impl& w_;
+    engine::Completions completions;  ///< Actuation's closures over the engine's Callbacks
   };
   struct NotifierPort final : engine::Notifier {
     explicit NotifierPort(Impl& w) : w_(w) {}

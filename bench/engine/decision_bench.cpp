@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -42,14 +43,29 @@ class CountingNotifier final : public Notifier {
 };
 
 // Completes every action on the next scheduler step, like a fast cluster.
-class InstantActuator final : public Actuator {
+// Its own timers (token = request id) report the results.
+class InstantActuator final : public Actuator, Callbacks {
  public:
   explicit InstantActuator(Scheduler& s) : scheduler_(s) {}
-  void execute(const ActionRequest&, std::function<void(ActionResult)> done) override {
-    scheduler_.after(0ms, [done = std::move(done)] { done(ActionResult{true, "ok", {}}); });
+  void execute(const ActionRequest& r, Callbacks& to) override {
+    owed_[r.id] = &to;
+    scheduler_.after(0ms, *this, r.id);
+  }
+  void forget(Callbacks& to) override {
+    std::erase_if(owed_, [&](const auto& kv) { return kv.second == &to; });
   }
 
  private:
+  void on_timer(std::uint64_t id) override {
+    auto it = owed_.find(id);
+    if (it == owed_.end()) return;
+    Callbacks* to = it->second;
+    owed_.erase(it);
+    to->on_action_done(id, ActionResult{true, "ok", {}});
+  }
+  void on_action_done(std::uint64_t, ActionResult) override {}
+
+  std::map<std::uint64_t, Callbacks*> owed_;  ///< request id -> whom it reports to
   Scheduler& scheduler_;
 };
 

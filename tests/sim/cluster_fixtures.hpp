@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/fixed_ports.hpp"
 #include "engine/ports.hpp"
 #include "sim/world.hpp"
 
@@ -40,10 +41,20 @@ inline FaultSpec fault(FaultKind kind, std::string target, Duration at,
   return f;
 }
 
-struct ActionProbe {
+/// What the actuator reported for one action (act() below): it is the action's Callbacks,
+/// so it must live until the world has run past the action's completion.
+struct ActionProbe final : engine::Callbacks {
+  explicit ActionProbe(const World& world) : w(world) {}
   std::optional<engine::ActionResult> result;
   TimePoint done_at{};
   int calls = 0;
+  const World& w;
+  void on_timer(std::uint64_t) override {}
+  void on_action_done(std::uint64_t, engine::ActionResult res) override {
+    result = std::move(res);
+    done_at = w.now();
+    ++calls;
+  }
 };
 
 /// payments_cluster() with payment-api leaking memory from 10 min on.
@@ -57,16 +68,12 @@ inline ClusterSpec leaking_cluster() {
 /// the actuator calls back.
 inline std::shared_ptr<ActionProbe> act(World& w, const std::string& service, engine::ActionSpec a,
                                         std::uint64_t id) {
-  auto probe = std::make_shared<ActionProbe>();
+  auto probe = std::make_shared<ActionProbe>(w);
   engine::ActionRequest r;
   r.id = id;
   r.target = {w.spec().ns, service};
   r.action = std::move(a);
-  w.context().actuator.execute(r, [probe, &w](engine::ActionResult res) {
-    probe->result = std::move(res);
-    probe->done_at = w.now();
-    ++probe->calls;
-  });
+  w.context().actuator.execute(r, *probe);
   return probe;
 }
 
