@@ -64,6 +64,9 @@ class EventTarget {
   virtual void on_event(const Event& e) = 0;
 
  protected:
+  EventTarget() = default;
+  EventTarget(const EventTarget&) = default;
+  EventTarget& operator=(const EventTarget&) = default;
   ~EventTarget() = default;
 };
 
