@@ -39,7 +39,7 @@ namespace selfheal::sim {
 /// deployment/payment-api -n prod" (timeline details and page summaries).
 std::string describe_action(const engine::ServiceRef& t, const engine::ActionSpec& a);
 
-class Actuation {
+class Actuation final : public EventTarget {
  public:
   using Done = std::function<void(engine::ActionResult)>;
   /// A finished action's callback and result, handed out after the tick.
@@ -87,6 +87,11 @@ class Actuation {
   /// `sim` and `env` must outlive the Actuation. Actions on another namespace than `ns` find
   /// no Deployment.
   Actuation(std::string ns, core::Duration scrape_interval, Simulation& sim, Env& env);
+  /// A copy of `o`'s state (waits, request ids, results, completions due) for another
+  /// world: `sim` (a copy of o's, where this registers as the same target number) and
+  /// `env`. Throws std::logic_error while an engine's action is in flight (its `done` is a
+  /// closure into that engine); the on-call's actions have none and copy.
+  Actuation(const Actuation& o, Simulation& sim, Env& env);
 
   /// The engine's Actuator: a request id seen before is logged and ignored.
   void execute(const engine::ActionRequest& r, Done done);
@@ -133,6 +138,18 @@ class Actuation {
     Done done;
   };
   void complete_later(core::Duration delay, Call& c, engine::ActionResult res);
+  /// A completion due later: logged, then handed to `done` (its event's a = the key in
+  /// later_).
+  struct Later {
+    std::uint64_t id = 0;
+    std::string service;
+    bool automated = true;
+    std::string kind;
+    engine::ActionResult res;
+    Done done;
+  };
+  void on_event(const Event& e) override;
+  Actuation(const Actuation&) = default;  // the state; the public copy above rebinds the rest
   /// Completes `c` as failed after kNotFoundDelay (unknown object, unsupported action).
   void fail(Call& c, std::string msg);
   void restart(std::size_t svc, Call& c);
@@ -146,9 +163,12 @@ class Actuation {
 
   std::string ns_;
   core::Duration scrape_;
-  Simulation& sim_;
-  Env& env_;
+  Simulation* sim_;
+  Env* env_;
+  TargetId target_;
   std::vector<Wait> waits_;
+  std::map<std::uint64_t, Later> later_;  // completions due, by the order they were started
+  std::uint64_t next_later_ = 0;
   std::unordered_set<std::uint64_t> action_ids_;
   std::vector<Completion> completions_;
   /// target key -> (instant, incident fingerprint) of the engine's last executed decision.

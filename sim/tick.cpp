@@ -74,7 +74,11 @@ inline void World::Impl::tick() {
       sink(i);
   }
   alerting.clear_notifications();
-  sim.at(at + scrape, [this] { tick(); });
+  sim.at(at + scrape, tick_target, Event{});
+}
+
+void World::Impl::on_event(const Event&) {
+  tick();
 }
 
 inline void World::Impl::record_sample(Svc& v, TimePoint at, double dt_s) {

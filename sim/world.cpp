@@ -16,7 +16,10 @@ namespace selfheal::sim {
 using namespace model;
 
 World::Impl::Impl(const ClusterSpec& s, std::uint64_t seed, WorldOptions o)
-    : spec(s), opts(o), sim(seed, s.start) {
+    : spec_ptr(std::make_shared<const ClusterSpec>(s)),
+      spec(*spec_ptr),
+      opts(o),
+      sim(seed, s.start) {
   scrape = spec.scrape_interval;
   pods.build(spec.start);
   traffic.build();
@@ -29,7 +32,35 @@ World::Impl::Impl(const ClusterSpec& s, std::uint64_t seed, WorldOptions o)
   if (opts.prometheus_series) prom.build(opts.telemetry_retention);
   build_timeline();
   faults.start();
-  sim.at(spec.start, [this] { tick(); });
+  tick_target = sim.add_target(*this);
+  sim.at(spec.start, tick_target, Event{});
+}
+
+// Members in declaration order: each part is copied with the collaborators of this world
+// (its Env, the Simulation, the timeline and parts it reads), all declared before it.
+World::Impl::Impl(const Impl& o)
+    : spec_ptr(o.spec_ptr),
+      spec(*spec_ptr),
+      opts(o.opts),
+      sim(Simulation::NewOwner{}, o.sim),
+      scrape(o.scrape),
+      tick_count(o.tick_count),
+      last_tick(o.last_tick),
+      tl(o.tl),
+      pods(o.pods, pods_env),
+      traffic(o.traffic, sim),
+      faults(o.faults, tl, sim, faults_env),
+      actuation(o.actuation, sim, actuation_env),
+      oncall(o.oncall, sim, oncall_env),
+      telemetry(o.telemetry, tl),
+      alerting(o.alerting, telemetry, pods, alerting_env),
+      prom(o.prom, telemetry, traffic),
+      state_port(o.state_port),
+      health_error_text(o.health_error_text) {
+  tick_target = sim.add_target(*this);
+  if (tick_target != o.tick_target || sim.targets() != o.sim.targets()) {
+    throw std::logic_error("World: the copy's simulation numbers its targets differently");
+  }
 }
 
 inline void World::Impl::build_timeline() {
@@ -266,6 +297,12 @@ World::World(const ClusterSpec& spec, std::uint64_t seed, WorldOptions options) 
 
 World::~World() = default;
 
+World::World(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+std::unique_ptr<World> World::copy() const {
+  return std::unique_ptr<World>(new World(std::make_unique<Impl>(*impl_)));
+}
+
 core::Result<std::unique_ptr<World>> World::create(const ClusterSpec& spec, std::uint64_t seed,
                                                    WorldOptions options) {
   const core::Diagnostics d = validate(spec);
@@ -292,6 +329,11 @@ void World::set_approval_handler(std::function<void(std::uint64_t, bool)> h) {
 
 void World::run_until(TimePoint t) {
   impl_->sim.run_until(t);
+  impl_->tl.end = impl_->sim.now();
+}
+
+void World::run_until_dispatched(std::uint64_t n) {
+  impl_->sim.run_until_dispatched(n);
   impl_->tl.end = impl_->sim.now();
 }
 

@@ -19,8 +19,12 @@
 // Actuator never calls `done` from inside execute(); it completes in a later event.
 //
 // Ownership: the World owns the Simulation, the model and the ports; the EngineContext it
-// returns refers to them, so the World must outlive any Engine built on it. Not copyable
-// or movable.
+// returns refers to them, so the World must outlive any Engine built on it. Not movable;
+// copy() makes a second world with the same future (branching a run):
+//
+//   world.run_until(t1);
+//   std::unique_ptr<sim::World> branch = world.copy();  // no sink, handler or evaluator set
+//   branch->run_until(t2);  // the same timeline as world's to t2, unless told otherwise
 #pragma once
 
 #include <cstdint>
@@ -116,6 +120,18 @@ class World {
   World(const World&) = delete;
   World& operator=(const World&) = delete;
 
+  /// A world whose future is exactly this one's: every part's state copied (pods, traffic,
+  /// faults and their random streams, actuation, on-call, telemetry, alerting, the
+  /// Prometheus counters, the timeline, the engine's state store, the pending events with
+  /// their ids), the spec shared. The incident sink, approval handler and external rule
+  /// evaluator are the caller's and are not copied. A member function returning a new
+  /// world rather than a copy constructor: a World stays where it was built (the ports an
+  /// Engine holds refer into it), and a copy may be refused: std::logic_error while a
+  /// closure event is pending on the Simulation (an engine timer, a test's event) or an
+  /// engine's action is in flight, or when called from inside an event. Cost: see
+  /// bench/README.md "World copy".
+  std::unique_ptr<World> copy() const;
+
   /// Validates first: an Error naming the field when the spec is not valid.
   static core::Result<std::unique_ptr<World>> create(const ClusterSpec& spec, std::uint64_t seed,
                                                      WorldOptions options = {});
@@ -139,6 +155,9 @@ class World {
   /// Runs the world up to `t` (absolute). Scrape ticks fall on start + k * scrape_interval.
   void run_until(TimePoint t);
   void run_for(Duration d) { run_until(now() + d); }
+  /// Runs until `n` events have been dispatched (Simulation::run_until_dispatched): exactly
+  /// between two events, to copy the world just before a given one.
+  void run_until_dispatched(std::uint64_t n);
   TimePoint now() const;
   TimePoint start() const;
 
@@ -175,6 +194,7 @@ class World {
 
  private:
   struct Impl;
+  explicit World(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -94,7 +94,7 @@
 
 namespace selfheal::sim {
 
-struct World::Impl {
+struct World::Impl final : EventTarget {
   using Phase = model::Phase;
   using Pod = model::Pod;
   using Release = model::Release;
@@ -154,10 +154,12 @@ struct World::Impl {
   };
 
   // ---- the world (world.cpp) -------------------------------------------------------------
-  ClusterSpec spec;
+  std::shared_ptr<const ClusterSpec> spec_ptr;  // shared by copies of the world
+  const ClusterSpec& spec;
   WorldOptions opts;
   Simulation sim;
-  Duration scrape;  // the scrape interval: a tick's period
+  TargetId tick_target = 0;  // the scrape tick's events (Event{}) on `sim`
+  Duration scrape;           // the scrape interval: a tick's period
   std::uint64_t tick_count = 0;
   TimePoint last_tick;  // the latest tick's instant (meaningful once tick_count > 0)
   Timeline tl;
@@ -285,6 +287,10 @@ struct World::Impl {
   AuditPort audit_port{*this};
 
   Impl(const ClusterSpec& s, std::uint64_t seed, WorldOptions o);
+  /// A copy of `o` (World::copy): every part's state, rebound to this one's parts.
+  Impl(const Impl& o);
+  /// The scrape tick, the world's own event (sim/tick.cpp).
+  void on_event(const Event& e) override;
 
   // ---- the scrape tick (sim/tick.cpp)
   /// Fetches what the tick reads of service i (the hot lines of its records in each part).

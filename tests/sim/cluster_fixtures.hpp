@@ -2,8 +2,11 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <cstring>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,6 +18,44 @@
 namespace selfheal::sim::testing {
 
 using namespace std::chrono_literals;
+
+/// Everything a run produced, one line per record (floats as their bits): every timeline
+/// event, incident, chart point and out-of-objectives interval.
+inline std::string dump_timeline(const Timeline& t) {
+  std::ostringstream o;
+  o << core::to_unix_ms(t.start) << ' ' << core::to_unix_ms(t.end) << ' ' << t.audit.size() << '\n';
+  for (const auto& e : t.events) {
+    o << core::to_unix_ms(e.time) << ' ' << static_cast<int>(e.kind) << ' ' << e.service << ' '
+      << e.incident << ' ' << e.fingerprint << ' ' << e.action_id << ' ' << e.name << ' '
+      << e.detail << ' ' << (e.success ? (*e.success ? 1 : 0) : -1) << ' ' << e.automated << ' '
+      << (e.audit_index ? static_cast<std::int64_t>(*e.audit_index) : -1) << '\n';
+  }
+  for (const auto& r : t.incidents) {
+    o << r.truth.id << ' ' << core::to_unix_ms(r.start) << ' '
+      << (r.end ? core::to_unix_ms(*r.end) : -1) << ' '
+      << (r.impact ? core::to_unix_ms(*r.impact) : -1) << ' '
+      << (r.recovered ? core::to_unix_ms(*r.recovered) : -1);
+    for (const auto& s : r.impacted)
+      o << ' ' << s;
+    o << '\n';
+  }
+  for (const auto& s : t.services) {
+    o << s.service << ' ' << s.step.count() << ' ' << s.points.size() << '\n';
+    for (const auto& p : s.points) {
+      o << core::to_unix_ms(p.time);
+      for (float f : {p.request_rate, p.error_rate, p.latency_p99_ms, p.cpu, p.memory, p.ready,
+                      p.desired, p.queue_lag, p.dependency_errors}) {
+        std::uint32_t bits = 0;
+        std::memcpy(&bits, &f, sizeof bits);
+        o << ' ' << bits;
+      }
+      o << ' ' << p.oom_kills << ' ' << p.restarts << ' ' << p.within_objectives << '\n';
+    }
+    for (const auto& iv : s.outside_objectives)
+      o << core::to_unix_ms(iv.begin) << '-' << core::to_unix_ms(iv.end) << '\n';
+  }
+  return o.str();
+}
 
 /// payment-api (3 x 100 rps, 150 rps external, critical) -> payments-db.
 inline ClusterSpec payments_cluster() {
