@@ -120,13 +120,17 @@ struct WorldRunner::Impl {
                                                 !sc.prometheus_rules.empty()))) {
     eng.emplace(ctx, std::move(policies), engine::ClassifierModel::builtin());
   }
-  // fork(): `o`'s world and engine copied, its counters carried on.
-  Impl(const Impl& o, const Intervention* intervention)
+  // fork(): `o`'s world and engine copied, its counters carried on, and what the copied
+  // world owes o's engine, timer wrapper and ignored results owed to this one's.
+  Impl(Impl& o, const Intervention* intervention)
       : Impl(o.s, o.spec, o.promql, intervention, o.world->copy()) {
-    timers.carry_on(o.timers);
     notifications = o.notifications;
     answers = o.answers;
     eng.emplace(*o.eng, ctx);
+    timers.carry_on(o.timers, eng->callbacks());
+    world->rebind(o.timers, timers);
+    world->rebind(o.eng->callbacks(), eng->callbacks());
+    world->rebind(o.ignored, ignored);
   }
 
   // The shared part of both constructors: everything but the engine.
@@ -254,7 +258,7 @@ void WorldRunner::run_until(core::TimePoint t) {
   impl_->world->run_until(t);
 }
 void WorldRunner::run_to_event(std::uint64_t n) {
-  impl_->world->run_to_event(n);
+  if (n > 0) impl_->world->run_until_dispatched(n - 1);
 }
 WorldRunner WorldRunner::fork(const Intervention* intervention) const {
   return WorldRunner(std::make_unique<Impl>(*impl_, intervention));

@@ -26,17 +26,6 @@ Actuation::Actuation(std::string ns, core::Duration scrape_interval, Simulation&
 Actuation::Actuation(const Actuation& o, Simulation& sim, Env& env) : Actuation(o) {
   sim_ = &sim;
   env_ = &env;
-  const bool engine_waiting =
-      std::any_of(waits_.begin(), waits_.end(), [](const Wait& w) { return bool(w.done); }) ||
-      std::any_of(later_.begin(), later_.end(),
-                  [](const auto& l) { return bool(l.second.done); }) ||
-      std::any_of(completions_.begin(), completions_.end(),
-                  [](const Completion& c) { return bool(c.first); });
-  if (engine_waiting) {
-    throw std::logic_error(
-        "Actuation: cannot copy while an engine's action is in flight (its completion is a "
-        "closure into that engine)");
-  }
   if (sim.add_target(*this) != target_) {
     throw std::logic_error("Actuation: the copy's simulation numbers its targets differently");
   }
@@ -58,7 +47,7 @@ void Actuation::on_event(const Event& e) {
   ev.action_id = l.id;
   ev.success = l.res.ok;
   ev.automated = l.automated;
-  if (l.done) l.done(l.res);
+  if (l.done) env_->deliver(l.done, l.res);
 }
 
 void Actuation::execute(const engine::ActionRequest& r, Done done) {

@@ -57,6 +57,7 @@ World::Impl::Impl(const Impl& o)
       prom(o.prom, telemetry, traffic),
       state_port(o.state_port),
       health_error_text(o.health_error_text) {
+  receivers = o.receivers;  // the original's engine until World::rebind
   tick_target = sim.add_target(*this);
   if (tick_target != o.tick_target || sim.targets() != o.sim.targets()) {
     throw std::logic_error("World: the copy's simulation numbers its targets differently");
@@ -237,7 +238,7 @@ TimelineEvent& World::Impl::OnCallEnv::log(EventKind kind, std::string service, 
   return w_.log(kind, std::move(service), std::move(name), std::move(detail));
 }
 void World::Impl::OnCallEnv::act(const engine::ServiceRef& target, const engine::ActionSpec& a) {
-  w_.actuation.start(target, a, {}, 0, kHumanActionTimeout, false, nullptr);
+  w_.actuation.start(target, a, {}, 0, kHumanActionTimeout, false, Actuation::Owed{});
 }
 void World::Impl::OnCallEnv::end_incident(std::size_t k, const std::string& why) {
   w_.faults.end_incident(k, why);
@@ -278,6 +279,15 @@ void World::Impl::ActuationEnv::flag_disabled(std::size_t svc, const std::string
 double World::Impl::ActuationEnv::shift_traffic(std::size_t svc, double share, std::ptrdiff_t to) {
   return w_.traffic.shift_traffic(svc, share, to);
 }
+void World::Impl::ActuationEnv::deliver(const Actuation::Owed& to, engine::ActionResult result) {
+  if (engine::Callbacks* r = w_.receivers.at(to.receiver)) r->on_action_done(to.request, result);
+}
+std::uint32_t World::Impl::receiver_number(engine::Callbacks& to) {
+  for (std::size_t i = 0; i < receivers.size(); ++i)
+    if (receivers[i] == &to) return static_cast<std::uint32_t>(i);
+  receivers.push_back(&to);
+  return static_cast<std::uint32_t>(receivers.size() - 1);
+}
 TimelineEvent& World::Impl::ActuationEnv::log(EventKind kind, std::string service, std::string name,
                                               std::string detail) {
   return w_.log(kind, std::move(service), std::move(name), std::move(detail));
@@ -301,6 +311,11 @@ World::World(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 std::unique_ptr<World> World::copy() const {
   return std::unique_ptr<World>(new World(std::make_unique<Impl>(*impl_)));
+}
+
+void World::rebind(const engine::Callbacks& from, engine::Callbacks& to) {
+  for (auto& r : impl_->receivers)
+    if (r == &from) r = &to;
 }
 
 core::Result<std::unique_ptr<World>> World::create(const ClusterSpec& spec, std::uint64_t seed,

@@ -123,14 +123,21 @@ class World {
   /// A world whose future is exactly this one's: every part's state copied (pods, traffic,
   /// faults and their random streams, actuation, on-call, telemetry, alerting, the
   /// Prometheus counters, the timeline, the engine's state store, the pending events with
-  /// their ids), the spec shared. The incident sink, approval handler and external rule
+  /// their ids, the engine timers and action results owed — to the original's engine until
+  /// rebind()), the spec shared. The incident sink, approval handler and external rule
   /// evaluator are the caller's and are not copied. A member function returning a new
   /// world rather than a copy constructor: a World stays where it was built (the ports an
   /// Engine holds refer into it), and a copy may be refused: std::logic_error while a
-  /// closure event is pending on the Simulation (an engine timer, a test's event) or an
-  /// engine's action is in flight, or when called from inside an event. Cost: see
-  /// bench/README.md "World copy".
+  /// closure event is pending on the Simulation (a test's event), or when called from
+  /// inside an event. Cost: see bench/README.md "World copy".
   std::unique_ptr<World> copy() const;
+  /// On a copy, before it runs: the engine timers and action results the original owed to
+  /// `from` (an engine's Callbacks, or a wrapper's that forwards to it) are owed to `to`
+  /// instead (the copied engine's). A `from` the world never saw changes nothing.
+  ///   auto w2 = w.copy();
+  ///   engine::Engine e2{e, w2->context()};
+  ///   w2->rebind(e.callbacks(), e2.callbacks());
+  void rebind(const engine::Callbacks& from, engine::Callbacks& to);
 
   /// Validates first: an Error naming the field when the spec is not valid.
   static core::Result<std::unique_ptr<World>> create(const ClusterSpec& spec, std::uint64_t seed,

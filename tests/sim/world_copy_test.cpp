@@ -128,15 +128,21 @@ std::vector<Duration> every_23_min(Duration span) {
   return out;
 }
 
-/// An action through the Actuator port with no callback (the engine's `done` is a closure
-/// into the engine, which the copy refuses): it waits on the model across copies.
+/// Hears nothing: what the actions below report to (stateless, so shared by every copy).
+struct Deaf final : engine::Callbacks {
+  void on_timer(std::uint64_t) override {}
+  void on_action_done(std::uint64_t, engine::ActionResult) override {}
+};
+Deaf deaf;
+
+/// An action through the Actuator port: it waits on the model across copies.
 Prod action_at(Duration at, std::string service, ActionKind kind, std::uint64_t id) {
   return {at, [service, kind, id](World& w) {
             engine::ActionRequest r;
             r.id = id;
             r.target = {w.spec().ns, service};
             r.action = action(kind);
-            w.context().actuator.execute(r, nullptr);
+            w.context().actuator.execute(r, deaf);
           }};
 }
 
@@ -248,28 +254,57 @@ TEST_CASE("a copy between two events: just before the n-th event", "[sim][world]
   CHECK(first_difference(dump_world(*copy), dump_world(straight)).empty());
 }
 
-TEST_CASE("a world copy keeps the engine's state store and refuses closures",
+namespace {
+/// Records what an engine would hear: timer tokens and action results.
+struct Ear final : engine::Callbacks {
+  std::vector<std::uint64_t> timers;
+  std::vector<std::pair<std::uint64_t, bool>> done;  // request id, ok
+  void on_timer(std::uint64_t token) override { timers.push_back(token); }
+  void on_action_done(std::uint64_t id, engine::ActionResult r) override {
+    done.emplace_back(id, r.ok);
+  }
+};
+}  // namespace
+
+TEST_CASE("a world copy keeps the engine's state store, timers and results owed; rebind "
+          "addresses them to the copy's engine; closures refuse it",
           "[sim][world][copy]") {
   World w{payments_cluster(), 1};
   w.run_until(w.start() + std::chrono::minutes{3});
   w.context().state.set_kill_switch(true);
   CHECK(w.copy()->context().state.kill_switch());
 
-  // An engine timer is a closure: the copy is refused, and allowed again once it ran.
-  w.context().scheduler.after(std::chrono::minutes{1}, [] {});
-  CHECK_THROWS_AS(w.copy(), std::logic_error);
-  w.run_until(w.start() + std::chrono::minutes{5});
-  CHECK_NOTHROW(w.copy());
-
-  // An engine's action in flight: its completion is a closure into the engine.
-  auto probe = act(w, "payment-api", action(ActionKind::kRestart), 1);
-  try {
-    (void)w.copy();
-    FAIL("copied an engine's action in flight");
-  } catch (const std::logic_error& e) {
-    CHECK(std::string(e.what()).find("in flight") != std::string::npos);
-  }
+  // An engine timer and an engine's action in flight are data: they copy.
+  Ear original;
+  w.context().scheduler.after(std::chrono::minutes{1}, original, 7);
+  engine::ActionRequest r;
+  r.id = 11;
+  r.target = {w.spec().ns, "payment-api"};
+  r.action = action(ActionKind::kRestart);
+  w.context().actuator.execute(r, original);
+  std::unique_ptr<World> copy = w.copy();
+  Ear copied;
+  copy->rebind(original, copied);
+  copy->run_until(w.start() + std::chrono::minutes{30});
+  CHECK(copied.timers == std::vector<std::uint64_t>{7});
+  REQUIRE(copied.done.size() == 1);
+  CHECK(copied.done[0].first == 11);
+  CHECK(original.timers.empty());  // the copy owes the original's engine nothing
+  CHECK(original.done.empty());
   w.run_until(w.start() + std::chrono::minutes{30});
-  REQUIRE(probe->result);
+  CHECK(original.timers == copied.timers);
+  CHECK(original.done == copied.done);
+  // A forgotten receiver is owed nothing, in the original as in a copy.
+  w.context().actuator.execute(r, original);  // a duplicate id: logged, ignored
+  r.id = 12;
+  w.context().actuator.execute(r, original);
+  w.context().actuator.forget(original);
+  w.run_until(w.start() + std::chrono::minutes{60});
+  CHECK(original.done.size() == 1);
+
+  // A closure on the kernel may point into the model: the copy is refused until it ran.
+  w.simulation().after(std::chrono::minutes{1}, [] {});
+  CHECK_THROWS_AS(w.copy(), std::logic_error);
+  w.run_until(w.start() + std::chrono::minutes{65});
   CHECK_NOTHROW(w.copy());
 }
