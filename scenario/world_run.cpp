@@ -117,13 +117,14 @@ struct WorldRunner::Impl {
              std::make_unique<sim::World>(
                  sp, seed,
                  with_series(world_options, uses_promql(policies) || sc.signal_queries ||
-                                                !sc.prometheus_rules.empty()))) {
+                                                !sc.prometheus_rules.empty())),
+             nullptr) {
     eng.emplace(ctx, std::move(policies), engine::ClassifierModel::builtin());
   }
   // fork(): `o`'s world and engine copied, its counters carried on, and what the copied
   // world owes o's engine, timer wrapper and ignored results owed to this one's.
   Impl(Impl& o, const Intervention* intervention)
-      : Impl(o.s, o.spec, o.promql, intervention, o.world->copy()) {
+      : Impl(o.s, o.spec, o.promql, intervention, o.world->copy(), &o) {
     notifications = o.notifications;
     answers = o.answers;
     eng.emplace(*o.eng, ctx);
@@ -133,21 +134,27 @@ struct WorldRunner::Impl {
     world->rebind(o.ignored, ignored);
   }
 
-  // The shared part of both constructors: everything but the engine.
+  // The shared part of both constructors: everything but the engine. A fork (`from` set)
+  // carries the PromQL caches on: they hold what the copied world's rings hold.
   Impl(const Scenario& sc, const sim::ClusterSpec& sp, bool uses_promql,
-       const Intervention* intervention, std::unique_ptr<sim::World> w)
+       const Intervention* intervention, std::unique_ptr<sim::World> w, const Impl* from)
       : s(sc),
         spec(sp),
         promql(uses_promql),
         world(std::move(w)),
         base(world->context()),
         held{base.state},
-        source{*world},
+        source{from ? WorldSeriesSource(from->source, *world) : WorldSeriesSource(*world)},
         // A Prometheus rule file's alerts are the last of the world's rules (prom_rules.hpp).
-        rules{sc.prometheus_rules,
-              sim::effective_alert_rules(sp).size() - sc.prometheus_rules.size(), source, sp},
-        promql_telemetry{base.telemetry, source, *world,
-                         sc.signal_queries ? &*sc.signal_queries : nullptr},
+        rules{from ? PromRuleEvaluator(from->rules, source)
+                   : PromRuleEvaluator(
+                         sc.prometheus_rules,
+                         sim::effective_alert_rules(sp).size() - sc.prometheus_rules.size(), source,
+                         sp)},
+        promql_telemetry{
+            from ? PromqlTelemetry(from->promql_telemetry, base.telemetry, source, *world)
+                 : PromqlTelemetry(base.telemetry, source, *world,
+                                   sc.signal_queries ? &*sc.signal_queries : nullptr)},
         iv(intervention ? std::optional<Intervention>(*intervention) : std::nullopt),
         timers{base.scheduler,
                [this](std::size_t n, const std::function<void()>& cb) {
@@ -231,7 +238,6 @@ struct WorldRunner::Impl {
   std::unique_ptr<sim::World> world;
   engine::EngineContext base;
   HeldStateStore held;
-  // The PromQL caches start empty in a fork: they answer exactly as warm ones do.
   WorldSeriesSource source;
   PromRuleEvaluator rules;
   PromqlTelemetry promql_telemetry;
