@@ -123,11 +123,15 @@ struct EngineState {
   };
 
   /// What a pending action result is for (Callbacks::on_action_done).
+  struct Undo {
+    InFlightAction failed;  ///< the action being undone
+    std::string why;        ///< why it failed
+  };
   struct AwaitedResult {
     ServiceRef target;
-    bool undo = false;      ///< the undo of `failed` (rollback_if_failed), not a first action
-    InFlightAction failed;  ///< undo: the action being undone
-    std::string why;        ///< undo: why it failed
+    /// Set: the undo of a failed action (rollback_if_failed), not a first action. Optional,
+    /// so an action's entry carries no InFlightAction to build, move and destroy.
+    std::optional<Undo> undo;
   };
 
   struct StringHash {
