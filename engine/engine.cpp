@@ -81,7 +81,7 @@ void Engine::Impl::on_action_done(std::uint64_t request_id, ActionResult r) {
   const AwaitedResult a = std::move(it->second);
   awaited.erase(it);
   if (a.undo) {
-    undo_done(a.target, request_id, a.failed, a.why, r);
+    undo_done(a.target, request_id, a.undo->failed, a.undo->why, r);
   } else {
     action_done(a.target, request_id, std::move(r));
   }

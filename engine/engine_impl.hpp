@@ -14,9 +14,12 @@
 // State lives in two places on purpose:
 //  - the StateStore holds what must survive a restart (cooldowns, attempts, ladder step,
 //    escalate-only, in-flight actions, the breaker, the kill switch);
-//  - Impl holds what only matters while the process lives (open pages per episode, the
-//    episode's history for pages, pending approvals and follow-ups, timers). Losing it
-//    on restart costs at worst one repeated page, never a repeated action.
+//  - EngineState (Impl's base) holds what only matters while the process lives (open pages
+//    per episode, the episode's history for pages, pending approvals and follow-ups, what
+//    each pending timer and action result is for). Losing it on restart costs at worst one
+//    repeated page, never a repeated action. It is plain data (no closure, no reference to
+//    a port): the Engine's copy constructor copies it whole, and a field added to it is
+//    copied without more ado.
 #pragma once
 
 #include <algorithm>
@@ -123,11 +126,15 @@ struct EngineState {
   };
 
   /// What a pending action result is for (Callbacks::on_action_done).
+  struct Undo {
+    InFlightAction failed;  ///< the action being undone
+    std::string why;        ///< why it failed
+  };
   struct AwaitedResult {
     ServiceRef target;
-    bool undo = false;      ///< the undo of `failed` (rollback_if_failed), not a first action
-    InFlightAction failed;  ///< undo: the action being undone
-    std::string why;        ///< undo: why it failed
+    /// Set: the undo of a failed action (rollback_if_failed), not a first action. Optional,
+    /// so an action's entry carries no InFlightAction to build, move and destroy.
+    std::optional<Undo> undo;
   };
 
   struct StringHash {

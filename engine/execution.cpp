@@ -64,7 +64,7 @@ Decision Engine::Impl::execute(Run& r, const Policy& p, const ActionSpec& action
   req.argv = std::move(argv);
   // If the actuator never reports, the action counts as failed after its timeout.
   episodes[target].timeout_timer = arm(req.timeout, {TimerKind::kActionTimeout, target, id});
-  start(req, {target, false, {}, {}});
+  start(req, {target, std::nullopt});
   return d;
 }
 

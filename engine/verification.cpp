@@ -128,7 +128,7 @@ void Engine::Impl::fail(const ServiceRef& target, const std::string& why) {
     req.target = target;
     req.action = *fl.undo;
     req.argv = std::move(argv).value();
-    start(req, {target, true, fl, why});
+    start(req, {target, Undo{fl, why}});
     return;
   }
   after_failure(target, fl, why);
