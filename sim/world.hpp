@@ -74,6 +74,15 @@ struct WorldOptions {
   unsigned threads = 1;
 };
 
+/// What World::copy() leaves out.
+struct CopyOptions {
+  /// false: the copy has no chart series (ServiceSeries::points, neither the original's nor
+  /// its own: as WorldOptions::record_series = false), which a counterfactual branch never
+  /// reads. Everything else evolves the same. Most of a large world's copy (bench/README.md
+  /// "World copy").
+  bool chart_series = true;
+};
+
 /// A read-only view of one service's state now, for tests and debugging.
 struct ServiceSnapshot {
   std::string name;
@@ -130,7 +139,7 @@ class World {
   /// closure event is pending on the Simulation (an engine timer, a test's event) or an
   /// engine's action is in flight, or when called from inside an event. Cost: see
   /// bench/README.md "World copy".
-  std::unique_ptr<World> copy() const;
+  std::unique_ptr<World> copy(CopyOptions options = {}) const;
 
   /// Validates first: an Error naming the field when the spec is not valid.
   static core::Result<std::unique_ptr<World>> create(const ClusterSpec& spec, std::uint64_t seed,

@@ -61,6 +61,17 @@ void BM_WorldCopy(benchmark::State& state) {
   label(state, which, *w);
 }
 
+void BM_WorldCopyForBranch(benchmark::State& state) {
+  const int which = static_cast<int>(state.range(0));
+  auto w = world_at(which);
+  if (!w) return state.SkipWithError("scenario not found: run from the repository root");
+  for (auto _ : state) {
+    std::unique_ptr<World> c = w->copy(CopyOptions{.chart_series = false});
+    benchmark::DoNotOptimize(c.get());
+  }
+  label(state, which, *w);
+}
+
 void BM_WorldTick(benchmark::State& state) {
   const int which = static_cast<int>(state.range(0));
   auto w = world_at(which);
@@ -74,6 +85,7 @@ void BM_WorldTick(benchmark::State& state) {
 }  // namespace
 
 BENCHMARK(BM_WorldCopy)->Arg(0)->Arg(1)->Arg(2)->Arg(-1)->Arg(-2)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_WorldCopyForBranch)->Arg(0)->Arg(-1)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_WorldTick)->Arg(0)->Arg(1)->Arg(2)->Arg(-1)->Arg(-2)->Unit(benchmark::kMicrosecond);
 
 BENCHMARK_MAIN();
