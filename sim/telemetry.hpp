@@ -36,8 +36,12 @@ class Telemetry {
   Telemetry(Timeline& tl, core::Duration scrape, bool record_series)
       : tl_(&tl), scrape_(scrape), record_series_(record_series) {}
   /// A copy of `o`'s state (the ring, the open chart buckets) writing to another world's
-  /// timeline `tl`.
-  Telemetry(const Telemetry& o, Timeline& tl) : Telemetry(o) { tl_ = &tl; }
+  /// timeline `tl`; `record_series` false: it keeps no chart points from now on (tl has none).
+  Telemetry(const Telemetry& o, Timeline& tl, bool record_series) : Telemetry(o) {
+    tl_ = &tl;
+    record_series_ = record_series_ && record_series;
+    series_open_ = series_open_ && record_series_;
+  }
 
   /// Sizes the ring for `retention` of ticks of `services` services, and the chart
   /// series for `series_cap` points each.

@@ -36,23 +36,47 @@ World::Impl::Impl(const ClusterSpec& s, std::uint64_t seed, WorldOptions o)
   sim.at(spec.start, tick_target, Event{});
 }
 
+namespace {
+
+WorldOptions copy_options(WorldOptions o, CopyOptions c) {
+  o.record_series = o.record_series && c.chart_series;
+  return o;
+}
+
+/// `t` without its chart points (every other field: keep in step with sim/timeline.hpp).
+Timeline without_points(const Timeline& t) {
+  Timeline c;
+  c.start = t.start;
+  c.end = t.end;
+  c.scrape_interval = t.scrape_interval;
+  c.events = t.events;
+  c.incidents = t.incidents;
+  c.audit = t.audit;
+  c.services.reserve(t.services.size());
+  for (const ServiceSeries& s : t.services)
+    c.services.push_back({s.service, s.slo, s.step, {}, s.outside_objectives});
+  return c;
+}
+
+}  // namespace
+
 // Members in declaration order: each part is copied with the collaborators of this world
 // (its Env, the Simulation, the timeline and parts it reads), all declared before it.
-World::Impl::Impl(const Impl& o)
+World::Impl::Impl(const Impl& o, CopyOptions c)
     : spec_ptr(o.spec_ptr),
       spec(*spec_ptr),
-      opts(o.opts),
+      opts(copy_options(o.opts, c)),
       sim(Simulation::NewOwner{}, o.sim),
       scrape(o.scrape),
       tick_count(o.tick_count),
       last_tick(o.last_tick),
-      tl(o.tl),
+      tl(opts.record_series ? o.tl : without_points(o.tl)),
       pods(o.pods, pods_env),
       traffic(o.traffic, sim),
       faults(o.faults, tl, sim, faults_env),
       actuation(o.actuation, sim, actuation_env),
       oncall(o.oncall, sim, oncall_env),
-      telemetry(o.telemetry, tl),
+      telemetry(o.telemetry, tl, opts.record_series),
       alerting(o.alerting, telemetry, pods, alerting_env),
       prom(o.prom, telemetry, traffic),
       state_port(o.state_port),
@@ -309,8 +333,8 @@ World::~World() = default;
 
 World::World(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-std::unique_ptr<World> World::copy() const {
-  return std::unique_ptr<World>(new World(std::make_unique<Impl>(*impl_)));
+std::unique_ptr<World> World::copy(CopyOptions options) const {
+  return std::unique_ptr<World>(new World(std::make_unique<Impl>(*impl_, options)));
 }
 
 void World::rebind(const engine::Callbacks& from, engine::Callbacks& to) {

@@ -74,6 +74,15 @@ struct WorldOptions {
   unsigned threads = 1;
 };
 
+/// What World::copy() leaves out.
+struct CopyOptions {
+  /// false: the copy has no chart series (ServiceSeries::points, neither the original's nor
+  /// its own: as WorldOptions::record_series = false), which a counterfactual branch never
+  /// reads. Everything else evolves the same. Most of a large world's copy (bench/README.md
+  /// "World copy").
+  bool chart_series = true;
+};
+
 /// A read-only view of one service's state now, for tests and debugging.
 struct ServiceSnapshot {
   std::string name;
@@ -130,7 +139,7 @@ class World {
   /// Engine holds refer into it), and a copy may be refused: std::logic_error while a
   /// closure event is pending on the Simulation (a test's event), or when called from
   /// inside an event. Cost: see bench/README.md "World copy".
-  std::unique_ptr<World> copy() const;
+  std::unique_ptr<World> copy(CopyOptions options = {}) const;
   /// On a copy, before it runs: the engine timers and action results the original owed to
   /// `from` (an engine's Callbacks, or a wrapper's that forwards to it) are owed to `to`
   /// instead (the copied engine's). A `from` the world never saw changes nothing.

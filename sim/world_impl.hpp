@@ -299,7 +299,7 @@ struct World::Impl final : EventTarget {
 
   Impl(const ClusterSpec& s, std::uint64_t seed, WorldOptions o);
   /// A copy of `o` (World::copy): every part's state, rebound to this one's parts.
-  Impl(const Impl& o);
+  Impl(const Impl& o, CopyOptions c);
   /// The world's own events (WorldEvent): the scrape tick, the engine's timers (tick.cpp).
   void on_event(const Event& e) override;
 

@@ -219,6 +219,25 @@ TEST_CASE("a copied world has the original's future: the bench's 200-service fle
                std::chrono::hours{4});
 }
 
+TEST_CASE("a copy without chart series evolves as a world that never kept them",
+          "[sim][world][copy]") {
+  const ClusterSpec spec = library_cluster("scenarios/mixed-day.yaml");
+  WorldOptions none;
+  none.record_series = false;
+  World straight{spec, 3, none};
+  straight.run_until(straight.start() + std::chrono::hours{5});
+  World w{spec, 3};
+  w.run_until(w.start() + std::chrono::minutes{200});
+  const std::string before = dump_world(w);
+  std::unique_ptr<World> copy = w.copy(CopyOptions{.chart_series = false});
+  for (const auto& s : copy->timeline().services)
+    CHECK(s.points.empty());
+  copy->run_until(copy->start() + std::chrono::hours{5});
+  CHECK(first_difference(dump_world(*copy), dump_world(straight)).empty());
+  CHECK(first_difference(dump_world(w), before).empty());
+  CHECK(!w.timeline().services.front().points.empty());
+}
+
 TEST_CASE("a copied on-call remembers the incidents it took over", "[sim][world][copy]") {
   ClusterSpec spec = leaking_cluster();
   spec.oncall.direct_page_after = std::chrono::minutes{5};
