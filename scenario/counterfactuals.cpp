@@ -430,7 +430,8 @@ void measure_truth(const Scenario& s, std::uint64_t seed, const sim::ClusterSpec
   // The branches fork from one world that runs the main run's course (no intervention)
   // from branch point to branch point, in the order the points were reached.
   std::vector<std::size_t> order(planned.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  for (std::size_t i = 0; i < order.size(); ++i)
+    order[i] = i;
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
     return planned[a].point.event < planned[b].point.event;
   });

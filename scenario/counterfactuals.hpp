@@ -9,8 +9,9 @@
 // engine's answer at the point by its alternative, holds automation on the target from then
 // on (the engine reads it as escalate-only: it keeps deciding and paging, never acts on it),
 // and plays on until the decision's window ends: when the incident is over in the main run
-// and in every branch, at most the decision + horizon (and the run's end). Everything else — the engine on every other service, the on-call,
-// the faults, every random stream — runs as in the main run. The alternatives:
+// and in every branch, at most the decision + horizon (and the run's end). Everything else —
+// the engine on every other service, the on-call, the faults, every random stream — runs as
+// in the main run. The alternatives:
 //   - "as decided": the main run itself over the same window (no branch is played);
 //   - "none": not acting (only for a decision that executed an action);
 //   - the action the policy chose or would have chosen, and the other actions that apply

@@ -169,7 +169,7 @@ struct World::Impl final : EventTarget {
   /// engine. A receiver the Actuator was told to forget is null (never called again).
   std::vector<engine::Callbacks*> receivers;
   std::uint32_t receiver_number(engine::Callbacks& to);
-  Duration scrape;           // the scrape interval: a tick's period
+  Duration scrape;  // the scrape interval: a tick's period
   std::uint64_t tick_count = 0;
   TimePoint last_tick;  // the latest tick's instant (meaningful once tick_count > 0)
   Timeline tl;

@@ -447,8 +447,8 @@ std::string truth_line(const DecisionTruth& t) {
   std::ostringstream o;
   o << t.decision << ' ' << t.at.count() << ' ' << t.window_end.count() << ' ' << t.service << ' '
     << t.incident << ' ' << t.outcome << ' ' << t.action << ' ' << t.acted << " [" << t.verdict
-    << "] " << t.minutes_saved << ' ' << t.basis << ' ' << t.incident_start.count() << ' '
-    << t.best << ' ' << t.best_minutes << ' ' << t.regret_minutes << ' '
+    << "] " << t.minutes_saved << ' ' << t.basis << ' ' << t.incident_start.count() << ' ' << t.best
+    << ' ' << t.best_minutes << ' ' << t.regret_minutes << ' '
     << (t.declared_helpful ? (*t.declared_helpful ? 1 : 0) : -1);
   for (const auto& b : t.branches)
     o << " {" << b.alternative << ' ' << b.error_budget_minutes << ' ' << b.breached << ' '
@@ -491,7 +491,8 @@ TEST_CASE("branches forked from a snapshot measure exactly what replayed branche
   }
 }
 
-TEST_CASE("a fork goes on exactly as the runner it was forked from", "[scenario][counterfactuals]") {
+TEST_CASE("a fork goes on exactly as the runner it was forked from",
+          "[scenario][counterfactuals]") {
   const Scenario s = loaded("scenarios/db-outage-naive.yaml");
   const core::TimePoint end = s.cluster.start + s.duration;
   sim::WorldOptions quiet;

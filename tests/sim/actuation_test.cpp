@@ -117,7 +117,6 @@ engine::ActionRequest request(ActionKind kind, std::uint64_t id, Duration timeou
   return r;
 }
 
-
 /// A kernel at kStart, the two-replica "api" world and the part under test, wired.
 struct Rig {
   Simulation sim{1, kStart};

@@ -285,9 +285,10 @@ struct Ear final : engine::Callbacks {
 };
 }  // namespace
 
-TEST_CASE("a world copy keeps the engine's state store, timers and results owed; rebind "
-          "addresses them to the copy's engine; closures refuse it",
-          "[sim][world][copy]") {
+TEST_CASE(
+    "a world copy keeps the engine's state store, timers and results owed, rebind "
+    "addresses them to the copy's engine, closures refuse it",
+    "[sim][world][copy]") {
   World w{payments_cluster(), 1};
   w.run_until(w.start() + std::chrono::minutes{3});
   w.context().state.set_kill_switch(true);
