@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <map>
 #include <set>
 #include <unordered_map>
 
@@ -81,12 +82,12 @@ class NoUpstreamsTopology final : public engine::Topology {
   std::size_t per_namespace_;
 };
 
-class RecordOnlyActuator final : public engine::Actuator {
+// Reports every action done on the next scheduler step (its own timer, token = request id).
+class RecordOnlyActuator final : public engine::Actuator, engine::Callbacks {
  public:
   RecordOnlyActuator(engine::Scheduler& s, engine::Clock& c, Attribution& a)
       : sched_(s), clock_(c), attr_(a) {}
-  void execute(const engine::ActionRequest& req,
-               std::function<void(engine::ActionResult)> done) override {
+  void execute(const engine::ActionRequest& req, engine::Callbacks& to) override {
     if (IncidentResult* inc = attr_.of(req.target)) {
       std::string cmd;
       for (const auto& a : req.argv)
@@ -94,12 +95,24 @@ class RecordOnlyActuator final : public engine::Actuator {
       inc->actions.push_back(
           {clock_.now(), req.target, std::move(cmd), attr_.is_conditional(req.target)});
     }
-    sched_.after(engine::Duration{0}, [done = std::move(done)] {
-      done({true, "recorded by backtest, not run", std::nullopt});
-    });
+    owed_[req.id] = &to;
+    sched_.after(engine::Duration{0}, *this, req.id);
+  }
+  void forget(engine::Callbacks& to) override {
+    std::erase_if(owed_, [&](const auto& kv) { return kv.second == &to; });
   }
 
  private:
+  void on_timer(std::uint64_t id) override {
+    auto it = owed_.find(id);
+    if (it == owed_.end()) return;
+    engine::Callbacks* to = it->second;
+    owed_.erase(it);
+    to->on_action_done(id, {true, "recorded by backtest, not run", std::nullopt});
+  }
+  void on_action_done(std::uint64_t, engine::ActionResult) override {}
+
+  std::map<std::uint64_t, engine::Callbacks*> owed_;  ///< request id -> whom it reports to
   engine::Scheduler& sched_;
   engine::Clock& clock_;
   Attribution& attr_;

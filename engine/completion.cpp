@@ -42,8 +42,7 @@ void Engine::Impl::await_completion(const ServiceRef& target, std::uint64_t id, 
       rec.detail = "verification at " + format_time(fl.verify_at);
       emit(std::move(rec));
     }
-    ep.verify_timer =
-        ctx.scheduler.after(window, guarded([this, target, id] { verify(target, id); }));
+    ep.verify_timer = arm(window, {TimerKind::kVerify, target, id});
     return;
   }
   const Duration bound = completion_timeout(p);
@@ -60,8 +59,7 @@ void Engine::Impl::await_completion(const ServiceRef& target, std::uint64_t id, 
     return;
   }
   const Duration next = std::min(defaults::kCompletionPoll, bound - waited);
-  ep.verify_timer = ctx.scheduler.after(
-      next, guarded([this, target, id] { await_completion(target, id, true); }));
+  ep.verify_timer = arm(next, {TimerKind::kCompletionPoll, target, id});
 }
 
 }  // namespace selfheal::engine

@@ -66,8 +66,7 @@ void Engine::Impl::join(const Incident& inc, const std::string& fp, const Servic
   j.incident = inc;
   j.fingerprint = fp;
   if (j.timer == 0) {
-    j.timer = ctx.scheduler.after(defaults::kCorrelationRecheck,
-                                  guarded([this, target] { recheck_joined(target); }));
+    j.timer = arm(defaults::kCorrelationRecheck, {TimerKind::kCorrelationCheck, target});
   }
   if (!added || ep.page_severity.empty()) return;  // no open page: the root's page lists it
   // The record goes first, so the updated page's story ends with who joined and why.
@@ -92,8 +91,7 @@ void Engine::Impl::recheck_joined(const ServiceRef& caller) {
   if (it == joined.end()) return;
   it->second.timer = 0;
   if (open_incident(it->second.root)) {
-    it->second.timer = ctx.scheduler.after(defaults::kCorrelationRecheck,
-                                           guarded([this, caller] { recheck_joined(caller); }));
+    it->second.timer = arm(defaults::kCorrelationRecheck, {TimerKind::kCorrelationCheck, caller});
     return;
   }
   const Joined j = it->second;
@@ -105,7 +103,7 @@ void Engine::Impl::recheck_joined(const ServiceRef& caller) {
 void Engine::Impl::forget_joined(const ServiceRef& caller, const std::string& fp) {
   auto it = joined.find(caller);
   if (it == joined.end() || it->second.fingerprint != fp) return;
-  if (it->second.timer != 0) ctx.scheduler.cancel(it->second.timer);
+  disarm(it->second.timer);
   joined.erase(it);
 }
 

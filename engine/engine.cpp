@@ -12,21 +12,79 @@
 
 namespace selfheal::engine {
 
-Engine::Impl::Impl(EngineContext c, PolicySet p, ClassifierModel m)
-    : ctx(c), set(std::move(p)), model(std::move(m)), mode(set.settings.mode) {
-  for (const auto& pol : set.policies) {
+Engine::Impl::Impl(EngineContext c, PolicySet p, ClassifierModel m) : ctx(c) {
+  set = std::make_shared<const PolicySet>(std::move(p));
+  model = std::make_shared<const ClassifierModel>(std::move(m));
+  mode = set->settings.mode;
+  for (const auto& pol : set->policies) {
     by_type.emplace(std::string(canonical_incident_type(pol.incident_type)), &pol);
   }
 }
 
+// The ports are assumed to be a copy of other's: its timers pending under the same ids and
+// tokens, its actions running under the same request ids, now addressed to this engine.
+Engine::Impl::Impl(const Impl& other, EngineContext c) : EngineState(other), ctx(c) {}
+
+// The ports' lifetime rule (engine/ports.hpp): nothing pending may call a destroyed engine.
 Engine::Impl::~Impl() {
-  for (auto& [ref, e] : episodes) {
-    for (TimerId t : {e.verify_timer, e.timeout_timer, e.followup_timer}) {
-      if (t != 0) ctx.scheduler.cancel(t);
-    }
+  for (const auto& [token, t] : timers)
+    ctx.scheduler.cancel(t.id);
+  ctx.actuator.forget(*this);
+}
+
+std::uint64_t Engine::Impl::arm(Duration delay, TimerTask task) {
+  const std::uint64_t token = ++next_token;
+  task.id = ctx.scheduler.after(delay, *this, token);
+  timers.emplace(token, std::move(task));
+  return token;
+}
+
+void Engine::Impl::disarm(std::uint64_t token) {
+  auto it = timers.find(token);
+  if (it == timers.end()) return;
+  ctx.scheduler.cancel(it->second.id);
+  timers.erase(it);
+}
+
+void Engine::Impl::on_timer(std::uint64_t token) {
+  auto it = timers.find(token);
+  if (it == timers.end()) return;  // cancelled after the scheduler had already committed to it
+  const TimerTask t = std::move(it->second);
+  timers.erase(it);
+  switch (t.kind) {
+    case TimerKind::kVerify:
+      verify(t.target, t.action_id);
+      break;
+    case TimerKind::kCompletionPoll:
+      await_completion(t.target, t.action_id, true);
+      break;
+    case TimerKind::kActionTimeout:
+      on_timeout(t.target, t.action_id);
+      break;
+    case TimerKind::kFollowUp:
+      follow_up(t.target);
+      break;
+    case TimerKind::kCorrelationCheck:
+      recheck_joined(t.target);
+      break;
   }
-  for (auto& [ref, j] : joined)
-    if (j.timer != 0) ctx.scheduler.cancel(j.timer);
+}
+
+void Engine::Impl::start(const ActionRequest& req, AwaitedResult what) {
+  awaited.insert_or_assign(req.id, std::move(what));
+  ctx.actuator.execute(req, *this);
+}
+
+void Engine::Impl::on_action_done(std::uint64_t request_id, ActionResult r) {
+  auto it = awaited.find(request_id);
+  if (it == awaited.end()) return;  // not ours, or reported twice
+  const AwaitedResult a = std::move(it->second);
+  awaited.erase(it);
+  if (a.undo) {
+    undo_done(a.target, request_id, a.undo->failed, a.undo->why, r);
+  } else {
+    action_done(a.target, request_id, std::move(r));
+  }
 }
 
 Duration Engine::Impl::verification_window(const Policy* p) {
@@ -58,7 +116,14 @@ std::string Engine::Impl::dedup_key(const Incident& inc, const std::string& fp,
 Engine::Engine(EngineContext ctx, PolicySet policies, ClassifierModel model)
     : impl_(std::make_unique<Impl>(ctx, std::move(policies), std::move(model))) {}
 
+Engine::Engine(const Engine& other, EngineContext ctx)
+    : impl_(std::make_unique<Impl>(*other.impl_, ctx)) {}
+
 Engine::~Engine() = default;
+
+Callbacks& Engine::callbacks() {
+  return *impl_;
+}
 
 Decision Engine::handle(const Incident& incident) {
   return impl_->decide(incident, Impl::Pass::kDelivery);
@@ -152,16 +217,14 @@ void Engine::resume() {
     }
     const Duration wait = fl.verify_at > t ? fl.verify_at - t : Duration::zero();
     const std::uint64_t id = fl.action_id;
-    const ServiceRef tg = target;
-    im.episodes[target].verify_timer =
-        im.ctx.scheduler.after(wait, im.guarded([&im, tg, id] { im.verify(tg, id); }));
+    im.episodes[target].verify_timer = im.arm(wait, {Impl::TimerKind::kVerify, target, id});
     im.operator_record(target, "resumed: verification of action #" + std::to_string(id) +
                                    " re-armed for " + format_time(fl.verify_at));
   }
 }
 
 const PolicySet& Engine::policies() const {
-  return impl_->set;
+  return *impl_->set;
 }
 
 void Engine::set_mode(Mode m) {

@@ -6,7 +6,9 @@
 // -> execute. After the policy's verification window: verify -> rollback if failed and
 // undoable -> next ladder step or escalate with the full history.
 //
-// The engine owns no I/O: it talks through the ports in `EngineContext`. It is
+// The engine owns no I/O: it talks through the ports in `EngineContext`; its timers and
+// actions report back by number (Callbacks in engine/ports.hpp), so its state is plain data
+// and it can be copied onto a copy of its ports (the copy constructor). It is
 // single-threaded: call every method from the thread that runs the Scheduler's callbacks.
 // Port implementations must not call back into the Engine from inside a port call (e.g.
 // approve() from inside Notifier::escalate): schedule the call instead.
@@ -35,6 +37,16 @@ namespace selfheal::engine {
 class Engine {
  public:
   Engine(EngineContext ctx, PolicySet policies, ClassifierModel model);
+  /// An engine in exactly `other`'s state (episodes, approvals, joined callers, flaps,
+  /// actions in flight, pending timers, ids, mode, ...) on `ctx`, which must be a copy of
+  /// other's ports as they are now: the same timers pending under the same TimerIds and
+  /// tokens, the same actions running under the same request ids, the same stored state —
+  /// addressed to the copy's callbacks() instead of other's. Policies and the classifier
+  /// model are shared, not copied (immutable). Both engines then run on independently:
+  ///   sim::World w2 = w;                      // the ports' copy (its own way)
+  ///   Engine e2{e, w2.context()};             // w2's timers now call e2.callbacks()
+  Engine(const Engine& other, EngineContext ctx);
+  /// Cancels the timers it armed and tells the actuator to forget its pending results.
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
@@ -54,6 +66,11 @@ class Engine {
 
   const PolicySet& policies() const;
   void set_mode(Mode m);
+
+  /// What this engine hands its Scheduler and Actuator as `to` (Callbacks in
+  /// engine/ports.hpp). A port copied for a copy of this engine re-addresses what it holds
+  /// for this engine's callbacks() to the copy's.
+  Callbacks& callbacks();
 
  private:
   struct Impl;

@@ -14,9 +14,12 @@
 // State lives in two places on purpose:
 //  - the StateStore holds what must survive a restart (cooldowns, attempts, ladder step,
 //    escalate-only, in-flight actions, the breaker, the kill switch);
-//  - Impl holds what only matters while the process lives (open pages per episode, the
-//    episode's history for pages, pending approvals and follow-ups, timers). Losing it
-//    on restart costs at worst one repeated page, never a repeated action.
+//  - EngineState (Impl's base) holds what only matters while the process lives (open pages
+//    per episode, the episode's history for pages, pending approvals and follow-ups, what
+//    each pending timer and action result is for). Losing it on restart costs at worst one
+//    repeated page, never a repeated action. It is plain data (no closure, no reference to
+//    a port): the Engine's copy constructor copies it whole, and a field added to it is
+//    copied without more ado.
 #pragma once
 
 #include <algorithm>
@@ -51,17 +54,17 @@ inline bool contains(const std::vector<std::string>& v, const std::string& s) {
   return std::find(v.begin(), v.end(), s) != v.end();
 }
 
-struct Engine::Impl {
-  /// kUncorrelated: a caller's alert re-decided after the upstream incident it joined closed.
-  enum class Pass { kDelivery, kFollowUp, kApproved, kUncorrelated };
-
+/// The Engine's state as plain data: everything a copy of the engine copies (Engine's copy
+/// constructor), the ports excepted. Engine::Impl adds the ports and the code.
+struct EngineState {
   struct Episode {
     std::string page_severity;  ///< severity of the open page; empty = none open
     std::deque<AuditRecord> history;
     std::optional<Incident> incident;  ///< what follow-ups re-decide
-    TimerId verify_timer = 0;
-    TimerId timeout_timer = 0;
-    TimerId followup_timer = 0;
+    // Timer tokens (EngineState::timers); 0: none armed.
+    std::uint64_t verify_timer = 0;  ///< verification, or the completion poll before it
+    std::uint64_t timeout_timer = 0;
+    std::uint64_t followup_timer = 0;
     std::string followup_fingerprint;
     std::uint64_t undo_id = 0;  ///< non-zero while an undo runs
     std::string undo_fingerprint;
@@ -95,7 +98,7 @@ struct Engine::Impl {
     ServiceRef root;
     Incident incident;  ///< the caller's own alert, re-decided once the root is closed
     std::string fingerprint;
-    TimerId timer = 0;  ///< the next look at whether the root is still open
+    std::uint64_t timer = 0;  ///< token of the next look at whether the root is still open
   };
 
   struct PendingApproval {
@@ -106,6 +109,73 @@ struct Engine::Impl {
     ActionSpec action;
     double confidence = 0.0;
   };
+
+  /// What a pending timer does when it fires (Callbacks::on_timer).
+  enum class TimerKind {
+    kVerify,            ///< verify(target, action_id)
+    kCompletionPoll,    ///< await_completion(target, action_id, polled)
+    kActionTimeout,     ///< on_timeout(target, action_id)
+    kFollowUp,          ///< the next rung: re-decide the episode's incident
+    kCorrelationCheck,  ///< recheck_joined(target)
+  };
+  struct TimerTask {
+    TimerKind kind = TimerKind::kVerify;
+    ServiceRef target;
+    std::uint64_t action_id = 0;
+    TimerId id = 0;  ///< the Scheduler's id, for cancel
+  };
+
+  /// What a pending action result is for (Callbacks::on_action_done).
+  struct Undo {
+    InFlightAction failed;  ///< the action being undone
+    std::string why;        ///< why it failed
+  };
+  struct AwaitedResult {
+    ServiceRef target;
+    /// Set: the undo of a failed action (rollback_if_failed), not a first action. Optional,
+    /// so an action's entry carries no InFlightAction to build, move and destroy.
+    std::optional<Undo> undo;
+  };
+
+  struct StringHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept {
+      return std::hash<std::string_view>{}(s);
+    }
+  };
+
+  /// Immutable after construction: a copy of the engine shares them (no re-parse, no model
+  /// copy), and `by_type` and PendingApproval::policy point into the one shared set.
+  std::shared_ptr<const PolicySet> set;
+  std::shared_ptr<const ClassifierModel> model;
+  Mode mode;
+  std::unordered_map<std::string, const Policy*, StringHash, std::equal_to<>> by_type;
+  std::uint64_t seq = 0;
+  std::uint64_t next_action_id = 0;
+  std::uint64_t next_approval_id = 0;
+  std::unordered_map<ServiceRef, Episode, ServiceRefHash> episodes;
+  /// Targets this engine instance acted on: their cooldowns are owned by our own
+  /// verification and follow-ups. A cooldown we inherited (a state file, a restart) is not,
+  /// so refusing inside it escalates, as the seed's cooldown exercise expects.
+  std::unordered_map<ServiceRef, TimePoint, ServiceRefHash> own_actions;
+  std::unordered_map<ServiceRef, std::uint64_t, ServiceRefHash> in_flight;  // target -> action
+  std::unordered_map<std::string, int> in_flight_by_ns;
+  std::map<std::uint64_t, PendingApproval> approvals;
+  std::unordered_map<ServiceRef, Joined, ServiceRefHash> joined;  // caller -> its root
+  std::unordered_map<ServiceRef, Flap, ServiceRefHash> flaps;     // target -> its last resolve
+  /// dependency_failure's numbers: repeated on every re-delivery while an upstream is down.
+  core::RepeatedNumber blame_rate, blame_bound;
+  /// Every timer armed and not yet fired or cancelled: token -> what it means. Episode and
+  /// Joined name their timers by token.
+  std::map<std::uint64_t, TimerTask> timers;
+  std::uint64_t next_token = 0;
+  /// Every action whose result has not come back: request id -> what it means.
+  std::map<std::uint64_t, AwaitedResult> awaited;
+};
+
+struct Engine::Impl final : Callbacks, EngineState {
+  /// kUncorrelated: a caller's alert re-decided after the upstream incident it joined closed.
+  enum class Pass { kDelivery, kFollowUp, kApproved, kUncorrelated };
 
   // Everything one pass through the pipeline knows; telemetry is fetched lazily so an
   // external classification with no pre-check never touches Telemetry.
@@ -138,37 +208,24 @@ struct Engine::Impl {
     std::string detail;  ///< "pass: ...; FAIL: ...; skipped: ..."
   };
 
-  struct StringHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept {
-      return std::hash<std::string_view>{}(s);
-    }
-  };
-
   EngineContext ctx;
-  PolicySet set;
-  ClassifierModel model;
-  Mode mode;
-  std::unordered_map<std::string, const Policy*, StringHash, std::equal_to<>> by_type;
-  std::uint64_t seq = 0;
-  std::uint64_t next_action_id = 0;
-  std::uint64_t next_approval_id = 0;
-  std::unordered_map<ServiceRef, Episode, ServiceRefHash> episodes;
-  /// Targets this engine instance acted on: their cooldowns are owned by our own
-  /// verification and follow-ups. A cooldown we inherited (a state file, a restart) is not,
-  /// so refusing inside it escalates, as the seed's cooldown exercise expects.
-  std::unordered_map<ServiceRef, TimePoint, ServiceRefHash> own_actions;
-  std::unordered_map<ServiceRef, std::uint64_t, ServiceRefHash> in_flight;  // target -> action
-  std::unordered_map<std::string, int> in_flight_by_ns;
-  std::map<std::uint64_t, PendingApproval> approvals;
-  std::unordered_map<ServiceRef, Joined, ServiceRefHash> joined;  // caller -> its root
-  std::unordered_map<ServiceRef, Flap, ServiceRefHash> flaps;     // target -> its last resolve
-  std::shared_ptr<int> alive = std::make_shared<int>(0);
-  /// dependency_failure's numbers: repeated on every re-delivery while an upstream is down.
-  core::RepeatedNumber blame_rate, blame_bound;
 
   Impl(EngineContext c, PolicySet p, ClassifierModel m);
-  ~Impl();
+  /// `other`'s state on `c` (a copy of other's ports).
+  Impl(const Impl& other, EngineContext c);
+  ~Impl() override;
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+
+  // Callbacks: the timers and action results this engine armed and started.
+  void on_timer(std::uint64_t token) override;
+  void on_action_done(std::uint64_t request_id, ActionResult r) override;
+  /// Arms a timer for `task` and returns its token.
+  std::uint64_t arm(Duration delay, TimerTask task);
+  /// Cancels the timer of `token` if it is still pending (a fired or 0 token: nothing).
+  void disarm(std::uint64_t token);
+  /// Starts `req` on the actuator; its result comes back to on_action_done as `what`.
+  void start(const ActionRequest& req, AwaitedResult what);
 
   TimePoint now() const { return ctx.clock.now(); }
   const Policy* lookup(std::string_view type) const {
@@ -177,15 +234,6 @@ struct Engine::Impl {
   }
   /// The policy's verification window, or the default when the policy is gone.
   static Duration verification_window(const Policy* p);
-
-  // A weak guard for callbacks that may outlive the engine.
-  template <typename F>
-  auto guarded(F f) {
-    return [w = std::weak_ptr<int>(alive), f = std::move(f)](auto&&... args) mutable {
-      if (w.expired()) return;
-      f(std::forward<decltype(args)>(args)...);
-    };
-  }
 
   static std::string fingerprint_of(const Incident& inc);
   /// `prefix` + fp + "@" + the firing's start in Unix ms (fp alone without a start).
@@ -266,7 +314,7 @@ struct Engine::Impl {
   void untrack(const ServiceRef& target);
   Decision on_resolved(Run& r);
   void on_timeout(const ServiceRef& target, std::uint64_t id);
-  void on_action_done(const ServiceRef& target, std::uint64_t id, ActionResult res);
+  void action_done(const ServiceRef& target, std::uint64_t id, ActionResult res);
 
   // completion.cpp
   /// The action reported done: wait (polling Actuator::deployment) until it has taken
@@ -284,6 +332,11 @@ struct Engine::Impl {
   void verify(const ServiceRef& target, std::uint64_t id);
   void fail(const ServiceRef& target, const std::string& why);
   void after_failure(const ServiceRef& target, const InFlightAction& fl, const std::string& why);
+  /// The undo started by fail() reported back.
+  void undo_done(const ServiceRef& target, std::uint64_t uid, const InFlightAction& fl,
+                 const std::string& why, const ActionResult& res);
+  /// The follow-up timer: the next rung for the episode's incident.
+  void follow_up(const ServiceRef& target);
 };
 
 }  // namespace selfheal::engine

@@ -123,7 +123,7 @@ void Engine::Impl::close_episode(const ServiceRef& target) {
   auto it = episodes.find(target);
   if (it == episodes.end()) return;
   auto& e = it->second;
-  if (e.followup_timer != 0) ctx.scheduler.cancel(e.followup_timer);
+  disarm(e.followup_timer);
   // Timers of a running action stay armed; only the page and history reset.
   if (e.verify_timer == 0 && e.timeout_timer == 0 && e.undo_id == 0) {
     episodes.erase(it);

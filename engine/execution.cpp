@@ -38,10 +38,10 @@ Decision Engine::Impl::execute(Run& r, const Policy& p, const ActionSpec& action
   r.st.attempts += 1;
   r.st.in_flight = fl;
   ctx.state.save(target, r.st);  // duplicates are caught by the in-flight action itself
-  if (set.settings.limits.max_actions_per_window > 0) {
+  if (set->settings.limits.max_actions_per_window > 0) {
     BreakerState b = ctx.state.load_breaker();
     std::erase_if(b.recent_actions,
-                  [&](TimePoint a) { return a <= t - set.settings.limits.rate_window; });
+                  [&](TimePoint a) { return a <= t - set->settings.limits.rate_window; });
     b.recent_actions.push_back(t);
     ctx.state.save_breaker(b);
   }
@@ -63,11 +63,8 @@ Decision Engine::Impl::execute(Run& r, const Policy& p, const ActionSpec& action
   req.action = action;
   req.argv = std::move(argv);
   // If the actuator never reports, the action counts as failed after its timeout.
-  episodes[target].timeout_timer =
-      ctx.scheduler.after(req.timeout, guarded([this, target, id] { on_timeout(target, id); }));
-  ctx.actuator.execute(req, guarded([this, target, id](ActionResult res) {
-                         on_action_done(target, id, std::move(res));
-                       }));
+  episodes[target].timeout_timer = arm(req.timeout, {TimerKind::kActionTimeout, target, id});
+  start(req, {target, std::nullopt});
   return d;
 }
 
@@ -88,7 +85,7 @@ Decision Engine::Impl::on_resolved(Run& r) {
   if (auto it = episodes.find(target); it != episodes.end()) {
     auto& e = it->second;
     if (e.followup_timer != 0 && e.followup_fingerprint == r.fp) {
-      ctx.scheduler.cancel(e.followup_timer);
+      disarm(e.followup_timer);
       e.followup_timer = 0;
       e.followup_fingerprint.clear();
     }
@@ -140,7 +137,7 @@ void Engine::Impl::on_timeout(const ServiceRef& target, std::uint64_t id) {
   fail(target, "action #" + std::to_string(id) + " timed out");
 }
 
-void Engine::Impl::on_action_done(const ServiceRef& target, std::uint64_t id, ActionResult res) {
+void Engine::Impl::action_done(const ServiceRef& target, std::uint64_t id, ActionResult res) {
   TargetState st = ctx.state.load(target);
   auto rec = record(AuditKind::kActionResult, target,
                     st.in_flight ? st.in_flight->incident : std::string{});
@@ -152,7 +149,7 @@ void Engine::Impl::on_action_done(const ServiceRef& target, std::uint64_t id, Ac
     return;
   }
   auto& ep = episodes[target];
-  if (ep.timeout_timer != 0) ctx.scheduler.cancel(ep.timeout_timer);
+  disarm(ep.timeout_timer);
   ep.timeout_timer = 0;
   auto& fl = *st.in_flight;
   rec.action = fl.action;

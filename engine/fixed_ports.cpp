@@ -7,13 +7,37 @@ namespace selfheal::engine {
 
 // ---- ManualScheduler -------------------------------------------------------------------
 
-TimerId ManualScheduler::after(Duration delay, std::function<void()> cb) {
+ManualScheduler::ManualScheduler(const ManualScheduler& other, ManualClock& clock)
+    : clock_(clock), next_id_(other.next_id_), timers_(other.timers_), due_of_(other.due_of_) {}
+
+TimerId ManualScheduler::add(Duration delay, Timer t) {
   if (delay < Duration::zero()) delay = Duration::zero();
   const TimerId id = next_id_++;
   const TimePoint due = clock_.now() + delay;
-  timers_.emplace(std::make_pair(due, id), std::move(cb));
+  timers_.emplace(std::make_pair(due, id), std::move(t));
   due_of_.emplace(id, due);
   return id;
+}
+
+TimerId ManualScheduler::after(Duration delay, Callbacks& to, std::uint64_t token) {
+  return add(delay, {&to, token, {}});
+}
+
+TimerId ManualScheduler::after(Duration delay, std::function<void()> cb) {
+  return add(delay, {nullptr, 0, std::move(cb)});
+}
+
+void ManualScheduler::fire(Timer& t) {
+  if (t.to != nullptr) {
+    t.to->on_timer(t.token);
+  } else {
+    t.fn();
+  }
+}
+
+void ManualScheduler::retarget(const Callbacks& from, Callbacks& to) {
+  for (auto& [key, t] : timers_)
+    if (t.to == &from) t.to = &to;
 }
 
 bool ManualScheduler::cancel(TimerId id) {
@@ -29,7 +53,7 @@ void ManualScheduler::run_until(TimePoint t) {
     auto node = timers_.extract(timers_.begin());
     due_of_.erase(node.key().second);
     if (node.key().first > clock_.now()) clock_.set(node.key().first);
-    node.mapped()();
+    fire(node.mapped());
   }
   if (t > clock_.now()) clock_.set(t);
 }
@@ -44,7 +68,7 @@ std::size_t ManualScheduler::run_all(std::size_t max_timers) {
     auto node = timers_.extract(timers_.begin());
     due_of_.erase(node.key().second);
     if (node.key().first > clock_.now()) clock_.set(node.key().first);
-    node.mapped()();
+    fire(node.mapped());
     ++ran;
   }
   return ran;
@@ -57,22 +81,32 @@ std::optional<TimePoint> ManualScheduler::next_due() const {
 
 // ---- RecordingActuator -----------------------------------------------------------------
 
-void RecordingActuator::execute(const ActionRequest& request,
-                                std::function<void(ActionResult)> done) {
+void RecordingActuator::execute(const ActionRequest& request, Callbacks& to) {
   if (!ids_.insert(request.id).second) {
     ++duplicates_;  // idempotent: the first execute() owns the completion
     return;
   }
   requests_.push_back(request);
-  pending_.emplace(request.id, std::move(done));
+  pending_.emplace(request.id, &to);
+}
+
+void RecordingActuator::forget(Callbacks& to) {
+  // Still pending (the action runs on), but its result goes nowhere.
+  for (auto& [id, c] : pending_)
+    if (c == &to) c = nullptr;
+}
+
+void RecordingActuator::retarget(const Callbacks& from, Callbacks& to) {
+  for (auto& [id, c] : pending_)
+    if (c == &from) c = &to;
 }
 
 bool RecordingActuator::complete(std::uint64_t id, ActionResult result) {
   auto it = pending_.find(id);
   if (it == pending_.end()) return false;
-  auto done = std::move(it->second);
+  Callbacks* to = it->second;
   pending_.erase(it);
-  done(std::move(result));
+  if (to != nullptr) to->on_action_done(id, std::move(result));
   return true;
 }
 

@@ -45,16 +45,47 @@ class ManualClock final : public Clock {
   TimePoint now_;
 };
 
+/// Callbacks from closures, for callers of the ports that are not an engine (tools, tests):
+///   FunctionCallbacks cb{[&](std::uint64_t token) { ... }, [&](std::uint64_t id,
+///                        ActionResult r) { ... }};
+///   actuator.execute(request, cb);
+/// An unset closure ignores its calls.
+struct FunctionCallbacks final : Callbacks {
+  std::function<void(std::uint64_t token)> timer;
+  std::function<void(std::uint64_t request_id, ActionResult r)> done;
+  FunctionCallbacks() = default;
+  FunctionCallbacks(std::function<void(std::uint64_t)> t,
+                    std::function<void(std::uint64_t, ActionResult)> d = {})
+      : timer(std::move(t)), done(std::move(d)) {}
+  void on_timer(std::uint64_t token) override {
+    if (timer) timer(token);
+  }
+  void on_action_done(std::uint64_t request_id, ActionResult r) override {
+    if (done) done(request_id, std::move(r));
+  }
+};
+
 /// An ordered timer list over a ManualClock. Timers due at the same instant run in the
 /// order they were scheduled. `advance` moves the clock to each timer's due time before
 /// running it, so callbacks observe the time they were scheduled for; callbacks may
 /// schedule or cancel timers (a timer scheduled with delay 0 inside a callback runs in
 /// the same advance).
+///
+/// Copyable onto another clock (ManualScheduler(other, clock)): the copy has the same
+/// timers under the same ids; `retarget` then re-addresses those of one Callbacks to another
+/// (an engine's to its copy's). A closure timer (the second `after`) is copied as it is.
 class ManualScheduler final : public Scheduler {
  public:
   explicit ManualScheduler(ManualClock& clock) : clock_(clock) {}
-  TimerId after(Duration delay, std::function<void()> cb) override;
+  ManualScheduler(const ManualScheduler& other, ManualClock& clock);
+  ManualScheduler(const ManualScheduler&) = delete;
+  ManualScheduler& operator=(const ManualScheduler&) = delete;
+  TimerId after(Duration delay, Callbacks& to, std::uint64_t token) override;
+  /// Runs `cb` once, `delay` from now (a test's own timer; the engine's go through Callbacks).
+  TimerId after(Duration delay, std::function<void()> cb);
   bool cancel(TimerId id) override;
+  /// Every pending timer addressed to `from` now calls `to` instead.
+  void retarget(const Callbacks& from, Callbacks& to);
 
   /// Runs every timer due within `d` from now, then leaves the clock at now + d.
   void advance(Duration d);
@@ -68,10 +99,18 @@ class ManualScheduler final : public Scheduler {
   std::optional<TimePoint> next_due() const;
 
  private:
+  struct Timer {
+    Callbacks* to = nullptr;  ///< null: `fn` is the timer
+    std::uint64_t token = 0;
+    std::function<void()> fn;
+  };
+  TimerId add(Duration delay, Timer t);
+  static void fire(Timer& t);
+
   ManualClock& clock_;
   TimerId next_id_ = 1;
   // (due, id) orders by time, then by scheduling order (ids increase).
-  std::map<std::pair<TimePoint, TimerId>, std::function<void()>> timers_;
+  std::map<std::pair<TimePoint, TimerId>, Timer> timers_;
   std::unordered_map<TimerId, TimePoint> due_of_;
 };
 
@@ -90,9 +129,14 @@ class VectorAuditSink final : public AuditSink {
 /// `complete` reports a result for a pending request, as a real Actuator would later.
 /// Repeating a request id is idempotent: the second execute() is recorded in
 /// `duplicates()` and never completes. (testing::ScriptedActuator completes by itself.)
+/// A plain value: a copy has the same pending requests (`retarget` re-addresses them).
 class RecordingActuator final : public Actuator {
  public:
-  void execute(const ActionRequest& request, std::function<void(ActionResult)> done) override;
+  void execute(const ActionRequest& request, Callbacks& to) override;
+  /// The pending completions owed to `to` stay pending but report to no one.
+  void forget(Callbacks& to) override;
+  /// Every pending completion owed to `from` is now owed to `to`.
+  void retarget(const Callbacks& from, Callbacks& to);
 
   /// Completes a pending request. False when `id` is not pending.
   bool complete(std::uint64_t id, ActionResult result);
@@ -105,7 +149,7 @@ class RecordingActuator final : public Actuator {
 
  private:
   std::vector<ActionRequest> requests_;
-  std::map<std::uint64_t, std::function<void(ActionResult)>> pending_;
+  std::map<std::uint64_t, Callbacks*> pending_;  ///< request id -> whom (null: forgotten)
   std::unordered_set<std::uint64_t> ids_;
   std::size_t duplicates_ = 0;
 };

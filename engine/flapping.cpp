@@ -15,7 +15,7 @@ namespace selfheal::engine {
 
 std::string Engine::Impl::remember_flap(const ServiceRef& target, const std::string& fp,
                                         const TargetState& st) {
-  const Duration window = set.settings.flap_window;
+  const Duration window = set->settings.flap_window;
   if (window <= Duration::zero()) return {};
   Flap& f = flaps[target];
   // The same incident still: a firing that continued a flap, or a second end of the same
@@ -40,7 +40,7 @@ void Engine::Impl::continue_flap(Run& r) {
   if (it == flaps.end() || !it->second.resolved_at) return;
   Flap& f = it->second;
   const Duration since = r.t - *f.resolved_at;
-  if (f.fingerprint != r.fp || since > set.settings.flap_window) {
+  if (f.fingerprint != r.fp || since > set->settings.flap_window) {
     flaps.erase(it);  // another alert, or too late: a new incident
     return;
   }
@@ -60,7 +60,7 @@ void Engine::Impl::continue_flap(Run& r) {
   }
   r.flap_note = "flapping: fired again " + core::format_duration(since) +
                 " after it resolved (cycle " + std::to_string(f.cycles) + " within the " +
-                core::format_duration(set.settings.flap_window) +
+                core::format_duration(set->settings.flap_window) +
                 " flap window): one incident, sharing its attempt budget (" +
                 std::to_string(r.st.attempts) + " spent) and its page";
 }

@@ -162,7 +162,7 @@ std::string Engine::Impl::dependency_failure(Run& r, const Policy& p) {
 // engine.freeze_when: each watched service's health from the Topology port, read only when
 // an action would otherwise start. The page names every watched service that is down.
 std::string Engine::Impl::frozen(Run& r) {
-  const Freeze& f = set.settings.freeze;
+  const Freeze& f = set->settings.freeze;
   if (!f.enabled() || !f.covers(r.inc.target)) return {};
   std::string down;
   for (const auto& entry : f.unhealthy) {
@@ -233,7 +233,7 @@ void Engine::Impl::remember_verified(TargetState& st, const InFlightAction& fl) 
 }
 
 std::optional<Decision> Engine::Impl::global_limits(Run& r) {
-  const auto& lim = set.settings.limits;
+  const auto& lim = set->settings.limits;
   const TimePoint t = now();
   BreakerState b = ctx.state.load_breaker();
   if (b.tripped) {

@@ -77,16 +77,16 @@ Decision Engine::Impl::decide(const Incident& inc, Pass pass, const PendingAppro
   if (pass == Pass::kDelivery) continue_flap(r);
 
   // 3. kill switch.
-  if (set.settings.kill_switch || ctx.state.kill_switch()) {
+  if (set->settings.kill_switch || ctx.state.kill_switch()) {
     if (approved != nullptr) r.d.classification = approved->classification;
     return finish(r, Outcome::kKillSwitch, "kill-switch",
-                  set.settings.kill_switch ? "kill switch engaged in the engine settings"
-                                           : "kill switch engaged by an operator",
+                  set->settings.kill_switch ? "kill switch engaged in the engine settings"
+                                            : "kill switch engaged by an operator",
                   true);
   }
 
   // 4. scope (engine-wide).
-  const auto& allowed = set.settings.allowed_namespaces;
+  const auto& allowed = set->settings.allowed_namespaces;
   if (!allowed.empty() && !contains(allowed, target.ns)) {
     return finish(r, Outcome::kOutOfScope, "scope",
                   "namespace " + target.ns + " is not in the engine's allowed_namespaces", true);
@@ -141,7 +141,7 @@ std::optional<Decision> Engine::Impl::classify_and_find_policy(Run& r) {
     in.signals = signals(r);
     in.upstreams = upstreams(r);
     in.planned_events = ctx.calendar.active(inc.target, r.t);
-    r.d.classification = classify(model, in);
+    r.d.classification = classify(*model, in);
     r.d.classification.source = "builtin";
   }
   r.confidence = approved != nullptr ? approved->confidence : r.d.classification.confidence;

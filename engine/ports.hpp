@@ -3,12 +3,17 @@
 // references (non-owning) through `EngineContext`; implementations must outlive it.
 //
 // All calls happen on one thread (the sim loop, or live mode's engine strand); none may
-// block for long. Long work (running kubectl) completes later through a callback the
-// implementation invokes on that same thread.
+// block for long. Long work (running kubectl) completes later: the implementation calls
+// the engine back on that same thread through `Callbacks`, naming what it reports with a
+// number the engine handed it (a timer's token, an action's request id). The ports hold no
+// closure over the engine, so the engine's state is plain data and the engine can be
+// copied (Engine's copy constructor) onto a copy of its ports.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,11 +32,29 @@ class Clock {
 
 using TimerId = std::uint64_t;
 
+struct ActionResult;
+
+/// What the engine's timers and actions report back to (the Engine implements it; see
+/// Engine::callbacks). The numbers are the engine's own: it keeps, as data, what each
+/// pending token and request id means.
+class Callbacks {
+ public:
+  virtual ~Callbacks() = default;
+  /// A timer armed with `token` is due.
+  virtual void on_timer(std::uint64_t token) = 0;
+  /// The action of ActionRequest::id `request_id` finished.
+  virtual void on_action_done(std::uint64_t request_id, ActionResult r) = 0;
+};
+
+/// Lifetime: the engine cancels every timer it still has pending when it is destroyed, so
+/// a Scheduler never calls a destroyed `to`.
 class Scheduler {
  public:
   virtual ~Scheduler() = default;
-  /// Runs `cb` once, `delay` from now. Returns an id for cancel (never 0).
-  virtual TimerId after(Duration delay, std::function<void()> cb) = 0;
+  /// Calls `to.on_timer(token)` once, `delay` from now (a negative delay counts as 0),
+  /// unless cancelled first. Returns an id for cancel (never 0). Example:
+  /// `after(5min, engine.callbacks(), 7)` -> 5 minutes later, on_timer(7).
+  virtual TimerId after(Duration delay, Callbacks& to, std::uint64_t token) = 0;
   /// False when the timer already fired or is unknown.
   virtual bool cancel(TimerId id) = 0;
 };
@@ -107,9 +130,16 @@ struct DeploymentStatus {
 class Actuator {
  public:
   virtual ~Actuator() = default;
-  /// Starts the action. Must be idempotent for the same request id. Calls `done` exactly
-  /// once, later (never re-entrantly from inside execute), on the engine's thread.
-  virtual void execute(const ActionRequest& request, std::function<void(ActionResult)> done) = 0;
+  /// Starts the action. Must be idempotent for the same request id. Calls
+  /// `to.on_action_done(request.id, result)` exactly once, later (never re-entrantly from
+  /// inside execute), on the engine's thread — unless forget(to) ran first.
+  virtual void execute(const ActionRequest& request, Callbacks& to) = 0;
+  /// `to` is going away (the engine calls it from its destructor, an action may still be
+  /// running): drop every completion still owed to `to`; after this returns, `to` is never
+  /// called. The action itself runs on. A new engine on the same actuator (a restart) is a
+  /// new `to`, even at the same address; it learns of the old engine's actions through the
+  /// StateStore (Engine::resume), never through their completions.
+  virtual void forget(Callbacks& to) = 0;
   /// The rollout of `target`'s Deployment now, read after an action reported done
   /// (engine::verification_needs names the read as `deployment`). The default: not observed.
   virtual DeploymentStatus deployment(const ServiceRef& target) {
@@ -138,6 +168,29 @@ struct Escalation {
   /// True: an update of the page already open for `incident` (same PagerDuty dedup_key),
   /// sent because more services joined; not a new page.
   bool update = false;
+};
+
+/// For an Actuator that keeps its completions as closures (the simulator's, live mode's):
+/// `bind(to, id)` is a closure that calls `to.on_action_done(id, result)` unless
+/// `forget(to)` ran since. Liveness is per bind-time `to`, not per address: after forget,
+/// a new Callbacks at the same address gets fresh closures and the old ones stay dropped.
+///
+///   Done done = completions.bind(to, request.id);   // in execute()
+///   completions.forget(to);                         // in forget()
+class Completions {
+ public:
+  using Done = std::function<void(ActionResult)>;
+  Done bind(Callbacks& to, std::uint64_t request_id) {
+    auto& alive = live_[&to];
+    if (!alive) alive = std::make_shared<char>(0);
+    return [&to, request_id, w = std::weak_ptr<char>(alive)](ActionResult r) {
+      if (!w.expired()) to.on_action_done(request_id, std::move(r));
+    };
+  }
+  void forget(const Callbacks& to) { live_.erase(&to); }
+
+ private:
+  std::map<const Callbacks*, std::shared_ptr<char>> live_;
 };
 
 class Notifier {

@@ -97,15 +97,15 @@ void Engine::Impl::fail(const ServiceRef& target, const std::string& why) {
   ctx.state.save(target, st);
   untrack(target);
   auto& ep = episodes[target];
-  if (ep.verify_timer != 0) ctx.scheduler.cancel(ep.verify_timer);
-  if (ep.timeout_timer != 0) ctx.scheduler.cancel(ep.timeout_timer);
+  disarm(ep.verify_timer);
+  disarm(ep.timeout_timer);
   ep.verify_timer = ep.timeout_timer = 0;
 
   if (p != nullptr && p->rollback_if_failed && fl.undo) {
     auto rec = record(AuditKind::kRollback, target, fl.incident);
     rec.policy = fl.policy;
     rec.action = fl.undo;
-    const bool killed = set.settings.kill_switch || ctx.state.kill_switch();
+    const bool killed = set->settings.kill_switch || ctx.state.kill_switch();
     const std::uint64_t uid = next_action_id + 1;
     auto argv = render_action(target, *fl.undo, 0, uid);
     if (killed || !argv) {
@@ -128,23 +128,26 @@ void Engine::Impl::fail(const ServiceRef& target, const std::string& why) {
     req.target = target;
     req.action = *fl.undo;
     req.argv = std::move(argv).value();
-    ctx.actuator.execute(req, guarded([this, target, uid, fl, why](ActionResult res) {
-                           auto& e = episodes[target];
-                           if (e.undo_id != uid) return;
-                           e.undo_id = 0;
-                           e.undo_fingerprint.clear();
-                           auto r = record(AuditKind::kRollback, target, fl.incident);
-                           r.policy = fl.policy;
-                           r.action = fl.undo;
-                           r.success = res.ok;
-                           r.detail = res.message;
-                           r.reason = res.ok ? "undo done" : "undo failed";
-                           emit(std::move(r));
-                           after_failure(target, fl, why + (res.ok ? "; undone" : "; undo failed"));
-                         }));
+    start(req, {target, Undo{fl, why}});
     return;
   }
   after_failure(target, fl, why);
+}
+
+void Engine::Impl::undo_done(const ServiceRef& target, std::uint64_t uid, const InFlightAction& fl,
+                             const std::string& why, const ActionResult& res) {
+  auto& e = episodes[target];
+  if (e.undo_id != uid) return;
+  e.undo_id = 0;
+  e.undo_fingerprint.clear();
+  auto r = record(AuditKind::kRollback, target, fl.incident);
+  r.policy = fl.policy;
+  r.action = fl.undo;
+  r.success = res.ok;
+  r.detail = res.message;
+  r.reason = res.ok ? "undo done" : "undo failed";
+  emit(std::move(r));
+  after_failure(target, fl, why + (res.ok ? "; undone" : "; undo failed"));
 }
 
 void Engine::Impl::after_failure(const ServiceRef& target, const InFlightAction& fl,
@@ -198,15 +201,16 @@ void Engine::Impl::after_failure(const ServiceRef& target, const InFlightAction&
   const TimePoint due = st.last_action_at ? *st.last_action_at + p->cooldown : now();
   const Duration wait = due > now() ? due - now() : Duration::zero();
   ep.followup_fingerprint = fl.incident;
-  ep.followup_timer = ctx.scheduler.after(wait, guarded([this, target] {
-                                            auto it = episodes.find(target);
-                                            if (it == episodes.end() || !it->second.incident)
-                                              return;
-                                            it->second.followup_timer = 0;
-                                            it->second.followup_fingerprint.clear();
-                                            const Incident inc = *it->second.incident;
-                                            decide(inc, Pass::kFollowUp);
-                                          }));
+  ep.followup_timer = arm(wait, {TimerKind::kFollowUp, target});
+}
+
+void Engine::Impl::follow_up(const ServiceRef& target) {
+  auto it = episodes.find(target);
+  if (it == episodes.end() || !it->second.incident) return;
+  it->second.followup_timer = 0;
+  it->second.followup_fingerprint.clear();
+  const Incident inc = *it->second.incident;
+  decide(inc, Pass::kFollowUp);
 }
 
 }  // namespace selfheal::engine

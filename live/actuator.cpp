@@ -73,8 +73,8 @@ void KubeActuator::refuse(const engine::ActionRequest& request, const std::strin
   finish(request.id, std::move(r));
 }
 
-void KubeActuator::execute(const engine::ActionRequest& request,
-                           std::function<void(engine::ActionResult)> done) {
+void KubeActuator::execute(const engine::ActionRequest& request, engine::Callbacks& to) {
+  auto done = completions_.bind(to, request.id);
   if (auto it = requests_.find(request.id); it != requests_.end()) {
     if (it->second.result)
       post(std::move(done), *it->second.result);

@@ -17,7 +17,8 @@
 //   (live/prefetch.hpp). deployment() is not observed in dry-run.
 // - Idempotent per request id: a repeated execute of the same id never runs the command
 //   again; it gets the first run's result.
-// - `done` is always posted to the engine executor, never called re-entrantly.
+// - The result (Callbacks::on_action_done) is always posted to the engine executor, never
+//   called re-entrantly; after forget(to) a result owed to `to` is dropped.
 // - Durability barrier (set_durability_barrier): called on the engine thread before the
 //   first command of an action starts (and before a dry-run result); live mode passes
 //   SqliteStore::flush, so the in-flight record the engine saved just before execute() is
@@ -52,8 +53,9 @@ class KubeActuator final : public engine::Actuator {
  public:
   KubeActuator(KubeConfig kube, bool dry_run, CommandExecutor& executor,
                boost::asio::any_io_executor engine_executor);
-  void execute(const engine::ActionRequest& request,
-               std::function<void(engine::ActionResult)> done) override;
+  void execute(const engine::ActionRequest& request, engine::Callbacks& to) override;
+  /// Results still owed to `to` are dropped (the commands run on).
+  void forget(engine::Callbacks& to) override { completions_.forget(to); }
   /// The prefetched rollout of `target` (DeploymentReader::status); not observed in dry-run
   /// (nothing changed, nothing to wait for) or without a reader.
   engine::DeploymentStatus deployment(const engine::ServiceRef& target) override;
@@ -91,6 +93,7 @@ class KubeActuator final : public engine::Actuator {
     std::vector<std::function<void(engine::ActionResult)>> waiting;
   };
   std::map<std::uint64_t, Entry> requests_;
+  engine::Completions completions_;
   std::vector<std::vector<std::string>> started_;
 };
 

@@ -24,12 +24,14 @@ PrefetchScheduler::~PrefetchScheduler() {
   pool_.join();
 }
 
-engine::TimerId PrefetchScheduler::after(engine::Duration delay, std::function<void()> cb) {
+engine::TimerId PrefetchScheduler::after(engine::Duration delay, engine::Callbacks& to,
+                                         std::uint64_t token) {
   const auto id = next_++;
   auto& e = entries_[id];
   e.tag = current_;
-  e.cb = std::move(cb);
-  e.inner = inner_.after(delay, [this, id] { expired(id); });
+  e.to = &to;
+  e.token = token;
+  e.inner = inner_.after(delay, *this, id);
   return id;
 }
 
@@ -119,7 +121,7 @@ void PrefetchScheduler::run(engine::TimerId id,
     }
   } clear{telemetry_, reader_};
   CurrentTarget on(*this, e.tag);
-  e.cb();
+  e.to->on_timer(e.token);
 }
 
 // ---- IncidentGate -------------------------------------------------------------------
@@ -304,13 +306,22 @@ PrefetchScheduler::DeploymentPlanner deployment_planner(engine::StateStore& stat
   };
 }
 
-void TaggingActuator::execute(const engine::ActionRequest& request,
-                              std::function<void(engine::ActionResult)> done) {
-  inner_.execute(request,
-                 [this, target = request.target, done = std::move(done)](engine::ActionResult r) {
-                   CurrentTarget on(scheduler_, target);
-                   done(std::move(r));
-                 });
+void TaggingActuator::execute(const engine::ActionRequest& request, engine::Callbacks& to) {
+  waiting_.insert_or_assign(request.id, Waiting{&to, request.target});
+  inner_.execute(request, *this);
+}
+
+void TaggingActuator::forget(engine::Callbacks& to) {
+  std::erase_if(waiting_, [&](const auto& kv) { return kv.second.to == &to; });
+}
+
+void TaggingActuator::on_action_done(std::uint64_t request_id, engine::ActionResult r) {
+  auto it = waiting_.find(request_id);
+  if (it == waiting_.end()) return;  // its engine is gone (forget)
+  const Waiting w = it->second;
+  waiting_.erase(it);
+  CurrentTarget on(scheduler_, w.target);
+  w.to->on_action_done(request_id, std::move(r));
 }
 
 }  // namespace selfheal::live

@@ -54,7 +54,7 @@
 
 namespace selfheal::live {
 
-class PrefetchScheduler final : public engine::Scheduler {
+class PrefetchScheduler final : public engine::Scheduler, private engine::Callbacks {
  public:
   /// The PromQL the callback of a timer armed while the engine worked on `tag` (nullopt:
   /// not known) will send. Called on the engine thread when the timer expires.
@@ -69,7 +69,8 @@ class PrefetchScheduler final : public engine::Scheduler {
   PrefetchScheduler(const PrefetchScheduler&) = delete;
   PrefetchScheduler& operator=(const PrefetchScheduler&) = delete;
 
-  engine::TimerId after(engine::Duration delay, std::function<void()> cb) override;
+  engine::TimerId after(engine::Duration delay, engine::Callbacks& to,
+                        std::uint64_t token) override;
   bool cancel(engine::TimerId id) override;
 
   /// The Deployments the callback of a timer armed while the engine worked on `tag` will
@@ -100,9 +101,13 @@ class PrefetchScheduler final : public engine::Scheduler {
  private:
   struct Entry {
     std::optional<engine::ServiceRef> tag;
-    std::function<void()> cb;
+    engine::Callbacks* to = nullptr;  ///< called with `token` once the prefetch is in
+    std::uint64_t token = 0;
     engine::TimerId inner = 0;  ///< 0 once expired (prefetching)
   };
+  // The inner scheduler's timers call back here, the token being the entry's id.
+  void on_timer(std::uint64_t id) override { expired(id); }
+  void on_action_done(std::uint64_t, engine::ActionResult) override {}
   void expired(engine::TimerId id);
   /// After the Deployment reads (if any): the PromQL prefetch, then run.
   void fetch_then_run(engine::TimerId id, std::shared_ptr<DeploymentReader::Answers> deployments);
@@ -142,19 +147,31 @@ class CurrentTarget {
 /// Tags the engine's work on an action's completion with its target, so the timers the
 /// engine arms there (verification) are known to be about it. Wraps the real actuator; both
 /// references must outlive it.
-class TaggingActuator final : public engine::Actuator {
+class TaggingActuator final : public engine::Actuator, private engine::Callbacks {
  public:
   TaggingActuator(engine::Actuator& inner, PrefetchScheduler& scheduler)
       : inner_(inner), scheduler_(scheduler) {}
-  void execute(const engine::ActionRequest& request,
-               std::function<void(engine::ActionResult)> done) override;
+  ~TaggingActuator() override { inner_.forget(*this); }
+  TaggingActuator(const TaggingActuator&) = delete;
+  TaggingActuator& operator=(const TaggingActuator&) = delete;
+  void execute(const engine::ActionRequest& request, engine::Callbacks& to) override;
+  void forget(engine::Callbacks& to) override;
   engine::DeploymentStatus deployment(const engine::ServiceRef& target) override {
     return inner_.deployment(target);
   }
 
  private:
+  // The inner actuator's results come here first: tagged, then passed on.
+  void on_timer(std::uint64_t) override {}
+  void on_action_done(std::uint64_t request_id, engine::ActionResult r) override;
+
   engine::Actuator& inner_;
   PrefetchScheduler& scheduler_;
+  struct Waiting {
+    engine::Callbacks* to = nullptr;
+    engine::ServiceRef target;
+  };
+  std::map<std::uint64_t, Waiting> waiting_;  ///< request id -> whom its result goes to
 };
 
 /// Webhook decisions get the same treatment: an incident whose decision will query

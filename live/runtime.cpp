@@ -26,17 +26,18 @@ AsioScheduler::~AsioScheduler() {
     t->cancel();
 }
 
-engine::TimerId AsioScheduler::after(engine::Duration delay, std::function<void()> cb) {
+engine::TimerId AsioScheduler::after(engine::Duration delay, engine::Callbacks& to,
+                                     std::uint64_t token) {
   const auto id = next_++;
   auto timer = std::make_shared<boost::asio::steady_timer>(ex_);
   timer->expires_after(delay.count() < 0 ? engine::Duration{0} : delay);
   timers_[id] = timer;
-  timer->async_wait([this, id, timer, cb = std::move(cb)](boost::system::error_code ec) {
+  timer->async_wait([this, id, timer, &to, token](boost::system::error_code ec) {
     if (ec) return;  // cancelled
     auto it = timers_.find(id);
     if (it == timers_.end()) return;
     timers_.erase(it);
-    cb();
+    to.on_timer(token);
   });
   return id;
 }

@@ -36,7 +36,8 @@ class AsioScheduler final : public engine::Scheduler {
  public:
   explicit AsioScheduler(boost::asio::any_io_executor ex) : ex_(std::move(ex)) {}
   ~AsioScheduler() override;
-  engine::TimerId after(engine::Duration delay, std::function<void()> cb) override;
+  engine::TimerId after(engine::Duration delay, engine::Callbacks& to,
+                        std::uint64_t token) override;
   bool cancel(engine::TimerId id) override;
   std::size_t pending() const { return timers_.size(); }
 

@@ -152,6 +152,12 @@ EvalCache::EvalCache() : impl_(std::make_unique<Impl>()) {}
 EvalCache::~EvalCache() = default;
 EvalCache::EvalCache(EvalCache&&) noexcept = default;
 EvalCache& EvalCache::operator=(EvalCache&&) noexcept = default;
+EvalCache EvalCache::rebound(const SeriesSource& source) const {
+  EvalCache c;
+  *c.impl_ = *impl_;
+  if (c.impl_->source != nullptr) c.impl_->source = &source;
+  return c;
+}
 
 core::Result<Value> evaluate(const Expr& expr, const SeriesSource& source, core::TimePoint at,
                              const EvalOptions& options) {

@@ -247,6 +247,11 @@ class EvalCache {
   ~EvalCache();
   EvalCache(EvalCache&&) noexcept;
   EvalCache& operator=(EvalCache&&) noexcept;
+  /// A copy of this cache bound to `source` instead of its own, which must answer exactly as
+  /// the bound source does now: a copy of it (the same catalogue, series ids and samples —
+  /// a forked world's, scenario::WorldRunner::fork). What it memoises is label sets and
+  /// their ids, never samples.
+  EvalCache rebound(const SeriesSource& source) const;
   struct Impl;
   Impl& impl() { return *impl_; }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "core/duration.hpp"
@@ -339,18 +340,24 @@ BranchOutcome measure_outcome(const sim::Timeline& t, const std::string& inciden
   return b;
 }
 
-void measure_truth(const Scenario& s, std::uint64_t seed, const sim::ClusterSpec& spec,
-                   const engine::PolicySet& policies, const WorldRun& main, RunMetrics& m,
-                   const CounterfactualOptions& o) {
+namespace {
+
+// A decision to branch: its truth so far, where it was made and what to play there.
+struct Planned {
+  DecisionTruth t;
+  core::TimePoint time;  // the decision's event time (absolute)
+  BranchPoint point;
+  std::vector<std::string> services;  // the target and the incident's affected services
+  std::vector<Alternative> alts;
+};
+
+// The decisions where acting was possible, in decision order, with their alternatives.
+std::vector<Planned> plan(const sim::ClusterSpec& spec, const engine::PolicySet& policies,
+                          const WorldRun& main, const RunMetrics& m) {
   const sim::Timeline& tl = main.timeline;
-  std::map<std::size_t, std::size_t> truth_of;
-  sim::WorldOptions branch_world;
-  branch_world.record_series = false;
-  branch_world.record_audit = false;  // a branch's outcome reads no audit record
-  int played = 0;
+  std::vector<Planned> out;
   std::size_t k = 0;  // index into m.decisions, in timeline order (run_metrics.cpp)
-  for (std::size_t ei = 0; ei < tl.events.size(); ++ei) {
-    const sim::TimelineEvent& e = tl.events[ei];
+  for (const sim::TimelineEvent& e : tl.events) {
     if (e.kind != EventKind::kDecision || e.name == "resolved" || e.name == "duplicate") continue;
     const std::size_t di = k++;
     const DecisionFact& d = m.decisions[di];
@@ -360,8 +367,8 @@ void measure_truth(const Scenario& s, std::uint64_t seed, const sim::ClusterSpec
     if (!acting_possible(d.outcome) || point == main.point_of.end()) continue;
     const engine::AuditRecord* a =
         e.audit_index && *e.audit_index < tl.audit.size() ? &tl.audit[*e.audit_index] : nullptr;
-
-    DecisionTruth t;
+    Planned p;
+    DecisionTruth& t = p.t;
     t.decision = di;
     t.at = d.at;
     t.service = d.service;
@@ -370,42 +377,86 @@ void measure_truth(const Scenario& s, std::uint64_t seed, const sim::ClusterSpec
     t.action = d.action;
     t.acted = d.outcome == "executed";
     t.incident_start = d.at;
-    const core::TimePoint cap = std::min(e.time + o.horizon, tl.end);
-    std::vector<std::string> services{d.service};
+    p.time = e.time;
+    p.point = point->second;
+    p.services = {d.service};
     for (const auto& i : m.incidents) {
       if (i.id != d.incident) continue;
       t.incident_start = i.start;
       for (const auto& svc : i.affected)
-        if (std::find(services.begin(), services.end(), svc) == services.end())
-          services.push_back(svc);
+        if (std::find(p.services.begin(), p.services.end(), svc) == p.services.end())
+          p.services.push_back(svc);
       if (t.acted) {
         auto kind = engine::parse_action_kind(d.action);
         if (const sim::IncidentRecord* rec = tl.incident(i.id); kind && rec)
           t.declared_helpful = sim::judge(rec->truth, *kind, d.service).helpful;
       }
     }
-    const bool rollback = may_roll_back(spec, tl, d.service, e.time);
-    std::vector<Alternative> alts = alternatives(a, t.acted, policies, rollback);
+    p.alts = alternatives(a, t.acted, policies, may_roll_back(spec, tl, d.service, e.time));
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+// Plays `p`'s branches from `runners` (one per alternative, standing before the decision)
+// and measures them against the main run.
+void measure(Planned& p, std::vector<WorldRunner>& runners, const sim::Timeline& tl,
+             const CounterfactualOptions& o) {
+  DecisionTruth& t = p.t;
+  const core::TimePoint cap = std::min(p.time + o.horizon, tl.end);
+  const core::TimePoint to = play(runners, tl, t.incident, p.time, cap);
+  t.window_end = to - tl.start;
+  BranchOutcome as = measure_outcome(tl, t.incident, t.service, p.services, p.time, to);
+  as.alternative = std::string(kAsDecided);
+  t.branches.push_back(std::move(as));
+  for (std::size_t b = 0; b < p.alts.size(); ++b) {
+    BranchOutcome out =
+        measure_outcome(runners[b].timeline(), t.incident, t.service, p.services, p.time, to);
+    out.alternative = p.alts[b].name;
+    t.branches.push_back(std::move(out));
+  }
+  judge(t, o);
+}
+
+}  // namespace
+
+void measure_truth(const Scenario& s, std::uint64_t seed, const sim::ClusterSpec& spec,
+                   const engine::PolicySet& policies, const WorldRun& main, RunMetrics& m,
+                   const CounterfactualOptions& o) {
+  std::vector<Planned> planned = plan(spec, policies, main, m);
+  sim::WorldOptions branch_world;
+  branch_world.record_series = false;
+  branch_world.record_audit = false;  // a branch's outcome reads no audit record
+  // The branches fork from one world that runs the main run's course (no intervention)
+  // from branch point to branch point, in the order the points were reached.
+  std::vector<std::size_t> order(planned.size());
+  for (std::size_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return planned[a].point.event < planned[b].point.event;
+  });
+  std::optional<WorldRunner> prefix;
+  if (!o.replay) prefix.emplace(s, seed, spec, policies, branch_world, nullptr);
+  int played = 0;
+  for (const std::size_t i : order) {
+    Planned& p = planned[i];
     std::vector<WorldRunner> runners;
-    for (const auto& alt : alts) {
-      const Intervention iv{point->second, d.service, alt.action};
-      runners.emplace_back(s, seed, spec, policies, branch_world, &iv);
+    runners.reserve(p.alts.size());
+    if (prefix) prefix->run_to_event(p.point.event);
+    for (const auto& alt : p.alts) {
+      const Intervention iv{p.point, p.t.service, alt.action};
+      if (prefix)
+        runners.push_back(prefix->fork(&iv));
+      else
+        runners.emplace_back(s, seed, spec, policies, branch_world, &iv);
     }
-    played += static_cast<int>(alts.size());
-    const core::TimePoint to = play(runners, tl, d.incident, e.time, cap);
-    t.window_end = to - tl.start;
-    BranchOutcome as = measure_outcome(tl, d.incident, d.service, services, e.time, to);
-    as.alternative = std::string(kAsDecided);
-    t.branches.push_back(std::move(as));
-    for (std::size_t b = 0; b < alts.size(); ++b) {
-      BranchOutcome out =
-          measure_outcome(runners[b].timeline(), d.incident, d.service, services, e.time, to);
-      out.alternative = alts[b].name;
-      t.branches.push_back(std::move(out));
-    }
-    judge(t, o);
-    truth_of[di] = m.truths.size();
-    m.truths.push_back(std::move(t));
+    played += static_cast<int>(p.alts.size());
+    measure(p, runners, main.timeline, o);
+  }
+  std::map<std::size_t, std::size_t> truth_of;
+  for (auto& p : planned) {
+    truth_of[p.t.decision] = m.truths.size();
+    m.truths.push_back(std::move(p.t));
   }
   m.branches = played;
   apply_truths(m, truth_of);

@@ -1,15 +1,17 @@
 // Counterfactual branches: the measured truth of every engine decision where acting was
 // possible (docs/metrics.md "Counterfactual branches").
 //
-// A branch of a decision re-runs the world with the same spec, seed and variation up to the
-// decision's branch point (scenario/world_run.hpp: the notification it answered, the
-// approval answer it was made on, or the engine timer it was made in; the same prefix is
-// the same world), replaces the engine's answer there by an alternative, holds automation
-// on the target from then on (the engine reads it as escalate-only: it keeps deciding and
-// paging, never acts on it), and plays on until the decision's window ends: when the
-// incident is over in the main run and in every branch, at most the decision + horizon
-// (and the run's end). Everything else — the engine on every other service, the on-call,
-// the faults, every random stream — runs as in the main run. The alternatives:
+// A branch of a decision is the main run up to the decision's branch point
+// (scenario/world_run.hpp: the notification it answered, the approval answer it was made on,
+// or the engine timer it was made in): one prefix world runs the main run's course from
+// point to point and is forked there (WorldRunner::fork: world and engine copied, between
+// the two kernel events around the point) once per alternative. A fork replaces the
+// engine's answer at the point by its alternative, holds automation on the target from then
+// on (the engine reads it as escalate-only: it keeps deciding and paging, never acts on it),
+// and plays on until the decision's window ends: when the incident is over in the main run
+// and in every branch, at most the decision + horizon (and the run's end). Everything else —
+// the engine on every other service, the on-call, the faults, every random stream — runs as
+// in the main run. The alternatives:
 //   - "as decided": the main run itself over the same window (no branch is played);
 //   - "none": not acting (only for a decision that executed an action);
 //   - the action the policy chose or would have chosen, and the other actions that apply
@@ -48,6 +50,10 @@ struct CounterfactualOptions {
   Duration horizon{std::chrono::hours{2}};  ///< the longest a branch plays after the decision
   double tolerance_abs_minutes = 0.5;       ///< verdict tolerance, absolute part
   double tolerance_rel = 0.05;              ///< and the share of the reference's minutes
+  /// true: each branch replays the run from its start with its intervention instead of
+  /// forking a snapshot at its branch point — the same branches, much slower; the tests'
+  /// oracle for the snapshots.
+  bool replay = false;
 };
 
 /// The outcome of `t` over [from, to] for the incident `incident` ("" none) and `services`;

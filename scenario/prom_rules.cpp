@@ -296,6 +296,19 @@ PromRuleEvaluator::PromRuleEvaluator(std::vector<PromAlertRule> rules, std::size
     services_[spec.services[i].name] = i;
 }
 
+PromRuleEvaluator::PromRuleEvaluator(const PromRuleEvaluator& o, const promql::SeriesSource& source)
+    : rules_(o.rules_),
+      first_(o.first_),
+      source_(source),
+      caches_(std::make_shared<std::vector<promql::EvalCache>>()),
+      services_(o.services_),
+      unmapped_(o.unmapped_),
+      start_(o.start_) {
+  caches_->reserve(o.caches_->size());
+  for (const auto& c : *o.caches_)
+    caches_->push_back(c.rebound(source));
+}
+
 std::ptrdiff_t PromRuleEvaluator::service_of(const promql::Labels& labels) const {
   for (const char* key : {"service", "deployment"}) {
     auto it = services_.find(std::string(promql::label_value(labels, key)));

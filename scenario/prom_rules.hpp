@@ -83,6 +83,9 @@ class PromRuleEvaluator {
  public:
   PromRuleEvaluator(std::vector<PromAlertRule> rules, std::size_t first,
                     const promql::SeriesSource& source, const sim::ClusterSpec& spec);
+  /// `o`'s rules and caches on `source`, a copy of o's as it is now (WorldRunner::fork):
+  /// the caches are copied (EvalCache::rebound), not shared.
+  PromRuleEvaluator(const PromRuleEvaluator& o, const promql::SeriesSource& source);
   void operator()(std::size_t rule, core::TimePoint now, std::vector<sim::ExternalAlert>& out);
 
   /// Per alert, the first result element that named no declared service (where Prometheus

@@ -14,6 +14,16 @@ bool uses_promql(const engine::PolicySet& policies) {
   return false;
 }
 
+WorldSeriesSource::WorldSeriesSource(const WorldSeriesSource& o, const sim::World& world)
+    : world_(world),
+      labels_(o.labels_),
+      volatile_(o.volatile_),
+      kept_(o.kept_),
+      by_name_(o.by_name_),
+      selections_(o.selections_),
+      rows_(o.rows_),
+      row_of_(o.row_of_) {}
+
 WorldSeriesSource::WorldSeriesSource(const sim::World& world) : world_(world) {
   const auto& catalogue = world.prom_series();
   labels_.reserve(catalogue.size());

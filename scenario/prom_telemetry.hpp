@@ -40,6 +40,10 @@ bool uses_promql(const engine::PolicySet& policies);
 class WorldSeriesSource final : public promql::SeriesSource {
  public:
   explicit WorldSeriesSource(const sim::World& world);
+  /// `o`'s matchings and kept samples, for `world`: a copy of o's world as it is now
+  /// (WorldRunner::fork), whose rings hold what o's hold. It answers as `o` would, without
+  /// copying the samples out of the rings again.
+  WorldSeriesSource(const WorldSeriesSource& o, const sim::World& world);
 
   /// Matching is done once per distinct selector (the catalogue never changes during a
   /// run) and cached. Samples are copied out of the world's rings once: each metric's series
@@ -125,6 +129,14 @@ class PromqlTelemetry final : public engine::Telemetry {
   PromqlTelemetry(engine::Telemetry& inner, const promql::SeriesSource& source,
                   const sim::World& world, const engine::SignalQueries* signal_queries = nullptr)
       : inner_(inner), source_(source), world_(world), signal_queries_(signal_queries) {}
+  /// `o`'s parsed queries, on other ports (a fork's: WorldRunner::fork).
+  PromqlTelemetry(const PromqlTelemetry& o, engine::Telemetry& inner,
+                  const promql::SeriesSource& source, const sim::World& world)
+      : inner_(inner),
+        source_(source),
+        world_(world),
+        signal_queries_(o.signal_queries_),
+        parsed_(o.parsed_) {}
 
   engine::ServiceSignals signals(const engine::ServiceRef& service, core::Duration window) override;
   std::optional<double> query(const std::string& expr, const engine::ServiceRef& service) override;

@@ -2,6 +2,8 @@
 
 #include <functional>
 #include <memory>
+#include <stdexcept>
+#include <string>
 #include <utility>
 
 #include "engine/engine.hpp"
@@ -48,19 +50,43 @@ class HeldStateStore final : public engine::StateStore {
 // Counts the engine's timers as they fire and hands each to `fire` with its ordinal, so a
 // decision made inside a timer (the next rung after a failed verification) has a branch
 // point. Firing order is the kernel's, so the n-th timer is the same one in every re-run.
-class CountingScheduler final : public engine::Scheduler {
+// A Scheduler to the engine and the Callbacks of the inner scheduler: each timer is armed
+// on the inner one addressed to this, under the engine's own token, and passed on to the
+// engine when it fires. One engine uses it (a WorldRunner's).
+class CountingScheduler final : public engine::Scheduler, public engine::Callbacks {
  public:
   using Fire = std::function<void(std::size_t ordinal, const std::function<void()>& cb)>;
   CountingScheduler(engine::Scheduler& inner, Fire fire) : inner_(inner), fire_(std::move(fire)) {}
-  engine::TimerId after(core::Duration delay, std::function<void()> cb) override {
-    return inner_.after(delay, [this, cb = std::move(cb)] { fire_(fired_++, cb); });
+  engine::TimerId after(core::Duration delay, engine::Callbacks& to, std::uint64_t token) override {
+    if (to_ != nullptr && to_ != &to)
+      throw std::logic_error("CountingScheduler: timers of a second engine");
+    to_ = &to;
+    return inner_.after(delay, *this, token);
   }
   bool cancel(engine::TimerId id) override { return inner_.cancel(id); }
+  /// A fork: `o`'s count carried on, its timers now for `to` (the copied engine).
+  void carry_on(const CountingScheduler& o, engine::Callbacks& to) {
+    fired_ = o.fired_;
+    to_ = o.to_ ? &to : nullptr;
+  }
 
  private:
+  void on_timer(std::uint64_t token) override {
+    fire_(fired_++, [this, token] { to_->on_timer(token); });
+  }
+  void on_action_done(std::uint64_t, engine::ActionResult) override {}
+
   engine::Scheduler& inner_;
   Fire fire_;
   std::size_t fired_ = 0;
+  engine::Callbacks* to_ = nullptr;  // the engine whose timers these are
+};
+
+// The intervention's own action reports to no one (world_run.hpp: it is not the engine's).
+class IgnoredResults final : public engine::Callbacks {
+ public:
+  void on_timer(std::uint64_t) override {}
+  void on_action_done(std::uint64_t, engine::ActionResult) override {}
 };
 
 // Injected classifications (a fault's `classification:`) ride on every notification on the
@@ -87,18 +113,48 @@ struct WorldRunner::Impl {
   Impl(const Scenario& sc, std::uint64_t seed, const sim::ClusterSpec& sp,
        engine::PolicySet policies, sim::WorldOptions world_options,
        const Intervention* intervention)
+      : Impl(sc, sp, uses_promql(policies) || sc.signal_queries, intervention,
+             std::make_unique<sim::World>(
+                 sp, seed,
+                 with_series(world_options, uses_promql(policies) || sc.signal_queries ||
+                                                !sc.prometheus_rules.empty())),
+             nullptr) {
+    eng.emplace(ctx, std::move(policies), engine::ClassifierModel::builtin());
+  }
+  // fork(): `o`'s world and engine copied, its counters carried on, and what the copied
+  // world owes o's engine, timer wrapper and ignored results owed to this one's.
+  Impl(Impl& o, const Intervention* intervention)
+      : Impl(o.s, o.spec, o.promql, intervention, o.world->copy(), &o) {
+    notifications = o.notifications;
+    answers = o.answers;
+    eng.emplace(*o.eng, ctx);
+    timers.carry_on(o.timers, eng->callbacks());
+    world->rebind(o.timers, timers);
+    world->rebind(o.eng->callbacks(), eng->callbacks());
+    world->rebind(o.ignored, ignored);
+  }
+
+  // The shared part of both constructors: everything but the engine. A fork (`from` set)
+  // carries the PromQL caches on: they hold what the copied world's rings hold.
+  Impl(const Scenario& sc, const sim::ClusterSpec& sp, bool uses_promql,
+       const Intervention* intervention, std::unique_ptr<sim::World> w, const Impl* from)
       : s(sc),
         spec(sp),
-        promql(uses_promql(policies) || sc.signal_queries),
-        world{sp, seed, with_series(world_options, promql || !sc.prometheus_rules.empty())},
-        base(world.context()),
+        promql(uses_promql),
+        world(std::move(w)),
+        base(world->context()),
         held{base.state},
-        source{world},
+        source{from ? WorldSeriesSource(from->source, *world) : WorldSeriesSource(*world)},
         // A Prometheus rule file's alerts are the last of the world's rules (prom_rules.hpp).
-        rules{sc.prometheus_rules,
-              sim::effective_alert_rules(sp).size() - sc.prometheus_rules.size(), source, sp},
-        promql_telemetry{base.telemetry, source, world,
-                         sc.signal_queries ? &*sc.signal_queries : nullptr},
+        rules{from ? PromRuleEvaluator(from->rules, source)
+                   : PromRuleEvaluator(
+                         sc.prometheus_rules,
+                         sim::effective_alert_rules(sp).size() - sc.prometheus_rules.size(), source,
+                         sp)},
+        promql_telemetry{
+            from ? PromqlTelemetry(from->promql_telemetry, base.telemetry, source, *world)
+                 : PromqlTelemetry(base.telemetry, source, *world,
+                                   sc.signal_queries ? &*sc.signal_queries : nullptr)},
         iv(intervention ? std::optional<Intervention>(*intervention) : std::nullopt),
         timers{base.scheduler,
                [this](std::size_t n, const std::function<void()>& cb) {
@@ -113,50 +169,60 @@ struct WorldRunner::Impl {
             base.actuator,
             base.notifier,
             held,
-            base.audit},
-        eng{ctx, std::move(policies), engine::ClassifierModel::builtin()} {
-    if (!s.prometheus_rules.empty()) world.set_external_rule_evaluator(std::ref(rules));
-    world.set_incident_sink([this](engine::Incident& incoming) {
+            base.audit} {
+    if (!s.prometheus_rules.empty()) world->set_external_rule_evaluator(std::ref(rules));
+    world->set_incident_sink([this](engine::Incident& incoming) {
       const std::size_t n = notifications++;
       if (at(PointKind::kNotification, n)) {
         intervene();
         return;
       }
       call(PointKind::kNotification, n, [&] {
-        classify_injected(s, world, incoming);
-        eng.handle(incoming);
+        classify_injected(s, *world, incoming);
+        eng->handle(incoming);
       });
     });
-    world.set_approval_handler([this](std::uint64_t id, bool ok) {
+    world->set_approval_handler([this](std::uint64_t id, bool ok) {
       const std::size_t n = answers++;
       if (at(PointKind::kApproval, n)) intervene();
-      call(PointKind::kApproval, n, [&] { eng.approve(id, ok); });
+      call(PointKind::kApproval, n, [&] { eng->approve(id, ok); });
     });
   }
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
 
   bool at(PointKind kind, std::size_t n) const {
-    return iv && iv->replace && iv->point == BranchPoint{kind, n};
+    return iv && iv->replace && iv->point.kind == kind && iv->point.ordinal == n;
   }
   // Holds the target and executes the alternative at the branch point (world_run.hpp).
   void intervene() {
+    // A fork taken where the main run's event count said: the point must fall in that
+    // event, or the fork is not the run it stands for.
+    const std::uint64_t event = world->simulation().dispatched();
+    if (iv->point.event != 0 && iv->point.event != event)
+      throw std::logic_error("intervention: branch point reached in event " +
+                             std::to_string(event) + ", expected in event " +
+                             std::to_string(iv->point.event));
     held.hold({spec.ns, iv->target});
     if (!iv->action) return;
     engine::ActionRequest r;
     r.id = kInterventionActionId;
     r.target = {spec.ns, iv->target};
     r.action = *iv->action;
-    base.actuator.execute(r, [](engine::ActionResult) {});
+    base.actuator.execute(r, ignored);
   }
   // Runs one call into the engine and records the branch point of the decisions it made.
   template <class F>
   void call(PointKind kind, std::size_t n, const F& fn) {
     // By audit index: the audit is append-only, while a recovery is inserted into the
     // events back-dated to where its hold began, shifting the later events' indices.
-    const std::size_t before = world.timeline().audit.size();
+    const auto& audit = world->timeline().audit;
+    const std::size_t before = audit.size();
     fn();
-    const auto& audit = world.timeline().audit;
+    const std::uint64_t event = world->simulation().dispatched();
     for (std::size_t k = before; k < audit.size(); ++k)
-      if (audit[k].kind == engine::AuditKind::kDecision) out.point_of[k] = BranchPoint{kind, n};
+      if (audit[k].kind == engine::AuditKind::kDecision)
+        out.point_of[k] = BranchPoint{kind, n, event};
   }
 
   // The world publishes Prometheus series only when a policy check, the signals or a rule
@@ -169,16 +235,17 @@ struct WorldRunner::Impl {
   const Scenario& s;
   const sim::ClusterSpec& spec;
   bool promql;  // some policy check is PromQL, or the signals are (signals: serve_config)
-  sim::World world;
+  std::unique_ptr<sim::World> world;
   engine::EngineContext base;
   HeldStateStore held;
   WorldSeriesSource source;
   PromRuleEvaluator rules;
   PromqlTelemetry promql_telemetry;
   std::optional<Intervention> iv;
+  IgnoredResults ignored;
   CountingScheduler timers;
   engine::EngineContext ctx;
-  engine::Engine eng;
+  std::optional<engine::Engine> eng;  // set last: its ports are the members above
   WorldRun out;
   std::size_t notifications = 0;
   std::size_t answers = 0;
@@ -189,20 +256,27 @@ WorldRunner::WorldRunner(const Scenario& s, std::uint64_t seed, const sim::Clust
                          const Intervention* intervention)
     : impl_(std::make_unique<Impl>(s, seed, spec, std::move(policies), world_options,
                                    intervention)) {}
+WorldRunner::WorldRunner(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 WorldRunner::~WorldRunner() = default;
 WorldRunner::WorldRunner(WorldRunner&&) noexcept = default;
 
 void WorldRunner::run_until(core::TimePoint t) {
-  impl_->world.run_until(t);
+  impl_->world->run_until(t);
+}
+void WorldRunner::run_to_event(std::uint64_t n) {
+  if (n > 0) impl_->world->run_until_dispatched(n - 1);
+}
+WorldRunner WorldRunner::fork(const Intervention* intervention) const {
+  return WorldRunner(std::make_unique<Impl>(*impl_, intervention));
 }
 core::TimePoint WorldRunner::now() const {
-  return impl_->world.now();
+  return impl_->world->now();
 }
 const sim::Timeline& WorldRunner::timeline() const {
-  return impl_->world.timeline();
+  return impl_->world->timeline();
 }
 WorldRun WorldRunner::take() {
-  impl_->out.timeline = impl_->world.take_timeline();
+  impl_->out.timeline = impl_->world->take_timeline();
   for (const auto& [alert, note] : impl_->rules.unmapped())
     impl_->out.rule_notes.push_back(note);
   return std::move(impl_->out);

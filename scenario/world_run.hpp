@@ -52,6 +52,9 @@ enum class PointKind : std::uint8_t { kNotification, kApproval, kTimer };
 struct BranchPoint {
   PointKind kind = PointKind::kNotification;
   std::size_t ordinal = 0;  ///< 0-based, among the calls of that kind
+  /// The kernel event the call was made in, 1-based in dispatch order
+  /// (sim::Simulation::dispatched() during it): WorldRunner::run_to_event stops before it.
+  std::uint64_t event = 0;
   friend bool operator==(const BranchPoint&, const BranchPoint&) = default;
 };
 
@@ -76,9 +79,15 @@ struct WorldRun {
 
 /// One world with the engine attached, run in steps: a branch runs until its incident is
 /// over, then on to the window its decision's branches share (scenario/counterfactuals).
-/// Running to t in steps gives exactly the run to t in one call. Not copyable; movable.
+/// Running to t in steps gives exactly the run to t in one call. A runner standing between
+/// two events forks: a copy of its world, engine and counters that goes on with an
+/// intervention, exactly as a runner started from the beginning with that intervention
+/// would (docs/architecture.md "Branching a run"). Movable; copied only by fork().
 ///   WorldRunner r{s, seed, s.cluster, s.policies, {}, &iv};
 ///   r.run_until(t1); r.run_until(t2); WorldRun w = r.take();
+///   WorldRunner prefix{s, seed, s.cluster, s.policies, {}, nullptr};
+///   prefix.run_to_event(point.event);      // just before the decision's event
+///   WorldRunner branch = prefix.fork(&iv); // iv.point == point
 class WorldRunner {
  public:
   WorldRunner(const Scenario& s, std::uint64_t seed, const sim::ClusterSpec& spec,
@@ -87,14 +96,24 @@ class WorldRunner {
   ~WorldRunner();
   WorldRunner(WorldRunner&&) noexcept;
   WorldRunner& operator=(WorldRunner&&) = delete;
+  WorldRunner(const WorldRunner&) = delete;
 
   void run_until(core::TimePoint t);  ///< absolute; no-op when already there
+  /// Runs every event before the `n`-th (1-based, BranchPoint::event); the world then
+  /// stands between two events, now() at the last one run. No-op when already past it.
+  void run_to_event(std::uint64_t n);
+  /// A runner with this one's state that goes on with `intervention` (nullptr: none).
+  /// Precondition: no intervention of this runner has reached its point, and
+  /// `intervention`'s point is not yet passed (its ordinal is not yet counted). The fork
+  /// records no branch points (WorldRun::point_of stays empty).
+  WorldRunner fork(const Intervention* intervention) const;
   core::TimePoint now() const;
   const sim::Timeline& timeline() const;
   WorldRun take();  ///< the timeline and branch points; the runner is spent
 
  private:
   struct Impl;
+  explicit WorldRunner(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
 

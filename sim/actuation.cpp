@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -16,24 +17,44 @@ using namespace model;
 using engine::ActionKind;
 
 Actuation::Actuation(std::string ns, core::Duration scrape_interval, Simulation& sim, Env& env)
-    : ns_(std::move(ns)), scrape_(scrape_interval), sim_(sim), env_(env) {}
+    : ns_(std::move(ns)),
+      scrape_(scrape_interval),
+      sim_(&sim),
+      env_(&env),
+      target_(sim.add_target(*this)) {}
+
+Actuation::Actuation(const Actuation& o, Simulation& sim, Env& env) : Actuation(o) {
+  sim_ = &sim;
+  env_ = &env;
+  if (sim.add_target(*this) != target_) {
+    throw std::logic_error("Actuation: the copy's simulation numbers its targets differently");
+  }
+}
 
 void Actuation::complete_later(core::Duration delay, Call& c, engine::ActionResult res) {
-  sim_.after(delay, [this, done = std::move(c.done), res = std::move(res), id = c.id,
-                     service = c.target.name, automated = c.automated, kind = c.kind]() {
-    auto& e = env_.log(EventKind::kActionFinished, service, kind, res.message);
-    e.action_id = id;
-    e.success = res.ok;
-    e.automated = automated;
-    if (done) done(res);
-  });
+  const std::uint64_t key = next_later_++;
+  later_.emplace(
+      key, Later{c.id, c.target.name, c.automated, c.kind, std::move(res), std::move(c.done)});
+  sim_->after(delay, target_, Event{0, key, 0});
+}
+
+void Actuation::on_event(const Event& e) {
+  // Out of the table first: `done` may start another action.
+  auto node = later_.extract(e.a);
+  if (!node) throw std::logic_error("Actuation: an event for a completion not due");
+  const Later& l = node.mapped();
+  auto& ev = env_->log(EventKind::kActionFinished, l.service, l.kind, l.res.message);
+  ev.action_id = l.id;
+  ev.success = l.res.ok;
+  ev.automated = l.automated;
+  if (l.done) env_->deliver(l.done, l.res);
 }
 
 void Actuation::execute(const engine::ActionRequest& r, Done done) {
   if (r.id != 0 && !action_ids_.insert(r.id).second) {
-    auto& e = env_.log(EventKind::kActionStarted, r.target.name,
-                       std::string(engine::to_string(r.action.kind)),
-                       "duplicate request ignored (idempotent)");
+    auto& e = env_->log(EventKind::kActionStarted, r.target.name,
+                        std::string(engine::to_string(r.action.kind)),
+                        "duplicate request ignored (idempotent)");
     e.action_id = r.id;
     e.automated = true;
     return;
@@ -45,10 +66,10 @@ void Actuation::start(const engine::ServiceRef& target, const engine::ActionSpec
                       const std::vector<std::string>& argv, std::uint64_t id,
                       core::Duration timeout, bool automated, Done done) {
   const std::string kind(engine::to_string(a.kind));
-  const core::TimePoint now = sim_.now();
+  const core::TimePoint now = sim_->now();
   {
-    auto& e = env_.log(EventKind::kActionStarted, target.name, kind,
-                       argv.empty() ? describe_action(target, a) : join_argv(argv));
+    auto& e = env_->log(EventKind::kActionStarted, target.name, kind,
+                        argv.empty() ? describe_action(target, a) : join_argv(argv));
     e.action_id = id;
     e.automated = automated;
     if (automated) {
@@ -57,13 +78,13 @@ void Actuation::start(const engine::ServiceRef& target, const engine::ActionSpec
     }
   }
   Call c{target, a, id, automated, kind, now, now + std::max(timeout, scrape_), std::move(done)};
-  const std::ptrdiff_t found = target.ns == ns_ ? env_.service_index(target.name) : -1;
+  const std::ptrdiff_t found = target.ns == ns_ ? env_->service_index(target.name) : -1;
   if (found < 0) {
     return fail(c, "Error from server (NotFound): deployments.apps \"" + target.name +
                        "\" not found in namespace \"" + target.ns + "\"");
   }
   const auto svc = static_cast<std::size_t>(found);
-  env_.touch(svc);
+  env_->touch(svc);
   switch (a.kind) {
     case ActionKind::kRestart:
       return restart(svc, c);
@@ -87,13 +108,13 @@ void Actuation::fail(Call& c, std::string msg) {
 }
 
 void Actuation::restart(std::size_t svc, Call& c) {
-  const std::uint32_t t = env_.restart(svc, "rollout restart");
+  const std::uint32_t t = env_->restart(svc, "rollout restart");
   waits_.push_back({c.id, svc, true, t, c.deadline, c.automated, std::move(c.done), std::nullopt,
                     "deployment \"" + c.target.name + "\" successfully rolled out"});
 }
 
 void Actuation::scale(std::size_t svc, Call& c) {
-  const int before = env_.pods(svc).desired;
+  const int before = env_->pods(svc).desired;
   int n = before;
   if (c.a.replicas) {
     n = *c.a.replicas;
@@ -106,15 +127,15 @@ void Actuation::scale(std::size_t svc, Call& c) {
   engine::ActionSpec undo;
   undo.kind = ActionKind::kScale;
   undo.replicas = before;
-  env_.set_desired(svc, n);
-  env_.log_at(EventKind::kDeploy, svc, "scale",
-              "replicas " + std::to_string(before) + " -> " + std::to_string(n));
+  env_->set_desired(svc, n);
+  env_->log_at(EventKind::kDeploy, svc, "scale",
+               "replicas " + std::to_string(before) + " -> " + std::to_string(n));
   waits_.push_back({c.id, svc, false, 0, c.deadline, c.automated, std::move(c.done), undo,
                     "deployment.apps/" + c.target.name + " scaled to " + std::to_string(n)});
 }
 
 void Actuation::rollback(std::size_t svc, Call& c) {
-  const std::vector<Release>& releases = env_.pods(svc).releases;
+  const std::vector<Release>& releases = env_->pods(svc).releases;
   std::size_t to = releases.size();
   // helm rollback without a revision: the revision before the current one.
   const int want = c.a.revision ? *c.a.revision : releases.back().revision - 1;
@@ -132,14 +153,14 @@ void Actuation::rollback(std::size_t svc, Call& c) {
   const int from_rev = r.revision;
   r.revision = releases.back().revision + 1;
   r.deployed = c.now;
-  const std::uint32_t t = env_.deploy(svc, r, "helm rollback to " + std::to_string(from_rev));
+  const std::uint32_t t = env_->deploy(svc, r, "helm rollback to " + std::to_string(from_rev));
   waits_.push_back({c.id, svc, true, t, c.deadline, c.automated, std::move(c.done), undo,
                     "Rollback was a success! Happy Helming! (revision " + std::to_string(from_rev) +
                         " as " + std::to_string(r.revision) + ")"});
 }
 
 void Actuation::purge_cache(std::size_t svc, Call& c) {
-  env_.purge_cache(svc, c.now);
+  env_->purge_cache(svc, c.now);
   complete_later(kQuickActionDelay, c,
                  {true, "cache of " + c.target.name + " purged", std::nullopt});
 }
@@ -147,12 +168,12 @@ void Actuation::purge_cache(std::size_t svc, Call& c) {
 // Also ends a bad-feature-flag incident whose flag this is (the cause is gone).
 void Actuation::disable_flag(std::size_t svc, Call& c) {
   const std::optional<bool> was_on =
-      c.a.flag.empty() ? std::nullopt : env_.disable_flag(svc, c.a.flag, c.now + kFlagPropagation);
+      c.a.flag.empty() ? std::nullopt : env_->disable_flag(svc, c.a.flag, c.now + kFlagPropagation);
   if (!was_on) {
     return fail(c, "feature flag \"" + c.a.flag + "\" not found on " + c.target.name);
   }
   const std::string msg = "flag " + c.a.flag + (*was_on ? " disabled" : " already disabled");
-  env_.flag_disabled(svc, c.a.flag, msg);
+  env_->flag_disabled(svc, c.a.flag, msg);
   complete_later(kQuickActionDelay, c, {true, msg, std::nullopt});
 }
 
@@ -160,7 +181,7 @@ void Actuation::shift_traffic(std::size_t svc, Call& c) {
   engine::ActionSpec undo;
   undo.kind = ActionKind::kTrafficShift;
   const double share = std::clamp(c.a.traffic_share.value_or(kDefaultShiftShare), 0.0, 1.0);
-  undo.traffic_share = env_.shift_traffic(svc, share, env_.service_index(c.a.to));
+  undo.traffic_share = env_->shift_traffic(svc, share, env_->service_index(c.a.to));
   undo.to = c.a.to;
   complete_later(kQuickActionDelay * 2, c,
                  {true,
@@ -196,7 +217,7 @@ std::string describe_action(const engine::ServiceRef& t, const engine::ActionSpe
 }
 
 std::optional<engine::ActionResult> Actuation::finished(const Wait& w, core::TimePoint now) {
-  const model::PodSet& v = env_.pods(w.svc);
+  const model::PodSet& v = env_->pods(w.svc);
   if (w.rollout) {
     if (v.completed_tmpl >= w.tmpl) return engine::ActionResult{true, w.ok_message, w.undo};
   } else if (v.stats.ready >= v.desired && static_cast<int>(v.pods.size()) >= v.desired) {
@@ -230,8 +251,8 @@ void Actuation::check_waits(core::TimePoint now) {
       ++k;
       continue;
     }
-    auto& e = env_.log_at(EventKind::kActionFinished, w.svc,
-                          w.rollout ? std::string("rollout") : std::string("scale"), res->message);
+    auto& e = env_->log_at(EventKind::kActionFinished, w.svc,
+                           w.rollout ? std::string("rollout") : std::string("scale"), res->message);
     e.action_id = w.id;
     e.success = res->ok;
     e.automated = w.automated;
@@ -241,7 +262,7 @@ void Actuation::check_waits(core::TimePoint now) {
 }
 
 void Actuation::decision_executed(const std::string& target_key, std::string incident) {
-  last_decision_[target_key] = {sim_.now(), std::move(incident)};
+  last_decision_[target_key] = {sim_->now(), std::move(incident)};
 }
 
 // What `kubectl get deployment` would say of the model: the controller observes a spec
@@ -249,13 +270,13 @@ void Actuation::decision_executed(const std::string& target_key, std::string inc
 // terminating, lost or gone), updated those of the current template, available the Running.
 engine::DeploymentStatus Actuation::deployment(const engine::ServiceRef& target) {
   engine::DeploymentStatus d;
-  const std::ptrdiff_t found = target.ns == ns_ ? env_.service_index(target.name) : -1;
+  const std::ptrdiff_t found = target.ns == ns_ ? env_->service_index(target.name) : -1;
   d.observed = true;
   if (found < 0) {
     d.error = "deployments.apps \"" + target.name + "\" not found";
     return d;
   }
-  const model::PodSet& v = env_.pods(static_cast<std::size_t>(found));
+  const model::PodSet& v = env_->pods(static_cast<std::size_t>(found));
   d.generation = d.observed_generation = static_cast<std::int64_t>(v.tmpl) + 1;
   d.desired = v.desired;
   for (const auto& p : v.pods) {

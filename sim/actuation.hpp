@@ -7,10 +7,10 @@
 // `Actuation::Env`; its own delays are events on the kernel (`Simulation`).
 //
 //   Actuation act{spec.ns, spec.scrape_interval, sim, env};
-//   act.execute(request, [](engine::ActionResult r) { ... });  // logs "action-started"
+//   act.execute(request, Actuation::Owed{receiver, request.id});  // logs "action-started"
 //   // every scrape tick, after the services:
 //   act.check_waits(sim.now());
-//   for (auto& [done, result] : act.take_completions()) done(result);
+//   for (auto& [owed, result] : act.take_completions()) env.deliver(owed, result);
 //
 // A wait (rollout complete, replicas ready) gives up at its deadline: start time plus the
 // request's timeout, at least one scrape interval. Not thread-safe.
@@ -39,11 +39,20 @@ namespace selfheal::sim {
 /// deployment/payment-api -n prod" (timeline details and page summaries).
 std::string describe_action(const engine::ServiceRef& t, const engine::ActionSpec& a);
 
-class Actuation {
+class Actuation final : public EventTarget {
  public:
-  using Done = std::function<void(engine::ActionResult)>;
-  /// A finished action's callback and result, handed out after the tick.
-  using Completion = std::pair<Done, engine::ActionResult>;
+  /// To whom an action's result is owed, as data (so the state copies): the world's number
+  /// for the engine's Callbacks and the request id; an empty one (the on-call's actions, an
+  /// intervention's) is owed to no one.
+  struct Owed {
+    std::uint32_t receiver = 0;
+    std::uint64_t request = 0;
+    bool set = false;
+    explicit operator bool() const { return set; }
+  };
+  using Done = Owed;
+  /// A finished action's receiver and result, handed out after the tick.
+  using Completion = std::pair<Owed, engine::ActionResult>;
 
   /// What actuation asks of the rest of the world: named operations on the parts an action
   /// changes (pods & rollouts, traffic & service physics, faults) and the timeline's log.
@@ -77,6 +86,8 @@ class Actuation {
     /// Shifts `share` of svc's external traffic to service `to` (-1: out of the world);
     /// returns the share shifted before.
     virtual double shift_traffic(std::size_t svc, double share, std::ptrdiff_t to) = 0;
+    /// Hands a result to whom it is owed (the engine's Callbacks the number stands for).
+    virtual void deliver(const Owed& to, engine::ActionResult result) = 0;
     /// Appends an event to the timeline, attributed to the service's incident.
     virtual TimelineEvent& log(EventKind kind, std::string service, std::string name,
                                std::string detail) = 0;
@@ -87,6 +98,10 @@ class Actuation {
   /// `sim` and `env` must outlive the Actuation. Actions on another namespace than `ns` find
   /// no Deployment.
   Actuation(std::string ns, core::Duration scrape_interval, Simulation& sim, Env& env);
+  /// A copy of `o`'s state (waits, request ids, results, completions due, to whom each is
+  /// owed) for another world: `sim` (a copy of o's, where this registers as the same target
+  /// number) and `env`.
+  Actuation(const Actuation& o, Simulation& sim, Env& env);
 
   /// The engine's Actuator: a request id seen before is logged and ignored.
   void execute(const engine::ActionRequest& r, Done done);
@@ -133,6 +148,18 @@ class Actuation {
     Done done;
   };
   void complete_later(core::Duration delay, Call& c, engine::ActionResult res);
+  /// A completion due later: logged, then handed to `done` (its event's a = the key in
+  /// later_).
+  struct Later {
+    std::uint64_t id = 0;
+    std::string service;
+    bool automated = true;
+    std::string kind;
+    engine::ActionResult res;
+    Done done;
+  };
+  void on_event(const Event& e) override;
+  Actuation(const Actuation&) = default;  // the state; the public copy above rebinds the rest
   /// Completes `c` as failed after kNotFoundDelay (unknown object, unsupported action).
   void fail(Call& c, std::string msg);
   void restart(std::size_t svc, Call& c);
@@ -146,9 +173,12 @@ class Actuation {
 
   std::string ns_;
   core::Duration scrape_;
-  Simulation& sim_;
-  Env& env_;
+  Simulation* sim_;
+  Env* env_;
+  TargetId target_;
   std::vector<Wait> waits_;
+  std::map<std::uint64_t, Later> later_;  // completions due, by the order they were started
+  std::uint64_t next_later_ = 0;
   std::unordered_set<std::uint64_t> action_ids_;
   std::vector<Completion> completions_;
   /// target key -> (instant, incident fingerprint) of the engine's last executed decision.

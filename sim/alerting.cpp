@@ -26,7 +26,7 @@ void Alerting::build() {
     }
   }
   for (const auto& r : rules) {
-    rule_back.push_back(telemetry_.ticks_in(r.window));
+    rule_back.push_back(telemetry_->ticks_in(r.window));
     FastRule f;
     f.signal = static_cast<std::uint8_t>(r.signal);
     f.windowed = r.signal == engine::SignalName::kOomKills ||
@@ -37,7 +37,7 @@ void Alerting::build() {
     f.threshold = f.sign * r.threshold;
     f.for_ = r.for_;
     f.keep = r.keep_firing_for;
-    f.step = r.external() ? r.interval : telemetry_.scrape();
+    f.step = r.external() ? r.interval : telemetry_->scrape();
     if (r.external()) external_rules.push_back(fast_rules.size());
     fast_rules.push_back(f);
   }
@@ -142,7 +142,7 @@ inline double Alerting::rule_value(std::size_t svc, std::size_t ri, TimePoint no
   using engine::SignalName;
   const AlertRuleSpec& r = rules[ri];
   const std::size_t back = rule_back[ri];
-  const Sample& s = telemetry_.back(svc, 0);
+  const Sample& s = telemetry_->back(svc, 0);
   switch (r.signal) {
     case SignalName::kErrorRate:
       return s.err;
@@ -153,20 +153,20 @@ inline double Alerting::rule_value(std::size_t svc, std::size_t ri, TimePoint no
     case SignalName::kMemory:
       return s.mem;
     case SignalName::kOomKills:
-      if (now - pods_[svc].last_oom > telemetry_.span_of(back)) return 0.0;
-      return static_cast<double>(s.cum_oom - telemetry_.back(svc, back).cum_oom);
+      if (now - (*pods_)[svc].last_oom > telemetry_->span_of(back)) return 0.0;
+      return static_cast<double>(s.cum_oom - telemetry_->back(svc, back).cum_oom);
     case SignalName::kRestarts:
-      if (now - pods_[svc].last_restart > telemetry_.span_of(back)) return 0.0;
-      return static_cast<double>(s.cum_restarts - telemetry_.back(svc, back).cum_restarts);
+      if (now - (*pods_)[svc].last_restart > telemetry_->span_of(back)) return 0.0;
+      return static_cast<double>(s.cum_restarts - telemetry_->back(svc, back).cum_restarts);
     case SignalName::kReadyRatio:
       return s.desired > 0 ? s.ready / s.desired : 1.0;
     case SignalName::kQueueLag:
       return s.queue;
     case SignalName::kQueueLagTrend: {
-      const std::size_t n = std::min(back, telemetry_.filled() - 1);
+      const std::size_t n = std::min(back, telemetry_->filled() - 1);
       if (n == 0) return 0.0;
-      const double mins = count_as<Minutes>(telemetry_.span_of(n));
-      return (s.queue - telemetry_.back(svc, n).queue) / mins;
+      const double mins = count_as<Minutes>(telemetry_->span_of(n));
+      return (s.queue - telemetry_->back(svc, n).queue) / mins;
     }
     case SignalName::kRequestRate:
       return s.rps;
@@ -189,7 +189,7 @@ inline Alerting::Gauges Alerting::gauges(std::size_t svc) const {
                 static_cast<int>(engine::SignalName::kReadyRatio) == 6 &&
                 static_cast<int>(engine::SignalName::kRequestRate) == 9 &&
                 static_cast<int>(engine::SignalName::kDependencyErrors) == 10);
-  const Sample& s = telemetry_.back(svc, 0);
+  const Sample& s = telemetry_->back(svc, 0);
   return {s.err,   s.p99, s.cpu, s.mem,    0.0, 0.0, s.desired > 0 ? s.ready / s.desired : 1.0,
           s.queue, 0.0,   s.rps, s.dep_err};
 }
@@ -200,11 +200,11 @@ inline double Alerting::windowed_value(std::size_t svc, std::uint8_t signal, std
                                        std::uint32_t window_ticks, TimePoint now) const {
   constexpr auto oom_sig = static_cast<std::uint8_t>(engine::SignalName::kOomKills);
   constexpr auto restart_sig = static_cast<std::uint8_t>(engine::SignalName::kRestarts);
-  const model::PodSet& ps = pods_[svc];
+  const model::PodSet& ps = (*pods_)[svc];
   const TimePoint last = signal == oom_sig       ? ps.last_oom
                          : signal == restart_sig ? ps.last_restart
                                                  : now;
-  return now - last > telemetry_.span_of(window_ticks) ? 0.0 : rule_value(svc, rule, now);
+  return now - last > telemetry_->span_of(window_ticks) ? 0.0 : rule_value(svc, rule, now);
 }
 
 // The quiet case (no condition holds, no alert busy) decided without a branch per rule: the
@@ -294,9 +294,9 @@ void Alerting::update_alert(std::size_t svc, std::size_t r, bool cond, double va
     if (!st.paged && alert_critical[svc * rules.size() + r] && st.firing_for > direct_page_after) {
       st.paged = true;
       const AlertRuleSpec& rule = rules[r];
-      env_.page(svc, "alert " + rule.name + " (direct page)");
-      auto& e = env_.log_at(EventKind::kPage, svc, rule.name,
-                            "Alertmanager paged the on-call directly: " + describe(svc, r, value));
+      env_->page(svc, "alert " + rule.name + " (direct page)");
+      auto& e = env_->log_at(EventKind::kPage, svc, rule.name,
+                             "Alertmanager paged the on-call directly: " + describe(svc, r, value));
       e.automated = false;
     }
   }
@@ -347,7 +347,7 @@ inline void Alerting::fire(std::size_t svc, std::size_t r, TimePoint now) {
   const AlertRuleSpec& rule = rules[r];
   AlertState& st = alerts[svc * rules.size() + r];
   st.firing_since = now;
-  auto& e = env_.log_at(EventKind::kAlertFiring, svc, rule.name, describe(svc, r, st.value));
+  auto& e = env_->log_at(EventKind::kAlertFiring, svc, rule.name, describe(svc, r, st.value));
   e.fingerprint = fingerprint(svc, r);
   alert_groups.firing(svc, now);
 }
@@ -357,10 +357,10 @@ inline void Alerting::resolve(std::size_t svc, std::size_t r, TimePoint now) {
   AlertState& st = alerts[svc * rules.size() + r];
   st.firing_since = kUnset;
   st.resolved_unsent = true;
-  auto& e = env_.log_at(EventKind::kAlertResolved, svc, rule.name,
-                        rule.external() ? rule.expr + " no longer holds"
-                                        : std::string(engine::to_string(rule.signal)) +
-                                              " back to " + fmt(rule_value(svc, r, now)));
+  auto& e = env_->log_at(EventKind::kAlertResolved, svc, rule.name,
+                         rule.external() ? rule.expr + " no longer holds"
+                                         : std::string(engine::to_string(rule.signal)) +
+                                               " back to " + fmt(rule_value(svc, r, now)));
   e.fingerprint = fingerprint(svc, r);
   alert_groups.resolved(svc, now);
 }
@@ -414,16 +414,17 @@ inline void Alerting::send_group(std::size_t svc, TimePoint now) {
     }
     if (deliver_) {
       const engine::Incident& i = add_incident(svc, r, resolved, resolved ? now : st.firing_since);
-      auto& e = env_.log_at(EventKind::kIncidentDelivered, svc, i.alertname,
-                            (i.resolved ? "resolved: " : "firing: ") + i.annotations.at("summary"));
+      auto& e =
+          env_->log_at(EventKind::kIncidentDelivered, svc, i.alertname,
+                       (i.resolved ? "resolved: " : "firing: ") + i.annotations.at("summary"));
       e.fingerprint = i.fingerprint;
       e.success = !i.resolved;
     } else {
       // Nobody to deliver to (no engine attached): log what would have been delivered,
       // without building the Incident's label and annotation maps.
       const AlertRuleSpec& rule = rules[r];
-      auto& e = env_.log_at(EventKind::kIncidentDelivered, svc, rule.name,
-                            (resolved ? "resolved: " : "firing: ") + describe(svc, r, st.value));
+      auto& e = env_->log_at(EventKind::kIncidentDelivered, svc, rule.name,
+                             (resolved ? "resolved: " : "firing: ") + describe(svc, r, st.value));
       e.fingerprint = fingerprint(svc, r);
       e.success = !resolved;
     }

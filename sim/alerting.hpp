@@ -52,7 +52,17 @@ class Alerting {
 
   /// `spec`, `telemetry`, `pods` and `env` must outlive the Alerting.
   Alerting(const ClusterSpec& spec, const Telemetry& telemetry, const Pods& pods, Env& env)
-      : spec_(spec), telemetry_(telemetry), pods_(pods), env_(env) {}
+      : spec_(spec), telemetry_(&telemetry), pods_(&pods), env_(&env) {}
+  /// A copy of `o`'s state (the compiled rules, every alert's state, the alert groups, the
+  /// notifications not yet handed out) for another world's parts. The external evaluator
+  /// is the caller's: the copy has none until set.
+  Alerting(const Alerting& o, const Telemetry& telemetry, const Pods& pods, Env& env)
+      : Alerting(o) {
+    telemetry_ = &telemetry;
+    pods_ = &pods;
+    env_ = &env;
+    external_eval = nullptr;
+  }
 
   /// Compiles the spec's rules (effective_alert_rules) for the tick.
   void build();
@@ -127,10 +137,12 @@ class Alerting {
   /// One group's flush: every alert of svc firing, or resolved and not yet sent.
   void send_group(std::size_t svc, core::TimePoint now);
 
+  Alerting(const Alerting&) = default;  // the state; the public copy rebinds the parts
+
   const ClusterSpec& spec_;
-  const Telemetry& telemetry_;
-  const Pods& pods_;
-  Env& env_;
+  const Telemetry* telemetry_;
+  const Pods* pods_;
+  Env* env_;
   bool deliver_ = false;  // the current flush builds notifications (an engine listens)
 
   std::vector<AlertRuleSpec> rules;

@@ -102,6 +102,44 @@ EventQueue& EventQueue::operator=(EventQueue&& o) noexcept {
   return *this;  // tmp takes the old contents with it
 }
 
+EventQueue::EventQueue(const EventQueue& o, const Cloner& clone)
+    : leaves_(o.leaves_),
+      first_leaf_(o.first_leaf_),
+      hole_(o.hole_),
+      slot_count_(o.slot_count_),
+      free_head_(o.free_head_),
+      next_seq_(o.next_seq_),
+      live_(o.live_),
+      reserved_(o.reserved_) {
+  // A structural copy (the tree's keys, the slots' leaves, generations and free list as they
+  // are), so that ids, the pop order and the ids of future pushes are the original's.
+  std::size_t free_slots = 0;
+  for (std::uint32_t i = o.free_head_; i != kNoSlot; i = o.slot_at(i).next_free)
+    ++free_slots;
+  if (free_slots + o.live_ != o.slot_count_) {
+    throw std::logic_error("EventQueue: cannot copy a queue while one of its events is running");
+  }
+  free_leaves_.reserve(o.free_leaves_.capacity());
+  free_leaves_.assign(o.free_leaves_.begin(), o.free_leaves_.end());
+  chunks_.reserve(o.chunks_.capacity());
+  for (std::size_t c = 0; c < o.chunks_.size(); ++c)
+    chunks_.push_back(std::make_unique<Slot[]>(kChunkSize));
+  for (std::uint32_t i = 0; i < slot_count_; ++i) {
+    const Slot& from = o.slot_at(i);
+    Slot& to = slot_at(i);
+    to.leaf = from.leaf;
+    to.generation = from.generation;
+    to.next_free = from.next_free;
+    if (from.leaf != kNoLeaf && from.cb) to.cb = clone(from.cb);
+  }
+  // Last: the tree is the one member without a destructor of its own (a throwing clone
+  // above leaks nothing).
+  if (o.tree_ != nullptr) {
+    tree_ = allocate_tree(leaves_) + kPad;
+    std::memcpy(tree_ - kPad, o.tree_ - kPad, tree_bytes(leaves_));
+  }
+}
+
 std::uint32_t EventQueue::new_slot() {
   if (slot_count_ > kSlotMask) {
     throw std::length_error("EventQueue: more than 2^28 events pending at once");

@@ -106,6 +106,19 @@ class EventCallback {
 
   explicit operator bool() const noexcept { return ops_ != 0; }
 
+  /// The wrapped callable when it is a `D` (exactly), else nullptr; like
+  /// std::function::target. EventQueue's copy uses it to tell data events from closures.
+  template <class D>
+  const D* target() const noexcept {
+    if constexpr (fits_inline<D>()) {
+      if (ops() != &kInlineOps<D>) return nullptr;
+      return inline_ptr<D>(const_cast<unsigned char*>(buf_));
+    } else {
+      if (ops() != &kHeapOps<D>) return nullptr;
+      return heap_ptr<D>(const_cast<unsigned char*>(buf_));
+    }
+  }
+
   /// Calls the wrapped callable. Throws std::bad_function_call when empty.
   void operator()() const {
     if (ops_ == 0) throw std::bad_function_call();
@@ -208,6 +221,16 @@ class EventQueue {
   EventQueue(const EventQueue&) = delete;
   EventQueue& operator=(const EventQueue&) = delete;
   ~EventQueue();
+
+  /// Makes each pending event's callback in a copy of the queue (EventQueue's copy
+  /// constructor below); throws to refuse the copy.
+  using Cloner = std::function<Callback(const Callback&)>;
+  /// A copy of `o`: every pending event with the same id, time and (time, seq) order, and
+  /// the same free slots and leaves, so the copy's future pushes get the same ids as the
+  /// original's would. Each pending callback is `clone(it)`. Throws std::logic_error when
+  /// an event is running (the copy must be made between two events), or whatever `clone`
+  /// throws. O(pending + slots).
+  EventQueue(const EventQueue& o, const Cloner& clone);
 
   /// Adds an event. Equal times pop in push order. Never returns 0. Throws
   /// std::length_error beyond 2^28 (268 million) events pending at once (the tree would

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,7 +28,35 @@ std::string flag_name(const FaultParams& p, const ServiceSpec& s) {
 
 Faults::Faults(const ClusterSpec& spec, Timeline& tl, Simulation& sim, Env& env,
                core::Duration recovery_hold)
-    : spec_(spec), tl_(tl), sim_(sim), env_(env), hold_(recovery_hold) {}
+    : spec_(spec),
+      tl_(&tl),
+      sim_(&sim),
+      env_(&env),
+      target_(sim.add_target(*this)),
+      hold_(recovery_hold) {}
+
+Faults::Faults(const Faults& o, Timeline& tl, Simulation& sim, Env& env) : Faults(o) {
+  tl_ = &tl;
+  sim_ = &sim;
+  env_ = &env;
+  if (sim.add_target(*this) != target_) {
+    throw std::logic_error("Faults: the copy's simulation numbers its targets differently");
+  }
+}
+
+void Faults::on_event(const Event& e) {
+  const auto k = static_cast<std::size_t>(e.a);
+  switch (static_cast<Due>(e.kind)) {
+    case Due::kBegin:
+      return begin(k);
+    case Due::kDurationElapsed:
+      return end_incident(k, "duration elapsed");
+    case Due::kPhase:
+      return intermittent_phase(k, e.b != 0);
+    case Due::kPlannedEnd:
+      return end_incident(k, "planned end");
+  }
+}
 
 void Faults::add_incidents() {
   auto truths = ground_truths(spec_);
@@ -36,20 +65,20 @@ void Faults::add_incidents() {
     rec.truth = std::move(truths[k]);
     rec.start = spec_.start + rec.truth.start;
     Runtime rt;
-    rt.affects.assign(env_.services(), 0);
-    rt.impacted.assign(env_.services(), 0);
+    rt.affects.assign(env_->services(), 0);
+    rt.impacted.assign(env_->services(), 0);
     for (const auto& a : rec.truth.affected) {
-      const auto i = static_cast<std::size_t>(env_.service_index(a));
+      const auto i = static_cast<std::size_t>(env_->service_index(a));
       rt.affects[i] = 1;
       rt.affected_index.push_back(i);
     }
-    if (!rec.truth.root_service.empty()) rt.root = env_.service_index(rec.truth.root_service);
+    if (!rec.truth.root_service.empty()) rt.root = env_->service_index(rec.truth.root_service);
     if (k < spec_.faults.size()) {
       rt.fault = static_cast<std::ptrdiff_t>(k);
     } else {
       rt.planned = static_cast<std::ptrdiff_t>(k - spec_.faults.size());
     }
-    tl_.incidents.push_back(std::move(rec));
+    tl_->incidents.push_back(std::move(rec));
     inc_.push_back(std::move(rt));
   }
 }
@@ -57,21 +86,20 @@ void Faults::add_incidents() {
 void Faults::start() {
   add_incidents();
   for (std::size_t k = 0; k < inc_.size(); ++k) {
-    const auto& rec = tl_.incidents[k];
-    sim_.at(rec.start, [this, k] { begin(k); });
+    const auto& rec = tl_->incidents[k];
+    at(rec.start, Due::kBegin, k);
     if (inc_[k].fault >= 0) {
       const FaultSpec& f = spec_.faults[static_cast<std::size_t>(inc_[k].fault)];
       if (f.duration && f.kind != FaultKind::kBadDeploy) {
-        sim_.at(rec.start + *f.duration, [this, k] { end_incident(k, "duration elapsed"); });
+        at(rec.start + *f.duration, Due::kDurationElapsed, k);
       }
       if (f.intermittent) {
-        phase_rng_.emplace(k, sim_.stream("fault/" + rec.truth.id + "/intermittent"));
-        sim_.at(rec.start + jittered(k, f.intermittent->on, *f.intermittent),
-                [this, k] { intermittent_phase(k, false); });
+        phase_rng_.emplace(k, sim_->stream("fault/" + rec.truth.id + "/intermittent"));
+        at(rec.start + jittered(k, f.intermittent->on, *f.intermittent), Due::kPhase, k, false);
       }
     } else {
       const PlannedEventSpec& p = spec_.planned[static_cast<std::size_t>(inc_[k].planned)];
-      sim_.at(spec_.start + p.end, [this, k] { end_incident(k, "planned end"); });
+      at(spec_.start + p.end, Due::kPlannedEnd, k);
     }
   }
 }
@@ -94,23 +122,23 @@ void Faults::intermittent_phase(std::size_t k, bool on) {
   if (on) {
     detail = "intermittent: on again: " + apply(k, f, svc);
   } else {
-    env_.touch(svc);
-    if (f.kind == FaultKind::kDependencyOutage) env_.set_outage(svc, 0.0);
-    if (f.kind == FaultKind::kDependencyDegradation) env_.set_degradation(svc, 0.0, 0.0);
+    env_->touch(svc);
+    if (f.kind == FaultKind::kDependencyOutage) env_->set_outage(svc, 0.0);
+    if (f.kind == FaultKind::kDependencyDegradation) env_->set_degradation(svc, 0.0, 0.0);
     detail = "intermittent: off for now (the fault is not over)";
   }
   rt.effect_off = !on;
-  env_.log(EventKind::kFaultPhase, f.target, std::string(to_string(f.kind)), detail).incident =
-      tl_.incidents[k].truth.id;
+  env_->log(EventKind::kFaultPhase, f.target, std::string(to_string(f.kind)), detail).incident =
+      tl_->incidents[k].truth.id;
   const core::Duration next =
       jittered(k, on ? f.intermittent->on : f.intermittent->off, *f.intermittent);
-  sim_.after(next, [this, k, on] { intermittent_phase(k, !on); });
+  at(sim_->now() + next, Due::kPhase, k, !on);
 }
 
 bool Faults::active_for(std::size_t k, std::size_t svc) const {
   const auto& rt = inc_[k];
   if (!rt.started || !rt.affects[svc]) return false;
-  const auto& rec = tl_.incidents[k];
+  const auto& rec = tl_->incidents[k];
   return !rt.ended || (rec.impact && !rec.recovered);
 }
 
@@ -122,7 +150,7 @@ std::ptrdiff_t Faults::attribute(std::size_t svc) const {
     const bool root = inc_[k].root == static_cast<std::ptrdiff_t>(svc);
     if (best < 0 || (root && !best_root) ||
         (root == best_root &&
-         tl_.incidents[static_cast<std::size_t>(best)].start <= tl_.incidents[k].start)) {
+         tl_->incidents[static_cast<std::size_t>(best)].start <= tl_->incidents[k].start)) {
       best = static_cast<std::ptrdiff_t>(k);
       best_root = root;
     }
@@ -134,17 +162,17 @@ void Faults::begin(std::size_t k) {
   auto& rt = inc_[k];
   rt.started = true;
   live_.push_back(k);
-  const std::string& id = tl_.incidents[k].truth.id;
+  const std::string& id = tl_->incidents[k].truth.id;
   if (rt.fault >= 0) {
     const FaultSpec& f = spec_.faults[static_cast<std::size_t>(rt.fault)];
     std::string detail = apply(k, f, static_cast<std::size_t>(rt.root));
-    env_.log(EventKind::kFaultStart, f.target, std::string(to_string(f.kind)), detail).incident =
+    env_->log(EventKind::kFaultStart, f.target, std::string(to_string(f.kind)), detail).incident =
         id;
   } else {
     const PlannedEventSpec& p = spec_.planned[static_cast<std::size_t>(rt.planned)];
     std::string detail = start_planned(k, p);
-    env_.log(EventKind::kPlannedStart, p.service, std::string(to_string(p.kind)), detail).incident =
-        id;
+    env_->log(EventKind::kPlannedStart, p.service, std::string(to_string(p.kind)), detail)
+        .incident = id;
   }
 }
 
@@ -153,19 +181,19 @@ std::string Faults::start_planned(std::size_t k, const PlannedEventSpec& p) {
   const auto svc = static_cast<std::size_t>(inc_[k].root);
   switch (p.kind) {
     case PlannedKind::kMarketingCampaign:
-      env_.multiply_traffic(svc, p.traffic_multiplier);
+      env_->multiply_traffic(svc, p.traffic_multiplier);
       return "external traffic x" + fmt(p.traffic_multiplier);
     case PlannedKind::kDeployWindow: {
       ReleaseSpec rs = *p.release;
-      const int latest = env_.pods(svc).releases.back().revision;
+      const int latest = env_->pods(svc).releases.back().revision;
       if (rs.revision <= latest) rs.revision = latest + 1;
       std::string detail =
           "helm upgrade to revision " + std::to_string(rs.revision) + " (" + rs.version + ")";
-      env_.upgrade(svc, rs, "planned deploy " + tl_.incidents[k].truth.id);
+      env_->upgrade(svc, rs, "planned deploy " + tl_->incidents[k].truth.id);
       return detail;
     }
     case PlannedKind::kMaintenance:
-      env_.set_maintenance(svc, p.severity);
+      env_->set_maintenance(svc, p.severity);
       return "maintenance: " + fmt(p.severity) + " of requests fail";
   }
   return {};
@@ -173,47 +201,47 @@ std::string Faults::start_planned(std::size_t k, const PlannedEventSpec& p) {
 
 std::string Faults::apply(std::size_t k, const FaultSpec& f, std::size_t svc) {
   const ServiceSpec& ss = spec_.services[svc];
-  env_.touch(svc);
+  env_->touch(svc);
   const auto& p = f.params;
   switch (f.kind) {
     case FaultKind::kMemoryLeak: {
       double rate = p.rate;
       if (rate <= 0) rate = default_leak_mb_per_min(ss.memory_limit_mb, ss.memory_per_pod_mb);
-      env_.add_leak(svc, rate);
+      env_->add_leak(svc, rate);
       return "memory leak " + fmt(rate) + " MB/min per container";
     }
     case FaultKind::kCpuHog: {
       const double sev = or_default(p.severity, kDefaultHogSeverity);
-      const int n = env_.start_hog(svc, sev);
+      const int n = env_->start_hog(svc, sev);
       return "runaway threads in " + std::to_string(n) + " pods take " + fmt(sev) + " of their CPU";
     }
     case FaultKind::kBadDeploy:
       return deploy_bad_release(p, svc);
     case FaultKind::kDependencyOutage:
-      env_.set_outage(svc, 1.0);
+      env_->set_outage(svc, 1.0);
       return ss.name + " unavailable";
     case FaultKind::kDependencyDegradation: {
       const double err = or_default(p.severity, kDefaultDegradeErrorRate);
       const double lat = or_default(p.latency_ms, kDefaultDegradeLatencyMs);
-      env_.set_degradation(svc, err, lat);
+      env_->set_degradation(svc, err, lat);
       return ss.name + " fails " + fmt(err) + " of calls, +" + fmt(lat) + " ms";
     }
     case FaultKind::kTrafficSpike:
-      env_.multiply_traffic(svc, p.multiplier);
+      env_->multiply_traffic(svc, p.multiplier);
       return "unplanned external traffic x" + fmt(p.multiplier);
     case FaultKind::kPodLoss:
       return lose_pods(k, p, svc);
     case FaultKind::kConsumerStall:
-      return std::to_string(env_.stall(svc)) + " consumers stalled";
+      return std::to_string(env_->stall(svc)) + " consumers stalled";
     case FaultKind::kBadFeatureFlag: {
       const std::string name = flag_name(p, ss);
       const double sev = or_default(p.severity, kDefaultFlagSeverity);
-      env_.flag_on(svc, name, sev);
+      env_->flag_on(svc, name, sev);
       return "flag " + name + " on: " + fmt(sev) + " of requests fail";
     }
     case FaultKind::kPoisonedCache: {
       const double sev = or_default(p.severity, kDefaultPoisonSeverity);
-      env_.set_poison(svc, sev);
+      env_->set_poison(svc, sev);
       return "cache serves bad entries: " + fmt(sev) + " of requests fail";
     }
   }
@@ -221,25 +249,25 @@ std::string Faults::apply(std::size_t k, const FaultSpec& f, std::size_t svc) {
 }
 
 std::string Faults::lose_pods(std::size_t k, const FaultParams& p, std::size_t svc) {
-  const int lost = env_.lose_pods(svc, p.pods, sim_.now() + p.replace_after);
-  if (p.capacity_loss > 0 && env_.take_capacity(p.capacity_loss))
+  const int lost = env_->lose_pods(svc, p.pods, sim_->now() + p.replace_after);
+  if (p.capacity_loss > 0 && env_->take_capacity(p.capacity_loss))
     inc_[k].capacity_lost = p.capacity_loss;
   return "node failure: " + std::to_string(lost) + " pods lost";
 }
 
 std::string Faults::deploy_bad_release(const FaultParams& p, std::size_t svc) {
-  const model::PodSet& pods = env_.pods(svc);
+  const model::PodSet& pods = env_->pods(svc);
   Release r;
   r.revision = pods.releases.back().revision + 1;
   r.version = p.version.empty() ? pods.releases[pods.current].version + "-bad" : p.version;
   r.bad = true;
   r.crash_loop = p.crash_loop;
   r.error_rate = or_default(p.severity, kDefaultBadReleaseErrorRate);
-  r.deployed = sim_.now();
+  r.deployed = sim_->now();
   std::string d =
       "helm upgrade to revision " + std::to_string(r.revision) + " (" + r.version +
       (r.crash_loop ? ", crash-loops)" : ", " + fmt(r.error_rate) + " of requests fail)");
-  env_.deploy(svc, std::move(r), "bad deploy");
+  env_->deploy(svc, std::move(r), "bad deploy");
   return d;
 }
 
@@ -250,35 +278,35 @@ void Faults::remove(Runtime& rt, const FaultSpec& f, std::size_t svc) {
     case FaultKind::kMemoryLeak: {
       double rate = p.rate;
       if (rate <= 0) rate = default_leak_mb_per_min(ss.memory_limit_mb, ss.memory_per_pod_mb);
-      env_.remove_leak(svc, rate);
+      env_->remove_leak(svc, rate);
       break;
     }
     case FaultKind::kCpuHog:
-      env_.end_hog(svc);
+      env_->end_hog(svc);
       break;
     case FaultKind::kBadDeploy:
       break;  // ends when a good release replaces it
     case FaultKind::kDependencyOutage:
-      env_.set_outage(svc, 0.0);
+      env_->set_outage(svc, 0.0);
       break;
     case FaultKind::kDependencyDegradation:
-      env_.set_degradation(svc, 0.0, 0.0);
+      env_->set_degradation(svc, 0.0, 0.0);
       break;
     case FaultKind::kTrafficSpike:
-      env_.divide_traffic(svc, p.multiplier);
+      env_->divide_traffic(svc, p.multiplier);
       break;
     case FaultKind::kPodLoss:
-      env_.take_capacity(-rt.capacity_lost);
+      env_->take_capacity(-rt.capacity_lost);
       rt.capacity_lost = 0;
       break;
     case FaultKind::kConsumerStall:
-      env_.end_stall(svc);
+      env_->end_stall(svc);
       break;
     case FaultKind::kBadFeatureFlag:
-      env_.flag_off(svc, flag_name(p, ss), sim_.now());
+      env_->flag_off(svc, flag_name(p, ss), sim_->now());
       break;
     case FaultKind::kPoisonedCache:
-      env_.set_poison(svc, 0.0);
+      env_->set_poison(svc, 0.0);
       break;
   }
 }
@@ -287,15 +315,15 @@ void Faults::end_incident(std::size_t k, const std::string& why) {
   auto& rt = inc_[k];
   if (rt.ended || !rt.started) return;
   rt.ended = true;
-  auto& rec = tl_.incidents[k];
-  rec.end = sim_.now();
+  auto& rec = tl_->incidents[k];
+  rec.end = sim_->now();
   std::string service;
   std::string name;
   EventKind kind = EventKind::kFaultEnd;
   if (rt.fault >= 0) {
     const FaultSpec& f = spec_.faults[static_cast<std::size_t>(rt.fault)];
     const auto svc = static_cast<std::size_t>(rt.root);
-    env_.touch(svc);
+    env_->touch(svc);
     service = f.target;
     name = std::string(to_string(f.kind));
     remove(rt, f, svc);
@@ -306,11 +334,12 @@ void Faults::end_incident(std::size_t k, const std::string& why) {
     kind = EventKind::kPlannedEnd;
     if (rt.root >= 0) {
       const auto svc = static_cast<std::size_t>(rt.root);
-      if (p.kind == PlannedKind::kMarketingCampaign) env_.divide_traffic(svc, p.traffic_multiplier);
-      if (p.kind == PlannedKind::kMaintenance) env_.set_maintenance(svc, 0.0);
+      if (p.kind == PlannedKind::kMarketingCampaign)
+        env_->divide_traffic(svc, p.traffic_multiplier);
+      if (p.kind == PlannedKind::kMaintenance) env_->set_maintenance(svc, 0.0);
     }
   }
-  env_.log(kind, service, name, why).incident = rec.truth.id;
+  env_->log(kind, service, name, why).incident = rec.truth.id;
 }
 
 void Faults::end_cause_of_kind(std::size_t svc, FaultKind kind, const std::string& why) {
@@ -330,9 +359,9 @@ void Faults::flag_disabled(std::size_t svc, const std::string& flag, const std::
     const FaultSpec& f = spec_.faults[static_cast<std::size_t>(rt.fault)];
     if (f.kind == FaultKind::kBadFeatureFlag && flag_name(f.params, spec_.services[svc]) == flag) {
       rt.ended = true;  // the flag is off: the cause is gone
-      tl_.incidents[k].end = sim_.now();
-      env_.log(EventKind::kFaultEnd, spec_.services[svc].name, "bad-feature-flag", detail)
-          .incident = tl_.incidents[k].truth.id;
+      tl_->incidents[k].end = sim_->now();
+      env_->log(EventKind::kFaultEnd, spec_.services[svc].name, "bad-feature-flag", detail)
+          .incident = tl_->incidents[k].truth.id;
     }
   }
 }
@@ -355,20 +384,20 @@ void Faults::track(core::TimePoint now) {
   live_.erase(std::remove_if(live_.begin(), live_.end(),
                              [&](std::size_t k) {
                                return inc_[k].ended &&
-                                      (tl_.incidents[k].recovered || inc_[k].closed);
+                                      (tl_->incidents[k].recovered || inc_[k].closed);
                              }),
               live_.end());
   for (const std::size_t k : live_) {
-    if (!inc_[k].closed && !tl_.incidents[k].recovered) track_one(k, now);
+    if (!inc_[k].closed && !tl_->incidents[k].recovered) track_one(k, now);
   }
 }
 
 void Faults::track_one(std::size_t k, core::TimePoint now) {
   auto& rt = inc_[k];
-  auto& rec = tl_.incidents[k];
+  auto& rec = tl_->incidents[k];
   bool any_out = false;
   for (const std::size_t s : rt.affected_index) {
-    if (env_.within_objectives(s)) continue;
+    if (env_->within_objectives(s)) continue;
     any_out = true;
     if (!rt.impacted[s]) {
       rt.impacted[s] = 1;
@@ -397,9 +426,9 @@ void Faults::track_one(std::size_t k, core::TimePoint now) {
   e.incident = rec.truth.id;
   e.name = "recovered";
   e.detail = "every affected service within objectives for " + core::format_duration(hold_);
-  auto pos = std::upper_bound(tl_.events.begin(), tl_.events.end(), e.time,
+  auto pos = std::upper_bound(tl_->events.begin(), tl_->events.end(), e.time,
                               [](core::TimePoint t, const TimelineEvent& x) { return t < x.time; });
-  tl_.events.insert(pos, std::move(e));
+  tl_->events.insert(pos, std::move(e));
 }
 
 std::vector<engine::PlannedEvent> Faults::calendar_active(const engine::ServiceRef& ref,
@@ -413,7 +442,7 @@ std::vector<engine::PlannedEvent> Faults::calendar_active(const engine::ServiceR
     const core::TimePoint e = spec_.start + p.end;
     if (now < s || now >= e) continue;
     engine::PlannedEvent ev;
-    ev.name = tl_.incidents[spec_.faults.size() + k].truth.id;
+    ev.name = tl_->incidents[spec_.faults.size() + k].truth.id;
     ev.kind = std::string(to_string(p.kind));
     ev.start = s;
     ev.end = e;

@@ -34,7 +34,7 @@
 
 namespace selfheal::sim {
 
-class Faults {
+class Faults final : public EventTarget {
  public:
   /// What faults ask of the rest of the world: named operations on the parts a cause
   /// changes (pods & rollouts, traffic & service physics), the cluster's pod slots, and the
@@ -101,6 +101,10 @@ class Faults {
   /// recovered.
   Faults(const ClusterSpec& spec, Timeline& tl, Simulation& sim, Env& env,
          core::Duration recovery_hold);
+  /// A copy of `o`'s state (every incident's runtime, the intermittent streams) for another
+  /// world: its timeline `tl` (a copy of o's), `sim` (a copy of o's, where this registers as
+  /// the same target number as `o`: throws std::logic_error otherwise) and `env`.
+  Faults(const Faults& o, Timeline& tl, Simulation& sim, Env& env);
 
   /// Appends one IncidentRecord per ground truth of the spec to `tl.incidents` and
   /// schedules every incident's start and end (and intermittent phases) on the kernel. Call
@@ -166,13 +170,21 @@ class Faults {
   core::Duration jittered(std::size_t k, core::Duration phase, const IntermittentSpec& spec);
   /// Whether incident k has been recovered for the hold at `now` (then logged).
   void track_one(std::size_t k, core::TimePoint now);
+  /// Its events on the kernel (Event::kind; a = the incident, b = the phase's `on`).
+  enum class Due : std::uint32_t { kBegin, kDurationElapsed, kPhase, kPlannedEnd };
+  void at(core::TimePoint t, Due what, std::size_t k, bool on = false) {
+    sim_->at(t, target_, Event{static_cast<std::uint32_t>(what), k, on ? 1u : 0u});
+  }
+  void on_event(const Event& e) override;
+  Faults(const Faults&) = default;  // the state; the public copy above rebinds the rest
 
   const ClusterSpec& spec_;
-  Timeline& tl_;
-  Simulation& sim_;
-  Env& env_;
+  Timeline* tl_;
+  Simulation* sim_;
+  Env* env_;
+  TargetId target_;
   core::Duration hold_;
-  std::vector<Runtime> inc_;              // parallel to tl_.incidents
+  std::vector<Runtime> inc_;              // parallel to tl_->incidents
   std::vector<std::size_t> live_;         // started incidents still tracked or attributable
   std::map<std::size_t, Rng> phase_rng_;  // incident -> its intermittent stream
 };

@@ -17,6 +17,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,7 +36,7 @@ namespace selfheal::sim {
 /// count as night when `oc.weekends_are_night`).
 core::Duration oncall_response_time(const OnCallSpec& oc, core::TimePoint now);
 
-class OnCall {
+class OnCall final : public EventTarget {
  public:
   /// What the on-call person asks of the rest of the world (the faults for incidents and
   /// attribution, the pods for what a fix would repeat, the actuator for a fix by hand).
@@ -72,6 +74,10 @@ class OnCall {
 
   /// `sim` and `env` must outlive the OnCall.
   OnCall(OnCallSpec spec, std::string ns, Simulation& sim, Env& env);
+  /// A copy of `o`'s state (engaged incidents, answers and acknowledgements due) for another
+  /// world: `sim` (a copy of o's, where this registers as the same target number) and
+  /// `env`. The approval handler is the caller's: the copy has none until set.
+  OnCall(const OnCall& o, Simulation& sim, Env& env);
 
   /// oncall_response_time of this person at `now`.
   core::Duration response_time(core::TimePoint now) const;
@@ -95,13 +101,36 @@ class OnCall {
   void answer_approval(std::uint64_t id, const std::optional<engine::ActionSpec>& suggested,
                        const std::string& target, std::size_t svc);
   void acknowledge(std::size_t k, std::size_t svc);
+  /// Its events on the kernel (Event::kind; a = the key in answers_ or acks_, or the
+  /// incident of a fix).
+  enum class Due : std::uint32_t { kAnswer, kAck, kFix };
+  void on_event(const Event& e) override;
+  OnCall(const OnCall&) = default;  // the state; the public copy above rebinds the rest
+
+  /// An approval request waiting for the person's answer.
+  struct Answer {
+    std::uint64_t id = 0;
+    std::optional<engine::ActionSpec> suggested;
+    std::string target;
+    std::size_t svc = 0;
+  };
+  /// A page waiting for the person's acknowledgement (k < 0: no incident found).
+  struct Ack {
+    std::ptrdiff_t k = -1;
+    std::size_t svc = 0;
+    std::string why;
+  };
 
   OnCallSpec spec_;
   std::string ns_;
-  Simulation& sim_;
-  Env& env_;
+  Simulation* sim_;
+  Env* env_;
+  TargetId target_;
   std::function<void(std::uint64_t, bool)> approval_handler_;
-  std::vector<char> engaged_;  // [incident], grown on first use
+  std::vector<char> engaged_;                // [incident], grown on first use
+  std::map<std::uint64_t, Answer> answers_;  // due, by key (the order they were asked)
+  std::map<std::uint64_t, Ack> acks_;        // due, by key
+  std::uint64_t next_key_ = 0;
 };
 
 }  // namespace selfheal::sim

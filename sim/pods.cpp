@@ -83,8 +83,8 @@ std::uint32_t Pods::new_template(PodSet& v, std::size_t rel, const std::string& 
   v.tmpl = static_cast<std::uint32_t>(v.templates.size() - 1);
   v.current = rel;
   v.rollout = true;
-  env_.log_at(EventKind::kDeploy, v.index, "revision " + std::to_string(v.releases[rel].revision),
-              why + ": rolling out " + v.releases[rel].version);
+  env_->log_at(EventKind::kDeploy, v.index, "revision " + std::to_string(v.releases[rel].revision),
+               why + ": rolling out " + v.releases[rel].version);
   return v.tmpl;
 }
 
@@ -245,9 +245,9 @@ inline PodStats Pods::advance(PodSet& v, TimePoint now, Duration dt, double util
       p.leaked_mb += grow * p.leak_factor;
       if (base_mem + p.leaked_mb >= limit) {
         container_died(v, p, now, true);
-        env_.log_at(EventKind::kPodEvent, v.index, "OOMKilled",
-                    "container exceeded its " + fmt(limit) + " MB limit (restart " +
-                        std::to_string(p.restarts) + ")");
+        env_->log_at(EventKind::kPodEvent, v.index, "OOMKilled",
+                     "container exceeded its " + fmt(limit) + " MB limit (restart " +
+                         std::to_string(p.restarts) + ")");
       }
     }
     account(v, p, now, st);
@@ -369,7 +369,7 @@ void Pods::finish_rollout(PodSet& v) {
   v.completed_tmpl = v.tmpl;
   const Release& r = v.releases[v.current];
   // A good release now serves everything: a bad-deploy incident on this service is over.
-  if (!r.bad) env_.good_release_rolled_out(v.index, r);
+  if (!r.bad) env_->good_release_rolled_out(v.index, r);
 }
 
 std::uint32_t Pods::restart(std::size_t svc, const std::string& why) {

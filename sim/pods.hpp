@@ -40,7 +40,10 @@ class Pods {
   };
 
   /// `spec` and `env` must outlive the Pods.
-  Pods(const ClusterSpec& spec, Env& env) : spec_(spec), env_(env) {}
+  Pods(const ClusterSpec& spec, Env& env) : spec_(spec), env_(&env) {}
+  /// A copy of `o`'s state (every service's pods and releases, the cluster's pod slots) for
+  /// another world, whose parts `env` reaches; the spec is the same object.
+  Pods(const Pods& o, Env& env) : Pods(o) { env_ = &env; }
 
   /// Every service's releases and initial pods, as they stand at `start` (Running for
   /// kInitialPodAge while the cluster's slots last, Pending beyond).
@@ -134,8 +137,10 @@ class Pods {
   static int mark(PodSet& s, std::uint8_t flag);
   static void clear(PodSet& s, std::uint8_t flag);
 
+  Pods(const Pods&) = default;  // the state; the public copy above rebinds env_
+
   const ClusterSpec& spec_;
-  Env& env_;
+  Env* env_;
   std::vector<PodSet> sets_;                                          // [service]
   std::int64_t capacity_ = std::numeric_limits<std::int64_t>::max();  // pod slots
   std::int64_t slots_used_ = 0;

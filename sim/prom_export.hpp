@@ -18,6 +18,7 @@
 
 #include <array>
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -36,7 +37,14 @@ class PromExport {
  public:
   /// All three must outlive the PromExport; `traffic` holds the services when build() runs.
   PromExport(const ClusterSpec& spec, const Telemetry& telemetry, const Traffic& traffic)
-      : spec_(spec), telemetry_(telemetry), traffic_(traffic), scrape_(spec.scrape_interval) {}
+      : spec_(spec), telemetry_(&telemetry), traffic_(&traffic), scrape_(spec.scrape_interval) {}
+  /// A copy of `o`'s state (running counters, their ring) reading another world's parts;
+  /// the catalogue is shared, not copied.
+  PromExport(const PromExport& o, const Telemetry& telemetry, const Traffic& traffic)
+      : PromExport(o) {
+    telemetry_ = &telemetry;
+    traffic_ = &traffic;
+  }
 
   /// The catalogue (every service's series, names after the spec's metric_names) and a ring
   /// of counters as long as Telemetry's for `retention`.
@@ -46,7 +54,7 @@ class PromExport {
   /// service `svc` (dt_s: the tick's span in seconds) to its counters and stores them.
   void accumulate(std::size_t svc, const model::Sample& s, double dt_s);
 
-  const std::vector<PromSeriesInfo>& catalogue() const { return catalogue_; }
+  const std::vector<PromSeriesInfo>& catalogue() const { return *catalogue_; }
   /// Appends to `out` the samples of catalogue()[index] at the ticks in [start, end] that the
   /// rings still hold; `last_tick` is the latest tick's instant. See World::prom_samples.
   void samples(std::size_t index, core::TimePoint start, core::TimePoint end,
@@ -64,11 +72,15 @@ class PromExport {
   };
   double value(const PromSeriesInfo& info, const model::Sample& s, const Counters& c) const;
 
+  PromExport(const PromExport&) = default;  // the state; the public copy rebinds the parts
+
   const ClusterSpec& spec_;
-  const Telemetry& telemetry_;
-  const Traffic& traffic_;
+  const Telemetry* telemetry_;
+  const Traffic* traffic_;
   core::Duration scrape_;
-  std::vector<PromSeriesInfo> catalogue_;
+  /// Fixed once built: copies of the world share it.
+  std::shared_ptr<const std::vector<PromSeriesInfo>> catalogue_ =
+      std::make_shared<const std::vector<PromSeriesInfo>>();
   std::vector<Counters> cum_;  // per service, running
   model::BasicRing<Counters> ring_;
 };

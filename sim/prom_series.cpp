@@ -58,14 +58,15 @@ std::vector<std::pair<std::string, std::string>> check_metric_names(const Metric
 }
 
 void PromExport::build(core::Duration retention) {
-  cum_.assign(traffic_.size(), Counters{});
-  ring_.reset(static_cast<std::size_t>(retention / scrape_) + 2, traffic_.size());
+  cum_.assign(traffic_->size(), Counters{});
+  ring_.reset(static_cast<std::size_t>(retention / scrape_) + 2, traffic_->size());
   auto name_of = [&](PromMetric m) {
     const std::string def(kDefaultMetricNames[static_cast<std::size_t>(m)]);
     auto it = spec_.metric_names.find(def);
     return it == spec_.metric_names.end() ? def : it->second;
   };
-  for (std::uint32_t i = 0; i < traffic_.size(); ++i) {
+  auto catalogue = std::make_shared<std::vector<PromSeriesInfo>>();
+  for (std::uint32_t i = 0; i < traffic_->size(); ++i) {
     const std::string& svc = spec_.services[i].name;
     const std::string pod = svc + "-pods";
     auto add = [&](PromMetric m, std::uint8_t variant, std::vector<PromLabel> labels) {
@@ -74,7 +75,7 @@ void PromExport::build(core::Duration retention) {
       labels.push_back({"service", svc});
       std::sort(labels.begin(), labels.end(),
                 [](const PromLabel& a, const PromLabel& b) { return a.name < b.name; });
-      catalogue_.push_back({m, i, variant, std::move(labels)});
+      catalogue->push_back({m, i, variant, std::move(labels)});
     };
     add(PromMetric::kReplicasAvailable, 0, {{"deployment", svc}});
     add(PromMetric::kSpecReplicas, 0, {{"deployment", svc}});
@@ -96,11 +97,12 @@ void PromExport::build(core::Duration retention) {
     add(PromMetric::kHttpDurationSum, 0, {});
     add(PromMetric::kHttpDurationCount, 0, {});
   }
+  catalogue_ = std::move(catalogue);
 }
 
 inline void PromExport::accumulate(std::size_t svc, const Sample& s, double dt_s) {
   Counters& c = cum_[svc];
-  const Sample& prev = telemetry_.back(svc, 1);
+  const Sample& prev = telemetry_->back(svc, 1);
   const double n = static_cast<double>(s.rps) * dt_s;  // requests this tick
   c.err += n * s.err;
   c.ok += n * (1.0 - s.err);
@@ -125,7 +127,7 @@ inline void PromExport::accumulate(std::size_t svc, const Sample& s, double dt_s
 }
 
 double PromExport::value(const PromSeriesInfo& info, const Sample& s, const Counters& c) const {
-  const Svc& v = traffic_[info.service];
+  const Svc& v = (*traffic_)[info.service];
   switch (info.metric) {
     case PromMetric::kReplicasAvailable:
       return s.ready;
@@ -159,8 +161,8 @@ double PromExport::value(const PromSeriesInfo& info, const Sample& s, const Coun
 
 void PromExport::samples(std::size_t index, TimePoint start, TimePoint end, TimePoint last_tick,
                          std::vector<PromPoint>& out) const {
-  if (index >= catalogue_.size() || ring_.filled() == 0 || end < start) return;
-  const PromSeriesInfo& info = catalogue_[index];
+  if (index >= catalogue_->size() || ring_.filled() == 0 || end < start) return;
+  const PromSeriesInfo& info = (*catalogue_)[index];
   if (start > last_tick) return;
   // Ticks back from the latest: `hi` is the oldest wanted, `lo` the newest.
   const auto oldest = static_cast<std::int64_t>(ring_.filled()) - 1;
@@ -172,7 +174,7 @@ void PromExport::samples(std::size_t index, TimePoint start, TimePoint end, Time
     const Counters& c = ring_.back(info.service, back);
     if (!c.present) continue;
     if (info.metric == PromMetric::kLastTerminated && !c.oom_last) continue;
-    const Sample& s = telemetry_.back(info.service, back);
+    const Sample& s = telemetry_->back(info.service, back);
     out.push_back({last_tick - b * scrape_, value(info, s, c)});
   }
 }

@@ -18,9 +18,10 @@ TimePoint World::Impl::ClockPort::now() const {
   return w_.sim.now();
 }
 
-engine::TimerId World::Impl::SchedulerPort::after(Duration delay, std::function<void()> cb) {
+engine::TimerId World::Impl::SchedulerPort::after(Duration delay, engine::Callbacks& to,
+                                                  std::uint64_t token) {
   if (delay < Duration::zero()) delay = Duration::zero();
-  return w_.sim.after(delay, std::move(cb));
+  return w_.sim.after(delay, w_.tick_target, Event{kEngineTimer, w_.receiver_number(to), token});
 }
 bool World::Impl::SchedulerPort::cancel(engine::TimerId id) {
   return w_.sim.cancel(id);
@@ -47,9 +48,13 @@ std::vector<engine::PlannedEvent> World::Impl::CalendarPort::active(const engine
   return w_.faults.calendar_active(s, now);
 }
 
-void World::Impl::ActuatorPort::execute(const engine::ActionRequest& r,
-                                        std::function<void(engine::ActionResult)> done) {
-  w_.actuation.execute(r, std::move(done));
+void World::Impl::ActuatorPort::execute(const engine::ActionRequest& r, engine::Callbacks& to) {
+  w_.actuation.execute(r, Actuation::Owed{w_.receiver_number(to), r.id, true});
+}
+void World::Impl::ActuatorPort::forget(engine::Callbacks& to) {
+  // Results still owed to `to` are dropped where they are delivered (a null receiver).
+  for (auto& r : w_.receivers)
+    if (r == &to) r = nullptr;
 }
 
 engine::DeploymentStatus World::Impl::ActuatorPort::deployment(const engine::ServiceRef& target) {

@@ -8,7 +8,24 @@
 //   s.after(5min, [&] { ... });          // runs at start + 5 min
 //   s.run_until(s.start() + 1h);         // runs every event due at or before +1h, now = +1h
 //
-// Ownership: callbacks are owned by the simulation until they run or are cancelled.
+// Two kinds of events. A closure (any `void()` callable) is how tests and benchmarks
+// schedule. A data event is a small trivially copyable `Event{kind, a, b}` delivered to an
+// EventTarget its owner registered (add_target): it holds no pointer into the model, so a
+// Simulation whose pending events are all data events can be copied to a new owner (the
+// copy constructor below), which is how a run is branched (docs/architecture.md
+// "Branching a run"):
+//
+//   struct Part final : sim::EventTarget {
+//     explicit Part(sim::Simulation& s) : id(s.add_target(*this)) {}
+//     void on_event(const sim::Event& e) override { ... e.kind, e.a, e.b ... }
+//     sim::TargetId id;
+//   };
+//   s.after(5min, part.id, sim::Event{/*kind=*/1, /*a=*/k, /*b=*/0});
+//   sim::Simulation copy{sim::Simulation::NewOwner{}, s};  // same now, ids, pending events
+//   Part twin{copy};                                         // same registration order
+//
+// Ownership: callbacks are owned by the simulation until they run or are cancelled; targets
+// are the owner's and must outlive the events sent to them.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +33,7 @@
 #include <string_view>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "core/time.hpp"
 #include "sim/event_queue.hpp"
@@ -31,9 +49,59 @@ using core::TimePoint;
 inline constexpr TimePoint kDefaultStart{std::chrono::duration_cast<Duration>(
     std::chrono::sys_days{std::chrono::year{2026} / 1 / 5}.time_since_epoch())};
 
+/// A data event: what happens (`kind`, the target's own enumeration) and two operands (an
+/// incident index, a token into the target's own table, ...). Trivially copyable.
+struct Event {
+  std::uint32_t kind = 0;
+  std::uint64_t a = 0;
+  std::uint64_t b = 0;
+};
+static_assert(std::is_trivially_copyable_v<Event>);
+
+/// Receives data events (Simulation::add_target).
+class EventTarget {
+ public:
+  virtual void on_event(const Event& e) = 0;
+
+ protected:
+  EventTarget() = default;
+  EventTarget(const EventTarget&) = default;
+  EventTarget& operator=(const EventTarget&) = default;
+  ~EventTarget() = default;
+};
+
+/// A registered target's number: registration order, from 0.
+using TargetId = std::uint32_t;
+
 class Simulation {
  public:
   explicit Simulation(std::uint64_t seed, TimePoint start = kDefaultStart);
+
+  /// Tag of the copy constructor.
+  struct NewOwner {};
+  /// A copy of `other` for a new owner: the same start, now, seed, dispatched count and
+  /// every pending event with the same id, time and order, so event ids kept in the model's
+  /// state stay valid in the copy, and the ids of later events are the original's too. No
+  /// target is registered: the new owner registers its own, in the original's order (a data
+  /// event is delivered to the target with its number). Throws std::logic_error when a
+  /// closure event is pending (it may point into the original's model), or when called from
+  /// inside an event.
+  Simulation(NewOwner, const Simulation& other);
+  // Pending data events refer to their Simulation: it stays where it was built.
+  Simulation(const Simulation&) = delete;
+  Simulation& operator=(const Simulation&) = delete;
+
+  /// Registers `t` for data events; returns its number (0, 1, ... in call order).
+  TargetId add_target(EventTarget& t);
+  /// Registered targets.
+  std::size_t targets() const { return targets_.size(); }
+  /// Schedules data event `e` for target `to` at `t` (clamped to now() like a closure).
+  /// Delivering to an unregistered number throws std::logic_error.
+  EventId at(TimePoint t, TargetId to, Event e) {
+    return queue_.push(t < now_ ? now_ : t, DataCall{this, to, e});
+  }
+  /// Schedules data event `e` for target `to` at now() + d.
+  EventId after(Duration d, TargetId to, Event e) { return at(now_ + d, to, e); }
 
   TimePoint start() const { return start_; }
   TimePoint now() const { return now_; }
@@ -70,6 +138,12 @@ class Simulation {
   void run();
   /// Runs the earliest pending event, if any. False when nothing was pending.
   bool step();
+  /// Runs events until `n` have been dispatched in all (or the queue is empty, or stop()
+  /// is called); now() stays at the last one's time. That stops exactly between two
+  /// events: inside the next one dispatched() would read n + 1. To be just before the event
+  /// during which dispatched() read k in another run of the same world:
+  /// run_until_dispatched(k - 1). Nothing runs when dispatched() >= n already.
+  void run_until_dispatched(std::uint64_t n);
   /// Makes the current run()/run_until() return after the current event. Each run()/
   /// run_until() call starts un-stopped.
   void stop() { stopped_ = true; }
@@ -83,9 +157,20 @@ class Simulation {
   Rng stream(std::string_view name) const { return Rng::substream(seed_, name); }
 
  private:
+  /// What a data event is in the queue: a trivially copyable callable (40 bytes, inline).
+  struct DataCall {
+    Simulation* sim;
+    TargetId to;
+    Event e;
+    void operator()() const { sim->deliver(to, e); }
+  };
+  static_assert(sizeof(DataCall) <= EventCallback::kInlineSize &&
+                std::is_trivially_copyable_v<DataCall>);
+  void deliver(TargetId to, const Event& e);
   void dispatch_next();
 
   EventQueue queue_;
+  std::vector<EventTarget*> targets_;
   TimePoint start_;
   TimePoint now_;
   std::uint64_t seed_;

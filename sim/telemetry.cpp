@@ -19,7 +19,7 @@ void Telemetry::build(std::size_t services, Duration retention, std::size_t seri
 inline void Telemetry::record(std::size_t svc, const Sample& s, bool within, TimePoint t) {
   const bool out = !within;
   if (out) {
-    auto& iv = tl_.services[svc].outside_objectives;
+    auto& iv = tl_->services[svc].outside_objectives;
     if (!iv.empty() && iv.back().end == t) {
       iv.back().end = t + scrape_;
     } else {
@@ -56,7 +56,7 @@ inline void Telemetry::record(std::size_t svc, const Sample& s, bool within, Tim
     ++ob.fill;
     return;
   }
-  ServiceSeries& ser = tl_.services[svc];
+  ServiceSeries& ser = tl_->services[svc];
   if (ob.fill > 1) ser.points.back() = ob.point;  // close the bucket (unchanged if 1 tick)
   if (ser.points.size() >= series_cap_) {
     // Merge adjacent pairs: half the points, twice the step.
@@ -83,9 +83,9 @@ inline void Telemetry::record(std::size_t svc, const Sample& s, bool within, Tim
 void Telemetry::flush() {
   if (!series_open_) return;
   series_open_ = false;
-  if (tl_.services.size() != open_.size()) return;  // taken by take_timeline()
+  if (tl_->services.size() != open_.size()) return;  // taken by take_timeline()
   for (std::size_t i = 0; i < open_.size(); ++i) {
-    if (open_[i].fill > 1) tl_.services[i].points.back() = open_[i].point;
+    if (open_[i].fill > 1) tl_->services[i].points.back() = open_[i].point;
   }
 }
 

@@ -34,7 +34,14 @@ class Telemetry {
   /// `tl` must outlive the Telemetry: its services' series and objectives intervals are
   /// written here. `scrape` is a tick's span; `record_series` false keeps no chart points.
   Telemetry(Timeline& tl, core::Duration scrape, bool record_series)
-      : tl_(tl), scrape_(scrape), record_series_(record_series) {}
+      : tl_(&tl), scrape_(scrape), record_series_(record_series) {}
+  /// A copy of `o`'s state (the ring, the open chart buckets) writing to another world's
+  /// timeline `tl`; `record_series` false: it keeps no chart points from now on (tl has none).
+  Telemetry(const Telemetry& o, Timeline& tl, bool record_series) : Telemetry(o) {
+    tl_ = &tl;
+    record_series_ = record_series_ && record_series;
+    series_open_ = series_open_ && record_series_;
+  }
 
   /// Sizes the ring for `retention` of ticks of `services` services, and the chart
   /// series for `series_cap` points each.
@@ -86,7 +93,9 @@ class Telemetry {
     std::uint32_t oom = 0, restarts = 0;
   };
 
-  Timeline& tl_;
+  Telemetry(const Telemetry&) = default;  // the state; the public copy above rebinds tl_
+
+  Timeline* tl_;
   core::Duration scrape_;
   bool record_series_;
   model::TelemetryRing ring_;   // the last telemetry_retention of ticks, every service

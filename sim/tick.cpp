@@ -65,16 +65,22 @@ inline void World::Impl::tick() {
   tl.end = sim.now();
 
   // Hand results and notifications out last: the engine may call back into any port.
-  auto done = actuation.take_completions();
-  for (auto& [cb, res] : done) {
-    if (cb) cb(res);
-  }
+  for (auto& [owed, res] : actuation.take_completions())
+    if (owed) actuation_env.deliver(owed, std::move(res));
   if (sink) {
     for (auto& i : alerting.notifications())
       sink(i);
   }
   alerting.clear_notifications();
-  sim.at(at + scrape, [this] { tick(); });
+  sim.at(at + scrape, tick_target, Event{});
+}
+
+void World::Impl::on_event(const Event& e) {
+  if (e.kind == kTick) {
+    tick();
+  } else if (engine::Callbacks* to = receivers.at(static_cast<std::size_t>(e.a))) {
+    to->on_timer(e.b);
+  }
 }
 
 inline void World::Impl::record_sample(Svc& v, TimePoint at, double dt_s) {

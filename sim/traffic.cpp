@@ -42,7 +42,7 @@ void Traffic::build() {
     v.slo_error_rate = ss.slo.error_rate;
     v.slo_latency_p99_ms = ss.slo.latency_p99_ms;
     v.slo_queue_lag = ss.slo.queue_lag;
-    v.rng = sim_.stream("svc/" + ss.name + "/traffic");
+    v.rng = sim_->stream("svc/" + ss.name + "/traffic");
     if (ss.traffic.noise > 0) v.noise = v.rng.normal(0.0, ss.traffic.noise);
     for (const auto& d : ss.depends_on) {
       v.upstreams.push_back(by_name_.at(d));

@@ -37,7 +37,10 @@ class Traffic {
   /// `spec` and `sim` (the services' random streams) must outlive the Traffic; with
   /// `threads` > 1 serve() publishes each service's values for the next tick as it goes.
   Traffic(const ClusterSpec& spec, const Simulation& sim, unsigned threads)
-      : spec_(spec), sim_(sim), threads_(threads) {}
+      : spec_(spec), sim_(&sim), threads_(threads) {}
+  /// A copy of `o`'s state (every service's record, the neighbours' view, the shifts) for
+  /// another world's `sim`; the spec is the same object.
+  Traffic(const Traffic& o, const Simulation& sim) : Traffic(o) { sim_ = &sim; }
 
   /// Every service's record as the run starts (steady state at the spec's traffic), the
   /// dependency lists and the neighbours' view.
@@ -123,8 +126,10 @@ class Traffic {
   /// Share of requests failing on an enabled (or not yet propagated) bad feature flag.
   static double flag_errors(const Svc& v, TimePoint now);
 
+  Traffic(const Traffic&) = default;  // the state; the public copy above rebinds sim_
+
   const ClusterSpec& spec_;
-  const Simulation& sim_;
+  const Simulation* sim_;
   unsigned threads_;
   double phi_ = 0;        // AR(1) noise coefficient per tick
   double phi_innov_ = 0;  // sqrt(1 - phi^2)

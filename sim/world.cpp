@@ -16,7 +16,10 @@ namespace selfheal::sim {
 using namespace model;
 
 World::Impl::Impl(const ClusterSpec& s, std::uint64_t seed, WorldOptions o)
-    : spec(s), opts(o), sim(seed, s.start) {
+    : spec_ptr(std::make_shared<const ClusterSpec>(s)),
+      spec(*spec_ptr),
+      opts(o),
+      sim(seed, s.start) {
   scrape = spec.scrape_interval;
   pods.build(spec.start);
   traffic.build();
@@ -29,7 +32,60 @@ World::Impl::Impl(const ClusterSpec& s, std::uint64_t seed, WorldOptions o)
   if (opts.prometheus_series) prom.build(opts.telemetry_retention);
   build_timeline();
   faults.start();
-  sim.at(spec.start, [this] { tick(); });
+  tick_target = sim.add_target(*this);
+  sim.at(spec.start, tick_target, Event{});
+}
+
+namespace {
+
+WorldOptions copy_options(WorldOptions o, CopyOptions c) {
+  o.record_series = o.record_series && c.chart_series;
+  return o;
+}
+
+/// `t` without its chart points (every other field: keep in step with sim/timeline.hpp).
+Timeline without_points(const Timeline& t) {
+  Timeline c;
+  c.start = t.start;
+  c.end = t.end;
+  c.scrape_interval = t.scrape_interval;
+  c.events = t.events;
+  c.incidents = t.incidents;
+  c.audit = t.audit;
+  c.services.reserve(t.services.size());
+  for (const ServiceSeries& s : t.services)
+    c.services.push_back({s.service, s.slo, s.step, {}, s.outside_objectives});
+  return c;
+}
+
+}  // namespace
+
+// Members in declaration order: each part is copied with the collaborators of this world
+// (its Env, the Simulation, the timeline and parts it reads), all declared before it.
+World::Impl::Impl(const Impl& o, CopyOptions c)
+    : spec_ptr(o.spec_ptr),
+      spec(*spec_ptr),
+      opts(copy_options(o.opts, c)),
+      sim(Simulation::NewOwner{}, o.sim),
+      scrape(o.scrape),
+      tick_count(o.tick_count),
+      last_tick(o.last_tick),
+      tl(opts.record_series ? o.tl : without_points(o.tl)),
+      pods(o.pods, pods_env),
+      traffic(o.traffic, sim),
+      faults(o.faults, tl, sim, faults_env),
+      actuation(o.actuation, sim, actuation_env),
+      oncall(o.oncall, sim, oncall_env),
+      telemetry(o.telemetry, tl, opts.record_series),
+      alerting(o.alerting, telemetry, pods, alerting_env),
+      prom(o.prom, telemetry, traffic),
+      state_port(o.state_port),
+      health_error_text(o.health_error_text) {
+  receivers = o.receivers;  // the original's engine until World::rebind
+  tick_target = sim.add_target(*this);
+  if (tick_target != o.tick_target || sim.targets() != o.sim.targets()) {
+    throw std::logic_error("World: the copy's simulation numbers its targets differently");
+  }
 }
 
 inline void World::Impl::build_timeline() {
@@ -206,7 +262,7 @@ TimelineEvent& World::Impl::OnCallEnv::log(EventKind kind, std::string service, 
   return w_.log(kind, std::move(service), std::move(name), std::move(detail));
 }
 void World::Impl::OnCallEnv::act(const engine::ServiceRef& target, const engine::ActionSpec& a) {
-  w_.actuation.start(target, a, {}, 0, kHumanActionTimeout, false, nullptr);
+  w_.actuation.start(target, a, {}, 0, kHumanActionTimeout, false, Actuation::Owed{});
 }
 void World::Impl::OnCallEnv::end_incident(std::size_t k, const std::string& why) {
   w_.faults.end_incident(k, why);
@@ -247,6 +303,15 @@ void World::Impl::ActuationEnv::flag_disabled(std::size_t svc, const std::string
 double World::Impl::ActuationEnv::shift_traffic(std::size_t svc, double share, std::ptrdiff_t to) {
   return w_.traffic.shift_traffic(svc, share, to);
 }
+void World::Impl::ActuationEnv::deliver(const Actuation::Owed& to, engine::ActionResult result) {
+  if (engine::Callbacks* r = w_.receivers.at(to.receiver)) r->on_action_done(to.request, result);
+}
+std::uint32_t World::Impl::receiver_number(engine::Callbacks& to) {
+  for (std::size_t i = 0; i < receivers.size(); ++i)
+    if (receivers[i] == &to) return static_cast<std::uint32_t>(i);
+  receivers.push_back(&to);
+  return static_cast<std::uint32_t>(receivers.size() - 1);
+}
 TimelineEvent& World::Impl::ActuationEnv::log(EventKind kind, std::string service, std::string name,
                                               std::string detail) {
   return w_.log(kind, std::move(service), std::move(name), std::move(detail));
@@ -265,6 +330,17 @@ World::World(const ClusterSpec& spec, std::uint64_t seed, WorldOptions options) 
 }
 
 World::~World() = default;
+
+World::World(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+std::unique_ptr<World> World::copy(CopyOptions options) const {
+  return std::unique_ptr<World>(new World(std::make_unique<Impl>(*impl_, options)));
+}
+
+void World::rebind(const engine::Callbacks& from, engine::Callbacks& to) {
+  for (auto& r : impl_->receivers)
+    if (r == &from) r = &to;
+}
 
 core::Result<std::unique_ptr<World>> World::create(const ClusterSpec& spec, std::uint64_t seed,
                                                    WorldOptions options) {
@@ -292,6 +368,11 @@ void World::set_approval_handler(std::function<void(std::uint64_t, bool)> h) {
 
 void World::run_until(TimePoint t) {
   impl_->sim.run_until(t);
+  impl_->tl.end = impl_->sim.now();
+}
+
+void World::run_until_dispatched(std::uint64_t n) {
+  impl_->sim.run_until_dispatched(n);
   impl_->tl.end = impl_->sim.now();
 }
 

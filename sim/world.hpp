@@ -19,8 +19,12 @@
 // Actuator never calls `done` from inside execute(); it completes in a later event.
 //
 // Ownership: the World owns the Simulation, the model and the ports; the EngineContext it
-// returns refers to them, so the World must outlive any Engine built on it. Not copyable
-// or movable.
+// returns refers to them, so the World must outlive any Engine built on it. Not movable;
+// copy() makes a second world with the same future (branching a run):
+//
+//   world.run_until(t1);
+//   std::unique_ptr<sim::World> branch = world.copy();  // no sink, handler or evaluator set
+//   branch->run_until(t2);  // the same timeline as world's to t2, unless told otherwise
 #pragma once
 
 #include <cstdint>
@@ -70,6 +74,15 @@ struct WorldOptions {
   unsigned threads = 1;
 };
 
+/// What World::copy() leaves out.
+struct CopyOptions {
+  /// false: the copy has no chart series (ServiceSeries::points, neither the original's nor
+  /// its own: as WorldOptions::record_series = false), which a counterfactual branch never
+  /// reads. Everything else evolves the same. Most of a large world's copy (bench/README.md
+  /// "World copy").
+  bool chart_series = true;
+};
+
 /// A read-only view of one service's state now, for tests and debugging.
 struct ServiceSnapshot {
   std::string name;
@@ -116,6 +129,25 @@ class World {
   World(const World&) = delete;
   World& operator=(const World&) = delete;
 
+  /// A world whose future is exactly this one's: every part's state copied (pods, traffic,
+  /// faults and their random streams, actuation, on-call, telemetry, alerting, the
+  /// Prometheus counters, the timeline, the engine's state store, the pending events with
+  /// their ids, the engine timers and action results owed — to the original's engine until
+  /// rebind()), the spec shared. The incident sink, approval handler and external rule
+  /// evaluator are the caller's and are not copied. A member function returning a new
+  /// world rather than a copy constructor: a World stays where it was built (the ports an
+  /// Engine holds refer into it), and a copy may be refused: std::logic_error while a
+  /// closure event is pending on the Simulation (a test's event), or when called from
+  /// inside an event. Cost: see bench/README.md "World copy".
+  std::unique_ptr<World> copy(CopyOptions options = {}) const;
+  /// On a copy, before it runs: the engine timers and action results the original owed to
+  /// `from` (an engine's Callbacks, or a wrapper's that forwards to it) are owed to `to`
+  /// instead (the copied engine's). A `from` the world never saw changes nothing.
+  ///   auto w2 = w.copy();
+  ///   engine::Engine e2{e, w2->context()};
+  ///   w2->rebind(e.callbacks(), e2.callbacks());
+  void rebind(const engine::Callbacks& from, engine::Callbacks& to);
+
   /// Validates first: an Error naming the field when the spec is not valid.
   static core::Result<std::unique_ptr<World>> create(const ClusterSpec& spec, std::uint64_t seed,
                                                      WorldOptions options = {});
@@ -139,6 +171,9 @@ class World {
   /// Runs the world up to `t` (absolute). Scrape ticks fall on start + k * scrape_interval.
   void run_until(TimePoint t);
   void run_for(Duration d) { run_until(now() + d); }
+  /// Runs until `n` events have been dispatched (Simulation::run_until_dispatched): exactly
+  /// between two events, to copy the world just before a given one.
+  void run_until_dispatched(std::uint64_t n);
   TimePoint now() const;
   TimePoint start() const;
 
@@ -175,6 +210,7 @@ class World {
 
  private:
   struct Impl;
+  explicit World(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -94,7 +94,7 @@
 
 namespace selfheal::sim {
 
-struct World::Impl {
+struct World::Impl final : EventTarget {
   using Phase = model::Phase;
   using Pod = model::Pod;
   using Release = model::Release;
@@ -113,7 +113,7 @@ struct World::Impl {
   };
   struct SchedulerPort final : engine::Scheduler {
     explicit SchedulerPort(Impl& w) : w_(w) {}
-    engine::TimerId after(Duration delay, std::function<void()> cb) override;
+    engine::TimerId after(Duration delay, engine::Callbacks& to, std::uint64_t token) override;
     bool cancel(engine::TimerId id) override;
     Impl& w_;
   };
@@ -136,8 +136,8 @@ struct World::Impl {
   };
   struct ActuatorPort final : engine::Actuator {
     explicit ActuatorPort(Impl& w) : w_(w) {}
-    void execute(const engine::ActionRequest& r,
-                 std::function<void(engine::ActionResult)> done) override;
+    void execute(const engine::ActionRequest& r, engine::Callbacks& to) override;
+    void forget(engine::Callbacks& to) override;
     engine::DeploymentStatus deployment(const engine::ServiceRef& target) override;
     Impl& w_;
   };
@@ -153,9 +153,22 @@ struct World::Impl {
   };
 
   // ---- the world (world.cpp) -------------------------------------------------------------
-  ClusterSpec spec;
+  std::shared_ptr<const ClusterSpec> spec_ptr;  // shared by copies of the world
+  const ClusterSpec& spec;
   WorldOptions opts;
   Simulation sim;
+  TargetId tick_target = 0;  // the world's own events on `sim` (WorldEvent)
+  /// The kinds of the world's own events (Event::kind).
+  enum WorldEvent : std::uint32_t {
+    kTick = 0,         ///< the scrape tick
+    kEngineTimer = 1,  ///< an engine timer: a = receiver number, b = the engine's token
+  };
+  /// Who the engine-side Callbacks are that timers and action results are owed to, by
+  /// number (first seen first): pending events and owed results name them by number, so
+  /// the world's state is data and copies; World::rebind points a copy's at its own
+  /// engine. A receiver the Actuator was told to forget is null (never called again).
+  std::vector<engine::Callbacks*> receivers;
+  std::uint32_t receiver_number(engine::Callbacks& to);
   Duration scrape;  // the scrape interval: a tick's period
   std::uint64_t tick_count = 0;
   TimePoint last_tick;  // the latest tick's instant (meaningful once tick_count > 0)
@@ -234,6 +247,7 @@ struct World::Impl {
     void flag_disabled(std::size_t svc, const std::string& flag,
                        const std::string& detail) override;
     double shift_traffic(std::size_t svc, double share, std::ptrdiff_t to) override;
+    void deliver(const Actuation::Owed& to, engine::ActionResult result) override;
     TimelineEvent& log(EventKind kind, std::string service, std::string name,
                        std::string detail) override;
     TimelineEvent& log_at(EventKind kind, std::size_t svc, std::string name,
@@ -284,6 +298,10 @@ struct World::Impl {
   AuditPort audit_port{*this};
 
   Impl(const ClusterSpec& s, std::uint64_t seed, WorldOptions o);
+  /// A copy of `o` (World::copy): every part's state, rebound to this one's parts.
+  Impl(const Impl& o, CopyOptions c);
+  /// The world's own events (WorldEvent): the scrape tick, the engine's timers (tick.cpp).
+  void on_event(const Event& e) override;
 
   // ---- the scrape tick (sim/tick.cpp)
   /// Fetches what the tick reads of service i (the hot lines of its records in each part).

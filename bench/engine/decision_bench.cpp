@@ -8,10 +8,13 @@
 // schedules (actuator completion, verification) runs between samples, untimed, so every timed
 // decision starts from the same kind of state.
 #include <benchmark/benchmark.h>
+#include <malloc.h>
 #include <time.h>
 
 #include <algorithm>
 #include <chrono>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,14 +45,29 @@ class CountingNotifier final : public Notifier {
 };
 
 // Completes every action on the next scheduler step, like a fast cluster.
-class InstantActuator final : public Actuator {
+// Its own timers (token = request id) report the results.
+class InstantActuator final : public Actuator, Callbacks {
  public:
   explicit InstantActuator(Scheduler& s) : scheduler_(s) {}
-  void execute(const ActionRequest&, std::function<void(ActionResult)> done) override {
-    scheduler_.after(0ms, [done = std::move(done)] { done(ActionResult{true, "ok", {}}); });
+  void execute(const ActionRequest& r, Callbacks& to) override {
+    owed_[r.id] = &to;
+    scheduler_.after(0ms, *this, r.id);
+  }
+  void forget(Callbacks& to) override {
+    std::erase_if(owed_, [&](const auto& kv) { return kv.second == &to; });
   }
 
  private:
+  void on_timer(std::uint64_t id) override {
+    auto it = owed_.find(id);
+    if (it == owed_.end()) return;
+    Callbacks* to = it->second;
+    owed_.erase(it);
+    to->on_action_done(id, ActionResult{true, "ok", {}});
+  }
+  void on_action_done(std::uint64_t, ActionResult) override {}
+
+  std::map<std::uint64_t, Callbacks*> owed_;  ///< request id -> whom it reports to
   Scheduler& scheduler_;
 };
 
@@ -230,6 +248,41 @@ BENCHMARK(BM_DecisionBuiltinClassifier)
     ->UseManualTime()
     ->Iterations(20'000)
     ->Unit(benchmark::kMicrosecond);
+
+// Engine(const Engine&, EngineContext) (issue 13: a snapshot at a decision): the copy of an
+// engine with kCopyInFlight actions executed, reported done and waiting for verification
+// (an episode with its history, an in-flight entry and a pending verification timer each),
+// onto a copied scheduler (the copy is never run, so the other ports are the original's).
+// Times the copy alone; its destruction (cancelling its timers on the copied scheduler) runs
+// untimed.
+constexpr int kCopyInFlight = 50;  // the bench's max_concurrent_actions
+
+void BM_EngineCopy(benchmark::State& state) {
+  Bench b(true);
+  for (int i = 0; i < kCopyInFlight; ++i)
+    if (b.engine.handle(b.incidents[static_cast<std::size_t>(i)]).outcome != Outcome::kExecuted)
+      state.SkipWithError("decision was not executed");
+  b.scheduler.advance(1s);  // results in: every action now waits for its verification
+  if (b.scheduler.pending() != kCopyInFlight) state.SkipWithError("verification not pending");
+  Samples samples;
+  std::size_t copy_bytes = 0;  // heap the copy holds (glibc's count of bytes in use)
+  for (auto _ : state) {
+    ManualClock clock = b.clock;
+    ManualScheduler scheduler{b.scheduler, clock};
+    InstantActuator actuator{scheduler};
+    std::optional<Engine> copy;
+    const std::size_t heap_before = mallinfo2().uordblks;
+    timed(state, samples, [&] {
+      copy.emplace(b.engine, EngineContext{clock, scheduler, b.telemetry, b.topology, b.calendar,
+                                           actuator, b.notifier, b.state, b.audit});
+    });
+    copy_bytes = mallinfo2().uordblks - heap_before;
+  }
+  state.counters["in_flight"] = kCopyInFlight;
+  state.counters["copy_heap_kB"] = static_cast<double>(copy_bytes) / 1024.0;
+  report(state, samples);
+}
+BENCHMARK(BM_EngineCopy)->UseManualTime()->Iterations(5'000)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

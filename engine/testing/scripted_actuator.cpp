@@ -2,18 +2,21 @@
 
 namespace selfheal::engine::testing {
 
-void ScriptedActuator::execute(const ActionRequest& request,
-                               std::function<void(ActionResult)> done) {
+void ScriptedActuator::execute(const ActionRequest& request, Callbacks& to) {
   const std::size_t seen = recorded_.duplicates();
-  recorded_.execute(request, std::move(done));
+  recorded_.execute(request, to);
   if (recorded_.duplicates() != seen) return;  // the first execute() owns the completion
-  if (scheduler_ != nullptr) {
-    scheduler_->after(delay_, [this, request] {
-      ActionResult r = auto_result_;
-      if (undo_for) r.undo = undo_for(request);
-      complete(request.id, std::move(r));
-    });
-  }
+  if (scheduler_ != nullptr) scheduler_->after(delay_, *this, request.id);
+}
+
+void ScriptedActuator::on_timer(std::uint64_t token) {
+  const auto& reqs = recorded_.requests();
+  auto it =
+      std::find_if(reqs.begin(), reqs.end(), [&](const ActionRequest& r) { return r.id == token; });
+  if (it == reqs.end()) return;
+  ActionResult r = auto_result_;
+  if (undo_for) r.undo = undo_for(*it);
+  complete(token, std::move(r));
 }
 
 ServiceSignals RecordingTelemetry::signals(const ServiceRef& service, Duration window) {

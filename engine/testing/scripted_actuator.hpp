@@ -33,14 +33,29 @@ namespace selfheal::engine::testing {
 /// `undo` of a result is filled in by `undo_for` when set). Completion never happens
 /// inside execute(), as the Actuator contract requires. Repeating a request id is
 /// idempotent: the second execute() is recorded in `duplicates()` and never completes.
-class ScriptedActuator final : public Actuator {
+///
+/// Its automatic completions are timers addressed to itself (it is their Callbacks, the
+/// token a request id), so a copy (ScriptedActuator(other, scheduler)) on a copied
+/// ManualScheduler works once the scheduler's timers for `other` are retargeted to it.
+class ScriptedActuator final : public Actuator, public Callbacks {
  public:
   ScriptedActuator() = default;
   ScriptedActuator(Scheduler* scheduler, Duration delay,
                    ActionResult auto_result = {true, "ok", {}})
       : scheduler_(scheduler), delay_(delay), auto_result_(std::move(auto_result)) {}
+  /// `other`'s state (requests, pending completions, script) on `scheduler`.
+  ScriptedActuator(const ScriptedActuator& other, Scheduler* scheduler) : ScriptedActuator(other) {
+    scheduler_ = scheduler;
+  }
 
-  void execute(const ActionRequest& request, std::function<void(ActionResult)> done) override;
+  void execute(const ActionRequest& request, Callbacks& to) override;
+  void forget(Callbacks& to) override { recorded_.forget(to); }
+  /// Every pending completion owed to `from` is now owed to `to`.
+  void retarget(const Callbacks& from, Callbacks& to) { recorded_.retarget(from, to); }
+  /// The automatic completion of request `token` is due.
+  void on_timer(std::uint64_t token) override;
+  /// Unused: an actuator starts no action of its own.
+  void on_action_done(std::uint64_t, ActionResult) override {}
 
   /// Completes a pending request. False when `id` is not pending.
   bool complete(std::uint64_t id, ActionResult result) {
@@ -79,6 +94,8 @@ class ScriptedActuator final : public Actuator {
   /// which this one extends with completion on a timer.
   RecordingActuator recorded_;
   std::vector<ServiceRef> deployment_reads_;
+
+  ScriptedActuator(const ScriptedActuator&) = default;
 };
 
 /// One call the engine made to a data port.

@@ -23,6 +23,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "engine/fixed_ports.hpp"
 #include "engine/policy_loader.hpp"
 #include "engine/render.hpp"
 #include "live/actuator.hpp"
@@ -166,6 +167,7 @@ std::vector<std::vector<std::string>> commands_started(const selfheal::engine::P
       if (p.rollback_if_failed && (undo.replicas || undo.revision)) specs.push_back(undo);
     }
   std::size_t done = 0;
+  engine::FunctionCallbacks count{nullptr, [&](std::uint64_t, engine::ActionResult) { ++done; }};
   std::uint64_t id = 0;
   for (const auto& spec : specs) {
     engine::ActionRequest req;
@@ -175,7 +177,7 @@ std::vector<std::vector<std::string>> commands_started(const selfheal::engine::P
     auto argv = engine::render_action(req.target, spec, kCurrentReplicas, req.id);
     REQUIRE(argv);
     req.argv = argv.value();
-    act.execute(req, [&](const engine::ActionResult&) { ++done; });
+    act.execute(req, count);
   }
   auto guard = boost::asio::make_work_guard(io);
   const auto deadline = std::chrono::steady_clock::now() + 60s;

@@ -9,6 +9,7 @@ selfheal_test(engine_pipeline_tests
     ${CMAKE_CURRENT_LIST_DIR}/correlation_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/flapping_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/completion_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/copy_test.cpp
   LIBS selfheal::engine selfheal::engine_testing)
 
 selfheal_test(engine_decide_cli_tests

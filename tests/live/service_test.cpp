@@ -290,8 +290,10 @@ TEST_CASE("executing mode runs the command through the executor, once per reques
   req.argv = {"kubectl", "rollout", "restart", "deployment/api", "-n", "prod"};
   req.timeout = 10s;
   std::vector<engine::ActionResult> results;
-  act.execute(req, [&](engine::ActionResult r) { results.push_back(r); });
-  act.execute(req, [&](engine::ActionResult r) { results.push_back(r); });  // same id
+  engine::FunctionCallbacks collect{
+      nullptr, [&](std::uint64_t, engine::ActionResult r) { results.push_back(r); }};
+  act.execute(req, collect);
+  act.execute(req, collect);  // same id
   auto guard = boost::asio::make_work_guard(io);
   const auto deadline = std::chrono::steady_clock::now() + 30s;
   while (results.size() < 2 && std::chrono::steady_clock::now() < deadline)
@@ -304,7 +306,7 @@ TEST_CASE("executing mode runs the command through the executor, once per reques
   req.id = 8;
   req.target = {"prod", "api --all"};
   results.clear();
-  act.execute(req, [&](engine::ActionResult r) { results.push_back(r); });
+  act.execute(req, collect);
   while (results.empty() && std::chrono::steady_clock::now() < deadline)
     io.run_one_for(1s);
   REQUIRE(results.size() == 1);
@@ -579,10 +581,11 @@ TEST_CASE("a timer cancelled while its queries are in flight never runs", "[live
                             return telemetry.signal_queries(*tag, 5min);
                           });
   bool ran = false;
+  engine::FunctionCallbacks first{[&](std::uint64_t) { ran = true; }};
   engine::TimerId id = 0;
   {
     CurrentTarget on(sched, engine::ServiceRef{"prod", "api"});
-    id = sched.after(0ms, [&] { ran = true; });
+    id = sched.after(0ms, first, 1);
   }
   CHECK_FALSE(sched.current());
   const auto deadline = std::chrono::steady_clock::now() + 20s;
@@ -595,9 +598,12 @@ TEST_CASE("a timer cancelled while its queries are in flight never runs", "[live
   prom.release();
   // A second timer, not cancelled, runs with its answers prefetched (none sent blocking).
   std::optional<double> seen;
+  engine::FunctionCallbacks second{[&](std::uint64_t) {
+    seen = telemetry.signals({"prod", "api"}, 5min).oom_kills;
+  }};
   {
     CurrentTarget on(sched, engine::ServiceRef{"prod", "api"});
-    sched.after(0ms, [&] { seen = telemetry.signals({"prod", "api"}, 5min).oom_kills; });
+    sched.after(0ms, second, 2);
   }
   while (!seen && std::chrono::steady_clock::now() < deadline)
     io.run_one_for(1s);
@@ -647,7 +653,9 @@ TEST_CASE("the in-flight record is made durable before a command starts", "[live
   req.argv = {"kubectl", "rollout", "restart", "deployment/api", "-n", "prod"};
   req.timeout = 10s;
   std::vector<engine::ActionResult> results;
-  act.execute(req, [&](engine::ActionResult r) { results.push_back(r); });
+  engine::FunctionCallbacks collect{
+      nullptr, [&](std::uint64_t, engine::ActionResult r) { results.push_back(r); }};
+  act.execute(req, collect);
   auto guard = boost::asio::make_work_guard(io);
   const auto deadline = std::chrono::steady_clock::now() + 30s;
   while (results.empty() && std::chrono::steady_clock::now() < deadline)
@@ -669,7 +677,7 @@ TEST_CASE("the in-flight record is made durable before a command starts", "[live
   durable = false;
   req.id = 2;
   results.clear();
-  act.execute(req, [&](engine::ActionResult r) { results.push_back(r); });
+  act.execute(req, collect);
   while (results.empty() && std::chrono::steady_clock::now() < deadline)
     io.run_one_for(1s);
   REQUIRE(results.size() == 1);

@@ -25,6 +25,11 @@ namespace {
 
 const TimePoint kStart = ClusterSpec{}.start;
 
+struct Probe {
+  std::optional<engine::ActionResult> result;
+  int calls = 0;
+};
+
 /// One service "api" with `replicas` Running pods of template 0.
 struct FakeWorld final : Actuation::Env {
   ServiceSpec spec;
@@ -81,6 +86,17 @@ struct FakeWorld final : Actuation::Env {
     calls.push_back("traffic shifted");
     return 0.0;
   }
+  /// Results are owed to probes by number, as the world owes them to engines.
+  std::vector<Probe*> probes;
+  Actuation::Owed owe(Probe& p) {
+    probes.push_back(&p);
+    return {static_cast<std::uint32_t>(probes.size() - 1), 0, true};
+  }
+  void deliver(const Actuation::Owed& to, engine::ActionResult r) override {
+    Probe& p = *probes.at(to.receiver);
+    p.result = std::move(r);
+    ++p.calls;
+  }
   TimelineEvent& log(EventKind kind, std::string service, std::string name,
                      std::string detail) override {
     return append_event(events, sim->now(), kind, std::move(service), std::move(name),
@@ -101,17 +117,6 @@ engine::ActionRequest request(ActionKind kind, std::uint64_t id, Duration timeou
   return r;
 }
 
-struct Probe {
-  std::optional<engine::ActionResult> result;
-  int calls = 0;
-  Actuation::Done done() {
-    return [this](engine::ActionResult r) {
-      result = std::move(r);
-      ++calls;
-    };
-  }
-};
-
 /// A kernel at kStart, the two-replica "api" world and the part under test, wired.
 struct Rig {
   Simulation sim{1, kStart};
@@ -120,9 +125,9 @@ struct Rig {
   Rig() { world.sim = &sim; }
 };
 
-void hand_out(Actuation& act) {
-  for (auto& [done, result] : act.take_completions())
-    if (done) done(result);
+void hand_out(Actuation& act, FakeWorld& world) {
+  for (auto& [owed, result] : act.take_completions())
+    if (owed) world.deliver(owed, result);
 }
 
 }  // namespace
@@ -133,13 +138,13 @@ TEST_CASE("a scale waits for its replicas and gives up at its deadline", "[sim][
   Probe probe;
   engine::ActionRequest r = request(ActionKind::kScale, 7, 2min);
   r.action.replicas = 4;
-  act.execute(r, probe.done());
+  act.execute(r, world.owe(probe));
   CHECK(world.svcs[0].desired == 4);
   CHECK(act.waiting() == 1);
   act.check_waits(kStart + 2min - 1ms);  // 2 of 4 ready: still waiting
   CHECK(act.take_completions().empty());
   act.check_waits(kStart + 2min);  // the deadline: start + the request's timeout
-  hand_out(act);
+  hand_out(act, world);
   REQUIRE(probe.result);
   CHECK_FALSE(probe.result->ok);
   CHECK(probe.result->message ==
@@ -157,7 +162,7 @@ TEST_CASE("a wait never gives up before one scrape interval", "[sim][actuation]"
   Probe probe;
   engine::ActionRequest r = request(ActionKind::kScale, 1, 1s);
   r.action.replicas = 3;
-  act.execute(r, probe.done());
+  act.execute(r, world.owe(probe));
   act.check_waits(kStart + 14s);
   CHECK(act.take_completions().empty());
   act.check_waits(kStart + 15s);
@@ -170,7 +175,7 @@ TEST_CASE("a scale completes once exactly the desired replicas run", "[sim][actu
   Probe probe;
   engine::ActionRequest r = request(ActionKind::kScale, 3);
   r.action.replicas = 3;
-  act.execute(r, probe.done());
+  act.execute(r, world.owe(probe));
   model::Pod starting;
   starting.phase = model::Phase::kStarting;
   world.svcs[0].pods.push_back(starting);
@@ -179,7 +184,7 @@ TEST_CASE("a scale completes once exactly the desired replicas run", "[sim][actu
   CHECK(act.take_completions().empty());
   world.svcs[0].pods.back().phase = model::Phase::kRunning;
   act.check_waits(kStart + 45s);
-  hand_out(act);
+  hand_out(act, world);
   REQUIRE(probe.result);
   CHECK(probe.result->ok);
   CHECK(probe.result->message == "deployment.apps/api scaled to 3");
@@ -189,14 +194,14 @@ TEST_CASE("a restart completes when its template is rolled out", "[sim][actuatio
   Rig rig;
   auto& [sim, world, act] = rig;
   Probe probe;
-  act.execute(request(ActionKind::kRestart, 5), probe.done());
+  act.execute(request(ActionKind::kRestart, 5), world.owe(probe));
   REQUIRE(world.calls == std::vector<std::string>{"restart: rollout restart"});
   CHECK(world.events.front().detail == "kubectl rollout restart deployment/api -n prod");
   act.check_waits(kStart + 1min);
   CHECK(act.take_completions().empty());
   world.svcs[0].completed_tmpl = world.svcs[0].tmpl;  // the controllers finished it
   act.check_waits(kStart + 2min);
-  hand_out(act);
+  hand_out(act, world);
   REQUIRE(probe.result);
   CHECK(probe.result->ok);
   CHECK(probe.result->message == "deployment \"api\" successfully rolled out");
@@ -207,12 +212,12 @@ TEST_CASE("duplicate ids are ignored, unknown targets fail later and never insid
   Rig rig;
   auto& [sim, world, act] = rig;
   Probe first, again, missing;
-  act.execute(request(ActionKind::kCachePurge, 9), first.done());
-  act.execute(request(ActionKind::kCachePurge, 9), again.done());
+  act.execute(request(ActionKind::kCachePurge, 9), world.owe(first));
+  act.execute(request(ActionKind::kCachePurge, 9), world.owe(again));
   CHECK(world.events.back().detail == "duplicate request ignored (idempotent)");
   engine::ActionRequest other = request(ActionKind::kRestart, 10);
   other.target.name = "nope";
-  act.execute(other, missing.done());
+  act.execute(other, world.owe(missing));
   CHECK_FALSE(missing.result);
   sim.run_until(kStart + model::kNotFoundDelay);
   REQUIRE(missing.result);
@@ -231,10 +236,10 @@ TEST_CASE("an executed decision links the action started at the same instant", "
   auto& [sim, world, act] = rig;
   act.decision_executed("prod/api", "fp-1");
   Probe now, later;
-  act.execute(request(ActionKind::kRestart, 1), now.done());
+  act.execute(request(ActionKind::kRestart, 1), world.owe(now));
   CHECK(world.events.back().fingerprint == "fp-1");
   sim.run_until(kStart + 1s);
-  act.execute(request(ActionKind::kRestart, 2), later.done());
+  act.execute(request(ActionKind::kRestart, 2), world.owe(later));
   CHECK(world.events.back().fingerprint.empty());
 }
 

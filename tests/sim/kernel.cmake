@@ -6,4 +6,5 @@ selfheal_test(sim_kernel_tests
     ${CMAKE_CURRENT_LIST_DIR}/event_queue_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/random_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/simulation_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/simulation_copy_test.cpp
   LIBS selfheal::sim)

@@ -178,7 +178,9 @@ TEST_CASE("scale is bounded by cluster capacity: pods stay Pending, the action t
   r.action = a;
   r.timeout = 2min;
   std::optional<engine::ActionResult> result;
-  w.context().actuator.execute(r, [&](engine::ActionResult res) { result = res; });
+  engine::FunctionCallbacks cb{nullptr,
+                               [&](std::uint64_t, engine::ActionResult res) { result = res; }};
+  w.context().actuator.execute(r, cb);
   w.run_until(w.start() + 11min);
   CHECK(w.snapshot("payment-api").ready == 5);
   CHECK(w.snapshot("payment-api").pending == 1);
@@ -238,7 +240,7 @@ TEST_CASE("a restart unsticks stalled consumers and the queue drains", "[sim][wo
   World w{c, 7};
   w.run_until(w.start() + 20min);
   const double lag = w.signals("invoice-worker", 1min).queue_lag;
-  act(w, "invoice-worker", action(ActionKind::kRestart), 1);
+  const auto probe = act(w, "invoice-worker", action(ActionKind::kRestart), 1);  // lives on
   w.run_until(w.start() + 24min);
   const auto s = w.signals("invoice-worker", 1min);
   CHECK(s.queue_lag < lag);

@@ -67,6 +67,7 @@ TEST_CASE("the seed's restart loop arises from the mechanics of a DB outage",
           "[sim][world][detection][seed]") {
   // A naive policy with no dependency pre-check: restart payment-api on every HighErrorRate
   // notification, at most once per 3-minute cooldown.
+  engine::FunctionCallbacks ignored;
   World w{outage_cluster(), 7};
   std::optional<TimePoint> last;
   std::uint64_t id = 0;
@@ -78,7 +79,7 @@ TEST_CASE("the seed's restart loop arises from the mechanics of a DB outage",
     r.id = ++id;
     r.target = i.target;
     r.action.kind = ActionKind::kRestart;
-    w.context().actuator.execute(r, [](engine::ActionResult) {});
+    w.context().actuator.execute(r, ignored);
   });
   w.run_until(w.start() + 90min);
   const int restarts = count_events(w.timeline(), EventKind::kActionStarted, "payment-api");
@@ -208,7 +209,7 @@ TEST_CASE("audit records land in the timeline and link actions to incidents",
   r.outcome = engine::Outcome::kExecuted;
   r.reason = "restart";
   w.context().audit.record(r);
-  act(w, "payment-api", action(ActionKind::kRestart), 5);
+  const auto probe = act(w, "payment-api", action(ActionKind::kRestart), 5);  // lives on
   const Timeline& t = w.timeline();
   REQUIRE(t.audit.size() == 1);
   const auto* d = first_event(t, EventKind::kDecision);
@@ -228,8 +229,9 @@ TEST_CASE("clock, scheduler and state store ports", "[sim][world][ports]") {
   auto ctx = w.context();
   CHECK(ctx.clock.now() == w.start());
   int fired = 0;
-  ctx.scheduler.after(90s, [&] { ++fired; });
-  const auto id = ctx.scheduler.after(2min, [&] { fired += 10; });
+  engine::FunctionCallbacks timers{[&](std::uint64_t token) { fired += static_cast<int>(token); }};
+  ctx.scheduler.after(90s, timers, 1);
+  const auto id = ctx.scheduler.after(2min, timers, 10);
   CHECK(id != 0);
   CHECK(ctx.scheduler.cancel(id));
   w.run_until(w.start() + 5min);

@@ -11,43 +11,14 @@
 #include <string>
 
 #include "bench/sim/synthetic_cluster.hpp"
+#include "cluster_fixtures.hpp"
 #include "sim/world.hpp"
 
 using namespace selfheal;
 using namespace selfheal::sim;
+using selfheal::sim::testing::dump_timeline;
 
 namespace {
-
-/// Everything a run produced, one line per record (floats as their bits).
-std::string dump(const Timeline& t) {
-  std::ostringstream o;
-  for (const auto& e : t.events) {
-    o << core::to_unix_ms(e.time) << ' ' << static_cast<int>(e.kind) << ' ' << e.service << ' '
-      << e.incident << ' ' << e.fingerprint << ' ' << e.action_id << ' ' << e.name << ' '
-      << e.detail << ' ' << (e.success ? (*e.success ? 1 : 0) : -1) << ' ' << e.automated << '\n';
-  }
-  for (const auto& r : t.incidents) {
-    o << r.truth.id << ' ' << core::to_unix_ms(r.start) << ' '
-      << (r.impact ? core::to_unix_ms(*r.impact) : -1) << ' '
-      << (r.recovered ? core::to_unix_ms(*r.recovered) : -1) << ' ' << r.impacted.size() << '\n';
-  }
-  for (const auto& s : t.services) {
-    o << s.service << ' ' << s.step.count() << ' ' << s.points.size() << '\n';
-    for (const auto& p : s.points) {
-      o << core::to_unix_ms(p.time);
-      for (float f : {p.request_rate, p.error_rate, p.latency_p99_ms, p.cpu, p.memory, p.ready,
-                      p.desired, p.queue_lag, p.dependency_errors}) {
-        std::uint32_t bits = 0;
-        std::memcpy(&bits, &f, sizeof bits);
-        o << ' ' << bits;
-      }
-      o << ' ' << p.oom_kills << ' ' << p.restarts << ' ' << p.within_objectives << '\n';
-    }
-    for (const auto& iv : s.outside_objectives)
-      o << core::to_unix_ms(iv.begin) << '-' << core::to_unix_ms(iv.end) << '\n';
-  }
-  return o.str();
-}
 
 /// The bench's synthetic fleet (faults of every kind, deploys, a campaign) run for `hours`.
 std::string run(int services, int hours, std::uint64_t seed, unsigned threads) {
@@ -55,7 +26,7 @@ std::string run(int services, int hours, std::uint64_t seed, unsigned threads) {
   o.threads = threads;
   World w{bench::synthetic_cluster(services, 1, seed), seed, o};
   w.run_until(w.start() + std::chrono::hours{hours});
-  return dump(w.timeline());
+  return dump_timeline(w.timeline());
 }
 
 }  // namespace
@@ -87,12 +58,12 @@ TEST_CASE("a world with tick threads runs on, single-threaded, in a forked child
   if (child == 0) {
     // No Catch2 in the child: the answer is the exit status.
     w.run_until(w.start() + std::chrono::hours{6});
-    _exit(dump(w.timeline()) == expected ? 0 : 1);
+    _exit(dump_timeline(w.timeline()) == expected ? 0 : 1);
   }
   int status = 0;
   REQUIRE(waitpid(child, &status, 0) == child);
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);
   w.run_until(w.start() + std::chrono::hours{6});  // the parent's helper is still there
-  CHECK(dump(w.timeline()) == expected);
+  CHECK(dump_timeline(w.timeline()) == expected);
 }
