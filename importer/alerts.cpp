@@ -41,7 +41,9 @@ std::string first_label(const live::Labels& labels, const std::vector<std::strin
 }
 
 // Adds one webhook alert to its history alert. Returns an error message for a field, or "".
-std::string add_alert(Builder& b, const live::WebhookAlert& wa, std::string& field) {
+// `where` ("file:line") prefixes a note about an alert read other than as written.
+std::string add_alert(Builder& b, const live::WebhookAlert& wa, std::string& field,
+                      const std::string& where, std::vector<std::string>& notes) {
   auto name = wa.labels.find("alertname");
   if (name == wa.labels.end() || name->second.empty()) {
     field = "labels.alertname";
@@ -69,6 +71,13 @@ std::string add_alert(Builder& b, const live::WebhookAlert& wa, std::string& fie
     f = &a.firings.back();
   }
   if (resolved) {
+    // Prometheus and Alertmanager stamp the two ends on different clocks; a skew can put
+    // the end first. The firing is kept (it happened) and read as ending when it started.
+    if (*wa.ends_at < wa.starts_at)
+      notes.push_back(where + ": " + wa.fingerprint + " (" + name->second +
+                      "): resolved with endsAt " + engine::format_time(*wa.ends_at) +
+                      " before its startsAt " + engine::format_time(wa.starts_at) +
+                      "; read as a firing that ended when it started");
     f->end = std::max(*wa.ends_at, wa.starts_at);
     b.saw(*f->end);
   }
@@ -128,7 +137,8 @@ std::optional<history::History> import_webhook_stream(std::istream& in, const st
     } else {
       for (std::size_t i = 0; i < msg.value().alerts.size(); ++i) {
         std::string field;
-        std::string why = add_alert(b, msg.value().alerts[i], field);
+        std::string why =
+            add_alert(b, msg.value().alerts[i], field, file + ":" + std::to_string(lineno), notes);
         if (!why.empty()) {
           diags.add(core::Error(std::move(why), file, lineno, 0,
                                 "alerts[" + std::to_string(i) + "]." + field));

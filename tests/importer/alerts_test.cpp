@@ -36,6 +36,24 @@ std::optional<selfheal::history::History> import(const std::string& text, Diagno
 
 }  // namespace
 
+TEST_CASE("webhook log: an end stamped before its start is kept as a zero-length firing, noted",
+          "[import]") {
+  const std::string log =
+      payload("firing", "c0ffee01", "2026-11-27T18:00:00Z") + "\n" +
+      payload("resolved", "c0ffee01", "2026-11-27T18:00:00Z", "2026-11-27T17:59:58Z") + "\n";
+  Diagnostics d;
+  std::vector<std::string> notes;
+  auto h = import(log, d, notes);
+  REQUIRE(h);
+  REQUIRE(h->alerts.size() == 1);
+  REQUIRE(h->alerts[0].firings.size() == 1);
+  CHECK(h->alerts[0].firings[0].end == *parse_time("2026-11-27T18:00:00Z"));
+  REQUIRE(notes.size() == 1);
+  CHECK(notes[0] ==
+        "am.log:2: c0ffee01 (OOMKilled): resolved with endsAt 2026-11-27T17:59:58.000Z before its "
+        "startsAt 2026-11-27T18:00:00.000Z; read as a firing that ended when it started");
+}
+
 TEST_CASE("webhook log: firing, re-delivery and resolved make one firing interval", "[import]") {
   const std::string log =
       payload("firing", "c0ffee01", "2026-11-27T18:00:00Z") + "\n\n" +
