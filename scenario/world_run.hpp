@@ -104,8 +104,8 @@ class WorldRunner {
   void run_to_event(std::uint64_t n);
   /// A runner with this one's state that goes on with `intervention` (nullptr: none).
   /// Precondition: no intervention of this runner has reached its point, and
-  /// `intervention`'s point is not yet passed (its ordinal is not yet counted). The fork
-  /// records no branch points (WorldRun::point_of stays empty).
+  /// `intervention`'s point is not yet passed (its ordinal is not yet counted). The fork's
+  /// WorldRun::point_of holds only the decisions made after it.
   WorldRunner fork(const Intervention* intervention) const;
   core::TimePoint now() const;
   const sim::Timeline& timeline() const;
