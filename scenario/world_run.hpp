@@ -7,7 +7,8 @@
 // (Engine::approve: an action executed on a person's yes) or one of the engine's own timers
 // firing (a verification that failed and climbs the ladder: the 2nd and 3rd restart of a
 // loop). Each kind is counted from 0 over the whole run; the same run prefix makes the n-th
-// of a kind the same call in every re-run.
+// of a kind the same call in every re-run and every fork (a fork carries the counts on),
+// and BranchPoint::event names the kernel event the call ran in.
 //
 // An Intervention at a branch point holds automation on its target from then on and
 // replaces what the engine did there:
