@@ -26,9 +26,7 @@ Actuation::Actuation(std::string ns, core::Duration scrape_interval, Simulation&
 Actuation::Actuation(const Actuation& o, Simulation& sim, Env& env) : Actuation(o) {
   sim_ = &sim;
   env_ = &env;
-  if (sim.add_target(*this) != target_) {
-    throw std::logic_error("Actuation: the copy's simulation numbers its targets differently");
-  }
+  sim.add_target_as(*this, target_, "Actuation");
 }
 
 void Actuation::complete_later(core::Duration delay, Call& c, engine::ActionResult res) {
@@ -50,7 +48,7 @@ void Actuation::on_event(const Event& e) {
   if (l.done) env_->deliver(l.done, l.res);
 }
 
-void Actuation::execute(const engine::ActionRequest& r, Done done) {
+void Actuation::execute(const engine::ActionRequest& r, Owed done) {
   if (r.id != 0 && !action_ids_.insert(r.id).second) {
     auto& e = env_->log(EventKind::kActionStarted, r.target.name,
                         std::string(engine::to_string(r.action.kind)),
@@ -64,7 +62,7 @@ void Actuation::execute(const engine::ActionRequest& r, Done done) {
 
 void Actuation::start(const engine::ServiceRef& target, const engine::ActionSpec& a,
                       const std::vector<std::string>& argv, std::uint64_t id,
-                      core::Duration timeout, bool automated, Done done) {
+                      core::Duration timeout, bool automated, Owed done) {
   const std::string kind(engine::to_string(a.kind));
   const core::TimePoint now = sim_->now();
   {

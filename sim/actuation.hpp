@@ -18,7 +18,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -50,7 +49,6 @@ class Actuation final : public EventTarget {
     bool set = false;
     explicit operator bool() const { return set; }
   };
-  using Done = Owed;
   /// A finished action's receiver and result, handed out after the tick.
   using Completion = std::pair<Owed, engine::ActionResult>;
 
@@ -104,12 +102,12 @@ class Actuation final : public EventTarget {
   Actuation(const Actuation& o, Simulation& sim, Env& env);
 
   /// The engine's Actuator: a request id seen before is logged and ignored.
-  void execute(const engine::ActionRequest& r, Done done);
+  void execute(const engine::ActionRequest& r, Owed done);
   /// Starts action `a` on `target` (logged; `argv` is the command line, or describe_action).
   /// `automated` false: by hand (the on-call), no request id.
   void start(const engine::ServiceRef& target, const engine::ActionSpec& a,
              const std::vector<std::string>& argv, std::uint64_t id, core::Duration timeout,
-             bool automated, Done done);
+             bool automated, Owed done);
   /// What `kubectl get deployment` would say of the model now.
   engine::DeploymentStatus deployment(const engine::ServiceRef& target);
   /// Finishes the waits whose state the model reached or whose deadline passed at `now`
@@ -132,7 +130,7 @@ class Actuation final : public EventTarget {
     std::uint32_t tmpl = 0;
     core::TimePoint deadline{};
     bool automated = true;
-    Done done;
+    Owed done;
     std::optional<engine::ActionSpec> undo;
     std::string ok_message;
   };
@@ -145,7 +143,7 @@ class Actuation final : public EventTarget {
     std::string kind;  // engine::to_string(a.kind)
     core::TimePoint now;
     core::TimePoint deadline;  // waits give up here: now + max(timeout, one scrape)
-    Done done;
+    Owed done;
   };
   void complete_later(core::Duration delay, Call& c, engine::ActionResult res);
   /// A completion due later: logged, then handed to `done` (its event's a = the key in
@@ -156,7 +154,7 @@ class Actuation final : public EventTarget {
     bool automated = true;
     std::string kind;
     engine::ActionResult res;
-    Done done;
+    Owed done;
   };
   void on_event(const Event& e) override;
   Actuation(const Actuation&) = default;  // the state; the public copy above rebinds the rest

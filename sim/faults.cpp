@@ -39,9 +39,7 @@ Faults::Faults(const Faults& o, Timeline& tl, Simulation& sim, Env& env) : Fault
   tl_ = &tl;
   sim_ = &sim;
   env_ = &env;
-  if (sim.add_target(*this) != target_) {
-    throw std::logic_error("Faults: the copy's simulation numbers its targets differently");
-  }
+  sim.add_target_as(*this, target_, "Faults");
 }
 
 void Faults::on_event(const Event& e) {

@@ -42,9 +42,7 @@ OnCall::OnCall(const OnCall& o, Simulation& sim, Env& env) : OnCall(o) {
   sim_ = &sim;
   env_ = &env;
   approval_handler_ = nullptr;
-  if (sim.add_target(*this) != target_) {
-    throw std::logic_error("OnCall: the copy's simulation numbers its targets differently");
-  }
+  sim.add_target_as(*this, target_, "OnCall");
 }
 
 void OnCall::on_event(const Event& e) {

@@ -31,6 +31,13 @@ TargetId Simulation::add_target(EventTarget& t) {
   return static_cast<TargetId>(targets_.size() - 1);
 }
 
+void Simulation::add_target_as(EventTarget& t, TargetId as, std::string_view who) {
+  if (add_target(t) != as) {
+    throw std::logic_error(std::string(who) +
+                           ": the copy's simulation numbers its targets differently");
+  }
+}
+
 void Simulation::deliver(TargetId to, const Event& e) {
   if (to >= targets_.size()) {
     throw std::logic_error("Simulation: a data event for target " + std::to_string(to) +

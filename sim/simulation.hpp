@@ -93,6 +93,11 @@ class Simulation {
 
   /// Registers `t` for data events; returns its number (0, 1, ... in call order).
   TargetId add_target(EventTarget& t);
+  /// add_target for a part of a copied world, which registers in the original's order: it
+  /// must get the original's number `as`. Throws std::logic_error naming `who` otherwise
+  /// (its pending data events would reach another target).
+  ///   Part(const Part& o, Simulation& sim) : Part(o) { sim.add_target_as(*this, o.id, "Part"); }
+  void add_target_as(EventTarget& t, TargetId as, std::string_view who);
   /// Registered targets.
   std::size_t targets() const { return targets_.size(); }
   /// Schedules data event `e` for target `to` at `t` (clamped to now() like a closure).

@@ -82,10 +82,10 @@ World::Impl::Impl(const Impl& o, CopyOptions c)
       state_port(o.state_port),
       health_error_text(o.health_error_text) {
   receivers = o.receivers;  // the original's engine until World::rebind
-  tick_target = sim.add_target(*this);
-  if (tick_target != o.tick_target || sim.targets() != o.sim.targets()) {
+  tick_target = o.tick_target;
+  sim.add_target_as(*this, tick_target, "World");
+  if (sim.targets() != o.sim.targets())
     throw std::logic_error("World: the copy's simulation numbers its targets differently");
-  }
 }
 
 inline void World::Impl::build_timeline() {

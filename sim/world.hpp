@@ -16,7 +16,7 @@
 // Threading and re-entrancy: everything runs on the caller's thread inside run_until().
 // Incidents are delivered after a scrape tick's model update is complete, so the engine
 // may call back into every port (Telemetry, Actuator, ...) from the incident sink. The
-// Actuator never calls `done` from inside execute(); it completes in a later event.
+// Actuator never reports a result from inside execute(); it completes in a later event.
 //
 // Ownership: the World owns the Simulation, the model and the ports; the EngineContext it
 // returns refers to them, so the World must outlive any Engine built on it. Not movable;

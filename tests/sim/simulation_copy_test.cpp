@@ -167,3 +167,16 @@ TEST_CASE("run_until_dispatched stops exactly between two events", "[sim][simula
   CHECK(a.pending() == 0);
   CHECK(r.log.back() == "0:2:5@2#22");
 }
+
+TEST_CASE("a copy's target that registers out of the original's order is refused",
+          "[sim][simulation][copy]") {
+  Simulation original{1};
+  Recorder first{original};
+  Recorder second{original};
+  Simulation copy{Simulation::NewOwner{}, original};
+  Recorder again{copy};  // the copy's number 0, as `first` in the original
+  // The next registration gets number 1: `second`'s, accepted; the one after gets 2.
+  CHECK_NOTHROW(copy.add_target_as(again, second.id, "Second"));
+  CHECK_THROWS_WITH(copy.add_target_as(again, first.id, "First"),
+                    "First: the copy's simulation numbers its targets differently");
+}
