@@ -12,8 +12,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <map>
-#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -168,29 +166,6 @@ struct Escalation {
   /// True: an update of the page already open for `incident` (same PagerDuty dedup_key),
   /// sent because more services joined; not a new page.
   bool update = false;
-};
-
-/// For an Actuator that keeps its completions as closures (the simulator's, live mode's):
-/// `bind(to, id)` is a closure that calls `to.on_action_done(id, result)` unless
-/// `forget(to)` ran since. Liveness is per bind-time `to`, not per address: after forget,
-/// a new Callbacks at the same address gets fresh closures and the old ones stay dropped.
-///
-///   Done done = completions.bind(to, request.id);   // in execute()
-///   completions.forget(to);                         // in forget()
-class Completions {
- public:
-  using Done = std::function<void(ActionResult)>;
-  Done bind(Callbacks& to, std::uint64_t request_id) {
-    auto& alive = live_[&to];
-    if (!alive) alive = std::make_shared<char>(0);
-    return [&to, request_id, w = std::weak_ptr<char>(alive)](ActionResult r) {
-      if (!w.expired()) to.on_action_done(request_id, std::move(r));
-    };
-  }
-  void forget(const Callbacks& to) { live_.erase(&to); }
-
- private:
-  std::map<const Callbacks*, std::shared_ptr<char>> live_;
 };
 
 class Notifier {

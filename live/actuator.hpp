@@ -32,6 +32,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,6 +49,29 @@ namespace selfheal::live {
 /// `argv` as it will run: binaries from config, context inserted after the program name.
 std::vector<std::string> localize_argv(const std::vector<std::string>& argv,
                                        const KubeConfig& kube);
+
+/// KubeActuator's results owed, as closures posted to the engine executor:
+/// `bind(to, id)` is a closure that calls `to.on_action_done(id, result)` unless
+/// `forget(to)` ran since. Liveness is per bind-time `to`, not per address: after forget,
+/// a new Callbacks at the same address gets fresh closures and the old ones stay dropped.
+///
+///   Done done = completions.bind(to, request.id);   // in execute()
+///   completions.forget(to);                         // in forget()
+class Completions {
+ public:
+  using Done = std::function<void(engine::ActionResult)>;
+  Done bind(engine::Callbacks& to, std::uint64_t request_id) {
+    auto& alive = live_[&to];
+    if (!alive) alive = std::make_shared<char>(0);
+    return [&to, request_id, w = std::weak_ptr<char>(alive)](engine::ActionResult r) {
+      if (!w.expired()) to.on_action_done(request_id, std::move(r));
+    };
+  }
+  void forget(const engine::Callbacks& to) { live_.erase(&to); }
+
+ private:
+  std::map<const engine::Callbacks*, std::shared_ptr<char>> live_;
+};
 
 class KubeActuator final : public engine::Actuator {
  public:
@@ -93,7 +117,7 @@ class KubeActuator final : public engine::Actuator {
     std::vector<std::function<void(engine::ActionResult)>> waiting;
   };
   std::map<std::uint64_t, Entry> requests_;
-  engine::Completions completions_;
+  Completions completions_;
   std::vector<std::vector<std::string>> started_;
 };
 
