@@ -73,16 +73,18 @@ void Engine::Impl::join(const Incident& inc, const std::string& fp, const Servic
   auto rec = record(AuditKind::kEscalation, root, ep.page.incident);
   rec.outcome = ep.page.reason;
   rec.escalate = true;
-  rec.reason = "update of the open page: " + target.key() + " joined this incident (";
-  rec.reason.append(what).append(": ").append(why).append(")");
-  rec.detail = "channel " + ep.page.channel + ", severity " + ep.page.severity +
-               ", update, affected " + names(ep.affected);
+  if (audit_text) {
+    rec.reason = "update of the open page: " + target.key() + " joined this incident (";
+    rec.reason.append(what).append(": ").append(why).append(")");
+    rec.detail = "channel " + ep.page.channel + ", severity " + ep.page.severity +
+                 ", update, affected " + names(ep.affected);
+  }
   emit(std::move(rec));
   Escalation u = ep.page;
   u.update = true;
   u.affected = ep.affected;
-  u.summary += " (affected: " + names(ep.affected) + ")";
-  u.history.assign(ep.history.begin(), ep.history.end());
+  if (audit_text) u.summary += " (affected: " + names(ep.affected) + ")";
+  u.history.assign(ep.history.begin(), ep.history.end());  // empty without audit_text
   ctx.notifier.escalate(u);
 }
 

@@ -227,6 +227,10 @@ const PolicySet& Engine::policies() const {
   return *impl_->set;
 }
 
+void Engine::set_audit_text(bool keep) {
+  impl_->audit_text = keep;
+}
+
 void Engine::set_mode(Mode m) {
   impl_->mode = m;
   impl_->operator_record({}, "mode set to " + std::string(to_string(m)));

@@ -66,6 +66,15 @@ class Engine {
 
   const PolicySet& policies() const;
   void set_mode(Mode m);
+  /// false: the engine leaves out what only a reader of text needs. Audit records then carry
+  /// kind, time, seq, target, incident, outcome, escalate and success only (no reason,
+  /// guardrail, classification, policy, action, argv or detail); pages carry no summary and
+  /// no history (the episode's history is not kept). What the engine decides and does is
+  /// the same: the Decisions handle() returns, the actions, the pages (target, severity,
+  /// channel, suggested action, approval, upstream, affected), the timers and the stored
+  /// state. For a run that reads only outcomes, e.g. a counterfactual branch, where that
+  /// text is most of a decision's cost. A copy of the engine keeps the setting. Default true.
+  void set_audit_text(bool keep);
 
   /// What this engine hands its Scheduler and Actuator as `to` (Callbacks in
   /// engine/ports.hpp). A port copied for a copy of this engine re-addresses what it holds

@@ -149,6 +149,7 @@ struct EngineState {
   std::shared_ptr<const PolicySet> set;
   std::shared_ptr<const ClassifierModel> model;
   Mode mode;
+  bool audit_text = true;  ///< Engine::set_audit_text
   std::unordered_map<std::string, const Policy*, StringHash, std::equal_to<>> by_type;
   std::uint64_t seq = 0;
   std::uint64_t next_action_id = 0;

@@ -42,10 +42,22 @@ AuditRecord Engine::Impl::record(AuditKind kind, const ServiceRef& target, const
 }
 
 void Engine::Impl::emit(AuditRecord r, bool keep_in_history) {
+  if (!audit_text) {
+    // The hot records (decisions, pages) are built without their text; this holds the
+    // contract for the rarer ones (action results, verifications, operator records).
+    AuditRecord bare;
+    bare.kind = r.kind;
+    bare.incident = std::move(r.incident);
+    bare.target = std::move(r.target);
+    bare.outcome = r.outcome;
+    bare.escalate = r.escalate;
+    bare.success = r.success;
+    r = std::move(bare);
+  }
   r.seq = ++seq;
   r.time = now();
   ctx.audit.record(r);
-  if (keep_in_history) {
+  if (keep_in_history && audit_text) {
     auto& h = episodes[r.target].history;
     h.push_back(std::move(r));
     if (h.size() > defaults::kMaxHistory) h.pop_front();
@@ -87,26 +99,30 @@ bool Engine::Impl::escalate(const ServiceRef& target, const std::string& fp, con
   if (!ep.affected.empty()) {
     // Correlation: the root's page names every caller that joined its incident.
     e.affected = ep.affected;
-    std::string list;
-    for (const auto& a : ep.affected)
-      list += (list.empty() ? "" : ", ") + a.key();
-    e.summary += " (affected: " + list + ")";
+    if (audit_text) {
+      std::string list;
+      for (const auto& a : ep.affected)
+        list += (list.empty() ? "" : ", ") + a.key();
+      e.summary += " (affected: " + list + ")";
+    }
   }
-  e.history.assign(ep.history.begin(), ep.history.end());
+  e.history.assign(ep.history.begin(), ep.history.end());  // empty without audit_text
   if (approval_id == 0 && severity_rank(severity) >= severity_rank(ep.page_severity)) {
     ep.page_severity = severity;
   }
   auto r = record(AuditKind::kEscalation, target, fp);
-  r.policy = policy != nullptr ? policy->incident_type : "";
   r.outcome = why;
   r.escalate = true;
-  r.reason = summary;
-  r.detail =
-      "channel " + e.channel + ", severity " + severity +
-      (approval_id != 0 ? ", approval #" + std::to_string(approval_id) : "") +
-      (flap_update ? ", update (flapping, cycle " + std::to_string(ep.flap_cycle) + ")" : "");
-  r.action = suggested;
-  r.argv = argv;
+  if (audit_text) {
+    r.policy = policy != nullptr ? policy->incident_type : "";
+    r.reason = summary;
+    r.detail =
+        "channel " + e.channel + ", severity " + severity +
+        (approval_id != 0 ? ", approval #" + std::to_string(approval_id) : "") +
+        (flap_update ? ", update (flapping, cycle " + std::to_string(ep.flap_cycle) + ")" : "");
+    r.action = suggested;
+    r.argv = argv;
+  }
   ctx.notifier.escalate(e);
   emit(std::move(r));
   return true;
@@ -169,18 +185,20 @@ Decision Engine::Impl::finish(Run& r, Outcome o, std::string guardrail, std::str
   }
   r.d.approval_id = approval_id;
   auto rec = record(AuditKind::kDecision, r.inc.target, r.fp);
-  rec.classification = r.d.classification;
-  rec.policy = r.d.policy;
   rec.outcome = o;
-  rec.guardrail = r.d.guardrail;
-  rec.reason = r.d.reason;
-  rec.action = r.d.action ? r.d.action : r.d.suggested;
-  rec.argv = r.d.argv;
   rec.escalate = escalate_;
-  if (r.pass == Pass::kFollowUp) rec.detail = "follow-up after a failed verification";
-  if (r.pass == Pass::kApproved) rec.detail = "approved by a person";
-  if (r.pass == Pass::kUncorrelated)
-    rec.detail = "the upstream incident this alert joined is closed; the alert still fires";
+  if (audit_text) {
+    rec.classification = r.d.classification;
+    rec.policy = r.d.policy;
+    rec.guardrail = r.d.guardrail;
+    rec.reason = r.d.reason;
+    rec.action = r.d.action ? r.d.action : r.d.suggested;
+    rec.argv = r.d.argv;
+    if (r.pass == Pass::kFollowUp) rec.detail = "follow-up after a failed verification";
+    if (r.pass == Pass::kApproved) rec.detail = "approved by a person";
+    if (r.pass == Pass::kUncorrelated)
+      rec.detail = "the upstream incident this alert joined is closed; the alert still fires";
+  }
   const bool quiet_record = o == Outcome::kDuplicate;
   emit(std::move(rec), !quiet_record);
   if (root) {
@@ -190,7 +208,8 @@ Decision Engine::Impl::finish(Run& r, Outcome o, std::string guardrail, std::str
   if (escalate_ && notify != Notify::kSilent) {
     const std::string sev = severity.empty() ? severity_for(o) : severity;
     escalate(r.inc.target, r.fp, r.policy, o, sev,
-             std::string(to_string(o)) + ": " + r.inc.target.key() + ": " + r.d.reason,
+             audit_text ? std::string(to_string(o)) + ": " + r.inc.target.key() + ": " + r.d.reason
+                        : std::string(),
              r.d.suggested, r.d.argv, approval_id, r.d.upstream, notify == Notify::kForced);
   }
   return std::move(r.d);  // the pass ends here: no caller reads r.d after finish

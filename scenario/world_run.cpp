@@ -120,6 +120,8 @@ struct WorldRunner::Impl {
                                                 !sc.prometheus_rules.empty())),
              nullptr) {
     eng.emplace(ctx, std::move(policies), engine::ClassifierModel::builtin());
+    // A world that keeps no audit (a branch) reads none of the engine's text either.
+    eng->set_audit_text(world_options.record_audit);
   }
   // fork(): `o`'s world and engine copied, its counters carried on, and what the copied
   // world owes o's engine, timer wrapper and ignored results owed to this one's.

@@ -84,24 +84,29 @@ void OnCall::engage(std::size_t k) {
 
 void OnCall::escalate(const engine::Escalation& e) {
   const bool approval = e.approval_id != 0;
-  std::string detail = e.summary;
-  if (e.suggested_action) {
-    detail += " [suggested: " +
-              (e.suggested_argv.empty() ? describe_action(e.target, *e.suggested_action)
-                                        : model::join_argv(e.suggested_argv)) +
-              "]";
+  const bool text = env_->page_text();
+  std::string detail;
+  if (text) {
+    detail = e.summary;
+    if (e.suggested_action) {
+      detail += " [suggested: " +
+                (e.suggested_argv.empty() ? describe_action(e.target, *e.suggested_action)
+                                          : model::join_argv(e.suggested_argv)) +
+                "]";
+    }
+    detail += " -> " + e.channel;
   }
   // An update: more services joined an open page's incident; nobody is re-paged.
   const EventKind kind = e.update   ? EventKind::kPageUpdate
                          : approval ? EventKind::kApprovalRequest
                                     : EventKind::kPage;
-  auto& ev = env_->log(kind, e.target.name, std::string(engine::to_string(e.reason)),
-                       detail + " -> " + e.channel);
+  auto& ev =
+      env_->log(kind, e.target.name, std::string(engine::to_string(e.reason)), std::move(detail));
   ev.fingerprint = e.incident;
   if (!e.update) ev.action_id = e.approval_id;
   ev.automated = true;
   ev.channel = e.channel;
-  ev.story = engine::escalation_story(e);
+  if (text) ev.story = engine::escalation_story(e);
   for (const auto& a : e.affected)
     ev.affected.push_back(a.key());
   if (e.update) return;

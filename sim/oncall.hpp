@@ -63,6 +63,9 @@ class OnCall final : public EventTarget {
       bool cache_poisoned = false;  ///< its cache serves bad entries
     };
     virtual RootState root_state(std::size_t k) const = 0;
+    /// false: a page's event carries no text (detail, story), as the world keeps none of
+    /// the engine's (WorldOptions::record_audit).
+    virtual bool page_text() const = 0;
     /// Appends an event to the timeline (attributed to the service's incident).
     virtual TimelineEvent& log(EventKind kind, std::string service, std::string name,
                                std::string detail) = 0;

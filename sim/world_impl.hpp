@@ -268,6 +268,7 @@ struct World::Impl final : EventTarget {
     std::ptrdiff_t service_index(std::string_view name) const override;
     const std::string& service_name(std::size_t svc) const override;
     RootState root_state(std::size_t k) const override;
+    bool page_text() const override { return w_.opts.record_audit; }
     TimelineEvent& log(EventKind kind, std::string service, std::string name,
                        std::string detail) override;
     void act(const engine::ServiceRef& target, const engine::ActionSpec& a) override;

@@ -90,6 +90,7 @@ struct Ports {
   MemoryStateStore state;
   VectorAuditSink audit;
   std::optional<Engine> engine;
+  std::vector<Decision> decided;  ///< what handle() returned, in order
 
   EngineContext ctx() {
     return {clock, scheduler, telemetry, topology, calendar, actuator, notifier, state, audit};
@@ -140,7 +141,8 @@ struct Ports {
         actuator(o.actuator, &scheduler),
         notifier(o.notifier),
         state(o.state),
-        audit(o.audit) {}
+        audit(o.audit),
+        decided(o.decided) {}
 };
 
 // The first approval request not yet answered, by the escalations the notifier saw.
@@ -153,9 +155,9 @@ std::uint64_t pending_approval(const Ports& p) {
 // The run, one call into the engine or one advance of the clock per step.
 const std::vector<std::function<void(Ports&)>>& steps() {
   static const std::vector<std::function<void(Ports&)>> all = {
-      [](Ports& p) { p.engine->handle(alert(kApi, "memory-leak")); },           // restart
-      [](Ports& p) { p.engine->handle(alert(kWeb, "dependency-failure")); },    // joins kApi
-      [](Ports& p) { p.engine->handle(alert(kCheckout, "cpu-spike", 0.91)); },  // approval
+      [](Ports& p) { p.decided.push_back(p.engine->handle(alert(kApi, "memory-leak"))); },
+      [](Ports& p) { p.decided.push_back(p.engine->handle(alert(kWeb, "dependency-failure"))); },
+      [](Ports& p) { p.decided.push_back(p.engine->handle(alert(kCheckout, "cpu-spike", 0.91))); },
       [](Ports& p) { p.scheduler.advance(kActionTime); },  // restart done: verification armed
       [](Ports& p) { p.scheduler.advance(2min); },
       [](Ports& p) { p.engine->approve(pending_approval(p), true); },  // the scale runs
@@ -164,7 +166,7 @@ const std::vector<std::function<void(Ports&)>>& steps() {
       [](Ports& p) { p.scheduler.advance(10s); },   // the scale rung runs
       [](Ports& p) { p.scheduler.advance(6min); },  // it fails: undo runs
       [](Ports& p) { p.scheduler.advance(1min); },  // undo done: ladder exhausted, page
-      [](Ports& p) { p.engine->handle(alert(kWeb, "dependency-failure")); },
+      [](Ports& p) { p.decided.push_back(p.engine->handle(alert(kWeb, "dependency-failure"))); },
       [](Ports& p) { p.scheduler.advance(1h); },       // correlation rechecks: kApi still open
       [](Ports& p) { p.engine->reset_target(kApi); },  // a person closes kApi's incident
       [](Ports& p) { p.scheduler.advance(10min); },    // the caller is decided alone: pages
@@ -181,6 +183,37 @@ std::vector<std::string> told(const Ports& p) {
     out.push_back(nlohmann::json(e).dump());
   for (const auto& r : p.actuator.requests())
     out.push_back(std::to_string(r.id) + " " + render_command(r.argv));
+  for (const auto& d : p.decided)
+    out.push_back(nlohmann::json(d).dump());
+  return out;
+}
+
+// What the engine did, without its text (Engine::set_audit_text): the records' kind, time,
+// seq, target, incident, outcome, escalate and success; the pages without summary and
+// history; the requests; the decisions whole.
+std::vector<std::string> did(const Ports& p) {
+  std::vector<std::string> out;
+  for (const auto& r : p.audit.records()) {
+    AuditRecord bare;
+    bare.seq = r.seq;
+    bare.time = r.time;
+    bare.kind = r.kind;
+    bare.incident = r.incident;
+    bare.target = r.target;
+    bare.outcome = r.outcome;
+    bare.escalate = r.escalate;
+    bare.success = r.success;
+    out.push_back(nlohmann::json(bare).dump());
+  }
+  for (Escalation e : p.notifier.escalations()) {
+    e.summary.clear();
+    e.history.clear();
+    out.push_back(nlohmann::json(e).dump());
+  }
+  for (const auto& r : p.actuator.requests())
+    out.push_back(std::to_string(r.id) + " " + render_command(r.argv));
+  for (const auto& d : p.decided)
+    out.push_back(nlohmann::json(d).dump());
   return out;
 }
 
@@ -244,6 +277,52 @@ TEST_CASE("a copy acted on differently diverges alone", "[engine][copy]") {
   run(reference, 0, steps().size());
   CHECK(told(original) == told(reference));
   CHECK(told(*copy) != told(reference));
+}
+
+TEST_CASE("an engine without audit text decides and acts exactly as one with it",
+          "[engine][copy]") {
+  Ports reference;
+  run(reference, 0, steps().size());
+  Ports bare;
+  bare.engine->set_audit_text(false);
+  run(bare, 0, steps().size());
+  CHECK(did(bare) == did(reference));
+  CHECK(did(bare).size() == told(reference).size());
+  // The text is what it leaves out: no record carries a reason, no page a history.
+  for (const auto& r : bare.audit.records()) {
+    CAPTURE(nlohmann::json(r).dump());
+    CHECK(r.reason.empty());
+    CHECK(r.detail.empty());
+    CHECK_FALSE(r.classification.has_value());
+  }
+  for (const auto& e : bare.notifier.escalations())
+    CHECK(e.history.empty());
+  CHECK(told(bare) != told(reference));
+  // A copy keeps the setting: from a cut in the middle, it still leaves the text out.
+  Ports original;
+  original.engine->set_audit_text(false);
+  run(original, 0, 4);
+  auto copy = Ports::copy_of(original);
+  run(*copy, 4, steps().size());
+  CHECK(told(*copy) == told(bare));
+}
+
+TEST_CASE("without audit text, a caller joining an open page still updates it", "[engine][copy]") {
+  // A second caller joins kApi's incident while its page (the ladder's end) is open.
+  const ServiceRef cart{"shop", "cart-api"};
+  const auto joined_late = [&](bool text) {
+    auto p = std::make_unique<Ports>();
+    p->engine->set_audit_text(text);
+    p->topology.set_upstreams(cart, {{kApi, false, 0.35, "error_rate 0.35 > 0.05"}});
+    run(*p, 0, 11);
+    p->decided.push_back(p->engine->handle(alert(cart, "dependency-failure")));
+    return p;
+  };
+  const auto reference = joined_late(true);
+  const auto bare = joined_late(false);
+  const auto& pages = reference->notifier.escalations();
+  REQUIRE(std::any_of(pages.begin(), pages.end(), [](const auto& e) { return e.update; }));
+  CHECK(did(*bare) == did(*reference));
 }
 
 TEST_CASE("a destroyed engine's pending results are dropped, not delivered", "[engine][copy]") {

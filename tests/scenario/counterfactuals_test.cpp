@@ -412,7 +412,8 @@ TEST_CASE("a branch world without the audit evolves exactly as the world with it
     sim::Timeline full = m.run.timeline;
     for (auto& e : full.events)
       if (e.kind == sim::EventKind::kDecision || e.kind == sim::EventKind::kVerification ||
-          e.kind == sim::EventKind::kRollback)
+          e.kind == sim::EventKind::kRollback || e.kind == sim::EventKind::kPage ||
+          e.kind == sim::EventKind::kPageUpdate || e.kind == sim::EventKind::kApprovalRequest)
         e.detail.clear();
     CHECK(events_until(b.timeline, end) == events_until(full, end));
     REQUIRE(b.timeline.incidents.size() == full.incidents.size());

@@ -55,6 +55,7 @@ struct FakeWorld final : OnCall::Env {
     return static_cast<std::ptrdiff_t>(k) == attributed;
   }
   const IncidentRecord& record(std::size_t k) const override { return records[k]; }
+  bool page_text() const override { return true; }
   bool cause_ended(std::size_t k) const override { return ended[k] != 0; }
   std::ptrdiff_t service_index(std::string_view name) const override {
     return name == "api" ? 0 : -1;
