@@ -200,6 +200,19 @@ inline double Traffic::flag_errors(const Svc& v, TimePoint now) {
 inline void Traffic::serve(std::size_t svc, const PodStats& st, double hog_severity, TimePoint now,
                            double shape, double dt_s) {
   Svc& v = svcs_[svc];
+  if (v.effects) {
+    // A copy: read through a reference, every value would be reloaded after each store to v.
+    const Effects fx = v.fx;
+    serve_with(v, fx, st, hog_severity, now, shape, dt_s);
+  } else {
+    // The constants fold (x * 1.0 is x, 1.0 - 0.0 is 1.0: exact in IEEE arithmetic, so
+    // the compiler may and does): a quiet service's physics without its effects' work.
+    serve_with(v, kNoEffects, st, hog_severity, now, shape, dt_s);
+  }
+}
+
+inline void Traffic::serve_with(Svc& v, const Effects& fx, const PodStats& st, double hog_severity,
+                                TimePoint now, double shape, double dt_s) {
   const int ready = st.ready;
   const int hogs = st.hogs;
   const double cap = st.cap;
@@ -208,7 +221,6 @@ inline void Traffic::serve(std::size_t svc, const PodStats& st, double hog_sever
   const double max_mem = st.any_live ? base_mem + static_cast<double>(st.max_leaked) : 0.0;
   const bool worker = v.worker;
   v.ready = ready;
-  const Effects& fx = v.effects ? v.fx : kNoEffects;
 
   const double demand = demand_of(v, fx, now, shape);
 

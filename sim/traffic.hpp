@@ -136,9 +136,15 @@ class Traffic {
     seen_next_[v.index] = {v.err, v.p99, v.calls, v.base_error_rate, v.purged, v.cache};
   }
   static double call_factor(const Seen& d, TimePoint now);
+  /// serve() with svc's effects `fx` (its own, or the defaults when it has none): inlined
+  /// twice, once with the defaults as constants.
+  [[gnu::always_inline]] void serve_with(Svc& v, const model::Effects& fx,
+                                         const model::PodStats& st, double hog_severity,
+                                         TimePoint now, double shape, double dt_s);
   /// One service's demand this tick: external traffic (daily shape, AR(1) noise,
   /// multipliers, minus what is shifted away) plus its dependents' calls and shifted-in load.
-  double demand_of(Svc& v, const model::Effects& fx, TimePoint now, double shape);
+  [[gnu::always_inline]] double demand_of(Svc& v, const model::Effects& fx, TimePoint now,
+                                          double shape);
   /// Share of v's calls failing because of its upstreams (previous tick); sets `up_lat` to
   /// the slowest upstream's p99.
   double upstream_errors(const Svc& v, double& up_lat) const;
