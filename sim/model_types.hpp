@@ -143,14 +143,28 @@ struct alignas(64) PodSet {
   TimePoint last_deploy{};
 };
 
+/// What faults and actions change of a service's traffic (the traffic part's operations);
+/// each field's default is "no effect". Kept out of a service's hot lines: a tick reads it
+/// only while some field differs from its default (Svc::effects).
+struct Effects {
+  double outage = 0.0;       // share unavailable (dependency-outage)
+  double maintenance = 0.0;  // share failing (planned maintenance)
+  double degrade_err = 0.0;
+  double degrade_latency = 0.0;
+  double ext_mult = 1.0;  // traffic spikes x campaigns
+  double shift = 0.0;     // share of external traffic shifted away
+  double poison = 0.0;
+};
+
 /// One service's traffic and physics, the traffic part's record (sim/traffic.hpp).
 // Field order is by heat: a tick walks all services, and everything it reads or writes of
-// a service sits in the first cache lines (offsets checked in sim/traffic.cpp), the
-// constants of its spec copied in (the spec's own fields are spread over a large struct);
-// what other services read of it (copied to the neighbours' view, model::Seen, at the start
-// of a tick) comes first, in one line. What only a change reads (the spec, the dependency lists,
-// traffic shifting) follows. Aligned to a cache line, so each service's hot lines are its
-// own.
+// a service sits in the first four cache lines (offsets checked in sim/traffic.cpp), what
+// it writes in the first three (the random stream's state included), the constants of its
+// spec copied in (the spec's own fields are spread over a large struct); what other
+// services read of it (copied to the neighbours' view, model::Seen, at the start of a tick)
+// comes first, in one line. The effects of faults and actions, and what only a change reads
+// (the spec, the dependency lists, traffic shifting) follow. Aligned to a cache line, so
+// each service's hot lines are its own.
 struct alignas(64) Svc {
   // ---- line 0: what the neighbours' view copies each tick, and the tick's flags
   double err = 0, p99 = 0, calls = 0;
@@ -161,29 +175,25 @@ struct alignas(64) Svc {
   bool worker = false;          // spec: kind == worker
   bool daily_shape = true;      // spec.traffic
   bool within = true;
+  bool effects = false;  // `fx` differs from Effects{} or `flags` is not empty
+  double noise = 0.0;
 
-  // ---- this tick
+  // ---- line 1: this tick
   double rps = 0, cpu = 0, mem = 0, dep_err = 0, shifted = 0;
   double util = 0.0;
   double queue = 0.0;
-  double noise = 0.0;
+  std::size_t index = 0;
 
-  // ---- constants of the spec the tick reads
+  // ---- line 2: the noise's random stream (written every tick), constants of the spec
+  Rng rng{0};
   double traffic_rps = 0, traffic_noise = 0;
+
+  // ---- line 3: constants of the spec the tick reads
   double base_latency_ms = 0, memory_per_pod_mb = 0, memory_limit_mb = 0;
   double slo_error_rate = 0, slo_latency_p99_ms = 0, slo_queue_lag = 0;
 
-  // ---- fault and action effects
-  double outage = 0.0;       // share unavailable (dependency-outage)
-  double maintenance = 0.0;  // share failing (planned maintenance)
-  double degrade_err = 0.0;
-  double degrade_latency = 0.0;
-  double ext_mult = 1.0;  // traffic spikes x campaigns
-  double shift = 0.0;     // share of external traffic shifted away
-  double poison = 0.0;
-
-  Rng rng{0};
-  std::size_t index = 0;
+  // ---- read while `effects` only: fault and action effects, feature flags
+  Effects fx;
   std::vector<Flag> flags;
 
   // ---- read on a change only

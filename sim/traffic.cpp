@@ -9,8 +9,11 @@
 #include "sim/traffic.hpp"
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <utility>
 #include <vector>
 
@@ -50,6 +53,7 @@ void Traffic::build() {
     }
     for (const auto& f : ss.feature_flags)
       v.flags.push_back({f, 0.0, true, kNever});
+    noted(i);
     const double u0 = ss.traffic.rps / std::max(1.0, ss.replicas * ss.capacity_rps_per_replica);
     v.util = std::min(1.0, u0);
     v.p99 = ss.base_latency_ms * latency_factor(u0);
@@ -82,14 +86,38 @@ inline double Traffic::call_factor(const Seen& d, TimePoint now) {
   return f;
 }
 
-// What a tick reads of every service ends where the fields read on a change begin; the
-// neighbours' copy (seen) is the first line.
-static_assert(offsetof(model::Svc, shift_to) <= 5 * 64 && alignof(model::Svc) == 64);
-static_assert(offsetof(model::Svc, ready) + sizeof(int) <= 64 && offsetof(model::Svc, within) < 64);
+// What a tick reads of every service ends where the effects begin (four lines); what it
+// writes is in the first three (the random stream's state included); the neighbours' copy
+// (seen) is the first line.
+constexpr std::size_t kSvcHotBytes = 4 * 64;
+static_assert(offsetof(model::Svc, fx) <= kSvcHotBytes && alignof(model::Svc) == 64);
+static_assert(offsetof(model::Svc, effects) < 64 &&
+              offsetof(model::Svc, noise) + sizeof(double) <= 64);
+static_assert(offsetof(model::Svc, index) + sizeof(std::size_t) <= 2 * 64);
+static_assert(offsetof(model::Svc, rng) >= 2 * 64 &&
+              offsetof(model::Svc, rng) + sizeof(Rng) <= 3 * 64);
+
+// A service with no effect and no flag reads these instead of its own (equal, bit for bit:
+// Traffic::noted compares the bits), so the tick does not touch the line they are in.
+constexpr Effects kNoEffects{};
+
+void Traffic::noted(std::size_t svc) {
+  Svc& v = svcs_[svc];
+  const auto bits = [](const Effects& e) {
+    return std::array{std::bit_cast<std::uint64_t>(e.outage),
+                      std::bit_cast<std::uint64_t>(e.maintenance),
+                      std::bit_cast<std::uint64_t>(e.degrade_err),
+                      std::bit_cast<std::uint64_t>(e.degrade_latency),
+                      std::bit_cast<std::uint64_t>(e.ext_mult),
+                      std::bit_cast<std::uint64_t>(e.shift),
+                      std::bit_cast<std::uint64_t>(e.poison)};
+  };
+  v.effects = bits(v.fx) != bits(kNoEffects) || !v.flags.empty();
+}
 
 inline void Traffic::prefetch(std::size_t svc) const {
   const char* next = reinterpret_cast<const char*>(&svcs_[svc]);
-  for (std::size_t off = 0; off < offsetof(Svc, shift_to); off += 64)
+  for (std::size_t off = 0; off < kSvcHotBytes; off += 64)
     __builtin_prefetch(next + off);
 }
 
@@ -120,7 +148,7 @@ inline void Traffic::copy_seen(std::size_t lo, std::size_t hi) {
   }
 }
 
-inline double Traffic::demand_of(Svc& v, TimePoint now, double shape) {
+inline double Traffic::demand_of(Svc& v, const Effects& fx, TimePoint now, double shape) {
   // Demand: external traffic (daily shape, AR(1) noise, multipliers) plus calls.
   if (v.traffic_noise > 0) {
     // Innovation: a triangular variate (sum of two uniforms) with unit variance; the
@@ -133,8 +161,8 @@ inline double Traffic::demand_of(Svc& v, TimePoint now, double shape) {
     v.noise = phi_ * v.noise + phi_innov_ * v.traffic_noise * tri;
   }
   double ext =
-      v.traffic_rps * (v.daily_shape ? shape : 1.0) * std::max(0.0, 1.0 + v.noise) * v.ext_mult;
-  v.shifted = ext * v.shift;
+      v.traffic_rps * (v.daily_shape ? shape : 1.0) * std::max(0.0, 1.0 + v.noise) * fx.ext_mult;
+  v.shifted = ext * fx.shift;
   ext -= v.shifted;
   double demand = ext;
   const std::uint32_t* a = adj_.data();
@@ -172,6 +200,19 @@ inline double Traffic::flag_errors(const Svc& v, TimePoint now) {
 inline void Traffic::serve(std::size_t svc, const PodStats& st, double hog_severity, TimePoint now,
                            double shape, double dt_s) {
   Svc& v = svcs_[svc];
+  if (v.effects) {
+    // A copy: read through a reference, every value would be reloaded after each store to v.
+    const Effects fx = v.fx;
+    serve_with(v, fx, st, hog_severity, now, shape, dt_s);
+  } else {
+    // The constants fold (x * 1.0 is x, 1.0 - 0.0 is 1.0: exact in IEEE arithmetic, so
+    // the compiler may and does): a quiet service's physics without its effects' work.
+    serve_with(v, kNoEffects, st, hog_severity, now, shape, dt_s);
+  }
+}
+
+inline void Traffic::serve_with(Svc& v, const Effects& fx, const PodStats& st, double hog_severity,
+                                TimePoint now, double shape, double dt_s) {
   const int ready = st.ready;
   const int hogs = st.hogs;
   const double cap = st.cap;
@@ -181,17 +222,17 @@ inline void Traffic::serve(std::size_t svc, const PodStats& st, double hog_sever
   const bool worker = v.worker;
   v.ready = ready;
 
-  const double demand = demand_of(v, now, shape);
+  const double demand = demand_of(v, fx, now, shape);
 
   // Upstreams, as seen on the previous tick.
   double up_lat = 0.0;
   const double dep_err = upstream_errors(v, up_lat);
 
-  const double flag_err = flag_errors(v, now);
+  const double flag_err = v.effects ? flag_errors(v, now) : 0.0;  // no flags: 0
   const double rel_err = cap > 0 ? rel_err_w / cap : 0.0;
-  const double unavail = 1.0 - (1.0 - v.outage) * (1.0 - v.maintenance);
+  const double unavail = 1.0 - (1.0 - fx.outage) * (1.0 - fx.maintenance);
   const double own_ok = (1.0 - v.base_error_rate) * (1.0 - rel_err) * (1.0 - flag_err) *
-                        (1.0 - v.poison) * (1.0 - v.degrade_err) * (1.0 - unavail);
+                        (1.0 - fx.poison) * (1.0 - fx.degrade_err) * (1.0 - unavail);
   const double hog_cpu = ready > 0 ? hog_severity * hogs / ready : 0.0;
 
   if (!worker) {
@@ -218,7 +259,7 @@ inline void Traffic::serve(std::size_t svc, const PodStats& st, double hog_sever
                   (1.0 - unavail) +
               hog_cpu;
       v.calls = demand * (1.0 - overload) * (1.0 - unavail);
-      double lat = v.base_latency_ms * latency_factor(u) + v.degrade_latency + up_lat;
+      double lat = v.base_latency_ms * latency_factor(u) + fx.degrade_latency + up_lat;
       if (dep_err > kTimeoutThreshold || unavail > kTimeoutThreshold)
         lat = std::max(lat, kDependencyTimeoutMs);
       v.p99 = std::min(lat, kMaxLatencyMs);
@@ -233,7 +274,7 @@ inline void Traffic::serve(std::size_t svc, const PodStats& st, double hog_sever
     v.cpu =
         ready > 0 ? kIdleCpu + kLoadCpu * std::min(v.util, 1.0) * (1.0 - unavail) + hog_cpu : 0.0;
     v.calls = processed * (1.0 - unavail);
-    double lat = v.base_latency_ms * latency_factor(v.util) + v.degrade_latency + up_lat;
+    double lat = v.base_latency_ms * latency_factor(v.util) + fx.degrade_latency + up_lat;
     if (dep_err > kTimeoutThreshold) lat = std::max(lat, kDependencyTimeoutMs);
     v.p99 = std::min(lat, kMaxLatencyMs);
   }
@@ -253,6 +294,7 @@ void Traffic::flag_on(std::size_t svc, const std::string& name, double severity)
   } else {
     *it = {name, severity, true, kNever};
   }
+  noted(svc);
 }
 
 void Traffic::flag_off(std::size_t svc, const std::string& name, TimePoint at) {
@@ -277,8 +319,9 @@ std::optional<bool> Traffic::disable_flag(std::size_t svc, const std::string& na
 
 bool Traffic::purge_cache(std::size_t svc, TimePoint now) {
   Svc& v = svcs_[svc];
-  const bool poisoned = v.poison > 0;
-  v.poison = 0.0;
+  const bool poisoned = v.fx.poison > 0;
+  v.fx.poison = 0.0;
+  noted(svc);
   v.purged = now;
   // The next tick's callers read the purge from seen_next_ (no tick copies it any more).
   seen_next_[svc].purged = now;
@@ -287,9 +330,10 @@ bool Traffic::purge_cache(std::size_t svc, TimePoint now) {
 
 double Traffic::shift_traffic(std::size_t svc, double share, std::ptrdiff_t to) {
   Svc& v = svcs_[svc];
-  const double before = v.shift;
-  v.shift = share;
+  const double before = v.fx.shift;
+  v.fx.shift = share;
   v.shift_to = to;
+  noted(svc);
   if (to >= 0) {
     // A service now shifts traffic to another one: the tick starts counting shifted load.
     any_shift_ = true;

@@ -78,20 +78,36 @@ class Traffic {
 
   // ---- effects of faults and actions
   /// Share of svc unavailable (dependency-outage; 0 ends it).
-  void set_outage(std::size_t svc, double share) { svcs_[svc].outage = share; }
+  void set_outage(std::size_t svc, double share) {
+    effect(svc).outage = share;
+    noted(svc);
+  }
   /// Share of svc's requests failing for planned maintenance (0 ends it).
-  void set_maintenance(std::size_t svc, double share) { svcs_[svc].maintenance = share; }
+  void set_maintenance(std::size_t svc, double share) {
+    effect(svc).maintenance = share;
+    noted(svc);
+  }
   /// Share of svc's calls failing and latency added (dependency-degradation; 0, 0 ends it).
   void set_degradation(std::size_t svc, double error_share, double latency_ms) {
-    svcs_[svc].degrade_err = error_share;
-    svcs_[svc].degrade_latency = latency_ms;
+    effect(svc).degrade_err = error_share;
+    effect(svc).degrade_latency = latency_ms;
+    noted(svc);
   }
   /// svc's external traffic multiplied by `factor` (a spike, a campaign), divided again at
   /// its end.
-  void multiply_traffic(std::size_t svc, double factor) { svcs_[svc].ext_mult *= factor; }
-  void divide_traffic(std::size_t svc, double factor) { svcs_[svc].ext_mult /= factor; }
+  void multiply_traffic(std::size_t svc, double factor) {
+    effect(svc).ext_mult *= factor;
+    noted(svc);
+  }
+  void divide_traffic(std::size_t svc, double factor) {
+    effect(svc).ext_mult /= factor;
+    noted(svc);
+  }
   /// Share of svc's requests failing on bad cache entries (0 ends it).
-  void set_poison(std::size_t svc, double share) { svcs_[svc].poison = share; }
+  void set_poison(std::size_t svc, double share) {
+    effect(svc).poison = share;
+    noted(svc);
+  }
   /// Feature flag `name` of svc on, failing `severity` of requests (added if new).
   void flag_on(std::size_t svc, const std::string& name, double severity);
   /// Feature flag `name` of svc off from `at`, if it is on.
@@ -110,6 +126,9 @@ class Traffic {
   using Svc = model::Svc;
   using Seen = model::Seen;
 
+  model::Effects& effect(std::size_t svc) { return svcs_[svc].fx; }
+  /// After a change of svc's effects or flags: whether a tick must read them (Svc::effects).
+  void noted(std::size_t svc);
   /// seen_[i] for the services in [lo, hi): their values now.
   void copy_seen(std::size_t lo, std::size_t hi);
   /// What v's neighbours read of it on the next tick, into seen_next_ (end of serve()).
@@ -117,9 +136,15 @@ class Traffic {
     seen_next_[v.index] = {v.err, v.p99, v.calls, v.base_error_rate, v.purged, v.cache};
   }
   static double call_factor(const Seen& d, TimePoint now);
+  /// serve() with svc's effects `fx` (its own, or the defaults when it has none): inlined
+  /// twice, once with the defaults as constants.
+  [[gnu::always_inline]] void serve_with(Svc& v, const model::Effects& fx,
+                                         const model::PodStats& st, double hog_severity,
+                                         TimePoint now, double shape, double dt_s);
   /// One service's demand this tick: external traffic (daily shape, AR(1) noise,
   /// multipliers, minus what is shifted away) plus its dependents' calls and shifted-in load.
-  double demand_of(Svc& v, TimePoint now, double shape);
+  [[gnu::always_inline]] double demand_of(Svc& v, const model::Effects& fx, TimePoint now,
+                                          double shape);
   /// Share of v's calls failing because of its upstreams (previous tick); sets `up_lat` to
   /// the slowest upstream's p99.
   double upstream_errors(const Svc& v, double& up_lat) const;

@@ -255,7 +255,8 @@ OnCall::Env::RootState World::Impl::OnCallEnv::root_state(std::size_t k) const {
   const std::ptrdiff_t root = w_.faults.root(k);
   if (root < 0) return {};
   const PodSet& ps = w_.pods[static_cast<std::size_t>(root)];
-  return {true, ps.releases[ps.current].bad, w_.traffic[static_cast<std::size_t>(root)].poison > 0};
+  return {true, ps.releases[ps.current].bad,
+          w_.traffic[static_cast<std::size_t>(root)].fx.poison > 0};
 }
 TimelineEvent& World::Impl::OnCallEnv::log(EventKind kind, std::string service, std::string name,
                                            std::string detail) {

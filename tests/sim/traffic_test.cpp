@@ -134,6 +134,53 @@ TEST_CASE("an outage share fails that share of requests and reaches the callers"
   CHECK(r["api"].within);
 }
 
+TEST_CASE("a service reads its effects only while one is on and computes as its twin once undone",
+          "[sim][traffic]") {
+  // Svc::effects: a tick reads a service's fault and action effects only while one differs
+  // from "no effect" (or it has feature flags); an effect undone reads the defaults again.
+  const ClusterSpec c = cluster(
+      {service("api", ServiceKind::kApi, 100, {"db"}), service("db", ServiceKind::kDatabase, 0)});
+  Rig r{c};
+  Rig twin{c};  // never touched
+  CHECK_FALSE(r["db"].effects);
+  const auto on_and_off = [&](auto&& on, auto&& off) {
+    on();
+    CHECK(r["db"].effects);
+    off();
+    CHECK_FALSE(r["db"].effects);
+  };
+  on_and_off([&] { r.traffic.set_outage(1, 0.4); }, [&] { r.traffic.set_outage(1, 0.0); });
+  on_and_off([&] { r.traffic.set_maintenance(1, 0.5); },
+             [&] { r.traffic.set_maintenance(1, 0.0); });
+  on_and_off([&] { r.traffic.set_degradation(1, 0.2, 30.0); },
+             [&] { r.traffic.set_degradation(1, 0.0, 0.0); });
+  on_and_off([&] { r.traffic.multiply_traffic(1, 3.0); },
+             [&] { r.traffic.divide_traffic(1, 3.0); });
+  on_and_off([&] { r.traffic.set_poison(1, 0.1); }, [&] { r.traffic.set_poison(1, 0.0); });
+  on_and_off([&] { r.traffic.shift_traffic(1, 0.5, -1); },
+             [&] { r.traffic.shift_traffic(1, 0.0, -1); });
+  // An outage while the service runs is read, and once ended the service computes as its
+  // twin does again.
+  r.traffic.set_outage(1, 0.4);
+  r.tick(0s);
+  twin.tick(0s);
+  CHECK(r["db"].err != twin["db"].err);
+  r.traffic.set_outage(1, 0.0);
+  for (Duration at = 15s; at <= 60s; at += 15s) {
+    r.tick(at);
+    twin.tick(at);
+  }
+  for (const char* name : {"api", "db"}) {
+    CHECK(r[name].err == twin[name].err);
+    CHECK(r[name].p99 == twin[name].p99);
+    CHECK(r[name].calls == twin[name].calls);
+  }
+  // Feature flags are read while there are any (flags are never removed).
+  r.traffic.flag_on(1, "f", 0.3);
+  r.traffic.flag_off(1, "f", r.spec.start);
+  CHECK(r["db"].effects);
+}
+
 TEST_CASE("shift_traffic moves a share of the external load to the target", "[sim][traffic]") {
   Rig r{cluster({service("a", ServiceKind::kApi, 100), service("b", ServiceKind::kApi, 100)})};
   CHECK(r.traffic.shift_traffic(0, 0.5, 1) == 0.0);
