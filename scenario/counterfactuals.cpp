@@ -420,6 +420,11 @@ void measure(Planned& p, std::vector<WorldRunner>& runners, const sim::Timeline&
 
 }  // namespace
 
+// What a branch's copy of the prefix leaves out: a branch reads no chart point, and of the
+// events only those from its decision on and its incident's alerts (measure_outcome,
+// over_at).
+constexpr sim::CopyOptions kBranchCopy{.chart_series = false, .past_events = false};
+
 void measure_truth(const Scenario& s, std::uint64_t seed, const sim::ClusterSpec& spec,
                    const engine::PolicySet& policies, const WorldRun& main, RunMetrics& m,
                    const CounterfactualOptions& o) {
@@ -446,7 +451,7 @@ void measure_truth(const Scenario& s, std::uint64_t seed, const sim::ClusterSpec
     for (const auto& alt : p.alts) {
       const Intervention iv{p.point, p.t.service, alt.action};
       if (prefix)
-        runners.push_back(prefix->fork(&iv));
+        runners.push_back(prefix->fork(&iv, kBranchCopy));
       else
         runners.emplace_back(s, seed, spec, policies, branch_world, &iv);
     }

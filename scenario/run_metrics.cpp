@@ -54,12 +54,16 @@ std::optional<core::TimePoint> quiet_again(const Timeline& t, const std::string&
   std::optional<core::TimePoint> last;
   for (const auto& e : t.events) {
     if (e.time > until) continue;
-    const std::string key = e.service + "/" + e.name + "/" + e.fingerprint;
-    if (e.kind == EventKind::kAlertFiring && e.incident == id) firing[key] = true;
+    const bool fired = e.kind == EventKind::kAlertFiring && e.incident == id;
     // The resolution may come after the incident's attribution ended (a campaign's alert
     // resolves the instant the campaign ends): match it by the alert, not the incident.
-    if (e.kind == EventKind::kAlertResolved && firing.count(key)) {
-      firing[key] = false;
+    if (!fired && (e.kind != EventKind::kAlertResolved || firing.empty())) continue;
+    const std::string key = e.service + "/" + e.name + "/" + e.fingerprint;
+    if (fired) firing[key] = true;
+    if (e.kind == EventKind::kAlertResolved) {
+      auto it = firing.find(key);
+      if (it == firing.end()) continue;
+      it->second = false;
       last = e.time;
     }
   }

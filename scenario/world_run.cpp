@@ -125,8 +125,8 @@ struct WorldRunner::Impl {
   }
   // fork(): `o`'s world and engine copied, its counters carried on, and what the copied
   // world owes o's engine, timer wrapper and ignored results owed to this one's.
-  Impl(Impl& o, const Intervention* intervention)
-      : Impl(o.s, o.spec, o.promql, intervention, o.world->copy(), &o) {
+  Impl(Impl& o, const Intervention* intervention, sim::CopyOptions copy)
+      : Impl(o.s, o.spec, o.promql, intervention, o.world->copy(copy), &o) {
     notifications = o.notifications;
     answers = o.answers;
     eng.emplace(*o.eng, ctx);
@@ -268,8 +268,8 @@ void WorldRunner::run_until(core::TimePoint t) {
 void WorldRunner::run_to_event(std::uint64_t n) {
   if (n > 0) impl_->world->run_until_dispatched(n - 1);
 }
-WorldRunner WorldRunner::fork(const Intervention* intervention) const {
-  return WorldRunner(std::make_unique<Impl>(*impl_, intervention));
+WorldRunner WorldRunner::fork(const Intervention* intervention, sim::CopyOptions copy) const {
+  return WorldRunner(std::make_unique<Impl>(*impl_, intervention, copy));
 }
 core::TimePoint WorldRunner::now() const {
   return impl_->world->now();

@@ -106,8 +106,10 @@ class WorldRunner {
   /// A runner with this one's state that goes on with `intervention` (nullptr: none).
   /// Precondition: no intervention of this runner has reached its point, and
   /// `intervention`'s point is not yet passed (its ordinal is not yet counted). The fork's
-  /// WorldRun::point_of holds only the decisions made after it.
-  WorldRunner fork(const Intervention* intervention) const;
+  /// WorldRun::point_of holds only the decisions made after it. `copy` says what the world's
+  /// copy may leave out (sim::CopyOptions): a branch keeps neither chart points nor the
+  /// events long past, so its timeline() is then not the whole run's.
+  WorldRunner fork(const Intervention* intervention, sim::CopyOptions copy = {}) const;
   core::TimePoint now() const;
   const sim::Timeline& timeline() const;
   WorldRun take();  ///< the timeline and branch points; the runner is spent

@@ -43,18 +43,29 @@ WorldOptions copy_options(WorldOptions o, CopyOptions c) {
   return o;
 }
 
-/// `t` without its chart points (every other field: keep in step with sim/timeline.hpp).
-Timeline without_points(const Timeline& t) {
+/// `t` for a copy: its chart points only when `points`; of the events before `cutoff` (when
+/// set), only the alerts' firings and resolutions (CopyOptions). Every other field: keep in
+/// step with sim/timeline.hpp.
+Timeline copied(const Timeline& t, bool points, std::optional<TimePoint> cutoff) {
+  if (points && !cutoff) return t;
   Timeline c;
   c.start = t.start;
   c.end = t.end;
   c.scrape_interval = t.scrape_interval;
-  c.events = t.events;
+  if (!cutoff) {
+    c.events = t.events;
+  } else {
+    for (const TimelineEvent& e : t.events)
+      if (e.time >= *cutoff || e.kind == EventKind::kAlertFiring ||
+          e.kind == EventKind::kAlertResolved)
+        c.events.push_back(e);
+  }
   c.incidents = t.incidents;
   c.audit = t.audit;
   c.services.reserve(t.services.size());
   for (const ServiceSeries& s : t.services)
-    c.services.push_back({s.service, s.slo, s.step, {}, s.outside_objectives});
+    c.services.push_back({s.service, s.slo, s.step, points ? s.points : std::vector<SeriesPoint>{},
+                          s.outside_objectives});
   return c;
 }
 
@@ -70,7 +81,10 @@ World::Impl::Impl(const Impl& o, CopyOptions c)
       scrape(o.scrape),
       tick_count(o.tick_count),
       last_tick(o.last_tick),
-      tl(opts.record_series ? o.tl : without_points(o.tl)),
+      tl(copied(o.tl, opts.record_series,
+                c.past_events
+                    ? std::nullopt
+                    : std::optional<TimePoint>(o.sim.now() - o.opts.recovery_hold - o.scrape))),
       pods(o.pods, pods_env),
       traffic(o.traffic, sim),
       faults(o.faults, tl, sim, faults_env),

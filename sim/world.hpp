@@ -83,6 +83,14 @@ struct CopyOptions {
   /// reads. Everything else evolves the same. Most of a large world's copy (bench/README.md
   /// "World copy").
   bool chart_series = true;
+  /// false: of the events before now - recovery_hold - one scrape interval, the copy keeps
+  /// only the alerts' firings and resolutions, so its Timeline::events is not the whole run.
+  /// The world itself reads no event before then (a recovery is back-dated by its hold, at
+  /// most that far; an action is linked to its decision at now), so the copy evolves the
+  /// same. For a counterfactual branch, which reads the events from its decision on and its
+  /// incident's alerts (scenario/run_metrics.hpp quiet_again). Copying and freeing the past
+  /// events was most of a small world's copy (bench/README.md "World copy").
+  bool past_events = true;
 };
 
 /// A read-only view of one service's state now, for tests and debugging.

@@ -238,6 +238,46 @@ TEST_CASE("a copy without chart series evolves as a world that never kept them",
   CHECK(!w.timeline().services.front().points.empty());
 }
 
+TEST_CASE("a copy without the events long past evolves as the whole copy", "[sim][world][copy]") {
+  const ClusterSpec spec = library_cluster("scenarios/mixed-day.yaml");
+  WorldOptions none;
+  none.record_series = false;
+  const TimePoint end_at = World{spec, 3, none}.start() + std::chrono::hours{5};
+  World straight{spec, 3, none};
+  straight.run_until(end_at);
+  // Copied during recovery holds (the recovery is then written back-dated, before the copy
+  // instant) and at a few plain instants.
+  std::vector<TimePoint> at;
+  for (const auto& e : straight.timeline().events)
+    if (e.kind == EventKind::kRecovered) at.push_back(e.time + std::chrono::minutes{1});
+  REQUIRE_FALSE(at.empty());
+  for (int m : {17, 95, 211})
+    at.push_back(straight.start() + std::chrono::minutes{m});
+  std::size_t dropped = 0;  // events the copies left out, in all
+  for (const TimePoint t : at) {
+    INFO("copied at +"
+         << std::chrono::duration_cast<std::chrono::seconds>(t - straight.start()).count() << " s");
+    World w{spec, 3, none};
+    w.run_until(t);
+    std::unique_ptr<World> copy = w.copy(CopyOptions{.chart_series = false, .past_events = false});
+    copy->run_until(end_at);
+    // The straight run's events, less what the copy leaves out.
+    const TimePoint cutoff = t - none.recovery_hold - spec.scrape_interval;
+    Timeline expected = straight.timeline();
+    std::erase_if(expected.events, [&](const TimelineEvent& e) {
+      return e.time < cutoff && e.kind != EventKind::kAlertFiring &&
+             e.kind != EventKind::kAlertResolved;
+    });
+    dropped += straight.timeline().events.size() - expected.events.size();
+    CHECK(first_difference(dump_timeline(copy->timeline()), dump_timeline(expected)).empty());
+    for (const auto& s : spec.services) {
+      CHECK(copy->snapshot(s.name).restarts == straight.snapshot(s.name).restarts);
+      CHECK(copy->snapshot(s.name).request_rate == straight.snapshot(s.name).request_rate);
+    }
+  }
+  CHECK(dropped > 0);
+}
+
 TEST_CASE("a copied on-call remembers the incidents it took over", "[sim][world][copy]") {
   ClusterSpec spec = leaking_cluster();
   spec.oncall.direct_page_after = std::chrono::minutes{5};
