@@ -212,11 +212,9 @@ void WorldSeriesSource::select_series(std::span<const promql::Matcher> matchers,
     for (const std::size_t r : selection.rows) {
       MetricRows& mr = rows_[r];
       if (!mr.ok) continue;
-      mr.ok = mr.rows.update(start, kept->first, kept->second,
-                             [&](std::size_t column, core::TimePoint from, core::TimePoint to,
-                                 std::vector<sim::PromPoint>& out) {
-                               world_.prom_samples(mr.series[column], from, to, out);
-                             });
+      mr.ok = mr.rows.update(start, kept->first, kept->second, [&](core::TimePoint t, double* row) {
+        return world_.prom_row(mr.series, t, row);
+      });
     }
   }
   for (const std::size_t i : selection.series) {
