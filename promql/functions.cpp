@@ -12,7 +12,6 @@
 #include <map>
 #include <optional>
 #include <string_view>
-#include <unordered_map>
 
 #include "promql/eval.hpp"
 
@@ -511,18 +510,16 @@ Unary simple_math(FuncId id) {
   }
 }
 
-struct Bucket {
-  double upper;
-  double count;
-};
+using Bucket = BucketMemo::Bucket;
 
-double bucket_quantile(double q, std::vector<Bucket> b) {
+// `b` is sorted in place; `merged` is a buffer (its contents are replaced).
+double bucket_quantile(double q, std::vector<Bucket>& b, std::vector<Bucket>& merged) {
   if (std::isnan(q)) return kNaN;
   if (q < 0) return -std::numeric_limits<double>::infinity();
   if (q > 1) return std::numeric_limits<double>::infinity();
   std::sort(b.begin(), b.end(), [](const Bucket& x, const Bucket& y) { return x.upper < y.upper; });
   if (!(std::isinf(b.back().upper) && b.back().upper > 0)) return kNaN;
-  std::vector<Bucket> merged{b.front()};  // buckets with the same bound add up
+  merged.assign(1, b.front());  // buckets with the same bound add up
   for (std::size_t i = 1; i < b.size(); ++i) {
     if (b[i].upper == merged.back().upper) {
       merged.back().count += b[i].count;
@@ -591,23 +588,58 @@ const BucketMemo::Of& bucket_of(BucketMemo& memo, LabelTable& table, LabelsId id
   return memo.of[id];
 }
 
+// Ranks the groups of this evaluation not met before: `ranked` sorted again by labels.
+// Groups are distinct label sets, so the order of any groups by rank is their label order.
+void rank_groups(BucketMemo& memo, const LabelTable& table) {
+  bool fresh = false;
+  for (const LabelsId g : memo.groups) {
+    if (g >= memo.rank.size()) memo.rank.resize(g + 1, BucketMemo::kNone);
+    if (memo.rank[g] != BucketMemo::kNone) continue;
+    memo.rank[g] = 0;  // met; ranked below
+    memo.ranked.push_back(g);
+    fresh = true;
+  }
+  if (!fresh) return;
+  std::sort(memo.ranked.begin(), memo.ranked.end(),
+            [&](LabelsId a, LabelsId b) { return table[a] < table[b]; });
+  for (std::size_t i = 0; i < memo.ranked.size(); ++i)
+    memo.rank[memo.ranked[i]] = static_cast<std::uint32_t>(i);
+}
+
 Vec histogram_quantile(double q, const Vec& in, BucketMemo& memo, LabelTable& table) {
-  // Groups in order of first appearance, then given out in label order as before.
-  std::vector<std::pair<LabelsId, std::vector<Bucket>>> groups;
-  std::unordered_map<LabelsId, std::size_t> index;
+  // Groups in order of first appearance, each one's buckets in input order (bucket_quantile's
+  // sort is not stable: equal bounds must meet it in the same order), given out in label
+  // order.
+  memo.groups.clear();
   for (const auto& s : in) {
     const BucketMemo::Of& of = bucket_of(memo, table, s.labels);
     if (!of.le) continue;
-    auto [it, fresh] = index.try_emplace(of.group, groups.size());
-    if (fresh) groups.emplace_back(of.group, std::vector<Bucket>{});
-    groups[it->second].second.push_back({*of.le, s.value});
+    const Bucket bucket{*of.le, s.value};
+    const LabelsId g = of.group;
+    if (g >= memo.slot.size()) memo.slot.resize(g + 1, BucketMemo::kNone);
+    std::uint32_t& slot = memo.slot[g];
+    if (slot == BucketMemo::kNone) {
+      slot = static_cast<std::uint32_t>(memo.groups.size());
+      memo.groups.push_back(g);
+      if (memo.buckets.size() < memo.groups.size()) memo.buckets.emplace_back();
+      memo.buckets[slot].clear();
+    }
+    memo.buckets[slot].push_back(bucket);
   }
-  std::sort(groups.begin(), groups.end(),
-            [&](const auto& a, const auto& b) { return table[a.first] < table[b.first]; });
+  rank_groups(memo, table);
+  memo.order.resize(memo.groups.size());
+  for (std::size_t i = 0; i < memo.order.size(); ++i)
+    memo.order[i] = static_cast<std::uint32_t>(i);
+  std::sort(memo.order.begin(), memo.order.end(), [&](std::uint32_t a, std::uint32_t b) {
+    return memo.rank[memo.groups[a]] < memo.rank[memo.groups[b]];
+  });
   Vec out;
-  out.reserve(groups.size());
-  for (auto& [key, buckets] : groups)
-    out.push_back({table.without_name(key), bucket_quantile(q, std::move(buckets))});
+  out.reserve(memo.groups.size());
+  for (const std::uint32_t i : memo.order)
+    out.push_back(
+        {table.without_name(memo.groups[i]), bucket_quantile(q, memo.buckets[i], memo.merged)});
+  for (const LabelsId g : memo.groups)
+    memo.slot[g] = BucketMemo::kNone;
   return out;
 }
 
