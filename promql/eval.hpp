@@ -38,6 +38,9 @@ struct AggKeys {
   std::vector<std::size_t> key_of;
   std::vector<std::size_t> key_of_labels;
   std::vector<std::pair<std::size_t, std::size_t>> slots;  ///< (hash, key) open addressing
+  /// One evaluation's: key -> index of its group, kNoKey outside an evaluation (kept for
+  /// its capacity).
+  std::vector<std::size_t> group_of;
 };
 
 /// A binary operator's matching (EvalCache): `sig_of[id]` is label set id's signature
