@@ -169,16 +169,31 @@ double seconds(core::Duration d) {
 // span of Sample or a SampleGrid.
 // The parts of extrapolated_rate that depend on sample times only, for one range: a range
 // function over a source's grids sees the same times for every series of a metric, so one
-// call derives them once (the same operations on the same inputs: the same bits).
+// call derives them once (the same operations on the same inputs: the same bits). So is the
+// extrapolation factor of a series whose start is not moved to its zero point (every series
+// of a counter far from zero): factor[is_rate], once known.
 struct RateTimes {
   core::Duration from_start{-1}, from_end{-1};  ///< first sample - range start, end - last
   std::size_t count = 0;                        ///< 0: nothing derived yet
   double to_start = 0, to_end = 0, sampled = 0, avg_step = 0, threshold = 0, range_s = 0;
+  std::optional<double> factor[2];
 };
 
+// extrapolated_rate's factor for a window from `to_start` before its first sample.
+double rate_factor(const RateTimes& times, double to_start, bool is_rate) {
+  const double sampled = times.sampled;
+  const double threshold = times.threshold;
+  double interval = sampled;
+  interval += to_start < threshold ? to_start : times.avg_step / 2;
+  interval += times.to_end < threshold ? times.to_end : times.avg_step / 2;
+  double factor = interval / sampled;
+  if (is_rate) factor /= times.range_s;
+  return factor;
+}
+
 template <typename S>
-const RateTimes& rate_times(const S& s, core::TimePoint range_start, core::TimePoint range_end,
-                            core::Duration range, RateTimes& memo) {
+RateTimes& rate_times(const S& s, core::TimePoint range_start, core::TimePoint range_end,
+                      core::Duration range, RateTimes& memo) {
   const core::Duration from_start = s.front().t - range_start;
   const core::Duration from_end = range_end - s.back().t;
   if (memo.count == s.size() && memo.from_start == from_start && memo.from_end == from_end)
@@ -192,6 +207,8 @@ const RateTimes& rate_times(const S& s, core::TimePoint range_start, core::TimeP
   memo.avg_step = memo.sampled / static_cast<double>(s.size() - 1);
   memo.threshold = memo.avg_step * kExtrapolationThreshold;
   memo.range_s = seconds(range);
+  memo.factor[0].reset();
+  memo.factor[1].reset();
   return memo;
 }
 
@@ -209,23 +226,15 @@ std::optional<double> extrapolated_rate(const S& s, core::TimePoint range_start,
       prev = p.v;
     }
   }
-  const RateTimes& times = rate_times(s, range_start, range_end, range, memo);
-  double to_start = times.to_start;
-  const double to_end = times.to_end;
-  const double sampled = times.sampled;
-  const double avg_step = times.avg_step;
+  RateTimes& times = rate_times(s, range_start, range_end, range, memo);
   if (is_counter && result > 0 && s.front().v >= 0) {
     // A counter cannot go below zero: do not extrapolate past the point where it would be 0.
-    double to_zero = sampled * (s.front().v / result);
-    if (to_zero < to_start) to_start = to_zero;
+    const double to_zero = times.sampled * (s.front().v / result);
+    if (to_zero < times.to_start) return result * rate_factor(times, to_zero, is_rate);
   }
-  const double threshold = times.threshold;
-  double interval = sampled;
-  interval += to_start < threshold ? to_start : avg_step / 2;
-  interval += to_end < threshold ? to_end : avg_step / 2;
-  double factor = interval / sampled;
-  if (is_rate) factor /= times.range_s;
-  return result * factor;
+  std::optional<double>& factor = times.factor[is_rate ? 1 : 0];
+  if (!factor) factor = rate_factor(times, times.to_start, is_rate);
+  return result * *factor;
 }
 
 template <typename S>
