@@ -81,8 +81,18 @@ promql::SampleGrid SeriesRows::window(std::size_t column, core::TimePoint start,
                                       core::TimePoint end, core::TimePoint first,
                                       std::size_t& last_drop) const {
   last_drop = promql::SeriesView::kUnknown;
-  const std::size_t lo = rows_before(std::max(start, first));
-  const std::size_t hi = end < t0_ ? 0 : rows_before(end + core::Duration{1});
+  Span& sp = span_;
+  if (sp.rows != rows_ || sp.t0 != t0_ || sp.start != start || sp.end != end || sp.first != first) {
+    sp = {start,
+          end,
+          first,
+          t0_,
+          rows_,
+          rows_before(std::max(start, first)),
+          end < t0_ ? 0 : rows_before(end + core::Duration{1})};
+  }
+  const std::size_t lo = sp.lo;
+  const std::size_t hi = sp.hi;
   if (hi <= lo) return {};
   const std::size_t d = drop_[column];
   if (d <= base_ + lo) {

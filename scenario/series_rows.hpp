@@ -9,7 +9,8 @@
 //   if (rows.update(start, first_kept, last_tick, read))        // read: World::prom_row
 //     grid = rows.window(column, start, end, first_kept, last_drop);
 //
-// Ownership: owns its rows; a grid is valid until the next update. Single-threaded.
+// Ownership: owns its rows; a grid is valid until the next update. Single-threaded (window
+// remembers its last rows in a mutable member).
 #pragma once
 
 #include <cstddef>
@@ -72,6 +73,13 @@ class SeriesRows {
   std::vector<std::size_t> drop_;  ///< per column: the number of its last row below the one before
   bool valid_ = false;
   bool broken_ = false;
+  /// The rows of the last window asked, for the same window of the next column: its rows
+  /// [lo, hi) follow from (start, end, first) and the rows held (t0_, rows_) alone.
+  struct Span {
+    core::TimePoint start, end, first, t0;
+    std::size_t rows = static_cast<std::size_t>(-1), lo = 0, hi = 0;
+  };
+  mutable Span span_;
 };
 
 }  // namespace selfheal::scenario

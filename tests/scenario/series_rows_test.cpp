@@ -145,4 +145,40 @@ TEST_CASE("SeriesRows refuses a tick every column misses between two they have",
   CHECK(after.window(2, src.last - 20s, src.last, src.first(), last_drop).size() == 2);
 }
 
+TEST_CASE("SeriesRows answers the same window again after its rows changed", "[scenario][promql]") {
+  // A window's rows are remembered for the next column: asking the same window after the
+  // rows were read again further back, appended to or compacted must not reuse them.
+  Source src{4, 1h};
+  src.last = kT0 + 40 * kStep;
+  SeriesRows rows{src.columns, kStep};
+  const SeriesRows::Reader read = src.reader();
+  auto check = [&](core::TimePoint start, core::TimePoint end) {
+    for (std::size_t c = 0; c < src.columns; ++c) {
+      std::size_t last_drop = 0;
+      const promql::SampleGrid g = rows.window(c, start, end, src.first(), last_drop);
+      std::vector<sim::PromPoint> want;
+      src.read(c, start, end, want);
+      REQUIRE(g.size() == want.size());
+      for (std::size_t i = 0; i < g.size(); ++i) {
+        const promql::Sample got = g[i];
+        REQUIRE(got.t == want[i].t);
+        REQUIRE(std::memcmp(&got.v, &want[i].v, sizeof(double)) == 0);
+      }
+    }
+  };
+  const core::TimePoint start = src.last - 2min, end = src.last - 1min;
+  REQUIRE(rows.update(start, src.first(), src.last, read));
+  check(start, end);
+  REQUIRE(rows.update(src.last - 8min, src.first(), src.last, read));  // read again, further back
+  check(start, end);
+  src.last += 3 * kStep;  // appended
+  REQUIRE(rows.update(start, src.first(), src.last, read));
+  check(start, end);
+  src.last += 60 * kStep;  // appended and compacted: the older rows dropped
+  REQUIRE(rows.update(src.last - 8min, src.first(), src.last, read));
+  check(src.last - 8min, src.last);
+  REQUIRE(rows.update(start, src.first(), src.last, read));  // the first window: read again
+  check(start, end);
+}
+
 }  // namespace series_rows_test
