@@ -15,6 +15,7 @@ namespace selfheal::promql::detail {
 namespace {
 
 struct Group {
+  std::size_t key = 0;
   LabelsId labels = LabelTable::kNone;
   double value = 0;
   double mean = 0;
@@ -194,6 +195,7 @@ class KeyTable {
     }
   }
   LabelsId labels(std::size_t key) const { return t_.keys[key]; }
+  AggKeys& table() { return t_; }
 
  private:
   static constexpr std::size_t kSeed = 14695981039346656037ULL;  // FNV-1a's
@@ -240,18 +242,29 @@ class KeyTable {
   std::vector<const Label*> kept_;  ///< the element's kept labels, during find
 };
 
-// This evaluation's groups, in order of first appearance.
+// This evaluation's groups, in order of first appearance. Indexed by key in the AggKeys'
+// group_of (sized once for the keys known, entries reset when done), no map per evaluation.
 class Groups {
  public:
-  explicit Groups(KeyTable& keys) : keys_(keys) {}
+  explicit Groups(KeyTable& keys) : keys_(keys), group_of_(keys.table().group_of) {
+    groups_.reserve(keys.table().keys.size());
+  }
+  Groups(const Groups&) = delete;
+  Groups& operator=(const Groups&) = delete;
+  ~Groups() {
+    for (const Group& g : groups_)
+      group_of_[g.key] = AggKeys::kNoKey;
+  }
   // The group of key `key`; `fresh` when it was just created.
   Group& of(std::size_t key, bool& fresh) {
-    if (key >= group_of_.size()) group_of_.resize(key + 1, AggKeys::kNoKey);
+    if (key >= group_of_.size())
+      group_of_.resize(std::max(key + 1, keys_.table().keys.size()), AggKeys::kNoKey);
     std::size_t& g = group_of_[key];
     fresh = g == AggKeys::kNoKey;
     if (fresh) {
       g = groups_.size();
       groups_.emplace_back();
+      groups_.back().key = key;
       groups_.back().labels = keys_.labels(key);
     }
     return groups_[g];
@@ -260,7 +273,7 @@ class Groups {
 
  private:
   KeyTable& keys_;
-  std::vector<std::size_t> group_of_;  ///< key -> index in groups_, or kNoKey
+  std::vector<std::size_t>& group_of_;  ///< key -> index in groups_, or kNoKey
   std::vector<Group> groups_;
 };
 
@@ -326,6 +339,7 @@ Vec eval_aggregate(const Node& n, const Ctx& ctx) {
   Groups groups{keys};
   collect(n, ctx, k, by_rank ? &in : nullptr, keys, groups);
   Vec out;
+  out.reserve(groups.all().size());
   for (auto& g : groups.all()) {
     double c = static_cast<double>(g.count);
     switch (n.agg) {

@@ -38,6 +38,9 @@ struct AggKeys {
   std::vector<std::size_t> key_of;
   std::vector<std::size_t> key_of_labels;
   std::vector<std::pair<std::size_t, std::size_t>> slots;  ///< (hash, key) open addressing
+  /// One evaluation's: key -> index of its group, kNoKey outside an evaluation (kept for
+  /// its capacity).
+  std::vector<std::size_t> group_of;
 };
 
 /// A binary operator's matching (EvalCache): `sig_of[id]` is label set id's signature
@@ -53,14 +56,30 @@ struct MatchMemo {
 };
 
 /// histogram_quantile's view of each input label set (EvalCache): its group (the labels
-/// without `le`) and its bucket bound (`le` parsed; no value: not a bucket).
+/// without `le`) and its bucket bound (`le` parsed; no value: not a bucket); each group's
+/// rank in label order among the groups met so far (results are given out in that order);
+/// and the buffers of one evaluation, kept for their capacity.
 struct BucketMemo {
   struct Of {
     bool known = false;
     LabelsId group = LabelTable::kNone;
     std::optional<double> le;
   };
+  struct Bucket {
+    double upper;
+    double count;
+  };
+  static constexpr std::uint32_t kNone = ~std::uint32_t{0};
   std::vector<Of> of;
+  std::vector<std::uint32_t> rank;  ///< by group id: its index in `ranked`, or kNone
+  std::vector<LabelsId> ranked;     ///< every group met, sorted by labels
+  // One evaluation's: by group id its index in `groups` (kNone outside an evaluation), the
+  // groups in order of first appearance, each one's buckets in input order.
+  std::vector<std::uint32_t> slot;
+  std::vector<LabelsId> groups;
+  std::vector<std::vector<Bucket>> buckets;
+  std::vector<Bucket> merged;        ///< bucket_quantile's
+  std::vector<std::uint32_t> order;  ///< indices in `groups`, by rank
 };
 
 }  // namespace selfheal::promql::detail

@@ -12,7 +12,6 @@
 #include <map>
 #include <optional>
 #include <string_view>
-#include <unordered_map>
 
 #include "promql/eval.hpp"
 
@@ -170,16 +169,31 @@ double seconds(core::Duration d) {
 // span of Sample or a SampleGrid.
 // The parts of extrapolated_rate that depend on sample times only, for one range: a range
 // function over a source's grids sees the same times for every series of a metric, so one
-// call derives them once (the same operations on the same inputs: the same bits).
+// call derives them once (the same operations on the same inputs: the same bits). So is the
+// extrapolation factor of a series whose start is not moved to its zero point (every series
+// of a counter far from zero): factor[is_rate], once known.
 struct RateTimes {
   core::Duration from_start{-1}, from_end{-1};  ///< first sample - range start, end - last
   std::size_t count = 0;                        ///< 0: nothing derived yet
   double to_start = 0, to_end = 0, sampled = 0, avg_step = 0, threshold = 0, range_s = 0;
+  std::optional<double> factor[2];
 };
 
+// extrapolated_rate's factor for a window from `to_start` before its first sample.
+double rate_factor(const RateTimes& times, double to_start, bool is_rate) {
+  const double sampled = times.sampled;
+  const double threshold = times.threshold;
+  double interval = sampled;
+  interval += to_start < threshold ? to_start : times.avg_step / 2;
+  interval += times.to_end < threshold ? times.to_end : times.avg_step / 2;
+  double factor = interval / sampled;
+  if (is_rate) factor /= times.range_s;
+  return factor;
+}
+
 template <typename S>
-const RateTimes& rate_times(const S& s, core::TimePoint range_start, core::TimePoint range_end,
-                            core::Duration range, RateTimes& memo) {
+RateTimes& rate_times(const S& s, core::TimePoint range_start, core::TimePoint range_end,
+                      core::Duration range, RateTimes& memo) {
   const core::Duration from_start = s.front().t - range_start;
   const core::Duration from_end = range_end - s.back().t;
   if (memo.count == s.size() && memo.from_start == from_start && memo.from_end == from_end)
@@ -193,6 +207,8 @@ const RateTimes& rate_times(const S& s, core::TimePoint range_start, core::TimeP
   memo.avg_step = memo.sampled / static_cast<double>(s.size() - 1);
   memo.threshold = memo.avg_step * kExtrapolationThreshold;
   memo.range_s = seconds(range);
+  memo.factor[0].reset();
+  memo.factor[1].reset();
   return memo;
 }
 
@@ -210,23 +226,15 @@ std::optional<double> extrapolated_rate(const S& s, core::TimePoint range_start,
       prev = p.v;
     }
   }
-  const RateTimes& times = rate_times(s, range_start, range_end, range, memo);
-  double to_start = times.to_start;
-  const double to_end = times.to_end;
-  const double sampled = times.sampled;
-  const double avg_step = times.avg_step;
+  RateTimes& times = rate_times(s, range_start, range_end, range, memo);
   if (is_counter && result > 0 && s.front().v >= 0) {
     // A counter cannot go below zero: do not extrapolate past the point where it would be 0.
-    double to_zero = sampled * (s.front().v / result);
-    if (to_zero < to_start) to_start = to_zero;
+    const double to_zero = times.sampled * (s.front().v / result);
+    if (to_zero < times.to_start) return result * rate_factor(times, to_zero, is_rate);
   }
-  const double threshold = times.threshold;
-  double interval = sampled;
-  interval += to_start < threshold ? to_start : avg_step / 2;
-  interval += to_end < threshold ? to_end : avg_step / 2;
-  double factor = interval / sampled;
-  if (is_rate) factor /= times.range_s;
-  return result * factor;
+  std::optional<double>& factor = times.factor[is_rate ? 1 : 0];
+  if (!factor) factor = rate_factor(times, times.to_start, is_rate);
+  return result * *factor;
 }
 
 template <typename S>
@@ -511,18 +519,16 @@ Unary simple_math(FuncId id) {
   }
 }
 
-struct Bucket {
-  double upper;
-  double count;
-};
+using Bucket = BucketMemo::Bucket;
 
-double bucket_quantile(double q, std::vector<Bucket> b) {
+// `b` is sorted in place; `merged` is a buffer (its contents are replaced).
+double bucket_quantile(double q, std::vector<Bucket>& b, std::vector<Bucket>& merged) {
   if (std::isnan(q)) return kNaN;
   if (q < 0) return -std::numeric_limits<double>::infinity();
   if (q > 1) return std::numeric_limits<double>::infinity();
   std::sort(b.begin(), b.end(), [](const Bucket& x, const Bucket& y) { return x.upper < y.upper; });
   if (!(std::isinf(b.back().upper) && b.back().upper > 0)) return kNaN;
-  std::vector<Bucket> merged{b.front()};  // buckets with the same bound add up
+  merged.assign(1, b.front());  // buckets with the same bound add up
   for (std::size_t i = 1; i < b.size(); ++i) {
     if (b[i].upper == merged.back().upper) {
       merged.back().count += b[i].count;
@@ -591,23 +597,58 @@ const BucketMemo::Of& bucket_of(BucketMemo& memo, LabelTable& table, LabelsId id
   return memo.of[id];
 }
 
+// Ranks the groups of this evaluation not met before: `ranked` sorted again by labels.
+// Groups are distinct label sets, so the order of any groups by rank is their label order.
+void rank_groups(BucketMemo& memo, const LabelTable& table) {
+  bool fresh = false;
+  for (const LabelsId g : memo.groups) {
+    if (g >= memo.rank.size()) memo.rank.resize(g + 1, BucketMemo::kNone);
+    if (memo.rank[g] != BucketMemo::kNone) continue;
+    memo.rank[g] = 0;  // met; ranked below
+    memo.ranked.push_back(g);
+    fresh = true;
+  }
+  if (!fresh) return;
+  std::sort(memo.ranked.begin(), memo.ranked.end(),
+            [&](LabelsId a, LabelsId b) { return table[a] < table[b]; });
+  for (std::size_t i = 0; i < memo.ranked.size(); ++i)
+    memo.rank[memo.ranked[i]] = static_cast<std::uint32_t>(i);
+}
+
 Vec histogram_quantile(double q, const Vec& in, BucketMemo& memo, LabelTable& table) {
-  // Groups in order of first appearance, then given out in label order as before.
-  std::vector<std::pair<LabelsId, std::vector<Bucket>>> groups;
-  std::unordered_map<LabelsId, std::size_t> index;
+  // Groups in order of first appearance, each one's buckets in input order (bucket_quantile's
+  // sort is not stable: equal bounds must meet it in the same order), given out in label
+  // order.
+  memo.groups.clear();
   for (const auto& s : in) {
     const BucketMemo::Of& of = bucket_of(memo, table, s.labels);
     if (!of.le) continue;
-    auto [it, fresh] = index.try_emplace(of.group, groups.size());
-    if (fresh) groups.emplace_back(of.group, std::vector<Bucket>{});
-    groups[it->second].second.push_back({*of.le, s.value});
+    const Bucket bucket{*of.le, s.value};
+    const LabelsId g = of.group;
+    if (g >= memo.slot.size()) memo.slot.resize(g + 1, BucketMemo::kNone);
+    std::uint32_t& slot = memo.slot[g];
+    if (slot == BucketMemo::kNone) {
+      slot = static_cast<std::uint32_t>(memo.groups.size());
+      memo.groups.push_back(g);
+      if (memo.buckets.size() < memo.groups.size()) memo.buckets.emplace_back();
+      memo.buckets[slot].clear();
+    }
+    memo.buckets[slot].push_back(bucket);
   }
-  std::sort(groups.begin(), groups.end(),
-            [&](const auto& a, const auto& b) { return table[a.first] < table[b.first]; });
+  rank_groups(memo, table);
+  memo.order.resize(memo.groups.size());
+  for (std::size_t i = 0; i < memo.order.size(); ++i)
+    memo.order[i] = static_cast<std::uint32_t>(i);
+  std::sort(memo.order.begin(), memo.order.end(), [&](std::uint32_t a, std::uint32_t b) {
+    return memo.rank[memo.groups[a]] < memo.rank[memo.groups[b]];
+  });
   Vec out;
-  out.reserve(groups.size());
-  for (auto& [key, buckets] : groups)
-    out.push_back({table.without_name(key), bucket_quantile(q, std::move(buckets))});
+  out.reserve(memo.groups.size());
+  for (const std::uint32_t i : memo.order)
+    out.push_back(
+        {table.without_name(memo.groups[i]), bucket_quantile(q, memo.buckets[i], memo.merged)});
+  for (const LabelsId g : memo.groups)
+    memo.slot[g] = BucketMemo::kNone;
   return out;
 }
 

@@ -22,7 +22,8 @@ WorldSeriesSource::WorldSeriesSource(const WorldSeriesSource& o, const sim::Worl
       by_name_(o.by_name_),
       selections_(o.selections_),
       rows_(o.rows_),
-      row_of_(o.row_of_) {}
+      row_of_(o.row_of_),
+      id_(o.id_) {}
 
 WorldSeriesSource::WorldSeriesSource(const sim::World& world) : world_(world) {
   const auto& catalogue = world.prom_series();
@@ -56,6 +57,16 @@ WorldSeriesSource::WorldSeriesSource(const sim::World& world) : world_(world) {
   }
   for (auto& mr : rows_)
     mr.rows = SeriesRows{mr.series.size(), world.spec().scrape_interval};
+  // Ids metric by metric: a metric's series (a row's columns) have consecutive ids.
+  std::vector<std::size_t> order(catalogue.size());
+  for (std::size_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return catalogue[a].metric < catalogue[b].metric;
+  });
+  id_.resize(catalogue.size());
+  for (std::size_t k = 0; k < order.size(); ++k)
+    id_[order[k]] = k;
 }
 
 const WorldSeriesSource::Selection& WorldSeriesSource::matching(
@@ -212,11 +223,9 @@ void WorldSeriesSource::select_series(std::span<const promql::Matcher> matchers,
     for (const std::size_t r : selection.rows) {
       MetricRows& mr = rows_[r];
       if (!mr.ok) continue;
-      mr.ok = mr.rows.update(start, kept->first, kept->second,
-                             [&](std::size_t column, core::TimePoint from, core::TimePoint to,
-                                 std::vector<sim::PromPoint>& out) {
-                               world_.prom_samples(mr.series[column], from, to, out);
-                             });
+      mr.ok = mr.rows.update(start, kept->first, kept->second, [&](core::TimePoint t, double* row) {
+        return world_.prom_row(mr.series, t, row);
+      });
     }
   }
   for (const std::size_t i : selection.series) {
@@ -225,11 +234,11 @@ void WorldSeriesSource::select_series(std::span<const promql::Matcher> matchers,
     if (r != kNoRows && rows_[r].ok) {
       if (!any) continue;
       const auto grid = rows_[r].rows.window(column, start, end, kept->first, last_drop);
-      if (!grid.empty()) visit(promql::SeriesView{labels_[i], {}, i, last_drop, grid});
+      if (!grid.empty()) visit(promql::SeriesView{labels_[i], {}, id_[i], last_drop, grid});
       continue;
     }
     const auto s = samples(i, start, end, last_drop);
-    if (!s.empty()) visit(promql::SeriesView{labels_[i], s, i, last_drop});
+    if (!s.empty()) visit(promql::SeriesView{labels_[i], s, id_[i], last_drop});
   }
 }
 

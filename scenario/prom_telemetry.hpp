@@ -57,13 +57,18 @@ class WorldSeriesSource final : public promql::SeriesSource {
               const std::function<void(const promql::Labels&, std::span<const promql::Sample>)>&
                   visit) const override;
 
-  /// As select; ids are catalogue indices, last_drop is tracked as the copies grow.
-  /// `visit` gets a grid (SeriesView::grid) or a span, as said above.
+  /// As select; last_drop is tracked as the copies grow. Ids are the catalogue's indices
+  /// renumbered metric by metric (id(i)): a metric's series have consecutive ids in
+  /// catalogue order, so what an evaluation keeps per id (an aggregation's group keys, label
+  /// set ids) is read in order, not one cache line per series. `visit` gets a grid
+  /// (SeriesView::grid) or a span, as said above.
   void select_series(std::span<const promql::Matcher> matchers, core::TimePoint start,
                      core::TimePoint end, const SeriesVisit& visit) const override;
 
   /// Every series' labels, in the world's catalogue order.
   const std::vector<promql::Labels>& labels() const { return labels_; }
+  /// The id (SeriesView::id) of the world's series `index` (prom_series()[index]).
+  std::size_t id(std::size_t index) const { return id_[index]; }
 
  private:
   /// The series a selector matches, and the rows (indices in rows_) they are kept in.
@@ -113,6 +118,7 @@ class WorldSeriesSource final : public promql::SeriesSource {
   /// Per series: (index in rows_, column), or kNoRows for the series kept as copies.
   std::vector<std::pair<std::size_t, std::size_t>> row_of_;
   static constexpr std::size_t kNoRows = static_cast<std::size_t>(-1);
+  std::vector<std::size_t> id_;  ///< per series: its id (see select_series)
   mutable std::vector<sim::PromPoint> points_;
   mutable std::vector<promql::Sample> samples_;
 };

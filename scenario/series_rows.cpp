@@ -16,49 +16,31 @@ std::size_t SeriesRows::rows_before(core::TimePoint t) const {
   return std::min(n, rows_);
 }
 
-bool SeriesRows::rebuild(core::TimePoint start, core::TimePoint last, const Reader& read) {
-  buf_.clear();
-  rows_ = 0;
-  base_ = 0;
-  std::fill(drop_.begin(), drop_.end(), 0);
-  for (std::size_t c = 0; c < width_; ++c) {
-    points_.clear();
-    read(c, start, last, points_);
-    if (c == 0) {
-      rows_ = points_.size();
+bool SeriesRows::append(core::TimePoint from, core::TimePoint first, core::TimePoint last,
+                        const Reader& read) {
+  const core::TimePoint lo = std::max(from, first);
+  if (lo > last) return true;
+  for (std::int64_t back = (last - lo) / step_; back >= 0; --back) {
+    const core::TimePoint t = last - step_ * back;
+    buf_.resize((rows_ + 1) * width_);
+    double* row = buf_.data() + rows_ * width_;
+    const sim::PromRow got = read(t, row);
+    if (got == sim::PromRow::kPartial) return false;
+    if (got == sim::PromRow::kNone) {
       buf_.resize(rows_ * width_);
-      if (rows_ > 0) t0_ = points_.front().t;
+      continue;
     }
-    if (points_.size() != rows_) return false;
-    for (std::size_t r = 0; r < rows_; ++r) {
-      if (points_[r].t != t0_ + step_ * static_cast<std::int64_t>(r)) return false;
-      buf_[r * width_ + c] = points_[r].v;
-      if (r > 0 && points_[r].v < points_[r - 1].v) drop_[c] = r;
+    if (rows_ == 0) {
+      t0_ = t;
+    } else if (t != t0_ + step_ * static_cast<std::int64_t>(rows_)) {
+      return false;  // the columns miss the ticks between
     }
-  }
-  return true;
-}
-
-bool SeriesRows::append(core::TimePoint last, const Reader& read) {
-  const std::size_t old = rows_;
-  std::size_t added = 0;
-  for (std::size_t c = 0; c < width_; ++c) {
-    points_.clear();
-    read(c, upto_ + core::Duration{1}, last, points_);
-    if (c == 0) {
-      added = points_.size();
-      if (old == 0 && added > 0) t0_ = points_.front().t;
-      buf_.resize((old + added) * width_);
-      rows_ = old + added;
+    if (rows_ > 0) {
+      const double* before = row - width_;
+      for (std::size_t c = 0; c < width_; ++c)
+        if (row[c] < before[c]) drop_[c] = base_ + rows_;
     }
-    if (points_.size() != added) return false;
-    for (std::size_t i = 0; i < added; ++i) {
-      const std::size_t r = old + i;
-      if (points_[i].t != t0_ + step_ * static_cast<std::int64_t>(r)) return false;
-      const double v = points_[i].v;
-      buf_[r * width_ + c] = v;
-      if (r > 0 && v < buf_[(r - 1) * width_ + c]) drop_[c] = base_ + r;
-    }
+    ++rows_;
   }
   return true;
 }
@@ -80,9 +62,13 @@ bool SeriesRows::update(core::TimePoint start, core::TimePoint first, core::Time
     // A window reaching further back than these rows: read them again from the source.
     from_ = start;
     valid_ = true;
-    broken_ = !rebuild(start, last, read);
+    buf_.clear();
+    rows_ = 0;
+    base_ = 0;
+    std::fill(drop_.begin(), drop_.end(), 0);
+    broken_ = !append(start, first, last, read);
   } else if (upto_ < last) {
-    broken_ = !append(last, read);
+    broken_ = !append(upto_ + core::Duration{1}, first, last, read);
   }
   if (broken_) return false;
   upto_ = last;
@@ -95,8 +81,18 @@ promql::SampleGrid SeriesRows::window(std::size_t column, core::TimePoint start,
                                       core::TimePoint end, core::TimePoint first,
                                       std::size_t& last_drop) const {
   last_drop = promql::SeriesView::kUnknown;
-  const std::size_t lo = rows_before(std::max(start, first));
-  const std::size_t hi = end < t0_ ? 0 : rows_before(end + core::Duration{1});
+  Span& sp = span_;
+  if (sp.rows != rows_ || sp.t0 != t0_ || sp.start != start || sp.end != end || sp.first != first) {
+    sp = {start,
+          end,
+          first,
+          t0_,
+          rows_,
+          rows_before(std::max(start, first)),
+          end < t0_ ? 0 : rows_before(end + core::Duration{1})};
+  }
+  const std::size_t lo = sp.lo;
+  const std::size_t hi = sp.hi;
   if (hi <= lo) return {};
   const std::size_t d = drop_[column];
   if (d <= base_ + lo) {

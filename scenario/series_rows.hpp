@@ -6,10 +6,11 @@
 // reads rows").
 //
 //   SeriesRows rows{columns, 15s};
-//   if (rows.update(start, first_kept, last_tick, read))        // read: World::prom_samples
+//   if (rows.update(start, first_kept, last_tick, read))        // read: World::prom_row
 //     grid = rows.window(column, start, end, first_kept, last_drop);
 //
-// Ownership: owns its rows; a grid is valid until the next update. Single-threaded.
+// Ownership: owns its rows; a grid is valid until the next update. Single-threaded (window
+// remembers its last rows in a mutable member).
 #pragma once
 
 #include <cstddef>
@@ -24,18 +25,19 @@ namespace selfheal::scenario {
 
 class SeriesRows {
  public:
-  /// Appends to `out` column `column`'s samples at the ticks in [from, to] the source still
-  /// holds, ascending (World::prom_samples of the column's series).
-  using Reader = std::function<void(std::size_t column, core::TimePoint from, core::TimePoint to,
-                                    std::vector<sim::PromPoint>& out)>;
+  /// Writes every column's sample at tick `t` into row[column] and says whether every
+  /// column, none or only some have one there (World::prom_row of the columns' series):
+  /// one call per tick for all the columns.
+  using Reader = std::function<sim::PromRow(core::TimePoint t, double* row)>;
 
   /// `columns` series sampled every `step` (> 0).
   SeriesRows(std::size_t columns, core::Duration step);
 
-  /// Brings the rows up to the source's ticks [first, last] for a window starting at `start`:
-  /// appends the new ticks, or reads every column again from `start` when the window reaches
-  /// further back than the rows kept. Rows are kept back to the longest window asked. False,
-  /// for good, when a column misses a tick another has (then rows cannot hold it).
+  /// Brings the rows up to the source's ticks [first, last] (every `step` back from `last`)
+  /// for a window starting at `start`: appends the new ticks, or reads every column again
+  /// from `start` when the window reaches further back than the rows kept. Rows are kept back
+  /// to the longest window asked. False, for good, when a column misses a tick another has,
+  /// or the columns miss a tick between two they have (then rows cannot hold them).
   bool update(core::TimePoint start, core::TimePoint first, core::TimePoint last,
               const Reader& read);
 
@@ -51,8 +53,9 @@ class SeriesRows {
   std::size_t rows() const { return rows_; }
 
  private:
-  bool rebuild(core::TimePoint start, core::TimePoint last, const Reader& read);
-  bool append(core::TimePoint last, const Reader& read);
+  /// Appends the rows of the ticks in [from, last] that are at or after `first`.
+  bool append(core::TimePoint from, core::TimePoint first, core::TimePoint last,
+              const Reader& read);
   /// Drops the rows before `keep` once they are more than half of those held.
   void compact(core::TimePoint keep);
   /// The number of rows before time `t` (clamped to [0, rows_]).
@@ -70,7 +73,13 @@ class SeriesRows {
   std::vector<std::size_t> drop_;  ///< per column: the number of its last row below the one before
   bool valid_ = false;
   bool broken_ = false;
-  std::vector<sim::PromPoint> points_;
+  /// The rows of the last window asked, for the same window of the next column: its rows
+  /// [lo, hi) follow from (start, end, first) and the rows held (t0_, rows_) alone.
+  struct Span {
+    core::TimePoint start, end, first, t0;
+    std::size_t rows = static_cast<std::size_t>(-1), lo = 0, hi = 0;
+  };
+  mutable Span span_;
 };
 
 }  // namespace selfheal::scenario

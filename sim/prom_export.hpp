@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <span>
 #include <utility>
 #include <vector>
 
@@ -59,6 +60,10 @@ class PromExport {
   /// rings still hold; `last_tick` is the latest tick's instant. See World::prom_samples.
   void samples(std::size_t index, core::TimePoint start, core::TimePoint end,
                core::TimePoint last_tick, std::vector<PromPoint>& out) const;
+  /// The samples of catalogue()[indices[j]] at tick `t` (on the scrape grid, kept) into
+  /// out[j], as samples() gives them; written only for the series present there.
+  PromRow row(std::span<const std::size_t> indices, core::TimePoint t, core::TimePoint last_tick,
+              double* out) const;
   /// The first and last tick samples() can return, or nullopt before the first tick.
   std::optional<std::pair<core::TimePoint, core::TimePoint>> kept(core::TimePoint last_tick) const;
 

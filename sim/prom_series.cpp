@@ -179,6 +179,23 @@ void PromExport::samples(std::size_t index, TimePoint start, TimePoint end, Time
   }
 }
 
+PromRow PromExport::row(std::span<const std::size_t> indices, TimePoint t, TimePoint last_tick,
+                        double* out) const {
+  if (ring_.filled() == 0 || t > last_tick) return PromRow::kNone;
+  const auto back = static_cast<std::size_t>((last_tick - t) / scrape_);
+  if (back >= ring_.filled()) return PromRow::kNone;
+  std::size_t present = 0;
+  for (std::size_t j = 0; j < indices.size(); ++j) {
+    const PromSeriesInfo& info = (*catalogue_)[indices[j]];
+    const Counters& c = ring_.back(info.service, back);
+    if (!c.present || (info.metric == PromMetric::kLastTerminated && !c.oom_last)) continue;
+    out[j] = value(info, telemetry_->back(info.service, back), c);
+    ++present;
+  }
+  if (present == 0) return PromRow::kNone;
+  return present == indices.size() ? PromRow::kFull : PromRow::kPartial;
+}
+
 std::optional<std::pair<TimePoint, TimePoint>> PromExport::kept(TimePoint last_tick) const {
   if (ring_.filled() == 0) return std::nullopt;
   const auto oldest = static_cast<std::int64_t>(ring_.filled()) - 1;
@@ -192,6 +209,10 @@ const std::vector<PromSeriesInfo>& World::prom_series() const {
 void World::prom_samples(std::size_t index, TimePoint start, TimePoint end,
                          std::vector<PromPoint>& out) const {
   impl_->prom.samples(index, start, end, impl_->last_tick, out);
+}
+
+PromRow World::prom_row(std::span<const std::size_t> indices, TimePoint t, double* out) const {
+  return impl_->prom.row(indices, t, impl_->last_tick, out);
 }
 
 std::optional<std::pair<TimePoint, TimePoint>> World::prom_kept() const {

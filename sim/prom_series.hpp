@@ -96,4 +96,8 @@ struct PromPoint {
   double v = 0;
 };
 
+/// What reading several series at one tick found (World::prom_row): a sample of every one
+/// (kFull), of none (kNone), or of some only (kPartial).
+enum class PromRow : std::uint8_t { kNone, kFull, kPartial };
+
 }  // namespace selfheal::sim

@@ -32,6 +32,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -214,6 +215,10 @@ class World {
   /// inclusive; nullopt before the first tick. A caller keeping copies of samples (e.g.
   /// scenario::WorldSeriesSource) drops those before `first` to answer as prom_samples does.
   std::optional<std::pair<TimePoint, TimePoint>> prom_kept() const;
+  /// The samples of prom_series()[indices[j]] at scrape tick `t` (one prom_kept() holds)
+  /// into out[j], as prom_samples would give them: one pass over the rings for a row of many
+  /// series. out[j] is written only for the series with a sample there; see PromRow.
+  PromRow prom_row(std::span<const std::size_t> indices, TimePoint t, double* out) const;
 
   /// Scrape ticks run so far (the benchmark's event count uses Simulation::dispatched()).
   std::uint64_t ticks() const;

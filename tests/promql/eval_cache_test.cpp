@@ -164,4 +164,33 @@ TEST_CASE("promql EvalCache: operators over remembered label sets give the same 
   }
 }
 
+TEST_CASE("promql EvalCache: histogram_quantile gives its groups in label order as they appear",
+          "[promql][cache]") {
+  // Each group's 0.5-quantile is half its one finite bound. Summed in label order (a, b, c)
+  // 1e17 + 1 - 1e17 is 0; in order of appearance (a, c, b: b's series come later) it is 1.
+  MemorySource src;
+  auto group = [&](const char* svc, const char* le, std::initializer_list<Sample> samples) {
+    src.add(labels("h_bucket", {{"le", le}, {"svc", svc}}), samples);
+    src.add(labels("h_bucket", {{"le", "+Inf"}, {"svc", svc}}), samples);
+  };
+  group("a", "2e17", {{at(0s), 1}, {at(600s), 1}});
+  group("c", "-1e17", {{at(0s), 1}, {at(600s), 1}});  // a bound <= 0 is itself the answer
+  group("b", "2", {{at(600s), 1}});
+  auto e = parse("sum(histogram_quantile(0.5, h_bucket))");
+  REQUIRE(e);
+  EvalCache cache;
+  EvalOptions cached;
+  cached.cache = &cache;
+  auto sum_at = [&](core::Duration d, const EvalOptions& o) {
+    const auto v = evaluate(*e, src, at(d), o);
+    REQUIRE(v);
+    REQUIRE(v->vector.size() == 1);
+    return v->vector[0].value;
+  };
+  CHECK(sum_at(0s, cached) == 0.0);    // a and c only: ranked
+  CHECK(sum_at(600s, cached) == 0.0);  // b, met later, ranked between them
+  CHECK(sum_at(600s, cached) == 0.0);  // again, with the ranks remembered
+  CHECK(sum_at(600s, {}) == 0.0);      // and without a cache
+}
+
 }  // namespace eval_cache_test

@@ -2,6 +2,8 @@
 // *_over_time family, changes and resets. Expected values are worked out in the comments.
 #include <catch2/catch.hpp>
 
+#include <cstring>
+
 #include "tests/promql/fixture.hpp"
 
 using namespace selfheal::promql;
@@ -66,4 +68,51 @@ TEST_CASE("promql avg, min, max, sum, count and last over_time on the closed ran
   CHECK(eval(src, "count_over_time(g[2m59s])", t) == "{k=\"v\"} 3");  // 0 s falls out
   CHECK(eval(src, "last_over_time(g[3m])", t) == "g{k=\"v\"} 2");     // keeps the name
   CHECK(eval(src, "max_over_time(g[10s])", at(3min + 11s)) == "");
+}
+
+TEST_CASE("promql rate over many series equals rate over each alone", "[promql][range]") {
+  // One call shares what it derives from sample times (and the extrapolation factor of
+  // series far from zero) among series with the same times: series with other times, or
+  // near zero (their start moved to the zero point), in between must not see it.
+  MemorySource src;
+  auto add = [&](const char* pod, selfheal::core::Duration first, selfheal::core::Duration step,
+                 double from) {
+    std::vector<double> v;
+    for (int i = 0; i < 40; ++i)
+      v.push_back(from + 1.7 * i + 0.013 * i * i);
+    src.add(labels("c", {{"pod", pod}}), every(first, step, v));
+  };
+  add("a", 0s, 15s, 1000.3);
+  add("b", 0s, 15s, 0.2);     // the same times, extrapolated to its zero point
+  add("c", 7s, 15s, 2000.7);  // other times
+  add("d", 0s, 10s, 3000.1);  // another count of samples in the window
+  add("e", 0s, 15s, 4000.9);  // a's times again, after the others
+  auto values = [&](const std::string& q, selfheal::core::TimePoint t) {
+    auto e = parse(q);
+    REQUIRE(e);
+    auto v = evaluate(*e, src, t);
+    REQUIRE(v);
+    std::vector<double> out;
+    for (const auto& s : v->vector)
+      out.push_back(s.value);
+    return out;
+  };
+  std::size_t compared = 0;
+  for (const std::string f : {"rate", "increase", "delta"}) {
+    for (const selfheal::core::Duration t : {100s, 250s, 400s}) {
+      for (const std::string range : {"1m", "2m"}) {
+        const auto all = values(f + "(c[" + range + "])", at(t));
+        REQUIRE(all.size() == 5);
+        std::size_t i = 0;
+        for (const std::string pod : {"a", "b", "c", "d", "e"}) {
+          const auto one = values(f + "(c{pod=\"" + pod + "\"}[" + range + "])", at(t));
+          INFO(f << "(c[" << range << "]) at " << t.count() << " ms, pod " << pod);
+          REQUIRE(one.size() == 1);
+          CHECK(std::memcmp(&one[0], &all[i++], sizeof(double)) == 0);
+          ++compared;
+        }
+      }
+    }
+  }
+  CHECK(compared == 90);
 }

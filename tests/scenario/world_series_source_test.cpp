@@ -1,8 +1,9 @@
 // WorldSeriesSource keeps copies of the world's samples to hand out views (the cost of
 // Prometheus rule files, bench/README.md): whatever windows are asked, in whatever order,
-// it must answer exactly as World::prom_samples reads the rings, with the catalogue index as
-// each series' id and the position of its last drop (SeriesView) as a scan finds it, whether
-// it hands a series out as a strided grid of its rows or as a span of its own copy.
+// it must answer exactly as World::prom_samples reads the rings, with each series' stable id
+// (the catalogue renumbered metric by metric) and the position of its last drop (SeriesView)
+// as a scan finds it, whether it hands a series out as a strided grid of its rows or as a
+// span of its own copy.
 #include <catch2/catch.hpp>
 
 #include <cstring>
@@ -56,6 +57,18 @@ TEST_CASE("WorldSeriesSource answers every window as the world's rings do", "[sc
   std::map<std::string, std::size_t> index;
   for (std::size_t i = 0; i < source.labels().size(); ++i)
     index[promql::format_labels(source.labels()[i])] = i;
+  // Ids: a permutation of the catalogue's indices, consecutive within a metric.
+  std::vector<bool> taken(source.labels().size(), false);
+  std::map<sim::PromMetric, std::size_t> previous;
+  for (std::size_t i = 0; i < taken.size(); ++i) {
+    const std::size_t id = source.id(i);
+    REQUIRE(id < taken.size());
+    REQUIRE_FALSE(taken[id]);
+    taken[id] = true;
+    const auto [it, first] = previous.try_emplace(world.prom_series()[i].metric, id);
+    if (!first) REQUIRE(id == it->second + 1);
+    it->second = id;
+  }
   const std::vector<promql::Matcher> all{{"__name__", promql::Matcher::Op::kRe, ".+"}};
   // Growing, shrinking, past the retention, with an offset, ending between ticks.
   const std::vector<std::pair<core::Duration, core::Duration>> windows{
@@ -80,7 +93,7 @@ TEST_CASE("WorldSeriesSource answers every window as the world's rings do", "[sc
         ++(v.grid.empty() ? spans : grids);
         const std::span<const promql::Sample> s = copy;
         const std::size_t i = index.at(promql::format_labels(l));
-        REQUIRE(v.id == i);
+        REQUIRE(v.id == source.id(i));
         // The last sample below its predecessor, as a scan of the span finds it.
         std::size_t drop = 0;
         for (std::size_t j = 1; j < s.size(); ++j)

@@ -3,6 +3,7 @@
 // counters and histograms are accumulated per tick; metric_names renames.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <string>
 #include <vector>
@@ -133,4 +134,60 @@ TEST_CASE("metric_names renames a published series", "[sim][prometheus]") {
   REQUIRE(problems.size() == 2);
   CHECK(problems[0].second.find("unknown metric") != std::string::npos);
   CHECK(problems[1].second.find("not a valid Prometheus metric name") != std::string::npos);
+}
+
+TEST_CASE("prom_row reads a tick of many series as prom_samples reads each", "[sim][prometheus]") {
+  WorldOptions o;
+  o.prometheus_series = true;
+  o.telemetry_retention = 20min;  // the rings wrap within the run
+  World w{leaking_cluster(), 7, o};
+  w.run_for(1h);
+  REQUIRE(w.snapshot("payment-api").oom_kills > 0);
+  const auto& all = w.prom_series();
+  // Rows of one metric (every service), of the whole catalogue, and of the OOMKilled
+  // reason alone (present for a service only after its first OOM kill).
+  std::map<PromMetric, std::vector<std::size_t>> by_metric;
+  std::vector<std::size_t> everything;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    by_metric[all[i].metric].push_back(i);
+    everything.push_back(i);
+  }
+  std::vector<std::vector<std::size_t>> groups{everything};
+  for (const auto& [m, indices] : by_metric)
+    groups.push_back(indices);
+  groups.push_back({find(w, "kube_pod_container_status_last_terminated_reason", "payment-api")});
+  for (const auto& svc : leaking_cluster().services)  // and of a service never OOM-killed
+    if (w.snapshot(svc.name).oom_kills == 0)
+      groups.push_back({find(w, "kube_pod_container_status_last_terminated_reason", svc.name)});
+  const auto [first, last] = *w.prom_kept();
+  std::map<PromRow, std::size_t> seen;
+  for (const auto& indices : groups) {
+    std::vector<std::vector<PromPoint>> want(indices.size());
+    for (std::size_t j = 0; j < indices.size(); ++j)
+      w.prom_samples(indices[j], first, last, want[j]);
+    std::vector<std::size_t> next(indices.size(), 0);
+    for (TimePoint t = first; t <= last; t += leaking_cluster().scrape_interval) {
+      std::vector<double> row(indices.size(), -1.0);
+      std::size_t present = 0;
+      const PromRow got = w.prom_row(indices, t, row.data());
+      for (std::size_t j = 0; j < indices.size(); ++j) {
+        if (next[j] < want[j].size() && want[j][next[j]].t == t) {
+          CHECK(std::memcmp(&row[j], &want[j][next[j]].v, sizeof(double)) == 0);
+          ++next[j];
+          ++present;
+        } else {
+          CHECK(row[j] == -1.0);  // not written
+        }
+      }
+      CHECK(got == (present == 0                ? PromRow::kNone
+                    : present == indices.size() ? PromRow::kFull
+                                                : PromRow::kPartial));
+      ++seen[got];
+    }
+    for (std::size_t j = 0; j < indices.size(); ++j)
+      CHECK(next[j] == want[j].size());
+  }
+  CHECK(seen[PromRow::kFull] > 100);
+  CHECK(seen[PromRow::kPartial] > 10);
+  CHECK(seen[PromRow::kNone] > 0);
 }
