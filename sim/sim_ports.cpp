@@ -70,7 +70,28 @@ void World::Impl::AuditPort::record(const engine::AuditRecord& r) {
 }
 
 void World::Impl::audit(const engine::AuditRecord& r) {
-  if (opts.record_audit) tl.audit.push_back(r);
+  // A world without the audit (a counterfactual branch) logs no decision, verification or
+  // rollback event: nothing in the world reads them, and a branch's outcome counts pages
+  // and actions only (WorldOptions::record_audit).
+  if (opts.record_audit) {
+    tl.audit.push_back(r);
+    log_audited(r);
+  }
+  if (r.kind == engine::AuditKind::kDecision && r.outcome == engine::Outcome::kExecuted) {
+    actuation.decision_executed(r.target.key(), r.incident);
+    // The actuator may have been called before the decision was audited: link it.
+    for (auto it = tl.events.rbegin(); it != tl.events.rend() && it->time == sim.now(); ++it) {
+      if (it->kind == EventKind::kActionStarted && it->service == r.target.name && it->automated &&
+          it->fingerprint.empty()) {
+        it->fingerprint = r.incident;
+        break;
+      }
+    }
+  }
+}
+
+// The event of a decision, verification or rollback record, with its text.
+void World::Impl::log_audited(const engine::AuditRecord& r) {
   EventKind kind;
   switch (r.kind) {
     case engine::AuditKind::kDecision:
@@ -87,32 +108,17 @@ void World::Impl::audit(const engine::AuditRecord& r) {
   }
   std::string name = r.outcome ? std::string(engine::to_string(*r.outcome))
                                : std::string(engine::to_string(r.kind));
-  // The text is for reports only: a world without the audit (a branch) skips it.
-  std::string detail;
-  if (opts.record_audit) {
-    detail = r.reason;
-    if (r.classification) {
-      detail = r.classification->incident_type + " (" + fmt(r.classification->confidence) + ") " +
-               (r.guardrail.empty() ? "" : "[" + r.guardrail + "] ") + detail;
-    }
-    if (!r.detail.empty()) detail += (detail.empty() ? "" : ": ") + r.detail;
+  std::string detail = r.reason;
+  if (r.classification) {
+    detail = r.classification->incident_type + " (" + fmt(r.classification->confidence) + ") " +
+             (r.guardrail.empty() ? "" : "[" + r.guardrail + "] ") + detail;
   }
+  if (!r.detail.empty()) detail += (detail.empty() ? "" : ": ") + r.detail;
   auto& e = log(kind, r.target.name, std::move(name), std::move(detail));
   e.fingerprint = r.incident;
-  if (opts.record_audit) e.audit_index = tl.audit.size() - 1;
+  e.audit_index = tl.audit.size() - 1;
   e.automated = true;
   if (r.success) e.success = r.success;
-  if (r.kind == engine::AuditKind::kDecision && r.outcome == engine::Outcome::kExecuted) {
-    actuation.decision_executed(r.target.key(), r.incident);
-    // The actuator may have been called before the decision was audited: link it.
-    for (auto it = tl.events.rbegin(); it != tl.events.rend() && it->time == sim.now(); ++it) {
-      if (it->kind == EventKind::kActionStarted && it->service == r.target.name && it->automated &&
-          it->fingerprint.empty()) {
-        it->fingerprint = r.incident;
-        break;
-      }
-    }
-  }
 }
 
 inline engine::ServiceSignals World::Impl::signals_for(const engine::ServiceRef& ref,

@@ -62,11 +62,11 @@ struct WorldOptions {
   /// Publish the model as Prometheus series (sim/prom_series.hpp): counters are accumulated
   /// per tick only when set, so a run without PromQL pays nothing.
   bool prometheus_series = false;
-  /// false: the engine's audit records are not kept (Timeline::audit stays empty; decision,
-  /// verification and rollback events carry no detail text nor audit_index; pages, page
-  /// updates and approval requests no detail nor story). For a counterfactual branch, which
-  /// reads only outcomes: the world evolves exactly as with it. (Its runner also sets the
-  /// engine's Engine::set_audit_text(false).)
+  /// false: the engine's audit records are not kept (Timeline::audit stays empty; no
+  /// decision, verification or rollback event is logged; pages, page updates and approval
+  /// requests carry no detail nor story). For a counterfactual branch, which reads only
+  /// outcomes (pages, actions, alerts, objectives): the world evolves exactly as with it.
+  /// (Its runner also sets the engine's Engine::set_audit_text(false).)
   bool record_audit = true;
   /// Threads one scrape tick splits its per-service work over (>= 1). The result is the
   /// same for any count (services are computed from the previous tick of the others; what

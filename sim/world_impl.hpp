@@ -358,6 +358,7 @@ struct World::Impl final : EventTarget {
 
   // ---- sim_ports (sim/sim_ports.cpp)
   void audit(const engine::AuditRecord& r);
+  void log_audited(const engine::AuditRecord& r);
 };
 
 }  // namespace selfheal::sim
