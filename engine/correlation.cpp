@@ -84,7 +84,7 @@ void Engine::Impl::join(const Incident& inc, const std::string& fp, const Servic
   u.update = true;
   u.affected = ep.affected;
   if (audit_text) u.summary += " (affected: " + names(ep.affected) + ")";
-  u.history.assign(ep.history.begin(), ep.history.end());  // empty without audit_text
+  if (audit_text) u.history.assign(ep.history.begin(), ep.history.end());
   ctx.notifier.escalate(u);
 }
 

@@ -106,7 +106,7 @@ bool Engine::Impl::escalate(const ServiceRef& target, const std::string& fp, con
       e.summary += " (affected: " + list + ")";
     }
   }
-  e.history.assign(ep.history.begin(), ep.history.end());  // empty without audit_text
+  if (audit_text) e.history.assign(ep.history.begin(), ep.history.end());
   if (approval_id == 0 && severity_rank(severity) >= severity_rank(ep.page_severity)) {
     ep.page_severity = severity;
   }

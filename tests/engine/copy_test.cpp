@@ -305,6 +305,15 @@ TEST_CASE("an engine without audit text decides and acts exactly as one with it"
   auto copy = Ports::copy_of(original);
   run(*copy, 4, steps().size());
   CHECK(told(*copy) == told(bare));
+  // Switched off midway, with a history already kept: later pages carry none of it.
+  Ports midway;
+  run(midway, 0, 4);
+  const std::size_t pages_before = midway.notifier.escalations().size();
+  midway.engine->set_audit_text(false);
+  run(midway, 4, steps().size());
+  REQUIRE(midway.notifier.escalations().size() > pages_before);
+  for (std::size_t k = pages_before; k < midway.notifier.escalations().size(); ++k)
+    CHECK(midway.notifier.escalations()[k].history.empty());
 }
 
 TEST_CASE("without audit text, a caller joining an open page still updates it", "[engine][copy]") {
