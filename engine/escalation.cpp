@@ -43,16 +43,16 @@ AuditRecord Engine::Impl::record(AuditKind kind, const ServiceRef& target, const
 
 void Engine::Impl::emit(AuditRecord r, bool keep_in_history) {
   if (!audit_text) {
-    // The hot records (decisions, pages) are built without their text; this holds the
-    // contract for the rarer ones (action results, verifications, operator records).
-    AuditRecord bare;
-    bare.kind = r.kind;
-    bare.incident = std::move(r.incident);
-    bare.target = std::move(r.target);
-    bare.outcome = r.outcome;
-    bare.escalate = r.escalate;
-    bare.success = r.success;
-    r = std::move(bare);
+    // The hot records (decisions, pages) are built without their text, so this clears
+    // nothing there; it holds the contract for the rarer ones (action results,
+    // verifications, operator records).
+    r.classification.reset();
+    r.policy.clear();
+    r.guardrail.clear();
+    r.reason.clear();
+    r.action.reset();
+    r.argv.clear();
+    r.detail.clear();
   }
   r.seq = ++seq;
   r.time = now();

@@ -418,12 +418,12 @@ void measure(Planned& p, std::vector<WorldRunner>& runners, const sim::Timeline&
   judge(t, o);
 }
 
-}  // namespace
-
 // What a branch's copy of the prefix leaves out: a branch reads no chart point, and of the
 // events only those from its decision on and its incident's alerts (measure_outcome,
 // over_at).
 constexpr sim::CopyOptions kBranchCopy{.chart_series = false, .past_events = false};
+
+}  // namespace
 
 void measure_truth(const Scenario& s, std::uint64_t seed, const sim::ClusterSpec& spec,
                    const engine::PolicySet& policies, const WorldRun& main, RunMetrics& m,
