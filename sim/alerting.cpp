@@ -414,12 +414,13 @@ inline void Alerting::send_group(std::size_t svc, TimePoint now) {
     }
     if (deliver_) {
       const engine::Incident& i = add_incident(svc, r, resolved, resolved ? now : st.firing_since);
+      if (!env_->log_deliveries()) continue;
       auto& e =
           env_->log_at(EventKind::kIncidentDelivered, svc, i.alertname,
                        (i.resolved ? "resolved: " : "firing: ") + i.annotations.at("summary"));
       e.fingerprint = i.fingerprint;
       e.success = !i.resolved;
-    } else {
+    } else if (env_->log_deliveries()) {
       // Nobody to deliver to (no engine attached): log what would have been delivered,
       // without building the Incident's label and annotation maps.
       const AlertRuleSpec& rule = rules[r];

@@ -48,6 +48,9 @@ class Alerting {
                                   std::string detail) = 0;
     /// Alertmanager pages the on-call directly (a critical alert past direct_page_after).
     virtual void page(std::size_t svc, const std::string& why) = 0;
+    /// Whether a notification handed out is logged (kIncidentDelivered). Nothing in the
+    /// world reads those events, only the reports (WorldOptions::record_audit).
+    virtual bool log_deliveries() const { return true; }
   };
 
   /// `spec`, `telemetry`, `pods` and `env` must outlive the Alerting.

@@ -63,8 +63,9 @@ struct WorldOptions {
   /// per tick only when set, so a run without PromQL pays nothing.
   bool prometheus_series = false;
   /// false: the engine's audit records are not kept (Timeline::audit stays empty; no
-  /// decision, verification or rollback event is logged; pages, page updates and approval
-  /// requests carry no detail nor story). For a counterfactual branch, which reads only
+  /// decision, verification, rollback or notification-delivered event is logged; pages,
+  /// page updates and approval requests carry no detail nor story). For a counterfactual
+  /// branch, which reads only
   /// outcomes (pages, actions, alerts, objectives): the world evolves exactly as with it.
   /// (Its runner also sets the engine's Engine::set_audit_text(false).)
   bool record_audit = true;

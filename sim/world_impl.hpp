@@ -195,6 +195,7 @@ struct World::Impl final : EventTarget {
     TimelineEvent& log_at(EventKind kind, std::size_t svc, std::string name,
                           std::string detail) override;
     void page(std::size_t svc, const std::string& why) override;
+    bool log_deliveries() const override { return w_.opts.record_audit; }
     Impl& w_;
   };
   AlertingEnv alerting_env{*this};

@@ -410,10 +410,10 @@ TEST_CASE("a branch world without the audit evolves exactly as the world with it
     const WorldRun b = run_world(s, s.seed, s.cluster, s.policies, lean, nullptr, end);
     CHECK(b.timeline.audit.empty());
     sim::Timeline full = m.run.timeline;
-    // No decision, verification or rollback event; pages without their text.
+    // No decision, verification, rollback or delivery event; pages without their text.
     std::erase_if(full.events, [](const sim::TimelineEvent& e) {
       return e.kind == sim::EventKind::kDecision || e.kind == sim::EventKind::kVerification ||
-             e.kind == sim::EventKind::kRollback;
+             e.kind == sim::EventKind::kRollback || e.kind == sim::EventKind::kIncidentDelivered;
     });
     for (auto& e : full.events)
       if (e.kind == sim::EventKind::kPage || e.kind == sim::EventKind::kPageUpdate ||
