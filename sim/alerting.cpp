@@ -72,6 +72,7 @@ void Alerting::build() {
     quiet_at.push_back(it->second.quiet);
   }
   alert_busy.assign(spec_.services.size() * rules.size(), 0);
+  busy_count.assign(spec_.services.size(), 0);
   alerts.assign(spec_.services.size() * rules.size(), AlertState{});
   fingerprints.assign(spec_.services.size() * rules.size(), std::string{});
   notice_of.assign(spec_.services.size() * rules.size(), 0);
@@ -89,24 +90,29 @@ void Alerting::build() {
 
 Alerting::QuietRange Alerting::add_quiet_list(const std::vector<std::uint16_t>& list) {
   QuietRange q;
-  q.plain = static_cast<std::uint32_t>(quiet_checks.size());
-  for (const bool windowed : {false, true}) {
-    if (windowed) q.windowed = static_cast<std::uint32_t>(quiet_checks.size());
-    for (const std::uint16_t r : list) {
-      const FastRule& f = fast_rules[r];
-      if (f.windowed != windowed) continue;
-      QuietCheck c;
-      c.above = f.strict ? f.threshold
-                         : std::nextafter(f.threshold, -std::numeric_limits<double>::infinity());
-      if (!f.strict && f.threshold == -std::numeric_limits<double>::infinity()) quiet_exact = false;
-      c.sign = f.sign;
-      c.window_ticks = static_cast<std::uint32_t>(
-          std::min<std::size_t>(rule_back[r], std::numeric_limits<std::uint32_t>::max()));
-      c.rule = r;
-      c.signal = f.signal;
-      quiet_checks.push_back(c);
+  q.bounds = static_cast<std::uint32_t>(quiet_bounds.size());
+  model::QuietBounds& b = quiet_bounds.emplace_back();
+  q.windowed = static_cast<std::uint32_t>(quiet_checks.size());
+  for (const std::uint16_t r : list) {
+    const FastRule& f = fast_rules[r];
+    QuietCheck c;
+    c.above = f.strict ? f.threshold
+                       : std::nextafter(f.threshold, -std::numeric_limits<double>::infinity());
+    if (!f.strict && f.threshold == -std::numeric_limits<double>::infinity()) quiet_exact = false;
+    c.sign = f.sign;
+    c.window_ticks = static_cast<std::uint32_t>(
+        std::min<std::size_t>(rule_back[r], std::numeric_limits<std::uint32_t>::max()));
+    c.rule = r;
+    c.signal = f.signal;
+    const auto signal = static_cast<engine::SignalName>(f.signal);
+    if (!f.windowed) {
+      b.add(signal, c.sign, c.above);
+      continue;
     }
+    b.add_counter(signal, c.sign, c.above, telemetry_->span_of(c.window_ticks));
+    quiet_checks.push_back(c);
   }
+  if (!b.exact()) quiet_exact = false;
   q.end = static_cast<std::uint32_t>(quiet_checks.size());
   return q;
 }
@@ -207,25 +213,29 @@ inline double Alerting::windowed_value(std::size_t svc, std::uint8_t signal, std
   return now - last > telemetry_->span_of(window_ticks) ? 0.0 : rule_value(svc, rule, now);
 }
 
-// The quiet case (no condition holds, no alert busy) decided without a branch per rule: the
-// per-rule branches of check_rules (windowed? negated? strict?) follow the rule list's
-// pattern and were most of the tick's mispredicted branches. Exact: the values, sign
-// products and comparisons check_rules makes (QuietCheck::above), only in another order, and
-// nothing changes until check_rules runs.
-inline bool Alerting::quiet(std::size_t svc, TimePoint now) const {
+// The quiet case (no condition holds, no alert busy) decided without work per rule: the
+// service's count of busy alerts, its rule list's bounds against the sample's gauges and its
+// counters' last changes against the list's longest windows (model::QuietBounds says why
+// that is exact). Only when a counter changed within a window (or a rule is a trend, or
+// holds at 0) are the windowed rules checked one by one, with the values and comparisons
+// check_rules makes. Nothing changes until check_rules runs.
+bool Alerting::quiet(std::size_t svc, TimePoint now) const {
   if (!quiet_exact) return false;
-  const Gauges vals = gauges(svc);
-  const std::uint8_t* busy = &alert_busy[svc * rules.size()];
-  const QuietRange q = quiet_at[svc];
-  const QuietCheck* c = quiet_checks.data() + q.plain;
+  const QuietRange& q = quiet_at[svc];
+  const model::QuietBounds& b = quiet_bounds[q.bounds];
+  if (busy_count[svc] != 0 || b.hits(telemetry_->latest(svc))) return false;
+  if (q.windowed == q.end) return true;
+  const model::PodSet& ps = (*pods_)[svc];
+  return b.counters_quiet(now, ps.last_oom, ps.last_restart) || windowed_quiet(svc, now);
+}
+
+bool Alerting::windowed_quiet(std::size_t svc, TimePoint now) const {
+  const QuietRange& q = quiet_at[svc];
   unsigned hit = 0;
-  for (const QuietCheck* const e = quiet_checks.data() + q.windowed; c != e; ++c) {
-    const double x = c->sign * vals[c->signal];
-    hit |= static_cast<unsigned>(x > c->above) | busy[c->rule];
-  }
-  for (const QuietCheck* const e = quiet_checks.data() + q.end; c != e; ++c) {
+  for (const QuietCheck *c = quiet_checks.data() + q.windowed, *e = quiet_checks.data() + q.end;
+       c != e; ++c) {
     const double x = c->sign * windowed_value(svc, c->signal, c->rule, c->window_ticks, now);
-    hit |= static_cast<unsigned>(x > c->above) | busy[c->rule];
+    hit |= static_cast<unsigned>(x > c->above);
   }
   return hit == 0;
 }
@@ -256,6 +266,16 @@ inline bool Alerting::check_rules(std::size_t svc, TimePoint now) {
 
 void Alerting::update_alert(std::size_t svc, std::size_t r, bool cond, double value,
                             TimePoint now) {
+  const std::uint8_t& busy = alert_busy[svc * rules.size() + r];
+  const std::uint8_t before = busy;
+  update_alert_state(svc, r, cond, value, now);
+  // The external rules' alerts are not in any service's quiet checks: not counted.
+  if (!rules[r].external())
+    busy_count[svc] = static_cast<std::uint16_t>(busy_count[svc] + busy - before);
+}
+
+inline void Alerting::update_alert_state(std::size_t svc, std::size_t r, bool cond, double value,
+                                         TimePoint now) {
   const FastRule& f = fast_rules[r];
   AlertState& st = alerts[svc * rules.size() + r];
   std::uint8_t& busy = alert_busy[svc * rules.size() + r];

@@ -54,6 +54,8 @@ class Telemetry {
   }
   /// This tick's sample of `svc`, to write.
   model::Sample& latest(std::size_t svc) { return ring_.latest(svc); }
+  /// This tick's sample of `svc`, to read: back(svc, 0) without its checks.
+  const model::Sample& latest(std::size_t svc) const { return ring_.latest(svc); }
   /// The sample `n` ticks before the latest (0 = the latest); a zero sample for ticks before
   /// the first one kept.
   const model::Sample& back(std::size_t svc, std::size_t n) const { return ring_.back(svc, n); }

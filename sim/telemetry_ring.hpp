@@ -41,6 +41,8 @@ class BasicRing {
 
   /// The latest tick's sample of `service`, to write.
   T& latest(std::size_t service) { return samples_[head_ * services_ + service]; }
+  /// The same, to read: back(service, 0) (before the first advance() both are zero samples).
+  const T& latest(std::size_t service) const { return samples_[head_ * services_ + service]; }
 
   /// The sample `back` ticks before the latest (0 = the latest); a zero sample for ticks
   /// before the first one kept.

@@ -11,6 +11,7 @@ selfheal_test(sim_parts_tests
     ${CMAKE_CURRENT_LIST_DIR}/traffic_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/telemetry_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/alerting_test.cpp
+    ${CMAKE_CURRENT_LIST_DIR}/alert_quiet_test.cpp
     ${CMAKE_CURRENT_LIST_DIR}/hot_parts.cpp
   LIBS selfheal::sim)
 # The hot parts' own build for their tests (hot_parts.cpp says why), never in a unity batch.
