@@ -176,8 +176,30 @@ struct RateTimes {
   core::Duration from_start{-1}, from_end{-1};  ///< first sample - range start, end - last
   std::size_t count = 0;                        ///< 0: nothing derived yet
   double to_start = 0, to_end = 0, sampled = 0, avg_step = 0, threshold = 0, range_s = 0;
+  /// to_start / sampled, rounded up past every rounding error of the zero-point check (see
+  /// starts_past_zero); 0 when that check must be made in full.
+  double zero_bound = 0;
   std::optional<double> factor[2];
 };
+
+/// Slack on zero_bound: (1 + 2^-40) outweighs the five roundings (each at most 2^-53
+/// relative) between the exact ratio and the zero-point check's computed terms.
+constexpr double kZeroBoundSlack = 1.0 + 0x1p-40;
+
+// Whether a counter's zero point lies at or before the range start, i.e. extrapolated_rate's
+// `sampled * (front / result) < to_start` is false, proven without its division. Needs
+// result > 0 and front >= 0, as the check's caller has: then the left side is >= 0, so a
+// window whose first sample is at its start (to_start 0: every window on the scrape grid)
+// never moves; otherwise front >= result * zero_bound with the product normal gives
+// front / result >= to_start / sampled by more than the roundings of either side
+// (zero_bound's slack), so the computed check is false too. False (check in full) when the
+// bound proves nothing (zero_bound 0, an overflow, an underflow, NaN).
+bool starts_past_zero(double front, double result, double to_start, double zero_bound) {
+  if (to_start <= 0) return true;
+  const double scaled = result * zero_bound;
+  return scaled >= std::numeric_limits<double>::min() &&
+         scaled <= std::numeric_limits<double>::max() && front >= scaled;
+}
 
 // extrapolated_rate's factor for a window from `to_start` before its first sample.
 double rate_factor(const RateTimes& times, double to_start, bool is_rate) {
@@ -207,6 +229,12 @@ RateTimes& rate_times(const S& s, core::TimePoint range_start, core::TimePoint r
   memo.avg_step = memo.sampled / static_cast<double>(s.size() - 1);
   memo.threshold = memo.avg_step * kExtrapolationThreshold;
   memo.range_s = seconds(range);
+  memo.zero_bound = 0;
+  if (memo.to_start > 0 && memo.sampled > 0) {
+    const double ratio = memo.to_start / memo.sampled * kZeroBoundSlack;
+    if (ratio >= std::numeric_limits<double>::min() && ratio <= std::numeric_limits<double>::max())
+      memo.zero_bound = ratio;
+  }
   memo.factor[0].reset();
   memo.factor[1].reset();
   return memo;
@@ -227,7 +255,8 @@ std::optional<double> extrapolated_rate(const S& s, core::TimePoint range_start,
     }
   }
   RateTimes& times = rate_times(s, range_start, range_end, range, memo);
-  if (is_counter && result > 0 && s.front().v >= 0) {
+  if (is_counter && result > 0 && s.front().v >= 0 &&
+      !starts_past_zero(s.front().v, result, times.to_start, times.zero_bound)) {
     // A counter cannot go below zero: do not extrapolate past the point where it would be 0.
     const double to_zero = times.sampled * (s.front().v / result);
     if (to_zero < times.to_start) return result * rate_factor(times, to_zero, is_rate);

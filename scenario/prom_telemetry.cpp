@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 #include "engine/promql_template.hpp"
 
@@ -23,6 +24,8 @@ WorldSeriesSource::WorldSeriesSource(const WorldSeriesSource& o, const sim::Worl
       selections_(o.selections_),
       rows_(o.rows_),
       row_of_(o.row_of_),
+      limit_row_(o.limit_row_),
+      limits_(o.limits_),
       id_(o.id_) {}
 
 WorldSeriesSource::WorldSeriesSource(const sim::World& world) : world_(world) {
@@ -40,17 +43,18 @@ WorldSeriesSource::WorldSeriesSource(const sim::World& world) : world_(world) {
                         m == sim::PromMetric::kMemoryLimit);
   }
   kept_.resize(catalogue.size());
-  // Every metric but the volatile ones and the one present only after an OOM kill is
-  // sampled at every tick: kept in rows.
+  // Every metric but the one present only after an OOM kill is sampled at every tick: kept
+  // in rows (the memory ones read again when a memory limit changes: check_limits).
   row_of_.assign(catalogue.size(), {kNoRows, 0});
   std::vector<std::size_t> metric_rows(sim::kPromMetricCount, kNoRows);
   for (std::size_t i = 0; i < catalogue.size(); ++i) {
     const sim::PromMetric m = catalogue[i].metric;
-    if (volatile_[i] || m == sim::PromMetric::kLastTerminated) continue;
+    if (m == sim::PromMetric::kLastTerminated) continue;
     std::size_t& r = metric_rows[static_cast<std::size_t>(m)];
     if (r == kNoRows) {
       r = rows_.size();
-      rows_.push_back({SeriesRows{0, world.spec().scrape_interval}, {}, true});
+      rows_.push_back({SeriesRows{0, world.spec().scrape_interval}, {}, true, volatile_[i]});
+      if (m == sim::PromMetric::kMemoryLimit) limit_row_ = r;
     }
     row_of_[i] = {r, rows_[r].series.size()};
     rows_[r].series.push_back(i);
@@ -89,8 +93,8 @@ const WorldSeriesSource::Selection& WorldSeriesSource::matching(
   auto consider = [&](std::size_t i) {
     for (const auto& m : matchers)
       if (!promql::matches(m, promql::label_value(labels_[i], m.name))) return;
-    it->second.series.push_back(i);
     const std::size_t r = row_of_[i].first;
+    it->second.series.push_back({i, id_[i], r, row_of_[i].second});
     auto& rows = it->second.rows;
     if (r != kNoRows && std::find(rows.begin(), rows.end(), r) == rows.end()) rows.push_back(r);
   };
@@ -199,6 +203,30 @@ std::span<const promql::Sample> WorldSeriesSource::samples(std::size_t index, co
   return {lo, hi};
 }
 
+void WorldSeriesSource::check_limits(core::TimePoint last) const {
+  auto each = [&](auto f) {
+    for (MetricRows& mr : rows_)
+      if (mr.follows_limit) f(mr);
+  };
+  // Every service's memory limit as the limit series' latest row gives it (the same at every
+  // tick the rings hold: PromExport::value reads the current limit).
+  bool full = limit_row_ != kNoRows && rows_[limit_row_].ok;
+  if (full) {
+    const auto& series = rows_[limit_row_].series;
+    limits_now_.assign(series.size(), 0.0);
+    full = world_.prom_row(series, last, limits_now_.data()) == sim::PromRow::kFull;
+  }
+  if (!full) {  // no way to tell a change: read the memory series from the rings from now on
+    each([](MetricRows& mr) { mr.ok = false; });
+    return;
+  }
+  if (limits_.size() == limits_now_.size() &&
+      std::memcmp(limits_.data(), limits_now_.data(), limits_.size() * sizeof(double)) == 0)
+    return;
+  each([](MetricRows& mr) { mr.rows.reset(); });
+  limits_.swap(limits_now_);
+}
+
 void WorldSeriesSource::select(
     std::span<const promql::Matcher> matchers, core::TimePoint start, core::TimePoint end,
     const std::function<void(const promql::Labels&, std::span<const promql::Sample>)>& visit)
@@ -220,25 +248,38 @@ void WorldSeriesSource::select_series(std::span<const promql::Matcher> matchers,
   const auto kept = world_.prom_kept();
   const bool any = kept && end >= start;
   if (any) {
+    bool checked = false;
     for (const std::size_t r : selection.rows) {
       MetricRows& mr = rows_[r];
+      if (mr.follows_limit && mr.ok && !checked) {
+        check_limits(kept->second);
+        checked = true;
+      }
       if (!mr.ok) continue;
       mr.ok = mr.rows.update(start, kept->first, kept->second, [&](core::TimePoint t, double* row) {
         return world_.prom_row(mr.series, t, row);
       });
     }
   }
-  for (const std::size_t i : selection.series) {
+  // A metric's window rows are derived once for its columns (a selection's series of one
+  // metric are consecutive).
+  std::size_t spanned = kNoRows;
+  SeriesRows::Rows span;
+  for (const Entry& e : selection.series) {
     std::size_t last_drop = 0;
-    const auto [r, column] = row_of_[i];
-    if (r != kNoRows && rows_[r].ok) {
+    if (e.row != kNoRows && rows_[e.row].ok) {
       if (!any) continue;
-      const auto grid = rows_[r].rows.window(column, start, end, kept->first, last_drop);
-      if (!grid.empty()) visit(promql::SeriesView{labels_[i], {}, id_[i], last_drop, grid});
+      const SeriesRows& rows = rows_[e.row].rows;
+      if (e.row != spanned) {
+        span = rows.span(start, end, kept->first);
+        spanned = e.row;
+      }
+      const auto grid = rows.column(e.column, span, last_drop);
+      if (!grid.empty()) visit(promql::SeriesView{labels_[e.index], {}, e.id, last_drop, grid});
       continue;
     }
-    const auto s = samples(i, start, end, last_drop);
-    if (!s.empty()) visit(promql::SeriesView{labels_[i], s, id_[i], last_drop});
+    const auto s = samples(e.index, start, end, last_drop);
+    if (!s.empty()) visit(promql::SeriesView{labels_[e.index], s, e.id, last_drop});
   }
 }
 

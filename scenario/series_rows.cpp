@@ -77,10 +77,8 @@ bool SeriesRows::update(core::TimePoint start, core::TimePoint first, core::Time
   return true;
 }
 
-promql::SampleGrid SeriesRows::window(std::size_t column, core::TimePoint start,
-                                      core::TimePoint end, core::TimePoint first,
-                                      std::size_t& last_drop) const {
-  last_drop = promql::SeriesView::kUnknown;
+SeriesRows::Rows SeriesRows::span(core::TimePoint start, core::TimePoint end,
+                                  core::TimePoint first) const {
   Span& sp = span_;
   if (sp.rows != rows_ || sp.t0 != t0_ || sp.start != start || sp.end != end || sp.first != first) {
     sp = {start,
@@ -91,17 +89,13 @@ promql::SampleGrid SeriesRows::window(std::size_t column, core::TimePoint start,
           rows_before(std::max(start, first)),
           end < t0_ ? 0 : rows_before(end + core::Duration{1})};
   }
-  const std::size_t lo = sp.lo;
-  const std::size_t hi = sp.hi;
-  if (hi <= lo) return {};
-  const std::size_t d = drop_[column];
-  if (d <= base_ + lo) {
-    last_drop = 0;  // none after the window's first sample
-  } else if (d < base_ + hi) {
-    last_drop = d - base_ - lo;
-  }
-  return {buf_.data() + lo * width_ + column, static_cast<std::ptrdiff_t>(width_),
-          t0_ + step_ * static_cast<std::int64_t>(lo), step_, hi - lo};
+  return {sp.lo, sp.hi};
+}
+
+promql::SampleGrid SeriesRows::window(std::size_t column, core::TimePoint start,
+                                      core::TimePoint end, core::TimePoint first,
+                                      std::size_t& last_drop) const {
+  return this->column(column, span(start, end, first), last_drop);
 }
 
 }  // namespace selfheal::scenario

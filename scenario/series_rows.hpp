@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <vector>
 
@@ -48,6 +49,30 @@ class SeriesRows {
   /// the grid's end.
   promql::SampleGrid window(std::size_t column, core::TimePoint start, core::TimePoint end,
                             core::TimePoint first, std::size_t& last_drop) const;
+
+  /// The rows of a window [start, end] (none before `first`), shared by every column: what
+  /// window() derives once per window, for a caller visiting many columns (span() once,
+  /// then column() per column gives what window() gives). Valid until the next update.
+  struct Rows {
+    std::size_t lo = 0, hi = 0;  ///< rows [lo, hi)
+  };
+  Rows span(core::TimePoint start, core::TimePoint end, core::TimePoint first) const;
+  promql::SampleGrid column(std::size_t col, Rows rows, std::size_t& last_drop) const {
+    last_drop = promql::SeriesView::kUnknown;
+    if (rows.hi <= rows.lo) return {};
+    const std::size_t d = drop_[col];
+    if (d <= base_ + rows.lo) {
+      last_drop = 0;  // none after the window's first sample
+    } else if (d < base_ + rows.hi) {
+      last_drop = d - base_ - rows.lo;
+    }
+    return {buf_.data() + rows.lo * width_ + col, static_cast<std::ptrdiff_t>(width_),
+            t0_ + step_ * static_cast<std::int64_t>(rows.lo), step_, rows.hi - rows.lo};
+  }
+
+  /// Forgets the rows: the next update reads every column again (the source's past samples
+  /// changed). A refusal (update's false) stays.
+  void reset() { valid_ = false; }
 
   /// Rows held (dropped rows are compacted away lazily).
   std::size_t rows() const { return rows_; }

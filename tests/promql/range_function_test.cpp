@@ -2,7 +2,10 @@
 // *_over_time family, changes and resets. Expected values are worked out in the comments.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <cstring>
+#include <string>
+#include <tuple>
 
 #include "tests/promql/fixture.hpp"
 
@@ -115,4 +118,65 @@ TEST_CASE("promql rate over many series equals rate over each alone", "[promql][
     }
   }
   CHECK(compared == 90);
+}
+
+TEST_CASE("promql increase moves a counter's start to its zero point exactly when it lies inside",
+          "[promql][range]") {
+  // rate/increase skip the zero-point division when a bound proves the zero point lies at or
+  // before the range start: the results must be those of the division, bit for bit, on
+  // both sides of the boundary (front 10 of back 90 over 240 s sampled: zero point exactly
+  // 30 s back, at the range start), at its last bits, and when the window starts on a sample.
+  MemorySource src;
+  std::vector<std::pair<double, double>> series;  // (first, last) value
+  for (int k = -60; k <= 60; ++k)
+    series.emplace_back(10.0 + 0.01 * k, 90.0);
+  double below = 10.0, above = 10.0;
+  for (int k = 0; k < 4; ++k) {
+    below = std::nextafter(below, 0.0);
+    above = std::nextafter(above, 100.0);
+    series.emplace_back(below, 90.0);
+    series.emplace_back(above, 90.0);
+  }
+  series.emplace_back(0.0, 90.0);      // zero point at the first sample
+  series.emplace_back(0.0, 1e-310);    // a subnormal increase: no bound, the full check
+  series.emplace_back(1e-300, 1e300);  // the zero point right at the first sample
+  for (std::size_t i = 0; i < series.size(); ++i)
+    src.add(labels("c", {{"i", std::to_string(1000 + i)}}),
+            {{at(30s), series[i].first}, {at(270s), series[i].second}});
+  // extrapolated_rate's arithmetic for two samples 240 s apart, `to_start` and `to_end` s
+  // from the range's ends.
+  auto expected = [](double front, double back, double to_start, double to_end,
+                     bool zero_point = true) {
+    const double sampled = 240, avg_step = 240, threshold = avg_step * 1.1;
+    const double result = back - front;
+    double start = to_start;
+    if (zero_point && result > 0 && front >= 0) {
+      const double to_zero = sampled * (front / result);
+      if (to_zero < to_start) start = to_zero;
+    }
+    double interval = sampled;
+    interval += start < threshold ? start : avg_step / 2;
+    interval += to_end < threshold ? to_end : avg_step / 2;
+    return result * (interval / sampled);
+  };
+  std::size_t moved = 0;
+  for (const auto& [range, t, to_start] :
+       {std::tuple{"5m", 300s, 30.0}, std::tuple{"4m", 270s, 0.0}}) {
+    auto e = parse(std::string("increase(c[") + range + "])");
+    REQUIRE(e);
+    auto v = evaluate(*e, src, at(t));
+    REQUIRE(v);
+    REQUIRE(v->vector.size() == series.size());
+    const double to_end = to_start;  // the ranges end 30 s and 0 s after the last sample
+    for (const auto& s : v->vector) {
+      const std::size_t i = std::stoul(std::string(label_value(s.labels, "i"))) - 1000;
+      const double want = expected(series[i].first, series[i].second, to_start, to_end);
+      INFO(range << " series " << i << " first " << series[i].first << " got " << s.value
+                 << " want " << want);
+      CHECK(std::memcmp(&s.value, &want, sizeof(double)) == 0);
+      const double unmoved = expected(series[i].first, series[i].second, to_start, to_end, false);
+      if (std::memcmp(&want, &unmoved, sizeof(double)) != 0) ++moved;
+    }
+  }
+  CHECK(moved > 60);  // the series whose start did move to the zero point
 }

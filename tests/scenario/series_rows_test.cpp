@@ -28,6 +28,7 @@ struct Source {
   core::TimePoint last = kT0;
   bool gap = false;      // column 1 misses the tick at kT0 + 10 steps
   bool all_gap = false;  // every column misses it
+  double shift = 0;      // added to every value, past ones too (a memory limit changing)
 
   core::TimePoint first() const { return std::max(kT0, last - retention); }
   static double value(std::size_t c, std::int64_t tick) {
@@ -39,7 +40,7 @@ struct Source {
     for (core::TimePoint t = first(); t <= std::min(to, last); t += kStep) {
       const std::int64_t tick = (t - kT0) / kStep;
       if (t < from || missing(c, tick)) continue;
-      out.push_back({t, value(c, tick)});
+      out.push_back({t, value(c, tick) + shift});
     }
   }
   bool missing(std::size_t c, std::int64_t tick) const {
@@ -54,7 +55,7 @@ struct Source {
     std::size_t present = 0;
     for (std::size_t c = 0; c < columns; ++c) {
       if (missing(c, tick)) continue;
-      row[c] = value(c, tick);
+      row[c] = value(c, tick) + shift;
       ++present;
     }
     if (present == 0) return sim::PromRow::kNone;
@@ -179,6 +180,40 @@ TEST_CASE("SeriesRows answers the same window again after its rows changed", "[s
   check(src.last - 8min, src.last);
   REQUIRE(rows.update(start, src.first(), src.last, read));  // the first window: read again
   check(start, end);
+}
+
+TEST_CASE("SeriesRows reads every column again after a reset", "[scenario][promql]") {
+  // The source's past values changed (WorldSeriesSource: a memory limit): rows kept from
+  // before answer the old values until reset, then the source's.
+  Source src{3, 1h};
+  src.last = kT0 + 30 * kStep;
+  SeriesRows rows{src.columns, kStep};
+  const SeriesRows::Reader read = src.reader();
+  auto same_as_source = [&](core::TimePoint start) {
+    for (std::size_t c = 0; c < src.columns; ++c) {
+      std::size_t last_drop = 0;
+      const promql::SampleGrid g = rows.window(c, start, src.last, src.first(), last_drop);
+      std::vector<sim::PromPoint> want;
+      src.read(c, start, src.last, want);
+      if (g.size() != want.size()) return false;
+      for (std::size_t i = 0; i < g.size(); ++i) {
+        const promql::Sample got = g[i];
+        if (got.t != want[i].t || std::memcmp(&got.v, &want[i].v, sizeof(double)) != 0)
+          return false;
+      }
+    }
+    return true;
+  };
+  const core::TimePoint start = src.last - 5min;
+  REQUIRE(rows.update(start, src.first(), src.last, read));
+  CHECK(same_as_source(start));
+  src.shift = 1024;
+  src.last += 2 * kStep;
+  REQUIRE(rows.update(start + 2 * kStep, src.first(), src.last, read));
+  CHECK_FALSE(same_as_source(start + 2 * kStep));  // the old rows, the new ticks appended
+  rows.reset();
+  REQUIRE(rows.update(start + 2 * kStep, src.first(), src.last, read));
+  CHECK(same_as_source(start + 2 * kStep));
 }
 
 }  // namespace series_rows_test
