@@ -12,16 +12,13 @@
 #include "engine/engine_impl.hpp"
 
 namespace selfheal::engine {
-namespace {
 
-std::string names(const std::vector<ServiceRef>& services) {
+std::string service_list(const std::vector<ServiceRef>& services) {
   std::string out;
   for (const auto& s : services)
     out += (out.empty() ? "" : ", ") + s.key();
   return out;
 }
-
-}  // namespace
 
 bool Engine::Impl::open_incident(const ServiceRef& service) const {
   if (in_flight.count(service) != 0) return true;
@@ -77,14 +74,16 @@ void Engine::Impl::join(const Incident& inc, const std::string& fp, const Servic
     rec.reason = "update of the open page: " + target.key() + " joined this incident (";
     rec.reason.append(what).append(": ").append(why).append(")");
     rec.detail = "channel " + ep.page.channel + ", severity " + ep.page.severity +
-                 ", update, affected " + names(ep.affected);
+                 ", update, affected " + service_list(ep.affected);
   }
   emit(std::move(rec));
   Escalation u = ep.page;
   u.update = true;
   u.affected = ep.affected;
-  if (audit_text) u.summary += " (affected: " + names(ep.affected) + ")";
-  if (audit_text) u.history.assign(ep.history.begin(), ep.history.end());
+  if (audit_text) {
+    u.summary += " (affected: " + service_list(ep.affected) + ")";
+    u.history.assign(ep.history.begin(), ep.history.end());
+  }
   ctx.notifier.escalate(u);
 }
 

@@ -340,4 +340,7 @@ struct Engine::Impl final : Callbacks, EngineState {
   void follow_up(const ServiceRef& target);
 };
 
+/// "ns/a, ns/b": the services a page lists as affected (correlation.cpp).
+std::string service_list(const std::vector<ServiceRef>& services);
+
 }  // namespace selfheal::engine

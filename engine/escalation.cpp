@@ -99,12 +99,7 @@ bool Engine::Impl::escalate(const ServiceRef& target, const std::string& fp, con
   if (!ep.affected.empty()) {
     // Correlation: the root's page names every caller that joined its incident.
     e.affected = ep.affected;
-    if (audit_text) {
-      std::string list;
-      for (const auto& a : ep.affected)
-        list += (list.empty() ? "" : ", ") + a.key();
-      e.summary += " (affected: " + list + ")";
-    }
+    if (audit_text) e.summary += " (affected: " + service_list(ep.affected) + ")";
   }
   if (audit_text) e.history.assign(ep.history.begin(), ep.history.end());
   if (approval_id == 0 && severity_rank(severity) >= severity_rank(ep.page_severity)) {
